@@ -83,7 +83,7 @@ static int prepare(host *h)
     }
     /* Say now, not at the first failed handshake, when the pair is unusable. */
     host_pair_check(h, 1);
-    host_subject_note(h, "Service.Start");
+    host_tls_notes(h, "Service.Start");
     return 0;
 }
 

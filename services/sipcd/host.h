@@ -144,11 +144,13 @@ typedef struct host {
  * when it verifies again). The watch repeats the check every 5 minutes
  * ($SIPCD_PAIR_CHECK_MS for tests, at least 100). */
 void host_pair_check(host *h, int now_say);
-/* With the self-signed pair (pinned), a [tls] subject is never asked of
- * peers: each service using the pair says so, naming the sipc.conf line, at
- * INFO when the certificate carries the subject, else at WARN (at start and
- * after a reload). */
-void host_subject_note(host *h, const char *category);
+/* tls_notes.c, at start and after a reload: with the self-signed pair
+ * (pinned), a [tls] subject is never asked of peers: each service using the
+ * pair says so, naming the sipc.conf line, at INFO when the certificate
+ * carries the subject, else at WARN; and a WARN when [pipeline] tls makes
+ * the pipeline's listener TLS while its links (the data services') are
+ * plaintext. */
+void host_tls_notes(host *h, const char *category);
 void host_pair_watch_start(host *h);
 void host_pair_watch_stop(host *h);
 /* With [metrics] address: serves GET /metrics there (metrics_serve.c), the

@@ -54,28 +54,6 @@ void host_pair_check(host *h, int now_say)
                       now_say);
 }
 
-void host_subject_note(host *h, const char *category)
-{
-    char where[PATH_MAX + 32];
-    sipc_config_where(&h->cfg, h->cfg.subject_line, where, sizeof where);
-    for (int i = 0; i < HOST_NSERVICES; i++) {
-        host_service *s = &h->svc[i];
-        char msg[800];
-        int carries;
-        if (!s->log || !sipc_security_subject_pinned(s->sec, &carries, msg, sizeof msg))
-            continue;
-        /* not an error (the pinned pair is the check), but an operator who
-         * set it expects it to be asked, and it will be of an issued pair */
-        sipc_logf(s->log, carries ? SIPC_LOG_INFO : SIPC_LOG_WARN, category,
-                  "[tls] subject (%s) is not used with the self-signed pair: the pair is pinned, "
-                  "so a peer presenting it is accepted whatever its subject; %s%s%s",
-                  where, carries ? "this node's " : "and this node's certificate "
-                  "does not carry it: ", msg,
-                  carries ? "" : "; remove the line, or set the subject an organisation's pair "
-                                 "will carry (it is asked of such a pair)");
-    }
-}
-
 static void on_pair_timer(uv_timer_t *t)
 {
     host_pair_check(t->data, 0);

@@ -647,7 +647,7 @@ static void apply(reload_job *j, host *h)
                           h->svc[HOST_DATA].sec);
     snprintf(h->pair_fp, sizeof h->pair_fp, "%s", sipc_security_fingerprint(j->probe));
     host_pair_check(h, 1); /* a new pair: say now what is near, as at start */
-    host_subject_note(h, "Service.Reload");
+    host_tls_notes(h, "Service.Reload");
     h->trust = j->trust;
     h->crl = j->crl;
     h->rotation = j->rotation;
@@ -1148,7 +1148,7 @@ static void decide(reload_job *j, int status)
             if (j->settings_only) {
                 /* the connections' security is the same: none is replaced */
                 sipc_config_copy_tls(&h->cfg, &j->cfg);
-                host_subject_note(h, "Service.Reload"); /* said after every change */
+                host_tls_notes(h, "Service.Reload"); /* said after every change */
                 snprintf(msg, sizeof msg, "%s: applied at once; the connections stay as they are%s",
                          head, j->nrestart ? "; some changes need a restart" : "");
             } else {

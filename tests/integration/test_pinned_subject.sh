@@ -4,7 +4,8 @@
 # ports) says so at start and after a reload, naming the sipc.conf line, in
 # each service log that uses the pair: a WARN when the certificate does not
 # carry the subject, an INFO when it does; with TLS off and [pipeline] tls = 1
-# only the pipeline's log.
+# only the pipeline's log, which also warns that the pipeline's links (to the
+# data services, which follow [tls]) are plaintext.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.74}
@@ -64,4 +65,19 @@ sipcd_start "$home" || exit 1
     ok "TLS off, [pipeline] tls = 1: the pipeline warns" || { not_ok "no pipeline WARN"; grep -h subject "$home/logs/"*.log | head -3; }
 [ "$(cat "$home/logs/"{Data,Search,Management}Service_*.log | grep -c "$said")" = 0 ] &&
     ok "and the services without TLS say nothing of it" || not_ok "a plaintext service spoke of the subject"
+# the pipeline's links go to the data services, which follow [tls]: off here
+links='WARN \[pipeline\] tls = 1 makes the pipeline.s listener TLS only: its links to the data services of the \[cluster\] nodes follow \[tls\], which is off here, so records cross between nodes in plaintext'
+[ "$(grep -Ec "Service.Start $links" "$home/logs/"PipelineService_*.log)" = 1 ] &&
+    ok "TLS off, [pipeline] tls = 1: the pipeline says its links are plaintext" ||
+    not_ok "no WARN that the pipeline's links are plaintext"
+# a reload that turns the switch off and one that turns it on again: the
+# WARN comes with the second
+sed -i '/^\[pipeline\]$/d; /^tls = 1$/d' "$conf"
+kill -HUP "$sipcd_pid"
+wait_for 10 grep -q 'Changed: pipeline listener TLS: strict -> off' "$home/logs/"PipelineService_*.log ||
+    not_ok "the reload to a plaintext pipeline"
+printf '[pipeline]\ntls = 1\n' >>"$conf"
+kill -HUP "$sipcd_pid"
+wait_for 10 grep -Eq "Service.Reload $links" "$home/logs/"PipelineService_*.log &&
+    ok "and after a reload that turns [pipeline] tls on" || not_ok "no plaintext-links WARN after a reload"
 shtest_done

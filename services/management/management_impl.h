@@ -75,4 +75,16 @@ void mgmt_on_reload(sipc_request *req, void *arg);
 /* The acknowledgement handler (mgmt_ack.c). */
 void mgmt_on_ack(sipc_request *req, void *arg);
 
+/* The cluster judge (sipc_mgmt_judge) appends to list a problem of kind
+ * about node, its message printf-formatted (cut between characters). */
+void mgmt_problem(json_t *list, json_t *node, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A node's own now, to the second: its clock when its status answered
+ * (node.clock), or for a node older than that field its start plus its
+ * uptime (which a step of its clock after the start does not move); 0
+ * when its status does not say. */
+int64_t mgmt_node_now(json_t *n);
+/* The judge's clock_skew problems (mgmt_clock.c). */
+void mgmt_clock_skew(json_t *list, json_t *nodes);
+
 #endif

@@ -161,9 +161,7 @@ void mgmt_on_cluster(sipc_request *req, void *arg)
 
 /* ------------------------------------------------------------ judging */
 
-static void problem(json_t *list, json_t *node, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void problem(json_t *list, json_t *node, const char *kind, const char *fmt, ...)
+void mgmt_problem(json_t *list, json_t *node, const char *kind, const char *fmt, ...)
 {
     /* cut between characters: jansson refuses a string cut inside one,
      * and the problem would be lost without a trace */
@@ -203,7 +201,7 @@ static void files_failing(json_t *list, json_t *n)
         if (!json_is_true(json_object_get(h, "failing")))
             continue;
         long long failed = json_integer_value(json_object_get(h, "failures"));
-        problem(list, n, files[k].kind,
+        mgmt_problem(list, n, files[k].kind,
                 "%s cannot write %s since %s (%lld write%s failed; the latest at %s: %s): %s",
                 mgmt_node_name(n), files[k].what, mgmt_str_at(h, "since", NULL), failed,
                 failed == 1 ? "" : "s", mgmt_str_at(h, "last_failure", NULL),
@@ -222,7 +220,7 @@ static void reload_refused(json_t *list, json_t *n)
     if (!strcmp(cause, "strict_guard") || !strcmp(cause, "off_guard")) {
         /* the files load; a start would run them (going strict, held back
          * permissive) */
-        problem(list, n, "reload_refused",
+        mgmt_problem(list, n, "reload_refused",
                 "%s: its last reload was refused at %s by its %s: %s; it runs the "
                 "configuration it had until a reload goes through (`sipcctl reload --node %s` "
                 "once the reason is dealt with), which clears this",
@@ -231,7 +229,7 @@ static void reload_refused(json_t *list, json_t *n)
                 mgmt_str_at(r, "reason", NULL), mgmt_str_at(n, "address", NULL));
         return;
     }
-    problem(list, n, "reload_refused",
+    mgmt_problem(list, n, "reload_refused",
             "%s: its last reload was refused at %s: %s; it runs the configuration it had, and "
             "would not start with the files as they are now: correct them (or put the old ones "
             "back) and reload it (`sipcctl reload --node %s`), which clears this",
@@ -326,11 +324,7 @@ static void named_error(const char *error, const char *name, char *out, size_t l
     out[w < len ? w : len - 1] = '\0';
 }
 
-/* A node's own now, to the second: its clock when its status answered
- * (node.clock), or for a node older than that field its start plus its
- * uptime (which a step of its clock after the start does not move); 0
- * when its status does not say. */
-static int64_t node_now(json_t *n)
+int64_t mgmt_node_now(json_t *n)
 {
     int64_t ms;
     char err[120];
@@ -351,7 +345,7 @@ static int64_t node_now(json_t *n)
 static int tls_just_changed(json_t *n)
 {
     char err[120];
-    int64_t now = node_now(n), ms;
+    int64_t now = mgmt_node_now(n), ms;
     json_t *up = json_object_get(json_object_get(n, "node"), "uptime_seconds");
     if (json_is_integer(up) && json_integer_value(up) < LINK_GRACE_S)
         return 1;
@@ -369,7 +363,7 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
         json_integer_value(json_object_get(json_object_get(n, "node"), "uptime_seconds"));
     char err[120];
     /* "since" is on n's clock, which may not be the judge's: against n's own now */
-    int64_t now = node_now(n);
+    int64_t now = mgmt_node_now(n);
     if (uptime < LINK_GRACE_S || !now)
         return;
     json_t *groups = json_array();
@@ -434,7 +428,7 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
         char error[700], age[100];
         named_error(mgmt_str_at(l, "error", NULL), mgmt_node_name(n), error, sizeof error);
         mgmt_link_age_text(json_object_get(l, "link"), age, sizeof age);
-        problem(list, n, "link_down", "%s's link%s to %s (%s) %s down since %s%s%s%s: %s",
+        mgmt_problem(list, n, "link_down", "%s's link%s to %s (%s) %s down since %s%s%s%s: %s",
                 mgmt_node_name(n), strchr(svcs, ',') ? "s" : "", mgmt_str_at(l, "peer", NULL), svcs,
                 strchr(svcs, ',') ? "are" : "is", mgmt_str_at(l, "since", NULL),
                 age[0] ? " (" : "", age, age[0] ? ")" : "", error);
@@ -442,151 +436,6 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
                         json_object_get(l, "peer"));
     }
     json_decref(groups);
-}
-
-/* "3 days", "2 days 23 h", "3 hours", "2 hours 30 min", "5 minutes", "90 s":
- * to the nearest hour, minute or second, so 3 days less a few seconds of
- * answer time read as 3 days, not 2 */
-static void span_text(int64_t s, char *out, size_t len)
-{
-    int64_t h = (s + 1800) / 3600, m = (s + 30) / 60;
-    if (h >= 48 && h % 24)
-        snprintf(out, len, "%lld days %lld h", (long long)(h / 24), (long long)(h % 24));
-    else if (h >= 48)
-        snprintf(out, len, "%lld days", (long long)(h / 24));
-    else if (m >= 120 && m % 60)
-        snprintf(out, len, "%lld hours %lld min", (long long)(m / 60), (long long)(m % 60));
-    else if (m >= 120)
-        snprintf(out, len, "%lld hours", (long long)(m / 60));
-    else if (s >= 120)
-        snprintf(out, len, "%lld minutes", (long long)m);
-    else
-        snprintf(out, len, "%lld s", (long long)s);
-}
-
-/* The last problem of list gets skew_seconds: how far the node's clock is
- * from the reference, ahead positive. */
-static void skew_field(json_t *list, int64_t skew)
-{
-    json_object_set_new(json_array_get(list, json_array_size(list) - 1), "skew_seconds",
-                        json_integer((json_int_t)skew));
-}
-
-/* Clocks further apart than this are flagged: the answers of one query
- * come within seconds, and uptimes are whole seconds. */
-#define CLOCK_SKEW_S 60
-
-/* Nodes whose clock is off: each node judges certificates by its own
- * clock, so a node behind refuses certificates not yet valid to it and a
- * node ahead refuses them early, and the peers see only a TLS alert. With
- * three or more nodes the median clock is the reference and each node away
- * from it is named, ahead or behind, when more than half agree with it;
- * when they do not (two against two), and with two nodes, no side is
- * named: that they differ, and by how much. */
-/* Clocks with no majority agreeing: one problem listing the nodes in
- * groups of clocks within CLOCK_SKEW_S of one another (times: sorted),
- * each group's distance from the earliest, none named as wrong. */
-static void no_majority(json_t *list, json_t *nodes, const int64_t *times, size_t count)
-{
-    char groups[600] = "", span[32];
-    size_t len = 0, i;
-    json_t *n, *first = NULL;
-    for (size_t lo = 0, hi; lo < count; lo = hi) {
-        for (hi = lo + 1; hi < count && times[hi] - times[hi - 1] <= CLOCK_SKEW_S; hi++)
-            ;
-        const char *sep = lo ? "; " : "";
-        json_array_foreach(nodes, i, n)
-        {
-            int64_t t = node_now(n);
-            if (!t || t < times[lo] || t > times[hi - 1])
-                continue;
-            if (!first)
-                first = n;
-            len += (size_t)snprintf(groups + len, len < sizeof groups ? sizeof groups - len : 0,
-                                    "%s%s", sep, mgmt_node_name(n));
-            len = len < sizeof groups ? len : sizeof groups - 1;
-            sep = ", ";
-        }
-        if (lo) {
-            span_text(times[lo] - times[0], span, sizeof span);
-            len += (size_t)snprintf(groups + len, len < sizeof groups ? sizeof groups - len : 0,
-                                    " %s ahead", span);
-        } else
-            len += (size_t)snprintf(groups + len, len < sizeof groups ? sizeof groups - len : 0,
-                                    " at the earliest");
-        len = len < sizeof groups ? len : sizeof groups - 1;
-    }
-    problem(list, first, "clock_skew",
-            "the nodes' clocks disagree, and no majority of them agrees (within %d s): %s; "
-            "which are wrong is not known: check every node's clock (date -u, NTP); each node "
-            "judges certificates by its own clock, so a clock outside a certificate's validity "
-            "refuses it (its peers see alert certificate_expired)",
-            CLOCK_SKEW_S, groups);
-}
-
-static void clock_skew(json_t *list, json_t *nodes)
-{
-    size_t count = 0, i;
-    json_t *n;
-    int64_t times[64];
-    json_array_foreach(nodes, i, n)
-    {
-        int64_t t = node_now(n);
-        if (t && count < sizeof times / sizeof times[0])
-            times[count++] = t;
-    }
-    if (count < 2)
-        return;
-    for (size_t a = 1; a < count; a++) /* insertion sort: a handful of nodes */
-        for (size_t b = a; b > 0 && times[b - 1] > times[b]; b--) {
-            int64_t t = times[b];
-            times[b] = times[b - 1];
-            times[b - 1] = t;
-        }
-    char span[32];
-    if (count == 2) {
-        int64_t d = times[1] - times[0];
-        if (d <= CLOCK_SKEW_S)
-            return;
-        json_t *ahead = NULL, *other = NULL;
-        json_array_foreach(nodes, i, n)
-        {
-            int64_t t = node_now(n);
-            if (t == times[1] && !ahead)
-                ahead = n;
-            else if (t)
-                other = n;
-        }
-        span_text(d, span, sizeof span);
-        problem(list, ahead, "clock_skew",
-                "%s's clock is %s ahead of %s's: one of them is wrong (check both: date -u, "
-                "NTP); each node judges certificates by its own clock, so a clock outside a "
-                "certificate's validity refuses it (a peer sees alert certificate_expired)",
-                mgmt_node_name(ahead), span, mgmt_node_name(other));
-        skew_field(list, d);
-        return;
-    }
-    int64_t mid = times[(count - 1) / 2];
-    size_t agree = 0;
-    for (size_t k = 0; k < count; k++)
-        agree += times[k] - mid <= CLOCK_SKEW_S && mid - times[k] <= CLOCK_SKEW_S;
-    if (2 * agree <= count) {
-        no_majority(list, nodes, times, count);
-        return;
-    }
-    json_array_foreach(nodes, i, n)
-    {
-        int64_t t = node_now(n);
-        if (!t || (t - mid <= CLOCK_SKEW_S && mid - t <= CLOCK_SKEW_S))
-            continue;
-        span_text(t > mid ? t - mid : mid - t, span, sizeof span);
-        problem(list, n, "clock_skew",
-                "%s's clock is %s %s the other nodes' (their median): check its clock "
-                "(date -u, NTP); it judges certificates by it, so a clock outside a "
-                "certificate's validity refuses it (its peers see alert certificate_expired)",
-                mgmt_node_name(n), span, t > mid ? "ahead of" : "behind");
-        skew_field(list, t - mid);
-    }
 }
 
 /* n's data port (its services' "data"), the port of an entry of its
@@ -689,7 +538,7 @@ static void nodes_lists(json_t *list, json_t *nodes)
                  ne ? (ne == 1 ? ", which they do not" : ", which they do not list") : "",
                  ne && nm ? "; " : "", nm ? "they list " : "", missing,
                  nm ? ", which it lacks" : "");
-        problem(list, n, "nodes_mismatch",
+        mgmt_problem(list, n, "nodes_mismatch",
                 "%s's [cluster] nodes differs from %s: %s; correct [cluster] nodes in %s's "
                 "sipc.conf (the same list on every node) and restart %s (a reload does not "
                 "apply it)",
@@ -733,6 +582,42 @@ static const char *hello_name(json_t *nodes, json_t *n)
     return name;
 }
 
+/* Two addresses that answer with one node id: two nodes sharing an id (the
+ * host name by default), which the search takes for one node, leaving the
+ * other's records out of every answer, or one node listed twice. Said once,
+ * on the first of them. */
+static void duplicate_ids(json_t *list, json_t *nodes)
+{
+    size_t i, j;
+    json_t *n, *o;
+    json_array_foreach(nodes, i, n)
+    {
+        const char *id = mgmt_str_at(n, "node", "id");
+        if (!json_is_true(json_object_get(n, "reachable")) || !id[0])
+            continue;
+        char others[400] = "";
+        size_t w = 0;
+        int first = 1;
+        json_array_foreach(nodes, j, o)
+        {
+            if (j == i || !json_is_true(json_object_get(o, "reachable")) ||
+                strcmp(id, mgmt_str_at(o, "node", "id")) != 0)
+                continue;
+            first &= j > i;
+            if (w < sizeof others)
+                w += (size_t)snprintf(others + w, sizeof others - w, "%s%s", w ? ", " : "",
+                                      mgmt_str_at(o, "address", NULL));
+        }
+        if (w && first)
+            mgmt_problem(list, n, "duplicate_node_id",
+                    "%s and %s answer with the same node id '%s': two nodes with one id (the "
+                    "host name when [node] id is not set), which searches take for one node, "
+                    "leaving the other's records out, or one node listed twice in [cluster] "
+                    "nodes; give each node its own [node] id and restart it",
+                    mgmt_str_at(n, "address", NULL), others, id);
+    }
+}
+
 json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
 {
     json_t *list = json_array();
@@ -744,7 +629,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         if (!json_is_true(json_object_get(n, "reachable"))) {
             /* named as its peers' links name it too, when they can */
             const char *id = hello_name(nodes, n);
-            problem(list, n, "unreachable", "%s%s%s%s cannot be reached: %s", id, id[0] ? " (" : "",
+            mgmt_problem(list, n, "unreachable", "%s%s%s%s cannot be reached: %s", id, id[0] ? " (" : "",
                     mgmt_node_name(n), id[0] ? ")" : "", mgmt_str_at(n, "error", NULL));
             continue;
         }
@@ -753,6 +638,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         else
             off++;
     }
+    duplicate_ids(list, nodes);
     /* TLS on some nodes and off on others: name the odd ones out (ties: the
      * nodes without TLS, since the cluster is meant to run with it) */
     if (on && off) {
@@ -769,13 +655,13 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
              * others' plaintext (their management links may still reach it
              * over TLS, when they dial TLS first with the pair imported) */
             if (e == odd && e && !strcmp(mgmt_str_at(n, "tls", "mode"), "strict"))
-                problem(list, n, "tls_mismatch",
+                mgmt_problem(list, n, "tls_mismatch",
                         "TLS must be enabled on all nodes: %s has TLS on and is strict: it refuses "
                         "the plaintext of %s, so their plaintext links to it and its links to "
                         "them are down (TLS on: %s; TLS off: %s)",
                         mgmt_node_name(n), without, with, without);
             else if (e == odd)
-                problem(list, n, "tls_mismatch",
+                mgmt_problem(list, n, "tls_mismatch",
                         "TLS must be enabled on all nodes: %s has TLS %s (TLS on: %s; TLS off: %s)",
                         mgmt_node_name(n), e ? "on" : "off", with, without);
         }
@@ -810,7 +696,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
          * for the readers of an older version) */
         json_t *unopened = json_object_get(json_object_get(n, "storage"), "not_open");
         if (json_is_object(unopened))
-            problem(list, n, "storage_unopened",
+            mgmt_problem(list, n, "storage_unopened",
                     "%s: its database is not open since %s (%lld attempt%s, the latest at %s): "
                     "%s; every data call is refused meanwhile, the rest of the node serves",
                     mgmt_node_name(n), mgmt_str_at(unopened, "since", NULL),
@@ -829,7 +715,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             else /* found at start, before any request */
                 snprintf(why, sizeof why, ": %s", mgmt_str_at(h, "last_error", NULL));
             if (json_is_true(json_object_get(h, "failing")))
-                problem(list, n, "storage_failing",
+                mgmt_problem(list, n, "storage_failing",
                         "%s: %s %s its database fail since %s%s: its log says more "
                         "(Data.Storage); free disk space or repair the database "
                         "(docs/services.md, \"A full or damaged database\")",
@@ -863,7 +749,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         json_array_foreach(json_object_get(json_object_get(n, "storage"), "records_lost"), li, lost)
         {
             const char *detected = mgmt_str_at(lost, "detected", NULL);
-            problem(list, n, "records_lost",
+            mgmt_problem(list, n, "records_lost",
                     "%s: %s%s%s: %s; once dealt with, acknowledge it: %s: this stays until then",
                     mgmt_node_name(n),
                     detected[0] ? "committed changes found gone at its start at " : "", detected,
@@ -884,7 +770,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                   mgmt_pair_refused(nodes, n, common, refusers, sizeof refusers);
         if (odd && sipc_mgmt_rotating(nodes))
             /* importing the cluster's pair there would undo its rotation */
-            problem(list, n, "certificate_mismatch",
+            mgmt_problem(list, n, "certificate_mismatch",
                     "%s presents a different certificate (sha256 %.16s...) than the rest of the "
                     "cluster (sha256 %.16s...), and a key pair rotation is in progress that does "
                     "not cover it: %s; every node stages the new pair before any commits, and "
@@ -892,7 +778,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                     "section 1.8; `tlstool rotate status` on each)",
                     mgmt_node_name(n), fp, common, refusers);
         else if (odd)
-            problem(list, n, "certificate_mismatch",
+            mgmt_problem(list, n, "certificate_mismatch",
                     "%s presents a different certificate (sha256 %.16s...) than the rest of the "
                     "cluster (sha256 %.16s...): import the cluster's key pair on it (`tlstool "
                     "import FILE --force`: it replaces the pair that node holds) and reload it",
@@ -903,19 +789,19 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             /* validity first, as the node judges its own pair by its clock
              * (an older node's answer has none: its not_after alone) */
             if (!strcmp(mgmt_str_at(cert, "validity", NULL), "not_yet_valid"))
-                problem(list, n, "certificate_not_yet_valid",
+                mgmt_problem(list, n, "certificate_not_yet_valid",
                         "%s's certificate is valid only from %s: its peers refuse it (alert "
                         "certificate_expired); check its clock, or that of the machine that "
                         "made the pair",
                         mgmt_node_name(n), mgmt_str_at(cert, "not_before", NULL));
             else if (not_after <= now)
-                problem(list, n, "certificate_expired",
+                mgmt_problem(list, n, "certificate_expired",
                         "%s's certificate expired on %s: its links and connections made before "
                         "stay up until they close or reconnect, new ones are refused; roll out "
                         "a new pair",
                         mgmt_node_name(n), mgmt_str_at(cert, "not_after", NULL));
             else if (days < expiry_warn_days)
-                problem(list, n, "certificate_expiring",
+                mgmt_problem(list, n, "certificate_expiring",
                         "%s's certificate expires in %lld day%s (%s): create and roll out a new "
                         "pair",
                         mgmt_node_name(n), (long long)days, days == 1 ? "" : "s",
@@ -927,7 +813,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
          * link then redials */
         if (!strcmp(mgmt_str_at(n, "reached_over", NULL), "plaintext") && enabled &&
             !tls_just_changed(n))
-            problem(list, n, "plaintext_node",
+            mgmt_problem(list, n, "plaintext_node",
                     "%s says TLS is enabled but answered the management channel in plaintext: "
                     "check that it runs its configured mode",
                     mgmt_node_name(n));
@@ -937,13 +823,13 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
              * cuts no one off, as for any permissive node (health migrating) */
             if (json_is_true(json_object_get(guard, "held_back")) &&
                 !json_array_size(json_object_get(guard, "plaintext_peers")))
-                problem(list, n, "permissive",
+                mgmt_problem(list, n, "permissive",
                         "%s runs permissive although its sipc.conf says strict: the strict guard "
                         "held it back at start, but no plaintext peer is seen any more: reload it "
                         "to go strict",
                         mgmt_node_name(n));
             else if (json_is_true(json_object_get(guard, "held_back")))
-                problem(list, n, "held_back",
+                mgmt_problem(list, n, "held_back",
                         "%s runs permissive although its sipc.conf says strict: the strict guard "
                         "held it back for peers still speaking plaintext to it (its status names "
                         "them); enable TLS there and reload it, or reload it with --force to cut "
@@ -953,7 +839,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                 /* the same state is the middle of a roll-out and of a
                  * roll-back (docs/operator-guide.md 1.7): which one, only
                  * the operator knows, so both ways on are named */
-                problem(list, n, "permissive",
+                mgmt_problem(list, n, "permissive",
                         "%s still accepts plaintext (mode permissive): once every node has TLS, "
                         "run `tlstool mode strict --reload` on it (when rolling TLS back "
                         "instead: `tlstool disable --reload` on it once every node is "
@@ -981,7 +867,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                     else
                         snprintf(how, sizeof how, "on a node: tlstool enable there; on a client "
                                                   "machine: import the cluster's key pair");
-                    problem(list, n, "guard_peer",
+                    mgmt_problem(list, n, "guard_peer",
                             "%s's strict guard saw %s%s%s%s speak plaintext on its %s service "
                             "(last %s): going strict is refused until that peer makes one TLS "
                             "connection to %s (%s), or %lld s after it was last seen",
@@ -1004,7 +890,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             /* the node's own `[pipeline] tls = 0`: its clients speak
              * plaintext because it answers so, whatever they hold */
             if (!strcmp(mgmt_str_at(s, "tls", NULL), "off")) {
-                problem(list, n, "plaintext_listener",
+                mgmt_problem(list, n, "plaintext_listener",
                         "%s's %s listener runs plaintext ([%s] tls = 0) while the node runs TLS "
                         "%s: its peers speak plaintext to it because it answers in plaintext; "
                         "remove that line from its sipc.conf (or set it to 1) and reload %s",
@@ -1019,7 +905,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                 if (pn[0] && !strcmp(pn, mgmt_node_name(n))) {
                     /* its own link (the pipeline's, the management's): it
                      * switches with the node, not by a setting elsewhere */
-                    problem(list, n, "plaintext_peer",
+                    mgmt_problem(list, n, "plaintext_peer",
                             "%s still receives plaintext on its %s service from its own link "
                             "(%s), made before it enabled TLS: the node replaces it within "
                             "seconds; if this stays, reload %s",
@@ -1027,7 +913,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                             mgmt_str_at(p, "address", NULL), mgmt_node_name(n));
                     continue;
                 }
-                problem(list, n, "plaintext_peer",
+                mgmt_problem(list, n, "plaintext_peer",
                         "%s still receives plaintext on its %s service from %s%s%s%s: enable TLS "
                         "there",
                         mgmt_node_name(n), mgmt_str_at(s, "name", NULL),
@@ -1037,6 +923,6 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         }
     }
     nodes_lists(list, nodes);
-    clock_skew(list, nodes);
+    mgmt_clock_skew(list, nodes);
     return list;
 }

@@ -15,6 +15,8 @@ typedef struct search_peer {
     char address[200]; /* "host:port" as configured */
     char node[64];     /* node id from its last hello, "" until one came */
     int self;          /* its hello named this node: searched locally instead */
+    int same_id;       /* others_only: its hello named this node's id: another
+                          node with it, listed missing instead */
 } search_peer;
 
 struct search_query;

@@ -385,6 +385,19 @@ static void part_missing(part *pt, int err, const char *reason)
         add_missing(q, q->s->node, q->s->address, err, reason);
 }
 
+/* A peer that names itself by this node's id, when the peers are others
+ * only: two nodes share an id, and taking its hits for this node's (or
+ * leaving them out silently) would hide a node. */
+static void part_same_id(part *pt)
+{
+    char why[300];
+    snprintf(why, sizeof why,
+             "not merged: it names itself %s, this node's id: node ids must be unique ([node] "
+             "id in each sipc.conf)",
+             pt->q->s->node);
+    part_missing(pt, SIPC_ECONFIG, why);
+}
+
 static void on_peer_answer(int err, const sipc_reply *rep, void *arg)
 {
     part *pt = arg;
@@ -410,8 +423,12 @@ static void on_peer_answer(int err, const sipc_reply *rep, void *arg)
     } else {
         ProtobufCBinaryData none = {0, NULL};
         const ProtobufCBinaryData *who = r->n_nodes_answered ? &r->nodes_answered[0] : &none;
-        pt->settled = 1;
-        if (who->len == strlen(q->s->node) && !memcmp(who->data, q->s->node, who->len)) {
+        int ours = who->len == strlen(q->s->node) && !memcmp(who->data, q->s->node, who->len);
+        if (ours && q->s->o.others_only) {
+            part_same_id(pt);
+            sipc__search__query_response__free_unpacked(r, NULL);
+        } else if (ours) {
+            pt->settled = 1;
             /* this node, reached over the network: its hits are in already */
             if (!p->self)
                 search_log(q->s, SIPC_LOG_INFO, "Peer %s answers as this node (%s)", p->address,
@@ -419,6 +436,7 @@ static void on_peer_answer(int err, const sipc_reply *rep, void *arg)
             p->self = 1;
             sipc__search__query_response__free_unpacked(r, NULL);
         } else {
+            pt->settled = 1;
             if (was_answered(q, who))
                 search_log(q->s, SIPC_LOG_WARN,
                            "Peer %s answers as node %.*s, which answered already: node ids "
@@ -528,6 +546,10 @@ static void start_peers(search_query *q)
         search_peer *p = pt->peer;
         if (p->self || !p->ch) {
             pt->settled = 1; /* this node: its hits come from the local part */
+            continue;
+        }
+        if (p->same_id) {
+            part_same_id(pt);
             continue;
         }
         /* a peer known down is not waited for: the rest answer now */

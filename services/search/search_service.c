@@ -82,7 +82,16 @@ static void on_peer_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg
     if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &info) != 0)
         return;
     snprintf(p->node, sizeof p->node, "%s", info.peer_node);
-    if (!strcmp(p->node, p->s->node) && !p->self) {
+    int same = !strcmp(p->node, p->s->node);
+    if (p->s->o.others_only) {
+        if (same && !p->same_id)
+            search_log(p->s, SIPC_LOG_WARN,
+                       "Peer %s announces this node's id %s: node ids must be unique; its "
+                       "records are listed missing from every search until each node has its "
+                       "own [node] id",
+                       p->address, p->node);
+        p->same_id = same;
+    } else if (same && !p->self) {
         p->self = 1;
         search_log(p->s, SIPC_LOG_INFO,
                    "Peer %s is this node (node id %s): it is searched locally", p->address,

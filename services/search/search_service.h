@@ -57,7 +57,13 @@ typedef struct sipc_search_options {
                                      own search fails; copied; default "local" */
     const sipc_search_peer *peers;/* every other node of the cluster; an entry that
                                      turns out to be this node (its hello names our
-                                     node id) is searched locally, not twice */
+                                     node id) is searched locally, not twice, unless
+                                     others_only */
+    int others_only;              /* 1: peers never hold this node (the caller left its
+                                     own entry out), so a peer whose hello names this
+                                     node's id is another node with the same id: it is
+                                     listed in nodes_missing ("node ids must be
+                                     unique"), never taken for this node */
     size_t npeers;                /* at most 64 */
     uint32_t default_deadline_ms; /* for a query that came without a deadline:
                                      default 5000 */

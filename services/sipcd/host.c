@@ -373,7 +373,7 @@ static int start_search(host *h)
     sipc_search_options o;
     sipc_search_options_init(&o);
     o.node_id = h->cfg.node_id;
-    o.address = h->cfg.address;
+    o.others_only = 1; /* its own [cluster] entry is left out above */
     o.peers = peers;
     o.npeers = n;
     o.log = sipc_logger_sink;

@@ -21,7 +21,8 @@ void sw_hold_local(sipc_request *req, void *arg)
 void sw_listen(sw_world *w, int i, const char *pem, int silent)
 {
     sw_node *n = &w->n[i];
-    snprintf(n->id, sizeof n->id, "n%d", i + 1);
+    if (!n->id[0]) /* a test may have named it */
+        snprintf(n->id, sizeof n->id, "n%d", i + 1);
     n->home = tu_mkdtemp("search");
     assert_non_null(n->home);
     char dir[600], err[512] = "";

@@ -54,7 +54,8 @@ typedef struct sw_query {
 void sw_hold_local(sipc_request *req, void *arg);
 /* Node i: data service, router, context and listener; no search yet (its
  * peers' ports are not known until every node listens). pem: its pair with
- * TLS. silent: a node whose search.local never answers. */
+ * TLS. silent: a node whose search.local never answers. Its id is "n" and
+ * i + 1 unless w->n[i].id was set before. */
 void sw_listen(sw_world *w, int i, const char *pem, int silent);
 /* The search service of node i, its peers every other node listed; base:
  * options (NULL for the defaults). */

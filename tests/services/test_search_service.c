@@ -146,6 +146,45 @@ static void t_node_stopped(void **state)
     sw_free(w);
 }
 
+/* Two nodes with one id (the host name when [node] id is not set): with
+ * others_only, the one that is not this node is listed missing, never
+ * taken for this node (its records silently left out). */
+static void t_same_node_id(void **state)
+{
+    (void)state;
+    sw_world *w = sw_alloc(SIPC_TLS_OFF, g_pem);
+    snprintf(w->n[2].id, sizeof w->n[2].id, "n1");
+    for (int i = 0; i < NODES; i++)
+        sw_listen(w, i, g_pem, 0);
+    sipc_search_options o;
+    sipc_search_options_init(&o);
+    o.others_only = 1;
+    for (int i = 0; i < NODES; i++)
+        sw_search_start(w, i, &o);
+    sw_client(w);
+    sw_put_records(w);
+    char addr[64];
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", w->n[2].port);
+    sw_query q = {.text = "checkout"};
+    /* twice: before n3's hello came (its answer names n1) and after it */
+    for (int k = 0; k < 2; k++) {
+        dw_result dr;
+        Sipc__Search__QueryResponse *r = sw_search(w, 0, &q, 3000, &dr);
+        assert_non_null(r);
+        assert_true(r->partial);
+        assert_string_equal(sw_ids(r), "b2 b1 a1");
+        const Sipc__Search__MissingNode *m = sw_missing(r, addr);
+        assert_non_null(m);
+        char reason[400];
+        snprintf(reason, sizeof reason, "%.*s", (int)m->reason.len, (const char *)m->reason.data);
+        if (!strstr(reason, "it names itself n1, this node's id: node ids must be unique"))
+            fail_msg("reason: %s", reason);
+        sipc__search__query_response__free_unpacked(r, NULL);
+    }
+    assert_true(tu_log_has(&w->log, "announces this node's id n1: node ids must be unique"));
+    sw_free(w);
+}
+
 /* A fourth node with another certificate: the handshake fails, and the
  * reason carries the transport's detail. A fifth that never answers:
  * "timed out", and the whole answer still comes before the caller's
@@ -373,6 +412,7 @@ int main(void)
         cmocka_unit_test(t_fan_out_plain),
         cmocka_unit_test(t_fan_out_tls),
         cmocka_unit_test(t_node_stopped),
+        cmocka_unit_test(t_same_node_id),
         cmocka_unit_test(t_tls_failure_and_silence),
         cmocka_unit_test(t_bad_queries),
         cmocka_unit_test(t_bounds_and_close),

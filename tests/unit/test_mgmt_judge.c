@@ -1013,6 +1013,30 @@ static void rotation_per_node(void **state)
     json_decref(nodes);
 }
 
+/* Two nodes answering with one id (the host name when [node] id is not
+ * set): one problem, on the first, naming both addresses */
+static void duplicate_node_id(void **state)
+{
+    (void)state;
+    json_t *a = node("vm", NULL, 0, 0), *b = node("vm", NULL, 0, 0);
+    json_object_set_new(a, "address", json_string("10.0.0.1:23002"));
+    json_object_set_new(b, "address", json_string("10.0.0.2:23002"));
+    json_t *nodes = json_pack("[o, o, o]", a, node("n3", NULL, 0, 0), b);
+    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "vm:duplicate_node_id");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "10.0.0.1:23002 and 10.0.0.2:23002 answer with the same node id 'vm'") ||
+        !strstr(msg, "give each node its own [node] id"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    /* one of them unreachable: nothing to compare */
+    json_object_set_new(b, "reachable", json_false());
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_null(strstr(kinds(p), "duplicate_node_id"));
+    json_decref(p);
+    json_decref(nodes);
+}
+
 static void health_rule(void **state)
 {
     (void)state;
@@ -1046,6 +1070,7 @@ int main(void)
         cmocka_unit_test(per_node_certificates),
         cmocka_unit_test(plaintext_node),
         cmocka_unit_test(nodes_mismatch),
+        cmocka_unit_test(duplicate_node_id),
         cmocka_unit_test(link_down_long_services),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,7 +86,7 @@ int cmd_crl(void *arg)
             return fail(EX_USAGE, "usage: tlstool crl add FILE");
         crl_file f;
         if (crl_file_read(&f, o->pos[1], arg_shown, err, sizeof err) != 0)
-            return fail_file(EX_BADFILE, err);
+            return fail(EX_BADFILE, "%s", err);
         const sipc_crl c = f.c;
         uint8_t *der = f.der;
         long dl = f.len;

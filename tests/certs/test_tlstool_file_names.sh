@@ -11,6 +11,8 @@
 #   - `status` of a home whose path holds the same bytes, with a temporary
 #     file left in security/: its warning line and its file lines name the
 #     paths escaped, each on its line
+#   - a failure whose library words name that home (trust/ writable by
+#     others) is one line
 set -u
 T=${1:?usage: test_tlstool_file_names.sh path/to/tlstool}
 . "$(dirname "$0")/../support/shtest.sh"
@@ -80,4 +82,16 @@ if clean && grep -E '^(warning|PROBLEM): ' "$OUT" | grep -qF "$work/$shown/secur
 else
     bad "status of a home holding a newline, ESC and 0xff, with a leftover (exit $RC)"
 fi
+# the library's words name the home raw: its failure line shows it escaped,
+# whole on one line
+mkdir -p "$B/security/trust"
+chmod 777 "$B/security/trust"
+run "$T" --home "$B" trust list
+if [ "$RC" = 3 ] && clean && [ "$(wc -l <"$OUT")" = 1 ] &&
+    grep -qF "tlstool: error: $work/$shown/security/trust can be changed by other users" "$OUT"; then
+    ok "a failure whose library words name such a home: one line, the home escaped"
+else
+    bad "trust list of such a home whose trust/ others may change (exit $RC)"
+fi
+chmod 700 "$B/security/trust"
 shtest_done

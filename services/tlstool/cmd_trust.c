@@ -342,7 +342,7 @@ static int trust_list(const opts *o, const char *dir, const char *shown)
     sipc_trust_free(t);
     char note[1600];
     if (sipc_trust_home_skipped(o->home, note, sizeof note))
-        printf("note: %s\n", note);
+        cli_say_line(stdout, "note", "%s", note); /* names of trust/ and crl/, the home's path */
     return EX_OK;
 }
 

@@ -1,6 +1,25 @@
 /* cpu_features.c - CPUID, read once (see cpu_features.h). */
 #include "base/cpu_features.h"
 
+#include <stdio.h>
+
+const char *sipc_cpu_features_text(unsigned f, char *out, size_t len)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{SIPC_CPU_AES, "aes"},   {SIPC_CPU_PCLMUL, "pclmul"}, {SIPC_CPU_SSE41, "sse4.1"},
+                 {SIPC_CPU_AVX, "avx"},   {SIPC_CPU_AVX2, "avx2"},     {SIPC_CPU_SHA, "sha"},
+                 {SIPC_CPU_VAES, "vaes"}, {SIPC_CPU_AVX512, "avx512"}};
+    size_t w = 0;
+    if (len)
+        out[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && w < len; i++)
+        if (f & names[i].bit)
+            w += (size_t)snprintf(out + w, len - w, " %s", names[i].name);
+    return out;
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
 #include <cpuid.h>

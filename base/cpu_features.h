@@ -6,6 +6,8 @@
 #ifndef SIPC_BASE_CPU_FEATURES_H
 #define SIPC_BASE_CPU_FEATURES_H
 
+#include <stddef.h>
+
 enum {
     SIPC_CPU_AES = 1 << 0,    /* AES-NI */
     SIPC_CPU_PCLMUL = 1 << 1, /* PCLMULQDQ */
@@ -20,5 +22,12 @@ enum {
 
 /* The SIPC_CPU_* bits this CPU has; 0 on other architectures or compilers. */
 unsigned sipc_cpu_features(void);
+/* The bits of f in out as --version lists them, each after a space:
+ * " aes pclmul sse4.1 avx avx2 sha vaes avx512" for all. Every bit a fast
+ * path is chosen by is named, so that the list tells which ones run:
+ * sipc's AES-GCM needs aes, pclmul, sse4.1 and avx (base/aes_gcm.c), its
+ * 256-bit loop avx2 and vaes too, its 512-bit loop avx512 on top; SHA-256
+ * on the CPU needs sha and sse4.1. "" when f is 0. Returns out. */
+const char *sipc_cpu_features_text(unsigned f, char *out, size_t len);
 
 #endif

@@ -149,6 +149,10 @@ bool sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len
 /* The names sipc_trust_load_home loads: trust/ *.pem; crl/ *.crl, *.pem,
  * *.der (NULL-terminated lists of endings). */
 extern const char *const sipc_trust_root_names[], *const sipc_trust_crl_names[];
+/* Whether sipc_trust_load_home loads a file so named from a folder whose
+ * endings are exts (one of the two lists above): not starting with '.',
+ * ending in one of exts after at least one other character. */
+bool sipc_trust_name_loaded(const char *name, const char *const *exts);
 /* The largest trust/ or crl/ file sipc_trust_home_files reads (a CRL of a
  * large CA runs to several MiB). sipcd's reload reads as much to tell
  * whether such a file changed: with a smaller limit a larger file would

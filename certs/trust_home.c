@@ -266,15 +266,17 @@ static int list_dir(int fd, char ***names)
     return n;
 }
 
-static int ends_in(const char *name, const char *const *exts)
+bool sipc_trust_name_loaded(const char *name, const char *const *exts)
 {
+    if (name[0] == '.')
+        return false;
     size_t nl = strlen(name);
     for (; *exts; exts++) {
         size_t el = strlen(*exts);
         if (nl > el && strcmp(name + nl - el, *exts) == 0)
-            return 1;
+            return true;
     }
-    return 0;
+    return false;
 }
 
 int sipc_trust_home_files(const char *home, const char *sub, const char *const *exts,
@@ -312,7 +314,7 @@ int sipc_trust_home_files(const char *home, const char *sub, const char *const *
     r = 0;
     for (int i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        int known = ends_in(names[i], exts);
+        int known = sipc_trust_name_loaded(names[i], exts);
         if (r == 0 && !known) {
             r = fn(path, names[i], NULL, 0, arg, err, errlen);
         } else if (r == 0) {

@@ -563,6 +563,15 @@ int cli_fail(const char *who, int code, const char *fmt, ...)
     return code;
 }
 
+int cli_fail_line(const char *who, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say(stderr, 1, who, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
 void cli_say(FILE *f, const char *who, const char *fmt, ...)
 {
     va_list ap;

@@ -164,6 +164,11 @@ void cli_usage_error(const cli_tool *tool, const cli_parsed *p, const char *err)
  * binds its who once, in a macro of its own header (fail, ctl_fail,
  * load_fail). */
 int cli_fail(const char *who, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* cli_fail on one line: a newline in the message is shown as \x0a too (a
+ * program whose every failure is one line, while a path or the library's
+ * words in it may hold a newline). */
+int cli_fail_line(const char *who, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The same for a line that is no failure (a warning), on f: "<who>:
  * <message>", shown so. */
 void cli_say(FILE *f, const char *who, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -298,7 +298,7 @@ int sipc_metrics_http_publish(sipc_metrics_http *h, const char *text, size_t len
     return 0;
 }
 
-void sipc_metrics_http_sweep(sipc_metrics_http *h, uint64_t *refused, uint64_t *overdue)
+void sipc_metrics_http_sweep(sipc_metrics_http *h, sipc_metrics_http_counts *c)
 {
     pthread_mutex_lock(&h->lock);
     /* read under the lock: a start noted after it would be later */
@@ -313,9 +313,25 @@ void sipc_metrics_http_sweep(sipc_metrics_http *h, uint64_t *refused, uint64_t *
         slot->cut = 1;
         h->overdue++;
     }
-    *refused = h->refused;
-    *overdue = h->overdue;
+    c->refused = h->refused;
+    c->overdue = h->overdue;
     pthread_mutex_unlock(&h->lock);
+    c->max_connections = METRICS_MAX_CONNECTIONS;
+    c->per_host = METRICS_PER_HOST;
+    c->deadline_ms = METRICS_REQUEST_DEADLINE_MS;
+}
+
+void sipc_metrics_http_held_text(char *out, size_t outlen, const char *address,
+                                 const sipc_metrics_http_counts *since)
+{
+    snprintf(out, outlen,
+             "http://%s/metrics: %llu connection(s) refused because their host held %u already, "
+             "%llu closed for not sending a whole request within %g s (since the last such "
+             "line): a host is holding the endpoint's connections (%u at most, %u per host, an "
+             "IPv6 /64 counting as one), and scrapes from elsewhere may fail while it does",
+             address, (unsigned long long)since->refused, since->per_host,
+             (unsigned long long)since->overdue, since->deadline_ms / 1000.0,
+             since->max_connections, since->per_host);
 }
 
 void sipc_metrics_http_stop(sipc_metrics_http *h)

@@ -189,8 +189,8 @@ void host_stop(host *h, const char *signame);
  * gets the JSON answer. Loop thread only. */
 void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force, int ack,
                  int64_t deadline_ms, void (*done)(void *arg, json_t *answer), void *arg);
-/* reload_files.c: the files of security/SUB (trust, crl) by name and
- * checksum; a rotation's (staged/ and its state); how many entries of a
+/* reload_files.c: the files of security/SUB by name and checksum (of trust/
+ * and crl/ those the loader reads, sipc_trust_name_loaded); a rotation's (staged/ and its state); how many entries of a
  * are not in b with the same contents. */
 void host_files_read(const char *home, const char *sub, host_files *out);
 void host_rotation_read(const char *home, host_files *out);

@@ -14,21 +14,20 @@
 /* at most one WARN per this, with the counts since the last */
 #define METRICS_SAY_EVERY_MS (60 * 1000)
 
-static void say_held_off(host *h, uint64_t refused, uint64_t overdue)
+static void say_held_off(host *h, const sipc_metrics_http_counts *c)
 {
     uint64_t now = uv_now(h->loop);
-    if ((refused == h->metrics_refused && overdue == h->metrics_overdue) ||
+    if ((c->refused == h->metrics_refused && c->overdue == h->metrics_overdue) ||
         (h->metrics_said_ms && now - h->metrics_said_ms < METRICS_SAY_EVERY_MS))
         return;
-    sipc_logf(h->svc[HOST_MANAGEMENT].log, SIPC_LOG_WARN, "Service.Metrics",
-              "http://%s/metrics: %llu connection(s) refused because their host held 4 already, "
-              "%llu closed for not sending a whole request within 5 s (since the last such "
-              "line): a host is holding the endpoint's connections (64 at most, 4 per host, an "
-              "IPv6 /64 counting as one), and scrapes from elsewhere may fail while it does",
-              h->cfg.metrics_address, (unsigned long long)(refused - h->metrics_refused),
-              (unsigned long long)(overdue - h->metrics_overdue));
-    h->metrics_refused = refused;
-    h->metrics_overdue = overdue;
+    sipc_metrics_http_counts since = *c;
+    since.refused -= h->metrics_refused;
+    since.overdue -= h->metrics_overdue;
+    char line[768];
+    sipc_metrics_http_held_text(line, sizeof line, h->cfg.metrics_address, &since);
+    sipc_logf(h->svc[HOST_MANAGEMENT].log, SIPC_LOG_WARN, "Service.Metrics", "%s", line);
+    h->metrics_refused = c->refused;
+    h->metrics_overdue = c->overdue;
     h->metrics_said_ms = now;
 }
 
@@ -42,9 +41,9 @@ static void metrics_tick(uv_timer_t *t)
         free(text);
     }
     if (h->http) {
-        uint64_t refused, overdue;
-        sipc_metrics_http_sweep(h->http, &refused, &overdue);
-        say_held_off(h, refused, overdue);
+        sipc_metrics_http_counts c;
+        sipc_metrics_http_sweep(h->http, &c);
+        say_held_off(h, &c);
     }
 }
 

@@ -39,6 +39,11 @@ static int checksum(const char *path, uint64_t *sum)
 
 void host_files_read(const char *home, const char *sub, host_files *out)
 {
+    /* of trust/ and crl/ only what the loader reads: another name there (a
+     * README.txt) changes nothing the node runs */
+    const char *const *exts = !strcmp(sub, "trust") ? sipc_trust_root_names
+                              : !strcmp(sub, "crl") ? sipc_trust_crl_names
+                                                    : NULL;
     memset(out, 0, sizeof *out);
     char dir[700];
     snprintf(dir, sizeof dir, "%s/security/%s", home, sub);
@@ -47,7 +52,8 @@ void host_files_read(const char *home, const char *sub, host_files *out)
         return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && out->n < HOST_MAX_FILES) {
-        if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof out->name[0])
+        if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof out->name[0] ||
+            (exts && !sipc_trust_name_loaded(e->d_name, exts)))
             continue;
         char path[1000];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);

@@ -1,5 +1,6 @@
 /* chain.c - certificates read from a file, and a verification printed the
  * way `verify` and `check` show it. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,17 +84,16 @@ int need_pfx(const char *shown, const uint8_t *b, size_t n)
                 shown);
 }
 
-int fail_file(int code, const char *err)
+int fail_fix(int code, const char *fix, const char *fmt, ...)
 {
-    /* the library's words name the file as given: a newline in its name is
-     * no line of the text */
-    size_t n = 4 * strlen(err) + 6;
-    char *shown = malloc(n);
-    if (!shown)
-        return fail(code, "%s", err);
-    cli_shown(err, shown, n);
-    fail(code, "%s", shown);
-    free(shown);
+    char *text = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    fail(code, "%s", n < 0 ? "out of memory" : text);
+    cli_say_line(stderr, "tlstool: fix", "%s", fix);
+    free(text);
     return code;
 }
 
@@ -107,7 +107,7 @@ int read_chain(const opts *o, int arg, sipc_keypair *kp, int *is_pfx)
     if (is_pfx)
         *is_pfx = 0;
     if (sipc_secret_file_read(file, &b, &n, MAX_FILE, err, sizeof err) != 0)
-        return fail_file(EX_BADFILE, err);
+        return fail(EX_BADFILE, "%s", err);
     if (sipc_is_pem(b, n)) {
         int nc = 0;
         char why[200];

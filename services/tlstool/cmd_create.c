@@ -119,7 +119,7 @@ int cmd_create(void *arg)
     free(der);
     if (r != 0) {
         sipc_keypair_free(&kp);
-        return fail_file(EX_BADFILE, err);
+        return fail(EX_BADFILE, "%s", err);
     }
     sipc_x509 x;
     sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0);

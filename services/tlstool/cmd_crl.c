@@ -44,9 +44,12 @@ static void crl_print(const char *name, const crl_file *f, void *arg)
 {
     const opts *o = arg;
     const sipc_crl *c = &f->c;
-    char kind[200];
+    char kind[200], shown[4 * 256 + 8];
     crl_kind(c, kind, sizeof kind);
-    printf("%s\n  issuer: %s\n  %s\n  this update %s, next update %s%s\n  %d revoked\n", name,
+    /* a name in crl/ is anyone's choice who could put a file there (a
+     * mounted folder): shown as a FILE given to a command is */
+    cli_shown(name, shown, sizeof shown);
+    printf("%s\n  issuer: %s\n  %s\n  this update %s, next update %s%s\n  %d revoked\n", shown,
            c->issuer, kind, f->this_update, f->next_update,
            c->next_update && time(NULL) > c->next_update ? " (PAST NEXT UPDATE)" : "", c->nrevoked);
     if (c->unusable[0])
@@ -86,7 +89,7 @@ int cmd_crl(void *arg)
             return fail(EX_USAGE, "usage: tlstool crl add FILE");
         crl_file f;
         if (crl_file_read(&f, o->pos[1], arg_shown, err, sizeof err) != 0)
-            return fail_file(EX_BADFILE, err);
+            return fail(EX_BADFILE, "%s", err);
         const sipc_crl c = f.c;
         uint8_t *der = f.der;
         long dl = f.len;

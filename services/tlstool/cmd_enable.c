@@ -245,9 +245,8 @@ int cmd_enable(void *arg)
     }
     if (st != SIPC_VFY_OK) {
         sipc_keypair_free(&kp);
-        return fail(tlstool_verify_exit_code((sipc_vfy_status)st),
-                    "TLS not enabled: the imported pair does not verify: %s\ntlstool: fix: %s",
-                    res.reason, res.fix);
+        return fail_fix(tlstool_verify_exit_code((sipc_vfy_status)st), res.fix,
+                        "TLS not enabled: the imported pair does not verify: %s", res.reason);
     }
     char conf[1200], err[600];
     sipc_trust *t;

@@ -91,7 +91,7 @@ int cmd_import(void *arg)
     uint8_t *data;
     size_t len;
     if (sipc_secret_file_read(file, &data, &len, MAX_FILE, err, sizeof err) != 0)
-        return fail_file(EX_BADFILE, err);
+        return fail(EX_BADFILE, "%s", err);
     char pw[CLI_PASSWORD_BUF];
     if ((r = need_pfx(shown, data, len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {
         sipc_secure_free(data, len);
@@ -126,8 +126,8 @@ int cmd_import(void *arg)
     } else if (st != SIPC_VFY_OK) {
         sipc_keypair_free(&kp);
         sipc_secure_free(data, len);
-        return fail(tlstool_verify_exit_code(st), "%s: not imported: %s\ntlstool: fix: %s", shown,
-                    res.reason, res.fix);
+        return fail_fix(tlstool_verify_exit_code(st), res.fix, "%s: not imported: %s", shown,
+                        res.reason);
     }
     /* every node holds the same pair: a different one imported over it on
      * one node makes that node and its peers refuse each other at its next
@@ -203,8 +203,10 @@ int cmd_import(void *arg)
                o->home_shown);
     if (res.warning[0])
         warning("%s", res.warning);
-    if (later)
-        warning("peers will not accept this pair yet: %s\n  fix: %s", later, res.fix);
+    if (later) {
+        warning("peers will not accept this pair yet: %s", later);
+        cli_say_line(stdout, "  fix", "%s", res.fix);
+    }
     if (policy[0]) /* before enable, and before a reload uses the pair */
         warning("TLS will not start with this pair yet: %s", policy);
     if (other && cfg.tls_enable)

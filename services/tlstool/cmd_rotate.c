@@ -68,7 +68,7 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp
     const char *file = o->pos[1], *shown = o->pos_shown[1];
     char err[600], pw[CLI_PASSWORD_BUF];
     if (sipc_secret_file_read(file, data, len, MAX_FILE, err, sizeof err) != 0)
-        return fail_file(EX_BADFILE, err);
+        return fail(EX_BADFILE, "%s", err);
     int r;
     if ((r = need_pfx(shown, *data, *len)) != 0 || (r = get_password(o, 0, pw, sizeof pw)) != 0) {
         sipc_secure_free(*data, *len);
@@ -108,8 +108,8 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp
         st != SIPC_VFY_REVOCATION_UNKNOWN) {
         sipc_keypair_free(kp);
         sipc_secure_free(*data, *len);
-        return fail(tlstool_verify_exit_code(st), "%s: not staged: %s\ntlstool: fix: %s", shown,
-                    res->reason, res->fix);
+        return fail_fix(tlstool_verify_exit_code(st), res->fix, "%s: not staged: %s", shown,
+                        res->reason);
     }
     if (st == SIPC_VFY_OK)
         res->reason[0] = 0;
@@ -166,8 +166,10 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
            cur);
     if (res.warning[0])
         warning("%s", res.warning);
-    if (res.reason[0])
-        warning("peers will not accept this pair yet: %s\n  fix: %s", res.reason, res.fix);
+    if (res.reason[0]) {
+        warning("peers will not accept this pair yet: %s", res.reason);
+        cli_say_line(stdout, "  fix", "%s", res.fix);
+    }
     apply_note(o, cfg);
     printf("next: stage it on every node (and reload or restart each), then `tlstool rotate commit` node "
            "by node\n");
@@ -216,9 +218,8 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     sipc_keypair_free(&kp);
     if (st != SIPC_VFY_OK && st != SIPC_VFY_UNTRUSTED_ROOT && st != SIPC_VFY_INCOMPLETE_CHAIN &&
         st != SIPC_VFY_REVOCATION_UNKNOWN)
-        return fail(tlstool_verify_exit_code(st), "the staged pair: not committed: %s\ntlstool: "
-                                                  "fix: %s",
-                    res.reason, res.fix);
+        return fail_fix(tlstool_verify_exit_code(st), res.fix,
+                        "the staged pair: not committed: %s", res.reason);
     r = sipc_store_commit(o->home, cur, err, sizeof err);
     if (r == SIPC_STORE_PARTIAL)
         return fail(EX_PARTIAL, "not committed, only half: %s", err);

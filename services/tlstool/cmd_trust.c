@@ -133,7 +133,7 @@ static int read_roots(const opts *o, sipc_der *certs, int *n, int *is_pfx)
     *n = 0;
     *is_pfx = 0;
     if (sipc_secret_file_read(file, &b, &len, MAX_FILE, err, sizeof err) != 0)
-        return fail_file(EX_BADFILE, err);
+        return fail(EX_BADFILE, "%s", err);
     if (sipc_is_pem(b, len)) {
         char why[200];
         int r = sipc_pem_certs((const char *)b, len, certs, SIPC_TRUST_FILE_ROOTS, n, why,
@@ -342,7 +342,7 @@ static int trust_list(const opts *o, const char *dir, const char *shown)
     sipc_trust_free(t);
     char note[1600];
     if (sipc_trust_home_skipped(o->home, note, sizeof note))
-        printf("note: %s\n", note);
+        cli_say_line(stdout, "note", "%s", note); /* names of trust/ and crl/, the home's path */
     return EX_OK;
 }
 
@@ -483,7 +483,7 @@ static int trust_export(const opts *o)
     }
     free(pem);
     sipc_keypair_free(&kp);
-    return r ? fail_file(EX_FAIL, err) : EX_OK;
+    return r ? fail(EX_FAIL, "%s", err) : EX_OK;
 }
 
 int cmd_trust(void *arg)

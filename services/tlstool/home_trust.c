@@ -37,38 +37,46 @@ int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-/* add_roots' argument: the trust filled, and whether to say nothing. */
-typedef struct roots_to {
+/* add_roots' and add_crl's argument: the trust filled, and whether to say
+ * nothing. */
+typedef struct store_to {
     sipc_trust *t;
     int quiet;
-} roots_to;
+} store_to;
 
 /* A file sipcd refuses does not stop a command that reads the trust
- * without a pair, or with a new one import judges: its roots that can be
- * read are taken, but never silently, since the node would not start. */
+ * without a pair, or with a new one import judges: what can be read of it
+ * is taken, but never silently, since the node would not start. A CRL is
+ * judged by the loader's own check (sipc_trust_add_crl_named): one `crl
+ * add` kept while its issuer was not known here is refused once the pair
+ * or a root makes it known and its signature does not verify. */
+#define SIPCD_REFUSES "(sipcd refuses such a file: with TLS on it would not start, nor take a reload)"
+
 static int add_roots(const char *path, const char *name, const uint8_t *b, size_t n, void *arg,
                      char *err, size_t errlen)
 {
-    roots_to *to = arg;
+    store_to *to = arg;
     char why[1600];
     (void)name;
     (void)err;
     (void)errlen;
     if (b && sipc_trust_add_root_file(to->t, path, b, n, why, sizeof why) != 0 && !to->quiet)
-        warn("%s (sipcd refuses such a file: with TLS on it would not start, nor take a reload)",
-             why);
+        warn("%s " SIPCD_REFUSES, why);
     return 0;
 }
 
 static int add_crl(const char *path, const char *name, const uint8_t *b, size_t n, void *arg,
                    char *err, size_t errlen)
 {
-    sipc_trust *t = arg;
-    char label[300];
+    store_to *to = arg;
+    char label[300], why[600];
+    (void)err;
+    (void)errlen;
     if (!b)
         return 0;
     snprintf(label, sizeof label, "crl/%s", name);
-    sipc_trust_add_crl_named(t, b, n, label, err, errlen);
+    if (sipc_trust_add_crl_named(to->t, b, n, label, why, sizeof why) != 0 && !to->quiet)
+        warn("%s: %s " SIPCD_REFUSES, path, why);
     return 0;
 }
 
@@ -76,9 +84,9 @@ static int add_crl(const char *path, const char *name, const uint8_t *b, size_t 
  * the transport reads them. */
 static int add_store(const opts *o, sipc_trust *t, int quiet, char *err, size_t errlen)
 {
-    roots_to to = {t, quiet};
+    store_to to = {t, quiet};
     if (sipc_trust_home_files(o->home, "trust", sipc_trust_root_names, add_roots, &to, err, errlen) < 0 ||
-        sipc_trust_home_files(o->home, "crl", sipc_trust_crl_names, add_crl, t, err, errlen) < 0)
+        sipc_trust_home_files(o->home, "crl", sipc_trust_crl_names, add_crl, &to, err, errlen) < 0)
         return EX_CONFIG;
     return 0;
 }

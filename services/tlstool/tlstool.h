@@ -92,14 +92,17 @@ typedef struct opts {
  * else 0. */
 int extra_args(const opts *o, int max);
 
-/* fail(code, fmt, ...): "tlstool: error: <text>" on stderr; returns code. */
-#define fail(...) cli_fail("tlstool: error", __VA_ARGS__)
+/* fail(code, fmt, ...): "tlstool: error: <text>" on stderr, one line;
+ * returns code. A path, a file name, a node's words or the library's words
+ * that name them can hold a newline or an escape sequence: shown as \xNN. */
+#define fail(...) cli_fail_line("tlstool: error", __VA_ARGS__)
+/* fail, then "tlstool: fix: <fix>" on a line of its own; returns code. */
+int fail_fix(int code, const char *fix, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* warn(fmt, ...): "tlstool: warning: <text>" on stderr; warning(fmt, ...):
- * "warning: <text>" on stdout, among a command's results. Both show the
- * text as fail does: a path, a file name or a node's words can hold a
- * newline or an escape sequence. */
-#define warn(...) cli_say(stderr, "tlstool: warning", __VA_ARGS__)
-#define warning(...) cli_say(stdout, "warning", __VA_ARGS__)
+ * "warning: <text>" on stdout, among a command's results. Both one line,
+ * shown as fail shows its text. */
+#define warn(...) cli_say_line(stderr, "tlstool: warning", __VA_ARGS__)
+#define warning(...) cli_say_line(stdout, "warning", __VA_ARGS__)
 /* main.c: the password from the sources of o->pw; 0 or EX_PWRULE (said). */
 int get_password(const opts *o, int confirm, char *pw, size_t pwlen);
 
@@ -151,10 +154,6 @@ int pfx_fail(const char *shown, int r, sipc_pfx_error why, const char *err);
  * EX_BADFILE, said (so that no password is asked for a file that cannot be
  * one). */
 int need_pfx(const char *shown, const uint8_t *b, size_t n);
-/* A file given on the command line that could not be read or written,
- * err saying why in the library's words, which name it as given: said,
- * shown whole as one line; returns code. */
-int fail_file(int code, const char *err);
 /* The command's argument arg, a FILE, as PEM certificates, one DER
  * certificate or PKCS#12 (password from o, asked only for a file that may
  * be PKCS#12; then *is_pfx is set, when given). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""mkcrl.py - CRLs `openssl ca` cannot make, for test_rfc5280.sh: entries with
+"""mkcrl.py - CRLs `openssl ca` cannot make, for the certificate tests: entries with
 a certificateIssuer (an indirect CRL) or with an unknown critical extension.
 The TBSCertList is built here; openssl signs it (ecdsa-with-SHA256, an EC
 CA key).

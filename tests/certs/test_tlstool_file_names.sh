@@ -11,6 +11,10 @@
 #   - `status` of a home whose path holds the same bytes, with a temporary
 #     file left in security/: its warning line and its file lines name the
 #     paths escaped, each on its line
+#   - `crl list` names a CRL file of that name, and `trust list`'s note a
+#     file of trust/ it does not load, escaped
+#   - a failure whose library words name that home (trust/ writable by
+#     others) is one line
 set -u
 T=${1:?usage: test_tlstool_file_names.sh path/to/tlstool}
 . "$(dirname "$0")/../support/shtest.sh"
@@ -80,4 +84,42 @@ if clean && grep -E '^(warning|PROBLEM): ' "$OUT" | grep -qF "$work/$shown/secur
 else
     bad "status of a home holding a newline, ESC and 0xff, with a leftover (exit $RC)"
 fi
+# crl/ and trust/ hold names of those bytes: a CRL (of a CA made here) that
+# `crl list` shows, and a file of trust/ that is not loaded, which `trust
+# list` names in its note
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/ca.key" \
+    -out "$work/ca.pem" -subj "/CN=names CA" -days 2 \
+    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+    >/dev/null 2>&1 || not_ok "openssl req (a CA for a CRL)"
+mkdir -p "$H/security/crl"
+python3 "$(dirname "$0")/mkcrl.py" "$work/ca.pem" "$work/ca.key" "$H/security/crl/$bad.crl" 1 \
+    >/dev/null || not_ok "mkcrl.py"
+mkdir -p "$H/security/trust"
+: >"$H/security/trust/$bad.txt"
+run "$T" --home "$H" crl list
+if [ "$RC" = 0 ] && clean && grep -qxF "$shown.crl" "$OUT" && grep -qF "issuer: CN=names CA" "$OUT"; then
+    ok "crl list names a CRL file whose name holds a newline, ESC and 0xff escaped"
+else
+    bad "crl list of such a CRL file (exit $RC)"
+fi
+run "$T" --home "$H" trust list
+if [ "$RC" = 0 ] && clean && grep -q '^note: ' "$OUT" &&
+    grep '^note: ' "$OUT" | grep -qF "$H/security/trust/$shown.txt is not loaded"; then
+    ok "trust list's note names a file of trust/ it does not load escaped, on one line"
+else
+    bad "trust list with such a file in trust/ (exit $RC)"
+fi
+
+# the library's words name the home raw: its failure line shows it escaped,
+# whole on one line
+mkdir -p "$B/security/trust"
+chmod 777 "$B/security/trust"
+run "$T" --home "$B" trust list
+if [ "$RC" = 3 ] && clean && [ "$(wc -l <"$OUT")" = 1 ] &&
+    grep -qF "tlstool: error: $work/$shown/security/trust can be changed by other users" "$OUT"; then
+    ok "a failure whose library words name such a home: one line, the home escaped"
+else
+    bad "trust list of such a home whose trust/ others may change (exit $RC)"
+fi
+chmod 700 "$B/security/trust"
 shtest_done

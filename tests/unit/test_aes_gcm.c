@@ -21,6 +21,7 @@
 #include <wolfssl/wolfcrypt/aes.h>
 
 #include "base/aes_gcm.h"
+#include "base/cpu_features.h"
 #include "sipc/errno.h"
 #include "testutil.h"
 
@@ -47,6 +48,33 @@ static void detection_agrees_with_the_kernel(void **state)
         skip();
     assert_int_equal(sipc_aes_gcm_available(), k);
     assert_int_equal(sipc_aes_gcm_vaes_available(), kv);
+}
+
+/* --version's CPU list (sipc_cpu_features_text) names every extension the
+ * AES-GCM choice depends on: a CPU with AES-NI and PCLMULQDQ but no AVX
+ * (which the 128-bit loop needs) reads so, and on this CPU the list holds
+ * aes, pclmul, sse4.1 and avx exactly when sipc's AES-GCM runs. */
+static void cpu_text_names_what_gcm_needs(void **state)
+{
+    (void)state;
+    char t[80];
+    assert_string_equal(sipc_cpu_features_text(0, t, sizeof t), "");
+    assert_string_equal(
+        sipc_cpu_features_text(SIPC_CPU_AES | SIPC_CPU_PCLMUL | SIPC_CPU_SSE41, t, sizeof t),
+        " aes pclmul sse4.1");
+    assert_string_equal(sipc_cpu_features_text(SIPC_CPU_AES | SIPC_CPU_PCLMUL | SIPC_CPU_SSE41 |
+                                                   SIPC_CPU_AVX,
+                                               t, sizeof t),
+                        " aes pclmul sse4.1 avx");
+    assert_string_equal(sipc_cpu_features_text(~0u, t, sizeof t),
+                        " aes pclmul sse4.1 avx avx2 sha vaes avx512");
+    char cut[12];
+    assert_string_equal(sipc_cpu_features_text(~0u, cut, sizeof cut), " aes pclmul");
+    sipc_cpu_features_text(sipc_cpu_features(), t, sizeof t);
+    strcat(t, " ");
+    int listed = strstr(t, " aes ") && strstr(t, " pclmul ") && strstr(t, " sse4.1 ") &&
+                 strstr(t, " avx ");
+    assert_int_equal(listed, sipc_aes_gcm_available());
 }
 
 /* A key starts with the widest loop the kernel says the CPU runs: 512 bits
@@ -321,6 +349,7 @@ int main(void)
         cmocka_unit_test(detection_agrees_with_the_kernel),
         cmocka_unit_test(init_refuses_other_key_sizes),
         cmocka_unit_test(widest_loop_where_the_kernel_says),
+        cmocka_unit_test(cpu_text_names_what_gcm_needs),
         cmocka_unit_test(spec_vectors),
         cmocka_unit_test(same_as_wolfcrypt),
         cmocka_unit_test(tampering_is_refused),

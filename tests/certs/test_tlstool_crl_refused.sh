@@ -1,0 +1,70 @@
+#!/bin/bash
+# test_tlstool_crl_refused.sh TLSTOOL - a CRL sipcd's loader refuses is never
+# taken silently; tlstool judges it with the loader's own check
+# (sipc_trust_add_crl_named):
+#   - `crl add` of a CRL in the name of an issuer this home knows that its
+#     key did not sign (signed by another key of that name, or its signature
+#     damaged): refused, exit 11, nothing stored; one that is no CRL at all
+#     (cut short): exit 6
+#   - a CRL `crl add` kept while its issuer was not known here (no pair yet)
+#     is named in a warning by the import that makes the issuer known, and
+#     `status` names it as the problem sipcd would stop at
+set -u
+T=${1:?usage: test_tlstool_crl_refused.sh path/to/tlstool}
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init crlrefused
+bash "$(dirname "$0")/mkpki.sh" "$work/pki" >/dev/null || { echo "not ok - mkpki.sh"; exit 1; }
+P=$work/pki
+export SIPC_PFX_PASSWORD='Test-Passw0rd!'
+home() {
+    mkdir -p "$1"
+    printf '[cluster]\nname = crl\n[tls]\nsubject = O=Example\n' >"$1/sipc.conf"
+}
+# the intermediate's name, another key: impostor.pem is a CA of that name
+python3 "$(dirname "$0")/mkcrl.py" "$P/impostor.pem" "$P/impostor.key" "$work/impostor.crl" 5 \
+    >/dev/null || { echo "not ok - mkcrl.py"; exit 1; }
+# the intermediate's own CRL, a byte of its signature changed; and cut short
+python3 - "$P/int.crl" "$work/damaged.crl" "$work/short.crl" <<'PYEOF'
+import base64, sys
+text = open(sys.argv[1]).read()
+der = bytearray(base64.b64decode("".join(l for l in text.splitlines() if not l.startswith("-----"))))
+damaged = bytearray(der)
+damaged[-5] ^= 0xFF
+open(sys.argv[2], "wb").write(bytes(damaged))
+open(sys.argv[3], "wb").write(bytes(der[:60]))
+PYEOF
+A=$work/a
+home "$A"
+"$T" --home "$A" import "$P/org.pfx" >/dev/null 2>&1 || not_ok "import org.pfx"
+run "$T" --home "$A" crl add "$work/impostor.crl"
+expect "crl add: a CRL in a known issuer's name that another key signed is refused" 11 \
+    "does not verify with the key of 'O=Example, CN=sipc Test Intermediate CA'"
+run "$T" --home "$A" crl add "$work/damaged.crl"
+expect "crl add: a known issuer's CRL whose signature is damaged is refused" 11 \
+    "does not verify with the key of"
+run "$T" --home "$A" crl add "$work/short.crl"
+expect "crl add: a CRL cut short is no CRL" 6 "is not a CRL"
+if [ -z "$(ls -A "$A/security/crl" 2>/dev/null)" ]; then
+    ok "nothing was stored in crl/"
+else
+    not_ok "crl/ holds $(ls "$A/security/crl")"
+fi
+run "$T" --home "$A" crl add "$P/int.crl"
+expect "crl add: the issuer's own CRL is taken" 0 "added CRL of O=Example, CN=sipc Test Intermediate CA"
+
+# no pair yet: the issuer is not known, the CRL is kept with a note; the
+# import that makes it known says sipcd refuses that file
+B=$work/b
+home "$B"
+run "$T" --home "$B" crl add "$work/impostor.crl"
+expect "crl add without a pair: kept, with a note" 0 "neither this node's chain nor a trusted root"
+run "$T" --home "$B" import "$P/org.pfx"
+expect "import: a warning names the CRL sipcd refuses with this pair" 0 \
+    "tlstool: warning: $B/security/crl/[0-9a-f]+\.crl: the CRL's signature does not verify .*sipcd refuses such a file"
+run "$T" --home "$B" status
+if [ "$RC" != 0 ] && grep -E '^PROBLEM: ' "$OUT" | grep -qF "$B/security/crl/"; then
+    ok "status names that CRL as the problem sipcd stops at"
+else
+    bad "status of a home holding a CRL its pair's issuer did not sign (exit $RC)"
+fi
+shtest_done

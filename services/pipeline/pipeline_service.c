@@ -244,8 +244,10 @@ int sipc_pipeline_open(sipc_pipeline **out, sipc_ctx *ctx, const sipc_pipeline_o
         return SIPC_EINVAL;
     }
     sipc_pipeline *p = calloc(1, sizeof *p);
-    if (!p)
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
         return SIPC_ENOMEM;
+    }
     p->o = *opts;
     int rc = check_options(&p->o, err, errlen);
     p->loop = sipc_ctx_loop(ctx);

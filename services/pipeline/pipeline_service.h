@@ -114,8 +114,8 @@ int sipc_pipeline_register(sipc_pipeline *p, sipc_router *r);
 
 /* Answers every request it holds exactly once: requests still waiting for
  * credit get CLOSING; requests being delivered are answered with their
- * per-record results, records not yet acknowledged as UNAVAILABLE ("pipeline
- * closing"; their calls are cancelled). New requests get CLOSING. Then it
+ * per-record results, records not yet acknowledged as UNAVAILABLE ("the
+ * pipeline is shutting down"; their calls are cancelled). New requests get CLOSING. Then it
  * closes the links' context, calls cb(arg) and frees p. Call it after the
  * servers using the router have been told to close, and free the router only
  * after cb. */

@@ -92,13 +92,17 @@ typedef struct sipc_search sipc_search;
 /* Makes the service: local is this node's data service (searched in
  * process), ctx the context whose channels reach the peers (one channel per
  * peer, opened here; they redial by themselves). opts may not be NULL when
- * there are peers. Returns 0, or SIPC_EINVAL / SIPC_ENOMEM with the reason
- * in err. */
+ * there are peers. Returns 0, or SIPC_EINVAL / SIPC_ENOMEM / an error of
+ * sipc_channel_open (a peer's channel) with the reason in err. */
 int sipc_search_open(sipc_search **out, sipc_ctx *ctx, sipc_data *local,
                      const sipc_search_options *opts, char *err, size_t errlen);
 
 /* Adds search.query and search.local to r, with s as their argument. */
 int sipc_search_register(sipc_search *s, sipc_router *r);
+
+/* Calls fn(arg, info) for the link to each peer (for status reports). */
+void sipc_search_links(const sipc_search *s, void (*fn)(void *arg, const sipc_link_info *info),
+                       void *arg);
 
 /* Stops taking queries: the handlers on the router of sipc_search_register
  * are replaced by one that answers CLOSING (so a request still arriving
@@ -111,10 +115,6 @@ int sipc_search_register(sipc_search *s, sipc_router *r);
  * how (the context then closes the peers' channels itself; never after the
  * context is gone), and no later than sipc_data_close. Free the router
  * only after cb. */
-/* Calls fn(arg, info) for the link to each peer (for status reports). */
-void sipc_search_links(const sipc_search *s, void (*fn)(void *arg, const sipc_link_info *info),
-                       void *arg);
-
 void sipc_search_close(sipc_search *s, void (*cb)(void *arg), void *arg);
 
 #ifdef __cplusplus

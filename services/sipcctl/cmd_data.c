@@ -243,6 +243,52 @@ int cmd_get(void *arg)
     return rc;
 }
 
+/* Deletes on one node: a record lives where it was stored, so an id
+ * stored twice (its owner changed with [cluster] nodes) needs a delete on
+ * each node that holds it. Not there is no failure: the record is gone. */
+int cmd_delete(void *arg)
+{
+    ctl *o = arg;
+    int rc = ctl_check_args(o, 1, 1);
+    if (rc != 0)
+        return rc;
+    Sipc__Data__DeleteRequest req = SIPC__DATA__DELETE_REQUEST__INIT;
+    req.id = (ProtobufCBinaryData){strlen(o->args[0]), (uint8_t *)o->args[0]};
+    uint8_t buf[1024];
+    if (sipc__data__delete_request__get_packed_size(&req) > sizeof buf)
+        return ctl_fail(EX_USAGE, "the id is too long");
+    size_t len = sipc__data__delete_request__pack(&req, buf);
+    ctl_client cl;
+    rc = ctl_connect(o, NULL, "data", &cl);
+    if (rc != 0)
+        return rc;
+    ctl_reply rep;
+    if (ctl_call(&cl, "data", "delete", buf, len, &rep) != 0) {
+        rc = data_failure(&cl, "delete", &rep);
+    } else {
+        Sipc__Data__DeleteResponse *res =
+            sipc__data__delete_response__unpack(NULL, rep.len, rep.data);
+        if (!res) {
+            rc = ctl_fail(EX_PROTOCOL, "data.delete: the answer is not a DeleteResponse");
+        } else if (o->json) {
+            json_t *j = json_pack("{s:o, s:b, s:o}", "id", sipc_json_text(o->args[0]), "deleted",
+                                  res->deleted, "node", sipc_json_text(cl.link.peer_node));
+            ctl_print_json(j, JSON_INDENT(2));
+            json_decref(j);
+        } else {
+            char id[1100], node[260];
+            cli_shown(o->args[0], id, sizeof id);
+            cli_shown(cl.link.peer_node, node, sizeof node);
+            printf("%s: %s node %s\n", id, res->deleted ? "deleted from" : "not stored on",
+                   node);
+        }
+        sipc__data__delete_response__free_unpacked(res, NULL);
+    }
+    ctl_reply_free(&rep);
+    ctl_disconnect(&cl);
+    return rc;
+}
+
 int cmd_list(void *arg)
 {
     ctl *o = arg;

@@ -25,6 +25,7 @@ int cmd_metrics(void *o);
 int cmd_put(void *o);
 int cmd_get(void *o);
 int cmd_list(void *o);
+int cmd_delete(void *o);
 int cmd_ingest(void *o);
 int cmd_search(void *o);
 int cmd_reload(void *o);
@@ -267,6 +268,12 @@ static const cli_cmd COMMANDS[] = {
      "(RFC 3339 UTC), \"attributes\", \"body\"}.\n"
      "Exit 1 when the node has no record with that id.\n",
      NULL, cmd_get, NULL},
+    {"delete", "ID", "delete a record from the node asked",
+     "Deletes record ID from the data service of one node: --node, default this home's\n"
+     "[node] address. A record lives on the node that stored it (search names the node\n"
+     "of every hit). Prints \"ID: deleted from node N\", or \"ID: not stored on node N\"\n"
+     "(exit 0 too: it is not there); --json: {\"id\", \"deleted\", \"node\"}.\n",
+     NULL, cmd_delete, NULL},
     {"list", "[--since T] [--until T] [--limit N]", "records in a time range, oldest first", NULL,
      LIST_OPTS, cmd_list, NULL},
     {"ingest", "FILE|-", "send NDJSON records (one a line) through the node's\n"

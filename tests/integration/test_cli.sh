@@ -347,6 +347,13 @@ if start "$work/plain"; then
         { not_ok "sipcctl get on a terminal"; od -c "$work/get.tty" | head -3; }
     run "$BIN/sipcctl" "${at[@]}" get nobody
     expect "sipcctl get of an unknown id" 1 "not found: no record with id 'nobody'"
+    # delete: on the node asked; not there is no failure
+    run "$BIN/sipcctl" "${at[@]}" delete greeting
+    expect "sipcctl delete" 0 "^greeting: deleted from node plain1$"
+    run "$BIN/sipcctl" "${at[@]}" get greeting
+    expect "sipcctl get after delete: not found" 1 "not found"
+    run "$BIN/sipcctl" "${at[@]}" --json delete greeting
+    expect "sipcctl delete of a record not there: exit 0, deleted false" 0 '"deleted": false'
     run "$BIN/sipcctl" --home "$work/plain" call "127.0.0.1:$port" nope nada
     expect "sipcctl call unknown method" 1 "SIPC_ENOMETHOD.*nope.nada"
     # a second node on the same port: clear error, exit 71

@@ -291,8 +291,9 @@ static int finish_security(const opts *o, const sipc_config *cfg, sipc_security 
  * again with the security this node has after finish: both handshakes
  * present the same certificate, so when only the second is refused for a
  * certificate, it is the node's certificate that this node will refuse.
- * fix: what those nodes must do first. EX_OK to go on (said when some
- * could not be asked), or EX_NOT_COMMITTED with them named. */
+ * fix: what those nodes must do first. EX_OK to go on, or EX_NOT_COMMITTED
+ * with them named, also when some could not be asked (a node down through
+ * the rotation has not taken its steps); --force goes on, warning. */
 static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropped,
                         const drop_step *step, const char *fix)
 {
@@ -334,31 +335,44 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
     }
     free(after);
     free(nodes);
-    if (nstill && !o->force)
-        return fail(EX_NOT_COMMITTED,
-                    "not %s: %d [cluster] node%s still present%s a certificate that only "
-                    "the pair this node stops trusting at %s (SHA-256 %.16s...) vouches for, "
-                    "so it would refuse %s links: %s. "
-                    "Nothing was changed. %s first, then %s; or give --force to %s here "
-                    "anyway and cut this node off from %s",
-                    step->past, nstill, nstill == 1 ? "" : "s", nstill == 1 ? "s" : "",
-                    step->verb, dropped, nstill == 1 ? "its" : "their", still, fix,
-                    step->safe_order, step->verb, nstill == 1 ? "it" : "them");
-    if (nstill)
-        warn("--force: %s although %s still present%s a "
-             "certificate that only the pair this node no longer trusts vouches for: "
-             "this node refuses %s until %s",
-             step->past, still, nstill == 1 ? "s" : "", nstill == 1 ? "it" : "them", fix);
     if (nunknown) {
         size_t at = strlen(unknown);
         snprintf(unknown + at, sizeof unknown - at, " could not be asked the pair %s",
                  nunknown == 1 ? "it presents" : "they present");
     }
+    if (nstill && !o->force)
+        return fail(EX_NOT_COMMITTED,
+                    "not %s: %d [cluster] node%s still present%s a certificate that only "
+                    "the pair this node stops trusting at %s (SHA-256 %.16s...) vouches for, "
+                    "so it would refuse %s links: %s%s%s. "
+                    "Nothing was changed. %s first, then %s; or give --force to %s here "
+                    "anyway and cut this node off from %s",
+                    step->past, nstill, nstill == 1 ? "" : "s", nstill == 1 ? "s" : "",
+                    step->verb, dropped, nstill == 1 ? "its" : "their", still,
+                    unknown[0] ? "; and " : "", unknown, fix, step->safe_order, step->verb,
+                    nstill == 1 ? "it" : "them");
+    /* a node that was down through the steps before has not taken them:
+     * not knowing is no reason to go on */
+    if (unknown[0] && !o->force)
+        return fail(EX_NOT_COMMITTED,
+                    "not %s: %s, so whether this node would refuse %s links once it stops "
+                    "trusting the pair (SHA-256 %.16s...) cannot be told: a node down or "
+                    "unreachable through the rotation still presents a certificate only that "
+                    "pair vouches for. Nothing was changed. Bring %s up; %s first, then %s; "
+                    "or, if %s gone for good, give --force to %s here anyway",
+                    step->past, unknown, nunknown != 1 ? "their" : "its", dropped,
+                    nunknown != 1 ? "them" : "it", fix, step->safe_order,
+                    nunknown != 1 ? "they are" : "it is", step->verb);
+    if (nstill)
+        warn("--force: %s although %s still present%s a "
+             "certificate that only the pair this node no longer trusts vouches for: "
+             "this node refuses %s until %s",
+             step->past, still, nstill == 1 ? "s" : "", nstill == 1 ? "it" : "them", fix);
     if (unknown[0])
-        warn("%s: a node that still presents a certificate that "
+        warn("--force: %s although %s: a node that still presents a certificate that "
              "only the pair this node stops trusting (SHA-256 %.16s...) vouches for is "
              "refused by it from now on; the safe order: %s",
-             unknown, dropped, step->safe_order);
+             step->past, unknown, dropped, step->safe_order);
     return EX_OK;
 }
 

@@ -155,7 +155,8 @@ static const cli_opt DISABLE_OPTS[] = {
 static const cli_opt ROTATE_OPTS[] = {
     FLAG("force", force, "stage: replace a pair that is already staged; finish, abort:\n"
          "go on although [cluster] nodes still present certificates only\n"
-         "the pair it stops trusting vouches for (they are cut off from this node)"),
+         "the pair it stops trusting vouches for, or cannot be asked (they are\n"
+         "cut off from this node)"),
     RELOAD_FLAG,
     TIMEOUT_OPT("finish, abort: asking each [cluster] node its pair (default 5000)"),
     CLI_PASSWORD_OPTS(opts, pw),
@@ -256,8 +257,9 @@ static const cli_cmd COMMANDS[] = {
      "node.crt/node.p12, the replaced one goes to security/previous/ and stays trusted.\n"
      "finish (on every node, once every node has committed): the previous pair is no\n"
      "longer trusted; refused (exit 18) while a [cluster] node presents a certificate\n"
-     "only it vouches for. abort: before commit, drops the staged pair (refused, exit 18,\n"
-     "while a [cluster] node presents a certificate only that pair vouches for); after it,\n"
+     "only it vouches for, or cannot be asked (down: it has not committed).\n"
+     "abort: before commit, drops the staged pair (refused, exit 18, as finish is, while\n"
+     "a [cluster] node presents a certificate only that pair vouches for); after it,\n"
      "installs the previous pair again and keeps trusting both (abort again, or finish,\n"
      "to end it).\n"
      "status: the state, with the current, staged and previous fingerprints.\n"

@@ -6,7 +6,9 @@
 #     with --force it finishes, with a warning naming them, and `status
 #     --cluster` names a finished (not "not staged": staging again fails
 #     there) and the way out, committing b and c
-#   - once b and c committed, finish on them: no refusal
+#   - once b and c committed, finish on b with c down: refused, exit 18, c
+#     named as not asked (down through the rotation, it has not committed);
+#     with c up again, finish on them: no refusal
 #   - `rotate stage` of an organisation-signed pair into a home without
 #     [tls] subject: refused, exit 3, naming the line to add; with the pair
 #     staged and the subject taken out by hand, `tlstool status` names
@@ -75,6 +77,15 @@ else
 fi
 
 step=(commit); steps b c
+# c down: whether it committed cannot be told, so finish on b is refused
+kill -TERM "${node_pids[2]}"
+wait_for 15 sh -c "! kill -0 ${node_pids[2]}" || not_ok "c did not stop"
+run tt b rotate finish --reload --timeout 1000
+expect "finish on b with c down: refused" 18 \
+    "not finished: $BASE.3 could not be asked the pair it presents, so whether this node would refuse its links" \
+    'Bring it up; commit them' '--force'
+sipcd_start "$work/c" || exit 1
+at_exit "kill -TERM $sipcd_pid 2>/dev/null"
 run tt b rotate finish --reload
 expect "finish on b once every node committed: not refused" 0 '^finished: the previous pair'
 grep -q 'warning' "$OUT" && bad "finish with every node committed warned"

@@ -126,7 +126,7 @@ sc_tls_tool_guard_refused() {
         what="another [cluster] node runs strict (named above): going off would cut $n off from it"
         fix="run \`tlstool mode permissive --reload\` on it first"
     else
-        what="another [cluster] node still presents the pair $n's finish stops trusting (named above)"
+        what="another [cluster] node still presents the pair $n's finish stops trusting, or could not be asked which it presents (named above)"
         fix="let it commit first (\`tlstool rotate commit --reload\` on it)"
     fi
     sc_err "stopped at $n: tlstool's guard refused the step (exit $rc): $what."

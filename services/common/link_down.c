@@ -14,7 +14,8 @@ int sipc_link_known_down(const sipc_channel *ch, uint64_t down_ms, char *why, si
         return 0;
     char since[32];
     sipc_rfc3339_format((int64_t)li.since_ms, 0, since, sizeof since);
-    snprintf(why, n, "its link is down since %s (for %llu s)", since,
-             (unsigned long long)(ms / 1000));
+    /* no "for N s": the records of one outage carry one reason, which a
+     * summary groups (a duration would split it into a group a second) */
+    snprintf(why, n, "its link is down since %s", since);
     return 1;
 }

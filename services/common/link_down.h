@@ -10,7 +10,7 @@
 
 /* 1 when ch's link has been down after a failure for at least down_ms
  * (SIPC_LINK_DOWN_MS: what status --cluster reports as link_down), with why
- * set to "its link is down since 2026-12-05T15:11:31Z (for 11 s)"; 0 while
+ * set to "its link is down since 2026-12-05T15:11:31Z"; 0 while
  * it is up or only reconnecting (a node restarting), so that calls to a
  * node that comes back in time still reach it, and for down_ms after the
  * link's node was heard from on another connection (sipc_ctx_peer_seen):

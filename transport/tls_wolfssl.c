@@ -1676,14 +1676,17 @@ static int map_error(sipc_tls *t, int ret)
         return SIPC_ETLS;
     if (e == FATAL_ERROR && h.last_rx.code > 0) {
         int a = h.last_rx.code;
+        /* the peer refused what this side presented: not SIPC_EPEERAUTH,
+         * which says this side refused the peer's, so that an operator (and
+         * a program's guard) knows whose trust to look at */
         if (a == 45 && explain_expired_alert(t))
-            return SIPC_EPEERAUTH;
+            return SIPC_ECERTREFUSED;
         if (a == 42 || a == 43 || a == 44 || a == 45 || a == 46 || a == 48) {
             snprintf(t->detail, sizeof t->detail,
                      "peer rejected this side's certificate (alert %s); the peer's log (a "
                      "client's: its error output) says why",
                      alert_text(a));
-            return SIPC_EPEERAUTH;
+            return SIPC_ECERTREFUSED;
         }
         if (t->hello_refused && a == 40) {
             /* wolfSSL offers what the configuration allows, all of it, so

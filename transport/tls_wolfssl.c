@@ -1677,13 +1677,13 @@ static int map_error(sipc_tls *t, int ret)
     if (e == FATAL_ERROR && h.last_rx.code > 0) {
         int a = h.last_rx.code;
         if (a == 45 && explain_expired_alert(t))
-            return SIPC_EPEERAUTH;
+            return SIPC_ECERTREFUSED;
         if (a == 42 || a == 43 || a == 44 || a == 45 || a == 46 || a == 48) {
             snprintf(t->detail, sizeof t->detail,
                      "peer rejected this side's certificate (alert %s); the peer's log (a "
                      "client's: its error output) says why",
                      alert_text(a));
-            return SIPC_EPEERAUTH;
+            return SIPC_ECERTREFUSED;
         }
         if (t->hello_refused && a == 40) {
             /* wolfSSL offers what the configuration allows, all of it, so

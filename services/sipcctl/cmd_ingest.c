@@ -501,10 +501,11 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         return;
     }
     char hint[700] = "";
-    /* a certificate refused in the handshake: this home's pair may have
-     * moved on in a key pair rotation (committed) while the node finished
-     * with it, as a mode change does; only a home that changed is followed */
-    int cert = err == SIPC_EPEERAUTH;
+    /* a certificate refused in the handshake, the node's here or this
+     * side's there: this home's pair may have moved on in a key pair
+     * rotation (committed) while the node finished with it, as a mode
+     * change does; only a home that changed is followed */
+    int cert = err == SIPC_EPEERAUTH || err == SIPC_ECERTREFUSED;
     if (err == SIPC_EPLAINTEXT || err == SIPC_ETLSONPLAIN || cert) {
         char said[1400];
         int f = follow_home(in, b, said, sizeof said, hint, sizeof hint);

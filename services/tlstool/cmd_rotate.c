@@ -11,6 +11,7 @@
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
 #include "ipc/security.h"
+#include "services/tlstool/drop_judge.h"
 #include "services/tlstool/tlstool.h"
 
 /* The fingerprint (and subject) of security/sub/node.crt, sub NULL for
@@ -289,19 +290,22 @@ static int finish_security(const opts *o, const sipc_config *cfg, sipc_security 
  * fingerprint of this node's pairs matches. So each node that answers over
  * TLS (sys.info, as `tlstool check` and disable's guard ask) is dialled
  * again with the security this node has after finish: both handshakes
- * present the same certificate, so when only the second is refused for a
- * certificate, it is the node's certificate that this node will refuse.
- * fix: what those nodes must do first. EX_OK to go on, or EX_NOT_COMMITTED
- * with them named, also when some could not be asked (a node down through
- * the rotation has not taken its steps); --force goes on, warning. */
+ * present the same certificate, so when only the second is refused by this
+ * side's verifier, it is the node's certificate that this node will refuse;
+ * when the node refused this node's certificate in the second only, its
+ * own trust changed in between (drop_judge.h).
+ * fix: what those nodes must do first. EX_OK to go on (said when some
+ * changed their trust), or EX_NOT_COMMITTED with them named, also when some
+ * could not be asked (a node down through the rotation has not taken its
+ * steps); --force goes on, warning. */
 static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropped,
                         const drop_step *step, const char *fix)
 {
     if (!cfg->tls_enable || cfg->nnodes == 0 || !dropped[0])
         return EX_OK;
     node_probe *nodes = NULL, *after = NULL;
-    char err[600], still[1200] = "", unknown[1200] = "";
-    int nstill = 0, nunknown = 0, ntls = 0;
+    char err[600], still[1200] = "", unknown[1200] = "", moved[1200] = "";
+    int nstill = 0, nunknown = 0, nmoved = 0, ntls = 0;
     int timeout = o->timeout_ms ? o->timeout_ms : 5000;
     if (probe_cluster(cfg, timeout, &nodes, err, sizeof err) != 0)
         snprintf(unknown, sizeof unknown, "the [cluster] nodes could not be asked: %s", err);
@@ -321,17 +325,24 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
         sipc_security_release(sec);
     }
     for (int i = 0; nodes && i < cfg->nnodes; i++) {
-        const node_probe *n = &nodes[i];
-        /* one presenting the pair dropped is refused whatever the second
-         * handshake says: that one only adds the nodes no fingerprint names */
-        int dropped_pair = n->up && n->info.tls && !strcmp(n->live_fp, dropped);
-        /* a node in plaintext presents no certificate to refuse */
-        if (sipc_config_node_is_self(cfg, i) || (n->up && !n->info.tls) ||
-            (n->up && after && after[i].up && !dropped_pair))
+        if (sipc_config_node_is_self(cfg, i))
             continue;
-        int refused = dropped_pair || (n->up && after && after[i].err == SIPC_EPEERAUTH);
-        probe_list_add(refused ? still : unknown, sizeof still, n);
-        ++*(refused ? &nstill : &nunknown);
+        switch (drop_judge(&nodes[i], after ? &after[i] : NULL, dropped)) {
+        case DROP_KEPT:
+            break;
+        case DROP_REFUSED:
+            probe_list_add(still, sizeof still, &nodes[i]);
+            nstill++;
+            break;
+        case DROP_UNASKED:
+            probe_list_add(unknown, sizeof unknown, &nodes[i]);
+            nunknown++;
+            break;
+        case DROP_TRUST_MOVED:
+            probe_list_add(moved, sizeof moved, &nodes[i]);
+            nmoved++;
+            break;
+        }
     }
     free(after);
     free(nodes);
@@ -373,6 +384,17 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
              "only the pair this node stops trusting (SHA-256 %.16s...) vouches for is "
              "refused by it from now on; the safe order: %s",
              step->past, unknown, dropped, step->safe_order);
+    if (nmoved) {
+        const char *its = nmoved == 1 ? "its" : "their";
+        warn("%s accepted this node's certificate when first asked and refused it when asked "
+             "again a moment later: %s trust changed between the two (a reload or a rotation "
+             "step there), so %s this node's links now, whatever this node does; %s not "
+             "refused here (`tlstool rotate status` there says where %s rotation is); the safe "
+             "order: %s",
+             moved, its, nmoved == 1 ? "it refuses" : "they refuse",
+             nmoved == 1 ? "its certificate was" : "their certificates were", its,
+             step->safe_order);
+    }
     return EX_OK;
 }
 

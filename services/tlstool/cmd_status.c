@@ -204,11 +204,12 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
                      c.host, c.port, cli_err_line(line, sizeof line, c.err, c.message), c.fix);
         /* this home's pair replaced since the node loaded it: the node still
          * presents the pair kept in previous/, which this side no longer
-         * trusts */
+         * trusts, or, where this side still trusts it (a root of trust/),
+         * refuses the one this side now presents */
         char prev[65];
         pair_fp(o, "previous", prev);
-        if (hc == HOME_CALL_DONE && c.err == SIPC_EPEERAUTH && prev[0] && own_fp &&
-            strcmp(prev, own_fp)) {
+        if (hc == HOME_CALL_DONE && (c.err == SIPC_EPEERAUTH || c.err == SIPC_ECERTREFUSED) &&
+            prev[0] && own_fp && strcmp(prev, own_fp)) {
             size_t n = strlen(why);
             snprintf(why + n, sizeof why - n,
                      " (this home's pair was replaced: if the node has not reloaded since, it "

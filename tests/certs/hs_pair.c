@@ -12,6 +12,9 @@
  * judging B as a server. One line per handshake:
  *   A as server: accepted
  *   A as client: refused: peer certificate rejected: <the verifier's words>
+ * A refusal counts as A's when A failed with SIPC_EPEERAUTH and B heard
+ * that its certificate was refused (SIPC_ECERTREFUSED); B refusing A's
+ * certificate is the other way round.
  * Exit 0 when A accepted B both times, 1 when A refused B both times, 2 for
  * anything else (mixed, B refused A, setup error). */
 #include <stdio.h>
@@ -42,7 +45,7 @@ static int handshake(sipc_security *a, sipc_security *b, int a_is_server, char *
         rc = 1;
     } else if (ea->err) {
         snprintf(line, len, "refused: %s", sipc_tls_detail(ea->t));
-        rc = ea->err == SIPC_EPEERAUTH ? 0 : -1;
+        rc = ea->err == SIPC_EPEERAUTH && eb->err == SIPC_ECERTREFUSED ? 0 : -1;
     } else {
         snprintf(line, len, "failed on the other side: %s", sipc_tls_detail(eb->t));
         rc = -1;

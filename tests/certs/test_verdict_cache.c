@@ -263,14 +263,15 @@ static void test_bounded(void **state)
 /* ---- through handshakes: the verify callback of ipc/security.c ---- */
 
 /* A full handshake (no resumption) of client cli against server srv: 0 when
- * both completed, else the server's error. */
-static int handshake(sipc_security *srv, sipc_security *cli)
+ * both completed, else the server's error; the client's in *cerr. */
+static int handshake(sipc_security *srv, sipc_security *cli, int *cerr)
 {
     tu_tls_end c, s;
     assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
                      0);
     int done = sipc_tls_handshake_done(s.t) && sipc_tls_handshake_done(c.t) && !s.err && !c.err;
     int rc = done ? 0 : s.err ? s.err : -1;
+    *cerr = c.err;
     tu_tls_pair_free(&c, &s);
     return rc;
 }
@@ -291,24 +292,6 @@ static sipc_security *security_of(const sipc_keypair *kp)
     return sec;
 }
 
-/* A security of the pair in pem that also trusts the pair in other (a
- * node in the middle of a key pair rotation). */
-static sipc_security *security_trusting(const char *pem, const char *other)
-{
-    sipc_keypair kp, ok;
-    char err[256];
-    assert_int_equal(sipc_keypair_load_pem(&kp, pem, NULL, err, sizeof err), 0);
-    assert_int_equal(sipc_keypair_load_pem(&ok, other, NULL, err, sizeof err), 0);
-    sipc_trust *t = NULL;
-    assert_int_equal(sipc_trust_new(&t, NULL), 0);
-    assert_int_equal(sipc_trust_set_own(t, &kp, err, sizeof err), 0);
-    assert_int_equal(sipc_trust_add_rotation(t, &ok, "staged pair", err, sizeof err), 0);
-    sipc_keypair_free(&ok);
-    sipc_security *sec = NULL;
-    assert_int_equal(sipc__security_new_tls(&sec, SIPC_TLS_STRICT, &kp, t, err, sizeof err), 0);
-    return sec;
-}
-
 /* The second handshake of the same client is answered from the server's
  * cache; after a reload (a new security: here another pair, so another
  * trust) the same client is judged afresh and refused by the server. */
@@ -322,21 +305,24 @@ static void test_handshakes_and_reload(void **state)
     snprintf(pa, sizeof pa, "%s/a.pem", dir);
     snprintf(pb, sizeof pb, "%s/b.pem", dir);
     sipc_security *srv = tu_security(SIPC_TLS_STRICT, pa);
-    sipc_security *cli = security_trusting(pa, pb); /* presents A, accepts A and B */
+    sipc_security *cli = tu_security_trusting(pa, pb); /* presents A, accepts A and B */
     assert_int_equal(sipc_security_set_resumption(srv, 0), 0);
     assert_int_equal(sipc_security_set_resumption(cli, 0), 0);
-    assert_int_equal(handshake(srv, cli), 0);
+    int cerr;
+    assert_int_equal(handshake(srv, cli, &cerr), 0);
     assert_int_equal(sipc__security_verdict_hits(srv), 0);
-    assert_int_equal(handshake(srv, cli), 0);
+    assert_int_equal(handshake(srv, cli, &cerr), 0);
     assert_int_equal(sipc__security_verdict_hits(srv), 1);
     assert_int_equal(sipc__security_verdict_hits(cli), 1);
 
     sipc_security *reloaded = tu_security(SIPC_TLS_STRICT, pb);
     assert_int_equal(sipc_security_set_resumption(reloaded, 0), 0);
-    assert_int_equal(handshake(reloaded, cli), SIPC_EPEERAUTH);
+    assert_int_equal(handshake(reloaded, cli, &cerr), SIPC_EPEERAUTH);
+    /* the client accepted the server's pair: the refusal was of its own */
+    assert_int_equal(cerr, SIPC_ECERTREFUSED);
     assert_int_equal(sipc__security_verdict_hits(reloaded), 0);
     /* the old configuration, still held by its live connections, is unchanged */
-    assert_int_equal(handshake(srv, cli), 0);
+    assert_int_equal(handshake(srv, cli, &cerr), 0);
     sipc_security_release(reloaded);
     sipc_security_release(srv);
     sipc_security_release(cli);
@@ -395,12 +381,14 @@ static void test_pinned_impostor_refused(void **state)
     assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
                      0);
     assert_int_equal(s.err, SIPC_EPEERAUTH);
+    assert_int_equal(c.err, SIPC_ECERTREFUSED);
     assert_false(sipc_tls_handshake_done(s.t));
     assert_non_null(strstr(sipc_tls_detail(s.t), "signature"));
     tu_tls_pair_free(&c, &s);
     /* the real pair is still accepted */
     sipc_security *real = security_of(&A);
-    assert_int_equal(handshake(srv, real), 0);
+    int cerr;
+    assert_int_equal(handshake(srv, real, &cerr), 0);
     sipc_security_release(real);
     sipc_security_release(srv);
     sipc_security_release(cli);
@@ -422,9 +410,11 @@ static void test_expired_pinned_pair_refused(void **state)
     tu_tls_end c, s;
     assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
                      0);
-    /* the client judges the server first: refused there, for its dates */
+    /* the client judges the server first: refused there, for its dates;
+     * the server hears that its certificate was */
     assert_int_equal(c.err, SIPC_EPEERAUTH);
     assert_non_null(strstr(sipc_tls_detail(c.t), "expired on"));
+    assert_int_equal(s.err, SIPC_ECERTREFUSED);
     assert_false(sipc_tls_handshake_done(s.t));
     tu_tls_pair_free(&c, &s);
     sipc_security_release(srv);
@@ -434,14 +424,15 @@ static void test_expired_pinned_pair_refused(void **state)
     assert_int_equal(tu_make_pair(dir, "b", "ec", 30, NULL, "fresh pair"), 0);
     char pb[1200];
     snprintf(pb, sizeof pb, "%s/b.pem", dir);
-    srv = security_trusting(pb, pem);
-    cli = security_trusting(pem, pb);
+    srv = tu_security_trusting(pb, pem);
+    cli = tu_security_trusting(pem, pb);
     assert_int_equal(sipc_security_set_resumption(srv, 0), 0);
     assert_int_equal(sipc_security_set_resumption(cli, 0), 0);
     assert_int_equal(tu_tls_pair_handshake(&c, &s, sipc_security_tls(cli), sipc_security_tls(srv)),
                      0);
     assert_int_equal(s.err, SIPC_EPEERAUTH);
     assert_non_null(strstr(sipc_tls_detail(s.t), "expired on"));
+    assert_int_equal(c.err, SIPC_ECERTREFUSED);
     tu_tls_pair_free(&c, &s);
     sipc_security_release(srv);
     sipc_security_release(cli);

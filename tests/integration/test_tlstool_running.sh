@@ -111,6 +111,15 @@ rc=$?
 tt status >"$work/s5.txt" 2>&1
 grep -q "^running: *unknown: sipcd pid $node_pid runs from this home but could not be asked at .*peer certificate rejected.*(this home's pair was replaced: if the node has not reloaded since, it presents the replaced one, sha256 ${cluster_fp:0:16}\.\.\. in security/previous/" "$work/s5.txt" &&
     ok "status after import --force: the node presents the replaced pair" || badf "status after import --force" "$work/s5.txt"
+# the same with the replaced pair trusted here too (a root of trust/): this
+# side accepts the node's certificate, and the node, not reloaded, refuses
+# this side's; the hint is the same
+tt trust add "$work/cluster.pfx" >"$work/t1.out" 2>&1 || badf "trust add of the replaced pair" "$work/t1.out"
+tt status >"$work/s5b.txt" 2>&1
+grep -q "^running: *unknown: sipcd pid $node_pid runs from this home but could not be asked at .*this side's certificate refused by the peer \[SIPC_ECERTREFUSED, auth\].*(this home's pair was replaced: if the node has not reloaded since, it presents the replaced one, sha256 ${cluster_fp:0:16}\.\.\. in security/previous/" "$work/s5b.txt" &&
+    ok "status after import --force, the replaced pair trusted here: the node refuses this side's, and presents the replaced pair" ||
+    badf "status after import --force, the replaced pair trusted here" "$work/s5b.txt"
+tt trust remove "$cluster_fp" >"$work/t2.out" 2>&1 || badf "trust remove of the replaced pair" "$work/t2.out"
 # undoing it: the refusal names the previous pair; --force puts it back
 tt import "$work/cluster.pfx" >"$work/i3.out" 2>&1
 rc=$?

@@ -34,6 +34,8 @@ static char g_pem[512], g_other_pem[512], g_expired_pem[512];
 typedef struct world {
     uv_loop_t loop;
     tu_log slog, clog;
+    /* set before world_server/world_client: used as they are (else
+     * tu_security of their mode and pem) */
     sipc_security *ssec, *csec;
     sipc_ctx *sctx, *cctx;
     sipc_router *router;
@@ -171,7 +173,8 @@ static int world_server_try(world *w, sipc_tls_mode mode, const char *pem, const
         o.keepalive_ms = w->keepalive_ms;
     if (w->idle_timeout_ms)
         o.idle_timeout_ms = w->idle_timeout_ms;
-    w->ssec = tu_security(mode, pem);
+    if (!w->ssec)
+        w->ssec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->sctx, &w->loop, &o, w->ssec), 0);
     assert_int_equal(sipc_router_new(&w->router), 0);
     assert_int_equal(sipc_router_add(w->router, "test", "echo", h_echo, w), 0);
@@ -212,7 +215,8 @@ static void world_client(world *w, sipc_tls_mode mode, const char *pem, const ch
         o.max_frame = max_frame;
     if (max_queue)
         o.max_write_queue = max_queue;
-    w->csec = tu_security(mode, pem);
+    if (!w->csec)
+        w->csec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
     assert_int_equal(sipc_channel_open(&w->ch, w->cctx, w->addr ? w->addr : "127.0.0.1", w->port,
                                        NULL),
@@ -718,6 +722,7 @@ static void t_peer_seen(void **state)
     assert_int_equal(li.peer_seen_ms, UINT32_MAX);
     assert_int_equal(sipc_link_known_down(w->ch, 100, why, sizeof why), 1);
     sipc_security_release(w->ssec);
+    w->ssec = NULL;
     sipc_router_free(w->router);
     world_server(w, g_mode, g_pem, "test", 0); /* the same port: it is back */
     backoff_far(w, &li); /* again */
@@ -2399,6 +2404,61 @@ static void t_wrong_pair(void **state)
     }
 }
 
+/* Over real connections, each side of a refused handshake names whose
+ * certificate was refused: the side whose verifier refused says
+ * SIPC_EPEERAUTH, the side whose certificate it was SIPC_ECERTREFUSED, for
+ * the server refusing the client's certificate and the other way round. The
+ * refused side trusts the other's pair (as in a key pair rotation), so that
+ * only one side refuses. */
+static void t_refused_side_named(void **state)
+{
+    (void)state;
+    for (int server_refuses = 1; server_refuses >= 0; server_refuses--) {
+        world *w = world_new();
+        w->addr = "127.1.139.1";
+        /* the refuser presents and trusts g_pem alone; the refused side
+         * presents g_other_pem and trusts g_pem too */
+        if (server_refuses)
+            w->csec = tu_security_trusting(g_other_pem, g_pem);
+        else
+            w->ssec = tu_security_trusting(g_other_pem, g_pem);
+        world_server(w, SIPC_TLS_STRICT, g_pem, "test", 0);
+        world_client(w, SIPC_TLS_STRICT, g_pem, "test", 0, 0);
+        sipc_channel_set_fail_fast(w->ch, 1);
+        result r;
+        assert_int_equal(call_wait(w, "echo", "a", 1, 3000, &r), 0);
+        /* the server's side of it is logged once the client's alert or
+         * close has reached it */
+        const char *server_code = server_refuses ? "(SIPC_EPEERAUTH" : "(SIPC_ECERTREFUSED";
+        for (int i = 0; i < 300 && !tu_log_has(&w->slog, server_code); i++) {
+            int never = 0;
+            tu_run_until(&w->loop, &never, 10);
+        }
+        const char *refused_log = server_refuses ? w->clog.buf : w->slog.buf;
+        const char *refuser_log = server_refuses ? w->slog.buf : w->clog.buf;
+        if (r.err != (server_refuses ? SIPC_ECERTREFUSED : SIPC_EPEERAUTH))
+            fail_msg("server refuses %d: the client's call failed with %s: %s", server_refuses,
+                     sipc_err_name(r.err), r.message);
+        assert_int_equal(sipc_err_classify(r.err), SIPC_CLASS_AUTH);
+        assert_non_null(strstr(r.message, server_refuses ? "peer rejected this side's certificate"
+                                                         : "peer certificate rejected"));
+        free(r.data);
+        if (!refuser_log || !strstr(refuser_log, "peer certificate rejected (SIPC_EPEERAUTH, auth "
+                                                 "class): peer certificate rejected: "))
+            fail_msg("server refuses %d: the refuser's log: %s", server_refuses,
+                     refuser_log ? refuser_log : "(none)");
+        if (!refused_log ||
+            !strstr(refused_log, "this side's certificate refused by the peer (SIPC_ECERTREFUSED, "
+                                 "auth class): peer rejected this side's certificate (alert "))
+            fail_msg("server refuses %d: the refused side's log: %s", server_refuses,
+                     refused_log ? refused_log : "(none)");
+        /* neither blames the other's certificate for its own */
+        assert_null(strstr(refuser_log, "SIPC_ECERTREFUSED"));
+        assert_null(strstr(refused_log, "SIPC_EPEERAUTH"));
+        world_free(w);
+    }
+}
+
 
 /* A live server changes its security: the established link keeps the old
  * one and goes on working; new clients need the new one. */
@@ -3345,6 +3405,7 @@ int main(void)
         cmocka_unit_test(t_fallback_burst),
         cmocka_unit_test(t_held_table_full),
         cmocka_unit_test(t_wrong_pair),
+        cmocka_unit_test(t_refused_side_named),
         cmocka_unit_test(t_swap_server_security),
         cmocka_unit_test(t_ecdhe_ahead),
         cmocka_unit_test(t_swap_client_redial),

@@ -13,6 +13,10 @@
 
 #include "testutil.h"
 
+#include "certs/keypair.h"
+#include "certs/trust.h"
+#include "ipc/security.h"
+
 extern char **environ;
 
 char *tu_mkdtemp(const char *tag)
@@ -214,6 +218,33 @@ sipc_security *tu_security(sipc_tls_mode mode, const char *pem)
                                  : sipc_security_from_pem(&sec, mode, pem, NULL, err, sizeof err);
     if (r != 0) {
         fprintf(stderr, "test security: %s: %s\n", sipc_strerror(r), err);
+        abort();
+    }
+    return sec;
+}
+
+sipc_security *tu_security_trusting(const char *pem, const char *other)
+{
+    sipc_keypair kp, ok;
+    sipc_trust *t = NULL;
+    sipc_security *sec = NULL;
+    char err[1024] = "";
+    memset(&kp, 0, sizeof kp);
+    memset(&ok, 0, sizeof ok);
+    int r = sipc_keypair_load_pem(&kp, pem, NULL, err, sizeof err);
+    if (r == 0)
+        r = sipc_keypair_load_pem(&ok, other, NULL, err, sizeof err);
+    if (r == 0)
+        r = sipc_trust_new(&t, NULL);
+    if (r == 0)
+        r = sipc_trust_set_own(t, &kp, err, sizeof err);
+    if (r == 0)
+        r = sipc_trust_add_rotation(t, &ok, "staged pair", err, sizeof err);
+    sipc_keypair_free(&ok);
+    if (r == 0)
+        r = sipc__security_new_tls(&sec, SIPC_TLS_STRICT, &kp, t, err, sizeof err);
+    if (r != 0) {
+        fprintf(stderr, "test security trusting %s: %s: %s\n", other, sipc_strerror(r), err);
         abort();
     }
     return sec;

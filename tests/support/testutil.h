@@ -34,6 +34,11 @@ int tu_cat(const char *out, const char *const parts[], int n);
  * cannot be made: a test cannot go on without it. */
 sipc_security *tu_security(sipc_tls_mode mode, const char *pem);
 
+/* A strict security of the pair in pem that also trusts the pair in other
+ * (as a node in the middle of a key pair rotation does). Aborts with the
+ * reason when it cannot be made. */
+sipc_security *tu_security_trusting(const char *pem, const char *other);
+
 /* Sleeps ms of real time, whatever signals interrupt it. */
 void tu_sleep_ms(unsigned ms);
 

@@ -44,6 +44,8 @@ static const expect table[] = {
     {-30023, "SIPC_ENOTSUP", "algorithm not supported by this build", SIPC_CLASS_TLS, "tls"},
     {-30030, "SIPC_EPEERAUTH", "peer certificate rejected", SIPC_CLASS_AUTH, "auth"},
     {-30031, "SIPC_ENOPEERCERT", "peer presented no certificate", SIPC_CLASS_AUTH, "auth"},
+    {-30032, "SIPC_ECERTREFUSED", "this side's certificate refused by the peer", SIPC_CLASS_AUTH,
+     "auth"},
     {-30040, "SIPC_EPROTO", "malformed frame or envelope", SIPC_CLASS_PROTOCOL, "protocol"},
     {-30041, "SIPC_ETOOBIG", "frame larger than the configured maximum", SIPC_CLASS_PROTOCOL, "protocol"},
     {-30042, "SIPC_EVERSION", "protocol version mismatch", SIPC_CLASS_PROTOCOL, "protocol"},

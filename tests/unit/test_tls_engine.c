@@ -693,7 +693,10 @@ static void t_window(void **state)
     finished(&c, &s, ccfg, scfg);
 }
 
-/* Our verifier has the last word, on either side, and its reason is kept. */
+/* Our verifier has the last word, on either side, and its reason is kept;
+ * the side refused is told so in its own code, not in the refuser's: the
+ * server refusing gives the server SIPC_EPEERAUTH and the client
+ * SIPC_ECERTREFUSED, and the other way round. */
 static void t_verifier_refuses(void **state)
 {
     (void)state;
@@ -714,9 +717,12 @@ static void t_verifier_refuses(void **state)
         assert_false(sipc_tls_handshake_done(judge->t));
         /* the refused side hears an alert and says so */
         (void)shuttle(&c, &s, 0);
-        assert_true(judged->err < 0);
+        assert_int_equal(judged->err, SIPC_ECERTREFUSED);
         assert_false(sipc_tls_handshake_done(judged->t));
-        assert_true(sipc_tls_detail(judged->t)[0] != '\0');
+        if (!strstr(sipc_tls_detail(judged->t), "peer rejected this side's certificate (alert "))
+            fail_msg("side %d: %s", side, sipc_tls_detail(judged->t));
+        /* and the refuser's code stays its own */
+        assert_int_equal(judge->err, SIPC_EPEERAUTH);
         end_free(&c);
         end_free(&s);
         sipc_tls_config_free(ccfg);
@@ -738,6 +744,9 @@ static void t_other_pair(void **state)
     assert_int_equal(s.err, SIPC_EPEERAUTH);
     assert_non_null(strstr(sipc_tls_detail(s.t), "peer certificate rejected"));
     assert_false(sipc_tls_handshake_done(s.t));
+    /* the client, whose certificate it was, hears that it was refused */
+    (void)shuttle(&c, &s, 0);
+    assert_int_equal(c.err, SIPC_ECERTREFUSED);
     end_free(&c);
     end_free(&s);
     sipc_tls_config_free(ccfg);
@@ -2186,6 +2195,41 @@ static void t_client_hello_refused(void **state)
     sipc_tls_config_free(ccfg);
 }
 
+/* Each alert by which a peer refuses this side's certificate reads as that,
+ * SIPC_ECERTREFUSED, whatever this side's verifier thought of the peer's:
+ * the code says whose certificate was refused, the detail which alert. */
+static void t_certificate_alerts(void **state)
+{
+    (void)state;
+    static const struct {
+        uint8_t code;
+        const char *name;
+    } alerts[] = {{42, "bad_certificate"},     {43, "unsupported_certificate"},
+                  {44, "certificate_revoked"}, {45, "certificate_expired"},
+                  {46, "certificate_unknown"}, {48, "unknown_ca"}};
+    vfy sv = {.pin = g_a.fingerprint}, cv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv), *ccfg = make_cfg(&g_a, &g_a, &cv);
+    for (size_t i = 0; i < sizeof alerts / sizeof alerts[0]; i++) {
+        end c, s;
+        end_init(&c, ccfg, 0);
+        end_init(&s, scfg, 1);
+        assert_int_equal(sipc_tls_start(c.t), 0);
+        assert_int_equal(deliver(&c, &s, 0), 0);
+        uint8_t rec[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, alerts[i].code};
+        assert_int_equal(sipc_buf_append(&s.tx, rec, sizeof rec), 0);
+        assert_int_equal(deliver(&s, &c, 0), SIPC_ECERTREFUSED);
+        char want[96];
+        snprintf(want, sizeof want, "peer rejected this side's certificate (alert %s)",
+                 alerts[i].name);
+        if (!strstr(sipc_tls_detail(c.t), want))
+            fail_msg("alert %d: %s", alerts[i].code, sipc_tls_detail(c.t));
+        end_free(&c);
+        end_free(&s);
+    }
+    sipc_tls_config_free(scfg);
+    sipc_tls_config_free(ccfg);
+}
+
 /* A peer's certificate_expired alert (sent for a certificate expired or
  * not yet valid by its clock) is judged by this side's clock: valid here,
  * the peer's clock is named (with its address) as the likely cause, not an
@@ -2222,7 +2266,7 @@ static void t_expired_alert(void **state)
         assert_int_equal(deliver(&c, &s, 0), 0);
         static const uint8_t expired[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 45};
         assert_int_equal(sipc_buf_append(&s.tx, expired, sizeof expired), 0);
-        assert_int_equal(deliver(&s, &c, 0), SIPC_EPEERAUTH);
+        assert_int_equal(deliver(&s, &c, 0), SIPC_ECERTREFUSED);
         const char *d = sipc_tls_detail(c.t);
         if (!strstr(d, cases[i].want))
             fail_msg("case %zu: %s", i, d);
@@ -2304,7 +2348,7 @@ static void t_expired_alert_chain(void **state)
         assert_int_equal(deliver(&c, &s, 0), 0);
         static const uint8_t expired[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 45};
         assert_int_equal(sipc_buf_append(&s.tx, expired, sizeof expired), 0);
-        assert_int_equal(deliver(&s, &c, 0), SIPC_EPEERAUTH);
+        assert_int_equal(deliver(&s, &c, 0), SIPC_ECERTREFUSED);
         const char *d = sipc_tls_detail(c.t);
         if (!strstr(d, cases[i].want) || strstr(d, cases[i].not))
             fail_msg("case %zu: %s", i, d);
@@ -2352,6 +2396,7 @@ int main(void)
         cmocka_unit_test(t_hello_parse),
         cmocka_unit_test(t_hello_sigalgs),
         cmocka_unit_test(t_client_hello_refused),
+        cmocka_unit_test(t_certificate_alerts),
         cmocka_unit_test(t_expired_alert),
         cmocka_unit_test(t_expired_alert_chain),
         cmocka_unit_test(t_ecdhe_ahead),

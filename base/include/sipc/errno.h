@@ -44,6 +44,7 @@ extern "C" {
     XX(ENOTSUP, -30023, TLS, "algorithm not supported by this build")                  \
     XX(EPEERAUTH, -30030, AUTH, "peer certificate rejected")                           \
     XX(ENOPEERCERT, -30031, AUTH, "peer presented no certificate")                     \
+    XX(ECERTREFUSED, -30032, AUTH, "this side's certificate refused by the peer")      \
     XX(EPROTO, -30040, PROTOCOL, "malformed frame or envelope")                        \
     XX(ETOOBIG, -30041, PROTOCOL, "frame larger than the configured maximum")          \
     XX(EVERSION, -30042, PROTOCOL, "protocol version mismatch")                        \
@@ -68,7 +69,7 @@ typedef enum {
     SIPC_CLASS_USAGE,    /* caller or configuration mistake */
     SIPC_CLASS_IO,       /* socket-level failure, includes every libuv code */
     SIPC_CLASS_TLS,      /* TLS protocol or crypto failure */
-    SIPC_CLASS_AUTH,     /* the peer could not be authenticated */
+    SIPC_CLASS_AUTH,     /* the peer could not be authenticated, or refused this side */
     SIPC_CLASS_PROTOCOL, /* the peer broke the sipc wire protocol or its mode */
     SIPC_CLASS_CALL      /* an RPC failed: deadline, no handler, remote error */
 } sipc_err_class;

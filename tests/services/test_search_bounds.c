@@ -1,7 +1,7 @@
 /* test_search_bounds.c - slow searches cannot hold a node's writes: a
- * search stops inside SQLite at its deadline or when cancelled, read jobs
- * leave a thread of libuv's pool to the write job, and a coordinator's own
- * part counts against max_local. One data service on 127.1.142.1 with
+ * search stops inside SQLite at its deadline or when cancelled (a peer's
+ * search.local at its call's), read jobs leave a thread of libuv's pool to
+ * the write job, and a coordinator's own part counts against max_local. One data service on 127.1.142.1 with
  * enough records that an OR of many words takes a few hundred ms (the time
  * goes into steps SQLite can stop between: each row is matched against
  * every word); its search services on 127.1.142.1 (defaults) and
@@ -120,9 +120,10 @@ static int teardown(void **state)
     sipc_ctx_close(g.w->sctx, NULL, NULL);
     sipc_ctx_close(g.bctx, NULL, NULL);
     sipc_search_close(g.sa, dw_set_flag, &ca);
-    sipc_search_close(g.sb, dw_set_flag, &cb);
+    if (g.sb)
+        sipc_search_close(g.sb, dw_set_flag, &cb);
     assert_true(tu_run_until(&g.w->loop, &ca, 10000));
-    assert_true(tu_run_until(&g.w->loop, &cb, 10000));
+    assert_true(!g.sb || tu_run_until(&g.w->loop, &cb, 10000));
     g.w->cctx = g.w->sctx = NULL;
     dw_world_end(g.w, NULL);
     sipc_router_free(g.brouter);
@@ -312,6 +313,64 @@ static void t_local_part_counts(void **state)
     dw_result_free(&b);
 }
 
+/* A peer's search.local stops at the deadline its call carries: the
+ * coordinator that gave up does not leave it running. Seen by the place
+ * it holds under max_local 1. */
+static void t_local_stops_at_call_deadline(void **state)
+{
+    (void)state;
+    uint64_t full = slow_ms(g.slow);
+    Sipc__Search__QueryRequest m = SIPC__SEARCH__QUERY_REQUEST__INIT;
+    m.query = bin(g.slow);
+    m.order = SIPC__SEARCH__ORDER__RANK;
+    size_t n = sipc__search__query_request__get_packed_size(&m);
+    uint8_t *buf = malloc(n);
+    assert_non_null(buf);
+    sipc__search__query_request__pack(&m, buf);
+    dw_result l;
+    memset(&l, 0, sizeof l);
+    uint64_t t0 = now_ms();
+    assert_int_equal(sipc_call(g.bch, "search", "local", buf, n, 20, dw_on_result, &l), 0);
+    free(buf);
+    assert_true(tu_run_until(&g.w->loop, &l.done, 5000));
+    assert_int_equal(l.err, SIPC_ETIMEDOUT);
+    dw_result_free(&l);
+    /* its place is free again long before the search would have ended */
+    dw_result b;
+    for (;;) {
+        query(g.bch, "w0001", 20000, &b);
+        assert_true(tu_run_until(&g.w->loop, &b.done, 20000));
+        if (b.err == 0)
+            break;
+        assert_int_equal(b.status, SIPC_SEARCH_BUSY);
+        dw_result_free(&b);
+        assert_true(now_ms() - t0 < 10000);
+        tu_sleep_ms(5);
+    }
+    dw_result_free(&b);
+    assert_true(now_ms() - t0 < 20 + full / 2);
+}
+
+/* Closing the search service answers a query in flight CLOSING and stops
+ * its own search: the close does not wait for that search to end. */
+static void t_close_stops_own_part(void **state)
+{
+    (void)state;
+    uint64_t full = slow_ms(g.slow);
+    dw_result a;
+    query(g.bch, g.slow, 20000, &a);
+    int never = 0, closed = 0;
+    tu_run_until(&g.w->loop, &never, 30); /* the query arrives, its search starts */
+    uint64_t t0 = now_ms();
+    sipc_search_close(g.sb, dw_set_flag, &closed);
+    g.sb = NULL;
+    assert_true(tu_run_until(&g.w->loop, &closed, 20000));
+    assert_true(now_ms() - t0 < full / 2);
+    assert_true(tu_run_until(&g.w->loop, &a.done, 20000));
+    assert_int_equal(a.status, SIPC_SEARCH_CLOSING);
+    dw_result_free(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +378,8 @@ int main(void)
         cmocka_unit_test(t_put_beside_searches),
         cmocka_unit_test(t_short_queries_then_put),
         cmocka_unit_test(t_local_part_counts),
+        cmocka_unit_test(t_local_stops_at_call_deadline),
+        cmocka_unit_test(t_close_stops_own_part), /* the last: B is closed */
     };
     return cmocka_run_group_tests_name("search_bounds", tests, setup, teardown);
 }

@@ -1,7 +1,16 @@
 /* data_reads.c - get, list and sipc_data_search: checked on the loop
  * thread, run as read jobs on the thread pool with a borrowed read
- * connection, answered (or called back) on the loop thread. */
+ * connection, answered (or called back) on the loop thread.
+ *
+ * libuv's pool is shared by every job of the process and runs them in the
+ * order they came: reads queued ahead of the one write job would hold every
+ * write of the node (and so the pipeline's records) until they end. So at
+ * most reads_max read jobs are on the pool at once, one fewer than its
+ * threads, and the others wait here; and a search stops at its deadline or
+ * when its answer is no longer wanted, inside SQLite, instead of running to
+ * its end. */
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +25,12 @@ typedef enum { R_GET, R_LIST, R_SEARCH } rjob_kind;
 typedef struct rjob {
     uv_work_t work;
     sipc_data *d;
+    struct rjob *next;            /* in d->rwait */
+    struct rjob *snext, **sprev;  /* in d->searches */
+    uint64_t deadline_ns;         /* search: uv_hrtime() it stops at; 0 none */
+    uint32_t timeout_ms;          /* what that deadline was, for the reason */
+    atomic_int cancel;            /* search: sipc_data_search_cancel (loop thread) */
+    int stopped;                  /* search: SIPC_ETIMEDOUT or SIPC_ECANCELED (its thread) */
     rjob_kind kind;
     sipc_request *req;
     ProtobufCMessage *msg;
@@ -53,14 +68,70 @@ static void job_pack(rjob *j, const ProtobufCMessage *m)
 static void read_work(uv_work_t *w);
 static void read_after(uv_work_t *w, int status);
 
+unsigned data_reads_max(const sipc_data_options *o)
+{
+    /* the pool's size as libuv takes it at the pool's start: 4, or
+     * UV_THREADPOOL_SIZE (0 is 1, at most 1024) */
+    unsigned threads = 4;
+    const char *v = getenv("UV_THREADPOOL_SIZE");
+    if (v) {
+        long n = strtol(v, NULL, 10);
+        threads = n == 0 ? 1 : n < 0 || n > 1024 ? 1024 : (unsigned)n;
+    }
+    /* with one thread, reads and the writer take turns */
+    unsigned m = threads > 1 ? threads - 1 : 1;
+    return m < o->readers ? m : o->readers;
+}
+
+static void run_read(sipc_data *d, rjob *j)
+{
+    d->reads++;
+    int r = uv_queue_work(d->loop, &j->work, read_work, read_after);
+    assert(r == 0);
+    (void)r;
+}
+
 static void start_read(sipc_data *d, rjob *j)
 {
     j->d = d;
     j->work.data = j;
     d->jobs++;
-    int r = uv_queue_work(d->loop, &j->work, read_work, read_after);
-    assert(r == 0);
-    (void)r;
+    if (d->reads < d->reads_max) {
+        run_read(d, j);
+        return;
+    }
+    j->next = NULL;
+    *d->rwait_tail = j;
+    d->rwait_tail = &j->next;
+}
+
+/* Thread pool (SQLite's progress handler): whether the search must end. */
+static int search_stop(void *arg)
+{
+    rjob *j = arg;
+    if (atomic_load_explicit(&j->cancel, memory_order_relaxed))
+        j->stopped = SIPC_ECANCELED;
+    else if (j->deadline_ns && uv_hrtime() >= j->deadline_ns)
+        j->stopped = SIPC_ETIMEDOUT;
+    return j->stopped != 0;
+}
+
+static void run_search(data_store *s, rjob *j)
+{
+    if (!search_stop(j)) {
+        data_store_set_stop(s, search_stop, j);
+        j->rc = data_store_search(s, &j->q, &j->hits, j->err, sizeof j->err);
+        data_store_set_stop(s, NULL, NULL);
+    }
+    if (j->stopped && (j->rc == 0 || j->rc == SIPC_ECANCELED)) {
+        data_hits_free(&j->hits);
+        j->rc = j->stopped;
+        if (j->rc == SIPC_ETIMEDOUT)
+            snprintf(j->err, sizeof j->err, "search stopped at its deadline (%u ms)",
+                     (unsigned)j->timeout_ms);
+        else
+            snprintf(j->err, sizeof j->err, "search cancelled");
+    }
 }
 
 static void read_get(data_store *s, rjob *j)
@@ -101,6 +172,10 @@ static void read_work(uv_work_t *w)
 {
     rjob *j = w->data;
     sipc_data *d = j->d;
+    if (j->kind == R_SEARCH && search_stop(j)) {
+        run_search(NULL, j); /* ended before it began: no connection needed */
+        return;
+    }
     data_store *s = data_reader_get(d, &j->rc, j->err, sizeof j->err);
     if (!s) {
         j->status = SIPC_DATA_STORAGE;
@@ -114,7 +189,7 @@ static void read_work(uv_work_t *w)
         read_list(s, j);
         break;
     case R_SEARCH:
-        j->rc = data_store_search(s, &j->q, &j->hits, j->err, sizeof j->err);
+        run_search(s, j);
         break;
     }
     data_reader_put(d, s);
@@ -126,8 +201,15 @@ static void read_after(uv_work_t *w, int status)
     sipc_data *d = j->d;
     assert(status == 0);
     (void)status;
-    data_storage_outcome(d, DATA_READS, j->rc, j->err, 0, NULL);
+    d->reads--;
+    /* a search stopped by its caller or its deadline says nothing of the
+     * database */
+    if (!j->stopped)
+        data_storage_outcome(d, DATA_READS, j->rc, j->err, 0, NULL);
     if (j->kind == R_SEARCH) {
+        *j->sprev = j->snext;
+        if (j->snext)
+            j->snext->sprev = j->sprev;
         j->cb(j->rc, j->rc ? j->err : "", j->hits.hits, j->hits.n, j->hits.more, j->cb_arg);
         data_hits_free(&j->hits);
     } else if (j->status) {
@@ -142,6 +224,13 @@ static void read_after(uv_work_t *w, int status)
     free(j->qattrs);
     free(j);
     d->jobs--;
+    rjob *next = d->rwait;
+    if (next && d->reads < d->reads_max) {
+        d->rwait = next->next;
+        if (!d->rwait)
+            d->rwait_tail = &d->rwait;
+        run_read(d, next);
+    }
     data_maybe_finish(d);
 }
 
@@ -349,7 +438,23 @@ int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb
     j->qattrs = attrs;
     j->cb = cb;
     j->cb_arg = arg;
+    j->timeout_ms = q->timeout_ms;
+    if (q->timeout_ms)
+        j->deadline_ns = uv_hrtime() + (uint64_t)q->timeout_ms * 1000000u;
+    atomic_init(&j->cancel, 0);
+    j->snext = d->searches;
+    if (j->snext)
+        j->snext->sprev = &j->snext;
+    j->sprev = &d->searches;
+    d->searches = j;
     start_read(d, j);
     return 0;
+}
+
+void sipc_data_search_cancel(sipc_data *d, void *arg)
+{
+    for (rjob *j = d ? d->searches : NULL; j; j = j->snext)
+        if (j->cb_arg == arg)
+            atomic_store_explicit(&j->cancel, 1, memory_order_relaxed);
 }
 

@@ -239,6 +239,8 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     fill_defaults(&d->o, opts);
     d->loop = loop;
     d->qtail = &d->qhead;
+    d->rwait_tail = &d->rwait;
+    d->reads_max = data_reads_max(&d->o);
     d->wwork.data = d;
     d->fwork.data = d;
     size_t n = strlen(real) + sizeof "/records.db";

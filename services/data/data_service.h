@@ -67,7 +67,10 @@ typedef struct sipc_data_options {
                                   (keep it under the context's max_frame) */
     size_t max_queue;          /* bytes of writes waiting for the writer before
                                   puts get BUSY, default 64 MiB */
-    unsigned readers;          /* read connections (get, list, search), default 4 */
+    unsigned readers;          /* read connections (get, list, search), default 4; at
+                                  most one fewer read jobs than libuv's pool has
+                                  threads run at once (the rest wait on the loop), so
+                                  that a thread is left for the write job */
     /* Where the database's failures are said (category "Data.Storage"): an
      * ERROR when writes or reads start failing (a full disk, an I/O error,
      * a damaged file), a reminder at most once a minute while they go on,
@@ -286,6 +289,9 @@ typedef struct sipc_data_query {
                                     when cut; 0: max_response */
     const char *range_names[2];  /* what the caller's request calls from_ms and to_ms,
                                     for the errors it is told ({NULL, NULL}: those) */
+    uint32_t timeout_ms;         /* the search stops this long after sipc_data_search,
+                                    waiting for a read connection included: its
+                                    callback gets SIPC_ETIMEDOUT; 0: no limit */
 } sipc_data_query;
 
 typedef struct sipc_data_hit {
@@ -301,8 +307,9 @@ typedef struct sipc_data_hit {
     size_t body_size;            /* the stored body's size: > body_len when cut */
 } sipc_data_hit;
 
-/* err: 0, or SIPC_EINVAL (bad query; message says why), SIPC_ECLOSING, or a
- * storage error. hits are in q.order and valid only during the callback.
+/* err: 0, or SIPC_EINVAL (bad query; message says why), SIPC_ECLOSING,
+ * SIPC_ETIMEDOUT (q.timeout_ms passed), SIPC_ECANCELED (sipc_data_search_cancel),
+ * or a storage error. hits are in q.order and valid only during the callback.
  * more: more records matched than the hits given (limit, or max_bytes). */
 typedef void (*sipc_data_search_cb)(int err, const char *message, const sipc_data_hit *hits,
                                     size_t nhits, int more, void *arg);
@@ -313,6 +320,12 @@ typedef void (*sipc_data_search_cb)(int err, const char *message, const sipc_dat
  * strings are copied. */
 int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb cb, void *arg,
                      char *err, size_t errlen);
+/* Stops every search in flight whose callback argument is arg (its answer
+ * is no longer wanted): one waiting for a read connection does not start,
+ * one running ends at SQLite's next check (every thousand steps of its
+ * statement). Each callback still comes, later, with SIPC_ECANCELED (or
+ * with its hits, when it had finished). */
+void sipc_data_search_cancel(sipc_data *d, void *arg);
 
 #ifdef __cplusplus
 }

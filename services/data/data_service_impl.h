@@ -9,6 +9,7 @@
 #include "data_store.h"
 
 struct wop;
+struct rjob;
 
 /* a set-aside -wal's or -shm's new name, or why it could not be set aside */
 #define SET_ASIDE_LEN 1100
@@ -78,7 +79,15 @@ struct sipc_data {
     int writing;
     uv_work_t wwork;
     struct wop *wops;
-    /* jobs on the thread pool, the write job included */
+    /* read jobs (get, list, search): at most reads_max on the thread pool
+     * at once, one fewer than its threads, so that the write job never
+     * waits behind reads (libuv runs jobs in order); the others wait in
+     * rwait, in order. searches: the search jobs not yet called back, for
+     * sipc_data_search_cancel (loop thread) */
+    struct rjob *rwait, **rwait_tail, *searches;
+    unsigned reads, reads_max;
+    /* jobs on the thread pool, the write job included, and read jobs
+     * waiting for their turn */
     unsigned jobs;
     int closing, finalizing;
     uv_work_t fwork;
@@ -332,6 +341,10 @@ void data_fail_queued_why(sipc_data *d, const char *why);
 
 /* The status a client sees for a negative code from validation or storage. */
 int data_status_of(int rc);
+
+/* How many read jobs may run at once (data_reads.c): fewer than libuv's
+ * pool has threads, at most opts.readers, at least 1. */
+unsigned data_reads_max(const sipc_data_options *o);
 
 /* Thread pool: borrows a read connection (opened on demand, at most
  * opts.readers; waits when all are lent), or NULL with *rc and err set. */

@@ -1170,7 +1170,10 @@ int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, c
     if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE) {
         /* Our SQL is fixed and tested, so a plain SQLITE_ERROR here is the
          * caller's FTS5 expression ("fts5: syntax error near ..."). */
-        if ((rc & 0xff) == SQLITE_ERROR) {
+        if (rc == SQLITE_INTERRUPT) {
+            snprintf(err, errlen, "search stopped");
+            r = SIPC_ECANCELED; /* data_store_set_stop's function said so */
+        } else if ((rc & 0xff) == SQLITE_ERROR) {
             /* SQLite's words alone can be empty-tailed ("unknown special
              * query: " for "*"): say what a query may be */
             const char *m = sqlite3_errmsg(s->db);
@@ -1190,4 +1193,9 @@ int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, c
     if (r != 0)
         data_hits_free(out);
     return r;
+}
+
+void data_store_set_stop(data_store *s, int (*stop)(void *), void *arg)
+{
+    sqlite3_progress_handler(s->db, stop ? DATA_STORE_STOP_STEPS : 0, stop, arg);
 }

@@ -161,9 +161,15 @@ typedef struct data_hits {
 
 /* Runs q (limit already resolved to >= 1; with content, max_bytes is the
  * budget, 0 for none). A malformed FTS5 query is SIPC_EINVAL with SQLite's
- * reason. */
+ * reason; one stopped by the connection's stop function, SIPC_ECANCELED. */
 int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, char *err,
                       size_t errlen);
 void data_hits_free(data_hits *h);
+/* stop(arg) is asked every DATA_STORE_STOP_STEPS steps of SQLite's
+ * statements on s, and a non-zero answer ends the statement (a search that
+ * must not run past its deadline); stop NULL: none. A single step can take
+ * longer: FTS5 gathers all of a prefix's matches (pay*) in one. */
+#define DATA_STORE_STOP_STEPS 1000
+void data_store_set_stop(data_store *s, int (*stop)(void *), void *arg);
 
 #endif

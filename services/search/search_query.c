@@ -267,6 +267,10 @@ static sipc_request *take_request(search_query *q)
         return NULL;
     q->req = NULL;
     q->s->nqueries--;
+    /* its own search is no longer wanted: it ends inside SQLite (until it
+     * calls back it still counts in nlocal) */
+    if (q->local_running)
+        sipc_data_search_cancel(q->s->data, &q->parts[0]);
     if (q->timer_open && !uv_is_closing((uv_handle_t *)&q->timer))
         uv_close((uv_handle_t *)&q->timer, on_timer_closed);
     return req;
@@ -466,6 +470,10 @@ static void on_local_answer(int err, const char *message, const sipc_data_hit *h
         if (err == SIPC_EINVAL) {
             /* the query itself is wrong: every node would say so */
             answer_error(q, SIPC_SEARCH_BAD_QUERY, message);
+        } else if (err == SIPC_ETIMEDOUT) {
+            char why[400];
+            snprintf(why, sizeof why, "timed out after %u ms", q->budget_ms);
+            part_missing(pt, err, why);
         } else if (err != 0) {
             char why[400];
             snprintf(why, sizeof why, "%s: %s",
@@ -498,7 +506,7 @@ static void on_budget(uv_timer_t *t)
         if (pt->settled)
             continue;
         if (!pt->peer) {
-            snprintf(why, sizeof why, "timed out after %u ms (this node's search is still running)",
+            snprintf(why, sizeof why, "timed out after %u ms (this node's search is stopped)",
                      q->budget_ms);
             part_missing(pt, SIPC_ETIMEDOUT, why);
         } else {
@@ -581,8 +589,12 @@ void search_h_query(sipc_request *req, void *arg)
     sipc_search *s = arg;
     uint32_t budget = budget_of(s, req);
     search_req r;
-    if (search_req_take(s, req, s->nqueries, s->o.max_queries, &r) != 0)
+    /* a query takes a place among the queries and, for its own part, one
+     * among the local searches (counted until that search calls back) */
+    unsigned full = s->nqueries >= s->o.max_queries || s->nlocal >= s->o.max_local;
+    if (search_req_take(s, req, full, 1, &r) != 0)
         return;
+    r.q.timeout_ms = budget;
     size_t len;
     const uint8_t *p = sipc_request_data(req, &len);
     char err[512];

@@ -380,6 +380,8 @@ int search_status_of_data(int err)
         return SIPC_SEARCH_CLOSING;
     case SIPC_ENOMEM:
         return SIPC_ENOMEM;
+    case SIPC_ETIMEDOUT:
+        return SIPC_ETIMEDOUT; /* the caller's deadline: not the database's fault */
     }
     return SIPC_SEARCH_STORAGE;
 }
@@ -520,6 +522,11 @@ static void h_local(sipc_request *req, void *arg)
     search_req r;
     if (search_req_take(s, req, s->nlocal, s->o.max_local, &r) != 0)
         return;
+    /* the search ends with the caller's wait for it */
+    int64_t left = sipc_request_deadline_ms(req);
+    r.q.timeout_ms = left > 0 && left < UINT32_MAX ? (uint32_t)left
+                     : left > 0                    ? UINT32_MAX
+                                                   : s->o.default_deadline_ms;
     char err[512];
     int st = 0;
     local_job *j = calloc(1, sizeof *j);

@@ -76,9 +76,12 @@ typedef struct sipc_search_options {
     size_t max_answer;            /* bytes of hits in one answer, local or merged (keep
                                      it at most half the context's max_frame): default
                                      8 MiB */
-    unsigned max_queries;         /* search.query in flight on this node; more get BUSY:
-                                     default 16 */
-    unsigned max_local;           /* search.local in flight; more get BUSY: default 64 */
+    unsigned max_queries;         /* search.query not yet answered on this node; more
+                                     get BUSY: default 16 */
+    unsigned max_local;           /* local searches in flight: search.local and the
+                                     queries' own parts, each until its search calls
+                                     back (after its query was answered too); a
+                                     query or search.local beyond gets BUSY: default 64 */
     sipc_log_fn log;              /* where the service says what it notices (a peer that
                                      is this node, a peer that answers under another
                                      node's id); default: nowhere */

@@ -56,6 +56,7 @@ typedef struct world {
     uint32_t max_conns;       /* server side, 0: library default */
     uint32_t max_per_host;    /* server side, 0: library default */
     uint32_t redial_min_ms, redial_max_ms; /* client side, 0: 20 and 200 */
+    uint32_t cli_hs_timeout_ms;            /* client side, 0: 2000 */
     /* connection events, client (c*) and server (s*) side */
     sipc_conn *cconn, *sconn; /* the last connection that came up */
     int cups, cdowns, cdown_err, cwritable;
@@ -206,7 +207,7 @@ static void world_client(world *w, sipc_tls_mode mode, const char *pem, const ch
     o.log_arg = &w->clog;
     o.reconnect_min_ms = w->redial_min_ms ? w->redial_min_ms : 20;
     o.reconnect_max_ms = w->redial_max_ms ? w->redial_max_ms : 200;
-    o.handshake_timeout_ms = 2000;
+    o.handshake_timeout_ms = w->cli_hs_timeout_ms ? w->cli_hs_timeout_ms : 2000;
     o.source_address = w->source;
     if (max_frame)
         o.max_frame = max_frame;
@@ -1001,7 +1002,7 @@ static void t_silent_client_named(void **state)
     snprintf(want, sizeof want,
              plain ? "Connection from 127.1.45.3:%d closed: hello timed out (SIPC_EHELLOTIMEOUT, "
                      "io class): the hello with peer 127.1.45.3:%d did not finish within 300 ms"
-                   : "Connection from 127.1.45.3:%d closed: handshake (connect or TLS) timed out "
+                   : "Connection from 127.1.45.3:%d closed: TLS handshake timed out "
                      "(SIPC_EHSTIMEOUT, tls class): the TLS step with peer 127.1.45.3:%d did "
                      "not finish within 300 ms",
              sp, sp);
@@ -3182,7 +3183,7 @@ static void t_source_async_failure(void **state)
     assert_int_equal(sipc_channel_open(&k.ch, k.ctx, "127.0.78.1", w->port, NULL), 0);
     sipc_channel_set_fail_fast(k.ch, 1);
     assert_int_equal(call_on(w, k.ch, "echo", "x", 1, 3000, &res), 0);
-    assert_int_equal(res.err, SIPC_EHSTIMEOUT);
+    assert_int_equal(res.err, UV_ETIMEDOUT);
     free(res.data);
     snprintf(want, sizeof want,
              "cannot connect to 127.0.78.1:%d from 127.0.78.2: the connect to peer 127.0.78.1:%d "
@@ -3258,6 +3259,41 @@ static void t_ipv6(void **state)
     world_free(w);
 }
 
+/* A TCP connect that does not complete within the handshake timeout (a
+ * listener whose queue is full drops the SYN) is an io failure of its own,
+ * libuv's ETIMEDOUT, the kernel's own code for a connect that got no
+ * answer: no TLS or handshake was begun, whatever the security. */
+static void t_connect_timeout_io(void **state)
+{
+    (void)state;
+    struct sockaddr_in a;
+    int fd = bound_socket("127.1.134.3", &a);
+    int fill[2];
+    fill_queue(fd, &a, fill);
+    world *w = world_new();
+    w->addr = "127.1.134.3";
+    w->port = ntohs(a.sin_port);
+    w->cli_hs_timeout_ms = 300;
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    sipc_channel_set_fail_fast(w->ch, 1);
+    result r;
+    assert_int_equal(call_wait(w, "echo", "x", 1, 3000, &r), 0);
+    assert_int_equal(r.err, UV_ETIMEDOUT);
+    assert_int_equal(sipc_err_classify(r.err), SIPC_CLASS_IO);
+    char want[200];
+    snprintf(want, sizeof want, "the connect to peer 127.1.134.3:%d did not finish within 300 ms",
+             w->port);
+    assert_string_equal(r.message, want);
+    free(r.data);
+    assert_int_equal(sipc_channel_last_error(w->ch), UV_ETIMEDOUT);
+    assert_null(strstr(sipc_strerror(r.err), "TLS"));
+    assert_null(strstr(sipc_strerror(r.err), "handshake"));
+    world_free(w);
+    for (int i = 0; i < 2; i++)
+        close(fill[i]);
+    close(fd);
+}
+
 /* ------------------------------------------------------------ groups */
 
 static int setup_plain(void **state)
@@ -3327,6 +3363,7 @@ int main(void)
         cmocka_unit_test(t_source_loopback),
         cmocka_unit_test(t_source_async_failure),
         cmocka_unit_test(t_close_pending_connect),
+        cmocka_unit_test(t_connect_timeout_io),
         cmocka_unit_test(t_nodelay),
         cmocka_unit_test(t_resumed_answer_one_segment),
         cmocka_unit_test(t_peer_ipv4_text),

@@ -36,7 +36,11 @@ void sipc__call_complete(sipc_pcall *call, int err, int status, const char *mess
         assert(was == call);
         (void)was;
     }
-    sipc_reply rep = {.status = status, .message = message ? message : "", .data = data, .len = len};
+    sipc_reply rep = {.status = status,
+                      .message = message ? message : "",
+                      .data = data,
+                      .len = len,
+                      .sent = call->handed};
     sipc_call_cb cb = call->cb;
     void *arg = call->arg;
     sipc__call_free(call);
@@ -70,6 +74,9 @@ int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, uint64_t now, const ch
     int r = sipc__conn_queue(c, &e);
     if (r != 0)
         return r;
+    /* the frame is queued: whatever happens to the call now, the peer may
+     * get it */
+    call->handed = 1;
     if (sipc_idmap_put(&c->calls, call->id, call) != 0)
         return SIPC_ENOMEM; /* the frame is queued but the reply will be ignored */
     call->conn = c;

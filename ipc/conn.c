@@ -1220,10 +1220,11 @@ static void conn_timer_cb(uv_timer_t *t)
             /* the hello is sipc's own step, on a plaintext connection or
              * after a TLS handshake that finished: no TLS matter, so not
              * the tls class; a peer that stalls in it is said as an io
-             * failure, as one that says nothing is */
+             * failure, as one that says nothing is. Nor is a connect that
+             * got no answer (no handshake begun): the kernel's own code for
+             * it, whichever gives up first, this timer or its SYN retries */
             int in_tls = c->stream && sipc_stream_in_tls_handshake(c->stream);
-            if (!connecting && !in_tls)
-                err = SIPC_EHELLOTIMEOUT;
+            err = connecting ? UV_ETIMEDOUT : in_tls ? err : SIPC_EHELLOTIMEOUT;
             snprintf(msg, sizeof msg, "the %s peer %s did not finish within %s",
                      connecting ? "connect to" : in_tls ? "TLS step with" : "hello with",
                      c->peer_addr[0] ? c->peer_addr : "(connecting)", ms);

@@ -57,6 +57,8 @@ typedef struct sipc_pcall {
     sipc_call_cb cb;
     void *arg;
     sipc_conn *conn;    /* the connection it is in flight on, NULL while waiting */
+    int handed;         /* its request was queued on a connection that was up
+                           (sipc_reply.sent): stays set once it leaves conn */
     /* a call made with an id for sipc_call_cancel(): its entry in the
        channel's map of such calls, removed when it completes */
     sipc_idmap *handles;

@@ -45,10 +45,7 @@ const char *cli_err_line(char *buf, size_t len, int err, const char *detail)
     return buf;
 }
 
-int cli_call_maybe_applied(int err)
+int cli_call_maybe_applied(int err, int sent)
 {
-    if (err == SIPC_ETIMEDOUT)
-        return 1;
-    return sipc_err_classify(err) == SIPC_CLASS_IO && err != SIPC_EQUEUEFULL &&
-           err != SIPC_ENOTCONN;
+    return sent && (err == SIPC_ETIMEDOUT || sipc_err_classify(err) == SIPC_CLASS_IO);
 }

@@ -11,10 +11,12 @@
  * ..."): only what follows it is given, so no line says it twice. */
 const char *cli_err_line(char *buf, size_t len, int err, const char *detail);
 
-/* Whether a call that failed with err after its request was handed to a
- * connection (the link was up) may have reached the node all the same: no
- * answer in time, or the connection lost afterwards. A request never queued
- * (a full write queue, no connection) was not sent. */
-int cli_call_maybe_applied(int err);
+/* Whether a call that failed with err may have been acted on by the node
+ * all the same: its request left this process (sent, sipc_reply.sent) and
+ * no answer came, in time (SIPC_ETIMEDOUT) or before the connection was
+ * lost (an io error). A request that never left (no link came up, the
+ * attempt failed, refused here) was not, whatever the error; one the node
+ * answered (SIPC_EREMOTE, ...) says what it did. */
+int cli_call_maybe_applied(int err, int sent);
 
 #endif

@@ -259,6 +259,7 @@ static void on_reply(int err, const sipc_reply *r, void *arg)
     pending *p = arg;
     p->rep->err = err;
     p->rep->status = r->status;
+    p->rep->sent = r->sent;
     sipc_str_copy_utf8(p->rep->message, sizeof p->rep->message, r->message);
     if (r->len) {
         p->rep->data = malloc(r->len);

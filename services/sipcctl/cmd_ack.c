@@ -121,7 +121,7 @@ int cmd_ack(void *arg)
             json_decref(st);
             json_decref(lines);
             json_decref(shown);
-            if (!cli_call_maybe_applied(rep.err))
+            if (!cli_call_maybe_applied(rep.err, rep.sent))
                 return call_failed(&cl, "ack", &rep);
             /* sent, not answered: the node may have done it all the same */
             int failed = ctl_fail_no_answer(&cl, "ack", &rep, "whether the findings are gone");

@@ -605,7 +605,7 @@ static void send_batch(batch *b)
     int e = sipc_call(in->cl->ch, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, b->payload, b->len,
                       in->cl->timeout_ms, on_reply, b);
     if (e != 0) {
-        sipc_reply none = {0, "", NULL, 0};
+        sipc_reply none = {.message = ""}; /* refused here: not sent */
         in->inflight++;
         on_reply(e, &none, b);
         return;

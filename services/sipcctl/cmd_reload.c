@@ -46,10 +46,10 @@ static int reload_one(const ctl *o, const char *target, json_t *all, int *code)
         char why[1600];
         int home = ctl_home_subject_fault(&cl, rep.err, rep.message, why, sizeof why);
         /* sent and not answered (in time, or the connection lost after
-         * the link had come up): the node may have applied it, so not
-         * "unreachable" (as for ack); a node never reached stays that */
-        int no_answer = !home && (rep.err == SIPC_ETIMEDOUT ||
-                                  (cl.up && cli_call_maybe_applied(rep.err)));
+         * the request went): the node may have applied it, so not
+         * "unreachable" (as for ack); a node never reached, or reached
+         * only past the deadline, stays that */
+        int no_answer = !home && cli_call_maybe_applied(rep.err, rep.sent);
         *code = home        ? ctl_report_home_fault(&cl, "management", "reload", why)
                 : no_answer ? ctl_fail_no_answer(&cl, "reload", &rep, "what it runs (its reload section)")
                             : ctl_report_call_failure(&cl, "management", "reload", &rep);

@@ -74,6 +74,7 @@ typedef struct ctl_reply {
     int too_big;         /* not sent: larger than this side's max_frame */
     char peer_cluster[64]; /* with SIPC_ECLUSTER: the node's cluster, "" if not known */
     int peer_cluster_cut;  /* its hello's name was longer: that is its start */
+    int sent;              /* the request left this process (sipc_reply.sent) */
 } ctl_reply;
 
 /* Why nothing answers at target, this home's own node (a refused

@@ -20,7 +20,7 @@
 #include "services/tlstool/tlstool.h"
 
 typedef struct reload_call {
-    int done, err;
+    int done, err, sent;
     char message[600];
     char *data;
     size_t len;
@@ -39,6 +39,7 @@ static void on_reply(int err, const sipc_reply *r, void *arg)
     reload_call *c = arg;
     c->done = 1;
     c->err = err;
+    c->sent = r->sent;
     sipc_str_copy_utf8(c->message, sizeof c->message, r->message);
     if (r->len && (c->data = malloc(r->len + 1)) != NULL) {
         memcpy(c->data, r->data, r->len);
@@ -112,7 +113,7 @@ int home_node_call(const opts *o, const sipc_config *cfg, const char *method,
     so.log = quiet;
     sipc_ctx *ctx = NULL;
     sipc_channel *ch = NULL;
-    reload_call rc = {0, 0, "", NULL, 0};
+    reload_call rc = {0, 0, 0, "", NULL, 0};
     int e = sipc_ctx_new(&ctx, &loop, &so, sec);
     if (e == 0)
         e = sipc_channel_open(&ch, ctx, c->host, c->port, NULL);
@@ -131,10 +132,9 @@ int home_node_call(const opts *o, const sipc_config *cfg, const char *method,
         sipc_link_info li;
         if (e == SIPC_ECLUSTER && sipc_channel_info(ch, &li) == 0)
             sipc_cli_cluster_fix(cfg, li.peer_cluster, li.peer_cluster_cut, c->fix, sizeof c->fix);
-        /* a fail-fast call goes out as soon as the hello is done; one whose
-         * link came up only past its deadline was failed, not sent */
-        c->sent = cli_call_maybe_applied(e) && sipc_channel_info(ch, &li) == 0 &&
-                  li.peer_node[0] && strncmp(rc.message, "no connection to ", 17) != 0;
+        /* the library says whether the request left: one whose link came
+         * up only past its deadline, or never, was not sent */
+        c->sent = cli_call_maybe_applied(e, rc.sent);
     }
     if (ctx)
         sipc_ctx_close(ctx, NULL, NULL);

@@ -58,6 +58,7 @@ typedef struct world {
     uint32_t max_conns;       /* server side, 0: library default */
     uint32_t max_per_host;    /* server side, 0: library default */
     uint32_t redial_min_ms, redial_max_ms; /* client side, 0: 20 and 200 */
+    uint32_t cli_hs_timeout_ms;            /* client side, 0: 2000 */
     /* connection events, client (c*) and server (s*) side */
     sipc_conn *cconn, *sconn; /* the last connection that came up */
     int cups, cdowns, cdown_err, cwritable;
@@ -209,7 +210,7 @@ static void world_client(world *w, sipc_tls_mode mode, const char *pem, const ch
     o.log_arg = &w->clog;
     o.reconnect_min_ms = w->redial_min_ms ? w->redial_min_ms : 20;
     o.reconnect_max_ms = w->redial_max_ms ? w->redial_max_ms : 200;
-    o.handshake_timeout_ms = 2000;
+    o.handshake_timeout_ms = w->cli_hs_timeout_ms ? w->cli_hs_timeout_ms : 2000;
     o.source_address = w->source;
     if (max_frame)
         o.max_frame = max_frame;
@@ -266,6 +267,7 @@ typedef struct result {
     int ncb; /* callbacks run: a call completes exactly once */
     int err;
     int status;
+    int sent; /* sipc_reply.sent */
     char message[600];
     uint8_t *data;
     size_t len;
@@ -282,6 +284,7 @@ static void on_result(int err, const sipc_reply *rep, void *arg)
     free(r->data); /* a second completion must not leak, the test catches it */
     r->err = err;
     r->status = rep->status;
+    r->sent = rep->sent;
     snprintf(r->message, sizeof r->message, "%s", rep->message);
     r->data = malloc(rep->len + 1);
     memcpy(r->data, rep->data ? (const void *)rep->data : "", rep->len);
@@ -1006,7 +1009,7 @@ static void t_silent_client_named(void **state)
     snprintf(want, sizeof want,
              plain ? "Connection from 127.1.45.3:%d closed: hello timed out (SIPC_EHELLOTIMEOUT, "
                      "io class): the hello with peer 127.1.45.3:%d did not finish within 300 ms"
-                   : "Connection from 127.1.45.3:%d closed: handshake (connect or TLS) timed out "
+                   : "Connection from 127.1.45.3:%d closed: TLS handshake timed out "
                      "(SIPC_EHSTIMEOUT, tls class): the TLS step with peer 127.1.45.3:%d did "
                      "not finish within 300 ms",
              sp, sp);
@@ -3242,7 +3245,7 @@ static void t_source_async_failure(void **state)
     assert_int_equal(sipc_channel_open(&k.ch, k.ctx, "127.0.78.1", w->port, NULL), 0);
     sipc_channel_set_fail_fast(k.ch, 1);
     assert_int_equal(call_on(w, k.ch, "echo", "x", 1, 3000, &res), 0);
-    assert_int_equal(res.err, SIPC_EHSTIMEOUT);
+    assert_int_equal(res.err, UV_ETIMEDOUT);
     free(res.data);
     snprintf(want, sizeof want,
              "cannot connect to 127.0.78.1:%d from 127.0.78.2: the connect to peer 127.0.78.1:%d "
@@ -3318,6 +3321,117 @@ static void t_ipv6(void **state)
     world_free(w);
 }
 
+/* Whether a failed call's request left this process (sipc_reply.sent): a
+ * caller that must say "the peer may have acted on it" judges by it. Never:
+ * a refused dial under fail fast, no link before the deadline, a call
+ * canceled while it waited. Sent: answered (with data or an error), no
+ * answer before the deadline from a peer that got it, the connection lost
+ * after it went. Addresses of 127.1.134.x. */
+static void t_reply_sent(void **state)
+{
+    (void)state;
+    result r;
+    /* nothing listens: refused at once (fail fast), or no link in time */
+    struct sockaddr_in a;
+    int fd = bound_socket("127.1.134.2", &a);
+    world *w = world_new();
+    w->addr = "127.1.134.2";
+    w->port = ntohs(a.sin_port);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    sipc_channel_set_fail_fast(w->ch, 1);
+    assert_int_equal(call_wait(w, "echo", "x", 1, 3000, &r), 0);
+    assert_int_equal(r.err, UV_ECONNREFUSED);
+    assert_int_equal(r.sent, 0);
+    free(r.data);
+    sipc_channel_set_fail_fast(w->ch, 0);
+    assert_int_equal(call_wait(w, "echo", "x", 1, 150, &r), 0);
+    assert_int_equal(r.err, SIPC_ETIMEDOUT);
+    assert_int_equal(r.sent, 0);
+    free(r.data);
+    sipc_call_id id;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call_ex(w->ch, "test", "echo", "x", 1, 3000, on_result, &r, &id), 0);
+    assert_int_equal(sipc_call_cancel(w->ch, id), 0);
+    assert_int_equal(r.err, SIPC_ECANCELED);
+    assert_int_equal(r.sent, 0);
+    free(r.data);
+    world_free(w);
+    close(fd);
+
+    w = world_new();
+    w->addr = "127.1.134.1";
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    assert_int_equal(call_wait(w, "echo", "ok", 2, 5000, &r), 0);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.sent, 1);
+    free(r.data);
+    assert_int_equal(call_wait(w, "fail", "x", 1, 5000, &r), 0);
+    assert_int_equal(r.err, SIPC_EREMOTE);
+    assert_int_equal(r.sent, 1);
+    free(r.data);
+    /* written, and the peer silent until the deadline */
+    w->hold = 1;
+    assert_int_equal(call_wait(w, "echo", "z", 1, 150, &r), 0);
+    assert_int_equal(w->nheld, 1);
+    assert_int_equal(r.err, SIPC_ETIMEDOUT);
+    assert_int_equal(r.sent, 1);
+    free(r.data);
+    /* written, then the connection lost before the answer */
+    memset(&r, 0, sizeof r);
+    assert_int_equal(sipc_call(w->ch, "test", "echo", "a", 1, 10000, on_result, &r), 0);
+    wait_held(w, 2);
+    assert_int_equal(w->nheld, 2);
+    int closed = 0;
+    sipc_server_close(w->srv, on_srv_closed, &closed);
+    w->srv = NULL;
+    assert_true(tu_run_until(&w->loop, &r.done, 5000));
+    assert_int_equal(r.err, SIPC_ECLOSED);
+    assert_int_equal(r.sent, 1);
+    free(r.data);
+    for (int i = 0; i < w->nheld; i++)
+        assert_int_equal(sipc_respond(w->held[i], "x", 1), SIPC_ECLOSED);
+    w->nheld = 0;
+    assert_true(tu_run_until(&w->loop, &closed, 5000));
+    world_free(w);
+}
+
+/* A TCP connect that does not complete within the handshake timeout (a
+ * listener whose queue is full drops the SYN) is an io failure of its own,
+ * libuv's ETIMEDOUT, the kernel's own code for a connect that got no
+ * answer: no TLS or handshake was begun, whatever the security. */
+static void t_connect_timeout_io(void **state)
+{
+    (void)state;
+    struct sockaddr_in a;
+    int fd = bound_socket("127.1.134.3", &a);
+    int fill[2];
+    fill_queue(fd, &a, fill);
+    world *w = world_new();
+    w->addr = "127.1.134.3";
+    w->port = ntohs(a.sin_port);
+    w->cli_hs_timeout_ms = 300;
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    sipc_channel_set_fail_fast(w->ch, 1);
+    result r;
+    assert_int_equal(call_wait(w, "echo", "x", 1, 3000, &r), 0);
+    assert_int_equal(r.err, UV_ETIMEDOUT);
+    assert_int_equal(sipc_err_classify(r.err), SIPC_CLASS_IO);
+    assert_int_equal(r.sent, 0);
+    char want[200];
+    snprintf(want, sizeof want, "the connect to peer 127.1.134.3:%d did not finish within 300 ms",
+             w->port);
+    assert_string_equal(r.message, want);
+    free(r.data);
+    assert_int_equal(sipc_channel_last_error(w->ch), UV_ETIMEDOUT);
+    assert_null(strstr(sipc_strerror(r.err), "TLS"));
+    assert_null(strstr(sipc_strerror(r.err), "handshake"));
+    world_free(w);
+    for (int i = 0; i < 2; i++)
+        close(fill[i]);
+    close(fd);
+}
+
 /* ------------------------------------------------------------ groups */
 
 static int setup_plain(void **state)
@@ -3387,6 +3501,8 @@ int main(void)
         cmocka_unit_test(t_source_loopback),
         cmocka_unit_test(t_source_async_failure),
         cmocka_unit_test(t_close_pending_connect),
+        cmocka_unit_test(t_reply_sent),
+        cmocka_unit_test(t_connect_timeout_io),
         cmocka_unit_test(t_nodelay),
         cmocka_unit_test(t_resumed_answer_one_segment),
         cmocka_unit_test(t_peer_ipv4_text),

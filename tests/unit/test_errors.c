@@ -40,7 +40,7 @@ static const expect table[] = {
     {-30017, "SIPC_EHELLOTIMEOUT", "hello timed out", SIPC_CLASS_IO, "io"},
     {-30020, "SIPC_ETLS", "TLS failure", SIPC_CLASS_TLS, "tls"},
     {-30021, "SIPC_ETLSCONFIG", "TLS certificate or key could not be loaded", SIPC_CLASS_TLS, "tls"},
-    {-30022, "SIPC_EHSTIMEOUT", "handshake (connect or TLS) timed out", SIPC_CLASS_TLS, "tls"},
+    {-30022, "SIPC_EHSTIMEOUT", "TLS handshake timed out", SIPC_CLASS_TLS, "tls"},
     {-30023, "SIPC_ENOTSUP", "algorithm not supported by this build", SIPC_CLASS_TLS, "tls"},
     {-30030, "SIPC_EPEERAUTH", "peer certificate rejected", SIPC_CLASS_AUTH, "auth"},
     {-30031, "SIPC_ENOPEERCERT", "peer presented no certificate", SIPC_CLASS_AUTH, "auth"},

@@ -40,7 +40,7 @@ extern "C" {
     XX(EHELLOTIMEOUT, -30017, IO, "hello timed out")                                   \
     XX(ETLS, -30020, TLS, "TLS failure")                                               \
     XX(ETLSCONFIG, -30021, TLS, "TLS certificate or key could not be loaded")          \
-    XX(EHSTIMEOUT, -30022, TLS, "handshake (connect or TLS) timed out")                \
+    XX(EHSTIMEOUT, -30022, TLS, "TLS handshake timed out")                             \
     XX(ENOTSUP, -30023, TLS, "algorithm not supported by this build")                  \
     XX(EPEERAUTH, -30030, AUTH, "peer certificate rejected")                           \
     XX(ENOPEERCERT, -30031, AUTH, "peer presented no certificate")                     \

@@ -521,6 +521,17 @@ typedef struct sipc_reply {
     const char *message;  /* reason text, "" when none */
     const uint8_t *data;  /* payload, valid only during the callback */
     size_t len;
+    /* (newest last: written by the library, read by the callback) */
+    int sent;             /* 1: the request was handed to a connection that was up
+                           * (queued there or written): the peer may have
+                           * received it and acted on it, whatever err says. 0:
+                           * it never left this process: no connection came up
+                           * before its deadline, or the attempt failed (fail
+                           * fast), the call was canceled or its channel closed
+                           * while it waited for the link, or it was refused
+                           * here (larger than the peer's max_frame). Only a
+                           * failed call with sent = 1 leaves the caller
+                           * unsure whether the peer acted on it */
 } sipc_reply;
 
 /* Completion of a call. err is 0 on success, else why it failed (a call made
@@ -528,7 +539,10 @@ typedef struct sipc_reply {
  * SIPC_ETIMEDOUT (its deadline), SIPC_ECANCELED (sipc_call_cancel, or this
  * node closed the connection, channel, server or context), the reason the
  * connection failed (SIPC_ECLOSED: the peer closed it; a libuv code; ...), or
- * the remote's answer (SIPC_EREMOTE, SIPC_ENOMETHOD, ...). */
+ * the remote's answer (SIPC_EREMOTE, SIPC_ENOMETHOD, ...). reply->sent tells
+ * a failure before the request left this process (the same codes:
+ * SIPC_ETIMEDOUT for a link that did not come up in time, the attempt's error
+ * under fail fast) from one after. */
 typedef void (*sipc_call_cb)(int err, const sipc_reply *reply, void *arg);
 /* Names a call made with sipc_call_ex() or sipc_conn_call_ex(); never 0. */
 typedef uint64_t sipc_call_id;

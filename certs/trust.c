@@ -500,7 +500,10 @@ void sipc__vwindow(sipc_vfy_result *res, time_t from, time_t until)
         res->valid_until = until;
 }
 
-static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, time_t now, sipc_vfy_result *res)
+/* purpose 0: x is on a CRL signer's path (verify_chain), whose depth 0 is
+ * that signer, not a node's certificate: its fix stays the general one. */
+static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, int purpose, time_t now,
+                                   sipc_vfy_result *res)
 {
     if (now >= x->not_before && now <= x->not_after) {
         sipc__vwindow(res, x->not_before, x->not_after);
@@ -514,12 +517,26 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, time_t now, si
     const char *what = depth == 0 ? "certificate" : "issuer certificate";
     if (now > x->not_after) {
         sipc__vwindow(res, x->not_after + 1, SIPC_VFY_TIME_MAX);
-        return sipc__vfail(res, SIPC_VFY_EXPIRED, depth,
-                    depth == 0 ? "create or obtain a new pair, import it on every node and "
-                                 "reload or restart each (tlstool create, tlstool import); check "
-                                 "this machine's clock"
-                               : "renew the expired CA certificate with your CA, then re-import "
-                                 "or re-add it; check this machine's clock",
+        /* A certificate a CA issued is renewed by that CA: `tlstool create`
+         * would make a self-signed pair, another cluster's kind of pair.
+         * The node still presents the expired one until it reloads, and
+         * sipcctl (which checks the node's certificate) cannot reach it:
+         * the reload is the node's own (SIGHUP) or a restart. */
+        char fix[sizeof res->fix + 256]; /* cut to fit, between characters, by sipc__vfail */
+        if (depth > 0)
+            snprintf(fix, sizeof fix, "renew the expired CA certificate with your CA, then "
+                                      "re-import or re-add it; check this machine's clock");
+        else if (self_signed(x) || !purpose)
+            snprintf(fix, sizeof fix, "create or obtain a new pair, import it on every node and "
+                                      "reload or restart each (tlstool create, tlstool import); "
+                                      "check this machine's clock");
+        else
+            snprintf(fix, sizeof fix, "obtain a renewed certificate from its CA ('%s'), `tlstool "
+                                      "import` it and reload, node by node (`systemctl reload "
+                                      "sipcd` or a restart: `sipcctl reload` cannot reach a node "
+                                      "that presents the expired one); check this machine's clock",
+                     sipc__name_or(x->issuer));
+        return sipc__vfail(res, SIPC_VFY_EXPIRED, depth, fix,
                     "%s '%s' expired on %s (valid %s to %s; now %s)", what, sipc__name_or(x->subject),
                     na, nb, na, nw);
     }
@@ -662,6 +679,31 @@ static sipc_vfy_status check_name_constraints(const sipc_x509 *const *path, int 
     return SIPC_VFY_OK;
 }
 
+/* The fix for a chain ending at root, which t does not trust. When this
+ * side's own certificate is a CA's, the likely cause is a certificate
+ * issued by another CA than the one this cluster's certificates come from:
+ * both roots are named (the own chain's top issuer, which need not be in
+ * it), and the question asked, before the advice to trust the other root. */
+static const char *untrusted_root_fix(const sipc_trust *t, const sipc_x509 *root, char *fix,
+                                      size_t len)
+{
+    static const char add[] = "add its root with `tlstool trust add FILE` (from `tlstool trust "
+                              "export` there)";
+    if (t->nown == 0 || t->own_self_signed) {
+        snprintf(fix, len, "if it belongs to another cluster, %s; if it is your organisation's "
+                           "root, add it the same way",
+                 add);
+        return fix;
+    }
+    const sipc_x509 *top = &t->own_x[t->nown - 1];
+    snprintf(fix, len, "it chains to '%s', this side's own certificate to '%s': if it is to be "
+                       "one of this cluster's certificates, was it issued by the wrong CA? If "
+                       "it belongs to another cluster, or that root is your organisation's too, %s",
+             sipc__name_or(root->subject),
+             sipc__name_or(self_signed(top) ? top->subject : top->issuer), add);
+    return fix;
+}
+
 /* purpose 0: the path of a CRL signer (sipc__verify_signer), without the
  * leaf rules; depth counts the CRL-signer validations it is nested in. */
 static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, int n,
@@ -734,7 +776,7 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
         add_link(res, leaf, "own pair");
         st = check_key(leaf, 0, res);
         if (st == SIPC_VFY_OK)
-            st = check_dates(leaf, 0, now, res);
+            st = check_dates(leaf, 0, purpose, now, res);
         if (st == SIPC_VFY_OK)
             st = check_leaf(t, leaf, purpose, 1, res);
         goto out;
@@ -764,13 +806,13 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
                           "key pair (this side holds '%s', SHA-256 %.16s...)",
                           sipc__name_or(cur->subject), cur->fingerprint, sipc__name_or(t->own_x[0].subject),
                           t->own_x[0].fingerprint);
-            else
+            else {
+                char fix[sizeof res->fix + 512]; /* sipc__vfail cuts it to fit */
                 st = sipc__vfail(res, SIPC_VFY_UNTRUSTED_ROOT, np - 1,
-                          "if it belongs to another cluster, add its root with `tlstool trust "
-                          "add FILE` (from `tlstool trust export` there); if it is your "
-                          "organisation's root, add it the same way",
+                          untrusted_root_fix(t, cur, fix, sizeof fix),
                           "root certificate '%s' (SHA-256 %.16s...) is not trusted by this side",
                           sipc__name_or(cur->subject), cur->fingerprint);
+            }
             goto out;
         }
         if (np >= SIPC_VFY_MAX_LINKS) {
@@ -884,7 +926,7 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             goto out;
     /* 4. Dates of every link, leaf first (anchors included). */
     for (int i = 0; i < np; i++)
-        if ((st = check_dates(path[i], i, now, res)) != SIPC_VFY_OK)
+        if ((st = check_dates(path[i], i, purpose, now, res)) != SIPC_VFY_OK)
             goto out;
     /* 5. Revocation: every link that has an issuer in the path. */
     if (t->policy.revocation != SIPC_TRUST_REV_OFF) {

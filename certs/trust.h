@@ -72,7 +72,8 @@ typedef struct sipc_vfy_result {
     sipc_vfy_status status;
     int depth;                    /* index of the offending link, -1 if none */
     char reason[512];             /* one line: what is wrong, with names and dates */
-    char fix[256];                /* one line: what the operator should do */
+    char fix[512];                /* one line: what the operator should do (room for the
+                                   * CA names some fixes carry) */
     char warning[256];            /* e.g. soft revocation unknown, expiry < 30 days */
     sipc_vfy_link links[SIPC_VFY_MAX_LINKS]; /* leaf first, as built */
     int nlinks;

@@ -33,36 +33,81 @@ static void running_fp(const opts *o, const sipc_config *cfg, char fp[65])
     json_decref(j);
 }
 
-/* Whether kp is another cluster's pair than the one installed here: its peers,
- * holding the installed pair (and this home's trust/), would refuse it. 0 when
- * no pair is installed, it is the same one, or this home's trust accepts kp
- * (an organisation pair renewed under the same root); else 1, the installed
- * pair's fingerprint in old_fp. */
-static int replaces_cluster_pair(const opts *o, const sipc_config *cfg, const sipc_keypair *kp,
-                                 char old_fp[65])
+/* The name of the root kp's chain leads to: from the leaf up by issuer
+ * name through the certificates kp carries, the self-issued one reached,
+ * else the issuer of the last one found (a root the file leaves out); ""
+ * for a self-signed pair, which is no CA's. */
+static void chain_root(const sipc_keypair *kp, char root[256])
 {
-    sipc_keypair old;
-    old_fp[0] = 0;
+    sipc_x509 cur, x;
+    root[0] = 0;
+    if (kp->ncerts < 1 || sipc_x509_parse(&cur, kp->certs[0].data, kp->certs[0].len, NULL, 0) != 0 ||
+        sipc_x509_self_issued(&cur))
+        return;
+    /* each step takes one more certificate: at most ncerts - 1 */
+    for (int step = 1; step < kp->ncerts && !sipc_x509_self_issued(&cur); step++) {
+        int found = 0;
+        for (int i = 1; i < kp->ncerts && !found; i++)
+            found = sipc_x509_parse(&x, kp->certs[i].data, kp->certs[i].len, NULL, 0) == 0 &&
+                    sipc_name_equal(&x.subject_der, &cur.issuer_der);
+        if (!found)
+            break;
+        cur = x;
+    }
+    snprintf(root, 256, "%s", sipc_x509_self_issued(&cur) ? cur.subject : cur.issuer);
+}
+
+/* The pair installed here, weighed against the pair kp to import. */
+typedef struct installed {
+    int have;            /* a regular node.crt that loads */
+    char fp[65];         /* its fingerprint */
+    int verifies;        /* this home's trust accepts it, as the node checks its own pair */
+    int accepts_new;     /* kp is the same pair, or this home's trust accepts it (an
+                          * organisation pair renewed under the same root) */
+    int new_accepts_old; /* the trust kp brings (kp as this home's pair) accepts it */
+    char root[256];      /* chain_root of it */
+} installed;
+
+static int accepts(const sipc_trust *t, const sipc_keypair *kp)
+{
+    sipc_vfy_result res;
+    return sipc_trust_verify(t, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH, time(NULL), &res) == 0;
+}
+
+/* What import weighs kp against: whether the installed pair verifies (a
+ * working pair is not replaced by one that does not) and whether each
+ * pair's trust accepts the other (the installed pair's peers accept kp;
+ * sipcctl, speaking with kp, reaches a node still presenting the installed
+ * one). A trust that cannot be loaded accepts nothing. */
+static void weigh_installed(const opts *o, const sipc_config *cfg, const sipc_keypair *kp,
+                            installed *in)
+{
+    memset(in, 0, sizeof *in);
     /* only a regular file is read: a link (to a FIFO, which would block the
      * read) is the store's to refuse */
     char path[1200];
     struct stat st;
+    sipc_keypair old;
     snprintf(path, sizeof path, "%s/security/node.crt", o->home);
     if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode) || load_pair_unchecked(o, &old, 1) != 0)
-        return 0;
-    snprintf(old_fp, 65, "%s", old.fingerprint);
-    sipc_keypair_free(&old);
-    if (!strcmp(old_fp, kp->fingerprint))
-        return 0;
+        return;
+    in->have = 1;
+    snprintf(in->fp, sizeof in->fp, "%s", old.fingerprint);
+    chain_root(&old, in->root);
     sipc_trust *t;
     int have;
     char err[1600];
-    if (load_trust_quiet(o, cfg, NULL, &t, &have, err, sizeof err) != 0)
-        return 1;
-    sipc_vfy_result res;
-    int ok = sipc_trust_verify(t, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH, time(NULL), &res) == 0;
-    sipc_trust_free(t);
-    return !ok;
+    in->accepts_new = !strcmp(in->fp, kp->fingerprint);
+    if (load_trust_quiet(o, cfg, NULL, &t, &have, err, sizeof err) == 0) {
+        in->verifies = accepts(t, &old);
+        in->accepts_new = in->accepts_new || accepts(t, kp);
+        sipc_trust_free(t);
+    }
+    if (load_trust_quiet(o, cfg, kp, &t, &have, err, sizeof err) == 0) {
+        in->new_accepts_old = accepts(t, &old);
+        sipc_trust_free(t);
+    }
+    sipc_keypair_free(&old);
 }
 
 int cmd_import(void *arg)
@@ -129,13 +174,29 @@ int cmd_import(void *arg)
         return fail_fix(tlstool_verify_exit_code(st), res.fix, "%s: not imported: %s", shown,
                         res.reason);
     }
+    installed in;
+    weigh_installed(o, &cfg, &kp, &in);
+    /* A pair that cannot verify yet is fine in a fresh home (it is fixed
+     * before TLS is used), not over a working one: with TLS on the node
+     * refuses it at its next reload or start, and whatever the setting its
+     * clients present it, which peers refuse. */
+    if (later && in.verifies && !o->force) {
+        sipc_keypair_free(&kp);
+        sipc_secure_free(data, len);
+        return fail(tlstool_verify_exit_code(st),
+                    "%s: not imported: the pair installed here (sha256 %.16s...) verifies and "
+                    "this one does not: %s; a node with TLS enabled refuses such a pair at its "
+                    "next reload or start, and peers refuse it\ntlstool: fix: %s; to import it "
+                    "anyway (the installed pair goes to security/previous/), add --force",
+                    shown, in.fp, res.reason, res.fix);
+    }
     /* every node holds the same pair: a different one imported over it on
      * one node makes that node and its peers refuse each other at its next
      * reload, which `tlstool rotate` avoids. With TLS on that is refused
      * unless --force; the pair the running node still presents (an import
      * undone) is let through. */
-    char old_fp[65], live_fp[65] = "";
-    int other = replaces_cluster_pair(o, &cfg, &kp, old_fp);
+    char live_fp[65] = "";
+    int other = in.have && !in.accepts_new;
     if (other && cfg.tls_enable)
         running_fp(o, &cfg, live_fp);
     if (other && !strcmp(live_fp, kp.fingerprint))
@@ -158,6 +219,18 @@ int cmd_import(void *arg)
                          shown);
             sipc_keypair_free(&prev);
         }
+        /* two CA-issued pairs under different roots: more often a
+         * certificate from the wrong CA than a move to another CA */
+        char new_root[256], wrong_ca[900] = "", reissue[400] = "";
+        chain_root(&kp, new_root);
+        if (new_root[0] && in.root[0] && strcmp(new_root, in.root)) {
+            snprintf(wrong_ca, sizeof wrong_ca,
+                     " %s chains to the root '%s', and the pair installed here (this "
+                     "cluster's) to '%s': was it issued by the wrong CA?",
+                     shown, new_root, in.root);
+            snprintf(reissue, sizeof reissue,
+                     "if it was, have it issued by the CA under '%s' and import that; ", in.root);
+        }
         char new_fp[65];
         snprintf(new_fp, sizeof new_fp, "%s", kp.fingerprint);
         sipc_keypair_free(&kp);
@@ -166,14 +239,15 @@ int cmd_import(void *arg)
                     "%s: not imported: it is another pair (sha256 %.16s...) than the one "
                     "installed here (sha256 %.16s...), and TLS is enabled: every node holds the "
                     "same pair, so after this node's next reload it and the nodes holding the "
-                    "installed one would refuse each other.\ntlstool: fix: to move the cluster to this pair, rotate to it on "
+                    "installed one would refuse each other.%s\ntlstool: fix: %sto move the "
+                    "cluster to this pair, rotate to it on "
                     "every node without a link failing: `tlstool rotate stage %s --reload` on "
                     "each, then `tlstool rotate commit --reload` node by node, then `tlstool "
                     "rotate finish --reload` (the operator guide, 1.8); if this node is the odd "
                     "one out and the other nodes hold this pair already (`sipcctl status "
                     "--cluster` names the pair each node presents), or to replace the pair "
                     "anyway (every node must then get this same pair), add --force%s",
-                    shown, new_fp, old_fp, word, undo);
+                    shown, new_fp, in.fp, wrong_ca, reissue, word, undo);
     }
     int kept = 0;
     r = sipc_store_import(o->home, &kp, data, len, &kept, err, sizeof err);
@@ -209,23 +283,34 @@ int cmd_import(void *arg)
     }
     if (policy[0]) /* before enable, and before a reload uses the pair */
         warning("TLS will not start with this pair yet: %s", policy);
-    if (other && cfg.tls_enable)
+    if (later && cfg.tls_enable)
+        /* never "needs no reload": the files no longer hold a pair the node
+         * takes, whatever it presents now */
+        warning("TLS is enabled: this node would refuse this pair on its next reload or restart "
+                "(a reload is refused and the node goes on with the pair it runs; a restart "
+                "fails): import a pair that verifies before either");
+    else if (other && cfg.tls_enable)
         warning("this is another pair than the one replaced (sha256 %.16s...), which "
                 "this node's peers hold: once this node reloads (SIGHUP, `systemctl reload "
                 "sipcd`) or restarts, it and every node that does not hold this same pair refuse "
                 "each other: import it on every node and client-only machine, then reload each "
                 "(the cluster is split until all have it; `tlstool rotate` avoids that, the "
                 "operator guide 1.8)",
-                old_fp);
+                in.fp);
     else if (other)
         warning("this is another pair than the one replaced (sha256 %.16s...): every "
                 "node and client-only machine of the cluster must hold the same pair; import it "
                 "on each before TLS is enabled (on a cluster using TLS, `tlstool rotate` moves "
                 "to a new pair without a link failing, the operator guide 1.8)",
-                old_fp);
-    else if (cfg.tls_enable && have_pair && !strcmp(old_fp, kp.fingerprint))
+                in.fp);
+    else if (cfg.tls_enable && have_pair && !strcmp(in.fp, kp.fingerprint))
         printf("TLS is enabled: this is the pair that was installed already, so the running "
                "node needs no reload\n");
+    else if (cfg.tls_enable && have_pair && in.accepts_new && in.new_accepts_old)
+        printf("TLS is enabled: the running node presents the replaced certificate until it "
+               "reloads: `sipcctl reload` (this home's trust accepts both certificates, so "
+               "sipcctl and the node accept each other meanwhile), `systemctl reload sipcd` "
+               "(SIGHUP to sipcd) or a restart\n");
     else if (cfg.tls_enable && have_pair)
         printf("TLS is enabled: the running node presents the replaced pair until it reloads: "
                "`systemctl reload sipcd` (SIGHUP to sipcd) or a restart (not `sipcctl reload`: "

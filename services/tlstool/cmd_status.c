@@ -380,7 +380,7 @@ int cmd_status(void *arg)
         if (st >= 0) {
             json_object_set_new(j, "verify", sipc_json_text(st == SIPC_VFY_OK ? "VERIFIED" : res.reason));
             if (st != SIPC_VFY_OK && st != SIPC_VFY_EXPIRED && st != SIPC_VFY_NOT_YET_VALID) {
-                char m[1000];
+                char m[sizeof res.reason + sizeof res.fix + 40];
                 snprintf(m, sizeof m, "the pair does not verify: %s (fix: %s)", res.reason, res.fix);
                 json_array_append_new(problems, sipc_json_text(m));
             }

@@ -87,7 +87,9 @@ static const cli_opt CREATE_OPTS[] = {
 static const cli_opt IMPORT_OPTS[] = {
     FLAG("force", force, "with TLS enabled, replace the node's pair by another pair its\n"
          "peers would refuse (exit 7 without it; every node must then get\n"
-         "that same pair: `tlstool rotate` changes pairs without a split)"),
+         "that same pair: `tlstool rotate` changes pairs without a split);\n"
+         "replace a pair that verifies by one that does not (exit 23, 22\n"
+         "or 28 without it: the node would refuse it)"),
     CLI_PASSWORD_OPTS(opts, pw),
     END};
 
@@ -181,7 +183,10 @@ static const cli_cmd COMMANDS[] = {
      "organisation files with leaf, intermediates and root. Does not enable TLS.\n"
      "Every node holds the same pair: with TLS enabled, another pair than the installed\n"
      "one (not trusted by this home: its peers would refuse it) is refused, exit 7, unless\n"
-     "--force; to change the cluster's pair use `tlstool rotate`.\n",
+     "--force; to change the cluster's pair use `tlstool rotate`. Over a pair that\n"
+     "verifies, a FILE whose chain does not (incomplete, root not trusted, revocation\n"
+     "unknown) is refused with verify's exit code unless --force; into a home without a\n"
+     "pair it is imported with a warning.\n",
      IMPORT_OPTS, cmd_import, NULL},
     {"enable", "[--mode permissive|strict] [--reload] [--force]",
      "turn TLS on for this node's services",

@@ -53,6 +53,8 @@ void sipc_trust_free(sipc_trust *t)
     free(t->anchors);
     for (int i = 0; i < t->nown; i++)
         sipc_der_free(&t->own[i]);
+    for (int i = 0; i < t->nformer; i++)
+        sipc_der_free(&t->former[i]);
     for (int i = 0; i < t->ncrls; i++)
         sipc_der_free(&t->crls[i].der);
     free(t->crls);
@@ -101,7 +103,7 @@ static int push_anchor(sipc_trust *t, const uint8_t *der, size_t len, const char
 }
 
 /* A self-issued certificate whose signature its own key verifies. */
-static bool self_signed(const sipc_x509 *x)
+bool sipc__self_signed(const sipc_x509 *x)
 {
     bool valid;
     return sipc_x509_self_issued(x) && sipc_x509_signed_by(x, x, &valid) == 0 && valid;
@@ -129,14 +131,14 @@ int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t 
         }
     }
     const sipc_x509 *leaf = &t->own_x[0];
-    if (self_signed(leaf)) {
+    if (sipc__self_signed(leaf)) {
         t->own_self_signed = 1;
         return push_anchor(t, t->own[0].data, t->own[0].len, "own pair", err, errlen);
     }
     /* A root carried in the chain is trusted too. */
     for (int i = 1; i < t->nown; i++) {
         const sipc_x509 *x = &t->own_x[i];
-        if (x->is_ca && self_signed(x)) {
+        if (x->is_ca && sipc__self_signed(x)) {
             int r = push_anchor(t, t->own[i].data, t->own[i].len, "own pair", err, errlen);
             if (r != 0)
                 return r;
@@ -151,7 +153,7 @@ int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t 
  * that may issue to anyone. */
 static bool cluster_pair(const sipc_x509 *x)
 {
-    return self_signed(x) && (!x->has_ku || (x->ku & SIPC_KU_DIGITAL_SIGNATURE)) && x->has_eku &&
+    return sipc__self_signed(x) && (!x->has_ku || (x->ku & SIPC_KU_DIGITAL_SIGNATURE)) && x->has_eku &&
            (x->eku & SIPC_EKU_SERVER) && (x->eku & SIPC_EKU_CLIENT);
 }
 
@@ -250,7 +252,7 @@ int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *r
         }
         /* the leaf pinned when self-signed, as the own pair is; for an
          * issued pair only a root it carries, never the leaf itself */
-        if (i == 0 ? !self_signed(&x) : !(x.is_ca && self_signed(&x)))
+        if (i == 0 ? !sipc__self_signed(&x) : !(x.is_ca && sipc__self_signed(&x)))
             continue;
         int r = push_anchor(t, kp->certs[i].data, kp->certs[i].len, role, err, errlen);
         if (r != 0)
@@ -752,7 +754,7 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
     }
     while (!anchored) {
         const sipc_x509 *cur = path[np - 1];
-        if (self_signed(cur)) {
+        if (sipc__self_signed(cur)) {
             /* a root that is not one of ours */
             if (np == 1 && t->own_self_signed)
                 st = sipc__vfail(res, SIPC_VFY_NOT_PINNED, 0,
@@ -771,6 +773,8 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
                           "organisation's root, add it the same way",
                           "root certificate '%s' (SHA-256 %.16s...) is not trusted by this side",
                           sipc__name_or(cur->subject), cur->fingerprint);
+            if (purpose)
+                st = sipc__former_refusal(t, leaf, cur, st, res);
             goto out;
         }
         if (np >= SIPC_VFY_MAX_LINKS) {
@@ -799,6 +803,8 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
                       "organisation's root, add it with `tlstool trust add`",
                       "incomplete chain: cannot find the issuer '%s' of '%s'",
                       sipc__name_or(cur->issuer), sipc__name_or(cur->subject));
+            if (purpose)
+                st = sipc__former_refusal(t, leaf, cur, st, res);
             goto out;
         }
         int pick = -1, unsupported = 0;

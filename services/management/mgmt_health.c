@@ -254,9 +254,48 @@ static int unreachable_nodes(json_t *nodes, char *out, size_t len)
     return count;
 }
 
+/* The host of "host:port" or "[v6]:port" in out ("" when it has none). */
+static void host_of(const char *addr, char *out, size_t len)
+{
+    const char *end = addr[0] == '[' ? strchr(addr, ']') : strrchr(addr, ':');
+    const char *start = addr[0] == '[' ? addr + 1 : addr;
+    size_t n = end && end >= start ? (size_t)(end - start) : 0;
+    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), start);
+}
+
+/* The node a link leads to, as the note names it: the id of the link's
+ * last hello; else the one node of nodes on the link's host (a reachable
+ * node by its node.address, one that could not be asked by the address it
+ * was asked at and the id its peers heard); else the link's address. */
+static const char *link_peer(json_t *nodes, json_t *l)
+{
+    const char *id = mgmt_str_at(l, "node", NULL), *only = NULL;
+    if (id[0])
+        return id;
+    char want[160], host[160];
+    host_of(mgmt_str_at(l, "address", NULL), want, sizeof want);
+    size_t i;
+    json_t *n;
+    int hosts = 0;
+    json_array_foreach(nodes, i, n)
+    {
+        int up = json_is_true(json_object_get(n, "reachable"));
+        if (up)
+            snprintf(host, sizeof host, "%s", mgmt_str_at(n, "node", "address"));
+        else
+            host_of(mgmt_str_at(n, "address", NULL), host, sizeof host);
+        if (!want[0] || strcmp(host, want) != 0)
+            continue;
+        hosts++;
+        const char *heard = mgmt_str_at(n, "heard_as", NULL);
+        only = !up && heard[0] ? heard : mgmt_node_name(n);
+    }
+    return hosts == 1 ? only : mgmt_str_at(l, "address", NULL);
+}
+
 /* The reachable nodes' links that are down, "n1 to n3, n2 to n3" (the
- * peer by the id of the link's last hello, else its address), in out;
- * whether any is. A link a node keeps to itself is not between nodes. */
+ * peer as link_peer names it), in out; whether any is. A link a node
+ * keeps to itself is not between nodes. */
 static int links_down_text(json_t *nodes, char *out, size_t len)
 {
     size_t i, k, w = 0;
@@ -269,9 +308,7 @@ static int links_down_text(json_t *nodes, char *out, size_t len)
             continue;
         json_array_foreach(json_object_get(n, "links"), k, l)
         {
-            const char *peer = mgmt_str_at(l, "node", NULL);
-            if (!peer[0])
-                peer = mgmt_str_at(l, "address", NULL);
+            const char *peer = link_peer(nodes, l);
             char key[200];
             snprintf(key, sizeof key, "|%s|", peer);
             if (json_is_true(json_object_get(l, "up")) || !strcmp(peer, mgmt_node_name(n)) ||

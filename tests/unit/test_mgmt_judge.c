@@ -375,7 +375,11 @@ static void link_down_names_node(void **state)
         {"peer rejected this node's certificate (alert bad_certificate)",
          ": peer rejected n1's certificate (alert bad_certificate)"},
         {"cluster name mismatch: this side n1 is in cluster 'a', peer n2 at x is in cluster 'b'",
-         ": cluster name mismatch: this side n1 is in cluster 'a', peer n2 at x is in cluster 'b'"}};
+         ": cluster name mismatch: this side n1 is in cluster 'a', peer n2 at x is in cluster 'b'"},
+        {"peer certificate rejected: self-signed certificate 'CN=c' is the pair this side rotated "
+         "away from (security/previous/, SHA-256 ab...): a node presenting it missed the rotation",
+         ": peer certificate rejected: self-signed certificate 'CN=c' is the pair n1 rotated away "
+         "from (security/previous/"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *n1 = linked("n1", 600, "2", 60, now);
         json_object_set_new(json_array_get(json_object_get(n1, "links"), 0), "last_error",
@@ -1045,7 +1049,8 @@ static json_t *lost_node(const char *id)
                      "error", "peer certificate rejected", "heard_as", id);
 }
 
-/* n's link to the node peer (its id), up or down */
+/* n's link to the node peer (the id of its last hello; "" for none), up
+ * or down */
 static void add_link(json_t *n, const char *peer, int up)
 {
     json_t *links = json_object_get(n, "links");
@@ -1053,8 +1058,11 @@ static void add_link(json_t *n, const char *peer, int up)
         links = json_array();
         json_object_set_new(n, "links", links);
     }
-    json_array_append_new(links, json_pack("{s:s, s:s, s:s, s:b}", "service", "search", "address",
-                                           "127.0.72.3:23003", "node", peer, "up", up));
+    json_t *l = json_pack("{s:s, s:s, s:b}", "service", "search", "address", "127.0.72.3:23003",
+                          "up", up);
+    if (peer[0])
+        json_object_set_new(l, "node", json_string(peer));
+    json_array_append_new(links, l);
 }
 
 /* The rotation note while a node could not be asked, or does not say its
@@ -1085,6 +1093,8 @@ static void rotation_node_unknown(void **state)
      * through n1, n3 cannot be reached and n1's link to it is down */
     json_t *n1 = pair_node("n1", new, NULL, NULL);
     add_link(n1, "n3", 0);
+    /* a link that never heard a hello: named by its host, n3's */
+    add_link(n1, "", 0);
     nodes = json_pack("[o, o, o]", n1, pair_node("n2", new, "previous", old), lost_node("n3"));
     notes = sipc_mgmt_notes(nodes);
     text = notes_text(notes);

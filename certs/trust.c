@@ -53,6 +53,8 @@ void sipc_trust_free(sipc_trust *t)
     free(t->anchors);
     for (int i = 0; i < t->nown; i++)
         sipc_der_free(&t->own[i]);
+    for (int i = 0; i < t->nformer; i++)
+        sipc_der_free(&t->former[i]);
     for (int i = 0; i < t->ncrls; i++)
         sipc_der_free(&t->crls[i].der);
     free(t->crls);
@@ -101,7 +103,7 @@ static int push_anchor(sipc_trust *t, const uint8_t *der, size_t len, const char
 }
 
 /* A self-issued certificate whose signature its own key verifies. */
-static bool self_signed(const sipc_x509 *x)
+bool sipc__self_signed(const sipc_x509 *x)
 {
     bool valid;
     return sipc_x509_self_issued(x) && sipc_x509_signed_by(x, x, &valid) == 0 && valid;
@@ -129,14 +131,14 @@ int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t 
         }
     }
     const sipc_x509 *leaf = &t->own_x[0];
-    if (self_signed(leaf)) {
+    if (sipc__self_signed(leaf)) {
         t->own_self_signed = 1;
         return push_anchor(t, t->own[0].data, t->own[0].len, "own pair", err, errlen);
     }
     /* A root carried in the chain is trusted too. */
     for (int i = 1; i < t->nown; i++) {
         const sipc_x509 *x = &t->own_x[i];
-        if (x->is_ca && self_signed(x)) {
+        if (x->is_ca && sipc__self_signed(x)) {
             int r = push_anchor(t, t->own[i].data, t->own[i].len, "own pair", err, errlen);
             if (r != 0)
                 return r;
@@ -151,7 +153,7 @@ int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t 
  * that may issue to anyone. */
 static bool cluster_pair(const sipc_x509 *x)
 {
-    return self_signed(x) && (!x->has_ku || (x->ku & SIPC_KU_DIGITAL_SIGNATURE)) && x->has_eku &&
+    return sipc__self_signed(x) && (!x->has_ku || (x->ku & SIPC_KU_DIGITAL_SIGNATURE)) && x->has_eku &&
            (x->eku & SIPC_EKU_SERVER) && (x->eku & SIPC_EKU_CLIENT);
 }
 
@@ -250,7 +252,7 @@ int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *r
         }
         /* the leaf pinned when self-signed, as the own pair is; for an
          * issued pair only a root it carries, never the leaf itself */
-        if (i == 0 ? !self_signed(&x) : !(x.is_ca && self_signed(&x)))
+        if (i == 0 ? !sipc__self_signed(&x) : !(x.is_ca && sipc__self_signed(&x)))
             continue;
         int r = push_anchor(t, kp->certs[i].data, kp->certs[i].len, role, err, errlen);
         if (r != 0)
@@ -395,64 +397,12 @@ bool sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len
 
 /* ------------------------------------------------------------ verifier */
 
-const char *sipc_vfy_status_name(sipc_vfy_status s)
-{
-    switch (s) {
-    case SIPC_VFY_OK: return "ok";
-    case SIPC_VFY_NO_CERT: return "no-certificate";
-    case SIPC_VFY_MALFORMED: return "malformed";
-    case SIPC_VFY_UNTRUSTED_ROOT: return "untrusted-root";
-    case SIPC_VFY_INCOMPLETE_CHAIN: return "incomplete-chain";
-    case SIPC_VFY_BAD_SIGNATURE: return "bad-signature";
-    case SIPC_VFY_EXPIRED: return "expired";
-    case SIPC_VFY_NOT_YET_VALID: return "not-yet-valid";
-    case SIPC_VFY_REVOKED: return "revoked";
-    case SIPC_VFY_REVOCATION_UNKNOWN: return "revocation-unknown";
-    case SIPC_VFY_WRONG_SUBJECT: return "wrong-subject";
-    case SIPC_VFY_WRONG_USAGE: return "wrong-usage";
-    case SIPC_VFY_NOT_CA: return "not-a-ca";
-    case SIPC_VFY_NOT_PINNED: return "not-this-clusters-pair";
-    case SIPC_VFY_WEAK_KEY: return "weak-key";
-    case SIPC_VFY_WEAK_SIGNATURE: return "weak-signature";
-    case SIPC_VFY_LEAF_IS_CA: return "leaf-is-ca";
-    case SIPC_VFY_NAME_NOT_PERMITTED: return "name-not-permitted";
-    case SIPC_VFY_POLICY: return "no-valid-policy";
-    case SIPC_VFY_CHAIN_TOO_LONG: return "chain-too-long";
-    default: return "unknown";
-    }
-}
-
 /* A candidate certificate while building. */
 typedef struct cand {
     const sipc_x509 *x;
     const char *source;
     int anchored;
 } cand;
-
-void sipc_vfy_chain_too_long_reason(int n, char *out, size_t len)
-{
-    snprintf(out, len, "the chain has %d certificates; sipc accepts at most %d", n,
-             SIPC_KP_MAX_CHAIN);
-}
-
-sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
-                            const char *fmt, ...)
-{
-    assert(res && st != SIPC_VFY_OK && st < SIPC_VFY__COUNT && fix);
-    assert(depth >= -1 && depth < SIPC_VFY_MAX_LINKS);
-    res->status = st;
-    res->depth = depth;
-    /* a subject may be UTF-8: a reason too long is cut between characters
-     * (a JSON status or a terminal would show a broken one as garbage) */
-    char text[sizeof res->reason + 256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    sipc_str_copy_utf8(res->reason, sizeof res->reason, text);
-    sipc_str_copy_utf8(res->fix, sizeof res->fix, fix);
-    return st;
-}
 
 static void add_link(sipc_vfy_result *res, const sipc_x509 *x, const char *source)
 {
@@ -466,38 +416,6 @@ static void add_link(sipc_vfy_result *res, const sipc_x509 *x, const char *sourc
     sipc_str_copy(l->fingerprint, sizeof l->fingerprint, x->fingerprint);
     sipc_str_copy(l->source, sizeof l->source, source);
     l->is_ca = x->is_ca;
-}
-
-void sipc__vinit(sipc_vfy_result *res)
-{
-    memset(res, 0, sizeof *res);
-    res->depth = -1;
-    res->status = SIPC_VFY_OK;
-    res->valid_from = SIPC_VFY_TIME_MIN;
-    res->valid_until = SIPC_VFY_TIME_MAX;
-}
-
-void sipc__vwarn(sipc_vfy_result *res, const char *fmt, ...)
-{
-    if (res->warning[0])
-        return; /* keep the first */
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(res->warning, sizeof res->warning, fmt, ap);
-    va_end(ap);
-}
-
-const char *sipc__name_or(const char *s)
-{
-    return s && s[0] ? s : "(empty name)";
-}
-
-void sipc__vwindow(sipc_vfy_result *res, time_t from, time_t until)
-{
-    if (from > res->valid_from)
-        res->valid_from = from;
-    if (until < res->valid_until)
-        res->valid_until = until;
 }
 
 /* purpose 0: x is on a CRL signer's path (verify_chain), whose depth 0 is
@@ -526,7 +444,7 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, int purpose, t
         if (depth > 0)
             snprintf(fix, sizeof fix, "renew the expired CA certificate with your CA, then "
                                       "re-import or re-add it; check this machine's clock");
-        else if (self_signed(x) || !purpose)
+        else if (sipc__self_signed(x) || !purpose)
             snprintf(fix, sizeof fix, "create or obtain a new pair, import it on every node and "
                                       "reload or restart each (tlstool create, tlstool import); "
                                       "check this machine's clock");
@@ -700,7 +618,7 @@ static const char *untrusted_root_fix(const sipc_trust *t, const sipc_x509 *root
                        "one of this cluster's certificates, was it issued by the wrong CA? If "
                        "it belongs to another cluster, or that root is your organisation's too, %s",
              sipc__name_or(root->subject),
-             sipc__name_or(self_signed(top) ? top->subject : top->issuer), add);
+             sipc__name_or(sipc__self_signed(top) ? top->subject : top->issuer), add);
     return fix;
 }
 
@@ -794,7 +712,7 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
     }
     while (!anchored) {
         const sipc_x509 *cur = path[np - 1];
-        if (self_signed(cur)) {
+        if (sipc__self_signed(cur)) {
             /* a root that is not one of ours */
             if (np == 1 && t->own_self_signed)
                 st = sipc__vfail(res, SIPC_VFY_NOT_PINNED, 0,
@@ -813,6 +731,8 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
                           "root certificate '%s' (SHA-256 %.16s...) is not trusted by this side",
                           sipc__name_or(cur->subject), cur->fingerprint);
             }
+            if (purpose)
+                st = sipc__former_refusal(t, leaf, cur, st, res);
             goto out;
         }
         if (np >= SIPC_VFY_MAX_LINKS) {
@@ -841,6 +761,8 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
                       "organisation's root, add it with `tlstool trust add`",
                       "incomplete chain: cannot find the issuer '%s' of '%s'",
                       sipc__name_or(cur->issuer), sipc__name_or(cur->subject));
+            if (purpose)
+                st = sipc__former_refusal(t, leaf, cur, st, res);
             goto out;
         }
         int pick = -1, unsupported = 0;

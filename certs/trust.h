@@ -127,6 +127,15 @@ int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *r
  * that certificate's issuer as sipc_x509 shows it; NULL with fp and issuer
  * "" when none was added. */
 const char *sipc_trust_rotation_pair(const sipc_trust *t, char fp[65], char issuer[256]);
+/* The pair this node presented before its current one (security/previous/
+ * once it is no longer trusted: a rotation finished, or one aborted). It is
+ * not trusted: a peer refused because it presents it (its leaf when
+ * self-signed; a chain to a root it carries, or to a CA of its chain, when
+ * issued) is told so in the refusal's reason and fix, since that peer
+ * missed the rotation (or, after a rotation rolled back and aborted here,
+ * did not roll back) and adding a root would undo it. 0, SIPC_EINVAL (no certificate, or one not readable: err says which) or
+ * SIPC_ENOMEM. */
+int sipc_trust_set_former(sipc_trust *t, const sipc_keypair *kp, char *err, size_t errlen);
 /* An extra trusted root (must be a CA). 0, SIPC_EINVAL (not a CA
  * certificate, err says why) or SIPC_ENOMEM. */
 int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen);
@@ -196,8 +205,10 @@ int sipc_trust_add_root_file(sipc_trust *t, const char *path, const uint8_t *buf
 int sipc_trust_home_skipped(const char *home, char *note, size_t notelen);
 /* Everything of $home/security per policy: node.crt (as own), trust/ *.pem,
  * crl/ *, and during a key pair rotation (see sipc_rotation) staged/node.crt
- * and, once committed, previous/node.crt (sipc_trust_add_rotation). Missing
- * node.crt is an error (SIPC_ETLSCONFIG) naming the file. */
+ * and, once committed, previous/node.crt (sipc_trust_add_rotation); outside
+ * a committed rotation previous/node.crt is not trusted but named in
+ * refusals (sipc_trust_set_former). Missing node.crt is an error
+ * (SIPC_ETLSCONFIG) naming the file. */
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
                          char *err, size_t errlen);
 

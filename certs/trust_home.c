@@ -468,6 +468,24 @@ static int add_rotation_pair(sipc_trust *t, const char *home, const char *sub, c
     return r;
 }
 
+/* security/previous/node.crt when the trust does not hold it (no
+ * committed rotation names it): named in the refusal of a peer presenting
+ * it. Only words depend on it, so a file that cannot be read leaves them
+ * as they were rather than stop the node from loading its trust. */
+static void set_former_pair(sipc_trust *t, const char *home)
+{
+    char path[1200], err[300];
+    snprintf(path, sizeof path, "%s/security/previous/node.crt", home);
+    if (access(path, F_OK) != 0)
+        return;
+    sipc_keypair kp;
+    memset(&kp, 0, sizeof kp);
+    if (sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) != 0)
+        return;
+    sipc_trust_set_former(t, &kp, err, sizeof err);
+    sipc_keypair_free(&kp);
+}
+
 int sipc_trust_add_root_file(sipc_trust *t, const char *path, const uint8_t *buf, size_t len,
                              char *err, size_t errlen)
 {
@@ -560,6 +578,8 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
         r = add_rotation_pair(t, home, "staged", "staged pair", NULL, err, errlen);
     if (r == 0 && rot.state == SIPC_ROTATION_COMMITTED && rot.previous[0])
         r = add_rotation_pair(t, home, "previous", "previous pair", rot.previous, err, errlen);
+    else if (r == 0)
+        set_former_pair(t, home);
     if (r != 0) {
         sipc_trust_free(t);
         return r;

@@ -32,6 +32,12 @@ struct sipc_trust {
     char rotation_fp[65];
     char rotation_issuer[256];
     char rotation_role[16];
+    /* the pair in security/previous/ while it is not trusted (a rotation
+     * finished, or one aborted): never an anchor, only named when a peer is
+     * refused for presenting it (sipc_trust_set_former) */
+    sipc_der former[SIPC_KP_MAX_CHAIN];
+    sipc_x509 former_x[SIPC_KP_MAX_CHAIN];
+    int nformer;
     crl_entry *crls;
     int ncrls, ccrls;
 };
@@ -71,6 +77,19 @@ sipc_vfy_status sipc__verify_signer(const sipc_trust *t, const sipc_der *chain, 
  * the CRLs of t; fails res with revoked or (per policy) revocation-unknown. */
 sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const sipc_x509 *iss,
                                        int i, sipc_vfy_result *res);
+
+/* A self-issued certificate whose signature its own key verifies. */
+bool sipc__self_signed(const sipc_x509 *x);
+/* trust_former.c: a path from leaf that ends at cur without a trusted
+ * anchor (st: how the verifier words that) is worded anew when it is the
+ * pair of security/previous/ this side no longer trusts
+ * (sipc_trust_set_former): its leaf when self-signed, else a CA of its
+ * chain that cur is, that signed cur or that cur signed. Such a peer missed
+ * the rotation: advice to trust its root would undo it. st, with res's
+ * reason and fix replaced when so. */
+sipc_vfy_status sipc__former_refusal(const sipc_trust *t, const sipc_x509 *leaf,
+                                     const sipc_x509 *cur, sipc_vfy_status st,
+                                     sipc_vfy_result *res);
 
 /* RFC 5280 certificate policy processing (policy_tree.c) over path (leaf
  * first, path[np - 1] the anchor), with sipc's inputs: any policy, nothing

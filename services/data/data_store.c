@@ -12,22 +12,10 @@
 
 #include "data_schema.h"
 #include "data_store.h"
+#include "data_store_impl.h"
 
 #define SCHEMA_VERSION 1
 
-struct data_store {
-    sqlite3 *db;
-    char *path;
-    sqlite3_stmt *find, *insert, *update, *del, *get, *attrs, *list;
-    sqlite3_stmt *count; /* store_meta's counters, once the table is there */
-    char *json; /* scratch for a record's attributes as JSON */
-    size_t jcap;
-    /* the file a writer opened (data_store_identity): id_rc 0, or why it is
-     * not known (id_err) */
-    int id_rc;
-    unsigned long long dev, ino;
-    char id_err[160];
-};
 
 /* The most SQLite writes to a file at once: a WAL frame (24 bytes of header)
  * of the largest page. */
@@ -110,7 +98,7 @@ static int map_rc(data_store *s, int rc)
     }
 }
 
-static int fail(data_store *s, int rc, const char *what, char *err, size_t errlen)
+int data_store__fail(data_store *s, int rc, const char *what, char *err, size_t errlen)
 {
     /* SQLite's own words ("unable to open database file", "disk I/O
      * error") do not say what the system refused; its errno does (kept
@@ -135,16 +123,16 @@ static int fail(data_store *s, int rc, const char *what, char *err, size_t errle
 static int exec(data_store *s, const char *sql, const char *what, char *err, size_t errlen)
 {
     int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : fail(s, rc, what, err, errlen);
+    return rc == SQLITE_OK ? 0 : data_store__fail(s, rc, what, err, errlen);
 }
 
 static int prepare(data_store *s, sqlite3_stmt **st, const char *sql, char *err, size_t errlen)
 {
     int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
-    return rc == SQLITE_OK ? 0 : fail(s, rc, "prepare", err, errlen);
+    return rc == SQLITE_OK ? 0 : data_store__fail(s, rc, "prepare", err, errlen);
 }
 
-static void done(sqlite3_stmt *st)
+void data_store__done(sqlite3_stmt *st)
 {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
@@ -179,7 +167,7 @@ static int create_schema(data_store *s, char *err, size_t errlen)
     int64_t version = 0;
     int src = int_pragma(s, "PRAGMA user_version", &version);
     if (src != SQLITE_OK) {
-        rc = fail(s, src, "read schema version", err, errlen);
+        rc = data_store__fail(s, src, "read schema version", err, errlen);
     } else if (version > SCHEMA_VERSION) {
         snprintf(err, errlen, "%s: schema version %lld is newer than this program's (%d)", s->path,
                  (long long)version, SCHEMA_VERSION);
@@ -268,7 +256,7 @@ int data_store_open(data_store **out, const char *path, data_store_role role, si
         role = DATA_STORE_WRITER;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        rc = s->db ? fail(s, rc, "open", err, errlen) : SIPC_ENOMEM;
+        rc = s->db ? data_store__fail(s, rc, "open", err, errlen) : SIPC_ENOMEM;
         data_store_close(s);
         return rc;
     }
@@ -297,7 +285,7 @@ int data_store_open(data_store **out, const char *path, data_store_role role, si
         sqlite3_finalize(st);
         if (rc != SQLITE_OK) {
             if (!stays) /* e.g. the -wal file cannot be created: a read-only home */
-                (void)fail(s, rc, "set WAL mode", err, errlen);
+                (void)data_store__fail(s, rc, "set WAL mode", err, errlen);
             rc = map_rc(s, rc);
             data_store_close(s);
             return rc;
@@ -369,7 +357,7 @@ int data_store_copy_size(data_store *s, uint64_t *bytes, char *err, size_t errle
     if (rc == SQLITE_OK)
         rc = int_pragma(s, "PRAGMA page_size", &psize);
     if (rc != SQLITE_OK)
-        return fail(s, rc, "size of a copy", err, errlen);
+        return data_store__fail(s, rc, "size of a copy", err, errlen);
     *bytes = pages > free_pages ? (uint64_t)(pages - free_pages) * (uint64_t)psize : 0;
     return 0;
 }
@@ -384,7 +372,7 @@ int data_store_copy_to(data_store *s, const char *path, char *err, size_t errlen
         rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return fail(s, rc, "copy into a new file", err, errlen);
+        return data_store__fail(s, rc, "copy into a new file", err, errlen);
     /* VACUUM INTO does not sync what it wrote */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fsync(fd) != 0) {
@@ -514,8 +502,8 @@ static int attrs_json(data_store *s, const Sipc__Data__Record *r, size_t *len, c
 static int step_done(data_store *s, sqlite3_stmt *st, const char *what, char *err, size_t errlen)
 {
     int rc = sqlite3_step(st);
-    int r = rc == SQLITE_DONE ? 0 : fail(s, rc, what, err, errlen);
-    done(st);
+    int r = rc == SQLITE_DONE ? 0 : data_store__fail(s, rc, what, err, errlen);
+    data_store__done(st);
     return r;
 }
 
@@ -537,7 +525,7 @@ int data_store_put(data_store *s, const Sipc__Data__Record *r, Sipc__Data__PutRe
         int same = sqlite3_column_int64(s->find, 1) == r->timestamp_ms && alen == jlen &&
                    memcmp(a, s->json, jlen) == 0 && blen == r->body.len &&
                    (blen == 0 || memcmp(b, r->body.data, blen) == 0);
-        done(s->find);
+        data_store__done(s->find);
         if (same) {
             *result = SIPC__DATA__PUT_RESULT__UNCHANGED;
             return 0;
@@ -552,11 +540,11 @@ int data_store_put(data_store *s, const Sipc__Data__Record *r, Sipc__Data__PutRe
         return rc;
     }
     if (src != SQLITE_DONE) {
-        rc = fail(s, src, "look up record", err, errlen);
-        done(s->find);
+        rc = data_store__fail(s, src, "look up record", err, errlen);
+        data_store__done(s->find);
         return rc;
     }
-    done(s->find);
+    data_store__done(s->find);
     sqlite3_bind_text(s->insert, 1, (const char *)r->id.data, (int)r->id.len, SQLITE_STATIC);
     sqlite3_bind_int64(s->insert, 2, r->timestamp_ms);
     sqlite3_bind_text(s->insert, 3, s->json, (int)jlen, SQLITE_STATIC);
@@ -613,7 +601,7 @@ int data_store_meta(data_store *s, sipc_data_mark *m, char *err, size_t errlen)
     memset(m, 0, sizeof *m);
     int rc = read_meta(s, m);
     if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_ERROR && rc != SQLITE_EMPTY)
-        return fail(s, rc, "read store_meta", err, errlen); /* damaged, I/O */
+        return data_store__fail(s, rc, "read store_meta", err, errlen); /* damaged, I/O */
     if (rc != SQLITE_OK) {
         /* a database made before store_meta, or a repaired one: a file
          * that cannot be written (read-only) stays without an identity */
@@ -625,7 +613,7 @@ int data_store_meta(data_store *s, sipc_data_mark *m, char *err, size_t errlen)
             return w == DATA_STORE_DAMAGED ? w : 0;
         }
         if ((rc = read_meta(s, m)) != SQLITE_OK)
-            return fail(s, rc, "read store_meta", err, errlen);
+            return data_store__fail(s, rc, "read store_meta", err, errlen);
         /* into records.db itself: an identity only in the -wal would go
          * with a lost -wal, and with it what the mark could tell */
         sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -718,7 +706,7 @@ int data_store_checkpoint(data_store *s, unsigned budget_ms, char *err, size_t e
         snprintf(err, errlen, "%s: checkpoint: cut short after %u ms", s->path, budget_ms);
         return UV_ETIMEDOUT;
     }
-    return fail(s, rc, "checkpoint", err, errlen);
+    return data_store__fail(s, rc, "checkpoint", err, errlen);
 }
 
 int data_store_readonly(data_store *s)
@@ -745,7 +733,7 @@ int data_store_check(data_store *s, unsigned budget_ms, int *whole, char *err, s
     if (rc == SQLITE_OK)
         rc = int_pragma(s, "PRAGMA page_size", &psize);
     if (rc != SQLITE_OK)
-        return fail(s, rc, "check", err, errlen);
+        return data_store__fail(s, rc, "check", err, errlen);
     if (stat(s->path, &st) == 0 && (stat(wal, &ws) != 0 || ws.st_size == 0) &&
         (int64_t)st.st_size < pages * psize) {
         snprintf(err, errlen,
@@ -786,7 +774,7 @@ int data_store_check(data_store *s, unsigned budget_ms, int *whole, char *err, s
         *whole = 0;
         return 0;
     }
-    return rc == SQLITE_DONE ? 0 : fail(s, rc, "PRAGMA quick_check", err, errlen);
+    return rc == SQLITE_DONE ? 0 : data_store__fail(s, rc, "PRAGMA quick_check", err, errlen);
 }
 
 int data_store_delete(data_store *s, const ProtobufCBinaryData *id, int *deleted, char *err,
@@ -867,16 +855,16 @@ static int row_record(data_store *s, sqlite3_stmt *st, Sipc__Data__Record **out,
             goto nomem_attrs;
     }
     if (rc != SQLITE_DONE) {
-        rc = fail(s, rc, "read attributes", err, errlen);
-        done(s->attrs);
+        rc = data_store__fail(s, rc, "read attributes", err, errlen);
+        data_store__done(s->attrs);
         data_store_record_free(r);
         return rc;
     }
-    done(s->attrs);
+    data_store__done(s->attrs);
     *out = r;
     return 0;
 nomem_attrs:
-    done(s->attrs);
+    data_store__done(s->attrs);
 nomem:
     data_store_record_free(r);
     snprintf(err, errlen, "out of memory");
@@ -893,8 +881,8 @@ int data_store_get(data_store *s, const ProtobufCBinaryData *id, Sipc__Data__Rec
     if (rc == SQLITE_ROW)
         r = row_record(s, s->get, out, err, errlen);
     else if (rc != SQLITE_DONE)
-        r = fail(s, rc, "read record", err, errlen);
-    done(s->get);
+        r = data_store__fail(s, rc, "read record", err, errlen);
+    data_store__done(s->get);
     return r;
 }
 
@@ -948,8 +936,8 @@ int data_store_list(data_store *s, const data_list_params *p, Sipc__Data__ListRe
         bytes += size;
     }
     if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        r = fail(s, rc, "list records", err, errlen);
-    done(st);
+        r = data_store__fail(s, rc, "list records", err, errlen);
+    data_store__done(st);
     if (r == 0 && out->more) {
         const Sipc__Data__Record *last = out->records[out->n_records - 1];
         out->next = malloc(sizeof *out->next);
@@ -969,233 +957,4 @@ int data_store_list(data_store *s, const data_list_params *p, Sipc__Data__ListRe
     if (r != 0)
         data_store_list_free(out);
     return r;
-}
-
-void data_hits_free(data_hits *h)
-{
-    /* a hit's id starts the one block that holds its strings and body */
-    for (size_t i = 0; i < h->n; i++)
-        free(h->blocks[i]);
-    free(h->blocks);
-    free(h->hits);
-    h->hits = NULL;
-    h->blocks = NULL;
-    h->n = 0;
-}
-
-/* The attributes of the record rid, as (key, value) rows of s->attrs; the
- * caller resets the statement. */
-static int hit_attr_rows(data_store *s, int64_t rid)
-{
-    sqlite3_bind_int64(s->attrs, 1, rid);
-    return sqlite3_step(s->attrs);
-}
-
-/* Builds hit n of out from the current row of st (rid, id, ts, rank,
- * body-part-or-NULL, length(body)): one block holding the attribute array,
- * the id, the keys and values, and the body part. *bytes: what the hit
- * holds, for the caller's budget. */
-static int row_hit(data_store *s, sqlite3_stmt *st, int content, data_hits *out, size_t *bytes,
-                   char *err, size_t errlen)
-{
-    size_t idlen = (size_t)sqlite3_column_bytes(st, 1);
-    size_t blen = content ? (size_t)sqlite3_column_bytes(st, 4) : 0;
-    size_t need = idlen + 1 + blen, nattrs = 0;
-    int rc = SQLITE_DONE;
-    if (content) {
-        /* first pass: count and size the attributes */
-        for (rc = hit_attr_rows(s, sqlite3_column_int64(st, 0)); rc == SQLITE_ROW;
-             rc = sqlite3_step(s->attrs)) {
-            nattrs++;
-            need += (size_t)sqlite3_column_bytes(s->attrs, 0) +
-                    (size_t)sqlite3_column_bytes(s->attrs, 1) + 2;
-        }
-        sqlite3_reset(s->attrs);
-        if (rc != SQLITE_DONE) {
-            done(s->attrs);
-            return fail(s, rc, "read attributes", err, errlen);
-        }
-    }
-    size_t head = nattrs * sizeof(sipc_data_attr);
-    char *block = malloc(head + need);
-    if (!block) {
-        done(s->attrs);
-        snprintf(err, errlen, "out of memory");
-        return SIPC_ENOMEM;
-    }
-    sipc_data_hit *h = &out->hits[out->n];
-    memset(h, 0, sizeof *h);
-    sipc_data_attr *attrs = (sipc_data_attr *)block;
-    char *p = block + head;
-    memcpy(p, sqlite3_column_text(st, 1), idlen);
-    p[idlen] = '\0';
-    h->id = p;
-    p += idlen + 1;
-    h->timestamp_ms = sqlite3_column_int64(st, 2);
-    h->rank = sqlite3_column_double(st, 3);
-    size_t i = 0;
-    if (content && nattrs) {
-        /* second pass: copy; the same snapshot (one statement of one read
-         * transaction), so the same rows */
-        for (rc = sqlite3_step(s->attrs); rc == SQLITE_ROW && i < nattrs;
-             rc = sqlite3_step(s->attrs), i++) {
-            for (int c = 0; c < 2; c++) {
-                size_t l = (size_t)sqlite3_column_bytes(s->attrs, c);
-                memcpy(p, sqlite3_column_text(s->attrs, c), l);
-                p[l] = '\0';
-                if (c == 0)
-                    attrs[i].key = p;
-                else
-                    attrs[i].value = p;
-                p += l + 1;
-            }
-        }
-    }
-    done(s->attrs);
-    if (i != nattrs) {
-        free(block);
-        snprintf(err, errlen, "%s: read attributes: changed while read", s->path);
-        return UV_EIO;
-    }
-    if (content) {
-        h->attrs = nattrs ? attrs : NULL;
-        h->nattrs = nattrs;
-        h->body = (const uint8_t *)p;
-        h->body_len = blen;
-        if (blen)
-            memcpy(p, sqlite3_column_blob(st, 4), blen);
-        h->body_size = (size_t)sqlite3_column_int64(st, 5);
-    }
-    out->blocks[out->n++] = block;
-    *bytes = need + nattrs * 8 + 32;
-    return 0;
-}
-
-int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, char *err,
-                      size_t errlen)
-{
-    memset(out, 0, sizeof *out);
-    int match = q->match && *q->match;
-    int content = q->content != 0;
-    /* ?1 match, ?2 from, ?3 to, ?4 limit, ?5 content, ?6 body_max, then
-     * two per attribute */
-    size_t cap = 1024 + q->nattrs * 128;
-    char *sql = malloc(cap);
-    out->hits = calloc(q->limit, sizeof *out->hits);
-    out->blocks = calloc(q->limit, sizeof *out->blocks);
-    if (!sql || !out->hits || !out->blocks) {
-        free(sql);
-        data_hits_free(out);
-        snprintf(err, errlen, "out of memory");
-        return SIPC_ENOMEM;
-    }
-    /* Newest first with a match: pick the rows by time first and touch
-     * bodies only for those, without bm25() for every match (which made a
-     * common word cost every matching row's rank and body: ~5x slower).
-     * The rank is only computed where it orders the hits. */
-    int by_rank = match && q->order == SIPC_DATA_ORDER_RANK;
-    int pick_first = match && !by_rank;
-    const char *t = pick_first ? "r2" : "r";
-    size_t n;
-    if (pick_first)
-        n = (size_t)snprintf(sql, cap,
-                             "SELECT r.rid, r.id, r.ts, 0.0, CASE WHEN ?5 THEN substr(r.body, 1, "
-                             "?6) END, length(r.body) FROM records AS r WHERE r.rid IN (SELECT "
-                             "r2.rid FROM records_fts JOIN records AS r2 ON r2.rid = "
-                             "records_fts.rowid WHERE records_fts MATCH ?1 AND r2.ts >= ?2 AND "
-                             "r2.ts < ?3");
-    else
-        /* The CASE keeps SQLite from reading bodies the caller does not want. */
-        n = (size_t)snprintf(
-            sql, cap, "SELECT r.rid, r.id, r.ts, %s, CASE WHEN ?5 THEN substr(r.body, 1, ?6) END,"
-                      " length(r.body) FROM %s",
-            match ? "bm25(records_fts)" : "0.0",
-            match ? "records_fts JOIN records AS r ON r.rid = records_fts.rowid"
-                    " WHERE records_fts MATCH ?1 AND r.ts >= ?2 AND r.ts < ?3"
-                  : "records AS r WHERE r.ts >= ?2 AND r.ts < ?3");
-    /* IN lets SQLite start from the (key, value) index: a rare attribute
-     * costs its few rows, not a walk over every record */
-    for (size_t i = 0; i < q->nattrs; i++)
-        n += (size_t)snprintf(sql + n, cap - n,
-                              " AND %s.rid IN (SELECT rid FROM record_attrs WHERE key = ?%zu AND "
-                              "value = ?%zu)",
-                              t, 7 + 2 * i, 8 + 2 * i);
-    if (pick_first)
-        snprintf(sql + n, cap - n,
-                 " ORDER BY r2.ts DESC, r2.id LIMIT ?4) ORDER BY r.ts DESC, r.id");
-    else
-        snprintf(sql + n, cap - n, "%s LIMIT ?4",
-                 by_rank ? " ORDER BY 4, r.ts DESC, r.id" : " ORDER BY r.ts DESC, r.id");
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    free(sql);
-    if (rc != SQLITE_OK) {
-        rc = fail(s, rc, "prepare search", err, errlen);
-        data_hits_free(out);
-        return rc;
-    }
-    if (match)
-        sqlite3_bind_text(st, 1, q->match, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, q->from_ms);
-    sqlite3_bind_int64(st, 3, q->to_ms > 0 ? q->to_ms : INT64_MAX);
-    sqlite3_bind_int64(st, 4, (int64_t)q->limit + 1);
-    sqlite3_bind_int(st, 5, content);
-    /* "whole body" as INT32_MAX: substr() overflows on lengths near INT64_MAX
-     * and returns nothing; a blob is never longer (SQLITE_MAX_LENGTH) */
-    sqlite3_bind_int64(st, 6,
-                       q->body_max && q->body_max < INT32_MAX ? (int64_t)q->body_max : INT32_MAX);
-    for (size_t i = 0; i < q->nattrs; i++) {
-        sqlite3_bind_text(st, (int)(7 + 2 * i), q->attrs[i].key, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, (int)(8 + 2 * i), q->attrs[i].value, -1, SQLITE_STATIC);
-    }
-    int r = 0;
-    size_t bytes = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (out->n == q->limit) {
-            out->more = 1;
-            break;
-        }
-        size_t size = 0;
-        if ((r = row_hit(s, st, content, out, &size, err, errlen)) != 0)
-            break;
-        /* the budget: at least one hit, then only what fits */
-        if (content && q->max_bytes && out->n > 1 && bytes + size > q->max_bytes) {
-            out->n--;
-            free(out->blocks[out->n]);
-            out->more = 1;
-            break;
-        }
-        bytes += size;
-    }
-    if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        /* Our SQL is fixed and tested, so a plain SQLITE_ERROR here is the
-         * caller's FTS5 expression ("fts5: syntax error near ..."). */
-        if (rc == SQLITE_INTERRUPT) {
-            snprintf(err, errlen, "search stopped");
-            r = SIPC_ECANCELED; /* data_store_set_stop's function said so */
-        } else if ((rc & 0xff) == SQLITE_ERROR) {
-            /* SQLite's words alone can be empty-tailed ("unknown special
-             * query: " for "*"): say what a query may be */
-            const char *m = sqlite3_errmsg(s->db);
-            size_t mlen = strlen(m);
-            while (mlen && (m[mlen - 1] == ' ' || m[mlen - 1] == ':'))
-                mlen--;
-            snprintf(err, errlen,
-                     "bad query: %.*s (a query is FTS5 syntax: words, \"a phrase\", prefix*, AND, "
-                     "OR, NOT, body:WORD, attributes:WORD; an empty query matches every record)",
-                     (int)mlen, m);
-            r = SIPC_EINVAL;
-        } else {
-            r = fail(s, rc, "search", err, errlen);
-        }
-    }
-    sqlite3_finalize(st);
-    if (r != 0)
-        data_hits_free(out);
-    return r;
-}
-
-void data_store_set_stop(data_store *s, int (*stop)(void *), void *arg)
-{
-    sqlite3_progress_handler(s->db, stop ? DATA_STORE_STOP_STEPS : 0, stop, arg);
 }

@@ -294,13 +294,15 @@ static json_t *node_at(json_t *nodes, const char *addr)
 
 /* A link's error as its node logged it calls that node "this side" (an
  * older node: "this node"); in a list of every node's problems that is
- * ambiguous, so it is named: "not enabled on n1", "n1's certificate" (not
- * "this side n1 is in cluster ...", which names it already). */
+ * ambiguous, so it is named: "not enabled on n1", "n1's certificate", "the
+ * pair n1 rotated away from" (not "this side n1 is in cluster ...", which
+ * names it already): the words, then what goes before and after the name. */
 static void named_error(const char *error, const char *name, char *out, size_t len)
 {
-    static const char *const self[][2] = {{"this side's", "'s"}, {"this node's", "'s"},
-                                           {"on this side", "on "}, {"on this node", "on "},
-                                           {"by this side", "by "}, {"by this node", "by "}};
+    static const char *const self[][3] = {
+        {"this side's", "", "'s"}, {"this node's", "", "'s"}, {"on this side", "on ", ""},
+        {"on this node", "on ", ""}, {"by this side", "by ", ""}, {"by this node", "by ", ""},
+        {"this side rotated", "", " rotated"}};
     size_t w = 0;
     out[0] = '\0';
     for (const char *p = error; *p && w + 1 < len;) {
@@ -312,9 +314,7 @@ static void named_error(const char *error, const char *name, char *out, size_t l
                 break;
         }
         if (word && k < sizeof self / sizeof self[0]) {
-            int by = self[k][1][0] != '\'';
-            w += (size_t)snprintf(out + w, len - w, "%s%s%s", by ? self[k][1] : "", name,
-                                  by ? "" : self[k][1]);
+            w += (size_t)snprintf(out + w, len - w, "%s%s%s", self[k][1], name, self[k][2]);
             p += n;
         } else {
             out[w++] = *p++;

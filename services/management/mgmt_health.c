@@ -185,6 +185,9 @@ static const char *rotation_step(json_t *nodes, json_t *n)
     if (!json_is_true(json_object_get(n, "reachable")) ||
         !json_is_true(json_object_get(tls, "enabled")))
         return "";
+    /* a status without the field (an older build) does not say */
+    if (!json_object_get(tls, "rotation"))
+        return "unknown";
     const char *pair = mgmt_str_at(tls, "rotation", "pair");
     if (!strcmp(pair, "staged"))
         return "staged";
@@ -230,54 +233,183 @@ static int nodes_at_step(json_t *nodes, const char *step, char *out, size_t len)
     return count;
 }
 
+/* The nodes that could not be asked (the id their peers' links last heard
+ * from them, else their address), ", "-joined in out; how many. */
+static int unreachable_nodes(json_t *nodes, char *out, size_t len)
+{
+    size_t i, w = 0;
+    json_t *n;
+    int count = 0;
+    out[0] = '\0';
+    json_array_foreach(nodes, i, n)
+    {
+        if (json_is_true(json_object_get(n, "reachable")))
+            continue;
+        const char *heard = mgmt_str_at(n, "heard_as", NULL);
+        count++;
+        if (w < len)
+            w += (size_t)snprintf(out + w, len - w, "%s%s", w ? ", " : "",
+                                  heard[0] ? heard : mgmt_node_name(n));
+    }
+    return count;
+}
+
+/* The host of "host:port" or "[v6]:port" in out ("" when it has none). */
+static void host_of(const char *addr, char *out, size_t len)
+{
+    const char *end = addr[0] == '[' ? strchr(addr, ']') : strrchr(addr, ':');
+    const char *start = addr[0] == '[' ? addr + 1 : addr;
+    size_t n = end && end >= start ? (size_t)(end - start) : 0;
+    snprintf(out, len, "%.*s", (int)(n < len ? n : len - 1), start);
+}
+
+/* The node a link leads to, as the note names it: the id of the link's
+ * last hello; else the one node of nodes on the link's host (a reachable
+ * node by its node.address, one that could not be asked by the address it
+ * was asked at and the id its peers heard); else the link's address. */
+static const char *link_peer(json_t *nodes, json_t *l)
+{
+    const char *id = mgmt_str_at(l, "node", NULL), *only = NULL;
+    if (id[0])
+        return id;
+    char want[160], host[160];
+    host_of(mgmt_str_at(l, "address", NULL), want, sizeof want);
+    size_t i;
+    json_t *n;
+    int hosts = 0;
+    json_array_foreach(nodes, i, n)
+    {
+        int up = json_is_true(json_object_get(n, "reachable"));
+        if (up)
+            snprintf(host, sizeof host, "%s", mgmt_str_at(n, "node", "address"));
+        else
+            host_of(mgmt_str_at(n, "address", NULL), host, sizeof host);
+        if (!want[0] || strcmp(host, want) != 0)
+            continue;
+        hosts++;
+        const char *heard = mgmt_str_at(n, "heard_as", NULL);
+        only = !up && heard[0] ? heard : mgmt_node_name(n);
+    }
+    return hosts == 1 ? only : mgmt_str_at(l, "address", NULL);
+}
+
+/* The reachable nodes' links that are down, "n1 to n3, n2 to n3" (the
+ * peer as link_peer names it), in out; whether any is. A link a node
+ * keeps to itself is not between nodes. */
+static int links_down_text(json_t *nodes, char *out, size_t len)
+{
+    size_t i, k, w = 0;
+    json_t *n, *l;
+    out[0] = '\0';
+    json_array_foreach(nodes, i, n)
+    {
+        char seen[600] = ""; /* the peers named for n already, "|"-joined */
+        if (!json_is_true(json_object_get(n, "reachable")))
+            continue;
+        json_array_foreach(json_object_get(n, "links"), k, l)
+        {
+            const char *peer = link_peer(nodes, l);
+            char key[200];
+            snprintf(key, sizeof key, "|%s|", peer);
+            if (json_is_true(json_object_get(l, "up")) || !strcmp(peer, mgmt_node_name(n)) ||
+                strstr(seen, key))
+                continue;
+            size_t sl = strlen(seen);
+            snprintf(seen + sl, sizeof seen - sl, "%s", key);
+            if (w < len)
+                w += (size_t)snprintf(out + w, len - w, "%s%s to %s", w ? ", " : "",
+                                      mgmt_node_name(n), peer);
+        }
+    }
+    return out[0] != '\0';
+}
+
 /* A key pair rotation in progress: which node is at which step, and the
  * next command, as `tlstool rotate status` and docs/operator-guide.md 1.8
- * give them. "" when no reachable node is rotating. */
+ * give them. "" when no reachable node is rotating. A node that could not
+ * be asked, or whose status does not say its step, may be one that missed
+ * the rotation: a finish before it commits cuts it off, so no finish is
+ * advised without naming it, and no claim is made that the nodes reach
+ * each other while one is out of reach or a link between them is down. */
 static void rotation_text(json_t *nodes, char *msg, size_t len)
 {
-    static const char *const steps[] = {"committed", "staged", "finished", "not staged"};
-    char names[4][300], where[1300];
-    int count[4];
+    static const char *const steps[] = {"committed", "staged", "finished", "not staged",
+                                        "unknown"};
+    static const char *const shown[] = {"committed", "staged", "finished", "not staged",
+                                        "does not say its step (an older build)"};
+    char names[5][300], where[1700], lost[300], down[600];
+    int count[5];
     msg[0] = '\0';
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         count[k] = nodes_at_step(nodes, steps[k], names[k], sizeof names[k]);
     if (!count[0] && !count[1])
         return;
+    int nlost = unreachable_nodes(nodes, lost, sizeof lost);
     size_t w = 0;
     where[0] = '\0';
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 5; k++)
         if (count[k] && w < sizeof where)
             w += (size_t)snprintf(where + w, sizeof where - w, "%s%s %s", w ? "; " : "", names[k],
-                                  steps[k]);
-    char next[1200];
+                                  shown[k]);
+    if (nlost && w < sizeof where)
+        w += (size_t)snprintf(where + w, sizeof where - w, "%s%s could not be asked", w ? "; " : "",
+                              lost);
+    /* the nodes whose step is not known here, each of which must commit
+     * before any node finishes */
+    char unknown[700] = "", caution[900] = "";
+    snprintf(unknown, sizeof unknown, "%s%s%s", lost, nlost && count[4] ? ", " : "",
+             count[4] ? names[4] : "");
+    int nunknown = nlost + count[4];
+    if (nunknown)
+        snprintf(caution, sizeof caution,
+                 "%s %s: finish only once %s committed too (`tlstool rotate status` there says "
+                 "its step; a finished node refuses a node that has not)",
+                 unknown,
+                 nlost && !count[4] ? "could not be asked"
+                 : !nlost           ? "does not say its step"
+                                    : "could not be asked or do not say their step",
+                 nunknown == 1 ? "it has" : "they have");
+    char next[2000];
     if (count[3])
         snprintf(next, sizeof next,
                  "stage the new pair on %s (`tlstool rotate stage NEW.pfx --reload`): until it "
-                 "has, it refuses the nodes that commit",
-                 names[3]);
+                 "has, it refuses the nodes that commit%s%s",
+                 names[3], nunknown ? "; " : "", caution);
     else if (count[1] && count[2])
         /* a node finished early: it accepts the new pair alone, so the
          * staged nodes reach it again only once they present that pair */
         snprintf(next, sizeof next,
                  "%s finished before every node had committed and refuses the pair %s still "
                  "present: `tlstool rotate commit --reload` on %s, one node at a time; once "
-                 "every node has committed, `tlstool rotate finish --reload` on each",
-                 names[2], names[1], names[1]);
+                 "every node has committed, `tlstool rotate finish --reload` on each%s%s",
+                 names[2], names[1], names[1], nunknown ? "; " : "", caution);
     else if (count[1])
         snprintf(next, sizeof next,
                  "`tlstool rotate commit --reload` on %s, one node at a time; once every node "
-                 "has committed, `tlstool rotate finish --reload` on each",
-                 names[1]);
+                 "has committed, `tlstool rotate finish --reload` on each%s%s",
+                 names[1], nunknown ? "; " : "", caution);
+    else if (nunknown)
+        snprintf(next, sizeof next, "%s; then `tlstool rotate finish --reload` on %s", caution,
+                 names[0]);
     else
         snprintf(next, sizeof next,
                  "every node has committed: `tlstool rotate finish --reload` on %s", names[0]);
+    char how[800];
+    if (count[1] && count[2])
+        snprintf(how, sizeof how, "a finished node accepts the new pair alone");
+    else if (links_down_text(nodes, down, sizeof down))
+        snprintf(how, sizeof how,
+                 "each accepts the other pair besides its own, but links between them are "
+                 "down: %s",
+                 down);
+    else if (nunknown)
+        snprintf(how, sizeof how, "each accepts the other pair besides its own");
+    else
+        snprintf(how, sizeof how,
+                 "each accepts the other pair besides its own, so the nodes reach each other");
     snprintf(msg, len, "key pair rotation in progress: %s (%s); next: %s "
                        "(docs/operator-guide.md, section 1.8)",
-             where,
-             count[1] && count[2] ? "a finished node accepts the new pair alone"
-                                  : "each accepts the other pair besides its own, so the nodes "
-                                    "reach each other",
-             next);
+             where, how, next);
 }
 
 int sipc_mgmt_rotating(json_t *nodes)
@@ -290,7 +422,7 @@ int sipc_mgmt_rotating(json_t *nodes)
 json_t *sipc_mgmt_notes(json_t *nodes)
 {
     json_t *list = json_array();
-    char groups[700], msg[2400];
+    char groups[700], msg[4000];
     /* the nodes present two pairs while they rotate, and accept both: a
      * step of the rotation, not a fault (a pair some node does not accept
      * stays a problem: certificate_mismatch) */

@@ -183,12 +183,16 @@ int cmd_import(void *arg)
     if (later && in.verifies && !o->force) {
         sipc_keypair_free(&kp);
         sipc_secure_free(data, len);
-        return fail(tlstool_verify_exit_code(st),
-                    "%s: not imported: the pair installed here (sha256 %.16s...) verifies and "
-                    "this one does not: %s; a node with TLS enabled refuses such a pair at its "
-                    "next reload or start, and peers refuse it\ntlstool: fix: %s; to import it "
-                    "anyway (the installed pair goes to security/previous/), add --force",
-                    shown, in.fp, res.reason, res.fix);
+        char fix[900];
+        snprintf(fix, sizeof fix,
+                 "%s; to import it anyway (the installed pair goes to security/previous/), add "
+                 "--force",
+                 res.fix);
+        return fail_fix(tlstool_verify_exit_code(st), fix,
+                        "%s: not imported: the pair installed here (sha256 %.16s...) verifies "
+                        "and this one does not: %s; a node with TLS enabled refuses such a pair "
+                        "at its next reload or start, and peers refuse it",
+                        shown, in.fp, res.reason);
     }
     /* every node holds the same pair: a different one imported over it on
      * one node makes that node and its peers refuse each other at its next
@@ -213,9 +217,9 @@ int cmd_import(void *arg)
             sipc_keypair_load_pem(&prev, prev_path, NULL, err, sizeof err) == 0) {
             if (!strcmp(prev.fingerprint, kp.fingerprint))
                 snprintf(undo, sizeof undo,
-                         "\ntlstool: note: %s holds the pair this node had before its last "
-                         "import (security/previous/): if that import was the mistake, --force "
-                         "puts this one back",
+                         "%s holds the pair this node had before its last import "
+                         "(security/previous/): if that import was the mistake, --force puts "
+                         "this one back",
                          shown);
             sipc_keypair_free(&prev);
         }
@@ -235,19 +239,25 @@ int cmd_import(void *arg)
         snprintf(new_fp, sizeof new_fp, "%s", kp.fingerprint);
         sipc_keypair_free(&kp);
         sipc_secure_free(data, len);
-        return fail(EX_EXISTS,
-                    "%s: not imported: it is another pair (sha256 %.16s...) than the one "
-                    "installed here (sha256 %.16s...), and TLS is enabled: every node holds the "
-                    "same pair, so after this node's next reload it and the nodes holding the "
-                    "installed one would refuse each other.%s\ntlstool: fix: %sto move the "
-                    "cluster to this pair, rotate to it on "
-                    "every node without a link failing: `tlstool rotate stage %s --reload` on "
-                    "each, then `tlstool rotate commit --reload` node by node, then `tlstool "
-                    "rotate finish --reload` (the operator guide, 1.8); if this node is the odd "
-                    "one out and the other nodes hold this pair already (`sipcctl status "
-                    "--cluster` names the pair each node presents), or to replace the pair "
-                    "anyway (every node must then get this same pair), add --force%s",
-                    shown, new_fp, in.fp, wrong_ca, reissue, word, undo);
+        char fix[1600];
+        snprintf(fix, sizeof fix,
+                 "%sto move the cluster to this pair, rotate to it on every node without a link "
+                 "failing: `tlstool rotate stage %s --reload` on each, then `tlstool rotate "
+                 "commit --reload` node by node, then `tlstool rotate finish --reload` (the "
+                 "operator guide, 1.8); if this node is the odd one out and the other nodes hold "
+                 "this pair already (`sipcctl status --cluster` names the pair each node "
+                 "presents), or to replace the pair anyway (every node must then get this same "
+                 "pair), add --force",
+                 reissue, word);
+        fail_fix(EX_EXISTS, fix,
+                 "%s: not imported: it is another pair (sha256 %.16s...) than the one installed "
+                 "here (sha256 %.16s...), and TLS is enabled: every node holds the same pair, so "
+                 "after this node's next reload it and the nodes holding the installed one would "
+                 "refuse each other.%s",
+                 shown, new_fp, in.fp, wrong_ca);
+        if (undo[0])
+            cli_say_line(stderr, "tlstool: note", "%s", undo);
+        return EX_EXISTS;
     }
     int kept = 0;
     r = sipc_store_import(o->home, &kp, data, len, &kept, err, sizeof err);

@@ -7,7 +7,8 @@
 # a CRL signed by each key, CRLs under revocation = hard) and each it
 # refuses (revoked, revocation unknown, outside the name constraints, no
 # valid policy where one is required, pathLenConstraint, a CA as leaf, a
-# weak key or signature, a required subject carried only by a SAN) and for
+# weak key or signature, a required subject carried only by a SAN, a chain
+# to a CA of the pair the home rotated away from, named as such) and for
 # forged chains (a signature by another key
 # under the issuer's name, an untrusted root, an expired leaf, a broken
 # signature), the chain is checked with `tlstool verify` in a node home and
@@ -220,6 +221,32 @@ case_ "forged: presenting an impostor of the CA with a critical policyMappings i
 
 # a home requiring the bare subject prod-node (a CN): a SAN that names it
 # does not stand in for the CN, which the subject check compares, not wolfSSL
+# A home that moved from one organisation's CA to another's (the first
+# pair replaced, kept in previous/, no rotation in progress): a peer
+# presenting a certificate of the first CA missed the rotation, and both
+# verify and the handshakes say so instead of advising `trust add`
+H=$work/home-rotated
+mkdir -p "$H"
+export SIPC_HOME=$H
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx (home-rotated)"
+printf '[tls]\nsubject = O=RFC Test\n' >"$H/sipc.conf"
+(cd "$P" && issue rotated "/O=RFC Test/CN=rotated node" other-root leaf_ext &&
+    SIPC_PFX_PASSWORD=$PFXPW node_pfx rotated other-root) || bad "making rotated.pfx"
+SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/rotated.pfx" --force >"$OUT" 2>&1 ||
+    bad "import rotated.pfx over node.pfx (home-rotated)"
+[ -f "$H/security/previous/node.crt" ] && [ ! -e "$H/security/rotation" ] ||
+    bad "home-rotated: previous/ holds the organisation pair, no rotation state"
+case_ "a certificate of the CA of the pair this side rotated away from" 22 good dca root
+grep -qF "certificate 'O=RFC Test, CN=leaf good' chains to 'O=RFC Test, CN=RFC Test Root' (SHA-256 " "$OUT" &&
+    grep -qF "a CA of the pair this side rotated away from (security/previous/, SHA-256 " "$OUT" &&
+    grep -qF "a node presenting it missed the rotation; fix: commit the rotation on that node (\`tlstool rotate commit --reload\`)" "$OUT" &&
+    ! grep -q "trust add" "$OUT" &&
+    ok "rotated away: the refusal names the previous pair's CA and the missed rotation" ||
+    bad "rotated away: reason"
+case_ "an unrelated root, in the same home" 22 imp evil root
+grep -qF "is not trusted by this side" "$OUT" && ok "an unrelated root keeps its words" ||
+    bad "unrelated root: reason"
+
 H=$work/home-cn
 mkdir -p "$H"
 export SIPC_HOME=$H

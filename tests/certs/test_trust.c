@@ -599,6 +599,60 @@ static void test_status_names_distinct(void **state)
     }
 }
 
+/* A home's trust after its rotation: state file st (NULL: none) */
+static sipc_trust *home_trust(const char *home, const char *st, const char *prev_fp)
+{
+    char err[600];
+    assert_int_equal(sipc_store_write_rotation(home, st, prev_fp, err, sizeof err), 0);
+    sipc_trust *t = NULL;
+    sipc_trust_policy pol;
+    memset(&pol, 0, sizeof pol);
+    if (sipc_trust_load_home(&t, home, &pol, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    return t;
+}
+
+/* Once a rotation is finished, previous/ is not trusted: a peer that still
+ * presents that pair missed the rotation, and its refusal says so (not
+ * "trust add", which would undo the rotation); another pair keeps the
+ * usual words. */
+static void test_refused_previous_pair_named(void **state)
+{
+    (void)state;
+    char home[] = "/tmp/sipc-former-XXXXXX", err[600], want[300];
+    assert_non_null(mkdtemp(home));
+    assert_int_equal(sipc_store_import(home, &A, NULL, 0, NULL, err, sizeof err), 0);
+    assert_int_equal(sipc_store_stage(home, &B, NULL, 0, err, sizeof err), 0);
+    assert_int_equal(sipc_store_commit(home, A.fingerprint, err, sizeof err), 0);
+    /* committed: the previous pair is trusted */
+    sipc_trust *t = home_trust(home, "committed", A.fingerprint);
+    assert_int_equal(vfy(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), NULL), SIPC_VFY_OK);
+    sipc_trust_free(t);
+    /* finished: no state file, previous/ still holds A */
+    t = home_trust(home, NULL, NULL);
+    sipc_vfy_result res;
+    assert_int_equal(vfy(t, A.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res), SIPC_VFY_NOT_PINNED);
+    snprintf(want, sizeof want,
+             "self-signed certificate 'O=Test, CN=cluster A' is the pair this side rotated away "
+             "from (security/previous/, SHA-256 %.16s...): a node presenting it missed the "
+             "rotation",
+             A.fingerprint);
+    assert_string_equal(res.reason, want);
+    assert_non_null(strstr(res.fix, "`tlstool rotate commit --reload`"));
+    assert_non_null(strstr(res.fix, "`tlstool import NEW.pfx --force`"));
+    assert_non_null(strstr(res.fix, "`tlstool rotate abort --reload` there"));
+    assert_null(strstr(res.fix, "trust add"));
+    sipc_keypair C;
+    assert_int_equal(sipc_keygen_selfsigned(SIPC_KEYALG_EC256, "cluster C", 30, &C, err, sizeof err), 0);
+    assert_int_equal(vfy(t, C.certs, 1, SIPC_PURPOSE_BOTH, time(NULL), &res), SIPC_VFY_NOT_PINNED);
+    assert_non_null(strstr(res.reason, "is not this cluster's key pair"));
+    sipc_trust_free(t);
+    sipc_keypair_free(&C);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_load_home_missing(void **state)
 {
     (void)state;
@@ -724,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_every_byte_flip_refused),
         cmocka_unit_test(test_status_names_distinct),
         cmocka_unit_test(test_load_home_missing),
+        cmocka_unit_test(test_refused_previous_pair_named),
         cmocka_unit_test(test_pfx_round_trip),
         cmocka_unit_test(test_key_mismatch_detected),
         cmocka_unit_test(test_key_longer_than_curve_refused),

@@ -375,7 +375,11 @@ static void link_down_names_node(void **state)
         {"peer rejected this node's certificate (alert bad_certificate)",
          ": peer rejected n1's certificate (alert bad_certificate)"},
         {"cluster name mismatch: this side n1 is in cluster 'a', peer n2 at x is in cluster 'b'",
-         ": cluster name mismatch: this side n1 is in cluster 'a', peer n2 at x is in cluster 'b'"}};
+         ": cluster name mismatch: this side n1 is in cluster 'a', peer n2 at x is in cluster 'b'"},
+        {"peer certificate rejected: self-signed certificate 'CN=c' is the pair this side rotated "
+         "away from (security/previous/, SHA-256 ab...): a node presenting it missed the rotation",
+         ": peer certificate rejected: self-signed certificate 'CN=c' is the pair n1 rotated away "
+         "from (security/previous/"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *n1 = linked("n1", 600, "2", 60, now);
         json_object_set_new(json_array_get(json_object_get(n1, "links"), 0), "last_error",
@@ -1037,6 +1041,142 @@ static void duplicate_node_id(void **state)
     json_decref(nodes);
 }
 
+/* An unreachable [cluster] node as the cluster answer lists it: its
+ * address, the error, and the id its peers' links last heard */
+static json_t *lost_node(const char *id)
+{
+    return json_pack("{s:s, s:b, s:s, s:s}", "address", "127.0.72.3:23000", "reachable", 0,
+                     "error", "peer certificate rejected", "heard_as", id);
+}
+
+/* n's link to the node peer (the id of its last hello; "" for none), up
+ * or down */
+static void add_link(json_t *n, const char *peer, int up)
+{
+    json_t *links = json_object_get(n, "links");
+    if (!links) {
+        links = json_array();
+        json_object_set_new(n, "links", links);
+    }
+    json_t *l = json_pack("{s:s, s:s, s:b}", "service", "search", "address", "127.0.72.3:23003",
+                          "up", up);
+    if (peer[0])
+        json_object_set_new(l, "node", json_string(peer));
+    json_array_append_new(links, l);
+}
+
+/* The rotation note while a node could not be asked, or does not say its
+ * step, never says that every node has committed nor advises a finish
+ * without naming that node (it may be the one that missed the rotation,
+ * which a finished node refuses); and it does not claim the nodes reach
+ * each other while one is out of reach or a link between them is down */
+static void rotation_node_unknown(void **state)
+{
+    (void)state;
+    const char *old = "aaaa000000000000000000000000000000000000000000000000000000000000",
+               *new = "bbbb000000000000000000000000000000000000000000000000000000000000";
+    /* n1 and n2 committed while n3 was down */
+    json_t *nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                              pair_node("n2", new, "previous", old), lost_node("n3"));
+    json_t *notes = sipc_mgmt_notes(nodes);
+    const char *text = notes_text(notes);
+    if (!strstr(text, "n1, n2 committed; n3 could not be asked (each accepts the other pair "
+                      "besides its own); next: n3 could not be asked: finish only once it has "
+                      "committed too (`tlstool rotate status` there says its step; a finished "
+                      "node refuses a node that has not); then `tlstool rotate finish --reload` "
+                      "on n1, n2") ||
+        strstr(text, "every node has committed") || strstr(text, "reach each other"))
+        fail_msg("%s", text);
+    json_decref(notes);
+    json_decref(nodes);
+    /* n1 finished anyway and refuses n3, which came back staged: asked
+     * through n1, n3 cannot be reached and n1's link to it is down */
+    json_t *n1 = pair_node("n1", new, NULL, NULL);
+    add_link(n1, "n3", 0);
+    /* a link that never heard a hello: named by its host, n3's */
+    add_link(n1, "", 0);
+    nodes = json_pack("[o, o, o]", n1, pair_node("n2", new, "previous", old), lost_node("n3"));
+    notes = sipc_mgmt_notes(nodes);
+    text = notes_text(notes);
+    if (!strstr(text, "n2 committed; n1 finished; n3 could not be asked (each accepts the other "
+                      "pair besides its own, but links between them are down: n1 to n3); next: "
+                      "n3 could not be asked: finish only once it has committed too") ||
+        strstr(text, "every node has committed") || strstr(text, "reach each other"))
+        fail_msg("%s", text);
+    json_decref(notes);
+    json_decref(nodes);
+    /* every node reachable and committed, but a link down: the finish is
+     * advised, the reaching is not claimed */
+    n1 = pair_node("n1", new, "previous", old);
+    add_link(n1, "n2", 1);
+    add_link(n1, "n3", 0);
+    nodes = json_pack("[o, o, o]", n1, pair_node("n2", new, "previous", old),
+                      pair_node("n3", new, "previous", old));
+    notes = sipc_mgmt_notes(nodes);
+    text = notes_text(notes);
+    if (!strstr(text, "(each accepts the other pair besides its own, but links between them are "
+                      "down: n1 to n3); next: every node has committed") ||
+        strstr(text, "n1 to n2") || strstr(text, "reach each other"))
+        fail_msg("%s", text);
+    json_decref(notes);
+    json_decref(nodes);
+    /* a staged node and one that could not be asked: commit advice, which
+     * names the latter too */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                      pair_node("n2", old, "staged", new), lost_node("n3"));
+    notes = sipc_mgmt_notes(nodes);
+    text = notes_text(notes);
+    if (!strstr(text, "`tlstool rotate commit --reload` on n2, one node at a time; once every "
+                      "node has committed, `tlstool rotate finish --reload` on each; n3 could "
+                      "not be asked: finish only once it has committed too"))
+        fail_msg("%s", text);
+    json_decref(notes);
+    json_decref(nodes);
+    /* a node whose status has no tls.rotation (an older build) */
+    json_t *n3 = pair_node("n3", new, NULL, NULL);
+    json_object_del(json_object_get(n3, "tls"), "rotation");
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                      pair_node("n2", new, "previous", old), n3);
+    notes = sipc_mgmt_notes(nodes);
+    text = notes_text(notes);
+    if (!strstr(text, "n3 does not say its step (an older build)") ||
+        !strstr(text, "next: n3 does not say its step: finish only once it has committed too") ||
+        strstr(text, "every node has committed") || strstr(text, "n3 finished"))
+        fail_msg("%s", text);
+    json_decref(notes);
+    json_decref(nodes);
+}
+
+/* A rotation from an organisation's certificates to a self-signed pair:
+ * n1 finished, n2 committed (it accepts the previous pair, its old
+ * certificate of the CA), n3 staged presenting another certificate of that
+ * CA. n2 accepts n3's certificate as its verifier does (by the CA), so only
+ * n1, which finished, is named as refusing it. */
+static void rotation_previous_ca_accepts(void **state)
+{
+    (void)state;
+    const char *ca = "O=Test, CN=Intermediate", *self = "O=Test, CN=new pair";
+    char nfp[65];
+    memset(nfp, 'b', 64);
+    nfp[64] = '\0';
+    json_t *n1 = org_rot_node("n1", 'b', self, NULL, 0, NULL);
+    json_t *n2 = org_rot_node("n2", 'b', self, "previous", 'a', ca);
+    json_t *n3 = org_rot_node("n3", 'c', ca, "staged", 'b', self);
+    /* the new pair is self-signed: its subject is its issuer */
+    json_object_set_new(json_object_get(json_object_get(n1, "tls"), "certificate"), "subject",
+                        json_string(self));
+    json_object_set_new(json_object_get(json_object_get(n2, "tls"), "certificate"), "subject",
+                        json_string(self));
+    json_t *nodes = json_pack("[o, o, o]", n1, n2, n3);
+    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n3:certificate_mismatch");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "n1 does not accept n3's pair") || strstr(msg, "n2 does not accept"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    json_decref(nodes);
+}
+
 static void health_rule(void **state)
 {
     (void)state;
@@ -1067,6 +1207,8 @@ int main(void)
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),
         cmocka_unit_test(rotation_per_node),
+        cmocka_unit_test(rotation_node_unknown),
+        cmocka_unit_test(rotation_previous_ca_accepts),
         cmocka_unit_test(per_node_certificates),
         cmocka_unit_test(plaintext_node),
         cmocka_unit_test(nodes_mismatch),

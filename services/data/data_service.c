@@ -26,6 +26,7 @@
 
 #include "data_service_impl.h"
 #include "data_validate.h"
+#include "pb_budget.h"
 #include "rfc3339.h"
 
 const char *sipc_data_status_name(int status)
@@ -187,9 +188,19 @@ ProtobufCMessage *data_request_unpack(sipc_data *d, int kind, sipc_request *req,
     if (data_refuse_unopened(d, kind, req))
         return NULL;
     const uint8_t *p = sipc_request_data(req, len);
-    ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, *len, p);
-    if (!m) {
-        char msg[96];
+    /* what the limits let one request hold, so that only a request they
+     * would refuse anyway can reach its decoding budget */
+    size_t items = 0;
+    if (desc == &sipc__data__put_request__descriptor)
+        items = 1 + d->o.max_attributes;
+    else if (desc == &sipc__data__put_batch_request__descriptor)
+        items = d->o.max_batch * (1 + d->o.max_attributes);
+    ProtobufCMessage *m;
+    char msg[320];
+    int rc = sipc_pb_unpack(desc, p, *len, sipc_pb_budget(*len, items), &m, NULL, msg, sizeof msg);
+    if (rc == SIPC_ETOOBIG) {
+        sipc_respond_error(req, SIPC_DATA_TOO_LARGE, msg);
+    } else if (rc != 0) {
         snprintf(msg, sizeof msg, "payload is not a valid %s message", desc->name);
         sipc_respond_error(req, SIPC_DATA_BAD_REQUEST, msg);
     }

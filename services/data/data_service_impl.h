@@ -357,7 +357,9 @@ void data_respond_msg(sipc_request *req, const ProtobufCMessage *m);
  * message (its packed size in *len), or NULL once req has its answer:
  * CLOSING after sipc_data_close, STORAGE while the database is not open
  * (data_refuse_unopened, kind as there), BAD_REQUEST for a payload that is
- * no such message. Free the result with its own free_unpacked. */
+ * no such message, TOO_LARGE for one that would decode past its budget
+ * (pb_budget.h: the limits' records and attributes). Free the result with
+ * its own free_unpacked (NULL allocator). */
 ProtobufCMessage *data_request_unpack(sipc_data *d, int kind, sipc_request *req,
                                       const ProtobufCMessageDescriptor *desc, size_t *len);
 /* Loop thread, after a job ended: once closing and idle, closes the

@@ -48,7 +48,7 @@ typedef struct pl_req {
     sipc_request *req;
     pl_conn *conn;
     Sipc__Pipeline__IngestRequest *msg;
-    size_t n, bytes;      /* records, payload bytes */
+    size_t n, bytes;      /* records; payload bytes plus what its decoded copy holds */
     uint64_t give_up;     /* loop time (ms) at which what is not acknowledged is UNAVAILABLE */
     int to;               /* destination of every record, or -1: by hash */
     pl_rec *recs;

@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "base/str_copy.h"
+#include "data_service.h"
+#include "pb_budget.h"
 #include "pipeline_impl.h"
 
 /* ----------------------------------------------------------- accounting */
@@ -492,11 +494,35 @@ void pl_on_ingest(sipc_request *req, void *arg)
         sipc_respond_error(req, SIPC_PIPELINE_TOO_LARGE, msg);
         return;
     }
-    Sipc__Pipeline__IngestRequest *msg = sipc__pipeline__ingest_request__unpack(NULL, len, data);
-    if (!msg) {
+    /* A request holds its payload and its decoded records until it is
+     * answered, and is charged both: one that would decode past what is left
+     * of the window after its payload could never be admitted. */
+    sipc_data_options dl;
+    sipc_data_options_init(&dl);
+    size_t dec_budget = sipc_pb_budget(len, p->o.max_request_records * (1 + dl.max_attributes));
+    int windowed = dec_budget > p->o.max_inflight_bytes - len;
+    if (windowed)
+        dec_budget = p->o.max_inflight_bytes - len;
+    ProtobufCMessage *um;
+    size_t held;
+    char uerr[320];
+    int urc = sipc_pb_unpack(&sipc__pipeline__ingest_request__descriptor, data, len, dec_budget, &um,
+                             &held, uerr, sizeof uerr);
+    if (urc == SIPC_ETOOBIG && windowed) {
+        snprintf(uerr, sizeof uerr,
+                 "request of %zu bytes decodes to more than the %zu bytes left of the pipeline's "
+                 "window of %zu bytes after its payload",
+                 len, dec_budget, p->o.max_inflight_bytes);
+    }
+    if (urc == SIPC_ETOOBIG) {
+        sipc_respond_error(req, SIPC_PIPELINE_TOO_LARGE, uerr);
+        return;
+    }
+    if (urc != 0) {
         sipc_respond_error(req, SIPC_PIPELINE_BAD_REQUEST, "payload is not a pipeline IngestRequest");
         return;
     }
+    Sipc__Pipeline__IngestRequest *msg = (Sipc__Pipeline__IngestRequest *)um;
     char why[200];
     int status = 0, to = -1;
     if (msg->n_records > p->o.max_request_records) {
@@ -541,7 +567,7 @@ void pl_on_ingest(sipc_request *req, void *arg)
     r->req = req;
     r->msg = msg;
     r->n = msg->n_records;
-    r->bytes = len;
+    r->bytes = len + held;
     r->to = to;
     r->conn = c;
     /* answer a little before the producer stops waiting, so it hears the outcome */

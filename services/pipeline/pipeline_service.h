@@ -40,7 +40,8 @@ extern "C" {
 typedef enum {
     SIPC_PIPELINE_BAD_REQUEST = 1,  /* payload is not an IngestRequest */
     SIPC_PIPELINE_UNKNOWN_NODE = 2, /* to_node names no destination */
-    SIPC_PIPELINE_TOO_LARGE = 3,    /* over max_request_records or max_inflight_bytes */
+    SIPC_PIPELINE_TOO_LARGE = 3,    /* over max_request_records, or max_inflight_bytes
+                                       with its payload and decoded copy */
     SIPC_PIPELINE_BUSY = 5,         /* no credit; nothing sent; retry later */
     SIPC_PIPELINE_CLOSING = 7       /* sipc_pipeline_close was called; nothing sent */
 } sipc_pipeline_status;
@@ -76,8 +77,9 @@ typedef struct sipc_pipeline_options {
                                          defaults with the node id and cluster of ctx */
     size_t max_inflight_records; /* the window: records admitted and not yet answered,
                                     default 20000 */
-    size_t max_inflight_bytes;   /* payload bytes of those requests, default 64 MiB */
-    size_t max_waiting_bytes;    /* payload bytes of requests held until credit frees,
+    size_t max_inflight_bytes;   /* bytes of those requests, each its payload plus the
+                                    heap its decoded copy holds, default 64 MiB */
+    size_t max_waiting_bytes;    /* the same bytes of requests held until credit frees,
                                     default 64 MiB; beyond: BUSY */
     size_t max_conn_records;     /* records of one producer connection, admitted or
                                     waiting, default 2 * max_inflight_records */

@@ -59,6 +59,11 @@ typedef struct search_req {
 int search_req_take(sipc_search *s, sipc_request *req, unsigned in_flight, unsigned cap,
                     search_req *r);
 void search_req_free(search_req *r);
+/* r as the QueryRequest peers get (*out malloc'd): only what was checked,
+ * with the limit this node resolved, never the caller's bytes, so that
+ * fields this node does not know (and their decoding cost) stay here.
+ * Returns 0 or SIPC_ENOMEM. */
+int search_req_pack(const search_req *r, uint8_t **out, size_t *outlen);
 /* The status for an error of sipc_data_search (at once or in its callback). */
 int search_status_of_data(int err);
 

@@ -8,7 +8,6 @@
  * budget's timer, a bad query, or sipc_search_close), and freed once it is
  * answered, its calls have completed, its local search has called back and
  * its timer is closed. */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +38,7 @@ typedef struct search_query {
     struct search_query *next, **pprev;
     sipc_search *s;
     sipc_request *req;  /* NULL once answered */
-    uint8_t *payload;   /* the request as peers get it */
+    uint8_t *payload;   /* the checked request re-encoded, as peers get it */
     size_t payload_len;
     size_t limit;
     Sipc__Search__Order order;
@@ -595,13 +594,12 @@ void search_h_query(sipc_request *req, void *arg)
     if (search_req_take(s, req, full, 1, &r) != 0)
         return;
     r.q.timeout_ms = budget;
-    size_t len;
-    const uint8_t *p = sipc_request_data(req, &len);
     char err[512];
     search_query *q = calloc(1, sizeof *q);
     if (q) {
         q->parts = calloc(1 + s->npeers, sizeof *q->parts);
-        q->payload = malloc(len + 16);
+        if (search_req_pack(&r, &q->payload, &q->payload_len) != 0)
+            q->payload = NULL;
     }
     if (!q || !q->parts || !q->payload) {
         if (q) {
@@ -617,14 +615,6 @@ void search_h_query(sipc_request *req, void *arg)
     q->limit = r.limit;
     q->order = r.order;
     q->budget_ms = budget;
-    if (len)
-        memcpy(q->payload, p, len);
-    /* Peers get the limit this node resolved (0 means their own default):
-     * a field appended to a protobuf message overrides the one before. */
-    Sipc__Search__QueryRequest lim = SIPC__SEARCH__QUERY_REQUEST__INIT;
-    lim.limit = (uint32_t)r.limit;
-    assert(sipc__search__query_request__get_packed_size(&lim) <= 16);
-    q->payload_len = len + sipc__search__query_request__pack(&lim, q->payload + len);
     q->nparts = 1 + s->npeers;
     for (size_t i = 0; i < q->nparts; i++) {
         q->parts[i].q = q;

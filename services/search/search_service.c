@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pb_budget.h"
 #include "search_impl.h"
 
 enum { MAX_PEERS = 64 };
@@ -369,6 +370,48 @@ static int search_req_from(const sipc_search *s, const Sipc__Search__QueryReques
     return 0;
 }
 
+int search_req_pack(const search_req *r, uint8_t **out, size_t *outlen)
+{
+    Sipc__Search__QueryRequest m = SIPC__SEARCH__QUERY_REQUEST__INIT;
+    Sipc__Search__Attribute *fa = NULL, **fp = NULL;
+    if (r->q.nattrs) {
+        fa = calloc(r->q.nattrs, sizeof *fa);
+        fp = calloc(r->q.nattrs, sizeof *fp);
+    }
+    if (r->q.nattrs && (!fa || !fp)) {
+        free(fa);
+        free(fp);
+        return SIPC_ENOMEM;
+    }
+    /* the strings are search_req_from's copies, checked free of U+0000 */
+    m.query.data = (uint8_t *)r->q.match;
+    m.query.len = strlen(r->q.match);
+    for (size_t i = 0; i < r->q.nattrs; i++) {
+        sipc__search__attribute__init(&fa[i]);
+        fa[i].key.data = (uint8_t *)r->attrs[i].key;
+        fa[i].key.len = strlen(r->attrs[i].key);
+        fa[i].value.data = (uint8_t *)r->attrs[i].value;
+        fa[i].value.len = strlen(r->attrs[i].value);
+        fp[i] = &fa[i];
+    }
+    m.n_filters = r->q.nattrs;
+    m.filters = fp;
+    m.since_ms = r->q.from_ms;
+    m.until_ms = r->q.to_ms;
+    m.limit = (uint32_t)r->limit;
+    m.order = r->order;
+    size_t n = sipc__search__query_request__get_packed_size(&m);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (buf)
+        *outlen = sipc__search__query_request__pack(&m, buf);
+    free(fa);
+    free(fp);
+    if (!buf)
+        return SIPC_ENOMEM;
+    *out = buf;
+    return 0;
+}
+
 int search_status_of_data(int err)
 {
     switch (err) {
@@ -500,13 +543,23 @@ int search_req_take(sipc_search *s, sipc_request *req, unsigned in_flight, unsig
     }
     size_t len;
     const uint8_t *p = sipc_request_data(req, &len);
-    Sipc__Search__QueryRequest *m = sipc__search__query_request__unpack(NULL, len, p);
-    if (!m) {
+    /* filters beyond the data service's limit are refused anyway */
+    sipc_data_options dl;
+    sipc_data_options_init(&dl);
+    ProtobufCMessage *um;
+    char err[512];
+    int rc = sipc_pb_unpack(&sipc__search__query_request__descriptor, p, len,
+                            sipc_pb_budget(len, dl.max_attributes), &um, NULL, err, sizeof err);
+    if (rc == SIPC_ETOOBIG) {
+        sipc_respond_error(req, SIPC_SEARCH_TOO_LARGE, err);
+        return 1;
+    }
+    if (rc != 0) {
         sipc_respond_error(req, SIPC_SEARCH_BAD_REQUEST,
                            "payload is not a sipc.search.QueryRequest");
         return 1;
     }
-    char err[512];
+    Sipc__Search__QueryRequest *m = (Sipc__Search__QueryRequest *)um;
     st = search_req_from(s, m, r, err, sizeof err);
     sipc__search__query_request__free_unpacked(m, NULL);
     if (st != 0) {

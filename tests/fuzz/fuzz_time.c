@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "data_validate.h"
+#include "pb_budget.h"
 #include "pipeline_ndjson.h"
 #include "sipc/errno.h"
 #include "rfc3339.h"
@@ -35,8 +36,14 @@ static void query_trip(int64_t since, int64_t until, const char *text)
     if (!buf)
         return;
     sipc__search__query_request__pack(&q, buf);
-    Sipc__Search__QueryRequest *back = sipc__search__query_request__unpack(NULL, n, buf);
-    if (!back || back->since_ms != since || back->until_ms != until)
+    /* decoded as the service does, within its budget (pb_budget.h) */
+    ProtobufCMessage *m;
+    char err[400];
+    if (sipc_pb_unpack(&sipc__search__query_request__descriptor, buf, n, sipc_pb_budget(n, 64), &m,
+                       NULL, err, sizeof err) != 0)
+        abort();
+    Sipc__Search__QueryRequest *back = (Sipc__Search__QueryRequest *)m;
+    if (back->since_ms != since || back->until_ms != until)
         abort();
     sipc__search__query_request__free_unpacked(back, NULL);
     free(buf);
@@ -71,7 +78,9 @@ static void hit_trip(const Sipc__Data__Record *r)
 }
 
 /* What the node does with a record: validate it, and after the trip over
- * the wire (pack, unpack) it must get the same verdict. */
+ * the wire (pack, unpack within the decoding budget of its limits) it must
+ * get the same verdict; a record within the limits always fits the budget,
+ * one beyond them may be refused by it. */
 static void take_record(const Sipc__Data__Record *r)
 {
     static sipc_data_options o;
@@ -91,8 +100,17 @@ static void take_record(const Sipc__Data__Record *r)
     if (!buf)
         return;
     sipc__data__record__pack(r, buf);
-    Sipc__Data__Record *back = sipc__data__record__unpack(NULL, n, buf);
-    if (!back || data_validate_record(back, &o, err, sizeof err) != rc)
+    ProtobufCMessage *m;
+    char uerr[400];
+    int urc = sipc_pb_unpack(&sipc__data__record__descriptor, buf, n,
+                             sipc_pb_budget(n, 1 + o.max_attributes), &m, NULL, uerr, sizeof uerr);
+    if (urc == SIPC_ETOOBIG && rc != 0) {
+        free(buf);
+        hit_trip(r);
+        return;
+    }
+    Sipc__Data__Record *back = (Sipc__Data__Record *)m;
+    if (urc != 0 || data_validate_record(back, &o, err, sizeof err) != rc)
         abort(); /* the wire changed the record's verdict */
     sipc__data__record__free_unpacked(back, NULL);
     free(buf);

@@ -227,6 +227,61 @@ void dw_call(dw *w, const char *method, const ProtobufCMessage *m, dw_result *r)
     free(buf);
 }
 
+Sipc__Data__PutBatchRequest dw_dense_batch(void)
+{
+    enum { N = 1000, A = 64 };
+    static Sipc__Data__Record rec[N];
+    static Sipc__Data__Record *rp[N];
+    static char ids[N][8];
+    static Sipc__Data__Attribute at[A];
+    static Sipc__Data__Attribute *ap[A];
+    for (int k = 0; k < A; k++) {
+        sipc__data__attribute__init(&at[k]);
+        at[k].key = bin("k");
+        ap[k] = &at[k];
+    }
+    for (int i = 0; i < N; i++) {
+        sipc__data__record__init(&rec[i]);
+        snprintf(ids[i], sizeof ids[i], "r%d", i);
+        rec[i].id = bin(ids[i]);
+        rec[i].n_attributes = A;
+        rec[i].attributes = ap;
+        rp[i] = &rec[i];
+    }
+    Sipc__Data__PutBatchRequest b = SIPC__DATA__PUT_BATCH_REQUEST__INIT;
+    b.records = rp;
+    b.n_records = N;
+    return b;
+}
+
+uint8_t *dw_flood(const char *id, uint8_t key, size_t n, size_t *len)
+{
+    size_t idlen = id ? strlen(id) : 0;
+    size_t inner = id ? 2 + idlen + 2 * n : 2 * n;
+    uint8_t *b = malloc(inner + 16);
+    assert_non_null(b);
+    size_t o = 0;
+    if (id) {
+        b[o++] = 0x0a; /* field 1, length-delimited: the record */
+        for (size_t v = inner; ; v >>= 7) {
+            b[o++] = (uint8_t)(v & 0x7f) | (v >= 0x80 ? 0x80 : 0);
+            if (v < 0x80)
+                break;
+        }
+        assert_true(idlen < 0x80);
+        b[o++] = 0x0a; /* the record's id */
+        b[o++] = (uint8_t)idlen;
+        memcpy(b + o, id, idlen);
+        o += idlen;
+    }
+    for (size_t i = 0; i < n; i++) {
+        b[o++] = key;
+        b[o++] = 0;
+    }
+    *len = o;
+    return b;
+}
+
 void dw_result_free(dw_result *r)
 {
     free(r->data);

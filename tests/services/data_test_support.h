@@ -105,6 +105,18 @@ int dw_put(dw *w, const char *id, char *msg, size_t len);
 /* the same with the record's body */
 int dw_put_body(dw *w, const char *id, const char *body, char *msg, size_t len);
 
+/* A payload that decodes to many times its bytes: n copies of the 2-byte
+ * field (key, 0), an empty bytes field (key = tag << 3 | 2) or an unknown
+ * varint (tag << 3 | 0). With id: inside a record with that id, itself
+ * field 1 of the message (PutRequest, PutBatchRequest and IngestRequest all
+ * carry records there); without: at the message's top level. malloc'd. */
+uint8_t *dw_flood(const char *id, uint8_t key, size_t n, size_t *len);
+
+/* The densest put_batch the default limits allow: 1000 records "r0" to
+ * "r999", each with 64 attributes of key "k" and no value, no body; the
+ * records live in static storage (rp[0..999], shared by every call). */
+Sipc__Data__PutBatchRequest dw_dense_batch(void);
+
 /* The single integer sql (SELECT count(*) ...) gives on the database at
  * path, opened on its own connection. Asserts success. */
 int64_t dw_count(const char *path, const char *sql);

@@ -239,10 +239,18 @@ void pw_ingest_start(pw *w, Sipc__Data__Record **recs, size_t n, const char *to_
     size_t len = sipc__pipeline__ingest_request__get_packed_size(&m);
     uint8_t *buf = malloc(len ? len : 1);
     sipc__pipeline__ingest_request__pack(&m, buf);
+    pw_ingest_raw_start(w, buf, len, timeout_ms, g);
+    free(buf);
+}
+
+void pw_ingest_raw_start(pw *w, const uint8_t *buf, size_t len, uint32_t timeout_ms, pw_ingest *g)
+{
+    int *count = g->count;
+    memset(g, 0, sizeof *g);
+    g->count = count;
     assert_int_equal(sipc_call(w->ch, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, buf, len,
                                timeout_ms, on_ingest, g),
                      0);
-    free(buf);
 }
 
 void pw_ingest_wait(pw *w, Sipc__Data__Record **recs, size_t n, const char *to_node,

@@ -81,6 +81,8 @@ typedef struct pw_ingest {
 /* Starts pipeline.ingest of recs[0..n) (to_node may be NULL). */
 void pw_ingest_start(pw *w, Sipc__Data__Record **recs, size_t n, const char *to_node,
                      uint32_t timeout_ms, pw_ingest *out);
+/* Starts pipeline.ingest with a payload as it is. */
+void pw_ingest_raw_start(pw *w, const uint8_t *buf, size_t len, uint32_t timeout_ms, pw_ingest *g);
 /* The same, waiting for the answer. */
 void pw_ingest_wait(pw *w, Sipc__Data__Record **recs, size_t n, const char *to_node,
                uint32_t timeout_ms, pw_ingest *out);

@@ -14,6 +14,7 @@
 
 #include "data_store.h"
 #include "data_test_support.h"
+#include "pb_budget.h"
 
 static sipc_tls_mode g_mode;
 static char g_pem[512];
@@ -414,6 +415,47 @@ static void fire_puts(dw *w, const char *prefix, int n, const char *body, dw_res
     free(buf);
 }
 
+/* A put or a batch that would decode to many times its bytes (a record of a
+ * million empty attributes; a million unknown fields) is TOO_LARGE naming
+ * its budget, having held no more than that budget while decoding; the
+ * densest batch the limits allow (1000 records of 64 one-letter attributes)
+ * is stored. */
+static void t_decode_budget(void **state)
+{
+    (void)state;
+    dw_host = "127.1.143.1";
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    dw *w = world(&o);
+    dw_result r;
+    size_t len;
+    uint8_t *buf = dw_flood("a", 0x1a, 1000000, &len);
+    sipc_pb_unpack_peak(1);
+    dw_call_raw(w, "put", buf, len, &r);
+    expect_status(&r, SIPC_DATA_TOO_LARGE, "decodes to more than its budget");
+    assert_true(sipc_pb_unpack_peak(0) <= sipc_pb_budget(len, 1 + o.max_attributes));
+    free(buf);
+    buf = dw_flood("a", 0x78, 1000000, &len);
+    sipc_pb_unpack_peak(1);
+    dw_call_raw(w, "put_batch", buf, len, &r);
+    expect_status(&r, SIPC_DATA_TOO_LARGE, "decodes to more than its budget");
+    assert_true(sipc_pb_unpack_peak(0) <=
+                sipc_pb_budget(len, o.max_batch * (1 + o.max_attributes)));
+    free(buf);
+    Sipc__Data__PutBatchRequest b = dw_dense_batch();
+    dw_call(w, "put_batch", &b.base, &r);
+    if (r.err != 0)
+        fail_msg("dense batch: %s: %s", sipc_err_name(r.err), r.message);
+    Sipc__Data__PutBatchResponse *res =
+        sipc__data__put_batch_response__unpack(NULL, r.len, r.data);
+    assert_non_null(res);
+    assert_int_equal(res->created, b.n_records);
+    sipc__data__put_batch_response__free_unpacked(res, NULL);
+    dw_result_free(&r);
+    done(w);
+    dw_host = "127.0.0.1";
+}
+
 /* Many puts in flight at once: every one is acknowledged and stored. */
 static void t_concurrent_puts(void **state)
 {
@@ -545,7 +587,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_put_get),        cmocka_unit_test(t_put_batch),
         cmocka_unit_test(t_delete),         cmocka_unit_test(t_list),
-        cmocka_unit_test(t_bad_input),      cmocka_unit_test(t_concurrent_puts),
+        cmocka_unit_test(t_bad_input),      cmocka_unit_test(t_decode_budget),
+        cmocka_unit_test(t_concurrent_puts),
         cmocka_unit_test(t_busy),           cmocka_unit_test(t_close_in_flight),
     };
     int fails = 0;

@@ -20,6 +20,7 @@
 
 #include "base/utf8_text.h"
 #include "ipc/internal.h" /* sipc__router_lookup: the data service's own put_batch */
+#include "pb_budget.h"
 #include "pipeline_test_support.h"
 
 static sipc_tls_mode g_data_mode, g_pipe_mode;
@@ -1149,6 +1150,73 @@ static void t_down_pump_reentry(void **state)
     pw_stop(w);
 }
 
+/* What the pipeline charges a request of recs: its payload plus the heap
+ * its decoded copy holds (malloc may round a block otherwise in another
+ * decoding: compare within an eighth). */
+static size_t charge_of(Sipc__Data__Record **recs, size_t n, const char *to_node)
+{
+    Sipc__Pipeline__IngestRequest m = SIPC__PIPELINE__INGEST_REQUEST__INIT;
+    m.records = recs;
+    m.n_records = n;
+    m.to_node = (char *)to_node;
+    size_t len = sipc__pipeline__ingest_request__get_packed_size(&m);
+    uint8_t *buf = malloc(len);
+    assert_non_null(buf);
+    sipc__pipeline__ingest_request__pack(&m, buf);
+    ProtobufCMessage *d;
+    size_t dec;
+    char err[400];
+    assert_int_equal(sipc_pb_unpack(&sipc__pipeline__ingest_request__descriptor, buf, len,
+                                    (size_t)-1, &d, &dec, err, sizeof err),
+                     0);
+    protobuf_c_message_free_unpacked(d, NULL);
+    free(buf);
+    /* small records decode to several times their bytes */
+    assert_true(dec > 2 * len);
+    return len + dec;
+}
+
+/* A request that would decode to many times its bytes (a million unknown
+ * fields; a record of a million empty attributes) is TOO_LARGE naming its
+ * budget, or the window when that is smaller, having held no more while
+ * decoding; nothing was sent. */
+static void t_decode_budget(void **state)
+{
+    (void)state;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.max_request_records = 100;
+    pw *w = start(&o);
+    size_t len;
+    uint8_t *buf = dw_flood("a", 0x78, 1000000, &len);
+    pw_ingest g = {0};
+    sipc_pb_unpack_peak(1);
+    pw_ingest_raw_start(w, buf, len, 10000, &g);
+    assert_true(tu_run_until(&w->loop, &g.done, 15000));
+    expect_error(&g, SIPC_PIPELINE_TOO_LARGE, "decodes to more than its budget");
+    sipc_data_options dl;
+    sipc_data_options_init(&dl);
+    assert_true(sipc_pb_unpack_peak(0) <= sipc_pb_budget(len, 100 * (1 + dl.max_attributes)));
+    free(buf);
+    pw_stop(w);
+    sipc_pipeline_options_init(&o);
+    o.max_inflight_bytes = 16u << 20;
+    w = start(&o);
+    buf = dw_flood("a", 0x1a, 1000000, &len);
+    memset(&g, 0, sizeof g);
+    sipc_pb_unpack_peak(1);
+    pw_ingest_raw_start(w, buf, len, 10000, &g);
+    assert_true(tu_run_until(&w->loop, &g.done, 15000));
+    expect_error(&g, SIPC_PIPELINE_TOO_LARGE, "left of the pipeline's window of 16777216 bytes");
+    assert_true(sipc_pb_unpack_peak(0) <= o.max_inflight_bytes - len);
+    free(buf);
+    sipc_pipeline_stats st;
+    sipc_pipeline_stats_get(w->p, &st);
+    assert_int_equal(st.calls, 0);
+    assert_int_equal(st.peak_inflight_records, 0);
+    pw_stop(w);
+}
+
 /* A destination that takes nothing: the window holds, waiting requests
  * are bounded, the rest is told BUSY; everything admitted commits once the
  * destination is back, and the pipeline's memory never held more than the
@@ -1161,12 +1229,14 @@ static void t_window(void **state)
     o.max_inflight_records = 1000;
     o.max_request_records = 500;
     o.batch_records = 100;
-    o.max_waiting_bytes = 70000; /* about two requests of 500 records */
-    pw *w = start(&o);
-    pw_node_down(w, 1);
     enum { REQS = 12, PER = 500 };
     pw_recs r;
     pw_recs_make(&r, "win", 0, REQS * PER);
+    /* node 1's name is known once it listens: any name of its length */
+    size_t c = charge_of(r.p, PER, "127.0.0.1:65535");
+    o.max_waiting_bytes = 2 * c + c / 2; /* two requests of 500 records, not three */
+    pw *w = start(&o);
+    pw_node_down(w, 1);
     pw_ingest g[REQS];
     int count = 0;
     for (int k = 0; k < REQS; k++) {
@@ -1178,8 +1248,10 @@ static void t_window(void **state)
     sipc_pipeline_stats st;
     sipc_pipeline_stats_get(w->p, &st);
     assert_int_equal(st.inflight_records, 1000);
+    /* each charged its payload and its decoded copy */
+    assert_true(st.inflight_bytes + c / 8 >= 2 * c && st.inflight_bytes <= 2 * c + c / 8);
     assert_int_equal(st.waiting_requests, 2);
-    assert_true(st.waiting_bytes <= 70000);
+    assert_true(st.waiting_bytes <= o.max_waiting_bytes);
     assert_true(st.calls <= o.dest_calls);
     assert_int_equal(st.busy, REQS - 4);
     pw_node_up(w, 1);
@@ -1349,7 +1421,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_hash_and_resend), cmocka_unit_test(t_to_node),
         cmocka_unit_test(t_rejected),        cmocka_unit_test(t_down_then_back),
-        cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_window),
+        cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_decode_budget),
+        cmocka_unit_test(t_window),
         cmocka_unit_test(t_queued_deadline), cmocka_unit_test(t_data_busy),
         cmocka_unit_test(t_unanswered),
         cmocka_unit_test(t_shutdown_queued),

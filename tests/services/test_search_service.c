@@ -17,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "pb_budget.h"
 #include "search_test_support.h"
 
 static char g_pem[512], g_other_pem[512];
@@ -296,6 +297,81 @@ static void t_bad_queries(void **state)
     sw_free(w);
 }
 
+/* A query that would decode to many times its bytes (a million unknown
+ * fields; a million empty filters) is TOO_LARGE naming its budget, having
+ * held no more while decoding, and reaches no peer. Peers get the query this
+ * node checked, re-encoded, never the caller's bytes: fields it does not
+ * know never reach them, and the limit is the one it resolved. The most
+ * filters the limits allow pass. */
+static void t_decode_budget(void **state)
+{
+    (void)state;
+    sw_world *w = sw_alloc(SIPC_TLS_OFF, g_pem);
+    sw_listen(w, 0, g_pem, 0);
+    sw_listen(w, 1, g_pem, 1); /* holds the search.local requests it gets */
+    sw_search_start(w, 0, NULL);
+    sw_client(w);
+    static const uint8_t keys[] = {0x78, 0x12}; /* unknown field 15; empty filters */
+    for (int k = 0; k < 2; k++) {
+        size_t len;
+        uint8_t *buf = dw_flood(NULL, keys[k], 1000000, &len);
+        dw_result r = {0};
+        sipc_pb_unpack_peak(1);
+        assert_int_equal(
+            sipc_call(sw_chan(w, 0), "search", "query", buf, len, 5000, dw_on_result, &r), 0);
+        assert_true(tu_run_until(&w->loop, &r.done, 10000));
+        expect_status(&r, SIPC_SEARCH_TOO_LARGE, "decodes to more than its budget");
+        assert_true(sipc_pb_unpack_peak(0) <= sipc_pb_budget(len, 64));
+        free(buf);
+    }
+    assert_int_equal(w->n[1].nheld, 0);
+    Sipc__Search__QueryRequest m = SIPC__SEARCH__QUERY_REQUEST__INIT;
+    Sipc__Search__Attribute fa[64], *fp[64];
+    for (int k = 0; k < 64; k++) {
+        sipc__search__attribute__init(&fa[k]);
+        fa[k].key = bin("k");
+        fa[k].value = bin("v");
+        fp[k] = &fa[k];
+    }
+    m.query = bin("checkout");
+    m.filters = fp;
+    m.n_filters = 64;
+    size_t len = sipc__search__query_request__get_packed_size(&m);
+    /* then fields 15 (varint) and 16 (bytes), which this node does not know */
+    static const uint8_t unknown[] = {0x78, 0x01, 0x78, 0x02, 0x82, 0x01, 0x03, 'a', 'b', 'c'};
+    uint8_t *buf = malloc(len + sizeof unknown);
+    assert_non_null(buf);
+    sipc__search__query_request__pack(&m, buf);
+    memcpy(buf + len, unknown, sizeof unknown);
+    dw_result r = {0};
+    assert_int_equal(sipc_call(sw_chan(w, 0), "search", "query", buf, len + sizeof unknown, 1500,
+                               dw_on_result, &r),
+                     0);
+    assert_true(tu_run_until(&w->loop, &r.done, 5000));
+    free(buf);
+    if (r.err != 0)
+        fail_msg("search.query: %s: %s", sipc_err_name(r.err), r.message);
+    Sipc__Search__QueryResponse *resp = sipc__search__query_response__unpack(NULL, r.len, r.data);
+    assert_non_null(resp);
+    assert_true(resp->partial); /* the silent node timed out */
+    sipc__search__query_response__free_unpacked(resp, NULL);
+    dw_result_free(&r);
+    assert_int_equal(w->n[1].nheld, 1);
+    size_t plen;
+    const uint8_t *p = sipc_request_data(w->n[1].held[0], &plen);
+    Sipc__Search__QueryRequest *got = sipc__search__query_request__unpack(NULL, plen, p);
+    assert_non_null(got);
+    assert_int_equal(got->base.n_unknown_fields, 0);
+    assert_true(sw_is(&got->query, "checkout"));
+    assert_int_equal(got->n_filters, 64);
+    assert_true(sw_is(&got->filters[63]->key, "k") && sw_is(&got->filters[63]->value, "v"));
+    assert_int_equal(got->limit, 100); /* the default this node resolved */
+    /* nothing but the fields it knows, each once */
+    assert_int_equal(sipc__search__query_request__get_packed_size(got), plen);
+    sipc__search__query_request__free_unpacked(got, NULL);
+    sw_free(w);
+}
+
 /* Caps and bounds: queries in flight beyond max_queries get BUSY; bodies
  * are cut at max_hit_body with the stored size; a byte budget smaller than
  * the hits cuts the merged answer and says so. Then closing with a query in
@@ -415,6 +491,7 @@ int main(void)
         cmocka_unit_test(t_same_node_id),
         cmocka_unit_test(t_tls_failure_and_silence),
         cmocka_unit_test(t_bad_queries),
+        cmocka_unit_test(t_decode_budget),
         cmocka_unit_test(t_bounds_and_close),
     };
     int rc = cmocka_run_group_tests_name("search_service", tests, NULL, NULL);

@@ -20,8 +20,10 @@ int sipc_trust_set_former(sipc_trust *t, const sipc_keypair *kp, char *err, size
     for (int i = 0; i < kp->ncerts && i < SIPC_KP_MAX_CHAIN; i++) {
         sipc_der *d = &t->former[i];
         size_t n = kp->certs[i].len;
-        if (!(d->data = malloc(n ? n : 1)))
+        if (!(d->data = malloc(n ? n : 1))) {
+            sipc__seterr(err, errlen, "out of memory");
             return SIPC_ENOMEM; /* what was copied is freed with t */
+        }
         memcpy(d->data, kp->certs[i].data, n);
         d->len = n;
         t->nformer = i + 1;

@@ -123,7 +123,9 @@ static void run_search(data_store *s, rjob *j)
         j->rc = data_store_search(s, &j->q, &j->hits, j->err, sizeof j->err);
         data_store_set_stop(s, NULL, NULL);
     }
-    if (j->stopped && (j->rc == 0 || j->rc == SIPC_ECANCELED)) {
+    /* stopped: whatever step SQLite was in failed for that (the attribute
+     * reads of a hit as much as the search itself), not for the store */
+    if (j->stopped) {
         data_hits_free(&j->hits);
         j->rc = j->stopped;
         if (j->rc == SIPC_ETIMEDOUT)

@@ -298,25 +298,30 @@ static void storage_failed(pl_batch *b, const char *msg)
 
 /* An attempt failed with err (and the data service's status with
  * SIPC_EREMOTE): split, reject, retry or give up. */
-static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *msg)
+static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *msg, int sent)
 {
     sipc_pipeline *p = b->d->p;
+    /* the data service answers with a status; an error of the connection
+     * (SIPC_EREMOTE with none: the peer's ERROR frame for the connection)
+     * is no answer to this batch */
+    int answered = err == SIPC_EREMOTE && status != 0;
     if (err == SIPC_ETIMEDOUT) {
         /* the call waited until the give-up time: say what kept it, which
          * is an earlier attempt's failure or the link's */
         if (!b->last_err)
             no_answer_cause(b, 1, 1, b->last_msg, sizeof b->last_msg);
-        /* on a link that is up the call was sent, or will be: the data
-         * service may store the records after all */
-        give_up_cause(b, AT_DEADLINE, NULL, sipc_channel_is_up(b->d->ch));
+        /* handed to the connection: the data service may store the
+         * records after all */
+        give_up_cause(b, AT_DEADLINE, NULL, sent);
         return;
     }
     b->last_err = err;
-    b->last_status = err == SIPC_EREMOTE ? status : 0;
-    /* a connection lost under a call (the peer closed it, was killed):
-     * the batch may have been written and committed before the answer
-     * was lost with it, as with a call never answered */
-    if (err == SIPC_ECLOSED || err == UV_ECONNRESET || err == UV_EPIPE || err == UV_ECONNABORTED)
+    b->last_status = answered ? status : 0;
+    /* a call handed to the connection and not answered (the connection was
+     * lost, went silent, closed idle, or the peer ended it with an ERROR):
+     * the batch may have been written and committed before the answer was
+     * lost with it */
+    if (sent && !answered)
         b->maybe_stored = 1;
     /* written whole, then cut between characters */
     char full[PL_MSG_MAX + 100];
@@ -355,7 +360,7 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
         return;
     }
     int final = err == SIPC_ENOMETHOD || err == SIPC_EINVAL ||
-                (err == SIPC_EREMOTE && status != SIPC__DATA__STATUS__BUSY &&
+                (answered && status != SIPC__DATA__STATUS__BUSY &&
                  status != SIPC__DATA__STATUS__CLOSING);
     if (final) {
         give_up(b, "the destination cannot store records");
@@ -400,7 +405,8 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         }
         finish(b, SIPC__PIPELINE__RECORD_STATUS__COMMITTED, 0, NULL);
     } else {
-        attempt_failed(b, err, (uint32_t)rep->status, rep->message ? rep->message : "");
+        attempt_failed(b, err, (uint32_t)rep->status, rep->message ? rep->message : "",
+                       rep->sent);
     }
     pl_dest_pump(d);
 }
@@ -446,7 +452,7 @@ static void send_batch(pl_batch *b)
     }
     if (!buf) {
         free(v);
-        attempt_failed(b, SIPC_ENOMEM, 0, "out of memory");
+        attempt_failed(b, SIPC_ENOMEM, 0, "out of memory", 0);
         return;
     }
     fly(d, b);
@@ -456,7 +462,7 @@ static void send_batch(pl_batch *b)
     free(v);
     if (e != 0) {
         land(d, b);
-        attempt_failed(b, e, 0, "");
+        attempt_failed(b, e, 0, "", 0);
     }
 }
 

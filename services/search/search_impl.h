@@ -34,6 +34,7 @@ struct sipc_search {
     unsigned nqueries;            /* of them, the ones not yet answered */
     unsigned alive;               /* query objects not yet freed */
     unsigned nlocal;              /* search.local (and local parts) on the thread pool */
+    struct local_job *locals;     /* the search.local of them, a list: a close stops them */
     unsigned channels_open;       /* channels we asked to close and that have not yet */
     int closing, finished;
     void (*close_cb)(void *);

@@ -53,6 +53,19 @@ void search_log(const sipc_search *s, sipc_log_level level, const char *fmt, ...
     va_end(ap);
 }
 
+/* A peer's search.local while its search runs. */
+typedef struct local_job {
+    sipc_search *s;
+    sipc_request *req;
+    size_t limit;
+    struct local_job *next, **pprev; /* s->locals */
+} local_job;
+
+/* The longest a peer's search.local runs, whatever deadline its call
+ * carries: a caller cannot hold this node's read slots (and its close,
+ * which waits for them) longer. */
+#define SEARCH_LOCAL_MAX_MS 60000
+
 /* ----------------------------------------------------------------- peers */
 
 static void on_peer_closed(sipc_channel *ch, void *arg)
@@ -262,6 +275,10 @@ void sipc_search_close(sipc_search *s, void (*cb)(void *arg), void *arg)
      * is how the public API tells: it refuses once the close began. */
     int ctx_closing = sipc_ctx_post(s->ctx, noop_post, NULL) == SIPC_ECLOSING;
     search_abort_queries(s, !ctx_closing);
+    /* peers' searches stop too: the close waits for them (their callbacks
+     * answer and unlink them) */
+    for (local_job *j = s->locals; j; j = j->next)
+        sipc_data_search_cancel(s->data, j);
     for (size_t i = 0; i < s->npeers; i++) {
         search_peer *p = &s->peers[i];
         if (!p->ch)
@@ -425,6 +442,8 @@ int search_status_of_data(int err)
         return SIPC_ENOMEM;
     case SIPC_ETIMEDOUT:
         return SIPC_ETIMEDOUT; /* the caller's deadline: not the database's fault */
+    case SIPC_ECANCELED:
+        return SIPC_SEARCH_CLOSING; /* a search.local is cancelled by the close only */
     }
     return SIPC_SEARCH_STORAGE;
 }
@@ -495,17 +514,15 @@ out:
 
 /* ---------------------------------------------------------- search.local */
 
-typedef struct local_job {
-    sipc_search *s;
-    sipc_request *req;
-    size_t limit;
-} local_job;
 
 static void on_local_done(int err, const char *message, const sipc_data_hit *hits, size_t n,
                           int more, void *arg)
 {
     local_job *j = arg;
     sipc_search *s = j->s;
+    *j->pprev = j->next;
+    if (j->next)
+        j->next->pprev = j->pprev;
     if (err != 0) {
         sipc_respond_error(j->req, search_status_of_data(err), message);
     } else {
@@ -575,11 +592,12 @@ static void h_local(sipc_request *req, void *arg)
     search_req r;
     if (search_req_take(s, req, s->nlocal, s->o.max_local, &r) != 0)
         return;
-    /* the search ends with the caller's wait for it */
+    /* the search ends with the caller's wait for it, and within the most
+     * this node gives one */
     int64_t left = sipc_request_deadline_ms(req);
-    r.q.timeout_ms = left > 0 && left < UINT32_MAX ? (uint32_t)left
-                     : left > 0                    ? UINT32_MAX
-                                                   : s->o.default_deadline_ms;
+    r.q.timeout_ms = left > 0 && left < SEARCH_LOCAL_MAX_MS ? (uint32_t)left
+                     : left > 0                             ? SEARCH_LOCAL_MAX_MS
+                                                            : s->o.default_deadline_ms;
     char err[512];
     int st = 0;
     local_job *j = calloc(1, sizeof *j);
@@ -596,6 +614,11 @@ static void h_local(sipc_request *req, void *arg)
             st = search_status_of_data(rc);
         } else {
             s->nlocal++;
+            j->next = s->locals;
+            if (j->next)
+                j->next->pprev = &j->next;
+            j->pprev = &s->locals;
+            s->locals = j;
         }
     }
     search_req_free(&r);

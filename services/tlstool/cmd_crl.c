@@ -101,10 +101,33 @@ int cmd_crl(void *arg)
         }
         int known = sipc_trust_knows_issuer(t, der, (size_t)dl);
         r = sipc_trust_add_crl_named(t, der, (size_t)dl, arg_shown, err, sizeof err);
+        /* a CRL that revokes this home's own certificate: sipcd would refuse
+         * to start or reload with it, and the reload asked would only find
+         * the node unable to answer for a reason of this home */
+        sipc_vfy_result res;
+        int own_revoked = 0;
+        if (r == 0 && have) {
+            sipc_keypair kp;
+            if (load_pair(o, &kp, LOAD_PAIR_QUIET) == 0) {
+                own_revoked = sipc_trust_verify(t, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH,
+                                                time(NULL), &res) != 0 &&
+                              res.status == SIPC_VFY_REVOKED;
+                sipc_keypair_free(&kp);
+            }
+        }
         sipc_trust_free(t);
         if (r != 0) {
             free(der);
             return fail(EX_REFUSED, "%s: %s", arg_shown, err);
+        }
+        if (own_revoked) {
+            free(der);
+            return fail(EX_REFUSED,
+                        "%s: not added: it revokes this home's own certificate: %s; sipcd "
+                        "refuses to start or reload with it, and its peers would refuse this "
+                        "node; import an unrevoked pair first (a new certificate from the CA: "
+                        "`tlstool import FILE`), then add the CRL",
+                        arg_shown, res.reason);
         }
         /* one file per issuer and scope: issuer, issuing distribution point,
          * complete or delta. A newer CRL replaces the older one of the same

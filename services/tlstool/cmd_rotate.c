@@ -312,17 +312,30 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
     for (int i = 0; nodes && i < cfg->nnodes; i++)
         ntls += !sipc_config_node_is_self(cfg, i) && nodes[i].up && nodes[i].info.tls;
     sipc_security *sec = NULL;
-    if (ntls && finish_security(o, cfg, &sec, err, sizeof err) != 0)
-        warn("cannot set up TLS with the trust kept after finish "
-             "(%s): the [cluster] nodes are judged by the pair they present alone",
-             err);
+    int setup = ntls ? finish_security(o, cfg, &sec, err, sizeof err) : 0;
     if (sec) {
         after = calloc((size_t)cfg->nnodes, sizeof *after);
         if (!after || probe_nodes(cfg, sec, timeout, after) != 0) {
             free(after);
             after = NULL;
+            snprintf(err, sizeof err, "out of memory");
+            setup = EX_FAIL;
         }
         sipc_security_release(sec);
+    }
+    /* without the second handshakes only the nodes presenting the pair
+     * dropped could be told: say that, not that the others went unasked */
+    if (setup) {
+        free(nodes);
+        if (!o->force)
+            return fail(setup, "not %s: the trust this node keeps after %s cannot be set up to "
+                               "judge the [cluster] nodes (%s); nothing was changed; give --force "
+                               "to %s without that judgement",
+                        step->past, step->verb, err, step->verb);
+        warn("--force: %s without judging the [cluster] nodes: the trust this node keeps after %s "
+             "cannot be set up (%s)",
+             step->past, step->verb, err);
+        return EX_OK;
     }
     for (int i = 0; nodes && i < cfg->nnodes; i++) {
         if (sipc_config_node_is_self(cfg, i))

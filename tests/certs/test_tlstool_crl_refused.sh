@@ -2,6 +2,8 @@
 # test_tlstool_crl_refused.sh TLSTOOL - a CRL sipcd's loader refuses is never
 # taken silently; tlstool judges it with the loader's own check
 # (sipc_trust_add_crl_named):
+#   - `crl add` of a CRL that revokes this home's own certificate: refused,
+#     exit 11, nothing stored (sipcd would not start or reload with it)
 #   - `crl add` of a CRL in the name of an issuer this home knows that its
 #     key did not sign (signed by another key of that name, or its signature
 #     damaged): refused, exit 11, nothing stored; one that is no CRL at all
@@ -51,6 +53,20 @@ else
 fi
 run "$T" --home "$A" crl add "$P/int.crl"
 expect "crl add: the issuer's own CRL is taken" 0 "added CRL of O=Example, CN=sipc Test Intermediate CA"
+
+# a CRL that revokes this home's own certificate: sipcd would refuse to
+# start or reload with it, so it is refused, nothing stored
+C=$work/c
+home "$C"
+cat "$P/int.pem" "$P/root.pem" >"$work/chain.pem"
+openssl pkcs12 -export -inkey "$P/revoked.key" -in "$P/revoked.pem" -certfile "$work/chain.pem" \
+    -passout env:SIPC_PFX_PASSWORD -out "$work/revoked.pfx" 2>/dev/null || not_ok "revoked.pfx"
+"$T" --home "$C" import "$work/revoked.pfx" >/dev/null 2>&1 || not_ok "import revoked.pfx"
+run "$T" --home "$C" crl add "$P/int.crl"
+expect "crl add of a CRL revoking this home's own certificate: refused" 11 \
+    "int.crl: not added: it revokes this home's own certificate: .*revoked" "import an unrevoked pair first"
+[ -z "$(ls -A "$C/security/crl" 2>/dev/null)" ] && ok "and nothing was stored" ||
+    not_ok "crl/ holds $(ls "$C/security/crl")"
 
 # no pair yet: the issuer is not known, the CRL is kept with a note; the
 # import that makes it known says sipcd refuses that file

@@ -60,7 +60,9 @@ static void fill(dw *w)
                 p += sprintf(p, "%sw%04u", k ? " " : "", (seed >> 8) % VOCAB);
             }
             snprintf(ids[i], sizeof ids[i], "r%d", b * BATCH + i);
-            recs[i] = mk(&t[i], ids[i], 1000 + b * BATCH + i, bodies[i], NULL);
+            /* attributes: a hit with content reads them in steps of their own */
+            recs[i] = mk(&t[i], ids[i], 1000 + b * BATCH + i, bodies[i], "k", "v", "tag", "x",
+                         NULL);
         }
         Sipc__Data__PutBatchRequest m = SIPC__DATA__PUT_BATCH_REQUEST__INIT;
         m.records = recs;
@@ -119,10 +121,11 @@ static int teardown(void **state)
     sipc_ctx_close(g.w->cctx, NULL, NULL);
     sipc_ctx_close(g.w->sctx, NULL, NULL);
     sipc_ctx_close(g.bctx, NULL, NULL);
-    sipc_search_close(g.sa, dw_set_flag, &ca);
+    if (g.sa)
+        sipc_search_close(g.sa, dw_set_flag, &ca);
     if (g.sb)
         sipc_search_close(g.sb, dw_set_flag, &cb);
-    assert_true(tu_run_until(&g.w->loop, &ca, 10000));
+    assert_true(!g.sa || tu_run_until(&g.w->loop, &ca, 10000));
     assert_true(!g.sb || tu_run_until(&g.w->loop, &cb, 10000));
     g.w->cctx = g.w->sctx = NULL;
     dw_world_end(g.w, NULL);
@@ -158,6 +161,16 @@ static void search(const char *match, uint32_t timeout_ms, sres *r)
 {
     sipc_data_query q = {.match = match, .order = SIPC_DATA_ORDER_RANK, .limit = 5,
                          .timeout_ms = timeout_ms};
+    char err[300];
+    memset(r, 0, sizeof *r);
+    assert_int_equal(sipc_data_search(g.w->d, &q, on_search, r, err, sizeof err), 0);
+}
+
+/* search with the hits' content (attributes and body), up to limit */
+static void search_content(const char *match, uint32_t timeout_ms, size_t limit, sres *r)
+{
+    sipc_data_query q = {.match = match, .order = SIPC_DATA_ORDER_NEWEST, .limit = limit,
+                         .timeout_ms = timeout_ms, .content = 1};
     char err[300];
     memset(r, 0, sizeof *r);
     assert_int_equal(sipc_data_search(g.w->d, &q, on_search, r, err, sizeof err), 0);
@@ -203,6 +216,25 @@ static void t_search_stops(void **state)
     sipc_data_health reads;
     sipc_data_health_get(g.w->d, NULL, &reads);
     assert_false(reads.failing);
+    assert_int_equal(reads.failures_total, 0);
+}
+
+/* A search stopped while it reads a hit's attributes is stopped, not a
+ * failure of the store: deadlines from 1 to 40 ms fall in every step of
+ * searches that read the content of up to 1000 hits. */
+static void t_stopped_in_hit_reads(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    for (int i = 0; i < N; i++) {
+        sres r;
+        search_content("w0*", 1 + (uint32_t)i, 1000, &r);
+        assert_true(tu_run_until(&g.w->loop, &r.done, 30000));
+        if (r.err != 0 && r.err != SIPC_ETIMEDOUT)
+            fail_msg("search %d: %s (%s)", i, sipc_err_name(r.err), r.message);
+    }
+    sipc_data_health reads;
+    sipc_data_health_get(g.w->d, NULL, &reads);
     assert_int_equal(reads.failures_total, 0);
 }
 
@@ -316,10 +348,9 @@ static void t_local_part_counts(void **state)
 /* A peer's search.local stops at the deadline its call carries: the
  * coordinator that gave up does not leave it running. Seen by the place
  * it holds under max_local 1. */
-static void t_local_stops_at_call_deadline(void **state)
+/* search.local of the slow query over ch, with a deadline of timeout_ms */
+static void local_call(sipc_channel *ch, uint32_t timeout_ms, dw_result *l)
 {
-    (void)state;
-    uint64_t full = slow_ms(g.slow);
     Sipc__Search__QueryRequest m = SIPC__SEARCH__QUERY_REQUEST__INIT;
     m.query = bin(g.slow);
     m.order = SIPC__SEARCH__ORDER__RANK;
@@ -327,11 +358,18 @@ static void t_local_stops_at_call_deadline(void **state)
     uint8_t *buf = malloc(n);
     assert_non_null(buf);
     sipc__search__query_request__pack(&m, buf);
-    dw_result l;
-    memset(&l, 0, sizeof l);
-    uint64_t t0 = now_ms();
-    assert_int_equal(sipc_call(g.bch, "search", "local", buf, n, 20, dw_on_result, &l), 0);
+    memset(l, 0, sizeof *l);
+    assert_int_equal(sipc_call(ch, "search", "local", buf, n, timeout_ms, dw_on_result, l), 0);
     free(buf);
+}
+
+static void t_local_stops_at_call_deadline(void **state)
+{
+    (void)state;
+    uint64_t full = slow_ms(g.slow);
+    dw_result l;
+    uint64_t t0 = now_ms();
+    local_call(g.bch, 20, &l);
     assert_true(tu_run_until(&g.w->loop, &l.done, 5000));
     assert_int_equal(l.err, SIPC_ETIMEDOUT);
     dw_result_free(&l);
@@ -371,15 +409,38 @@ static void t_close_stops_own_part(void **state)
     dw_result_free(&a);
 }
 
+/* Closing the search service stops a peer's search.local too (answered
+ * CLOSING): the close does not wait for a search whose caller gave it a
+ * long deadline. Closes A. */
+static void t_close_stops_local(void **state)
+{
+    (void)state;
+    uint64_t full = slow_ms(g.slow);
+    dw_result l;
+    local_call(g.w->ch, 60000, &l);
+    int never = 0, closed = 0;
+    tu_run_until(&g.w->loop, &never, 30); /* the call arrives, its search starts */
+    uint64_t t0 = now_ms();
+    sipc_search_close(g.sa, dw_set_flag, &closed);
+    g.sa = NULL;
+    assert_true(tu_run_until(&g.w->loop, &closed, 20000));
+    assert_true(now_ms() - t0 < full / 2);
+    assert_true(tu_run_until(&g.w->loop, &l.done, 20000));
+    assert_int_equal(l.status, SIPC_SEARCH_CLOSING);
+    dw_result_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_search_stops),
+        cmocka_unit_test(t_stopped_in_hit_reads),
         cmocka_unit_test(t_put_beside_searches),
         cmocka_unit_test(t_short_queries_then_put),
         cmocka_unit_test(t_local_part_counts),
         cmocka_unit_test(t_local_stops_at_call_deadline),
-        cmocka_unit_test(t_close_stops_own_part), /* the last: B is closed */
+        cmocka_unit_test(t_close_stops_own_part), /* B is closed */
+        cmocka_unit_test(t_close_stops_local),    /* the last: A is closed */
     };
     return cmocka_run_group_tests_name("search_bounds", tests, setup, teardown);
 }

@@ -305,27 +305,30 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
      * (SIPC_EREMOTE with none: the peer's ERROR frame for the connection)
      * is no answer to this batch */
     int answered = err == SIPC_EREMOTE && status != 0;
+    /* handed to the connection, which was then lost (closed, reset, silent,
+     * a keepalive unanswered, garbled, or ended by the peer's ERROR): the
+     * batch may have been written and committed before the answer was lost
+     * with it. An answer of the peer's (no such method, shutting down, a
+     * data status) says it was not. */
+    int lost = sent && (sipc_err_classify(err) == SIPC_CLASS_IO || err == SIPC_EPROTO ||
+                        (err == SIPC_EREMOTE && status == 0));
     if (err == SIPC_ETIMEDOUT) {
         /* the call waited until the give-up time: say what kept it, which
          * is an earlier attempt's failure or the link's */
         if (!b->last_err)
             no_answer_cause(b, 1, 1, b->last_msg, sizeof b->last_msg);
-        /* handed to the connection: the data service may store the
-         * records after all */
+        /* handed to the connection and not answered: the data service may
+         * store the records after all */
         give_up_cause(b, AT_DEADLINE, NULL, sent);
         return;
     }
     b->last_err = err;
     b->last_status = answered ? status : 0;
-    /* a call handed to the connection and not answered (the connection was
-     * lost, went silent, closed idle, or the peer ended it with an ERROR):
-     * the batch may have been written and committed before the answer was
-     * lost with it */
-    if (sent && !answered)
+    if (lost)
         b->maybe_stored = 1;
     /* written whole, then cut between characters */
     char full[PL_MSG_MAX + 100];
-    if (err == SIPC_EREMOTE)
+    if (answered)
         snprintf(full, sizeof full, "%s: %s", sipc_data_status_name((int)status), msg);
     else
         snprintf(full, sizeof full, "%s%s%s", sipc_strerror(err),

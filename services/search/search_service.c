@@ -595,9 +595,9 @@ static void h_local(sipc_request *req, void *arg)
     /* the search ends with the caller's wait for it, and within the most
      * this node gives one */
     int64_t left = sipc_request_deadline_ms(req);
-    r.q.timeout_ms = left > 0 && left < SEARCH_LOCAL_MAX_MS ? (uint32_t)left
-                     : left > 0                             ? SEARCH_LOCAL_MAX_MS
-                                                            : s->o.default_deadline_ms;
+    if (left <= 0)
+        left = s->o.default_deadline_ms;
+    r.q.timeout_ms = left < SEARCH_LOCAL_MAX_MS ? (uint32_t)left : SEARCH_LOCAL_MAX_MS;
     char err[512];
     int st = 0;
     local_job *j = calloc(1, sizeof *j);

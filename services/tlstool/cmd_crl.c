@@ -100,21 +100,25 @@ int cmd_crl(void *arg)
             return r;
         }
         int known = sipc_trust_knows_issuer(t, der, (size_t)dl);
-        r = sipc_trust_add_crl_named(t, der, (size_t)dl, arg_shown, err, sizeof err);
         /* a CRL that revokes this home's own certificate: sipcd would refuse
          * to start or reload with it, and the reload asked would only find
-         * the node unable to answer for a reason of this home */
+         * the node unable to answer for a reason of this home. Only when
+         * this CRL is what revokes it: one already installed may (and a
+         * newer CRL of its scope, which replaces it, may be the way out) */
         sipc_vfy_result res;
-        int own_revoked = 0;
-        if (r == 0 && have) {
-            sipc_keypair kp;
-            if (load_pair(o, &kp, LOAD_PAIR_QUIET) == 0) {
-                own_revoked = sipc_trust_verify(t, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH,
-                                                time(NULL), &res) != 0 &&
-                              res.status == SIPC_VFY_REVOKED;
-                sipc_keypair_free(&kp);
-            }
-        }
+        sipc_keypair kp;
+        int have_kp = have && load_pair(o, &kp, LOAD_PAIR_QUIET) == 0, own_revoked = 0;
+        int revoked_before =
+            have_kp &&
+            sipc_trust_verify(t, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL), &res) != 0 &&
+            res.status == SIPC_VFY_REVOKED;
+        r = sipc_trust_add_crl_named(t, der, (size_t)dl, arg_shown, err, sizeof err);
+        if (r == 0 && have_kp && !revoked_before)
+            own_revoked =
+                sipc_trust_verify(t, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL), &res) != 0 &&
+                res.status == SIPC_VFY_REVOKED;
+        if (have_kp)
+            sipc_keypair_free(&kp);
         sipc_trust_free(t);
         if (r != 0) {
             free(der);

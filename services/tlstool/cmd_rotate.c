@@ -305,37 +305,27 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
         return EX_OK;
     node_probe *nodes = NULL, *after = NULL;
     char err[600], still[1200] = "", unknown[1200] = "", moved[1200] = "";
-    int nstill = 0, nunknown = 0, nmoved = 0, ntls = 0;
+    char unjudged[1200] = "", cannot[700] = "";
+    int nstill = 0, nunknown = 0, nmoved = 0, nunjudged = 0, ntls = 0;
     int timeout = o->timeout_ms ? o->timeout_ms : 5000;
     if (probe_cluster(cfg, timeout, &nodes, err, sizeof err) != 0)
         snprintf(unknown, sizeof unknown, "the [cluster] nodes could not be asked: %s", err);
     for (int i = 0; nodes && i < cfg->nnodes; i++)
         ntls += !sipc_config_node_is_self(cfg, i) && nodes[i].up && nodes[i].info.tls;
     sipc_security *sec = NULL;
-    int setup = ntls ? finish_security(o, cfg, &sec, err, sizeof err) : 0;
+    if (ntls && finish_security(o, cfg, &sec, err, sizeof err) != 0)
+        snprintf(cannot, sizeof cannot, "the trust this node keeps after %s cannot be set up: %s",
+                 step->verb, err);
     if (sec) {
         after = calloc((size_t)cfg->nnodes, sizeof *after);
         if (!after || probe_nodes(cfg, sec, timeout, after) != 0) {
             free(after);
             after = NULL;
-            snprintf(err, sizeof err, "out of memory");
-            setup = EX_FAIL;
+            snprintf(cannot, sizeof cannot,
+                     "the handshakes with the trust this node keeps after %s could not be made",
+                     step->verb);
         }
         sipc_security_release(sec);
-    }
-    /* without the second handshakes only the nodes presenting the pair
-     * dropped could be told: say that, not that the others went unasked */
-    if (setup) {
-        free(nodes);
-        if (!o->force)
-            return fail(setup, "not %s: the trust this node keeps after %s cannot be set up to "
-                               "judge the [cluster] nodes (%s); nothing was changed; give --force "
-                               "to %s without that judgement",
-                        step->past, step->verb, err, step->verb);
-        warn("--force: %s without judging the [cluster] nodes: the trust this node keeps after %s "
-             "cannot be set up (%s)",
-             step->past, step->verb, err);
-        return EX_OK;
     }
     for (int i = 0; nodes && i < cfg->nnodes; i++) {
         if (sipc_config_node_is_self(cfg, i))
@@ -348,8 +338,15 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
             nstill++;
             break;
         case DROP_UNASKED:
-            probe_list_add(unknown, sizeof unknown, &nodes[i]);
-            nunknown++;
+            /* one that answered, when the second handshakes could not be
+             * made at all, was asked: it could not be judged */
+            if (cannot[0] && nodes[i].up) {
+                probe_list_add(unjudged, sizeof unjudged, &nodes[i]);
+                nunjudged++;
+            } else {
+                probe_list_add(unknown, sizeof unknown, &nodes[i]);
+                nunknown++;
+            }
             break;
         case DROP_TRUST_MOVED:
             probe_list_add(moved, sizeof moved, &nodes[i]);
@@ -387,6 +384,15 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
                     step->past, unknown, nunknown != 1 ? "their" : "its", dropped,
                     nunknown != 1 ? "them" : "it", fix, step->safe_order,
                     nunknown != 1 ? "they are" : "it is", step->verb);
+    if (nunjudged && !o->force)
+        return fail(EX_NOT_COMMITTED,
+                    "not %s: %s answered, but whether this node would refuse %s links once it "
+                    "stops trusting the pair (SHA-256 %.16s...) cannot be judged: %s. Nothing "
+                    "was changed; put that right, or give --force to %s without that judgement",
+                    step->past, unjudged, nunjudged != 1 ? "their" : "its", dropped, cannot,
+                    step->verb);
+    if (nunjudged)
+        warn("--force: %s without judging %s: %s", step->past, unjudged, cannot);
     if (nstill)
         warn("--force: %s although %s still present%s a "
              "certificate that only the pair this node no longer trusts vouches for: "

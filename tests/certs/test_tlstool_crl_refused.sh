@@ -3,7 +3,8 @@
 # taken silently; tlstool judges it with the loader's own check
 # (sipc_trust_add_crl_named):
 #   - `crl add` of a CRL that revokes this home's own certificate: refused,
-#     exit 11, nothing stored (sipcd would not start or reload with it)
+#     exit 11, nothing stored (sipcd would not start or reload with it);
+#     not when an installed CRL revokes it already
 #   - `crl add` of a CRL in the name of an issuer this home knows that its
 #     key did not sign (signed by another key of that name, or its signature
 #     damaged): refused, exit 11, nothing stored; one that is no CRL at all
@@ -67,6 +68,13 @@ expect "crl add of a CRL revoking this home's own certificate: refused" 11 \
     "int.crl: not added: it revokes this home's own certificate: .*revoked" "import an unrevoked pair first"
 [ -z "$(ls -A "$C/security/crl" 2>/dev/null)" ] && ok "and nothing was stored" ||
     not_ok "crl/ holds $(ls "$C/security/crl")"
+# that CRL put there by hand: another CRL, which does not revoke it, is
+# not refused for what the installed one does
+mkdir -p -m 700 "$C/security/crl" && cp "$P/int.crl" "$C/security/crl/by-hand.crl" &&
+    chmod 600 "$C/security/crl/by-hand.crl"
+run "$T" --home "$C" crl add "$P/root.crl"
+expect "crl add beside an installed CRL that revokes the pair: not refused for it" 0 \
+    "added CRL of"
 
 # no pair yet: the issuer is not known, the CRL is kept with a note; the
 # import that makes it known says sipcd refuses that file

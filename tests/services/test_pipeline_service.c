@@ -1056,6 +1056,32 @@ static void t_closed_under_call(void **state)
     pw_stop(w);
 }
 
+/* data.put_batch of a node without a data service */
+static void on_no_method(sipc_request *req, void *arg)
+{
+    (*(int *)arg)++;
+    sipc_respond_error(req, SIPC_ENOMETHOD, "no handler for data.put_batch");
+}
+
+/* A destination that answers it cannot take the call: given up at once,
+ * and never said to be maybe stored, since the answer says it was not */
+static void t_no_data_service(void **state)
+{
+    (void)state;
+    int calls;
+    pw_recs r;
+    pw_ingest g;
+    pw *w = retried_to_deadline(on_no_method, &calls, "nm", &r, &g);
+    assert_true(calls > 0);
+    for (size_t i = 0; i < r.n; i++)
+        if (!strstr(g.resp->results[i]->reason, "the destination cannot store records") ||
+            strstr(g.resp->results[i]->reason, "may still be stored"))
+            fail_msg("record %zu: %s", i, g.resp->results[i]->reason);
+    pw_ingest_free(&g);
+    pw_recs_free(&r);
+    pw_stop(w);
+}
+
 static void on_closed_flag(void *arg)
 {
     *(int *)arg = 1;
@@ -1432,7 +1458,7 @@ int main(void)
         cmocka_unit_test(t_repeated_id_other_dest),
         cmocka_unit_test(t_repeated_id_chain_first),
         cmocka_unit_test(t_storage_failing), cmocka_unit_test(t_retried_reason),
-        cmocka_unit_test(t_closed_under_call),
+        cmocka_unit_test(t_closed_under_call), cmocka_unit_test(t_no_data_service),
         cmocka_unit_test(t_storage_long_path), cmocka_unit_test(t_reason_cut_utf8),
         cmocka_unit_test(t_answer_fits_frame),
     };

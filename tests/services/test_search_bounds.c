@@ -348,11 +348,11 @@ static void t_local_part_counts(void **state)
 /* A peer's search.local stops at the deadline its call carries: the
  * coordinator that gave up does not leave it running. Seen by the place
  * it holds under max_local 1. */
-/* search.local of the slow query over ch, with a deadline of timeout_ms */
-static void local_call(sipc_channel *ch, uint32_t timeout_ms, dw_result *l)
+/* search.local of match over ch, with a deadline of timeout_ms */
+static void local_call(sipc_channel *ch, const char *match, uint32_t timeout_ms, dw_result *l)
 {
     Sipc__Search__QueryRequest m = SIPC__SEARCH__QUERY_REQUEST__INIT;
-    m.query = bin(g.slow);
+    m.query = bin(match);
     m.order = SIPC__SEARCH__ORDER__RANK;
     size_t n = sipc__search__query_request__get_packed_size(&m);
     uint8_t *buf = malloc(n);
@@ -369,7 +369,7 @@ static void t_local_stops_at_call_deadline(void **state)
     uint64_t full = slow_ms(g.slow);
     dw_result l;
     uint64_t t0 = now_ms();
-    local_call(g.bch, 20, &l);
+    local_call(g.bch, g.slow, 20, &l);
     assert_true(tu_run_until(&g.w->loop, &l.done, 5000));
     assert_int_equal(l.err, SIPC_ETIMEDOUT);
     dw_result_free(&l);
@@ -416,10 +416,15 @@ static void t_close_stops_local(void **state)
 {
     (void)state;
     uint64_t full = slow_ms(g.slow);
-    dw_result l;
-    local_call(g.w->ch, 60000, &l);
-    int never = 0, closed = 0;
-    tu_run_until(&g.w->loop, &never, 30); /* the call arrives, its search starts */
+    dw_result l, quick;
+    local_call(g.w->ch, g.slow, 60000, &l);
+    /* a request after it on the same connection is handled after it: once
+     * that one is answered, the slow one's search has started */
+    local_call(g.w->ch, "w0001", 5000, &quick);
+    assert_true(tu_run_until(&g.w->loop, &quick.done, 20000));
+    assert_int_equal(quick.err, 0);
+    dw_result_free(&quick);
+    int closed = 0;
     uint64_t t0 = now_ms();
     sipc_search_close(g.sa, dw_set_flag, &closed);
     g.sa = NULL;
@@ -427,6 +432,8 @@ static void t_close_stops_local(void **state)
     assert_true(now_ms() - t0 < full / 2);
     assert_true(tu_run_until(&g.w->loop, &l.done, 20000));
     assert_int_equal(l.status, SIPC_SEARCH_CLOSING);
+    /* stopped in its search, not refused on arrival by the closed service */
+    assert_non_null(strstr(l.message, "search cancelled"));
     dw_result_free(&l);
 }
 

@@ -84,9 +84,12 @@ sipc_vfy_status sipc__former_refusal(const sipc_trust *t, const sipc_x509 *leaf,
      * back and aborted here (nothing on disk tells the two apart): the
      * peer presenting it then did not roll back */
     return sipc__vfail(res, st, res->depth,
-                       "commit the rotation on that node (`tlstool rotate commit --reload`), or "
-                       "`tlstool import NEW.pfx --force` there and reload it; if this side "
-                       "aborted that rotation, `tlstool rotate abort --reload` there",
+                       "on that node: if it has the new pair staged, `tlstool rotate commit "
+                       "--reload`; else `tlstool import NEW.pfx --force` and a reload by "
+                       "`systemctl reload sipcd` (SIGHUP) or a restart (`sipcctl reload` "
+                       "cannot: it speaks with the new pair, which that node does not yet "
+                       "trust); if this side aborted that rotation, `tlstool rotate abort "
+                       "--reload` there",
                        "%s this side rotated away from (security/previous/, SHA-256 %.16s...): "
                        "a node presenting it missed the rotation",
                        what, fl->fingerprint);

@@ -438,13 +438,22 @@ static void on_peer_answer(int err, const sipc_reply *rep, void *arg)
                            q->s->node);
             p->self = 1;
             sipc__search__query_response__free_unpacked(r, NULL);
+        } else if (was_answered(q, who)) {
+            /* two nodes of one id: merged, its hits would carry the other's
+             * name and the answer count one node twice */
+            search_log(q->s, SIPC_LOG_WARN,
+                       "Peer %s answers as node %.*s, which answered already: node ids must be "
+                       "unique; its hits are left out and it is listed missing",
+                       p->address, (int)who->len, (const char *)who->data);
+            char why[300];
+            snprintf(why, sizeof why,
+                     "not merged: it names itself %.*s, as another node that answered does: "
+                     "node ids must be unique ([node] id in each sipc.conf)",
+                     (int)(who->len < 64 ? who->len : 64), (const char *)who->data);
+            part_missing(pt, SIPC_ECONFIG, why);
+            sipc__search__query_response__free_unpacked(r, NULL);
         } else {
             pt->settled = 1;
-            if (was_answered(q, who))
-                search_log(q->s, SIPC_LOG_WARN,
-                           "Peer %s answers as node %.*s, which answered already: node ids "
-                           "must be unique",
-                           p->address, (int)who->len, (const char *)who->data);
             if (take_answer(q, r) != 0)
                 part_missing(pt, SIPC_ENOMEM, "out of memory while merging its answer");
         }

@@ -46,7 +46,7 @@ c_pid=$sipcd_pid
 # a redials c within its backoff; the refusal is a's verifier's
 missed() {
     status_from_a
-    grep -q "is the pair a rotated away from (security/previous/, SHA-256 [0-9a-f]\{16\}\.\.\.): a node presenting it missed the rotation; fix: commit the rotation on that node (\`tlstool rotate commit --reload\`), or \`tlstool import NEW.pfx --force\` there" "$OUT" ||
+    grep -q "is the pair a rotated away from (security/previous/, SHA-256 [0-9a-f]\{16\}\.\.\.): a node presenting it missed the rotation; fix: on that node: if it has the new pair staged, \`tlstool rotate commit --reload\`; else \`tlstool import NEW.pfx --force\` and a reload by \`systemctl reload sipcd\` (SIGHUP)" "$OUT" ||
         grep -q "is the pair this side rotated away from (security/previous/, SHA-256 [0-9a-f]\{16\}\.\.\.): a node presenting it missed the rotation; fix: commit the rotation on that node" "$OUT"
 }
 if wait_for 30 missed && ! grep -q 'trust add' "$OUT"; then

@@ -186,6 +186,41 @@ static void t_same_node_id(void **state)
     sw_free(w);
 }
 
+/* Two peers with one id, asked by a third node: the second to answer is
+ * not merged (its hits would carry the other's name, and the answer would
+ * count one node twice) but listed missing, saying why. */
+static void t_two_peers_one_id(void **state)
+{
+    (void)state;
+    sw_world *w = sw_alloc(SIPC_TLS_OFF, g_pem);
+    snprintf(w->n[2].id, sizeof w->n[2].id, "n2");
+    for (int i = 0; i < NODES; i++)
+        sw_listen(w, i, g_pem, 0);
+    for (int i = 0; i < NODES; i++)
+        sw_search_start(w, i, NULL);
+    sw_client(w);
+    sw_put_records(w);
+    sw_query q = {.text = "checkout"};
+    dw_result dr;
+    Sipc__Search__QueryResponse *r = sw_search(w, 0, &q, 3000, &dr);
+    assert_non_null(r);
+    assert_true(r->partial);
+    assert_int_equal(r->n_nodes_answered, 2);
+    assert_int_equal(r->n_nodes_missing, 1);
+    char reason[400];
+    snprintf(reason, sizeof reason, "%.*s", (int)r->nodes_missing[0]->reason.len,
+             (const char *)r->nodes_missing[0]->reason.data);
+    if (!strstr(reason, "it names itself n2, as another node that answered does: node ids "
+                        "must be unique"))
+        fail_msg("reason: %s", reason);
+    /* one of the two nodes' records, never both under one name */
+    const char *ids = sw_ids(r);
+    if (strcmp(ids, "b2 b1 a1") && strcmp(ids, "c3 c1 a1"))
+        fail_msg("hits: %s", ids);
+    sipc__search__query_response__free_unpacked(r, NULL);
+    sw_free(w);
+}
+
 /* A fourth node with another certificate: the handshake fails, and the
  * reason carries the transport's detail. A fifth that never answers:
  * "timed out", and the whole answer still comes before the caller's
@@ -489,6 +524,7 @@ int main(void)
         cmocka_unit_test(t_fan_out_tls),
         cmocka_unit_test(t_node_stopped),
         cmocka_unit_test(t_same_node_id),
+        cmocka_unit_test(t_two_peers_one_id),
         cmocka_unit_test(t_tls_failure_and_silence),
         cmocka_unit_test(t_bad_queries),
         cmocka_unit_test(t_decode_budget),

@@ -84,10 +84,11 @@ static int read_pair(sipc_keypair *kp, int fd, int open_err, const char *path, c
 }
 
 /* The pair and trust of cfg's home in mode (not off); why_tls says, in an
- * error, what asked for TLS. */
+ * error, what asked for TLS, and undo how to stop asking. */
 __attribute__((noinline)) static int
 load_in_mode_frames(sipc_security **out, const sipc_config *cfg, sipc_tls_mode mode,
-                    const char *why_tls, int plain_if_unsafe, char *err, size_t errlen)
+                    const char *why_tls, const char *undo, int plain_if_unsafe, char *err,
+                    size_t errlen)
 {
     char dir[1100], path[1100];
     snprintf(dir, sizeof dir, "%s/security", cfg->home);
@@ -135,9 +136,8 @@ load_in_mode_frames(sipc_security **out, const sipc_config *cfg, sipc_tls_mode m
     }
     if (r != 0) {
         sipc__adderr(err, errlen,
-                 " (%s: import the cluster's key pair with `tlstool import FILE`, or `tlstool "
-                 "disable`)",
-                 why_tls);
+                 " (%s: import the cluster's key pair with `tlstool import FILE`, or %s)",
+                 why_tls, undo);
         return r;
     }
     sipc_trust_policy pol;
@@ -168,9 +168,10 @@ load_in_mode_frames(sipc_security **out, const sipc_config *cfg, sipc_tls_mode m
  * thread-pool worker nothing may overwrite them for as long as the process
  * runs, a rotated-out key included. */
 static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mode mode,
-                        const char *why_tls, int plain_if_unsafe, char *err, size_t errlen)
+                        const char *why_tls, const char *undo, int plain_if_unsafe, char *err,
+                        size_t errlen)
 {
-    int r = load_in_mode_frames(out, cfg, mode, why_tls, plain_if_unsafe, err, errlen);
+    int r = load_in_mode_frames(out, cfg, mode, why_tls, undo, plain_if_unsafe, err, errlen);
     sipc_stack_wipe();
     return r;
 }
@@ -184,7 +185,7 @@ int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, s
     sipc_tls_mode mode = sipc_config_effective_mode(cfg);
     if (mode == SIPC_TLS_OFF)
         return sipc_security_plain(out);
-    return load_in_mode(out, cfg, mode, "TLS is enabled", 0, err, errlen);
+    return load_in_mode(out, cfg, mode, "TLS is enabled", "`tlstool disable`", 0, err, errlen);
 }
 
 int sipc_security_load_service(sipc_security **out, const sipc_config *cfg, const char *service,
@@ -199,7 +200,8 @@ int sipc_security_load_service(sipc_security **out, const sipc_config *cfg, cons
     sipc_tls_mode mode = sipc_config_service_mode(cfg, service);
     if (mode == SIPC_TLS_OFF)
         return sipc_security_plain(out);
-    return load_in_mode(out, cfg, mode, "[pipeline] tls = 1", 0, err, errlen);
+    return load_in_mode(out, cfg, mode, "[pipeline] tls = 1",
+                        "remove `[pipeline] tls = 1` from sipc.conf", 0, err, errlen);
 }
 
 int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char *err,
@@ -210,14 +212,16 @@ int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char 
     if (!out || !cfg)
         return SIPC_EINVAL;
     if (cfg->tls_enable)
-        return load_in_mode(out, cfg, SIPC_TLS_STRICT, "TLS is enabled", 0, err, errlen);
+        return load_in_mode(out, cfg, SIPC_TLS_STRICT, "TLS is enabled", "`tlstool disable`", 0,
+                            err, errlen);
     char path[1100];
     snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
     struct stat st;
     if (stat(path, &st) != 0)
         return sipc_security_plain(out);
     /* a pair but not enabled here: offer TLS, accept a plaintext answer */
-    int r = load_in_mode(out, cfg, SIPC_TLS_PERMISSIVE, "a key pair is imported", 1, err, errlen);
+    int r = load_in_mode(out, cfg, SIPC_TLS_PERMISSIVE, "a key pair is imported",
+                         "`tlstool disable`", 1, err, errlen);
     if (r == 0)
         sipc__security_set_offer_only(*out);
     return r;

@@ -203,17 +203,21 @@ int cmd_get(void *arg)
         return rc;
     Sipc__Data__GetRequest req = SIPC__DATA__GET_REQUEST__INIT;
     req.id = (ProtobufCBinaryData){strlen(o->args[0]), (uint8_t *)o->args[0]};
-    uint8_t buf[1024];
-    if (sipc__data__get_request__get_packed_size(&req) > sizeof buf) {
-        return ctl_fail(EX_USAGE, "the id is too long");
-    }
+    /* an id of any length goes: the node names its limit */
+    uint8_t *buf = malloc(sipc__data__get_request__get_packed_size(&req) + 1);
+    if (!buf)
+        return ctl_fail(EX_SOFTWARE, "out of memory");
     size_t len = sipc__data__get_request__pack(&req, buf);
     ctl_client cl;
     rc = ctl_connect(o, NULL, "data", &cl);
-    if (rc != 0)
+    if (rc != 0) {
+        free(buf);
         return rc;
+    }
     ctl_reply rep;
-    if (ctl_call(&cl, "data", "get", buf, len, &rep) != 0) {
+    rc = ctl_call(&cl, "data", "get", buf, len, &rep);
+    free(buf);
+    if (rc != 0) {
         rc = data_failure(&cl, "get", &rep);
     } else {
         Sipc__Data__GetResponse *res = sipc__data__get_response__unpack(NULL, rep.len, rep.data);
@@ -254,16 +258,21 @@ int cmd_delete(void *arg)
         return rc;
     Sipc__Data__DeleteRequest req = SIPC__DATA__DELETE_REQUEST__INIT;
     req.id = (ProtobufCBinaryData){strlen(o->args[0]), (uint8_t *)o->args[0]};
-    uint8_t buf[1024];
-    if (sipc__data__delete_request__get_packed_size(&req) > sizeof buf)
-        return ctl_fail(EX_USAGE, "the id is too long");
+    /* an id of any length goes: the node names its limit */
+    uint8_t *buf = malloc(sipc__data__delete_request__get_packed_size(&req) + 1);
+    if (!buf)
+        return ctl_fail(EX_SOFTWARE, "out of memory");
     size_t len = sipc__data__delete_request__pack(&req, buf);
     ctl_client cl;
     rc = ctl_connect(o, NULL, "data", &cl);
-    if (rc != 0)
+    if (rc != 0) {
+        free(buf);
         return rc;
+    }
     ctl_reply rep;
-    if (ctl_call(&cl, "data", "delete", buf, len, &rep) != 0) {
+    rc = ctl_call(&cl, "data", "delete", buf, len, &rep);
+    free(buf);
+    if (rc != 0) {
         rc = data_failure(&cl, "delete", &rep);
     } else {
         Sipc__Data__DeleteResponse *res =

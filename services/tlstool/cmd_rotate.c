@@ -241,19 +241,26 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
 }
 
 /* A step that stops trusting a pair, as finish_guard words it: the verb,
- * its past, and the safe order of that step across the cluster. */
+ * its past, the safe order of that step across the cluster, and what a
+ * node that could not be asked may present and must do first. */
 typedef struct {
-    const char *verb, *past, *safe_order;
+    const char *verb, *past, *safe_order, *unasked_may, *unasked_fix;
 } drop_step;
 
 static const drop_step FINISH_STEP = {
     "finish", "finished",
     "`tlstool rotate finish --reload` on every node once every node has committed "
-    "(docs/operator-guide.md, 1.8)"};
+    "(docs/operator-guide.md, 1.8)",
+    "a node down or unreachable through the rotation has not committed, and still presents a "
+    "certificate only that pair vouches for",
+    "commit it if it has not (`tlstool rotate commit --reload` there)"};
 static const drop_step ABORT_STEP = {
     "abort", "aborted",
     "`tlstool rotate abort --reload` on every node once every node that committed has rolled "
-    "back (docs/operator-guide.md, 1.8)"};
+    "back (docs/operator-guide.md, 1.8)",
+    "a node that committed before it went down presents a certificate only that pair vouches "
+    "for",
+    "roll it back if it committed (`tlstool rotate abort --reload` there)"};
 
 /* The security this node runs with once finished: its pair, and its trust
  * without the rotation's other pair (build_trust with own set leaves
@@ -377,13 +384,12 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
     if (unknown[0] && !o->force)
         return fail(EX_NOT_COMMITTED,
                     "not %s: %s, so whether this node would refuse %s links once it stops "
-                    "trusting the pair (SHA-256 %.16s...) cannot be told: a node down or "
-                    "unreachable through the rotation still presents a certificate only that "
-                    "pair vouches for. Nothing was changed. Bring %s up; %s first, then %s; "
-                    "or, if %s gone for good, give --force to %s here anyway",
+                    "trusting the pair (SHA-256 %.16s...) cannot be told: %s. Nothing was "
+                    "changed. Bring %s up and %s, then %s; or, if %s gone for good, give "
+                    "--force to %s here anyway",
                     step->past, unknown, nunknown != 1 ? "their" : "its", dropped,
-                    nunknown != 1 ? "them" : "it", fix, step->safe_order,
-                    nunknown != 1 ? "they are" : "it is", step->verb);
+                    step->unasked_may, nunknown != 1 ? "each" : "it", step->unasked_fix,
+                    step->safe_order, nunknown != 1 ? "they are" : "it is", step->verb);
     if (nunjudged && !o->force)
         return fail(EX_NOT_COMMITTED,
                     "not %s: %s answered, but whether this node would refuse %s links once it "

@@ -239,7 +239,7 @@ SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/rotated.pfx" --force >"$OUT" 2>&1 ||
 case_ "a certificate of the CA of the pair this side rotated away from" 22 good dca root
 grep -qF "certificate 'O=RFC Test, CN=leaf good' chains to 'O=RFC Test, CN=RFC Test Root' (SHA-256 " "$OUT" &&
     grep -qF "a CA of the pair this side rotated away from (security/previous/, SHA-256 " "$OUT" &&
-    grep -qF "a node presenting it missed the rotation; fix: commit the rotation on that node (\`tlstool rotate commit --reload\`)" "$OUT" &&
+    grep -qF "a node presenting it missed the rotation; fix: on that node: if it has the new pair staged, \`tlstool rotate commit --reload\`; else \`tlstool import NEW.pfx --force\`" "$OUT" &&
     ! grep -q "trust add" "$OUT" &&
     ok "rotated away: the refusal names the previous pair's CA and the missed rotation" ||
     bad "rotated away: reason"

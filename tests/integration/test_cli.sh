@@ -354,6 +354,12 @@ if start "$work/plain"; then
     expect "sipcctl get after delete: not found" 1 "not found"
     run "$BIN/sipcctl" "${at[@]}" --json delete greeting
     expect "sipcctl delete of a record not there: exit 0, deleted false" 0 '"deleted": false'
+    # an id of any length goes to the node, which names its limit
+    long=$(printf 'x%.0s' $(seq 1 2000))
+    run "$BIN/sipcctl" "${at[@]}" get "$long"
+    expect "sipcctl get of a 2000-byte id: the node's limit named" 1 "id of 2000 bytes exceeds the maximum of [0-9]+"
+    run "$BIN/sipcctl" "${at[@]}" delete "$long"
+    expect "sipcctl delete of a 2000-byte id: the node's limit named" 1 "id of 2000 bytes exceeds the maximum of [0-9]+"
     run "$BIN/sipcctl" --home "$work/plain" call "127.0.0.1:$port" nope nada
     expect "sipcctl call unknown method" 1 "SIPC_ENOMETHOD.*nope.nada"
     # a second node on the same port: clear error, exit 71

@@ -83,7 +83,7 @@ wait_for 15 sh -c "! kill -0 ${node_pids[2]}" || not_ok "c did not stop"
 run tt b rotate finish --reload --timeout 1000
 expect "finish on b with c down: refused" 18 \
     "not finished: $BASE.3 could not be asked the pair it presents, so whether this node would refuse its links" \
-    'Bring it up; commit them' '--force'
+    'Bring it up and commit it if it has not' '--force'
 sipcd_start "$work/c" || exit 1
 at_exit "kill -TERM $sipcd_pid 2>/dev/null"
 run tt b rotate finish --reload

@@ -47,7 +47,7 @@ c_pid=$sipcd_pid
 missed() {
     status_from_a
     grep -q "is the pair a rotated away from (security/previous/, SHA-256 [0-9a-f]\{16\}\.\.\.): a node presenting it missed the rotation; fix: on that node: if it has the new pair staged, \`tlstool rotate commit --reload\`; else \`tlstool import NEW.pfx --force\` and a reload by \`systemctl reload sipcd\` (SIGHUP)" "$OUT" ||
-        grep -q "is the pair this side rotated away from (security/previous/, SHA-256 [0-9a-f]\{16\}\.\.\.): a node presenting it missed the rotation; fix: commit the rotation on that node" "$OUT"
+        grep -q "is the pair this side rotated away from (security/previous/, SHA-256 [0-9a-f]\{16\}\.\.\.): a node presenting it missed the rotation; fix: on that node: if it has the new pair staged" "$OUT"
 }
 if wait_for 30 missed && ! grep -q 'trust add' "$OUT"; then
     ok "c back with the old pair: status --cluster says it missed the rotation, and the fix"

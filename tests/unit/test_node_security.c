@@ -127,6 +127,9 @@ static void pipeline_tls_without_pair(void **state)
     assert_int_not_equal(sipc_security_load_service(&sec, &cfg, "pipeline", err, sizeof err), 0);
     assert_non_null(strstr(err, "node.crt"));
     assert_non_null(strstr(err, "[pipeline] tls = 1"));
+    /* the way out is the line, not `tlstool disable` (TLS is off already) */
+    assert_non_null(strstr(err, "or remove `[pipeline] tls = 1` from sipc.conf"));
+    assert_null(strstr(err, "tlstool disable"));
 }
 
 static void client_rule(void **state)

@@ -718,8 +718,10 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
                 st = sipc__vfail(res, SIPC_VFY_NOT_PINNED, 0,
                           "both ends need the same key pair: import the same PFX file on every "
                           "node (tlstool import), or give a program the same certificate and "
-                          "key; for a peer of another cluster, `tlstool trust add` its root "
-                          "(from `tlstool trust export` there)",
+                          "key; if the cluster rotated to a new pair while this side was away, "
+                          "`tlstool import NEW.pfx --force` here; for a peer of another "
+                          "cluster, `tlstool trust add` its root (from `tlstool trust export` "
+                          "there)",
                           "self-signed certificate '%s' (SHA-256 %.16s...) is not this cluster's "
                           "key pair (this side holds '%s', SHA-256 %.16s...)",
                           sipc__name_or(cur->subject), cur->fingerprint, sipc__name_or(t->own_x[0].subject),

@@ -118,7 +118,9 @@ static int search_stop(void *arg)
 
 static void run_search(data_store *s, rjob *j)
 {
-    if (!search_stop(j)) {
+    /* stopped before it began: its time went waiting for a read slot */
+    int waited = search_stop(j);
+    if (!waited) {
         data_store_set_stop(s, search_stop, j);
         j->rc = data_store_search(s, &j->q, &j->hits, j->err, sizeof j->err);
         data_store_set_stop(s, NULL, NULL);
@@ -129,8 +131,11 @@ static void run_search(data_store *s, rjob *j)
         data_hits_free(&j->hits);
         j->rc = j->stopped;
         if (j->rc == SIPC_ETIMEDOUT)
-            snprintf(j->err, sizeof j->err, "search stopped at its deadline (%u ms)",
-                     (unsigned)j->timeout_ms);
+            snprintf(j->err, sizeof j->err, "search stopped at its deadline (%u ms)%s",
+                     (unsigned)j->timeout_ms,
+                     waited ? " before it began: it waited for a read slot, every one busy with "
+                              "other reads or searches"
+                            : "");
         else
             snprintf(j->err, sizeof j->err, "search cancelled");
     }

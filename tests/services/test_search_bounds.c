@@ -238,6 +238,26 @@ static void t_stopped_in_hit_reads(void **state)
     assert_int_equal(reads.failures_total, 0);
 }
 
+/* A search whose deadline passed while every read slot was busy says it
+ * waited, not that it ran out of time searching. */
+static void t_stopped_waiting(void **state)
+{
+    (void)state;
+    enum { BUSY = 8 }; /* more than the read slots any pool leaves */
+    sres busy[BUSY], late;
+    for (int i = 0; i < BUSY; i++)
+        search(g.slower, 0, &busy[i]);
+    search(g.slower, 10, &late);
+    assert_true(tu_run_until(&g.w->loop, &late.done, 30000));
+    assert_int_equal(late.err, SIPC_ETIMEDOUT);
+    if (!strstr(late.message, "before it began: it waited for a read slot"))
+        fail_msg("%s", late.message);
+    for (int i = 0; i < BUSY; i++)
+        sipc_data_search_cancel(g.w->d, &busy[i]);
+    for (int i = 0; i < BUSY; i++)
+        assert_true(tu_run_until(&g.w->loop, &busy[i].done, 30000));
+}
+
 /* Read jobs leave the write job a thread: a put beside many slow searches
  * is answered at once, not after them. */
 static void t_put_beside_searches(void **state)
@@ -442,6 +462,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_search_stops),
         cmocka_unit_test(t_stopped_in_hit_reads),
+        cmocka_unit_test(t_stopped_waiting),
         cmocka_unit_test(t_put_beside_searches),
         cmocka_unit_test(t_short_queries_then_put),
         cmocka_unit_test(t_local_part_counts),

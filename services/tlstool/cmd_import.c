@@ -314,8 +314,8 @@ int cmd_import(void *arg)
                 "to a new pair without a link failing, the operator guide 1.8)",
                 in.fp);
     else if (cfg.tls_enable && have_pair && !strcmp(in.fp, kp.fingerprint))
-        printf("TLS is enabled: this is the pair that was installed already, so the running "
-               "node needs no reload\n");
+        printf("TLS is enabled: this is the pair that was installed already, so a node running "
+               "from this home needs no reload\n");
     else if (cfg.tls_enable && have_pair && in.accepts_new && in.new_accepts_old)
         printf("TLS is enabled: the running node presents the replaced certificate until it "
                "reloads: `sipcctl reload` (this home's trust accepts both certificates, so "

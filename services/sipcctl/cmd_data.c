@@ -47,6 +47,25 @@ static int read_all(FILE *fp, uint8_t **out, size_t *len, size_t max)
     return 0;
 }
 
+/* data.METHOD with m, packed here, on cl: ctl_call's result (an id of any
+ * length goes: the node names its limit). */
+static int call_msg(ctl_client *cl, const char *method, const ProtobufCMessage *m,
+                    ctl_reply *rep)
+{
+    size_t len = protobuf_c_message_get_packed_size(m);
+    uint8_t *buf = malloc(len ? len : 1);
+    if (!buf) {
+        memset(rep, 0, sizeof *rep);
+        rep->err = SIPC_ENOMEM;
+        snprintf(rep->message, sizeof rep->message, "out of memory");
+        return rep->err;
+    }
+    protobuf_c_message_pack(m, buf);
+    int e = ctl_call(cl, "data", method, buf, len, rep);
+    free(buf);
+    return e;
+}
+
 /* A failed data call: the service's status name and message. */
 static int data_failure(ctl_client *cl, const char *method, const ctl_reply *rep)
 {
@@ -203,21 +222,12 @@ int cmd_get(void *arg)
         return rc;
     Sipc__Data__GetRequest req = SIPC__DATA__GET_REQUEST__INIT;
     req.id = (ProtobufCBinaryData){strlen(o->args[0]), (uint8_t *)o->args[0]};
-    /* an id of any length goes: the node names its limit */
-    uint8_t *buf = malloc(sipc__data__get_request__get_packed_size(&req) + 1);
-    if (!buf)
-        return ctl_fail(EX_SOFTWARE, "out of memory");
-    size_t len = sipc__data__get_request__pack(&req, buf);
     ctl_client cl;
     rc = ctl_connect(o, NULL, "data", &cl);
-    if (rc != 0) {
-        free(buf);
+    if (rc != 0)
         return rc;
-    }
     ctl_reply rep;
-    rc = ctl_call(&cl, "data", "get", buf, len, &rep);
-    free(buf);
-    if (rc != 0) {
+    if (call_msg(&cl, "get", &req.base, &rep) != 0) {
         rc = data_failure(&cl, "get", &rep);
     } else {
         Sipc__Data__GetResponse *res = sipc__data__get_response__unpack(NULL, rep.len, rep.data);
@@ -258,21 +268,12 @@ int cmd_delete(void *arg)
         return rc;
     Sipc__Data__DeleteRequest req = SIPC__DATA__DELETE_REQUEST__INIT;
     req.id = (ProtobufCBinaryData){strlen(o->args[0]), (uint8_t *)o->args[0]};
-    /* an id of any length goes: the node names its limit */
-    uint8_t *buf = malloc(sipc__data__delete_request__get_packed_size(&req) + 1);
-    if (!buf)
-        return ctl_fail(EX_SOFTWARE, "out of memory");
-    size_t len = sipc__data__delete_request__pack(&req, buf);
     ctl_client cl;
     rc = ctl_connect(o, NULL, "data", &cl);
-    if (rc != 0) {
-        free(buf);
+    if (rc != 0)
         return rc;
-    }
     ctl_reply rep;
-    rc = ctl_call(&cl, "data", "delete", buf, len, &rep);
-    free(buf);
-    if (rc != 0) {
+    if (call_msg(&cl, "delete", &req.base, &rep) != 0) {
         rc = data_failure(&cl, "delete", &rep);
     } else {
         Sipc__Data__DeleteResponse *res =
@@ -327,17 +328,8 @@ int cmd_list(void *arg)
         req.to_ms = to;
         req.limit = (uint32_t)(limit - shown < 500 ? limit - shown : 500);
         req.after = have_after ? &after : NULL;
-        size_t len = sipc__data__list_request__get_packed_size(&req);
-        uint8_t *buf = malloc(len ? len : 1);
-        if (!buf) {
-            rc = EX_SOFTWARE;
-            break;
-        }
-        sipc__data__list_request__pack(&req, buf);
         ctl_reply rep;
-        int e = ctl_call(&cl, "data", "list", buf, len, &rep);
-        free(buf);
-        if (e != 0) {
+        if (call_msg(&cl, "list", &req.base, &rep) != 0) {
             rc = data_failure(&cl, "list", &rep);
             ctl_reply_free(&rep);
             break;

@@ -8,19 +8,21 @@
  * is cut in the middle of a request. What a running node cannot change (ports, address,
  * node id, cluster, limits) is reported as needing a restart and left as it
  * is. Two guards refuse a reload as a whole: going strict while peers still
- * speak plaintext to this node (its peer history), and going off while
- * other nodes run strict (asked over the management channels). */
+ * speak plaintext to this node (its peer history; strict_guard.c), and
+ * going off while other nodes run strict (asked over the management
+ * channels). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "host.h"
 #include "json_text.h"
 #include "rfc3339.h"
 #include "management_service.h"
 #include "services/pipeline/pipeline_service.h"
+#include "reload_job.h"
+#include "strict_guard.h"
 
 /* Connections made before a reload are looked at every RETIRE_TICK_MS:
  * closed once nothing was received on them for RETIRE_QUIET_MS, sent a
@@ -29,8 +31,6 @@
 #define RETIRE_TICK_MS 500
 #define RETIRE_QUIET_MS 1000
 #define RETIRE_TICKS 240
-#define MAX_CHANGES 32
-#define CUT_OFF_LISTED 32 /* peers a forced reload's answer names one by one */
 /* A reload that goes off asks the other nodes within the caller's deadline
  * less this, so that the answer (what was done) reaches the caller before
  * it gives up; with less than OFF_ASK_MIN_MS left for the question, the
@@ -44,53 +44,6 @@ void host_reload_init(host *h)
     h->retire_timer.data = h;
     h->retire_on = 1;
 }
-
-typedef struct reload_job {
-    uv_work_t work;
-    host *h;
-    char by[240];
-    char caller_address[64], caller_node[64]; /* "" when not asked over a connection */
-    int force;
-    int dry; /* only whether the files load (host_reload_recheck): nothing applied */
-    int overridden; /* dry: the guard would refuse, but the override is in place */
-    /* the override state/force-strict as load_all found it, before it read
-     * sipc.conf (tlstool writes sipc.conf first, the override second):
-     * seen and which file it was, so that a check judges one moment and
-     * removes no override written after it looked */
-    int override_seen;
-    ino_t override_ino;
-    unsigned gen; /* a dry job's h->refused_gen when it began */
-    int ack; /* a forced reload may acknowledge the peers it cuts off */
-    uint64_t deadline; /* uv_now when the asker stops waiting, 0: no limit */
-    int no_time; /* going off, but too little of the deadline left to ask */
-    void (*done)(void *arg, json_t *answer);
-    void *done_arg;
-    /* filled on the thread pool */
-    sipc_config cfg;
-    sipc_security *sec[HOST_NSERVICES];
-    sipc_security *probe;
-    host_files trust, crl, rotation;
-    int failed;
-    char err[1500];
-    /* the verdict */
-    char changes[MAX_CHANGES][600];
-    int nchanges;
-    int settings_only; /* the changes are the node's own settings: no new security */
-    char restart[MAX_CHANGES][6000];
-    int nrestart;
-    /* a forced reload: the peers it cut off, for the answer (NULL if none) */
-    json_t *cut_off;
-    int cut_off_ack;
-    /* a reload that turns TLS off: the mode each other node runs, as they
-     * answered (sipc_mgmt_peer_modes); NULL when not going off */
-    json_t *modes;
-    /* a forced reload that went off: the nodes running strict it cut
-     * itself off from, for the answer (NULL if none) */
-    json_t *cut_off_strict;
-    /* the entries that answered with this node's own id, not counted as
-     * peers ("" when none): said with the answer */
-    char self_note[1400];
-} reload_job;
 
 /* Whether the override is there (a regular file), and its inode. */
 static int override_file(const char *home, ino_t *ino)
@@ -140,13 +93,13 @@ static void load_all(uv_work_t *w)
 
 static void change(reload_job *j, const char *fmt, const char *a, const char *b)
 {
-    if (j->nchanges < MAX_CHANGES)
+    if (j->nchanges < RELOAD_MAX_CHANGES)
         snprintf(j->changes[j->nchanges++], sizeof j->changes[0], fmt, a, b);
 }
 
 static void restart(reload_job *j, const char *what, const char *a, const char *b)
 {
-    if (strcmp(a, b) && j->nrestart < MAX_CHANGES)
+    if (strcmp(a, b) && j->nrestart < RELOAD_MAX_CHANGES)
         snprintf(j->restart[j->nrestart++], sizeof j->restart[0], "%s: %s -> %s", what,
                  a[0] ? a : "(none)", b[0] ? b : "(none)");
 }
@@ -288,114 +241,6 @@ static void judge_tls(reload_job *j, host *h)
     }
 }
 
-static void log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
-                     const char *b);
-
-/* The listeners the reload moves to strict (HOST_SVC_* bits): what the
- * guard is for, and whose peers it judges; judged from sipc.conf as a start
- * judges it, against what runs (a start held back runs permissive). */
-static unsigned goes_strict(const reload_job *j, const host *h)
-{
-    unsigned running = 0;
-    for (int i = 0; i < HOST_NSERVICES; i++)
-        if (sipc_security_mode(h->svc[i].sec) == SIPC_TLS_STRICT)
-            running |= host_svc_bit(host_svc_names[i]);
-    return host_guard_scope(&j->cfg, running);
-}
-
-/* The strict guard: 0 to go on, 1 when the reload must be refused (msg
- * says why). The peers judged are this node's history with the window of
- * the new sipc.conf, so that setting it to 0 in the same reload turns the
- * guard off. The one-shot override `tlstool mode strict --force` leaves is
- * consumed here whether needed or not; a check of the files (dry) only
- * looks whether it is there (j->overridden, msg naming the peers it would
- * cut off). */
-static int guard(reload_job *j, host *h, char *msg, size_t len)
-{
-    /* a check of the files (dry) only asks whether the guard still refuses:
-     * the override is left for the reload it is meant for */
-    int marker = j->dry ? 0 : host_force_strict_take(h->cfg.home);
-    /* only the peers of the listeners that change: `[pipeline] tls = 1` on
-     * a plaintext cluster cuts off no client of the other services */
-    unsigned services = goes_strict(j, h);
-    if (!services)
-        return 0;
-    host_peer list[CUT_OFF_LISTED];
-    int64_t now = (int64_t)time(NULL);
-    int total = host_peers_plaintext_in(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
-                                        services, now, list, CUT_OFF_LISTED);
-    if (!total)
-        return 0;
-    char text[1500];
-    host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
-    if (j->dry && j->override_seen) {
-        /* the override in place forces the next reload or start through the
-         * guard: the refusal no longer holds. It stays for that reload (the
-         * one that cuts off and acknowledges the peers); msg gets whom it
-         * cuts off, for the note */
-        j->overridden = 1;
-        snprintf(msg, len, "%s", text);
-        return 0;
-    }
-    if (j->force || marker) {
-        /* the answer names whom it cut off, not only the node's log */
-        j->cut_off = json_array();
-        int n = total < CUT_OFF_LISTED ? total : CUT_OFF_LISTED;
-        for (int i = 0; i < n; i++) {
-            char one[300];
-            host_peers_text(&list[i], 1, 1, now, one, sizeof one);
-            json_array_append_new(j->cut_off, sipc_json_text(one));
-        }
-        if (total > n) {
-            char more[64];
-            snprintf(more, sizeof more, "and %d more", total - n);
-            json_array_append_new(j->cut_off, json_string(more));
-        }
-    }
-    if (j->force || marker) {
-        /* acknowledged: these peers no longer hold the node back (at its next
-         * start, say) until one connects again. Only the local override or a
-         * caller that passed mutual TLS may leave that lasting mark: a
-         * plaintext caller of a permissive node is anyone on the network */
-        int ack = marker || j->ack;
-        j->cut_off_ack = ack;
-        char line[2000];
-        snprintf(line, sizeof line, "%s): going strict cuts off peers still speaking plaintext: %s",
-                 j->force ? "--force" : "the override of `tlstool mode strict --force`", text);
-        log_each(h, SIPC_LOG_WARN, "Reload forced (%s (%s)", line,
-                 ack ? "acknowledged: they hold no later start or reload back unless they "
-                       "connect again, except for a listener they still speak plaintext to "
-                       "that this reload leaves as it is"
-                     : "not acknowledged: the request came in plaintext, so they still hold "
-                       "back the next start; a --force over TLS, or `tlstool mode strict "
-                       "--force` before the start, acknowledges them");
-        if (ack) {
-            host_peers_cut_off_in(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
-                                  services, now);
-            host_save_peers(h);
-        }
-        return 0;
-    }
-    /* the one asking may be among them: it cuts off its own next session
-     * too, which is why it still counts; say so, or it reads as a riddle */
-    int self_asked = 0;
-    for (int i = 0; i < total && i < CUT_OFF_LISTED && j->caller_node[0] && !self_asked; i++)
-        self_asked = host_peer_is(&list[i], j->caller_address, j->caller_node);
-    snprintf(msg, len,
-             "reload refused: going strict would cut off peers still speaking plaintext: %s%s; "
-             "enable TLS there first (a sipcctl named '... home TAG': import the cluster's key "
-             "pair in the home whose tag `tlstool status` shows as TAG, or, if that home holds "
-             "it already, run one sipcctl command from that home once this node speaks TLS "
-             "(permissive), e.g. `sipcctl ping --node` this node: its next TLS connection to "
-             "this node clears it; tlstool's connections are not counted, so they do not), or "
-             "reload with --force, which goes strict anyway and cuts them off",
-             text,
-             self_asked ? " (among them the home that asked for this reload: it speaks "
-                          "plaintext here, so going strict cuts it off too)"
-                        : "");
-    return 1;
-}
-
 /* Whether the reload takes the listeners of [tls] (data, search,
  * management) from TLS to off: what the guard of going off is for.
  * [pipeline] tls going off alone needs none: no node dials another's
@@ -528,10 +373,10 @@ static int off_guard(reload_job *j, host *h, char *msg, size_t len, char *unknow
     if (!nstrict)
         return 0;
     if (j->force) {
-        log_each(h, SIPC_LOG_WARN,
-                 "Reload forced (--force): going off cuts this node off from the nodes that "
-                 "run strict: %s%s",
-                 strict, "");
+        reload_log_each(h, SIPC_LOG_WARN,
+                        "Reload forced (--force): going off cuts this node off from the nodes that "
+                        "run strict: %s%s",
+                        strict, "");
         return 0;
     }
     snprintf(msg, len,
@@ -553,14 +398,14 @@ static const char *guards(reload_job *j, host *h, char *msg, size_t len, char *u
                           size_t unknown_len)
 {
     unknown[0] = '\0';
-    if (guard(j, h, msg, len))
+    if (reload_strict_guard(j, h, msg, len))
         return "strict_guard";
     if (off_guard(j, h, msg, len, unknown, unknown_len))
         return "off_guard";
     return NULL;
 }
 
-static void log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
+void reload_log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
                      const char *b)
 {
     for (int i = 0; i < HOST_NSERVICES; i++)
@@ -593,8 +438,8 @@ static void on_retire_tick(uv_timer_t *t)
     int left = retire(h, per);
     if (left == 0) {
         uv_timer_stop(t);
-        log_each(h, SIPC_LOG_INFO, "Every connection made before the reload has been replaced%s%s",
-                 "", "");
+        reload_log_each(h, SIPC_LOG_INFO,
+                        "Every connection made before the reload has been replaced%s%s", "", "");
     } else if (++h->retire_ticks >= RETIRE_TICKS) {
         uv_timer_stop(t);
         for (int i = 0; i < HOST_NSERVICES; i++)
@@ -842,8 +687,8 @@ static void refusal_stands(host *h, const char *cause, const char *reason)
     const char *cmp = now ? json_string_value(now) : reason;
     if (!was || !was_cause || strcmp(was_cause, cause) ||
         (strcmp(cause, "strict_guard") && !same_but_numbers(was, cmp)))
-        log_each(h, SIPC_LOG_WARN, "The reload refused at %s is still refused, now for: %s",
-                 json_string_value(json_object_get(r, "at")), reason);
+        reload_log_each(h, SIPC_LOG_WARN, "The reload refused at %s is still refused, now for: %s",
+                        json_string_value(json_object_get(r, "at")), reason);
     json_object_set_new(r, "reason", now);
     json_object_set_new(r, "cause", json_string(cause));
     json_object_set_new(r, "checked_at", json_string(at));
@@ -888,7 +733,7 @@ static void override_after_revert(const reload_job *j, host *h, char *said, size
         return;
     }
     if (host_force_strict_drop(h->cfg.home, path, sizeof path, err, sizeof err) < 0)
-        log_each(h, SIPC_LOG_WARN, "%s%s", err, "");
+        reload_log_each(h, SIPC_LOG_WARN, "%s%s", err, "");
     snprintf(said, len,
              "; the override %s of `tlstool mode strict --force` is removed: sipc.conf no longer "
              "asks for strict, and the next reload or start would have removed it unused",
@@ -902,24 +747,24 @@ static void say_pending(host *h, const char *at, const char *cause, int overridd
                         const char *cut_off, const char *reason)
 {
     if (overridden)
-        log_each(h, SIPC_LOG_INFO,
-                 "The reload refused at %s goes through at the next reload or start: the "
-                 "override of `tlstool mode strict --force` is in place, which goes strict and "
-                 "cuts off peers still speaking plaintext: %s; until then the node runs the "
-                 "configuration it had",
-                 at, cut_off);
+        reload_log_each(h, SIPC_LOG_INFO,
+                        "The reload refused at %s goes through at the next reload or start: "
+                        "the override of `tlstool mode strict --force` is in place, which goes "
+                        "strict and cuts off peers still speaking plaintext: %s; until then the "
+                        "node runs the configuration it had",
+                        at, cut_off);
     else if (!strcmp(cause, "strict_guard") || !strcmp(cause, "off_guard"))
-        log_each(h, SIPC_LOG_INFO,
-                 "The %s no longer holds back the reload refused at %s: a reload would go "
-                 "through now; the files are not applied until a reload (the node runs the "
-                 "configuration it had)",
-                 !strcmp(cause, "off_guard") ? "guard of going off" : "strict guard", at);
+        reload_log_each(h, SIPC_LOG_INFO,
+                        "The %s no longer holds back the reload refused at %s: a reload would go "
+                        "through now; the files are not applied until a reload (the node runs the "
+                        "configuration it had)",
+                        !strcmp(cause, "off_guard") ? "guard of going off" : "strict guard", at);
     else
-        log_each(h, SIPC_LOG_INFO,
-                 "The files load again (the reload refused at %s was for: %s): a start would "
-                 "succeed; they are not applied until a reload (the node runs the "
-                 "configuration it had)",
-                 at, reason);
+        reload_log_each(h, SIPC_LOG_INFO,
+                        "The files load again (the reload refused at %s was for: %s): a start "
+                        "would succeed; they are not applied until a reload (the node runs the "
+                        "configuration it had)",
+                        at, reason);
 }
 
 /* The refusal no longer holds, but the files differ from what the node
@@ -957,8 +802,8 @@ static void pending_refused(host *h, const char *cause, const char *reason)
     snprintf(at, sizeof at, "%s (pending since %s)",
              json_string_value(json_object_get(p, "refused_at")),
              json_string_value(json_object_get(p, "since")));
-    log_each(h, SIPC_LOG_WARN, "The reload refused at %s is refused again, now for: %s", at,
-             reason);
+    reload_log_each(h, SIPC_LOG_WARN, "The reload refused at %s is refused again, now for: %s", at,
+                    reason);
     json_decref(h->reload_refused);
     h->reload_refused = json_pack("{s:O?, s:o, s:O?, s:s, s:s}", "at",
                                   json_object_get(p, "refused_at"), "reason",
@@ -982,7 +827,7 @@ static void files_run_again(const reload_job *j, host *h)
     else
         snprintf(what, sizeof what, "nothing waits for a reload (pending since %s)",
                  json_string_value(json_object_get(h->reload_pending, "since")));
-    log_each(h, SIPC_LOG_INFO, "The files are what the node runs again: %s%s", what, said);
+    reload_log_each(h, SIPC_LOG_INFO, "The files are what the node runs again: %s%s", what, said);
     json_decref(h->reload_refused);
     json_decref(h->reload_pending);
     json_decref(h->off_strict);
@@ -1082,11 +927,11 @@ static void decide(reload_job *j, int status)
         result = "refused";
         snprintf(msg, sizeof msg, "reload refused: %s", h->stopping ? "the node is stopping"
                                                                     : uv_strerror(status));
-        log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
+        reload_log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else if (j->failed) {
         result = "refused";
         snprintf(msg, sizeof msg, "reload refused: %s; the running setup stays", j->err);
-        log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
+        reload_log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
         note_refused(h, j, "files", j->err);
     } else if (j->no_time) {
         /* not a judgement of the files or the peers: nothing to record */
@@ -1096,7 +941,7 @@ static void decide(reload_job *j, int status)
                  "ms left) is too short to ask the other nodes the mode they run first; the "
                  "running setup stays; ask again with a longer timeout",
                  OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS);
-        log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
+        reload_log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else if (judge_restart(j, &h->cfg, &j->cfg), judge_tls(j, h),
                (cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
         /* nothing of it is applied: a guard refuses the reload as a whole;
@@ -1105,7 +950,7 @@ static void decide(reload_job *j, int status)
         result = "refused";
         note_loaded(h, j);
         note_refused(h, j, cause, msg);
-        log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
+        reload_log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else {
         note_loaded(h, j);
         /* applied: the node runs what the files say (the guard's refusal
@@ -1115,12 +960,13 @@ static void decide(reload_job *j, int status)
         json_decref(h->off_strict);
         h->reload_pending = h->off_strict = NULL;
         for (int i = 0; i < j->nrestart; i++)
-            log_each(h, SIPC_LOG_WARN, "Needs a restart, not applied: %s%s", j->restart[i], "");
+            reload_log_each(h, SIPC_LOG_WARN, "Needs a restart, not applied: %s%s", j->restart[i],
+                            "");
         if (j->nchanges == 0) {
             result = "unchanged";
             snprintf(msg, sizeof msg, "nothing changed%s",
                      j->nrestart ? " that a reload can apply; restart sipcd for the rest" : "");
-            log_each(h, SIPC_LOG_INFO, "Reload: %s%s", msg, "");
+            reload_log_each(h, SIPC_LOG_INFO, "Reload: %s%s", msg, "");
         } else {
             result = "reloaded";
             /* a TLS mode change is never a side remark: sipc.conf may have
@@ -1137,7 +983,7 @@ static void decide(reload_job *j, int status)
                     sipc_logf(h->svc[HOST_PIPELINE].log, level, "Service.Reload", "Changed: %s%s",
                               j->changes[i], why);
                 else
-                    log_each(h, level, "Changed: %s%s", j->changes[i], why);
+                    reload_log_each(h, level, "Changed: %s%s", j->changes[i], why);
                 if (mode && !modes[0])
                     snprintf(modes, sizeof modes, "%s", j->changes[i]);
             }
@@ -1158,16 +1004,16 @@ static void decide(reload_job *j, int status)
                          "replaced once answered%s",
                          head, j->nrestart ? "; some changes need a restart" : "");
             }
-            log_each(h, SIPC_LOG_INFO, "Reload done: %s%s", msg, "");
+            reload_log_each(h, SIPC_LOG_INFO, "Reload done: %s%s", msg, "");
             if (unknown[0]) {
                 /* not known, so not refused (as `tlstool disable` goes on),
                  * but said where the one who asked reads it */
-                log_each(h, SIPC_LOG_WARN, "Reload took TLS off although %s%s", unknown, "");
+                reload_log_each(h, SIPC_LOG_WARN, "Reload took TLS off although %s%s", unknown, "");
                 size_t at = strlen(msg);
                 snprintf(msg + at, sizeof msg - at, "; warning: %s", unknown);
             }
             if (j->self_note[0]) {
-                log_each(h, SIPC_LOG_INFO, "Reload took TLS off: %s%s", j->self_note, "");
+                reload_log_each(h, SIPC_LOG_INFO, "Reload took TLS off: %s%s", j->self_note, "");
                 size_t at = strlen(msg);
                 snprintf(msg + at, sizeof msg - at, "; %s", j->self_note);
             }
@@ -1209,7 +1055,7 @@ void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force,
         snprintf(j->caller_address, sizeof j->caller_address, "%s", peer->address);
         snprintf(j->caller_node, sizeof j->caller_node, "%s", peer->peer_node);
     }
-    log_each(h, SIPC_LOG_INFO, "Reload requested by %s%s", j->by, force ? " (force)" : "");
+    reload_log_each(h, SIPC_LOG_INFO, "Reload requested by %s%s", j->by, force ? " (force)" : "");
     const char *why = h->stopping ? "the node is stopping"
                       : h->reloading ? "another reload is in progress"
                                      : NULL;
@@ -1219,7 +1065,7 @@ void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force,
     if (why) {
         char msg[200];
         snprintf(msg, sizeof msg, "reload refused: %s; the running setup stays", why);
-        log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
+        reload_log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
         json_t *a = answer(j, "refused", msg);
         if (done)
             done(arg, a);

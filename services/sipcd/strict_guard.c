@@ -1,0 +1,114 @@
+/* strict_guard.c - the strict guard of a reload: a reload that would make
+ * a listener strict while peers still speak plaintext to it (this node's
+ * peer history, peers.c) is refused as a whole, unless forced (--force, or
+ * the override `tlstool mode strict --force` leaves), which cuts them off
+ * and may acknowledge them. A start judges the same peers the same way
+ * (host.c); the guard of going off, its mirror, stays with the reload. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "host.h"
+#include "json_text.h"
+#include "reload_job.h"
+#include "strict_guard.h"
+
+#define CUT_OFF_LISTED 32 /* peers a forced reload's answer names one by one */
+
+/* The listeners the reload moves to strict (HOST_SVC_* bits): what the
+ * guard is for, and whose peers it judges; judged from sipc.conf as a start
+ * judges it, against what runs (a start held back runs permissive). */
+static unsigned goes_strict(const reload_job *j, const host *h)
+{
+    unsigned running = 0;
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        if (sipc_security_mode(h->svc[i].sec) == SIPC_TLS_STRICT)
+            running |= host_svc_bit(host_svc_names[i]);
+    return host_guard_scope(&j->cfg, running);
+}
+
+int reload_strict_guard(reload_job *j, host *h, char *msg, size_t len)
+{
+    /* a check of the files (dry) only asks whether the guard still refuses:
+     * the override is left for the reload it is meant for */
+    int marker = j->dry ? 0 : host_force_strict_take(h->cfg.home);
+    /* only the peers of the listeners that change: `[pipeline] tls = 1` on
+     * a plaintext cluster cuts off no client of the other services */
+    unsigned services = goes_strict(j, h);
+    if (!services)
+        return 0;
+    host_peer list[CUT_OFF_LISTED];
+    int64_t now = (int64_t)time(NULL);
+    int total = host_peers_plaintext_in(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
+                                        services, now, list, CUT_OFF_LISTED);
+    if (!total)
+        return 0;
+    char text[1500];
+    host_peers_text(list, total < 8 ? total : 8, total, now, text, sizeof text);
+    if (j->dry && j->override_seen) {
+        /* the override in place forces the next reload or start through the
+         * guard: the refusal no longer holds. It stays for that reload (the
+         * one that cuts off and acknowledges the peers); msg gets whom it
+         * cuts off, for the note */
+        j->overridden = 1;
+        snprintf(msg, len, "%s", text);
+        return 0;
+    }
+    if (j->force || marker) {
+        /* the answer names whom it cut off, not only the node's log */
+        j->cut_off = json_array();
+        int n = total < CUT_OFF_LISTED ? total : CUT_OFF_LISTED;
+        for (int i = 0; i < n; i++) {
+            char one[300];
+            host_peers_text(&list[i], 1, 1, now, one, sizeof one);
+            json_array_append_new(j->cut_off, sipc_json_text(one));
+        }
+        if (total > n) {
+            char more[64];
+            snprintf(more, sizeof more, "and %d more", total - n);
+            json_array_append_new(j->cut_off, json_string(more));
+        }
+    }
+    if (j->force || marker) {
+        /* acknowledged: these peers no longer hold the node back (at its next
+         * start, say) until one connects again. Only the local override or a
+         * caller that passed mutual TLS may leave that lasting mark: a
+         * plaintext caller of a permissive node is anyone on the network */
+        int ack = marker || j->ack;
+        j->cut_off_ack = ack;
+        char line[2000];
+        snprintf(line, sizeof line, "%s): going strict cuts off peers still speaking plaintext: %s",
+                 j->force ? "--force" : "the override of `tlstool mode strict --force`", text);
+        reload_log_each(h, SIPC_LOG_WARN, "Reload forced (%s (%s)", line,
+                        ack ? "acknowledged: they hold no later start or reload back unless they "
+                              "connect again, except for a listener they still speak plaintext to "
+                              "that this reload leaves as it is"
+                            : "not acknowledged: the request came in plaintext, so they still hold "
+                              "back the next start; a --force over TLS, or `tlstool mode strict "
+                              "--force` before the start, acknowledges them");
+        if (ack) {
+            host_peers_cut_off_in(&h->peers, j->cfg.strict_guard_window, h->cfg.node_id,
+                                  services, now);
+            host_save_peers(h);
+        }
+        return 0;
+    }
+    /* the one asking may be among them: it cuts off its own next session
+     * too, which is why it still counts; say so, or it reads as a riddle */
+    int self_asked = 0;
+    for (int i = 0; i < total && i < CUT_OFF_LISTED && j->caller_node[0] && !self_asked; i++)
+        self_asked = host_peer_is(&list[i], j->caller_address, j->caller_node);
+    snprintf(msg, len,
+             "reload refused: going strict would cut off peers still speaking plaintext: %s%s; "
+             "enable TLS there first (a sipcctl named '... home TAG': import the cluster's key "
+             "pair in the home whose tag `tlstool status` shows as TAG, or, if that home holds "
+             "it already, run one sipcctl command from that home once this node speaks TLS "
+             "(permissive), e.g. `sipcctl ping --node` this node: its next TLS connection to "
+             "this node clears it; tlstool's connections are not counted, so they do not), or "
+             "reload with --force, which goes strict anyway and cuts them off",
+             text,
+             self_asked ? " (among them the home that asked for this reload: it speaks "
+                          "plaintext here, so going strict cuts it off too)"
+                        : "");
+    return 1;
+}

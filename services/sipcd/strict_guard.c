@@ -98,17 +98,39 @@ int reload_strict_guard(reload_job *j, host *h, char *msg, size_t len)
     int self_asked = 0;
     for (int i = 0; i < total && i < CUT_OFF_LISTED && j->caller_node[0] && !self_asked; i++)
         self_asked = host_peer_is(&list[i], j->caller_address, j->caller_node);
+    /* [pipeline] tls = 1 with [tls] off takes a plaintext pipeline listener
+     * straight to strict: no permissive step comes in which its peers could
+     * speak TLS to it first, and one that holds the pair counts as plaintext
+     * (it offered TLS and took the plaintext answer, which on a node with TLS
+     * off still counts), so "once this node speaks TLS" could never be
+     * followed: the advice names what works instead */
+    int no_step = (services & HOST_SVC_PIPELINE) &&
+                  sipc_config_effective_mode(&j->cfg) == SIPC_TLS_OFF &&
+                  sipc_security_mode(h->svc[HOST_PIPELINE].sec) == SIPC_TLS_OFF;
     snprintf(msg, len,
-             "reload refused: going strict would cut off peers still speaking plaintext: %s%s; "
-             "enable TLS there first (a sipcctl named '... home TAG': import the cluster's key "
-             "pair in the home whose tag `tlstool status` shows as TAG, or, if that home holds "
-             "it already, run one sipcctl command from that home once this node speaks TLS "
-             "(permissive), e.g. `sipcctl ping --node` this node: its next TLS connection to "
-             "this node clears it; tlstool's connections are not counted, so they do not), or "
-             "reload with --force, which goes strict anyway and cuts them off",
+             "reload refused: going strict would cut off peers still speaking plaintext: %s%s; %s",
              text,
              self_asked ? " (among them the home that asked for this reload: it speaks "
                           "plaintext here, so going strict cuts it off too)"
-                        : "");
+                        : "",
+             no_step
+                 ? "with [tls] off, `[pipeline] tls = 1` takes the pipeline listener from "
+                   "plaintext straight to strict, with no permissive step in which they could "
+                   "move to TLS first (a client whose home holds the cluster's key pair offers "
+                   "TLS, but takes the plaintext answer); either reload with --force, which "
+                   "makes the pipeline strict anyway: a client that holds the pair uses TLS from "
+                   "its next connection on, one without it (a sipcctl named '... home TAG': the "
+                   "home whose tag `tlstool status` shows as TAG) is cut off until the pair is "
+                   "imported there; or turn TLS on here first through its permissive step, "
+                   "`tlstool enable --mode permissive --reload` (the pipeline then accepts both, "
+                   "and each client's next TLS connection clears it), and once they all use TLS, "
+                   "`tlstool disable --reload` leaves the pipeline alone strict"
+                 : "enable TLS there first (a sipcctl named '... home TAG': import the cluster's "
+                   "key pair in the home whose tag `tlstool status` shows as TAG, or, if that "
+                   "home holds it already, run one sipcctl command from that home once this node "
+                   "speaks TLS (permissive), e.g. `sipcctl ping --node` this node: its next TLS "
+                   "connection to this node clears it; tlstool's connections are not counted, so "
+                   "they do not), or reload with --force, which goes strict anyway and cuts them "
+                   "off");
     return 1;
 }

@@ -30,8 +30,12 @@
 #     start that fails (its data port taken) marks no one
 #   - [tls] strict_guard_window = 0 turns the guard off
 #   - at the end, strict with [pipeline] tls = 0: a peer only of that
-#     plaintext pipeline does not hold the start back; with TLS off, a
-#     forced [pipeline] tls = 1 acknowledges a peer for the pipeline only:
+#     plaintext pipeline does not hold the start back; with TLS off,
+#     [pipeline] tls = 1 unforced is refused for a client holding the pair
+#     too, with advice that works for a listener that has no permissive
+#     step (--force, after which that client speaks TLS at once, or TLS on
+#     through permissive, where its next connection clears it); a forced
+#     [pipeline] tls = 1 acknowledges a peer for the pipeline only:
 #     its plaintext data link still holds back going strict; a hello that
 #     offered TLS counts as TLS only on a plaintext listener, not on a
 #     permissive one
@@ -478,11 +482,52 @@ conf p3 p3 1
 printf '{"id": "g-1", "timestamp": "2026-11-23T10:00:00Z", "attributes": {"src": "g"}, "body": "b"}\n' >"$work/g.ndjson"
 ctl --home "$work/p3" ping "$BASE.1" >/dev/null 2>&1
 ctl --home "$work/p3" ingest "$work/g.ndjson" >"$work/g.out" 2>&1 || { not_ok "p3 ingest"; cat "$work/g.out"; }
+# p4 holds the pair, as a load tool's home does: it offers TLS and takes the
+# plaintext answer of A's pipeline, which on a node with TLS off counts as
+# plaintext all the same
+conf p4 p4 1
+"$BIN/tlstool" --home "$work/p4" import "$work/cluster.pfx" >/dev/null || not_ok "import in p4"
+ctl --home "$work/p4" ingest "$work/g.ndjson" >"$work/g4.out" 2>&1 || { not_ok "p4 ingest"; cat "$work/g4.out"; }
+p4=$(sipcctl_peer "$work/p4")
+printf '[pipeline]\ntls = 1\n' >>"$work/a/sipc.conf"
+# with TLS off the pipeline goes from plaintext straight to strict: the
+# refusal says what works (--force, or TLS on through permissive first),
+# not to wait until this node speaks TLS, which this listener never does
+ctl --home "$work/a" reload >"$work/r6.out" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q "reload refused: going strict would cut off peers still speaking plaintext: .*(node $p4) [0-9]* s ago on the pipeline service.*; with \[tls\] off, \`\[pipeline\] tls = 1\` takes the pipeline listener from plaintext straight to strict, with no permissive step in which they could move to TLS first (a client whose home holds the cluster's key pair offers TLS, but takes the plaintext answer); either reload with --force, which makes the pipeline strict anyway: a client that holds the pair uses TLS from its next connection on, one without it (a sipcctl named '... home TAG': the home whose tag \`tlstool status\` shows as TAG) is cut off until the pair is imported there; or turn TLS on here first through its permissive step, \`tlstool enable --mode permissive --reload\` (the pipeline then accepts both, and each client's next TLS connection clears it), and once they all use TLS, \`tlstool disable --reload\` leaves the pipeline alone strict" "$work/r6.out" &&
+    ! grep -q "once this node speaks TLS" "$work/r6.out" &&
+    ok "[pipeline] tls = 1 with TLS off refused for a client holding the pair; the advice is --force or TLS on through permissive" ||
+    { not_ok "refused pipeline-only strict with TLS off (exit $rc)"; cat "$work/r6.out"; }
+# the second way it names: TLS on through permissive takes the pipeline
+# there too, and p4's next connection is TLS, which clears it
+tt enable --mode permissive --reload >"$work/e6.out" 2>&1
+rc=$?
+ctl --home "$work/p4" ingest "$work/g.ndjson" >"$work/g4.out" 2>&1 || { not_ok "p4 ingest, permissive"; cat "$work/g4.out"; }
+[ "$rc" = 0 ] && grep -q "pipeline listener TLS: off -> permissive" "$work/e6.out" && ! listed "$p4" &&
+    listed "$(sipcctl_peer "$work/p3")" &&
+    ok "TLS on through permissive: the pipeline accepts both, and p4's next connection (TLS) clears it" ||
+    { not_ok "the permissive way (exit $rc)"; cat "$work/e6.out"; ctl --home "$work/a" status --json | jq .guard; }
+# then `tlstool disable --reload` would leave the pipeline alone strict,
+# judged by the pipeline's peers: p3 (without the pair) still holds it back
+tt disable --reload >"$work/d6.out" 2>&1
+rc=$?
+[ "$rc" = 12 ] && grep -q "going strict would cut off peers still speaking plaintext: .*(node $(sipcctl_peer "$work/p3")) [0-9]* s ago on the pipeline service" "$work/d6.out" &&
+    ! grep -qF "(node $p4)" "$work/d6.out" &&
+    ok "... then going back to TLS off with the pipeline strict is held back by p3 alone, not by p4" ||
+    { not_ok "disable --reload with [pipeline] tls = 1 (exit $rc)"; cat "$work/d6.out"; }
+# back to TLS off everywhere, for the forced way from there
+sed -i '/^\[pipeline\]$/d; /^tls = 1$/d' "$work/a/sipc.conf"
+ctl --home "$work/a" reload >"$work/d6b.out" 2>&1 || { not_ok "back to TLS off"; cat "$work/d6b.out"; }
 printf '[pipeline]\ntls = 1\n' >>"$work/a/sipc.conf"
 (umask 077; : >"$work/a/state/force-strict")
 ctl --home "$work/a" reload >"$work/r7.out" 2>&1
 log | grep -q "Reload forced (the override .*(node $(sipcctl_peer "$work/p3")) .* on the pipeline service.*(acknowledged" ||
     { not_ok "forced pipeline-only strict"; cat "$work/r7.out"; log | tail -3; }
+# the first way it names: a client that holds the pair uses TLS at once
+ctl --home "$work/p4" ingest "$work/g.ndjson" >"$work/g4.out" 2>&1 &&
+    ok "after the forced pipeline-only strict, p4 (holding the pair) ingests over TLS" ||
+    { not_ok "p4 ingest after the force"; cat "$work/g4.out"; }
 tt enable --mode strict --reload >"$work/e7.out" 2>&1
 rc=$?
 [ "$rc" = 12 ] && grep -q "going strict would cut off peers still speaking plaintext: .*(node $(sipcctl_peer "$work/p3")) [0-9]* s ago on the data service" "$work/e7.out" &&

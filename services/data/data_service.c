@@ -179,7 +179,7 @@ void data_respond_msg(sipc_request *req, const ProtobufCMessage *m)
 }
 
 ProtobufCMessage *data_request_unpack(sipc_data *d, int kind, sipc_request *req,
-                                      const ProtobufCMessageDescriptor *desc, size_t *len)
+                                      const ProtobufCMessageDescriptor *desc, size_t *holds)
 {
     if (d->closing) {
         sipc_respond_error(req, SIPC_DATA_CLOSING, "data service is shutting down");
@@ -187,7 +187,8 @@ ProtobufCMessage *data_request_unpack(sipc_data *d, int kind, sipc_request *req,
     }
     if (data_refuse_unopened(d, kind, req))
         return NULL;
-    const uint8_t *p = sipc_request_data(req, len);
+    size_t len;
+    const uint8_t *p = sipc_request_data(req, &len);
     /* what the limits let one request hold, so that only a request they
      * would refuse anyway can reach its decoding budget */
     size_t items = 0;
@@ -197,7 +198,12 @@ ProtobufCMessage *data_request_unpack(sipc_data *d, int kind, sipc_request *req,
         items = d->o.max_batch * (1 + d->o.max_attributes);
     ProtobufCMessage *m;
     char msg[320];
-    int rc = sipc_pb_unpack(desc, p, *len, sipc_pb_budget(*len, items), &m, NULL, msg, sizeof msg);
+    size_t decoded = 0;
+    int rc = sipc_pb_unpack(desc, p, len, sipc_pb_budget(len, items), &m, &decoded, msg, sizeof msg);
+    /* a queued write keeps its payload and its decoded copy until it is
+     * answered, and the copy can be many times the payload (records of many
+     * short attributes: 17 times): max_queue counts both */
+    *holds = len + decoded;
     if (rc == SIPC_ETOOBIG) {
         sipc_respond_error(req, SIPC_DATA_TOO_LARGE, msg);
     } else if (rc != 0) {

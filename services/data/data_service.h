@@ -65,8 +65,9 @@ typedef struct sipc_data_options {
     size_t default_list;       /* page size when a list asks for 0, default 100 */
     size_t max_response;       /* bytes of records in one list answer, default 8 MiB
                                   (keep it under the context's max_frame) */
-    size_t max_queue;          /* bytes of writes waiting for the writer before
-                                  puts get BUSY, default 64 MiB */
+    size_t max_queue;          /* bytes the writes waiting for the writer hold
+                                  (payload and decoded copy) before puts get
+                                  BUSY, default 64 MiB */
     unsigned readers;          /* read connections (get, list, search), default 4; at
                                   most one fewer read jobs than libuv's pool has
                                   threads run at once (the rest wait on the loop), so

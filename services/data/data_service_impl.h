@@ -354,14 +354,16 @@ void data_reader_put(sipc_data *d, data_store *s);
 /* Loop thread: packs m and answers req with it. */
 void data_respond_msg(sipc_request *req, const ProtobufCMessage *m);
 /* Loop thread, first thing in a handler: req's payload unpacked as a desc
- * message (its packed size in *len), or NULL once req has its answer:
+ * message (in *holds what the request holds until it is answered: its
+ * payload and the heap of its decoded copy, what max_queue counts), or NULL
+ * once req has its answer:
  * CLOSING after sipc_data_close, STORAGE while the database is not open
  * (data_refuse_unopened, kind as there), BAD_REQUEST for a payload that is
  * no such message, TOO_LARGE for one that would decode past its budget
  * (pb_budget.h: the limits' records and attributes). Free the result with
  * its own free_unpacked (NULL allocator). */
 ProtobufCMessage *data_request_unpack(sipc_data *d, int kind, sipc_request *req,
-                                      const ProtobufCMessageDescriptor *desc, size_t *len);
+                                      const ProtobufCMessageDescriptor *desc, size_t *holds);
 /* Loop thread, after a job ended: once closing and idle, closes the
  * database and frees d. */
 void data_maybe_finish(sipc_data *d);

@@ -24,7 +24,7 @@ typedef struct wop {
     wop_kind kind;
     sipc_request *req;     /* NULL for W_PROBE */
     ProtobufCMessage *msg; /* the unpacked request; NULL for W_PROBE */
-    size_t bytes;          /* its payload size, counted against max_queue */
+    size_t bytes;          /* its payload and decoded copy, counted against max_queue */
     int rc;
     char err[256];
     Sipc__Data__PutResult result;
@@ -317,9 +317,9 @@ void data_probe_writes(sipc_data *d)
 void data_h_put(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
-    size_t len;
+    size_t holds;
     Sipc__Data__PutRequest *m = (Sipc__Data__PutRequest *)data_request_unpack(
-        d, DATA_WRITES, req, &sipc__data__put_request__descriptor, &len);
+        d, DATA_WRITES, req, &sipc__data__put_request__descriptor, &holds);
     if (!m)
         return;
     char err[256];
@@ -329,15 +329,15 @@ void data_h_put(sipc_request *req, void *arg)
         sipc_respond_error(req, data_validate_status(rc), err);
         return;
     }
-    enqueue(d, req, W_PUT, &m->base, len);
+    enqueue(d, req, W_PUT, &m->base, holds);
 }
 
 void data_h_put_batch(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
-    size_t len;
+    size_t holds;
     Sipc__Data__PutBatchRequest *m = (Sipc__Data__PutBatchRequest *)data_request_unpack(
-        d, DATA_WRITES, req, &sipc__data__put_batch_request__descriptor, &len);
+        d, DATA_WRITES, req, &sipc__data__put_batch_request__descriptor, &holds);
     if (!m)
         return;
     char err[320], why[256];
@@ -362,15 +362,15 @@ void data_h_put_batch(sipc_request *req, void *arg)
         sipc_respond_error(req, status, err);
         return;
     }
-    enqueue(d, req, W_PUT_BATCH, &m->base, len);
+    enqueue(d, req, W_PUT_BATCH, &m->base, holds);
 }
 
 void data_h_delete(sipc_request *req, void *arg)
 {
     sipc_data *d = arg;
-    size_t len;
+    size_t holds;
     Sipc__Data__DeleteRequest *m = (Sipc__Data__DeleteRequest *)data_request_unpack(
-        d, DATA_WRITES, req, &sipc__data__delete_request__descriptor, &len);
+        d, DATA_WRITES, req, &sipc__data__delete_request__descriptor, &holds);
     if (!m)
         return;
     char err[256];
@@ -380,6 +380,6 @@ void data_h_delete(sipc_request *req, void *arg)
         sipc_respond_error(req, data_validate_status(rc), err);
         return;
     }
-    enqueue(d, req, W_DELETE, &m->base, len);
+    enqueue(d, req, W_DELETE, &m->base, holds);
 }
 

@@ -306,12 +306,14 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
      * is no answer to this batch */
     int answered = err == SIPC_EREMOTE && status != 0;
     /* handed to the connection, which was then lost (closed, reset, silent,
-     * a keepalive unanswered, garbled, or ended by the peer's ERROR): the
-     * batch may have been written and committed before the answer was lost
-     * with it. An answer of the peer's (no such method, shutting down, a
-     * data status) says it was not. */
+     * a keepalive unanswered, garbled, or ended by the peer's ERROR), or
+     * given up here (the pipeline closing cancels its calls: an answer
+     * coming later is not heard): the batch may have been written and
+     * committed before the answer was lost with it. An answer of the
+     * peer's (no such method, shutting down, a data status) says it was
+     * not. */
     int lost = sent && (sipc_err_classify(err) == SIPC_CLASS_IO || err == SIPC_EPROTO ||
-                        (err == SIPC_EREMOTE && status == 0));
+                        (err == SIPC_EREMOTE && status == 0) || err == SIPC_ECANCELED);
     if (err == SIPC_ETIMEDOUT) {
         /* the call waited until the give-up time: say what kept it, which
          * is an earlier attempt's failure or the link's */

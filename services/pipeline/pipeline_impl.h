@@ -27,11 +27,20 @@ typedef struct pl_batch pl_batch;
 #define PL_MSG_MAX 1024
 typedef struct pl_dest pl_dest;
 
-/* The requests and records one producer connection has in the pipeline. */
+typedef struct pl_req pl_req;
+
+/* The requests and records one producer connection has in the pipeline.
+ * The entry lives as long as its requests, which may outlive the connection
+ * (a context's close gives up on requests its handlers hold, and frees their
+ * connection); another connection can then be made at the same address, so
+ * the pointer alone does not name the connection: a request of the entry
+ * must still say it came on it (conn_take). */
 typedef struct pl_conn {
-    struct pl_conn *next;
+    struct pl_conn *next;  /* in the pipeline's list while listed */
     const sipc_conn *conn;
-    size_t requests, records;
+    pl_req *reqs;          /* its requests, through conn_next and conn_prev */
+    size_t records;
+    int listed;            /* still found by its connection's address */
 } pl_conn;
 
 /* The outcome of one record. */
@@ -42,11 +51,12 @@ typedef struct pl_rec {
     const char *reason;   /* into the request's reasons, or NULL */
 } pl_rec;
 
-typedef struct pl_req {
+struct pl_req {
     struct pl_req *next;  /* in the waiting FIFO */
     sipc_pipeline *p;
     sipc_request *req;
     pl_conn *conn;
+    pl_req *conn_next, *conn_prev; /* in conn->reqs */
     Sipc__Pipeline__IngestRequest *msg;
     size_t n, bytes;      /* records; payload bytes plus what its decoded copy holds */
     uint64_t give_up;     /* loop time (ms) at which what is not acknowledged is UNAVAILABLE */
@@ -62,7 +72,7 @@ typedef struct pl_req {
      * one id always go to one destination) */
     uint32_t dups;
     uint32_t created, unchanged, replaced;
-} pl_req;
+};
 
 struct pl_batch {
     pl_batch *next, *prev; /* prev: only in a destination's list of calls in flight */

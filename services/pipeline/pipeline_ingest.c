@@ -24,36 +24,69 @@
 
 /* ----------------------------------------------------------- accounting */
 
-static pl_conn *conn_get(sipc_pipeline *p, const sipc_conn *c)
+/* Counts r (n records) against the connection it came on (c, up), making
+ * the entry when there is none. An entry found by c's address belongs to c
+ * only while its requests still say they came on c: once a context's close
+ * gave up on them (their connection gone, perhaps freed and another made at
+ * its address), they say none, and the entry is left to them, unlisted, so
+ * that the new connection starts from nothing. 0 or SIPC_ENOMEM. */
+static int conn_take(sipc_pipeline *p, pl_req *r, const sipc_conn *c)
 {
-    for (pl_conn *e = p->conns; e; e = e->next)
-        if (e->conn == c)
-            return e;
-    pl_conn *e = calloc(1, sizeof *e);
-    if (!e)
-        return NULL;
-    e->conn = c;
-    e->next = p->conns;
-    p->conns = e;
-    return e;
+    pl_conn *e = NULL;
+    for (pl_conn **pp = &p->conns; *pp; pp = &(*pp)->next) {
+        if ((*pp)->conn != c)
+            continue;
+        e = *pp;
+        if (sipc_request_conn(e->reqs->req) != c) {
+            *pp = e->next;
+            e->listed = 0;
+            e = NULL;
+        }
+        break;
+    }
+    if (!e) {
+        e = calloc(1, sizeof *e);
+        if (!e)
+            return SIPC_ENOMEM;
+        e->conn = c;
+        e->listed = 1;
+        e->next = p->conns;
+        p->conns = e;
+    }
+    r->conn = e;
+    r->conn_prev = NULL;
+    r->conn_next = e->reqs;
+    if (e->reqs)
+        e->reqs->conn_prev = r;
+    e->reqs = r;
+    e->records += r->n;
+    return 0;
 }
 
-/* Takes a request of n records off c, forgetting c when it has none left
- * (before the request is answered: the answer may free the connection). */
-static void conn_put(sipc_pipeline *p, pl_conn *c, size_t n)
+/* Takes r off its connection's count, forgetting the connection when it
+ * has no request left (before r is answered: the answer may free the
+ * connection). */
+static void conn_put(pl_req *r)
 {
-    assert(c->records >= n && c->requests > 0);
-    c->records -= n;
-    if (--c->requests)
+    pl_conn *e = r->conn;
+    assert(e->records >= r->n);
+    e->records -= r->n;
+    if (r->conn_prev)
+        r->conn_prev->conn_next = r->conn_next;
+    else
+        e->reqs = r->conn_next;
+    if (r->conn_next)
+        r->conn_next->conn_prev = r->conn_prev;
+    r->conn = NULL;
+    if (e->reqs)
         return;
-    for (pl_conn **pp = &p->conns; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            free(c);
-            return;
-        }
+    if (e->listed) {
+        pl_conn **pp = &r->p->conns;
+        while (*pp != e)
+            pp = &(*pp)->next;
+        *pp = e->next;
     }
-    assert(0 && "connection entry not listed");
+    free(e);
 }
 
 static int has_credit(const sipc_pipeline *p, const pl_req *r)
@@ -79,7 +112,7 @@ static void req_free(pl_req *r)
 static void req_refuse(pl_req *r, int status, const char *msg)
 {
     sipc_pipeline *p = r->p;
-    conn_put(p, r->conn, r->n);
+    conn_put(r);
     p->st.requests++;
     p->st.busy += status == SIPC_PIPELINE_BUSY;
     sipc_request *req = r->req;
@@ -435,7 +468,7 @@ void pl_req_done(pl_req *r)
     p->st.unavailable += m.unavailable;
     p->st.inflight_records -= r->n;
     p->st.inflight_bytes -= r->bytes;
-    conn_put(p, r->conn, r->n);
+    conn_put(r);
     sipc_request *req = r->req;
     if (buf)
         sipc_respond(req, buf, len);
@@ -535,20 +568,19 @@ void pl_on_ingest(sipc_request *req, void *arg)
         return;
     }
     const sipc_conn *conn = sipc_request_conn(req);
-    pl_conn *c = NULL;
     pl_req *r = NULL;
     if (status == 0 && conn) {
-        c = conn_get(p, conn);
         r = calloc(1, sizeof *r);
         pl_rec *recs = calloc(msg->n_records ? msg->n_records : 1, sizeof *recs);
-        if (!c || !r || !recs) {
+        if (r) {
+            r->p = p;
+            r->req = req;
+            r->n = msg->n_records;
+        }
+        if (!r || !recs || conn_take(p, r, conn) != 0) {
             free(recs);
             free(r);
             r = NULL;
-            if (c && !c->requests) {
-                c->requests = 1;
-                conn_put(p, c, 0);
-            }
             snprintf(why, sizeof why, "out of memory");
             status = SIPC_ENOMEM;
         } else {
@@ -563,13 +595,9 @@ void pl_on_ingest(sipc_request *req, void *arg)
             sipc_respond(req, NULL, 0); /* the producer left: the answer is dropped */
         return;
     }
-    r->p = p;
-    r->req = req;
     r->msg = msg;
-    r->n = msg->n_records;
     r->bytes = len + held;
     r->to = to;
-    r->conn = c;
     /* answer a little before the producer stops waiting, so it hears the outcome */
     uint64_t budget = p->o.max_retry_ms;
     if (deadline > 0) {
@@ -578,13 +606,11 @@ void pl_on_ingest(sipc_request *req, void *arg)
             budget = (uint64_t)deadline - margin;
     }
     r->give_up = uv_now(p->loop) + (budget ? budget : 1);
-    int had = c->records > 0;
-    c->requests++;
-    c->records += r->n;
-    if (had && c->records > p->o.max_conn_records) {
+    size_t had = r->conn->records - r->n;
+    if (had && r->conn->records > p->o.max_conn_records) {
         snprintf(why, sizeof why,
                  "this connection has %zu records in the pipeline already (at most %zu); retry later",
-                 c->records - r->n, p->o.max_conn_records);
+                 had, p->o.max_conn_records);
         req_refuse(r, SIPC_PIPELINE_BUSY, why);
         return;
     }

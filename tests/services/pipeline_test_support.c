@@ -13,7 +13,7 @@
 
 size_t pw_max_frame;
 
-static void options(sipc_options *o, const char *id, tu_log *log)
+void pw_options(sipc_options *o, const char *id, tu_log *log)
 {
     sipc_options_init(o);
     if (pw_max_frame)
@@ -44,7 +44,7 @@ static void start_node(pw *w, int i, sipc_tls_mode mode, const char *pem,
     assert_int_equal(sipc_data_register(n->d, n->router), 0);
     snprintf(id, sizeof id, "n%d", i);
     sipc_options o;
-    options(&o, id, &n->log);
+    pw_options(&o, id, &n->log);
     n->sec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_new(&n->ctx, &w->loop, &o, n->sec), 0);
     assert_int_equal(
@@ -64,7 +64,7 @@ pw *pw_start(sipc_tls_mode data_mode, sipc_tls_mode pipe_mode, const char *pem,
 
     /* the pipeline: its own context and listener, its links in the data mode */
     sipc_options o;
-    options(&o, "pipe", &w->plog);
+    pw_options(&o, "pipe", &w->plog);
     w->psec = tu_security(pipe_mode, pem);
     w->lsec = tu_security(data_mode, pem);
     assert_int_equal(sipc_ctx_new(&w->pctx, &w->loop, &o, w->psec), 0);
@@ -83,7 +83,7 @@ pw *pw_start(sipc_tls_mode data_mode, sipc_tls_mode pipe_mode, const char *pem,
     po.ndests = PW_NODES;
     po.link_security = w->lsec;
     sipc_options lo;
-    options(&lo, "pipe-links", &w->plog);
+    pw_options(&lo, "pipe-links", &w->plog);
     po.link_options = &lo;
     char err[512] = "";
     int rc = sipc_pipeline_open(&w->p, w->pctx, &po, err, sizeof err);
@@ -101,7 +101,7 @@ pw *pw_start(sipc_tls_mode data_mode, sipc_tls_mode pipe_mode, const char *pem,
     /* the producer, which also looks into the data services; a client of
      * both, it uses the pipeline's mode toward the pipeline and the data
      * mode toward the data (one context per security) */
-    options(&o, "producer", &w->clog);
+    pw_options(&o, "producer", &w->clog);
     w->csec = tu_security(pipe_mode, pem);
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->csec), 0);
     assert_int_equal(sipc_channel_open(&w->ch, w->cctx, "127.0.0.1", w->pport, NULL), 0);
@@ -226,12 +226,26 @@ static void on_ingest(int err, const sipc_reply *rep, void *arg)
         (*g->count)++;
 }
 
-void pw_ingest_start(pw *w, Sipc__Data__Record **recs, size_t n, const char *to_node,
-                     uint32_t timeout_ms, pw_ingest *g)
+static void raw_start(sipc_channel *ch, const uint8_t *buf, size_t len, uint32_t timeout_ms,
+                      pw_ingest *g)
 {
     int *count = g->count;
     memset(g, 0, sizeof *g);
     g->count = count;
+    assert_int_equal(sipc_call(ch, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, buf, len,
+                               timeout_ms, on_ingest, g),
+                     0);
+}
+
+void pw_ingest_start(pw *w, Sipc__Data__Record **recs, size_t n, const char *to_node,
+                     uint32_t timeout_ms, pw_ingest *g)
+{
+    pw_ingest_on(w->ch, recs, n, to_node, timeout_ms, g);
+}
+
+void pw_ingest_on(sipc_channel *ch, Sipc__Data__Record **recs, size_t n, const char *to_node,
+                  uint32_t timeout_ms, pw_ingest *g)
+{
     Sipc__Pipeline__IngestRequest m = SIPC__PIPELINE__INGEST_REQUEST__INIT;
     m.records = recs;
     m.n_records = n;
@@ -239,18 +253,13 @@ void pw_ingest_start(pw *w, Sipc__Data__Record **recs, size_t n, const char *to_
     size_t len = sipc__pipeline__ingest_request__get_packed_size(&m);
     uint8_t *buf = malloc(len ? len : 1);
     sipc__pipeline__ingest_request__pack(&m, buf);
-    pw_ingest_raw_start(w, buf, len, timeout_ms, g);
+    raw_start(ch, buf, len, timeout_ms, g);
     free(buf);
 }
 
 void pw_ingest_raw_start(pw *w, const uint8_t *buf, size_t len, uint32_t timeout_ms, pw_ingest *g)
 {
-    int *count = g->count;
-    memset(g, 0, sizeof *g);
-    g->count = count;
-    assert_int_equal(sipc_call(w->ch, SIPC_PIPELINE_SERVICE, SIPC_PIPELINE_INGEST, buf, len,
-                               timeout_ms, on_ingest, g),
-                     0);
+    raw_start(w->ch, buf, len, timeout_ms, g);
 }
 
 void pw_ingest_wait(pw *w, Sipc__Data__Record **recs, size_t n, const char *to_node,

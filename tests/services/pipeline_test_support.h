@@ -39,6 +39,10 @@ typedef struct pw {
     tu_log plog, clog;
 } pw;
 
+/* The options of every context pw_start makes: node id, cluster "test",
+ * the log into log, quick redials. */
+void pw_options(sipc_options *o, const char *id, tu_log *log);
+
 /* Starts the cluster: data nodes in data_mode, the pipeline's listener in
  * pipe_mode (its links in data_mode), TLS modes with pem. opts may be NULL;
  * its dests and link fields are filled here. dopts: the data services'
@@ -81,6 +85,9 @@ typedef struct pw_ingest {
 /* Starts pipeline.ingest of recs[0..n) (to_node may be NULL). */
 void pw_ingest_start(pw *w, Sipc__Data__Record **recs, size_t n, const char *to_node,
                      uint32_t timeout_ms, pw_ingest *out);
+/* The same on another channel to a pipeline. */
+void pw_ingest_on(sipc_channel *ch, Sipc__Data__Record **recs, size_t n, const char *to_node,
+                  uint32_t timeout_ms, pw_ingest *out);
 /* Starts pipeline.ingest with a payload as it is. */
 void pw_ingest_raw_start(pw *w, const uint8_t *buf, size_t len, uint32_t timeout_ms, pw_ingest *g);
 /* The same, waiting for the answer. */

@@ -10,3 +10,12 @@ target_link_libraries(test_pipeline_ndjson PRIVATE sipc_pipeline_ndjson)
 sipc_add_test(test_pipeline_cli SOURCES test_pipeline_cli.c LABELS integration TIMEOUT 240)
 target_link_libraries(test_pipeline_cli PRIVATE sipc_pipeline_testsupport)
 add_dependencies(test_pipeline_cli sipcctl)
+# the connections at both ends, on 127.1.151.1-3: a producer's connection
+# made again at a freed one's address, a destination's connection ended by
+# its ERROR, and a destination stopped (a child process, SIGSTOP)
+sipc_add_test(test_pipeline_connections SOURCES test_pipeline_connections.c LABELS integration
+  TIMEOUT 60)
+target_link_libraries(test_pipeline_connections PRIVATE sipc_pipeline_testsupport)
+# a freed connection's block given to the next connection (the library's
+# calloc and free, wrapped)
+target_link_options(test_pipeline_connections PRIVATE "LINKER:--wrap=calloc" "LINKER:--wrap=free")

@@ -1,8 +1,8 @@
 /* data_health.c - the data service's storage health: what a failed or
  * successful request says about writes and reads (the failing state, its
  * log lines and the status), the file system's facts behind it, the
- * damage verdict, and the test write that tells when failing writes work
- * again (the probe). */
+ * damage verdict, the test write that tells when failing writes work
+ * again (the probe), and how long the writes not yet answered have waited. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -304,4 +304,18 @@ void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_dat
 {
     health_fill(&d->health[DATA_WRITES], writes);
     health_fill(&d->health[DATA_READS], reads);
+}
+
+void sipc_data_waiting_get(const sipc_data *d, sipc_data_waiting *out)
+{
+    memset(out, 0, sizeof *out);
+    out->requests = d->wcount + d->qcount;
+    out->bytes = (uint64_t)d->wbytes + d->qbytes;
+    if (!out->requests)
+        return;
+    /* the running job's writes all came before the queued ones */
+    uint64_t since = d->wcount ? d->wsince_ms : d->qsince_ms;
+    uint64_t now = uv_now(d->loop);
+    out->oldest_ms = now > since ? now - since : 0;
+    out->slow = out->oldest_ms >= SIPC_DATA_WRITES_SLOW_MS;
 }

@@ -185,6 +185,22 @@ typedef struct sipc_data_health {
 /* Fills writes and reads (either may be NULL) with their health. */
 void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_data_health *reads);
 
+/* The writes not yet answered: queued for the write job, or in the
+ * transaction it runs (its commit not done). A write job normally commits
+ * in well under a second (batches of hundreds of records, one fsync); a
+ * write that has waited SIPC_DATA_WRITES_SLOW_MS or more is held up: the
+ * database's write lock held by another process (the busy timeout is 5 s,
+ * so a lock shows here before the writes fail), a slow or hung disk, or
+ * more queued than the disk keeps up with. slow ends once the writes drain. */
+typedef struct sipc_data_waiting {
+    uint64_t requests;        /* puts, put_batches and deletes not yet answered */
+    uint64_t bytes;           /* their payloads (max_queue bounds the queued ones) */
+    uint64_t oldest_ms;       /* how long the oldest of them has waited; 0 for none */
+    int slow;                 /* oldest_ms >= SIPC_DATA_WRITES_SLOW_MS */
+} sipc_data_waiting;
+#define SIPC_DATA_WRITES_SLOW_MS 2000
+void sipc_data_waiting_get(const sipc_data *d, sipc_data_waiting *out);
+
 /* Whether the database is open (with retry_open it may not be: see
  * sipc_data_options). While it is not: since when, the latest attempt and
  * how many there were (the one of sipc_data_open included), and the latest

@@ -79,6 +79,14 @@ struct sipc_data {
     int writing;
     uv_work_t wwork;
     struct wop *wops;
+    /* how long writes wait (sipc_data_waiting): the requests queued and
+     * when the first of them came (uv_now), and the same of the running
+     * write job's (taken from the queue), kept until it is answered. One
+     * time taken per job and a count per request beside qbytes: nothing
+     * the write path would feel */
+    uint64_t qcount, qsince_ms;
+    uint64_t wcount, wsince_ms;
+    size_t wbytes;
     /* read jobs (get, list, search): at most reads_max on the thread pool
      * at once, one fewer than its threads, so that the write job never
      * waits behind reads (libuv runs jobs in order); the others wait in

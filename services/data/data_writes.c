@@ -53,9 +53,13 @@ void data_kick_writer(sipc_data *d)
         return;
     d->writing = 1;
     d->wops = d->qhead;
+    d->wcount = d->qcount;
+    d->wsince_ms = d->qsince_ms;
+    d->wbytes = d->qbytes;
     d->qhead = NULL;
     d->qtail = &d->qhead;
     d->qbytes = 0;
+    d->qcount = 0;
     d->jobs++;
     int r = uv_queue_work(d->loop, &d->wwork, write_work, write_after);
     assert(r == 0);
@@ -92,6 +96,8 @@ static void enqueue(sipc_data *d, sipc_request *req, wop_kind kind, ProtobufCMes
     *d->qtail = op;
     d->qtail = &op->next;
     d->qbytes += bytes;
+    if (d->qcount++ == 0)
+        d->qsince_ms = uv_now(d->loop);
     data_kick_writer(d);
 }
 
@@ -250,6 +256,8 @@ static void write_after(uv_work_t *w, int status)
     (void)status;
     wop *op = d->wops;
     d->wops = NULL;
+    d->wcount = 0;
+    d->wbytes = 0;
     if (d->job_changed) {
         d->mark.created += d->job_created;
         d->mark.writes++;
@@ -280,6 +288,7 @@ void data_fail_queued_why(sipc_data *d, const char *why)
     d->qhead = NULL;
     d->qtail = &d->qhead;
     d->qbytes = 0;
+    d->qcount = 0;
     while (op) {
         wop *next = op->next;
         if (op->kind == W_PROBE) {

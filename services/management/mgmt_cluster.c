@@ -721,6 +721,13 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         "(docs/services.md, \"A full or damaged database\")",
                         mgmt_node_name(n), ops[k], dir[k], mgmt_str_at(h, "since", NULL), why);
         }
+        /* writes held up fail nothing yet (or never, on a hung disk): their
+         * wait alone tells */
+        char slow[900];
+        if (mgmt_writes_slow_text(json_object_get(json_object_get(n, "storage"), "writes"), slow,
+                                  sizeof slow))
+            mgmt_problem(list, n, "storage_slow", "%s: writes to its database wait: %s",
+                         mgmt_node_name(n), slow);
         /* acknowledged records found gone at a start: the node serves, but
          * the operator has to act (send them again), so it stays a problem
          * until acknowledged (management.ack, or state/records-lost removed

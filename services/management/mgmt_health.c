@@ -68,6 +68,30 @@ void mgmt_link_age_text(json_t *link, char *out, size_t len)
     }
 }
 
+int mgmt_writes_slow_text(json_t *writes, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (!json_is_true(json_object_get(writes, "slow")))
+        return 0;
+    char oldest[32], after[32];
+    ms_text(json_integer_value(json_object_get(writes, "oldest_wait_ms")), oldest, sizeof oldest);
+    ms_text(json_integer_value(json_object_get(writes, "slow_after_ms")), after, sizeof after);
+    long long n = json_integer_value(json_object_get(writes, "waiting"));
+    /* the causes a write job can wait on, in the order an operator can
+     * rule them out; a lock ends in failures after SQLite's busy timeout */
+    snprintf(out, len,
+             "%lld write%s (%lld bytes) waiting, the oldest for %s (slow from %s): check for "
+             "another process holding records.db's write lock (an sqlite3 shell or a backup "
+             "left in a transaction: `fuser -v $SIPC_HOME/data/records.db`; after 5 s of "
+             "it the writes fail with \"database is locked\"), a slow or hung disk (`iostat -x 1`, "
+             "the kernel's log), or more writes than the disk keeps up with (writes get BUSY "
+             "once 64 MiB wait); they are answered once committed",
+             n, n == 1 ? "" : "s",
+             (long long)json_integer_value(json_object_get(writes, "waiting_bytes")), oldest,
+             after);
+    return 1;
+}
+
 /* A node's build as its status gives it; a node from before build
  * identities gives none. */
 static const char *node_build(json_t *n)

@@ -343,6 +343,25 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
                          "opened (every data call refused; the status says why)");
         sipc_prom_sample(out, "sipc_storage_open", NULL,
                          !json_is_false(json_object_get(storage, "open")));
+        /* writes held up fail nothing while they wait: an alert on the
+         * oldest one's age sees a lock or a slow disk before the busy
+         * timeout, or a queue the disk does not drain */
+        json_t *w = json_object_get(storage, "writes");
+        if (json_is_integer(json_object_get(w, "oldest_wait_ms"))) {
+            sipc_prom_family(out, "sipc_storage_writes_waiting", SIPC_PROM_GAUGE,
+                             "writes (put, put_batch, delete) not yet answered: queued or in "
+                             "the running transaction");
+            sipc_prom_sample(out, "sipc_storage_writes_waiting", NULL, jnum(w, "waiting"));
+            sipc_prom_family(out, "sipc_storage_writes_waiting_bytes", SIPC_PROM_GAUGE,
+                             "their payloads' bytes (writes get BUSY once 64 MiB are queued)");
+            sipc_prom_sample(out, "sipc_storage_writes_waiting_bytes", NULL,
+                             jnum(w, "waiting_bytes"));
+            sipc_prom_family(out, "sipc_storage_writes_oldest_wait_seconds", SIPC_PROM_GAUGE,
+                             "how long the oldest write not yet answered has waited "
+                             "(storage.writes.slow from slow_after_ms on: a lock, a slow disk)");
+            sipc_prom_sample(out, "sipc_storage_writes_oldest_wait_seconds", NULL,
+                             jnum(w, "oldest_wait_ms") / 1000.0);
+        }
         /* an alert on it reaches whoever watches metrics, not the log */
         sipc_prom_family(out, "sipc_storage_records_lost_findings", SIPC_PROM_GAUGE,
                          "findings of committed records gone at a start (a lost records.db-wal) "

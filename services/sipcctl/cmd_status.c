@@ -228,6 +228,13 @@ static void print_storage(json_t *storage, const char *addr, int tls_off)
                    i_of(h, "failures") == 1 ? "" : "s", s_of(h, "last_failure"),
                    s_of(h, "last_error"));
     }
+    /* writes held up: nothing fails yet (or ever, on a hung disk), yet
+     * they are not ok */
+    char slow[900];
+    if (mgmt_writes_slow_text(json_object_get(storage, "writes"), slow, sizeof slow)) {
+        failing = 1;
+        printf("  storage: writes SLOW: %s\n", slow);
+    }
     /* committed records found gone at a start: said until the operator
      * acknowledges them (sipcctl ack records-lost, or state/records-lost
      * removed) */

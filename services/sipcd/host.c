@@ -608,6 +608,17 @@ static json_t *storage_status(void *arg)
                                       last, "attempts", (json_int_t)os.attempts, "reason",
                                       sipc_json_text(os.reason)));
     }
+    /* writes held up (a lock, a slow disk) fail nothing until the busy
+     * timeout, or never: how long they wait says it meanwhile */
+    sipc_data_waiting wt;
+    sipc_data_waiting_get(h->data, &wt);
+    json_t *wj = json_object_get(j, "writes");
+    if (wj)
+        json_object_update_new(wj, json_pack("{s:I, s:I, s:I, s:b, s:i}", "waiting",
+                                             (json_int_t)wt.requests, "waiting_bytes",
+                                             (json_int_t)wt.bytes, "oldest_wait_ms",
+                                             (json_int_t)wt.oldest_ms, "slow", wt.slow,
+                                             "slow_after_ms", SIPC_DATA_WRITES_SLOW_MS));
     if (j)
         json_object_set_new(j, "state", host_health_json(&h->state_health));
     return j;

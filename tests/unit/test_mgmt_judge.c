@@ -587,6 +587,42 @@ static void storage_unopened(void **state)
     json_decref(nodes);
 }
 
+/* Writes held up on a node (its storage.writes.slow): one storage_slow
+ * problem with how many wait, for how long, and what to check; none while
+ * they do not (slow false), nor for an older node's status, which does not
+ * say. */
+static void storage_slow(void **state)
+{
+    (void)state;
+    json_t *n1 = node("n1", NULL, 0, 0), *n2 = node("n2", NULL, 0, 0), *n3 = node("n3", NULL, 0, 0);
+    json_object_set_new(n1, "storage",
+                        json_pack("{s:{s:b, s:I, s:I, s:I, s:I, s:b, s:I}}", "writes", "failing",
+                                  0, "failures_total", (json_int_t)0, "waiting", (json_int_t)12,
+                                  "waiting_bytes", (json_int_t)4096, "oldest_wait_ms",
+                                  (json_int_t)12400, "slow", 1, "slow_after_ms",
+                                  (json_int_t)2000));
+    json_object_set_new(n2, "storage",
+                        json_pack("{s:{s:b, s:I, s:I, s:I, s:b, s:I}}", "writes", "failing", 0,
+                                  "waiting", (json_int_t)3, "waiting_bytes", (json_int_t)90,
+                                  "oldest_wait_ms", (json_int_t)1900, "slow", 0,
+                                  "slow_after_ms", (json_int_t)2000));
+    json_object_set_new(n3, "storage", json_pack("{s:{s:b}}", "writes", "failing", 0));
+    json_t *nodes = json_pack("[o, o, o]", n1, n2, n3);
+    json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+    assert_string_equal(kinds(p), "n1:storage_slow");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(p, 0), "message")),
+        "n1: writes to its database wait: 12 writes (4096 bytes) waiting, the oldest for 12 s "
+        "(slow from 2 s): check for another process holding records.db's write lock (an sqlite3 "
+        "shell or a backup left in a transaction: `fuser -v $SIPC_HOME/data/records.db`; after "
+        "5 s of it the writes fail with \"database is locked\"), a slow or hung disk (`iostat -x 1`, "
+        "the kernel's log), or more writes than the disk keeps up with (writes get BUSY once 64 "
+        "MiB wait); they are answered once committed");
+    assert_string_equal(sipc_mgmt_health(p), "problems");
+    json_decref(p);
+    json_decref(nodes);
+}
+
 /* A problem whose message is longer than the judge keeps is cut between
  * UTF-8 characters, never dropped (jansson refuses a string cut inside
  * one): a reason of 3,000 bytes of 2-byte characters at every offset. */
@@ -1203,6 +1239,7 @@ int main(void)
         cmocka_unit_test(health_rule),
         cmocka_unit_test(records_lost),
         cmocka_unit_test(storage_unopened), cmocka_unit_test(long_problem_cut_whole),
+        cmocka_unit_test(storage_slow),
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),

@@ -10,7 +10,8 @@ started is gone, "pid P answers, not started by sipc-cluster", P the pid the
 node reports), the TLS mode in effect and each service listener'"'"'s mode,
 the certificate fingerprint prefix, links up, "storage: writes FAIL" while
 the node'"'"'s database fails ("storage: NOT OPEN" while it could not be
-opened at all), "storage: records lost" while a start'"'"'s finding
+opened at all), "storage: writes SLOW" while its writes wait 2 s or more
+(a lock, a slow disk), "storage: records lost" while a start'"'"'s finding
 of lost records is not acknowledged (sipcctl status says more), and healthy, degraded (a service, a link or its
 storage missing or failing) or unreachable (with the reason). The words
 "plaintext" and "disabled" appear only for a node in that state. A last line
@@ -85,6 +86,7 @@ sc_node_line() {
           + (if .storage.open == false then "  storage: NOT OPEN"
              else ([("writes", "reads") as $o | select(.storage[$o].failing == true) | $o]
                | if length > 0 then "  storage: \(join(" and ")) FAIL" else "" end) end)
+          + (if .storage.writes.slow == true then "  storage: writes SLOW" else "" end)
           + (if (.storage.records_lost // [] | length) > 0 then "  storage: records lost" else "" end)
           + (if (.services | length) == 4 and $up == (.links | length) and (.links | length) >= 3 * $c - 2
                 and ([.storage.writes.failing, .storage.reads.failing] | any | not)

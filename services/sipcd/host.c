@@ -515,46 +515,6 @@ int host_guard_peers(host *h, unsigned services, host_peer *out, int max)
                                    services, (int64_t)time(NULL), out, max);
 }
 
-static json_t *guard_status(void *arg)
-{
-    host *h = arg;
-    json_t *g = host_peers_guard_json(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
-                                      (int64_t)time(NULL));
-    /* tls.mode is the running mode: say when sipc.conf asked for strict */
-    if (g)
-        json_object_set_new(g, "held_back", json_boolean(h->guarded));
-    return g;
-}
-
-json_t *host_health_json(const host_health *hl)
-{
-    json_t *j = json_pack("{s:b, s:I}", "failing", hl->failing, "failures_total",
-                          (json_int_t)hl->failures_total);
-    if (j && hl->failing) {
-        char since[32], last[32];
-        sipc_rfc3339_format(hl->since_unix_ms, 0, since, sizeof since);
-        sipc_rfc3339_format(hl->last_unix_ms, 0, last, sizeof last);
-        json_object_update_new(j, json_pack("{s:I, s:s, s:s, s:o}", "failures",
-                                            (json_int_t)hl->failures, "since", since,
-                                            "last_failure", last, "last_error",
-                                            sipc_json_text(hl->last_error)));
-    }
-    return j;
-}
-
-static json_t *health_json(const sipc_data_health *dh)
-{
-    host_health hl;
-    memset(&hl, 0, sizeof hl);
-    hl.failing = dh->failing;
-    hl.failures = dh->failures;
-    hl.since_unix_ms = dh->since_unix_ms;
-    hl.last_unix_ms = dh->last_unix_ms;
-    hl.failures_total = dh->failures_total;
-    snprintf(hl.last_error, sizeof hl.last_error, "%s", dh->last_error);
-    return host_health_json(&hl);
-}
-
 void host_state_written(host *h, const char *name, int r, const char *err)
 {
     host_health *hl = &h->state_health;
@@ -581,85 +541,6 @@ void host_state_written(host *h, const char *name, int r, const char *err)
     hl->failures_total++;
     hl->last_unix_ms = now;
     snprintf(hl->last_error, sizeof hl->last_error, "%s", err);
-}
-
-/* The data service's database health for the status ("storage"), with the
- * writes of state/ beside it. */
-static json_t *storage_status(void *arg)
-{
-    host *h = arg;
-    if (!h->data)
-        return NULL;
-    sipc_data_health w, r;
-    sipc_data_health_get(h->data, &w, &r);
-    sipc_data_open_state os;
-    sipc_data_open_state_get(h->data, &os);
-    /* lost records found at a start stay until the operator acknowledges
-     * them (management.ack, or state/records-lost removed) */
-    json_t *j = json_pack("{s:o, s:o, s:o*, s:b}", "writes", health_json(&w), "reads",
-                          health_json(&r), "records_lost", records_lost_json(h->cfg.home),
-                          "open", os.open);
-    if (j && !os.open) {
-        char since[32], last[32];
-        sipc_rfc3339_format(os.since_unix_ms, 0, since, sizeof since);
-        sipc_rfc3339_format(os.last_unix_ms, 0, last, sizeof last);
-        json_object_set_new(j, "not_open",
-                            json_pack("{s:s, s:s, s:I, s:o}", "since", since, "last_attempt",
-                                      last, "attempts", (json_int_t)os.attempts, "reason",
-                                      sipc_json_text(os.reason)));
-    }
-    /* writes held up (a lock, a slow disk) fail nothing until the busy
-     * timeout, or never: how long they wait says it meanwhile */
-    sipc_data_waiting wt;
-    sipc_data_waiting_get(h->data, &wt);
-    json_t *wj = json_object_get(j, "writes");
-    if (wj)
-        json_object_update_new(wj, json_pack("{s:I, s:I, s:I, s:b, s:i}", "waiting",
-                                             (json_int_t)wt.requests, "waiting_bytes",
-                                             (json_int_t)wt.bytes, "oldest_wait_ms",
-                                             (json_int_t)wt.oldest_ms, "slow", wt.slow,
-                                             "slow_after_ms", SIPC_DATA_WRITES_SLOW_MS));
-    if (j)
-        json_object_set_new(j, "state", host_health_json(&h->state_health));
-    return j;
-}
-
-/* Whether the log files can be written (sipc_logger_health), in the
- * storage's shape, with the lines never written to them. */
-static json_t *logs_status(void *arg)
-{
-    host *h = arg;
-    sipc_log_health lh;
-    if (sipc_logger_health(h->svc[HOST_MANAGEMENT].log, &lh) != 0)
-        return NULL;
-    host_health hl;
-    memset(&hl, 0, sizeof hl);
-    hl.failing = lh.failing;
-    hl.failures = lh.failures;
-    hl.since_unix_ms = lh.since_unix_ms;
-    hl.last_unix_ms = lh.last_unix_ms;
-    hl.failures_total = lh.failures_total;
-    snprintf(hl.last_error, sizeof hl.last_error, "%s", lh.last_error);
-    json_t *j = host_health_json(&hl);
-    char dir[700];
-    snprintf(dir, sizeof dir, "%s/logs", h->cfg.home);
-    if (j) {
-        json_object_set_new(j, "dir", sipc_json_text(dir));
-        json_object_set_new(j, "lines_lost_total", json_integer((json_int_t)lh.lines_lost_total));
-    }
-    return j;
-}
-
-/* The keepalive and idle close in effect, ms, 0 for off: fixed at start (a
- * reload changes neither the contexts' values nor h->cfg's copy of them). */
-static json_t *keepalive_status(void *arg)
-{
-    host *h = arg;
-    sipc_options o;
-    sipc_options_from_config(&o, &h->cfg);
-    return json_pack("{s:I, s:I, s:I}", "keepalive_ms", (json_int_t)o.keepalive_ms,
-                     "keepalive_timeout_ms", (json_int_t)o.keepalive_timeout_ms,
-                     "idle_timeout_ms", (json_int_t)o.idle_timeout_ms);
 }
 
 /* Restarting strict with peers whose latest word was plaintext would cut
@@ -1014,11 +895,7 @@ int host_start(host *h, uv_loop_t *loop)
         rc = start_service(h, order[k]);
     if (rc == 0 && h->mgmt &&
         (sipc_mgmt_add_links(h->mgmt, service_links, h) != 0 ||
-         sipc_mgmt_add_section(h->mgmt, "guard", guard_status, h) != 0 ||
-         sipc_mgmt_add_section(h->mgmt, "storage", storage_status, h) != 0 ||
-         sipc_mgmt_add_section(h->mgmt, "logs", logs_status, h) != 0 ||
-         sipc_mgmt_add_section(h->mgmt, "reload", host_reload_status, h) != 0 ||
-         sipc_mgmt_add_section(h->mgmt, "keepalive", keepalive_status, h) != 0)) {
+         host_status_sections_add(h) != 0)) {
         sipc_logf(h->svc[HOST_MANAGEMENT].log, SIPC_LOG_ERROR, "Service.Start",
                   "Cannot start %s: its status sources were refused",
                   h->svc[HOST_MANAGEMENT].display);

@@ -200,6 +200,10 @@ int host_files_missing(const host_files *a, const host_files *b);
  * is then one the next reload sees as changed (taken after, the node would
  * run the old file and a reload say nothing changed). */
 void host_reload_files_seen(host *h);
+/* host_status.c: adds the status's "guard", "storage", "logs", "reload"
+ * and "keepalive" sections to h->mgmt; 0, or the negative SIPC_* code of
+ * the first the management service refused. */
+int host_status_sections_add(host *h);
 /* reload.c: what host_start sets up for later reloads. */
 void host_reload_init(host *h);
 /* reload.c: the status's "reload" section: the refused reload and the

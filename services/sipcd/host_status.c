@@ -1,0 +1,149 @@
+/* host_status.c - the sections sipcd adds to the management channel's
+ * status: the strict guard, the storage, the log files and the keepalive
+ * (the reload's is reload.c's). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "host.h"
+#include "json_text.h"
+#include "management_service.h"
+#include "rfc3339.h"
+#include "services/data/data_service.h"
+
+static json_t *guard_status(void *arg)
+{
+    host *h = arg;
+    json_t *g = host_peers_guard_json(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id,
+                                      (int64_t)time(NULL));
+    /* tls.mode is the running mode: say when sipc.conf asked for strict */
+    if (g)
+        json_object_set_new(g, "held_back", json_boolean(h->guarded));
+    return g;
+}
+
+json_t *host_health_json(const host_health *hl)
+{
+    json_t *j = json_pack("{s:b, s:I}", "failing", hl->failing, "failures_total",
+                          (json_int_t)hl->failures_total);
+    if (j && hl->failing) {
+        char since[32], last[32];
+        sipc_rfc3339_format(hl->since_unix_ms, 0, since, sizeof since);
+        sipc_rfc3339_format(hl->last_unix_ms, 0, last, sizeof last);
+        json_object_update_new(j, json_pack("{s:I, s:s, s:s, s:o}", "failures",
+                                            (json_int_t)hl->failures, "since", since,
+                                            "last_failure", last, "last_error",
+                                            sipc_json_text(hl->last_error)));
+    }
+    return j;
+}
+
+/* The data service's and the logger's health records hold host_health's
+ * fields under types of their own: one conversion for both. */
+static json_t *health_of(int failing, uint64_t failures, int64_t since_unix_ms,
+                         int64_t last_unix_ms, uint64_t failures_total, const char *last_error)
+{
+    host_health hl;
+    memset(&hl, 0, sizeof hl);
+    hl.failing = failing;
+    hl.failures = failures;
+    hl.since_unix_ms = since_unix_ms;
+    hl.last_unix_ms = last_unix_ms;
+    hl.failures_total = failures_total;
+    snprintf(hl.last_error, sizeof hl.last_error, "%s", last_error);
+    return host_health_json(&hl);
+}
+
+static json_t *data_health_json(const sipc_data_health *dh)
+{
+    return health_of(dh->failing, dh->failures, dh->since_unix_ms, dh->last_unix_ms,
+                     dh->failures_total, dh->last_error);
+}
+
+/* The data service's database health for the status ("storage"), with the
+ * writes of state/ beside it. */
+static json_t *storage_status(void *arg)
+{
+    host *h = arg;
+    if (!h->data)
+        return NULL;
+    sipc_data_health w, r;
+    sipc_data_health_get(h->data, &w, &r);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(h->data, &os);
+    /* lost records found at a start stay until the operator acknowledges
+     * them (management.ack, or state/records-lost removed) */
+    json_t *j = json_pack("{s:o, s:o, s:o*, s:b}", "writes", data_health_json(&w), "reads",
+                          data_health_json(&r), "records_lost", records_lost_json(h->cfg.home),
+                          "open", os.open);
+    if (j && !os.open) {
+        char since[32], last[32];
+        sipc_rfc3339_format(os.since_unix_ms, 0, since, sizeof since);
+        sipc_rfc3339_format(os.last_unix_ms, 0, last, sizeof last);
+        json_object_set_new(j, "not_open",
+                            json_pack("{s:s, s:s, s:I, s:o}", "since", since, "last_attempt",
+                                      last, "attempts", (json_int_t)os.attempts, "reason",
+                                      sipc_json_text(os.reason)));
+    }
+    /* writes held up (a lock, a slow disk) fail nothing until the busy
+     * timeout, or never: how long they wait says it meanwhile */
+    sipc_data_waiting wt;
+    sipc_data_waiting_get(h->data, &wt);
+    json_t *wj = json_object_get(j, "writes");
+    if (wj)
+        json_object_update_new(wj, json_pack("{s:I, s:I, s:I, s:b, s:i}", "waiting",
+                                             (json_int_t)wt.requests, "waiting_bytes",
+                                             (json_int_t)wt.bytes, "oldest_wait_ms",
+                                             (json_int_t)wt.oldest_ms, "slow", wt.slow,
+                                             "slow_after_ms", SIPC_DATA_WRITES_SLOW_MS));
+    if (j)
+        json_object_set_new(j, "state", host_health_json(&h->state_health));
+    return j;
+}
+
+/* Whether the log files can be written (sipc_logger_health), in the
+ * storage's shape, with the lines never written to them. */
+static json_t *logs_status(void *arg)
+{
+    host *h = arg;
+    sipc_log_health lh;
+    if (sipc_logger_health(h->svc[HOST_MANAGEMENT].log, &lh) != 0)
+        return NULL;
+    json_t *j = health_of(lh.failing, lh.failures, lh.since_unix_ms, lh.last_unix_ms,
+                          lh.failures_total, lh.last_error);
+    char dir[700];
+    snprintf(dir, sizeof dir, "%s/logs", h->cfg.home);
+    if (j) {
+        json_object_set_new(j, "dir", sipc_json_text(dir));
+        json_object_set_new(j, "lines_lost_total", json_integer((json_int_t)lh.lines_lost_total));
+    }
+    return j;
+}
+
+/* The keepalive and idle close in effect, ms, 0 for off: fixed at start (a
+ * reload changes neither the contexts' values nor h->cfg's copy of them). */
+static json_t *keepalive_status(void *arg)
+{
+    host *h = arg;
+    sipc_options o;
+    sipc_options_from_config(&o, &h->cfg);
+    return json_pack("{s:I, s:I, s:I}", "keepalive_ms", (json_int_t)o.keepalive_ms,
+                     "keepalive_timeout_ms", (json_int_t)o.keepalive_timeout_ms,
+                     "idle_timeout_ms", (json_int_t)o.idle_timeout_ms);
+}
+
+int host_status_sections_add(host *h)
+{
+    static const struct {
+        const char *key;
+        sipc_mgmt_section_fn fn;
+    } sections[] = {{"guard", guard_status},   {"storage", storage_status},
+                    {"logs", logs_status},     {"reload", host_reload_status},
+                    {"keepalive", keepalive_status}};
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        int r = sipc_mgmt_add_section(h->mgmt, sections[i].key, sections[i].fn, h);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}

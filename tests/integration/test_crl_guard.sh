@@ -9,7 +9,8 @@
 #     which revokes nothing new: added, "replacing the same CRL"
 #   - `crl add --reload` of a CRL revoking b's certificate: refused, exit
 #     18, b and its certificate named, nothing stored; with --force: added,
-#     with a warning naming b
+#     with a warning naming b; a's `status --cluster` then advises a new
+#     certificate on the node presenting it only, not "on every node"
 #   - rotating to root r2: the client's `rotate finish` with c down:
 #     refused, exit 18, c named; with --force: finished, warning
 #   - a's finish whose trust after the step cannot be set up (its pair
@@ -71,6 +72,16 @@ run tt a crl add "$work/pki/crl-bx.pem" --reload --force
 expect "crl add --force: added, with a warning naming b" 0 \
     "warning: --force: added although 1 \\[cluster\\] node presents a certificate this CRL revokes: $BASE.2 \\(node b\\): certificate 'O=Test, CN=node b' \\(serial [0-9A-F:]+\\) was revoked .*\\. This node refuses it from now on" \
     '^added CRL of O=Test, CN=Test Root r1 \(2 revoked'
+revoked_fix() {
+    "$BIN/sipcctl" --home "$work/a" status --cluster >"$OUT" 2>&1
+    grep -q "node b.*was revoked" "$OUT"
+}
+if wait_for 15 revoked_fix && grep -q 'on the node that presents this certificate, only there' "$OUT" &&
+    ! grep -q 'unrevoked key pair on every node' "$OUT"; then
+    ok "a's status --cluster: a new certificate on b only"
+else
+    bad "a's status --cluster: b not named revoked, or the fix not b's alone"
+fi
 run tt a crl remove "$(ls "$work/a/security/crl")" --reload
 expect "crl remove --reload: b accepted again" 0 '^removed '
 tt a crl add "$work/pki/crl-x.pem" --reload >/dev/null 2>&1 || not_ok "crl add crl-x.pem again"

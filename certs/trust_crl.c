@@ -126,13 +126,31 @@ static bool newer(const sipc_crl *a, const sipc_crl *b)
     return a->this_update > b->this_update;
 }
 
-static sipc_vfy_status revoked(const sipc_x509 *x, int i, const crl_entry *e, time_t when,
-                               sipc_vfy_result *res)
+/* Who needs a new certificate: only the peer presenting it when it is a
+ * leaf of its own (an organisation's CA issues one per node: this node's
+ * is another, and replacing it would not help); this node and every node
+ * that shares it when it is this node's own; every node whose chain holds
+ * it when it is a CA's, or when it is not known whose it is. */
+static const char *revoked_fix(const vctx *v, const sipc_x509 *x, int i)
+{
+    const sipc_trust *t = v->t;
+    if (i > 0 || v->depth > 0 || t->nown < 1)
+        return "import a new, unrevoked key pair on every node that presents this certificate "
+               "or a chain holding it; remove the revoked one";
+    if (strcmp(t->own_x[0].fingerprint, x->fingerprint) != 0)
+        return "import a new, unrevoked key pair on the node that presents this certificate, "
+               "only there: it is that node's own, this node's certificate is another; remove "
+               "the revoked one";
+    return "import a new, unrevoked key pair here and on every node that shares this node's "
+           "certificate; remove the revoked one";
+}
+
+static sipc_vfy_status revoked(const vctx *v, const sipc_x509 *x, int i, const crl_entry *e,
+                               time_t when, sipc_vfy_result *res)
 {
     char ws[32];
     sipc_time_str(when, ws);
-    return sipc__vfail(res, SIPC_VFY_REVOKED, i,
-                       "import a new, unrevoked key pair on every node; remove the revoked one",
+    return sipc__vfail(res, SIPC_VFY_REVOKED, i, revoked_fix(v, x, i),
                        "certificate '%s' (serial %s) was revoked on %s according to %s%s issued by "
                        "'%s'",
                        sipc__name_or(x->subject), x->serial_hex, ws, e->c.is_delta ? "delta CRL " : "",
@@ -227,14 +245,14 @@ sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const 
             }
         }
         if (!released)
-            return revoked(x, i, full[f].e, when, res);
+            return revoked(v, x, i, full[f].e, when, res);
     }
     for (int d = 0; d < nd; d++) {
         time_t when;
         int reason;
         if (base_of[d] && sipc_crl_find(&delta[d].e->c, x, &when, &reason) &&
             reason != SIPC_REASON_REMOVE_FROM_CRL)
-            return revoked(x, i, delta[d].e, when, res);
+            return revoked(v, x, i, delta[d].e, when, res);
     }
     /* Not listed: known only if current complete CRLs cover every reason. */
     unsigned covered = 0;

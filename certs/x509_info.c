@@ -843,6 +843,23 @@ bool sipc_crl_lookup(const sipc_crl *c, const sipc_bytes *serial, time_t *when)
     return crl_walk(c, -1, serial, NULL, when) == 1;
 }
 
+int sipc_crl_count_unlisted(const sipc_crl *c, const sipc_crl *other)
+{
+    rd rr = rd_of(&c->revoked);
+    int n = 0;
+    while (rr.n) {
+        tlv e, s;
+        if (der_expect(&rr, 0x30, &e) != 0)
+            break;
+        rd re = rd_of(&e.val);
+        if (der_expect(&re, 0x02, &s) != 0)
+            break;
+        time_t when;
+        n += !sipc_crl_lookup(other, &s.val, &when);
+    }
+    return n;
+}
+
 int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, time_t *when,
                    char *err, size_t errlen)
 {

@@ -197,6 +197,9 @@ bool sipc_crl_lookup(const sipc_crl *c, const sipc_bytes *serial, time_t *when);
  * 0 or SIPC_EINVAL for an index out of range. */
 int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, time_t *when,
                    char *err, size_t errlen);
+/* How many serials c lists that other does not (each looked up in other,
+ * as the verifier looks a certificate up: c's entries times other's). */
+int sipc_crl_count_unlisted(const sipc_crl *c, const sipc_crl *other);
 
 
 #endif

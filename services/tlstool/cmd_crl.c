@@ -13,6 +13,7 @@
 #include "certs/tool/store.h"
 #include "services/common/shown_text.h"
 #include "services/tlstool/tlstool.h"
+#include "services/tlstool/trust_guard.h"
 
 /* "complete CRL number 12", "delta CRL number 14 on base 12, only CA
  * certificates, distribution point ..." */
@@ -62,6 +63,32 @@ static void crl_print(const char *name, const crl_file *f, void *arg)
             printf("    serial %s revoked %s\n", sh, ws);
         }
     }
+}
+
+/* The guard of a CRL added: each [cluster] node is dialled again with this
+ * home's trust and the CRL (shown: its name in the verifier's words), so
+ * that a node presenting a certificate it revokes is found before this
+ * home refuses it, whatever certificate each node has (an organisation's
+ * CA issues one per node, and only the node presenting it needs another). */
+static int crl_guard(const opts *o, const sipc_config *cfg, const crl_file *f, const char *shown)
+{
+    const trust_step step = {
+        .verb = "add the CRL",
+        .past = "added",
+        .refused = "a certificate this CRL revokes",
+        .once = "once it uses this CRL",
+        .fix = "give each node named a new certificate that this CRL does not revoke "
+               "(`tlstool import NEW.pfx` there, and a reload)",
+        .safe_order = "`tlstool crl add FILE --reload` on every node once no node presents a "
+                      "certificate it revokes (docs/operator-guide.md, 4)",
+        .unasked_may = "a node that could not be asked may present a certificate this CRL "
+                       "revokes",
+        .unasked_fix = "give it a new certificate if this CRL revokes its own",
+        .crl = f->der,
+        .crl_len = (size_t)f->len,
+        .crl_name = shown,
+        .name_reasons = 1};
+    return trust_guard(o, cfg, &step);
 }
 
 int cmd_crl(void *arg)
@@ -145,19 +172,40 @@ int cmd_crl(void *arg)
         char name[64];
         snprintf(name, sizeof name, "%.16s%s%s.crl", ifp, scope, c.is_delta ? "-delta" : "");
         snprintf(path, sizeof path, "%s/%s", dir, name);
-        int replaces = 0;
+        /* what the CRL replaces, as the text names it: nothing, the same
+         * bytes, an equal CRL (same number and date, another signature), an
+         * older one, with --force a newer one, or a file that is no CRL */
+        enum {
+            REPLACES_NONE, REPLACES_SAME, REPLACES_EQUAL, REPLACES_OLDER, REPLACES_NEWER,
+            REPLACES_UNREADABLE
+        };
+        int replaces = REPLACES_NONE;
+        /* how many certificates it revokes that the CRL it replaces did not:
+         * only those can cut a node off that is not cut off already (a
+         * refresh with new dates alone asks nobody, so a node down does
+         * not stop it) */
+        int fresh = c.nrevoked;
         {
             uint8_t *ob;
             size_t on;
             sipc_crl oc;
             if (sipc_secret_file_read(path, &ob, &on, MAX_FILE, err, sizeof err) == 0) {
                 int ok = sipc_crl_parse(&oc, ob, on, NULL, 0) == 0;
+                int ncmp = ok && oc.number.len && c.number.len
+                               ? sipc_crl_num_cmp(&oc.number, &c.number)
+                               : 0;
                 /* older by date or by CRL number: either way --force */
-                int older = ok && (oc.this_update > c.this_update ||
-                                   (oc.number.len && c.number.len &&
-                                    sipc_crl_num_cmp(&oc.number, &c.number) > 0));
+                int older = ok && (oc.this_update > c.this_update || ncmp > 0);
+                int equal = ok && !older && oc.this_update == c.this_update && ncmp == 0 &&
+                            !oc.number.len == !c.number.len;
+                replaces = on == (size_t)dl && !memcmp(ob, der, on) ? REPLACES_SAME
+                           : !ok                                    ? REPLACES_UNREADABLE
+                           : equal                                  ? REPLACES_EQUAL
+                           : older                                  ? REPLACES_NEWER
+                                                                    : REPLACES_OLDER;
+                if (ok)
+                    fresh = sipc_crl_count_unlisted(&c, &oc);
                 free(ob);
-                replaces = 1;
                 if (older && !o->force) {
                     free(der);
                     return fail(EX_REFUSED,
@@ -167,6 +215,14 @@ int cmd_crl(void *arg)
                 }
             }
         }
+        /* a CRL that revokes the certificate a [cluster] node presents cuts
+         * this home off from it once applied: the nodes are asked first, as
+         * a rotation's finish asks them */
+        if (have && cfg.revocation != SIPC_REVOCATION_OFF && fresh > 0 &&
+            (r = crl_guard(o, &cfg, &f, arg_shown)) != 0) {
+            free(der);
+            return r;
+        }
         if (sipc_store_init(o->home, err, sizeof err) != 0 ||
             sipc_store_put(o->home, "crl", name, der, (size_t)dl, err, sizeof err) != 0) {
             free(der);
@@ -174,9 +230,15 @@ int cmd_crl(void *arg)
         }
         char kind[200];
         crl_kind(&c, kind, sizeof kind);
+        static const char *const replaced[] = {
+            "", ", replacing the same CRL (it was installed already)",
+            ", replacing the installed CRL of the same scope, number and date (an equal CRL)",
+            ", replacing the older CRL of the same scope",
+            ", replacing the newer CRL of the same scope (--force)",
+            ", replacing the file of the same scope, which is no CRL sipc can read"};
         printf("added CRL of %s (%d revoked; this update %s, next update %s; %s) as %s/%s%s\n",
                c.issuer, c.nrevoked, f.this_update, f.next_update, kind, dir_shown, name,
-               replaces ? ", replacing the older CRL of the same scope" : "");
+               replaced[replaces]);
         if (c.unusable[0])
             warning("this CRL will never be used: %s", c.unusable);
         if (!known)

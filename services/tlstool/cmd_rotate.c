@@ -10,9 +10,8 @@
 
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
-#include "ipc/security.h"
-#include "services/tlstool/drop_judge.h"
 #include "services/tlstool/tlstool.h"
+#include "services/tlstool/trust_guard.h"
 
 /* The fingerprint (and subject) of security/sub/node.crt, sub NULL for
  * node.crt itself; 0, or 1 when there is none or it cannot be read. */
@@ -240,21 +239,22 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     return EX_OK;
 }
 
-/* A step that stops trusting a pair, as finish_guard words it: the verb,
- * its past, the safe order of that step across the cluster, and what a
- * node that could not be asked may present and must do first. */
-typedef struct {
+/* What finish and the abort that drops the staged pair say in their
+ * guard's words (trust_step): the verb, its past, the safe order of the
+ * step across the cluster, and what a node that could not be asked may
+ * present and must do first. */
+typedef struct drop_words {
     const char *verb, *past, *safe_order, *unasked_may, *unasked_fix;
-} drop_step;
+} drop_words;
 
-static const drop_step FINISH_STEP = {
+static const drop_words FINISH_WORDS = {
     "finish", "finished",
     "`tlstool rotate finish --reload` on every node once every node has committed "
     "(docs/operator-guide.md, 1.8)",
     "a node down or unreachable through the rotation has not committed, and still presents a "
     "certificate only that pair vouches for",
     "commit it if it has not (`tlstool rotate commit --reload` there)"};
-static const drop_step ABORT_STEP = {
+static const drop_words ABORT_WORDS = {
     "abort", "aborted",
     "`tlstool rotate abort --reload` on every node once every node that committed has rolled "
     "back (docs/operator-guide.md, 1.8)",
@@ -262,165 +262,32 @@ static const drop_step ABORT_STEP = {
     "for",
     "roll it back if it committed (`tlstool rotate abort --reload` there)"};
 
-/* The security this node runs with once finished: its pair, and its trust
- * without the rotation's other pair (build_trust with own set leaves
- * staged/ and previous/ out). Strict, since only nodes that answered over
- * TLS are asked again; resumption off, so that every handshake judges the
- * peer's chain anew. 0, or an exit code with err. */
-static int finish_security(const opts *o, const sipc_config *cfg, sipc_security **out, char *err,
-                           size_t errlen)
-{
-    sipc_keypair kp;
-    sipc_trust *t;
-    int have, r;
-    if ((r = load_pair(o, &kp, LOAD_PAIR_QUIET)) != 0) {
-        snprintf(err, errlen, "this node's pair (security/node.crt) cannot be read");
-        return r;
-    }
-    if ((r = load_trust_quiet(o, cfg, &kp, &t, &have, err, errlen)) != 0) {
-        sipc_keypair_free(&kp);
-        return r;
-    }
-    if (sipc__security_new_tls(out, SIPC_TLS_STRICT, &kp, t, err, errlen) != 0)
-        return EX_FAIL;
-    sipc_security_set_resumption(*out, 0);
-    return 0;
-}
-
 /* The guard of finish, and of an abort that drops the staged pair: the step
- * stops trusting the pair dropped (SHA-256), so a
- * [cluster] node whose certificate only that pair vouches for (one that
- * has not committed, or has rolled back) is refused by this node from then
- * on, and this node by it once the nodes redial. Whether each node is one
- * is decided by trust, not by comparing fingerprints: with an
- * organisation's CA every node may hold a certificate of its own, which no
- * fingerprint of this node's pairs matches. So each node that answers over
- * TLS (sys.info, as `tlstool check` and disable's guard ask) is dialled
- * again with the security this node has after finish: both handshakes
- * present the same certificate, so when only the second is refused by this
- * side's verifier, it is the node's certificate that this node will refuse;
- * when the node refused this node's certificate in the second only, its
- * own trust changed in between (drop_judge.h).
- * fix: what those nodes must do first. EX_OK to go on (said when some
- * changed their trust), or EX_NOT_COMMITTED with them named, also when some
- * could not be asked (a node down through the rotation has not taken its
- * steps); --force goes on, warning. */
+ * stops trusting the pair dropped (SHA-256), so a [cluster] node whose
+ * certificate only that pair vouches for (one that has not committed, or
+ * has rolled back) is refused by this node from then on, and this node by
+ * it once the nodes redial. Whether each node is one is decided by trust,
+ * not by comparing fingerprints: with an organisation's CA every node may
+ * hold a certificate of its own, which no fingerprint of this node's pairs
+ * matches. So trust_guard dials each node again with the trust this node
+ * keeps after the step (its pair, trust/ and crl/, without the rotation's
+ * pairs). fix: what the nodes refused must do first. */
 static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropped,
-                        const drop_step *step, const char *fix)
+                        const drop_words *w, const char *fix)
 {
-    if (!cfg->tls_enable || cfg->nnodes == 0 || !dropped[0])
+    if (!dropped[0])
         return EX_OK;
-    node_probe *nodes = NULL, *after = NULL;
-    char err[600], still[1200] = "", unknown[1200] = "", moved[1200] = "";
-    char unjudged[1200] = "", cannot[700] = "";
-    int nstill = 0, nunknown = 0, nmoved = 0, nunjudged = 0, ntls = 0;
-    int timeout = o->timeout_ms ? o->timeout_ms : 5000;
-    if (probe_cluster(cfg, timeout, &nodes, err, sizeof err) != 0)
-        snprintf(unknown, sizeof unknown, "the [cluster] nodes could not be asked: %s", err);
-    for (int i = 0; nodes && i < cfg->nnodes; i++)
-        ntls += !sipc_config_node_is_self(cfg, i) && nodes[i].up && nodes[i].info.tls;
-    sipc_security *sec = NULL;
-    if (ntls && finish_security(o, cfg, &sec, err, sizeof err) != 0)
-        snprintf(cannot, sizeof cannot, "the trust this node keeps after %s cannot be set up: %s",
-                 step->verb, err);
-    if (sec) {
-        after = calloc((size_t)cfg->nnodes, sizeof *after);
-        if (!after || probe_nodes(cfg, sec, timeout, after) != 0) {
-            free(after);
-            after = NULL;
-            snprintf(cannot, sizeof cannot,
-                     "the handshakes with the trust this node keeps after %s could not be made",
-                     step->verb);
-        }
-        sipc_security_release(sec);
-    }
-    for (int i = 0; nodes && i < cfg->nnodes; i++) {
-        if (sipc_config_node_is_self(cfg, i))
-            continue;
-        switch (drop_judge(&nodes[i], after ? &after[i] : NULL, dropped)) {
-        case DROP_KEPT:
-            break;
-        case DROP_REFUSED:
-            probe_list_add(still, sizeof still, &nodes[i]);
-            nstill++;
-            break;
-        case DROP_UNASKED:
-            /* one that answered, when the second handshakes could not be
-             * made at all, was asked: it could not be judged */
-            if (cannot[0] && nodes[i].up) {
-                probe_list_add(unjudged, sizeof unjudged, &nodes[i]);
-                nunjudged++;
-            } else {
-                probe_list_add(unknown, sizeof unknown, &nodes[i]);
-                nunknown++;
-            }
-            break;
-        case DROP_TRUST_MOVED:
-            probe_list_add(moved, sizeof moved, &nodes[i]);
-            nmoved++;
-            break;
-        }
-    }
-    free(after);
-    free(nodes);
-    if (nunknown) {
-        size_t at = strlen(unknown);
-        snprintf(unknown + at, sizeof unknown - at, " could not be asked the pair %s",
-                 nunknown == 1 ? "it presents" : "they present");
-    }
-    if (nstill && !o->force)
-        return fail(EX_NOT_COMMITTED,
-                    "not %s: %d [cluster] node%s still present%s a certificate that only "
-                    "the pair this node stops trusting at %s (SHA-256 %.16s...) vouches for, "
-                    "so it would refuse %s links: %s%s%s. "
-                    "Nothing was changed. %s first, then %s; or give --force to %s here "
-                    "anyway and cut this node off from %s",
-                    step->past, nstill, nstill == 1 ? "" : "s", nstill == 1 ? "s" : "",
-                    step->verb, dropped, nstill == 1 ? "its" : "their", still,
-                    unknown[0] ? "; and " : "", unknown, fix, step->safe_order, step->verb,
-                    nstill == 1 ? "it" : "them");
-    /* a node that was down through the steps before has not taken them:
-     * not knowing is no reason to go on */
-    if (unknown[0] && !o->force)
-        return fail(EX_NOT_COMMITTED,
-                    "not %s: %s, so whether this node would refuse %s links once it stops "
-                    "trusting the pair (SHA-256 %.16s...) cannot be told: %s. Nothing was "
-                    "changed. Bring %s up and %s, then %s; or, if %s gone for good, give "
-                    "--force to %s here anyway",
-                    step->past, unknown, nunknown != 1 ? "their" : "its", dropped,
-                    step->unasked_may, nunknown != 1 ? "each" : "it", step->unasked_fix,
-                    step->safe_order, nunknown != 1 ? "they are" : "it is", step->verb);
-    if (nunjudged && !o->force)
-        return fail(EX_NOT_COMMITTED,
-                    "not %s: %s answered, but whether this node would refuse %s links once it "
-                    "stops trusting the pair (SHA-256 %.16s...) cannot be judged: %s. Nothing "
-                    "was changed; put that right, or give --force to %s without that judgement",
-                    step->past, unjudged, nunjudged != 1 ? "their" : "its", dropped, cannot,
-                    step->verb);
-    if (nunjudged)
-        warn("--force: %s without judging %s: %s", step->past, unjudged, cannot);
-    if (nstill)
-        warn("--force: %s although %s still present%s a "
-             "certificate that only the pair this node no longer trusts vouches for: "
-             "this node refuses %s until %s",
-             step->past, still, nstill == 1 ? "s" : "", nstill == 1 ? "it" : "them", fix);
-    if (unknown[0])
-        warn("--force: %s although %s: a node that still presents a certificate that "
-             "only the pair this node stops trusting (SHA-256 %.16s...) vouches for is "
-             "refused by it from now on; the safe order: %s",
-             step->past, unknown, dropped, step->safe_order);
-    if (nmoved) {
-        const char *its = nmoved == 1 ? "its" : "their";
-        warn("%s accepted this node's certificate when first asked and refused it when asked "
-             "again a moment later: %s trust changed between the two (a reload or a rotation "
-             "step there), so %s this node's links now, whatever this node does; %s not "
-             "refused here (`tlstool rotate status` there says where %s rotation is); the safe "
-             "order: %s",
-             moved, its, nmoved == 1 ? "it refuses" : "they refuse",
-             nmoved == 1 ? "its certificate was" : "their certificates were", its,
-             step->safe_order);
-    }
-    return EX_OK;
+    char refused[200], once[120];
+    snprintf(refused, sizeof refused,
+             "a certificate that only the pair this node stops trusting at %s (SHA-256 "
+             "%.16s...) vouches for",
+             w->verb, dropped);
+    snprintf(once, sizeof once, "once it stops trusting the pair (SHA-256 %.16s...)", dropped);
+    const trust_step step = {
+        .verb = w->verb, .past = w->past, .refused = refused, .still = 1, .once = once,
+        .fix = fix, .safe_order = w->safe_order, .unasked_may = w->unasked_may,
+        .unasked_fix = w->unasked_fix, .dropped = dropped, .own_only = 1};
+    return trust_guard(o, cfg, &step);
 }
 
 static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
@@ -434,7 +301,7 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
         return fail(EX_STATE, "the staged pair is not committed on this node: `tlstool rotate "
                               "commit` (or `tlstool rotate abort` to drop it)");
     case SIPC_ROTATION_COMMITTED:
-        if ((r = finish_guard(o, cfg, rot->previous, &FINISH_STEP,
+        if ((r = finish_guard(o, cfg, rot->previous, &FINISH_WORDS,
                               "commit them (`tlstool rotate commit --reload` on each)")) != 0)
             return r;
         if (sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
@@ -445,7 +312,7 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
         break;
     case SIPC_ROTATION_ROLLED_BACK:
         pair_fp(o, "staged", fp, NULL, 0);
-        if ((r = finish_guard(o, cfg, fp, &FINISH_STEP,
+        if ((r = finish_guard(o, cfg, fp, &FINISH_WORDS,
                               "roll them back (`tlstool rotate abort --reload` on each)")) != 0)
             return r;
         if (sipc_store_drop_staged(o->home, err, sizeof err) != 0 ||
@@ -477,7 +344,7 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
         /* a node that committed presents the staged pair, which this node
          * then refuses; a stray staged/ was never trusted */
         if (rot->state != SIPC_ROTATION_NONE &&
-            (r = finish_guard(o, cfg, fp, &ABORT_STEP,
+            (r = finish_guard(o, cfg, fp, &ABORT_WORDS,
                               "roll them back (`tlstool rotate abort --reload` on each)")) != 0)
             return r;
         if (sipc_store_drop_staged(o->home, err, sizeof err) != 0 ||

@@ -12,7 +12,7 @@ drop_verdict drop_judge(const node_probe *first, const node_probe *second, const
         return DROP_KEPT;
     /* one presenting the pair dropped is refused whatever the second
      * handshake says: that one only adds the nodes no fingerprint names */
-    if (first->up && !strcmp(first->live_fp, dropped))
+    if (first->up && dropped && dropped[0] && !strcmp(first->live_fp, dropped))
         return DROP_REFUSED;
     if (!first->up || !second)
         return DROP_UNASKED;

@@ -116,16 +116,19 @@ static const cli_opt TRUST_OPTS[] = {
     CLI_PASSWORD_OPTS(opts, pw),
     END};
 
-static const cli_opt CRL_OPTS[] = {
-    VERBOSE("list: every revoked serial with its date"),
-    FLAG("force", force, "add: replace a newer CRL of the same issuer"),
-    RELOAD_FLAG,
-    END};
-
 /* how long each [cluster] node is given to answer (probe_cluster) */
 #define TIMEOUT_OPT(help)                                                                      \
     {"timeout", 0, CLI_INT, "MS", help, offsetof(opts, timeout_ms), 0, 100, 600000,            \
      "--timeout must be 100 to 600000 milliseconds"}
+
+static const cli_opt CRL_OPTS[] = {
+    VERBOSE("list: every revoked serial with its date"),
+    FLAG("force", force, "add: replace a newer CRL of the same issuer; add it although\n"
+         "it revokes the certificate a [cluster] node presents, or a node\n"
+         "cannot be asked (this node refuses such a node from then on)"),
+    RELOAD_FLAG,
+    TIMEOUT_OPT("add: asking each [cluster] node (default 5000)"),
+    END};
 
 static const cli_opt CHECK_OPTS[] = {TIMEOUT_OPT("per node (default 5000)"), END};
 
@@ -246,6 +249,8 @@ static const cli_cmd COMMANDS[] = {
     {"crl", "add FILE | list | remove NAME", "certificate revocation lists",
      "Certificate revocation lists (PEM or DER) in security/crl/. [tls] revocation =\n"
      "off|soft|hard decides what an unknown status means (soft: warning, hard: rejected).\n"
+     "add asks the [cluster] nodes first: refused (exit 18) while one presents a\n"
+     "certificate the CRL revokes (this node would refuse it), or cannot be asked.\n"
      "Running services pick up add and remove on a reload (--reload, `sipcctl reload`,\n"
      "SIGHUP) or a restart.\n",
      CRL_OPTS, cmd_crl, CRL_SUBS},

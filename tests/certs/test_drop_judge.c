@@ -2,7 +2,8 @@
  * abort's guard on one [cluster] node (services/tlstool/drop_judge.c): a
  * refusal by this node's verifier in the second dial is a node it will
  * refuse (exit 18); the node refusing this node's certificate in the second
- * dial only is its trust that moved, not that; anything else unasked. */
+ * dial only is its trust that moved, not that; anything else unasked; a
+ * step that drops no pair (a CRL added) is judged by the second dial only. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,11 +89,24 @@ static void test_first_dial_decides(void **state)
     assert_int_equal(drop_judge(&f, NULL, DROPPED), DROP_UNASKED);
 }
 
+/* a step that drops no pair (a CRL added): no fingerprint decides, not
+ * even the empty one of a node that did not say which pair it presents */
+static void test_no_pair_dropped(void **state)
+{
+    (void)state;
+    node_probe f = first(1, 1, ""), ok = second(0), peerauth = second(SIPC_EPEERAUTH);
+    assert_int_equal(drop_judge(&f, &ok, NULL), DROP_KEPT);
+    assert_int_equal(drop_judge(&f, &ok, ""), DROP_KEPT);
+    assert_int_equal(drop_judge(&f, &peerauth, NULL), DROP_REFUSED);
+    assert_int_equal(drop_judge(&f, NULL, NULL), DROP_UNASKED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_second_dial_failures),
         cmocka_unit_test(test_first_dial_decides),
+        cmocka_unit_test(test_no_pair_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

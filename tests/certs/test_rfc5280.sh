@@ -74,7 +74,7 @@ expect "revoked in the delta only: revoked" 27 "leaf d2' .* according to delta C
 v "$P/d3.pem" "$P/dca.pem"
 expect "base + delta, not listed: verified" 0 "^VERIFIED$"
 run "$T" crl add "$P/dca-base.crl"
-expect "crl add: the same scope again replaces, and says so" 0 "replacing the older CRL of the same scope"
+expect "crl add: the same CRL again replaces it, and says it is the same" 0 "replacing the same CRL \\(it was installed already\\)"
 run "$T" crl list
 expect "crl list: kind of each CRL" 0 "delta CRL number 11 on base 10" "complete CRL number 10"
 

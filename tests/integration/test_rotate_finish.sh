@@ -65,7 +65,7 @@ expect "refused: the rotation stays committed on a" 0 'committed: +yes'
 
 run tt a rotate finish --reload --force
 expect "finish --force: finished, with a warning" 0 \
-    "warning: --force: finished although $BASE.2 \\(node b\\), $BASE.3 \\(node c\\) still present" \
+    "warning: --force: finished although 2 \\[cluster\\] nodes still present a certificate that only the pair this node stops trusting at finish \\(SHA-256 [0-9a-f]{16}\\.\\.\\.\\) vouches for: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\)\\." \
     '^finished: the previous pair'
 run "$BIN/sipcctl" --home "$work/b" status --cluster
 if grep -q 'stage the new pair on\|a not staged' "$OUT"; then
@@ -148,7 +148,7 @@ run tt b rotate status
 expect "refused: the rotation stays staged on b" 0 '^rotation: staged'
 run tt c rotate abort --reload --force
 expect "abort --force on c: aborted, with a warning" 0 \
-    "warning: --force: aborted although $BASE.1 \\(node a\\) still presents" '^aborted: the staged pair'
+    "warning: --force: aborted although 1 \\[cluster\\] node still presents a certificate that only the pair this node stops trusting at abort .* vouches for: $BASE.1 \\(node a\\)\\." '^aborted: the staged pair'
 step=(abort); steps a
 run tt b rotate abort --reload
 expect "abort on b once a rolled back: not refused" 0 '^aborted: the staged pair'

@@ -18,28 +18,7 @@ BASE=${SIPC_TEST_NET:-127.1.124}
 need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 shtest_init rotatepernode
 export TZ=UTC SIPC_PFX_PASSWORD="Rotate-Pernode-$$"
-pki_sh=$(cd "$(dirname "$0")/../certs" && pwd)/openssl_pki.sh
-mkdir -p "$work/pki" && (
-    cd "$work/pki" || exit 1
-    . "$pki_sh"
-    node_ext
-    for r in r1 r2; do
-        selfsign $r "/O=Test/CN=Test Root $r" ca || exit 1
-        for n in a b c; do
-            issue "$n-$r" "/O=Test/CN=node $n" $r leaf && node_pfx "$n-$r" $r || exit 1
-        done
-    done
-) || { not_ok "the organisation's PKI"; exit 1; }
-i=0
-for n in a b c; do
-    i=$((i + 1))
-    node_home "$work/$n" rpernode "$n" "$BASE.$i" "$BASE.1, $BASE.2, $BASE.3"
-    printf '[tls]\nsubject = O=Test\n' >>"$work/$n/sipc.conf"
-    "$BIN/tlstool" --home "$work/$n" import "$work/pki/$n-r1.pfx" >/dev/null &&
-        "$BIN/tlstool" --home "$work/$n" enable --mode strict >/dev/null ||
-        { not_ok "tlstool import, enable on $n"; exit 1; }
-done
-sipcd_start_all "$work/a" "$work/b" "$work/c" || exit 1
+org_trio rpernode || exit 1
 tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
 # the links as tlstool check sees them, and the cluster's judgement
 check_ok() { "$BIN/tlstool" --home "$work/$1" check >"$OUT" 2>&1; }

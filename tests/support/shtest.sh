@@ -328,6 +328,37 @@ strict_trio() {
     done
     sipcd_start_all "$work/a" "$work/b" "$work/c"
 }
+# org_trio CLUSTER [NAME...]: strict_trio with a certificate of its own on
+# every node: in $work/pki (tests/certs/openssl_pki.sh) roots r1 and r2
+# ("O=Test, CN=Test Root rN") and, for a b c and each NAME, NAME-rN.pfx
+# ("O=Test, CN=node NAME", with its root; $SIPC_PFX_PASSWORD); nodes a b c
+# with [tls] subject = O=Test and their r1 pair, TLS strict, started with
+# sipcd_start_all; fails, saying so, when a step does
+org_trio() {
+    local cluster=$1 n r i=0 pki_sh
+    shift
+    pki_sh=$SHTEST_DIR/../certs/openssl_pki.sh
+    mkdir -p "$work/pki" && (
+        cd "$work/pki" || exit 1
+        . "$pki_sh"
+        node_ext
+        for r in r1 r2; do
+            selfsign $r "/O=Test/CN=Test Root $r" ca || exit 1
+            for n in a b c "$@"; do
+                issue "$n-$r" "/O=Test/CN=node $n" $r leaf && node_pfx "$n-$r" $r || exit 1
+            done
+        done
+    ) || { not_ok "the organisation's PKI"; return 1; }
+    for n in a b c; do
+        i=$((i + 1))
+        node_home "$work/$n" "$cluster" "$n" "$BASE.$i" "$BASE.1, $BASE.2, $BASE.3"
+        printf '[tls]\nsubject = O=Test\n' >>"$work/$n/sipc.conf"
+        "$BIN/tlstool" --home "$work/$n" import "$work/pki/$n-r1.pfx" >/dev/null &&
+            "$BIN/tlstool" --home "$work/$n" enable --mode strict >/dev/null ||
+            { not_ok "tlstool import, enable on $n"; return 1; }
+    done
+    sipcd_start_all "$work/a" "$work/b" "$work/c"
+}
 # sipcctl_peer HOME: the strict guard's name for the sipcctl sessions run
 # from HOME by this user on this machine (services/common/client_id.h), its
 # tag as `tlstool status` says it

@@ -1,0 +1,204 @@
+/* trust_guard.c - see trust_guard.h. */
+#include "services/tlstool/trust_guard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/security.h"
+#include "services/tlstool/drop_judge.h"
+
+int trust_guard_applies(const opts *o, const sipc_config *cfg)
+{
+    if (cfg->nnodes == 0)
+        return 0;
+    if (cfg->tls_enable)
+        return 1;
+    for (int i = 0; i < cfg->nnodes; i++)
+        if (sipc_config_node_is_self(cfg, i))
+            return 0;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/security/node.crt", o->home);
+    return file_exists(path);
+}
+
+/* The security this home runs with after the step: its pair, and its trust
+ * as the step leaves it. Strict, since only nodes that answered over TLS
+ * are asked again; resumption off, so that every handshake judges the
+ * peer's chain anew. 0, or an exit code with err. */
+static int after_security(const opts *o, const sipc_config *cfg, const trust_step *step,
+                          sipc_security **out, char *err, size_t errlen)
+{
+    sipc_keypair kp;
+    sipc_trust *t;
+    int have, r;
+    if ((r = load_pair(o, &kp, LOAD_PAIR_QUIET)) != 0) {
+        snprintf(err, errlen, "this node's pair (security/node.crt) cannot be read");
+        return r;
+    }
+    /* build_trust with own set leaves staged/ and previous/ out */
+    if ((r = load_trust_quiet(o, cfg, step->own_only ? &kp : NULL, &t, &have, err, errlen)) != 0) {
+        sipc_keypair_free(&kp);
+        return r;
+    }
+    if (step->crl &&
+        sipc_trust_add_crl_named(t, step->crl, step->crl_len, step->crl_name, err, errlen) != 0) {
+        sipc_trust_free(t);
+        sipc_keypair_free(&kp);
+        return EX_REFUSED;
+    }
+    /* its out-of-memory failure leaves err as it was */
+    snprintf(err, errlen, "out of memory");
+    if (sipc__security_new_tls(out, SIPC_TLS_STRICT, &kp, t, err, errlen) != 0)
+        return EX_FAIL;
+    sipc_security_set_resumption(*out, 0);
+    return 0;
+}
+
+/* Appends n as probe_list_add does; with reason, ": " and why this home
+ * refused its certificate in the second dial (the verifier's reason, its
+ * fix left out: the guard says what to do), entries then joined by "; ". */
+static void list_refused(char *list, size_t len, const node_probe *n, const node_probe *second,
+                         int reason)
+{
+    if (!reason || !second || !second->detail[0]) {
+        probe_list_add(list, len, n);
+        return;
+    }
+    size_t at = strlen(list);
+    if (at + 2 >= len)
+        return;
+    if (at) {
+        /* probe_list_add joins by ", ": the reasons hold commas */
+        snprintf(list + at, len - at, "; ");
+        at += 2;
+    }
+    char one[160];
+    one[0] = 0;
+    probe_list_add(one, sizeof one, n);
+    /* the detail starts with the error's own words, which the guard's
+     * text says already */
+    const char *why = second->detail, *lead = sipc_strerror(second->err);
+    size_t ll = strlen(lead);
+    if (!strncmp(why, lead, ll) && !strncmp(why + ll, ": ", 2))
+        why += ll + 2;
+    const char *cut = strstr(why, "; fix: ");
+    int wl = cut ? (int)(cut - why) : (int)strlen(why);
+    snprintf(list + at, len - at, "%s: %.*s", one, wl, why);
+}
+
+int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
+{
+    if (!trust_guard_applies(o, cfg))
+        return EX_OK;
+    node_probe *nodes = NULL, *after = NULL;
+    char err[600] = "", still[2400] = "", unknown[1200] = "", moved[1200] = "";
+    char unjudged[1200] = "", cannot[700] = "";
+    int nstill = 0, nunknown = 0, nmoved = 0, nunjudged = 0, ntls = 0;
+    int timeout = o->timeout_ms ? o->timeout_ms : 5000;
+    if (probe_cluster(cfg, timeout, &nodes, err, sizeof err) != 0)
+        snprintf(unknown, sizeof unknown, "the [cluster] nodes could not be asked: %s", err);
+    for (int i = 0; nodes && i < cfg->nnodes; i++)
+        ntls += !sipc_config_node_is_self(cfg, i) && nodes[i].up && nodes[i].info.tls;
+    sipc_security *sec = NULL;
+    if (ntls && after_security(o, cfg, step, &sec, err, sizeof err) != 0)
+        snprintf(cannot, sizeof cannot, "the trust this node keeps after %s cannot be set up: %s",
+                 step->verb, err);
+    if (sec) {
+        after = calloc((size_t)cfg->nnodes, sizeof *after);
+        if (!after || probe_nodes(cfg, sec, timeout, after) != 0) {
+            free(after);
+            after = NULL;
+            snprintf(cannot, sizeof cannot,
+                     "the handshakes with the trust this node keeps after %s could not be made",
+                     step->verb);
+        }
+        sipc_security_release(sec);
+    }
+    for (int i = 0; nodes && i < cfg->nnodes; i++) {
+        if (sipc_config_node_is_self(cfg, i))
+            continue;
+        const node_probe *second = after ? &after[i] : NULL;
+        switch (drop_judge(&nodes[i], second, step->dropped)) {
+        case DROP_KEPT:
+            break;
+        case DROP_REFUSED:
+            list_refused(still, sizeof still, &nodes[i], second, step->name_reasons);
+            nstill++;
+            break;
+        case DROP_UNASKED:
+            /* one that answered, when the second handshakes could not be
+             * made at all, was asked: it could not be judged */
+            if (cannot[0] && nodes[i].up) {
+                probe_list_add(unjudged, sizeof unjudged, &nodes[i]);
+                nunjudged++;
+            } else {
+                probe_list_add(unknown, sizeof unknown, &nodes[i]);
+                nunknown++;
+            }
+            break;
+        case DROP_TRUST_MOVED:
+            probe_list_add(moved, sizeof moved, &nodes[i]);
+            nmoved++;
+            break;
+        }
+    }
+    free(after);
+    free(nodes);
+    if (nunknown) {
+        size_t at = strlen(unknown);
+        snprintf(unknown + at, sizeof unknown - at, " could not be asked the pair %s",
+                 nunknown == 1 ? "it presents" : "they present");
+    }
+    const char *still_word = step->still ? "still " : "";
+    if (nstill && !o->force)
+        return fail(EX_NOT_COMMITTED,
+                    "not %s: %d [cluster] node%s %spresent%s %s, so it would refuse %s links: "
+                    "%s%s%s. Nothing was changed: %s first, then %s; or give --force to %s "
+                    "here anyway and cut this node off from %s",
+                    step->past, nstill, nstill == 1 ? "" : "s", still_word,
+                    nstill == 1 ? "s" : "", step->refused, nstill == 1 ? "its" : "their", still,
+                    unknown[0] ? "; and " : "", unknown, step->fix, step->safe_order, step->verb,
+                    nstill == 1 ? "it" : "them");
+    /* a node that was down through the steps before has not taken them:
+     * not knowing is no reason to go on */
+    if (unknown[0] && !o->force)
+        return fail(EX_NOT_COMMITTED,
+                    "not %s: %s, so whether this node would refuse %s links %s cannot be told: "
+                    "%s. Nothing was changed. Bring %s up and %s, then %s; or, if %s gone for "
+                    "good, give --force to %s here anyway",
+                    step->past, unknown, nunknown != 1 ? "their" : "its", step->once,
+                    step->unasked_may, nunknown != 1 ? "each" : "it", step->unasked_fix,
+                    step->safe_order, nunknown != 1 ? "they are" : "it is", step->verb);
+    if (nunjudged && !o->force)
+        return fail(EX_NOT_COMMITTED,
+                    "not %s: %s answered, but whether this node would refuse %s links %s cannot "
+                    "be judged: %s. Nothing was changed; put that right, or give --force to %s "
+                    "without that judgement",
+                    step->past, unjudged, nunjudged != 1 ? "their" : "its", step->once, cannot,
+                    step->verb);
+    if (nunjudged)
+        warn("--force: %s without judging %s: %s", step->past, unjudged, cannot);
+    if (nstill)
+        warn("--force: %s although %d [cluster] node%s %spresent%s %s: %s. This node refuses "
+             "%s from now on: %s, then it accepts %s again",
+             step->past, nstill, nstill == 1 ? "" : "s", still_word, nstill == 1 ? "s" : "",
+             step->refused, still, nstill == 1 ? "it" : "them", step->fix,
+             nstill == 1 ? "it" : "them");
+    if (unknown[0])
+        warn("--force: %s although %s: a node that %spresents %s is refused by this node from "
+             "now on; the safe order: %s",
+             step->past, unknown, still_word, step->refused, step->safe_order);
+    if (nmoved) {
+        const char *its = nmoved == 1 ? "its" : "their";
+        warn("%s accepted this node's certificate when first asked and refused it when asked "
+             "again a moment later: %s trust changed between the two (a reload or a rotation "
+             "step there), so %s this node's links now, whatever this node does; %s not "
+             "refused here (`tlstool rotate status` there says where %s rotation is); the safe "
+             "order: %s",
+             moved, its, nmoved == 1 ? "it refuses" : "they refuse",
+             nmoved == 1 ? "its certificate was" : "their certificates were", its,
+             step->safe_order);
+    }
+    return EX_OK;
+}

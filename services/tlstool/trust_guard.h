@@ -1,0 +1,52 @@
+/* trust_guard.h - the guard of a step that narrows the trust this home
+ * keeps, so that a [cluster] node it accepts now may be refused after it:
+ * a rotation's finish, an abort that drops the staged pair, a CRL added.
+ * Each [cluster] node is asked (sys.info) with this home's security, and
+ * each that answered over TLS is dialled again with the security this home
+ * has after the step; drop_judge.h judges the two. */
+#ifndef SIPC_TLSTOOL_TRUST_GUARD_H
+#define SIPC_TLSTOOL_TRUST_GUARD_H
+
+#include "services/tlstool/tlstool.h"
+
+/* A step as the guard words it and sets up the trust kept after it. The
+ * texts are whole phrases, each formatted by the caller (a fingerprint in
+ * it). */
+typedef struct trust_step {
+    const char *verb;    /* "finish": "--force to finish here anyway" */
+    const char *past;    /* "finished": "not finished: ..." */
+    const char *refused; /* what a node this home would refuse presents: "a certificate
+                            that only the pair ... vouches for" */
+    int still;           /* "still presents" (a node that has not taken a step yet) */
+    const char *once;    /* "once it stops trusting the pair (SHA-256 ...)": when this
+                            home would refuse them */
+    const char *fix;     /* what the nodes refused must do first ("them") */
+    const char *safe_order;
+    const char *unasked_may; /* why a node that could not be asked may be refused */
+    const char *unasked_fix; /* what such a node must do once up ("it") */
+    const char *dropped;     /* SHA-256 of the pair no longer trusted after the step,
+                                which a node presenting it is refused for; NULL if none */
+    /* the trust after the step: this home's without the rotation's pairs
+     * (own_only), plus this CRL (crl, crl_len, named crl_name in the
+     * verifier's words) when given */
+    int own_only;
+    const uint8_t *crl;
+    size_t crl_len;
+    const char *crl_name;
+    int name_reasons; /* the nodes refused named with the verifier's reason (which
+                         certificate, and why) */
+} trust_step;
+
+/* Whether this home dials its [cluster] nodes over TLS: TLS enabled, or a
+ * client-only home (no [cluster] entry is this node) with a pair imported,
+ * whose clients offer TLS whatever [tls] enable says. */
+int trust_guard_applies(const opts *o, const sipc_config *cfg);
+
+/* The guard: EX_OK to go on (said when some nodes changed their own trust
+ * meanwhile, or with --force what it cuts off), or EX_NOT_COMMITTED with
+ * the nodes named: those this home would refuse after the step, those that
+ * could not be asked (down: they may not have taken the steps before), and
+ * those that answered but could not be judged; --force goes on, warning. */
+int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step);
+
+#endif

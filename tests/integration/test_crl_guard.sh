@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# test_crl_guard.sh - the guard of the steps that narrow a home's trust,
+# beyond a node's own rotation: three real sipcd, a b c ($BASE.1-3), strict,
+# each with a certificate of its own from root r1 ([tls] subject O=Test),
+# and a client-only home cl (a pair of its own, no sipcd, no [tls] enable):
+#   - `crl add --reload` of a CRL revoking nothing in the cluster, with c
+#     down: refused, exit 18, c named as not asked, nothing stored; with c
+#     up: added; later, with c down, the same CRL again (its DER copy),
+#     which revokes nothing new: added, "replacing the same CRL"
+#   - `crl add --reload` of a CRL revoking b's certificate: refused, exit
+#     18, b and its certificate named, nothing stored; with --force: added,
+#     with a warning naming b; a's `status --cluster` then advises a new
+#     certificate on the node presenting it only, not "on every node"
+#   - rotating to root r2: the client's `rotate finish` with c down:
+#     refused, exit 18, c named; with --force: finished, warning
+#   - a's finish whose trust after the step cannot be set up (its pair
+#     gone between the two dials): refused, exit 18, the nodes that
+#     answered named as not judged, with the reason; nothing changed
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.1.149}
+. "$(dirname "$0")/../support/shtest.sh"
+need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
+shtest_init crlguard
+export TZ=UTC SIPC_PFX_PASSWORD="Crl-Guard-$$"
+org_trio crlguard cl || exit 1
+# x: a certificate no home holds; crl-x revokes it alone, crl-bx b's too
+(
+    cd "$work/pki" || exit 1
+    . "$SHTEST_DIR/../certs/openssl_pki.sh"
+    issue x-r1 "/O=Test/CN=node x" r1 leaf && mkca r1 &&
+        revoke r1 x-r1 && gencrl r1 crl-x.pem &&
+        openssl crl -in crl-x.pem -outform DER -out crl-x.der &&
+        revoke r1 b-r1 && gencrl r1 crl-bx.pem
+) || { not_ok "the CRLs"; exit 1; }
+node_home "$work/cl" crlguard cl "$BASE.9" "$BASE.1, $BASE.2, $BASE.3"
+printf '[tls]\nsubject = O=Test\n' >>"$work/cl/sipc.conf"
+"$BIN/tlstool" --home "$work/cl" import "$work/pki/cl-r1.pfx" >/dev/null ||
+    { not_ok "tlstool import on cl"; exit 1; }
+tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
+crls() { ls -A "$work/$1/security/crl" 2>/dev/null | grep -c .; }
+stop_c() {
+    kill -TERM "${node_pids[2]}"
+    wait_for 15 sh -c "! kill -0 ${node_pids[2]}" || not_ok "c did not stop"
+}
+start_c() {
+    sipcd_start "$work/c" || exit 1
+    node_pids[2]=$sipcd_pid
+    at_exit "kill -CONT $sipcd_pid 2>/dev/null; kill -TERM $sipcd_pid 2>/dev/null"
+}
+
+# --- crl add ---------------------------------------------------------------
+stop_c
+run tt a crl add "$work/pki/crl-x.pem" --reload --timeout 1000
+expect "crl add with c down: refused" 18 \
+    "not added: $BASE.3 could not be asked the pair it presents, so whether this node would refuse its links once it uses this CRL cannot be told" \
+    'Nothing was changed' '--force'
+[ "$(crls a)" = 0 ] && ok "refused: nothing stored in a's crl/" || not_ok "refused: a's crl/ holds a CRL"
+start_c
+run tt a crl add "$work/pki/crl-x.pem" --reload
+expect "crl add revoking no node's certificate: added" 0 '^added CRL of O=Test, CN=Test Root r1 \(1 revoked'
+grep -q warning "$OUT" && bad "crl add revoking no node's certificate warned"
+
+run tt a crl add "$work/pki/crl-bx.pem" --reload
+expect "crl add revoking b's certificate: refused" 18 \
+    "not added: 1 \\[cluster\\] node presents a certificate this CRL revokes, so it would refuse its links: $BASE.2 \\(node b\\): certificate 'O=Test, CN=node b' \\(serial [0-9A-Fa-f:]+\\) was revoked" \
+    'Nothing was changed' 'a new certificate that this CRL does not revoke' '--force'
+grep -q 'fix: import a new' "$OUT" && bad "the refusal repeats the verifier's fix"
+run tt a crl list
+expect "refused: the CRL installed before stays, number 10 (0a)" 0 'complete CRL number 10$'
+run tt a crl add "$work/pki/crl-bx.pem" --reload --force
+expect "crl add --force: added, with a warning naming b" 0 \
+    "warning: --force: added although 1 \\[cluster\\] node presents a certificate this CRL revokes: $BASE.2 \\(node b\\): certificate 'O=Test, CN=node b' \\(serial [0-9A-F:]+\\) was revoked .*\\. This node refuses it from now on" \
+    '^added CRL of O=Test, CN=Test Root r1 \(2 revoked'
+revoked_fix() {
+    "$BIN/sipcctl" --home "$work/a" status --cluster >"$OUT" 2>&1
+    grep -q "node b.*was revoked" "$OUT"
+}
+if wait_for 15 revoked_fix && grep -q 'on the node that presents this certificate, only there' "$OUT" &&
+    ! grep -q 'unrevoked key pair on every node' "$OUT"; then
+    ok "a's status --cluster: a new certificate on b only"
+else
+    bad "a's status --cluster: b not named revoked, or the fix not b's alone"
+fi
+run tt a crl remove "$(ls "$work/a/security/crl")" --reload
+expect "crl remove --reload: b accepted again" 0 '^removed '
+tt a crl add "$work/pki/crl-x.pem" --reload >/dev/null 2>&1 || not_ok "crl add crl-x.pem again"
+
+# --- a client-only home's finish ---------------------------------------------
+for n in a b c; do tt $n rotate stage "$work/pki/$n-r2.pfx" --reload >/dev/null 2>&1 || not_ok "rotate stage on $n"; done
+tt cl rotate stage "$work/pki/cl-r2.pfx" >/dev/null 2>&1 || not_ok "rotate stage on cl"
+for n in a b c; do tt $n rotate commit --reload >/dev/null 2>&1 || not_ok "rotate commit on $n"; done
+tt cl rotate commit >/dev/null 2>&1 || not_ok "rotate commit on cl"
+stop_c
+# a CRL that revokes nothing the one it replaces did not cuts nobody off
+run tt a crl add "$work/pki/crl-x.der" --reload --timeout 1000
+expect "the DER copy of the installed CRL, c down: added, the same CRL" 0 'replacing the same CRL'
+grep -q 'older\|warning' "$OUT" && bad "the same CRL again: called older, or warned"
+run tt cl rotate finish --timeout 1000
+expect "client-only finish with c down: refused" 18 \
+    "not finished: $BASE.3 could not be asked the pair it presents" 'Bring it up and commit it if it has not' '--force'
+run tt cl rotate status
+expect "refused: the rotation stays committed on cl" 0 'committed: +yes'
+run tt cl rotate finish --timeout 1000 --force
+expect "client-only finish --force: finished, with a warning" 0 \
+    "warning: --force: finished although $BASE.3 could not be asked" '^finished: the previous pair'
+start_c
+
+# --- finish whose trust after the step cannot be set up ----------------------
+# c stopped: the first dial waits for it, and a's pair goes meanwhile, so
+# that only the trust after finish cannot be set up
+kill -STOP "${node_pids[2]}"
+"$BIN/tlstool" --home "$work/a" rotate finish --timeout 5000 >"$work/finish.out" 2>&1 &
+finish_pid=$!
+dialling_c() { ss -Htnp dst "$BASE.3:23000" | grep -q "pid=$finish_pid,"; }
+if wait_for 10 dialling_c; then
+    mv "$work/a/security/node.crt" "$work/a-node.crt"
+    kill -CONT "${node_pids[2]}"
+    wait "$finish_pid"
+    RC=$?
+    mv "$work/a-node.crt" "$work/a/security/node.crt"
+    cp "$work/finish.out" "$OUT"
+    expect "finish whose trust after it cannot be set up: refused" 18 \
+        "not finished: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\) answered, but whether this node would refuse their links once it stops trusting the pair \\(SHA-256 [0-9a-f]{16}\\.\\.\\.\\) cannot be judged: the trust this node keeps after finish cannot be set up: this node's pair \\(security/node.crt\\) cannot be read" \
+        'Nothing was changed' '--force'
+else
+    kill -CONT "${node_pids[2]}"
+    not_ok "tlstool did not dial c"
+fi
+run tt a rotate status
+expect "refused: the rotation stays committed on a" 0 'committed: +yes'
+for n in a b c; do tt $n rotate finish --reload >/dev/null 2>&1 || not_ok "rotate finish on $n"; done
+shtest_done

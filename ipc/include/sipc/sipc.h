@@ -467,11 +467,13 @@ SIPC_EXTERN int64_t sipc_request_deadline_ms(const sipc_request *req);
 /* The connection it arrived on; NULL once that connection has closed (or
  * the context's close gave up on the request, see sipc_ctx_close). */
 SIPC_EXTERN sipc_conn *sipc_request_conn(const sipc_request *req);
-/* The largest answer, in payload bytes, that sipc_respond can send for req:
- * the smaller of this node's max_frame and the caller's, less the
- * envelope's few dozen bytes. A handler whose answer can grow with the
- * request (one result per item) shortens it to fit rather than fail with
- * SIPC_ETOOBIG. 0 once the connection is gone. */
+/* The size, in payload bytes, of an answer sipc_respond is sure to send for
+ * req: the smaller of this node's max_frame and the caller's, less the most
+ * an answer's envelope can take (99 bytes). A bound, not the exact limit:
+ * an answer up to that many bytes larger may fit too, as its envelope is
+ * smaller. A handler whose answer can grow with the request (one result
+ * per item) shortens it to this rather than fail with SIPC_ETOOBIG. 0 once
+ * the connection is gone. */
 SIPC_EXTERN size_t sipc_request_answer_max(const sipc_request *req);
 /* Answer req and free it; req is freed whatever the result. data may be NULL
  * when len is 0: an empty reply. Answers are queued even over
@@ -795,7 +797,11 @@ SIPC_EXTERN int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_chann
  * SIPC_ETOOBIG: the request is larger than max_frame, or, with the link up,
  * than the peer's (its hello says it); a call that waited for the link gets
  * SIPC_ETOOBIG through cb instead. An answer too large for this side fails
- * this call alone, with SIPC_ETOOBIG (see sipc_respond). */
+ * this call alone, with SIPC_ETOOBIG (see sipc_respond).
+ * SIPC_EQUEUEFULL: the requests queued on the connection (or waiting for
+ * the link) would pass max_write_queue; nothing is queued. Call again after
+ * SIPC_CONN_WRITABLE (sipc_channel_set_conn_cb), as a writer honouring
+ * backpressure does. */
 SIPC_EXTERN int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
               size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg);
 /* sipc_call, and *id (if id is not NULL) names the call for

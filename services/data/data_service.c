@@ -363,6 +363,11 @@ fail:
     return rc;
 }
 
+void sipc_data_options_get(const sipc_data *d, sipc_data_options *out)
+{
+    *out = d->o;
+}
+
 int sipc_data_register(sipc_data *d, sipc_router *r)
 {
     static const struct {

@@ -251,6 +251,11 @@ void sipc_data_mark_get(const sipc_data *d, sipc_data_mark *out);
  * sipc_data_open, before requests are served. */
 void sipc_data_refuse_writes(sipc_data *d, const char *why);
 
+/* The options d runs with, each 0 replaced by its default: what a service
+ * that checks requests for d (the search service's decoding budget) must
+ * allow. */
+void sipc_data_options_get(const sipc_data *d, sipc_data_options *out);
+
 /* Adds the handlers data.put, data.put_batch, data.get, data.delete and
  * data.list to r, with d as their argument. */
 int sipc_data_register(sipc_data *d, sipc_router *r);

@@ -530,9 +530,7 @@ void pl_on_ingest(sipc_request *req, void *arg)
     /* A request holds its payload and its decoded records until it is
      * answered, and is charged both: one that would decode past what is left
      * of the window after its payload could never be admitted. */
-    sipc_data_options dl;
-    sipc_data_options_init(&dl);
-    size_t dec_budget = sipc_pb_budget(len, p->o.max_request_records * (1 + dl.max_attributes));
+    size_t dec_budget = sipc_pb_budget(len, p->o.max_request_records * (1 + p->o.max_attributes));
     int windowed = dec_budget > p->o.max_inflight_bytes - len;
     if (windowed)
         dec_budget = p->o.max_inflight_bytes - len;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data_service.h"
 #include "pipeline_impl.h"
 
 /* How often the tick looks at backoffs, deadlines and waiting requests. */
@@ -22,6 +23,9 @@ void sipc_pipeline_options_init(sipc_pipeline_options *o)
     o->max_waiting_bytes = 64u << 20;
     o->max_conn_records = 2 * o->max_inflight_records;
     o->max_request_records = 10000;
+    sipc_data_options dl;
+    sipc_data_options_init(&dl);
+    o->max_attributes = dl.max_attributes;
     o->batch_records = 500;
     o->batch_bytes = 4u << 20;
     o->dest_calls = 4;
@@ -167,6 +171,7 @@ static int check_options(sipc_pipeline_options *o, char *err, size_t errlen)
     DEF(max_inflight_bytes)
     DEF(max_waiting_bytes)
     DEF(max_request_records)
+    DEF(max_attributes)
     DEF(batch_records)
     DEF(batch_bytes)
     DEF(dest_calls)

@@ -85,6 +85,10 @@ typedef struct sipc_pipeline_options {
                                     waiting, default 2 * max_inflight_records */
     size_t max_request_records;  /* records in one request, default 10000 (at most
                                     max_inflight_records); beyond: TOO_LARGE */
+    size_t max_attributes;       /* attributes of one record the destinations' data
+                                    services take (their max_attributes; keep it the
+                                    same), default the data service's (64): a request
+                                    decodes within a budget that counts them */
     size_t batch_records;        /* records in one data.put_batch, default 500 */
     size_t batch_bytes;          /* bytes in one data.put_batch, default 4 MiB */
     unsigned dest_calls;         /* calls in flight to one destination, default 4 */

@@ -562,7 +562,7 @@ int search_req_take(sipc_search *s, sipc_request *req, unsigned in_flight, unsig
     const uint8_t *p = sipc_request_data(req, &len);
     /* filters beyond the data service's limit are refused anyway */
     sipc_data_options dl;
-    sipc_data_options_init(&dl);
+    sipc_data_options_get(s->data, &dl);
     ProtobufCMessage *um;
     char err[512];
     int rc = sipc_pb_unpack(&sipc__search__query_request__descriptor, p, len,

@@ -1202,10 +1202,50 @@ static size_t charge_of(Sipc__Data__Record **recs, size_t n, const char *to_node
     return len + dec;
 }
 
+/* The budget's items term counts the attributes the destinations take
+ * (max_attributes), not the data service's default: a record of 2000
+ * one-letter attributes, which data services of that limit store, is
+ * TOO_LARGE with the default and committed with the limit given. */
+static void decode_budget_attributes(void)
+{
+    enum { NATTR = 2000 };
+    static Sipc__Data__Attribute av[NATTR];
+    static Sipc__Data__Attribute *ap[NATTR];
+    for (int i = 0; i < NATTR; i++) {
+        sipc__data__attribute__init(&av[i]);
+        av[i].key = bin("k");
+        av[i].value = bin("v");
+        ap[i] = &av[i];
+    }
+    trec t;
+    Sipc__Data__Record *rec = mk(&t, "many", 1700000000000, "b", NULL);
+    rec->attributes = ap;
+    rec->n_attributes = NATTR;
+    sipc_pipeline_options o;
+    sipc_pipeline_options_init(&o);
+    o.max_request_records = 1;
+    pw *w = start(&o);
+    pw_ingest g = {0};
+    pw_ingest_wait(w, &rec, 1, NULL, 10000, &g);
+    expect_error(&g, SIPC_PIPELINE_TOO_LARGE, "decodes to more than its budget");
+    pw_ingest_free(&g);
+    pw_stop(w);
+    o.max_attributes = NATTR;
+    sipc_data_options dopts;
+    sipc_data_options_init(&dopts);
+    dopts.max_attributes = NATTR;
+    w = pw_start(g_data_mode, g_pipe_mode, g_pem, &o, &dopts);
+    memset(&g, 0, sizeof g);
+    pw_ingest_wait(w, &rec, 1, NULL, 10000, &g);
+    expect_all(&g, 1, SIPC__PIPELINE__RECORD_STATUS__COMMITTED);
+    pw_ingest_free(&g);
+    pw_stop(w);
+}
+
 /* A request that would decode to many times its bytes (a million unknown
  * fields; a record of a million empty attributes) is TOO_LARGE naming its
  * budget, or the window when that is smaller, having held no more while
- * decoding; nothing was sent. */
+ * decoding; nothing was sent. And the budget follows max_attributes. */
 static void t_decode_budget(void **state)
 {
     (void)state;
@@ -1241,6 +1281,7 @@ static void t_decode_budget(void **state)
     assert_int_equal(st.calls, 0);
     assert_int_equal(st.peak_inflight_records, 0);
     pw_stop(w);
+    decode_budget_attributes();
 }
 
 /* A destination that takes nothing: the window holds, waiting requests

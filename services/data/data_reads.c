@@ -8,7 +8,7 @@
  * most reads_max read jobs are on the pool at once, one fewer than its
  * threads, and the others wait here; and a search stops at its deadline or
  * when its answer is no longer wanted, inside SQLite, instead of running to
- * its end. */
+ * its end, or, while it waits here, is called back then without a slot. */
 #include <assert.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,6 +28,7 @@ typedef struct rjob {
     struct rjob *next;            /* in d->rwait */
     struct rjob *snext, **sprev;  /* in d->searches */
     uint64_t deadline_ns;         /* search: uv_hrtime() it stops at; 0 none */
+    int waiting;                  /* in d->rwait: not on the pool yet */
     uint32_t timeout_ms;          /* what that deadline was, for the reason */
     atomic_int cancel;            /* search: sipc_data_search_cancel (loop thread) */
     int stopped;                  /* search: SIPC_ETIMEDOUT or SIPC_ECANCELED (its thread) */
@@ -86,9 +87,27 @@ unsigned data_reads_max(const sipc_data_options *o)
 static void run_read(sipc_data *d, rjob *j)
 {
     d->reads++;
+    j->waiting = 0;
     int r = uv_queue_work(d->loop, &j->work, read_work, read_after);
     assert(r == 0);
     (void)r;
+}
+
+static void rwait_sweep(uv_timer_t *t);
+
+/* Loop thread: the sweep of rwait runs at due_ns (uv_hrtime(); 0: on the
+ * loop's next turn), unless it runs sooner already. */
+static void rwait_arm(sipc_data *d, uint64_t due_ns)
+{
+    uv_timer_t *t = &d->rwait_timer;
+    if (uv_is_closing((uv_handle_t *)t))
+        return;
+    if (uv_is_active((uv_handle_t *)t) && d->rwait_due_ns <= due_ns)
+        return;
+    uint64_t now = uv_hrtime();
+    uint64_t ms = due_ns > now ? (due_ns - now + 999999) / 1000000 : 0;
+    d->rwait_due_ns = due_ns;
+    uv_timer_start(t, rwait_sweep, ms, 0);
 }
 
 static void start_read(sipc_data *d, rjob *j)
@@ -101,8 +120,12 @@ static void start_read(sipc_data *d, rjob *j)
         return;
     }
     j->next = NULL;
+    j->waiting = 1;
     *d->rwait_tail = j;
     d->rwait_tail = &j->next;
+    /* its deadline is kept while it waits, not only once a slot frees */
+    if (j->deadline_ns)
+        rwait_arm(d, j->deadline_ns);
 }
 
 /* Thread pool (SQLite's progress handler): whether the search must end. */
@@ -132,10 +155,7 @@ static void run_search(data_store *s, rjob *j)
         j->rc = j->stopped;
         if (j->rc == SIPC_ETIMEDOUT)
             snprintf(j->err, sizeof j->err, "search stopped at its deadline (%u ms)%s",
-                     (unsigned)j->timeout_ms,
-                     waited ? " before it began: it waited for a read slot, every one busy with "
-                              "other reads or searches"
-                            : "");
+                     (unsigned)j->timeout_ms, waited ? " " SIPC_DATA_SEARCH_WAITED : "");
         else
             snprintf(j->err, sizeof j->err, "search cancelled");
     }
@@ -202,17 +222,9 @@ static void read_work(uv_work_t *w)
     data_reader_put(d, s);
 }
 
-static void read_after(uv_work_t *w, int status)
+/* Loop thread: answers (or calls back) a job that ended, and frees it. */
+static void job_done(sipc_data *d, rjob *j)
 {
-    rjob *j = w->data;
-    sipc_data *d = j->d;
-    assert(status == 0);
-    (void)status;
-    d->reads--;
-    /* a search stopped by its caller or its deadline says nothing of the
-     * database */
-    if (!j->stopped)
-        data_storage_outcome(d, DATA_READS, j->rc, j->err, 0, NULL);
     if (j->kind == R_SEARCH) {
         *j->sprev = j->snext;
         if (j->snext)
@@ -231,6 +243,20 @@ static void read_after(uv_work_t *w, int status)
     free(j->qattrs);
     free(j);
     d->jobs--;
+}
+
+static void read_after(uv_work_t *w, int status)
+{
+    rjob *j = w->data;
+    sipc_data *d = j->d;
+    assert(status == 0);
+    (void)status;
+    d->reads--;
+    /* a search stopped by its caller or its deadline says nothing of the
+     * database */
+    if (!j->stopped)
+        data_storage_outcome(d, DATA_READS, j->rc, j->err, 0, NULL);
+    job_done(d, j);
     rjob *next = d->rwait;
     if (next && d->reads < d->reads_max) {
         d->rwait = next->next;
@@ -239,6 +265,65 @@ static void read_after(uv_work_t *w, int status)
         run_read(d, next);
     }
     data_maybe_finish(d);
+}
+
+/* The rwait timer: the searches cancelled, or past their deadline, while
+ * they wait for a read slot are called back now, not once the slow reads
+ * ahead of them end (which can be those reads' own deadlines): a caller's
+ * query, with what it holds, is freed when it stops wanting the search. */
+static void rwait_sweep(uv_timer_t *t)
+{
+    sipc_data *d = t->data;
+    rjob *ended = NULL, **end_tail = &ended;
+    uint64_t next_due = 0;
+    d->rwait_tail = &d->rwait;
+    for (rjob *j = d->rwait, *after; j; j = after) {
+        after = j->next;
+        /* unlinked here, so a slot freed later never starts it */
+        if (j->kind == R_SEARCH && search_stop(j)) {
+            j->waiting = 0;
+            j->next = NULL;
+            *end_tail = j;
+            end_tail = &j->next;
+            continue;
+        }
+        if (j->deadline_ns && (!next_due || j->deadline_ns < next_due))
+            next_due = j->deadline_ns;
+        *d->rwait_tail = j;
+        d->rwait_tail = &j->next;
+    }
+    *d->rwait_tail = NULL;
+    if (next_due)
+        rwait_arm(d, next_due);
+    /* a callback may start or cancel searches (rwait and the timer are
+     * consistent by now) or close d (the jobs still here keep it) */
+    for (rjob *j = ended, *after; j; j = after) {
+        after = j->next;
+        run_search(NULL, j); /* stopped before it began: no connection */
+        job_done(d, j);
+    }
+    data_maybe_finish(d);
+}
+
+static void on_rwait_timer_closed(uv_handle_t *h)
+{
+    sipc_data *d = h->data;
+    d->jobs--;
+    data_maybe_finish(d);
+}
+
+void data_reads_init(sipc_data *d)
+{
+    uv_timer_init(d->loop, &d->rwait_timer);
+    d->rwait_timer.data = d;
+    /* armed only while reads run, which keep the loop alive */
+    uv_unref((uv_handle_t *)&d->rwait_timer);
+}
+
+void data_reads_close(sipc_data *d)
+{
+    d->jobs++; /* d outlives its timer */
+    uv_close((uv_handle_t *)&d->rwait_timer, on_rwait_timer_closed);
 }
 
 static rjob *new_job(sipc_request *req, rjob_kind kind, ProtobufCMessage *msg)
@@ -460,8 +545,22 @@ int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb
 
 void sipc_data_search_cancel(sipc_data *d, void *arg)
 {
+    int waiting = 0;
     for (rjob *j = d ? d->searches : NULL; j; j = j->snext)
-        if (j->cb_arg == arg)
+        if (j->cb_arg == arg) {
             atomic_store_explicit(&j->cancel, 1, memory_order_relaxed);
+            waiting |= j->waiting;
+        }
+    /* on the loop's next turn, not from inside this call: its caller may
+     * not expect its callback yet */
+    if (waiting)
+        rwait_arm(d, 0);
 }
 
+int sipc_data_search_waiting(const sipc_data *d, const void *arg)
+{
+    for (const rjob *j = d ? d->searches : NULL; j; j = j->snext)
+        if (j->cb_arg == arg && j->waiting)
+            return 1;
+    return 0;
+}

@@ -337,6 +337,7 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     uv_timer_init(loop, &d->watch_timer);
     d->watch_timer.data = d;
     uv_unref((uv_handle_t *)&d->watch_timer);
+    data_reads_init(d);
     if (later) {
         if (open_rc == DATA_STORE_DAMAGED)
             data_remember_damaged(d, d->db_path);
@@ -529,6 +530,7 @@ void sipc_data_close(sipc_data *d, void (*cb)(void *arg), void *arg)
     d->jobs += 2; /* d outlives its timers */
     uv_close((uv_handle_t *)&d->probe_timer, on_probe_timer_closed);
     uv_close((uv_handle_t *)&d->watch_timer, on_probe_timer_closed);
+    data_reads_close(d);
     /* a look still waiting for a pool thread (the pool busy with reads, or
      * with other services' work) would only be waited for: its verdict is
      * dropped at the close (the stop asks SQLite itself whether the name

@@ -312,8 +312,9 @@ typedef struct sipc_data_query {
     const char *range_names[2];  /* what the caller's request calls from_ms and to_ms,
                                     for the errors it is told ({NULL, NULL}: those) */
     uint32_t timeout_ms;         /* the search stops this long after sipc_data_search,
-                                    waiting for a read connection included: its
-                                    callback gets SIPC_ETIMEDOUT; 0: no limit */
+                                    waiting for a read slot included: its callback
+                                    gets SIPC_ETIMEDOUT then, also while it still
+                                    waits; 0: no limit */
 } sipc_data_query;
 
 typedef struct sipc_data_hit {
@@ -343,11 +344,20 @@ typedef void (*sipc_data_search_cb)(int err, const char *message, const sipc_dat
 int sipc_data_search(sipc_data *d, const sipc_data_query *q, sipc_data_search_cb cb, void *arg,
                      char *err, size_t errlen);
 /* Stops every search in flight whose callback argument is arg (its answer
- * is no longer wanted): one waiting for a read connection does not start,
- * one running ends at SQLite's next check (every thousand steps of its
- * statement). Each callback still comes, later, with SIPC_ECANCELED (or
- * with its hits, when it had finished). */
+ * is no longer wanted): one waiting for a read slot does not start and is
+ * called back on the loop's next turn (not when a slot frees), one running
+ * ends at SQLite's next check (every thousand steps of its statement).
+ * Each callback still comes, later, with SIPC_ECANCELED (or with its hits,
+ * when it had finished). */
 void sipc_data_search_cancel(sipc_data *d, void *arg);
+/* What the message of a search that reached its deadline while it waited
+ * for a read slot says (after "search stopped at its deadline (N ms) "). */
+#define SIPC_DATA_SEARCH_WAITED \
+    "before it began: it waited for a read slot, every one busy with other reads or searches"
+/* 1 while a search whose callback argument is arg has not begun: it waits
+ * for a read slot, every one busy with other reads or searches; 0 once it
+ * runs, or when there is none. */
+int sipc_data_search_waiting(const sipc_data *d, const void *arg);
 
 #ifdef __cplusplus
 }

@@ -94,6 +94,10 @@ struct sipc_data {
      * sipc_data_search_cancel (loop thread) */
     struct rjob *rwait, **rwait_tail, *searches;
     unsigned reads, reads_max;
+    /* ends the searches that are cancelled or reach their deadline while in
+     * rwait (data_reads.c), due at rwait_due_ns (uv_hrtime) when active */
+    uv_timer_t rwait_timer;
+    uint64_t rwait_due_ns;
     /* jobs on the thread pool, the write job included, and read jobs
      * waiting for their turn */
     unsigned jobs;
@@ -353,6 +357,11 @@ int data_status_of(int rc);
 /* How many read jobs may run at once (data_reads.c): fewer than libuv's
  * pool has threads, at most opts.readers, at least 1. */
 unsigned data_reads_max(const sipc_data_options *o);
+
+/* Loop thread: the read jobs' timer, made at sipc_data_open and closed at
+ * sipc_data_close (the close waits for it, as for a job). */
+void data_reads_init(sipc_data *d);
+void data_reads_close(sipc_data *d);
 
 /* Thread pool: borrows a read connection (opened on demand, at most
  * opts.readers; waits when all are lent), or NULL with *rc and err set. */

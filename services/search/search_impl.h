@@ -65,6 +65,19 @@ void search_req_free(search_req *r);
  * fields this node does not know (and their decoding cost) stay here.
  * Returns 0 or SIPC_ENOMEM. */
 int search_req_pack(const search_req *r, uint8_t **out, size_t *outlen);
+/* The part of a deadline of left ms kept back for an answer's way back
+ * (and, for the coordinator, its merging): a tenth, at most 500 ms. */
+int64_t search_margin_ms(int64_t left);
+/* Why a local search of this node ended at its deadline, in the same words
+ * for the coordinator's own part and a peer's search.local: the time it
+ * had (timeout_ms), whether it never began (waited: every read slot was
+ * busy the whole time), and, when that time was max_local_ms rather than
+ * what the caller allowed (asked_ms), that. */
+void search_timeout_reason(const sipc_search *s, uint32_t timeout_ms, int64_t asked_ms,
+                           int waited, char *out, size_t n);
+/* Whether the message of a search stopped at its deadline says it never
+ * began (sipc_data_search's SIPC_DATA_SEARCH_WAITED). */
+int search_waited(const char *message);
 /* The status for an error of sipc_data_search (at once or in its callback). */
 int search_status_of_data(int err);
 

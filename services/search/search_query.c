@@ -15,10 +15,6 @@
 #include "link_down.h"
 #include "search_impl.h"
 
-/* Budget kept back from the caller's deadline for merging and the answer's
- * trip back: a tenth, at most this much. */
-enum { MARGIN_MAX_MS = 500 };
-
 typedef struct part {
     struct search_query *q;
     search_peer *peer; /* NULL: this node */
@@ -355,6 +351,13 @@ static void maybe_answer(search_query *q)
 
 /* ----------------------------------------------------------------- parts */
 
+/* This node's own part runs at most max_local_ms, as a peer's search.local
+ * does: past it, every node's part ends at that limit alike. */
+static uint32_t local_timeout_of(const sipc_search *s, uint32_t budget)
+{
+    return budget < s->o.max_local_ms ? budget : s->o.max_local_ms;
+}
+
 /* Why a peer's call failed, in words. */
 static void peer_reason(const search_query *q, const search_peer *p, int err,
                         const sipc_reply *rep, char *out, size_t n)
@@ -364,6 +367,10 @@ static void peer_reason(const search_query *q, const search_peer *p, int err,
         int last = sipc_channel_last_error(p->ch);
         snprintf(out, n, "%s (no connection within %u ms: %s)", sipc_strerror(last),
                  q->budget_ms, sipc_channel_last_detail(p->ch));
+    } else if (err == SIPC_ETIMEDOUT && rep && rep->status == SIPC_ETIMEDOUT && *msg) {
+        /* the peer's answer (its search stopped: after how long, and
+         * whether it ever began), not this node's wait for it */
+        snprintf(out, n, "%s", msg);
     } else if (err == SIPC_ETIMEDOUT) {
         snprintf(out, n, "timed out after %u ms", q->budget_ms);
     } else if (err == SIPC_EREMOTE) {
@@ -462,6 +469,16 @@ static void on_peer_answer(int err, const sipc_reply *rep, void *arg)
     query_maybe_free(q);
 }
 
+/* The reason of this node's part that timed out, whichever came first (the
+ * budget's timer, or its search's callback at the same deadline): the same
+ * words, saying its search does not go on. */
+static const char *stopped_text(char *why, size_t n)
+{
+    size_t w = strlen(why);
+    snprintf(why + w, n - w, " (this node's search is stopped)");
+    return why;
+}
+
 static void on_local_answer(int err, const char *message, const sipc_data_hit *hits, size_t n,
                             int more, void *arg)
 {
@@ -480,8 +497,9 @@ static void on_local_answer(int err, const char *message, const sipc_data_hit *h
             answer_error(q, SIPC_SEARCH_BAD_QUERY, message);
         } else if (err == SIPC_ETIMEDOUT) {
             char why[400];
-            snprintf(why, sizeof why, "timed out after %u ms", q->budget_ms);
-            part_missing(pt, err, why);
+            search_timeout_reason(s, local_timeout_of(s, q->budget_ms), q->budget_ms,
+                                  search_waited(message), why, sizeof why);
+            part_missing(pt, err, stopped_text(why, sizeof why));
         } else if (err != 0) {
             char why[400];
             snprintf(why, sizeof why, "%s: %s",
@@ -514,9 +532,11 @@ static void on_budget(uv_timer_t *t)
         if (pt->settled)
             continue;
         if (!pt->peer) {
-            snprintf(why, sizeof why, "timed out after %u ms (this node's search is stopped)",
-                     q->budget_ms);
-            part_missing(pt, SIPC_ETIMEDOUT, why);
+            /* its search is still on the way: whether it ever began is the
+             * data service's to say */
+            search_timeout_reason(q->s, local_timeout_of(q->s, q->budget_ms), q->budget_ms,
+                                  sipc_data_search_waiting(q->s->data, pt), why, sizeof why);
+            part_missing(pt, SIPC_ETIMEDOUT, stopped_text(why, sizeof why));
         } else {
             peer_reason(q, pt->peer, SIPC_ETIMEDOUT, NULL, why, sizeof why);
             part_missing(pt, SIPC_ETIMEDOUT, why);
@@ -550,8 +570,7 @@ static uint32_t budget_of(const sipc_search *s, sipc_request *req)
         return 0;
     if (left == 0)
         left = s->o.default_deadline_ms;
-    int64_t margin = left / 10 < MARGIN_MAX_MS ? left / 10 : MARGIN_MAX_MS;
-    left -= margin;
+    left -= search_margin_ms(left);
     return left < 1 ? 1 : left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
 }
 
@@ -602,7 +621,7 @@ void search_h_query(sipc_request *req, void *arg)
     unsigned full = s->nqueries >= s->o.max_queries || s->nlocal >= s->o.max_local;
     if (search_req_take(s, req, full, 1, &r) != 0)
         return;
-    r.q.timeout_ms = budget;
+    r.q.timeout_ms = local_timeout_of(s, budget);
     char err[512];
     search_query *q = calloc(1, sizeof *q);
     if (q) {

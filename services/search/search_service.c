@@ -43,6 +43,7 @@ void sipc_search_options_init(sipc_search_options *o)
     o->max_answer = 8 * 1024 * 1024;
     o->max_queries = 16;
     o->max_local = 64;
+    o->max_local_ms = 60000;
 }
 
 void search_log(const sipc_search *s, sipc_log_level level, const char *fmt, ...)
@@ -58,13 +59,10 @@ typedef struct local_job {
     sipc_search *s;
     sipc_request *req;
     size_t limit;
+    uint32_t timeout_ms; /* what its search was given */
+    int64_t asked_ms;    /* what its caller allowed */
     struct local_job *next, **pprev; /* s->locals */
 } local_job;
-
-/* The longest a peer's search.local runs, whatever deadline its call
- * carries: a caller cannot hold this node's read slots (and its close,
- * which waits for them) longer. */
-#define SEARCH_LOCAL_MAX_MS 60000
 
 /* ----------------------------------------------------------------- peers */
 
@@ -179,6 +177,8 @@ int sipc_search_open(sipc_search **out, sipc_ctx *ctx, sipc_data *local,
     s->data = local;
     s->o = *o;
     s->o.peers = NULL;
+    if (!s->o.max_local_ms) /* a caller's options from before it existed */
+        s->o.max_local_ms = dflt.max_local_ms;
     rc = copy_option(s->node, sizeof s->node, o->node_id, sipc_ctx_node_id(ctx), "node_id", err,
                      errlen);
     if (rc == 0)
@@ -429,6 +429,31 @@ int search_req_pack(const search_req *r, uint8_t **out, size_t *outlen)
     return 0;
 }
 
+/* the most search_margin_ms keeps back */
+enum { MARGIN_MAX_MS = 500 };
+
+int64_t search_margin_ms(int64_t left)
+{
+    return left / 10 < MARGIN_MAX_MS ? left / 10 : MARGIN_MAX_MS;
+}
+
+int search_waited(const char *message)
+{
+    return message && strstr(message, SIPC_DATA_SEARCH_WAITED) != NULL;
+}
+
+void search_timeout_reason(const sipc_search *s, uint32_t timeout_ms, int64_t asked_ms,
+                           int waited, char *out, size_t n)
+{
+    int w = snprintf(out, n, "timed out after %u ms%s", (unsigned)timeout_ms,
+                     waited ? " " SIPC_DATA_SEARCH_WAITED : "");
+    if (asked_ms > timeout_ms && timeout_ms == s->o.max_local_ms && w >= 0 && (size_t)w < n)
+        snprintf(out + w, n - (size_t)w,
+                 " (the most one search runs on node %s, max_local_ms; the caller allowed "
+                 "%lld ms)",
+                 s->node, (long long)asked_ms);
+}
+
 int search_status_of_data(int err)
 {
     switch (err) {
@@ -523,7 +548,14 @@ static void on_local_done(int err, const char *message, const sipc_data_hit *hit
     *j->pprev = j->next;
     if (j->next)
         j->next->pprev = j->pprev;
-    if (err != 0) {
+    if (err == SIPC_ETIMEDOUT) {
+        /* said as the coordinator says its own part's, and it reaches the
+         * coordinator before its call's deadline (h_local) */
+        char why[512];
+        search_timeout_reason(s, j->timeout_ms, j->asked_ms, search_waited(message), why,
+                              sizeof why);
+        sipc_respond_error(j->req, SIPC_ETIMEDOUT, why);
+    } else if (err != 0) {
         sipc_respond_error(j->req, search_status_of_data(err), message);
     } else {
         uint8_t *buf = NULL;
@@ -592,12 +624,15 @@ static void h_local(sipc_request *req, void *arg)
     search_req r;
     if (search_req_take(s, req, s->nlocal, s->o.max_local, &r) != 0)
         return;
-    /* the search ends with the caller's wait for it, and within the most
-     * this node gives one */
-    int64_t left = sipc_request_deadline_ms(req);
-    if (left <= 0)
-        left = s->o.default_deadline_ms;
-    r.q.timeout_ms = left < SEARCH_LOCAL_MAX_MS ? (uint32_t)left : SEARCH_LOCAL_MAX_MS;
+    /* the search ends with the caller's wait for it, early enough for its
+     * answer (timed out, and why) to get back before the caller gives up,
+     * and within the most this node gives one */
+    int64_t asked = sipc_request_deadline_ms(req);
+    int64_t left = asked > 0 ? asked - search_margin_ms(asked) : s->o.default_deadline_ms;
+    if (asked <= 0)
+        asked = left;
+    r.q.timeout_ms = left < s->o.max_local_ms ? (uint32_t)(left > 0 ? left : 1)
+                                              : s->o.max_local_ms;
     char err[512];
     int st = 0;
     local_job *j = calloc(1, sizeof *j);
@@ -608,6 +643,8 @@ static void h_local(sipc_request *req, void *arg)
         j->s = s;
         j->req = req;
         j->limit = r.limit;
+        j->timeout_ms = r.q.timeout_ms;
+        j->asked_ms = asked;
         int rc = sipc_data_search(s->data, &r.q, on_local_done, j, err, sizeof err);
         if (rc != 0) {
             free(j);

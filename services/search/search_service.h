@@ -82,6 +82,10 @@ typedef struct sipc_search_options {
                                      queries' own parts, each until its search calls
                                      back (after its query was answered too); a
                                      query or search.local beyond gets BUSY: default 64 */
+    uint32_t max_local_ms;        /* the longest one local search runs (a search.local,
+                                     or a query's own part), whatever the caller's
+                                     deadline, so that no caller holds this node's read
+                                     slots (or its close) longer: default 60000 */
     sipc_log_fn log;              /* where the service says what it notices (a peer that
                                      is this node, a peer that answers under another
                                      node's id); default: nowhere */

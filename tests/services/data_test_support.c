@@ -318,3 +318,68 @@ int dw_put_body(dw *w, const char *id, const char *body, char *msg, size_t len)
     dw_result_free(&r);
     return st;
 }
+
+sipc_ctx *dw_ctx_beside(dw *w, const char *node_id, sipc_security **sec)
+{
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = node_id;
+    o.cluster = "test";
+    o.log = tu_log_sink;
+    o.log_arg = &w->slog;
+    *sec = tu_security(SIPC_TLS_OFF, NULL);
+    sipc_ctx *ctx;
+    assert_int_equal(sipc_ctx_new(&ctx, &w->loop, &o, *sec), 0);
+    return ctx;
+}
+
+uint64_t dw_now_ms(void)
+{
+    return uv_hrtime() / 1000000u;
+}
+
+void dw_on_search(int err, const char *message, const sipc_data_hit *hits, size_t n, int more,
+                  void *arg)
+{
+    (void)hits;
+    (void)more;
+    dw_sres *r = arg;
+    r->done++;
+    r->err = err;
+    r->nhits = n;
+    r->at_ms = dw_now_ms();
+    snprintf(r->message, sizeof r->message, "%s", message);
+}
+
+dw *dw_words_world(const char *host, sipc_data_options *o, int nrecords)
+{
+    o->sync = SIPC_DATA_SYNC_NORMAL;
+    dw *w = dw_world(host, o);
+    enum { BATCH = 1000, WORDS = 40, VOCAB = 5000 };
+    static char bodies[BATCH][WORDS * 6 + 1];
+    static char ids[BATCH][16];
+    static trec t[BATCH];
+    static Sipc__Data__Record *recs[BATCH];
+    unsigned seed = 1;
+    for (int b = 0; b < nrecords / BATCH; b++) {
+        for (int i = 0; i < BATCH; i++) {
+            char *p = bodies[i];
+            for (int k = 0; k < WORDS; k++) {
+                seed = seed * 1103515245u + 12345u;
+                p += sprintf(p, "%sw%04u", k ? " " : "", (seed >> 8) % VOCAB);
+            }
+            snprintf(ids[i], sizeof ids[i], "r%d", b * BATCH + i);
+            /* attributes: a hit with content reads them in steps of their own */
+            recs[i] = mk(&t[i], ids[i], 1000 + b * BATCH + i, bodies[i], "k", "v", "tag", "x",
+                         NULL);
+        }
+        Sipc__Data__PutBatchRequest m = SIPC__DATA__PUT_BATCH_REQUEST__INIT;
+        m.records = recs;
+        m.n_records = BATCH;
+        dw_result r;
+        dw_call(w, "put_batch", &m.base, &r);
+        assert_int_equal(r.err, 0);
+        dw_result_free(&r);
+    }
+    return w;
+}

@@ -94,6 +94,31 @@ typedef struct dw_result {
 } dw_result;
 
 void dw_on_result(int err, const sipc_reply *rep, void *arg);
+/* A dw_world on host (o: its options, sync set to NORMAL here so that the
+ * records go in faster) holding nrecords (a multiple of 1000) records r0,
+ * r1, ... of 40 words w0000..w4999 each (fixed seed) and the attributes
+ * k=v, tag=x, so that an OR of many words takes a while: each row is
+ * matched against every word, in steps SQLite can stop between. */
+dw *dw_words_world(const char *host, sipc_data_options *o, int nrecords);
+
+/* A second plaintext context on w's loop (node id, cluster "test", w's
+ * server log) for a service beside w's; its security in *sec (release it
+ * after the context). Asserts success. */
+sipc_ctx *dw_ctx_beside(dw *w, const char *node_id, sipc_security **sec);
+
+/* A sipc_data_search's outcome, for the tests that time searches. */
+typedef struct dw_sres {
+    int done; /* callbacks so far */
+    int err;
+    char message[300];
+    size_t nhits;
+    uint64_t at_ms; /* dw_now_ms() at the callback */
+} dw_sres;
+/* The sipc_data_search_cb that fills the dw_sres at arg. */
+void dw_on_search(int err, const char *message, const sipc_data_hit *hits, size_t n, int more,
+                  void *arg);
+/* uv_hrtime() in ms. */
+uint64_t dw_now_ms(void);
 /* Calls data.<method> with raw bytes and runs the loop until it completes. */
 void dw_call_raw(dw *w, const char *method, const void *p, size_t len, dw_result *r);
 /* The same with a message packed first. */

@@ -22,7 +22,7 @@
 
 #define HOST_A "127.1.142.1"
 #define HOST_B "127.1.142.2"
-enum { NRECORDS = 4000, BATCH = 1000, WORDS = 40, VOCAB = 5000 };
+enum { NRECORDS = 4000 };
 
 typedef struct world {
     dw *w;              /* data service and search A on HOST_A, a client */
@@ -39,49 +39,12 @@ typedef struct world {
 
 static world g;
 
-static uint64_t now_ms(void)
-{
-    return uv_hrtime() / 1000000u;
-}
-
-/* NRECORDS records of WORDS words w0000..w4999 each (fixed seed). */
-static void fill(dw *w)
-{
-    static char bodies[BATCH][WORDS * 6 + 1];
-    static char ids[BATCH][16];
-    static trec t[BATCH];
-    static Sipc__Data__Record *recs[BATCH];
-    unsigned seed = 1;
-    for (int b = 0; b < NRECORDS / BATCH; b++) {
-        for (int i = 0; i < BATCH; i++) {
-            char *p = bodies[i];
-            for (int k = 0; k < WORDS; k++) {
-                seed = seed * 1103515245u + 12345u;
-                p += sprintf(p, "%sw%04u", k ? " " : "", (seed >> 8) % VOCAB);
-            }
-            snprintf(ids[i], sizeof ids[i], "r%d", b * BATCH + i);
-            /* attributes: a hit with content reads them in steps of their own */
-            recs[i] = mk(&t[i], ids[i], 1000 + b * BATCH + i, bodies[i], "k", "v", "tag", "x",
-                         NULL);
-        }
-        Sipc__Data__PutBatchRequest m = SIPC__DATA__PUT_BATCH_REQUEST__INIT;
-        m.records = recs;
-        m.n_records = BATCH;
-        dw_result r;
-        dw_call(w, "put_batch", &m.base, &r);
-        assert_int_equal(r.err, 0);
-        dw_result_free(&r);
-    }
-}
-
 static int setup(void **state)
 {
     (void)state;
     sipc_data_options dopts;
     sipc_data_options_init(&dopts);
-    dopts.sync = SIPC_DATA_SYNC_NORMAL; /* the records go in faster */
-    g.w = dw_world(HOST_A, &dopts);
-    fill(g.w);
+    g.w = dw_words_world(HOST_A, &dopts, NRECORDS);
     char *p = g.slow;
     for (int i = 0; i < 400; i++)
         p += sprintf(p, "%sw%03d*", i ? " OR " : "", i);
@@ -95,14 +58,7 @@ static int setup(void **state)
         fail_msg("search A: %s", err);
     assert_int_equal(sipc_search_register(g.sa, g.w->router), 0);
     /* B: a node whose coordinator may have one local search in flight */
-    sipc_options o;
-    sipc_options_init(&o);
-    o.node_id = "nb";
-    o.cluster = "test";
-    o.log = tu_log_sink;
-    o.log_arg = &g.w->slog;
-    g.bsec = tu_security(SIPC_TLS_OFF, NULL);
-    assert_int_equal(sipc_ctx_new(&g.bctx, &g.w->loop, &o, g.bsec), 0);
+    g.bctx = dw_ctx_beside(g.w, "nb", &g.bsec);
     assert_int_equal(sipc_router_new(&g.brouter), 0);
     so.max_local = 1;
     if (sipc_search_open(&g.sb, g.bctx, g.w->d, &so, err, sizeof err) != 0)
@@ -136,51 +92,30 @@ static int teardown(void **state)
 
 /* ----------------------------------------------------------- searches */
 
-typedef struct sres {
-    int done;
-    int err;
-    char message[300];
-    size_t nhits;
-    uint64_t at_ms;
-} sres;
-
-static void on_search(int err, const char *message, const sipc_data_hit *hits, size_t n,
-                      int more, void *arg)
-{
-    (void)hits;
-    (void)more;
-    sres *r = arg;
-    r->done++;
-    r->err = err;
-    r->nhits = n;
-    r->at_ms = now_ms();
-    snprintf(r->message, sizeof r->message, "%s", message);
-}
-
-static void search(const char *match, uint32_t timeout_ms, sres *r)
+static void search(const char *match, uint32_t timeout_ms, dw_sres *r)
 {
     sipc_data_query q = {.match = match, .order = SIPC_DATA_ORDER_RANK, .limit = 5,
                          .timeout_ms = timeout_ms};
     char err[300];
     memset(r, 0, sizeof *r);
-    assert_int_equal(sipc_data_search(g.w->d, &q, on_search, r, err, sizeof err), 0);
+    assert_int_equal(sipc_data_search(g.w->d, &q, dw_on_search, r, err, sizeof err), 0);
 }
 
 /* search with the hits' content (attributes and body), up to limit */
-static void search_content(const char *match, uint32_t timeout_ms, size_t limit, sres *r)
+static void search_content(const char *match, uint32_t timeout_ms, size_t limit, dw_sres *r)
 {
     sipc_data_query q = {.match = match, .order = SIPC_DATA_ORDER_NEWEST, .limit = limit,
                          .timeout_ms = timeout_ms, .content = 1};
     char err[300];
     memset(r, 0, sizeof *r);
-    assert_int_equal(sipc_data_search(g.w->d, &q, on_search, r, err, sizeof err), 0);
+    assert_int_equal(sipc_data_search(g.w->d, &q, dw_on_search, r, err, sizeof err), 0);
 }
 
 /* The query used below is slow here: its time, for the bounds asserted. */
 static uint64_t slow_ms(const char *match)
 {
-    sres r;
-    uint64_t t0 = now_ms();
+    dw_sres r;
+    uint64_t t0 = dw_now_ms();
     search(match, 0, &r);
     assert_true(tu_run_until(&g.w->loop, &r.done, 30000));
     assert_int_equal(r.err, 0);
@@ -195,16 +130,16 @@ static void t_search_stops(void **state)
     (void)state;
     uint64_t full = slow_ms(g.slower);
     assert_true(full >= 200); /* otherwise the bounds below prove nothing */
-    sres r;
-    uint64_t t0 = now_ms();
+    dw_sres r;
+    uint64_t t0 = dw_now_ms();
     search(g.slower, 40, &r);
     assert_true(tu_run_until(&g.w->loop, &r.done, 30000));
     assert_int_equal(r.err, SIPC_ETIMEDOUT);
     assert_non_null(strstr(r.message, "deadline (40 ms)"));
     assert_true(r.at_ms - t0 < 40 + full / 2);
 
-    sres c;
-    t0 = now_ms();
+    dw_sres c;
+    t0 = dw_now_ms();
     search(g.slower, 0, &c);
     tu_sleep_ms(40); /* the job runs on the pool meanwhile */
     sipc_data_search_cancel(g.w->d, &c);
@@ -227,7 +162,7 @@ static void t_stopped_in_hit_reads(void **state)
     (void)state;
     enum { N = 40 };
     for (int i = 0; i < N; i++) {
-        sres r;
+        dw_sres r;
         search_content("w0*", 1 + (uint32_t)i, 1000, &r);
         assert_true(tu_run_until(&g.w->loop, &r.done, 30000));
         if (r.err != 0 && r.err != SIPC_ETIMEDOUT)
@@ -244,7 +179,7 @@ static void t_stopped_waiting(void **state)
 {
     (void)state;
     enum { BUSY = 8 }; /* more than the read slots any pool leaves */
-    sres busy[BUSY], late;
+    dw_sres busy[BUSY], late;
     for (int i = 0; i < BUSY; i++)
         search(g.slower, 0, &busy[i]);
     search(g.slower, 10, &late);
@@ -265,13 +200,13 @@ static void t_put_beside_searches(void **state)
     (void)state;
     uint64_t full = slow_ms(g.slower);
     enum { N = 16 };
-    sres r[N];
+    dw_sres r[N];
     for (int i = 0; i < N; i++)
         search(g.slower, 0, &r[i]);
     char msg[300];
-    uint64_t t0 = now_ms();
+    uint64_t t0 = dw_now_ms();
     assert_int_equal(dw_put(g.w, "beside", msg, sizeof msg), 0);
-    uint64_t took = now_ms() - t0;
+    uint64_t took = dw_now_ms() - t0;
     /* the searches would hold it for N / 4 times full */
     assert_true(took < full);
     for (int i = 0; i < N; i++)
@@ -330,11 +265,11 @@ static void t_short_queries_then_put(void **state)
         }
     }
     char msg[300];
-    uint64_t t0 = now_ms();
+    uint64_t t0 = dw_now_ms();
     assert_int_equal(dw_put(g.w, "after-queries", msg, sizeof msg), 0);
     /* 64 searches of full each ahead of it on the pool would hold it for
      * many times that */
-    assert_true(now_ms() - t0 < full);
+    assert_true(dw_now_ms() - t0 < full);
 }
 
 /* The coordinator's own part is a local search: with max_local 1, a query
@@ -388,7 +323,7 @@ static void t_local_stops_at_call_deadline(void **state)
     (void)state;
     uint64_t full = slow_ms(g.slow);
     dw_result l;
-    uint64_t t0 = now_ms();
+    uint64_t t0 = dw_now_ms();
     local_call(g.bch, g.slow, 20, &l);
     assert_true(tu_run_until(&g.w->loop, &l.done, 5000));
     assert_int_equal(l.err, SIPC_ETIMEDOUT);
@@ -402,11 +337,11 @@ static void t_local_stops_at_call_deadline(void **state)
             break;
         assert_int_equal(b.status, SIPC_SEARCH_BUSY);
         dw_result_free(&b);
-        assert_true(now_ms() - t0 < 10000);
+        assert_true(dw_now_ms() - t0 < 10000);
         tu_sleep_ms(5);
     }
     dw_result_free(&b);
-    assert_true(now_ms() - t0 < 20 + full / 2);
+    assert_true(dw_now_ms() - t0 < 20 + full / 2);
 }
 
 /* Closing the search service answers a query in flight CLOSING and stops
@@ -419,11 +354,11 @@ static void t_close_stops_own_part(void **state)
     query(g.bch, g.slow, 20000, &a);
     int never = 0, closed = 0;
     tu_run_until(&g.w->loop, &never, 30); /* the query arrives, its search starts */
-    uint64_t t0 = now_ms();
+    uint64_t t0 = dw_now_ms();
     sipc_search_close(g.sb, dw_set_flag, &closed);
     g.sb = NULL;
     assert_true(tu_run_until(&g.w->loop, &closed, 20000));
-    assert_true(now_ms() - t0 < full / 2);
+    assert_true(dw_now_ms() - t0 < full / 2);
     assert_true(tu_run_until(&g.w->loop, &a.done, 20000));
     assert_int_equal(a.status, SIPC_SEARCH_CLOSING);
     dw_result_free(&a);
@@ -445,11 +380,11 @@ static void t_close_stops_local(void **state)
     assert_int_equal(quick.err, 0);
     dw_result_free(&quick);
     int closed = 0;
-    uint64_t t0 = now_ms();
+    uint64_t t0 = dw_now_ms();
     sipc_search_close(g.sa, dw_set_flag, &closed);
     g.sa = NULL;
     assert_true(tu_run_until(&g.w->loop, &closed, 20000));
-    assert_true(now_ms() - t0 < full / 2);
+    assert_true(dw_now_ms() - t0 < full / 2);
     assert_true(tu_run_until(&g.w->loop, &l.done, 20000));
     assert_int_equal(l.status, SIPC_SEARCH_CLOSING);
     /* stopped in its search, not refused on arrival by the closed service */

@@ -110,6 +110,29 @@ static int row_hit(data_store *s, sqlite3_stmt *st, int content, data_hits *out,
     return 0;
 }
 
+/* The filters lo..hi-1 into sql at n (returns the new n), each an IN, which
+ * lets SQLite start from the (key, value) index: a rare attribute costs its
+ * few rows, not a walk over every record. They are joined by AND as a
+ * balanced tree, whose depth is log2 of their number: a chain of them is
+ * as deep as they are many, and SQLite refuses an expression deeper than
+ * 1000 ("Expression tree is too large"), which a data service whose
+ * max_attributes is raised would reach. SQLite splits nested ANDs into
+ * the same terms, so the plan is the same. */
+static size_t attr_terms(char *sql, size_t cap, size_t n, const char *t, size_t lo, size_t hi)
+{
+    if (hi - lo == 1)
+        return n + (size_t)snprintf(sql + n, cap - n,
+                                    "%s.rid IN (SELECT rid FROM record_attrs WHERE key = ?%zu AND "
+                                    "value = ?%zu)",
+                                    t, 7 + 2 * lo, 8 + 2 * lo);
+    size_t mid = lo + (hi - lo) / 2;
+    n += (size_t)snprintf(sql + n, cap - n, "(");
+    n = attr_terms(sql, cap, n, t, lo, mid);
+    n += (size_t)snprintf(sql + n, cap - n, " AND ");
+    n = attr_terms(sql, cap, n, t, mid, hi);
+    return n + (size_t)snprintf(sql + n, cap - n, ")");
+}
+
 int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, char *err,
                       size_t errlen)
 {
@@ -152,13 +175,10 @@ int data_store_search(data_store *s, const sipc_data_query *q, data_hits *out, c
             match ? "records_fts JOIN records AS r ON r.rid = records_fts.rowid"
                     " WHERE records_fts MATCH ?1 AND r.ts >= ?2 AND r.ts < ?3"
                   : "records AS r WHERE r.ts >= ?2 AND r.ts < ?3");
-    /* IN lets SQLite start from the (key, value) index: a rare attribute
-     * costs its few rows, not a walk over every record */
-    for (size_t i = 0; i < q->nattrs; i++)
-        n += (size_t)snprintf(sql + n, cap - n,
-                              " AND %s.rid IN (SELECT rid FROM record_attrs WHERE key = ?%zu AND "
-                              "value = ?%zu)",
-                              t, 7 + 2 * i, 8 + 2 * i);
+    if (q->nattrs) {
+        n += (size_t)snprintf(sql + n, cap - n, " AND ");
+        n = attr_terms(sql, cap, n, t, 0, q->nattrs);
+    }
     if (pick_first)
         snprintf(sql + n, cap - n,
                  " ORDER BY r2.ts DESC, r2.id LIMIT ?4) ORDER BY r.ts DESC, r.id");

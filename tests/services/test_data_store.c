@@ -472,6 +472,13 @@ static void t_search(void **state)
     /* both attributes must match; without the range e comes too */
     assert_int_equal(search(f->w, "checkout", ff, 2, 0, 0, 10, &h), 3);
     data_hits_free(&h);
+    /* every one of more filters (joined as a tree of ANDs), the last one too */
+    sipc_data_attr f3[] = {{"browser", "firefox"}, {"app", "shop"}, {"browser", "firefox"},
+                           {"browser", "safari"}};
+    assert_int_equal(search(f->w, "checkout", f3, 3, 0, 0, 10, &h), 3);
+    data_hits_free(&h);
+    assert_int_equal(search(f->w, "checkout", f3, 4, 0, 0, 10, &h), 0);
+    data_hits_free(&h);
     /* limit and more */
     assert_int_equal(search(f->w, "checkout", NULL, 0, 0, 0, 2, &h), 2);
     assert_int_equal(h.more, 1);

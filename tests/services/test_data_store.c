@@ -961,6 +961,9 @@ static void t_service_retry_open(void **state)
  * SQLite's open of records.db fails while fail_open (1: after a pause for
  * writes to queue meanwhile; 2: at once). */
 static int fake_erofs, fail_open;
+/* while ro_mount: statvfs of records.db says a read-only mount
+ * (__wrap_statvfs) */
+static int ro_mount;
 int __real_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode)
@@ -1332,6 +1335,49 @@ static void t_service_start_timed(void **state)
     assert_true(tu_run_until(&loop, &opened, 10000));
     sipc_data_open_state_get(d, &os);
     assert_int_equal(os.open, 1);
+    dw_data_close(&loop, d);
+    tu_rmdir(home);
+    free(home);
+}
+
+/* A database SQLite cannot open on a read-only file system (its -shm gone:
+ * SQLite answers "unable to open database file" with ENOENT, for a file
+ * that is there): the start's reason names the read-only file system and
+ * the remount, and so does every timed attempt's after it, in the status
+ * and in the log; the bare ENOENT was once taken for records.db gone. */
+static void t_service_erofs_timed(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("dataerofst");
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/records.db", home);
+    dw_make_db(path);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    dw_test_options(&o, NULL);
+    o.log = keep_line;
+    nsaid = 0;
+    const char *cause = "it is on a read-only file system, where SQLite cannot open a database "
+                        "whose -shm file is gone: remount it read-write";
+    sipc_data *d = NULL;
+    T_SET(ro_mount, 1);
+    T_SET(fail_open, 2);
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_non_null(strstr(os.reason, "(No such file or directory)"));
+    assert_non_null(strstr(os.reason, cause));
+    assert_int_equal(run_until_attempt(&loop, d, 3), 3);
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_non_null(strstr(os.reason, cause));
+    assert_non_null(strstr(os.reason, "the data service opens it then, without a restart"));
+    assert_null(strstr(os.reason, "is gone from"));
+    assert_true(said_with("(attempt 2, on the timer, no file having changed)", cause));
+    T_SET(fail_open, 0);
+    T_SET(ro_mount, 0);
     dw_data_close(&loop, d);
     tu_rmdir(home);
     free(home);
@@ -1842,6 +1888,8 @@ int __wrap_statvfs(const char *path, struct statvfs *v);
 int __wrap_statvfs(const char *path, struct statvfs *v)
 {
     int rc = __real_statvfs(path, v);
+    if (rc == 0 && T_GET(ro_mount) && strstr(path, "records.db"))
+        v->f_flag |= ST_RDONLY;
     if (rc == 0 && __atomic_load_n(&little_room, __ATOMIC_SEQ_CST)) {
         v->f_bavail = 65536 / (v->f_frsize ? v->f_frsize : 1);
         __atomic_add_fetch(&room_looks, 1, __ATOMIC_SEQ_CST);
@@ -3192,6 +3240,7 @@ int main(void)
         cmocka_unit_test(t_service_stale_wal),
         cmocka_unit_test(t_service_first_create),
         cmocka_unit_test(t_service_start_timed),
+        cmocka_unit_test(t_service_erofs_timed),
         cmocka_unit_test(t_service_shm_fixed),
         cmocka_unit_test(t_service_timed_quiet),
         cmocka_unit_test(t_service_reopen_fails),

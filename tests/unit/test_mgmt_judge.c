@@ -623,6 +623,46 @@ static void storage_slow(void **state)
     json_decref(nodes);
 }
 
+/* A storage_failing problem closes with the fix of its cause: a file size
+ * limit's reason says "raise or remove it and restart sipcd", and nothing
+ * after it sends the operator to free disk space or repair the database; a
+ * full disk is told to free space, and a reason with no fix of its own
+ * keeps both. */
+static void storage_failing_fix(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *reason, *ends;
+    } cases[] = {
+        {"/h/data/records.db: commit: disk I/O error (File too large: the database's files "
+         "reached this process's file size limit of 15360000 bytes (`ulimit -f`, systemd's "
+         "LimitFSIZE=): raise or remove it and restart sipcd)",
+         "restart sipcd)): its log says more (Data.Storage)"},
+        {"/h/data/records.db: commit: database or disk is full",
+         "(Data.Storage); free disk space (docs/services.md, \"A full or damaged database\")"},
+        {"/h/data/records.db: commit: disk I/O error (Input/output error)",
+         "(Data.Storage); free disk space or repair the database (docs/services.md, \"A full "
+         "or damaged database\")"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        json_t *n1 = node("n1", NULL, 0, 0);
+        json_object_set_new(
+            n1, "storage",
+            json_pack("{s:{s:b, s:I, s:s, s:s, s:s}}", "writes", "failing", 1, "failures",
+                      (json_int_t)3, "since", "2026-12-06T00:00:00Z", "last_failure",
+                      "2026-12-06T00:01:00Z", "last_error", cases[c].reason));
+        json_t *nodes = json_pack("[o]", n1);
+        json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+        assert_string_equal(kinds(p), "n1:storage_failing");
+        const char *m = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+        size_t n = strlen(m), e = strlen(cases[c].ends);
+        assert_true(n > e);
+        assert_string_equal(m + n - e, cases[c].ends);
+        json_decref(p);
+        json_decref(nodes);
+    }
+}
+
 /* A problem whose message is longer than the judge keeps is cut between
  * UTF-8 characters, never dropped (jansson refuses a string cut inside
  * one): a reason of 3,000 bytes of 2-byte characters at every offset. */
@@ -1239,7 +1279,7 @@ int main(void)
         cmocka_unit_test(health_rule),
         cmocka_unit_test(records_lost),
         cmocka_unit_test(storage_unopened), cmocka_unit_test(long_problem_cut_whole),
-        cmocka_unit_test(storage_slow),
+        cmocka_unit_test(storage_slow), cmocka_unit_test(storage_failing_fix),
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),

@@ -813,8 +813,9 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             if (!strcmp(mgmt_str_at(cert, "validity", NULL), "not_yet_valid"))
                 mgmt_problem(list, n, "certificate_not_yet_valid",
                         "%s's certificate is valid only from %s: its peers refuse it (alert "
-                        "certificate_expired); check its clock, or that of the machine that "
-                        "made the pair",
+                        "bad_certificate with the cluster's own self-signed pair, "
+                        "certificate_expired with a CA's); check its clock, or that of the "
+                        "machine that made the pair",
                         mgmt_node_name(n), mgmt_str_at(cert, "not_before", NULL));
             else if (not_after <= now)
                 mgmt_problem(list, n, "certificate_expired",

@@ -1242,6 +1242,22 @@ static int said_with(const char *a, const char *b)
     return 0;
 }
 
+/* A home with a database in it (path: its records.db), loop initialised,
+ * o the test's options with the Data.Storage lines kept (keep_line): the
+ * timed attempts' tests. */
+static char *timed_home(const char *name, char *path, size_t len, uv_loop_t *loop,
+                        sipc_data_options *o)
+{
+    char *home = tu_mkdtemp(name);
+    snprintf(path, len, "%s/records.db", home);
+    dw_make_db(path);
+    assert_int_equal(uv_loop_init(loop), 0);
+    dw_test_options(o, NULL);
+    o->log = keep_line;
+    nsaid = 0;
+    return home;
+}
+
 /* A later open refused for records.db-shm (here writable by other
  * accounts; a link, another account's file) is made again once that file
  * is fixed, within a settle, as for records.db: the fix is a change of the
@@ -1297,19 +1313,13 @@ static void t_service_shm_fixed(void **state)
 static void t_service_start_timed(void **state)
 {
     (void)state;
-    char *home = tu_mkdtemp("datatimed");
     char path[700], err[1024] = "";
-    snprintf(path, sizeof path, "%s/records.db", home);
-    dw_make_db(path);
     uv_loop_t loop;
-    assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    dw_test_options(&o, NULL);
+    char *home = timed_home("datatimed", path, sizeof path, &loop, &o);
     int opened = 0;
     o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    o.log = keep_line;
-    nsaid = 0;
     sipc_data *d = NULL;
     T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
@@ -1348,16 +1358,10 @@ static void t_service_start_timed(void **state)
 static void t_service_erofs_timed(void **state)
 {
     (void)state;
-    char *home = tu_mkdtemp("dataerofst");
     char path[700], err[1024] = "";
-    snprintf(path, sizeof path, "%s/records.db", home);
-    dw_make_db(path);
     uv_loop_t loop;
-    assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    dw_test_options(&o, NULL);
-    o.log = keep_line;
-    nsaid = 0;
+    char *home = timed_home("dataerofst", path, sizeof path, &loop, &o);
     const char *cause = "it is on a read-only file system, where SQLite cannot open a database "
                         "whose -shm file is gone: remount it read-write";
     sipc_data *d = NULL;
@@ -1391,20 +1395,14 @@ static void t_service_erofs_timed(void **state)
 static void t_service_timed_quiet(void **state)
 {
     (void)state;
-    char *home = tu_mkdtemp("datatimedquiet");
     char path[700], err[1024] = "";
-    snprintf(path, sizeof path, "%s/records.db", home);
-    dw_make_db(path);
     uv_loop_t loop;
-    assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    dw_test_options(&o, NULL);
+    char *home = timed_home("datatimedquiet", path, sizeof path, &loop, &o);
     int opened = 0;
     o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    o.log = keep_line;
     o.retry_ms = 100; /* 0.1, 0.2, 0.4, 0.8 s: several timed attempts */
-    nsaid = 0;
     sipc_data *d = NULL;
     T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);

@@ -440,20 +440,27 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, int purpose, t
          * The node still presents the expired one until it reloads, and
          * sipcctl (which checks the node's certificate) cannot reach it:
          * the reload is the node's own (SIGHUP) or a restart. */
+        /* The clock first: a machine whose clock jumped ahead reads every
+         * certificate as expired, and a new pair made there would be "not
+         * valid before" on every other machine. */
         char fix[sizeof res->fix + 256]; /* cut to fit, between characters, by sipc__vfail */
+#define CLOCK_FIRST                                                                          \
+    "check this machine's clock first (`date -u`: set ahead, it reads a valid certificate as " \
+    "expired; then fix the clock, not the pair); if it is right, "
         if (depth > 0)
-            snprintf(fix, sizeof fix, "renew the expired CA certificate with your CA, then "
-                                      "re-import or re-add it; check this machine's clock");
+            snprintf(fix, sizeof fix, CLOCK_FIRST "renew the expired CA certificate with your CA, "
+                                      "then re-import or re-add it");
         else if (sipc__self_signed(x) || !purpose)
-            snprintf(fix, sizeof fix, "create or obtain a new pair, import it on every node and "
-                                      "reload or restart each (tlstool create, tlstool import); "
-                                      "check this machine's clock");
+            snprintf(fix, sizeof fix, CLOCK_FIRST "create or obtain a new pair, import it on "
+                                      "every node and reload or restart each (tlstool create, "
+                                      "tlstool import)");
         else
-            snprintf(fix, sizeof fix, "obtain a renewed certificate from its CA ('%s'), `tlstool "
-                                      "import` it and reload, node by node (`systemctl reload "
-                                      "sipcd` or a restart: `sipcctl reload` cannot reach a node "
-                                      "that presents the expired one); check this machine's clock",
+            snprintf(fix, sizeof fix, CLOCK_FIRST "obtain a renewed certificate from its CA "
+                                      "('%s'), `tlstool import` it and reload, node by node "
+                                      "(`systemctl reload sipcd` or a restart: `sipcctl reload` "
+                                      "cannot reach a node that presents the expired one)",
                      sipc__name_or(x->issuer));
+#undef CLOCK_FIRST
         return sipc__vfail(res, SIPC_VFY_EXPIRED, depth, fix,
                     "%s '%s' expired on %s (valid %s to %s; now %s)", what, sipc__name_or(x->subject),
                     na, nb, na, nw);

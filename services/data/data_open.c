@@ -573,7 +573,11 @@ void data_open_work(uv_work_t *w)
     int create = 0;
     d->orc = existing_db(d, &create, d->oerr, sizeof d->oerr);
     d->ocreate = create;
-    d->ofile_cause = d->orc == UV_ENOENT;
+    /* existing_db's refusal says what to do; a later UV_ENOENT is SQLite's
+     * own (a -shm it cannot make on a read-only file system), explained as
+     * any other failure of the open */
+    int said = d->orc == UV_ENOENT;
+    d->ofile_cause = said;
     if (d->orc == 0 && create) {
         /* as at start: nothing made while a -wal of another file is there */
         char path[PATH_MAX];
@@ -618,9 +622,9 @@ void data_open_work(uv_work_t *w)
         data_remember_damaged(d, path);
     /* the file that failed now, and its -wal (still the old file's while
      * the guard refuses) */
-    if (d->orc != 0 && d->orc != UV_ENOENT && !stale)
+    if (d->orc != 0 && !said && !stale)
         data_remember_wal(d, path, 1);
-    if (d->orc != 0 && d->orc != UV_ENOENT && !refused && !stale) /* existing_db says what to do */
+    if (d->orc != 0 && !said && !refused && !stale)
         data_explain_open_failure(path, d->orc, 1, create, d->oerr, sizeof d->oerr);
     if (d->orc != 0) {
         free(d->opath);

@@ -39,6 +39,62 @@ static void skew_field(json_t *list, int64_t skew)
  * come within seconds, and uptimes are whole seconds. */
 #define CLOCK_SKEW_S 60
 
+/* What the peers of a node whose clock is outside their certificates'
+ * validity see (measured with wolfSSL 5.5.4): a certificate the node pinned
+ * (the cluster's own self-signed pair, loaded while its clock was right) is
+ * not dated by wolfSSL, so sipc's verifier refuses it alone and wolfSSL
+ * answers bad_certificate; a CA's certificate fails wolfSSL's own date
+ * check first: certificate_expired, for expired and not yet valid alike. */
+#define PEERS_SEE                                                                            \
+    "its peers see their certificates refused: alert bad_certificate with the cluster's own " \
+    "self-signed pair, certificate_expired with a CA's"
+
+/* Node n, named with its clock skew seconds from the reference (ahead
+ * positive; ref_text: whose, "the other nodes' clocks" or one node's): when
+ * its last reload was refused because its own certificate reads as expired
+ * by that clock (ahead) or not yet valid (behind), and by the reference it
+ * is valid, the two findings are one fault, and the refusal's own fix
+ * (create and import a new pair on every node) a cluster-wide change for a
+ * local one: a pair made under that clock would not be valid yet on the
+ * others. The refusal's problem is replaced by one that says so; 1 then,
+ * and the clock_skew problem (the caller's) says it too. */
+static int clock_reads_cert(json_t *list, json_t *n, int64_t skew, const char *span,
+                            const char *ref_text)
+{
+    json_t *r = json_object_get(json_object_get(n, "reload"), "refused");
+    const char *reason = mgmt_str_at(r, "reason", NULL);
+    const char *finding = skew > 0 ? " expired on " : " is not valid before ";
+    if (!json_is_object(r) || !strstr(reason, "this node's certificate") ||
+        !strstr(reason, finding))
+        return 0;
+    json_t *na = json_object_get(json_object_get(json_object_get(n, "tls"), "certificate"),
+                                 "not_after_unix");
+    if (skew > 0 && json_is_integer(na) && json_integer_value(na) <= mgmt_node_now(n) - skew)
+        return 0; /* expired by the reference clock too: a real expiry */
+    size_t at = json_array_size(list), i;
+    json_t *p;
+    json_array_foreach(list, i, p)
+    {
+        if (!strcmp(mgmt_str_at(p, "kind", NULL), "reload_refused") &&
+            !strcmp(mgmt_str_at(p, "node", NULL), mgmt_node_name(n)))
+            at = i;
+    }
+    if (at == json_array_size(list))
+        return 0;
+    /* the finding without its fix, which the clock replaces */
+    const char *cut = strstr(reason, "; fix: ");
+    int keep = cut ? (int)(cut - reason) : (int)strlen(reason);
+    mgmt_problem(list, n, "reload_refused",
+            "%s: its last reload was refused at %s: %.*s; by %s it is valid: %s's clock "
+            "is %s %s (clock_skew): fix the clock (date -u, NTP), not the pair; the node then "
+            "finds its files load again and the refusal clears by itself within about 15 s",
+            mgmt_node_name(n), mgmt_str_at(r, "at", NULL), keep, reason, ref_text,
+            mgmt_node_name(n), span, skew > 0 ? "ahead" : "behind");
+    json_array_set(list, at, json_array_get(list, json_array_size(list) - 1));
+    json_array_remove(list, json_array_size(list) - 1);
+    return 1;
+}
+
 /* Nodes whose clock is off: each node judges certificates by its own
  * clock, so a node behind refuses certificates not yet valid to it and a
  * node ahead refuses them early, and the peers see only a TLS alert. With
@@ -83,7 +139,7 @@ static void no_majority(json_t *list, json_t *nodes, const int64_t *times, size_
             "the nodes' clocks disagree, and no majority of them agrees (within %d s): %s; "
             "which are wrong is not known: check every node's clock (date -u, NTP); each node "
             "judges certificates by its own clock, so a clock outside a certificate's validity "
-            "refuses it (its peers see alert certificate_expired)",
+            "refuses it (" PEERS_SEE ")",
             CLOCK_SKEW_S, groups);
 }
 
@@ -121,11 +177,19 @@ void mgmt_clock_skew(json_t *list, json_t *nodes)
                 other = n;
         }
         span_text(d, span, sizeof span);
-        mgmt_problem(list, ahead, "clock_skew",
-                "%s's clock is %s ahead of %s's: one of them is wrong (check both: date -u, "
-                "NTP); each node judges certificates by its own clock, so a clock outside a "
-                "certificate's validity refuses it (a peer sees alert certificate_expired)",
-                mgmt_node_name(ahead), span, mgmt_node_name(other));
+        char ref[200];
+        snprintf(ref, sizeof ref, "%s's clock", mgmt_node_name(other));
+        if (clock_reads_cert(list, ahead, d, span, ref))
+            mgmt_problem(list, ahead, "clock_skew",
+                    "%s's clock is %s ahead of %s's: its certificate reads as expired there; "
+                    "fix the clock (date -u, NTP), not the pair",
+                    mgmt_node_name(ahead), span, mgmt_node_name(other));
+        else
+            mgmt_problem(list, ahead, "clock_skew",
+                    "%s's clock is %s ahead of %s's: one of them is wrong (check both: date -u, "
+                    "NTP); each node judges certificates by its own clock, so a clock outside a "
+                    "certificate's validity refuses it (" PEERS_SEE ")",
+                    mgmt_node_name(ahead), span, mgmt_node_name(other));
         skew_field(list, d);
         return;
     }
@@ -143,11 +207,18 @@ void mgmt_clock_skew(json_t *list, json_t *nodes)
         if (!t || (t - mid <= CLOCK_SKEW_S && mid - t <= CLOCK_SKEW_S))
             continue;
         span_text(t > mid ? t - mid : mid - t, span, sizeof span);
-        mgmt_problem(list, n, "clock_skew",
-                "%s's clock is %s %s the other nodes' (their median): check its clock "
-                "(date -u, NTP); it judges certificates by it, so a clock outside a "
-                "certificate's validity refuses it (its peers see alert certificate_expired)",
-                mgmt_node_name(n), span, t > mid ? "ahead of" : "behind");
+        if (clock_reads_cert(list, n, t - mid, span, "the other nodes' clocks"))
+            mgmt_problem(list, n, "clock_skew",
+                    "%s's clock is %s %s the other nodes' (their median): its certificate reads "
+                    "as %s there; fix the clock (date -u, NTP), not the pair",
+                    mgmt_node_name(n), span, t > mid ? "ahead of" : "behind",
+                    t > mid ? "expired" : "not yet valid");
+        else
+            mgmt_problem(list, n, "clock_skew",
+                    "%s's clock is %s %s the other nodes' (their median): check its clock "
+                    "(date -u, NTP); it judges certificates by it, so a clock outside a "
+                    "certificate's validity refuses it (" PEERS_SEE ")",
+                    mgmt_node_name(n), span, t > mid ? "ahead of" : "behind");
         skew_field(list, t - mid);
     }
 }

@@ -209,6 +209,21 @@ static void files_failing(json_t *list, json_t *n)
     }
 }
 
+/* The closing advice of a storage_failing problem, from its reason: one
+ * that carries its own fix (a file size limit: raise it and restart; a
+ * read-only file system: remount; damage found: repair) is not followed by
+ * another that contradicts it; a full disk gets its own alone. */
+static const char *storage_fix(const char *why)
+{
+    if (strstr(why, "file size limit") || strstr(why, "read-only file system") ||
+        strstr(why, "repair the database"))
+        return "";
+    if (strstr(why, "disk is full"))
+        return "; free disk space (docs/services.md, \"A full or damaged database\")";
+    return "; free disk space or repair the database (docs/services.md, \"A full or damaged "
+           "database\")";
+}
+
 /* A reload the node refused for its files (sipc.conf, the pair): it runs
  * what it had, but would not start with what is there now. */
 static void reload_refused(json_t *list, json_t *n)
@@ -717,9 +732,9 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             if (json_is_true(json_object_get(h, "failing")))
                 mgmt_problem(list, n, "storage_failing",
                         "%s: %s %s its database fail since %s%s: its log says more "
-                        "(Data.Storage); free disk space or repair the database "
-                        "(docs/services.md, \"A full or damaged database\")",
-                        mgmt_node_name(n), ops[k], dir[k], mgmt_str_at(h, "since", NULL), why);
+                        "(Data.Storage)%s",
+                        mgmt_node_name(n), ops[k], dir[k], mgmt_str_at(h, "since", NULL), why,
+                        storage_fix(mgmt_str_at(h, "last_error", NULL)));
         }
         /* writes held up fail nothing yet (or never, on a hung disk): their
          * wait alone tells */
@@ -798,8 +813,9 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             if (!strcmp(mgmt_str_at(cert, "validity", NULL), "not_yet_valid"))
                 mgmt_problem(list, n, "certificate_not_yet_valid",
                         "%s's certificate is valid only from %s: its peers refuse it (alert "
-                        "certificate_expired); check its clock, or that of the machine that "
-                        "made the pair",
+                        "bad_certificate with the cluster's own self-signed pair, "
+                        "certificate_expired with a CA's); check its clock, or that of the "
+                        "machine that made the pair",
                         mgmt_node_name(n), mgmt_str_at(cert, "not_before", NULL));
             else if (not_after <= now)
                 mgmt_problem(list, n, "certificate_expired",

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -66,4 +67,63 @@ int run_as_home_owner(const char *home, char *note, size_t notelen, char *err, s
              home, pw->pw_name, (unsigned)hs.st_uid, step, strerror(e), pw->pw_name,
              user, word);
     return -1;
+}
+
+void run_as_owner_explain(const char *home, const char *note, char *err, size_t errlen)
+{
+    size_t n = strlen(err);
+    if (!note[0] || n + 1 >= errlen)
+        return;
+    /* absolute, so that every folder on the way is looked at */
+    char path[PATH_MAX], cwd[PATH_MAX];
+    int w = -1;
+    if (home[0] == '/')
+        w = snprintf(path, sizeof path, "%s", home);
+    else if (getcwd(cwd, sizeof cwd))
+        w = snprintf(path, sizeof path, "%s/%s", cwd, home);
+    if (w < 0 || (size_t)w >= sizeof path)
+        return;
+    struct passwd *pw = getpwuid(getuid());
+    char name[256];
+    snprintf(name, sizeof name, "%s", pw ? pw->pw_name : "the owner");
+    /* the first folder on the way to the home (the home included) this
+     * account may not enter: root passed it, so nothing else said why */
+    char *blocked = NULL;
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (access(path, X_OK) != 0 && errno == EACCES)
+            blocked = path;
+        else
+            *p = c;
+        if (blocked || c == '\0')
+            break;
+    }
+    char word[4 * PATH_MAX + 4], user[4 * 256 + 4];
+    cli_shell_word(name, user, sizeof user);
+    struct stat st;
+    if (blocked && stat(blocked, &st) == 0) {
+        struct passwd *bo = getpwuid(st.st_uid);
+        char owner[300];
+        if (bo)
+            snprintf(owner, sizeof owner, "%s", bo->pw_name);
+        else
+            snprintf(owner, sizeof owner, "uid %u", (unsigned)st.st_uid);
+        cli_shell_word(blocked, word, sizeof word);
+        snprintf(err + n, errlen - n,
+                 ": sipcd runs as %s (uid %u), the owner of the node home %s (it was started "
+                 "as root), and %s cannot pass through %s (mode %04o, owner %s): let it through "
+                 "(`chmod o+x %s`, or `setfacl -m u:%s:x %s`), or move the home where %s can "
+                 "reach it",
+                 name, (unsigned)getuid(), home, name, blocked, (unsigned)(st.st_mode & 07777),
+                 owner, word, user, word, name);
+    } else if (strstr(err, strerror(EACCES))) {
+        snprintf(err + n, errlen - n,
+                 ": sipcd runs as %s (uid %u), the owner of the node home %s (it was started "
+                 "as root), and that file is not readable to %s: give it to %s (`chown %s "
+                 "FILE`, as root)",
+                 name, (unsigned)getuid(), home, name, name, user);
+    }
 }

@@ -18,4 +18,13 @@
  * opens or creates a file in the home. */
 int run_as_home_owner(const char *home, char *note, size_t notelen, char *err, size_t errlen);
 
+/* After run_as_home_owner switched accounts (its note not empty), a file of
+ * the home that could not be read (err, e.g. "cannot read HOME/sipc.conf:
+ * Permission denied"): root, who started sipcd, reads it, so err says as
+ * whom sipcd runs and what stands in that account's way: the first folder
+ * on the way to the home it may not enter (its mode and owner, and how to
+ * let it through), else that the file itself is not readable to it.
+ * Appended to err; nothing when no switch was made. */
+void run_as_owner_explain(const char *home, const char *note, char *err, size_t errlen);
+
 #endif

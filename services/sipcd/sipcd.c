@@ -147,6 +147,7 @@ int main(int argc, char **argv)
     /* only reads: the home is judged (its path's length too) before the
      * lock writes anything into it */
     if (sipc_config_load(&node.cfg, home, err, sizeof err) != 0) {
+        run_as_owner_explain(home, node.owner_note, err, sizeof err);
         return cli_fail("sipcd", EX_CONFIG, "%s", err);
     }
     /* before the home's store, state files or ports are touched: a second

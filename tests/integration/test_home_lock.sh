@@ -13,7 +13,9 @@
 #   - as root, in a home uid 65534 owns: sipcd runs as 65534 and says so, every
 #     file it makes is 65534's, status answers; then the owner's own sipcd
 #     starts there, a pid file root left stopping it not; a home of a uid
-#     with no account: exit 77, nothing made
+#     with no account: exit 77, nothing made; a sipc.conf 65534 cannot
+#     reach (a folder on the way it may not enter, or the file root's):
+#     exit 78, saying as whom sipcd runs and what is in its way
 #   - flock refused (ENOLCK, through LD_PRELOAD): sipcd starts with a WARN
 #   - the first killed with SIGKILL: a new sipcd starts at once (the kernel
 #     dropped the lock) and its pid is in the file
@@ -131,8 +133,10 @@ fi
 # started as root in a home another account owns, sipcd runs as that account
 # (and says so): everything it makes there is the owner's, the node answers,
 # and the owner's own sipcd then starts on the home as it is; a pid file root
-# left (0600, root's: an older sipcd) stops it not either (root only: the
-# owner is uid 65534)
+# left (0600, root's: an older sipcd) stops it not either; where that
+# account cannot reach sipc.conf (a folder on the way it may not enter, or
+# the file root's), the refusal says as whom sipcd runs and what is in its
+# way (root only: the owner is uid 65534)
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     own=$(mktemp -d "${TMPDIR:-/tmp}/sipc-homelock-own.XXXXXX")
     at_exit rm -rf "$own"
@@ -171,6 +175,24 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
     [ ! -e "$h5/state" ] && [ ! -e "$h5/logs" ] && [ ! -e "$h5/data" ] &&
         ok "the refused sipcd made nothing in the home" ||
         not_ok "made in $h5: $(ls "$h5" | tr '\n' ' ')"
+    # a home of 65534 under a folder that account may not enter (0700,
+    # root's): root reads sipc.conf, the owner's sipcd cannot; the refusal
+    # says as whom sipcd runs and which folder stands in its way
+    closed=$own/closed
+    mkdir -m 700 "$closed"
+    h6=$closed/n6
+    one_node_home "$h6" lock
+    chown -R 65534:65534 "$h6"
+    run "$BIN/sipcd" --home "$h6"
+    expect "root's sipcd in a home of 65534 under a folder 65534 may not enter: says why" 78 \
+        "^sipcd: cannot read $h6/sipc.conf: Permission denied: sipcd runs as $owner \(uid 65534\), the owner of the node home $h6 \(it was started as root\), and $owner cannot pass through $closed \(mode 0700, owner root\): let it through \(\`chmod o\+x $closed\`"
+    # the folder passable, sipc.conf itself root's (0600): the file is named
+    chmod 711 "$closed"
+    chown 0:0 "$h6/sipc.conf"
+    chmod 600 "$h6/sipc.conf"
+    run "$BIN/sipcd" --home "$h6"
+    expect "root's sipcd, sipc.conf not readable to the home's owner: says why" 78 \
+        "^sipcd: cannot read $h6/sipc.conf: Permission denied: sipcd runs as $owner \(uid 65534\), the owner of the node home $h6 \(it was started as root\), and that file is not readable to $owner"
     echo 1 >"$h3/state/sipcd.lock"
     chown 0:0 "$h3/state/sipcd.lock"
     chmod 600 "$h3/state/sipcd.lock"

@@ -9,7 +9,8 @@
 # same sipcd throughout. (b) Stopped cleanly (no -shm left) and started on
 # the read-only tmpfs, where SQLite cannot open the database at all, the
 # node stays up (before: exit 73): its status says the database is not open
-# and why, the cluster status lists storage_unopened (exit 1), the metrics
+# and why, at the start's attempt and at the timer's next one, the cluster
+# status lists storage_unopened (exit 1), the metrics
 # say it, data calls are refused with the reason; remounted read-write, the
 # data service opens the database by itself, says so, and serves.
 # Needs root to mount the tmpfs, in a mount namespace of its own: skipped
@@ -66,13 +67,23 @@ kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null
 sipcd_pid=
 
 # (b) no -shm (a clean stop) on a read-only file system: SQLite cannot open
-# the database; the node stays up without it
+# the database; the node stays up without it, and says why at every attempt
 if [ -e "$mnt/data/records.db-shm" ]; then bad "a -shm is left after a clean stop"; fi
 mount -o remount,ro "$mnt"
 sipcd_start "$home" || exit 1
 pid=$sipcd_pid
 run ctl status
 expect "status: the database is not open, with the read-only file system and the remount" 0 '^  storage: NOT OPEN since [0-9TZ:-]* \(1 attempt, the latest at [0-9TZ:-]*\): [^ ]*/records.db: .*read-only file system.*remount it read-write .*without a restart$'
+# the timer's attempt 10 s later fails as SQLite did at start ("unable to
+# open database file (No such file or directory)", for a file that is
+# there): what follows keeps the read-only file system and the remount
+if until_status 15 '^  storage: NOT OPEN since .* \(2 attempts,'; then
+    ok "the timer's attempt came"
+else
+    bad "no second attempt within 15 s"
+fi
+run ctl status
+expect "after the second attempt, status still names the read-only file system and the remount" 0 '^  storage: NOT OPEN since [0-9TZ:-]* \(2 attempts, the latest at [0-9TZ:-]*\): [^ ]*/records.db: .*read-only file system.*remount it read-write .*without a restart$'
 run ctl status --cluster --json
 if [ "$RC" = 1 ] && jq -e '[.problems[] | select(.kind == "storage_unopened" and .node == "n1" and (.message | test("n1: its database is not open since .*read-only file system")))] | length == 1' "$OUT" >/dev/null &&
     jq -e '[.problems[] | select(.kind == "storage_failing")] | length == 0' "$OUT" >/dev/null; then

@@ -968,6 +968,9 @@ static void t_service_retry_open(void **state)
  * SQLite's open of records.db fails while fail_open (1: after a pause for
  * writes to queue meanwhile; 2: at once). */
 static int fake_erofs, fail_open;
+/* while ro_mount: statvfs of records.db says a read-only mount
+ * (__wrap_statvfs) */
+static int ro_mount;
 int __real_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode);
 int __wrap_access(const char *path, int mode)
@@ -1246,6 +1249,22 @@ static int said_with(const char *a, const char *b)
     return 0;
 }
 
+/* A home with a database in it (path: its records.db), loop initialised,
+ * o the test's options with the Data.Storage lines kept (keep_line): the
+ * timed attempts' tests. */
+static char *timed_home(const char *name, char *path, size_t len, uv_loop_t *loop,
+                        sipc_data_options *o)
+{
+    char *home = tu_mkdtemp(name);
+    snprintf(path, len, "%s/records.db", home);
+    dw_make_db(path);
+    assert_int_equal(uv_loop_init(loop), 0);
+    dw_test_options(o, NULL);
+    o->log = keep_line;
+    nsaid = 0;
+    return home;
+}
+
 /* A later open refused for records.db-shm (here writable by other
  * accounts; a link, another account's file) is made again once that file
  * is fixed, within a settle, as for records.db: the fix is a change of the
@@ -1301,19 +1320,13 @@ static void t_service_shm_fixed(void **state)
 static void t_service_start_timed(void **state)
 {
     (void)state;
-    char *home = tu_mkdtemp("datatimed");
     char path[700], err[1024] = "";
-    snprintf(path, sizeof path, "%s/records.db", home);
-    dw_make_db(path);
     uv_loop_t loop;
-    assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    dw_test_options(&o, NULL);
+    char *home = timed_home("datatimed", path, sizeof path, &loop, &o);
     int opened = 0;
     o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    o.log = keep_line;
-    nsaid = 0;
     sipc_data *d = NULL;
     T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
@@ -1344,6 +1357,43 @@ static void t_service_start_timed(void **state)
     free(home);
 }
 
+/* A database SQLite cannot open on a read-only file system (its -shm gone:
+ * SQLite answers "unable to open database file" with ENOENT, for a file
+ * that is there): the start's reason names the read-only file system and
+ * the remount, and so does every timed attempt's after it, in the status
+ * and in the log; the bare ENOENT was once taken for records.db gone. */
+static void t_service_erofs_timed(void **state)
+{
+    (void)state;
+    char path[700], err[1024] = "";
+    uv_loop_t loop;
+    sipc_data_options o;
+    char *home = timed_home("dataerofst", path, sizeof path, &loop, &o);
+    const char *cause = "it is on a read-only file system, where SQLite cannot open a database "
+                        "whose -shm file is gone: remount it read-write";
+    sipc_data *d = NULL;
+    T_SET(ro_mount, 1);
+    T_SET(fail_open, 2);
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+    sipc_data_open_state os;
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_non_null(strstr(os.reason, "(No such file or directory)"));
+    assert_non_null(strstr(os.reason, cause));
+    assert_int_equal(run_until_attempt(&loop, d, 3), 3);
+    sipc_data_open_state_get(d, &os);
+    assert_int_equal(os.open, 0);
+    assert_non_null(strstr(os.reason, cause));
+    assert_non_null(strstr(os.reason, "the data service opens it then, without a restart"));
+    assert_null(strstr(os.reason, "is gone from"));
+    assert_true(said_with("(attempt 2, on the timer, no file having changed)", cause));
+    T_SET(fail_open, 0);
+    T_SET(ro_mount, 0);
+    dw_data_close(&loop, d);
+    tu_rmdir(home);
+    free(home);
+}
+
 /* The timer's attempts that fail as the last one said are not said again
  * (a data directory others may write refused at every attempt wrote an
  * ERROR each time, about 22 an hour): the first is, and the next one whose
@@ -1352,20 +1402,14 @@ static void t_service_start_timed(void **state)
 static void t_service_timed_quiet(void **state)
 {
     (void)state;
-    char *home = tu_mkdtemp("datatimedquiet");
     char path[700], err[1024] = "";
-    snprintf(path, sizeof path, "%s/records.db", home);
-    dw_make_db(path);
     uv_loop_t loop;
-    assert_int_equal(uv_loop_init(&loop), 0);
     sipc_data_options o;
-    dw_test_options(&o, NULL);
+    char *home = timed_home("datatimedquiet", path, sizeof path, &loop, &o);
     int opened = 0;
     o.opened_cb = dw_set_flag;
     o.opened_arg = &opened;
-    o.log = keep_line;
     o.retry_ms = 100; /* 0.1, 0.2, 0.4, 0.8 s: several timed attempts */
-    nsaid = 0;
     sipc_data *d = NULL;
     T_SET(fail_open, 2);
     assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
@@ -1849,6 +1893,8 @@ int __wrap_statvfs(const char *path, struct statvfs *v);
 int __wrap_statvfs(const char *path, struct statvfs *v)
 {
     int rc = __real_statvfs(path, v);
+    if (rc == 0 && T_GET(ro_mount) && strstr(path, "records.db"))
+        v->f_flag |= ST_RDONLY;
     if (rc == 0 && __atomic_load_n(&little_room, __ATOMIC_SEQ_CST)) {
         v->f_bavail = 65536 / (v->f_frsize ? v->f_frsize : 1);
         __atomic_add_fetch(&room_looks, 1, __ATOMIC_SEQ_CST);
@@ -3199,6 +3245,7 @@ int main(void)
         cmocka_unit_test(t_service_stale_wal),
         cmocka_unit_test(t_service_first_create),
         cmocka_unit_test(t_service_start_timed),
+        cmocka_unit_test(t_service_erofs_timed),
         cmocka_unit_test(t_service_shm_fixed),
         cmocka_unit_test(t_service_timed_quiet),
         cmocka_unit_test(t_service_reopen_fails),

@@ -339,6 +339,118 @@ static void clock_skew(void **state)
     json_decref(nodes);
 }
 
+/* node i of nodes: its last reload refused, at, for reason */
+static void set_refused(json_t *nodes, size_t i, const char *at, const char *reason)
+{
+    json_object_set_new(json_array_get(nodes, i), "reload",
+                        json_pack("{s:{s:s, s:s, s:s}}", "refused", "at", at, "cause", "files",
+                                  "reason", reason));
+}
+
+/* A node whose clock is years ahead refused its reload because its own
+ * certificate expired by that clock, while by the other nodes' it is
+ * valid: one fault, the clock's. The refusal no longer says to make and
+ * import a new pair on every node, and the clock_skew problem says the
+ * certificate reads as expired there: fix the clock, not the pair. The
+ * same refusal for a certificate expired by the others' clocks too, or a
+ * clock skew with no such refusal, keep their own texts; the peers' alert
+ * is named as wolfSSL sends it (bad_certificate for the pinned pair). */
+static void clock_reads_certificate(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000, ahead = now + 2190 * 86400;
+    const char *expired =
+        "this node's certificate does not verify, every TLS handshake will fail: certificate "
+        "'CN=sipc cluster' expired on 2031-12-06 18:02:00 UTC (valid 2026-12-05 18:02:00 UTC to "
+        "2031-12-06 18:02:00 UTC; now 2032-12-04 18:02:11 UTC); fix: check this machine's clock "
+        "first (...); if it is right, create or obtain a new pair, import it on every node and "
+        "reload or restart each (tlstool create, tlstool import)";
+    for (int real = 0; real < 2; real++) {
+        json_t *nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now),
+                                  linked("n2", 600, "", 0, now + 2),
+                                  linked("n3", 600, "", 0, ahead));
+        /* valid by the others' clocks until a year past them, or expired
+         * by theirs as well */
+        for (size_t k = 0; k < 2; k++)
+            json_object_set_new(json_array_get(nodes, k), "tls",
+                                json_pack("{s:b, s:s}", "enabled", 1, "mode", "strict"));
+        json_object_set_new(json_array_get(nodes, 2), "tls",
+                            json_pack("{s:b, s:s, s:{s:I}}", "enabled", 1, "mode", "strict",
+                                      "certificate", "not_after_unix",
+                                      (json_int_t)(real ? now - 86400 : now + 365 * 86400)));
+        set_refused(nodes, 2, "2032-12-04T18:02:11Z", expired);
+        json_t *p = sipc_mgmt_judge(nodes, 30, now);
+        if (real) {
+            assert_true(strstr(kinds(p), "n3:reload_refused") != NULL);
+            json_t *r = json_array_get(p, 0);
+            assert_string_equal(json_string_value(json_object_get(r, "kind")), "reload_refused");
+            assert_non_null(strstr(json_string_value(json_object_get(r, "message")),
+                                   "create or obtain a new pair"));
+            json_decref(p);
+            json_decref(nodes);
+            continue;
+        }
+        assert_string_equal(kinds(p), "n3:reload_refused n3:clock_skew");
+        const char *r = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+        const char *c = json_string_value(json_object_get(json_array_get(p, 1), "message"));
+        if (!strstr(r, "n3: its last reload was refused at 2032-12-04T18:02:11Z: this node's "
+                       "certificate does not verify, every TLS handshake will fail: certificate "
+                       "'CN=sipc cluster' expired on 2031-12-06 18:02:00 UTC (valid 2026-12-05 "
+                       "18:02:00 UTC to 2031-12-06 18:02:00 UTC; now 2032-12-04 18:02:11 UTC); "
+                       "by the other nodes' clocks it is valid: n3's clock is 2190 days ahead "
+                       "(clock_skew): fix the clock (date -u, NTP), not the pair") ||
+            strstr(r, "new pair") || strstr(r, "put the old ones back"))
+            fail_msg("%s", r);
+        assert_string_equal(c, "n3's clock is 2190 days ahead of the other nodes' (their "
+                               "median): its certificate reads as expired there; fix the clock "
+                               "(date -u, NTP), not the pair");
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(p, 1), "skew_seconds")),
+                         2190 * 86400 - 2);
+        json_decref(p);
+        json_decref(nodes);
+    }
+    /* two nodes, the one ahead refused for it: named, as the other's clock
+     * finds the certificate valid */
+    json_t *nodes = json_pack("[o, o]", linked("n1", 600, "", 0, now),
+                              linked("n2", 600, "", 0, ahead));
+    set_refused(nodes, 1, "2032-12-04T18:02:11Z", expired);
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n2:reload_refused n2:clock_skew");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                           "; by n1's clock it is valid: n2's clock is 2190 days ahead"));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 1), "message")),
+                        "n2's clock is 2190 days ahead of n1's: its certificate reads as expired "
+                        "there; fix the clock (date -u, NTP), not the pair");
+    json_decref(p);
+    json_decref(nodes);
+    /* behind, its certificate not yet valid there */
+    nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now), linked("n2", 600, "", 0, now),
+                      linked("n3", 600, "", 0, now - 3 * 86400));
+    set_refused(nodes, 2, "2027-01-01T00:00:00Z",
+                "this node's certificate does not verify, every TLS handshake will fail: "
+                "certificate 'CN=x' is not valid before 2027-01-02 00:00:00 UTC (...); fix: check "
+                "the clock");
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n3:reload_refused n3:clock_skew");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 1), "message")),
+                        "n3's clock is 3 days behind the other nodes' (their median): its "
+                        "certificate reads as not yet valid there; fix the clock (date -u, NTP), "
+                        "not the pair");
+    json_decref(p);
+    json_decref(nodes);
+    /* skewed, nothing refused: the peers' alert as they get it */
+    nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now), linked("n2", 600, "", 0, now),
+                      linked("n3", 600, "", 0, ahead));
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n3:clock_skew");
+    const char *m = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(m, "(its peers see their certificates refused: alert bad_certificate with the "
+                   "cluster's own self-signed pair, certificate_expired with a CA's)"))
+        fail_msg("%s", m);
+    json_decref(p);
+    json_decref(nodes);
+}
+
 /* an expired certificate: its message says what still works (links made
  * before) and what does not (new ones) */
 static void certificate_expired(void **state)
@@ -621,6 +733,46 @@ static void storage_slow(void **state)
     assert_string_equal(sipc_mgmt_health(p), "problems");
     json_decref(p);
     json_decref(nodes);
+}
+
+/* A storage_failing problem closes with the fix of its cause: a file size
+ * limit's reason says "raise or remove it and restart sipcd", and nothing
+ * after it sends the operator to free disk space or repair the database; a
+ * full disk is told to free space, and a reason with no fix of its own
+ * keeps both. */
+static void storage_failing_fix(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *reason, *ends;
+    } cases[] = {
+        {"/h/data/records.db: commit: disk I/O error (File too large: the database's files "
+         "reached this process's file size limit of 15360000 bytes (`ulimit -f`, systemd's "
+         "LimitFSIZE=): raise or remove it and restart sipcd)",
+         "restart sipcd)): its log says more (Data.Storage)"},
+        {"/h/data/records.db: commit: database or disk is full",
+         "(Data.Storage); free disk space (docs/services.md, \"A full or damaged database\")"},
+        {"/h/data/records.db: commit: disk I/O error (Input/output error)",
+         "(Data.Storage); free disk space or repair the database (docs/services.md, \"A full "
+         "or damaged database\")"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        json_t *n1 = node("n1", NULL, 0, 0);
+        json_object_set_new(
+            n1, "storage",
+            json_pack("{s:{s:b, s:I, s:s, s:s, s:s}}", "writes", "failing", 1, "failures",
+                      (json_int_t)3, "since", "2026-12-06T00:00:00Z", "last_failure",
+                      "2026-12-06T00:01:00Z", "last_error", cases[c].reason));
+        json_t *nodes = json_pack("[o]", n1);
+        json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+        assert_string_equal(kinds(p), "n1:storage_failing");
+        const char *m = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+        size_t n = strlen(m), e = strlen(cases[c].ends);
+        assert_true(n > e);
+        assert_string_equal(m + n - e, cases[c].ends);
+        json_decref(p);
+        json_decref(nodes);
+    }
 }
 
 /* A problem whose message is longer than the judge keeps is cut between
@@ -1235,11 +1387,11 @@ int main(void)
         cmocka_unit_test(link_down_names_node),
         cmocka_unit_test(link_down_v6),
         cmocka_unit_test(clock_skew),
-        cmocka_unit_test(certificate_expired),
+        cmocka_unit_test(certificate_expired), cmocka_unit_test(clock_reads_certificate),
         cmocka_unit_test(health_rule),
         cmocka_unit_test(records_lost),
         cmocka_unit_test(storage_unopened), cmocka_unit_test(long_problem_cut_whole),
-        cmocka_unit_test(storage_slow),
+        cmocka_unit_test(storage_slow), cmocka_unit_test(storage_failing_fix),
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),

@@ -368,6 +368,51 @@ static int tls_just_changed(json_t *n)
            now - ms / 1000 < LINK_GRACE_S;
 }
 
+/* Appends ", text" (or text, for the first) to g's string at key, cut
+ * between characters: a list of peers' service names longer than it keeps
+ * would otherwise be cut inside one, which jansson refuses, and the list
+ * would stay short. */
+static void group_append(json_t *g, const char *key, const char *text)
+{
+    char out[300];
+    const char *had = mgmt_str_at(g, key, NULL);
+    size_t w = 0;
+    if (had[0]) {
+        sipc_str_copy_utf8(out, sizeof out - 2, had);
+        w = strlen(out);
+        memcpy(out + w, ", ", 3);
+        w += 2;
+    }
+    sipc_str_copy_utf8(out + w, sizeof out - w, text);
+    json_object_set_new(g, key, json_string(out));
+}
+
+/* The port of a link's address ("host:port", "[v6]:port"), 0 if none. */
+static int link_port(json_t *l)
+{
+    char host[160];
+    int port = 0;
+    if (sipc_parse_address(mgmt_str_at(l, "address", NULL), 0, host, sizeof host, &port) != 0)
+        return 0;
+    return port;
+}
+
+/* The error of a group whose links go to different ports: it is the first
+ * link's, so the address it names ("cannot connect to HOST:PORT") drops
+ * that port, which is not the others'; the ports are listed with their
+ * services instead. */
+static void error_without_port(const char *error, json_t *first, char *out, size_t len)
+{
+    const char *addr = mgmt_str_at(first, "address", NULL);
+    const char *colon = strrchr(addr, ':');
+    const char *at = addr[0] && colon ? strstr(error, addr) : NULL;
+    char full[1400];
+    if (at)
+        snprintf(full, sizeof full, "%.*s%.*s%s", (int)(at - error), error, (int)(colon - addr),
+                 addr, at + strlen(addr));
+    sipc_str_copy_utf8(out, len, at ? full : error);
+}
+
 /* n's links to other nodes that are down past the grace, one problem per
  * peer (its services named, the earliest since, the first error): what a
  * partition, a refused handshake or a strict node among plaintext ones
@@ -417,31 +462,36 @@ static void links_down(json_t *list, json_t *nodes, json_t *n)
             if (!strcmp(mgmt_str_at(o, "peer", NULL), pn))
                 g = o;
         if (!g) {
-            g = json_pack("{s:s, s:s, s:s, s:s, s:O}", "peer", pn, "services", "", "since",
-                          since, "error", error, "link", l);
+            g = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:b}", "peer", pn, "services", "",
+                          "with_ports", "", "since", since, "error", error, "link", l,
+                          "ports_differ", 0);
             json_array_append_new(groups, g);
         }
-        /* peers' service names, cut between characters (a cut inside one
-         * is not UTF-8, which jansson refuses: the list would stay short) */
-        char svcs[300];
-        const char *had = mgmt_str_at(g, "services", NULL);
-        size_t w = 0;
-        if (had[0]) {
-            sipc_str_copy_utf8(svcs, sizeof svcs - 2, had);
-            w = strlen(svcs);
-            memcpy(svcs + w, ", ", 3);
-            w += 2;
-        }
-        sipc_str_copy_utf8(svcs + w, sizeof svcs - w, mgmt_str_at(l, "service", NULL));
-        json_object_set_new(g, "services", json_string(svcs));
+        /* the one error shown is the first link's, which names its port:
+         * links to other ports (each service listens on its own) are
+         * listed with theirs */
+        int port = link_port(l);
+        char with_port[300];
+        sipc_str_copy_utf8(with_port, sizeof with_port - 8, mgmt_str_at(l, "service", NULL));
+        if (port)
+            snprintf(with_port + strlen(with_port), 8, " :%d", port);
+        group_append(g, "services", mgmt_str_at(l, "service", NULL));
+        group_append(g, "with_ports", with_port);
+        if (port != link_port(json_object_get(g, "link")))
+            json_object_set_new(g, "ports_differ", json_true());
         if (strcmp(since, mgmt_str_at(g, "since", NULL)) < 0)
             json_object_set_new(g, "since", json_string(since));
     }
     json_array_foreach(groups, i, l)
     {
-        const char *svcs = mgmt_str_at(l, "services", NULL);
-        char error[700], age[100];
-        named_error(mgmt_str_at(l, "error", NULL), mgmt_node_name(n), error, sizeof error);
+        int ports_differ = json_is_true(json_object_get(l, "ports_differ"));
+        const char *svcs = mgmt_str_at(l, ports_differ ? "with_ports" : "services", NULL);
+        char error[700], age[100], first[700];
+        if (ports_differ)
+            error_without_port(mgmt_str_at(l, "error", NULL), json_object_get(l, "link"), first,
+                               sizeof first);
+        named_error(ports_differ ? first : mgmt_str_at(l, "error", NULL), mgmt_node_name(n), error,
+                    sizeof error);
         mgmt_link_age_text(json_object_get(l, "link"), age, sizeof age);
         mgmt_problem(list, n, "link_down", "%s's link%s to %s (%s) %s down since %s%s%s%s: %s",
                 mgmt_node_name(n), strchr(svcs, ',') ? "s" : "", mgmt_str_at(l, "peer", NULL), svcs,

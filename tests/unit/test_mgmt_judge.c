@@ -223,6 +223,45 @@ static void link_down_long_services(void **state)
     json_decref(nodes);
 }
 
+/* one problem for a peer's links on different ports (each service listens
+ * on its own) names each link's port, and the one error shown, the first
+ * link's, not its port alone as if it were every link's; links on one port
+ * are named as before */
+static void link_down_ports(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    static const char *const svc[] = {"management", "search", "pipeline"};
+    static const int port[] = {23002, 23001, 23000};
+    for (int mixed = 0; mixed < 2; mixed++) {
+        json_t *n1 = linked("n1", 600, "222", 60, now);
+        size_t i;
+        json_t *l;
+        json_array_foreach(json_object_get(n1, "links"), i, l)
+        {
+            char where[40], error[120];
+            snprintf(where, sizeof where, "127.0.72.2:%d", mixed ? port[i] : 23002);
+            snprintf(error, sizeof error, "cannot connect to %s: connection refused", where);
+            json_object_set_new(l, "service", json_string(svc[i]));
+            json_object_set_new(l, "address", json_string(where));
+            json_object_set_new(l, "last_error", json_string(error));
+        }
+        json_t *nodes = json_pack("[o, o]", n1, linked("n2", 600, "", 0, now));
+        json_t *p = sipc_mgmt_judge(nodes, 30, now);
+        assert_string_equal(kinds(p), "n1:link_down");
+        const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+        const char *want[] = {"n1's links to n2 (management, search, pipeline) are down since ",
+                              "n1's links to n2 (management :23002, search :23001, pipeline "
+                              ":23000) are down since "};
+        if (!strstr(msg, want[mixed]) ||
+            !strstr(msg, mixed ? ": cannot connect to 127.0.72.2: connection refused"
+                               : ": cannot connect to 127.0.72.2:23002: connection refused"))
+            fail_msg("%s: %s", mixed ? "three ports" : "one port", msg);
+        json_decref(p);
+        json_decref(nodes);
+    }
+}
+
 /* a node whose clock is away from the others' is named, ahead or behind
  * (the median of three or more is the reference, when more than half agree
  * with it; of two, the one ahead is named with the other; with no majority,
@@ -1403,6 +1442,7 @@ int main(void)
         cmocka_unit_test(nodes_mismatch),
         cmocka_unit_test(duplicate_node_id),
         cmocka_unit_test(link_down_long_services),
+        cmocka_unit_test(link_down_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

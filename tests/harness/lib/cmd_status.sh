@@ -8,12 +8,14 @@ One line per node: name, address, pid and whether the process runs (or is
 stopped, or dead; or, when a node answers although the process sipc-cluster
 started is gone, "pid P answers, not started by sipc-cluster", P the pid the
 node reports), the TLS mode in effect and each service listener'"'"'s mode,
-the certificate fingerprint prefix, links up, "storage: writes FAIL" while
+the certificate fingerprint prefix ("(not cluster.json'"'"'s pair)" when it is
+not: a rolling rotation stopped midway, a pair imported by hand), links up, "storage: writes FAIL" while
 the node'"'"'s database fails ("storage: NOT OPEN" while it could not be
 opened at all), "storage: writes SLOW" while its writes wait 2 s or more
 (a lock, a slow disk), "storage: records lost" while a start'"'"'s finding
 of lost records is not acknowledged (sipcctl status says more), and healthy, degraded (a service, a link or its
-storage missing or failing) or unreachable (with the reason). The words
+storage missing or failing) or unreachable (with the reason, and for a dead
+node "sipc-cluster restart NODE"). The words
 "plaintext" and "disabled" appear only for a node in that state. A last line
 sums up the cluster and names the odd node when the nodes disagree on TLS.
 
@@ -22,7 +24,8 @@ sums up the cluster and names the odd node when the nodes disagree on TLS.
 
 Exit: 0 every node healthy and in one mode; 1 the nodes disagree (mismatch,
 plaintext links in a TLS cluster), a TLS node runs a listener in plaintext
-([pipeline] tls = 0; the last line names it) or a node is degraded; 69 a
+([pipeline] tls = 0; the last line names it), the nodes present different
+pairs or a rolling rotation stopped midway, or a node is degraded; 69 a
 node is unreachable.'
 
 # sc_node_line NAME: prints the node's line (its columns tab-separated, for
@@ -51,16 +54,32 @@ sc_node_line() {
     fi
     SC_LAST_MODE=""
     SC_LAST_PLAIN=""
+    SC_LAST_OTHER_CERT="" SC_LAST_CERT=""
     err=$(mktemp)
     if ! j=$(sc_ctl --timeout 2000 --node "$addr:$(sc_node_port management "$n")" status --json 2>"$err"); then
-        printf '%s\t%s\t%s\tunreachable: %s\n' "$n" "$addr" "$proc" \
-            "$(grep -v '^$' "$err" | tail -n1 | sed 's/^sipcctl: //')"
+        # what brings it back is the harness's to say: the node's own home,
+        # through restart (sipcctl, asked from the client home, knows no
+        # node home to name)
+        local fix=""
+        case $proc in
+        *" dead" | "not running") fix="; sipc-cluster restart $n starts it again (from its home, $(sc_node home "$n"))" ;;
+        *"STOPPED (SIGSTOP)") fix="; sipc-cluster kill $n --signal CONT resumes it" ;;
+        esac
+        printf '%s\t%s\t%s\tunreachable: %s%s\n' "$n" "$addr" "$proc" \
+            "$(grep -v '^$' "$err" | tail -n1 | sed 's/^sipcctl: //')" "$fix"
         rm -f "$err"
         return 2
     fi
     rm -f "$err"
     j=$(jq "$SC_JQ_SHOWN shown_strings" <<<"$j") # the node's words, printed below
     SC_LAST_MODE=$(jq -r '.tls.mode' <<<"$j")
+    # the certificate it presents, and whether it is not the cluster's pair
+    # (cluster.json's fingerprint): a rotation stopped midway, a pair
+    # imported by hand
+    local cfp
+    SC_LAST_CERT=$(jq -r '.tls.certificate.fingerprint_sha256 // empty' <<<"$j")
+    cfp=$(sc_q '.fingerprint // ""')
+    [ -n "$cfp" ] && [ -n "$SC_LAST_CERT" ] && [ "$SC_LAST_CERT" != "$cfp" ] && SC_LAST_OTHER_CERT=$SC_LAST_CERT
     SC_LAST_PLAIN=$(jq -r 'if .tls.mode == "off" then empty else [.services[] | select(.tls == "off") | .name] | join(", ") end' <<<"$j")
     # a node answers although the process the harness started is gone: one
     # started by hand on the node's home; say so, with its pid (the home
@@ -72,7 +91,7 @@ sc_node_line() {
         proc="${rpid:+pid $rpid }answers, not started by sipc-cluster"
         [ "$pid" = null ] || proc="$proc (its pid $pid exited)"
     fi
-    line=$(jq -r --argjson c "$(sc_node_count)" '
+    line=$(jq -r --argjson c "$(sc_node_count)" --arg other "$SC_LAST_OTHER_CERT" '
         def word(m): if m == "off" then "plaintext" else m end;
         (.tls.mode) as $m
         | ([.services[] | "\(.name) \(word(.tls))"] | join(", ")) as $svc
@@ -80,7 +99,8 @@ sc_node_line() {
         | ([.links[] | select(.up and (.tls | not))] | length) as $plain
         | (if $m == "off" then "TLS disabled" else "TLS \($m)" end)
           + "  [" + $svc + "]"
-          + "  cert " + (if .tls.certificate then .tls.certificate.fingerprint_sha256[0:16] else "-" end)
+          + "  cert " + (if .tls.certificate then .tls.certificate.fingerprint_sha256[0:16]
+                           + (if $other != "" then " (not cluster.json'"'"'s pair)" else "" end) else "-" end)
           + "  links \($up)/\(.links | length) up"
           + (if $plain > 0 then " (\($plain) plaintext)" else "" end)
           + (if .storage.open == false then "  storage: NOT OPEN"
@@ -97,7 +117,7 @@ sc_node_line() {
 
 # sc_status_lines: every node's line and the cluster's; returns the exit code.
 sc_status_lines() {
-    local n rc=0 r modes=() unreachable="" degraded="" plain=""
+    local n rc=0 r modes=() unreachable="" degraded="" plain="" other="" certs=""
     declare -A by_mode=()
     local lines
     lines=$(mktemp)
@@ -110,6 +130,8 @@ sc_status_lines() {
         *) unreachable="$unreachable $n" ;;
         esac
         [ -n "$SC_LAST_PLAIN" ] && plain="$plain, $n ($SC_LAST_PLAIN)"
+        [ -n "$SC_LAST_OTHER_CERT" ] && other="$other $n"
+        [ -n "$SC_LAST_CERT" ] && certs+="$SC_LAST_CERT"$'\n'
         if [ -n "$SC_LAST_MODE" ]; then
             by_mode[$SC_LAST_MODE]="${by_mode[$SC_LAST_MODE]:-}${by_mode[$SC_LAST_MODE]:+, }$n"
         fi
@@ -141,6 +163,22 @@ sc_status_lines() {
     fi
     # a listener of its own in plaintext: the node is not what its mode says
     [ -n "$plain" ] && { summary="$summary, except a plaintext listener on ${plain#, }: remove [pipeline] tls = 0 there and reload"; [ $rc = 0 ] && rc=$SC_EX_CHECK; }
+    # nodes presenting another pair than cluster.json's: not well while the
+    # nodes disagree or a rolling rotation is under way; one other pair on
+    # every node is a pair imported by hand everywhere (the operator's
+    # procedure), which only the harness's record misses
+    if [ -n "$other" ]; then
+        local fp rot
+        fp=$(sc_q '.fingerprint // ""')
+        rot=$(sc_q '.rotating // ""')
+        if [ -n "$rot" ] || [ "$(sort -u <<<"$certs" | grep -c .)" -gt 1 ]; then
+            summary="$summary; not presenting the cluster's pair (sha256 ${fp:0:16}...):$other"
+            [ -z "$rot" ] || summary="$summary (a rolling rotation to sha256 ${rot:0:16}... stopped midway: run it again, it skips the nodes already done)"
+            [ $rc = 0 ] && rc=$SC_EX_CHECK
+        else
+            summary="$summary; every node presents sha256 ${certs:0:16}..., not the pair sipc-cluster made (sha256 ${fp:0:16}...): imported by hand"
+        fi
+    fi
     [ -n "$degraded" ] && { summary="$summary; degraded:$degraded"; [ $rc = 0 ] && rc=$SC_EX_CHECK; }
     [ -n "$unreachable" ] && { summary="$summary; unreachable:$unreachable"; rc=$SC_EX_UNAVAILABLE; }
     echo "$summary"

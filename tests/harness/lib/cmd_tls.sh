@@ -14,7 +14,8 @@ healthy in its new mode before the next:
            disable --reload on every node
   rotate:  tlstool rotate stage NEW.pfx --reload on every node (and the client
            home), rotate commit --reload node by node, rotate finish --reload
-           on every node; the new pair becomes DIR/cluster.pfx
+           on every node; the new pair becomes DIR/cluster.pfx. Run again
+           after a stop, it skips each step a home has done already
 A node that refuses (the strict guard: a peer still speaks plaintext), or
 tlstool'"'"'s own guard (disable: another node runs strict; rotate finish:
 another node still presents the pair dropped; nothing changed on that node),
@@ -29,7 +30,9 @@ to cut them off, tlstool mode strict --reload --force on that node (what it
 does is said there, and in docs/operator-guide.md 1.5). A node that
 dies or is SIGSTOPped meanwhile stops it at once (exit 69), naming that node
 and the links it took down ("stopped after n1: n3 is not running (pid N
-exited); n1 runs permissive but its links to n3 are down").
+exited); n1 runs permissive but its links to n3 are down"). Interrupted
+(Ctrl-C), it says at which step; every change runs the same command again
+from where it stopped.
 
 Exit: 0 done; 1 a node refused; 69 a node unreachable or not healthy in time.'
 
@@ -57,6 +60,12 @@ sc_cmd_tls() {
     fi
     sc_open_or_die "$SC_ARG_DIR"
     sc_lock
+    sc_interruptible sc_tls_interrupted sc_tls_run
+}
+
+# sc_tls_run: the rolling change sc_cmd_tls was asked for (its locals: what,
+# pfx, pwf), as the work sc_interruptible waits for.
+sc_tls_run() {
     SC_BIN=$(sc_q .bin)
     local t0
     t0=$(sc_now_ms)
@@ -79,4 +88,16 @@ sc_cmd_tls() {
     done
     printf '%s\n' "$out"
     return "$rc"
+}
+
+# What an interrupted rolling change leaves: every node as the steps done
+# left it, running on; the same command goes on from there.
+sc_tls_interrupted() {
+    if [ "$SC_STEP" = 0 ]; then
+        echo "before the first step: nothing was changed"
+        return
+    fi
+    echo "at step $SC_STEP ($SC_STEP_TEXT): every node runs on as the steps done left it" \
+        "(sipc-cluster --dir $SC_DIR status shows each one's mode and certificate);" \
+        "run the same command again: it skips the nodes already done"
 }

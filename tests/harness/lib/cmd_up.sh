@@ -8,9 +8,11 @@ SC_HELP_UP='usage: sipc-cluster up [-n N] [--tls off|permissive|strict] [--base 
 Creates the cluster in DIR and starts it: a home per node (DIR/nodes/nI), a
 key pair (DIR/cluster.pfx, its password in DIR/password, 0600) imported on
 every node and in the client home (DIR/client: the pair imported, TLS not
-enabled, so it reaches nodes in every mode), TLS enabled in the mode asked,
-then sipcd started on every node (detached, its own session) and waited for
-until every node is healthy. Writes DIR/cluster.json.
+enabled, so it reaches nodes in every mode; client-only, no [node]), TLS
+enabled in the mode asked, then sipcd started on every node (detached, its
+own session) and waited for until every node is healthy. Writes
+DIR/cluster.json. Interrupted (Ctrl-C), it says which nodes it leaves
+running: sipc-cluster down stops them.
 
   -n, --nodes N     number of nodes, 1 to 32 (default 3), named n1..nN
   --tls MODE        off (default), permissive or strict
@@ -53,7 +55,12 @@ sc_cmd_up() {
     SC_JSON="$SC_DIR/cluster.json"
     chmod 700 "$SC_DIR"
     sc_lock
+    sc_interruptible sc_up_interrupted sc_up_start
+}
 
+# sc_up_start: what `up` does once it holds DIR/.lock, with sc_cmd_up's
+# options (its locals), as the work sc_interruptible waits for.
+sc_up_start() {
     # A cluster already here: refuse while it runs; clean what a crash left.
     if sc_open "$SC_DIR"; then
         local n alive=""
@@ -92,8 +99,12 @@ sc_cmd_up() {
         printf '[node]\nid = n%s\naddress = %s\n\n[cluster]\nname = %s\nnodes = %s\n' \
             "$i" "${addrs[$((i - 1))]}" "$name" "$nodes_list" >"$SC_DIR/nodes/n$i/sipc.conf"
     done
-    printf '[node]\nid = client\naddress = %s\n\n[cluster]\nname = %s\nnodes = %s\n' \
-        "$client_addr" "$name" "$nodes_list" >"$SC_DIR/client/sipc.conf"
+    # The client home is client-only (operator guide 1.3): no [node], so no
+    # node of its own. Given n1's address as its own, sipcctl took a dead n1
+    # for this home's node and told to start sipcd from the client home,
+    # which put a plaintext node named "client" on n1's ports.
+    printf '; client-only: sipcctl and sipc-load run from here, never sipcd\n[cluster]\nname = %s\nnodes = %s\n' \
+        "$name" "$nodes_list" >"$SC_DIR/client/sipc.conf"
     (umask 077 && printf 'Sc-%s\n' "$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')" >"$SC_DIR/password")
 
     # cluster.json first, so that a crash from here on is cleaned by `down`.
@@ -147,4 +158,20 @@ sc_cmd_up() {
     [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "nodes not healthy within 30 s:$bad (sipc-cluster status --dir $SC_DIR)"
     echo "cluster '$name' up in $SC_DIR: $nnodes nodes, TLS $tls"
     sc_status_lines
+}
+
+# What an interrupted `up` leaves: the nodes it started run on (their own
+# sessions); `down` stops them and removes the rest.
+sc_up_interrupted() {
+    local n running=""
+    if sc_open "$SC_DIR" 2>/dev/null; then
+        for n in $(sc_nodes); do sc_node_alive "$n" && running="$running $n"; done
+    fi
+    if [ -n "$running" ]; then
+        echo "${running# } $([ "$(wc -w <<<"$running")" = 1 ] && echo is || echo are) running, started by this up" \
+            "(maybe not all healthy yet): sipc-cluster --dir $SC_DIR down stops them and removes the cluster;" \
+            "sipc-cluster --dir $SC_DIR status shows them"
+    else
+        echo "no node runs yet: sipc-cluster --dir $SC_DIR down removes what up made"
+    fi
 }

@@ -21,10 +21,55 @@ sc_die() { # CODE MESSAGE...
 sc_note() { printf '%s\n' "$*"; }
 # One step of a procedure, numbered, as an operator would read it.
 SC_STEP=0
+SC_STEP_TEXT=""
 sc_step() {
+    sc_work_orphaned && exit "$SC_EX_UNAVAILABLE"
     SC_STEP=$((SC_STEP + 1))
+    SC_STEP_TEXT=$*
+    [ -z "${SC_STEP_FILE:-}" ] || printf '%s %s\n' "$SC_STEP" "$*" >"$SC_STEP_FILE"
     printf '[%s] step %d: %s\n' "$(date +%H:%M:%S)" "$SC_STEP" "$*"
 }
+
+# sc_interruptible SAY FUNCTION ARGS...: runs FUNCTION ARGS, the command's
+# work, and returns its status. On SIGINT (Ctrl-C) or SIGTERM it stops the
+# work and has SAY say what the command leaves as it stands (the nodes run
+# in sessions of their own, which the signal does not reach: without a word
+# the one who pressed Ctrl-C would not know), then dies of that signal, as
+# it did before. The work runs in a child this shell waits for: a trap that
+# fires while bash (5.2) parses a command substitution breaks that parse
+# and its own ("unexpected EOF while looking for matching `)'"), and a
+# shell in `wait` parses nothing. The child, a background job, ignores
+# SIGINT as every one of a script does, so the trap stops it with SIGTERM
+# (a program of a step under way, tlstool, ends on its own); it stops by
+# itself at its next wait or step should this shell be gone (SIGKILL).
+sc_interruptible() {
+    local say=$1 rc
+    shift
+    SC_STEP_FILE=$(mktemp) SC_ON_INTERRUPT=$say SC_WORK_OF=$BASHPID
+    "$@" &
+    SC_WORK_PID=$!
+    trap 'sc_interrupted INT' INT
+    trap 'sc_interrupted TERM' TERM
+    wait "$SC_WORK_PID"
+    rc=$?
+    trap - INT TERM
+    rm -f "$SC_STEP_FILE"
+    SC_STEP_FILE="" SC_WORK_OF=""
+    return "$rc"
+}
+sc_interrupted() {
+    trap - INT TERM
+    kill -s TERM "$SC_WORK_PID" 2>/dev/null
+    wait "$SC_WORK_PID" 2>/dev/null
+    read -r SC_STEP SC_STEP_TEXT <"$SC_STEP_FILE" || SC_STEP=0
+    rm -f "$SC_STEP_FILE"
+    echo >&2
+    "$SC_ON_INTERRUPT" | sed 's/^/sipc-cluster: interrupted: /' >&2
+    kill -s "$1" "$BASHPID"
+}
+# sc_work_orphaned: this is an interruptible command's work, and the shell
+# that waited for it is gone.
+sc_work_orphaned() { [ -n "${SC_WORK_OF:-}" ] && ! kill -0 "$SC_WORK_OF" 2>/dev/null; }
 
 sc_now_ms() { date +%s%3N; }
 
@@ -47,6 +92,7 @@ sc_wait() {
     while :; do
         "$@" && return 0
         [ "$(sc_now_ms)" -ge "$deadline" ] && return 1
+        sc_work_orphaned && exit "$SC_EX_UNAVAILABLE"
         sleep 0.1
     done
 }

@@ -111,18 +111,55 @@ sc_node_status_text() {
     jq "$SC_JQ_SHOWN shown_strings" <<<"$j"
 }
 
-# sc_node_healthy NAME [MODE]: answers its status, runs its four services (all
-# in MODE: off|permissive|strict, when given), and every link to the other
-# nodes is up.
+# SC_JQ_PEER: `peer`, the node a link of a status leads to: the id its hello
+# gave (empty before one came), else the node of cluster.json at its address ($names, address to name:
+# sc_addr_names), else its address.
+# shellcheck disable=SC2016
+SC_JQ_PEER='def peer: (.node | select(. != "")) // $names[(.address // "" | sub(":[0-9]+$"; ""))] // .address;'
+sc_addr_names() { jq -c '[.nodes[] | {key: .address, value: .name}] | from_entries' "$SC_JSON"; }
+
+# sc_node_healthy NAME [MODE] [EXCEPT]: answers its status, runs its four
+# services (all in MODE: off|permissive|strict, when given), and every link
+# to the other nodes is up, but for links to the nodes named in EXCEPT
+# (space-separated: nodes known not to run, which no link can reach).
 sc_node_healthy() {
-    local n=$1 mode=${2:-} j count
+    local n=$1 mode=${2:-} except=${3:-} j count
     count=$(sc_node_count)
     j=$(sc_node_status "$n" 2000) || return 1
-    jq -e --arg m "$mode" --argjson c "$count" '
-        (.services | length) == 4
-        and (.links | length) >= 3 * $c - 2
-        and ([.links[] | select(.up | not)] | length) == 0
+    # shellcheck disable=SC2086
+    jq -e --arg m "$mode" --argjson c "$count" --argjson names "$(sc_addr_names)" \
+        --argjson x "$(jq -cn '$ARGS.positional' --args $except)" "$SC_JQ_PEER"'
+        [.links[] | select(peer as $p | $x | any(.[]; . == $p) | not)] as $l
+        | (.services | length) == 4
+        and ($l | length) >= 3 * ($c - ($x | length)) - 2
+        and ([$l[] | select(.up | not)] | length) == 0
         and ($m == "" or ([.services[] | select(.tls != $m)] | length) == 0)' <<<"$j" >/dev/null
+}
+# sc_node_unwell NAME [EXCEPT]: why the node is not healthy (sc_node_healthy,
+# without a mode), from its status now, on one line: it does not answer (and
+# sipcctl's reason), services missing, links down (to which node, which
+# services, the first one's last error), links missing.
+sc_node_unwell() {
+    local n=$1 except=${2:-} j err
+    err=$(mktemp)
+    if ! j=$(sc_ctl --timeout 2000 --node "$(sc_node address "$n"):$(sc_node_port management "$n")" status --json 2>"$err"); then
+        echo "it does not answer its status: $(grep -v '^$' "$err" | tail -n1 | sed 's/^sipcctl: //')"
+        rm -f "$err"
+        return 0
+    fi
+    rm -f "$err"
+    # shellcheck disable=SC2086
+    jq -r --argjson c "$(sc_node_count)" --argjson names "$(sc_addr_names)" --arg svcs "$SC_SERVICES" \
+        --argjson x "$(jq -cn '$ARGS.positional' --args $except)" "$SC_JQ_SHOWN $SC_JQ_PEER"'
+        [.links[] | select(peer as $p | $x | any(.[]; . == $p) | not)] as $l
+        | [.services[].name] as $run
+        | ([$svcs | splits(" ") | select(. as $s | $run | any(.[]; . == $s) | not)]
+           | if length > 0 then ["services not running: \(join(", "))"] else [] end)
+        + ([$l[] | select(.up | not)] | group_by(peer) | map(
+             "links to \(.[0] | peer) (\(map(.service) | join(", "))) down: \(.[0].last_error // "no error yet" | shown)"))
+        + (if ($l | length) < 3 * ($c - ($x | length)) - 2
+           then ["\($l | length) of the \(3 * ($c - ($x | length)) - 2) links to running nodes there"] else [] end)
+        | if length > 0 then join("; ") else "healthy now" end' <<<"$j"
 }
 # sc_wait_healthy NAME [MODE] [SECONDS]
 sc_wait_healthy() { sc_wait "${3:-30}" sc_node_healthy "$1" "${2:-}"; }

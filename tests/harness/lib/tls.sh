@@ -15,15 +15,15 @@ sc_live_mode() { sc_node_status_text "$1" 2000 | jq -r '.tls.mode // empty'; }
 # sc_tls_dead_nodes: one line per node whose process is gone or paused
 # ("n3 is not running (pid 11633 exited)"), the node's name first.
 sc_tls_dead_nodes() {
-    local n pid
-    for n in $(sc_nodes); do
-        pid=$(sc_node pid "$n")
-        if sc_node_stopped "$n"; then
-            echo "$n is stopped (SIGSTOP, pid $pid): it answers nothing"
-        elif ! sc_node_alive "$n"; then
+    local n pid st
+    # (cluster.json read once: this runs at every try of a wait)
+    while read -r n pid st; do
+        if ! sc_pid_is "$pid" "$st"; then
             [ "$pid" = null ] && echo "$n is not running" || echo "$n is not running (pid $pid exited)"
+        elif [ "$(sc_pid_state "$pid")" = T ]; then
+            echo "$n is stopped (SIGSTOP, pid $pid): it answers nothing"
         fi
-    done
+    done < <(sc_q '.nodes[] | "\(.name) \(.pid) \(.start_time)"')
 }
 # sc_tls_dead_hint DEAD-LINES: what brings those nodes back.
 sc_tls_dead_hint() {
@@ -39,11 +39,10 @@ sc_tls_dead_hint() {
 # (named from cluster.json when the link never learnt the peer's id), comma
 # separated; fails when NAME does not answer.
 sc_node_down_peers() {
-    local j map
+    local j
     j=$(sc_node_status_text "$1" 2000) || return 1
-    map=$(jq -c '[.nodes[] | {key: .address, value: .name}] | from_entries' "$SC_JSON")
-    jq -r --argjson m "$map" '[.links[] | select(.up | not)
-        | (.node // $m[(.address // "" | sub(":[0-9]+$"; ""))] // .address)] | unique | join(", ")' <<<"$j"
+    jq -r --argjson names "$(sc_addr_names)" "$SC_JQ_PEER"'
+        [.links[] | select(.up | not) | peer] | unique | join(", ")' <<<"$j"
 }
 
 # sc_tls_check_alive WHEN STATE: every node's process runs (no step can
@@ -390,8 +389,72 @@ sc_tls_client_step() {
     [ "${PIPESTATUS[0]}" = 0 ] || sc_die "$SC_EX_SOFTWARE" "tlstool $* in the client home failed"
 }
 
+# sc_pfx_fingerprint PFX PASSWORD-FILE: the SHA-256 of the PKCS#12 file's
+# certificate (lower-case hex), as tlstool status names a home's; openssl
+# reads an old (RC2) file only with -legacy.
+sc_pfx_fingerprint() {
+    local leg crt
+    for leg in "" -legacy; do
+        # shellcheck disable=SC2086
+        crt=$(openssl pkcs12 $leg -in "$1" -passin "file:$2" -nokeys -clcerts 2>/dev/null) || continue
+        openssl x509 -noout -fingerprint -sha256 <<<"$crt" 2>/dev/null | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f'
+        return 0
+    done
+    return 1
+}
+
+# sc_tls_rotation_at NAME|client FP: where that home stands in a rotation to
+# the pair FP, from its files (tlstool status): "none" (not begun),
+# "staged", "committed", "finished", or another rotation's state in words
+# (a rotation to another pair, a roll-back), which no step of this one
+# fits. What lets the same command, run again after a stop, skip the steps
+# already done: tlstool refuses a second stage after a commit.
+sc_tls_rotation_at() {
+    local who=$1 fp=$2 j
+    if [ "$who" = client ]; then
+        j=$("$SC_BIN/tlstool" --home "$(sc_q .client_home)" status --json 2>/dev/null)
+    else
+        j=$(sc_tlstool "$who" status --json 2>/dev/null)
+    fi
+    jq -r --arg fp "$fp" '(.certificate.fingerprint_sha256 // "") as $c | (.rotation // {}) as $r
+        | ($r.state // "none") as $s
+        | if $s == "none" then (if $c == $fp then "finished" else "none" end)
+          elif $s == "staged" and $r.staged_fingerprint == $fp then "staged"
+          elif $s == "committed" and $c == $fp then "committed"
+          else "in a rotation \($s) to another pair (staged \($r.staged_fingerprint // "-" | .[0:16]), presenting \($c[0:16]))"
+          end' <<<"${j:-null}"
+}
+# sc_tls_rotate_step WHO FP DONE-STATES WHAT TLSTOOL-ARGS...: one rotation
+# step on a node (or "client", the client home), unless its home is in one
+# of DONE-STATES already (said, as the other rolling changes say a node
+# that needs nothing); a home in another rotation stops the procedure with
+# what to do (exit 1), before anything is changed there.
+sc_tls_rotate_step() {
+    local who=$1 fp=$2 done=$3 what=$4 at label=$1
+    shift 4
+    [ "$who" = client ] && label="client home"
+    at=$(sc_tls_rotation_at "$who" "$fp")
+    if [[ " $done " == *" $at "* ]]; then
+        sc_step "$label: $what: $at already, nothing to do"
+        return 0
+    fi
+    case $at in
+    none | staged | committed) ;;
+    *)
+        sc_die "$SC_EX_CHECK" "stopped at $label: its home is $at, not the rotation to ${fp:0:16}...:" \
+            "finish or abort that one first (tlstool rotate status on it), then run the same command again"
+        ;;
+    esac
+    if [ "$who" = client ]; then
+        sc_tls_client_step "$what" "$@"
+    else
+        sc_tls_apply "$who" "$(sc_live_mode "$who")" "$what" "$@"
+    fi
+}
+
 # sc_tls_rotate_rolling PFX PASSWORD-FILE: stage on every node (and on the
 # client home), commit node by node, commit the client, finish everywhere.
+# Run again after a stop, it skips what each home has done already.
 sc_tls_rotate_rolling() {
     local pfx=$1 pwf=$2 n mode fp client
     client=$(sc_q .client_home)
@@ -402,25 +465,28 @@ sc_tls_rotate_rolling() {
         mode=$(sc_live_mode "$n")
         [ "$mode" = off ] && sc_die "$SC_EX_CHECK" "$n runs with TLS off: a rotation needs TLS on every node (tls enable --rolling first)"
     done
+    fp=$(sc_pfx_fingerprint "$pfx" "$pwf") && [ -n "$fp" ] ||
+        sc_die "$SC_EX_USAGE" "cannot read the certificate of $pfx with the password in $pwf"
+    # status names the rotation while it is under way (nodes presenting a
+    # pair that is not yet cluster.json's)
+    sc_update '.rotating = $f' --arg f "$fp"
     echo "rolling rotation: stage the new pair everywhere, commit node by node, finish everywhere"
-    for n in $(sc_nodes); do
-        sc_tls_apply "$n" "$(sc_live_mode "$n")" "stage the new pair (trusted, not presented yet)" \
-            rotate stage "$pfx" --password-file "$pwf" --reload
+    for n in $(sc_nodes) client; do
+        sc_tls_rotate_step "$n" "$fp" "staged committed finished" "stage the new pair (trusted, not presented yet)" \
+            rotate stage "$pfx" --password-file "$pwf" $([ "$n" = client ] || echo --reload)
     done
-    sc_tls_client_step "stage the new pair" rotate stage "$pfx" --password-file "$pwf"
-    for n in $(sc_nodes); do
-        sc_tls_apply "$n" "$(sc_live_mode "$n")" "commit: present the new pair, still trust the old one" \
-            rotate commit --reload
+    for n in $(sc_nodes) client; do
+        sc_tls_rotate_step "$n" "$fp" "committed finished" "commit: present the new pair, still trust the old one" \
+            rotate commit $([ "$n" = client ] || echo --reload)
     done
-    sc_tls_client_step "commit (present the new pair)" rotate commit
-    for n in $(sc_nodes); do
-        sc_tls_apply "$n" "$(sc_live_mode "$n")" "finish: trust the new pair only" rotate finish --reload
+    for n in $(sc_nodes) client; do
+        sc_tls_rotate_step "$n" "$fp" "finished" "finish: trust the new pair only" \
+            rotate finish $([ "$n" = client ] || echo --reload)
     done
-    sc_tls_client_step "finish" rotate finish
     # the cluster's pair is the new one from now on
     install -m 600 "$pfx" "$SC_DIR/cluster.pfx" && install -m 600 "$pwf" "$SC_DIR/password" ||
         sc_die "$SC_EX_SOFTWARE" "cannot copy the new pair into $SC_DIR"
     fp=$(openssl x509 -in "$client/security/node.crt" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
-    sc_update '.fingerprint = $f' --arg f "$fp"
+    sc_update '.fingerprint = $f | del(.rotating)' --arg f "$fp"
     echo "rolling rotation done: every node presents and trusts only the new pair (sha256 ${fp:0:16}...)"
 }

@@ -18,7 +18,8 @@ for i in $(seq 1 $records); do
     printf '{"id": "op-%04d", "timestamp": "2026-11-23T10:%02d:%02dZ", "attributes": {"batch": "s1"}, "body": "operator record %d before TLS"}\n' \
         "$i" $((i / 60 % 60)) $((i % 60)) "$i"
 done >"$work/records.ndjson"
-ctl ingest "$work/records.ndjson" >"$work/ingest.out" 2>&1 &&
+# (the client home is client-only: a command for one node names it)
+ctl --node "$(node_addr n1)" ingest "$work/records.ndjson" >"$work/ingest.out" 2>&1 &&
     grep -q "acknowledged: $records" "$work/ingest.out" && ok "$records records ingested through n1's pipeline" ||
     { not_ok "ingest"; cat "$work/ingest.out"; }
 

@@ -48,8 +48,8 @@ ctl --node "$n2" ingest "$work/a.ndjson" >"$work/i1.out" 2>&1 &&
     { not_ok "ingest through n2"; cat "$work/i1.out"; }
 # what sipcctl search --help says: the empty QUERY matches every record, a
 # literal "" (an FTS5 phrase of no words) none
-ctl search --attr src=s7 '' >"$work/q1.out" 2>&1 && grep -q '^5 hits from 2 of 2 nodes' "$work/q1.out" &&
-    ctl search --attr src=s7 '""' >"$work/q2.out" 2>&1 && grep -q '^0 hits from 2 of 2 nodes' "$work/q2.out" &&
+ctl --node "$(node_addr n1)" search --attr src=s7 '' >"$work/q1.out" 2>&1 && grep -q '^5 hits from 2 of 2 nodes' "$work/q1.out" &&
+    ctl --node "$(node_addr n1)" search --attr src=s7 '""' >"$work/q2.out" 2>&1 && grep -q '^0 hits from 2 of 2 nodes' "$work/q2.out" &&
     ok "search '': the 5 records; search '\"\"': none, as the help says" ||
     { not_ok "search '' and '\"\"'"; cat "$work/q1.out" "$work/q2.out"; }
 

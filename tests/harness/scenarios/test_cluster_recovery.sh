@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# test_cluster_recovery.sh - what the harness says and does when its nodes
+# die or one of its commands is interrupted, on a strict cluster of two
+# ($NET.1, $NET.2):
+#   - Ctrl-C (SIGINT to its process group) of `up` while n2 starts: it says
+#     that n1 and n2 run on and that `down` stops them, then dies of the
+#     signal; the nodes come up healthy without it;
+#   - a dead node's status line says `sipc-cluster restart NODE` and names
+#     the node's own home, never the client home (which is client-only: no
+#     [node], so sipcctl never takes it for a stopped node's home);
+#   - `restart` of one of two dead nodes waits for its links to the nodes
+#     that run, not to the other dead one, and says what it waits for;
+#   - a rolling rotation stopped by n2 killed as n1 commits: `status` names
+#     n1, which presents the new pair, as not presenting the cluster's; after
+#     `restart n2` the same command again skips the steps done and ends
+#     with every node on the new pair.
+# Budget: under 120 s (about 35 s on a loaded machine).
+. "$(dirname "$0")/scenario.sh"
+. "$BIN/sipc-cluster.d/cluster.sh"
+
+section "Ctrl-C of up"
+# n2's sipcd held back until the signal is sent (so that up is still
+# waiting for it): a sipcd in SIPC_BIN that waits for a file to go first
+mkdir "$work/bin"
+ln -s "$BIN/tlstool" "$work/bin/tlstool"
+ln -s "$BIN/sipcctl" "$work/bin/sipcctl"
+: >"$work/hold"
+cat >"$work/bin/sipcd" <<EOF
+#!/bin/sh
+case "\$*" in
+*/nodes/n2) for _ in \$(seq 1 300); do [ -e "$work/hold" ] || break; sleep 0.1; done ;;
+esac
+exec "$BIN/sipcd" "\$@"
+EOF
+chmod +x "$work/bin/sipcd"
+# as from a terminal: a process group of its own, SIGINT not ignored (a
+# background job of a script starts with it ignored)
+SIPC_BIN=$work/bin setsid python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$SC" --dir "$CL" up -n 2 --tls strict --base "$NET.0" >"$work/up.out" 2>&1 &
+up=$!
+# (n2's pid recorded: up is past its spawn, waiting for its services)
+n1_started() {
+    [ "$(sc_started_count "$CL/nodes/n1")" -ge 4 ] &&
+        jq -e '.nodes[] | select(.name == "n2") | .pid != null' "$CL/cluster.json" >/dev/null
+}
+wait_for 30 n1_started || not_ok "n1 did not start its four services"
+kill -INT -- "-$up"
+wait "$up"
+RC=$? OUT=$work/up.out
+expect "Ctrl-C of up: it says what runs on and what stops it, then dies of SIGINT" 130 \
+    "^sipc-cluster: interrupted: n1 n2 are running, started by this up .*: sipc-cluster --dir $CL down stops them"
+rm -f "$work/hold"
+OUT=$work/out.txt
+settled_status "$OUT" && ok "the interrupted up's nodes come up healthy" || bad "status after the interrupted up"
+
+section "a dead node"
+cluster kill n1 >/dev/null
+run cluster status
+expect "a dead node's line says restart and its own home" 69 \
+    "^n1 .* dead +unreachable: .*; sipc-cluster restart n1 starts it again \(from its home, $CL/nodes/n1\)$"
+grep -q -e "$CL/client" -e "sipcd --home" "$OUT" && bad "status tells to start sipcd (from the client home)" ||
+    ok "no word of starting sipcd from the client home"
+
+section "restart of one of two dead nodes"
+cluster kill n2 >/dev/null
+t0=$(date +%s%3N)
+run cluster restart n2
+expect "restart n2 while n1 is dead: says what it waits for, does not wait for n1" 0 \
+    "^n2 started \(pid [0-9]+\), its four services in [0-9]+ ms; waiting \(at most 30 s\) until its links to itself \(no other node runs\) are up \(not to n1: n1 is not running \(pid [0-9]+ exited\)\)$" \
+    "^n2 restarted \(pid [0-9]+\): .* \(its links to n1 not counted: n1 is not running"
+took=$(ms_since "$t0")
+figure restart_with_a_dead_peer_ms "$took"
+[ "$took" -lt 20000 ] && ok "restart n2 took $took ms (the 30 s wait for n1 would fail it)" || not_ok "restart n2 took $took ms"
+# what a restart that times out says of the node
+why=$(sc_open "$CL" && SC_BIN=$(sc_q .bin) && sc_node_unwell n2)
+[[ $why == "links to n1 ("*") down: "* ]] &&
+    ok "why n2 is not healthy: $why" || not_ok "sc_node_unwell n2: '$why'"
+run cluster restart n1
+expect "restart n1: it waits for its links to n2" 0 "until its links to n2 are up$" "^n1 restarted \(pid [0-9]+\): .* ms$"
+
+section "a rolling rotation stopped by a dead node, run again"
+cp "$CL/password" "$work/pw"
+"$BIN/tlstool" --home "$(client_home)" create -site "$work/new.pfx" --password-file "$work/pw" >/dev/null ||
+    not_ok "tlstool create the new pair"
+new=$(sc_pfx_fingerprint "$work/new.pfx" "$work/pw")
+old=$(jq -r .fingerprint "$CL/cluster.json")
+cluster tls rotate --rolling "$work/new.pfx" --password-file "$work/pw" >"$work/rot.out" 2>&1 &
+rot=$!
+wait_for 60 grep -q "step 4: n1: commit" "$work/rot.out" || not_ok "the rotation did not reach n1's commit"
+kill -KILL "$(jq -r '.nodes[] | select(.name == "n2") | .pid' "$CL/cluster.json")"
+wait "$rot"
+RC=$? OUT=$work/rot.out
+expect "n2 killed as n1 commits: the rotation stops" 69 \
+    "stopped after n1: n2 is not running .*run the same command again: it skips the nodes already done"
+OUT=$work/out.txt
+cluster restart n2 >/dev/null || not_ok "restart n2"
+run cluster status
+expect "status names n1, on the new pair, as not presenting the cluster's" 1 \
+    "^n1 .* cert ${new:0:16} \(not cluster.json's pair\) " "^n2 .* cert ${old:0:16}  " \
+    "not presenting the cluster's pair \(sha256 ${old:0:16}\.\.\.\): n1 \(a rolling rotation to sha256 ${new:0:16}\.\.\. stopped midway"
+run cluster tls rotate --rolling "$work/new.pfx" --password-file "$work/pw"
+expect "the same rotation again: skips what is done, goes on, ends on the new pair" 0 \
+    "step 1: n1: stage .*: committed already, nothing to do$" "step 2: n2: stage .*: staged already, nothing to do$" \
+    "step 3: client home: stage .*: staged already, nothing to do$" "step 4: n1: commit.*: committed already, nothing to do$" \
+    "step 5: n2: commit: .*\(tlstool rotate commit --reload\)$" "rolling rotation done" "^cluster: every reachable node runs TLS strict$"
+[ "$(jq -r .fingerprint "$CL/cluster.json")" = "$new" ] && ! jq -e 'has("rotating")' "$CL/cluster.json" >/dev/null &&
+    ok "cluster.json: the new pair's fingerprint, no rotation under way" || not_ok "cluster.json after the rotation: $(jq -c '{fingerprint, rotating}' "$CL/cluster.json")"
+shtest_done

@@ -84,6 +84,11 @@ void mgmt_problem(json_t *list, json_t *node, const char *kind, const char *fmt,
  * uptime (which a step of its clock after the start does not move); 0
  * when its status does not say. */
 int64_t mgmt_node_now(json_t *n);
+/* The judge's nodes_mismatch problems (mgmt_nodes_list.c): a node whose
+ * [cluster] nodes differs from the list most nodes have, one problem each
+ * naming what it lists and what the others do; nodes whose status has no
+ * list (older builds) are left out. */
+void mgmt_nodes_lists(json_t *list, json_t *nodes);
 /* The judge's clock_skew problems (mgmt_clock.c). */
 void mgmt_clock_skew(json_t *list, json_t *nodes);
 

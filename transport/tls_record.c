@@ -55,7 +55,9 @@ struct sipc_tls_rec {
 #define SIPC_REC_MAX_EMPTY 32
 
 /* Plaintext of a record that has nowhere better to go: every byte is
- * handed on before sipc_rec_open returns, as with the socket's read buffer. */
+ * handed on before sipc_rec_open returns, as with the socket's read buffer,
+ * and wiped once handed on (a thread's last small record, a token say,
+ * would otherwise stay here for the thread's life). */
 static _Thread_local uint8_t scratch[SIPC_REC_MAX_PLAIN];
 
 int sipc_rec_new(sipc_tls_rec **out, const sipc_rec_keys *k)
@@ -271,7 +273,10 @@ static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_
         if (n == 0)
             return ++r->empty_run > SIPC_REC_MAX_EMPTY ? fail(alert, SIPC_ALERT_UNEXPECTED_MESSAGE) : 0;
         r->empty_run = 0;
-        return fn(arg, dst, n);
+        rc = fn(arg, dst, n);
+        if (dst == scratch)
+            explicit_bzero(scratch, n); /* only what this record used: small ones come here */
+        return rc;
     case SIPC_REC_ALERT:
         if (n != 2)
             return fail(alert, SIPC_ALERT_DECODE_ERROR);

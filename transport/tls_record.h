@@ -78,11 +78,12 @@ typedef uint8_t *(*sipc_rec_dest_fn)(void *arg, size_t n);
 typedef int (*sipc_rec_data_fn)(void *arg, uint8_t *p, size_t n);
 
 /* Opens every complete record in data (a record split across calls is kept
- * until its rest arrives) and hands application data to fn. Returns 0, the
- * callback's result, SIPC_ECLOSED after the peer's close_notify (the bytes
- * after it are ignored), SIPC_ENOMEM, or SIPC_ETLS with *alert set to the
- * alert this side should send (bad_record_mac, record_overflow, ...), or to
- * the peer's own alert description with *peer_alert = 1. */
+ * until its rest arrives) and hands application data to fn; the plaintext
+ * of a record opened into the scratch is wiped once fn returns. Returns 0,
+ * the callback's result, SIPC_ECLOSED after the peer's close_notify (the
+ * bytes after it are ignored), SIPC_ENOMEM, or SIPC_ETLS with *alert set to
+ * the alert this side should send (bad_record_mac, record_overflow, ...), or
+ * to the peer's own alert description with *peer_alert = 1. */
 int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_dest_fn dest,
                   sipc_rec_data_fn fn, void *arg, int *alert, int *peer_alert);
 

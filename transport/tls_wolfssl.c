@@ -2039,11 +2039,11 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
         }
         int n = wolfSSL_read(t->ssl, dst, (int)cap);
         if (n > 0) {
-            int cr = fn(arg, dst, (size_t)n);
-            if (cr) {
-                rc = cr;
+            rc = fn(arg, dst, (size_t)n);
+            if (dst == pt) /* handed on: not left in a dead frame */
+                explicit_bzero(pt, (size_t)n);
+            if (rc)
                 goto out;
-            }
             continue;
         }
         rc = map_error(t, n);

@@ -3,7 +3,8 @@
  * it to the other end (after s2n-tls' self_talk_io_mem test). Handshake,
  * data both ways (records of 16 KiB and more), close_notify, and the ways a
  * handshake must fail: our verifier refusing, a peer without a certificate,
- * a peer of another pair, garbage. */
+ * a peer of another pair, garbage. And the record layer alone: nonces,
+ * empty records, plaintext wiped once handed on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -2359,6 +2362,139 @@ static void t_expired_alert_chain(void **state)
     sipc_tls_config_free(scfg);
 }
 
+/* ------------------------------------------------ record layer, alone */
+
+/* A pair of record layers under the same keys both ways (what one seals,
+ * the other opens), AES-GCM or ChaCha20-Poly1305, the sealing side's next
+ * explicit nonce given. */
+static void rec_pair(int aead, uint64_t nonce, int wolfcrypt_gcm, sipc_tls_rec **tx,
+                     sipc_tls_rec **rx)
+{
+    static const uint8_t key[32] = {3, 1, 4, 1, 5}, iv[12] = {9, 2, 6};
+    sipc_rec_keys k = {.aead = aead, .write_key = key, .read_key = key, .key_len = 32,
+                       .write_iv = iv, .read_iv = iv,
+                       .iv_len = aead == SIPC_REC_AES_GCM ? 4 : 12,
+                       .write_seq = 1, .read_seq = 1, .write_nonce = nonce,
+                       .wolfcrypt_gcm = wolfcrypt_gcm};
+    assert_int_equal(sipc_rec_new(tx, &k), 0);
+    k.wolfcrypt_gcm = !wolfcrypt_gcm;
+    assert_int_equal(sipc_rec_new(rx, &k), 0);
+}
+
+/* Where the record layer put a record's plaintext, and a copy of it. */
+typedef struct seen {
+    uint8_t *p;
+    size_t n;
+    sipc_buf copy;
+} seen;
+
+static int keep_where(void *arg, uint8_t *p, size_t n)
+{
+    seen *w = arg;
+    w->p = p;
+    w->n = n;
+    return sipc_buf_append(&w->copy, p, n);
+}
+
+/* A record opened into the record layer's scratch (a short one, or any
+ * without a window to go to) is wiped there once handed on: a thread's last
+ * small record (a token, say) does not stay in it for the thread's life. */
+static void t_scratch_wiped(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {100, SIPC_REC_DEST_MIN + 100, SIPC_REC_MAX_PLAIN};
+    uint8_t *msg = malloc(SIPC_REC_MAX_PLAIN);
+    assert_non_null(msg);
+    for (size_t i = 0; i < SIPC_REC_MAX_PLAIN; i++)
+        msg[i] = (uint8_t)(i * 7 + 1);
+    for (int aead = SIPC_REC_AES_GCM; aead <= SIPC_REC_CHACHA20_POLY1305; aead++) {
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            sipc_tls_rec *tx, *rx;
+            rec_pair(aead, 5, 0, &tx, &rx);
+            sipc_buf wire = {0};
+            seen w = {0};
+            int alert = 0, peer_alert = 0;
+            assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, msg, sizes[i], &wire), 0);
+            assert_int_equal(sipc_rec_open(rx, wire.data, wire.len, NULL, keep_where, &w, &alert,
+                                           &peer_alert),
+                             0);
+            assert_int_equal(w.copy.len, sizes[i]);
+            assert_memory_equal(w.copy.data, msg, sizes[i]);
+            assert_int_equal(w.n, sizes[i]);
+            if (!all_zero(w.p, w.n))
+                fail_msg("%zu bytes of plaintext left in the record layer's scratch", w.n);
+            sipc_buf_free(&wire);
+            sipc_buf_free(&w.copy);
+            sipc_rec_free(tx);
+            sipc_rec_free(rx);
+        }
+    }
+    free(msg);
+}
+
+/* ------------------------------------------- wolfSSL's record layer */
+
+typedef struct input_job {
+    end *to;
+    sipc_buf in;
+    int rc;
+} input_job;
+
+static void *input_on_thread(void *arg)
+{
+    input_job *j = arg;
+    j->rc = sipc_tls_input(j->to->t, j->in.data, j->in.len, on_plain, j->to);
+    return NULL;
+}
+
+/* Where wolfSSL keeps the records (no hand-over), a record without a window
+ * is read into a buffer on sipc_tls_input's stack: once handed on, it is
+ * wiped there. The input runs on a thread whose stack the test maps itself,
+ * searched afterwards for a stretch of the plaintext. (Not under
+ * AddressSanitizer, which keeps frames of its own, as test_keypair_wipe.) */
+static void t_wolfssl_path_plaintext_wiped(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    sipc_tls_config_set_direct(scfg, 0);
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(shuttle(&c, &s, 0), 0);
+    assert_false(sipc_tls_direct(s.t));
+    uint8_t msg[1000];
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(i * 131 + 7);
+    assert_int_equal(sipc_tls_write(c.t, msg, sizeof msg), 0);
+
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), stack_len = 1u << 20;
+    uint8_t *map = mmap(NULL, stack_len + page, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map, page, PROT_NONE), 0); /* an overrun faults */
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    assert_int_equal(pthread_attr_setstack(&at, map + page, stack_len), 0);
+    input_job j = {.to = &s, .in = c.tx};
+    memset(&c.tx, 0, sizeof c.tx);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, &at, input_on_thread, &j), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    pthread_attr_destroy(&at);
+    assert_int_equal(j.rc, 0);
+    assert_int_equal(s.got.len, sizeof msg);
+    assert_memory_equal(s.got.data, msg, sizeof msg);
+#if !defined(__SANITIZE_ADDRESS__)
+    if (memmem(map + page, stack_len, msg + 500, 64))
+        fail_msg("the plaintext was left on the reading thread's stack");
+#endif
+    munmap(map, stack_len + page);
+    sipc_buf_free(&j.in);
+    finished(&c, &s, ccfg, scfg);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("tls-engine");
@@ -2377,6 +2513,8 @@ int main(void)
         cmocka_unit_test(t_after_forgery),
         cmocka_unit_test(t_gcm_nonces_unique),
         cmocka_unit_test(t_empty_records),
+        cmocka_unit_test(t_scratch_wiped),
+        cmocka_unit_test(t_wolfssl_path_plaintext_wiped),
         cmocka_unit_test(t_aes_gcm_records_both_ways),
         cmocka_unit_test(t_verifier_refuses),
         cmocka_unit_test(t_other_pair),

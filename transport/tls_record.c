@@ -171,8 +171,12 @@ int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, s
         return SIPC_ENOMEM;
     for (size_t i = 0; i < nrec; i++) {
         size_t n = len > SIPC_REC_MAX_PLAIN ? SIPC_REC_MAX_PLAIN : len;
-        if (r->wseq == UINT64_MAX || r->wnonce == UINT64_MAX)
-            return SIPC_ETLS; /* never reached: 2^64 records */
+        /* never reached: 2^64 records. The explicit nonce is not checked: it
+         * starts where wolfSSL's random one left off and wraps modulo 2^64
+         * (wnonce++ below), so it repeats only after 2^64 records, which
+         * the sequence number refuses first. */
+        if (r->wseq == UINT64_MAX)
+            return SIPC_ETLS;
         uint8_t *h = out->data + out->len;
         size_t body = n + r->overhead;
         h[0] = type;

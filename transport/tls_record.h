@@ -46,7 +46,8 @@ typedef struct sipc_rec_keys {
     size_t iv_len;
     uint64_t write_seq;       /* sequence number of the next record sent */
     uint64_t read_seq;        /* ... and of the next record received */
-    uint64_t write_nonce;     /* AES-GCM: explicit nonce of the next record sent */
+    uint64_t write_nonce;     /* AES-GCM: explicit nonce of the next record sent
+                                 (then one more per record, modulo 2^64) */
     int wolfcrypt_gcm;        /* AES-GCM: wolfCrypt's even where the CPU can run
                                  base/aes_gcm.c's (the default there); tests */
 } sipc_rec_keys;

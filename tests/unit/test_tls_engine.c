@@ -24,6 +24,7 @@
 #include <wolfssl/ssl.h>
 
 #include "base/aes_gcm.h"
+#include "base/endian.h"
 #include "certs/keypair.h"
 #include "certs/trust.h"
 #include "certs/x509_info.h"
@@ -2432,6 +2433,38 @@ static void t_scratch_wiped(void **state)
     free(msg);
 }
 
+/* The explicit nonce wolfSSL hands over starts at a random value: sealing
+ * goes on across 2^64 - 1, the nonce wrapping to 0, and every record opens
+ * on the other side, through either AES-GCM implementation. */
+static void t_gcm_nonce_wraps(void **state)
+{
+    (void)state;
+    for (int way = 0; way < 2; way++) {
+        sipc_tls_rec *tx, *rx;
+        rec_pair(SIPC_REC_AES_GCM, UINT64_MAX - 2, way, &tx, &rx);
+        sipc_buf wire = {0}, got = {0};
+        int alert = 0, peer_alert = 0;
+        size_t at[6];
+        for (int i = 0; i < 6; i++) {
+            at[i] = wire.len;
+            assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, (const uint8_t *)"wrap", 4, &wire),
+                             0);
+        }
+        for (int i = 0; i < 6; i++) /* FF..FD, FF..FE, FF..FF, 0, 1, 2 */
+            assert_true(sipc_be64_get(wire.data + at[i] + SIPC_REC_HEADER) ==
+                        UINT64_MAX - 2 + (uint64_t)i);
+        assert_int_equal(sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert,
+                                       &peer_alert),
+                         0);
+        assert_int_equal(got.len, 6 * 4);
+        assert_memory_equal(got.data + 20, "wrap", 4);
+        sipc_buf_free(&wire);
+        sipc_buf_free(&got);
+        sipc_rec_free(tx);
+        sipc_rec_free(rx);
+    }
+}
+
 /* ------------------------------------------- wolfSSL's record layer */
 
 typedef struct input_job {
@@ -2514,6 +2547,7 @@ int main(void)
         cmocka_unit_test(t_gcm_nonces_unique),
         cmocka_unit_test(t_empty_records),
         cmocka_unit_test(t_scratch_wiped),
+        cmocka_unit_test(t_gcm_nonce_wraps),
         cmocka_unit_test(t_wolfssl_path_plaintext_wiped),
         cmocka_unit_test(t_aes_gcm_records_both_ways),
         cmocka_unit_test(t_verifier_refuses),

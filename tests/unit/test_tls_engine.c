@@ -4,7 +4,7 @@
  * data both ways (records of 16 KiB and more), close_notify, and the ways a
  * handshake must fail: our verifier refusing, a peer without a certificate,
  * a peer of another pair, garbage. And the record layer alone: nonces,
- * empty records, plaintext wiped once handed on. */
+ * empty records, renegotiation and alerts, plaintext wiped once handed on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +22,7 @@
 #include <uv.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/aes.h>
 
 #include "base/aes_gcm.h"
 #include "base/endian.h"
@@ -2368,8 +2369,8 @@ static void t_expired_alert_chain(void **state)
 /* A pair of record layers under the same keys both ways (what one seals,
  * the other opens), AES-GCM or ChaCha20-Poly1305, the sealing side's next
  * explicit nonce given. */
-static void rec_pair(int aead, uint64_t nonce, int wolfcrypt_gcm, sipc_tls_rec **tx,
-                     sipc_tls_rec **rx)
+static void rec_pair(int aead, uint64_t nonce, int wolfcrypt_gcm, sipc_buf *reply,
+                     sipc_tls_rec **tx, sipc_tls_rec **rx)
 {
     static const uint8_t key[32] = {3, 1, 4, 1, 5}, iv[12] = {9, 2, 6};
     sipc_rec_keys k = {.aead = aead, .write_key = key, .read_key = key, .key_len = 32,
@@ -2379,6 +2380,7 @@ static void rec_pair(int aead, uint64_t nonce, int wolfcrypt_gcm, sipc_tls_rec *
                        .wolfcrypt_gcm = wolfcrypt_gcm};
     assert_int_equal(sipc_rec_new(tx, &k), 0);
     k.wolfcrypt_gcm = !wolfcrypt_gcm;
+    k.hello_request_reply = reply;
     assert_int_equal(sipc_rec_new(rx, &k), 0);
 }
 
@@ -2411,7 +2413,7 @@ static void t_scratch_wiped(void **state)
     for (int aead = SIPC_REC_AES_GCM; aead <= SIPC_REC_CHACHA20_POLY1305; aead++) {
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
             sipc_tls_rec *tx, *rx;
-            rec_pair(aead, 5, 0, &tx, &rx);
+            rec_pair(aead, 5, 0, NULL, &tx, &rx);
             sipc_buf wire = {0};
             seen w = {0};
             int alert = 0, peer_alert = 0;
@@ -2441,7 +2443,7 @@ static void t_gcm_nonce_wraps(void **state)
     (void)state;
     for (int way = 0; way < 2; way++) {
         sipc_tls_rec *tx, *rx;
-        rec_pair(SIPC_REC_AES_GCM, UINT64_MAX - 2, way, &tx, &rx);
+        rec_pair(SIPC_REC_AES_GCM, UINT64_MAX - 2, way, NULL, &tx, &rx);
         sipc_buf wire = {0}, got = {0};
         int alert = 0, peer_alert = 0;
         size_t at[6];
@@ -2463,6 +2465,106 @@ static void t_gcm_nonce_wraps(void **state)
         sipc_rec_free(tx);
         sipc_rec_free(rx);
     }
+}
+
+/* One record sealed with the pair's keys (rec_pair), opened by wolfCrypt:
+ * its content type, and its plaintext in out (at most cap bytes). */
+static size_t open_with_wolfcrypt(const uint8_t *rec, size_t len, uint8_t *type, uint8_t *out,
+                                  size_t cap)
+{
+    static const uint8_t key[32] = {3, 1, 4, 1, 5}, salt[4] = {9, 2, 6};
+    assert_true(len >= SIPC_REC_HEADER + 24 && len - SIPC_REC_HEADER - 24 <= cap);
+    size_t n = len - SIPC_REC_HEADER - 24;
+    uint8_t nonce[12], aad[13];
+    memcpy(nonce, salt, 4);
+    memcpy(nonce + 4, rec + SIPC_REC_HEADER, 8);
+    memset(aad, 0, 8);
+    aad[7] = 1; /* the replying side's first record: sequence number 1 */
+    aad[8] = rec[0];
+    aad[9] = 3;
+    aad[10] = 3;
+    aad[11] = (uint8_t)(n >> 8);
+    aad[12] = (uint8_t)n;
+    Aes aes;
+    assert_int_equal(wc_AesInit(&aes, NULL, INVALID_DEVID), 0);
+    assert_int_equal(wc_AesGcmSetKey(&aes, key, sizeof key), 0);
+    assert_int_equal(wc_AesGcmDecrypt(&aes, out, rec + SIPC_REC_HEADER + 8, (word32)n, nonce,
+                                      sizeof nonce, rec + len - 16, 16, aad, sizeof aad),
+                     0);
+    wc_AesFree(&aes);
+    *type = rec[0];
+    return n;
+}
+
+/* Renegotiation and alerts: a client answers the server's HelloRequest with
+ * a warning no_renegotiation (RFC 5246 7.2.2) and the session goes on, once;
+ * a second one, or one to a server, ends it. An alert of no level RFC 5246
+ * defines is a decode_error, not the close_notify it carries. */
+static void t_hello_request_and_alert_levels(void **state)
+{
+    (void)state;
+    static const uint8_t hello_request[4] = {0, 0, 0, 0};
+    sipc_buf reply = {0}, wire = {0}, got = {0};
+    sipc_tls_rec *tx, *rx;
+    int alert = 0, peer_alert = 0;
+    rec_pair(SIPC_REC_AES_GCM, 40, 0, &reply, &tx, &rx);
+    assert_int_equal(sipc_rec_seal(tx, SIPC_REC_HANDSHAKE, hello_request, 4, &wire), 0);
+    assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, (const uint8_t *)"after", 5, &wire), 0);
+    assert_int_equal(
+        sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert, &peer_alert), 0);
+    assert_true(got.len == 5 && memcmp(got.data, "after", 5) == 0);
+    assert_false(sipc_rec_failed(rx));
+    uint8_t type = 0, a[64];
+    assert_int_equal(open_with_wolfcrypt(reply.data, reply.len, &type, a, sizeof a), 2);
+    assert_int_equal(type, SIPC_REC_ALERT);
+    assert_int_equal(a[0], 1); /* warning */
+    assert_int_equal(a[1], SIPC_ALERT_NO_RENEGOTIATION);
+    /* the session goes on both ways */
+    reply.len = wire.len = got.len = 0;
+    assert_int_equal(sipc_rec_seal(rx, SIPC_REC_DATA, (const uint8_t *)"on", 2, &reply), 0);
+    assert_int_equal(sipc_rec_seal(tx, SIPC_REC_HANDSHAKE, hello_request, 4, &wire), 0);
+    /* a second HelloRequest: renegotiation insisted on */
+    assert_int_equal(
+        sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert, &peer_alert),
+        SIPC_ETLS);
+    assert_int_equal(alert, SIPC_ALERT_NO_RENEGOTIATION);
+    assert_int_equal(peer_alert, 0);
+    assert_int_equal(reply.len, SIPC_REC_HEADER + 8 + 2 + 16); /* only the "on" record */
+    sipc_rec_free(tx);
+    sipc_rec_free(rx);
+
+    /* a server is sent no HelloRequest */
+    rec_pair(SIPC_REC_AES_GCM, 40, 0, NULL, &tx, &rx);
+    wire.len = 0;
+    assert_int_equal(sipc_rec_seal(tx, SIPC_REC_HANDSHAKE, hello_request, 4, &wire), 0);
+    assert_int_equal(
+        sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert, &peer_alert),
+        SIPC_ETLS);
+    assert_int_equal(alert, SIPC_ALERT_NO_RENEGOTIATION);
+    sipc_rec_free(tx);
+    sipc_rec_free(rx);
+
+    /* alert levels: 1 and 2 close; 0 and 7 are no level */
+    static const uint8_t levels[] = {1, 2, 0, 7};
+    for (size_t i = 0; i < sizeof levels; i++) {
+        rec_pair(SIPC_REC_CHACHA20_POLY1305, 0, 0, NULL, &tx, &rx);
+        const uint8_t close[2] = {levels[i], SIPC_ALERT_CLOSE_NOTIFY};
+        wire.len = 0;
+        assert_int_equal(sipc_rec_seal(tx, SIPC_REC_ALERT, close, 2, &wire), 0);
+        int rc = sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert, &peer_alert);
+        if (i < 2) {
+            assert_int_equal(rc, SIPC_ECLOSED);
+        } else {
+            assert_int_equal(rc, SIPC_ETLS);
+            assert_int_equal(alert, SIPC_ALERT_DECODE_ERROR);
+            assert_int_equal(peer_alert, 0);
+        }
+        sipc_rec_free(tx);
+        sipc_rec_free(rx);
+    }
+    sipc_buf_free(&reply);
+    sipc_buf_free(&wire);
+    sipc_buf_free(&got);
 }
 
 /* ------------------------------------------- wolfSSL's record layer */
@@ -2548,6 +2650,7 @@ int main(void)
         cmocka_unit_test(t_empty_records),
         cmocka_unit_test(t_scratch_wiped),
         cmocka_unit_test(t_gcm_nonce_wraps),
+        cmocka_unit_test(t_hello_request_and_alert_levels),
         cmocka_unit_test(t_wolfssl_path_plaintext_wiped),
         cmocka_unit_test(t_aes_gcm_records_both_ways),
         cmocka_unit_test(t_verifier_refuses),

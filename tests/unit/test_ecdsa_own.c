@@ -5,7 +5,6 @@
  * wolfCrypt (another key, non-canonical DER) are left; and the signer's nonce,
  * which a good signature's verification computes, is not left on the
  * verifying thread's stack. */
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 #include <wolfssl/options.h>
@@ -24,6 +21,7 @@
 #include <wolfssl/wolfcrypt/wolfmath.h>
 
 #include "base/p256_scalar.h"
+#include "testutil.h"
 #include "transport/tls_ecdsa_own.h"
 
 static const uint8_t N_BE[32] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
@@ -219,6 +217,16 @@ static int sign(pair *p, const uint8_t *h, size_t hl, uint8_t *sig)
     return (int)n;
 }
 
+/* A P-256 pair and the verifier with its own key. */
+static sipc_ecdsa_own *own_pair(pair *p)
+{
+    pair_make(p, ECC_SECP256R1);
+    sipc_ecdsa_own *own = NULL;
+    assert_int_equal(sipc_ecdsa_own_new(&own, p->der, (size_t)p->der_len), 0);
+    assert_non_null(own);
+    return own;
+}
+
 static void t_same_verdicts(void **state)
 {
     (void)state;
@@ -296,9 +304,7 @@ static void t_edges(void **state)
     if (!SIPC_TLS_ECDSA_OWN)
         skip();
     pair p;
-    pair_make(&p, ECC_SECP256R1);
-    sipc_ecdsa_own *own = NULL;
-    assert_int_equal(sipc_ecdsa_own_new(&own, p.der, (size_t)p.der_len), 0);
+    sipc_ecdsa_own *own = own_pair(&p);
     uint8_t h[32];
     rnd_bytes(h, sizeof h);
     /* r and s at and around the ends of their range, against wolfCrypt */
@@ -477,17 +483,6 @@ static void *verify_on_thread(void *arg)
     return NULL;
 }
 
-static int count_in(const uint8_t *p, size_t n, const uint8_t *needle, size_t len)
-{
-    int c = 0;
-    const uint8_t *end = p + n;
-    while ((p = memmem(p, (size_t)(end - p), needle, len)) != NULL) {
-        c++;
-        p++;
-    }
-    return c;
-}
-
 /* A good signature verified on a thread whose stack the test maps itself:
  * once the thread has ended, that stack holds no copy of the signer's nonce
  * k = (e + r*d)/s, computed here on the test's own stack, in either byte
@@ -500,10 +495,7 @@ static void t_nonce_not_left(void **state)
     if (!SIPC_TLS_ECDSA_OWN)
         skip();
     pair p;
-    pair_make(&p, ECC_SECP256R1);
-    sipc_ecdsa_own *own = NULL;
-    assert_int_equal(sipc_ecdsa_own_new(&own, p.der, (size_t)p.der_len), 0);
-    assert_non_null(own);
+    sipc_ecdsa_own *own = own_pair(&p);
     uint8_t h[32], sig[80], rb[80], sb[80], db[32];
     rnd_bytes(h, sizeof h);
     int sl = sign(&p, h, sizeof h, sig);
@@ -532,31 +524,21 @@ static void t_nonce_not_left(void **state)
     for (size_t i = 0; i < sizeof le; i++)
         le[i] = be[sizeof be - 1 - i];
 
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE), stack_len = 1u << 20;
-    uint8_t *map = mmap(NULL, stack_len + page, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(map != MAP_FAILED);
-    assert_int_equal(mprotect(map, page, PROT_NONE), 0); /* an overrun faults */
-    uint8_t *stack = map + page;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    assert_int_equal(pthread_attr_setstack(&at, stack, stack_len), 0);
+    const size_t stack_len = 1u << 20;
     verify_job j = {.own = own, .p = &p, .sig = sig, .sig_len = (size_t)sl, .h = h,
                     .hl = sizeof h, .valid = -1};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, &at, verify_on_thread, &j), 0);
-    assert_int_equal(pthread_join(t, NULL), 0);
-    pthread_attr_destroy(&at);
+    uint8_t *stack;
+    assert_int_equal(tu_run_on_stack(verify_on_thread, &j, stack_len, &stack), 0);
     assert_int_equal(j.judged, 1);
     assert_int_equal(j.valid, 1);
 #if !defined(__SANITIZE_ADDRESS__)
-    int b = count_in(stack, stack_len, be, sizeof be);
-    int l = count_in(stack, stack_len, le, sizeof le);
+    int b = tu_count_in(stack, stack_len, be, sizeof be);
+    int l = tu_count_in(stack, stack_len, le, sizeof le);
     if (b || l)
         fail_msg("the verifying thread's stack still holds the signer's nonce: %d copies "
                  "big-endian, %d little-endian", b, l);
 #endif
-    munmap(map, stack_len + page);
+    tu_stack_free(stack, stack_len);
     sipc_ecdsa_own_free(own);
     wc_ecc_free(&p.key);
 }

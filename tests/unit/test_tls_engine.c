@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <pthread.h>
-#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -2604,28 +2602,19 @@ static void t_wolfssl_path_plaintext_wiped(void **state)
         msg[i] = (uint8_t)(i * 131 + 7);
     assert_int_equal(sipc_tls_write(c.t, msg, sizeof msg), 0);
 
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE), stack_len = 1u << 20;
-    uint8_t *map = mmap(NULL, stack_len + page, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(map != MAP_FAILED);
-    assert_int_equal(mprotect(map, page, PROT_NONE), 0); /* an overrun faults */
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    assert_int_equal(pthread_attr_setstack(&at, map + page, stack_len), 0);
+    const size_t stack_len = 1u << 20;
     input_job j = {.to = &s, .in = c.tx};
     memset(&c.tx, 0, sizeof c.tx);
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, &at, input_on_thread, &j), 0);
-    assert_int_equal(pthread_join(t, NULL), 0);
-    pthread_attr_destroy(&at);
+    uint8_t *stack;
+    assert_int_equal(tu_run_on_stack(input_on_thread, &j, stack_len, &stack), 0);
     assert_int_equal(j.rc, 0);
     assert_int_equal(s.got.len, sizeof msg);
     assert_memory_equal(s.got.data, msg, sizeof msg);
 #if !defined(__SANITIZE_ADDRESS__)
-    if (memmem(map + page, stack_len, msg + 500, 64))
+    if (tu_count_in(stack, stack_len, msg + 500, 64))
         fail_msg("the plaintext was left on the reading thread's stack");
 #endif
-    munmap(map, stack_len + page);
+    tu_stack_free(stack, stack_len);
     sipc_buf_free(&j.in);
     finished(&c, &s, ccfg, scfg);
 }

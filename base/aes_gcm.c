@@ -17,6 +17,7 @@
  * than k blocks, gets only the counters it needs and one reduction.
  *
  * Three loops do this, one per register width, the widest the CPU has
+ * (once aes_gcm_self_test.c found it giving the 128-bit loop's result)
  * taking what it can: on 128-bit registers (AES-NI, PCLMULQDQ) eight
  * blocks a turn, one to a register, enough to keep the AES units busy
  * through an instruction's latency, each block's product by Karatsuba's
@@ -43,6 +44,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 
 #include <immintrin.h>
+#include <stdatomic.h>
 
 #include "base/cpu_features.h"
 
@@ -102,12 +104,19 @@ int sipc_aes_gcm_vaes_available(void)
 }
 
 /* The widest loop the CPU runs: 512, 256 or 128. */
-static int cpu_width(void)
+int sipc__aes_gcm_hw_width(void)
 {
     const unsigned f = sipc_cpu_features();
     if ((f & NEED_VAES) != NEED_VAES)
         return 128;
     return (f & SIPC_CPU_AVX512) ? 512 : 256;
+}
+
+/* The widest loop keys use, chosen on first use (aes_gcm_self_test.c). */
+static int cpu_width(void)
+{
+    const int w = atomic_load_explicit(&sipc__aes_gcm_chosen, memory_order_relaxed);
+    return w ? w : sipc__aes_gcm_choose(0, 0);
 }
 
 /* ---- AES ---------------------------------------------------------------- */
@@ -355,10 +364,9 @@ BASE static __m128i ghash_bytes(const sipc_aes_gcm *g, __m128i x, const uint8_t 
     return x;
 }
 
-BASE int sipc_aes_gcm_init(sipc_aes_gcm *g, const uint8_t *key, size_t key_len)
+/* The round keys and H's powers of a 16- or 32-byte key, g->width left 0. */
+BASE void sipc__aes_gcm_key_setup(sipc_aes_gcm *g, const uint8_t *key, size_t key_len)
 {
-    if (key_len != 16 && key_len != 32)
-        return SIPC_EINVAL;
     memset(g, 0, sizeof *g);
     g->rounds = key_len == 16 ? 10 : 14;
     __m128i rk[15];
@@ -375,6 +383,13 @@ BASE int sipc_aes_gcm_init(sipc_aes_gcm *g, const uint8_t *key, size_t key_len)
     for (int i = 1; i <= NX; i++)
         _mm_storeu_si128((__m128i *)g->hx[NX - i], halves_added(p[i]));
     explicit_bzero(p, sizeof p);
+}
+
+BASE int sipc_aes_gcm_init(sipc_aes_gcm *g, const uint8_t *key, size_t key_len)
+{
+    if (key_len != 16 && key_len != 32)
+        return SIPC_EINVAL;
+    sipc__aes_gcm_key_setup(g, key, key_len);
     g->width = cpu_width();
     return 0;
 }
@@ -878,11 +893,12 @@ BASE static __m128i gcm_short(const sipc_aes_gcm *g, __m128i j0r, const uint8_t 
 }
 
 /* Both directions: CTR over in into out and the tag over aad and the
- * ciphertext. */
-BASE static __m128i gcm(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
-                        size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, int decrypt)
+ * ciphertext, through the loop of the given width (one the CPU runs);
+ * inlined, so that a record pays no call for it. */
+BASE static inline __attribute__((always_inline)) __m128i
+gcm_at(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad, size_t aad_len,
+       const uint8_t *in, size_t len, uint8_t *out, int decrypt, int width)
 {
-    const int cpu = cpu_width(), width = g->width < cpu ? g->width : cpu;
     __m128i j0r = j0_reflected(iv);
     if (width == 128 && len <= SHORT && aad_len <= 16)
         return gcm_short(g, j0r, aad, aad_len, in, len, out, decrypt);
@@ -891,6 +907,21 @@ BASE static __m128i gcm(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8
     __m128i x = ghash_bytes(g, _mm_setzero_si128(), aad, aad_len);
     x = crypt(g, j0r, x, in, len, out, decrypt, width);
     return finish(g, x, ekj0, aad_len, len);
+}
+
+/* The same through the key's width, as far as this process uses. */
+BASE static __m128i gcm(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                        size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, int decrypt)
+{
+    const int cpu = cpu_width(), width = g->width < cpu ? g->width : cpu;
+    return gcm_at(g, iv, aad, aad_len, in, len, out, decrypt, width);
+}
+
+BASE void sipc__aes_gcm_at(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                           size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+                           int decrypt, int width, uint8_t tag[16])
+{
+    _mm_storeu_si128((__m128i *)tag, gcm_at(g, iv, aad, aad_len, in, len, out, decrypt, width));
 }
 
 static int too_long(size_t aad_len, size_t len)

@@ -27,10 +27,10 @@ typedef struct sipc_aes_gcm {
                            128-bit loop's Karatsuba multiplies */
     int rounds;         /* 10 (AES-128) or 14 (AES-256) */
     int width;          /* 512, 256 or 128: the widest registers long
-                           messages go through, the widest this CPU has when
-                           the key is set; tests lower it to check the
-                           narrower loops on such a CPU too (raising it past
-                           what the CPU has has no effect) */
+                           messages go through, the widest this process uses
+                           when the key is set (sipc_aes_gcm_width); tests
+                           lower it to check the narrower loops on such a CPU
+                           too (raising it past that has no effect) */
 } sipc_aes_gcm;
 
 /* Most bytes one call takes: GCM's 32-bit block counter starts at 2. */
@@ -43,10 +43,53 @@ typedef struct sipc_aes_gcm {
 int sipc_aes_gcm_available(void);
 
 /* 1 when the CPU also runs AVX2, VAES and VPCLMULQDQ and the OS saves the
- * 256-bit registers: a key then starts with width 256 (512 with AVX-512),
- * else 0. Under valgrind, which emulates neither VAES nor VPCLMULQDQ and
- * hides them from CPUID, 0 (the 128-bit code runs there). */
+ * 256-bit registers: a key then starts with width 256 (512 with AVX-512)
+ * unless the self-test below failed, else 0. Under valgrind, which emulates
+ * neither VAES nor VPCLMULQDQ and hides them from CPUID, 0 (the 128-bit code
+ * runs there). */
 int sipc_aes_gcm_vaes_available(void);
+
+/* The widest loop this process's keys use: 512, 256 or 128 (0 where
+ * sipc_aes_gcm_available() is 0). Before a width above 128 is first used
+ * (by this call, sipc_aes_gcm_wide_failed or the first key), it is
+ * self-tested once per process: a fixed message of 1,357 bytes with fixed
+ * AAD, under an AES-128 and an AES-256 key, sealed and opened through each
+ * wider loop the CPU has and compared with the 128-bit loop's result, which
+ * the known-answer tests check on every machine (the wider ones run only
+ * where a CPU has them: no CI machine here has). On a mismatch no key of
+ * the process uses more than 128. A few microseconds, once. */
+int sipc_aes_gcm_width(void);
+
+/* 0, or the width (256 or 512) that failed the self-test: then this process
+ * uses the 128-bit loop, and what logs says so (sipc_cpu_features_text
+ * marks vaes, and --version with it). Runs the self-test if not yet run. */
+int sipc_aes_gcm_wide_failed(void);
+
+/* The self-test itself, through every loop up to width that the CPU runs
+ * (and the 128-bit one against its known tags): 0, or SIPC_EFORMAT when a
+ * result differs. It decides nothing. Only after sipc_aes_gcm_available()
+ * returned 1. */
+int sipc_aes_gcm_self_test(int width);
+
+/* Tests only (the hot path never calls it): chooses this process's width
+ * again, as the first use does, as if the CPU's widest were pretend (0: the
+ * CPU's own; a width the CPU lacks is not run, the 128-bit loop stands in),
+ * with a bit of the wider loops' result flipped when flip is set, so that
+ * the comparison fails. Returns the width chosen. */
+int sipc__aes_gcm_test_choose(int pretend, int flip);
+
+/* Between aes_gcm.c and aes_gcm_self_test.c only: the widest loop the CPU
+ * runs; the width keys use, 0 until sipc__aes_gcm_choose(pretend, flip)
+ * (as sipc__aes_gcm_test_choose) has chosen it; a key's tables without its
+ * width; and both directions through the loop of the given width, tag to
+ * tag. */
+int sipc__aes_gcm_hw_width(void);
+extern _Atomic int sipc__aes_gcm_chosen;
+int sipc__aes_gcm_choose(int pretend, int flip);
+void sipc__aes_gcm_key_setup(sipc_aes_gcm *g, const uint8_t *key, size_t key_len);
+void sipc__aes_gcm_at(const sipc_aes_gcm *g, const uint8_t iv[12], const uint8_t *aad,
+                      size_t aad_len, const uint8_t *in, size_t len, uint8_t *out, int decrypt,
+                      int width, uint8_t tag[16]);
 
 /* Expands a 16- or 32-byte key; SIPC_EINVAL for another length. Only after
  * sipc_aes_gcm_available() returned 1. */

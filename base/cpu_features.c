@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "base/aes_gcm.h"
+
 const char *sipc_cpu_features_text(unsigned f, char *out, size_t len)
 {
     static const struct {
@@ -17,6 +19,10 @@ const char *sipc_cpu_features_text(unsigned f, char *out, size_t len)
     for (size_t i = 0; i < sizeof names / sizeof names[0] && w < len; i++)
         if (f & names[i].bit)
             w += (size_t)snprintf(out + w, len - w, " %s", names[i].name);
+    /* vaes and avx512 come last: the note follows whichever is (short, so
+     * that --version's 64 bytes hold it after the whole list) */
+    if ((f & SIPC_CPU_VAES) && w < len && sipc_aes_gcm_wide_failed())
+        snprintf(out + w, len - w, " (self-test failed)");
     return out;
 }
 

@@ -27,7 +27,10 @@ unsigned sipc_cpu_features(void);
  * path is chosen by is named, so that the list tells which ones run:
  * sipc's AES-GCM needs aes, pclmul, sse4.1 and avx (base/aes_gcm.c), its
  * 256-bit loop avx2 and vaes too, its 512-bit loop avx512 on top; SHA-256
- * on the CPU needs sha and sse4.1. "" when f is 0. Returns out. */
+ * on the CPU needs sha and sse4.1. When f has vaes but this process's
+ * AES-GCM found its wider loops wrong in its self-test (and so uses the
+ * 128-bit one, sipc_aes_gcm_wide_failed), " (self-test failed)"
+ * follows the list's vaes and avx512. "" when f is 0. Returns out. */
 const char *sipc_cpu_features_text(unsigned f, char *out, size_t len);
 
 #endif

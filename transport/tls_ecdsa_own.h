@@ -17,10 +17,11 @@
  * multiplication of G is wolfCrypt's constant-time one (its signing's), and
  * the scalar is wiped after use. What is not constant: wolfCrypt's import
  * and range check of that scalar take a few nanoseconds longer when its top
- * 64 bits are zero or equal n's (a chance of about 2^-63 per signature), and
- * its base multiplication leaves a copy of the scalar on its stack, out of
- * our reach (its own signing wipes its nonce); s is inverted in variable
- * time, but s is public.
+ * 64 bits are zero or equal n's (a chance of about 2^-63 per signature);
+ * s is inverted in variable time, but s is public. Its base multiplication
+ * leaves copies of the scalar in its dead stack frames (its own signing wipes
+ * its nonce, but nothing of ours reaches those frames): the verification
+ * clears the stack below it afterwards (base/stack_wipe.c).
  *
  * The engine (tls_wolfssl.c) hands wolfSSL's ECDSA verifications of a
  * connection here through its public-key callback: the handshake's

@@ -48,6 +48,8 @@ struct sipc_tls_rec {
     int closed;
     int failed;      /* a fatal error either way: nothing more is opened */
     int empty_run;   /* application records in a row without a byte */
+    sipc_buf *hello_request_reply; /* see sipc_rec_keys */
+    int hello_requested; /* a HelloRequest was answered */
 };
 
 /* Empty application records in a row before the peer is cut off: each
@@ -55,7 +57,9 @@ struct sipc_tls_rec {
 #define SIPC_REC_MAX_EMPTY 32
 
 /* Plaintext of a record that has nowhere better to go: every byte is
- * handed on before sipc_rec_open returns, as with the socket's read buffer. */
+ * handed on before sipc_rec_open returns, as with the socket's read buffer,
+ * and wiped once handed on (a thread's last small record, a token say,
+ * would otherwise stay here for the thread's life). */
 static _Thread_local uint8_t scratch[SIPC_REC_MAX_PLAIN];
 
 int sipc_rec_new(sipc_tls_rec **out, const sipc_rec_keys *k)
@@ -85,6 +89,7 @@ int sipc_rec_new(sipc_tls_rec **out, const sipc_rec_keys *k)
     r->wseq = k->write_seq;
     r->rseq = k->read_seq;
     r->wnonce = k->write_nonce;
+    r->hello_request_reply = k->hello_request_reply;
     memcpy(r->wiv, k->write_iv, k->iv_len);
     memcpy(r->riv, k->read_iv, k->iv_len);
     if (r->aead == SIPC_REC_CHACHA20_POLY1305) {
@@ -169,8 +174,12 @@ int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, s
         return SIPC_ENOMEM;
     for (size_t i = 0; i < nrec; i++) {
         size_t n = len > SIPC_REC_MAX_PLAIN ? SIPC_REC_MAX_PLAIN : len;
-        if (r->wseq == UINT64_MAX || r->wnonce == UINT64_MAX)
-            return SIPC_ETLS; /* never reached: 2^64 records */
+        /* never reached: 2^64 records. The explicit nonce is not checked: it
+         * starts where wolfSSL's random one left off and wraps modulo 2^64
+         * (wnonce++ below), so it repeats only after 2^64 records, which
+         * the sequence number refuses first. */
+        if (r->wseq == UINT64_MAX)
+            return SIPC_ETLS;
         uint8_t *h = out->data + out->len;
         size_t body = n + r->overhead;
         h[0] = type;
@@ -271,17 +280,35 @@ static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_
         if (n == 0)
             return ++r->empty_run > SIPC_REC_MAX_EMPTY ? fail(alert, SIPC_ALERT_UNEXPECTED_MESSAGE) : 0;
         r->empty_run = 0;
-        return fn(arg, dst, n);
+        rc = fn(arg, dst, n);
+        if (dst == scratch)
+            explicit_bzero(scratch, n); /* only what this record used: small ones come here */
+        return rc;
     case SIPC_REC_ALERT:
-        if (n != 2)
+        /* one alert, of a level RFC 5246 defines (1 warning, 2 fatal) */
+        if (n != 2 || dst[0] < 1 || dst[0] > 2)
             return fail(alert, SIPC_ALERT_DECODE_ERROR);
         if (dst[1] == SIPC_ALERT_CLOSE_NOTIFY) {
             r->closed = 1;
             return SIPC_ECLOSED;
         }
-        *peer_alert = 1;
+        *peer_alert = 1; /* a warning too: sipc's peers send none but close_notify */
         return fail(alert, dst[1]);
-    case SIPC_REC_HANDSHAKE: /* HelloRequest or ClientHello: renegotiation */
+    case SIPC_REC_HANDSHAKE:
+        /* a HelloRequest (type 0, empty) to a client: refused with the
+         * warning RFC 5246 7.2.2 says no_renegotiation always is, and the
+         * session goes on, as wolfSSL's record layer does; like it, once
+         * (a peer repeating it gets more alerts than it reads) */
+        if (n == 4 && r->hello_request_reply && !r->hello_requested &&
+            !(dst[0] | dst[1] | dst[2] | dst[3])) {
+            static const uint8_t refuse[2] = {1, SIPC_ALERT_NO_RENEGOTIATION};
+            r->hello_requested = 1;
+            rc = sipc_rec_seal(r, SIPC_REC_ALERT, refuse, sizeof refuse, r->hello_request_reply);
+            return rc == SIPC_ETLS ? fail(alert, SIPC_ALERT_INTERNAL_ERROR) : rc;
+        }
+        /* anything else (a ClientHello, a HelloRequest to a server or a
+         * second one): renegotiation, which sipc refuses by ending the
+         * session */
         return fail(alert, SIPC_ALERT_NO_RENEGOTIATION);
     default:
         return fail(alert, SIPC_ALERT_UNEXPECTED_MESSAGE);

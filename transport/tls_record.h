@@ -46,9 +46,15 @@ typedef struct sipc_rec_keys {
     size_t iv_len;
     uint64_t write_seq;       /* sequence number of the next record sent */
     uint64_t read_seq;        /* ... and of the next record received */
-    uint64_t write_nonce;     /* AES-GCM: explicit nonce of the next record sent */
+    uint64_t write_nonce;     /* AES-GCM: explicit nonce of the next record sent
+                                 (then one more per record, modulo 2^64) */
     int wolfcrypt_gcm;        /* AES-GCM: wolfCrypt's even where the CPU can run
                                  base/aes_gcm.c's (the default there); tests */
+    sipc_buf *hello_request_reply; /* a client's output: sipc_rec_open answers
+                                 the server's first HelloRequest there with a
+                                 warning no_renegotiation and goes on. NULL
+                                 (a server's): a HelloRequest ends the session
+                                 as any other handshake message does */
 } sipc_rec_keys;
 
 typedef struct sipc_tls_rec sipc_tls_rec;
@@ -78,11 +84,14 @@ typedef uint8_t *(*sipc_rec_dest_fn)(void *arg, size_t n);
 typedef int (*sipc_rec_data_fn)(void *arg, uint8_t *p, size_t n);
 
 /* Opens every complete record in data (a record split across calls is kept
- * until its rest arrives) and hands application data to fn. Returns 0, the
- * callback's result, SIPC_ECLOSED after the peer's close_notify (the bytes
- * after it are ignored), SIPC_ENOMEM, or SIPC_ETLS with *alert set to the
- * alert this side should send (bad_record_mac, record_overflow, ...), or to
- * the peer's own alert description with *peer_alert = 1. */
+ * until its rest arrives) and hands application data to fn; the plaintext
+ * of a record opened into the scratch is wiped once fn returns. Returns 0,
+ * the callback's result, SIPC_ECLOSED after the peer's close_notify (the
+ * bytes after it are ignored), SIPC_ENOMEM, or SIPC_ETLS with *alert set to
+ * the alert this side should send (bad_record_mac, record_overflow,
+ * decode_error for an alert of no defined level, ...), or to the peer's own
+ * alert description with *peer_alert = 1: any alert but close_notify, a
+ * warning too, ends the session. */
 int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_dest_fn dest,
                   sipc_rec_data_fn fn, void *arg, int *alert, int *peer_alert);
 

@@ -1832,7 +1832,7 @@ static int direct_keys(sipc_tls *t, int early)
         wolfSSL_GetAeadMacSize(t->ssl) != 16 ||
         (t->is_server && (!t->hello_checked || t->small_records)))
         return 0;
-    sipc_rec_keys k = {0};
+    sipc_rec_keys k = {.read_seq = 1};
     int bulk = wolfSSL_GetBulkCipher(t->ssl);
     if (bulk == wolfssl_aes_gcm && t->tx_scan.nonce_ok) {
         k.aead = SIPC_REC_AES_GCM;
@@ -1853,7 +1853,7 @@ static int direct_keys(sipc_tls *t, int early)
     (void)wolfSSL_GetSequenceNumber(t->ssl, &ws);
     (void)wolfSSL_GetPeerSequenceNumber(t->ssl, &rs);
     k.write_seq = ws;
-    k.read_seq = 1;
+    k.hello_request_reply = server ? NULL : t->tx;
     /* each side has sent its Finished under these keys, and nothing else
      * (early: the peer nothing yet) */
     if (!k.write_key || !k.read_key || !k.write_iv || !k.read_iv || ws != 1 ||
@@ -2039,11 +2039,11 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
         }
         int n = wolfSSL_read(t->ssl, dst, (int)cap);
         if (n > 0) {
-            int cr = fn(arg, dst, (size_t)n);
-            if (cr) {
-                rc = cr;
+            rc = fn(arg, dst, (size_t)n);
+            if (dst == pt) /* handed on: not left in a dead frame */
+                explicit_bzero(pt, (size_t)n);
+            if (rc)
                 goto out;
-            }
             continue;
         }
         rc = map_error(t, n);

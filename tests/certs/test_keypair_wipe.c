@@ -44,7 +44,6 @@
  * loads still run (for ASan's checks), the scans are skipped. */
 #include <fcntl.h>
 #include <malloc.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -284,17 +283,6 @@ static void *load_on_thread(void *arg)
     return NULL;
 }
 
-static int count_in(const uint8_t *p, size_t n, const uint8_t *needle, size_t len)
-{
-    int c = 0;
-    const uint8_t *end = p + n;
-    while ((p = memmem(p, (size_t)(end - p), needle, len)) != NULL) {
-        c++;
-        p++;
-    }
-    return c;
-}
-
 /* name's pair as a home's node.crt, TLS enabled; loaded on a thread with a
  * stack of the test's own, stack_len bytes above a guard page; then that
  * stack is searched for the private value. */
@@ -333,31 +321,20 @@ static void from_home_on_thread(const char *name, size_t stack_len)
     static sipc_config cfg;
     char cerr[256];
     assert_int_equal(sipc_config_load(&cfg, home, cerr, sizeof cerr), 0);
-    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    uint8_t *map = mmap(NULL, stack_len + page, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    assert_true(map != MAP_FAILED);
-    assert_int_equal(mprotect(map, page, PROT_NONE), 0); /* an overrun faults */
-    uint8_t *stack = map + page;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    assert_int_equal(pthread_attr_setstack(&at, stack, stack_len), 0);
     stack_load l = {.cfg = &cfg};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, &at, load_on_thread, &l), 0);
-    assert_int_equal(pthread_join(t, NULL), 0);
-    pthread_attr_destroy(&at);
+    uint8_t *stack;
+    assert_int_equal(tu_run_on_stack(load_on_thread, &l, stack_len, &stack), 0);
     if (l.rc != 0)
         fail_msg("%s: the home's pair was not loaded: %s", name, l.err);
     if (SCAN_HEAP) {
-        int b = count_in(stack, stack_len, be, sizeof be);
-        int e = count_in(stack, stack_len, le, sizeof le);
+        int b = tu_count_in(stack, stack_len, be, sizeof be);
+        int e = tu_count_in(stack, stack_len, le, sizeof le);
         if (b || e)
             fail_msg("%s: the loading thread's stack still holds the private key: %d copies in "
                      "the key's byte order, %d reversed",
                      name, b, e);
     }
-    munmap(map, stack_len + page);
+    tu_stack_free(stack, stack_len);
 }
 
 static void ec_home_stack(void **s)

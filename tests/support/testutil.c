@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -288,4 +290,47 @@ int tu_cpu_has(const char *const flags[])
     }
     fclose(f);
     return has;
+}
+
+int tu_run_on_stack(void *(*fn)(void *), void *arg, size_t len, uint8_t **stack)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uint8_t *map = mmap(NULL, len + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                        -1, 0);
+    *stack = NULL;
+    if (map == MAP_FAILED)
+        return -1;
+    pthread_attr_t at;
+    pthread_t t;
+    int ok = mprotect(map, page, PROT_NONE) == 0 && /* an overrun faults */
+             pthread_attr_init(&at) == 0;
+    if (ok) {
+        ok = pthread_attr_setstack(&at, map + page, len) == 0 &&
+             pthread_create(&t, &at, fn, arg) == 0 && pthread_join(t, NULL) == 0;
+        pthread_attr_destroy(&at);
+    }
+    if (!ok) {
+        munmap(map, len + page);
+        return -1;
+    }
+    *stack = map + page;
+    return 0;
+}
+
+void tu_stack_free(uint8_t *stack, size_t len)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (stack)
+        munmap(stack - page, len + page);
+}
+
+int tu_count_in(const uint8_t *p, size_t n, const uint8_t *needle, size_t len)
+{
+    int c = 0;
+    const uint8_t *end = p + n;
+    while ((p = memmem(p, (size_t)(end - p), needle, len)) != NULL) {
+        c++;
+        p++;
+    }
+    return c;
 }

@@ -1,6 +1,6 @@
 /* testutil.h - shared helpers for sipc tests: temp dirs, certificates made
  * with openssl at test time, bounded loop runs, a log capture sink, hex test
- * vectors and the CPU's flags. */
+ * vectors, the CPU's flags, and a thread's dead stack to search. */
 #ifndef SIPC_TESTUTIL_H
 #define SIPC_TESTUTIL_H
 
@@ -69,5 +69,15 @@ int tu_unhex(const char *hex, uint8_t *out, size_t n);
  * CPU (/proc/cpuinfo): 1 or 0; -1 when it cannot tell, or under valgrind,
  * which hides extensions from CPUID that the kernel still lists. */
 int tu_cpu_has(const char *const flags[]);
+
+/* Runs fn(arg) to its end on a thread whose stack, len bytes above a guard
+ * page, is mapped here and left mapped in *stack: what the code left in its
+ * dead frames can then be searched (tu_count_in). Give it back with
+ * tu_stack_free. 0, or -1 when the thread could not run. */
+int tu_run_on_stack(void *(*fn)(void *), void *arg, size_t len, uint8_t **stack);
+void tu_stack_free(uint8_t *stack, size_t len);
+
+/* How many times the len bytes of needle occur in p[0, n), overlaps too. */
+int tu_count_in(const uint8_t *p, size_t n, const uint8_t *needle, size_t len);
 
 #endif

@@ -6,7 +6,8 @@
  * VAES and VPCLMULQDQ; the 512-bit one where it also has AVX-512), and a
  * refusal (with the output wiped) of every tampered byte, through each loop
  * too. Where the CPU lacks AES-NI, PCLMULQDQ or AVX, the comparisons are
- * skipped and only the detection is checked. */
+ * skipped and only the detection is checked. And the self-test that keeps
+ * the wider loops out of use where they disagree with the 128-bit one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -343,6 +344,73 @@ static void tampering_is_refused(void **state)
             refuse_tampering(width, lens[i]);
 }
 
+/* The self-test of the wider loops (sipc_aes_gcm_width): through every
+ * loop this CPU runs it agrees with the known tags, and the process uses
+ * the CPU's widest. */
+static void self_test_passes(void **state)
+{
+    (void)state;
+    if (!sipc_aes_gcm_available())
+        skip();
+    for (int width = 128; width <= 512; width *= 2)
+        assert_int_equal(sipc_aes_gcm_self_test(width), 0);
+    assert_int_equal(sipc_aes_gcm_wide_failed(), 0);
+    assert_int_equal(sipc_aes_gcm_width(), widest());
+    assert_int_equal(sipc_aes_gcm_width(), sipc_aes_gcm_vaes_available()
+                                               ? ((sipc_cpu_features() & SIPC_CPU_AVX512) ? 512 : 256)
+                                               : 128);
+}
+
+/* A wider loop whose result differs from the 128-bit one's (made so
+ * through the test-only entry, as if this CPU had that loop) is not used:
+ * the width is capped at 128 for the process, keys start at 128 and a key
+ * asking for more gets 128, and the CPU list says so within --version's 64
+ * bytes. Chosen again without the fault, the CPU's own width comes back. */
+static void self_test_failure_caps_the_width(void **state)
+{
+    (void)state;
+    if (!sipc_aes_gcm_available())
+        skip();
+    const int hw = widest();
+    char t[64];
+    const unsigned all = SIPC_CPU_AES | SIPC_CPU_PCLMUL | SIPC_CPU_SSE41 | SIPC_CPU_AVX |
+                         SIPC_CPU_AVX2 | SIPC_CPU_SHA | SIPC_CPU_VAES | SIPC_CPU_AVX512;
+    for (int pretend = 256; pretend <= 512; pretend *= 2) {
+        assert_int_equal(sipc__aes_gcm_test_choose(pretend, 1), 128);
+        assert_int_equal(sipc_aes_gcm_wide_failed(), pretend);
+        assert_int_equal(sipc_aes_gcm_width(), 128);
+        assert_int_equal(widest(), 128);
+        assert_string_equal(sipc_cpu_features_text(all, t, sizeof t),
+                            " aes pclmul sse4.1 avx avx2 sha vaes avx512 (self-test failed)");
+        assert_string_equal(sipc_cpu_features_text(all & ~SIPC_CPU_AVX512, t, sizeof t),
+                            " aes pclmul sse4.1 avx avx2 sha vaes (self-test failed)");
+        /* without vaes there is nothing to mark */
+        assert_string_equal(sipc_cpu_features_text(SIPC_CPU_AES | SIPC_CPU_AVX2, t, sizeof t),
+                            " aes avx2");
+        /* a key set to a wider loop is held to the process's width (on
+         * this CPU, a loop it lacks would fault): wolfCrypt's result */
+        static const uint8_t key[16] = {7}, iv[12] = {8};
+        uint8_t in[1357], out[1357], ref[1357], tag[16], rtag[16];
+        for (size_t i = 0; i < sizeof in; i++)
+            in[i] = (uint8_t)(i * 13);
+        sipc_aes_gcm g;
+        assert_int_equal(sipc_aes_gcm_init(&g, key, sizeof key), 0);
+        assert_int_equal(g.width, 128);
+        g.width = 512;
+        assert_int_equal(sipc_aes_gcm_seal(&g, iv, NULL, 0, in, sizeof in, out, tag), 0);
+        wolf_seal(key, sizeof key, iv, NULL, 0, in, sizeof in, ref, rtag);
+        assert_memory_equal(out, ref, sizeof out);
+        assert_memory_equal(tag, rtag, sizeof tag);
+    }
+    /* the same pretence without the fault passes, and uses no more than
+     * this CPU runs */
+    assert_int_equal(sipc__aes_gcm_test_choose(256, 0), hw < 256 ? hw : 256);
+    assert_int_equal(sipc_aes_gcm_wide_failed(), 0);
+    assert_null(strstr(sipc_cpu_features_text(~0u, t, sizeof t), "self-test"));
+    assert_int_equal(sipc__aes_gcm_test_choose(0, 0), hw);
+    assert_int_equal(widest(), hw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +421,9 @@ int main(void)
         cmocka_unit_test(spec_vectors),
         cmocka_unit_test(same_as_wolfcrypt),
         cmocka_unit_test(tampering_is_refused),
+        cmocka_unit_test(self_test_passes),
+        /* last: it changes the process's width, then puts it back */
+        cmocka_unit_test(self_test_failure_caps_the_width),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,9 @@
  * arithmetic, and transport/tls_ecdsa_own.c against wolfCrypt's ECDSA
  * verification: the same verdict for good signatures, tampered ones, other
  * hashes and the edges of the scalars' range; signatures it must leave to
- * wolfCrypt (another key, non-canonical DER) are left. */
+ * wolfCrypt (another key, non-canonical DER) are left; and the signer's nonce,
+ * which a good signature's verification computes, is not left on the
+ * verifying thread's stack. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +21,7 @@
 #include <wolfssl/wolfcrypt/wolfmath.h>
 
 #include "base/p256_scalar.h"
+#include "testutil.h"
 #include "transport/tls_ecdsa_own.h"
 
 static const uint8_t N_BE[32] = {0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
@@ -214,6 +217,16 @@ static int sign(pair *p, const uint8_t *h, size_t hl, uint8_t *sig)
     return (int)n;
 }
 
+/* A P-256 pair and the verifier with its own key. */
+static sipc_ecdsa_own *own_pair(pair *p)
+{
+    pair_make(p, ECC_SECP256R1);
+    sipc_ecdsa_own *own = NULL;
+    assert_int_equal(sipc_ecdsa_own_new(&own, p->der, (size_t)p->der_len), 0);
+    assert_non_null(own);
+    return own;
+}
+
 static void t_same_verdicts(void **state)
 {
     (void)state;
@@ -291,9 +304,7 @@ static void t_edges(void **state)
     if (!SIPC_TLS_ECDSA_OWN)
         skip();
     pair p;
-    pair_make(&p, ECC_SECP256R1);
-    sipc_ecdsa_own *own = NULL;
-    assert_int_equal(sipc_ecdsa_own_new(&own, p.der, (size_t)p.der_len), 0);
+    sipc_ecdsa_own *own = own_pair(&p);
     uint8_t h[32];
     rnd_bytes(h, sizeof h);
     /* r and s at and around the ends of their range, against wolfCrypt */
@@ -456,6 +467,82 @@ static void t_not_ours(void **state)
     wc_ecc_free(&r.key);
 }
 
+typedef struct verify_job {
+    const sipc_ecdsa_own *own;
+    const pair *p;
+    const uint8_t *sig, *h;
+    size_t sig_len, hl;
+    int judged, valid;
+} verify_job;
+
+static void *verify_on_thread(void *arg)
+{
+    verify_job *j = arg;
+    j->judged = sipc_ecdsa_own_verify(j->own, j->p->spki, (size_t)j->p->spki_len, j->sig,
+                                      j->sig_len, j->h, j->hl, &j->valid);
+    return NULL;
+}
+
+/* A good signature verified on a thread whose stack the test maps itself:
+ * once the thread has ended, that stack holds no copy of the signer's nonce
+ * k = (e + r*d)/s, computed here on the test's own stack, in either byte
+ * order (wolfCrypt's base multiplication keeps it in 64-bit limbs, least
+ * significant first). (Not under AddressSanitizer, which keeps frames of its
+ * own, as test_keypair_wipe.) */
+static void t_nonce_not_left(void **state)
+{
+    (void)state;
+    if (!SIPC_TLS_ECDSA_OWN)
+        skip();
+    pair p;
+    sipc_ecdsa_own *own = own_pair(&p);
+    uint8_t h[32], sig[80], rb[80], sb[80], db[32];
+    rnd_bytes(h, sizeof h);
+    int sl = sign(&p, h, sizeof h, sig);
+    word32 rl = sizeof rb, sbl = sizeof sb, dl = sizeof db;
+    assert_int_equal(wc_ecc_sig_to_rs(sig, (word32)sl, rb, &rl, sb, &sbl), 0);
+    assert_int_equal(wc_ecc_export_private_only(&p.key, db, &dl), 0);
+    assert_true(rl <= 32 && sbl <= 32 && dl == 32);
+    uint8_t r32[32] = {0}, s32[32] = {0};
+    memcpy(r32 + 32 - rl, rb, rl);
+    memcpy(s32 + 32 - sbl, sb, sbl);
+    sipc_p256n r, s, e, d, w, u1, u2, k;
+    sipc_p256n_from_be(&r, r32);
+    sipc_p256n_from_be(&s, s32);
+    sipc_p256n_from_be(&e, h);
+    sipc_p256n_reduce(&e, &e);
+    sipc_p256n_from_be(&d, db);
+    sipc_p256n_inv_public(&w, &s);
+    sipc_p256n_to_mont(&w, &w);
+    sipc_p256n_mont_mul(&u1, &e, &w);
+    sipc_p256n_mont_mul(&u2, &r, &w);
+    sipc_p256n_to_mont(&d, &d);
+    sipc_p256n_mont_mul(&u2, &u2, &d);
+    sipc_p256n_add(&k, &u1, &u2);
+    uint8_t be[32], le[32];
+    sipc_p256n_to_be(be, &k);
+    for (size_t i = 0; i < sizeof le; i++)
+        le[i] = be[sizeof be - 1 - i];
+
+    const size_t stack_len = 1u << 20;
+    verify_job j = {.own = own, .p = &p, .sig = sig, .sig_len = (size_t)sl, .h = h,
+                    .hl = sizeof h, .valid = -1};
+    uint8_t *stack;
+    assert_int_equal(tu_run_on_stack(verify_on_thread, &j, stack_len, &stack), 0);
+    assert_int_equal(j.judged, 1);
+    assert_int_equal(j.valid, 1);
+#if !defined(__SANITIZE_ADDRESS__)
+    int b = tu_count_in(stack, stack_len, be, sizeof be);
+    int l = tu_count_in(stack, stack_len, le, sizeof le);
+    if (b || l)
+        fail_msg("the verifying thread's stack still holds the signer's nonce: %d copies "
+                 "big-endian, %d little-endian", b, l);
+#endif
+    tu_stack_free(stack, stack_len);
+    sipc_ecdsa_own_free(own);
+    wc_ecc_free(&p.key);
+}
+
 int main(void)
 {
     if (wc_InitRng(&g_rng) != 0)
@@ -465,6 +552,7 @@ int main(void)
         cmocka_unit_test(t_same_verdicts),
         cmocka_unit_test(t_edges),
         cmocka_unit_test(t_not_ours),
+        cmocka_unit_test(t_nonce_not_left),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     wc_FreeRng(&g_rng);

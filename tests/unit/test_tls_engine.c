@@ -3,7 +3,8 @@
  * it to the other end (after s2n-tls' self_talk_io_mem test). Handshake,
  * data both ways (records of 16 KiB and more), close_notify, and the ways a
  * handshake must fail: our verifier refusing, a peer without a certificate,
- * a peer of another pair, garbage. */
+ * a peer of another pair, garbage. And the record layer alone: nonces,
+ * empty records, renegotiation and alerts, plaintext wiped once handed on. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,8 +20,10 @@
 #include <uv.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/aes.h>
 
 #include "base/aes_gcm.h"
+#include "base/endian.h"
 #include "certs/keypair.h"
 #include "certs/trust.h"
 #include "certs/x509_info.h"
@@ -2359,6 +2362,263 @@ static void t_expired_alert_chain(void **state)
     sipc_tls_config_free(scfg);
 }
 
+/* ------------------------------------------------ record layer, alone */
+
+/* A pair of record layers under the same keys both ways (what one seals,
+ * the other opens), AES-GCM or ChaCha20-Poly1305, the sealing side's next
+ * explicit nonce given. */
+static void rec_pair(int aead, uint64_t nonce, int wolfcrypt_gcm, sipc_buf *reply,
+                     sipc_tls_rec **tx, sipc_tls_rec **rx)
+{
+    static const uint8_t key[32] = {3, 1, 4, 1, 5}, iv[12] = {9, 2, 6};
+    sipc_rec_keys k = {.aead = aead, .write_key = key, .read_key = key, .key_len = 32,
+                       .write_iv = iv, .read_iv = iv,
+                       .iv_len = aead == SIPC_REC_AES_GCM ? 4 : 12,
+                       .write_seq = 1, .read_seq = 1, .write_nonce = nonce,
+                       .wolfcrypt_gcm = wolfcrypt_gcm};
+    assert_int_equal(sipc_rec_new(tx, &k), 0);
+    k.wolfcrypt_gcm = !wolfcrypt_gcm;
+    k.hello_request_reply = reply;
+    assert_int_equal(sipc_rec_new(rx, &k), 0);
+}
+
+/* Where the record layer put a record's plaintext, and a copy of it. */
+typedef struct seen {
+    uint8_t *p;
+    size_t n;
+    sipc_buf copy;
+} seen;
+
+static int keep_where(void *arg, uint8_t *p, size_t n)
+{
+    seen *w = arg;
+    w->p = p;
+    w->n = n;
+    return sipc_buf_append(&w->copy, p, n);
+}
+
+/* A record opened into the record layer's scratch (a short one, or any
+ * without a window to go to) is wiped there once handed on: a thread's last
+ * small record (a token, say) does not stay in it for the thread's life. */
+static void t_scratch_wiped(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {100, SIPC_REC_DEST_MIN + 100, SIPC_REC_MAX_PLAIN};
+    uint8_t *msg = malloc(SIPC_REC_MAX_PLAIN);
+    assert_non_null(msg);
+    for (size_t i = 0; i < SIPC_REC_MAX_PLAIN; i++)
+        msg[i] = (uint8_t)(i * 7 + 1);
+    for (int aead = SIPC_REC_AES_GCM; aead <= SIPC_REC_CHACHA20_POLY1305; aead++) {
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+            sipc_tls_rec *tx, *rx;
+            rec_pair(aead, 5, 0, NULL, &tx, &rx);
+            sipc_buf wire = {0};
+            seen w = {0};
+            int alert = 0, peer_alert = 0;
+            assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, msg, sizes[i], &wire), 0);
+            assert_int_equal(sipc_rec_open(rx, wire.data, wire.len, NULL, keep_where, &w, &alert,
+                                           &peer_alert),
+                             0);
+            assert_int_equal(w.copy.len, sizes[i]);
+            assert_memory_equal(w.copy.data, msg, sizes[i]);
+            assert_int_equal(w.n, sizes[i]);
+            if (!all_zero(w.p, w.n))
+                fail_msg("%zu bytes of plaintext left in the record layer's scratch", w.n);
+            sipc_buf_free(&wire);
+            sipc_buf_free(&w.copy);
+            sipc_rec_free(tx);
+            sipc_rec_free(rx);
+        }
+    }
+    free(msg);
+}
+
+/* The explicit nonce wolfSSL hands over starts at a random value: sealing
+ * goes on across 2^64 - 1, the nonce wrapping to 0, and every record opens
+ * on the other side, through either AES-GCM implementation. */
+static void t_gcm_nonce_wraps(void **state)
+{
+    (void)state;
+    for (int way = 0; way < 2; way++) {
+        sipc_tls_rec *tx, *rx;
+        rec_pair(SIPC_REC_AES_GCM, UINT64_MAX - 2, way, NULL, &tx, &rx);
+        sipc_buf wire = {0}, got = {0};
+        int alert = 0, peer_alert = 0;
+        size_t at[6];
+        for (int i = 0; i < 6; i++) {
+            at[i] = wire.len;
+            assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, (const uint8_t *)"wrap", 4, &wire),
+                             0);
+        }
+        for (int i = 0; i < 6; i++) /* FF..FD, FF..FE, FF..FF, 0, 1, 2 */
+            assert_true(sipc_be64_get(wire.data + at[i] + SIPC_REC_HEADER) ==
+                        UINT64_MAX - 2 + (uint64_t)i);
+        assert_int_equal(sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert,
+                                       &peer_alert),
+                         0);
+        assert_int_equal(got.len, 6 * 4);
+        assert_memory_equal(got.data + 20, "wrap", 4);
+        sipc_buf_free(&wire);
+        sipc_buf_free(&got);
+        sipc_rec_free(tx);
+        sipc_rec_free(rx);
+    }
+}
+
+/* One record sealed with the pair's keys (rec_pair), opened by wolfCrypt:
+ * its content type, and its plaintext in out (at most cap bytes). */
+static size_t open_with_wolfcrypt(const uint8_t *rec, size_t len, uint8_t *type, uint8_t *out,
+                                  size_t cap)
+{
+    static const uint8_t key[32] = {3, 1, 4, 1, 5}, salt[4] = {9, 2, 6};
+    assert_true(len >= SIPC_REC_HEADER + 24 && len - SIPC_REC_HEADER - 24 <= cap);
+    size_t n = len - SIPC_REC_HEADER - 24;
+    uint8_t nonce[12], aad[13];
+    memcpy(nonce, salt, 4);
+    memcpy(nonce + 4, rec + SIPC_REC_HEADER, 8);
+    memset(aad, 0, 8);
+    aad[7] = 1; /* the replying side's first record: sequence number 1 */
+    aad[8] = rec[0];
+    aad[9] = 3;
+    aad[10] = 3;
+    aad[11] = (uint8_t)(n >> 8);
+    aad[12] = (uint8_t)n;
+    Aes aes;
+    assert_int_equal(wc_AesInit(&aes, NULL, INVALID_DEVID), 0);
+    assert_int_equal(wc_AesGcmSetKey(&aes, key, sizeof key), 0);
+    assert_int_equal(wc_AesGcmDecrypt(&aes, out, rec + SIPC_REC_HEADER + 8, (word32)n, nonce,
+                                      sizeof nonce, rec + len - 16, 16, aad, sizeof aad),
+                     0);
+    wc_AesFree(&aes);
+    *type = rec[0];
+    return n;
+}
+
+/* Renegotiation and alerts: a client answers the server's HelloRequest with
+ * a warning no_renegotiation (RFC 5246 7.2.2) and the session goes on, once;
+ * a second one, or one to a server, ends it. An alert of no level RFC 5246
+ * defines is a decode_error, not the close_notify it carries. */
+static void t_hello_request_and_alert_levels(void **state)
+{
+    (void)state;
+    static const uint8_t hello_request[4] = {0, 0, 0, 0};
+    sipc_buf reply = {0}, wire = {0}, got = {0};
+    sipc_tls_rec *tx, *rx;
+    int alert = 0, peer_alert = 0;
+    rec_pair(SIPC_REC_AES_GCM, 40, 0, &reply, &tx, &rx);
+    assert_int_equal(sipc_rec_seal(tx, SIPC_REC_HANDSHAKE, hello_request, 4, &wire), 0);
+    assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, (const uint8_t *)"after", 5, &wire), 0);
+    assert_int_equal(
+        sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert, &peer_alert), 0);
+    assert_true(got.len == 5 && memcmp(got.data, "after", 5) == 0);
+    assert_false(sipc_rec_failed(rx));
+    uint8_t type = 0, a[64];
+    assert_int_equal(open_with_wolfcrypt(reply.data, reply.len, &type, a, sizeof a), 2);
+    assert_int_equal(type, SIPC_REC_ALERT);
+    assert_int_equal(a[0], 1); /* warning */
+    assert_int_equal(a[1], SIPC_ALERT_NO_RENEGOTIATION);
+    /* the session goes on both ways */
+    reply.len = wire.len = got.len = 0;
+    assert_int_equal(sipc_rec_seal(rx, SIPC_REC_DATA, (const uint8_t *)"on", 2, &reply), 0);
+    assert_int_equal(sipc_rec_seal(tx, SIPC_REC_HANDSHAKE, hello_request, 4, &wire), 0);
+    /* a second HelloRequest: renegotiation insisted on */
+    assert_int_equal(
+        sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert, &peer_alert),
+        SIPC_ETLS);
+    assert_int_equal(alert, SIPC_ALERT_NO_RENEGOTIATION);
+    assert_int_equal(peer_alert, 0);
+    assert_int_equal(reply.len, SIPC_REC_HEADER + 8 + 2 + 16); /* only the "on" record */
+    sipc_rec_free(tx);
+    sipc_rec_free(rx);
+
+    /* a server is sent no HelloRequest */
+    rec_pair(SIPC_REC_AES_GCM, 40, 0, NULL, &tx, &rx);
+    wire.len = 0;
+    assert_int_equal(sipc_rec_seal(tx, SIPC_REC_HANDSHAKE, hello_request, 4, &wire), 0);
+    assert_int_equal(
+        sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert, &peer_alert),
+        SIPC_ETLS);
+    assert_int_equal(alert, SIPC_ALERT_NO_RENEGOTIATION);
+    sipc_rec_free(tx);
+    sipc_rec_free(rx);
+
+    /* alert levels: 1 and 2 close; 0 and 7 are no level */
+    static const uint8_t levels[] = {1, 2, 0, 7};
+    for (size_t i = 0; i < sizeof levels; i++) {
+        rec_pair(SIPC_REC_CHACHA20_POLY1305, 0, 0, NULL, &tx, &rx);
+        const uint8_t close[2] = {levels[i], SIPC_ALERT_CLOSE_NOTIFY};
+        wire.len = 0;
+        assert_int_equal(sipc_rec_seal(tx, SIPC_REC_ALERT, close, 2, &wire), 0);
+        int rc = sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert, &peer_alert);
+        if (i < 2) {
+            assert_int_equal(rc, SIPC_ECLOSED);
+        } else {
+            assert_int_equal(rc, SIPC_ETLS);
+            assert_int_equal(alert, SIPC_ALERT_DECODE_ERROR);
+            assert_int_equal(peer_alert, 0);
+        }
+        sipc_rec_free(tx);
+        sipc_rec_free(rx);
+    }
+    sipc_buf_free(&reply);
+    sipc_buf_free(&wire);
+    sipc_buf_free(&got);
+}
+
+/* ------------------------------------------- wolfSSL's record layer */
+
+typedef struct input_job {
+    end *to;
+    sipc_buf in;
+    int rc;
+} input_job;
+
+static void *input_on_thread(void *arg)
+{
+    input_job *j = arg;
+    j->rc = sipc_tls_input(j->to->t, j->in.data, j->in.len, on_plain, j->to);
+    return NULL;
+}
+
+/* Where wolfSSL keeps the records (no hand-over), a record without a window
+ * is read into a buffer on sipc_tls_input's stack: once handed on, it is
+ * wiped there. The input runs on a thread whose stack the test maps itself,
+ * searched afterwards for a stretch of the plaintext. (Not under
+ * AddressSanitizer, which keeps frames of its own, as test_keypair_wipe.) */
+static void t_wolfssl_path_plaintext_wiped(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    sipc_tls_config_set_direct(scfg, 0);
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(shuttle(&c, &s, 0), 0);
+    assert_false(sipc_tls_direct(s.t));
+    uint8_t msg[1000];
+    for (size_t i = 0; i < sizeof msg; i++)
+        msg[i] = (uint8_t)(i * 131 + 7);
+    assert_int_equal(sipc_tls_write(c.t, msg, sizeof msg), 0);
+
+    const size_t stack_len = 1u << 20;
+    input_job j = {.to = &s, .in = c.tx};
+    memset(&c.tx, 0, sizeof c.tx);
+    uint8_t *stack;
+    assert_int_equal(tu_run_on_stack(input_on_thread, &j, stack_len, &stack), 0);
+    assert_int_equal(j.rc, 0);
+    assert_int_equal(s.got.len, sizeof msg);
+    assert_memory_equal(s.got.data, msg, sizeof msg);
+#if !defined(__SANITIZE_ADDRESS__)
+    if (tu_count_in(stack, stack_len, msg + 500, 64))
+        fail_msg("the plaintext was left on the reading thread's stack");
+#endif
+    tu_stack_free(stack, stack_len);
+    sipc_buf_free(&j.in);
+    finished(&c, &s, ccfg, scfg);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("tls-engine");
@@ -2377,6 +2637,10 @@ int main(void)
         cmocka_unit_test(t_after_forgery),
         cmocka_unit_test(t_gcm_nonces_unique),
         cmocka_unit_test(t_empty_records),
+        cmocka_unit_test(t_scratch_wiped),
+        cmocka_unit_test(t_gcm_nonce_wraps),
+        cmocka_unit_test(t_hello_request_and_alert_levels),
+        cmocka_unit_test(t_wolfssl_path_plaintext_wiped),
         cmocka_unit_test(t_aes_gcm_records_both_ways),
         cmocka_unit_test(t_verifier_refuses),
         cmocka_unit_test(t_other_pair),

@@ -10,19 +10,34 @@
 #define STACK_WIPE_SPARE (16u << 10)
 #define STACK_WIPE_CHUNK (4u << 10)
 
+/* The thread's stack, looked up once: on a process's main thread
+ * pthread_getattr_np reads /proc/self/maps (about 20 us), more than the
+ * wipe itself, and the bounds do not move for the thread's life. */
+static _Thread_local struct {
+    int looked; /* 1: looked up, 0 not yet */
+    uintptr_t lo;
+    size_t size; /* 0: not known */
+} stack;
+
 /* Bytes of stack below here, 0 when the thread's stack is not known. */
 static size_t stack_left(void)
 {
-    pthread_attr_t a;
-    if (pthread_getattr_np(pthread_self(), &a) != 0)
-        return 0;
-    void *lo;
-    size_t size;
-    int r = pthread_attr_getstack(&a, &lo, &size);
-    pthread_attr_destroy(&a);
+    if (!stack.looked) {
+        pthread_attr_t a;
+        void *lo;
+        size_t size;
+        stack.looked = 1;
+        if (pthread_getattr_np(pthread_self(), &a) == 0) {
+            if (pthread_attr_getstack(&a, &lo, &size) == 0) {
+                stack.lo = (uintptr_t)lo;
+                stack.size = size;
+            }
+            pthread_attr_destroy(&a);
+        }
+    }
     char here;
-    uintptr_t h = (uintptr_t)&here, l = (uintptr_t)lo;
-    return r == 0 && h > l && h - l <= size ? h - l : 0;
+    uintptr_t h = (uintptr_t)&here;
+    return stack.size && h > stack.lo && h - stack.lo <= stack.size ? h - stack.lo : 0;
 }
 
 /* n chunks, each in a frame of its own below the one before. noinline and

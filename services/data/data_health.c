@@ -15,8 +15,8 @@
 #include "data_validate.h"
 #include "rfc3339.h"
 
-/* room that counts as made: a full disk's free space grown by this much,
- * or the database's files this far below the file size limit */
+/* room that counts as made: a full disk's free space, or a file's room
+ * under the file size limit, grown by this much */
 #define PROBE_ROOM (256u * 1024)
 
 /* The status is JSON: a reason that is not UTF-8 (a path's bytes, or one
@@ -40,22 +40,38 @@ uint64_t data_avail_bytes(const char *db_path)
     return (uint64_t)v.f_bavail * v.f_frsize;
 }
 
-/* Whether the database's files have PROBE_ROOM left under the process's
- * file size limit (always, without one). */
-static int under_fsize_limit(const char *db_path)
+/* The bytes records.db and its -wal (room[0], room[1]) can still grow
+ * under the process's file size limit; UINT64_MAX without one. A file
+ * not there has the whole limit. */
+static void fsize_room(const char *db_path, uint64_t room[2])
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
-        return 1;
+    int limited = getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY;
     char wal[PATH_MAX];
     snprintf(wal, sizeof wal, "%s-wal", db_path);
     const char *files[] = {db_path, wal};
     for (int i = 0; i < 2; i++) {
         struct stat st;
-        if (stat(files[i], &st) == 0 && (uint64_t)st.st_size + PROBE_ROOM > rl.rlim_cur)
-            return 0;
+        uint64_t size = stat(files[i], &st) == 0 ? (uint64_t)st.st_size : 0;
+        room[i] = !limited ? UINT64_MAX : size < rl.rlim_cur ? rl.rlim_cur - size : 0;
     }
-    return 1;
+}
+
+/* Whether a file's room under the file size limit grew by PROBE_ROOM since
+ * writes failed at it: a file that shrank (the -wal truncated by a
+ * checkpoint), or the limit raised or gone. The room alone says nothing:
+ * batches written together fail when SQLite's temporary journal of their
+ * savepoints reaches the limit, which leaves records.db and its -wal as
+ * far below it as they were; a test write fits there where the next such
+ * batches do not. */
+static int fsize_room_made(const data_fs_facts *f, const data_health *h)
+{
+    for (int i = 0; i < 2; i++) {
+        uint64_t now = f->fsize_room[i], then = h->room_at_fail[i];
+        if (now == UINT64_MAX || (then != UINT64_MAX && now > then && now - then >= PROBE_ROOM))
+            return 1;
+    }
+    return 0;
 }
 
 
@@ -64,7 +80,7 @@ void data_fs_facts_get(const char *db_path, data_fs_facts *f)
     f->ro = data_on_read_only_fs(db_path);
     f->emergency = f->ro && !strcmp(data_read_only_hint(db_path), DATA_EMERGENCY_RO_HINT);
     f->avail = data_avail_bytes(db_path);
-    f->fsize_ok = under_fsize_limit(db_path);
+    fsize_room(db_path, f->fsize_room);
 }
 
 /* What to do about a file system the facts say is read-only. */
@@ -76,14 +92,17 @@ const char *data_fs_hint(const data_fs_facts *f)
 /* A small write can succeed where the requests failed: into space the WAL
  * file already holds, or on its own page of a damaged file. So a probe is
  * made only once the cause of the latest failure is seen gone: room made
- * on a full disk, room under the file size limit; a damaged file or an
- * I/O error only a request can clear (and the operator's repair). What is
- * seen is the latest look's (on the thread pool), one started after that
- * failure: none yet, no probe yet. */
+ * on a full disk, room made under the file size limit; a damaged file or
+ * an I/O error only a request can clear (and the operator's repair). What
+ * is seen is the latest look's (on the thread pool), one started after
+ * that failure: none yet, no probe yet. uv_now is the loop's time, in
+ * milliseconds, taken once per turn: a look started in the failure's
+ * millisecond may have been started before it and looked at the files
+ * before the failed write, so only a later one counts. */
 static int worth_probing(const sipc_data *d, const data_health *h)
 {
     const data_fs_facts *f = &d->look_fs;
-    int seen = d->look_fs_ms != 0 && d->look_fs_ms >= h->last_ms;
+    int seen = d->look_fs_ms != 0 && d->look_fs_ms > h->last_ms;
     switch (h->last_rc) {
     case UV_ENOSPC: {
         if (!seen)
@@ -93,7 +112,7 @@ static int worth_probing(const sipc_data *d, const data_health *h)
         return f->avail >= h->avail_at_fail + PROBE_ROOM;
     }
     case UV_EFBIG:
-        return seen && f->fsize_ok;
+        return seen && fsize_room_made(f, h);
     case UV_EIO:
     case DATA_STORE_DAMAGED:
         return 0;
@@ -265,6 +284,10 @@ void data_storage_outcome(sipc_data *d, int kind, int rc, const char *err, int p
         h->last_rc = health_rc;
         if (rc == UV_ENOSPC)
             h->avail_at_fail = fs ? fs->avail : UINT64_MAX;
+        /* not known: any room of PROBE_ROOM lets a write tell */
+        if (rc == UV_EFBIG)
+            for (int i = 0; i < 2; i++)
+                h->room_at_fail[i] = fs ? fs->fsize_room[i] : 0;
         data_keep_reason(h->last_err, sizeof h->last_err, err);
         return;
     }

@@ -47,7 +47,9 @@ typedef struct data_fs_facts {
     int ro;         /* a read-only mount, or the kernel's read-only state */
     int emergency;  /* the kernel's (EROFS on a mount not read-only) */
     uint64_t avail; /* bytes free for the database; UINT64_MAX: cannot tell */
-    int fsize_ok;   /* PROBE_ROOM left under the file size limit (or none) */
+    /* records.db's and its -wal's bytes left under the process's file
+     * size limit; UINT64_MAX: no limit */
+    uint64_t fsize_room[2];
 } data_fs_facts;
 
 /* What data_storage_outcome said last about writes or reads. */
@@ -59,6 +61,7 @@ typedef struct data_health {
     int64_t since_wall_ms, last_wall_ms;  /* the same on the wall clock, for the status */
     int last_rc;       /* the latest failure's code (UV_ENOSPC, UV_EFBIG, ...) */
     uint64_t avail_at_fail; /* bytes free for the database when it last failed on a full disk */
+    uint64_t room_at_fail[2]; /* fsize_room when it last failed at the file size limit */
     uint64_t total;    /* requests failed since open */
     char last_err[1024];
 } data_health;

@@ -194,11 +194,12 @@ static void write_work(uv_work_t *w)
             }
         }
     }
-    /* a failure the file system may cause: its facts for the answer, taken
-     * here on the pool (never on the loop, which a hung mount would stop) */
+    /* a failure the file system may cause: its facts for the answer and
+     * for the probe's later look to compare with, taken here on the pool
+     * (never on the loop, which a hung mount would stop) */
     d->job_fs_valid = 0;
     for (wop *op = d->wops; op && !d->job_fs_valid; op = op->next)
-        if (op->rc == UV_EROFS || op->rc == UV_EIO || op->rc == UV_ENOSPC) {
+        if (op->rc == UV_EROFS || op->rc == UV_EIO || op->rc == UV_ENOSPC || op->rc == UV_EFBIG) {
             data_fs_facts_get(d->db_path, &d->job_fs);
             d->job_fs_valid = 1;
         }

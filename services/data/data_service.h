@@ -194,7 +194,8 @@ void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_dat
  * more queued than the disk keeps up with. slow ends once the writes drain. */
 typedef struct sipc_data_waiting {
     uint64_t requests;        /* puts, put_batches and deletes not yet answered */
-    uint64_t bytes;           /* their payloads (max_queue bounds the queued ones) */
+    uint64_t bytes;           /* what they hold: payloads and decoded copies, the running
+                                 job's included (max_queue bounds the queued ones) */
     uint64_t oldest_ms;       /* how long the oldest of them has waited; 0 for none */
     int slow;                 /* oldest_ms >= SIPC_DATA_WRITES_SLOW_MS */
 } sipc_data_waiting;

@@ -353,7 +353,8 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
                              "the running transaction");
             sipc_prom_sample(out, "sipc_storage_writes_waiting", NULL, jnum(w, "waiting"));
             sipc_prom_family(out, "sipc_storage_writes_waiting_bytes", SIPC_PROM_GAUGE,
-                             "their payloads' bytes (writes get BUSY once 64 MiB are queued)");
+                             "what they hold, payloads and decoded copies (writes get BUSY "
+                             "once the queued ones pass max_queue)");
             sipc_prom_sample(out, "sipc_storage_writes_waiting_bytes", NULL,
                              jnum(w, "waiting_bytes"));
             sipc_prom_family(out, "sipc_storage_writes_oldest_wait_seconds", SIPC_PROM_GAUGE,

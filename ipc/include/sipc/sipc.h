@@ -799,9 +799,12 @@ SIPC_EXTERN int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_chann
  * SIPC_ETOOBIG through cb instead. An answer too large for this side fails
  * this call alone, with SIPC_ETOOBIG (see sipc_respond).
  * SIPC_EQUEUEFULL: the requests queued on the connection (or waiting for
- * the link) would pass max_write_queue; nothing is queued. Call again after
- * SIPC_CONN_WRITABLE (sipc_channel_set_conn_cb), as a writer honouring
- * backpressure does. */
+ * the link) would pass max_write_queue; nothing is queued. With the link
+ * up, call again after SIPC_CONN_WRITABLE (sipc_channel_set_conn_cb), as a
+ * writer honouring backpressure does. While the link is down, WRITABLE
+ * comes only once it is up and what waited has gone out: waiting calls
+ * that fail meanwhile (their deadline) free their room without an event,
+ * so a producer refused then retries on its own timer or on SIPC_CONN_UP. */
 SIPC_EXTERN int sipc_call(sipc_channel *ch, const char *service, const char *method, const void *data,
               size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg);
 /* sipc_call, and *id (if id is not NULL) names the call for

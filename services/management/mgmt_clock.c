@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "management_impl.h"
+#include "rfc3339.h"
 
 /* "3 days", "2 days 23 h", "3 hours", "2 hours 30 min", "5 minutes", "90 s":
  * to the nearest hour, minute or second, so 3 days less a few seconds of
@@ -67,10 +68,17 @@ static int clock_reads_cert(json_t *list, json_t *n, int64_t skew, const char *s
     if (!json_is_object(r) || !strstr(reason, "this node's certificate") ||
         !strstr(reason, finding))
         return 0;
-    json_t *na = json_object_get(json_object_get(json_object_get(n, "tls"), "certificate"),
-                                 "not_after_unix");
-    if (skew > 0 && json_is_integer(na) && json_integer_value(na) <= mgmt_node_now(n) - skew)
+    json_t *cert = json_object_get(json_object_get(n, "tls"), "certificate");
+    json_t *na = json_object_get(cert, "not_after_unix");
+    int64_t ref_now = mgmt_node_now(n) - skew;
+    if (skew > 0 && json_is_integer(na) && json_integer_value(na) <= ref_now)
         return 0; /* expired by the reference clock too: a real expiry */
+    int64_t nb_ms;
+    char err[120];
+    if (skew < 0 && sipc_rfc3339_ms(mgmt_str_at(cert, "not_before", NULL), &nb_ms, err,
+                                    sizeof err) == 0 &&
+        nb_ms / 1000 > ref_now)
+        return 0; /* not valid yet by the reference clock either: a pair made too early */
     size_t at = json_array_size(list), i;
     json_t *p;
     json_array_foreach(list, i, p)

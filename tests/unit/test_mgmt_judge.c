@@ -477,6 +477,34 @@ static void clock_reads_certificate(void **state)
                         "not the pair");
     json_decref(p);
     json_decref(nodes);
+    /* behind, and its certificate not valid yet by the others' clocks
+     * either (made with a start date ahead of every clock): the refusal
+     * keeps its own fix, the clock is not blamed for it */
+    nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now), linked("n2", 600, "", 0, now),
+                      linked("n3", 600, "", 0, now - 3 * 86400));
+    char nb[32];
+    sipc_rfc3339_format((now + 86400) * 1000, 0, nb, sizeof nb);
+    for (size_t k = 0; k < 3; k++)
+        json_object_set_new(json_array_get(nodes, k), "tls",
+                            json_pack("{s:b, s:s, s:{s:s, s:I}}", "enabled", 1, "mode", "strict",
+                                      "certificate", "not_before", nb, "not_after_unix",
+                                      (json_int_t)(now + 365 * 86400)));
+    set_refused(nodes, 2, "2027-01-01T00:00:00Z",
+                "this node's certificate does not verify, every TLS handshake will fail: "
+                "certificate 'CN=x' is not valid before 2027-01-02 00:00:00 UTC (...); fix: check "
+                "the clock");
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_non_null(strstr(kinds(p), "n3:reload_refused"));
+    size_t i;
+    json_t *q;
+    json_array_foreach(p, i, q)
+    {
+        const char *qm = json_string_value(json_object_get(q, "message"));
+        if (strstr(qm, "not the pair"))
+            fail_msg("%s", qm);
+    }
+    json_decref(p);
+    json_decref(nodes);
     /* skewed, nothing refused: the peers' alert as they get it */
     nodes = json_pack("[o, o, o]", linked("n1", 600, "", 0, now), linked("n2", 600, "", 0, now),
                       linked("n3", 600, "", 0, ahead));

@@ -239,6 +239,13 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
         snprintf(err, errlen, "loop and directory are required");
         return SIPC_EINVAL;
     }
+    /* a search binds two values per attribute filter, and SQLite takes at
+     * most 32766 in one statement (SQLITE_MAX_VARIABLE_NUMBER) */
+    if (opts && opts->max_attributes > SIPC_DATA_MAX_ATTRIBUTES) {
+        snprintf(err, errlen, "max_attributes of %zu: at most %d", opts->max_attributes,
+                 SIPC_DATA_MAX_ATTRIBUTES);
+        return SIPC_EINVAL;
+    }
     char *real = NULL;
     db_start start;
     memset(&start, 0, sizeof start);

@@ -53,11 +53,16 @@ const char *sipc_data_status_name(int status);
  * error that drops the pages not yet written. */
 typedef enum { SIPC_DATA_SYNC_NORMAL = 0, SIPC_DATA_SYNC_FULL } sipc_data_sync;
 
+/* The most max_attributes may be: a search's filters bind two values each
+ * in one SQLite statement, which holds at most 32766. */
+#define SIPC_DATA_MAX_ATTRIBUTES 16000
+
 typedef struct sipc_data_options {
     sipc_data_sync sync;       /* default FULL */
     size_t max_body;           /* bytes of a record's body, default 1 MiB */
     size_t max_id;             /* bytes of an id, default 256 */
-    size_t max_attributes;     /* attributes of one record, default 64 */
+    size_t max_attributes;     /* attributes of one record (and filters of a search),
+                                  default 64, at most SIPC_DATA_MAX_ATTRIBUTES */
     size_t max_key;            /* bytes of an attribute key, default 128 */
     size_t max_value;          /* bytes of an attribute value, default 4096 */
     size_t max_batch;          /* records in one put_batch, default 1000 */

@@ -774,6 +774,12 @@ static void t_service_open_and_search(void **state)
     fclose(fp);
     assert_int_not_equal(sipc_data_open(&d, &loop, file, NULL, err, sizeof err), 0);
     assert_non_null(strstr(err, "plainfile"));
+    /* more attributes than a search's filters can bind in one statement */
+    sipc_data_options wide;
+    sipc_data_options_init(&wide);
+    wide.max_attributes = SIPC_DATA_MAX_ATTRIBUTES + 1;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &wide, err, sizeof err), SIPC_EINVAL);
+    assert_string_equal(err, "max_attributes of 16001: at most 16000");
     tu_rmdir(home);
     free(home);
 }

@@ -87,7 +87,8 @@ static int crl_guard(const opts *o, const sipc_config *cfg, const crl_file *f, c
         .crl = f->der,
         .crl_len = (size_t)f->len,
         .crl_name = shown,
-        .name_reasons = 1};
+        .name_reasons = 1,
+        .unasked_warns = 1};
     return trust_guard(o, cfg, &step);
 }
 

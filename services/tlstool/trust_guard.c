@@ -162,7 +162,7 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
                     nstill == 1 ? "it" : "them");
     /* a node that was down through the steps before has not taken them:
      * not knowing is no reason to go on */
-    if (unknown[0] && !o->force)
+    if (unknown[0] && !o->force && !step->unasked_warns)
         return fail(EX_NOT_COMMITTED,
                     "not %s: %s, so whether this node would refuse %s links %s cannot be told: "
                     "%s. Nothing was changed. Bring %s up and %s, then %s; or, if %s gone for "
@@ -170,25 +170,30 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
                     step->past, unknown, nunknown != 1 ? "their" : "its", step->once,
                     step->unasked_may, nunknown != 1 ? "each" : "it", step->unasked_fix,
                     step->safe_order, nunknown != 1 ? "they are" : "it is", step->verb);
-    if (nunjudged && !o->force)
+    if (nunjudged && !o->force && !step->unasked_warns)
         return fail(EX_NOT_COMMITTED,
                     "not %s: %s answered, but whether this node would refuse %s links %s cannot "
                     "be judged: %s. Nothing was changed; put that right, or give --force to %s "
                     "without that judgement",
                     step->past, unjudged, nunjudged != 1 ? "their" : "its", step->once, cannot,
                     step->verb);
+    const char *why = o->force ? "--force: " : "";
     if (nunjudged)
-        warn("--force: %s without judging %s: %s", step->past, unjudged, cannot);
+        warn("%s%s without judging %s: %s", why, step->past, unjudged, cannot);
     if (nstill)
         warn("--force: %s although %d [cluster] node%s %spresent%s %s: %s. This node refuses "
              "%s from now on: %s, then it accepts %s again",
              step->past, nstill, nstill == 1 ? "" : "s", still_word, nstill == 1 ? "s" : "",
              step->refused, still, nstill == 1 ? "it" : "them", step->fix,
              nstill == 1 ? "it" : "them");
-    if (unknown[0])
+    if (unknown[0] && o->force)
         warn("--force: %s although %s: a node that %spresents %s is refused by this node from "
              "now on; the safe order: %s",
              step->past, unknown, still_word, step->refused, step->safe_order);
+    else if (unknown[0])
+        warn("%s although %s: if %s %s, this node refuses %s when %s", step->past, unknown,
+             nunknown == 1 ? "it presents" : "they present", step->refused,
+             nunknown == 1 ? "it" : "them", nunknown == 1 ? "it connects" : "they connect");
     if (nmoved) {
         const char *its = nmoved == 1 ? "its" : "their";
         warn("%s accepted this node's certificate when first asked and refused it when asked "

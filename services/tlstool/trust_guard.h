@@ -35,6 +35,12 @@ typedef struct trust_step {
     const char *crl_name;
     int name_reasons; /* the nodes refused named with the verifier's reason (which
                          certificate, and why) */
+    /* nodes that could not be asked or judged only warn: for a step whose
+     * harm to them shows when they connect and can be undone then (a CRL:
+     * a node down is refused when it comes back presenting a revoked
+     * certificate, which is what revocation is for), unlike a rotation's,
+     * which a node down may have missed */
+    int unasked_warns;
 } trust_step;
 
 /* Whether this home dials its [cluster] nodes over TLS: TLS enabled, or a
@@ -46,7 +52,8 @@ int trust_guard_applies(const opts *o, const sipc_config *cfg);
  * meanwhile, or with --force what it cuts off), or EX_NOT_COMMITTED with
  * the nodes named: those this home would refuse after the step, those that
  * could not be asked (down: they may not have taken the steps before), and
- * those that answered but could not be judged; --force goes on, warning. */
+ * those that answered but could not be judged (both only warned about with
+ * step->unasked_warns); --force goes on, warning. */
 int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step);
 
 #endif

@@ -34,6 +34,7 @@
 #include "transport/tls_hello.h"
 #include "transport/tls_record.h"
 #include "transport/tls_sha256_dev.h"
+#include "transport/tls_verify_codes.h"
 
 /* The record layer of tls_record.c takes application data over from
  * wolfSSL once the handshake is done; it needs the negotiated keys and
@@ -357,77 +358,11 @@ static int judge_chain(sipc_tls *t, const sipc_tls_der *chain, int n)
     return 0;
 }
 
-static const char *wolf_verify_error_text(int e)
-{
-    switch (e) {
-    case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
-    case ASN_SELF_SIGNED_E:
-        return "self-signed certificate that is not trusted";
-    case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
-    case ASN_NO_SIGNER_E:
-        return "certificate issuer is unknown (untrusted root or incomplete chain)";
-    case 10:
-    case 14:
-    case ASN_AFTER_DATE_E:
-        return "certificate has expired";
-    case 9:
-    case ASN_BEFORE_DATE_E:
-        return "certificate is not yet valid";
-    case ASN_SIG_CONFIRM_E:
-        return "certificate signature does not verify";
-    case CRL_CERT_REVOKED:
-        return "certificate is revoked";
-    case CRL_MISSING:
-        return "no CRL for the certificate's issuer";
-    case EXTKEYUSAGE_E:
-        return "certificate's extended key usage does not allow this role";
-    default:
-        return NULL;
-    }
-}
-
-/* Errors of wolfSSL's own path building that sipc's verifier decides instead:
- * wolfSSL finds issuers by byte-wise name (RFC 5280 7.1 compares names
- * case- and space-insensitively, across string types), refuses critical
- * extensions it does not process (policyMappings, issuerAltName,
- * freshestCRL; on a CA certificate such an error can be overruled only
- * because wolfSSL is built with WOLFSSL_ALT_CERT_CHAINS, see verify_cb), has
- * its own nameConstraints and pathLenConstraint
- * rules (self-issued certificates) and may try the wrong key of a CA that
- * re-keyed. The verifier builds the path itself and checks every signature
- * on it with its own code, so when it accepts the chain these errors are
- * overruled. Anything else wolfSSL refuses (dates, key usage for the
- * handshake, key sizes, parse and memory errors) still refuses the peer.
- * Native codes in the bundled build, OpenSSL's numbers where wolfSSL was
- * built with OPENSSL_COMPATIBLE_DEFAULTS (Debian's). */
-static int path_error_overridable(int e)
-{
-    switch (e) {
-    case ASN_NO_SIGNER_E:
-    case ASN_SELF_SIGNED_E:
-    case ASN_CRIT_EXT_E:
-    case ASN_NAME_INVALID_E:
-    case ASN_PATHLEN_INV_E:
-    case ASN_PATHLEN_SIZE_E:
-    case ASN_SIG_CONFIRM_E:
-    case 2:  /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT */
-    case 7:  /* X509_V_ERR_CERT_SIGNATURE_FAILURE */
-    case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
-    case 19: /* X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN */
-    case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
-    case 21: /* X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE */
-    case 25: /* X509_V_ERR_PATH_LENGTH_EXCEEDED */
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /* wolfSSL calls this for every certificate of the peer's chain, from the
  * top, and always for the leaf (WOLFSSL_ALWAYS_VERIFY_CB); store->certs is
  * the whole chain as the peer sent it, leaf first. sipc's verifier judges
  * that chain and is the authority on the path; wolfSSL's preverify counts
- * only for errors outside it (path_error_overridable). */
+ * only for errors outside it (sipc__tls_path_error_overridable). */
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
     sipc_tls *t = store ? store->userCtx : NULL;
@@ -460,10 +395,10 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     }
     if (judge_chain(t, chain, n) != 0)
         return 0;
-    if (!preverify && !path_error_overridable(store->error)) {
+    if (!preverify && !sipc__tls_path_error_overridable(store->error)) {
         /* Refused by wolfSSL for a reason outside the path: never report success. */
         t->vfy_accepted = 0;
-        const char *why = wolf_verify_error_text(store->error);
+        const char *why = sipc__tls_verify_error_text(store->error);
         t->vfy_rejected = 1;
         if (why)
             snprintf(t->detail, sizeof t->detail,
@@ -1707,7 +1642,7 @@ static int map_error(sipc_tls *t, int ret)
                  alert_text(a));
         return SIPC_ETLS;
     }
-    const char *why = wolf_verify_error_text(e);
+    const char *why = sipc__tls_verify_error_text(e);
     if (why) {
         snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", why);
         return SIPC_EPEERAUTH;

@@ -610,41 +610,6 @@ static void ev_ready(sipc_stream *s)
     sipc__conn_flush(c);
 }
 
-/* Whether the n bytes at p are printable ASCII; if so, writes them,
- * NUL-terminated, to out. */
-static int bytes_text(const uint8_t *p, size_t n, char out[5])
-{
-    assert(n <= 4);
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < 0x20 || p[i] > 0x7e)
-            return 0;
-        out[i] = (char)p[i];
-    }
-    out[n] = 0;
-    return n > 0;
-}
-
-/* "peer P <what>: its first bytes are text ('GET '), e.g. ...": a peer that
- * is no sipc peer at all, as either end tells it. */
-static void text_peer_says(const sipc_conn *c, const char *what, const char *text, char *out,
-                           size_t len)
-{
-    snprintf(out, len,
-             c->is_server ? "peer %s %s: its first bytes are text ('%s'), e.g. an HTTP client or "
-                            "a port scanner on this port"
-                          : "peer %s %s: it answered with text ('%s'), e.g. an HTTP server: is "
-                            "that the right address and port?",
-             c->peer_addr, what, text);
-}
-
-/* The same for the 4 bytes of a frame header (big-endian len). */
-static int first_bytes_text(size_t len, char out[5])
-{
-    uint8_t b[4];
-    sipc_be32_put(b, (uint32_t)len);
-    return len <= UINT32_MAX && bytes_text(b, 4, out);
-}
-
 /* c's share of what connections waiting for room read ahead. */
 static void rx_wait_account(sipc_conn *c)
 {
@@ -741,11 +706,11 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
     rx_wait_account(c);
     char text[5];
     if (r == SIPC_ETOOBIG && c->state == SIPC_CONN_S_HANDSHAKE &&
-        first_bytes_text(c->dec.last_len, text)) {
+        sipc__first_bytes_text(c->dec.last_len, text)) {
         /* no hello yet, and a length made of text: not a sipc peer at all
          * (an HTTP client, a scanner), whatever max_frame is */
         char msg[600];
-        text_peer_says(c, "does not speak sipc", text, msg, sizeof msg);
+        sipc__text_peer_says(c, "does not speak sipc", text, msg, sizeof msg);
         r = SIPC_EPROTO;
         sipc__conn_close(c, r, msg);
     } else if (r == SIPC_ETOOBIG) {
@@ -876,8 +841,8 @@ static int not_sipc(sipc_conn *c, sipc_stream *s, char *why, size_t len)
     if (n == 0 || sipc_be32_get(b) <= SIPC__PREHELLO_FRAME)
         return 0;
     char text[5];
-    if (bytes_text(b, n, text)) {
-        text_peer_says(c, "speaks neither TLS nor sipc", text, why, len);
+    if (sipc__bytes_text(b, n, text)) {
+        sipc__text_peer_says(c, "speaks neither TLS nor sipc", text, why, len);
         return 1;
     }
     char hex[16] = "";

@@ -491,6 +491,16 @@ static inline void sipc__goaway_check(sipc_conn *c)
 uint64_t sipc__goaway_due(const sipc_conn *c);
 void sipc__goaway_expire(sipc_conn *c, uint64_t now);
 
+/* conn.c's words for a peer that sent text (peer_text.c): whether the n
+ * (at most 4) bytes at p are printable ASCII, then written NUL-terminated
+ * to out; the same for the 4 bytes of a frame header (big-endian len); and
+ * "peer P <what>: its first bytes are text ('GET '), e.g. ...", a peer
+ * that is no sipc peer at all, as either end tells it. */
+int sipc__bytes_text(const uint8_t *p, size_t n, char out[5]);
+int sipc__first_bytes_text(size_t len, char out[5]);
+void sipc__text_peer_says(const sipc_conn *c, const char *what, const char *text, char *out,
+                          size_t len);
+
 /* requests.c: requests received, handed to handlers. */
 /* frame: the body env was read from (its reassembly buffer may be taken
  * over instead of copying a large payload). */

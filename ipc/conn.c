@@ -52,6 +52,7 @@ static int conn_send_direct(sipc_conn *c, const sipc_env_out *e)
     sipc_piece parts[2] = {{e->payload, e->payload_len}, {c->out.data + at, c->out.len - at}};
     assert(parts[1].len <= SIPC_ENV_AFTER_PAYLOAD_MAX);
     c->out.len = at;
+    sipc__conn_keys_wear(c, at + e->payload_len + parts[1].len);
     r = sipc_stream_write_parts(c->stream, &c->out, parts, parts[1].len ? 2 : 1);
     c->out.len = 0;
     c->last_io = c->last_tx = uv_now(c->ctx->loop);
@@ -177,6 +178,7 @@ static void conn_write_out(sipc_conn *c)
     if (conn_write_failed(c))
         return;
     if (c->stream && c->out.len) {
+        sipc__conn_keys_wear(c, c->out.len);
         int r = sipc_stream_write(c->stream, &c->out);
         if (r == SIPC_ECLOSED || r == SIPC_ENOTCONN) {
             c->out.len = 0; /* the close already failed every call */
@@ -199,6 +201,8 @@ void sipc__conn_flush(sipc_conn *c)
         return;
     conn_process_backlog(c);
     conn_write_out(c);
+    if (!c->key_budget)
+        sipc__conn_keys_check(c); /* here, not per read: once per loop turn */
 }
 
 int sipc__conn_over_limit(const sipc_conn *c)
@@ -764,6 +768,9 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     /* the idle close's look again was owed to the old last_rx: a later
        stall is owed its own */
     c->idle_probe = 0;
+    sipc__conn_keys_wear(c, n);
+    if (!c->key_budget)
+        sipc__ctx_mark_dirty(c->ctx, c); /* a connection that only reads is flushed too */
     if (c->backlog.len) {
         /* keep order behind what is already waiting */
         if (sipc_buf_append(&c->backlog, p, n) != 0) {

@@ -208,6 +208,8 @@ struct sipc_tls {
     int early;
     int hs_failed; /* the handshake failed: nothing more is sealed */
     int want_spare; /* made or took a P-256 ECDHE key: make the next one ahead */
+    uint64_t wolf_records; /* read or written through wolfSSL: the count where its
+                              sequence numbers cannot be read (no ATOMIC_USER) */
 };
 
 /* AES-GCM first when this build has AES-NI, else ChaCha20-Poly1305 is the
@@ -1974,6 +1976,7 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
         }
         int n = wolfSSL_read(t->ssl, dst, (int)cap);
         if (n > 0) {
+            t->wolf_records++; /* a record, or a part of one: never too few */
             rc = fn(arg, dst, (size_t)n);
             if (dst == pt) /* handed on: not left in a dead frame */
                 explicit_bzero(pt, (size_t)n);
@@ -2003,6 +2006,7 @@ int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len)
             int e = map_error(t, r);
             return e ? e : SIPC_ETLS;
         }
+        t->wolf_records++;
         data += r;
         len -= (size_t)r;
     }
@@ -2012,6 +2016,22 @@ int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len)
 int sipc_tls_direct(const sipc_tls *t)
 {
     return t->rec != NULL;
+}
+
+uint64_t sipc_tls_key_records(const sipc_tls *t)
+{
+    if (t->rec)
+        return sipc_rec_key_records(t->rec);
+    if (!t->hs_done)
+        return 0;
+#if SIPC_TLS_DIRECT
+    word64 ws = 0, rs = 0; /* (their result says only whether the number is 0) */
+    (void)wolfSSL_GetSequenceNumber(t->ssl, &ws);
+    (void)wolfSSL_GetPeerSequenceNumber(t->ssl, &rs);
+    return ws > rs ? ws : rs;
+#else
+    return t->wolf_records; /* both ways together: never fewer than either */
+#endif
 }
 
 size_t sipc_tls_buffered(const sipc_tls *t)

@@ -52,6 +52,7 @@ static int conn_send_direct(sipc_conn *c, const sipc_env_out *e)
     sipc_piece parts[2] = {{e->payload, e->payload_len}, {c->out.data + at, c->out.len - at}};
     assert(parts[1].len <= SIPC_ENV_AFTER_PAYLOAD_MAX);
     c->out.len = at;
+    sipc__conn_keys_wear(c, at + e->payload_len + parts[1].len);
     r = sipc_stream_write_parts(c->stream, &c->out, parts, parts[1].len ? 2 : 1);
     c->out.len = 0;
     c->last_io = c->last_tx = uv_now(c->ctx->loop);
@@ -177,6 +178,7 @@ static void conn_write_out(sipc_conn *c)
     if (conn_write_failed(c))
         return;
     if (c->stream && c->out.len) {
+        sipc__conn_keys_wear(c, c->out.len);
         int r = sipc_stream_write(c->stream, &c->out);
         if (r == SIPC_ECLOSED || r == SIPC_ENOTCONN) {
             c->out.len = 0; /* the close already failed every call */
@@ -199,6 +201,8 @@ void sipc__conn_flush(sipc_conn *c)
         return;
     conn_process_backlog(c);
     conn_write_out(c);
+    if (!c->key_budget)
+        sipc__conn_keys_check(c); /* here, not per read: once per loop turn */
 }
 
 int sipc__conn_over_limit(const sipc_conn *c)
@@ -610,41 +614,6 @@ static void ev_ready(sipc_stream *s)
     sipc__conn_flush(c);
 }
 
-/* Whether the n bytes at p are printable ASCII; if so, writes them,
- * NUL-terminated, to out. */
-static int bytes_text(const uint8_t *p, size_t n, char out[5])
-{
-    assert(n <= 4);
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < 0x20 || p[i] > 0x7e)
-            return 0;
-        out[i] = (char)p[i];
-    }
-    out[n] = 0;
-    return n > 0;
-}
-
-/* "peer P <what>: its first bytes are text ('GET '), e.g. ...": a peer that
- * is no sipc peer at all, as either end tells it. */
-static void text_peer_says(const sipc_conn *c, const char *what, const char *text, char *out,
-                           size_t len)
-{
-    snprintf(out, len,
-             c->is_server ? "peer %s %s: its first bytes are text ('%s'), e.g. an HTTP client or "
-                            "a port scanner on this port"
-                          : "peer %s %s: it answered with text ('%s'), e.g. an HTTP server: is "
-                            "that the right address and port?",
-             c->peer_addr, what, text);
-}
-
-/* The same for the 4 bytes of a frame header (big-endian len). */
-static int first_bytes_text(size_t len, char out[5])
-{
-    uint8_t b[4];
-    sipc_be32_put(b, (uint32_t)len);
-    return len <= UINT32_MAX && bytes_text(b, 4, out);
-}
-
 /* c's share of what connections waiting for room read ahead. */
 static void rx_wait_account(sipc_conn *c)
 {
@@ -741,11 +710,11 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
     rx_wait_account(c);
     char text[5];
     if (r == SIPC_ETOOBIG && c->state == SIPC_CONN_S_HANDSHAKE &&
-        first_bytes_text(c->dec.last_len, text)) {
+        sipc__first_bytes_text(c->dec.last_len, text)) {
         /* no hello yet, and a length made of text: not a sipc peer at all
          * (an HTTP client, a scanner), whatever max_frame is */
         char msg[600];
-        text_peer_says(c, "does not speak sipc", text, msg, sizeof msg);
+        sipc__text_peer_says(c, "does not speak sipc", text, msg, sizeof msg);
         r = SIPC_EPROTO;
         sipc__conn_close(c, r, msg);
     } else if (r == SIPC_ETOOBIG) {
@@ -799,6 +768,9 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
     /* the idle close's look again was owed to the old last_rx: a later
        stall is owed its own */
     c->idle_probe = 0;
+    sipc__conn_keys_wear(c, n);
+    if (!c->key_budget)
+        sipc__ctx_mark_dirty(c->ctx, c); /* a connection that only reads is flushed too */
     if (c->backlog.len) {
         /* keep order behind what is already waiting */
         if (sipc_buf_append(&c->backlog, p, n) != 0) {
@@ -876,8 +848,8 @@ static int not_sipc(sipc_conn *c, sipc_stream *s, char *why, size_t len)
     if (n == 0 || sipc_be32_get(b) <= SIPC__PREHELLO_FRAME)
         return 0;
     char text[5];
-    if (bytes_text(b, n, text)) {
-        text_peer_says(c, "speaks neither TLS nor sipc", text, why, len);
+    if (sipc__bytes_text(b, n, text)) {
+        sipc__text_peer_says(c, "speaks neither TLS nor sipc", text, why, len);
         return 1;
     }
     char hex[16] = "";

@@ -307,6 +307,9 @@ struct sipc_conn {
     uint64_t goaway_last_id;
     uint64_t goaway_deadline; /* uv_now() ms: closed then at the latest */
     uint64_t last_req_id;   /* highest request id received */
+    size_t key_budget;      /* bytes that may still move before the TLS keys'
+                               record count is looked at again (key_wear.c);
+                               0: look at the next flush */
     char peer_node[64];
     char peer_cluster[64];
     int peer_cluster_cut;   /* the hello's name was longer than peer_cluster */
@@ -490,6 +493,33 @@ static inline void sipc__goaway_check(sipc_conn *c)
  * and the close at that time. */
 uint64_t sipc__goaway_due(const sipc_conn *c);
 void sipc__goaway_expire(sipc_conn *c, uint64_t now);
+
+/* key_wear.c: a TLS connection whose keys have protected
+ * sipc__key_records_max records (RFC 8446 5.5 puts AES-GCM's limit per key
+ * at 2^24.5; TLS 1.2 has no key update) is replaced, new keys on a new
+ * connection, as a reload replaces one (sipc__conn_retire). */
+#define SIPC__KEY_RECORDS_MAX (UINT64_C(1) << 24)
+/* SIPC__KEY_RECORDS_MAX; a test lowers it to see connections replaced. */
+extern uint64_t sipc__key_records_max;
+/* Looks at the stream's record count once c is up: retires c, once, at
+ * the limit, else sets key_budget (SIZE_MAX for plaintext). */
+void sipc__conn_keys_check(sipc_conn *c);
+/* n bytes of application data moved either way: a subtraction while far
+ * from the limit; once the budget is spent, the next flush looks. */
+static inline void sipc__conn_keys_wear(sipc_conn *c, size_t n)
+{
+    c->key_budget = c->key_budget > n ? c->key_budget - n : 0;
+}
+
+/* conn.c's words for a peer that sent text (peer_text.c): whether the n
+ * (at most 4) bytes at p are printable ASCII, then written NUL-terminated
+ * to out; the same for the 4 bytes of a frame header (big-endian len); and
+ * "peer P <what>: its first bytes are text ('GET '), e.g. ...", a peer
+ * that is no sipc peer at all, as either end tells it. */
+int sipc__bytes_text(const uint8_t *p, size_t n, char out[5]);
+int sipc__first_bytes_text(size_t len, char out[5]);
+void sipc__text_peer_says(const sipc_conn *c, const char *what, const char *text, char *out,
+                          size_t len);
 
 /* requests.c: requests received, handed to handlers. */
 /* frame: the body env was read from (its reassembly buffer may be taken

@@ -411,6 +411,11 @@ int sipc_rec_failed(const sipc_tls_rec *r)
     return r->failed;
 }
 
+uint64_t sipc_rec_key_records(const sipc_tls_rec *r)
+{
+    return r->wseq > r->rseq ? r->wseq : r->rseq;
+}
+
 size_t sipc_rec_buffered(const sipc_tls_rec *r)
 {
     return r->part ? SIPC_REC_MAX_BODY : 0;

@@ -34,6 +34,7 @@
 #include "transport/tls_hello.h"
 #include "transport/tls_record.h"
 #include "transport/tls_sha256_dev.h"
+#include "transport/tls_verify_codes.h"
 
 /* The record layer of tls_record.c takes application data over from
  * wolfSSL once the handshake is done; it needs the negotiated keys and
@@ -207,6 +208,8 @@ struct sipc_tls {
     int early;
     int hs_failed; /* the handshake failed: nothing more is sealed */
     int want_spare; /* made or took a P-256 ECDHE key: make the next one ahead */
+    uint64_t wolf_records; /* read or written through wolfSSL: the count where its
+                              sequence numbers cannot be read (no ATOMIC_USER) */
 };
 
 /* AES-GCM first when this build has AES-NI, else ChaCha20-Poly1305 is the
@@ -357,77 +360,11 @@ static int judge_chain(sipc_tls *t, const sipc_tls_der *chain, int n)
     return 0;
 }
 
-static const char *wolf_verify_error_text(int e)
-{
-    switch (e) {
-    case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
-    case ASN_SELF_SIGNED_E:
-        return "self-signed certificate that is not trusted";
-    case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
-    case ASN_NO_SIGNER_E:
-        return "certificate issuer is unknown (untrusted root or incomplete chain)";
-    case 10:
-    case 14:
-    case ASN_AFTER_DATE_E:
-        return "certificate has expired";
-    case 9:
-    case ASN_BEFORE_DATE_E:
-        return "certificate is not yet valid";
-    case ASN_SIG_CONFIRM_E:
-        return "certificate signature does not verify";
-    case CRL_CERT_REVOKED:
-        return "certificate is revoked";
-    case CRL_MISSING:
-        return "no CRL for the certificate's issuer";
-    case EXTKEYUSAGE_E:
-        return "certificate's extended key usage does not allow this role";
-    default:
-        return NULL;
-    }
-}
-
-/* Errors of wolfSSL's own path building that sipc's verifier decides instead:
- * wolfSSL finds issuers by byte-wise name (RFC 5280 7.1 compares names
- * case- and space-insensitively, across string types), refuses critical
- * extensions it does not process (policyMappings, issuerAltName,
- * freshestCRL; on a CA certificate such an error can be overruled only
- * because wolfSSL is built with WOLFSSL_ALT_CERT_CHAINS, see verify_cb), has
- * its own nameConstraints and pathLenConstraint
- * rules (self-issued certificates) and may try the wrong key of a CA that
- * re-keyed. The verifier builds the path itself and checks every signature
- * on it with its own code, so when it accepts the chain these errors are
- * overruled. Anything else wolfSSL refuses (dates, key usage for the
- * handshake, key sizes, parse and memory errors) still refuses the peer.
- * Native codes in the bundled build, OpenSSL's numbers where wolfSSL was
- * built with OPENSSL_COMPATIBLE_DEFAULTS (Debian's). */
-static int path_error_overridable(int e)
-{
-    switch (e) {
-    case ASN_NO_SIGNER_E:
-    case ASN_SELF_SIGNED_E:
-    case ASN_CRIT_EXT_E:
-    case ASN_NAME_INVALID_E:
-    case ASN_PATHLEN_INV_E:
-    case ASN_PATHLEN_SIZE_E:
-    case ASN_SIG_CONFIRM_E:
-    case 2:  /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT */
-    case 7:  /* X509_V_ERR_CERT_SIGNATURE_FAILURE */
-    case 18: /* X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT */
-    case 19: /* X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN */
-    case 20: /* X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY */
-    case 21: /* X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE */
-    case 25: /* X509_V_ERR_PATH_LENGTH_EXCEEDED */
-        return 1;
-    default:
-        return 0;
-    }
-}
-
 /* wolfSSL calls this for every certificate of the peer's chain, from the
  * top, and always for the leaf (WOLFSSL_ALWAYS_VERIFY_CB); store->certs is
  * the whole chain as the peer sent it, leaf first. sipc's verifier judges
  * that chain and is the authority on the path; wolfSSL's preverify counts
- * only for errors outside it (path_error_overridable). */
+ * only for errors outside it (sipc__tls_path_error_overridable). */
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
     sipc_tls *t = store ? store->userCtx : NULL;
@@ -460,10 +397,10 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     }
     if (judge_chain(t, chain, n) != 0)
         return 0;
-    if (!preverify && !path_error_overridable(store->error)) {
+    if (!preverify && !sipc__tls_path_error_overridable(store->error)) {
         /* Refused by wolfSSL for a reason outside the path: never report success. */
         t->vfy_accepted = 0;
-        const char *why = wolf_verify_error_text(store->error);
+        const char *why = sipc__tls_verify_error_text(store->error);
         t->vfy_rejected = 1;
         if (why)
             snprintf(t->detail, sizeof t->detail,
@@ -1707,7 +1644,7 @@ static int map_error(sipc_tls *t, int ret)
                  alert_text(a));
         return SIPC_ETLS;
     }
-    const char *why = wolf_verify_error_text(e);
+    const char *why = sipc__tls_verify_error_text(e);
     if (why) {
         snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", why);
         return SIPC_EPEERAUTH;
@@ -2039,6 +1976,7 @@ int sipc_tls_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_data_f
         }
         int n = wolfSSL_read(t->ssl, dst, (int)cap);
         if (n > 0) {
+            t->wolf_records++; /* a record, or a part of one: never too few */
             rc = fn(arg, dst, (size_t)n);
             if (dst == pt) /* handed on: not left in a dead frame */
                 explicit_bzero(pt, (size_t)n);
@@ -2068,6 +2006,7 @@ int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len)
             int e = map_error(t, r);
             return e ? e : SIPC_ETLS;
         }
+        t->wolf_records++;
         data += r;
         len -= (size_t)r;
     }
@@ -2077,6 +2016,22 @@ int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len)
 int sipc_tls_direct(const sipc_tls *t)
 {
     return t->rec != NULL;
+}
+
+uint64_t sipc_tls_key_records(const sipc_tls *t)
+{
+    if (t->rec)
+        return sipc_rec_key_records(t->rec);
+    if (!t->hs_done)
+        return 0;
+#if SIPC_TLS_DIRECT
+    word64 ws = 0, rs = 0; /* (their result says only whether the number is 0) */
+    (void)wolfSSL_GetSequenceNumber(t->ssl, &ws);
+    (void)wolfSSL_GetPeerSequenceNumber(t->ssl, &rs);
+    return ws > rs ? ws : rs;
+#else
+    return t->wolf_records; /* both ways together: never fewer than either */
+#endif
 }
 
 size_t sipc_tls_buffered(const sipc_tls *t)

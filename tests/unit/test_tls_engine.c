@@ -213,6 +213,9 @@ static void talk(size_t chunk, int cdirect, int sdirect)
     assert_string_equal(sipc_tls_detail(c.t), "");
     assert_int_equal(sipc_tls_direct(c.t), cd);
     assert_int_equal(sipc_tls_direct(s.t), sd);
+    /* each side's Finished is the one record so far under each key */
+    assert_int_equal(sipc_tls_key_records(c.t), 1);
+    assert_int_equal(sipc_tls_key_records(s.t), 1);
 
     /* client -> server, small */
     assert_int_equal(sipc_tls_write(c.t, (const uint8_t *)"hello", 5), 0);
@@ -249,6 +252,10 @@ static void talk(size_t chunk, int cdirect, int sdirect)
     }
     assert_int_equal(s.got.len, want);
     free(p);
+    /* the key that protected most: the client's, 1 + 1 + 2 + 300 records
+     * (the server's 1 + 7 for its 100 KiB), as either record layer counts */
+    assert_int_equal(sipc_tls_key_records(c.t), 304);
+    assert_int_equal(sipc_tls_key_records(s.t), 304);
 
     /* close_notify: the receiver is told the peer closed */
     assert_false(sipc_tls_peer_closed(s.t));

@@ -1,0 +1,53 @@
+/* key_wear.c - new TLS keys on a new connection once a connection's keys
+ * have protected enough records. A connection keeps one AEAD key per
+ * direction for its whole life: TLS 1.2 has no key update and sipc refuses
+ * renegotiation. RFC 8446 section 5.5 limits AES-GCM to 2^24.5 full-size
+ * records per key, where an attacker's advantage in telling the records from
+ * random stays near 2^-57; a bulk channel at 1 GB/s passes it in minutes.
+ * At 2^24 records the connection is retired as a reload retires a busy one
+ * (sipc__conn_retire, GOAWAY: its calls answered, the peer's channel
+ * dialing anew), well within the limit for what still
+ * moves on it meanwhile (at most the 10 s grace). A plaintext connection has
+ * no keys to wear out. */
+#include <stdio.h>
+
+#include "ipc/internal.h"
+
+uint64_t sipc__key_records_max = SIPC__KEY_RECORDS_MAX;
+
+/* The engine counts a record for each byte of application data, at most,
+ * but for 32 empty ones in a row (sipc_tls_key_records): so many bytes
+ * cannot carry the records left, and the stream is asked again only once
+ * they have moved, one question per few hundred KiB far from the limit. */
+#define RECORDS_PER_BYTE 33
+
+void sipc__conn_keys_check(sipc_conn *c)
+{
+    if (c->state != SIPC_CONN_S_UP || !c->stream)
+        return; /* asked again at the next flush, once up */
+    if (!sipc_stream_is_tls(c->stream)) {
+        c->key_budget = SIZE_MAX;
+        return;
+    }
+    uint64_t used = sipc_stream_key_records(c->stream), max = sipc__key_records_max;
+    if (used < max) {
+        uint64_t left = (max - used) / RECORDS_PER_BYTE;
+        c->key_budget = left < SIZE_MAX ? (size_t)left : SIZE_MAX;
+        return;
+    }
+    c->key_budget = SIZE_MAX; /* once: the replacement is under way */
+    char why[200], key[400], host[160];
+    snprintf(why, sizeof why,
+             "replaced: its TLS keys have protected %llu records; new keys on a new connection",
+             (unsigned long long)used);
+    sipc__peer_host(c->peer_addr, host, sizeof host);
+    snprintf(key, sizeof key, "%s %s: TLS keys worn", c->is_server ? "Connections from" : "Connections to",
+             host);
+    sipc__log_limited(c->ctx, key, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s): %s",
+                      c->is_server ? "Connection from" : "Connection to", c->peer_addr,
+                      c->peer_node, why);
+    /* never closed as idle: it has just moved data, and a request of the
+     * peer's may be on its way, which a close would fail; the GOAWAY lets
+     * every call sent before it be answered */
+    (void)sipc__conn_retire(c, uv_now(c->ctx->loop), UINT32_MAX, 0, why);
+}

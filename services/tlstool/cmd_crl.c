@@ -100,6 +100,8 @@ int cmd_crl(void *arg)
     const char *sub = o->pos[0];
     if (o->reload && strcmp(sub, "add") && strcmp(sub, "remove"))
         return fail(EX_USAGE, "--reload goes with crl add and crl remove only");
+    if ((o->force || o->timeout_ms) && strcmp(sub, "add"))
+        return fail(EX_USAGE, "%s goes with crl add only", o->force ? "--force" : "--timeout");
     char dir[1100], path[1400], err[1600];
     snprintf(dir, sizeof dir, "%s/security/crl", o->home);
     /* as the text names them: the home, and FILE or NAME */

@@ -124,8 +124,8 @@ static const cli_opt TRUST_OPTS[] = {
 static const cli_opt CRL_OPTS[] = {
     VERBOSE("list: every revoked serial with its date"),
     FLAG("force", force, "add: replace a newer CRL of the same issuer; add it although\n"
-         "it revokes the certificate a [cluster] node presents, or a node\n"
-         "cannot be asked (this node refuses such a node from then on)"),
+         "it revokes the certificate a [cluster] node presents (this node\n"
+         "refuses such a node from then on)"),
     RELOAD_FLAG,
     TIMEOUT_OPT("add: asking each [cluster] node (default 5000)"),
     END};

@@ -50,12 +50,12 @@ static void tell_owner(sipc_conn *c)
 
 /* One line per peer host and event per interval: a reload may drain
  * thousands of connections at once (the report names no node: they vary). */
-static void log_goaway(sipc_conn *c, const char *what)
+void sipc__conn_log_event(sipc_conn *c, const char *event, const char *what)
 {
     char host[160], key[400];
     sipc__peer_host(c->peer_addr, host, sizeof host);
     snprintf(key, sizeof key, "%s %s: %s", c->is_server ? "Connections from" : "Connections to",
-             host, what);
+             host, event);
     sipc__log_limited(c->ctx, key, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s): %s",
                       c->is_server ? "Connection from" : "Connection to", c->peer_addr,
                       c->peer_node, what);
@@ -71,9 +71,11 @@ void sipc__goaway_start(sipc_conn *c, int stopping)
     c->goaway_ping = ++c->next_id;
     sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = c->goaway_ping};
     (void)sipc__conn_queue(c, &ping);
-    log_goaway(c, stopping ? "GOAWAY sent, the server is stopping: closed once its requests are "
+    const char *what = stopping
+                           ? "GOAWAY sent, the server is stopping: closed once its requests are "
                              "answered"
-                           : "GOAWAY sent, replaced once its requests are answered");
+                           : "GOAWAY sent, replaced once its requests are answered";
+    sipc__conn_log_event(c, what, what);
     sipc__conn_arm_timer(c);
     tell_owner(c);
 }
@@ -105,7 +107,8 @@ int sipc__goaway_frame(sipc_conn *c, const sipc_env_view *env)
         return 0;
     if (!c->goaway_received) {
         c->goaway_received = 1;
-        log_goaway(c, "peer sent GOAWAY; new calls go on a new connection");
+        sipc__conn_log_event(c, "peer sent GOAWAY",
+                             "peer sent GOAWAY; new calls go on a new connection");
         tell_owner(c);
     }
     sipc__goaway_check(c);

@@ -446,6 +446,10 @@ void sipc__call_free(sipc_pcall *call);
 extern const sipc_stream_events sipc__conn_stream_events;
 
 /* goaway.c: replacing a busy connection without failing its calls. */
+/* "Connection to ADDR (node N): what" at INFO, one line per peer host and
+ * event per interval (sipc__log_limited): what happens to many connections
+ * at once, as a reload's replacements. */
+void sipc__conn_log_event(sipc_conn *c, const char *event, const char *what);
 #define SIPC__GOAWAY_GRACE_MS 10000
 /* Announces the drain to the peer and to the owner (idempotent); stopping:
  * the node is going away (logged so), else the connection is replaced. */

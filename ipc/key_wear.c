@@ -36,16 +36,11 @@ void sipc__conn_keys_check(sipc_conn *c)
         return;
     }
     c->key_budget = SIZE_MAX; /* once: the replacement is under way */
-    char why[200], key[400], host[160];
+    char why[200];
     snprintf(why, sizeof why,
              "replaced: its TLS keys have protected %llu records; new keys on a new connection",
              (unsigned long long)used);
-    sipc__peer_host(c->peer_addr, host, sizeof host);
-    snprintf(key, sizeof key, "%s %s: TLS keys worn", c->is_server ? "Connections from" : "Connections to",
-             host);
-    sipc__log_limited(c->ctx, key, SIPC_LOG_INFO, "Transport.Conn", "%s %s (node %s): %s",
-                      c->is_server ? "Connection from" : "Connection to", c->peer_addr,
-                      c->peer_node, why);
+    sipc__conn_log_event(c, "TLS keys worn", why);
     /* never closed as idle: it has just moved data, and a request of the
      * peer's may be on its way, which a close would fail; the GOAWAY lets
      * every call sent before it be answered */

@@ -101,8 +101,12 @@ void run_as_owner_explain(const char *home, const char *note, char *err, size_t 
         if (blocked || c == '\0')
             break;
     }
-    char word[4 * PATH_MAX + 4], user[4 * 256 + 4];
+    char word[4 * PATH_MAX + 4], user[4 * 256 + 4], shown_home[4 * PATH_MAX + 4],
+        who[4 * PATH_MAX + 1400];
     cli_shell_word(name, user, sizeof user);
+    cli_shell_word(home, shown_home, sizeof shown_home);
+    snprintf(who, sizeof who, "sipcd runs as %s (uid %u), the owner of the node home %s (it was "
+             "started as root)", name, (unsigned)getuid(), shown_home);
     struct stat st;
     if (blocked && stat(blocked, &st) == 0) {
         struct passwd *bo = getpwuid(st.st_uid);
@@ -113,17 +117,15 @@ void run_as_owner_explain(const char *home, const char *note, char *err, size_t 
             snprintf(owner, sizeof owner, "uid %u", (unsigned)st.st_uid);
         cli_shell_word(blocked, word, sizeof word);
         snprintf(err + n, errlen - n,
-                 ": sipcd runs as %s (uid %u), the owner of the node home %s (it was started "
-                 "as root), and %s cannot pass through %s (mode %04o, owner %s): let it through "
+                 ": %s, and %s cannot pass through %s (mode %04o, owner %s): let it through "
                  "(`chmod o+x %s`, or `setfacl -m u:%s:x %s`), or move the home where %s can "
                  "reach it",
-                 name, (unsigned)getuid(), home, name, blocked, (unsigned)(st.st_mode & 07777),
-                 owner, word, user, word, name);
+                 who, name, blocked, (unsigned)(st.st_mode & 07777), owner, word, user, word,
+                 name);
     } else if (strstr(err, strerror(EACCES))) {
         snprintf(err + n, errlen - n,
-                 ": sipcd runs as %s (uid %u), the owner of the node home %s (it was started "
-                 "as root), and that file is not readable to %s: give it to %s (`chown %s "
-                 "FILE`, as root)",
-                 name, (unsigned)getuid(), home, name, name, user);
+                 ": %s, and that file is not readable to %s: give it to %s (`chown %s FILE`, as "
+                 "root)",
+                 who, name, name, user);
     }
 }

@@ -1,4 +1,4 @@
-/* test_config.c - $SIPC_HOME/sipc.conf (ipc/config.c): defaults, every key,
+/* test_config.c - $SIPC_HOME/sipc.conf (ipc/node/config_*.c): defaults, every key,
  * errors with their line numbers, sipc_config_set's in-place editing and the
  * home rule. Each test works in its own mkdtemp directory. */
 #include <arpa/inet.h>

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # test_config_doc.sh - docs/configuration.md's "complete example with every
 # key" stays complete and true: every [section] key the parser
-# (ipc/node/config.c, on_setting) accepts, and the port of every service of
-# its default table, appears in that section of the example; and the example
-# loads (sipcctl reads it, then fails only to reach a closed port).
+# (ipc/node/config_load.c, on_setting) accepts, and the port of every service
+# of its default table (config_known_keys.c), appears in that section of the
+# example; and the example loads (sipcctl reads it, then fails only to reach a
+# closed port).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init config-doc
 root=$(cd "$(dirname "$0")/../.." && pwd)
-parser=$root/ipc/node/config.c
+parser=("$root/ipc/node/config_known_keys.c" "$root/ipc/node/config_load.c")
 doc=$root/docs/configuration.md
 
 # section/key pairs the parser accepts: a strcmp(section, "S") opens S, a
@@ -32,7 +33,7 @@ awk '
             k = substr(line, RSTART + 13, RLENGTH - 15); line = substr(line, RSTART + RLENGTH)
             if (cur == "*") { for (s in svc) print s "/" k } else print cur "/" k
         }
-    }' "$parser" | sort -u >"$work/parser.txt"
+    }' "${parser[@]}" | sort -u >"$work/parser.txt"
 
 # the example: the ```ini block after "complete example with every key"
 awk '/complete example with every key/ { f = 1 } f && /^```ini/ { g = 1; next } g && /^```/ { exit } g' \

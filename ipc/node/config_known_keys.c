@@ -50,6 +50,7 @@ static const struct {
     {"limits", "keepalive_timeout_ms", "10000"},
     {"limits", "idle_timeout_ms", "60000"},
     {"data", "sync", "full"},
+    {"data", "writes_slow_ms", "2000"},
     {"pipeline", "tls", "unset: it follows [tls] enable"},
 };
 

@@ -353,6 +353,20 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             return 0;
         }
         return 1;
+    } else if (!strcmp(section, "data") && !strcmp(key, "writes_slow_ms")) {
+        /* the range the data service takes, SIPC_DATA_WRITES_SLOW_MIN_MS ..
+         * _MAX_MS, written out: services/ is above this layer (test_config
+         * holds the two together) */
+        char *end;
+        unsigned long long v = strtoull(value, &end, 10);
+        if (*value < '0' || *value > '9' || *end != '\0' || v < 100 || v > 600000) {
+            snprintf(ps->err, sizeof ps->err,
+                     "[data] writes_slow_ms must be a number of ms from 100 to 600000, not '%s'",
+                     value);
+            return 0;
+        }
+        cfg->data_writes_slow_ms = (uint32_t)v;
+        return 1;
     } else if (!strcmp(section, "pipeline") && !strcmp(key, "tls")) {
         if (parse_bool(value, &cfg->pipeline_tls))
             return 1;
@@ -572,6 +586,7 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     /* an acknowledged record is on disk: the mission is that nothing acknowledged is lost
      * when a node dies, its machine's power included */
     cfg->data_sync = SIPC_SYNC_FULL;
+    cfg->data_writes_slow_ms = 2000;
 
     char path[1024];
     snprintf(path, sizeof path, "%s/sipc.conf", home);

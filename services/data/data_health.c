@@ -332,6 +332,7 @@ void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_dat
 void sipc_data_waiting_get(const sipc_data *d, sipc_data_waiting *out)
 {
     memset(out, 0, sizeof *out);
+    out->slow_after_ms = d->o.writes_slow_ms;
     out->requests = d->wcount + d->qcount;
     out->bytes = (uint64_t)d->wbytes + d->qbytes;
     if (!out->requests)
@@ -340,5 +341,5 @@ void sipc_data_waiting_get(const sipc_data *d, sipc_data_waiting *out)
     uint64_t since = d->wcount ? d->wsince_ms : d->qsince_ms;
     uint64_t now = uv_now(d->loop);
     out->oldest_ms = now > since ? now - since : 0;
-    out->slow = out->oldest_ms >= SIPC_DATA_WRITES_SLOW_MS;
+    out->slow = out->oldest_ms >= out->slow_after_ms;
 }

@@ -78,6 +78,7 @@ void sipc_data_options_init(sipc_data_options *o)
     o->max_response = 8u << 20;
     o->max_queue = 64u << 20;
     o->readers = 4;
+    o->writes_slow_ms = SIPC_DATA_WRITES_SLOW_MS;
     o->watch_ms = SIPC_DATA_WATCH_MS;
     o->settle_ms = SIPC_DATA_SETTLE_MS;
     o->retry_ms = SIPC_DATA_RETRY_MS;
@@ -226,6 +227,7 @@ static void fill_defaults(sipc_data_options *o, const sipc_data_options *in)
     DEF_(max_body) DEF_(max_id) DEF_(max_attributes) DEF_(max_key) DEF_(max_value)
     DEF_(max_batch) DEF_(max_list) DEF_(default_list) DEF_(max_response) DEF_(max_queue)
     DEF_(readers) DEF_(watch_ms) DEF_(settle_ms) DEF_(retry_ms) DEF_(probe_ms) DEF_(quiet_ms)
+    DEF_(writes_slow_ms)
 #undef DEF_
     if (o->default_list > o->max_list)
         o->default_list = o->max_list;
@@ -244,6 +246,14 @@ int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc
     if (opts && opts->max_attributes > SIPC_DATA_MAX_ATTRIBUTES) {
         snprintf(err, errlen, "max_attributes of %zu: at most %d", opts->max_attributes,
                  SIPC_DATA_MAX_ATTRIBUTES);
+        return SIPC_EINVAL;
+    }
+    if (opts && opts->writes_slow_ms &&
+        (opts->writes_slow_ms < SIPC_DATA_WRITES_SLOW_MIN_MS ||
+         opts->writes_slow_ms > SIPC_DATA_WRITES_SLOW_MAX_MS)) {
+        snprintf(err, errlen, "writes_slow_ms of %u: from %d to %d (0: the default, %d)",
+                 opts->writes_slow_ms, SIPC_DATA_WRITES_SLOW_MIN_MS, SIPC_DATA_WRITES_SLOW_MAX_MS,
+                 SIPC_DATA_WRITES_SLOW_MS);
         return SIPC_EINVAL;
     }
     char *real = NULL;

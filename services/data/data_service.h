@@ -135,6 +135,13 @@ typedef struct sipc_data_options {
      * failing state, and so how often a test write is made while writes
      * fail (10 s, which keeps a flapping disk from a line per transaction). */
     unsigned watch_ms, settle_ms, retry_ms, probe_ms, quiet_ms;
+    /* How long the oldest write not yet answered may wait before the
+     * writes are slow (sipc_data_waiting), in ms: 0: the default,
+     * SIPC_DATA_WRITES_SLOW_MS; else from SIPC_DATA_WRITES_SLOW_MIN_MS to
+     * SIPC_DATA_WRITES_SLOW_MAX_MS (sipc_data_open refuses others). A node
+     * whose disk is slow under sustained ingest raises it, so that its
+     * monitoring does not flap while the disk keeps up. */
+    unsigned writes_slow_ms;
 } sipc_data_options;
 
 /* retry_open: how long the database's files must stay unchanged before it
@@ -193,18 +200,24 @@ void sipc_data_health_get(const sipc_data *d, sipc_data_health *writes, sipc_dat
 /* The writes not yet answered: queued for the write job, or in the
  * transaction it runs (its commit not done). A write job normally commits
  * in well under a second (batches of hundreds of records, one fsync); a
- * write that has waited SIPC_DATA_WRITES_SLOW_MS or more is held up: the
- * database's write lock held by another process (the busy timeout is 5 s,
- * so a lock shows here before the writes fail), a slow or hung disk, or
- * more queued than the disk keeps up with. slow ends once the writes drain. */
+ * write that has waited writes_slow_ms (sipc_data_options, by default
+ * SIPC_DATA_WRITES_SLOW_MS) or more is held up: the database's write lock
+ * held by another process (the busy timeout is 5 s, so a lock shows here
+ * before the writes fail at the default), a slow or hung disk, or more
+ * queued than the disk keeps up with. slow ends once the writes drain. */
 typedef struct sipc_data_waiting {
     uint64_t requests;        /* puts, put_batches and deletes not yet answered */
     uint64_t bytes;           /* what they hold: payloads and decoded copies, the running
                                  job's included (max_queue bounds the queued ones) */
     uint64_t oldest_ms;       /* how long the oldest of them has waited; 0 for none */
-    int slow;                 /* oldest_ms >= SIPC_DATA_WRITES_SLOW_MS */
+    int slow;                 /* oldest_ms >= slow_after_ms */
+    uint64_t slow_after_ms;   /* the service's writes_slow_ms */
 } sipc_data_waiting;
 #define SIPC_DATA_WRITES_SLOW_MS 2000
+/* writes_slow_ms's bounds: under 100 ms a healthy commit's fsync would
+ * count as held up; over 10 minutes a hung disk would go unsaid for long */
+#define SIPC_DATA_WRITES_SLOW_MIN_MS 100
+#define SIPC_DATA_WRITES_SLOW_MAX_MS 600000
 void sipc_data_waiting_get(const sipc_data *d, sipc_data_waiting *out);
 
 /* Whether the database is open (with retry_open it may not be: see

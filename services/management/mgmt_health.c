@@ -75,12 +75,18 @@ int mgmt_writes_slow_text(json_t *writes, char *out, size_t len)
         return 0;
     char oldest[32], after[32];
     ms_text(json_integer_value(json_object_get(writes, "oldest_wait_ms")), oldest, sizeof oldest);
-    ms_text(json_integer_value(json_object_get(writes, "slow_after_ms")), after, sizeof after);
+    /* the threshold as set, not rounded: 2500 is not "3 s" */
+    json_int_t slow_ms = json_integer_value(json_object_get(writes, "slow_after_ms"));
+    if (slow_ms % 1000)
+        snprintf(after, sizeof after, "%lld ms", (long long)slow_ms);
+    else
+        snprintf(after, sizeof after, "%lld s", (long long)(slow_ms / 1000));
     long long n = json_integer_value(json_object_get(writes, "waiting"));
     /* the causes a write job can wait on, in the order an operator can
      * rule them out; a lock ends in failures after SQLite's busy timeout */
     snprintf(out, len,
-             "%lld write%s (%lld bytes) waiting, the oldest for %s (slow from %s): check for "
+             "%lld write%s (%lld bytes) waiting, the oldest for %s (threshold %s, [data] "
+             "writes_slow_ms): check for "
              "another process holding records.db's write lock (an sqlite3 shell or a backup "
              "left in a transaction: `fuser -v $SIPC_HOME/data/records.db`; after 5 s of "
              "it the writes fail with \"database is locked\"), a slow or hung disk (`iostat -x 1`, "

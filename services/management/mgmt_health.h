@@ -47,8 +47,8 @@ const char *mgmt_node_name(json_t *n);
 void mgmt_link_age_text(json_t *link, char *out, size_t len);
 /* Writes held up on a node, from its status's storage.writes: when its
  * "slow" is true, what waits and what to check ("12 writes (4096 bytes)
- * waiting, the oldest for 12 s (slow from 2 s): ...") in out, and 1; else
- * 0 and "" (an older node's status does not say). */
+ * waiting, the oldest for 12 s (threshold 2 s, [data] writes_slow_ms): ...")
+ * in out, and 1; else 0 and "" (an older node's status does not say). */
 int mgmt_writes_slow_text(json_t *writes, char *out, size_t len);
 
 #endif

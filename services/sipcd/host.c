@@ -473,8 +473,7 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
      * its peers run TLS off is how clusters break (its own links to them) */
     int offered = pi.peer_offered_tls && sipc_security_mode(s->sec) == SIPC_TLS_OFF &&
                   s->h->cfg.tls_enable;
-    if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls || offered, s->key,
-                         now))
+    if (!host_peers_seen(&s->h->peers, pi.address, pi.peer_node, pi.tls || offered, s->key, now))
         return;
     host *h = s->h;
     if (now != h->peers_saved_at) {
@@ -861,6 +860,7 @@ int host_start(host *h, uv_loop_t *loop)
     sipc_data_options dopt;
     sipc_data_options_init(&dopt);
     dopt.sync = h->cfg.data_sync == SIPC_SYNC_FULL ? SIPC_DATA_SYNC_FULL : SIPC_DATA_SYNC_NORMAL;
+    dopt.writes_slow_ms = h->cfg.data_writes_slow_ms;
     dopt.log = sipc_logger_sink;
     dopt.log_arg = h->svc[HOST_DATA].log;
     dopt.damaged_cb = records_damaged_save;

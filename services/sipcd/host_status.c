@@ -91,11 +91,11 @@ static json_t *storage_status(void *arg)
     sipc_data_waiting_get(h->data, &wt);
     json_t *wj = json_object_get(j, "writes");
     if (wj)
-        json_object_update_new(wj, json_pack("{s:I, s:I, s:I, s:b, s:i}", "waiting",
+        json_object_update_new(wj, json_pack("{s:I, s:I, s:I, s:b, s:I}", "waiting",
                                              (json_int_t)wt.requests, "waiting_bytes",
                                              (json_int_t)wt.bytes, "oldest_wait_ms",
                                              (json_int_t)wt.oldest_ms, "slow", wt.slow,
-                                             "slow_after_ms", SIPC_DATA_WRITES_SLOW_MS));
+                                             "slow_after_ms", (json_int_t)wt.slow_after_ms));
     if (j)
         json_object_set_new(j, "state", host_health_json(&h->state_health));
     return j;

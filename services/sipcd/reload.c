@@ -104,8 +104,7 @@ static void restart(reload_job *j, const char *what, const char *a, const char *
                  a[0] ? a : "(none)", b[0] ? b : "(none)");
 }
 
-static void restart_num(reload_job *j, const char *what, unsigned long long a,
-                        unsigned long long b)
+static void restart_num(reload_job *j, const char *what, unsigned long long a, unsigned long long b)
 {
     char sa[32], sb[32];
     snprintf(sa, sizeof sa, "%llu", a);
@@ -140,6 +139,7 @@ static void judge_restart(reload_job *j, const sipc_config *o, const sipc_config
     }
     restart(j, "[data] sync", o->data_sync == SIPC_SYNC_FULL ? "full" : "normal",
             n->data_sync == SIPC_SYNC_FULL ? "full" : "normal");
+    restart_num(j, "[data] writes_slow_ms", o->data_writes_slow_ms, n->data_writes_slow_ms);
     /* [limits] as the contexts use them (defaults filled in, 0: off), so
      * that writing out a default changes nothing; the contexts took them
      * when sipcd started */

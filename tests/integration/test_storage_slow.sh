@@ -3,12 +3,13 @@
 # process holds the database's write lock (an sqlite3 shell in BEGIN
 # EXCLUSIVE) while puts arrive at a real sipcd ($BASE.1, plaintext), for
 # less than the data service's 5 s busy timeout, so that nothing fails: the
-# writes only wait. Once the oldest has waited SIPC_DATA_WRITES_SLOW_MS
-# (2 s): `sipcctl status` says writes SLOW with how many wait and for how
-# long, its JSON says slow, the cluster status has a storage_slow problem
-# (exit 1) and the metrics give the age and depth. The lock released: every
-# put is answered as stored and can be read back, and the status is ok
-# again, metrics 0, cluster OK.
+# writes only wait. Once the oldest has waited the default [data]
+# writes_slow_ms (2 s): `sipcctl status` says writes SLOW with how many
+# wait, for how long and the threshold, its JSON says slow, the cluster
+# status has a storage_slow problem (exit 1) and the metrics give the age
+# and depth. The lock released: every put is answered as stored and can be
+# read back, and the status is ok again, metrics 0, cluster OK.
+# test_storage_slow_threshold sets the threshold.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.152}
@@ -31,21 +32,9 @@ else
 fi
 
 # The lock, released when $work/release appears, and by itself 4.5 s after
-# it was taken: the write job started after it, so it has waited less than
-# its 5 s busy timeout then, and no put fails whatever this test's timing.
-python3 - "$home/data/records.db" "$work/locked" "$work/release" <<'EOF' &
-import os, sqlite3, sys, time
-con = sqlite3.connect(sys.argv[1], isolation_level=None)
-con.execute("BEGIN EXCLUSIVE")
-open(sys.argv[2], "w").close()
-end = time.monotonic() + 4.5
-while time.monotonic() < end and not os.path.exists(sys.argv[3]):
-    time.sleep(0.02)
-con.execute("COMMIT")
-con.close()
-EOF
-locker=$!
-wait_for 10 test -e "$work/locked" || { not_ok "the lock was not taken"; shtest_done; exit 1; }
+# it was taken: no put fails whatever this test's timing.
+hold_write_lock "$home/data/records.db" "$work/locked" "$work/release" ||
+    { not_ok "the lock was not taken"; shtest_done; exit 1; }
 puts=()
 for i in 1 2 3 4 5 6; do
     ctl put "slow-$i" --body "waited $i" >"$work/put-$i.out" 2>&1 &
@@ -68,7 +57,7 @@ locker_rc=$?
 
 OUT=$work/status-slow.txt
 grep -E '^  storage: ' "$work/out.txt" >"$OUT"
-if grep -Eq '^  storage: writes SLOW: 6 writes \([0-9]+ bytes\) waiting, the oldest for [2-4] s \(slow from 2 s\): check for another process holding records.db.s write lock .*fuser' "$OUT" &&
+if grep -Eq '^  storage: writes SLOW: 6 writes \([0-9]+ bytes\) waiting, the oldest for [2-4] s \(threshold 2 s, \[data\] writes_slow_ms\): check for another process holding records.db.s write lock .*fuser' "$OUT" &&
     ! grep -q '^  storage: ok$' "$OUT"; then
     ok "the SLOW line: 6 writes, the oldest's age, what to check; no 'storage: ok'"
 else
@@ -99,15 +88,7 @@ fi
 
 # the writes drain: every put answered as stored, nothing lost
 OUT=$work/out.txt
-answered=0
-for i in 1 2 3 4 5 6; do
-    wait "${puts[$((i - 1))]}" && answered=$((answered + 1))
-done
-if [ "$answered" = 6 ]; then
-    ok "the six puts were answered as stored once the lock went"
-else
-    not_ok "$answered of 6 puts answered as stored"; cat "$work"/put-*.out
-fi
+puts_answered "the six puts were answered as stored once the lock went" "${puts[@]}"
 stored=0
 for i in 1 2 3 4 5 6; do
     ctl get "slow-$i" 2>&1 | grep -q "waited $i" && stored=$((stored + 1))

@@ -784,6 +784,48 @@ static void t_service_open_and_search(void **state)
     free(home);
 }
 
+/* writes_slow_ms: the threshold sipc_data_waiting_get judges the oldest
+ * write's wait by and gives back (sipcd's status shows it), the default
+ * when 0; outside its range sipc_data_open refuses it, saying the range. */
+static void t_writes_slow_threshold(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("dataslow");
+    char err[512] = "";
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    sipc_data_options o;
+    sipc_data_options_init(&o);
+    assert_int_equal(o.writes_slow_ms, SIPC_DATA_WRITES_SLOW_MS);
+    static const unsigned given[] = {0, 700, SIPC_DATA_WRITES_SLOW_MAX_MS};
+    static const uint64_t used[] = {SIPC_DATA_WRITES_SLOW_MS, 700, SIPC_DATA_WRITES_SLOW_MAX_MS};
+    for (size_t i = 0; i < sizeof given / sizeof given[0]; i++) {
+        sipc_data *d = NULL;
+        o.writes_slow_ms = given[i];
+        assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), 0);
+        sipc_data_waiting w;
+        sipc_data_waiting_get(d, &w);
+        assert_int_equal(w.slow_after_ms, used[i]);
+        assert_int_equal(w.requests, 0);
+        assert_int_equal(w.slow, 0);
+        int closed = 0;
+        sipc_data_close(d, dw_set_flag, &closed);
+        assert_true(tu_run_until(&loop, &closed, 5000));
+    }
+    sipc_data *d = NULL;
+    o.writes_slow_ms = SIPC_DATA_WRITES_SLOW_MIN_MS - 1;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), SIPC_EINVAL);
+    assert_string_equal(err, "writes_slow_ms of 99: from 100 to 600000 (0: the default, 2000)");
+    o.writes_slow_ms = SIPC_DATA_WRITES_SLOW_MAX_MS + 1;
+    assert_int_equal(sipc_data_open(&d, &loop, home, &o, err, sizeof err), SIPC_EINVAL);
+    assert_string_equal(err, "writes_slow_ms of 600001: from 100 to 600000 (0: the default, 2000)");
+    assert_null(d);
+    assert_true(tu_drain(&loop, 2000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
 /* while count_looks: access(2) calls on the test's files, made on the
  * loop's thread (the main one) and on others (the thread pool) */
 static int count_looks, loop_looks, pool_looks;
@@ -3247,6 +3289,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_search_content, setup, teardown),
         cmocka_unit_test_setup_teardown(t_reader_and_schema, setup, teardown),
         cmocka_unit_test(t_service_open_and_search),
+        cmocka_unit_test(t_writes_slow_threshold),
         cmocka_unit_test(t_service_retry_open),
         cmocka_unit_test(t_service_stale_wal),
         cmocka_unit_test(t_service_first_create),

@@ -226,6 +226,41 @@ PY
     reader=$!
     wait_for 10 test -e "$2"
 }
+# hold_write_lock DB FLAG RELEASE: another process holds DB's write lock
+# (as an sqlite3 shell in BEGIN EXCLUSIVE does) until the file RELEASE
+# appears, and 4.5 s at most: a write job started after it has then waited
+# less than the data service's 5 s busy timeout, so that no write fails
+# whatever a test's timing, the writes only wait. FLAG is made once it holds
+# the lock; $locker is its pid.
+hold_write_lock() {
+    python3 - "$1" "$2" "$3" <<'PY' &
+import os, sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None)
+con.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+end = time.monotonic() + 4.5
+while time.monotonic() < end and not os.path.exists(sys.argv[3]):
+    time.sleep(0.02)
+con.execute("COMMIT")
+con.close()
+PY
+    locker=$!
+    wait_for 10 test -e "$2"
+}
+# puts_answered WHAT PID...: a check that every put run in the background
+# as PID (its output in $work/put-*.out, shown if not) was answered as stored
+puts_answered() {
+    local what=$1 pid answered=0
+    shift
+    for pid in "$@"; do
+        wait "$pid" && answered=$((answered + 1))
+    done
+    if [ "$answered" = $# ]; then
+        ok "$what"
+    else
+        not_ok "$what: $answered of $# answered as stored"; cat "$work"/put-*.out
+    fi
+}
 
 # --- sipcd -------------------------------------------------------------------
 # node_home HOME CLUSTER ID ADDRESS NODES: HOME (made when missing) with a

@@ -792,14 +792,23 @@ static void storage_slow(void **state)
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(p, 0), "message")),
         "n1: writes to its database wait: 12 writes (4096 bytes) waiting, the oldest for 12 s "
-        "(slow from 2 s): check for another process holding records.db's write lock (an sqlite3 "
-        "shell or a backup left in a transaction: `fuser -v $SIPC_HOME/data/records.db`; after "
-        "5 s of it the writes fail with \"database is locked\"), a slow or hung disk (`iostat -x 1`, "
-        "the kernel's log), or more writes than the disk keeps up with (writes get BUSY once 64 "
-        "MiB wait); they are answered once committed");
+        "(threshold 2 s, [data] writes_slow_ms): check for another process holding records.db's "
+        "write lock (an sqlite3 shell or a backup left in a transaction: `fuser -v "
+        "$SIPC_HOME/data/records.db`; after 5 s of it the writes fail with \"database is "
+        "locked\"), a slow or hung disk (`iostat -x 1`, the kernel's log), or more writes than the "
+        "disk keeps up with (writes get BUSY once 64 MiB wait); they are answered once committed");
     assert_string_equal(sipc_mgmt_health(p), "problems");
     json_decref(p);
     json_decref(nodes);
+    /* a threshold set to a part of a second is shown as set, not rounded */
+    json_t *w = json_pack("{s:I, s:I, s:I, s:b, s:I}", "waiting", (json_int_t)1, "waiting_bytes",
+                          (json_int_t)10, "oldest_wait_ms", (json_int_t)2600, "slow", 1,
+                          "slow_after_ms", (json_int_t)2500);
+    char text[900];
+    assert_int_equal(mgmt_writes_slow_text(w, text, sizeof text), 1);
+    assert_non_null(strstr(text, "1 write (10 bytes) waiting, the oldest for 3 s (threshold 2500 "
+                                 "ms, [data] writes_slow_ms): "));
+    json_decref(w);
 }
 
 /* A storage_failing problem closes with the fix of its cause: a file size

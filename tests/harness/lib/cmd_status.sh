@@ -11,8 +11,8 @@ node reports), the TLS mode in effect and each service listener'"'"'s mode,
 the certificate fingerprint prefix ("(not cluster.json'"'"'s pair)" when it is
 not: a rolling rotation stopped midway, a pair imported by hand), links up, "storage: writes FAIL" while
 the node'"'"'s database fails ("storage: NOT OPEN" while it could not be
-opened at all), "storage: writes SLOW" while its writes wait 2 s or more
-(a lock, a slow disk), "storage: records lost" while a start'"'"'s finding
+opened at all), "storage: writes SLOW" while its writes wait its [data]
+writes_slow_ms (2 s by default) or more (a lock, a slow disk), "storage: records lost" while a start'"'"'s finding
 of lost records is not acknowledged (sipcctl status says more), and healthy, degraded (a service, a link or its
 storage missing or failing) or unreachable (with the reason, and for a dead
 node "sipc-cluster restart NODE"). The words

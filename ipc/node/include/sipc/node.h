@@ -114,6 +114,11 @@ typedef struct sipc_config {
     int node_line; /* the first line of sipc.conf that sets a [node] key, 0 if none does:
                       a home without them is a client-only home unless a sipcd runs from it
                       (docs/operator-guide.md, 1.3) */
+    uint32_t data_writes_slow_ms; /* [data] writes_slow_ms = how long (ms) the oldest write
+                                     not yet answered waits before the node's writes are
+                                     SLOW (its status, status --cluster); default 2000,
+                                     100 .. 600000 (0 in a structure filled without
+                                     sipc_config_load: the data service's default) */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown

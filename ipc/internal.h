@@ -308,7 +308,7 @@ struct sipc_conn {
     uint64_t goaway_deadline; /* uv_now() ms: closed then at the latest */
     uint64_t last_req_id;   /* highest request id received */
     size_t key_budget;      /* bytes that may still move before the TLS keys'
-                               record count is looked at again (key_wear.c);
+                               block count is looked at again (key_wear.c);
                                0: look at the next flush */
     char peer_node[64];
     char peer_cluster[64];
@@ -498,14 +498,16 @@ static inline void sipc__goaway_check(sipc_conn *c)
 uint64_t sipc__goaway_due(const sipc_conn *c);
 void sipc__goaway_expire(sipc_conn *c, uint64_t now);
 
-/* key_wear.c: a TLS connection whose keys have protected
- * sipc__key_records_max records (RFC 8446 5.5 puts AES-GCM's limit per key
- * at 2^24.5; TLS 1.2 has no key update) is replaced, new keys on a new
- * connection, as a reload replaces one (sipc__conn_retire). */
+/* key_wear.c: a TLS connection whose AES-GCM keys have encrypted as many
+ * AES blocks as sipc__key_records_max full-size records hold (RFC 8446 5.5
+ * puts AES-GCM's limit per key at 2^24.5 full-size records; TLS 1.2 has no
+ * key update) is replaced, new keys on a new connection, as a reload
+ * replaces one (sipc__conn_retire). */
 #define SIPC__KEY_RECORDS_MAX (UINT64_C(1) << 24)
-/* SIPC__KEY_RECORDS_MAX; a test lowers it to see connections replaced. */
+/* SIPC__KEY_RECORDS_MAX, in full-size records (SIPC_TLS_RECORD_BLOCKS AES
+ * blocks each); a test lowers it to see connections replaced. */
 extern uint64_t sipc__key_records_max;
-/* Looks at the stream's record count once c is up: retires c, once, at
+/* Looks at the stream's block count once c is up: retires c, once, at
  * the limit, else sets key_budget (SIZE_MAX for plaintext). */
 void sipc__conn_keys_check(sipc_conn *c);
 /* n bytes of application data moved either way: a subtraction while far

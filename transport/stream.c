@@ -588,9 +588,9 @@ size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4])
     return s->nfirst;
 }
 
-uint64_t sipc_stream_key_records(const sipc_stream *s)
+uint64_t sipc_stream_key_blocks(const sipc_stream *s)
 {
-    return s->tls ? sipc_tls_key_records(s->tls) : 0;
+    return s->tls ? sipc_tls_key_blocks(s->tls) : 0;
 }
 
 int sipc_stream_connecting(const sipc_stream *s)

@@ -149,10 +149,10 @@ uint64_t sipc_stream_connected_at(const sipc_stream *s);
  * out; returns how many (0 before any). What they were, when the stream
  * failed on them, is for the owner to say. */
 size_t sipc_stream_first_bytes(const sipc_stream *s, uint8_t out[4]);
-/* Records a TLS stream's keys have protected so far, the direction that
- * used its key most (sipc_tls_key_records, which says what counts); 0 for
+/* AES blocks a TLS stream's keys have encrypted so far, the direction that
+ * used its key most (sipc_tls_key_blocks, which says what counts); 0 for
  * a plaintext stream, which has no keys to wear out. */
-uint64_t sipc_stream_key_records(const sipc_stream *s);
+uint64_t sipc_stream_key_blocks(const sipc_stream *s);
 /* 1 while a TLS handshake is in progress. */
 int sipc_stream_in_tls_handshake(const sipc_stream *s);
 /* 1 while a client stream's connect is pending (its error event then says

@@ -167,14 +167,24 @@ int sipc_tls_write(sipc_tls *t, const uint8_t *data, size_t len);
 /* 1 if this connection's application data goes through sipc's record
  * layer (see sipc_tls_config_set_direct()). */
 int sipc_tls_direct(const sipc_tls *t);
-/* Records the session's keys have protected so far, in the direction that
- * used its key most (sealed or opened: each direction has its own key; the
- * Finished messages count), whichever record layer carries them; 0 before
- * the handshake is done. TLS 1.2 has no key update: the owner that wants
- * new keys makes a new connection. Every record counted carried at least
- * one byte of application data, but for at most 32 empty ones in a row
- * (more end the session) and a HelloRequest and its answer. */
-uint64_t sipc_tls_key_records(const sipc_tls *t);
+/* AES blocks a full-size record (2^14 bytes) costs its key: 1,024 of
+ * plaintext and the one that makes its tag. */
+#define SIPC_TLS_RECORD_BLOCKS 1025
+/* AES blocks the session's AES-GCM keys have encrypted so far, in the
+ * direction that used its key most (sealed or opened: each direction has its
+ * own key; the Finished messages count), whichever record layer carries
+ * them; 0 before the handshake is done. draft-irtf-cfrg-aead-limits bounds
+ * AES-GCM's confidentiality advantage by (s + q + 1)^2 / 2^129 for s blocks
+ * of plaintext in q messages, so a record of n bytes counts ceil(n/16) + 1
+ * (its tag's counter block; the additional data goes through GHASH only),
+ * and one whose size sipc's record layer did not see (wolfSSL's records)
+ * counts as full-size. 0 for ChaCha20-Poly1305: its sequence number wraps
+ * before its limit is reached (RFC 8446 5.5). TLS 1.2 has no key update: the
+ * owner that wants new keys makes a new connection. Every record counted
+ * carried at least one byte of application data, but for at most 32 empty
+ * ones in a row (more end the session) and a HelloRequest and its answer:
+ * at most 33 full-size records' worth per byte. */
+uint64_t sipc_tls_key_blocks(const sipc_tls *t);
 /* Bytes held for a record split across reads, what sipc_tls_trim would
  * give back now, and giving that buffer back while no record is split (an
  * idle connection); returns the bytes freed. */

@@ -17,6 +17,7 @@
 #include "base/aes_gcm.h"
 #include "base/endian.h"
 #include "sipc/errno.h"
+#include "transport/tls_engine.h"
 #include "transport/tls_record.h"
 
 #define GCM_EXPLICIT 8
@@ -38,6 +39,9 @@ struct sipc_tls_rec {
     } gcm;
     uint8_t wkey[32], rkey[32]; /* ChaCha20: its one-shot API takes the key */
     uint8_t wiv[12], riv[12];
+    /* AES-GCM: sipc_rec_key_blocks. Not next to wnonce: GCC would pair the
+     * two additions in SSE registers, 7 instructions for 2 (callgrind) */
+    uint64_t wblocks, rblocks;
     uint64_t wseq, rseq, wnonce;
     /* the record being received */
     uint8_t hdr[SIPC_REC_HEADER];
@@ -100,6 +104,9 @@ int sipc_rec_new(sipc_tls_rec **out, const sipc_rec_keys *k)
 #ifdef HAVE_AESGCM
     if (r->aead == SIPC_REC_AES_GCM) {
         r->overhead = GCM_EXPLICIT + AEAD_TAG;
+        /* their sizes were wolfSSL's to see: each counted as full-size */
+        r->wblocks = k->write_seq * SIPC_TLS_RECORD_BLOCKS;
+        r->rblocks = k->read_seq * SIPC_TLS_RECORD_BLOCKS;
         r->own = !k->wolfcrypt_gcm && sipc_aes_gcm_available();
         if (r->own) {
             if (sipc_aes_gcm_init(&r->gcm.own.enc, k->write_key, k->key_len) != 0 ||
@@ -201,6 +208,7 @@ int sipc_rec_seal(sipc_tls_rec *r, uint8_t type, const uint8_t *p, size_t len, s
                 rc = wc_AesGcmEncrypt(&r->gcm.wc.enc, ct, p, (word32)n, nonce, sizeof nonce,
                                       ct + n, AEAD_TAG, aad, sizeof aad);
             r->wnonce++;
+            r->wblocks += (n + 31) / 16; /* ceil(n/16) + 1: sipc_tls_key_blocks */
 #endif
         } else {
 #if defined(HAVE_CHACHA) && defined(HAVE_POLY1305)
@@ -259,6 +267,7 @@ static int open_record(sipc_tls_rec *r, uint8_t type, const uint8_t *body, size_
         else
             rc = wc_AesGcmDecrypt(&r->gcm.wc.dec, dst, ct, (word32)n, nonce, sizeof nonce, ct + n,
                                   AEAD_TAG, aad, sizeof aad);
+        r->rblocks += (n + 31) / 16;
 #endif
     } else {
 #if defined(HAVE_CHACHA) && defined(HAVE_POLY1305)
@@ -411,9 +420,9 @@ int sipc_rec_failed(const sipc_tls_rec *r)
     return r->failed;
 }
 
-uint64_t sipc_rec_key_records(const sipc_tls_rec *r)
+uint64_t sipc_rec_key_blocks(const sipc_tls_rec *r)
 {
-    return r->wseq > r->rseq ? r->wseq : r->rseq;
+    return r->wblocks > r->rblocks ? r->wblocks : r->rblocks;
 }
 
 size_t sipc_rec_buffered(const sipc_tls_rec *r)

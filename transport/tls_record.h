@@ -100,10 +100,12 @@ int sipc_rec_open(sipc_tls_rec *r, const uint8_t *data, size_t len, sipc_rec_des
  * after it and sipc_rec_seal everything but an alert. */
 int sipc_rec_failed(const sipc_tls_rec *r);
 
-/* Records protected under the keys so far: the larger of the sequence
- * numbers of the two directions (each has its key), handshake's Finished
- * included. */
-uint64_t sipc_rec_key_records(const sipc_tls_rec *r);
+/* AES blocks the AES-GCM keys have encrypted so far, the larger of the two
+ * directions (each has its key): ceil(n/16) + 1 per record of n bytes, and
+ * a full-size record's (SIPC_TLS_RECORD_BLOCKS) for each the keys protected
+ * before they were handed over (the Finished); 0 for ChaCha20-Poly1305
+ * (sipc_tls_key_blocks says why). */
+uint64_t sipc_rec_key_blocks(const sipc_tls_rec *r);
 
 /* Bytes held for a record split across reads (for accounting), what
  * sipc_rec_trim would give back now (none while a record is split), and

@@ -1,9 +1,12 @@
-/* test_key_wear.c - a TLS connection whose keys have protected the most
- * records sipc lets one key protect is replaced (ipc/key_wear.c), without a
- * call lost or failed: over mutual TLS on loopback (127.1.162.1), with the
- * limit lowered to 200 records, 2,000 calls one after the other and 2,000
- * with 32 in flight all succeed, the server sees new connections and the
- * log says why; a plaintext connection, with no keys to wear out, is never
+/* test_key_wear.c - a TLS connection whose keys have encrypted the most
+ * AES blocks sipc lets one key encrypt is replaced (ipc/key_wear.c), without
+ * a call lost or failed: over mutual TLS on loopback (127.1.162.1), with the
+ * limit lowered to 200 full-size records' worth, 2,000 calls one after the
+ * other and 2,000 with 32 in flight all succeed, the server sees new
+ * connections and the log says why; 2,000 calls of 64 bytes, a few AES
+ * blocks each, replace it only where wolfSSL keeps the records and each
+ * counts full-size (127.1.170.1); a ChaCha20-Poly1305 connection
+ * (127.1.170.2), and a plaintext one, with no keys to wear out, are never
  * replaced. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,18 +18,37 @@
 
 #include <cmocka.h>
 
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
 #include "ipc/internal.h"
 #include "ipc/security.h"
 #include "testutil.h"
 
 #define ADDR "127.1.162.1"
 #define CALLS 2000
-#define LIMIT 200
+#define LIMIT 200 /* full-size records' worth of AES blocks */
 /* 32 calls in flight share records: this much each makes records of its own */
 #define PAYLOAD 4096
+#define SMALL 64
 
 static char *g_dir;
 static char g_pem[512];
+
+/* The suites the nodes offer, whatever the build prefers (ChaCha20-Poly1305
+ * first where wolfSSL has no AES-NI, as Debian's libwolfssl): sipc's own
+ * list is replaced when a security is made (--wrap in CMakeLists.txt). */
+#define SUITES_AES_GCM "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
+#define SUITES_CHACHA "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+static const char *g_suites = SUITES_AES_GCM;
+
+int __real_wolfSSL_CTX_set_cipher_list(WOLFSSL_CTX *ctx, const char *list);
+int __wrap_wolfSSL_CTX_set_cipher_list(WOLFSSL_CTX *ctx, const char *list);
+int __wrap_wolfSSL_CTX_set_cipher_list(WOLFSSL_CTX *ctx, const char *list)
+{
+    (void)list;
+    return __real_wolfSSL_CTX_set_cipher_list(ctx, g_suites);
+}
 
 typedef struct world {
     uv_loop_t loop;
@@ -38,7 +60,9 @@ typedef struct world {
     sipc_channel *ch;
     int server_ups;
     int direct_ups; /* ... of them through sipc's record layer */
+    char cipher[64]; /* the last one's suite */
     int started, ok, failed, first_err, in_flight, window, done;
+    size_t payload; /* bytes each call sends, and gets back */
 } world;
 
 static void on_server_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
@@ -49,8 +73,10 @@ static void on_server_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
     if (ev != SIPC_CONN_UP)
         return;
     w->server_ups++;
-    if (sipc_conn_info(c, &pi) == 0 && pi.tls_direct)
-        w->direct_ups++;
+    if (sipc_conn_info(c, &pi) != 0)
+        return;
+    w->direct_ups += pi.tls_direct;
+    snprintf(w->cipher, sizeof w->cipher, "%s", pi.tls_cipher);
 }
 
 static void h_echo(sipc_request *req, void *arg)
@@ -67,7 +93,7 @@ static void on_reply(int err, const sipc_reply *reply, void *arg)
 {
     world *w = arg;
     w->in_flight--;
-    if (err == 0 && reply->len == PAYLOAD) {
+    if (err == 0 && reply->len == w->payload) {
         w->ok++;
     } else {
         w->failed++;
@@ -88,18 +114,20 @@ static void start_calls(world *w)
 {
     while (w->started < CALLS && w->in_flight < w->window) {
         uint8_t v[PAYLOAD];
-        memset(v, w->started & 0xff, sizeof v);
-        int r = sipc_call(w->ch, "test", "echo", v, sizeof v, 5000, on_reply, w);
+        memset(v, w->started & 0xff, w->payload);
+        int r = sipc_call(w->ch, "test", "echo", v, w->payload, 5000, on_reply, w);
         assert_int_equal(r, 0);
         w->started++;
         w->in_flight++;
     }
 }
 
-/* direct: application data through sipc's record layer, else wolfSSL's */
-static void world_open(world *w, sipc_tls_mode mode, int direct)
+/* direct: application data through sipc's record layer, else wolfSSL's;
+ * the server on addr */
+static void world_open(world *w, sipc_tls_mode mode, int direct, const char *addr)
 {
     memset(w, 0, sizeof *w);
+    w->payload = PAYLOAD;
     assert_int_equal(uv_loop_init(&w->loop), 0);
     w->sec = tu_security(mode, g_pem);
     if (mode != SIPC_TLS_OFF)
@@ -115,9 +143,9 @@ static void world_open(world *w, sipc_tls_mode mode, int direct)
     assert_int_equal(sipc_ctx_new(&w->cctx, &w->loop, &o, w->sec), 0);
     assert_int_equal(sipc_router_new(&w->router), 0);
     assert_int_equal(sipc_router_add(w->router, "test", "echo", h_echo, w), 0);
-    assert_int_equal(sipc_server_listen(&w->srv, w->sctx, "Test Service", ADDR, 0, w->router), 0);
+    assert_int_equal(sipc_server_listen(&w->srv, w->sctx, "Test Service", addr, 0, w->router), 0);
     sipc_server_set_conn_cb(w->srv, on_server_conn, w);
-    assert_int_equal(sipc_channel_open(&w->ch, w->cctx, ADDR, sipc_server_port(w->srv), NULL), 0);
+    assert_int_equal(sipc_channel_open(&w->ch, w->cctx, addr, sipc_server_port(w->srv), NULL), 0);
 }
 
 /* CALLS calls, window at a time: all answered, none failed */
@@ -149,17 +177,19 @@ static void tls_keys_replaced(int direct)
 {
     sipc__key_records_max = LIMIT;
     world w;
-    world_open(&w, SIPC_TLS_STRICT, direct);
+    world_open(&w, SIPC_TLS_STRICT, direct, ADDR);
     run_calls(&w, 1);
     int after_serial = w.server_ups;
-    /* each call is a record each way at least: 2,000 of them pass 200
-     * records ten times over; with 32 in flight, 8 MB each way still takes
-     * 500 records of 16 KiB */
+    /* each call is a record of 4 KiB and a little each way, a quarter of a
+     * full-size one's blocks (and a whole one's where wolfSSL keeps the
+     * records): 2,000 of them pass 200 full-size records' worth twice at
+     * least; with 32 in flight, 8 MB each way is 500 full-size records */
     assert_true(after_serial > 1);
+    assert_non_null(strstr(w.cipher, "AES128-GCM"));
     run_calls(&w, 32);
     assert_true(w.server_ups > after_serial);
-    assert_true(tu_log_has(&w.log, "its TLS keys have protected"));
-    assert_true(tu_log_has(&w.log, "records; new keys on a new connection"));
+    assert_true(tu_log_has(&w.log, "its TLS keys have encrypted"));
+    assert_true(tu_log_has(&w.log, "full-size records hold; new keys on a new connection"));
     assert_int_equal(w.direct_ups, direct ? w.server_ups : 0);
     world_close(&w);
     sipc__key_records_max = SIPC__KEY_RECORDS_MAX;
@@ -178,16 +208,68 @@ static void t_wolfssl_records_keys_replaced(void **state)
     tls_keys_replaced(0);
 }
 
+/* Keys wear by the AES blocks they encrypt, not by the records: 2,000 calls
+ * of 64 bytes one at a time are 2,000 small records each way, a few blocks
+ * each. Where sipc's record layer sees their sizes, they stay far under 200
+ * full-size records' worth (205,000 blocks) and the connection is never
+ * replaced; where wolfSSL keeps the records, each counts full-size and it
+ * is replaced about ten times. On 127.1.170.1. */
+static void t_small_calls_wear_by_blocks(void **state)
+{
+    (void)state;
+    sipc__key_records_max = LIMIT;
+    for (int direct = 0; direct < 2; direct++) {
+        world w;
+        world_open(&w, SIPC_TLS_STRICT, direct, "127.1.170.1");
+        w.payload = SMALL;
+        run_calls(&w, 1);
+        assert_non_null(strstr(w.cipher, "AES128-GCM"));
+        assert_int_equal(w.direct_ups, direct ? w.server_ups : 0);
+        if (direct) {
+            assert_int_equal(w.server_ups, 1);
+            assert_false(tu_log_has(&w.log, "TLS keys have encrypted"));
+        } else {
+            assert_true(w.server_ups > 5);
+        }
+        world_close(&w);
+    }
+    sipc__key_records_max = SIPC__KEY_RECORDS_MAX;
+}
+
+/* ChaCha20-Poly1305's keys do not wear (its sequence number wraps before
+ * its limit is reached, RFC 8446 5.5): at the same limit, the calls that
+ * replace an AES-GCM connection several times never replace it, on either
+ * record layer. On 127.1.170.2. */
+static void t_chacha_never_replaced(void **state)
+{
+    (void)state;
+    sipc__key_records_max = LIMIT;
+    g_suites = SUITES_CHACHA;
+    for (int direct = 0; direct < 2; direct++) {
+        world w;
+        world_open(&w, SIPC_TLS_STRICT, direct, "127.1.170.2");
+        run_calls(&w, 1);
+        run_calls(&w, 32);
+        assert_non_null(strstr(w.cipher, "CHACHA20"));
+        assert_int_equal(w.server_ups, 1);
+        assert_int_equal(w.direct_ups, direct);
+        assert_false(tu_log_has(&w.log, "TLS keys have encrypted"));
+        world_close(&w);
+    }
+    g_suites = SUITES_AES_GCM;
+    sipc__key_records_max = SIPC__KEY_RECORDS_MAX;
+}
+
 static void t_plaintext_never_replaced(void **state)
 {
     (void)state;
     sipc__key_records_max = LIMIT;
     world w;
-    world_open(&w, SIPC_TLS_OFF, 1);
+    world_open(&w, SIPC_TLS_OFF, 1, ADDR);
     run_calls(&w, 1);
     run_calls(&w, 32);
     assert_int_equal(w.server_ups, 1);
-    assert_false(tu_log_has(&w.log, "TLS keys have protected"));
+    assert_false(tu_log_has(&w.log, "TLS keys have encrypted"));
     world_close(&w);
     sipc__key_records_max = SIPC__KEY_RECORDS_MAX;
 }
@@ -203,6 +285,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_tls_keys_replaced),
         cmocka_unit_test(t_wolfssl_records_keys_replaced),
+        cmocka_unit_test(t_small_calls_wear_by_blocks),
+        cmocka_unit_test(t_chacha_never_replaced),
         cmocka_unit_test(t_plaintext_never_replaced),
     };
     int fails = cmocka_run_group_tests_name("key_wear", tests, NULL, NULL);

@@ -387,7 +387,7 @@ int sipc_stream_source_applies(const struct sockaddr *addr, const struct sockadd
     return 0; /* no sockets here */
 }
 
-uint64_t sipc_stream_key_records(const sipc_stream *s)
+uint64_t sipc_stream_key_blocks(const sipc_stream *s)
 {
     (void)s;
     return 0; /* plaintext: no keys */

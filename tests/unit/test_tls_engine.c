@@ -213,9 +213,12 @@ static void talk(size_t chunk, int cdirect, int sdirect)
     assert_string_equal(sipc_tls_detail(c.t), "");
     assert_int_equal(sipc_tls_direct(c.t), cd);
     assert_int_equal(sipc_tls_direct(s.t), sd);
-    /* each side's Finished is the one record so far under each key */
-    assert_int_equal(sipc_tls_key_records(c.t), 1);
-    assert_int_equal(sipc_tls_key_records(s.t), 1);
+    /* each side's Finished is the one record so far under each key, counted
+     * full-size (wolfSSL sealed it); ChaCha20-Poly1305's keys do not wear */
+    int chacha = strstr(cipher, "CHACHA20") != NULL;
+    uint64_t full = chacha ? 0 : SIPC_TLS_RECORD_BLOCKS;
+    assert_int_equal(sipc_tls_key_blocks(c.t), full);
+    assert_int_equal(sipc_tls_key_blocks(s.t), full);
 
     /* client -> server, small */
     assert_int_equal(sipc_tls_write(c.t, (const uint8_t *)"hello", 5), 0);
@@ -244,18 +247,25 @@ static void talk(size_t chunk, int cdirect, int sdirect)
         assert_int_equal(sipc_tls_write(c.t, p + i, (size_t)(i % 97) + 1), 0);
     assert_int_equal(shuttle(&c, &s, chunk), 0);
     size_t want = 0;
+    uint64_t cw = 2 * full + 2 + 2; /* Finished, 16 KiB; "hello" and 1 byte: 2 blocks each */
     for (int i = 0; i < 300; i++) {
         size_t n = (size_t)(i % 97) + 1;
         assert_true(want + n <= s.got.len);
         assert_memory_equal(s.got.data + want, p + i, n);
         want += n;
+        cw += (n + 31) / 16; /* ceil(n/16) + 1 */
     }
     assert_int_equal(s.got.len, want);
     free(p);
-    /* the key that protected most: the client's, 1 + 1 + 2 + 300 records
-     * (the server's 1 + 7 for its 100 KiB), as either record layer counts */
-    assert_int_equal(sipc_tls_key_records(c.t), 304);
-    assert_int_equal(sipc_tls_key_records(s.t), 304);
+    /* The key that encrypted most, in AES blocks. Where sipc's record layer
+     * carries the records, each counts ceil(n/16) + 1: the server's key
+     * (Finished, six full records and one of 4,099 bytes) beats the client's
+     * 304 records, most of them small. Where wolfSSL keeps them, each record
+     * counts full-size, and the client's 304 are the most. */
+    uint64_t sw = 7 * full + (chacha ? 0 : (4099 + 31) / 16);
+    uint64_t seen = chacha ? 0 : cw > sw ? cw : sw;
+    assert_int_equal(sipc_tls_key_blocks(c.t), cd ? seen : 304 * full);
+    assert_int_equal(sipc_tls_key_blocks(s.t), sd ? seen : 304 * full);
 
     /* close_notify: the receiver is told the peer closed */
     assert_false(sipc_tls_peer_closed(s.t));
@@ -911,6 +921,27 @@ static WOLFSSL *raw_client(WOLFSSL_CTX **cctx, const sipc_keypair *kp, raw_io *i
     return ssl;
 }
 
+/* msg sealed by the server s, read back whole by the bare client ssl. */
+static void raw_read_back(end *s, WOLFSSL *ssl, raw_io *io, const uint8_t *msg, size_t len)
+{
+    assert_int_equal(sipc_tls_write(s->t, msg, len), 0);
+    io->in = s->tx.data;
+    io->in_len = s->tx.len;
+    uint8_t *got = malloc(len);
+    assert_non_null(got);
+    size_t have = 0;
+    for (int i = 0; i < 20 && have < len; i++) {
+        int n = wolfSSL_read(ssl, got + have, (int)(len - have));
+        if (n <= 0)
+            fail_msg("the client's read failed: wolfSSL error %d", wolfSSL_get_error(ssl, n));
+        have += (size_t)n;
+    }
+    assert_int_equal(have, len);
+    assert_memory_equal(got, msg, len);
+    free(got);
+    s->tx.len = 0;
+}
+
 static void t_peer_without_certificate(void **state)
 {
     (void)state;
@@ -1000,20 +1031,7 @@ static void t_peer_max_fragment(void **state)
     static uint8_t msg[3000];
     for (size_t i = 0; i < sizeof msg; i++)
         msg[i] = (uint8_t)i;
-    assert_int_equal(sipc_tls_write(s.t, msg, sizeof msg), 0);
-    io.in = s.tx.data;
-    io.in_len = s.tx.len;
-    uint8_t got[sizeof msg];
-    size_t have = 0;
-    for (int i = 0; i < 20 && have < sizeof got; i++) {
-        int n = wolfSSL_read(ssl, got + have, (int)(sizeof got - have));
-        if (n <= 0)
-            fail_msg("the client's read failed: wolfSSL error %d", wolfSSL_get_error(ssl, n));
-        have += (size_t)n;
-    }
-    assert_int_equal(have, sizeof msg);
-    assert_memory_equal(got, msg, sizeof msg);
-    s.tx.len = 0;
+    raw_read_back(&s, ssl, &io, msg, sizeof msg);
 
     wolfSSL_free(ssl);
     wolfSSL_CTX_free(cctx);
@@ -2626,6 +2644,138 @@ static void t_wolfssl_path_plaintext_wiped(void **state)
     finished(&c, &s, ccfg, scfg);
 }
 
+/* A bare wolfSSL client (presenting g_a) offering only suite, through its
+ * handshake with the server s: 1 once done. */
+static int raw_suite_connect(end *s, const char *suite, WOLFSSL_CTX **cctx, WOLFSSL **ssl,
+                             raw_io *io)
+{
+    *ssl = raw_client(cctx, &g_a, io);
+    assert_int_equal(wolfSSL_set_cipher_list(*ssl, suite), WOLFSSL_SUCCESS);
+    int done = 0;
+    for (int i = 0; i < 10 && !done; i++) {
+        int c = wolfSSL_connect(*ssl);
+        done = c == WOLFSSL_SUCCESS;
+        if (io->out->len) {
+            assert_int_equal(sipc_tls_input(s->t, io->out->data, io->out->len, on_plain, s), 0);
+            io->out->len = 0;
+            sipc_tls_after_output(s->t);
+        }
+        io->in = s->tx.data;
+        io->in_len = s->tx.len;
+        s->tx.len = 0;
+    }
+    return done;
+}
+
+/* Keys wear by the AES blocks they encrypt (sipc_tls_key_blocks): a session
+ * on AES-GCM counts them on either record layer (wolfSSL's records as
+ * full-size: sipc does not see their sizes); one on ChaCha20-Poly1305, whose
+ * sequence number wraps before its limit is reached (RFC 8446 5.5), counts
+ * none on either. */
+static void t_key_blocks_by_suite(void **state)
+{
+    (void)state;
+    static const char *suites[] = {"ECDHE-ECDSA-AES128-GCM-SHA256",
+                                   "ECDHE-ECDSA-CHACHA20-POLY1305"};
+    static uint8_t msg[3000];
+    for (int direct = 0; direct < 1 + direct_built(); direct++) {
+        for (int chacha = 0; chacha < 2; chacha++) {
+            vfy sv = {.pin = g_a.fingerprint};
+            sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+            assert_int_equal(sipc_tls_config_set_direct(scfg, direct), direct);
+            end s;
+            end_init(&s, scfg, 1);
+            sipc_buf ctx_out = {0};
+            raw_io io = {.out = &ctx_out};
+            WOLFSSL_CTX *cctx;
+            WOLFSSL *ssl;
+            assert_true(raw_suite_connect(&s, suites[chacha], &cctx, &ssl, &io));
+            assert_int_equal(sipc_tls_direct(s.t), direct);
+            char ver[32], cipher[64];
+            sipc_tls_describe(s.t, ver, sizeof ver, cipher, sizeof cipher, NULL, 0);
+            assert_int_equal(strstr(cipher, "CHACHA20") != NULL, chacha);
+            /* after the Finished, one record of 3,000 bytes: 188 blocks
+             * and the tag's where sipc's record layer seals it, full-size
+             * where wolfSSL does */
+            raw_read_back(&s, ssl, &io, msg, sizeof msg);
+            uint64_t want = SIPC_TLS_RECORD_BLOCKS + (direct ? (sizeof msg + 31) / 16
+                                                             : SIPC_TLS_RECORD_BLOCKS);
+            assert_int_equal(sipc_tls_key_blocks(s.t), chacha ? 0 : want);
+            wolfSSL_free(ssl);
+            wolfSSL_CTX_free(cctx);
+            sipc_buf_free(&ctx_out);
+            end_free(&s);
+            sipc_tls_config_free(scfg);
+        }
+    }
+}
+
+/* Small records wear a key by their blocks, not as full-size ones: at the
+ * same limit, 64-byte records (4 blocks and the tag's: 5) take 1025/5 = 205
+ * times as many records to reach it as full-size ones (1,025 each), counted
+ * alike by the sealing and the opening side, through either AES-GCM
+ * implementation. */
+static void t_small_records_wear_slower(void **state)
+{
+    (void)state;
+    static uint8_t msg[SIPC_REC_MAX_PLAIN];
+    const uint64_t limit = 20 * SIPC_TLS_RECORD_BLOCKS;
+    for (int wolfcrypt = 0; wolfcrypt < 2; wolfcrypt++) {
+        size_t to_limit[2] = {0, 0};
+        for (int full = 0; full < 2; full++) {
+            size_t n = full ? sizeof msg : 64;
+            sipc_tls_rec *tx, *rx;
+            rec_pair(SIPC_REC_AES_GCM, 1, wolfcrypt, NULL, &tx, &rx);
+            /* the Finished before the hand-over, whose size wolfSSL saw */
+            assert_int_equal(sipc_rec_key_blocks(tx), SIPC_TLS_RECORD_BLOCKS);
+            sipc_buf wire = {0}, got = {0};
+            int alert = 0, peer_alert = 0;
+            while (sipc_rec_key_blocks(tx) - SIPC_TLS_RECORD_BLOCKS < limit &&
+                   to_limit[full] < 10000) {
+                wire.len = got.len = 0;
+                assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, msg, n, &wire), 0);
+                assert_int_equal(sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got,
+                                               &alert, &peer_alert),
+                                 0);
+                assert_int_equal(got.len, n);
+                to_limit[full]++;
+            }
+            assert_int_equal(sipc_rec_key_blocks(rx), sipc_rec_key_blocks(tx));
+            sipc_buf_free(&wire);
+            sipc_buf_free(&got);
+            sipc_rec_free(tx);
+            sipc_rec_free(rx);
+        }
+        assert_int_equal(to_limit[1], 20);
+        assert_int_equal(to_limit[0], 20 * 205);
+    }
+}
+
+/* ChaCha20-Poly1305's keys do not wear: no blocks counted, sealed or
+ * opened, whatever the records. */
+static void t_chacha_keys_unworn(void **state)
+{
+    (void)state;
+    static uint8_t msg[SIPC_REC_MAX_PLAIN];
+    sipc_tls_rec *tx, *rx;
+    rec_pair(SIPC_REC_CHACHA20_POLY1305, 0, 0, NULL, &tx, &rx);
+    sipc_buf wire = {0}, got = {0};
+    int alert = 0, peer_alert = 0;
+    for (int i = 0; i < 50; i++) {
+        wire.len = 0;
+        assert_int_equal(sipc_rec_seal(tx, SIPC_REC_DATA, msg, i % 2 ? sizeof msg : 64, &wire), 0);
+        assert_int_equal(
+            sipc_rec_open(rx, wire.data, wire.len, NULL, rec_plain, &got, &alert, &peer_alert), 0);
+    }
+    assert_int_equal(got.len, 25 * (sizeof msg + 64));
+    assert_int_equal(sipc_rec_key_blocks(tx), 0);
+    assert_int_equal(sipc_rec_key_blocks(rx), 0);
+    sipc_buf_free(&wire);
+    sipc_buf_free(&got);
+    sipc_rec_free(tx);
+    sipc_rec_free(rx);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("tls-engine");
@@ -2654,6 +2804,9 @@ int main(void)
         cmocka_unit_test(t_own_key_signatures),
         cmocka_unit_test(t_peer_without_certificate),
         cmocka_unit_test(t_peer_max_fragment),
+        cmocka_unit_test(t_key_blocks_by_suite),
+        cmocka_unit_test(t_small_records_wear_slower),
+        cmocka_unit_test(t_chacha_keys_unworn),
         cmocka_unit_test(t_garbage),
         cmocka_unit_test(t_resumption), cmocka_unit_test(t_ticket_key_rotation),
         cmocka_unit_test(t_ticket_key_expiry),

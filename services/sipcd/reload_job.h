@@ -1,7 +1,7 @@
 /* reload_job.h - one reload of sipcd, or one check of a refused reload's
  * files (dry): what was asked, what the thread pool loaded, and the
- * verdict. Private to the reload (reload.c) and the strict guard that
- * judges it (strict_guard.c). */
+ * verdict. Private to the reload (reload.c) and the guards that judge it
+ * (strict_guard.c, off_guard.c). */
 #ifndef SIPCD_RELOAD_JOB_H
 #define SIPCD_RELOAD_JOB_H
 

@@ -36,8 +36,12 @@ static int after_security(const opts *o, const sipc_config *cfg, const trust_ste
         snprintf(err, errlen, "this node's pair (security/node.crt) cannot be read");
         return r;
     }
+    sipc_config judged = *cfg;
+    if (step->revocation_on && judged.revocation == SIPC_REVOCATION_OFF)
+        judged.revocation = SIPC_REVOCATION_SOFT;
     /* build_trust with own set leaves staged/ and previous/ out */
-    if ((r = load_trust_quiet(o, cfg, step->own_only ? &kp : NULL, &t, &have, err, errlen)) != 0) {
+    if ((r = load_trust_quiet(o, &judged, step->own_only ? &kp : NULL, &t, &have, err, errlen)) !=
+        0) {
         sipc_keypair_free(&kp);
         return r;
     }

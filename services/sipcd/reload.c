@@ -7,10 +7,11 @@
  * when busy (the peer moves its new calls to a new connection), so that none
  * is cut in the middle of a request. What a running node cannot change (ports, address,
  * node id, cluster, limits) is reported as needing a restart and left as it
- * is. Two guards refuse a reload as a whole: going strict while peers still
- * speak plaintext to this node (its peer history; strict_guard.c), and
+ * is. Three guards refuse a reload as a whole: going strict while peers
+ * still speak plaintext to this node (its peer history; strict_guard.c),
  * going off while other nodes run strict (asked over the management
- * channels; off_guard.c). */
+ * channels; off_guard.c), and applying new CRLs while another node
+ * presents a certificate they revoke (each dialled; crl_guard.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,10 @@
 #include "json_text.h"
 #include "rfc3339.h"
 #include "management_service.h"
+#include "mgmt_health.h"
 #include "services/pipeline/pipeline_service.h"
 #include "reload_job.h"
+#include "crl_guard.h"
 #include "off_guard.h"
 #include "strict_guard.h"
 
@@ -244,8 +247,8 @@ static void judge_tls(reload_job *j, host *h)
 
 /* The guards of a reload whose files load: the strict guard first (a
  * reload takes its override whether needed or not), then the guard of going
- * off. NULL to go on, or the refusal's cause, msg saying why; unknown as
- * off_guard gives it. */
+ * off, then the CRL guard. NULL to go on, or the refusal's cause, msg saying
+ * why; unknown as off_guard gives it. */
 static const char *guards(reload_job *j, host *h, char *msg, size_t len, char *unknown,
                           size_t unknown_len)
 {
@@ -254,6 +257,8 @@ static const char *guards(reload_job *j, host *h, char *msg, size_t len, char *u
         return "strict_guard";
     if (reload_off_guard(j, h, msg, len, unknown, unknown_len))
         return "off_guard";
+    if (reload_crl_guard(j, h, msg, len))
+        return "crl_guard";
     return NULL;
 }
 
@@ -308,6 +313,7 @@ static void release_job(reload_job *j)
     for (int i = 0; i < HOST_NSERVICES; i++)
         sipc_security_release(j->sec[i]);
     sipc_security_release(j->probe);
+    reload_crl_free(j);
     json_decref(j->modes);
     j->modes = NULL;
 }
@@ -605,12 +611,12 @@ static void say_pending(host *h, const char *at, const char *cause, int overridd
                         "strict and cuts off peers still speaking plaintext: %s; until then the "
                         "node runs the configuration it had",
                         at, cut_off);
-    else if (!strcmp(cause, "strict_guard") || !strcmp(cause, "off_guard"))
+    else if (mgmt_reload_guard_name(cause))
         reload_log_each(h, SIPC_LOG_INFO,
                         "The %s no longer holds back the reload refused at %s: a reload would go "
                         "through now; the files are not applied until a reload (the node runs the "
                         "configuration it had)",
-                        !strcmp(cause, "off_guard") ? "guard of going off" : "strict guard", at);
+                        mgmt_reload_guard_name(cause), at);
     else
         reload_log_each(h, SIPC_LOG_INFO,
                         "The files load again (the reload refused at %s was for: %s): a start "
@@ -737,6 +743,11 @@ static void on_peer_modes(void *arg, json_t *nodes)
     decide(j, 0);
 }
 
+static void crl_asked(reload_job *j)
+{
+    decide(j, 0);
+}
+
 static void after_load(uv_work_t *w, int status)
 {
     reload_job *j = w->data;
@@ -744,20 +755,24 @@ static void after_load(uv_work_t *w, int status)
     /* going off: the other nodes are asked the mode they run first (all at
      * once, each within the cluster status's timeout and what the asker's
      * deadline leaves), and the reload, or the check, is decided once they
-     * answered */
-    if (status == 0 && !j->failed && !h->stopping && h->mgmt && reload_goes_off(j, h)) {
-        uint32_t timeout = 0;
+     * answered; applying new CRLs, they are dialled with the reload's trust
+     * first, the same way (crl_guard.c) */
+    int off = 0;
+    if (status == 0 && !j->failed && !h->stopping && h->mgmt &&
+        ((off = reload_goes_off(j, h)) || reload_crl_news(j, h))) {
+        uint32_t timeout = off ? 0 : RELOAD_CRL_ASK_MS;
         if (j->deadline) {
             uint64_t now = uv_now(h->loop);
             uint64_t left = j->deadline > now ? j->deadline - now : 0;
             if (left < OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS)
                 j->no_time = 1;
-            else
+            else if (off || left - OFF_ANSWER_MARGIN_MS < timeout)
                 timeout = left - OFF_ANSWER_MARGIN_MS > UINT32_MAX
                               ? UINT32_MAX
                               : (uint32_t)(left - OFF_ANSWER_MARGIN_MS);
         }
-        if (!j->no_time && sipc_mgmt_peer_modes(h->mgmt, timeout, on_peer_modes, j) == 0)
+        if (!j->no_time && (off ? sipc_mgmt_peer_modes(h->mgmt, timeout, on_peer_modes, j)
+                                : reload_crl_ask(j, h, timeout, crl_asked)) == 0)
             return;
     }
     decide(j, status);
@@ -789,16 +804,20 @@ static void decide(reload_job *j, int status)
         /* not a judgement of the files or the peers: nothing to record */
         result = "refused";
         snprintf(msg, sizeof msg,
-                 "reload refused: it takes TLS off, and the time the request allows (under %d "
-                 "ms left) is too short to ask the other nodes the mode they run first; the "
-                 "running setup stays; ask again with a longer timeout",
-                 OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS);
+                 "reload refused: it %s, and the time the request allows (under %d ms left) is "
+                 "too short to ask the other nodes %s first; the running setup stays; ask again "
+                 "with a longer timeout",
+                 reload_goes_off(j, h) ? "takes TLS off" : "applies new CRLs",
+                 OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS,
+                 reload_goes_off(j, h) ? "the mode they run"
+                                       : "whether the CRLs revoke their certificates");
         reload_log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else if (judge_restart(j, &h->cfg, &j->cfg), judge_tls(j, h),
                (cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
         /* nothing of it is applied: a guard refuses the reload as a whole;
          * the files loaded, so a start would succeed (held back by the
-         * strict guard; the guard of going off judges reloads only) */
+         * strict guard; the guards of going off and of CRLs judge reloads
+         * only) */
         result = "refused";
         note_loaded(h, j);
         note_refused(h, j, cause, msg);
@@ -868,6 +887,11 @@ static void decide(reload_job *j, int status)
                 reload_log_each(h, SIPC_LOG_INFO, "Reload took TLS off: %s%s", j->self_note, "");
                 size_t at = strlen(msg);
                 snprintf(msg + at, sizeof msg - at, "; %s", j->self_note);
+            }
+            if (j->crl_note[0]) {
+                reload_log_each(h, SIPC_LOG_WARN, "Reload applied new CRLs: %s%s", j->crl_note, "");
+                size_t at = strlen(msg);
+                snprintf(msg + at, sizeof msg - at, "; warning: %s", j->crl_note);
             }
         }
     }

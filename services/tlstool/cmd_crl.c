@@ -260,7 +260,9 @@ int cmd_crl(void *arg)
                     "takes effect when revocation is turned on (soft or hard) and the node "
                     "reloads or restarts");
         free(der);
-        return reload_or_remind(o, 0, "`tlstool crl add`");
+        /* --force cut a node off knowingly: the node's own CRL guard, which
+         * asks the same, is forced too */
+        return reload_or_remind(o, o->force, "`tlstool crl add`");
     }
     if (!strcmp(sub, "list")) {
         if (extra_args(o, 1))

@@ -16,14 +16,7 @@ need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 shtest_init crloff
 export TZ=UTC SIPC_PFX_PASSWORD="Crl-Off-$$"
 org_trio crloff || exit 1
-# x: a certificate no home holds; crl-x revokes it alone, crl-bx b's too
-(
-    cd "$work/pki" || exit 1
-    . "$SHTEST_DIR/../certs/openssl_pki.sh"
-    issue x-r1 "/O=Test/CN=node x" r1 leaf && mkca r1 &&
-        revoke r1 x-r1 && gencrl r1 crl-x.pem &&
-        revoke r1 b-r1 && gencrl r1 crl-bx.pem
-) || { not_ok "the CRLs"; exit 1; }
+org_crls || exit 1
 sed -i '/^\[tls\]/a revocation = off' "$work/a/sipc.conf"
 tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
 crls() { ls -A "$work/$1/security/crl" 2>/dev/null | grep -c .; }

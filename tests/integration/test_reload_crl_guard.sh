@@ -7,18 +7,21 @@
 #   - revocation = off, a CRL revoking b's certificate put into crl/ by hand
 #     (a mounted folder's way): the reload takes it, unused
 #   - revocation turned on (soft), reload: refused, b named with its
-#     certificate and the fix; status: reload.refused, cause crl_guard; a
-#     still runs revocation off; with --force: applied, b named as cut off
+#     certificate and the fix; status: reload.refused, cause crl_guard,
+#     which the node's check (every 3 s here) keeps; with --force: applied,
+#     b named as cut off
 #   - revocation on, that CRL gone (reload), then a CRL revoking only a
 #     certificate no node presents put into crl/: the reload goes through;
 #     the CRL revoking b's put there instead: refused, b named
+#   - c down, a CRL put into crl/: the reload goes through, c named in a
+#     warning as not asked
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.166}
 . "$(dirname "$0")/../support/shtest.sh"
 need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 shtest_init reloadcrl
-export TZ=UTC SIPC_PFX_PASSWORD="Reload-Crl-$$"
+export TZ=UTC SIPC_PFX_PASSWORD="Reload-Crl-$$" SIPCD_RELOAD_RECHECK_MS=3000
 org_trio reloadcrl || exit 1
 org_crls || exit 1
 ctl() { "$BIN/sipcctl" --timeout 10000 --home "$work/a" "$@"; }
@@ -47,6 +50,15 @@ else
 fi
 run ctl status
 expect "sipcctl status words it for the CRL guard" 0 'reload: REFUSED at .* by the CRL guard: '
+rechecked() {
+    ctl status --json >"$OUT" 2>&1 &&
+        jq -e '.reload.refused.cause == "crl_guard" and .reload.refused.checked_at > .reload.refused.at' "$OUT" >/dev/null
+}
+if wait_for 10 rechecked; then
+    ok "the node's check of the refused reload dials again: still refused by the CRL guard"
+else
+    bad "the check of the refused reload: $(jq -c .reload "$OUT")"
+fi
 run ctl reload --node "$BASE.1" --force
 expect "--force: applied, b named as cut off" 0 'revocation: off -> soft' \
     "warning: --force: the CRLs applied cut this node off from a \\[cluster\\] node, which presents a certificate they revoke: $revoked_b"
@@ -66,4 +78,13 @@ expect "a CRL revoking b's certificate put into crl/: refused, b named" 1 \
     'reload refused: a CRL in security/crl/ is new or changed since the node loaded its own, and 1 \[cluster\] node' \
     "$revoked_b"
 grep -q 'revocation back to off' "$OUT" && bad "revocation was on: no advice to turn it off"
+
+# --- a node that cannot be asked ---------------------------------------------
+rm -f "$crl_dir/crl-bx.pem"
+ctl reload --node "$BASE.1" >/dev/null 2>&1 || not_ok "reload without the CRL"
+kill -TERM "${node_pids[2]}"
+wait_for 15 sh -c "! kill -0 ${node_pids[2]}" || not_ok "c did not stop"
+drop crl-x.pem
+run ctl reload --node "$BASE.1"
+expect "a CRL put into crl/ with c down: reloaded, c named in a warning" 0     "warning: $BASE.3 \([^)]*\) could not be asked the certificate it presents with the CRLs this reload applies \(a CRL in security/crl/ is new or changed since the node loaded its own\): if they revoke it, this node refuses that node when it connects"
 shtest_done

@@ -172,7 +172,7 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
     return 0;
 }
 
-/* Appends "[, ]ADDR (node ID)[: why]" to list. */
+/* Appends "[; ]ADDR (node ID)[: why]" to list. */
 static void node_add(char *list, size_t cap, const char *addr, const char *node, const char *why)
 {
     size_t at = strlen(list);

@@ -50,6 +50,9 @@ else
 fi
 run ctl status
 expect "sipcctl status words it for the CRL guard" 0 'reload: REFUSED at .* by the CRL guard: '
+run ctl status --cluster
+expect "status --cluster: a reload_refused problem by the CRL guard" 1 \
+    "a: its last reload was refused at .* by its CRL guard: \\[tls\\] revocation is turned on"
 rechecked() {
     ctl status --json >"$OUT" 2>&1 &&
         jq -e '.reload.refused.cause == "crl_guard" and .reload.refused.checked_at > .reload.refused.at' "$OUT" >/dev/null

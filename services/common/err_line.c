@@ -7,7 +7,7 @@
 #include "services/common/shown_text.h"
 #include "sipc/errno.h"
 
-const char *cli_err_line(char *buf, size_t len, int err, const char *detail)
+const char *cli_err_detail(int err, const char *detail)
 {
     const char *plain = sipc_strerror(err);
     size_t n = strlen(plain);
@@ -31,6 +31,21 @@ const char *cli_err_line(char *buf, size_t len, int err, const char *detail)
         while (*detail == ':' || *detail == ' ')
             detail++;
     }
+    return detail;
+}
+
+const char *cli_err_reason(int err, const char *detail, int *len)
+{
+    detail = cli_err_detail(err, detail);
+    const char *cut = strstr(detail, "; fix: ");
+    *len = cut ? (int)(cut - detail) : (int)strlen(detail);
+    return detail;
+}
+
+const char *cli_err_line(char *buf, size_t len, int err, const char *detail)
+{
+    const char *plain = sipc_strerror(err);
+    detail = cli_err_detail(err, detail);
     int w = snprintf(buf, len, "%s [%s, %s]", plain, sipc_err_name(err),
                      sipc_err_class_name(sipc_err_classify(err)));
     if (w < 0 || !*detail || (size_t)w + 2 >= len)

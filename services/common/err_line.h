@@ -10,6 +10,12 @@
  * same plain text ("connection refused", "cluster name mismatch: this side
  * ..."): only what follows it is given, so no line says it twice. */
 const char *cli_err_line(char *buf, size_t len, int err, const char *detail);
+/* What detail adds to err, as cli_err_line gives it: without the address
+ * dialled that its start names and without the error's own words. */
+const char *cli_err_detail(int err, const char *detail);
+/* The same up to the verifier's "; fix: " (*len bytes from the pointer
+ * returned): the reason alone, for a text that says itself what to do. */
+const char *cli_err_reason(int err, const char *detail, int *len);
 
 /* Whether a call that failed with err may have been acted on by the node
  * all the same: its request left this process (sent, sipc_reply.sent) and

@@ -255,7 +255,7 @@ static void reload_refused(json_t *list, json_t *n)
     if (!json_is_object(r))
         return;
     const char *cause = mgmt_str_at(r, "cause", NULL);
-    if (!strcmp(cause, "strict_guard") || !strcmp(cause, "off_guard")) {
+    if (mgmt_reload_guard_name(cause)) {
         /* the files load; a start would run them (going strict, held back
          * permissive) */
         mgmt_problem(list, n, "reload_refused",
@@ -263,8 +263,8 @@ static void reload_refused(json_t *list, json_t *n)
                 "configuration it had until a reload goes through (`sipcctl reload --node %s` "
                 "once the reason is dealt with), which clears this",
                 mgmt_node_name(n), mgmt_str_at(r, "at", NULL),
-                strcmp(cause, "off_guard") ? "strict guard" : "guard of going off",
-                mgmt_str_at(r, "reason", NULL), mgmt_str_at(n, "address", NULL));
+                mgmt_reload_guard_name(cause), mgmt_str_at(r, "reason", NULL),
+                mgmt_str_at(n, "address", NULL));
         return;
     }
     mgmt_problem(list, n, "reload_refused",

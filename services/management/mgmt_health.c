@@ -513,13 +513,12 @@ json_t *sipc_mgmt_notes(json_t *nodes)
                      "start goes strict and cuts off the peers still speaking plaintext to it "
                      "(its log names them); until then it runs the configuration it had",
                      name, at, since, addr);
-        else if (!strcmp(cause, "strict_guard") || !strcmp(cause, "off_guard"))
+        else if (mgmt_reload_guard_name(cause))
             snprintf(msg, sizeof msg,
                      "%s: its %s no longer holds back its reload refused at %s (since %s), but "
                      "it is not applied: it runs the configuration it had until a reload "
                      "(`sipcctl reload --node %s`) or its next start applies it",
-                     name, strcmp(cause, "off_guard") ? "strict guard" : "guard of going off", at,
-                     since, addr);
+                     name, mgmt_reload_guard_name(cause), at, since, addr);
         else
             snprintf(msg, sizeof msg,
                      "%s: its files load again since %s (its reload refused at %s) but are not "
@@ -572,4 +571,13 @@ int mgmt_pair_refused(json_t *nodes, json_t *n, const char *common, char *out, s
                                   w ? "; " : "", mgmt_node_name(n), mgmt_node_name(o));
     }
     return w != 0;
+}
+
+const char *mgmt_reload_guard_name(const char *cause)
+{
+    return !cause                          ? NULL
+           : !strcmp(cause, "strict_guard") ? "strict guard"
+           : !strcmp(cause, "off_guard")    ? "guard of going off"
+           : !strcmp(cause, "crl_guard")    ? "CRL guard"
+                                            : NULL;
 }

@@ -32,6 +32,12 @@ int sipc_mgmt_rotating(json_t *nodes);
  * third pair is judged against common alone, so that it alone is named. */
 int mgmt_pair_refused(json_t *nodes, json_t *n, const char *common, char *out, size_t len);
 
+/* The guard a refused (or pending) reload's "cause" names, as every text
+ * words it: "strict guard" (strict_guard), "guard of going off"
+ * (off_guard), "CRL guard" (crl_guard); NULL for another cause (files:
+ * the files do not load). */
+const char *mgmt_reload_guard_name(const char *cause);
+
 /* The string at o.path1 (o.path1.path2 when path2 is not NULL), "" when
  * there is none: the statuses' fields as the judging reads them. */
 const char *mgmt_str_at(json_t *o, const char *path1, const char *path2);

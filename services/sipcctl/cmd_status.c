@@ -163,10 +163,8 @@ static void print_logs(json_t *logs)
 static void print_reload(json_t *r)
 {
     json_t *refused = json_object_get(r, "refused"), *pending = json_object_get(r, "pending");
-    const char *guard = s_of(json_is_object(refused) ? refused : pending, "cause");
-    guard = !strcmp(guard, "strict_guard") ? "strict guard"
-            : !strcmp(guard, "off_guard")  ? "guard of going off"
-                                           : NULL;
+    const char *guard =
+        mgmt_reload_guard_name(s_of(json_is_object(refused) ? refused : pending, "cause"));
     if (json_is_object(refused) && guard)
         printf("  reload: REFUSED at %s (asked by %s) by the %s: %s; the node runs the "
                "configuration it had until a reload goes through\n",

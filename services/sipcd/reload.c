@@ -7,10 +7,11 @@
  * when busy (the peer moves its new calls to a new connection), so that none
  * is cut in the middle of a request. What a running node cannot change (ports, address,
  * node id, cluster, limits) is reported as needing a restart and left as it
- * is. Two guards refuse a reload as a whole: going strict while peers still
- * speak plaintext to this node (its peer history; strict_guard.c), and
+ * is. Three guards refuse a reload as a whole: going strict while peers
+ * still speak plaintext to this node (its peer history; strict_guard.c),
  * going off while other nodes run strict (asked over the management
- * channels). */
+ * channels; off_guard.c), and applying new CRLs while another node
+ * presents a certificate they revoke (each dialled; crl_guard.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,11 @@
 #include "json_text.h"
 #include "rfc3339.h"
 #include "management_service.h"
+#include "mgmt_health.h"
 #include "services/pipeline/pipeline_service.h"
 #include "reload_job.h"
+#include "crl_guard.h"
+#include "off_guard.h"
 #include "strict_guard.h"
 
 /* Connections made before a reload are looked at every RETIRE_TICK_MS:
@@ -241,167 +245,20 @@ static void judge_tls(reload_job *j, host *h)
     }
 }
 
-/* Whether the reload takes the listeners of [tls] (data, search,
- * management) from TLS to off: what the guard of going off is for.
- * [pipeline] tls going off alone needs none: no node dials another's
- * pipeline listener (a pipeline delivers to the data services, over links
- * with the [tls] security, apply()), so it cuts no strict node off. */
-static int goes_off(const reload_job *j, const host *h)
-{
-    return sipc_security_mode(h->svc[HOST_DATA].sec) != SIPC_TLS_OFF &&
-           sipc_security_mode(j->sec[HOST_DATA]) == SIPC_TLS_OFF;
-}
-
-/* The way back without a gap, which the refusal names (as `tlstool
- * disable` does). */
-#define OFF_SAFE_ORDER                                                                         \
-    "run `tlstool mode permissive --reload` on every node first, then `tlstool disable "       \
-    "--reload` on every node (docs/operator-guide.md, 1.7)"
-
-static void now_text(char *out, size_t len);
-
-/* Keeps what a node's answer says for the next judgement: one that answers
- * strict is remembered (with when), one that answers another mode
- * forgotten; one that could not be asked leaves it as it was. */
-static void remember_mode(host *h, const char *addr, const char *node, const char *mode)
-{
-    if (!addr || !mode)
-        return;
-    if (strcmp(mode, "strict")) {
-        json_object_del(h->off_strict, addr);
-        return;
-    }
-    char at[32];
-    now_text(at, sizeof at);
-    if (!h->off_strict)
-        h->off_strict = json_object();
-    json_object_set_new(h->off_strict, addr,
-                        json_pack("{s:o?, s:s}", "node", node ? sipc_json_text(node) : NULL,
-                                  "at", at));
-}
-
-/* Appends "[, ]TEXT" to list (cap bytes) and counts it. */
-static void list_add(char *list, size_t cap, int *count, const char *text)
-{
-    size_t at = strlen(list);
-    snprintf(list + at, cap - at, "%s%s", at ? ", " : "", text);
-    ++*count;
-}
-
-/* The guard of going off, the strict guard's mirror and the node's own
- * `tlstool disable` check (so that `enable = 0` written by hand and SIGHUP
- * are judged alike): a node that runs strict refuses this node's plaintext
- * links, and its TLS links here fail, so going off cuts this node off from
- * it at once. Judged from what the other nodes answered (j->modes). As the
- * strict guard counts a plaintext peer it no longer sees until its window
- * ends, a node that ran strict at its last answer and cannot be asked now
- * (stopped, restarting, cut off for a moment) still counts as strict: only
- * an answer of another mode releases it. A node never asked before that
- * cannot be asked does not hold the reload back (as `tlstool disable` goes
- * on). An answer with this node's own id is this node (listed in [cluster]
- * nodes under another address), as the strict guard takes it: not counted,
- * but said (j->self_note). 0 to go on (a --force says whom it cuts off;
- * unknown gets the nodes that could not be asked, "" when none), 1 when
- * refused (msg says why, the nodes not asked included). */
-static int off_guard(reload_job *j, host *h, char *msg, size_t len, char *unknown,
-                     size_t unknown_len)
-{
-    unknown[0] = '\0';
-    j->self_note[0] = '\0';
-    if (!j->modes)
-        return 0;
-    char strict[1500] = "", self[1000] = "";
-    int nstrict = 0, nunknown = 0, nself = 0;
-    size_t i;
-    json_t *n;
-    json_decref(j->cut_off_strict);
-    j->cut_off_strict = NULL;
-    json_array_foreach(j->modes, i, n)
-    {
-        const char *mode = json_string_value(json_object_get(n, "mode"));
-        const char *addr = json_string_value(json_object_get(n, "address"));
-        const char *node = json_string_value(json_object_get(n, "node"));
-        const char *why = json_string_value(json_object_get(n, "error"));
-        char one[900];
-        snprintf(one, sizeof one, "%s%s%s%s", addr ? addr : "?", node ? " (node " : "",
-                 node ? node : "", node ? ")" : "");
-        if (node && !strcmp(node, h->cfg.node_id)) {
-            list_add(self, sizeof self, &nself, one);
-            continue;
-        }
-        remember_mode(h, addr, node, mode);
-        if (mode && strcmp(mode, "strict"))
-            continue; /* permissive and off accept plaintext */
-        json_t *last = mode || !addr ? NULL : json_object_get(h->off_strict, addr);
-        if (last) {
-            /* named by the id of the answer remembered: no answer came now */
-            const char *was = json_string_value(json_object_get(last, "node"));
-            /* no expiry: a node gone longer than any limit may still come
-             * back strict, so the refusal says what releases it instead */
-            snprintf(one, sizeof one,
-                     "%s (%s%s%sit ran strict at its last answer, at %s, and could not be asked "
-                     "now: %s; it counts as strict until it answers with another mode, or a "
-                     "reload with --force goes off anyway)",
-                     addr, was ? "node " : "", was ? was : "", was ? ", " : "",
-                     json_string_value(json_object_get(last, "at")), why ? why : "no answer");
-        } else if (!mode) {
-            size_t at = strlen(one);
-            snprintf(one + at, sizeof one - at, " (%s)", why ? why : "no answer");
-        }
-        list_add(mode || last ? strict : unknown, mode || last ? sizeof strict : unknown_len,
-                 mode || last ? &nstrict : &nunknown, one);
-        if ((mode || last) && j->force) {
-            if (!j->cut_off_strict)
-                j->cut_off_strict = json_array();
-            json_array_append_new(j->cut_off_strict, sipc_json_text(one));
-        }
-    }
-    if (nself)
-        snprintf(j->self_note, sizeof j->self_note,
-                 "not counted as %s: %s, which answer%s with this node's own [node] id: this "
-                 "node listed in [cluster] nodes under another address than its [node] address, "
-                 "or another node with the same id (give it an id of its own)",
-                 nself == 1 ? "a peer" : "peers", self, nself == 1 ? "s" : "");
-    if (nunknown) {
-        char names[1500];
-        snprintf(names, sizeof names, "%s", unknown);
-        snprintf(unknown, unknown_len,
-                 "%s could not be asked the mode %s: a node that runs strict refuses this "
-                 "node's plaintext links, and its TLS links here fail, once TLS is off here",
-                 names, nunknown == 1 ? "it runs" : "they run");
-    }
-    if (!nstrict)
-        return 0;
-    if (j->force) {
-        reload_log_each(h, SIPC_LOG_WARN,
-                        "Reload forced (--force): going off cuts this node off from the nodes that "
-                        "run strict: %s%s",
-                        strict, "");
-        return 0;
-    }
-    snprintf(msg, len,
-             "reload refused: going off would cut this node off from %s that run%s strict: %s; "
-             "%s refuse%s its plaintext links, and %s TLS links here fail; to roll back without "
-             "a gap, " OFF_SAFE_ORDER ", or reload with --force, which turns TLS off anyway and "
-             "cuts this node off from them%s%s%s%s",
-             nstrict == 1 ? "a peer" : "peers", nstrict == 1 ? "s" : "", strict,
-             nstrict == 1 ? "it" : "they", nstrict == 1 ? "s" : "", nstrict == 1 ? "its" : "their",
-             unknown[0] ? "; also " : "", unknown, j->self_note[0] ? "; " : "", j->self_note);
-    return 1;
-}
-
 /* The guards of a reload whose files load: the strict guard first (a
  * reload takes its override whether needed or not), then the guard of going
- * off. NULL to go on, or the refusal's cause, msg saying why; unknown as
- * off_guard gives it. */
+ * off, then the CRL guard. NULL to go on, or the refusal's cause, msg saying
+ * why; unknown as off_guard gives it. */
 static const char *guards(reload_job *j, host *h, char *msg, size_t len, char *unknown,
                           size_t unknown_len)
 {
     unknown[0] = '\0';
     if (reload_strict_guard(j, h, msg, len))
         return "strict_guard";
-    if (off_guard(j, h, msg, len, unknown, unknown_len))
+    if (reload_off_guard(j, h, msg, len, unknown, unknown_len))
         return "off_guard";
+    if (reload_crl_guard(j, h, msg, len))
+        return "crl_guard";
     return NULL;
 }
 
@@ -456,6 +313,7 @@ static void release_job(reload_job *j)
     for (int i = 0; i < HOST_NSERVICES; i++)
         sipc_security_release(j->sec[i]);
     sipc_security_release(j->probe);
+    reload_crl_free(j);
     json_decref(j->modes);
     j->modes = NULL;
 }
@@ -753,12 +611,12 @@ static void say_pending(host *h, const char *at, const char *cause, int overridd
                         "strict and cuts off peers still speaking plaintext: %s; until then the "
                         "node runs the configuration it had",
                         at, cut_off);
-    else if (!strcmp(cause, "strict_guard") || !strcmp(cause, "off_guard"))
+    else if (mgmt_reload_guard_name(cause))
         reload_log_each(h, SIPC_LOG_INFO,
                         "The %s no longer holds back the reload refused at %s: a reload would go "
                         "through now; the files are not applied until a reload (the node runs the "
                         "configuration it had)",
-                        !strcmp(cause, "off_guard") ? "guard of going off" : "strict guard", at);
+                        mgmt_reload_guard_name(cause), at);
     else
         reload_log_each(h, SIPC_LOG_INFO,
                         "The files load again (the reload refused at %s was for: %s): a start "
@@ -885,6 +743,11 @@ static void on_peer_modes(void *arg, json_t *nodes)
     decide(j, 0);
 }
 
+static void crl_asked(reload_job *j)
+{
+    decide(j, 0);
+}
+
 static void after_load(uv_work_t *w, int status)
 {
     reload_job *j = w->data;
@@ -892,20 +755,24 @@ static void after_load(uv_work_t *w, int status)
     /* going off: the other nodes are asked the mode they run first (all at
      * once, each within the cluster status's timeout and what the asker's
      * deadline leaves), and the reload, or the check, is decided once they
-     * answered */
-    if (status == 0 && !j->failed && !h->stopping && h->mgmt && goes_off(j, h)) {
-        uint32_t timeout = 0;
+     * answered; applying new CRLs, they are dialled with the reload's trust
+     * first, the same way (crl_guard.c) */
+    int off = 0;
+    if (status == 0 && !j->failed && !h->stopping && h->mgmt &&
+        ((off = reload_goes_off(j, h)) || reload_crl_news(j, h))) {
+        uint32_t timeout = off ? 0 : RELOAD_CRL_ASK_MS;
         if (j->deadline) {
             uint64_t now = uv_now(h->loop);
             uint64_t left = j->deadline > now ? j->deadline - now : 0;
             if (left < OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS)
                 j->no_time = 1;
-            else
+            else if (off || left - OFF_ANSWER_MARGIN_MS < timeout)
                 timeout = left - OFF_ANSWER_MARGIN_MS > UINT32_MAX
                               ? UINT32_MAX
                               : (uint32_t)(left - OFF_ANSWER_MARGIN_MS);
         }
-        if (!j->no_time && sipc_mgmt_peer_modes(h->mgmt, timeout, on_peer_modes, j) == 0)
+        if (!j->no_time && (off ? sipc_mgmt_peer_modes(h->mgmt, timeout, on_peer_modes, j)
+                                : reload_crl_ask(j, h, timeout, crl_asked)) == 0)
             return;
     }
     decide(j, status);
@@ -937,16 +804,20 @@ static void decide(reload_job *j, int status)
         /* not a judgement of the files or the peers: nothing to record */
         result = "refused";
         snprintf(msg, sizeof msg,
-                 "reload refused: it takes TLS off, and the time the request allows (under %d "
-                 "ms left) is too short to ask the other nodes the mode they run first; the "
-                 "running setup stays; ask again with a longer timeout",
-                 OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS);
+                 "reload refused: it %s, and the time the request allows (under %d ms left) is "
+                 "too short to ask the other nodes %s first; the running setup stays; ask again "
+                 "with a longer timeout",
+                 reload_goes_off(j, h) ? "takes TLS off" : "applies new CRLs",
+                 OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS,
+                 reload_goes_off(j, h) ? "the mode they run"
+                                       : "whether the CRLs revoke their certificates");
         reload_log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else if (judge_restart(j, &h->cfg, &j->cfg), judge_tls(j, h),
                (cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
         /* nothing of it is applied: a guard refuses the reload as a whole;
          * the files loaded, so a start would succeed (held back by the
-         * strict guard; the guard of going off judges reloads only) */
+         * strict guard; the guards of going off and of CRLs judge reloads
+         * only) */
         result = "refused";
         note_loaded(h, j);
         note_refused(h, j, cause, msg);
@@ -1016,6 +887,11 @@ static void decide(reload_job *j, int status)
                 reload_log_each(h, SIPC_LOG_INFO, "Reload took TLS off: %s%s", j->self_note, "");
                 size_t at = strlen(msg);
                 snprintf(msg + at, sizeof msg - at, "; %s", j->self_note);
+            }
+            if (j->crl_note[0]) {
+                reload_log_each(h, SIPC_LOG_WARN, "Reload applied new CRLs: %s%s", j->crl_note, "");
+                size_t at = strlen(msg);
+                snprintf(msg + at, sizeof msg - at, "; warning: %s", j->crl_note);
             }
         }
     }

@@ -72,10 +72,12 @@ static void crl_print(const char *name, const crl_file *f, void *arg)
  * CA issues one per node, and only the node presenting it needs another). */
 static int crl_guard(const opts *o, const sipc_config *cfg, const crl_file *f, const char *shown)
 {
+    int off = cfg->revocation == SIPC_REVOCATION_OFF;
     const trust_step step = {
         .verb = "add the CRL",
         .past = "added",
-        .refused = "a certificate this CRL revokes",
+        .refused = off ? "a certificate this CRL revokes once [tls] revocation is turned on"
+                       : "a certificate this CRL revokes",
         .once = "once it uses this CRL",
         .fix = "give each node named a new certificate that this CRL does not revoke "
                "(`tlstool import NEW.pfx` there, and a reload)",
@@ -88,7 +90,8 @@ static int crl_guard(const opts *o, const sipc_config *cfg, const crl_file *f, c
         .crl_len = (size_t)f->len,
         .crl_name = shown,
         .name_reasons = 1,
-        .unasked_warns = 1};
+        .unasked_warns = 1,
+        .revocation_on = 1};
     return trust_guard(o, cfg, &step);
 }
 
@@ -220,8 +223,9 @@ int cmd_crl(void *arg)
         }
         /* a CRL that revokes the certificate a [cluster] node presents cuts
          * this home off from it once applied: the nodes are asked first, as
-         * a rotation's finish asks them */
-        if (have && cfg.revocation != SIPC_REVOCATION_OFF && fresh > 0 &&
+         * a rotation's finish asks them; with revocation off too, since
+         * turning it on applies every CRL stored meanwhile at once */
+        if (have && fresh > 0 &&
             (r = crl_guard(o, &cfg, &f, arg_shown)) != 0) {
             free(der);
             return r;
@@ -252,9 +256,13 @@ int cmd_crl(void *arg)
             warning("this CRL is past its next update: revocation status counts as "
                     "unknown until you add a current one");
         if (cfg.revocation == SIPC_REVOCATION_OFF)
-            warning("[tls] revocation = off in sipc.conf: CRLs are not checked");
+            warning("[tls] revocation = off in sipc.conf: CRLs are not checked; this CRL "
+                    "takes effect when revocation is turned on (soft or hard) and the node "
+                    "reloads or restarts");
         free(der);
-        return reload_or_remind(o, 0, "`tlstool crl add`");
+        /* --force cut a node off knowingly: the node's own CRL guard, which
+         * asks the same, is forced too */
+        return reload_or_remind(o, o->force, "`tlstool crl add`");
     }
     if (!strcmp(sub, "list")) {
         if (extra_args(o, 1))

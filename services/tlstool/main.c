@@ -125,7 +125,8 @@ static const cli_opt CRL_OPTS[] = {
     VERBOSE("list: every revoked serial with its date"),
     FLAG("force", force, "add: replace a newer CRL of the same issuer; add it although\n"
          "it revokes the certificate a [cluster] node presents (this node\n"
-         "refuses such a node from then on)"),
+         "refuses such a node from then on; with --reload, the node's\n"
+         "reload is forced too)"),
     RELOAD_FLAG,
     TIMEOUT_OPT("add: asking each [cluster] node (default 5000)"),
     END};
@@ -249,8 +250,9 @@ static const cli_cmd COMMANDS[] = {
     {"crl", "add FILE | list | remove NAME", "certificate revocation lists",
      "Certificate revocation lists (PEM or DER) in security/crl/. [tls] revocation =\n"
      "off|soft|hard decides what an unknown status means (soft: warning, hard: rejected).\n"
-     "add asks the [cluster] nodes first: refused (exit 18) while one presents a\n"
-     "certificate the CRL revokes (this node would refuse it), or cannot be asked.\n"
+     "add asks the [cluster] nodes first, with revocation off too (turning it on\n"
+     "applies every CRL stored): refused (exit 18) while one presents a certificate\n"
+     "the CRL revokes (this node would refuse it); one that cannot be asked warns.\n"
      "Running services pick up add and remove on a reload (--reload, `sipcctl reload`,\n"
      "SIGHUP) or a restart.\n",
      CRL_OPTS, cmd_crl, CRL_SUBS},

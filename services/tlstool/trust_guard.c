@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ipc/security.h"
+#include "services/common/err_line.h"
 #include "services/tlstool/drop_judge.h"
 
 int trust_guard_applies(const opts *o, const sipc_config *cfg)
@@ -36,8 +37,12 @@ static int after_security(const opts *o, const sipc_config *cfg, const trust_ste
         snprintf(err, errlen, "this node's pair (security/node.crt) cannot be read");
         return r;
     }
+    sipc_config judged = *cfg;
+    if (step->revocation_on && judged.revocation == SIPC_REVOCATION_OFF)
+        judged.revocation = SIPC_REVOCATION_SOFT;
     /* build_trust with own set leaves staged/ and previous/ out */
-    if ((r = load_trust_quiet(o, cfg, step->own_only ? &kp : NULL, &t, &have, err, errlen)) != 0) {
+    if ((r = load_trust_quiet(o, &judged, step->own_only ? &kp : NULL, &t, &have, err, errlen)) !=
+        0) {
         sipc_keypair_free(&kp);
         return r;
     }
@@ -78,12 +83,8 @@ static void list_refused(char *list, size_t len, const node_probe *n, const node
     probe_list_add(one, sizeof one, n);
     /* the detail starts with the error's own words, which the guard's
      * text says already */
-    const char *why = second->detail, *lead = sipc_strerror(second->err);
-    size_t ll = strlen(lead);
-    if (!strncmp(why, lead, ll) && !strncmp(why + ll, ": ", 2))
-        why += ll + 2;
-    const char *cut = strstr(why, "; fix: ");
-    int wl = cut ? (int)(cut - why) : (int)strlen(why);
+    int wl;
+    const char *why = cli_err_reason(second->err, second->detail, &wl);
     snprintf(list + at, len - at, "%s: %.*s", one, wl, why);
 }
 

@@ -35,6 +35,11 @@ typedef struct trust_step {
     const char *crl_name;
     int name_reasons; /* the nodes refused named with the verifier's reason (which
                          certificate, and why) */
+    /* the trust after the step checks revocation even where [tls]
+     * revocation is off, as soft does: a CRL is stored to be used, and
+     * turning revocation on applies every CRL stored meanwhile at once
+     * (hard refuses more, for a status unknown, which no CRL added causes) */
+    int revocation_on;
     /* nodes that could not be asked or judged only warn: for a step whose
      * harm to them shows when they connect and can be undone then (a CRL:
      * a node down is refused when it comes back presenting a revoked

@@ -355,6 +355,11 @@ static void *sign_on_thread(void *arg)
     uint8_t sig[80];
     size_t n = sizeof sig;
     j->rc = sipc_ecdsa_sign_node(j->k->der, j->k->der_len, j->h, 32, &g_rng, j->k->own, sig, &n);
+#ifdef FP_ECC
+    /* Debian's wolfCrypt caches a table of the base point per thread; a
+     * thread that ends without this leaves it allocated */
+    wc_ecc_fp_free();
+#endif
     return NULL;
 }
 

@@ -184,7 +184,9 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
   # the node's own key (the cluster's shared pair) is verified with that key
   # as one base-point multiplication (transport/tls_ecdsa_own.c): 42 instead
   # of 91 us per verification, a tenth of a full handshake's CPU
-  # (docs/benchmarks.md section 14). Debian's libwolfssl has it too.
+  # (docs/benchmarks.md section 14); and the node's own signatures are made
+  # with RFC 6979 nonces and checked (transport/tls_ecdsa_sign.c). Debian's
+  # libwolfssl has it too.
   --enable-pkcallbacks
   # Random bytes from the kernel, no Hash-DRBG: see CUSTOM_RAND_GENERATE_BLOCK
   # below. Turned off, not merely bypassed: with HAVE_HASHDRBG left on,
@@ -206,10 +208,11 @@ set(SIPC_WOLFSSL_MAX_SUITE_SZ 1024)
 #
 # CUSTOM_RAND_GENERATE_BLOCK=sipc_kernel_random_block (base/kernel_random.c):
 # every random byte wolfCrypt draws (client and server random, ECDHE keys,
-# ECDSA nonces, ticket keys and IVs, the GCM nonces' salt, key generation,
-# PKCS#12 salts) comes straight from the kernel's CSPRNG by getrandom(2). By
-# default every WC_RNG, so every WOLFSSL object, instantiates its own
-# Hash-DRBG and runs its known-answer health test first: about 104,000
+# the nonces of signatures with a key that is not P-256, ticket keys and IVs,
+# the GCM nonces' salt, key generation, PKCS#12 salts) comes straight from
+# the kernel's CSPRNG by getrandom(2). By default every WC_RNG, so every
+# WOLFSSL object, instantiates its own Hash-DRBG and runs its known-answer
+# health test first: about 104,000
 # instructions per connection and side, over a quarter of a resumed
 # handshake, for bytes no better than the kernel's (which seeded it). A
 # failure of getrandom fails wolfSSL's call; nothing weaker is used.
@@ -238,6 +241,15 @@ set(SIPC_WOLFSSL_MAX_SUITE_SZ 1024)
 # the call goes through wolfSSL_CTX_set_groups, which refuses any context
 # that is not TLS 1.3.
 #
+# WOLFSSL_ECDSA_DETERMINISTIC_K: wc_ecc_set_deterministic, RFC 6979 nonces.
+# Every node of a cluster holds the same ECDSA key, and a random nonce
+# repeated once (a VM snapshot restored twice with the same generator
+# state) gives that key away; the handshake's signatures with the node's
+# key take their nonce from the key and the hash instead
+# (transport/tls_ecdsa_sign.c). Debian's libwolfssl has
+# WOLFSSL_ECDSA_DETERMINISTIC_K_VARIANT, the same but for hashes not
+# reduced mod n first.
+#
 # WOLFSSL_TRUST_PEER_CERT (Debian's libwolfssl has it): a peer presenting
 # exactly a pinned certificate (this cluster's self-signed pair) is not
 # checked against itself again; sipc's verifier pins it by the SHA-256 of its
@@ -249,6 +261,7 @@ set(SIPC_WOLFSSL_CPPFLAGS
   -DCUSTOM_RAND_GENERATE_SEED=sipc_kernel_random_block
   -DWOLFSSL_CAAM_DEVID=0x5348414e
   -DWOLFSSL_TRUST_PEER_CERT
+  -DWOLFSSL_ECDSA_DETERMINISTIC_K
   -DWOLFSSL_OLD_SET_CURVES_LIST)
 set(SIPC_WOLFSSL_CFLAGS -O2 -g -fPIC)
 

@@ -28,7 +28,9 @@
  * signatures, and the signatures of the peer's certificates that wolfSSL
  * checks. A key that is not ours, a signature not in canonical DER or with r
  * or s out of range, is left to wolfCrypt, which then decides (and words its
- * errors) as it would without the callback. No certificate policy here. */
+ * errors) as it would without the callback. The same arithmetic checks each
+ * signature this node makes before it leaves (tls_ecdsa_sign.h). No
+ * certificate policy here. */
 #ifndef SIPC_TRANSPORT_TLS_ECDSA_OWN_H
 #define SIPC_TRANSPORT_TLS_ECDSA_OWN_H
 
@@ -70,6 +72,15 @@ void sipc_ecdsa_own_free(sipc_ecdsa_own *o);
 int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t spki_len,
                           const uint8_t *sig, size_t sig_len, const uint8_t *hash, size_t hash_len,
                           int *valid);
+
+/* Checks a signature this side has just made with our own key (DER sig
+ * over hash, as sipc_ecdsa_own_verify judges it): 1 when it is good, 0 for
+ * anything else, including a signature it cannot judge (o NULL, another
+ * encoding, a failure inside wolfCrypt). Not counted with the peers'
+ * signatures. Leaves copies of the signer's nonce in dead stack frames
+ * below: the caller clears the stack (sipc_stack_wipe) before returning. */
+int sipc_ecdsa_own_check(const sipc_ecdsa_own *o, const uint8_t *sig, size_t sig_len,
+                         const uint8_t *hash, size_t hash_len);
 
 /* How many signatures this process has judged here (tests and benchmarks
  * check the path is taken). */

@@ -30,6 +30,7 @@
 #include "base/time_text.h"
 #include "sipc/errno.h"
 #include "transport/tls_ecdsa_own.h"
+#include "transport/tls_ecdsa_sign.h"
 #include "transport/tls_engine.h"
 #include "transport/tls_hello.h"
 #include "transport/tls_record.h"
@@ -258,7 +259,7 @@ const char *sipc_tls_engine_version(void)
 #if SIPC_TLS_ECDHE_SPARE
            " ecdhe-ahead" /* the next full handshake's P-256 ECDHE key made ahead */
 #endif
-        ;
+        SIPC_TLS_ECDSA_NONCE_WORD; /* the nonces of our P-256 key's signatures */
 }
 
 static uv_once_t init_once = UV_ONCE_INIT;
@@ -1054,9 +1055,8 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_bu
 #if SIPC_TLS_ECDSA_OWN
     if (own)
         wolfSSL_CTX_SetEccVerifyCb(ctx, ecc_verify_cb);
-#else
-    (void)own;
 #endif
+    sipc_ecdsa_sign_attach(ctx, own); /* RFC 6979 nonces, checked (tls_ecdsa_sign.h) */
 #if SIPC_TLS_ECDHE_SPARE
     wolfSSL_CTX_SetEccKeyGenCb(ctx, ecc_keygen_cb);
 #endif

@@ -8,9 +8,12 @@
  * Prints one line per operation, microseconds of this process's CPU time:
  *   ECDSA op=verify-wolfcrypt us=...
  * op: keygen (an ECDHE key), ecdh (a shared secret with a peer's ephemeral
- * key), sign, verify-wolfcrypt, verify-own (0 where this build has no
- * public-key callbacks and so no own-key path). Every verification must
- * accept; the program fails otherwise. */
+ * key), sign (wolfCrypt's, a random nonce), sign-node (the handshake's:
+ * transport/tls_ecdsa_sign.c, the key DER decoded, an RFC 6979 nonce, the
+ * signature checked; 0 where this build has no deterministic nonces),
+ * verify-wolfcrypt, verify-own (0 where this build has no public-key
+ * callbacks and so no own-key path). Every verification must accept; the
+ * program fails otherwise. */
 #include <wolfssl/options.h>
 #include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
@@ -22,6 +25,7 @@
 #include <time.h>
 
 #include "transport/tls_ecdsa_own.h"
+#include "transport/tls_ecdsa_sign.h"
 
 /* CPU time, as sipc-aead-speed: the cost on one core, whatever share of it
  * the process gets. */
@@ -32,16 +36,16 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-enum { OP_KEYGEN, OP_ECDH, OP_SIGN, OP_VERIFY_WOLF, OP_VERIFY_OWN, OP_N };
-static const char *const op_name[OP_N] = {"keygen", "ecdh", "sign", "verify-wolfcrypt",
-                                          "verify-own"};
+enum { OP_KEYGEN, OP_ECDH, OP_SIGN, OP_SIGN_NODE, OP_VERIFY_WOLF, OP_VERIFY_OWN, OP_N };
+static const char *const op_name[OP_N] = {"keygen", "ecdh", "sign", "sign-node",
+                                          "verify-wolfcrypt", "verify-own"};
 
 typedef struct bench {
     WC_RNG rng;
     ecc_key key, peer, eph;
     sipc_ecdsa_own *own;
-    unsigned char spki[128], hash[32], sig[80];
-    int spki_len;
+    unsigned char spki[128], hash[32], sig[80], der[256];
+    int spki_len, der_len;
     word32 sig_len;
 } bench;
 
@@ -51,6 +55,7 @@ static int run_op(bench *b, int op)
     int res = 0;
     unsigned char secret[32], sig[80];
     word32 slen = sizeof secret, l = sizeof sig;
+    size_t nl = sizeof sig;
     switch (op) {
     case OP_KEYGEN:
         return wc_ecc_make_key_ex(&b->rng, 32, &b->eph, ECC_SECP256R1);
@@ -58,6 +63,9 @@ static int run_op(bench *b, int op)
         return wc_ecc_shared_secret(&b->key, &b->peer, secret, &slen);
     case OP_SIGN:
         return wc_ecc_sign_hash(b->hash, sizeof b->hash, sig, &l, &b->rng, &b->key);
+    case OP_SIGN_NODE:
+        return sipc_ecdsa_sign_node(b->der, (size_t)b->der_len, b->hash, sizeof b->hash, &b->rng,
+                                    b->own, sig, &nl);
     case OP_VERIFY_WOLF:
         if (wc_ecc_verify_hash(b->sig, b->sig_len, b->hash, sizeof b->hash, &res, &b->key) != 0)
             return -1;
@@ -85,7 +93,6 @@ int main(int argc, char **argv)
         return 64;
     }
     static bench b;
-    unsigned char der[256];
     if (wc_InitRng(&b.rng) != 0 || wc_ecc_init(&b.key) != 0 || wc_ecc_init(&b.peer) != 0 ||
         wc_ecc_init(&b.eph) != 0 || wc_ecc_make_key_ex(&b.rng, 32, &b.key, ECC_SECP256R1) != 0 ||
         wc_ecc_make_key_ex(&b.rng, 32, &b.peer, ECC_SECP256R1) != 0 ||
@@ -100,16 +107,17 @@ int main(int argc, char **argv)
         return 1;
     }
 #endif
-    int dl = wc_EccKeyToDer(&b.key, der, sizeof der);
+    int dl = b.der_len = wc_EccKeyToDer(&b.key, b.der, sizeof b.der);
     b.spki_len = wc_EccPublicKeyToDer(&b.key, b.spki, sizeof b.spki, 1);
     b.sig_len = sizeof b.sig;
-    if (dl <= 0 || b.spki_len <= 0 || sipc_ecdsa_own_new(&b.own, der, (size_t)dl) != 0 ||
+    if (dl <= 0 || b.spki_len <= 0 || sipc_ecdsa_own_new(&b.own, b.der, (size_t)dl) != 0 ||
         wc_ecc_sign_hash(b.hash, sizeof b.hash, b.sig, &b.sig_len, &b.rng, &b.key) != 0) {
         fprintf(stderr, "sipc-ecdsa-speed: set-up failed\n");
         return 1;
     }
     for (int op = 0; op < OP_N; op++) {
-        if (op == OP_VERIFY_OWN && !b.own) {
+        if ((op == OP_VERIFY_OWN && !b.own) ||
+            (op == OP_SIGN_NODE && (!b.own || !SIPC_TLS_ECDSA_DETERMINISTIC))) {
             printf("ECDSA op=%s us=0\n", op_name[op]);
             continue;
         }

@@ -480,6 +480,11 @@ static void *verify_on_thread(void *arg)
     verify_job *j = arg;
     j->judged = sipc_ecdsa_own_verify(j->own, j->p->spki, (size_t)j->p->spki_len, j->sig,
                                       j->sig_len, j->h, j->hl, &j->valid);
+#ifdef FP_ECC
+    /* Debian's wolfCrypt caches a table of the base point per thread; a
+     * thread that ends without this leaves it allocated */
+    wc_ecc_fp_free();
+#endif
     return NULL;
 }
 

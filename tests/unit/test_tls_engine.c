@@ -30,6 +30,7 @@
 #include "ipc/security.h"
 #include "testutil.h"
 #include "transport/tls_ecdsa_own.h"
+#include "transport/tls_ecdsa_sign.h"
 #include "transport/tls_record.h"
 #include "transport/tls_engine.h"
 #include "transport/tls_hello.h"
@@ -189,6 +190,7 @@ static void talk(size_t chunk, int cdirect, int sdirect)
     sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
     int cd = sipc_tls_config_set_direct(ccfg, cdirect);
     int sd = sipc_tls_config_set_direct(scfg, sdirect);
+    unsigned long signed_before = sipc_ecdsa_sign_count();
     end c, s;
     end_init(&c, ccfg, 0);
     end_init(&s, scfg, 1);
@@ -201,6 +203,9 @@ static void talk(size_t chunk, int cdirect, int sdirect)
     assert_int_equal(shuttle(&c, &s, chunk), 0);
     assert_true(sipc_tls_handshake_done(c.t));
     assert_true(sipc_tls_handshake_done(s.t));
+    /* the ServerKeyExchange and the CertificateVerify were signed with RFC
+     * 6979 nonces and checked (tls_ecdsa_sign.h), and both verified */
+    assert_int_equal(sipc_ecdsa_sign_count() - signed_before, 2 * SIPC_TLS_ECDSA_DETERMINISTIC);
     /* each side judged the other, in the right role */
     assert_true(cv.calls >= 1 && sv.calls >= 1);
     assert_int_equal(cv.last_peer_is_client, 0);

@@ -143,12 +143,11 @@ int cmd_import(void *arg)
         return r;
     }
     sipc_keypair kp;
-    sipc_pfx_error why;
-    r = sipc_pfx_read(data, len, pw, &kp, &why, err, sizeof err);
+    r = read_pfx(shown, data, len, pw, &kp);
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
         sipc_secure_free(data, len);
-        return pfx_fail(shown, r, why, err);
+        return r;
     }
     /* check the pair as peers will, with this node's trust store */
     sipc_trust *nt;

@@ -160,7 +160,7 @@ int cmd_import(void *arg)
     sipc_vfy_result res;
     sipc_vfy_status st = sipc_trust_verify(nt, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL),
                                            &res) == 0 ? SIPC_VFY_OK : res.status;
-    char policy[700] = "";
+    char policy[1200] = "";
     (void)sipc_trust_check_policy(nt, policy, sizeof policy);
     sipc_trust_free(nt);
     const char *later = NULL;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_pkcs12_entries.sh TLSTOOL MAKER - which entries of a PKCS#12 file
-# become the pair, with files made by MAKER at test time:
+# become the pair, and what a self-signed pair needs to be the cluster's,
+# with files made by MAKER at test time:
 #   openssl  (always) `openssl pkcs12 -export`, two such files joined into
 #            one with two keys by pfx_join.py, organisation files made by
 #            openssl_pki.sh
@@ -13,7 +14,11 @@
 #   warning naming it: not in node.crt (so not sent to peers), not counted
 #   in the summary or by verify, and never trusted (an unrelated root in an
 #   organisation file would otherwise vouch for anything it issued); another
-#   certificate of a CA of the chain is kept.
+#   certificate of a CA of the chain is kept;
+# - a self-signed pair without the extended key usage serverAuth+clientAuth
+#   (keytool's defaults) is refused by enable with what it lacks and the
+#   recipe, not as a "certificate authority" to `trust remove`; the recipe
+#   (as docs/tlstool.md gives it) imports and enables.
 set -u
 T=${1:?usage: test_pkcs12_entries.sh TLSTOOL openssl|keytool}
 MAKER=${2:?usage: test_pkcs12_entries.sh TLSTOOL openssl|keytool}
@@ -46,8 +51,9 @@ newhome() {
 # --- the files ----------------------------------------------------------------
 # pair: two unrelated self-signed pairs shaped as `tlstool create` makes them;
 # two: both keys in one file, entries (friendly names, keytool's aliases)
-# 'node' and 'second'; plain, cacert, recipe: self-signed pairs of other
-# shapes
+# 'node' and 'second'; plain: a pair with none of the extensions (keytool's
+# defaults); cacert: CA:TRUE without the extended key usage (openssl req -x509
+# without -addext); recipe: made as docs/tlstool.md says
 if [ "$MAKER" = openssl ]; then
     . "$HERE/openssl_pki.sh"
     node_ext
@@ -169,5 +175,32 @@ if [ "$MAKER" = openssl ]; then
     [ "$(ls "$H/security/trust" | wc -l)" = 2 ] && ok "organisation file: trust/ holds the two keys of its root" ||
         bad "organisation file: trust/ holds $(ls "$H/security/trust" | wc -l) files"
 fi
+
+# --- a self-signed pair without the extended key usage -------------------------------
+PLAIN_RE="key pair 'CN=entries plain' \(own pair\) is self-signed without the extended key usage serverAuth\+clientAuth, so sipc cannot pin it as the cluster's pair \(it is no CA: it has no basicConstraints CA:TRUE\)\. Make it again as \`tlstool create\` does: \`keytool -genkeypair \.\.\. -ext KU=digitalSignature,keyCertSign -ext EKU=serverAuth,clientAuth -ext BC=ca:true\` or \`openssl req -x509 \.\.\. -addext extendedKeyUsage=serverAuth,clientAuth\`, and use that one"
+CACERT_RE="key pair 'CN=entries cacert' \(own pair\) is a self-signed CA \(basicConstraints CA:TRUE\) without the extended key usage serverAuth\+clientAuth, so sipc cannot pin it as the cluster's pair: with no \[tls\] subject set, every certificate it issued would pass as a node\. .*for an organisation's CA, set \[tls\] subject"
+for c in plain cacert; do
+    re=$PLAIN_RE
+    [ $c = cacert ] && re=$CACERT_RE
+    newhome "$c"
+    run "$T" --home "$H" import "$P/$c.p12"
+    expect "$c: import says what the pair lacks" 0 "^warning: TLS will not start with this pair yet: this home's $re"
+    run "$T" --home "$H" enable
+    expect "$c: enable refuses it, saying what it lacks and the fix" 3 "TLS not enabled: this home's $re"
+    grep -q "trust remove" "$OUT" && bad "$c: enable offers trust remove, which does not apply to a pair"
+    [ $c = plain ] && grep -q "certificate authority" "$OUT" && bad "$c: a pair that issued nothing called a certificate authority"
+done
+run "$T" --home "$work/installed" rotate stage "$P/plain.p12"
+expect "plain: rotate stage refuses it in the same words" 3 "plain\.p12: not staged: .*this home's $PLAIN_RE"
+[ -e "$work/installed/security/staged" ] && bad "plain: rotate stage left security/staged"
+for c in recipe recipe-rsa; do
+    [ -f "$P/$c.p12" ] || continue
+    newhome "$c"
+    run "$T" --home "$H" import "$P/$c.p12"
+    expect "$c: the pair made as the docs say imports" 0 "^imported "
+    grep -q "^warning" "$OUT" && bad "$c: import warns"
+    run "$T" --home "$H" enable
+    expect "$c: ... and enables" 0 "TLS enabled"
+done
 
 shtest_done

@@ -69,8 +69,10 @@ static int find_anchor(const sipc_trust *t, const char *fp)
     return -1;
 }
 
+/* pair_leaf: der is a key pair's own self-signed certificate (anchor's
+ * pair_leaf). */
 static int push_anchor(sipc_trust *t, const uint8_t *der, size_t len, const char *source,
-                       char *err, size_t errlen)
+                       bool pair_leaf, char *err, size_t errlen)
 {
     assert(t && der && source);
     sipc_x509 x;
@@ -79,8 +81,11 @@ static int push_anchor(sipc_trust *t, const uint8_t *der, size_t len, const char
         sipc__seterr(err, errlen, "not a certificate: %s", why);
         return SIPC_EINVAL;
     }
-    if (find_anchor(t, x.fingerprint) >= 0)
+    int have = find_anchor(t, x.fingerprint);
+    if (have >= 0) {
+        t->anchors[have].pair_leaf |= pair_leaf;
         return 0;
+    }
     if (t->nanchors == t->canchors) {
         int nc = t->canchors ? t->canchors * 2 : 8;
         anchor *na = realloc(t->anchors, (size_t)nc * sizeof *na);
@@ -98,6 +103,7 @@ static int push_anchor(sipc_trust *t, const uint8_t *der, size_t len, const char
     assert(r == 0); /* the same bytes parsed above */
     (void)r;
     sipc_str_copy(a->source, sizeof a->source, source);
+    a->pair_leaf = pair_leaf;
     t->nanchors++;
     return 0;
 }
@@ -133,13 +139,14 @@ int sipc_trust_set_own(sipc_trust *t, const sipc_keypair *kp, char *err, size_t 
     const sipc_x509 *leaf = &t->own_x[0];
     if (sipc__self_signed(leaf)) {
         t->own_self_signed = 1;
-        return push_anchor(t, t->own[0].data, t->own[0].len, "own pair", err, errlen);
+        return push_anchor(t, t->own[0].data, t->own[0].len, "own pair", true, err, errlen);
     }
     /* A root carried in the chain is trusted too. */
     for (int i = 1; i < t->nown; i++) {
         const sipc_x509 *x = &t->own_x[i];
         if (x->is_ca && sipc__self_signed(x)) {
-            int r = push_anchor(t, t->own[i].data, t->own[i].len, "own pair", err, errlen);
+            int r = push_anchor(t, t->own[i].data, t->own[i].len, "own pair", false, err,
+                                errlen);
             if (r != 0)
                 return r;
         }
@@ -189,6 +196,42 @@ bool sipc_trust_own_has_subject(const sipc_trust *t, char *msg, size_t len)
     return false;
 }
 
+/* Why a pair's own self-signed certificate a is not taken for a cluster's
+ * pair (cluster_pair), and the fix. Without basicConstraints CA:TRUE it is
+ * no certificate authority (the verifier takes nothing it issued), so only
+ * what it lacks is said. keytool's defaults (no extension at all) make
+ * such pairs; `openssl req -x509` without -addext makes a CA:TRUE one. */
+static void pair_not_pinned(const anchor *a, char *err, size_t errlen)
+{
+    const sipc_x509 *x = &a->x;
+    bool no_eku = !x->has_eku || !(x->eku & SIPC_EKU_SERVER) || !(x->eku & SIPC_EKU_CLIENT);
+    bool no_ku = x->has_ku && !(x->ku & SIPC_KU_DIGITAL_SIGNATURE);
+    const char *lacks = no_eku && no_ku ? "the key usage digitalSignature and the extended key "
+                                          "usage serverAuth+clientAuth"
+                        : no_ku         ? "the key usage digitalSignature"
+                                        : "the extended key usage serverAuth+clientAuth";
+    /* a rotation's pair is replaced through the rotation */
+    const char *then = !strcmp(a->source, "staged pair")
+                           ? "stage that one (`tlstool rotate abort` first)"
+                       : !strcmp(a->source, "previous pair") ? "rotate to that one"
+                                                             : "use that one";
+    sipc__seterr(err, errlen,
+                 "this home's key pair '%s' (%s) is %s without %s, so sipc cannot pin it as "
+                 "the cluster's pair%s. Make it again as `tlstool create` does: `keytool "
+                 "-genkeypair ... -ext KU=digitalSignature,keyCertSign -ext "
+                 "EKU=serverAuth,clientAuth -ext BC=ca:true` or `openssl req -x509 ... -addext "
+                 "extendedKeyUsage=serverAuth,clientAuth`, and %s%s",
+                 sipc__name_or(x->subject), a->source,
+                 x->is_ca ? "a self-signed CA (basicConstraints CA:TRUE)" : "self-signed", lacks,
+                 x->is_ca ? ": with no [tls] subject set, every certificate it issued would pass "
+                            "as a node"
+                          : " (it is no CA: it has no basicConstraints CA:TRUE)",
+                 then,
+                 x->is_ca ? "; for an organisation's CA, set [tls] subject (operator guide, "
+                            "section 2)"
+                          : "");
+}
+
 int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen)
 {
     if (!t || t->policy.subject[0])
@@ -209,6 +252,10 @@ int sipc_trust_check_policy(const sipc_trust *t, char *err, size_t errlen)
     for (int i = 0; i < t->nanchors; i++) {
         if (cluster_pair(&t->anchors[i].x))
             continue;
+        if (t->anchors[i].pair_leaf) {
+            pair_not_pinned(&t->anchors[i], err, errlen);
+            return SIPC_ECONFIG;
+        }
         sipc__seterr(err, errlen,
                      "this home trusts the certificate authority '%s' (%s), and no [tls] subject "
                      "is set: every certificate it issued (to users, machines, ...) would be "
@@ -254,7 +301,7 @@ int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *r
          * issued pair only a root it carries, never the leaf itself */
         if (i == 0 ? !sipc__self_signed(&x) : !(x.is_ca && sipc__self_signed(&x)))
             continue;
-        int r = push_anchor(t, kp->certs[i].data, kp->certs[i].len, role, err, errlen);
+        int r = push_anchor(t, kp->certs[i].data, kp->certs[i].len, role, i == 0, err, errlen);
         if (r != 0)
             return r;
         if (i == 0)
@@ -278,7 +325,7 @@ int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err
                x.subject);
         return SIPC_EINVAL;
     }
-    return push_anchor(t, der, len, "trust store", err, errlen);
+    return push_anchor(t, der, len, "trust store", false, err, errlen);
 }
 
 static const sipc_x509 *find_known_issuer(const sipc_trust *t, const sipc_bytes *name)

@@ -10,6 +10,8 @@ typedef struct anchor {
     sipc_der der;
     sipc_x509 x;
     char source[16]; /* "own pair", "trust store" */
+    bool pair_leaf;  /* a key pair's own self-signed certificate (own, staged or previous
+                      * pair), pinned as itself; not a root its chain carries */
 } anchor;
 
 typedef struct crl_entry {

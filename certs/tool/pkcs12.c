@@ -93,13 +93,40 @@ out:
     return r;
 }
 
+static bool same_der(const sipc_der *a, const sipc_der *b)
+{
+    return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* One more certificate left out (x NULL: it cannot be read). */
+static void note_left(sipc_pfx_left *left, const sipc_der *d, const sipc_x509 *x, bool no_room)
+{
+    if (!left)
+        return;
+    if (left->n < SIPC_PFX_LEFT_NAMED) {
+        snprintf(left->cert[left->n].subject, sizeof left->cert[0].subject, "%s",
+                 x ? x->subject : "");
+        sipc_fingerprint(d->data, d->len, left->cert[left->n].fingerprint);
+        left->cert[left->n].no_room = no_room;
+    }
+    left->n++;
+}
+
 /* Puts into kp, after its leaf (parts->certs[leaf], taken already), the
  * leaf's issuer, its issuer, ... as found by name among all the file's
- * certificates, then the others in file order while there is room: chosen
- * before the limit is applied, so that unrelated certificates cannot push
- * the real intermediates out. 0, SIPC_ENOMEM, or SIPC_ETOOBIG (the chain
- * alone is longer than SIPC_KP_MAX_CHAIN) with *chain_len its length. */
-static int take_chain(sipc_keypair *kp, sipc_pfx_parts *parts, int leaf, int *chain_len)
+ * certificates, then, while there is room, the others that bear the name
+ * of an issuer in that chain, or of theirs (another key of one of its CAs,
+ * a cross-certificate and its issuer: paths a peer may build): chosen
+ * before the limit is applied, so that they cannot push the real
+ * intermediates out. Any other certificate issued nothing in the chain (a
+ * keystore's other entry, a file given to `openssl pkcs12 -export
+ * -certfile`): kept, it would be sent to every peer in every handshake for
+ * nothing, and a self-signed CA among them trusted as this pair's root. So
+ * they are left out and said in *left; a copy of a certificate taken is
+ * dropped without a word. 0, SIPC_ENOMEM, or SIPC_ETOOBIG (the chain alone
+ * is longer than SIPC_KP_MAX_CHAIN) with *chain_len its length. */
+static int take_chain(sipc_keypair *kp, sipc_pfx_parts *parts, int leaf, int *chain_len,
+                      sipc_pfx_left *left)
 {
     int np = parts->ncerts;
     sipc_x509 *px = calloc((size_t)np, sizeof *px);
@@ -132,14 +159,46 @@ static int take_chain(sipc_keypair *kp, sipc_pfx_parts *parts, int leaf, int *ch
         ret = SIPC_ETOOBIG;
         goto out;
     }
-    for (int i = 0; i < np; i++)
-        if (!used[i] && parts->certs[i].data &&
-            !(parts->certs[i].len == kp->certs[0].len &&
-              memcmp(parts->certs[i].data, kp->certs[0].data, kp->certs[0].len) == 0))
+    /* then those bearing the issuer name of a certificate taken, unless
+     * that one is self-issued (a self-signed leaf has no issuer to find, a
+     * root's own name adds nothing); each pass takes at least one or is the
+     * last: at most np passes */
+    for (bool more = true; more;) {
+        more = false;
+        for (int i = 0; i < np; i++) {
+            bool bears = false;
+            for (int k = -1; k < n && !bears && !used[i] && ok[i]; k++) {
+                const sipc_x509 *c = &px[k < 0 ? leaf : order[k]];
+                bears = !sipc_x509_self_issued(c) &&
+                        sipc_name_equal(&px[i].subject_der, &c->issuer_der);
+            }
+            if (!bears)
+                continue;
+            used[i] = more = true;
             order[n++] = i;
-    for (int k = 0; k < n && kp->ncerts < SIPC_KP_MAX_CHAIN; k++) {
-        kp->certs[kp->ncerts++] = parts->certs[order[k]];
-        parts->certs[order[k]] = (sipc_der){NULL, 0};
+        }
+    }
+    for (int k = 0; k < n; k++) {
+        sipc_der *d = &parts->certs[order[k]];
+        bool copy = same_der(d, &kp->certs[0]);
+        for (int j = 1; j < kp->ncerts && !copy; j++)
+            copy = same_der(d, &kp->certs[j]);
+        if (copy)
+            continue;
+        if (kp->ncerts == SIPC_KP_MAX_CHAIN) {
+            note_left(left, d, &px[order[k]], true);
+            continue;
+        }
+        kp->certs[kp->ncerts++] = *d;
+        *d = (sipc_der){NULL, 0};
+    }
+    for (int i = 0; i < np; i++) {
+        const sipc_der *d = &parts->certs[i];
+        bool copy = used[i] || !d->data;
+        for (int j = 0; j < kp->ncerts && !copy; j++)
+            copy = same_der(d, &kp->certs[j]);
+        if (!copy)
+            note_left(left, d, ok[i] ? &px[i] : NULL, false);
     }
     ret = 0;
 out:
@@ -151,17 +210,43 @@ out:
 }
 
 int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_keypair *kp,
-                  sipc_pfx_error *why, char *err, size_t errlen)
+                  sipc_pfx_left *left, sipc_pfx_error *why, char *err, size_t errlen)
 {
-    return sipc__pfx_read_opt(data, len, password, false, kp, why, err, errlen);
+    return sipc__pfx_read_opt(data, len, password, false, kp, left, why, err, errlen);
+}
+
+/* The refusal of a file with parts->nkeys > 1 private keys. */
+static int many_keys(const sipc_pfx_parts *parts, sipc_pfx_error *why, char *err, size_t errlen)
+{
+    char names[SIPC_PFX_KEYS_NAMED * (SIPC_PFX_NAME_MAX + 4) + 8] = "";
+    size_t at = 0;
+    for (int i = 0; i < parts->nkeys && i < SIPC_PFX_KEYS_NAMED; i++)
+        at += (size_t)snprintf(names + at, sizeof names - at, "%s%s%s%s", i ? ", " : "",
+                               parts->key_names[i][0] ? "'" : "",
+                               parts->key_names[i][0] ? parts->key_names[i] : "(no name)",
+                               parts->key_names[i][0] ? "'" : "");
+    if (parts->nkeys > SIPC_PFX_KEYS_NAMED)
+        snprintf(names + at, sizeof names - at, ", ...");
+    sipc__seterr(err, errlen,
+                 "the file holds %d private keys (friendly names, keytool's aliases: %s), and "
+                 "sipc takes one key pair: which is meant cannot be told. Export that pair "
+                 "alone into a file of its own, e.g. `keytool -importkeystore -srckeystore "
+                 "FILE -srcstoretype PKCS12 -srcalias NAME -destkeystore PAIR.p12 "
+                 "-deststoretype PKCS12` (NAME one of those above), or `openssl pkcs12 -export "
+                 "-inkey KEY -in CERT -certfile CA-CHAIN -out PAIR.p12` from the pair's own "
+                 "files, and give PAIR.p12",
+                 parts->nkeys, names);
+    return sipc__pfx_fail(why, SIPC_PFX_KEYS);
 }
 
 int sipc__pfx_read_opt(const uint8_t *data, size_t len, const char *password,
-                       bool allow_unprotected, sipc_keypair *kp, sipc_pfx_error *why, char *err,
-                       size_t errlen)
+                       bool allow_unprotected, sipc_keypair *kp, sipc_pfx_left *left,
+                       sipc_pfx_error *why, char *err, size_t errlen)
 {
     assert(kp && password);
     memset(kp, 0, sizeof *kp);
+    if (left)
+        memset(left, 0, sizeof *left);
     if (why)
         *why = SIPC_PFX_OK;
     if (!data || len < 16) {
@@ -175,6 +260,10 @@ int sipc__pfx_read_opt(const uint8_t *data, size_t len, const char *password,
     if (!parts.key.data) {
         sipc__seterr(err, errlen, "the file holds no private key (export it with its key)");
         ret = sipc__pfx_fail(why, SIPC_PFX_NOKEY);
+        goto out;
+    }
+    if (parts.nkeys > 1) {
+        ret = many_keys(&parts, why, err, errlen);
         goto out;
     }
     if (parts.ncerts == 0) {
@@ -210,7 +299,7 @@ int sipc__pfx_read_opt(const uint8_t *data, size_t len, const char *password,
     parts.certs[leaf] = (sipc_der){NULL, 0};
     kp->ncerts = 1;
     int chain_len = 0;
-    int r = take_chain(kp, &parts, leaf, &chain_len);
+    int r = take_chain(kp, &parts, leaf, &chain_len, left);
     if (r == SIPC_ETOOBIG) {
         char reason[100];
         sipc_vfy_chain_too_long_reason(chain_len, reason, sizeof reason);
@@ -237,7 +326,10 @@ int sipc__pfx_read_opt(const uint8_t *data, size_t len, const char *password,
     }
 out:
     sipc_pfx_parts_free(&parts);
-    if (ret != 0)
+    if (ret != 0) {
         sipc_keypair_free(kp);
+        if (left)
+            memset(left, 0, sizeof *left);
+    }
     return ret;
 }

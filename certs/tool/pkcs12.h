@@ -27,9 +27,30 @@ typedef enum {
     SIPC_PFX_MISMATCH, /* the key does not belong to the certificate (SIPC_ETLSCONFIG) */
     SIPC_PFX_UNPROTECTED, /* no MAC, or a private key not encrypted: the password proves
                            * nothing about the file (SIPC_ETLSCONFIG) */
-    SIPC_PFX_CHAIN_TOO_LONG /* the leaf and its issuers are more than SIPC_KP_MAX_CHAIN
-                             * (SIPC_ETLSCONFIG) */
+    SIPC_PFX_CHAIN_TOO_LONG, /* the leaf and its issuers are more than SIPC_KP_MAX_CHAIN
+                              * (SIPC_ETLSCONFIG) */
+    SIPC_PFX_KEYS            /* more than one private key (two keytool PrivateKeyEntries):
+                              * which pair is meant cannot be told (SIPC_ETLSCONFIG) */
 } sipc_pfx_error;
+
+/* The certificates of a file that sipc_pfx_read leaves out of the pair:
+ * those outside the leaf's issuing chain (none of them issued the leaf or a
+ * CA above it, as far as names can tell), which would otherwise be sent to
+ * every peer in every handshake and, when self-signed CAs, trusted as this
+ * pair's own root; and those of that chain that do not fit in the pair (it
+ * holds at most SIPC_KP_MAX_CHAIN). A copy of the leaf is dropped without
+ * a word. */
+#define SIPC_PFX_LEFT_NAMED 8
+typedef struct sipc_pfx_left {
+    int n; /* how many; the first SIPC_PFX_LEFT_NAMED are described in cert[] */
+    struct {
+        char subject[256]; /* as sipc_x509 shows it; "" when it cannot be read */
+        char fingerprint[65];
+        bool no_room;      /* a certificate of that chain (another certificate of
+                            * an issuer's name: a new key, a cross-certificate)
+                            * that did not fit; else one outside it, or unreadable */
+    } cert[SIPC_PFX_LEFT_NAMED];
+} sipc_pfx_left;
 
 /* Does data start as a PKCS#12 file does (PFX ::= SEQUENCE { version
  * INTEGER 3, authSafe ContentInfo SEQUENCE ... })? Only the first bytes are
@@ -39,10 +60,13 @@ typedef enum {
 bool sipc_pfx_plausible(const uint8_t *data, size_t len);
 /* Can this wolfSSL build decrypt RC2 (legacy PFX files)? */
 bool sipc_pfx_have_rc2(void);
-/* Checks the MAC of data with password and decrypts it into kp (leaf first,
- * then its issuers in chain order, then any other certificates while there
- * is room; a leaf and issuers more than SIPC_KP_MAX_CHAIN are refused,
- * SIPC_PFX_CHAIN_TOO_LONG). A file
+/* Checks the MAC of data with password and decrypts it into kp: the leaf
+ * (the certificate of the file's one private key; a file with more keys is
+ * refused, SIPC_PFX_KEYS, naming their friendlyNames), then its issuers in
+ * chain order, then, while there is room, the file's other certificates
+ * that bear an issuer's name in that chain; a leaf and issuers more than
+ * SIPC_KP_MAX_CHAIN are refused, SIPC_PFX_CHAIN_TOO_LONG. The certificates
+ * left out are described in *left (may be NULL). A file
  * without a MAC, or with a private key that is not encrypted, is refused
  * (SIPC_PFX_UNPROTECTED): anyone could have written it, whatever the
  * password. An EC key without its public
@@ -50,7 +74,7 @@ bool sipc_pfx_have_rc2(void);
  * *why above with err naming the cause, or SIPC_ENOMEM (then *why is
  * SIPC_PFX_OK). why may be NULL. */
 int sipc_pfx_read(const uint8_t *data, size_t len, const char *password, sipc_keypair *kp,
-                  sipc_pfx_error *why, char *err, size_t errlen);
+                  sipc_pfx_left *left, sipc_pfx_error *why, char *err, size_t errlen);
 /* Encodes kp (key, leaf, chain) as PKCS#12 protected by password into a
  * malloc'd *out of *outlen bytes; friendly_name (ASCII; NULL: "sipc")
  * names the leaf and its key. The password's bytes are taken one character

@@ -61,6 +61,8 @@ static const uint8_t OID_SHROUDED_KEY_BAG[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0
                                                0x01, 0x0c, 0x0a, 0x01, 0x02};
 static const uint8_t OID_CERT_BAG[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
                                        0x01, 0x0c, 0x0a, 0x01, 0x03};
+/* PKCS#9 friendlyName 1.2.840.113549.1.9.20: keytool's alias, OpenSSL's -name */
+static const uint8_t OID_FRIENDLY_NAME[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x14};
 static const uint8_t OID_X509_CERT[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x16, 0x01};
 static const uint8_t OID_SHA1[] = {0x2b, 0x0e, 0x03, 0x02, 0x1a};
 static const uint8_t OID_SHA224[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x04};
@@ -99,7 +101,8 @@ int sipc__pfx_fail(sipc_pfx_error *why, sipc_pfx_error e)
     case SIPC_PFX_NOCERT:
     case SIPC_PFX_MISMATCH:
     case SIPC_PFX_UNPROTECTED:
-    case SIPC_PFX_CHAIN_TOO_LONG: return SIPC_ETLSCONFIG;
+    case SIPC_PFX_CHAIN_TOO_LONG:
+    case SIPC_PFX_KEYS: return SIPC_ETLSCONFIG;
     case SIPC_PFX_OK: break;
     }
     assert(0 && "sipc__pfx_fail without a failure");
@@ -273,10 +276,10 @@ static int check_mac(pctx *c, const tlv *mac, const tlv *safe)
 
 /* ------------------------------------------------------------ keys */
 
-/* A PrivateKeyInfo (PKCS#8) of exactly n bytes: keeps its key, as
- * wc_PKCS12_parse returned it (SEC1 or PKCS#1), when sipc_key_check_pkcs8
- * finds it a sound ECDSA or RSA key. */
-static int take_key(pctx *c, const uint8_t *p8, size_t n)
+/* A PrivateKeyInfo (PKCS#8) of exactly n bytes: its key, as
+ * wc_PKCS12_parse returned it (SEC1 or PKCS#1), into *key when
+ * sipc_key_check_pkcs8 finds it a sound ECDSA or RSA key. */
+static int take_key(pctx *c, const uint8_t *p8, size_t n, sipc_der *key)
 {
     sipc_key_type type;
     size_t off, klen;
@@ -288,16 +291,16 @@ static int take_key(pctx *c, const uint8_t *p8, size_t n)
     }
     if (r != 0)
         return bad_key(c);
-    c->out->key.data = malloc(klen);
-    if (!c->out->key.data)
+    key->data = malloc(klen);
+    if (!key->data)
         return SIPC_ENOMEM;
-    memcpy(c->out->key.data, p8 + off, klen);
-    c->out->key.len = klen;
+    memcpy(key->data, p8 + off, klen);
+    key->len = klen;
     return 0;
 }
 
 /* An EncryptedPrivateKeyInfo (the TLV e): decrypted, then as take_key. */
-static int take_shrouded_key(pctx *c, const tlv *e)
+static int take_shrouded_key(pctx *c, const tlv *e, sipc_der *key)
 {
     uint8_t *buf = malloc(e->whole.len);
     if (!buf)
@@ -315,13 +318,62 @@ static int take_shrouded_key(pctx *c, const tlv *e)
         /* cannot happen: the plaintext is never longer than the ciphertext */
         ret = bad_key(c);
     } else {
-        ret = take_key(c, buf, (size_t)r);
+        ret = take_key(c, buf, (size_t)r, key);
     }
     sipc_secure_free(buf, e->whole.len);
     return ret;
 }
 
 /* ------------------------------------------------------------ bags */
+
+/* The friendlyName among a bag's attributes (attrs: the SET, tag 0 when the
+ * bag has none) into name as printable ASCII, '?' for any other character;
+ * "" when there is none. The attributes name things only: a malformed one
+ * is passed over, not taken for damage. */
+static void friendly_name(const tlv *attrs, char *name, size_t len)
+{
+    name[0] = 0;
+    rd a = attrs->tag == 0x31 ? rd_of(&attrs->val) : (rd){NULL, 0};
+    while (a.n) {
+        tlv attr, oid, set, v;
+        rd x, y;
+        if (der_expect(&a, 0x30, &attr) || (x = rd_of(&attr.val), der_expect(&x, 0x06, &oid)) ||
+            der_expect(&x, 0x31, &set))
+            return;
+        if (!OID_IS(&oid.val, OID_FRIENDLY_NAME))
+            continue;
+        y = rd_of(&set.val);
+        if (der_expect(&y, 0x1e, &v)) /* a BMPString, RFC 7292 4.2 */
+            return;
+        size_t k = 0;
+        for (size_t i = 0; i + 1 < v.val.len && k + 1 < len; i += 2) {
+            unsigned ch = (unsigned)v.val.p[i] << 8 | v.val.p[i + 1];
+            name[k++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+        }
+        name[k] = 0;
+        return;
+    }
+}
+
+/* A key bag's key read (*key, its data NULL when it could not be read) with
+ * its bag's attributes: the first becomes parts->key; another is counted,
+ * and dropped, unless it is the same key again. */
+static void add_key(pctx *c, sipc_der *key, const tlv *attrs)
+{
+    sipc_pfx_parts *o = c->out;
+    if (o->nkeys && key->data && key->len == o->key.len &&
+        memcmp(key->data, o->key.data, key->len) == 0) {
+        sipc_der_free(key);
+        return;
+    }
+    if (o->nkeys < SIPC_PFX_KEYS_NAMED)
+        friendly_name(attrs, o->key_names[o->nkeys], sizeof o->key_names[o->nkeys]);
+    if (!o->nkeys)
+        o->key = *key;
+    else
+        sipc_der_free(key);
+    o->nkeys++;
+}
 
 static int add_cert(pctx *c, const tlv *cert)
 {
@@ -348,10 +400,11 @@ static int read_bags(pctx *c, const uint8_t *p, size_t n)
         return damaged(c, "malformed SafeContents");
     bags = rd_of(&seq.val);
     while (bags.n) {
-        tlv bag, id, val;
+        tlv bag, id, val, attrs = {0};
         rd b, v;
         if (der_expect(&bags, 0x30, &bag) || (b = rd_of(&bag.val), der_expect(&b, 0x06, &id)) ||
-            der_expect(&b, 0xa0, &val) || der_skip_opt(&b, 0x31) /* attributes */ || b.n)
+            der_expect(&b, 0xa0, &val) ||
+            (b.n && peek_tag(&b) == 0x31 && der_next(&b, &attrs)) || b.n)
             return damaged(c, "malformed bag");
         v = rd_of(&val.val);
         int ret = 0;
@@ -369,11 +422,17 @@ static int read_bags(pctx *c, const uint8_t *p, size_t n)
                              "`-keypbe NONE`, or `tlstool create`)");
                 return sipc__pfx_fail(c->why, SIPC_PFX_UNPROTECTED);
             }
-            /* a file holds one key; should there be more, the first is it */
-            if (c->out->key.data)
-                continue;
-            ret = OID_IS(&id.val, OID_KEY_BAG) ? take_key(c, k.whole.p, k.whole.len)
-                                           : take_shrouded_key(c, &k);
+            sipc_der key = {NULL, 0};
+            ret = OID_IS(&id.val, OID_KEY_BAG) ? take_key(c, k.whole.p, k.whole.len, &key)
+                                               : take_shrouded_key(c, &k, &key);
+            /* a key after the first is only counted: the file is refused
+             * for holding more than one, whatever that one is */
+            if (ret != 0 && (ret == SIPC_ENOMEM || !c->out->nkeys))
+                return ret;
+            if (ret != 0 && c->why)
+                *c->why = SIPC_PFX_OK;
+            add_key(c, &key, &attrs);
+            ret = 0;
         } else if (OID_IS(&id.val, OID_CERT_BAG)) {
             tlv cb, type, cv, os;
             rd x, y;

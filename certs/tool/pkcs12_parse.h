@@ -13,10 +13,20 @@
 
 /* At most this many certificate bags are kept; more are ignored. */
 #define SIPC_PFX_MAX_CERTS 64
+/* Of the private keys, this many are named, each by at most
+ * SIPC_PFX_NAME_MAX - 1 characters. */
+#define SIPC_PFX_KEYS_NAMED 4
+#define SIPC_PFX_NAME_MAX 48
 
 typedef struct sipc_pfx_parts {
     sipc_der key;   /* the first key bag's key as SEC1 or PKCS#1 DER, an ECDSA or
                      * RSA key wolfCrypt decodes; data NULL when the file has none */
+    int nkeys;      /* how many different private keys the file holds (another
+                     * bag of the same key does not count; one that cannot be
+                     * read counts as another) */
+    /* the friendlyName (a keytool alias) of the first SIPC_PFX_KEYS_NAMED of
+     * them, printable ASCII ('?' for any other character), "" when none */
+    char key_names[SIPC_PFX_KEYS_NAMED][SIPC_PFX_NAME_MAX];
     sipc_der *certs; /* every X.509 certificate bag, in file order */
     int ncerts;
 } sipc_pfx_parts;
@@ -35,8 +45,8 @@ int sipc_pfx_parse(const uint8_t *data, size_t len, const char *password, bool a
  * the fuzz target allows them: its seeds without MAC let mutations reach the
  * bags, which a MAC would otherwise stop. */
 int sipc__pfx_read_opt(const uint8_t *data, size_t len, const char *password,
-                       bool allow_unprotected, sipc_keypair *kp, sipc_pfx_error *why, char *err,
-                       size_t errlen);
+                       bool allow_unprotected, sipc_keypair *kp, sipc_pfx_left *left,
+                       sipc_pfx_error *why, char *err, size_t errlen);
 void sipc_pfx_parts_free(sipc_pfx_parts *parts);
 
 /* Sets *why (when given) and returns the code that goes with e. */

@@ -50,20 +50,56 @@ static int pfx_exit(int r, sipc_pfx_error why)
     case SIPC_PFX_PASSWORD: return EX_PASSWORD;
     case SIPC_PFX_NOKEY:
     case SIPC_PFX_NOCERT:
-    case SIPC_PFX_MISMATCH: return EX_KEY;
+    case SIPC_PFX_MISMATCH:
+    case SIPC_PFX_KEYS: return EX_KEY;
     case SIPC_PFX_UNPROTECTED: return EX_UNPROTECTED;
     case SIPC_PFX_CHAIN_TOO_LONG: return tlstool_verify_exit_code(SIPC_VFY_CHAIN_TOO_LONG);
     default: return EX_BADFILE;
     }
 }
 
-int pfx_fail(const char *shown, int r, sipc_pfx_error why, const char *err)
+/* Says why sipc_pfx_read failed on the file shown so (r its result, why its
+ * reason, err its text) with the fix, the same for every command; returns
+ * the exit code. */
+static int pfx_fail(const char *shown, int r, sipc_pfx_error why, const char *err)
 {
     int code = pfx_exit(r, why);
     return fail(code, "%s: %s%s", shown, err,
                 code == EX_PASSWORD ? "; give the password the file was exported with, or "
                                       "compare the file's sha256sum with the original's"
                                     : "");
+}
+
+int read_pfx(const char *shown, const uint8_t *b, size_t n, const char *pw, sipc_keypair *kp)
+{
+    char err[1200];
+    sipc_pfx_error why;
+    sipc_pfx_left left;
+    int r = sipc_pfx_read(b, n, pw, kp, &left, &why, err, sizeof err);
+    if (r != 0)
+        return pfx_fail(shown, r, why, err);
+    for (int i = 0; i < left.n && i < SIPC_PFX_LEFT_NAMED; i++) {
+        const char *subject = left.cert[i].subject, *fp = left.cert[i].fingerprint;
+        if (!subject[0])
+            warning("%s: a certificate that cannot be read (SHA-256 %.16s...) is left out of "
+                    "the pair",
+                    shown, fp);
+        else if (left.cert[i].no_room)
+            warning("%s: certificate '%s' (SHA-256 %.16s...) is left out of the pair: it bears "
+                    "the name of a CA of the pair's chain (another key of it, or a "
+                    "cross-certificate), and the pair holds at most %d certificates",
+                    shown, subject, fp, SIPC_KP_MAX_CHAIN);
+        else
+            warning("%s: certificate '%s' (SHA-256 %.16s...) is left out of the pair: it is not "
+                    "in the chain of the pair's certificate (it issued neither that nor a CA "
+                    "above it), so peers are not sent it and it is not trusted; if it is another "
+                    "cluster's root to trust, `tlstool trust add` it as a PEM file",
+                    shown, subject, fp);
+    }
+    if (left.n > SIPC_PFX_LEFT_NAMED)
+        warning("%s: and %d more certificate(s) left out of the pair", shown,
+                left.n - SIPC_PFX_LEFT_NAMED);
+    return 0;
 }
 
 int need_pfx(const char *shown, const uint8_t *b, size_t n)
@@ -145,12 +181,11 @@ int read_chain(const opts *o, int arg, sipc_keypair *kp, int *is_pfx)
         sipc_secure_free(b, n);
         return r;
     }
-    sipc_pfx_error why;
-    r = sipc_pfx_read(b, n, pw, kp, &why, err, sizeof err);
+    r = read_pfx(shown, b, n, pw, kp);
     explicit_bzero(pw, sizeof pw);
     sipc_secure_free(b, n);
     if (r != 0)
-        return pfx_fail(shown, r, why, err);
+        return r;
     if (is_pfx)
         *is_pfx = 1;
     return 0;

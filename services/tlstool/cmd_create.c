@@ -107,7 +107,7 @@ int cmd_create(void *arg)
     r = sipc_pfx_write(&kp, pw, "sipc cluster key pair", &der, &dlen, err, sizeof err);
     sipc_keypair check;
     if (r == 0)
-        r = sipc_pfx_read(der, dlen, pw, &check, NULL, err, sizeof err);
+        r = sipc_pfx_read(der, dlen, pw, &check, NULL, NULL, err, sizeof err);
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
         sipc_keypair_free(&kp);

@@ -248,7 +248,7 @@ int cmd_enable(void *arg)
         return fail_fix(tlstool_verify_exit_code((sipc_vfy_status)st), res.fix,
                         "TLS not enabled: the imported pair does not verify: %s", res.reason);
     }
-    char conf[1200], err[600];
+    char conf[1200], err[1200];
     sipc_trust *t;
     int have;
     if ((r = load_trust(o, &cfg, &t, &have)) != 0) {

@@ -143,12 +143,11 @@ int cmd_import(void *arg)
         return r;
     }
     sipc_keypair kp;
-    sipc_pfx_error why;
-    r = sipc_pfx_read(data, len, pw, &kp, &why, err, sizeof err);
+    r = read_pfx(shown, data, len, pw, &kp);
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
         sipc_secure_free(data, len);
-        return pfx_fail(shown, r, why, err);
+        return r;
     }
     /* check the pair as peers will, with this node's trust store */
     sipc_trust *nt;
@@ -161,7 +160,7 @@ int cmd_import(void *arg)
     sipc_vfy_result res;
     sipc_vfy_status st = sipc_trust_verify(nt, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL),
                                            &res) == 0 ? SIPC_VFY_OK : res.status;
-    char policy[700] = "";
+    char policy[1200] = "";
     (void)sipc_trust_check_policy(nt, policy, sizeof policy);
     sipc_trust_free(nt);
     const char *later = NULL;

@@ -74,12 +74,11 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp
         sipc_secure_free(*data, *len);
         return r;
     }
-    sipc_pfx_error why;
-    r = sipc_pfx_read(*data, *len, pw, kp, &why, err, sizeof err);
+    r = read_pfx(shown, *data, *len, pw, kp);
     explicit_bzero(pw, sizeof pw);
     if (r != 0) {
         sipc_secure_free(*data, *len);
-        return pfx_fail(shown, r, why, err);
+        return r;
     }
     sipc_trust *nt;
     int have_pair;

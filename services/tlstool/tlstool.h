@@ -146,10 +146,11 @@ int pair_key_check(const opts *o, const sipc_keypair *kp, char *why, size_t whyl
 int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp, sipc_vfy_result *res);
 
 /* chain.c: certificates in and verification results out. */
-/* Says why sipc_pfx_read failed on the file shown so (r its result, why its
- * reason, err its text) with the fix, the same for every command; returns
- * the exit code. */
-int pfx_fail(const char *shown, int r, sipc_pfx_error why, const char *err);
+/* The pair in the PKCS#12 bytes b of the file shown so, read with pw as
+ * every command that takes one reads it (import, rotate stage, verify FILE,
+ * trust add): 0, with a warning naming each certificate of the file left
+ * out of the pair (sipc_pfx_left); or the exit code, said (pfx_fail). */
+int read_pfx(const char *shown, const uint8_t *b, size_t n, const char *pw, sipc_keypair *kp);
 /* 0 when the contents b of the file shown so may be PKCS#12; else
  * EX_BADFILE, said (so that no password is asked for a file that cannot be
  * one). */

@@ -682,18 +682,18 @@ static void test_pfx_round_trip(void **state)
     assert_int_equal(sipc_pfx_write(&A, "Round-Tr1p-pw", "t", &der, &len, err, sizeof err), 0);
     sipc_keypair back;
     sipc_pfx_error why;
-    assert_int_equal(sipc_pfx_read(der, len, "Round-Tr1p-pw", &back, &why, err, sizeof err), 0);
+    assert_int_equal(sipc_pfx_read(der, len, "Round-Tr1p-pw", &back, NULL, &why, err, sizeof err), 0);
     assert_int_equal(why, SIPC_PFX_OK);
     assert_string_equal(back.fingerprint, A.fingerprint);
     bool match = false;
     assert_int_equal(sipc_keypair_matches(&back, &match, err, sizeof err), 0);
     assert_true(match);
     sipc_keypair_free(&back);
-    assert_int_equal(sipc_pfx_read(der, len, "wrong-password", &back, &why, err, sizeof err),
+    assert_int_equal(sipc_pfx_read(der, len, "wrong-password", &back, NULL, &why, err, sizeof err),
                      SIPC_EPASSWORD);
     assert_int_equal(why, SIPC_PFX_PASSWORD);
     assert_non_null(strstr(err, "wrong password"));
-    assert_int_equal(sipc_pfx_read(der, len / 2, "Round-Tr1p-pw", &back, &why, err, sizeof err),
+    assert_int_equal(sipc_pfx_read(der, len / 2, "Round-Tr1p-pw", &back, NULL, &why, err, sizeof err),
                      SIPC_EFORMAT);
     assert_int_equal(why, SIPC_PFX_CORRUPT);
     free(der);

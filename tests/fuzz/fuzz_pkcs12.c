@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int strict = 1;
     for (int allow = 0; allow <= 1; allow++) {
         sipc_keypair kp;
-        int r = sipc__pfx_read_opt(data, size, FUZZ_PFX_PASSWORD, allow, &kp, &why, err, sizeof err);
+        int r = sipc__pfx_read_opt(data, size, FUZZ_PFX_PASSWORD, allow, &kp, NULL, &why, err,
+                                    sizeof err);
         if (r == 0) {
             bool match = false;
             if (kp.ncerts < 1 || sipc_keypair_matches(&kp, &match, err, sizeof err) != 0 || !match)

@@ -708,13 +708,16 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
     if (c->rx_waiting && !c->dec.pending && c->state != SIPC_CONN_S_CLOSING)
         sipc__conn_rx_wait_end(c);
     rx_wait_account(c);
-    char text[5];
     if (r == SIPC_ETOOBIG && c->state == SIPC_CONN_S_HANDSHAKE &&
-        sipc__first_bytes_text(c->dec.last_len, text)) {
-        /* no hello yet, and a length made of text: not a sipc peer at all
-         * (an HTTP client, a scanner), whatever max_frame is */
+        c->dec.last_len >> 24 > SIPC_FRAME_MAX >> 24) {
+        /* no hello yet, and a first byte no sipc frame begins with, whatever
+         * max_frame is (protocol.md, 3): not a sipc peer at all (an HTTP
+         * client, a scanner, an SSLv2 ClientHello), which an ERROR frame
+         * would not help */
+        uint8_t b[4];
+        sipc_be32_put(b, (uint32_t)c->dec.last_len);
         char msg[600];
-        sipc__text_peer_says(c, "does not speak sipc", text, msg, sizeof msg);
+        sipc__foreign_peer_says(c, b, sizeof b, 0, msg, sizeof msg);
         r = SIPC_EPROTO;
         sipc__conn_close(c, r, msg);
     } else if (r == SIPC_ETOOBIG) {
@@ -847,17 +850,7 @@ static int not_sipc(sipc_conn *c, sipc_stream *s, char *why, size_t len)
     size_t n = sipc_stream_first_bytes(s, b);
     if (n == 0 || sipc_be32_get(b) <= SIPC__PREHELLO_FRAME)
         return 0;
-    char text[5];
-    if (sipc__bytes_text(b, n, text)) {
-        sipc__text_peer_says(c, "speaks neither TLS nor sipc", text, why, len);
-        return 1;
-    }
-    char hex[16] = "";
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++)
-        at += (size_t)snprintf(hex + at, sizeof hex - at, "%s%02x", i ? " " : "", b[i]);
-    snprintf(why, len, "peer %s speaks neither TLS nor sipc: its first bytes (%s) begin neither a TLS "
-             "record nor a sipc frame", c->peer_addr, hex);
+    sipc__foreign_peer_says(c, b, n, 1, why, len);
     return 1;
 }
 

@@ -817,8 +817,16 @@ static void ev_drained(sipc_stream *s)
 /* What an operator of a cluster does about an error the stream found: the
  * stream states the fact; the policy it does not know (every node holds the
  * cluster's pair; TLS is switched per node, and how) is said here. */
-static const char *operator_hint(int err, int is_server)
+static const char *operator_hint(int err, const sipc_conn *c, char *buf, size_t len)
 {
+    int is_server = c->is_server;
+    /* a listener whose owner said why it alone requires TLS: the peer's
+     * fix is then not this node's TLS switch */
+    const char *why = is_server && err == SIPC_EPLAINTEXT ? sipc__security_tls_reason(c->sec) : "";
+    if (*why) {
+        snprintf(buf, len, ": %s", why);
+        return buf;
+    }
     if (err == SIPC_ENOPEERCERT)
         return is_server ? "; mutual TLS needs the cluster's certificate on both ends: every node, "
                            "and every client machine, must import the cluster's key pair"
@@ -879,7 +887,8 @@ static void ev_error(sipc_stream *s, int err, const char *detail)
     char from[600];
     detail = dial_detail(c, err, detail, from, sizeof from);
     char hinted[900];
-    const char *hint = operator_hint(err, c->is_server);
+    char own[300];
+    const char *hint = operator_hint(err, c, own, sizeof own);
     if (*hint) {
         snprintf(hinted, sizeof hinted, "%s%s", detail ? detail : "", hint);
         detail = hinted;

@@ -57,6 +57,9 @@ ctl --node "$(node_addr n1)" search --attr src=s7 '' >"$work/q1.out" 2>&1 && gre
 cluster load start --rate 20 >"$work/load.out" 2>&1 || { not_ok "load start"; cat "$work/load.out"; }
 wait_for 10 load_on_n2 ||
     not_ok "sipc-load never reached n2's pipeline"
+wait_for 5 grep -q "pipeline connection to n2 up, plaintext (no certificates)$" "$CL/load/load.log" &&
+    ok "sipc-load logs its plaintext connection to n2's pipeline as one without certificates" ||
+    { not_ok "sipc-load's line for its plaintext connection to n2"; grep "pipeline connection" "$CL/load/load.log"; }
 cluster status >"$work/st1.out" 2>&1
 rc=$?
 cat "$work/st1.out"

@@ -708,13 +708,16 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
     if (c->rx_waiting && !c->dec.pending && c->state != SIPC_CONN_S_CLOSING)
         sipc__conn_rx_wait_end(c);
     rx_wait_account(c);
-    char text[5];
     if (r == SIPC_ETOOBIG && c->state == SIPC_CONN_S_HANDSHAKE &&
-        sipc__first_bytes_text(c->dec.last_len, text)) {
-        /* no hello yet, and a length made of text: not a sipc peer at all
-         * (an HTTP client, a scanner), whatever max_frame is */
+        c->dec.last_len >> 24 > SIPC_FRAME_MAX >> 24) {
+        /* no hello yet, and a first byte no sipc frame begins with, whatever
+         * max_frame is (protocol.md, 3): not a sipc peer at all (an HTTP
+         * client, a scanner, an SSLv2 ClientHello), which an ERROR frame
+         * would not help */
+        uint8_t b[4];
+        sipc_be32_put(b, (uint32_t)c->dec.last_len);
         char msg[600];
-        sipc__text_peer_says(c, "does not speak sipc", text, msg, sizeof msg);
+        sipc__foreign_peer_says(c, b, sizeof b, 0, msg, sizeof msg);
         r = SIPC_EPROTO;
         sipc__conn_close(c, r, msg);
     } else if (r == SIPC_ETOOBIG) {
@@ -814,8 +817,16 @@ static void ev_drained(sipc_stream *s)
 /* What an operator of a cluster does about an error the stream found: the
  * stream states the fact; the policy it does not know (every node holds the
  * cluster's pair; TLS is switched per node, and how) is said here. */
-static const char *operator_hint(int err, int is_server)
+static const char *operator_hint(int err, const sipc_conn *c, char *buf, size_t len)
 {
+    int is_server = c->is_server;
+    /* a listener whose owner said why it alone requires TLS: the peer's
+     * fix is then not this node's TLS switch */
+    const char *why = is_server && err == SIPC_EPLAINTEXT ? sipc__security_tls_reason(c->sec) : "";
+    if (*why) {
+        snprintf(buf, len, ": %s", why);
+        return buf;
+    }
     if (err == SIPC_ENOPEERCERT)
         return is_server ? "; mutual TLS needs the cluster's certificate on both ends: every node, "
                            "and every client machine, must import the cluster's key pair"
@@ -847,17 +858,7 @@ static int not_sipc(sipc_conn *c, sipc_stream *s, char *why, size_t len)
     size_t n = sipc_stream_first_bytes(s, b);
     if (n == 0 || sipc_be32_get(b) <= SIPC__PREHELLO_FRAME)
         return 0;
-    char text[5];
-    if (sipc__bytes_text(b, n, text)) {
-        sipc__text_peer_says(c, "speaks neither TLS nor sipc", text, why, len);
-        return 1;
-    }
-    char hex[16] = "";
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++)
-        at += (size_t)snprintf(hex + at, sizeof hex - at, "%s%02x", i ? " " : "", b[i]);
-    snprintf(why, len, "peer %s speaks neither TLS nor sipc: its first bytes (%s) begin neither a TLS "
-             "record nor a sipc frame", c->peer_addr, hex);
+    sipc__foreign_peer_says(c, b, n, 1, why, len);
     return 1;
 }
 
@@ -886,7 +887,8 @@ static void ev_error(sipc_stream *s, int err, const char *detail)
     char from[600];
     detail = dial_detail(c, err, detail, from, sizeof from);
     char hinted[900];
-    const char *hint = operator_hint(err, c->is_server);
+    char own[300];
+    const char *hint = operator_hint(err, c, own, sizeof own);
     if (*hint) {
         snprintf(hinted, sizeof hinted, "%s%s", detail ? detail : "", hint);
         detail = hinted;

@@ -517,15 +517,14 @@ static inline void sipc__conn_keys_wear(sipc_conn *c, size_t n)
     c->key_budget = c->key_budget > n ? c->key_budget - n : 0;
 }
 
-/* conn.c's words for a peer that sent text (peer_text.c): whether the n
- * (at most 4) bytes at p are printable ASCII, then written NUL-terminated
- * to out; the same for the 4 bytes of a frame header (big-endian len); and
- * "peer P <what>: its first bytes are text ('GET '), e.g. ...", a peer
- * that is no sipc peer at all, as either end tells it. */
-int sipc__bytes_text(const uint8_t *p, size_t n, char out[5]);
-int sipc__first_bytes_text(size_t len, char out[5]);
-void sipc__text_peer_says(const sipc_conn *c, const char *what, const char *text, char *out,
-                          size_t len);
+/* conn.c's words for a peer that is no sipc peer at all (peer_text.c),
+ * from the first n (at most 4) bytes it sent, b: "peer P speaks neither TLS
+ * nor sipc: ..." where TLS was expected (tls_port: a TLS port, or a TLS
+ * dialer's answer), else "peer P does not speak sipc: ...", naming text
+ * ('GET ', an HTTP client, or from a dialed HTTP server), an SSLv2
+ * ClientHello, or the bytes in hex. */
+void sipc__foreign_peer_says(const sipc_conn *c, const uint8_t *b, size_t n, int tls_port,
+                             char *out, size_t len);
 
 /* requests.c: requests received, handed to handlers. */
 /* frame: the body env was read from (its reassembly buffer may be taken

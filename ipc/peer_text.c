@@ -1,15 +1,17 @@
-/* peer_text.c - what a peer that is no sipc peer at all sent, as text in
- * conn.c's messages: an HTTP client on a node's port, an HTTP server at a
- * dialed address. */
+/* peer_text.c - what a peer that is no sipc peer at all sent, in conn.c's
+ * messages: an HTTP client or a port scanner on a node's port, an SSLv2
+ * ClientHello, an HTTP server at a dialed address. One text for both kinds
+ * of port, so that a TLS port and a plaintext one name the same bytes the
+ * same way. */
 #include <assert.h>
 #include <stdio.h>
 
-#include "base/endian.h"
 #include "ipc/internal.h"
+#include "transport/stream.h"
 
 /* Whether the n bytes at p are printable ASCII; if so, writes them,
  * NUL-terminated, to out. */
-int sipc__bytes_text(const uint8_t *p, size_t n, char out[5])
+static int bytes_text(const uint8_t *p, size_t n, char out[5])
 {
     assert(n <= 4);
     for (size_t i = 0; i < n; i++) {
@@ -21,23 +23,42 @@ int sipc__bytes_text(const uint8_t *p, size_t n, char out[5])
     return n > 0;
 }
 
-/* "peer P <what>: its first bytes are text ('GET '), e.g. ...": a peer that
- * is no sipc peer at all, as either end tells it. */
-void sipc__text_peer_says(const sipc_conn *c, const char *what, const char *text, char *out,
-                          size_t len)
+/* Whether the first 4 bytes a peer sent are an SSLv2-format ClientHello
+ * (testssl's and old scanners' SSLv2 probe; RFC 6101 appendix E): a
+ * two-byte record header with the top bit set, message type 1
+ * (CLIENT-HELLO), then the high byte of the version it offers, 0 for
+ * SSLv2's 0x0002 or 3 for SSLv3 and TLS (a compatible hello). */
+static int sslv2_hello(const uint8_t *b, size_t n)
 {
-    snprintf(out, len,
-             c->is_server ? "peer %s %s: its first bytes are text ('%s'), e.g. an HTTP client or "
-                            "a port scanner on this port"
-                          : "peer %s %s: it answered with text ('%s'), e.g. an HTTP server: is "
-                            "that the right address and port?",
-             c->peer_addr, what, text);
+    return n == 4 && (b[0] & 0x80) && b[2] == 1 && (b[3] == 0 || b[3] == 3);
 }
 
-/* The same for the 4 bytes of a frame header (big-endian len). */
-int sipc__first_bytes_text(size_t len, char out[5])
+void sipc__foreign_peer_says(const sipc_conn *c, const uint8_t *b, size_t n, int tls_port,
+                             char *out, size_t len)
 {
-    uint8_t b[4];
-    sipc_be32_put(b, (uint32_t)len);
-    return len <= UINT32_MAX && sipc__bytes_text(b, 4, out);
+    /* the SSLv2 record header arrives unencrypted, where a TLS record or a
+     * plaintext frame belongs: never inside TLS */
+    int in_clear = tls_port || !c->stream || !sipc_stream_is_tls(c->stream);
+    if (c->is_server && in_clear && sslv2_hello(b, n)) {
+        snprintf(out, len, "peer %s sent an SSLv2 ClientHello: sipc speaks TLS 1.2 only%s",
+                 c->peer_addr, tls_port ? "" : ", and this port plaintext");
+        return;
+    }
+    const char *what = tls_port ? "speaks neither TLS nor sipc" : "does not speak sipc";
+    char text[5];
+    if (bytes_text(b, n, text)) {
+        snprintf(out, len,
+                 c->is_server ? "peer %s %s: its first bytes are text ('%s'), e.g. an HTTP client "
+                                "or a port scanner on this port"
+                              : "peer %s %s: it answered with text ('%s'), e.g. an HTTP server: "
+                                "is that the right address and port?",
+                 c->peer_addr, what, text);
+        return;
+    }
+    char hex[16] = "";
+    size_t at = 0;
+    for (size_t i = 0; i < n && i < 4; i++)
+        at += (size_t)snprintf(hex + at, sizeof hex - at, "%s%02x", i ? " " : "", b[i]);
+    snprintf(out, len, "peer %s %s: its first bytes (%s) begin %s", c->peer_addr, what, hex,
+             tls_port ? "neither a TLS record nor a sipc frame" : "no sipc frame");
 }

@@ -26,6 +26,7 @@ struct sipc_security {
     /* peers refused because they lack the required subject (atomic) */
     uint64_t subject_refusals;
     int offer_only; /* permissive only because a pair is imported: TLS is off here */
+    char tls_reason[256]; /* why this side requires TLS; "": ask whether TLS is on everywhere */
 };
 
 const char *sipc_tls_mode_name(sipc_tls_mode mode)
@@ -189,6 +190,16 @@ void sipc__security_set_offer_only(sipc_security *sec)
 int sipc__security_offer_only(const sipc_security *sec)
 {
     return sec->offer_only;
+}
+
+void sipc__security_set_tls_reason(sipc_security *sec, const char *why)
+{
+    sipc_str_copy(sec->tls_reason, sizeof sec->tls_reason, why ? why : "");
+}
+
+const char *sipc__security_tls_reason(const sipc_security *sec)
+{
+    return sec ? sec->tls_reason : "";
 }
 
 uint64_t sipc__security_verdict_hits(const sipc_security *sec)

@@ -28,6 +28,14 @@ int sipc__security_new_tls(sipc_security **out, sipc_tls_mode mode, sipc_keypair
 void sipc__security_set_offer_only(sipc_security *sec);
 int sipc__security_offer_only(const sipc_security *sec);
 
+/* Why a listener with this security requires TLS, in its owner's words
+ * (at most 255 bytes kept), for the line that refuses a plaintext peer:
+ * said instead of asking whether TLS is enabled on every node, which is
+ * wrong where TLS is off by design and one listener alone requires it (a
+ * node's [pipeline] tls = 1). "" (the default): that question. */
+void sipc__security_set_tls_reason(sipc_security *sec, const char *why);
+const char *sipc__security_tls_reason(const sipc_security *sec);
+
 /* How many peer verifications this security answered from its cache of
  * accepted chains (for tests). */
 uint64_t sipc__security_verdict_hits(const sipc_security *sec);

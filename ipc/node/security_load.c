@@ -200,8 +200,16 @@ int sipc_security_load_service(sipc_security **out, const sipc_config *cfg, cons
     sipc_tls_mode mode = sipc_config_service_mode(cfg, service);
     if (mode == SIPC_TLS_OFF)
         return sipc_security_plain(out);
-    return load_in_mode(out, cfg, mode, "[pipeline] tls = 1",
-                        "remove `[pipeline] tls = 1` from sipc.conf", 0, err, errlen);
+    int r = load_in_mode(out, cfg, mode, "[pipeline] tls = 1",
+                         "remove `[pipeline] tls = 1` from sipc.conf", 0, err, errlen);
+    /* TLS off by design, and this listener alone requires it: a plaintext
+     * peer here is a client without the pair, not a node left behind */
+    if (r == 0 && !cfg->tls_enable)
+        sipc__security_set_tls_reason(*out, "[pipeline] tls = 1 makes the pipeline TLS-only on "
+                                            "this node, whose TLS is off: the client needs the "
+                                            "cluster's key pair (`tlstool import FILE` in its "
+                                            "home)");
+    return r;
 }
 
 int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char *err,

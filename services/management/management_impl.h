@@ -15,6 +15,7 @@ typedef struct mgmt_service {
     char name[32];
     sipc_server *srv;
     sipc_tls_mode mode;
+    char fp[65]; /* the certificate its listener presents, hex SHA-256; "" without TLS */
 } mgmt_service;
 
 typedef struct mgmt_peer {

@@ -81,14 +81,22 @@ int sipc_mgmt_open(sipc_mgmt **out, sipc_ctx *ctx, const sipc_mgmt_options *o, c
     return 0;
 }
 
-int sipc_mgmt_add_service(sipc_mgmt *m, const char *name, sipc_server *srv, sipc_tls_mode mode)
+static void service_security(mgmt_service *s, const sipc_security *sec)
+{
+    s->mode = sipc_security_mode(sec);
+    const char *fp = sipc_security_fingerprint(sec);
+    snprintf(s->fp, sizeof s->fp, "%s", fp ? fp : "");
+}
+
+int sipc_mgmt_add_service(sipc_mgmt *m, const char *name, sipc_server *srv,
+                          const sipc_security *sec)
 {
     if (!m || !name || !srv || m->nservices == MGMT_MAX_SERVICES)
         return SIPC_EINVAL;
     mgmt_service *s = &m->services[m->nservices++];
     snprintf(s->name, sizeof s->name, "%s", name);
     s->srv = srv;
-    s->mode = mode;
+    service_security(s, sec);
     return 0;
 }
 
@@ -115,11 +123,11 @@ void sipc_mgmt_set_tls(sipc_mgmt *m, int tls_enable, sipc_tls_mode mode, sipc_se
     sipc_security_release(old);
 }
 
-void sipc_mgmt_set_service_mode(sipc_mgmt *m, sipc_server *srv, sipc_tls_mode mode)
+void sipc_mgmt_set_service_security(sipc_mgmt *m, sipc_server *srv, const sipc_security *sec)
 {
     for (int i = 0; m && i < m->nservices; i++)
         if (m->services[i].srv == srv)
-            m->services[i].mode = mode;
+            service_security(&m->services[i], sec);
 }
 
 void sipc_mgmt_set_reload(sipc_mgmt *m, sipc_mgmt_reload_fn fn, void *arg)

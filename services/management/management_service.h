@@ -55,8 +55,11 @@ int sipc_mgmt_open(sipc_mgmt **out, sipc_ctx *ctx, const sipc_mgmt_options *opts
                    size_t errlen);
 /* A service whose listener the status reports: name ("data"), its server
  * (borrowed; remove it with sipc_mgmt_forget_server before it closes) and
- * the TLS mode its listener runs in. */
-int sipc_mgmt_add_service(sipc_mgmt *m, const char *name, sipc_server *srv, sipc_tls_mode mode);
+ * the security its listener runs with, for its TLS mode and the
+ * certificate it presents (a listener may present one on a node whose TLS
+ * is off: [pipeline] tls = 1). */
+int sipc_mgmt_add_service(sipc_mgmt *m, const char *name, sipc_server *srv,
+                          const sipc_security *sec);
 void sipc_mgmt_forget_server(sipc_mgmt *m, sipc_server *srv);
 /* A source of links to peers: fn reports each link of a service by calling
  * emit(emit_arg, service, info). Called whenever a status is built. */
@@ -65,9 +68,10 @@ typedef void (*sipc_mgmt_links_fn)(void *arg, sipc_mgmt_emit_fn emit, void *emit
 int sipc_mgmt_add_links(sipc_mgmt *m, sipc_mgmt_links_fn fn, void *arg);
 
 /* After a reload: the TLS facts the status reports (security retained,
- * the old one released) and the mode a service's listener now runs in. */
+ * the old one released) and the security a service's listener now runs
+ * with (its mode and certificate, as sipc_mgmt_add_service). */
 void sipc_mgmt_set_tls(sipc_mgmt *m, int tls_enable, sipc_tls_mode mode, sipc_security *sec);
-void sipc_mgmt_set_service_mode(sipc_mgmt *m, sipc_server *srv, sipc_tls_mode mode);
+void sipc_mgmt_set_service_security(sipc_mgmt *m, sipc_server *srv, const sipc_security *sec);
 
 /* management.reload: the host re-reads its configuration and key pair.
  * caller names who asked ("127.0.0.1:40112 (node sipcctl)"); force is the

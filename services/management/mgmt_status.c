@@ -83,6 +83,10 @@ static json_t *service_json(const mgmt_service *s)
                             json_integer((json_int_t)st.stalled_closed_total));
         json_object_set_new(j, "resume_refused_total",
                             json_integer((json_int_t)st.resume_refused_total));
+        /* what its listener presents, which the node's tls.certificate does
+         * not say when only this listener runs TLS ([pipeline] tls = 1 on a
+         * node with TLS off) */
+        json_object_set_new(j, "certificate_sha256", s->fp[0] ? json_string(s->fp) : json_null());
     }
     return j;
 }

@@ -833,7 +833,7 @@ static int start_service(host *h, int i)
               : mode == SIPC_TLS_STRICT ? "TLS strict (TLS peers only)"
                                         : "TLS permissive (TLS and plaintext peers)");
     if (h->mgmt)
-        sipc_mgmt_add_service(h->mgmt, s->key, s->srv, mode);
+        sipc_mgmt_add_service(h->mgmt, s->key, s->srv, s->sec);
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s Started", s->display);
     return 0;
 }

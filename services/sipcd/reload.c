@@ -329,7 +329,7 @@ static void apply(reload_job *j, host *h)
         j->sec[i] = NULL;
         sipc_tls_mode mode = sipc_security_mode(s->sec);
         if (h->mgmt && s->srv)
-            sipc_mgmt_set_service_mode(h->mgmt, s->srv, mode);
+            sipc_mgmt_set_service_security(h->mgmt, s->srv, s->sec);
         if (s->srv)
             sipc_logf(s->log, SIPC_LOG_INFO, "Service.Reload", "%s: %d (%s)",
                       mode == SIPC_TLS_OFF ? "Port" : "TLS Port", sipc_server_port(s->srv),

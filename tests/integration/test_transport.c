@@ -2746,9 +2746,18 @@ static void t_raw_bad_input(void **state)
         assert_true(tu_log_has(&w->slog, "announced a frame of 100000 bytes, more than the maximum "
                                          "of 65536 before its hello"));
         assert_false(tu_log_has(&w->slog, "max_frame"));
-        /* the largest length there is: closed at once (raw_run waits for the
-         * node's close; the log holds repeats of an event from one peer back) */
+        /* a first byte above 0x10 begins no frame whatever max_frame is
+         * (protocol.md, 3): closed at once as no sipc peer, not as an
+         * oversized frame (raw_run waits for the node's close) */
         raw_run(w, &r, "\xff\xff\xff\xff", 4);
+        assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.0.0.1:"));
+        assert_true(tu_log_has(&w->slog, "does not speak sipc: its first bytes (ff ff ff ff) begin "
+                                         "no sipc frame"));
+        /* testssl's SSLv2 probe: an SSLv2-format ClientHello, named so */
+        raw_run(w, &r, "\x80\x40\x01\x00\x02\x00\x27", 7);
+        assert_true(tu_log_has(&w->slog, "sent an SSLv2 ClientHello: sipc speaks TLS 1.2 only, and "
+                                         "this port plaintext"));
+        assert_false(tu_log_has(&w->slog, "frame of 2151678208 bytes"));
         /* text where a sipc peer's first frame belongs: named for what it is,
          * not as a frame over max_frame */
         static const char get[] = "GET / HTTP/1.0\r\n\r\n";
@@ -2778,6 +2787,10 @@ static void t_raw_bad_input(void **state)
         raw_run(w, &r, "\x05\x01\x00", 3);
         assert_true(tu_log_has(&w->slog, "speaks neither TLS nor sipc: its first bytes (05 01 00) "
                                          "begin neither a TLS record nor a sipc frame"));
+        assert_false(tu_log_has(&w->slog, "SIPC_EPLAINTEXT"));
+        /* nor an SSLv2-format ClientHello: no version sipc speaks */
+        raw_run(w, &r, "\x80\x40\x01\x00\x02\x00\x27", 7);
+        assert_true(tu_log_has(&w->slog, "SSLv2 ClientHello: sipc speaks TLS 1.2 only"));
         assert_false(tu_log_has(&w->slog, "SIPC_EPLAINTEXT"));
         /* sipc's plaintext on the TLS port gets a TLS alert back */
         raw_run(w, &r, "\x00\x00\x00\x02hi", 6);

@@ -2,7 +2,8 @@
  * get from a home (ipc/node/security_load.c): the [tls] mode for services,
  * the pipeline's own switch, the client rule (TLS whenever a pair is
  * imported; plaintext fallback only when this home is not enabled), and the
- * refusal of a private key others can read; the key loaded without /proc
+ * refusal of a private key others can read, the words a TLS-only pipeline
+ * on a TLS-off node refuses a plaintext client with; the key loaded without /proc
  * (open of /proc/self/fd/N failed through --wrap). */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -80,15 +85,21 @@ static void import_pair(fixture *f)
     assert_int_equal(chmod(to, 0600), 0);
 }
 
+/* conf written as f's sipc.conf, and loaded into cfg. */
+static void load_conf(fixture *f, const char *conf, sipc_config *cfg)
+{
+    char path[700], err[1024] = "";
+    snprintf(path, sizeof path, "%s/sipc.conf", f->home);
+    write_file(path, conf);
+    assert_int_equal(sipc_config_load(cfg, f->home, err, sizeof err), 0);
+}
+
 /* The mode a loader gives for conf, or -1 when it fails. */
 static int mode_of(fixture *f, const char *conf, const char *which)
 {
-    char path[700];
-    snprintf(path, sizeof path, "%s/sipc.conf", f->home);
-    write_file(path, conf);
     sipc_config cfg;
+    load_conf(f, conf, &cfg);
     char err[1024] = "";
-    assert_int_equal(sipc_config_load(&cfg, f->home, err, sizeof err), 0);
     sipc_security *sec = NULL;
     int r = !strcmp(which, "client") ? sipc_security_load_client(&sec, &cfg, err, sizeof err)
                                      : sipc_security_load_service(&sec, &cfg, which, err, sizeof err);
@@ -117,12 +128,9 @@ static void services_follow_tls(void **state)
 static void pipeline_tls_without_pair(void **state)
 {
     fixture *f = *state;
-    char path[700];
-    snprintf(path, sizeof path, "%s/sipc.conf", f->home);
-    write_file(path, "[pipeline]\ntls = 1\n");
     sipc_config cfg;
+    load_conf(f, "[pipeline]\ntls = 1\n", &cfg);
     char err[1024] = "";
-    assert_int_equal(sipc_config_load(&cfg, f->home, err, sizeof err), 0);
     sipc_security *sec = NULL;
     assert_int_not_equal(sipc_security_load_service(&sec, &cfg, "pipeline", err, sizeof err), 0);
     assert_non_null(strstr(err, "node.crt"));
@@ -130,6 +138,75 @@ static void pipeline_tls_without_pair(void **state)
     /* the way out is the line, not `tlstool disable` (TLS is off already) */
     assert_non_null(strstr(err, "or remove `[pipeline] tls = 1` from sipc.conf"));
     assert_null(strstr(err, "tlstool disable"));
+}
+
+/* Runs a loop until the log holds needle, at most 5 s. */
+static int log_waits_for(uv_loop_t *loop, const tu_log *log, const char *needle)
+{
+    for (int i = 0; i < 500 && !tu_log_has(log, needle); i++) {
+        uv_run(loop, UV_RUN_NOWAIT);
+        tu_sleep_ms(10);
+    }
+    return tu_log_has(log, needle);
+}
+
+/* What a listener of the security conf gives the service logs when a
+ * plaintext sipc client connects to it, into log. */
+static void plaintext_refused(fixture *f, const char *conf, const char *service, tu_log *log)
+{
+    sipc_config cfg;
+    load_conf(f, conf, &cfg);
+    char err[1024] = "";
+    sipc_security *sec = NULL;
+    assert_int_equal(sipc_security_load_service(&sec, &cfg, service, err, sizeof err), 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "n1";
+    o.log = tu_log_sink;
+    o.log_arg = log;
+    sipc_ctx *ctx = NULL;
+    sipc_router *rt = NULL;
+    sipc_server *srv = NULL;
+    assert_int_equal(sipc_ctx_new(&ctx, &loop, &o, sec), 0);
+    assert_int_equal(sipc_router_new(&rt), 0);
+    assert_int_equal(sipc_server_listen(&srv, ctx, "Pipeline Service", "127.1.175.1", 0, rt), 0);
+    /* the first bytes of a plaintext hello's frame */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)sipc_server_port(srv))};
+    inet_pton(AF_INET, "127.1.175.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(send(fd, "\x00\x00\x00\x02hi", 6, 0), 6);
+    assert_true(log_waits_for(&loop, log, "SIPC_EPLAINTEXT"));
+    close(fd);
+    sipc_router_free(rt);
+    sipc_ctx_close(ctx, NULL, NULL);
+    tu_drain(&loop, 5000);
+    uv_loop_close(&loop);
+    sipc_security_release(sec);
+}
+
+/* A node with TLS off whose pipeline alone requires TLS: a plaintext
+ * client there lacks the pair; the node's TLS is off by design, so the line
+ * does not ask for TLS on every node */
+static void pipeline_tls_refusal_says_why(void **state)
+{
+    fixture *f = *state;
+    import_pair(f);
+    tu_log log = {0};
+    plaintext_refused(f, "[pipeline]\ntls = 1\n", "pipeline", &log);
+    assert_true(tu_log_has(&log, "plaintext arrived on a TLS port: [pipeline] tls = 1 makes the "
+                                 "pipeline TLS-only on this node, whose TLS is off: the client "
+                                 "needs the cluster's key pair (`tlstool import FILE` in its home)"));
+    assert_false(tu_log_has(&log, "is TLS enabled on every node?"));
+    tu_log_free(&log);
+    /* with TLS on, the pipeline requires TLS as every listener does */
+    memset(&log, 0, sizeof log);
+    plaintext_refused(f, "[tls]\nenable = 1\n[pipeline]\ntls = 1\n", "pipeline", &log);
+    assert_true(tu_log_has(&log, "plaintext arrived on a TLS port: is TLS enabled on every node?"));
+    assert_false(tu_log_has(&log, "[pipeline] tls = 1 makes"));
+    tu_log_free(&log);
 }
 
 static void client_rule(void **state)
@@ -174,6 +251,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(services_follow_tls, setup, teardown),
         cmocka_unit_test_setup_teardown(pipeline_tls_without_pair, setup, teardown),
+        cmocka_unit_test_setup_teardown(pipeline_tls_refusal_says_why, setup, teardown),
         cmocka_unit_test_setup_teardown(client_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(key_open_to_others, setup, teardown),
         cmocka_unit_test_setup_teardown(key_without_proc, setup, teardown),

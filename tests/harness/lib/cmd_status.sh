@@ -16,7 +16,9 @@ writes_slow_ms (2 s by default) or more (a lock, a slow disk), "storage: records
 of lost records is not acknowledged (sipcctl status says more), and healthy, degraded (a service, a link or its
 storage missing or failing) or unreachable (with the reason, and for a dead
 node "sipc-cluster restart NODE"). The words
-"plaintext" and "disabled" appear only for a node in that state. A last line
+"plaintext" and "disabled" appear only for a node in that state: a node with
+TLS off whose pipeline alone runs TLS ([pipeline] tls = 1) is "TLS disabled
+(pipeline TLS)", with the certificate its pipeline presents. A last line
 sums up the cluster and names the odd node when the nodes disagree on TLS.
 
   --json    the nodes'"'"' status answers (schema 1) as one JSON array, with the
@@ -30,8 +32,10 @@ node is unreachable.'
 
 # sc_node_line NAME: prints the node's line (its columns tab-separated, for
 # sc_status_lines to align); returns 0 healthy, 2 unreachable.
-# Sets SC_LAST_MODE to its TLS mode ("" when unreachable), and SC_LAST_PLAIN
-# to its listeners that run plaintext on a TLS node (`[pipeline] tls = 0`).
+# Sets SC_LAST_MODE to its TLS mode ("" when unreachable), SC_LAST_PLAIN to
+# its listeners that run plaintext on a TLS node (`[pipeline] tls = 0`), and
+# SC_LAST_TLSONLY to those that run TLS on a node with TLS off
+# (`[pipeline] tls = 1`).
 sc_node_line() {
     local n=$1 addr pid proc j err line foreign
     addr=$(sc_node address "$n")
@@ -53,7 +57,7 @@ sc_node_line() {
         [ "$pid" = null ] || proc="$proc (its pid $pid exited)"
     fi
     SC_LAST_MODE=""
-    SC_LAST_PLAIN=""
+    SC_LAST_PLAIN="" SC_LAST_TLSONLY=""
     SC_LAST_OTHER_CERT="" SC_LAST_CERT=""
     err=$(mktemp)
     if ! j=$(sc_ctl --timeout 2000 --node "$addr:$(sc_node_port management "$n")" status --json 2>"$err"); then
@@ -73,14 +77,16 @@ sc_node_line() {
     rm -f "$err"
     j=$(jq "$SC_JQ_SHOWN shown_strings" <<<"$j") # the node's words, printed below
     SC_LAST_MODE=$(jq -r '.tls.mode' <<<"$j")
-    # the certificate it presents, and whether it is not the cluster's pair
+    # the certificate it presents (with TLS off, the one of a listener that
+    # runs TLS all the same), and whether it is not the cluster's pair
     # (cluster.json's fingerprint): a rotation stopped midway, a pair
     # imported by hand
     local cfp
-    SC_LAST_CERT=$(jq -r '.tls.certificate.fingerprint_sha256 // empty' <<<"$j")
+    SC_LAST_CERT=$(jq -r '.tls.certificate.fingerprint_sha256 // ([.services[].certificate_sha256 // empty] | first) // empty' <<<"$j")
     cfp=$(sc_q '.fingerprint // ""')
     [ -n "$cfp" ] && [ -n "$SC_LAST_CERT" ] && [ "$SC_LAST_CERT" != "$cfp" ] && SC_LAST_OTHER_CERT=$SC_LAST_CERT
     SC_LAST_PLAIN=$(jq -r 'if .tls.mode == "off" then empty else [.services[] | select(.tls == "off") | .name] | join(", ") end' <<<"$j")
+    SC_LAST_TLSONLY=$(jq -r 'if .tls.mode == "off" then [.services[] | select(.tls != "off") | .name] | join(", ") else empty end' <<<"$j")
     # a node answers although the process the harness started is gone: one
     # started by hand on the node's home; say so, with its pid (the home
     # lock's holder, else the pid it reports), rather than "dead" beside its
@@ -91,15 +97,17 @@ sc_node_line() {
         proc="${rpid:+pid $rpid }answers, not started by sipc-cluster"
         [ "$pid" = null ] || proc="$proc (its pid $pid exited)"
     fi
-    line=$(jq -r --argjson c "$(sc_node_count)" --arg other "$SC_LAST_OTHER_CERT" '
+    line=$(jq -r --argjson c "$(sc_node_count)" --arg other "$SC_LAST_OTHER_CERT" \
+        --arg cert "$SC_LAST_CERT" --arg tlsonly "$SC_LAST_TLSONLY" '
         def word(m): if m == "off" then "plaintext" else m end;
         (.tls.mode) as $m
         | ([.services[] | "\(.name) \(word(.tls))"] | join(", ")) as $svc
         | ([.links[] | select(.up)] | length) as $up
         | ([.links[] | select(.up and (.tls | not))] | length) as $plain
-        | (if $m == "off" then "TLS disabled" else "TLS \($m)" end)
+        | (if $m == "off" then "TLS disabled" + (if $tlsonly != "" then " (\($tlsonly) TLS)" else "" end)
+           else "TLS \($m)" end)
           + "  [" + $svc + "]"
-          + "  cert " + (if .tls.certificate then .tls.certificate.fingerprint_sha256[0:16]
+          + "  cert " + (if $cert != "" then $cert[0:16]
                            + (if $other != "" then " (not cluster.json'"'"'s pair)" else "" end) else "-" end)
           + "  links \($up)/\(.links | length) up"
           + (if $plain > 0 then " (\($plain) plaintext)" else "" end)
@@ -117,7 +125,7 @@ sc_node_line() {
 
 # sc_status_lines: every node's line and the cluster's; returns the exit code.
 sc_status_lines() {
-    local n rc=0 r modes=() unreachable="" degraded="" plain="" other="" certs=""
+    local n rc=0 r modes=() unreachable="" degraded="" plain="" tlsonly="" other="" certs=""
     declare -A by_mode=()
     local lines
     lines=$(mktemp)
@@ -130,6 +138,7 @@ sc_status_lines() {
         *) unreachable="$unreachable $n" ;;
         esac
         [ -n "$SC_LAST_PLAIN" ] && plain="$plain, $n ($SC_LAST_PLAIN)"
+        [ -n "$SC_LAST_TLSONLY" ] && tlsonly="$tlsonly, $n ($SC_LAST_TLSONLY)"
         [ -n "$SC_LAST_OTHER_CERT" ] && other="$other $n"
         [ -n "$SC_LAST_CERT" ] && certs+="$SC_LAST_CERT"$'\n'
         if [ -n "$SC_LAST_MODE" ]; then
@@ -157,12 +166,18 @@ sc_status_lines() {
         summary="cluster: MISMATCH: ${by_mode[$odd]} $([ "$oddn" = 1 ] && echo runs || echo run) TLS $(sed 's/^off$/disabled/' <<<"$odd") unlike the others (${desc#; })"
         rc=$SC_EX_CHECK
     elif [ ${#modes[@]} = 1 ]; then
-        summary="cluster: every reachable node runs TLS $(sed 's/^off$/disabled (plaintext)/' <<<"${modes[0]}")"
+        # "(plaintext)" only when no listener of theirs runs TLS
+        local off_word="disabled (plaintext)"
+        [ -z "$tlsonly" ] || off_word=disabled
+        summary="cluster: every reachable node runs TLS $(sed "s/^off\$/$off_word/" <<<"${modes[0]}")"
     else
         summary="cluster: no node answers"
     fi
     # a listener of its own in plaintext: the node is not what its mode says
     [ -n "$plain" ] && { summary="$summary, except a plaintext listener on ${plain#, }: remove [pipeline] tls = 0 there and reload"; [ $rc = 0 ] && rc=$SC_EX_CHECK; }
+    # a listener of its own in TLS on a node with TLS off: as configured
+    # ([pipeline] tls = 1), not a fault; its clients need the pair
+    [ -n "$tlsonly" ] && summary="$summary, except a TLS-only listener ([pipeline] tls = 1) on ${tlsonly#, }"
     # nodes presenting another pair than cluster.json's: not well while the
     # nodes disagree or a rolling rotation is under way; one other pair on
     # every node is a pair imported by hand everywhere (the operator's

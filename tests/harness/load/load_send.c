@@ -427,9 +427,9 @@ static const char *short_fp(const sipc_security *sec, char *out, size_t cap)
 }
 
 /* A pipeline connection came up: the log says so, with the certificate it
- * presented (of the security it was made with; "plaintext" without TLS) and
- * the node's, when either differs from the previous connection's to that
- * node. */
+ * presented (of the security it was made with) and the node's, when either
+ * differs from the previous connection's to that node; a plaintext one
+ * says that it has no certificates at all. */
 static void on_pipe_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
 {
     link_note *ln = arg;
@@ -438,7 +438,7 @@ static void on_pipe_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg
     if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
         return;
     const sipc_security *sec = sipc_conn_security(conn);
-    char fp[40] = "plaintext", node_fp[40] = "none";
+    char fp[40] = "none", node_fp[40] = "none";
     if (pi.tls && sec)
         short_fp(sec, fp, sizeof fp);
     if (pi.tls && pi.peer_fingerprint[0])
@@ -448,8 +448,12 @@ static void on_pipe_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg
     if (!strcmp(fps, ln->fps))
         return;
     memcpy(ln->fps, fps, sizeof fps);
-    load_log("INFO", "pipeline connection to %s up, certificate %s, the node's %s",
-             node_name(ln->s, ln->k), fp, node_fp);
+    if (!pi.tls)
+        load_log("INFO", "pipeline connection to %s up, plaintext (no certificates)",
+                 node_name(ln->s, ln->k));
+    else
+        load_log("INFO", "pipeline connection to %s up, certificate %s, the node's %s",
+                 node_name(ln->s, ln->k), fp, node_fp);
 }
 
 /* --reconnect: a new pipeline channel to every node; the old one takes no

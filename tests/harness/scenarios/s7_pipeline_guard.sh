@@ -57,6 +57,9 @@ ctl --node "$(node_addr n1)" search --attr src=s7 '' >"$work/q1.out" 2>&1 && gre
 cluster load start --rate 20 >"$work/load.out" 2>&1 || { not_ok "load start"; cat "$work/load.out"; }
 wait_for 10 load_on_n2 ||
     not_ok "sipc-load never reached n2's pipeline"
+wait_for 5 grep -q "pipeline connection to n2 up, plaintext (no certificates)$" "$CL/load/load.log" &&
+    ok "sipc-load logs its plaintext connection to n2's pipeline as one without certificates" ||
+    { not_ok "sipc-load's line for its plaintext connection to n2"; grep "pipeline connection" "$CL/load/load.log"; }
 cluster status >"$work/st1.out" 2>&1
 rc=$?
 cat "$work/st1.out"
@@ -105,6 +108,22 @@ rc=$?
 [ "$rc" = 0 ] && grep -q "pipeline listener TLS: off -> strict" "$work/r3.out" &&
     ok "the pipeline alone goes TLS: plaintext peers of the other services and the reload's own command do not refuse it" ||
     { not_ok "[pipeline] tls = 1 on a plaintext n1 (exit $rc)"; cat "$work/r3.out"; }
+# the harness's view: TLS is off on n1, but its pipeline presents the pair
+fp=$(jq -r .fingerprint "$CL/cluster.json")
+cluster status >"$work/st3.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] && grep -q "^n1 .*TLS disabled (pipeline TLS)  \[management plaintext, data plaintext, search plaintext, pipeline strict\]  cert ${fp:0:16}  " "$work/st3.out" &&
+    grep -q "^cluster: every reachable node runs TLS disabled, except a TLS-only listener (\[pipeline\] tls = 1) on n1 (pipeline)$" "$work/st3.out" &&
+    ok "sipc-cluster status shows n1 as TLS disabled with a TLS pipeline, its certificate, and does not call the cluster all plaintext" ||
+    { not_ok "sipc-cluster status with [pipeline] tls = 1 on a plaintext n1 (exit $rc)"; cat "$work/st3.out"; }
+# a client without the pair refused there is told it needs the pair, not
+# that TLS should be on everywhere
+bctl --node "$n1" ingest "$work/a.ndjson" >/dev/null 2>&1
+plog() { cat "$(node_home n1)/logs/PipelineService_"*.log 2>/dev/null; }
+told_pair() { plog | grep -q "plaintext arrived on a TLS port: \[pipeline\] tls = 1 makes the pipeline TLS-only on this node, whose TLS is off: the client needs the cluster.s key pair"; }
+wait_for 5 told_pair &&
+    ok "n1's pipeline logs the plaintext client it refuses as one without the pair" ||
+    { not_ok "n1's pipeline's line for a plaintext client"; plog | grep -i plaintext | tail -n 3; }
 
 section "the guard still judges the pipeline's own plaintext peers"
 set_pipeline_tls n1 -

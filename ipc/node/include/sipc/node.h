@@ -257,7 +257,10 @@ SIPC_EXTERN int sipc_security_load(sipc_security **out, const sipc_config *cfg, 
                                    size_t errlen);
 /* The security of one service of a node: [tls] for every service except
  * "pipeline", whose [pipeline] tls = 1 uses the imported pair in strict mode
- * whether or not [tls] enable is set (tls = 0: plaintext; unset: [tls]). */
+ * whether or not [tls] enable is set (tls = 0: plaintext; unset: [tls]).
+ * With [tls] enable off, the pipeline's listener then logs a plaintext peer
+ * it refuses with that reason and the client's fix (import the pair), not
+ * by asking whether TLS is enabled on every node. */
 SIPC_EXTERN int sipc_security_load_service(sipc_security **out, const sipc_config *cfg,
                                            const char *service, char *err, size_t errlen);
 /* The security of a client of the cluster (a CLI, a program that only calls

@@ -710,10 +710,8 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
     rx_wait_account(c);
     if (r == SIPC_ETOOBIG && c->state == SIPC_CONN_S_HANDSHAKE &&
         c->dec.last_len >> 24 > SIPC_FRAME_MAX >> 24) {
-        /* no hello yet, and a first byte no sipc frame begins with, whatever
-         * max_frame is (protocol.md, 3): not a sipc peer at all (an HTTP
-         * client, a scanner, an SSLv2 ClientHello), which an ERROR frame
-         * would not help */
+        /* no hello yet, and a first byte no sipc frame begins with (protocol.md, 3):
+         * no sipc peer (HTTP, a scanner, SSLv2), whom an ERROR frame would not help */
         uint8_t b[4];
         sipc_be32_put(b, (uint32_t)c->dec.last_len);
         char msg[600];

@@ -31,6 +31,7 @@
 #include "sipc/errno.h"
 #include "transport/tls_ecdsa_own.h"
 #include "transport/tls_engine.h"
+#include "transport/tls_failure_text.h"
 #include "transport/tls_hello.h"
 #include "transport/tls_record.h"
 #include "transport/tls_sha256_dev.h"
@@ -1649,18 +1650,7 @@ static int map_error(sipc_tls *t, int ret)
         snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", why);
         return SIPC_EPEERAUTH;
     }
-    if (e == VERSION_ERROR) {
-        snprintf(t->detail, sizeof t->detail, "peer does not speak TLS 1.2");
-        return SIPC_ETLS;
-    }
-    if (e == MATCH_SUITE_ERROR) {
-        snprintf(t->detail, sizeof t->detail,
-                 "no cipher suite in common (sipc accepts ECDHE with AES-GCM or ChaCha20-Poly1305)");
-        return SIPC_ETLS;
-    }
-    char buf[WOLFSSL_MAX_ERROR_SZ];
-    wolfSSL_ERR_error_string_n((unsigned long)(e < 0 ? -e : e), buf, sizeof buf);
-    snprintf(t->detail, sizeof t->detail, "TLS error %d: %s", e, buf);
+    sipc__tls_failure_text(e, t->is_server, t->hello, t->hello_len, t->detail, sizeof t->detail);
     return SIPC_ETLS;
 }
 

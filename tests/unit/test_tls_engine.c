@@ -773,28 +773,37 @@ static void t_other_pair(void **state)
     sipc_tls_config_free(scfg);
 }
 
-/* Flips the last byte of the handshake message of type msg_type in the
- * handshake records of buf (for a CertificateVerify or ServerKeyExchange,
- * the signature's s); 1 when one was found. */
-static int tamper_handshake(sipc_buf *buf, uint8_t msg_type)
+/* The handshake message of type msg_type in the handshake records of buf
+ * (its header; *mlen: its body's length), NULL when there is none. */
+static uint8_t *handshake_msg(sipc_buf *buf, uint8_t msg_type, size_t *mlen)
 {
     size_t off = 0;
     while (off + 5 <= buf->len) {
         size_t rlen = (size_t)buf->data[off + 3] << 8 | buf->data[off + 4];
         if (buf->data[off] == 0x16) {
             for (size_t m = off + 5; m + 4 <= off + 5 + rlen;) {
-                size_t mlen = (size_t)buf->data[m + 1] << 16 | (size_t)buf->data[m + 2] << 8 |
-                              buf->data[m + 3];
-                if (buf->data[m] == msg_type) {
-                    buf->data[m + 4 + mlen - 1] ^= 0x01;
-                    return 1;
-                }
-                m += 4 + mlen;
+                *mlen = (size_t)buf->data[m + 1] << 16 | (size_t)buf->data[m + 2] << 8 |
+                        buf->data[m + 3];
+                if (buf->data[m] == msg_type)
+                    return buf->data + m;
+                m += 4 + *mlen;
             }
         }
         off += 5 + rlen;
     }
-    return 0;
+    return NULL;
+}
+
+/* Flips the last byte of the handshake message of type msg_type in the
+ * handshake records of buf (for a CertificateVerify or ServerKeyExchange,
+ * the signature's s); 1 when one was found. */
+static int tamper_handshake(sipc_buf *buf, uint8_t msg_type)
+{
+    size_t mlen;
+    uint8_t *m = handshake_msg(buf, msg_type, &mlen);
+    if (m)
+        m[4 + mlen - 1] ^= 0x01;
+    return m != NULL;
 }
 
 /* A full handshake between the two configurations; returns how many
@@ -832,9 +841,12 @@ static unsigned long own_judged_in_tampered(sipc_tls_config *ccfg, sipc_tls_conf
     assert_true(tamper_handshake(&from->tx, msg_type));
     assert_true(deliver(from, to, 0) < 0);
     assert_false(sipc_tls_handshake_done(to->t));
-    /* wolfSSL's words whether the own-key path or wolfCrypt judged */
-    assert_non_null(strstr(sipc_tls_detail(to->t), msg_type == 12 ? "verify problem based on signature"
-                                                                   : "Signature verify error"));
+    /* the same words whether the own-key path or wolfCrypt judged: sipc's
+     * for the client's CertificateVerify, wolfSSL's for the ServerKeyExchange */
+    assert_non_null(strstr(sipc_tls_detail(to->t),
+                           msg_type == 12 ? "verify problem based on signature"
+                                          : "peer's CertificateVerify (ecdsa_secp256r1_sha256) does "
+                                            "not verify with the key of the certificate it presented"));
     end_free(&c);
     end_free(&s);
     return sipc_ecdsa_own_count() - before;
@@ -2223,6 +2235,38 @@ static void t_client_hello_refused(void **state)
     sipc_tls_config_free(ccfg);
 }
 
+/* A client's CertificateVerify signed with a hash sipc never asks for (a
+ * client that ignored the CertificateRequest's list) is named as that, with
+ * the algorithm, not as wolfSSL's "signature verify error" with its code
+ * (one whose signature does not verify: t_own_key_signatures). The client is
+ * wolfSSL, its CertificateVerify's algorithm altered on the way. */
+static void t_certificate_verify_refused(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(deliver(&c, &s, 0), 0);
+    assert_int_equal(deliver(&s, &c, 0), 0);
+    size_t mlen;
+    uint8_t *m = handshake_msg(&c.tx, 15, &mlen);
+    assert_non_null(m);
+    assert_int_equal(sipc_be16_get(m + 4), 0x0403); /* ecdsa_secp256r1_sha256 */
+    m[4] = 3;                                        /* SHA-224 */
+    assert_int_equal(deliver(&c, &s, 0), SIPC_ETLS);
+    assert_string_equal(sipc_tls_detail(s.t),
+                        "peer signed its CertificateVerify with ecdsa_sha224, which sipc does not "
+                        "accept: sipc asks for ECDSA, RSA or RSA-PSS with SHA-256, SHA-384 or "
+                        "SHA-512; configure the client to sign with one of them");
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(scfg);
+    sipc_tls_config_free(ccfg);
+}
+
 /* Each alert by which a peer refuses this side's certificate reads as that,
  * SIPC_ECERTREFUSED, whatever this side's verifier thought of the peer's:
  * the code says whose certificate was refused, the detail which alert. */
@@ -2820,6 +2864,7 @@ int main(void)
         cmocka_unit_test(t_hello_parse),
         cmocka_unit_test(t_hello_sigalgs),
         cmocka_unit_test(t_client_hello_refused),
+        cmocka_unit_test(t_certificate_verify_refused),
         cmocka_unit_test(t_certificate_alerts),
         cmocka_unit_test(t_expired_alert),
         cmocka_unit_test(t_expired_alert_chain),

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# test_tls_foreign_hellos.sh - what a TLS client that is not sipc's is
+# answered, and what the node logs, for the hellos sipc's own client never
+# sends: a real sipcd ($BASE.1, standard ports, strict TLS, the ECDSA pair of
+# tlstool create) and hand-made hellos from $BASE.6 and up.
+# - a ClientHello larger than wolfSSL takes (its header announcing 16 MiB, or
+#   20,000 bytes sent whole) is logged in sipc's words, with its size, not as
+#   a wolfSSL error code.
+# Budget: under 60 s (about 5 s).
+set -uo pipefail
+BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
+BASE=${SIPC_TEST_NET:-127.1.174}
+. "$(dirname "$0")/../support/shtest.sh"
+shtest_init foreignhellos
+need_free "$BASE.1":{23000,23001,23002,23003}
+
+one_node_home "$work/a" foreign
+pair_home "$work/a" && "$BIN/tlstool" --home "$work/a" enable --mode strict >/dev/null ||
+    { echo "tlstool set-up failed"; exit 1; }
+sipcd_start "$work/a" || exit 1
+node_pid=$sipcd_pid
+at_exit 'kill -KILL $node_pid 2>/dev/null'
+dlog=$(ls "$work/a/logs/"DataService_*.log)
+
+# --- an oversized ClientHello ------------------------------------------------
+# hello SOURCE-HOST KIND: sends one such hello from SOURCE-HOST and reads
+# until the node closes (bounded: 5 s)
+hello() {
+    python3 - "$BASE.1" "$1" "$2" <<'PY'
+import socket, sys
+dst, src, kind = sys.argv[1:4]
+def record(body):  # TLS 1.2 handshake records of at most 2^14 bytes each
+    return b"".join(b"\x16\x03\x01" + len(body[i:i + 16384]).to_bytes(2, "big") + body[i:i + 16384]
+                    for i in range(0, len(body), 16384))
+hello_body = b"\x03\x03" + bytes(32) + b"\x00" + b"\x00\x02\xc0\x2b" + b"\x01\x00"
+if kind == "announced":  # a header announcing 16 MiB - 1, then 1,000 bytes of it
+    data = record(b"\x01\xff\xff\xff" + hello_body + bytes(1000))
+else:  # 20,000 bytes sent whole: a padding extension fills it
+    pad = 20000 - 4 - len(hello_body) - 2 - 4
+    body = hello_body + (pad + 4).to_bytes(2, "big") + b"\x00\x15" + pad.to_bytes(2, "big") + bytes(pad)
+    data = record(b"\x01" + len(body).to_bytes(3, "big") + body)
+s = socket.create_connection((dst, 23000), timeout=5, source_address=(src, 0))
+try:
+    s.sendall(data)
+    while s.recv(4096):
+        pass
+except OSError:
+    pass
+s.close()
+PY
+}
+hello "$BASE.6" announced
+hello "$BASE.7" whole
+wait_for 5 grep -q "Connection from $BASE\.7:" "$dlog"
+grep -q "Connection from $BASE\.6:[0-9]* closed: .*peer sent a ClientHello of 16777215 bytes, more than the TLS library accepts in one handshake message: not a TLS 1.2 client sipc can serve" "$dlog" &&
+    ok "the log: a ClientHello announcing 16 MiB is named with its size" ||
+    { not_ok "the log: no line for the ClientHello announcing 16 MiB"; shtest_show "$dlog"; }
+grep -q "Connection from $BASE\.7:[0-9]* closed: .*peer sent a ClientHello of 19996 bytes, more than the TLS library accepts" "$dlog" &&
+    ok "the log: a 20,000-byte ClientHello is named with its size" ||
+    { not_ok "the log: no line for the 20,000-byte ClientHello"; shtest_show "$dlog"; }
+if grep -Eq "TLS error -[0-9]+" "$dlog"; then
+    not_ok "the log has a raw wolfSSL error code"; grep -E "TLS error" "$dlog" >"$work/raw.txt"; shtest_show "$work/raw.txt"
+else
+    ok "no line of the log is a raw wolfSSL error code"
+fi
+
+kill -TERM "$node_pid"; wait "$node_pid"; node_pid=
+shtest_done

@@ -1031,6 +1031,15 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_bu
         snprintf(err, errlen, "no AEAD cipher suite available in this wolfSSL build");
         goto fail;
     }
+#if defined(OPENSSL_EXTRA)
+    /* offered and asked for (CertificateRequest): wolfSSL's default adds RSA with
+     * SHA-224, which it cannot verify (no SHA-224 hash of the handshake kept) */
+    if (wolfSSL_CTX_set1_sigalgs_list(ctx, "ECDSA+SHA512:ECDSA+SHA384:ECDSA+SHA256:RSA-PSS+SHA512:"
+            "RSA-PSS+SHA384:RSA-PSS+SHA256:RSA+SHA512:RSA+SHA384:RSA+SHA256") != WOLFSSL_SUCCESS) {
+        snprintf(err, errlen, "cannot restrict the signature algorithms");
+        goto fail;
+    }
+#endif
     /* The default client offers secp521r1 first; P-256 is what we want. */
     if (wolfSSL_CTX_UseSupportedCurve(ctx, WOLFSSL_ECC_SECP256R1) != WOLFSSL_SUCCESS ||
         wolfSSL_CTX_UseSupportedCurve(ctx, WOLFSSL_ECC_SECP384R1) != WOLFSSL_SUCCESS) {

@@ -2,15 +2,20 @@
 # test_tls_foreign_hellos.sh - what a TLS client that is not sipc's is
 # answered, and what the node logs, for the hellos sipc's own client never
 # sends: a real sipcd ($BASE.1, standard ports, strict TLS, the ECDSA pair of
-# tlstool create) and hand-made hellos from $BASE.6 and up.
+# tlstool create), OpenSSL's s_client from $BASE.5 and hand-made hellos from
+# $BASE.6 and up.
+# - the CertificateRequest asks only for what sipc verifies: no signature
+#   algorithm with SHA-1 or SHA-224 (wolfSSL's default list named RSA+SHA224,
+#   and refused a client that took it);
 # - a ClientHello larger than wolfSSL takes (its header announcing 16 MiB, or
 #   20,000 bytes sent whole) is logged in sipc's words, with its size, not as
 #   a wolfSSL error code.
-# Budget: under 60 s (about 5 s).
+# Skipped (77) without openssl. Budget: under 60 s (about 5 s).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.174}
 . "$(dirname "$0")/../support/shtest.sh"
+command -v openssl >/dev/null || { echo "# skipped: openssl is not installed"; exit 77; }
 shtest_init foreignhellos
 need_free "$BASE.1":{23000,23001,23002,23003}
 
@@ -20,7 +25,30 @@ pair_home "$work/a" && "$BIN/tlstool" --home "$work/a" enable --mode strict >/de
 sipcd_start "$work/a" || exit 1
 node_pid=$sipcd_pid
 at_exit 'kill -KILL $node_pid 2>/dev/null'
+pair="$work/a/security/node.crt" # PEM: certificate, then the private key
 dlog=$(ls "$work/a/logs/"DataService_*.log)
+
+# sclient NAME ARGS...: s_client from $BASE.5 to the data port, with the
+# pair; its output in $work/NAME.out
+sclient() {
+    local name=$1
+    shift
+    timeout 20 openssl s_client -connect "$BASE.1:23000" -bind "$BASE.5:0" -cert "$pair" \
+        -key "$pair" "$@" </dev/null >"$work/$name.out" 2>&1
+}
+
+# --- the signature algorithms a CertificateRequest asks for ------------------
+sclient sigalgs -tls1_2
+asked=$(sed -n 's/^Requested Signature Algorithms: //p' "$work/sigalgs.out")
+if [ -z "$asked" ]; then
+    not_ok "s_client printed no requested signature algorithms"; shtest_show "$work/sigalgs.out"
+elif echo "$asked" | grep -Eq "SHA224|SHA1"; then
+    not_ok "the CertificateRequest asks for SHA-1 or SHA-224: $asked"
+else
+    ok "the CertificateRequest asks for SHA-256 or stronger only: $asked"
+fi
+grep -Eq "Protocol *: TLSv1.2" "$work/sigalgs.out" && ok "... and the handshake completes" ||
+    { not_ok "the handshake with the pair failed"; shtest_show "$work/sigalgs.out"; }
 
 # --- an oversized ClientHello ------------------------------------------------
 # hello SOURCE-HOST KIND: sends one such hello from SOURCE-HOST and reads

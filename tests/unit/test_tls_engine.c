@@ -1848,6 +1848,9 @@ static void t_hello_parse(void **state)
     char names[256];
     sipc_tls_hello_sigalg_names(&hi, names, sizeof names);
     assert_non_null(strstr(names, "ecdsa_secp256r1_sha256"));
+    /* nothing it could not verify: no SHA-1 or SHA-224 (hash 2 or 3) */
+    for (size_t i = 0; i + 2 <= hi.sigalgs_len; i += 2)
+        assert_true(hi.sigalgs_at[i] >= 4);
     sipc_tls_hello_group_names(&hi, names, sizeof names);
     assert_non_null(strstr(names, "P-256"));
     for (size_t n = 0; n < h.len; n++) {

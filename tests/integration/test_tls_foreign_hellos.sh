@@ -7,6 +7,8 @@
 # - the CertificateRequest asks only for what sipc verifies: no signature
 #   algorithm with SHA-1 or SHA-224 (wolfSSL's default list named RSA+SHA224,
 #   and refused a client that took it);
+# - a client without TLS 1.2 (only TLS 1.0, 1.1 or 1.3) gets the alert
+#   protocol_version (RFC 5246 7.2.2, RFC 8446 4.2.1), not handshake_failure;
 # - a ClientHello larger than wolfSSL takes (its header announcing 16 MiB, or
 #   20,000 bytes sent whole) is logged in sipc's words, with its size, not as
 #   a wolfSSL error code.
@@ -49,6 +51,21 @@ else
 fi
 grep -Eq "Protocol *: TLSv1.2" "$work/sigalgs.out" && ok "... and the handshake completes" ||
     { not_ok "the handshake with the pair failed"; shtest_show "$work/sigalgs.out"; }
+
+# --- no TLS 1.2 offered: protocol_version ------------------------------------
+for v in tls1 tls1_1 tls1_3; do
+    sclient "$v" "-$v" -cipher 'DEFAULT:@SECLEVEL=0'
+    if grep -aq "alert protocol version" "$work/$v.out"; then
+        ok "s_client -$v gets the alert protocol_version"
+    else
+        not_ok "s_client -$v: no alert protocol_version"; shtest_show "$work/$v.out"
+    fi
+done
+for v in 1.0 1.1 1.3; do
+    grep -q "Connection from $BASE\.5:[0-9]* closed: .*peer does not offer TLS 1.2 (it offers up to TLS $v): sipc speaks TLS 1.2 only" "$dlog" &&
+        ok "the log: a client offering up to TLS $v is told sipc speaks TLS 1.2 only" ||
+        { not_ok "the log: no line for the client offering up to TLS $v"; shtest_show "$dlog"; }
+done
 
 # --- an oversized ClientHello ------------------------------------------------
 # hello SOURCE-HOST KIND: sends one such hello from SOURCE-HOST and reads

@@ -9,6 +9,7 @@
 #   and refused a client that took it);
 # - a client without TLS 1.2 (only TLS 1.0, 1.1 or 1.3) gets the alert
 #   protocol_version (RFC 5246 7.2.2, RFC 8446 4.2.1), not handshake_failure;
+# - a client listing P-384 before P-256 gets P-256, as protocol.md says;
 # - a ClientHello larger than wolfSSL takes (its header announcing 16 MiB, or
 #   20,000 bytes sent whole) is logged in sipc's words, with its size, not as
 #   a wolfSSL error code.
@@ -51,6 +52,12 @@ else
 fi
 grep -Eq "Protocol *: TLSv1.2" "$work/sigalgs.out" && ok "... and the handshake completes" ||
     { not_ok "the handshake with the pair failed"; shtest_show "$work/sigalgs.out"; }
+
+# --- the key-exchange group: P-256 whenever offered (docs/protocol.md section 2)
+sclient groups -tls1_2 -groups P-384:P-256
+grep -q "Server Temp Key: ECDH, prime256v1" "$work/groups.out" &&
+    ok "a client listing P-384 before P-256 gets its ECDHE on P-256 (the server's preference)" ||
+    { not_ok "-groups P-384:P-256: not P-256"; grep -a "Temp Key" "$work/groups.out"; }
 
 # --- no TLS 1.2 offered: protocol_version ------------------------------------
 for v in tls1 tls1_1 tls1_3; do

@@ -852,12 +852,7 @@ static int not_sipc(sipc_conn *c, sipc_stream *s, char *why, size_t len)
         sipc__text_peer_says(c, "speaks neither TLS nor sipc", text, why, len);
         return 1;
     }
-    char hex[16] = "";
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++)
-        at += (size_t)snprintf(hex + at, sizeof hex - at, "%s%02x", i ? " " : "", b[i]);
-    snprintf(why, len, "peer %s speaks neither TLS nor sipc: its first bytes (%s) begin neither a TLS "
-             "record nor a sipc frame", c->peer_addr, hex);
+    sipc__bytes_peer_says(c, b, n, why, len);
     return 1;
 }
 

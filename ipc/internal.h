@@ -526,6 +526,9 @@ int sipc__bytes_text(const uint8_t *p, size_t n, char out[5]);
 int sipc__first_bytes_text(size_t len, char out[5]);
 void sipc__text_peer_says(const sipc_conn *c, const char *what, const char *text, char *out,
                           size_t len);
+/* The same for a peer whose n (at most 4) first bytes b are no text: named
+ * by those bytes, or as an SSLv2 ClientHello. */
+void sipc__bytes_peer_says(const sipc_conn *c, const uint8_t *b, size_t n, char *out, size_t len);
 
 /* requests.c: requests received, handed to handlers. */
 /* frame: the body env was read from (its reassembly buffer may be taken

@@ -12,7 +12,7 @@
 # - a client listing P-384 before P-256 gets P-256, as protocol.md says;
 # - a ClientHello larger than wolfSSL takes (its header announcing 16 MiB, or
 #   20,000 bytes sent whole) is logged in sipc's words, with its size, not as
-#   a wolfSSL error code.
+#   a wolfSSL error code, and an SSLv2 ClientHello is named as one.
 # Skipped (77) without openssl. Budget: under 60 s (about 5 s).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -74,7 +74,7 @@ for v in 1.0 1.1 1.3; do
         { not_ok "the log: no line for the client offering up to TLS $v"; shtest_show "$dlog"; }
 done
 
-# --- an oversized ClientHello ------------------------------------------------
+# --- an oversized ClientHello, an SSLv2 ClientHello ----------------------------
 # hello SOURCE-HOST KIND: sends one such hello from SOURCE-HOST and reads
 # until the node closes (bounded: 5 s)
 hello() {
@@ -87,10 +87,13 @@ def record(body):  # TLS 1.2 handshake records of at most 2^14 bytes each
 hello_body = b"\x03\x03" + bytes(32) + b"\x00" + b"\x00\x02\xc0\x2b" + b"\x01\x00"
 if kind == "announced":  # a header announcing 16 MiB - 1, then 1,000 bytes of it
     data = record(b"\x01\xff\xff\xff" + hello_body + bytes(1000))
-else:  # 20,000 bytes sent whole: a padding extension fills it
+elif kind == "whole":  # 20,000 bytes sent whole: a padding extension fills it
     pad = 20000 - 4 - len(hello_body) - 2 - 4
     body = hello_body + (pad + 4).to_bytes(2, "big") + b"\x00\x15" + pad.to_bytes(2, "big") + bytes(pad)
     data = record(b"\x01" + len(body).to_bytes(3, "big") + body)
+elif kind == "sslv2":  # RFC 6101 E.2: a 2-byte length, top bit set; type 1, version 3,1
+    v2 = b"\x01\x03\x01\x00\x03\x00\x00\x00\x10" + b"\x00\xc0\x2b" + bytes(16)
+    data = (0x8000 | len(v2)).to_bytes(2, "big") + v2
 s = socket.create_connection((dst, 23000), timeout=5, source_address=(src, 0))
 try:
     s.sendall(data)
@@ -103,13 +106,17 @@ PY
 }
 hello "$BASE.6" announced
 hello "$BASE.7" whole
-wait_for 5 grep -q "Connection from $BASE\.7:" "$dlog"
+hello "$BASE.8" sslv2
+wait_for 5 grep -q "Connection from $BASE\.8:" "$dlog"
 grep -q "Connection from $BASE\.6:[0-9]* closed: .*peer sent a ClientHello of 16777215 bytes, more than the TLS library accepts in one handshake message: not a TLS 1.2 client sipc can serve" "$dlog" &&
     ok "the log: a ClientHello announcing 16 MiB is named with its size" ||
     { not_ok "the log: no line for the ClientHello announcing 16 MiB"; shtest_show "$dlog"; }
 grep -q "Connection from $BASE\.7:[0-9]* closed: .*peer sent a ClientHello of 19996 bytes, more than the TLS library accepts" "$dlog" &&
     ok "the log: a 20,000-byte ClientHello is named with its size" ||
     { not_ok "the log: no line for the 20,000-byte ClientHello"; shtest_show "$dlog"; }
+grep -q "Connection from $BASE\.8:[0-9]* closed: .*peer $BASE\.8:[0-9]* sent an SSLv2 ClientHello (its first bytes: 80 1c 01 03): sipc speaks TLS 1.2 only" "$dlog" &&
+    ok "the log: an SSLv2 ClientHello is named as such" ||
+    { not_ok "the log: no line for the SSLv2 ClientHello"; shtest_show "$dlog"; }
 if grep -Eq "TLS error -[0-9]+" "$dlog"; then
     not_ok "the log has a raw wolfSSL error code"; grep -E "TLS error" "$dlog" >"$work/raw.txt"; shtest_show "$work/raw.txt"
 else

@@ -32,6 +32,7 @@
 #include "transport/tls_ecdsa_own.h"
 #include "transport/tls_ecdsa_sign.h"
 #include "transport/tls_engine.h"
+#include "transport/tls_failure_text.h"
 #include "transport/tls_hello.h"
 #include "transport/tls_record.h"
 #include "transport/tls_sha256_dev.h"
@@ -1031,6 +1032,15 @@ static WOLFSSL_CTX *ctx_make(int server, const sipc_tls_params *p, const sipc_bu
         snprintf(err, errlen, "no AEAD cipher suite available in this wolfSSL build");
         goto fail;
     }
+#if defined(OPENSSL_EXTRA)
+    /* offered and asked for (CertificateRequest): wolfSSL's default adds RSA with
+     * SHA-224, which it cannot verify (no SHA-224 hash of the handshake kept) */
+    if (wolfSSL_CTX_set1_sigalgs_list(ctx, "ECDSA+SHA512:ECDSA+SHA384:ECDSA+SHA256:RSA-PSS+SHA512:"
+            "RSA-PSS+SHA384:RSA-PSS+SHA256:RSA+SHA512:RSA+SHA384:RSA+SHA256") != WOLFSSL_SUCCESS) {
+        snprintf(err, errlen, "cannot restrict the signature algorithms");
+        goto fail;
+    }
+#endif
     /* The default client offers secp521r1 first; P-256 is what we want. */
     if (wolfSSL_CTX_UseSupportedCurve(ctx, WOLFSSL_ECC_SECP256R1) != WOLFSSL_SUCCESS ||
         wolfSSL_CTX_UseSupportedCurve(ctx, WOLFSSL_ECC_SECP384R1) != WOLFSSL_SUCCESS) {
@@ -1354,11 +1364,11 @@ static const char *alert_text(int code)
     }
 }
 
-/* A fatal alert in a plaintext record: only valid before this side sent
- * ChangeCipherSpec, which is where the errors that use it occur. */
-static void send_plain_alert(sipc_tls *t, uint8_t desc)
+/* A fatal alert in a plaintext record of version 3,minor: only valid before
+ * this side sent ChangeCipherSpec, which is where the errors that use it occur. */
+static void send_plain_alert(sipc_tls *t, int minor, uint8_t desc)
 {
-    const uint8_t alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, desc};
+    const uint8_t alert[] = {0x15, 0x03, (uint8_t)minor, 0x00, 0x02, 0x02, desc};
     if (sipc_buf_append(t->tx, alert, sizeof alert) != 0)
         t->tx_failed = 1;
 }
@@ -1473,14 +1483,15 @@ static int explain_hello(sipc_tls *t, int match)
 }
 
 /* Server: a whole ClientHello that cannot lead to a handshake is refused
- * before wolfSSL reads it, with a handshake_failure alert (RFC 5246 7.4.1.3
- * and 7.2.2), the detail saying why: one whose supported groups hold neither
+ * before wolfSSL reads it, the detail saying why: one without TLS 1.2 with
+ * protocol_version (RFC 5246 7.2.2, RFC 8446 4.2.1; wolfSSL says
+ * handshake_failure) in the record version of its highest (RFC 5246 E.1);
+ * with handshake_failure (RFC 5246 7.4.1.3) one whose groups hold neither
  * P-256 nor P-384 (every suite sipc accepts is ECDHE, RFC 8422 5.1.1;
  * wolfSSL 5.5.4 would answer with a key exchange on P-256 that the client
- * then rejects as "wrong curve", not saying why), and, unless it offers a
- * session ticket, one whose signature algorithms hold none this node's key
- * can sign with or whose groups leave out the curve of this node's ECDSA
- * key. Returns 1 when refused. */
+ * rejects as "wrong curve"), and, unless it offers a session ticket, one
+ * whose signature algorithms hold none this node's key can sign with or
+ * whose groups leave out the curve of its ECDSA key. 1 when refused. */
 static int refuse_hello(sipc_tls *t)
 {
     sipc_tls_hello_info hi;
@@ -1492,10 +1503,10 @@ static int refuse_hello(sipc_tls *t)
     int no_group = hi.has_groups && !hi.offers_p256 && !hi.offers_p384;
     /* a resumed session signs nothing: a ticket is left to wolfSSL */
     int no_sigalg = !hi.offers_ticket && (sigalgs_unusable(t, &hi) || curve_unlisted(t, &hi));
-    if (!hi.offers_tls12 || !(no_group || no_sigalg))
+    if (hi.offers_tls12 && !(no_group || no_sigalg))
         return 0;
     (void)explain_hello(t, 1);
-    send_plain_alert(t, 40 /* handshake_failure */);
+    send_plain_alert(t, hi.max_minor < 3 ? hi.max_minor : 3, hi.offers_tls12 ? 40 : 70);
     return 1;
 }
 
@@ -1588,7 +1599,7 @@ static int map_error(sipc_tls *t, int ret)
     if (e == NO_PEER_CERT) {
         /* wolfSSL closes without a word; the client's error should name the cause */
         if (t->is_server)
-            send_plain_alert(t, 40 /* handshake_failure */);
+            send_plain_alert(t, 3, 40 /* handshake_failure */);
         snprintf(t->detail, sizeof t->detail,
                  "its TLS Certificate message was empty or missing");
         return SIPC_ENOPEERCERT;
@@ -1649,18 +1660,7 @@ static int map_error(sipc_tls *t, int ret)
         snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", why);
         return SIPC_EPEERAUTH;
     }
-    if (e == VERSION_ERROR) {
-        snprintf(t->detail, sizeof t->detail, "peer does not speak TLS 1.2");
-        return SIPC_ETLS;
-    }
-    if (e == MATCH_SUITE_ERROR) {
-        snprintf(t->detail, sizeof t->detail,
-                 "no cipher suite in common (sipc accepts ECDHE with AES-GCM or ChaCha20-Poly1305)");
-        return SIPC_ETLS;
-    }
-    char buf[WOLFSSL_MAX_ERROR_SZ];
-    wolfSSL_ERR_error_string_n((unsigned long)(e < 0 ? -e : e), buf, sizeof buf);
-    snprintf(t->detail, sizeof t->detail, "TLS error %d: %s", e, buf);
+    sipc__tls_failure_text(e, t->is_server, t->hello, t->hello_len, t->detail, sizeof t->detail);
     return SIPC_ETLS;
 }
 

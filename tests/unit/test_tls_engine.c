@@ -778,10 +778,11 @@ static void t_other_pair(void **state)
     sipc_tls_config_free(scfg);
 }
 
-/* Flips the last byte of the handshake message of type msg_type in the
- * handshake records of buf (for a CertificateVerify or ServerKeyExchange,
- * the signature's s); 1 when one was found. */
-static int tamper_handshake(sipc_buf *buf, uint8_t msg_type)
+/* Alters the handshake message of type msg_type in the handshake records
+ * of buf (a CertificateVerify or ServerKeyExchange): with alg 0 its last
+ * byte is flipped (the signature's s), else alg replaces the algorithm a
+ * CertificateVerify begins with; 1 when one was found. */
+static int tamper_handshake(sipc_buf *buf, uint8_t msg_type, uint16_t alg)
 {
     size_t off = 0;
     while (off + 5 <= buf->len) {
@@ -791,7 +792,10 @@ static int tamper_handshake(sipc_buf *buf, uint8_t msg_type)
                 size_t mlen = (size_t)buf->data[m + 1] << 16 | (size_t)buf->data[m + 2] << 8 |
                               buf->data[m + 3];
                 if (buf->data[m] == msg_type) {
-                    buf->data[m + 4 + mlen - 1] ^= 0x01;
+                    if (alg)
+                        sipc_be16_put(buf->data + m + 4, alg);
+                    else
+                        buf->data[m + 4 + mlen - 1] ^= 0x01;
                     return 1;
                 }
                 m += 4 + mlen;
@@ -819,11 +823,11 @@ static unsigned long own_judged_in_handshake(sipc_tls_config *ccfg, sipc_tls_con
 }
 
 /* A handshake whose CertificateVerify (msg_type 15, the client's) or
- * ServerKeyExchange (12, the server's) is tampered with on the way: the
- * other end refuses it, saying why. Returns how many signatures the own-key
- * path judged. */
+ * ServerKeyExchange (12, the server's) is tampered with on the way
+ * (tamper_handshake, alg): the other end refuses it, its detail holding
+ * want. Returns how many signatures the own-key path judged. */
 static unsigned long own_judged_in_tampered(sipc_tls_config *ccfg, sipc_tls_config *scfg,
-                                            uint8_t msg_type)
+                                            uint8_t msg_type, uint16_t alg, const char *want)
 {
     unsigned long before = sipc_ecdsa_own_count();
     end c, s;
@@ -834,16 +838,21 @@ static unsigned long own_judged_in_tampered(sipc_tls_config *ccfg, sipc_tls_conf
     end *from = msg_type == 12 ? &s : &c, *to = msg_type == 12 ? &c : &s;
     if (msg_type == 15)
         assert_int_equal(deliver(&s, &c, 0), 0); /* ServerHello ... ServerHelloDone */
-    assert_true(tamper_handshake(&from->tx, msg_type));
+    assert_true(tamper_handshake(&from->tx, msg_type, alg));
     assert_true(deliver(from, to, 0) < 0);
     assert_false(sipc_tls_handshake_done(to->t));
-    /* wolfSSL's words whether the own-key path or wolfCrypt judged */
-    assert_non_null(strstr(sipc_tls_detail(to->t), msg_type == 12 ? "verify problem based on signature"
-                                                                   : "Signature verify error"));
+    if (!strstr(sipc_tls_detail(to->t), want))
+        fail_msg("detail '%s' lacks '%s'", sipc_tls_detail(to->t), want);
     end_free(&c);
     end_free(&s);
     return sipc_ecdsa_own_count() - before;
 }
+
+/* The same words whether the own-key path or wolfCrypt judged: sipc's for
+ * the client's CertificateVerify, wolfSSL's for the ServerKeyExchange. */
+static const char cv_bad[] = "peer's CertificateVerify (ecdsa_secp256r1_sha256) does not verify "
+                             "with the key of the certificate it presented";
+static const char ske_bad[] = "verify problem based on signature";
 
 /* Both ends hold the same pair: each verifies the other's signature
  * (ServerKeyExchange, CertificateVerify) with its own key
@@ -858,8 +867,8 @@ static void t_own_key_signatures(void **state)
     assert_int_equal(own_judged_in_handshake(ccfg, scfg), 2 * on);
     /* the client's check of the ServerKeyExchange, then the server's of the
      * tampered CertificateVerify */
-    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 15), 2 * on);
-    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 12), on);
+    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 15, 0, cv_bad), 2 * on);
+    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 12, 0, ske_bad), on);
     sipc_tls_config_free(ccfg);
     sipc_tls_config_free(scfg);
 
@@ -868,8 +877,8 @@ static void t_own_key_signatures(void **state)
     ccfg = make_cfg(&g_b, &g_a, &cv2);
     scfg = make_cfg(&g_a, &g_b, &sv2);
     assert_int_equal(own_judged_in_handshake(ccfg, scfg), 0);
-    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 15), 0);
-    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 12), 0);
+    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 15, 0, cv_bad), 0);
+    assert_int_equal(own_judged_in_tampered(ccfg, scfg, 12, 0, ske_bad), 0);
     sipc_tls_config_free(ccfg);
     sipc_tls_config_free(scfg);
 }
@@ -1841,6 +1850,9 @@ static void t_hello_parse(void **state)
     char names[256];
     sipc_tls_hello_sigalg_names(&hi, names, sizeof names);
     assert_non_null(strstr(names, "ecdsa_secp256r1_sha256"));
+    /* nothing it could not verify: no SHA-1 or SHA-224 (hash 2 or 3) */
+    for (size_t i = 0; i + 2 <= hi.sigalgs_len; i += 2)
+        assert_true(hi.sigalgs_at[i] >= 4);
     sipc_tls_hello_group_names(&hi, names, sizeof names);
     assert_non_null(strstr(names, "P-256"));
     for (size_t n = 0; n < h.len; n++) {
@@ -2224,6 +2236,24 @@ static void t_client_hello_refused(void **state)
         end_free(&c);
         end_free(&s);
     }
+    sipc_tls_config_free(scfg);
+    sipc_tls_config_free(ccfg);
+}
+
+/* A client's CertificateVerify signed with a hash sipc never asks for (a
+ * client that ignored the CertificateRequest's list) is named as that, with
+ * the algorithm, not as wolfSSL's "signature verify error" with its code
+ * (one whose signature does not verify: t_own_key_signatures). The client is
+ * wolfSSL, its CertificateVerify's algorithm made SHA-224 on the way. */
+static void t_certificate_verify_refused(void **state)
+{
+    (void)state;
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    (void)own_judged_in_tampered(ccfg, scfg, 15, 0x0303 /* ecdsa_sha224 */,
+                                 "peer signed its CertificateVerify with ecdsa_sha224, which sipc "
+                                 "does not accept: sipc asks for ECDSA, RSA or RSA-PSS with SHA-256, "
+                                 "SHA-384 or SHA-512; configure the client to sign with one of them");
     sipc_tls_config_free(scfg);
     sipc_tls_config_free(ccfg);
 }
@@ -2825,6 +2855,7 @@ int main(void)
         cmocka_unit_test(t_hello_parse),
         cmocka_unit_test(t_hello_sigalgs),
         cmocka_unit_test(t_client_hello_refused),
+        cmocka_unit_test(t_certificate_verify_refused),
         cmocka_unit_test(t_certificate_alerts),
         cmocka_unit_test(t_expired_alert),
         cmocka_unit_test(t_expired_alert_chain),

@@ -1,0 +1,142 @@
+/* tls_failure_text.c - see tls_failure_text.h. wolfSSL says "Handshake
+ * message too large" or "verify problem on certificate" and nothing of
+ * which message, how large, or which algorithm: those are read here from
+ * the peer's handshake records (plaintext until ChangeCipherSpec), every
+ * length checked against what remains before it is used. */
+#include <wolfssl/options.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "transport/tls_failure_text.h"
+#include "transport/tls_hello.h"
+
+/* What the peer's handshake messages in the kept bytes show: the last one
+ * whose header came (the one wolfSSL was reading when it failed: those
+ * before it were read whole), and the CertificateVerify's algorithm. */
+typedef struct hs_seen {
+    int last_type; /* -1: no header */
+    unsigned long last_size;
+    uint8_t cv_alg[2];
+    int has_cv;
+} hs_seen;
+
+/* A handshake message may span records: their bodies are joined first. */
+static void read_handshake(const uint8_t *kept, size_t kept_len, hs_seen *s)
+{
+    uint8_t hs[4096];
+    size_t n = 0, at = 0;
+    memset(s, 0, sizeof *s);
+    s->last_type = -1;
+    while (at + 5 <= kept_len && kept[at] == 22 /* handshake */ && n < sizeof hs) {
+        size_t rec = (size_t)kept[at + 3] << 8 | kept[at + 4], have = kept_len - at - 5;
+        size_t take = rec < have ? rec : have;
+        if (take > sizeof hs - n)
+            take = sizeof hs - n;
+        memcpy(hs + n, kept + at + 5, take);
+        n += take;
+        at += 5 + rec;
+    }
+    for (size_t m = 0; m + 4 <= n;) {
+        unsigned long size = (unsigned long)hs[m + 1] << 16 | (unsigned long)hs[m + 2] << 8 | hs[m + 3];
+        s->last_type = hs[m];
+        s->last_size = size;
+        if (hs[m] == 15 /* certificate_verify */ && m + 6 <= n) {
+            memcpy(s->cv_alg, hs + m + 4, 2);
+            s->has_cv = 1;
+        }
+        if (size > n - m - 4)
+            break;
+        m += 4 + size;
+    }
+}
+
+static const char *message_name(int type)
+{
+    switch (type) {
+    case 1:
+        return "ClientHello";
+    case 2:
+        return "ServerHello";
+    case 11:
+        return "Certificate message";
+    case 12:
+        return "ServerKeyExchange";
+    case 13:
+        return "CertificateRequest";
+    case 15:
+        return "CertificateVerify";
+    case 16:
+        return "ClientKeyExchange";
+    default:
+        return "handshake message";
+    }
+}
+
+static void too_large(const hs_seen *s, char *out, size_t len)
+{
+    if (s->last_type < 0) {
+        snprintf(out, len,
+                 "peer sent a TLS handshake message larger than the TLS library accepts: not a "
+                 "TLS 1.2 peer sipc can serve, or one presenting a certificate chain too long "
+                 "(present only the certificate and the CAs above it)");
+        return;
+    }
+    const char *why =
+        s->last_type == 1
+            ? "not a TLS 1.2 client sipc can serve (a ClientHello takes a few hundred bytes); if "
+              "it is one, make it offer fewer cipher suites, groups and extensions"
+        : s->last_type == 11 ? "its certificate chain is too long or its certificates too large; "
+                               "present only the certificate and the CAs above it"
+                             : "not a TLS 1.2 peer sipc can serve";
+    snprintf(out, len, "peer sent a %s of %lu bytes, more than the TLS library accepts in one "
+             "handshake message: %s", message_name(s->last_type), s->last_size, why);
+}
+
+/* A CertificateVerify that failed: signed with a hash sipc never asks for
+ * (a client that ignored the CertificateRequest's list; wolfSSL keeps no
+ * SHA-1 or SHA-224 hash of the handshake to check it with), or not with
+ * the key of the certificate presented. */
+static void verify_failed(const hs_seen *s, char *out, size_t len)
+{
+    char name[40];
+    const sipc_tls_hello_info one = {.sigalgs_at = s->cv_alg, .sigalgs_len = 2};
+    sipc_tls_hello_sigalg_names(&one, name, sizeof name);
+    unsigned hash = s->cv_alg[0], sig = s->cv_alg[1];
+    if ((sig == 1 || sig == 3) && hash < 4)
+        snprintf(out, len,
+                 "peer signed its CertificateVerify with %s, which sipc does not accept: sipc "
+                 "asks for ECDSA, RSA or RSA-PSS with SHA-256, SHA-384 or SHA-512; configure the "
+                 "client to sign with one of them",
+                 name);
+    else
+        snprintf(out, len,
+                 "peer's CertificateVerify (%s) does not verify with the key of the certificate "
+                 "it presented: it does not hold that certificate's private key, or its TLS "
+                 "library is broken; check that the client's key is its certificate's",
+                 name);
+}
+
+void sipc__tls_failure_text(int e, int is_server, const uint8_t *kept, size_t kept_len, char *out,
+                            size_t len)
+{
+    hs_seen s;
+    read_handshake(kept, kept ? kept_len : 0, &s);
+    if (e == VERSION_ERROR) {
+        snprintf(out, len, "peer does not speak TLS 1.2");
+    } else if (e == MATCH_SUITE_ERROR) {
+        snprintf(out, len,
+                 "no cipher suite in common (sipc accepts ECDHE with AES-GCM or ChaCha20-Poly1305)");
+    } else if (e == HANDSHAKE_SIZE_ERROR) {
+        too_large(&s, out, len);
+    } else if (is_server && s.has_cv && (e == VERIFY_CERT_ERROR || e == SIG_VERIFY_E)) {
+        verify_failed(&s, out, len);
+    } else {
+        char buf[WOLFSSL_MAX_ERROR_SZ];
+        wolfSSL_ERR_error_string_n((unsigned long)(e < 0 ? -e : e), buf, sizeof buf);
+        snprintf(out, len, "TLS error %d: %s", e, buf);
+    }
+}

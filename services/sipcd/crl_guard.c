@@ -1,9 +1,14 @@
 /* crl_guard.c - the CRL guard of a reload: a reload that applies CRLs the
  * node does not apply now ([tls] revocation turned on, which applies every
  * CRL stored while it was off at once; a CRL put into a mounted crl/
- * folder) is refused as a whole while a [cluster] node that this node
- * accepts now presents a certificate the reload's security refuses, unless
- * forced. `tlstool crl add` asks the same question before it stores a CRL;
+ * folder) is refused as a whole, unless forced, only when every [cluster]
+ * node that this node accepts now presents a certificate the reload's
+ * security refuses (no link would stay). Cutting off some of them is what
+ * a CRL is for: the reload applies it and warns, naming each with its fix.
+ * Held back, a PKI's refreshed CRL would leave the installed one to age
+ * past its next update, after which revocation = hard refuses every
+ * certificate of its issuer. `tlstool crl add` asks the same question
+ * before it stores a CRL;
  * this is the node's own, for CRLs that reach it by other ways and for
  * the switch that turns them all on. Each node is dialled twice, as the
  * tool's guard does: with the security that runs, and with the reload's,
@@ -188,12 +193,16 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
     if (!a)
         return 0;
     char cut[2400] = "", unasked[1200] = "";
-    int ncut = 0, nunasked = 0;
+    int ncut = 0, nunasked = 0, nkept = 0;
     for (int i = 0; i < a->n; i++) {
         const crl_dial *now = &a->dial[0][i], *after = &a->dial[1][i];
         const char *node = now->node[0] ? now->node : after->node;
-        if ((now->up && !now->tls) || (now->up && after->up))
-            continue; /* plaintext: no certificate to refuse; or accepted by both */
+        if (now->up && !now->tls)
+            continue; /* plaintext: no certificate to refuse */
+        if (now->up && after->up) {
+            nkept++;
+            continue;
+        }
         if (now->up && after->err == SIPC_EPEERAUTH) {
             /* the verifier's reason: the fix is the guard's to say */
             int rl;
@@ -223,6 +232,17 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
     if (!ncut)
         return 0;
     const char *one = ncut == 1 ? "it" : "them";
+    if (nkept && !j->force) {
+        size_t at = strlen(j->crl_note);
+        snprintf(j->crl_note + at, sizeof j->crl_note - at,
+                 "%sthe CRLs applied cut this node off from %d [cluster] node%s, which "
+                 "present%s a certificate they revoke (the other nodes stay accepted): %s; give "
+                 "%s a new certificate that the CRLs do not revoke: `tlstool import NEW.pfx` "
+                 "there, and a reload",
+                 at ? "; " : "", ncut, ncut == 1 ? "" : "s", ncut == 1 ? "s" : "", cut,
+                 ncut == 1 ? "that node" : "each node named");
+        return 0;
+    }
     if (j->force) {
         size_t at = strlen(j->crl_note);
         snprintf(j->crl_note + at, sizeof j->crl_note - at,
@@ -233,13 +253,15 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
         return 0;
     }
     snprintf(msg, len,
-             "reload refused: %s, and %d [cluster] node%s that this node accepts now present%s "
-             "a certificate it refuses with those CRLs, so it would refuse %s links: %s; give "
+             "reload refused: %s, and %s %d [cluster] node%s that this node accepts now "
+             "present%s a certificate it refuses with those CRLs, so it would refuse %s links "
+             "and keep none: %s; give "
              "each node named a new certificate that the CRLs do not revoke (`tlstool import "
              "NEW.pfx` there, and a reload) and then reload here, or take the CRL that revokes "
              "it out of security/crl/ (`tlstool crl list`, `tlstool crl remove NAME`)%s; or "
              "reload with --force, which applies the CRLs anyway and cuts %s off%s%s",
-             why, ncut, ncut == 1 ? "" : "s", ncut == 1 ? "s" : "", ncut == 1 ? "its" : "their",
+             why, ncut == 1 ? "the" : "all", ncut, ncut == 1 ? "" : "s", ncut == 1 ? "s" : "",
+             ncut == 1 ? "its" : "their",
              cut, turned_on ? ", or set [tls] revocation back to off" : "", one,
              j->crl_note[0] ? "; also " : "", j->crl_note);
     return 1;

@@ -28,8 +28,10 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
 /* The guard, from the dials reload_crl_ask made (none made: nothing to
  * judge): a node accepted now whose certificate the security of the reload
  * refuses would be cut off by the CRLs applied. 1 when the reload is
- * refused (msg, len bytes, names those nodes and the fix); else 0, with
- * j->crl_note saying what a --force cut off and the nodes that could not be
+ * refused, i.e. every node accepted now would be cut off and it is not
+ * forced (msg, len bytes, names those nodes and the fix); else 0, with
+ * j->crl_note naming the nodes cut off (with --force, or while another
+ * node stays accepted) and their fix, and the nodes that could not be
  * asked (they do not hold the reload back, as with `tlstool crl add`: one
  * presenting a revoked certificate is refused when it connects, which is
  * what revocation is for), "" when nothing. */

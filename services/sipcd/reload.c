@@ -10,8 +10,9 @@
  * is. Three guards refuse a reload as a whole: going strict while peers
  * still speak plaintext to this node (its peer history; strict_guard.c),
  * going off while other nodes run strict (asked over the management
- * channels; off_guard.c), and applying new CRLs while another node
- * presents a certificate they revoke (each dialled; crl_guard.c). */
+ * channels; off_guard.c), and applying new CRLs while every other node
+ * this node accepts presents a certificate they revoke (each dialled;
+ * some of them only: applied, with a warning; crl_guard.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

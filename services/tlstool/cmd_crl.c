@@ -67,9 +67,11 @@ static void crl_print(const char *name, const crl_file *f, void *arg)
 
 /* The guard of a CRL added: each [cluster] node is dialled again with this
  * home's trust and the CRL (shown: its name in the verifier's words), so
- * that a node presenting a certificate it revokes is found before this
+ * that a node presenting a certificate it revokes is named before this
  * home refuses it, whatever certificate each node has (an organisation's
- * CA issues one per node, and only the node presenting it needs another). */
+ * CA issues one per node, and only the node presenting it needs another).
+ * Cutting off some nodes is what a CRL is for: it is added, each named with
+ * its fix; only one that leaves no node answering accepted is refused. */
 static int crl_guard(const opts *o, const sipc_config *cfg, const crl_file *f, const char *shown)
 {
     int off = cfg->revocation == SIPC_REVOCATION_OFF;
@@ -91,6 +93,7 @@ static int crl_guard(const opts *o, const sipc_config *cfg, const crl_file *f, c
         .crl_name = shown,
         .name_reasons = 1,
         .unasked_warns = 1,
+        .partial_warns = 1,
         .revocation_on = 1};
     return trust_guard(o, cfg, &step);
 }
@@ -223,8 +226,9 @@ int cmd_crl(void *arg)
         }
         /* a CRL that revokes the certificate a [cluster] node presents cuts
          * this home off from it once applied: the nodes are asked first, as
-         * a rotation's finish asks them; with revocation off too, since
-         * turning it on applies every CRL stored meanwhile at once */
+         * a rotation's finish asks them, to name them (refused only when no
+         * node would stay accepted); with revocation off too, since turning
+         * it on applies every CRL stored meanwhile at once */
         if (have && fresh > 0 &&
             (r = crl_guard(o, &cfg, &f, arg_shown)) != 0) {
             free(der);

@@ -124,8 +124,8 @@ static const cli_opt TRUST_OPTS[] = {
 static const cli_opt CRL_OPTS[] = {
     VERBOSE("list: every revoked serial with its date"),
     FLAG("force", force, "add: replace a newer CRL of the same issuer; add it although\n"
-         "it revokes the certificate a [cluster] node presents (this node\n"
-         "refuses such a node from then on; with --reload, the node's\n"
+         "it revokes the certificate of every [cluster] node that answers\n"
+         "(this node refuses them from then on; with --reload, the node's\n"
          "reload is forced too)"),
     RELOAD_FLAG,
     TIMEOUT_OPT("add: asking each [cluster] node (default 5000)"),
@@ -253,8 +253,11 @@ static const cli_cmd COMMANDS[] = {
      "Certificate revocation lists (PEM or DER) in security/crl/. [tls] revocation =\n"
      "off|soft|hard decides what an unknown status means (soft: warning, hard: rejected).\n"
      "add asks the [cluster] nodes first, with revocation off too (turning it on\n"
-     "applies every CRL stored): refused (exit 18) while one presents a certificate\n"
-     "the CRL revokes (this node would refuse it); one that cannot be asked warns.\n"
+     "applies every CRL stored): a node presenting a certificate the CRL revokes is\n"
+     "named in a warning with its fix (this node refuses it from then on: what the\n"
+     "CRL is for); refused (exit 18) only when no node that answers would stay\n"
+     "accepted; one that cannot be asked warns. A CRL revoking this node's own\n"
+     "certificate is refused (exit 11).\n"
      "Running services pick up add and remove on a reload (--reload, `sipcctl reload`,\n"
      "SIGHUP) or a restart.\n",
      CRL_OPTS, cmd_crl, CRL_SUBS},

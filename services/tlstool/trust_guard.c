@@ -95,7 +95,7 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
     node_probe *nodes = NULL, *after = NULL;
     char err[600] = "", still[2400] = "", unknown[1200] = "", moved[1200] = "";
     char unjudged[1200] = "", cannot[700] = "";
-    int nstill = 0, nunknown = 0, nmoved = 0, nunjudged = 0, ntls = 0;
+    int nstill = 0, nunknown = 0, nmoved = 0, nunjudged = 0, ntls = 0, nkept = 0;
     int timeout = o->timeout_ms ? o->timeout_ms : 5000;
     if (probe_cluster(cfg, timeout, &nodes, err, sizeof err) != 0)
         snprintf(unknown, sizeof unknown, "the [cluster] nodes could not be asked: %s", err);
@@ -122,6 +122,7 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
         const node_probe *second = after ? &after[i] : NULL;
         switch (drop_judge(&nodes[i], second, step->dropped)) {
         case DROP_KEPT:
+            nkept += nodes[i].up && nodes[i].info.tls;
             break;
         case DROP_REFUSED:
             list_refused(still, sizeof still, &nodes[i], second, step->name_reasons);
@@ -144,6 +145,25 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
             break;
         }
     }
+    const char *still_word = step->still ? "still " : "";
+    /* some nodes cut off while another stays: what the step is for */
+    int partial = step->partial_warns && nstill && nkept && !o->force;
+    for (int i = 0; partial && i < cfg->nnodes; i++) {
+        if (sipc_config_node_is_self(cfg, i) ||
+            drop_judge(&nodes[i], after ? &after[i] : NULL, step->dropped) != DROP_REFUSED)
+            continue;
+        char one[160] = "", why[sizeof after->detail + 8] = "";
+        probe_list_add(one, sizeof one, &nodes[i]);
+        if (after && after[i].detail[0]) {
+            int wl;
+            const char *r = cli_err_reason(after[i].err, after[i].detail, &wl);
+            snprintf(why, sizeof why, ": %.*s", wl, r);
+        }
+        warn("%s although %s %spresents %s%s. This node refuses it from now on (the other "
+             "[cluster] nodes stay accepted); give %s a new certificate: `tlstool import "
+             "NEW.pfx` there, and a reload",
+             step->past, one, still_word, step->refused, why, one);
+    }
     free(after);
     free(nodes);
     if (nunknown) {
@@ -151,14 +171,17 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
         snprintf(unknown + at, sizeof unknown - at, " could not be asked the pair %s",
                  nunknown == 1 ? "it presents" : "they present");
     }
-    const char *still_word = step->still ? "still " : "";
-    if (nstill && !o->force)
+    if (nstill && !o->force && !partial)
         return fail(EX_NOT_COMMITTED,
-                    "not %s: %d [cluster] node%s %spresent%s %s, so it would refuse %s links: "
+                    "not %s: %d [cluster] node%s %spresent%s %s%s, so it would refuse %s links: "
                     "%s%s%s. Nothing was changed: %s first, then %s; or give --force to %s "
                     "here anyway and cut this node off from %s",
                     step->past, nstill, nstill == 1 ? "" : "s", still_word,
-                    nstill == 1 ? "s" : "", step->refused, nstill == 1 ? "its" : "their", still,
+                    nstill == 1 ? "s" : "", step->refused,
+                    step->partial_warns ? " (every [cluster] node that answered over TLS: no "
+                                          "node would stay accepted)"
+                                        : "",
+                    nstill == 1 ? "its" : "their", still,
                     unknown[0] ? "; and " : "", unknown, step->fix, step->safe_order, step->verb,
                     nstill == 1 ? "it" : "them");
     /* a node that was down through the steps before has not taken them:
@@ -181,7 +204,7 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
     const char *why = o->force ? "--force: " : "";
     if (nunjudged)
         warn("%s%s without judging %s: %s", why, step->past, unjudged, cannot);
-    if (nstill)
+    if (nstill && !partial)
         warn("--force: %s although %d [cluster] node%s %spresent%s %s: %s. This node refuses "
              "%s from now on: %s, then it accepts %s again",
              step->past, nstill, nstill == 1 ? "" : "s", still_word, nstill == 1 ? "s" : "",

@@ -46,6 +46,13 @@ typedef struct trust_step {
      * certificate, which is what revocation is for), unlike a rotation's,
      * which a node down may have missed */
     int unasked_warns;
+    /* nodes refused only warn, each named with its fix, while another node
+     * answering over TLS stays accepted: for a CRL, whose purpose is to
+     * refuse a node's certificate, and which a PKI's refresh brings with new
+     * revocations (held back, the installed CRL ages past its next update,
+     * and with revocation = hard every certificate of its issuer is refused
+     * then); refused as a whole only when no such node stays accepted */
+    int partial_warns;
 } trust_step;
 
 /* Whether this home dials its [cluster] nodes over TLS: TLS enabled, or a
@@ -58,7 +65,8 @@ int trust_guard_applies(const opts *o, const sipc_config *cfg);
  * the nodes named: those this home would refuse after the step, those that
  * could not be asked (down: they may not have taken the steps before), and
  * those that answered but could not be judged (both only warned about with
- * step->unasked_warns); --force goes on, warning. */
+ * step->unasked_warns); --force goes on, warning. With step->partial_warns,
+ * nodes refused while another stays accepted are only warned about. */
 int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step);
 
 #endif

@@ -9,10 +9,13 @@
 #     back, it is refused, as revocation means); with c up again: the same
 #     CRL, added without a warning; later, with c down, its DER copy, which
 #     revokes nothing new: added, "replacing the same CRL"
-#   - `crl add --reload` of a CRL revoking b's certificate: refused, exit
-#     18, b and its certificate named, nothing stored; with --force: added,
-#     with a warning naming b; a's `status --cluster` then advises a new
-#     certificate on the node presenting it only, not "on every node"
+#   - `crl add --reload` of a CRL revoking b's and c's certificates (every
+#     other node's): refused, exit 18, both named with their certificates,
+#     nothing stored; with --force: added, with a warning naming them
+#   - `crl add --reload` of a CRL revoking b's certificate only: added,
+#     exit 0, with a warning naming b, the verifier's reason and b's fix;
+#     a's `status --cluster` then advises a new certificate on the node
+#     presenting it only, not "on every node"
 #   - rotating to root r2: the client's `rotate finish` with c down:
 #     refused, exit 18, c named; with --force: finished, warning
 #   - a's finish whose trust after the step cannot be set up (its pair
@@ -58,9 +61,10 @@ run tt a crl add "$work/pki/crl-x.pem" --reload
 expect "crl add revoking no node's certificate: added" 0 '^added CRL of O=Test, CN=Test Root r1 \(1 revoked'
 grep -q warning "$OUT" && bad "crl add revoking no node's certificate warned"
 
-run tt a crl add "$work/pki/crl-bx.pem" --reload
-expect "crl add revoking b's certificate: refused" 18 \
-    "not added: 1 \\[cluster\\] node presents a certificate this CRL revokes, so it would refuse its links: $BASE.2 \\(node b\\): certificate 'O=Test, CN=node b' \\(serial [0-9A-Fa-f:]+\\) was revoked" \
+revoked() { echo "$BASE.$1 \\(node $2\\): certificate 'O=Test, CN=node $2' \\(serial [0-9A-Fa-f:]+\\) was revoked"; }
+run tt a crl add "$work/pki/crl-bcx.pem" --reload
+expect "crl add revoking every other node's certificate: refused" 18 \
+    "not added: 2 \\[cluster\\] nodes present a certificate this CRL revokes \\(every \\[cluster\\] node that answered over TLS: no node would stay accepted\\), so it would refuse their links: $(revoked 2 b).*; $(revoked 3 c)" \
     'Nothing was changed' 'a new certificate that this CRL does not revoke' '--force'
 grep -q 'fix: import a new' "$OUT" && bad "the refusal repeats the verifier's fix"
 run tt a crl list --force
@@ -69,10 +73,18 @@ run tt a crl remove nosuch.crl --timeout 1000
 expect "crl remove --timeout: a usage error, not ignored" 2 '^tlstool: error: --timeout goes with crl add only$'
 run tt a crl list
 expect "refused: the CRL installed before stays, number 10 (0a)" 0 'complete CRL number 10$'
-run tt a crl add "$work/pki/crl-bx.pem" --reload --force
-expect "crl add --force: added, with a warning naming b" 0 \
-    "warning: --force: added although 1 \\[cluster\\] node presents a certificate this CRL revokes: $BASE.2 \\(node b\\): certificate 'O=Test, CN=node b' \\(serial [0-9A-F:]+\\) was revoked .*\\. This node refuses it from now on" \
+run tt a crl add "$work/pki/crl-bcx.pem" --reload --force
+expect "crl add --force: added, with a warning naming b and c" 0 \
+    "warning: --force: added although 2 \\[cluster\\] nodes present a certificate this CRL revokes: $(revoked 2 b).*; $(revoked 3 c).*\\. This node refuses them from now on" \
+    '^added CRL of O=Test, CN=Test Root r1 \(3 revoked'
+run tt a crl remove "$(ls "$work/a/security/crl")" --reload
+expect "crl remove --reload: b and c accepted again" 0 '^removed '
+
+run tt a crl add "$work/pki/crl-bx.pem" --reload
+expect "crl add revoking b's certificate only: added, b named with its fix" 0 \
+    "^tlstool: warning: added although $BASE.2 \\(node b\\) presents a certificate this CRL revokes: certificate 'O=Test, CN=node b' \\(serial [0-9A-Fa-f:]+\\) was revoked.*\\. This node refuses it from now on \\(the other \\[cluster\\] nodes stay accepted\\); give $BASE.2 \\(node b\\) a new certificate: \`tlstool import NEW.pfx\` there, and a reload$" \
     '^added CRL of O=Test, CN=Test Root r1 \(2 revoked'
+grep -q 'node c\|--force' "$OUT" && bad "the partial CRL named c, or asked for --force"
 revoked_fix() {
     "$BIN/sipcctl" --home "$work/a" status --cluster >"$OUT" 2>&1
     grep -q "node b.*was revoked" "$OUT"

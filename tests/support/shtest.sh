@@ -394,16 +394,18 @@ org_trio() {
     done
     sipcd_start_all "$work/a" "$work/b" "$work/c"
 }
-# org_crls: after org_trio, two CRLs of root r1 in $work/pki: crl-x.pem
+# org_crls: after org_trio, three CRLs of root r1 in $work/pki: crl-x.pem
 # revokes x-r1 alone ("O=Test, CN=node x", a certificate no home holds),
-# crl-bx.pem (newer) b's r1 certificate too; fails, saying so
+# crl-bx.pem (newer) b's r1 certificate too, crl-bcx.pem (newest) c's as
+# well; fails, saying so
 org_crls() {
     (
         cd "$work/pki" || exit 1
         . "$SHTEST_DIR/../certs/openssl_pki.sh"
         issue x-r1 "/O=Test/CN=node x" r1 leaf && mkca r1 &&
             revoke r1 x-r1 && gencrl r1 crl-x.pem &&
-            revoke r1 b-r1 && gencrl r1 crl-bx.pem
+            revoke r1 b-r1 && gencrl r1 crl-bx.pem &&
+            revoke r1 c-r1 && gencrl r1 crl-bcx.pem
     ) || { not_ok "the CRLs"; return 1; }
 }
 # sipcctl_peer HOME: the strict guard's name for the sipcctl sessions run

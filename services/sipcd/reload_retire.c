@@ -1,0 +1,66 @@
+/* reload_retire.c - after a reload, sipcd replaces the connections made
+ * before it (sipc_ctx_retire_connections on every context: the services',
+ * the management channel's links, the pipeline's links), looked at every
+ * RETIRE_TICK_MS: closed once nothing was received on them for
+ * RETIRE_QUIET_MS, sent a GOAWAY while busy (closed within 10 s then); and
+ * says when none is left. After RETIRE_TICKS whatever is left (a connection
+ * still in its handshake) closes by itself. */
+#include "host.h"
+#include "services/pipeline/pipeline_service.h"
+#include "reload_job.h"
+
+#define RETIRE_TICK_MS 500
+#define RETIRE_QUIET_MS 1000
+#define RETIRE_TICKS 240
+
+void host_reload_init(host *h)
+{
+    uv_timer_init(h->loop, &h->retire_timer);
+    h->retire_timer.data = h;
+    h->retire_on = 1;
+}
+
+/* How many connections of each context still hold a security older than
+ * its context's; closes the idle ones. */
+static int retire(host *h, int *per_service)
+{
+    int total = 0;
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        int n = h->svc[i].ctx ? sipc_ctx_retire_connections(h->svc[i].ctx, RETIRE_QUIET_MS) : 0;
+        if (i == HOST_MANAGEMENT && h->probe_ctx)
+            n += sipc_ctx_retire_connections(h->probe_ctx, RETIRE_QUIET_MS);
+        if (i == HOST_PIPELINE && h->pipeline)
+            n += sipc_ctx_retire_connections(sipc_pipeline_links_ctx(h->pipeline),
+                                             RETIRE_QUIET_MS);
+        per_service[i] = n;
+        total += n;
+    }
+    return total;
+}
+
+static void on_retire_tick(uv_timer_t *t)
+{
+    host *h = t->data;
+    int per[HOST_NSERVICES];
+    int left = retire(h, per);
+    if (left == 0) {
+        uv_timer_stop(t);
+        reload_log_each(h, SIPC_LOG_INFO,
+                        "Every connection made before the reload has been replaced%s%s", "", "");
+    } else if (++h->retire_ticks >= RETIRE_TICKS) {
+        uv_timer_stop(t);
+        for (int i = 0; i < HOST_NSERVICES; i++)
+            if (per[i])
+                sipc_logf(h->svc[i].log, SIPC_LOG_WARN, "Service.Reload",
+                          "%d connections made before the reload are still busy; they keep "
+                          "the previous setup until they close",
+                          per[i]);
+    }
+}
+
+void reload_retire_start(host *h)
+{
+    h->retire_ticks = 0;
+    if (h->retire_on)
+        uv_timer_start(&h->retire_timer, on_retire_tick, RETIRE_TICK_MS, RETIRE_TICK_MS);
+}

@@ -3,9 +3,8 @@
  * thread pool first; only when all of it is valid is anything applied, on the
  * loop thread: each context (the services', the management channel's links,
  * the pipeline's links) gets its new security for new connections, and the
- * connections made before are replaced (reload_retire.c): closed once idle,
- * or sent a GOAWAY when busy (the peer moves its new calls to a new
- * connection), so that none is cut in the middle of a request. What a running node cannot change (ports, address,
+ * connections made before are replaced through GOAWAY (reload_retire.c), so
+ * that none is cut in the middle of a request. What a running node cannot change (ports, address,
  * node id, cluster, limits) is reported as needing a restart and left as it
  * is. Three guards refuse a reload as a whole: going strict while peers
  * still speak plaintext to this node (its peer history; strict_guard.c),

@@ -158,15 +158,21 @@ static void on_redial(uv_timer_t *t)
     ch_dial(t->data);
 }
 
+static uint64_t ch_random(sipc_channel *ch)
+{
+    ch->rng ^= ch->rng << 13;
+    ch->rng ^= ch->rng >> 7;
+    ch->rng ^= ch->rng << 17;
+    return ch->rng;
+}
+
 static void ch_schedule_redial(sipc_channel *ch, int immediate)
 {
     if (ch->closing)
         return;
     uint32_t b = ch->backoff_ms;
     /* full jitter over the upper half: restarted nodes do not redial in lockstep */
-    ch->rng ^= ch->rng << 13;
-    ch->rng ^= ch->rng >> 7;
-    ch->rng ^= ch->rng << 17;
+    uint64_t rnd = ch_random(ch);
     /* refused for its TLS mode, the link waits longer: only a change of mode
      * makes the next attempt succeed, and a change here redials at once
      * (sipc__channels_security_changed). The backoff grows to the longer
@@ -178,15 +184,18 @@ static void ch_schedule_redial(sipc_channel *ch, int immediate)
     if (ch->last_err == SIPC_ETLSONPLAIN || ch->last_err == SIPC_EPLAINTEXT)
         cap = long_cap;
     uint32_t d = b > cap ? cap : b;
-    uint64_t delay = immediate ? 0 : d / 2 + ch->rng % (d / 2 + 1);
+    uint64_t delay = immediate ? 0 : d / 2 + rnd % (d / 2 + 1);
     uint64_t nb = (uint64_t)b * 2;
     ch->backoff_ms = nb > long_cap ? long_cap : (uint32_t)nb;
     uv_timer_start(&ch->timer, on_redial, delay, 0);
 }
 
 /* The link is being replaced (GOAWAY, sent or received): new calls wait
- * for a new connection, dialed at once with the security now in force; the
- * old one finishes its calls and closes by itself. */
+ * for a new connection, dialed with the security now in force; the old one
+ * finishes its calls and closes by itself. A busy link is dialed at once. An
+ * idle one at a random moment within reconnect_min_ms, or at its next call
+ * (ch_redial_soon): a reload replaces every link at once, and thousands of
+ * idle ones dialing in the same moment would storm the node for nothing. */
 static void ch_draining(void *owner, sipc_conn *c)
 {
     sipc_channel *ch = owner;
@@ -194,8 +203,12 @@ static void ch_draining(void *owner, sipc_conn *c)
         return;
     ch->conn = NULL;
     ch->plain_fallback = 0; /* permissive: offer TLS again */
-    if (!ch->closing)
-        uv_timer_start(&ch->timer, on_redial, 0, 0); /* not from inside the frame */
+    if (ch->closing)
+        return;
+    uint64_t delay = 0; /* not from inside the frame: through the timer */
+    if (!sipc_idmap_count(&c->calls) && sipc_list_empty(&ch->waiting))
+        delay = ch_random(ch) % ((uint64_t)ch->ctx->opts.reconnect_min_ms + 1);
+    uv_timer_start(&ch->timer, on_redial, delay, 0);
 }
 
 static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int was_up,
@@ -425,6 +438,8 @@ static void ch_redial_soon(sipc_channel *ch)
     uint64_t gap = ch->ctx->opts.reconnect_min_ms > SIPC__READY_REDIAL_MS
                        ? ch->ctx->opts.reconnect_min_ms
                        : SIPC__READY_REDIAL_MS;
+    if (ch->up)
+        gap = 0; /* its link is being replaced (ch_draining): no peer is failing */
     uint64_t now = uv_now(ch->ctx->loop), at = ch->last_dial + gap;
     uint64_t due = uv_timer_get_due_in(&ch->timer);
     uint64_t wait = at > now ? at - now : 0;

@@ -799,37 +799,18 @@ int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
     return 0;
 }
 
-/* Counts c when it has an older security than ctx's, and replaces it: closes
- * it when it is idle, else sends GOAWAY (goaway.c), which moves the peer's
- * new calls to a new connection and closes this one once its requests are
- * answered. See sipc_ctx_retire_connections. */
-int sipc__conn_retire(sipc_conn *c, uint64_t now, uint32_t quiet_ms, int stopping,
-                      const char *why)
+/* Counts c when it has an older security than ctx's, and replaces it
+ * (sipc__conn_retire, a GOAWAY). */
+static int retire_one(sipc_ctx *ctx, sipc_conn *c)
 {
-    if (c->state == SIPC_CONN_S_CLOSING)
-        return 0;
-    if (c->state == SIPC_CONN_S_UP && c->pending_reqs == 0 && sipc_idmap_count(&c->calls) == 0 &&
-        c->out.len == 0 && sipc_conn_write_queue(c) == 0 && now >= c->last_rx + quiet_ms) {
-        sipc__conn_close(c, 0, why);
-        return 0;
-    }
-    /* one still in its handshake gets its GOAWAY once up, at the next call */
-    sipc__goaway_start(c, stopping);
-    return 1;
-}
-
-static int retire_one(sipc_ctx *ctx, sipc_conn *c, uint64_t now, uint32_t quiet_ms)
-{
-    if (c->sec == ctx->sec)
-        return 0;
-    return sipc__conn_retire(c, now, quiet_ms, 0, "replaced: this node's TLS setup was reloaded");
+    return c->sec == ctx->sec ? 0 : sipc__conn_retire(c, 0);
 }
 
 int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms)
 {
+    (void)quiet_ms; /* every connection goes through GOAWAY, idle or not */
     if (!ctx || ctx->closing)
         return 0;
-    uint64_t now = uv_now(ctx->loop);
     int left = 0;
     for (sipc_link *l = ctx->servers.next; l != &ctx->servers; l = l->next) {
         sipc_server *srv = sipc_container_of(l, sipc_server, link);
@@ -837,7 +818,7 @@ int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms)
         while (cl != &srv->conns) {
             sipc_conn *c = sipc_container_of(cl, sipc_conn, owner_link);
             cl = cl->next; /* closing unlinks only when freed, but stay safe */
-            left += retire_one(ctx, c, now, quiet_ms);
+            left += retire_one(ctx, c);
         }
     }
     for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
@@ -846,7 +827,7 @@ int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms)
         while (cl != &ch->conns && !ch->closing) {
             sipc_conn *c = sipc_container_of(cl, sipc_conn, owner_link);
             cl = cl->next;
-            left += retire_one(ctx, c, now, quiet_ms);
+            left += retire_one(ctx, c);
         }
     }
     return left;

@@ -1,17 +1,20 @@
-/* goaway.c - replacing a busy connection without failing a call (GOAWAY, as
- * in HTTP/2 and gRPC; docs/protocol.md section 11). The side that retires a
- * connection sends a one-way sys.goaway announcing the drain (request id
- * UINT64_MAX: any request may still come) and a PING. The PONG comes after
- * every request the peer sent before it saw the GOAWAY, so at that point the
- * retiring side knows the last request it will answer and says so in a
- * second sys.goaway (request id = that id). Later requests with higher ids
- * are refused with SIPC_ECLOSING, unanswered by any handler. A peer that
- * understands GOAWAY stops sending new requests on the connection at the
- * first one, opens a new connection for them (with the setup now in force)
- * and closes the old one once its calls are answered; a peer that does not
- * (an older node) answers the PING all the same and sees the connection
+/* goaway.c - replacing a connection without failing a call (GOAWAY, as in
+ * HTTP/2 and gRPC; docs/protocol.md section 11), idle or busy: a reload, a
+ * server that stops, keys worn out. The side that retires a connection sends
+ * a one-way sys.goaway announcing the drain (request id UINT64_MAX: any
+ * request may still come) and a PING. The PONG comes after every request the
+ * peer sent before it saw the GOAWAY, so at that point the retiring side
+ * knows the last request it will answer and says so in a second sys.goaway
+ * (request id = that id). Later requests with higher ids are refused with
+ * SIPC_ECLOSING, unanswered by any handler. A peer that understands GOAWAY
+ * stops sending new requests on the connection at the first one, opens a new
+ * connection for them (with the setup now in force) and closes the old one
+ * once its calls are answered (at once when it has none); a peer that does
+ * not (an older node) answers the PING all the same and sees the connection
  * closed once the requests it sent before are answered. Either way the
- * retiring side closes it after SIPC__GOAWAY_GRACE_MS at the latest. */
+ * retiring side closes it after SIPC__GOAWAY_GRACE_MS at the latest. An idle
+ * connection is never simply closed: a request the peer sends at that moment
+ * would cross the close and fail unanswered, where here it is answered. */
 #include <stdio.h>
 #include <string.h>
 
@@ -124,6 +127,15 @@ void sipc__goaway_close_if_done(sipc_conn *c)
     sipc__conn_close(c, 0,
                      c->goaway_sent ? "replaced (GOAWAY): every request before it answered"
                                     : "replaced at the peer's GOAWAY: every call answered");
+}
+
+int sipc__conn_retire(sipc_conn *c, int stopping)
+{
+    if (c->state == SIPC_CONN_S_CLOSING)
+        return 0;
+    /* one still in its handshake gets its GOAWAY once up, at the next call */
+    sipc__goaway_start(c, stopping);
+    return c->state != SIPC_CONN_S_CLOSING;
 }
 
 uint64_t sipc__goaway_due(const sipc_conn *c)

@@ -445,7 +445,7 @@ sipc_pcall *sipc__call_new(sipc_ctx *ctx);
 void sipc__call_free(sipc_pcall *call);
 extern const sipc_stream_events sipc__conn_stream_events;
 
-/* goaway.c: replacing a busy connection without failing its calls. */
+/* goaway.c: replacing a connection without failing its calls. */
 /* "Connection to ADDR (node N): what" at INFO, one line per peer host and
  * event per interval (sipc__log_limited): what happens to many connections
  * at once, as a reload's replacements. */
@@ -454,12 +454,10 @@ void sipc__conn_log_event(sipc_conn *c, const char *event, const char *what);
 /* Announces the drain to the peer and to the owner (idempotent); stopping:
  * the node is going away (logged so), else the connection is replaced. */
 void sipc__goaway_start(sipc_conn *c, int stopping);
-/* Retires c without cutting a request short: closed at once (why) when it is
- * idle (up, nothing held, in flight or queued, nothing received for
- * quiet_ms), else sent a GOAWAY (stopping as for sipc__goaway_start).
- * Returns 1 while it stays open, 0 once it is closed or closing. */
-int sipc__conn_retire(sipc_conn *c, uint64_t now, uint32_t quiet_ms, int stopping,
-                      const char *why);
+/* Retires c without failing a request, idle or busy: a GOAWAY (stopping as
+ * for sipc__goaway_start); an idle one closes a round trip later. Returns 1
+ * while it stays open, 0 once it is closed or closing. */
+int sipc__conn_retire(sipc_conn *c, int stopping);
 /* Handles what GOAWAY changes in an incoming frame after the hello; returns 1
  * when it dealt with env, 0 when the frame goes its usual way. */
 int sipc__goaway_frame(sipc_conn *c, const sipc_env_view *env);

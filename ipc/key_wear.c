@@ -8,7 +8,7 @@
  * (draft-irtf-cfrg-aead-limits; sipc_tls_key_blocks), so the engine counts
  * blocks and a link of small records is not replaced every minute for
  * nothing. Once a key has encrypted as many blocks as 2^24 full-size
- * records hold, the connection is retired as a reload retires a busy one
+ * records hold, the connection is retired as a reload retires one
  * (sipc__conn_retire, GOAWAY: its calls answered, the peer's channel
  * dialing anew), well within the limit for what still moves on it meanwhile
  * (at most the 10 s grace). A plaintext connection has no keys to wear out,
@@ -50,8 +50,5 @@ void sipc__conn_keys_check(sipc_conn *c)
              "records hold; new keys on a new connection",
              (unsigned long long)used, (unsigned long long)(used / SIPC_TLS_RECORD_BLOCKS));
     sipc__conn_log_event(c, "TLS keys worn", why);
-    /* never closed as idle: it has just moved data, and a request of the
-     * peer's may be on its way, which a close would fail; the GOAWAY lets
-     * every call sent before it be answered */
-    (void)sipc__conn_retire(c, uv_now(c->ctx->loop), UINT32_MAX, 0, why);
+    (void)sipc__conn_retire(c, 0);
 }

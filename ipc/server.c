@@ -569,19 +569,19 @@ int sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *),
 
 int sipc_server_drain(sipc_server *srv, uint32_t quiet_ms)
 {
+    (void)quiet_ms; /* every connection goes through GOAWAY, idle or not */
     if (!srv || srv->closing)
         return 0;
     if (!srv->draining) {
         srv->draining = 1;
         uv_close((uv_handle_t *)&srv->tcp, on_listener_closed);
     }
-    uint64_t now = uv_now(srv->ctx->loop);
     int left = 0;
     sipc_link *l = srv->conns.next;
     while (l != &srv->conns) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
         l = l->next;
-        left += sipc__conn_retire(c, now, quiet_ms, 1, "server stopping: the connection was idle");
+        left += sipc__conn_retire(c, 1);
     }
     return left;
 }

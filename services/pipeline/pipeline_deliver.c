@@ -356,7 +356,11 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
                err == SIPC_ETOOBIG ? SIPC__DATA__STATUS__TOO_LARGE : status, reason);
         return;
     }
-    if (p->closing || err == SIPC_ECANCELED || err == SIPC_ECLOSING) {
+    /* SIPC_ECLOSING with no status of the peer's is this side's channel
+     * closing (sipc_call_ex); in an answer it is the destination's
+     * connection being replaced (GOAWAY) refusing a request it never
+     * handled: sent again, on the connection the link dials next */
+    if (p->closing || err == SIPC_ECANCELED || (err == SIPC_ECLOSING && status == 0)) {
         give_up(b, "the pipeline is shutting down");
         return;
     }

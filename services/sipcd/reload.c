@@ -3,9 +3,8 @@
  * thread pool first; only when all of it is valid is anything applied, on the
  * loop thread: each context (the services', the management channel's links,
  * the pipeline's links) gets its new security for new connections, and the
- * connections made before are replaced: closed once idle, or sent a GOAWAY
- * when busy (the peer moves its new calls to a new connection), so that none
- * is cut in the middle of a request. What a running node cannot change (ports, address,
+ * connections made before are replaced through GOAWAY (reload_retire.c), so
+ * that none is cut in the middle of a request. What a running node cannot change (ports, address,
  * node id, cluster, limits) is reported as needing a restart and left as it
  * is. Three guards refuse a reload as a whole: going strict while peers
  * still speak plaintext to this node (its peer history; strict_guard.c),
@@ -29,26 +28,12 @@
 #include "off_guard.h"
 #include "strict_guard.h"
 
-/* Connections made before a reload are looked at every RETIRE_TICK_MS:
- * closed once nothing was received on them for RETIRE_QUIET_MS, sent a
- * GOAWAY while busy (closed within 10 s then); after RETIRE_TICKS whatever
- * is left (a connection still in its handshake) closes by itself. */
-#define RETIRE_TICK_MS 500
-#define RETIRE_QUIET_MS 1000
-#define RETIRE_TICKS 240
 /* A reload that goes off asks the other nodes within the caller's deadline
  * less this, so that the answer (what was done) reaches the caller before
  * it gives up; with less than OFF_ASK_MIN_MS left for the question, the
  * nodes would only count as not asked, so the reload is refused instead. */
 #define OFF_ANSWER_MARGIN_MS 300
 #define OFF_ASK_MIN_MS 200
-
-void host_reload_init(host *h)
-{
-    uv_timer_init(h->loop, &h->retire_timer);
-    h->retire_timer.data = h;
-    h->retire_on = 1;
-}
 
 /* Whether the override is there (a regular file), and its inode. */
 static int override_file(const char *home, ino_t *ino)
@@ -271,44 +256,6 @@ void reload_log_each(host *h, sipc_log_level level, const char *fmt, const char 
             sipc_logf(h->svc[i].log, level, "Service.Reload", fmt, a, b);
 }
 
-/* How many connections of each context still hold a security older than
- * its context's; closes the idle ones. */
-static int retire(host *h, int *per_service)
-{
-    int total = 0;
-    for (int i = 0; i < HOST_NSERVICES; i++) {
-        int n = h->svc[i].ctx ? sipc_ctx_retire_connections(h->svc[i].ctx, RETIRE_QUIET_MS) : 0;
-        if (i == HOST_MANAGEMENT && h->probe_ctx)
-            n += sipc_ctx_retire_connections(h->probe_ctx, RETIRE_QUIET_MS);
-        if (i == HOST_PIPELINE && h->pipeline)
-            n += sipc_ctx_retire_connections(sipc_pipeline_links_ctx(h->pipeline),
-                                             RETIRE_QUIET_MS);
-        per_service[i] = n;
-        total += n;
-    }
-    return total;
-}
-
-static void on_retire_tick(uv_timer_t *t)
-{
-    host *h = t->data;
-    int per[HOST_NSERVICES];
-    int left = retire(h, per);
-    if (left == 0) {
-        uv_timer_stop(t);
-        reload_log_each(h, SIPC_LOG_INFO,
-                        "Every connection made before the reload has been replaced%s%s", "", "");
-    } else if (++h->retire_ticks >= RETIRE_TICKS) {
-        uv_timer_stop(t);
-        for (int i = 0; i < HOST_NSERVICES; i++)
-            if (per[i])
-                sipc_logf(h->svc[i].log, SIPC_LOG_WARN, "Service.Reload",
-                          "%d connections made before the reload are still busy; they keep "
-                          "the previous setup until they close",
-                          per[i]);
-    }
-}
-
 static void release_job(reload_job *j)
 {
     for (int i = 0; i < HOST_NSERVICES; i++)
@@ -355,9 +302,7 @@ static void apply(reload_job *j, host *h)
     h->trust = j->trust;
     h->crl = j->crl;
     h->rotation = j->rotation;
-    h->retire_ticks = 0;
-    if (h->retire_on)
-        uv_timer_start(&h->retire_timer, on_retire_tick, RETIRE_TICK_MS, RETIRE_TICK_MS);
+    reload_retire_start(h);
 }
 
 /* Whether a change line (judge_tls) moves a listener's TLS mode. */

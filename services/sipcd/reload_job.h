@@ -67,4 +67,8 @@ typedef struct reload_job {
 void reload_log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
                      const char *b);
 
+/* reload_retire.c: the connections made before the reload just applied
+ * replaced, on the timer host_reload_init made. */
+void reload_retire_start(host *h);
+
 #endif

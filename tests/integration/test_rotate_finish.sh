@@ -56,6 +56,14 @@ steps() { for h in "$@"; do tt "$h" rotate "${step[@]}" --reload >/dev/null 2>&1
 
 step=(stage "$work/new.pfx"); steps a b c
 step=(commit); steps a
+# b asks a over the link it has to a: once a's connections from before the
+# commit are replaced (b's links redial, an idle one within 100 ms), b's
+# link is one a still keeps after finishing (until its own replacement, 500
+# ms after that reload); the status just after the forced finish below
+# needs it
+replaced_a() { cat "$work/a"/logs/ManagementService_*.log | awk '/Reload done/ { r = 0 } /Every connection made before the reload has been replaced/ { r = 1 } END { exit !r }'; }
+wait_for 15 replaced_a || not_ok "a's connections from before its commit not replaced"
+wait_for 15 cluster_ok b || not_ok "b does not reach a after a's commit"
 run tt a rotate finish --reload
 expect "finish on a before b and c committed: refused" 18 \
     "not finished: 2 \\[cluster\\] nodes still present a certificate that only the pair this node stops trusting at finish \\(SHA-256 [0-9a-f]{16}\\.\\.\\.\\) vouches for, so it would refuse their links: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\)\\. Nothing was changed" \

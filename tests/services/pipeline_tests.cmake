@@ -19,3 +19,8 @@ target_link_libraries(test_pipeline_connections PRIVATE sipc_pipeline_testsuppor
 # a freed connection's block given to the next connection (the library's
 # calloc and free, wrapped)
 target_link_options(test_pipeline_connections PRIVATE "LINKER:--wrap=calloc" "LINKER:--wrap=free")
+# a destination's connection being replaced (GOAWAY) refuses a batch with
+# SIPC_ECLOSING: retried and committed, not taken for the pipeline shutting
+# down (on 127.1.164.3)
+sipc_add_test(test_pipeline_goaway SOURCES test_pipeline_goaway.c LABELS integration TIMEOUT 60)
+target_link_libraries(test_pipeline_goaway PRIVATE sipc_pipeline_testsupport)

@@ -362,17 +362,22 @@ SIPC_EXTERN sipc_security *sipc_ctx_security(const sipc_ctx *ctx);
 SIPC_EXTERN int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec);
 /* After sipc_ctx_set_security: replaces every connection of ctx (its
  * servers' and its channels') that was made with another security than the
- * current one. One that is idle (up, no request held for a handler, no call
- * in flight, nothing queued to write and nothing received for quiet_ms) is
- * closed on purpose; its channel redials at once with the current security.
- * A busy one gets a GOAWAY (docs/protocol.md, section 11): the peer (and a
- * channel of ctx) sends new calls on a new connection, and this one closes
- * once the requests it carried are answered, 10 s after the GOAWAY at the
- * latest; no request is cut short. Call it again until it returns 0 (a
- * timer of a few hundred ms). A peer that sends a request at the very moment
- * its idle connection is closed sees that call fail (SIPC_ECLOSED, never
- * acknowledged) and may send it again. Returns how many connections of an
- * older security are still open (including those in their handshake and
+ * current one, idle or busy, with a GOAWAY (docs/protocol.md, section 11):
+ * the peer (and a channel of ctx) sends new calls on a new connection, with
+ * the current security, and this one closes once the requests it carried
+ * are answered, 10 s after the GOAWAY at the latest. No call is lost to it:
+ * the GOAWAY's round trip tells this side the last request it will answer,
+ * so a request the peer sends at that very moment is answered, not failed.
+ * An idle connection closes a round trip later (at once at a sipc peer,
+ * when the PONG comes back at an older one). A channel whose connection was
+ * replaced dials the new one at once when calls were in flight on it, else
+ * at a random moment within reconnect_min_ms, or at its next call, so that
+ * thousands of idle links do not all dial in the same moment. A connection
+ * still in its handshake is counted and gets its GOAWAY at a later call,
+ * once up. quiet_ms is no longer used (it was how long an idle connection
+ * had to be quiet to be closed rather than drained). Call it again until it
+ * returns 0 (a timer of a few hundred ms). Returns how many connections of
+ * an older security are still open (including those in their handshake and
  * those draining after a GOAWAY), 0 when none is left. */
 SIPC_EXTERN int sipc_ctx_retire_connections(sipc_ctx *ctx, uint32_t quiet_ms);
 /* The node id and cluster name this context says in its hello. */
@@ -626,13 +631,15 @@ SIPC_EXTERN void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void
  * never called. */
 SIPC_EXTERN int sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg);
 /* The graceful way to stop a server: it stops accepting at once (its port is
- * closed); an idle connection (as in sipc_ctx_retire_connections) is closed,
- * a busy one gets a GOAWAY (docs/protocol.md, section 11): its peer sends new
- * calls elsewhere and the connection closes once the requests it carried are
- * answered, 10 s after the GOAWAY at the latest. Call it again (a
- * timer of a few hundred ms) until it returns 0, or until a deadline of your
- * own, then sipc_server_close. Returns how many connections are still open;
- * 0 and nothing done once sipc_server_close was called. */
+ * closed); every connection, idle or busy, gets a GOAWAY as in
+ * sipc_ctx_retire_connections (docs/protocol.md, section 11): its peer sends
+ * new calls elsewhere and the connection closes once the requests it carried
+ * are answered (an idle one a round trip later), 10 s after the GOAWAY at
+ * the latest; a request the peer sends at that moment is answered, not
+ * failed. quiet_ms is no longer used. Call it again (a timer of a few tens
+ * of ms) until it returns 0, or until a deadline of your own, then
+ * sipc_server_close. Returns how many connections are still open; 0 and
+ * nothing done once sipc_server_close was called. */
 SIPC_EXTERN int sipc_server_drain(sipc_server *srv, uint32_t quiet_ms);
 
 /* What a server has seen, for status reports and metrics. Counts of live

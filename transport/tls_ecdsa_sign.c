@@ -69,7 +69,7 @@ int sipc_ecdsa_sign_node(const uint8_t *key_der, size_t key_len, const uint8_t *
     memcpy(der, key_der, key_len);
     ecc_key key;
     word32 idx = 0, out_len = (word32)*sig_len;
-    int rc = SIPC_ETLS;
+    int rc = SIPC_ETLSCONFIG;
     if (wc_ecc_init(&key) == 0) {
         if (wc_GetPkcs8TraditionalOffset(der, &idx, (word32)key_len) < 0)
             idx = 0; /* not PKCS#8: SEC 1 itself */
@@ -108,6 +108,8 @@ static int ecc_sign_cb(WOLFSSL *ssl, const unsigned char *in, unsigned int in_le
 {
     size_t n = *out_len;
     int rc = sipc_ecdsa_sign_node(key_der, key_len, in, in_len, wolfSSL_GetRNG(ssl), arg, out, &n);
+    if (rc == SIPC_ETLS)
+        return SIPC_ECDSA_SELF_CHECK_E;
     if (rc != 0)
         return rc == SIPC_EINVAL ? BAD_FUNC_ARG : ECC_PRIV_KEY_E; /* wolfCrypt's words */
     *out_len = (word32)n;

@@ -17,7 +17,12 @@
  * flipped bit) in one of two signatures of the same hash gives d away as a
  * repeated nonce would. So every signature is verified with our own key
  * before wolfSSL sends it (tls_ecdsa_own.h: one base multiplication) and a
- * bad one fails the handshake instead of leaving.
+ * bad one fails the handshake instead of leaving. That catches the faults
+ * that make a signature invalid (in the multiplication, in s); a fault in k
+ * itself once derived still gives a valid signature, which no check can
+ * tell. Fresh randomness mixed into the nonce (a hedged one) would cover
+ * that case and the cloned machine both, but wolfCrypt 5.5.4's RFC 6979
+ * takes no such input.
  *
  * wolfSSL's TLS code never asks wolfCrypt for deterministic nonces; its
  * public-key callback for ECDSA signing (wolfSSL_CTX_SetEccSignCb) does the
@@ -48,6 +53,12 @@
 #define SIPC_TLS_ECDSA_DETERMINISTIC 0
 #endif
 
+/* What the signing callback gives wolfSSL when the check refused a
+ * signature: a code of no wolfSSL error (theirs lie above -1000), so that
+ * the handshake's failure names the refusal (tls_failure_text.c), not an
+ * invalid key, which would send the operator to re-import a sound pair. */
+#define SIPC_ECDSA_SELF_CHECK_E (-9001)
+
 /* The word sipc_tls_engine_version() names for the nonces of the node's
  * P-256 signatures in this build (docs/architecture.md section 4). */
 #if !SIPC_TLS_ECDSA_DETERMINISTIC
@@ -68,8 +79,9 @@
  * is wiped, and the stack below cleared (stack_wipe.h). 0; SIPC_ENOTSUP in a
  * build without deterministic nonces; SIPC_EINVAL for a key that is not
  * P-256, a hash of no or too many bytes, a NULL own, too little room;
- * SIPC_ETLS when wolfCrypt fails or the check refuses the signature (then
- * nothing is in sig). */
+ * SIPC_ETLSCONFIG when wolfCrypt cannot use the key (its own failure);
+ * SIPC_ETLS when the check refuses the signature (a fault in the signing:
+ * then nothing is in sig). */
 int sipc_ecdsa_sign_node(const uint8_t *key_der, size_t key_len, const uint8_t *hash,
                          size_t hash_len, WC_RNG *rng, const sipc_ecdsa_own *own, uint8_t *sig,
                          size_t *sig_len);

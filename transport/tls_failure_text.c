@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "transport/tls_ecdsa_sign.h"
 #include "transport/tls_failure_text.h"
 #include "transport/tls_hello.h"
 
@@ -130,6 +131,12 @@ void sipc__tls_failure_text(int e, int is_server, const uint8_t *kept, size_t ke
     } else if (e == MATCH_SUITE_ERROR) {
         snprintf(out, len,
                  "no cipher suite in common (sipc accepts ECDHE with AES-GCM or ChaCha20-Poly1305)");
+    } else if (e == SIPC_ECDSA_SELF_CHECK_E) {
+        snprintf(out, len,
+                 "this node's own ECDSA signature failed its check before it was sent, and the "
+                 "handshake was stopped: a fault in this machine's computation (CPU, memory) or "
+                 "an attack on it; the key pair is not at fault: check the machine's hardware "
+                 "(memory test, kernel log) and restart sipcd if it repeats");
     } else if (e == HANDSHAKE_SIZE_ERROR) {
         too_large(&s, out, len);
     } else if (is_server && s.has_cv && (e == VERIFY_CERT_ERROR || e == SIG_VERIFY_E)) {

@@ -2240,6 +2240,42 @@ static void t_client_hello_refused(void **state)
     sipc_tls_config_free(ccfg);
 }
 
+/* The check of our own signature refusing it, as a fault in the signing
+ * would (--wrap): the handshake stops on the signing side, which says so,
+ * and nothing signed leaves. */
+int __real_sipc_ecdsa_own_check(const sipc_ecdsa_own *o, const uint8_t *sig, size_t sig_len,
+                                const uint8_t *hash, size_t hash_len);
+int __wrap_sipc_ecdsa_own_check(const sipc_ecdsa_own *o, const uint8_t *sig, size_t sig_len,
+                                const uint8_t *hash, size_t hash_len);
+static int g_own_check_refuses;
+int __wrap_sipc_ecdsa_own_check(const sipc_ecdsa_own *o, const uint8_t *sig, size_t sig_len,
+                                const uint8_t *hash, size_t hash_len)
+{
+    return g_own_check_refuses ? 0 : __real_sipc_ecdsa_own_check(o, sig, sig_len, hash, hash_len);
+}
+
+static void t_own_signature_check_refused(void **state)
+{
+    (void)state;
+    if (!SIPC_TLS_ECDSA_DETERMINISTIC)
+        skip(); /* wolfSSL signs, unchecked by sipc */
+    vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
+    end c, s;
+    end_init(&c, ccfg, 0);
+    end_init(&s, scfg, 1);
+    g_own_check_refuses = 1;
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    assert_int_equal(deliver(&c, &s, 0), SIPC_ETLS); /* the ServerKeyExchange's signature */
+    g_own_check_refuses = 0;
+    assert_non_null(strstr(sipc_tls_detail(s.t), "own ECDSA signature failed its check"));
+    assert_null(strstr(sipc_tls_detail(s.t), "private key"));
+    end_free(&c);
+    end_free(&s);
+    sipc_tls_config_free(scfg);
+    sipc_tls_config_free(ccfg);
+}
+
 /* A client's CertificateVerify signed with a hash sipc never asks for (a
  * client that ignored the CertificateRequest's list) is named as that, with
  * the algorithm, not as wolfSSL's "signature verify error" with its code
@@ -2856,6 +2892,7 @@ int main(void)
         cmocka_unit_test(t_hello_sigalgs),
         cmocka_unit_test(t_client_hello_refused),
         cmocka_unit_test(t_certificate_verify_refused),
+        cmocka_unit_test(t_own_signature_check_refused),
         cmocka_unit_test(t_certificate_alerts),
         cmocka_unit_test(t_expired_alert),
         cmocka_unit_test(t_expired_alert_chain),

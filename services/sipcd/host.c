@@ -762,8 +762,7 @@ static int start_service(host *h, int i)
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s", sipc_version_string());
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Open-file limit: %llu",
-                  (unsigned long long)rl.rlim_cur);
+        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Open-file limit: %llu", (unsigned long long)rl.rlim_cur);
     if (h->core_dumps_allowed) {
         char limit[32] = "unknown";
         if (getrlimit(RLIMIT_CORE, &rl) == 0) {
@@ -807,6 +806,7 @@ static int start_service(host *h, int i)
         return EX_OSERR;
     }
     sipc_server_set_conn_cb(s->srv, on_conn, s);
+    (void)sipc_server_set_reserved(s->srv, i == HOST_MANAGEMENT); /* operators' way in */
     sipc_tls_mode mode = sipc_security_mode(s->sec);
     int port = sipc_server_port(s->srv);
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s: %d",

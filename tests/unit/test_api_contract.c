@@ -370,6 +370,12 @@ static void test_null_arguments(void **state)
     assert_int_equal(sipc_server_listen(&srv, f.ctx, "x", ADDR, 0, NULL), SIPC_EINVAL);
     assert_int_equal(sipc_server_port(NULL), SIPC_EINVAL);
     sipc_server_set_conn_cb(NULL, NULL, NULL);
+    assert_int_equal(sipc_server_set_reserved(NULL, 1), SIPC_EINVAL);
+    char usage[8];
+    assert_int_equal(sipc_fd_usage(NULL, sizeof usage), SIPC_EINVAL);
+    assert_int_equal(sipc_fd_usage(usage, 0), SIPC_EINVAL);
+    assert_int_equal(sipc_fd_usage(usage, sizeof usage), 0); /* cut, terminated */
+    assert_true(strlen(usage) == sizeof usage - 1 && !strncmp(usage, "open-fi", 7));
     assert_int_equal(sipc_server_drain(NULL, 0), 0);
     assert_int_equal(sipc_server_stats_get(NULL, &st), SIPC_EINVAL);
     sipc_server_foreach_conn(NULL, NULL, NULL);

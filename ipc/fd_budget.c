@@ -117,10 +117,8 @@ void sipc__fd_budget_free_spare(void)
     pthread_mutex_unlock(&budget_lock);
 }
 
-int sipc_fd_usage(char *out, size_t len)
+void sipc__fd_usage(char *out, size_t len)
 {
-    if (!out || !len)
-        return SIPC_EINVAL;
     sipc__fd_limits l;
     sipc__fd_limits_get(&l);
     size_t n = 0;
@@ -144,5 +142,19 @@ int sipc_fd_usage(char *out, size_t len)
         (void)snprintf(out + (n < len ? n : len - 1), n < len ? len - n : 1, "%soutgoing %u",
                        sep, budget_dialed);
     pthread_mutex_unlock(&budget_lock);
-    return 0;
+}
+
+int sipc_fd_explain(int err, char *out, size_t len)
+{
+    err = err < 0 ? -err : err; /* libuv's codes are negative errnos */
+    if ((err != EMFILE && err != ENFILE) || !out || !len)
+        return 0;
+    char usage[600];
+    sipc__fd_usage(usage, sizeof usage);
+    snprintf(out, len,
+             err == EMFILE ? "the process has run out of file descriptors (%s)"
+                           : "the system has run out of file descriptors (fs.file-max; this "
+                             "process: %s)",
+             usage);
+    return 1;
 }

@@ -740,6 +740,9 @@ void sipc__fd_budget_remove_server(sipc_server *srv);
 int sipc__fd_budget_take(sipc_server *srv, const sipc__fd_limits *l);
 void sipc__fd_budget_put(sipc_server *srv);
 void sipc__fd_budget_free_spare(void);
+/* "open-file limit 1024; 700 connections open: Data Service 500, ...": what
+ * holds the descriptors, for messages (cut to len) */
+void sipc__fd_usage(char *out, size_t len);
 /* A connection with node_id came up (the node is back): channels of ctx that
  * last reached that node and wait to redial try again soon. */
 void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id);

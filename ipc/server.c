@@ -303,7 +303,7 @@ static void refuse_at_fd_share(sipc_server *srv, sipc_stream *s, const char *hos
     snprintf(key, sizeof key, "%s: connections from %s refused at the open-file limit's share",
              srv->name, host);
     if (sipc__log_on(srv->ctx, SIPC_LOG_WARN)) {
-        (void)sipc_fd_usage(usage, sizeof usage);
+        sipc__fd_usage(usage, sizeof usage);
         sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
                           "%s: refusing a connection from %s: the process's connections hold "
                           "their share of its open-file limit (%u, less %u kept for its files, "
@@ -330,13 +330,13 @@ static void accept_failed(sipc_server *srv, int err)
     srv->starved_until = uv_now(ctx->loop) + 1000;
     srv->counters.refused++;
     sipc__fd_budget_free_spare();
-    char key[200], usage[600];
+    char key[200], why[700];
     snprintf(key, sizeof key, "%s: accept failed: out of descriptors", srv->name);
-    (void)sipc_fd_usage(usage, sizeof usage);
+    (void)sipc_fd_explain(err, why, sizeof why);
     sipc__log_limited(ctx, key, SIPC_LOG_WARN, "Transport.Listen",
-                      "%s: accept failed: %s: the process has run out of file descriptors "
-                      "(%s); connections are refused until some are free",
-                      srv->name, uv_strerror(err), usage);
+                      "%s: accept failed: %s: %s; new connections are closed at once for a "
+                      "second",
+                      srv->name, uv_strerror(err), why);
 }
 
 static void on_connection(uv_stream_t *listener, int status)

@@ -514,34 +514,6 @@ int host_guard_peers(host *h, unsigned services, host_peer *out, int max)
                                    services, (int64_t)time(NULL), out, max);
 }
 
-void host_state_written(host *h, const char *name, int r, const char *err)
-{
-    host_health *hl = &h->state_health;
-    if (r == 0) {
-        if (hl->failing && !strcmp(hl->what, name)) {
-            sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_INFO, "Data.Storage",
-                      "The files of state/ are written again (state/%s): %llu write%s failed "
-                      "since the first failure",
-                      name, (unsigned long long)hl->failures, hl->failures == 1 ? "" : "s");
-            hl->failing = 0;
-            hl->failures = 0;
-            hl->last_error[0] = hl->what[0] = '\0';
-        }
-        return;
-    }
-    int64_t now = sipc_rfc3339_now_ms();
-    if (!hl->failing) {
-        hl->failing = 1;
-        hl->failures = 0;
-        hl->since_unix_ms = now;
-        snprintf(hl->what, sizeof hl->what, "%s", name);
-    }
-    hl->failures++;
-    hl->failures_total++;
-    hl->last_unix_ms = now;
-    snprintf(hl->last_error, sizeof hl->last_error, "%s", err);
-}
-
 /* Restarting strict with peers whose latest word was plaintext would cut
  * them off without a word: unless the operator left the one-shot override
  * (`tlstool mode strict --force`), the node starts permissive instead and

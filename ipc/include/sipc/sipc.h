@@ -631,11 +631,14 @@ SIPC_EXTERN void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void
  * stay reachable while the others are flooded (an operator's). Returns 0,
  * or SIPC_EINVAL for a NULL srv. */
 SIPC_EXTERN int sipc_server_set_reserved(sipc_server *srv, int on);
-/* What holds the process's descriptors, as a line for messages: "open-file
- * limit 1024; 700 connections open: Data Service 500, Search Service 196,
- * outgoing 4" (each server by its name). 0, or SIPC_EINVAL for a NULL out
- * or a len of 0; a line longer than len is cut. */
-SIPC_EXTERN int sipc_fd_usage(char *out, size_t len);
+/* The cause of a failure for want of a descriptor, in words that do not
+ * send the reader to the disk: for err EMFILE (or libuv's UV_EMFILE) "the
+ * process has run out of file descriptors (open-file limit 1024; 700
+ * connections open: Data Service 500, Search Service 196, outgoing 4)",
+ * each server by its name; for ENFILE the same of the system's table.
+ * Returns 1 with that in out (cut to len), or 0 for any other err (out
+ * untouched). Safe from any thread (a storage's thread pool). */
+SIPC_EXTERN int sipc_fd_explain(int err, char *out, size_t len);
 /* Stops listening, closes its connections (pending calls on them fail, their
  * callbacks run inside this call), then close_cb (may be NULL). close_cb
  * runs once every request received on those connections has been answered

@@ -49,6 +49,17 @@ static void child_sink(void *arg, sipc_log_level level, const char *category, co
         dprintf(child_log, "%s %s\n", category, msg);
 }
 
+static void test_options(sipc_options *o, const char *node, sipc_log_fn log, void *arg,
+                         sipc_log_level level)
+{
+    sipc_options_init(o);
+    o->node_id = node;
+    o->cluster = "test";
+    o->log = log;
+    o->log_arg = arg;
+    o->log_level = level;
+}
+
 /* Opens FILES_WRITTEN files at once in dir and writes each: what the data
  * service's storage and state/ writes need while connections are open. */
 static void h_write(sipc_request *req, void *arg)
@@ -94,11 +105,7 @@ static void child_run(int out)
     int ports[NSERVERS];
     for (int i = 0; i < NSERVERS; i++) {
         sipc_options o;
-        sipc_options_init(&o);
-        o.node_id = "n1";
-        o.cluster = "test";
-        o.log = child_sink;
-        o.log_level = SIPC_LOG_WARN;
+        test_options(&o, "n1", child_sink, NULL, SIPC_LOG_WARN);
         sipc_ctx *ctx;
         sipc_server *srv;
         char name[32];
@@ -160,13 +167,8 @@ static void on_up(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
 static sipc_ctx *client_ctx(uv_loop_t *loop, sipc_security *sec, const char *from, tu_log *log)
 {
     sipc_options o;
-    sipc_options_init(&o);
-    o.node_id = "flood";
-    o.cluster = "test";
+    test_options(&o, "flood", tu_log_sink, log, SIPC_LOG_ERROR);
     o.source_address = from;
-    o.log = tu_log_sink;
-    o.log_arg = log;
-    o.log_level = SIPC_LOG_ERROR;
     /* refused ones come back now and then, not in a tight loop */
     o.reconnect_min_ms = 2000;
     o.reconnect_max_ms = 4000;

@@ -324,7 +324,7 @@ static void accept_failed(sipc_server *srv, int err)
     sipc_ctx *ctx = srv->ctx;
     if (err != UV_EMFILE && err != UV_ENFILE) {
         sipc__log(ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
-                  err <= -30000 ? sipc_strerror(err) : uv_strerror(err));
+                  sipc_strerror(err));
         return;
     }
     srv->starved_until = uv_now(ctx->loop) + 1000;
@@ -336,7 +336,7 @@ static void accept_failed(sipc_server *srv, int err)
     sipc__log_limited(ctx, key, SIPC_LOG_WARN, "Transport.Listen",
                       "%s: accept failed: %s: %s; new connections are closed at once for a "
                       "second",
-                      srv->name, uv_strerror(err), why);
+                      srv->name, sipc_strerror(err), why);
 }
 
 static void on_connection(uv_stream_t *listener, int status)

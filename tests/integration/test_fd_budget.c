@@ -9,10 +9,14 @@
  * the open-file limit, the reserved server answer a call, and a handler
  * there open and write files as a storage would. Before the shared limit,
  * the flood took every descriptor: the reserved server's connections were
- * reset and the files could not be opened. */
+ * reset and the files could not be opened. And a node out of descriptors
+ * all the same says so when an accept fails, and its loop does not spin. */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -88,8 +92,21 @@ static void h_echo(sipc_request *req, void *arg)
     assert_int_equal(sipc_respond(req, "up", 2), 0);
 }
 
-/* The node: four contexts on one loop, their ports written to out. */
-static void child_run(int out)
+/* Takes libuv's spare descriptor away and fills every slot: the state in
+ * which libuv's own way out of EMFILE failed (another thread, the pool's,
+ * took the descriptor it freed), so that it calls back with EMFILE. */
+static void starve(uv_loop_t *loop)
+{
+    if (loop->emfile_fd >= 0)
+        close(loop->emfile_fd);
+    loop->emfile_fd = -1;
+    while (dup(2) >= 0) {
+    }
+}
+
+/* The node: four contexts on one loop, their ports written to out; with
+ * starved, out of descriptors from then on. */
+static void child_run(int out, int starved)
 {
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL); /* not left behind by a failed test */
     struct rlimit rl = {NODE_NOFILE, NODE_NOFILE};
@@ -120,6 +137,8 @@ static void child_run(int out)
     if (write(out, ports, sizeof ports) != (ssize_t)sizeof ports)
         _exit(4);
     close(out);
+    if (starved)
+        starve(&loop);
     uv_run(&loop, UV_RUN_DEFAULT); /* until the test kills it */
     _exit(0);
 }
@@ -177,12 +196,11 @@ static sipc_ctx *client_ctx(uv_loop_t *loop, sipc_security *sec, const char *fro
     return ctx;
 }
 
-static void t_flood_leaves_the_reserve(void **state)
+/* Starts the node (child_run) logging to logpath; its pid. */
+static pid_t node_start(char *logpath, size_t len, int starved, int ports[NSERVERS])
 {
-    (void)state;
     dir = tu_mkdtemp("fdbudget");
-    char logpath[600];
-    snprintf(logpath, sizeof logpath, "%s/node.log", dir);
+    snprintf(logpath, len, "%s/node.log", dir);
     child_log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     assert_true(child_log >= 0);
     int p[2];
@@ -191,13 +209,45 @@ static void t_flood_leaves_the_reserve(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         close(p[0]);
-        child_run(p[1]);
+        child_run(p[1], starved);
     }
     close(p[1]);
     close(child_log);
-    int ports[NSERVERS];
-    assert_int_equal(read(p[0], ports, sizeof ports), (ssize_t)sizeof ports);
+    assert_int_equal(read(p[0], ports, NSERVERS * sizeof *ports),
+                     (ssize_t)(NSERVERS * sizeof *ports));
     close(p[0]);
+    return pid;
+}
+
+/* Whether the node's log at path has a line holding both a and b. */
+static int logged(const char *path, const char *a, const char *b)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[2000];
+    int said = 0;
+    while (fgets(line, sizeof line, f))
+        said |= strstr(line, a) && strstr(line, b);
+    fclose(f);
+    return said;
+}
+
+static void node_stop(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    child = -1;
+    tu_rmdir(dir);
+    free(dir);
+}
+
+static void t_flood_leaves_the_reserve(void **state)
+{
+    (void)state;
+    char logpath[600];
+    int ports[NSERVERS];
+    pid_t pid = node_start(logpath, sizeof logpath, 0, ports);
 
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
@@ -241,21 +291,11 @@ static void t_flood_leaves_the_reserve(void **state)
     assert_int_equal(wrote.err, 0);
     assert_string_equal(wrote.text, "ok");
 
-    kill(pid, SIGKILL);
-    int st;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    child = -1;
     /* the refusals were said, naming the limit and what holds it */
-    FILE *f = fopen(logpath, "r");
-    assert_non_null(f);
-    char line[2000];
-    int said = 0;
-    while (fgets(line, sizeof line, f))
-        said |= strstr(line, "refusing a connection from 127.1.172.1") &&
-                strstr(line, "share of its open-file limit (1024, less 256") &&
-                strstr(line, "connections open: Service ");
-    fclose(f);
-    assert_true(said);
+    assert_true(logged(logpath, "refusing a connection from 127.1.172.1",
+                       "share of its open-file limit (1024, less 256 kept for its files, logs "
+                       "and listeners): open-file limit 1024; "));
+    node_stop(pid);
 
     for (int k = 0; k < FLOOD_SOURCES; k++)
         sipc_ctx_close(flood[k], NULL, NULL);
@@ -264,8 +304,56 @@ static void t_flood_leaves_the_reserve(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
     sipc_security_release(sec);
     tu_log_free(&log);
-    tu_rmdir(dir);
-    free(dir);
+}
+
+/* CPU time the process pid has used, in clock ticks. */
+static long cpu_ticks(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    long ut = 0, st = 0;
+    const char *p = strrchr(buf, ')');
+    /* after the name: state, then fields 4 .. 13, then utime and stime */
+    assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
+                            &st),
+                     2);
+    return ut + st;
+}
+
+/* A node already out of descriptors, libuv's own spare gone: a connection
+ * is closed at once, the failed accept said with the open-file limit, and
+ * the loop does not spin (libuv calls back with EMFILE and accepts again at
+ * once, for as long as no accept succeeds). */
+static void t_accept_out_of_descriptors(void **state)
+{
+    (void)state;
+    char logpath[600];
+    int ports[NSERVERS];
+    pid_t pid = node_start(logpath, sizeof logpath, 1, ports);
+    tu_sleep_ms(300); /* it fills its descriptors */
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)ports[0])};
+    assert_int_equal(inet_pton(AF_INET, LISTEN, &a.sin_addr), 1);
+    long before = cpu_ticks(pid);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    assert_int_equal(poll(&pfd, 1, 3000), 1); /* closed: EOF or reset */
+    char b;
+    assert_true(recv(fd, &b, 1, 0) <= 0);
+    close(fd);
+    tu_sleep_ms(1000);
+    long spent = cpu_ticks(pid) - before; /* a spinning loop: about 130 */
+    if (spent > 40)
+        fail_msg("the node used %ld clock ticks of CPU within 1.3 s of one connection", spent);
+    assert_true(logged(logpath, "Service 0: accept failed: too many open files: the process has "
+                                "run out of file descriptors (open-file limit 1024; ",
+                       "; new connections are closed at once for a second"));
+    node_stop(pid);
 }
 
 /* a failed assertion leaves the node running: it goes with the test */
@@ -284,6 +372,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(t_flood_leaves_the_reserve, kill_child),
+        cmocka_unit_test_teardown(t_accept_out_of_descriptors, kill_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,10 +167,10 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
 {
     outcome *o = arg;
     o->err = err;
-    snprintf(o->text, sizeof o->text, "%.*s", err ? 0 : (int)rep->len,
-             err ? "" : (const char *)rep->data);
     if (err)
         snprintf(o->text, sizeof o->text, "%s", rep->message);
+    else
+        snprintf(o->text, sizeof o->text, "%.*s", (int)rep->len, (const char *)rep->data);
     o->done = 1;
 }
 

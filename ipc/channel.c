@@ -302,6 +302,7 @@ static void ch_freed(void *owner)
 {
     sipc_channel *ch = owner;
     ch->conns_alive--;
+    sipc__fd_budget_put(NULL);
     ch_maybe_finish(ch);
 }
 
@@ -357,6 +358,8 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
     c->dial_from = sipc_stream_source_applies(addr, source) ? ctx->source_text : NULL;
     sipc_list_insert_before(&ch->conns, &c->owner_link);
     ch->conns_alive++;
+    /* counted among the process's descriptors, so accepts leave it room */
+    (void)sipc__fd_budget_take(NULL, NULL);
     ch->conn = c;
 }
 

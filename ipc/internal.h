@@ -644,6 +644,11 @@ struct sipc_server {
                              * go within a close grace): not open */
     uint32_t max_conns;     /* max_connections, bounded by the open-file limit */
     uint32_t max_per_host;  /* max_connections_per_host, or its default from max_conns */
+    sipc_link budget_link;  /* among the process's servers (fd_budget.c) */
+    uint32_t fds;           /* its connections in the process's count (under its lock) */
+    int reserved;           /* sipc_server_set_reserved: may use the reserve's slice */
+    uint64_t starved_until; /* uv_now() before which accepts are refused: an accept
+                             * failed for want of a descriptor */
     struct sipc__host_count *hosts; /* open connections per source host
                              * (sipc__host_key: an IPv6 /64 is one host):
                              * open addressing, linear probing */
@@ -720,6 +725,24 @@ struct sipc_channel {
  * a link that is down redials at once with the new security. */
 void sipc__channels_security_changed(sipc_ctx *ctx);
 void sipc__server_close_all(sipc_ctx *ctx);
+
+/* The process's descriptors as connections may use them (fd_budget.c):
+ * limit is RLIMIT_NOFILE (0: none), cap what every context's connections
+ * may hold together, slice what reserved servers may hold beyond it. */
+typedef struct {
+    uint32_t limit, reserve, cap, slice;
+} sipc__fd_limits;
+void sipc__fd_limits_get(sipc__fd_limits *l);
+void sipc__fd_budget_add_server(sipc_server *srv);
+void sipc__fd_budget_remove_server(sipc_server *srv);
+/* One more connection of srv (NULL: a channel's dial, never refused): 1, or
+ * 0 when the process's connections are at l's cap (srv's slice beyond it). */
+int sipc__fd_budget_take(sipc_server *srv, const sipc__fd_limits *l);
+void sipc__fd_budget_put(sipc_server *srv);
+void sipc__fd_budget_free_spare(void);
+/* "open-file limit 1024; 700 connections open: Data Service 500, ...": what
+ * holds the descriptors, for messages (cut to len) */
+void sipc__fd_usage(char *out, size_t len);
 /* A connection with node_id came up (the node is back): channels of ctx that
  * last reached that node and wait to redial try again soon. */
 void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id);

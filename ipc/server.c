@@ -3,7 +3,6 @@
  * context's security; the log says which is in effect. */
 #include <assert.h>
 #include <stdio.h>
-#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,6 +243,7 @@ static void srv_freed(void *owner)
     assert(srv->nconns > 0 && srv->nclosing > 0);
     srv->nconns--;
     srv->nclosing--;
+    sipc__fd_budget_put(srv);
     srv_maybe_finish(srv);
 }
 
@@ -294,13 +294,57 @@ static int evict_oldest_opening(sipc_server *srv, const char *from, int why)
 static const sipc_conn_owner_ops srv_ops = {
     .up = srv_up, .writable = srv_writable, .down = srv_down, .freed = srv_freed};
 
+/* The process's connections hold their share of the open-file limit: a new
+ * one is refused as at a full server, and the WARN says what holds them. */
+static void refuse_at_fd_share(sipc_server *srv, sipc_stream *s, const char *host,
+                               const sipc__fd_limits *lim)
+{
+    char key[300], usage[600];
+    snprintf(key, sizeof key, "%s: connections from %s refused at the open-file limit's share",
+             srv->name, host);
+    if (sipc__log_on(srv->ctx, SIPC_LOG_WARN)) {
+        sipc__fd_usage(usage, sizeof usage);
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                          "%s: refusing a connection from %s: the process's connections hold "
+                          "their share of its open-file limit (%u, less %u kept for its files, "
+                          "logs and listeners%s): %s",
+                          srv->name, sipc_stream_peer(s), lim->limit, lim->reserve,
+                          srv->reserved ? ", of which this server may use a quarter" : "",
+                          usage);
+    }
+    srv->counters.refused++;
+    sipc_stream_abort(s);
+}
+
+/* An accept that failed: for want of a descriptor, said with what holds
+ * them, and the connections waiting are refused for a second (libuv would
+ * otherwise retry at once, in a loop that ends only when one succeeds). */
+static void accept_failed(sipc_server *srv, int err)
+{
+    sipc_ctx *ctx = srv->ctx;
+    if (err != UV_EMFILE && err != UV_ENFILE) {
+        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
+                  sipc_strerror(err));
+        return;
+    }
+    srv->starved_until = uv_now(ctx->loop) + 1000;
+    srv->counters.refused++;
+    sipc__fd_budget_free_spare();
+    char key[200], why[700];
+    snprintf(key, sizeof key, "%s: accept failed: out of descriptors", srv->name);
+    (void)sipc_fd_explain(err, why, sizeof why);
+    sipc__log_limited(ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                      "%s: accept failed: %s: %s; new connections are closed at once for a "
+                      "second",
+                      srv->name, sipc_strerror(err), why);
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     sipc_server *srv = listener->data;
     sipc_ctx *ctx = srv->ctx;
     if (status < 0) {
-        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
-                  uv_strerror(status));
+        accept_failed(srv, status);
         return;
     }
     if (srv->closing)
@@ -311,8 +355,14 @@ static void on_connection(uv_stream_t *listener, int status)
     int r = sipc_stream_accept(&s, listener, sipc_security_accepts(sec), sipc_security_tls(sec),
                                &sipc__conn_stream_events, NULL);
     if (r != 0) {
-        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
-                  sipc_strerror(r));
+        accept_failed(srv, r);
+        return;
+    }
+    /* out of descriptors a moment ago: what waits is closed at once, so
+     * that libuv's accept loop drains instead of failing again */
+    if (uv_now(ctx->loop) < srv->starved_until) {
+        srv->counters.refused++;
+        sipc_stream_abort(s);
         return;
     }
     char host[160], key[300];
@@ -362,11 +412,18 @@ static void on_connection(uv_stream_t *listener, int status)
         sipc_stream_abort(s);
         return;
     }
+    sipc__fd_limits lim;
+    sipc__fd_limits_get(&lim);
+    if (!sipc__fd_budget_take(srv, &lim)) {
+        refuse_at_fd_share(srv, s, host, &lim);
+        return;
+    }
     if (srv->nopening >= ctx->opts.max_opening)
         (void)evict_oldest_opening(srv, NULL, EVICT_OPENING);
     sipc_conn *c;
     r = sipc__conn_new(&c, ctx, sec, s, 1, srv->router, &srv_ops, srv);
     if (r != 0) {
+        sipc__fd_budget_put(srv);
         sipc_stream_abort(s);
         return;
     }
@@ -413,14 +470,14 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
         return SIPC_ENOMEM;
     srv->ctx = ctx;
     sipc_str_copy(srv->name, sizeof srv->name, name && *name ? name : "sipc server");
-    /* never more connections than descriptors: keep a reserve for files,
-     * outgoing links and the log */
+    /* never more connections than the share of the descriptors all
+     * servers hold together (fd_budget.c) */
+    sipc__fd_limits lim;
+    sipc__fd_limits_get(&lim);
     srv->max_conns = ctx->opts.max_connections;
+    if (lim.cap < srv->max_conns)
+        srv->max_conns = lim.cap;
     (void)sipc_kernel_random(&srv->hosts_seed, sizeof srv->hosts_seed);
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur > 128 &&
-        rl.rlim_cur - 64 < srv->max_conns)
-        srv->max_conns = (uint32_t)(rl.rlim_cur - 64);
     /* by default a quarter of them: it takes four hosts to fill the server,
      * and one alone leaves three quarters to the others; a small server is
      * left to max_connections alone */
@@ -454,6 +511,7 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
               : kinds == SIPC_STREAM_PLAIN ? "plaintext"
                                            : "TLS and plaintext");
     sipc_list_insert_before(&ctx->servers, &srv->link);
+    sipc__fd_budget_add_server(srv);
     srv->router = sipc__router_retain(router); /* the caller may free its own */
     *out = srv;
     return 0;
@@ -510,6 +568,21 @@ void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn *c, void *a
     }
 }
 
+int sipc_server_set_reserved(sipc_server *srv, int on)
+{
+    if (!srv)
+        return SIPC_EINVAL;
+    srv->reserved = on != 0;
+    /* its bound then includes the slice it may use beyond the others' share */
+    sipc__fd_limits lim;
+    sipc__fd_limits_get(&lim);
+    uint64_t bound = (uint64_t)lim.cap + (on ? lim.slice : 0);
+    srv->max_conns = srv->ctx->opts.max_connections;
+    if (bound < srv->max_conns)
+        srv->max_conns = (uint32_t)bound;
+    return 0;
+}
+
 void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void *arg)
 {
     if (!srv)
@@ -538,6 +611,7 @@ static void srv_maybe_finish(sipc_server *srv)
     if (srv->close_cb)
         srv->close_cb(srv, srv->close_arg);
     sipc__router_release(srv->router); /* its connections are gone */
+    sipc__fd_budget_remove_server(srv);
     free(srv->hosts);
     free(srv);
     sipc__ctx_maybe_finish_close(ctx);

@@ -106,12 +106,16 @@ int data_store__fail(data_store *s, int rc, const char *what, char *err, size_t 
      * "File too large" alone sends the operator to look at the disk. */
     int e = sys_errno(s, rc);
     long long limit = 0;
+    char fds[700]; /* "Too many open files" alone sends the operator to the disk too */
     if (e == EFBIG && at_fsize_limit(s, &limit))
         snprintf(err, errlen,
                  "%s: %s: %s (%s: the database's files reached this process's file size limit "
                  "of %lld bytes (`ulimit -f`, systemd's LimitFSIZE=): raise or remove it and "
                  "restart sipcd)",
                  s->path, what, sqlite3_errmsg(s->db), strerror(e), limit);
+    else if (sipc_fd_explain(e, fds, sizeof fds))
+        snprintf(err, errlen, "%s: %s: %s (%s: %s)", s->path, what, sqlite3_errmsg(s->db),
+                 strerror(e), fds);
     else if (e > 0)
         snprintf(err, errlen, "%s: %s: %s (%s)", s->path, what, sqlite3_errmsg(s->db),
                  strerror(e));

@@ -176,6 +176,17 @@ void mgmt_problem(json_t *list, json_t *node, const char *kind, const char *fmt,
                                           "kind", kind, "message", msg));
 }
 
+/* The advice for a failure whose reason says the process ran out of file
+ * descriptors (sipc_fd_explain's words): its disk is not the cause. */
+#define FD_FIX                                                                                   \
+    "not its disk: its connections or files hold every descriptor the process may open (its "    \
+    "log's Transport.Listen lines name the services; docs/configuration.md, [limits] "           \
+    "max_connections); this clears by itself once they are free"
+static const char *fd_fix(const char *why)
+{
+    return strstr(why, "run out of file descriptors") ? FD_FIX : NULL;
+}
+
 /* Files a node cannot write (its log files, its state/), in the storage's
  * shape ("failing", "since", "failures", "last_failure", "last_error"): the
  * node runs, but what it would tell (its log) or keep (its state) is lost
@@ -201,11 +212,12 @@ static void files_failing(json_t *list, json_t *n)
         if (!json_is_true(json_object_get(h, "failing")))
             continue;
         long long failed = json_integer_value(json_object_get(h, "failures"));
+        const char *fix = fd_fix(mgmt_str_at(h, "last_error", NULL));
         mgmt_problem(list, n, files[k].kind,
                 "%s cannot write %s since %s (%lld write%s failed; the latest at %s: %s): %s",
                 mgmt_node_name(n), files[k].what, mgmt_str_at(h, "since", NULL), failed,
                 failed == 1 ? "" : "s", mgmt_str_at(h, "last_failure", NULL),
-                mgmt_str_at(h, "last_error", NULL), files[k].fix);
+                mgmt_str_at(h, "last_error", NULL), fix ? fix : files[k].fix);
     }
 }
 
@@ -215,6 +227,8 @@ static void files_failing(json_t *list, json_t *n)
  * another that contradicts it; a full disk gets its own alone. */
 static const char *storage_fix(const char *why)
 {
+    if (fd_fix(why))
+        return "; " FD_FIX;
     if (strstr(why, "file size limit") || strstr(why, "read-only file system") ||
         strstr(why, "repair the database"))
         return "";

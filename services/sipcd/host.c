@@ -514,34 +514,6 @@ int host_guard_peers(host *h, unsigned services, host_peer *out, int max)
                                    services, (int64_t)time(NULL), out, max);
 }
 
-void host_state_written(host *h, const char *name, int r, const char *err)
-{
-    host_health *hl = &h->state_health;
-    if (r == 0) {
-        if (hl->failing && !strcmp(hl->what, name)) {
-            sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_INFO, "Data.Storage",
-                      "The files of state/ are written again (state/%s): %llu write%s failed "
-                      "since the first failure",
-                      name, (unsigned long long)hl->failures, hl->failures == 1 ? "" : "s");
-            hl->failing = 0;
-            hl->failures = 0;
-            hl->last_error[0] = hl->what[0] = '\0';
-        }
-        return;
-    }
-    int64_t now = sipc_rfc3339_now_ms();
-    if (!hl->failing) {
-        hl->failing = 1;
-        hl->failures = 0;
-        hl->since_unix_ms = now;
-        snprintf(hl->what, sizeof hl->what, "%s", name);
-    }
-    hl->failures++;
-    hl->failures_total++;
-    hl->last_unix_ms = now;
-    snprintf(hl->last_error, sizeof hl->last_error, "%s", err);
-}
-
 /* Restarting strict with peers whose latest word was plaintext would cut
  * them off without a word: unless the operator left the one-shot override
  * (`tlstool mode strict --force`), the node starts permissive instead and
@@ -762,8 +734,7 @@ static int start_service(host *h, int i)
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s", sipc_version_string());
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
-        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Open-file limit: %llu",
-                  (unsigned long long)rl.rlim_cur);
+        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Open-file limit: %llu", (unsigned long long)rl.rlim_cur);
     if (h->core_dumps_allowed) {
         char limit[32] = "unknown";
         if (getrlimit(RLIMIT_CORE, &rl) == 0) {
@@ -807,6 +778,7 @@ static int start_service(host *h, int i)
         return EX_OSERR;
     }
     sipc_server_set_conn_cb(s->srv, on_conn, s);
+    (void)sipc_server_set_reserved(s->srv, i == HOST_MANAGEMENT); /* operators' way in */
     sipc_tls_mode mode = sipc_security_mode(s->sec);
     int port = sipc_server_port(s->srv);
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s: %d",

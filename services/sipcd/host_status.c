@@ -1,6 +1,8 @@
 /* host_status.c - the sections sipcd adds to the management channel's
- * status: the strict guard, the storage, the log files and the keepalive
- * (the reload's is reload.c's). */
+ * status: the strict guard, the storage (and the outcome of state/'s
+ * writes it shows), the log files and the keepalive (the reload's is
+ * reload.c's). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -146,4 +148,39 @@ int host_status_sections_add(host *h)
             return r;
     }
     return 0;
+}
+
+void host_state_written(host *h, const char *name, int r, const char *err)
+{
+    host_health *hl = &h->state_health;
+    if (r == 0) {
+        if (hl->failing && !strcmp(hl->what, name)) {
+            sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_INFO, "Data.Storage",
+                      "The files of state/ are written again (state/%s): %llu write%s failed "
+                      "since the first failure",
+                      name, (unsigned long long)hl->failures, hl->failures == 1 ? "" : "s");
+            hl->failing = 0;
+            hl->failures = 0;
+            hl->last_error[0] = hl->what[0] = '\0';
+        }
+        return;
+    }
+    int64_t now = sipc_rfc3339_now_ms();
+    if (!hl->failing) {
+        hl->failing = 1;
+        hl->failures = 0;
+        hl->since_unix_ms = now;
+        snprintf(hl->what, sizeof hl->what, "%s", name);
+    }
+    hl->failures++;
+    hl->failures_total++;
+    hl->last_unix_ms = now;
+    /* state/'s code names the system's word ("Too many open files"), which
+     * alone sends the operator to the disk: the cause in full instead */
+    char fds[700];
+    int e = strstr(err, strerror(EMFILE)) ? EMFILE : strstr(err, strerror(ENFILE)) ? ENFILE : 0;
+    if (e && sipc_fd_explain(e, fds, sizeof fds))
+        snprintf(hl->last_error, sizeof hl->last_error, "%s: %s", err, fds);
+    else
+        snprintf(hl->last_error, sizeof hl->last_error, "%s", err);
 }

@@ -468,6 +468,11 @@ json_t *records_lost_json(const char *home)
     size_t n = 0;
     snprintf(path, sizeof path, "%s/state/%s", home, LOST_NAME);
     int rr = list ? lost_load(AT_FDCWD, path, &buf, &n, err, sizeof err) : 0;
+    /* not opened for want of a descriptor says nothing of what the file
+     * holds (most often there is none): no alarm of lost records for it;
+     * the next status reads it again, and failing writes name the cause */
+    if (rr == -EMFILE || rr == -ENFILE)
+        rr = 0;
     if (rr < 0) {
         /* no "line": not one finding that can be named */
         snprintf(text, sizeof text,

@@ -3091,6 +3091,32 @@ static void t_fsize_limit_zero(void **state)
         fail_msg("child exit %d: %s", rc, got);
 }
 
+/* A database that cannot be opened for want of a descriptor says so, with
+ * what holds them, instead of a bare "Too many open files" that sends the
+ * operator to the disk. In a child, whose open-file limit it lowers and
+ * fills. */
+static int fds_used_up(const char *path, char *err, size_t errlen)
+{
+    struct rlimit rl = {64, 64};
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1;
+    for (int i = 0; i < 64 && dup(2) >= 0; i++) {
+    }
+    data_store *s;
+    int c = data_store_open(&s, path, DATA_STORE_WRITER, SIPC_DATA_SYNC_NORMAL, err, errlen);
+    return c == UV_EMFILE ? 0 : 2;
+}
+
+static void t_fds_used_up_named(void **state)
+{
+    (void)state;
+    char got[1024];
+    int rc = in_child("emfile", fds_used_up, got, sizeof got);
+    if (rc != 0 || !strstr(got, "(Too many open files: the process has run out of file "
+                                "descriptors (open-file limit 64; 0 connections open)"))
+        fail_msg("child exit %d: %s", rc, got);
+}
+
 /* A read that fails beside a file at the file size limit is not the limit:
  * only a failed write can be cut short by it. Committed frames are cut off
  * the -wal behind SQLite's back, so a reader meets a short read (errno 0)
@@ -3327,6 +3353,7 @@ int main(void)
         cmocka_unit_test(t_fsize_limit_named),
         cmocka_unit_test(t_fsize_limit_not_read),
         cmocka_unit_test(t_fsize_limit_zero),
+        cmocka_unit_test(t_fds_used_up_named),
         cmocka_unit_test(t_sqlite_too_old),
         cmocka_unit_test(t_db_dir_repointed),
         cmocka_unit_test_setup_teardown(t_checkpoint_limit, setup, teardown),

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -123,10 +125,53 @@ static void t_lost_non_ascii_once(void **state)
     free(home);
 }
 
+/* records_lost_json of home: the number of entries, or -1 */
+static int lost_entries(const char *home)
+{
+    json_t *l = records_lost_json(home);
+    int n = json_is_array(l) ? (int)json_array_size(l) : -1;
+    json_decref(l);
+    return n;
+}
+
+/* A state/records-lost that cannot be opened for want of a descriptor is
+ * no alarm of lost records (nothing is known of what it holds, and most
+ * often there is no such file): in a child, its open-file limit filled. */
+static void t_lost_unopened_no_alarm(void **state)
+{
+    (void)state;
+    char *home = tu_mkdtemp("markfds");
+    char path[760];
+    snprintf(path, sizeof path, "%s/state", home);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/state/records-lost", home);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("2026-12-06T04:00:00Z a finding\n", fp);
+    fclose(fp);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {64, 64};
+        if (lost_entries(home) != 1 || setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            _exit(1);
+        for (int i = 0; i < 64 && dup(2) >= 0; i++) {
+        }
+        _exit(lost_entries(home) == 0 ? 0 : 2);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    tu_rmdir(home);
+    free(home);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_lost_non_ascii_once),
+        cmocka_unit_test(t_lost_unopened_no_alarm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
  * arguments, a second close, a second answer, names no peer could route,
  * a certificate with the key of another pair.
  * Public API only; real sockets on loopback 127.0.88.0/24, plaintext. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -370,6 +371,14 @@ static void test_null_arguments(void **state)
     assert_int_equal(sipc_server_listen(&srv, f.ctx, "x", ADDR, 0, NULL), SIPC_EINVAL);
     assert_int_equal(sipc_server_port(NULL), SIPC_EINVAL);
     sipc_server_set_conn_cb(NULL, NULL, NULL);
+    assert_int_equal(sipc_server_set_reserved(NULL, 1), SIPC_EINVAL);
+    char why[24] = "untouched";
+    assert_int_equal(sipc_fd_explain(EIO, why, sizeof why), 0);
+    assert_int_equal(sipc_fd_explain(UV_EMFILE, NULL, sizeof why), 0);
+    assert_int_equal(sipc_fd_explain(UV_EMFILE, why, 0), 0);
+    assert_string_equal(why, "untouched");
+    assert_int_equal(sipc_fd_explain(EMFILE, why, sizeof why), 1); /* cut, terminated */
+    assert_string_equal(why, "the process has run out");
     assert_int_equal(sipc_server_drain(NULL, 0), 0);
     assert_int_equal(sipc_server_stats_get(NULL, &st), SIPC_EINVAL);
     sipc_server_foreach_conn(NULL, NULL, NULL);

@@ -831,6 +831,14 @@ static void storage_failing_fix(void **state)
         {"/h/data/records.db: commit: disk I/O error (Input/output error)",
          "(Data.Storage); free disk space or repair the database (docs/services.md, \"A full "
          "or damaged database\")"},
+        /* out of descriptors: not the disk (sipc_fd_explain's words) */
+        {"/h/data/records.db: insert record: unable to open database file (Too many open "
+         "files: the process has run out of file descriptors (open-file limit 1024; 768 "
+         "connections open: Data Service 768))",
+         "(Data.Storage); not its disk: its connections or files hold every descriptor the "
+         "process may open (its log's Transport.Listen lines name the services; "
+         "docs/configuration.md, [limits] max_connections); this clears by itself once they "
+         "are free"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         json_t *n1 = node("n1", NULL, 0, 0);
@@ -846,6 +854,34 @@ static void storage_failing_fix(void **state)
         size_t n = strlen(m), e = strlen(cases[c].ends);
         assert_true(n > e);
         assert_string_equal(m + n - e, cases[c].ends);
+        json_decref(p);
+        json_decref(nodes);
+    }
+}
+
+/* A state/ write that failed for want of a descriptor is not sent to the
+ * file system: the same advice as a storage failure of that cause. */
+static void state_failing_fd_cause(void **state)
+{
+    (void)state;
+    static const char *reasons[] = {
+        "cannot open /h/state: Too many open files: the process has run out of file "
+        "descriptors (open-file limit 1024; 768 connections open: Data Service 768)",
+        "cannot write /h/state/records-mark: No space left on device",
+    };
+    for (int c = 0; c < 2; c++) {
+        json_t *n1 = node("n1", NULL, 0, 0);
+        json_object_set_new(
+            n1, "storage",
+            json_pack("{s:{s:b, s:I, s:s, s:s, s:s}}", "state", "failing", 1, "failures",
+                      (json_int_t)2, "since", "2026-12-06T00:00:00Z", "last_failure",
+                      "2026-12-06T00:01:00Z", "last_error", reasons[c]));
+        json_t *nodes = json_pack("[o]", n1);
+        json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+        assert_string_equal(kinds(p), "n1:state_failing");
+        const char *m = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+        assert_int_equal(strstr(m, "not its disk: its connections or files hold") != NULL, c == 0);
+        assert_int_equal(strstr(m, "free space in (or repair) the file system") != NULL, c == 1);
         json_decref(p);
         json_decref(nodes);
     }
@@ -1468,6 +1504,7 @@ int main(void)
         cmocka_unit_test(records_lost),
         cmocka_unit_test(storage_unopened), cmocka_unit_test(long_problem_cut_whole),
         cmocka_unit_test(storage_slow), cmocka_unit_test(storage_failing_fix),
+        cmocka_unit_test(state_failing_fd_cause),
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),

@@ -239,8 +239,9 @@ typedef struct sipc_options {
                                      one closes the oldest still in its handshake to
                                      make room, or, when all are established, is
                                      accepted and closed at once. Default
-                                     16384, and never more than the process's
-                                     open-file limit less a reserve of 64 */
+                                     16384, and never more than the share of
+                                     the process's open-file limit that all
+                                     servers hold together (sipc_server_set_reserved) */
     uint32_t max_opening;         /* connections of one server still in their
                                      handshake (TLS and hello); beyond it the oldest
                                      is closed to make room, and past half of it new
@@ -312,7 +313,7 @@ typedef struct sipc_options {
                                      once: one host cannot take every slot.
                                      Default (0): a quarter of the server's
                                      max_connections (after the open-file
-                                     bound), at least 64; at or above
+                                     share), at least 64; at or above
                                      max_connections it has no effect */
     int timeouts_reported;        /* nonzero: the caller has itself reported
                                      what is odd about keepalive_ms,
@@ -618,6 +619,26 @@ SIPC_EXTERN int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char 
                        int port, const sipc_router *router);
 SIPC_EXTERN int sipc_server_port(const sipc_server *srv);
 SIPC_EXTERN void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void *arg);
+/* The connections of every server and channel of the process, all contexts
+ * together, hold at most the open-file limit (RLIMIT_NOFILE, read at each
+ * accept) less a reserve for everything else the process opens (its files,
+ * logs, listening sockets): max(256, limit / 8), half the limit when that is
+ * less than twice 256. An accept past that share is refused as at a full
+ * server (accepted and closed at once, a WARN naming the open-file limit,
+ * counted in refused_total); a channel's dial is counted, never refused.
+ * A server marked reserved (on nonzero) may go on accepting into a quarter
+ * of that reserve, up to its own max_connections: for a server that must
+ * stay reachable while the others are flooded (an operator's). Returns 0,
+ * or SIPC_EINVAL for a NULL srv. */
+SIPC_EXTERN int sipc_server_set_reserved(sipc_server *srv, int on);
+/* The cause of a failure for want of a descriptor, in words that do not
+ * send the reader to the disk: for err EMFILE (or libuv's UV_EMFILE) "the
+ * process has run out of file descriptors (open-file limit 1024; 700
+ * connections open: Data Service 500, Search Service 196, outgoing 4)",
+ * each server by its name; for ENFILE the same of the system's table.
+ * Returns 1 with that in out (cut to len), or 0 for any other err (out
+ * untouched). Safe from any thread (a storage's thread pool). */
+SIPC_EXTERN int sipc_fd_explain(int err, char *out, size_t len);
 /* Stops listening, closes its connections (pending calls on them fail, their
  * callbacks run inside this call), then close_cb (may be NULL). close_cb
  * runs once every request received on those connections has been answered

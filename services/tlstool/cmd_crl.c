@@ -72,7 +72,8 @@ static void crl_print(const char *name, const crl_file *f, void *arg)
  * CA issues one per node, and only the node presenting it needs another).
  * Cutting off some nodes is what a CRL is for: it is added, each named with
  * its fix; only one that leaves no node answering accepted is refused. */
-static int crl_guard(const opts *o, const sipc_config *cfg, const crl_file *f, const char *shown)
+static int crl_guard(const opts *o, const sipc_config *cfg, const crl_file *f, const char *shown,
+                     int *forced)
 {
     int off = cfg->revocation == SIPC_REVOCATION_OFF;
     const trust_step step = {
@@ -94,7 +95,8 @@ static int crl_guard(const opts *o, const sipc_config *cfg, const crl_file *f, c
         .name_reasons = 1,
         .unasked_warns = 1,
         .partial_warns = 1,
-        .revocation_on = 1};
+        .revocation_on = 1,
+        .forced = forced};
     return trust_guard(o, cfg, &step);
 }
 
@@ -229,8 +231,9 @@ int cmd_crl(void *arg)
          * a rotation's finish asks them, to name them (refused only when no
          * node would stay accepted); with revocation off too, since turning
          * it on applies every CRL stored meanwhile at once */
+        int forced = 0;
         if (have && fresh > 0 &&
-            (r = crl_guard(o, &cfg, &f, arg_shown)) != 0) {
+            (r = crl_guard(o, &cfg, &f, arg_shown, &forced)) != 0) {
             free(der);
             return r;
         }
@@ -265,8 +268,9 @@ int cmd_crl(void *arg)
                     "reloads or restarts");
         free(der);
         /* --force cut a node off knowingly: the node's own CRL guard, which
-         * asks the same, is forced too */
-        return reload_or_remind(o, o->force, "`tlstool crl add`");
+         * asks the same, is forced too; a --force given only to replace a
+         * newer CRL forces no guard of the node's */
+        return reload_or_remind(o, forced, "`tlstool crl add`");
     }
     if (!strcmp(sub, "list")) {
         if (extra_args(o, 1))

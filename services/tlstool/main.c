@@ -125,8 +125,8 @@ static const cli_opt CRL_OPTS[] = {
     VERBOSE("list: every revoked serial with its date"),
     FLAG("force", force, "add: replace a newer CRL of the same issuer; add it although\n"
          "it revokes the certificate of every [cluster] node that answers\n"
-         "(this node refuses them from then on; with --reload, the node's\n"
-         "reload is forced too)"),
+         "(this node refuses them from then on; with --reload, that node's\n"
+         "reload is then forced too)"),
     RELOAD_FLAG,
     TIMEOUT_OPT("add: asking each [cluster] node (default 5000)"),
     END};

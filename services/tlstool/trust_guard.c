@@ -201,6 +201,9 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
                     "without that judgement",
                     step->past, unjudged, nunjudged != 1 ? "their" : "its", step->once, cannot,
                     step->verb);
+    if (step->forced)
+        *step->forced = o->force && ((nstill && !partial) ||
+                                     (!step->unasked_warns && (unknown[0] || nunjudged)));
     const char *why = o->force ? "--force: " : "";
     if (nunjudged)
         warn("%s%s without judging %s: %s", why, step->past, unjudged, cannot);

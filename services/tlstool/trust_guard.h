@@ -53,6 +53,10 @@ typedef struct trust_step {
      * and with revocation = hard every certificate of its issuer is refused
      * then); refused as a whole only when no such node stays accepted */
     int partial_warns;
+    /* if not NULL: set to 1 when --force took the step past a refusal
+     * (a node cut off knowingly), else 0, so that a --reload forces the
+     * node's own guard only then, not for whatever else --force allowed */
+    int *forced;
 } trust_step;
 
 /* Whether this home dials its [cluster] nodes over TLS: TLS enabled, or a

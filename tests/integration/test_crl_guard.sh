@@ -98,6 +98,17 @@ fi
 run tt a crl remove "$(ls "$work/a/security/crl")" --reload
 expect "crl remove --reload: b accepted again" 0 '^removed '
 tt a crl add "$work/pki/crl-x.pem" --reload >/dev/null 2>&1 || not_ok "crl add crl-x.pem again"
+# a --force that takes the add past no refusal forces none of the node's
+# guards in its reload (they would let other changes waiting through)
+forced_reloads() { cat "$work/a"/logs/Management*.log 2>/dev/null | grep -c 'Reload requested by .*(force)'; }
+before=$(forced_reloads)
+run tt a crl add "$work/pki/crl-x.pem" --reload --force
+expect "crl add --force of a CRL that cuts nobody off: added" 0 'replacing the same CRL'
+if [ "$(forced_reloads)" = "$before" ] && [ "$before" -ge 1 ]; then
+    ok "that add's reload was not forced (the one that cut b and c off was)"
+else
+    bad "forced reloads in a's log: $before before, $(forced_reloads) after"
+fi
 
 # --- a client-only home's finish ---------------------------------------------
 for n in a b c; do tt $n rotate stage "$work/pki/$n-r2.pfx" --reload >/dev/null 2>&1 || not_ok "rotate stage on $n"; done

@@ -28,7 +28,9 @@
  * file. The loggers of one directory share one health record
  * (sipc_logger_health), which tells of each logger's current day's file:
  * stderr gets one line when its files stop being written and one when they
- * work again. */
+ * work again. A day's file takes at most sipc__log_file_cap bytes: past it,
+ * lines below ERROR are dropped and counted, after one line saying so, so
+ * that a flood of lines cannot fill the disk that also holds the data. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -76,6 +78,8 @@ struct sipc_logger {
     int failing;
     log_day days[LOG_DAYS];
     int told; /* the flusher knows it holds lines: it tries them every second */
+    uint64_t day_bytes; /* the day's file: its size when the day began, and lines since */
+    int capped;         /* the day's file reached sipc__log_file_cap */
     int health;    /* its slot in health_tab, -1 for none */
     char path[1024]; /* the day's file */
     char err_path[1024]; /* the file of the last write that failed */
@@ -90,8 +94,6 @@ struct sipc_logger {
     sipc_logger *next; /* in the registry of open loggers */
 };
 
-/* ------------------------------------------------ the files' health */
-
 /* what a logger holds for its file while writes fail; more is lost */
 #define LOG_HOLD_MAX (64 * 1024)
 
@@ -102,8 +104,7 @@ int sipc_logger_health(sipc_logger *lg, sipc_log_health *out)
 {
     if (!lg || !out)
         return SIPC_EINVAL;
-    sipc__log_health_get(lg->health, out);
-    return 0;
+    return sipc__log_health_get(lg->health, out);
 }
 
 /* ------------------------------------------------ writing */
@@ -389,6 +390,7 @@ static void held_write(sipc_logger *lg, days_failed *f)
 
 /* How long an earlier day's file may fail with its lines held. */
 unsigned sipc__log_old_day_ms = 300000;
+uint64_t sipc__log_file_cap = 256ull << 20;
 
 /* Why held lines are given up (give_up). */
 enum { GIVE_CLOSE, GIVE_ROOM, GIVE_EXPIRED };
@@ -846,6 +848,7 @@ void sipc_logger_close(sipc_logger *lg)
      * both behind a full fence), so when crashing is still clear no handler
      * can reach lg, and when it is set lg is left to the dying process. */
     uv_mutex_unlock(&lg->lock);
+    sipc__log_health_cap(lg->health, -lg->capped, 0);
     sipc__log_health_ok(lg->health, &lg->failing, 1);
     if (lg->fd >= 0)
         close(lg->fd);
@@ -903,6 +906,10 @@ static void logger_rotate(sipc_logger *lg, const struct tm *tm)
     lg->fd = -1;
     memcpy(lg->day, day, sizeof day);
     snprintf(lg->path, sizeof lg->path, "%s/%s_%s.log", lg->dir, lg->name, day);
+    struct stat st; /* a restart the same day goes on from what the file holds */
+    lg->day_bytes = stat(lg->path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    sipc__log_health_cap(lg->health, -lg->capped, 0);
+    lg->capped = 0;
     /* opened by the next write, which tells the files' health if it cannot */
 }
 
@@ -925,6 +932,19 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
         struct tm tm;
         localtime_r(&now.tv_sec, &tm);
         logger_rotate(lg, &tm);
+        if (level < SIPC_LOG_ERROR && lg->day_bytes + n > sipc__log_file_cap) {
+            sipc__log_health_cap(lg->health, !lg->capped, 1);
+            if (lg->capped) {
+                lg_unlock(lg);
+                return;
+            }
+            lg->capped = 1; /* this line's place goes to one that says so */
+            n = sipc__log_format(line, &now, "Log", "WARN",
+                                 "this file reached its size cap: lines below ERROR are dropped "
+                                 "until the next day's file, counted in sipcctl status (logs)");
+            level = SIPC_LOG_WARN;
+        }
+        lg->day_bytes += n;
     }
     int named = lg->echo_stderr && lg->dir;
     size_t had_err = lg->pending_err.len;

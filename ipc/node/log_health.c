@@ -10,6 +10,7 @@
 
 #include "base/log_line.h"
 #include "ipc/node/log_health.h"
+#include "ipc/node/log_internal.h"
 
 /* Taken under a logger's lock, takes none itself. */
 static uv_mutex_t health_lock;
@@ -19,6 +20,7 @@ typedef struct log_dir_health {
     char dir[1024];
     int users;   /* loggers open on dir */
     int failing; /* of them, those whose last file write failed */
+    int capped;  /* of them, those whose day's file is at its cap */
     uint64_t lost_at_start; /* lines_lost_total when the failure began */
     sipc_log_health h;
 } log_dir_health;
@@ -157,12 +159,26 @@ void sipc__log_health_init(void)
     uv_mutex_init(&health_lock);
 }
 
-void sipc__log_health_get(int slot, sipc_log_health *out)
+void sipc__log_health_cap(int slot, int capped, uint64_t dropped)
 {
-    memset(out, 0, sizeof *out);
-    if (slot < 0)
+    if (slot < 0 || (!capped && !dropped))
         return;
     uv_mutex_lock(&health_lock);
-    *out = health_tab[slot].h;
+    log_dir_health *e = &health_tab[slot];
+    e->capped += capped;
+    e->h.capped = e->capped > 0;
+    e->h.lines_dropped_total += dropped;
     uv_mutex_unlock(&health_lock);
+}
+
+int sipc__log_health_get(int slot, sipc_log_health *out)
+{
+    memset(out, 0, sizeof *out);
+    if (slot >= 0) {
+        uv_mutex_lock(&health_lock);
+        *out = health_tab[slot].h;
+        uv_mutex_unlock(&health_lock);
+    }
+    out->file_cap_bytes = sipc__log_file_cap;
+    return 0;
 }

@@ -24,7 +24,12 @@ void sipc__log_health_tally(int slot, uint64_t failures, uint64_t lost);
 /* A file write succeeded, or the logger closes (closing: it leaves slot;
  * gone, it fails no more). */
 void sipc__log_health_ok(int slot, int *failing, int closing);
-void sipc__log_health_get(int slot, sipc_log_health *out);
+/* Loggers whose day's file is at its cap: capped added to them (1 a file
+ * reached it, -1 a capped one is left for a new day's or closed), dropped
+ * to the lines dropped. */
+void sipc__log_health_cap(int slot, int capped, uint64_t dropped);
+/* The record of slot (all zero for -1, but the cap); 0. */
+int sipc__log_health_get(int slot, sipc_log_health *out);
 /* One line to stderr, whatever the loggers do with theirs. */
 void sipc__log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -37,29 +37,10 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
     ctx->opts.log(ctx->opts.log_arg, level, category, msg);
 }
 
-/* Seconds for a report of held lines, rounded up, at least 1: "in the
- * last 0 s" reads wrong. */
-static unsigned long long span_s(uint64_t ms)
-{
-    return ms < 1000 ? 1 : (unsigned long long)((ms + 999) / 1000);
-}
-
-static void log_held(void *arg, int level, const char *category, const char *text, uint64_t held,
-                     uint64_t span_ms)
-{
-    sipc_ctx *ctx = arg;
-    char msg[1300];
-    snprintf(msg, sizeof msg, "%llu more like this in the last %llu s: %s",
-             (unsigned long long)held, span_s(span_ms), text);
-    ctx->opts.log(ctx->opts.log_arg, (sipc_log_level)level, category, msg);
-}
-
 static void on_ctx_timer(uv_timer_t *t);
 static uint64_t ctx_give_back(sipc_ctx *ctx, uint64_t now);
 
-/* Runs the context's timer within ms (UINT64_MAX: no need), unless it is
- * due sooner already. */
-static void ctx_timer_within(sipc_ctx *ctx, uint64_t ms)
+void sipc__ctx_timer_within(sipc_ctx *ctx, uint64_t ms)
 {
     uv_timer_t *t = &ctx->timer;
     if (ms == UINT64_MAX || uv_is_closing((uv_handle_t *)t) ||
@@ -83,142 +64,6 @@ static uint64_t ctx_tls_expire(sipc_ctx *ctx)
     return next > now ? (next - now + 999999) / 1000000 + 1 : 1;
 }
 
-typedef struct sipc__held_line {
-    const void *owner;
-    char host[160];
-    char peer[160];
-    uint64_t due;
-    uint64_t seq;           /* order of holding: the oldest has the smallest */
-    uint32_t count;         /* handshakes it stands for: 1, more when the table was full */
-    sipc_log_level level;
-    char category[32];
-    char key[1000], host_key[1000], host_text[1000];
-    char text[1024];
-} sipc__held_line;
-
-/* Writes one held line as it would have been written when held, saying
- * when that was (and how many it stands for). */
-static void held_write(sipc_ctx *ctx, const sipc__held_line *h, uint64_t now)
-{
-    uint64_t at = h->due - SIPC__RETRY_HOLD_MS;
-    uint64_t ago = now > at ? now - at : 0;
-    char more[240] = "", suffix[300];
-    if (h->count > 1)
-        snprintf(more, sizeof more, "; and %u more from %s since, with no plaintext retry either",
-                 h->count - 1, h->host);
-    snprintf(suffix, sizeof suffix, " (%llu.%llu s ago%s)", (unsigned long long)(ago / 1000),
-             (unsigned long long)(ago % 1000 / 100), more);
-    /* the line is cut at 1023 characters (sipc__log_limited_host): a long
-     * text gives way, so that when and how many are still said */
-    int room = 1023 - (int)strlen(suffix);
-    int cut = (int)strlen(h->text) > room;
-    sipc__log_limited_text(ctx, h->key, h->host_key[0] ? h->host_key : NULL,
-                           h->host_text[0] ? h->host_text : NULL, h->level, h->category,
-                           "%.*s%s%s", cut ? room - 3 : room, h->text, cut ? "..." : "", suffix);
-}
-
-/* Writes the held lines due by now (all: every one); returns the ms until
- * the next is due. */
-static uint64_t held_flush(sipc_ctx *ctx, uint64_t now, int all)
-{
-    uint64_t next = UINT64_MAX;
-    for (int i = 0; i < ctx->nheld;) {
-        sipc__held_line *h = &ctx->held[i];
-        if (!all && h->due > now) {
-            if (h->due - now < next)
-                next = h->due - now;
-            i++;
-            continue;
-        }
-        held_write(ctx, h, now);
-        ctx->held[i] = ctx->held[--ctx->nheld];
-    }
-    if (!ctx->nheld) { /* a burst's table goes with it */
-        free(ctx->held);
-        ctx->held = NULL;
-        ctx->held_cap = 0;
-    }
-    return next;
-}
-
-/* The oldest line held for host on owner's listener, or NULL. */
-static sipc__held_line *held_oldest(sipc_ctx *ctx, const void *owner, const char *host)
-{
-    sipc__held_line *o = NULL;
-    for (int i = 0; i < ctx->nheld; i++) {
-        sipc__held_line *h = &ctx->held[i];
-        if (h->owner == owner && strcmp(h->host, host) == 0 && (!o || h->seq < o->seq))
-            o = h;
-    }
-    return o;
-}
-
-void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
-                    const char *key, const char *host_key, const char *host_text,
-                    sipc_log_level level, const char *category, const char *text)
-{
-    if (!sipc__log_on(ctx, level))
-        return;
-    if (ctx->closing) {
-        sipc__log_limited_text(ctx, key, host_key, host_text, level, category, "%s", text);
-        return;
-    }
-    if (ctx->nheld == ctx->held_cap && ctx->held_cap < SIPC__HELD_MAX) {
-        int cap = ctx->held_cap ? ctx->held_cap * 4 : 8;
-        if (cap > SIPC__HELD_MAX)
-            cap = SIPC__HELD_MAX;
-        sipc__held_line *n = realloc(ctx->held, (size_t)cap * sizeof *n);
-        if (n) {
-            ctx->held = n;
-            ctx->held_cap = cap;
-        }
-    }
-    if (ctx->nheld == ctx->held_cap) {
-        /* full: counted with the newest line of the same host, whose retry
-         * would come first; a host not held yet is said at once */
-        sipc__held_line *last = NULL;
-        for (int i = 0; i < ctx->nheld; i++) {
-            sipc__held_line *h = &ctx->held[i];
-            if (h->owner == owner && strcmp(h->host, host) == 0 && (!last || h->seq > last->seq))
-                last = h;
-        }
-        if (last)
-            last->count++;
-        else
-            sipc__log_limited_text(ctx, key, host_key, host_text, level, category, "%s", text);
-        return;
-    }
-    sipc__held_line *h = &ctx->held[ctx->nheld++];
-    h->owner = owner;
-    sipc_str_copy(h->host, sizeof h->host, host);
-    sipc_str_copy(h->peer, sizeof h->peer, peer);
-    h->due = uv_now(ctx->loop) + SIPC__RETRY_HOLD_MS;
-    h->seq = ++ctx->held_seq;
-    h->count = 1;
-    h->level = level;
-    sipc_str_copy(h->category, sizeof h->category, category);
-    sipc_str_copy(h->key, sizeof h->key, key);
-    sipc_str_copy(h->host_key, sizeof h->host_key, host_key ? host_key : "");
-    sipc_str_copy(h->host_text, sizeof h->host_text, host_text ? host_text : "");
-    sipc_str_copy(h->text, sizeof h->text, text);
-    ctx_timer_within(ctx, SIPC__RETRY_HOLD_MS);
-}
-
-void sipc__log_retried(sipc_ctx *ctx, const void *owner, const char *host, const char *peer,
-                       const char *node)
-{
-    sipc__held_line *h = held_oldest(ctx, owner, host);
-    if (!h)
-        return;
-    sipc__log(ctx, SIPC_LOG_DEBUG, h->category,
-              "Connection from %s: a TLS handshake on this plaintext port, then %s (node %s) "
-              "from the same host in plaintext, saying it retries after its TLS was refused: a "
-              "peer that offers TLS first and accepts plaintext",
-              h->peer, peer, node);
-    if (--h->count == 0)
-        *h = ctx->held[--ctx->nheld];
-}
-
 /* The context's housekeeping: the report of log lines held back that no
  * later line did, the lines held for a retry that did not come, the
  * expiry of its TLS keys and sessions, and freed memory handed back. */
@@ -226,62 +71,9 @@ static void on_ctx_timer(uv_timer_t *t)
 {
     sipc_ctx *ctx = t->data;
     uint64_t now = uv_now(ctx->loop);
-    ctx_timer_within(ctx, held_flush(ctx, now, 0));
-    uint64_t next = sipc_ratelimit_flush(ctx->logrl, now, 0, log_held, ctx);
-    ctx_timer_within(ctx, next == UINT64_MAX ? UINT64_MAX : next > now ? next - now : 0);
-    ctx_timer_within(ctx, ctx_tls_expire(ctx));
-    ctx_timer_within(ctx, ctx_give_back(ctx, now));
-}
-
-/* key says what all of its lines have in common, and is what the report of
- * those held back says: never the details (port, node, reason) of one of
- * them. With host_key, a coarser key over many keys of one peer host: a few
- * new keys per interval each get their line, the rest are counted under it,
- * so a peer cycling node ids stays one summary per interval and a few slots;
- * its report says host_text of the first line it counts (host_key when not
- * given), so that it describes one of the lines it counts. */
-void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key,
-                            const char *host_text, sipc_log_level level, const char *category,
-                            const char *fmt, ...)
-{
-    if (!sipc__log_on(ctx, level))
-        return;
-    uint64_t held = 0, since = 0, now = uv_now(ctx->loop);
-    /* a key the host's would hold gets no slot: a peer cycling node ids
-     * must not evict the host's key nor everyone else's */
-    if (ctx->logrl && host_key && sipc_ratelimit_would_allow(ctx->logrl, key, 1, now)) {
-        uint64_t hheld = 0, hsince = 0;
-        if (!host_text)
-            host_text = host_key;
-        if (!sipc_ratelimit_allow_n(ctx->logrl, host_key, SIPC__LOG_HOST_BURST, now, &hheld, &hsince)) {
-            if (hheld == 1) /* the report shows the first line it counts */
-                (void)sipc_ratelimit_remember(ctx->logrl, host_key, (int)level, category,
-                                              host_text);
-            ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
-            return;
-        }
-        if (hheld) { /* the host's key has no line of its own to carry them */
-            const char *first = sipc_ratelimit_text(ctx->logrl, host_key);
-            char text[1100];
-            snprintf(text, sizeof text, "%s", first ? first : host_key);
-            log_held(ctx, (int)level, category, text, hheld, hsince);
-        }
-    }
-    if (ctx->logrl && !sipc_ratelimit_allow(ctx->logrl, key, now, &held, &since)) {
-        ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
-        return;
-    }
-    if (ctx->logrl)
-        (void)sipc_ratelimit_remember(ctx->logrl, key, (int)level, category, key);
-    char msg[1200];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(msg, 1024, fmt, ap);
-    va_end(ap);
-    if (held && n >= 0 && n < 1024)
-        snprintf(msg + n, sizeof msg - (size_t)n, " (and %llu more like it in the %llu s before)",
-                 (unsigned long long)held, span_s(since));
-    ctx->opts.log(ctx->opts.log_arg, level, category, msg);
+    sipc__ctx_timer_within(ctx, sipc__log_limited_flush(ctx, now, 0));
+    sipc__ctx_timer_within(ctx, ctx_tls_expire(ctx));
+    sipc__ctx_timer_within(ctx, ctx_give_back(ctx, now));
 }
 
 void sipc_options_init(sipc_options *o)
@@ -580,7 +372,7 @@ void sipc__ctx_released(sipc_ctx *ctx, size_t bytes)
         return;
     /* a timer already due by then stays as it is */
     uint64_t now = uv_now(ctx->loop);
-    ctx_timer_within(ctx, ctx->trim_next > now ? ctx->trim_next - now : 0);
+    sipc__ctx_timer_within(ctx, ctx->trim_next > now ? ctx->trim_next - now : 0);
 }
 
 static void async_cb(uv_async_t *a)
@@ -705,6 +497,7 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
         free(ctx);
         return SIPC_ENOMEM;
     }
+    sipc_ratelimit_set_budget(ctx->logrl, SIPC__LOG_KIND_BURST, SIPC__LOG_BUDGET);
     sipc_freelist_init(&ctx->req_blocks, SIPC__REQ_BLOCK, SIPC__SPARE_BLOCKS);
     sipc_freelist_init(&ctx->call_blocks, sizeof(sipc_pcall), SIPC__SPARE_BLOCKS);
     if (!op->max_write_queue)
@@ -748,7 +541,7 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     uv_timer_init(loop, &ctx->timer);
     ctx->timer.data = ctx;
     uv_unref((uv_handle_t *)&ctx->timer);
-    ctx_timer_within(ctx, ctx_tls_expire(ctx));
+    sipc__ctx_timer_within(ctx, ctx_tls_expire(ctx));
     ctx->rx_budget.cap = op->max_read_buffer_total;
     ctx->rx_budget.released = rx_released;
     ctx->trim_every = TRIM_EVERY_MS;
@@ -791,7 +584,7 @@ int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
     if (old != sec)
         sipc_tls_config_forget(sipc_security_tls(old));
     sipc_security_release(old);
-    ctx_timer_within(ctx, ctx_tls_expire(ctx)); /* the old one may have had nothing to expire */
+    sipc__ctx_timer_within(ctx, ctx_tls_expire(ctx)); /* the old one may have had nothing to expire */
     sipc__log(ctx, SIPC_LOG_INFO, "Transport.Conn", "Security changed: TLS %s%s%s; new connections use it",
               sipc_tls_mode_name(sipc_security_mode(sec)), sipc_security_mode(sec) ? ", certificate " : "",
               sipc_security_fingerprint(sec));
@@ -885,9 +678,7 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
         uv_close((uv_handle_t *)&ctx->flusher, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->async, ctx_handle_closed);
         /* what is still held back is said now, not lost with the context */
-        (void)held_flush(ctx, uv_now(ctx->loop), 1);
-        if (ctx->logrl)
-            (void)sipc_ratelimit_flush(ctx->logrl, uv_now(ctx->loop), 1, log_held, ctx);
+        (void)sipc__log_limited_flush(ctx, uv_now(ctx->loop), 1);
         uv_close((uv_handle_t *)&ctx->timer, ctx_handle_closed);
         return;
     }

@@ -146,6 +146,14 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
  * per interval; lines beyond are counted under host_key, so a peer cycling
  * node ids cannot flood the log nor take the table's slots. */
 #define SIPC__LOG_HOST_BURST 3
+/* And whatever the number of hosts and keys: per context and interval, at
+ * most SIPC__LOG_KIND_BURST first lines of one kind (the key with its
+ * addresses folded: one event from any host) and SIPC__LOG_BUDGET lines in
+ * all (first lines and reports); the rest are counted per kind and said
+ * once per interval, so that hosts beyond the table's size taking turns
+ * cannot make every line a first one. */
+#define SIPC__LOG_KIND_BURST 10
+#define SIPC__LOG_BUDGET 60
 #define sipc__log_limited_host(ctx, key, host_key, ...)                                            \
     sipc__log_limited_text(ctx, key, host_key, NULL, __VA_ARGS__)
 /* The same; the report of lines counted under host_key shows host_text
@@ -176,6 +184,13 @@ void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const ch
  * host there is said at DEBUG. */
 void sipc__log_retried(sipc_ctx *ctx, const void *owner, const char *host, const char *peer,
                        const char *node);
+/* Writes the lines held for a retry and the reports of lines held back
+ * that are due by now (all: every one); returns the ms until the next is
+ * due (UINT64_MAX: none). */
+uint64_t sipc__log_limited_flush(sipc_ctx *ctx, uint64_t now, int all);
+/* Runs the context's timer within ms (UINT64_MAX: no need), unless it is
+ * due sooner already. */
+void sipc__ctx_timer_within(sipc_ctx *ctx, uint64_t ms);
 /* "ip" of "ip:port" or "[v6]:port", for rate-limit keys (a peer reconnects
  * from new ports). */
 void sipc__peer_host(const char *addr, char *out, size_t len);

@@ -28,7 +28,9 @@
  * file. The loggers of one directory share one health record
  * (sipc_logger_health), which tells of each logger's current day's file:
  * stderr gets one line when its files stop being written and one when they
- * work again. */
+ * work again. A day's file takes at most sipc__log_file_cap bytes: past it,
+ * lines below ERROR are dropped and counted, after one line saying so, so
+ * that a flood of lines cannot fill the disk that also holds the data. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -43,6 +45,7 @@
 
 #include "base/buf.h"
 #include "base/log_line.h"
+#include "ipc/node/log_health.h"
 #include "ipc/node/log_internal.h"
 #include "sipc/node.h"
 
@@ -75,6 +78,8 @@ struct sipc_logger {
     int failing;
     log_day days[LOG_DAYS];
     int told; /* the flusher knows it holds lines: it tries them every second */
+    uint64_t day_bytes; /* the day's file: its size when the day began, and lines since */
+    int capped;         /* the day's file reached sipc__log_file_cap */
     int health;    /* its slot in health_tab, -1 for none */
     char path[1024]; /* the day's file */
     char err_path[1024]; /* the file of the last write that failed */
@@ -89,176 +94,17 @@ struct sipc_logger {
     sipc_logger *next; /* in the registry of open loggers */
 };
 
-/* ------------------------------------------------ the files' health */
-
 /* what a logger holds for its file while writes fail; more is lost */
 #define LOG_HOLD_MAX (64 * 1024)
-/* directories with loggers open at once (a process runs a node or two) */
-#define LOG_DIRS 16
 
 static uv_once_t reg_once = UV_ONCE_INIT;
 static void reg_init(void);
-
-/* Taken under a logger's lock, takes none itself. */
-static uv_mutex_t health_lock;
-typedef struct log_dir_health {
-    char dir[1024];
-    int users;   /* loggers open on dir */
-    int failing; /* of them, those whose last file write failed */
-    uint64_t lost_at_start; /* lines_lost_total when the failure began */
-    sipc_log_health h;
-} log_dir_health;
-static log_dir_health health_tab[LOG_DIRS];
-
-static int64_t wall_ms(void)
-{
-    struct timespec t;
-    sipc__log_now(&t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void wall_text(int64_t ms, char *out, size_t len)
-{
-    time_t s = (time_t)(ms / 1000);
-    struct tm tm;
-    localtime_r(&s, &tm);
-    strftime(out, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
-}
-
-/* One line to stderr, whatever the loggers do with theirs. */
-static void notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void notice(const char *fmt, ...)
-{
-    char text[1600];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(text, sizeof text - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n > sizeof text - 2)
-        n = (int)sizeof text - 2;
-    text[n++] = '\n';
-    if (write(STDERR_FILENO, text, (size_t)n) < 0)
-        return; /* stderr closed: nowhere left to say it */
-}
-
-static int health_slot(const char *dir)
-{
-    int free_slot = -1;
-    uv_mutex_lock(&health_lock);
-    for (int i = 0; i < LOG_DIRS; i++) {
-        if (health_tab[i].users && !strcmp(health_tab[i].dir, dir)) {
-            health_tab[i].users++;
-            uv_mutex_unlock(&health_lock);
-            return i;
-        }
-        if (!health_tab[i].users && free_slot < 0)
-            free_slot = i;
-    }
-    if (free_slot >= 0) {
-        memset(&health_tab[free_slot], 0, sizeof health_tab[free_slot]);
-        snprintf(health_tab[free_slot].dir, sizeof health_tab[free_slot].dir, "%s", dir);
-        health_tab[free_slot].users = 1;
-    }
-    uv_mutex_unlock(&health_lock);
-    return free_slot; /* -1: its failures go untold, the lines still held */
-}
-
-/* A file write of lg failed with err; lost lines were given up. */
-static void health_fail(sipc_logger *lg, int err, uint64_t lost)
-{
-    if (lg->health < 0)
-        return;
-    int64_t now = wall_ms();
-    uv_mutex_lock(&health_lock);
-    log_dir_health *e = &health_tab[lg->health];
-    e->h.failures_total++;
-    e->h.lines_lost_total += lost;
-    if (!lg->failing) {
-        lg->failing = 1;
-        if (e->failing++ == 0) {
-            e->h.failing = 1;
-            e->h.failures = 0;
-            e->h.since_unix_ms = now;
-            e->h.first_errno = err;
-            e->lost_at_start = e->h.lines_lost_total - lost;
-            snprintf(e->h.last_error, sizeof e->h.last_error, "cannot write %s: %s",
-                     lg->err_path[0] ? lg->err_path : lg->path, strerror(err));
-            char when[40];
-            wall_text(now, when, sizeof when);
-            notice("sipc: the log files in %s stopped at %s: %s; log lines %sare held and "
-                   "written once the files can be written again (sipcctl status: logs)",
-                   e->dir, when, e->h.last_error,
-                   lg->echo_stderr ? "still go to stderr; those not written to the files " : "");
-        }
-    }
-    e->h.failures++;
-    e->h.last_unix_ms = now;
-    uv_mutex_unlock(&health_lock);
-}
-
-/* Lines given up while writes fail (no room left to hold them), and
- * failed writes of an earlier day's file (counted in the totals only: the
- * health tells of the current day's files). */
-static void health_tally(sipc_logger *lg, uint64_t failures, uint64_t lost)
-{
-    if (lg->health < 0 || (!lost && !failures))
-        return;
-    uv_mutex_lock(&health_lock);
-    health_tab[lg->health].h.lines_lost_total += lost;
-    health_tab[lg->health].h.failures_total += failures;
-    uv_mutex_unlock(&health_lock);
-}
-
-static void health_lost(sipc_logger *lg, uint64_t lost)
-{
-    health_tally(lg, 0, lost);
-}
-
-/* lg's file write succeeded, or lg closes (gone: it fails no more). */
-static void health_ok(sipc_logger *lg, int closing)
-{
-    if (lg->health < 0 || (!lg->failing && !closing))
-        return;
-    uv_mutex_lock(&health_lock);
-    log_dir_health *e = &health_tab[lg->health];
-    if (lg->failing) {
-        lg->failing = 0;
-        if (--e->failing == 0 && !closing) {
-            char when[40];
-            wall_text(e->h.since_unix_ms, when, sizeof when);
-            notice("sipc: the log files in %s are written again: %llu write%s failed since %s "
-                   "(%s), %llu line%s lost",
-                   e->dir, (unsigned long long)e->h.failures, e->h.failures == 1 ? "" : "s",
-                   when, strerror(e->h.first_errno),
-                   (unsigned long long)(e->h.lines_lost_total - e->lost_at_start),
-                   e->h.lines_lost_total - e->lost_at_start == 1 ? "" : "s");
-        }
-        if (e->failing == 0) {
-            e->h.failing = 0;
-            e->h.failures = 0;
-            e->h.since_unix_ms = e->h.last_unix_ms = 0;
-            e->h.first_errno = 0;
-            e->h.last_error[0] = '\0';
-        }
-    }
-    if (closing && --e->users == 0)
-        memset(&health_tab[lg->health], 0, sizeof health_tab[lg->health]);
-    uv_mutex_unlock(&health_lock);
-}
 
 int sipc_logger_health(sipc_logger *lg, sipc_log_health *out)
 {
     if (!lg || !out)
         return SIPC_EINVAL;
-    memset(out, 0, sizeof *out);
-    if (lg->health < 0)
-        return 0;
-    uv_mutex_lock(&health_lock);
-    *out = health_tab[lg->health].h;
-    uv_mutex_unlock(&health_lock);
-    return 0;
+    return sipc__log_health_get(lg->health, out);
 }
 
 /* ------------------------------------------------ writing */
@@ -544,6 +390,7 @@ static void held_write(sipc_logger *lg, days_failed *f)
 
 /* How long an earlier day's file may fail with its lines held. */
 unsigned sipc__log_old_day_ms = 300000;
+uint64_t sipc__log_file_cap = 256ull << 20;
 
 /* Why held lines are given up (give_up). */
 enum { GIVE_CLOSE, GIVE_ROOM, GIVE_EXPIRED };
@@ -606,7 +453,7 @@ static void give_up(sipc_logger *lg, int why, uint64_t now)
             snprintf(path, sizeof path, "%s", lg->dir);
         if (s && why != GIVE_CLOSE)
             s->failing = 0; /* nothing of it held: a line of that day is tried at once */
-        health_lost(lg, gone[g].lines);
+        sipc__log_health_tally(lg->health, 0, gone[g].lines);
         char reason[300];
         if (why == GIVE_CLOSE)
             snprintf(reason, sizeof reason, "the file still cannot be written at close");
@@ -617,7 +464,7 @@ static void give_up(sipc_logger *lg, int why, uint64_t now)
                      why == GIVE_ROOM ? "to make room for today's lines"
                                       : "after its failures went on for the longest they are "
                                         "held");
-        notice("sipc: %llu log line%s of %s not written to %s: %s%s",
+        sipc__log_notice("sipc: %llu log line%s of %s not written to %s: %s%s",
                (unsigned long long)gone[g].lines, gone[g].lines == 1 ? "" : "s", lg->name, path,
                reason, lg->echo_stderr ? " (they went to stderr)" : "");
     }
@@ -720,15 +567,16 @@ static void file_flush(sipc_logger *lg, const uint8_t *p, size_t n)
     /* the health tells of the current day's file: an earlier day's that
      * fails is in the totals, and stderr names it when its lines are given
      * up */
-    health_tally(lg, old_failed, 0);
+    sipc__log_health_tally(lg->health, old_failed, 0);
     if (today_err) {
         set_err_path(lg, lg->path);
-        health_fail(lg, today_err, lost);
+        sipc__log_health_fail(lg->health, &lg->failing, today_err, lost,
+                              lg->err_path[0] ? lg->err_path : lg->path, lg->echo_stderr);
         return;
     }
-    health_lost(lg, lost);
+    sipc__log_health_tally(lg->health, 0, lost);
     if (f.ok_today)
-        health_ok(lg, 0);
+        sipc__log_health_ok(lg->health, &lg->failing, 0);
 }
 
 /* What stderr gets: the named copy when the logger also writes a file. */
@@ -885,7 +733,7 @@ static void flush_on_crash(int sig)
 static void reg_init(void)
 {
     uv_mutex_init(&reg_lock);
-    uv_mutex_init(&health_lock);
+    sipc__log_health_init();
     uv_cond_init(&reg_cond);
     atexit(flush_at_exit);
     /* only where nobody else (the application, a sanitizer) handles them */
@@ -974,7 +822,7 @@ int sipc_logger_open(sipc_logger **out, const char *dir, const char *name, int e
     uv_mutex_init(&lg->lock);
     int r = reg_add(lg);
     if (r == 0 && lg->dir)
-        lg->health = health_slot(lg->dir);
+        lg->health = sipc__log_health_slot(lg->dir);
     if (r != 0) {
         uv_mutex_destroy(&lg->lock);
         free(lg->name);
@@ -1000,7 +848,8 @@ void sipc_logger_close(sipc_logger *lg)
      * both behind a full fence), so when crashing is still clear no handler
      * can reach lg, and when it is set lg is left to the dying process. */
     uv_mutex_unlock(&lg->lock);
-    health_ok(lg, 1);
+    sipc__log_health_cap(lg->health, -lg->capped, 0);
+    sipc__log_health_ok(lg->health, &lg->failing, 1);
     if (lg->fd >= 0)
         close(lg->fd);
     lg->fd = -1;
@@ -1057,6 +906,10 @@ static void logger_rotate(sipc_logger *lg, const struct tm *tm)
     lg->fd = -1;
     memcpy(lg->day, day, sizeof day);
     snprintf(lg->path, sizeof lg->path, "%s/%s_%s.log", lg->dir, lg->name, day);
+    struct stat st; /* a restart the same day goes on from what the file holds */
+    lg->day_bytes = stat(lg->path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    sipc__log_health_cap(lg->health, -lg->capped, 0);
+    lg->capped = 0;
     /* opened by the next write, which tells the files' health if it cannot */
 }
 
@@ -1079,6 +932,19 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
         struct tm tm;
         localtime_r(&now.tv_sec, &tm);
         logger_rotate(lg, &tm);
+        if (level < SIPC_LOG_ERROR && lg->day_bytes + n > sipc__log_file_cap) {
+            sipc__log_health_cap(lg->health, !lg->capped, 1);
+            if (lg->capped) {
+                lg_unlock(lg);
+                return;
+            }
+            lg->capped = 1; /* this line's place goes to one that says so */
+            n = sipc__log_format(line, &now, "Log", "WARN",
+                                 "this file reached its size cap: lines below ERROR are dropped "
+                                 "until the next day's file, counted in sipcctl status (logs)");
+            level = SIPC_LOG_WARN;
+        }
+        lg->day_bytes += n;
     }
     int named = lg->echo_stderr && lg->dir;
     size_t had_err = lg->pending_err.len;

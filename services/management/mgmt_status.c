@@ -398,6 +398,12 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
                                  jnum(files[k], "failures_total"));
         }
     }
+    if (json_is_object(files[0])) {
+        sipc_prom_family(out, "sipc_log_lines_dropped_total", SIPC_PROM_COUNTER,
+                         "log lines below ERROR not written: their day's file was at its cap");
+        sipc_prom_sample(out, "sipc_log_lines_dropped_total", NULL,
+                         jnum(files[0], "lines_dropped_total"));
+    }
     json_t *reload = json_object_get(st, "reload");
     if (json_is_object(reload)) {
         sipc_prom_family(out, "sipc_reload_refused", SIPC_PROM_GAUGE,

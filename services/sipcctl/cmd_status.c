@@ -157,6 +157,12 @@ static void print_logs(json_t *logs)
                i_of(logs, "lines_lost_total"), i_of(logs, "lines_lost_total") == 1 ? "" : "s");
     else
         printf("  logs: ok\n");
+    long long dropped = i_of(logs, "lines_dropped_total");
+    if (dropped) /* a flood of lines: the disk holds the data too */
+        printf("  logs: %lld line%s below ERROR dropped: a day's file reached its cap of %lld "
+               "MiB%s\n",
+               dropped, dropped == 1 ? "" : "s", i_of(logs, "file_cap_bytes") >> 20,
+               json_is_true(json_object_get(logs, "capped")) ? " (one of today's is at it)" : "");
 }
 
 /* A refused reload and the changes that wait for a restart. */

@@ -104,7 +104,8 @@ static json_t *storage_status(void *arg)
 }
 
 /* Whether the log files can be written (sipc_logger_health), in the
- * storage's shape, with the lines never written to them. */
+ * storage's shape, with the lines never written to them, and those dropped
+ * at a day's file's cap. */
 static json_t *logs_status(void *arg)
 {
     host *h = arg;
@@ -118,6 +119,10 @@ static json_t *logs_status(void *arg)
     if (j) {
         json_object_set_new(j, "dir", sipc_json_text(dir));
         json_object_set_new(j, "lines_lost_total", json_integer((json_int_t)lh.lines_lost_total));
+        json_object_set_new(j, "capped", json_boolean(lh.capped));
+        json_object_set_new(j, "lines_dropped_total",
+                            json_integer((json_int_t)lh.lines_dropped_total));
+        json_object_set_new(j, "file_cap_bytes", json_integer((json_int_t)lh.file_cap_bytes));
     }
     return j;
 }

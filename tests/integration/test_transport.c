@@ -1397,6 +1397,110 @@ static void t_conn_lines_host_report_text(void **state)
     world_free(w);
 }
 
+/* Connections from hosts 127.1.171.2 .. 2 + hosts - 1, rounds times each,
+ * a batch at a time, each sending text where TLS or a sipc frame belongs
+ * (as a port scanner does), which the server closes at once. */
+static void text_flood(world *w, int hosts, int rounds)
+{
+    enum { BATCH = 64 };
+    static const char get[] = "GET / HTTP/1.0\r\n\r\n";
+    for (int r = 0; r < rounds; r++)
+        for (int h = 0; h < hosts; h += BATCH) {
+            int fds[BATCH], n = 0;
+            for (; n < BATCH && h + n < hosts; n++) {
+                char src[32];
+                snprintf(src, sizeof src, "127.1.171.%d", 2 + h + n);
+                fds[n] = raw_connect_from(w, src);
+                assert_int_equal(send(fds[n], get, sizeof get - 1, 0), (ssize_t)(sizeof get - 1));
+            }
+            for (int i = 0; i < n; i++) {
+                assert_true(hung_up(w, fds[i], 5000));
+                close(fds[i]);
+            }
+        }
+}
+
+/* The connections the log's " closed:" lines stand for together (a line
+ * one, a report its count, a line's "(and N more like it" N more), and
+ * in *lines how many lines say so. */
+static unsigned long long closed_said(const tu_log *l, int *lines)
+{
+    unsigned long long n = 0;
+    *lines = 0;
+    for (const char *p = l->buf; p && *p;) {
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char line[1500];
+        snprintf(line, sizeof line, "%.*s", (int)len, p);
+        p = end ? end + 1 : NULL;
+        const char *msg = strchr(line, ' ');
+        msg = msg ? strchr(msg + 1, ' ') : NULL; /* past the category and the level */
+        if (!msg || !strstr(line, " closed:"))
+            continue;
+        (*lines)++;
+        msg++;
+        const char *more = strstr(msg, " (and ");
+        if (*msg >= '0' && *msg <= '9')
+            n += strtoull(msg, NULL, 10);
+        else
+            n += 1 + (more ? strtoull(more + 6, NULL, 10) : 0);
+    }
+    return n;
+}
+
+/* Connections closed at once from more hosts than the log limiter's table
+ * has slots for (each takes two: its key and its host's), taking turns:
+ * each host's key is gone before its next line, so without a bound per
+ * kind every line was a first one. Each interval writes at most the
+ * budget's lines, the rest are counted in one report per kind, and every
+ * connection is still counted. Two hosts still get their own lines. */
+static void t_log_flood_many_hosts(void **state)
+{
+    (void)state;
+    enum { HOSTS = 253, ROUNDS = 8, FEW = 2, FEW_ROUNDS = 5 };
+    world *w = world_new();
+    w->addr = "127.1.171.1";
+    world_server(w, g_mode, g_pem, "test", 0);
+    uint64_t start = uv_hrtime();
+    text_flood(w, HOSTS, ROUNDS);
+    uint64_t windows = (uv_hrtime() - start) / 1000000 / SIPC__LOG_INTERVAL_MS + 1;
+    int lines;
+    (void)closed_said(&w->slog, &lines);
+    /* per interval: the budget's lines, and after it at most one report
+     * per kind (16 kinds and the various ones) */
+    uint64_t bound = windows * (SIPC__LOG_BUDGET + 17);
+    assert_true((uint64_t)lines <= bound);
+    sipc_ctx_close(w->sctx, NULL, NULL);
+    w->sctx = NULL;
+    assert_true(tu_drain(&w->loop, 5000));
+    assert_int_equal(closed_said(&w->slog, &lines), HOSTS * ROUNDS);
+    assert_true((uint64_t)lines <= bound + SIPC__LOG_BUDGET + 17);
+    assert_true(tu_log_has(&w->slog, " more like this from more than 64 hosts in the last "));
+    assert_true(tu_log_has(&w->slog, "not written (rate-limited: at most 10 first lines of one "
+                                     "kind and 60 lines in all per 10 s); the first of them: "
+                                     "Connection from 127.1.171."));
+    world_free(w);
+
+    w = world_new();
+    w->addr = "127.1.171.1";
+    world_server(w, g_mode, g_pem, "test", 0);
+    text_flood(w, FEW, FEW_ROUNDS);
+    int reports;
+    assert_int_equal(count_lines(&w->slog, "Connection from 127.1.171.2:", &reports), 1);
+    assert_int_equal(count_lines(&w->slog, "Connection from 127.1.171.3:", &reports), 1);
+    sipc_ctx_close(w->sctx, NULL, NULL);
+    w->sctx = NULL;
+    assert_true(tu_drain(&w->loop, 5000));
+    assert_int_equal(closed_said(&w->slog, &lines), FEW * FEW_ROUNDS);
+    assert_int_equal(count_lines(&w->slog, "4 more like this in the last 1 s: Connections from "
+                                           "127.1.171.2 closed:",
+                                 &reports),
+                     1);
+    assert_int_equal(lines, 4);
+    assert_false(tu_log_has(&w->slog, "rate-limited"));
+    world_free(w);
+}
+
 /* A flood of one-way frames to an unknown method: the node says so once per
  * peer and interval, not once per frame, and keeps answering. */
 static void t_log_flood_limited(void **state)
@@ -3496,6 +3600,7 @@ int main(void)
         cmocka_unit_test(t_silent_client_named),
         cmocka_unit_test(t_conn_lines_per_node),
         cmocka_unit_test(t_conn_lines_host_report_text),
+        cmocka_unit_test(t_log_flood_many_hosts),
         cmocka_unit_test(t_deadline),
         cmocka_unit_test(t_drop_completes_pending_then_reconnect),
         cmocka_unit_test(t_cluster_mismatch),

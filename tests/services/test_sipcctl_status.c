@@ -2,7 +2,9 @@
  * against a management.cluster served from a thread with answers made by
  * hand: an older coordinator's answer (no "health") is graded by the node's
  * own rule, so its exit codes and --expect-mode mean what they mean with a
- * current one, and its notes (mixed builds) are made by sipcctl. */
+ * current one, and its notes (mixed builds) are made by sipcctl. The same
+ * fake answers `sipcctl status` of one node: log lines dropped at a daily
+ * file's cap are said beside "logs: ok". */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,7 +57,9 @@ static void run_loop(void *arg)
     uv_run(&f->loop, UV_RUN_DEFAULT);
 }
 
-static int ctl(fake *f, const char *answer, const char *args, char *out, size_t outlen)
+/* sipcctl status (cluster: --cluster) args against answer. */
+static int ctl_run(fake *f, const char *answer, int cluster, const char *args, char *out,
+                   size_t outlen)
 {
     uv_mutex_lock(&f->lock);
     f->answer = answer;
@@ -63,14 +67,20 @@ static int ctl(fake *f, const char *answer, const char *args, char *out, size_t 
     const char *bin = getenv("SIPC_TEST_BIN");
     const char *net = getenv("SIPC_TEST_NET");
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "'%s/sipcctl' --home '%s' --node %s.1:%d status --cluster 2>&1 %s",
-             bin ? bin : ".", f->home, net ? net : "127.0.72", f->port, args);
+    snprintf(cmd, sizeof cmd, "'%s/sipcctl' --home '%s' --node %s.1:%d status%s 2>&1 %s",
+             bin ? bin : ".", f->home, net ? net : "127.0.72", f->port,
+             cluster ? " --cluster" : "", args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t n = fread(out, 1, outlen - 1, p);
     out[n] = '\0';
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int ctl(fake *f, const char *answer, const char *args, char *out, size_t outlen)
+{
+    return ctl_run(f, answer, 1, args, out, outlen);
 }
 
 static void older_coordinator(void **state)
@@ -82,6 +92,7 @@ static void older_coordinator(void **state)
     assert_int_equal(uv_mutex_init(&f->lock), 0);
     assert_int_equal(sipc_router_new(&f->router), 0);
     assert_int_equal(sipc_router_add(f->router, "management", "cluster", on_cluster, f), 0);
+    assert_int_equal(sipc_router_add(f->router, "management", "status", on_cluster, f), 0);
     sipc_options o;
     sipc_options_init(&o);
     o.node_id = "n1";
@@ -254,6 +265,24 @@ static void older_coordinator(void **state)
         fail_msg("mixed builds, older coordinator: exit %d\n%s", rc, out);
     assert_int_equal(ctl(f, mixed, "--json", out, sizeof out), 0);
     assert_non_null(strstr(out, "\"kind\": \"mixed_builds\""));
+
+    /* a node's status whose log files dropped lines at their daily cap
+     * says so beside "logs: ok"; none dropped, only "logs: ok" */
+    static const char capped[] =
+        "{\"schema\": 1, \"logs\": {\"failing\": false, \"failures_total\": 0, \"dir\": \"/x/logs\", "
+        "\"lines_lost_total\": 0, \"capped\": true, \"lines_dropped_total\": 4711, "
+        "\"file_cap_bytes\": 268435456}}";
+    rc = ctl_run(f, capped, 0, "", out, sizeof out);
+    if (!strstr(out, "\n  logs: ok\n  logs: 4711 lines below ERROR dropped: a day's file reached "
+                     "its cap of 256 MiB (one of today's is at it)\n"))
+        fail_msg("status with lines dropped: exit %d\n%s", rc, out);
+    static const char uncapped[] =
+        "{\"schema\": 1, \"logs\": {\"failing\": false, \"failures_total\": 0, \"dir\": \"/x/logs\", "
+        "\"lines_lost_total\": 0, \"capped\": false, \"lines_dropped_total\": 0, "
+        "\"file_cap_bytes\": 268435456}}";
+    rc = ctl_run(f, uncapped, 0, "", out, sizeof out);
+    if (!strstr(out, "\n  logs: ok\n") || strstr(out, "dropped"))
+        fail_msg("status without lines dropped: exit %d\n%s", rc, out);
 
     uv_async_send(&f->stop);
     uv_thread_join(&f->thread);

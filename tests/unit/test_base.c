@@ -657,6 +657,140 @@ static void ratelimit_bounded_table(void **state)
     assert_int_equal(sipc_ratelimit_new(&rl, 1, 0), SIPC_EINVAL);
 }
 
+typedef struct kind_reports {
+    int calls, various;
+    char text[200];
+    uint64_t held, span;
+    unsigned hosts;
+    int hosts_over;
+} kind_reports;
+
+static void on_kind(void *arg, const sipc_ratelimit_kind_report *r)
+{
+    kind_reports *k = arg;
+    k->calls++;
+    k->various += r->various;
+    snprintf(k->text, sizeof k->text, "%s", r->text);
+    k->held += r->held;
+    k->span = r->span_ms;
+    k->hosts = r->hosts;
+    k->hosts_over = r->hosts_over;
+}
+
+/* The second level: one event from many hosts (its kind: the key with its
+ * addresses folded) gets per_kind first lines per interval, the rest are
+ * counted with how many hosts, reported once the interval since the first
+ * counted has ended; another kind is not held by it; a version number or a
+ * count is no address. */
+static void ratelimit_kind_budget(void **state)
+{
+    (void)state;
+    sipc_ratelimit *rl;
+    assert_int_equal(sipc_ratelimit_new(&rl, 10000, 256), 0);
+    uint64_t held = 99;
+    /* without a budget, every first line passes */
+    assert_int_equal(sipc_ratelimit_admit(rl, "from 10.0.0.1 closed", 1000, &held), 1);
+    sipc_ratelimit_set_budget(rl, 2, 0);
+    char key[64];
+    for (int i = 0; i < 100; i++) {
+        snprintf(key, sizeof key, "Connections from 10.0.%d.%d closed: x", i / 50, i % 50);
+        int ok = sipc_ratelimit_admit(rl, key, 1000 + (uint64_t)i, &held);
+        assert_int_equal(ok, i < 2);
+        if (!ok)
+            assert_int_equal(held, (uint64_t)i - 1);
+        if (held == 1)
+            assert_int_equal(sipc_ratelimit_remember_kind(rl, key, 2, "Transport.Conn", "first"), 0);
+    }
+    /* IPv6, with a port or a prefix: the same kind again */
+    assert_int_equal(sipc_ratelimit_admit(rl, "Connections from [::1]:5 closed: x", 1200, &held), 0);
+    assert_int_equal(
+        sipc_ratelimit_admit(rl, "Connections from 2001:db8::/64 closed: x", 1200, &held), 0);
+    assert_int_equal(held, 100);
+    /* another event, and a version or a count that are not addresses */
+    assert_int_equal(sipc_ratelimit_admit(rl, "from 10.0.0.1 up over TLSv1.2", 1300, &held), 1);
+    assert_int_equal(sipc_ratelimit_admit(rl, "from 10.0.0.1 up over TLSv1.2", 1300, &held), 1);
+    assert_int_equal(sipc_ratelimit_admit(rl, "from 10.0.0.1 up over TLSv1.3", 1300, &held), 1);
+    assert_int_equal(sipc_ratelimit_admit(rl, "4096 open (limit 4096)", 1300, &held), 1);
+    assert_int_equal(sipc_ratelimit_admit(rl, "4097 open (limit 4096)", 1300, &held), 1);
+    kind_reports k = {0};
+    assert_int_equal(sipc_ratelimit_flush_kinds(rl, 5000, 0, on_kind, &k), 11002);
+    assert_int_equal(k.calls, 0);
+    assert_int_equal(sipc_ratelimit_flush_kinds(rl, 11002, 0, on_kind, &k), UINT64_MAX);
+    assert_int_equal(k.calls, 1);
+    assert_int_equal(k.held, 100);
+    assert_int_equal(k.span, 10000);
+    assert_string_equal(k.text, "first");
+    assert_int_equal(k.hosts, 64); /* 100 hosts: counted up to 64 */
+    assert_int_equal(k.hosts_over, 1);
+    /* a new interval: the kind's first lines again */
+    assert_int_equal(sipc_ratelimit_admit(rl, "Connections from 10.9.9.9 closed: x", 11002, &held), 1);
+    sipc_ratelimit_free(rl);
+}
+
+/* The total: at most so many lines of every kind per interval, reports
+ * included; past it a report is counted under its kind, and so is what a
+ * key evicted from the table held: every line is still counted. Kinds
+ * beyond the kinds' table are counted together. */
+static void ratelimit_total_budget(void **state)
+{
+    (void)state;
+    sipc_ratelimit *rl;
+    assert_int_equal(sipc_ratelimit_new(&rl, 10000, 16), 0);
+    sipc_ratelimit_set_budget(rl, 0, 3);
+    uint64_t held, since;
+    /* key a: its first line, then 5 held */
+    assert_int_equal(sipc_ratelimit_admit(rl, "a 10.0.0.1", 1000, &held), 1);
+    assert_int_equal(sipc_ratelimit_allow(rl, "a 10.0.0.1", 1000, &held, &since), 1);
+    assert_int_equal(sipc_ratelimit_remember(rl, "a 10.0.0.1", 2, "C", "a 10.0.0.1"), 0);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(sipc_ratelimit_allow(rl, "a 10.0.0.1", 1001, &held, &since), 0);
+    /* the next interval, its budget spent before a's report is due */
+    assert_int_equal(sipc_ratelimit_admit(rl, "b", 11000, &held), 1);
+    assert_int_equal(sipc_ratelimit_take(rl, 11000), 1);
+    assert_int_equal(sipc_ratelimit_take(rl, 11000), 1);
+    assert_int_equal(sipc_ratelimit_take(rl, 11000), 0);
+    assert_int_equal(sipc_ratelimit_admit(rl, "c", 11000, &held), 0);
+    assert_int_equal(held, 1);
+    /* a's report finds the budget spent: its kind counts it */
+    held_report r = {0};
+    assert_int_equal(sipc_ratelimit_flush(rl, 11000, 0, on_held, &r), UINT64_MAX);
+    assert_int_equal(r.calls, 0);
+    kind_reports k = {0};
+    (void)sipc_ratelimit_flush_kinds(rl, 11000, 1, on_kind, &k);
+    assert_int_equal(k.calls, 2); /* c's, a's */
+    assert_int_equal(k.held, 6);
+    /* a new interval: a's key holds again, then is evicted by many keys
+     * taking turns: what it held is counted under its kind */
+    assert_int_equal(sipc_ratelimit_admit(rl, "a 10.0.0.1", 30000, &held), 1);
+    assert_int_equal(sipc_ratelimit_allow(rl, "a 10.0.0.1", 30000, &held, &since), 1);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(sipc_ratelimit_allow(rl, "a 10.0.0.1", 30001, &held, &since), 0);
+    char key[32];
+    for (int i = 0; i < 200; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        (void)sipc_ratelimit_allow(rl, key, 30002 + (uint64_t)i, &held, &since);
+    }
+    memset(&k, 0, sizeof k);
+    (void)sipc_ratelimit_flush_kinds(rl, 30500, 1, on_kind, &k);
+    assert_int_equal(k.calls, 1);
+    assert_int_equal(k.held, 7);
+    assert_string_equal(k.text, "a 10.0.0.1");
+    assert_int_equal(k.hosts, 1);
+    /* more kinds than the table holds, each holding a line: none lost */
+    sipc_ratelimit_set_budget(rl, 1, 0);
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof key, "kind %d", i);
+        assert_int_equal(sipc_ratelimit_admit(rl, key, 50000, &held), 1);
+        assert_int_equal(sipc_ratelimit_admit(rl, key, 50000, &held), 0);
+    }
+    memset(&k, 0, sizeof k);
+    (void)sipc_ratelimit_flush_kinds(rl, 50000, 1, on_kind, &k);
+    assert_int_equal(k.held, 40);
+    assert_int_equal(k.various, 1);
+    assert_int_equal(k.calls, 17);
+    sipc_ratelimit_free(rl);
+}
+
 /* Every capacity from 0 up against every length around it: the same bytes as
  * snprintf(dst, cap, "%s", src), nothing written past cap, and a cut
  * reported exactly when snprintf would have returned cap or more. */
@@ -958,6 +1092,8 @@ int main(void)
         cmocka_unit_test(ratelimit_reports_held_lines),
         cmocka_unit_test(ratelimit_burst),
         cmocka_unit_test(ratelimit_bounded_table),
+        cmocka_unit_test(ratelimit_kind_budget),
+        cmocka_unit_test(ratelimit_total_budget),
         cmocka_unit_test(str_copy_as_snprintf),
         cmocka_unit_test(str_copy_edges), cmocka_unit_test(str_copy_utf8_at_characters),
         cmocka_unit_test(utf8_printable_classes),

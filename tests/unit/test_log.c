@@ -285,6 +285,61 @@ static void test_append(void **state)
     rm_dir(dir);
 }
 
+static int count_of(const char *text, const char *needle)
+{
+    int n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+/* A day's file takes lines up to its cap, then one line saying so; lines
+ * below ERROR past it are dropped and counted, ERROR lines still written;
+ * a logger opened again the same day (a restart) finds the file at its cap
+ * and says so once again. */
+static void test_file_cap(void **state)
+{
+    (void)state;
+    uint64_t cap = sipc__log_file_cap;
+    sipc__log_file_cap = 4096;
+    char *dir = make_dir();
+    char d1[9], d2[9];
+    today(d1);
+    sipc_log_health h;
+    int dropped = 0;
+    for (int run = 0; run < 2; run++) {
+        sipc_logger *lg;
+        assert_int_equal(sipc_logger_open(&lg, dir, "Svc", 0, SIPC_LOG_INFO), 0);
+        for (int i = 0; i < 100; i++)
+            sipc_logf(lg, SIPC_LOG_INFO, "Transport.Conn", "run %d line %03d of a flood", run, i);
+        sipc_logf(lg, SIPC_LOG_ERROR, "Service.Stop", "run %d: an error past the cap", run);
+        sipc_logf(lg, SIPC_LOG_WARN, "Transport.Conn", "run %d: a warning past the cap", run);
+        assert_int_equal(sipc_logger_health(lg, &h), 0);
+        assert_int_equal(h.capped, 1);
+        assert_int_equal(h.file_cap_bytes, 4096);
+        sipc_logger_close(lg);
+        dropped += (int)h.lines_dropped_total; /* the record goes with its last logger */
+    }
+    today(d2);
+    char *text = read_log(dir, "Svc", d1, d2);
+    int lines = check_lines(text);
+    /* 101 lines below ERROR a run: each either in the file or dropped */
+    assert_int_equal(count_of(text, "of a flood\n") + count_of(text, "a warning past") + dropped,
+                     202);
+    assert_true(count_of(text, "of a flood\n") > 20);
+    assert_int_equal(count_of(text, "run 1 line"), 0);
+    assert_int_equal(count_of(text, "a warning past"), 0);
+    assert_int_equal(count_of(text, "Log WARN this file reached its size cap: lines below ERROR "
+                                    "are dropped until the next day's file"),
+                     2);
+    assert_int_equal(count_of(text, "an error past the cap"), 2);
+    assert_true(strlen(text) <= 4096 + 4 * 300);
+    assert_int_equal(lines, count_of(text, "\n"));
+    free(text);
+    rm_dir(dir);
+    sipc__log_file_cap = cap;
+}
+
 /* A link planted under a log file's name is not written through (a node
  * run as root in a home another account controls would append to the file
  * it names): the logger says it cannot open the file and keeps logging to
@@ -1907,6 +1962,7 @@ int main(void)
         cmocka_unit_test(test_format_and_file_name),
         cmocka_unit_test(test_min_level),
         cmocka_unit_test(test_append),
+        cmocka_unit_test(test_file_cap),
         cmocka_unit_test(test_link_not_followed),
         cmocka_unit_test(test_stderr),
         cmocka_unit_test_teardown(test_write_fails_whole_lines, fsize_back),

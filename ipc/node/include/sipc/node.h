@@ -319,6 +319,12 @@ typedef struct sipc_log_health {
     uint64_t lines_lost_total; /* lines never written to their file */
     int first_errno;         /* while failing: the first failure's errno */
     char last_error[1200];   /* while failing: the first failure: the file, why */
+    /* a day's file takes at most file_cap_bytes: past it lines below ERROR
+     * are dropped (lines_dropped_total), after one line saying so; capped
+     * while one of today's files is at its cap */
+    int capped;
+    uint64_t lines_dropped_total;
+    uint64_t file_cap_bytes;
 } sipc_log_health;
 /* 0 and out filled (all zero for a logger without a directory), or
  * SIPC_EINVAL. */

@@ -247,7 +247,8 @@ swapped() { # WHAT DIR MATCH CMD...: DIR swapped for a link before CMD makes MAT
     fi
 }
 P=$work/pki
-bash "$(dirname "$0")/mkpki.sh" "$P" >/dev/null 2>&1 || bad "mkpki.sh"
+bash "$(dirname "$0")/mkpki.sh" "$P" >/dev/null 2>"$work/mkpki.err" ||
+    { not_ok "mkpki.sh"; shtest_show "$work/mkpki.err"; }
 H=$work/home.names
 run "$T" --home "$H" import "$work/a.pfx"
 expect "import for the file names" 0

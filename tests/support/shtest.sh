@@ -29,7 +29,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 # shtest_init NAME: a fresh work folder $work (sipc-NAME.XXXXXX under
 # $TMPDIR), $OUT in it for run's output, and the exit trap: SIGTERM to the
-# background jobs run under faketime (up to 5 s to exit), at_exit commands,
+# background jobs run under faketime (up to 10 s to exit), at_exit commands,
 # SIGKILL to every background job still running, the check that no faked
 # program left its pair in /dev/shm (faketime.sh), then the folder goes
 # (kept, and named, when SIPC_TEST_KEEP is set).
@@ -60,16 +60,16 @@ _shtest_cleanup() {
     exit "$rc"
 }
 # _shtest_stop_faked: SIGTERM (and SIGCONT, for one a test stopped) to the
-# background jobs run under faketime, then up to 5 s for them to exit: a
+# background jobs run under faketime, then up to 10 s for them to exit: a
 # killed one cannot remove its pair. Before the at_exit commands: one
 # SIGTERM only, as a second one may kill a program that is stopping (sipcd).
 _shtest_stop_faked() {
     local p faked=() i up
-    [ -s "$SIPC_FAKED_PIDS" ] || return 0
+    [ -s "${SIPC_FAKED_PIDS:-}" ] || return 0
     for p in $(jobs -p); do
         grep -qx "$p" "$SIPC_FAKED_PIDS" && kill -TERM "$p" 2>/dev/null && kill -CONT "$p" && faked+=("$p")
     done
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 100; i++)); do
         up=0
         for p in "${faked[@]+"${faked[@]}"}"; do _shtest_running "$p" && up=1; done
         [ "$up" = 1 ] || return 0

@@ -25,14 +25,16 @@
 # with its clock stopped there), REQOPT (more options for the certificate
 # request), CRL_DAYS.
 
+# shellcheck disable=SC1091
+. "$(dirname "${BASH_SOURCE[0]}")/../support/faketime.sh"
 # _pki_at COMMAND...: COMMAND, under faketime when AT is set. The clock
-# stands still at AT (-f: libfaketime's absolute form): `faketime AT` starts
-# it at AT and lets it run, so the dates written were AT plus however long
-# openssl took to start, a second or more on a loaded machine, and a test
-# that reads them to the second (test_tlstool's status of the future pair)
+# stands still at AT (libfaketime's absolute form): "@AT" starts it at AT
+# and lets it run, so the dates written were AT plus however long openssl
+# took to start, a second or more on a loaded machine, and a test that
+# reads them to the second (test_tlstool's status of the future pair)
 # failed now and then.
 _pki_at() {
-    if [ -n "${AT:-}" ]; then faketime -f "$AT" "$@"; else "$@"; fi
+    if [ -n "${AT:-}" ]; then faketime_run "$AT" "$@"; else "$@"; fi
 }
 key() {
     openssl genpkey -algorithm "${2:-EC}" -pkeyopt "${3:-ec_paramgen_curve:P-256}" -out "$1" 2>/dev/null

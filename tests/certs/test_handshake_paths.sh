@@ -114,7 +114,7 @@ issue mapevil "/O=RFC Test/CN=CA critical policy mapping" other-root map_ext
 issue mimp "/O=RFC Test/CN=leaf impostor m" mapevil leaf_ext 'certificatePolicies = 1.3.6.1.4.1.99999.2'
 key exp.key
 openssl req -new -key exp.key -subj "/O=RFC Test/CN=leaf expired" -out exp.csr 2>/dev/null
-faketime '2020-01-01 00:00:00' openssl x509 -req -in exp.csr -CA dca.pem -CAkey dca.key \
+faketime_run '@2020-01-01 00:00:00' openssl x509 -req -in exp.csr -CA dca.pem -CAkey dca.key \
     -CAcreateserial -days 30 -sha256 -extfile ext.cnf -extensions leaf_ext -out exp.pem 2>/dev/null ||
     echo "mkpki: cannot issue exp" >&2
 # a broken signature: the last byte of good's signature flipped

@@ -709,7 +709,7 @@ python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["certificate"]; asse
     ok "status --json: a pair not valid yet has validity not_yet_valid, days_left an integer" ||
     { bad "status --json: a pair not valid yet"; grep -E 'validity|days_left|not_before' "$OUT"; }
 # under two days in whole hours, rounded down as the days are: 1 h 30 min before it starts
-run env TZ=UTC faketime '2039-12-31 22:30:00' "$T" status
+TZ=UTC run faketime_run '@2039-12-31 22:30:00' "$T" status
 expect "status: a pair valid in 90 minutes says 1 hour" 10 "\(not valid yet: valid in 1 hour\)$"
 
 # ---------------------------------------------------------------- check

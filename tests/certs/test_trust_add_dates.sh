@@ -16,7 +16,7 @@ mkdir -p "$H"
 printf '[tls]\nsubject = CN=dates node\n' >"$H/sipc.conf"
 # root NAME FAKETIME DAYS: a self-signed CA root made at FAKETIME, valid DAYS
 root() {
-    faketime "$2" openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    faketime_run "@$2" openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
         -keyout "$work/$1.key" -subj "/CN=$1 root" -days "$3" \
         -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
         -out "$work/$1.pem" >"$OUT" 2>&1 || bad "making the $1 root"

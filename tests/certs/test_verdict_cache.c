@@ -400,7 +400,7 @@ static void test_expired_pinned_pair_refused(void **state)
 {
     (void)state;
     char *dir = tu_mkdtemp("verdict-old");
-    assert_int_equal(tu_make_pair(dir, "old", "ec", 1, "2020-01-01", "expired pair"), 0);
+    assert_int_equal(tu_make_pair(dir, "old", "ec", 1, "@2020-01-01 00:00:00", "expired pair"), 0);
     char pem[1200];
     snprintf(pem, sizeof pem, "%s/old.pem", dir);
     sipc_security *srv = tu_security(SIPC_TLS_STRICT, pem);

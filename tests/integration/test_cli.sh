@@ -497,7 +497,7 @@ fi
 # made as if on DATE, valid 10 days from it
 pair_home_at() {
     mkdir -p "$3/security" && chmod 700 "$3/security" &&
-        faketime "$1" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+        faketime_run "@$1 00:00:00" openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
             -keyout "$3.key" -out "$3.crt" -days 10 -subj "/CN=$2" \
             -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,digitalSignature,keyCertSign" \
             -addext "extendedKeyUsage=serverAuth,clientAuth" 2>/dev/null &&

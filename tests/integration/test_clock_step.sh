@@ -13,11 +13,7 @@ set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.35}
 . "$(dirname "$0")/../support/shtest.sh"
-lib=
-for f in /usr/lib/*/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
-    [ -f "$f" ] && lib=$f && break
-done
-[ -n "$lib" ] || { echo "# skipped: no libfaketime.so.1"; exit 77; }
+faketime_lib || { echo "# skipped: no libfaketime.so.1"; exit 77; }
 need_free "$BASE".{21,22}:{23000,23001,23002,23003}
 shtest_init clockstep
 ctl() { "$BIN/sipcctl" --timeout 3000 "$@"; }
@@ -26,8 +22,7 @@ node_home "$work/n2" cs n2 "$BASE.22" "$BASE.21, $BASE.22"
 sipcd_start "$work/n1" || exit 1
 n1_pid=$sipcd_pid
 echo "+0" >"$work/ft.rc"
-LD_PRELOAD=$lib FAKETIME_TIMESTAMP_FILE=$work/ft.rc FAKETIME_NO_CACHE=1 \
-    FAKETIME_DONT_FAKE_MONOTONIC=1 sipcd_start "$work/n2" || exit 1
+SIPCD_FAKETIME=$work/ft.rc FAKETIME_DONT_FAKE_MONOTONIC=1 sipcd_start "$work/n2" || exit 1
 n2_pid=$sipcd_pid
 at_exit "kill -TERM $n1_pid $n2_pid 2>/dev/null"
 

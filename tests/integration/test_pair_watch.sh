@@ -12,7 +12,7 @@ BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.62}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init pairwatch
-command -v faketime >/dev/null || { echo "# skipped: faketime is not installed"; exit 77; }
+faketime_lib || { echo "# skipped: faketime is not installed"; exit 77; }
 HOST=${SIPC_TEST_HOST:-$BASE.1}
 need_free "$HOST":{23000,23001,23002,23003}
 export SIPC_PFX_PASSWORD="Pair-Watch-$$"
@@ -21,7 +21,7 @@ mkdir -p "$home"
 printf '[node]\nid = n1\naddress = %s\n[cluster]\nname = watch\nnodes = %s\n' "$HOST" "$HOST" >"$home/sipc.conf"
 # a one-day pair made one day less 20 s ago (the node starts in a few
 # seconds, well before it expires)
-faketime -f "-86380" "$BIN/tlstool" create -site --days 1 "$work/short.p12" >/dev/null || { echo "cannot create the pair"; exit 1; }
+faketime_run -86380 "$BIN/tlstool" create -site --days 1 "$work/short.p12" >/dev/null || { echo "cannot create the pair"; exit 1; }
 expires=$(($(date +%s) + 20))
 "$BIN/tlstool" --home "$home" import "$work/short.p12" >/dev/null
 "$BIN/tlstool" --home "$home" enable >/dev/null

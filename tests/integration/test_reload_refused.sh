@@ -237,12 +237,12 @@ expect "put back and reloaded: nothing waits for a restart" 0
 # --- an expired pair: its reason names the time of each check -------------
 # (faketime: a pair that expired two days ago); checked every 3 s, the
 # refusal stands with the same words but the time: no WARN for each check
-if command -v faketime >/dev/null; then
+if faketime_lib; then
     old=$work/old
     mkdir -p "$old"
     printf '[node]\nid = n2\n[cluster]\nname = refused\n' >"$old/sipc.conf"
-    faketime -f "-3d" "$BIN/tlstool" --home "$old" create -site --days 1 "$work/old.p12" >/dev/null &&
-        faketime -f "-3d" "$BIN/tlstool" --home "$old" import "$work/old.p12" >/dev/null ||
+    faketime_run -3d "$BIN/tlstool" --home "$old" create -site --days 1 "$work/old.p12" >/dev/null &&
+        faketime_run -3d "$BIN/tlstool" --home "$old" import "$work/old.p12" >/dev/null ||
         not_ok "an expired pair"
     cp -p "$home/security/node.crt" "$home/security/node.p12" "$work/"
     cp "$old/security/node.crt" "$old/security/node.p12" "$home/security/"

@@ -3570,7 +3570,7 @@ int main(void)
     g_dir = tu_mkdtemp("transport");
     if (!g_dir || tu_make_pair(g_dir, "node", "ec", 30, NULL, "sipc test cluster") != 0 ||
         tu_make_pair(g_dir, "other", "ec", 30, NULL, "sipc other cluster") != 0 ||
-        tu_make_pair(g_dir, "expired", "ec", 10, "2020-01-01", "sipc expired cluster") != 0) {
+        tu_make_pair(g_dir, "expired", "ec", 10, "@2020-01-01 00:00:00", "sipc expired cluster") != 0) {
         fprintf(stderr, "cannot generate test certificates with openssl/faketime\n");
         return 1;
     }

@@ -16,6 +16,8 @@
 SHTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck disable=SC1091
 . "$SHTEST_DIR/../harness/lib/common.sh"
+# shellcheck disable=SC1091
+. "$SHTEST_DIR/faketime.sh"
 
 passes=0 fails=0
 _shtest_at_exit=()
@@ -26,23 +28,58 @@ _shtest_at_exit=()
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 # shtest_init NAME: a fresh work folder $work (sipc-NAME.XXXXXX under
-# $TMPDIR), $OUT in it for run's output, and the exit trap: at_exit commands,
-# then SIGKILL to every background job still running, then the folder goes
+# $TMPDIR), $OUT in it for run's output, and the exit trap: SIGTERM to the
+# background jobs run under faketime (up to 10 s to exit), at_exit commands,
+# SIGKILL to every background job still running, the check that no faked
+# program left its pair in /dev/shm (faketime.sh), then the folder goes
 # (kept, and named, when SIPC_TEST_KEEP is set).
 shtest_init() {
     work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-$1.XXXXXX") || { echo "cannot make a work folder"; exit 1; }
     OUT=$work/out.txt
+    export SIPC_FAKED_PIDS=$work/faked.pids
     trap _shtest_cleanup EXIT
 }
 # at_exit COMMAND...: one more thing for the exit trap (a process the test
 # started outside its jobs, such as a detached daemon).
 at_exit() { _shtest_at_exit+=("$*"); }
 _shtest_cleanup() {
-    local c p
+    local rc=$? c p left
+    _shtest_stop_faked
     for c in "${_shtest_at_exit[@]+"${_shtest_at_exit[@]}"}"; do eval "$c"; done
     for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done
     wait 2>/dev/null
+    # a pair left in /dev/shm fails the test: the next faketime wrapper
+    # that gets the pid, in any test or program, would fail
+    left=$(faketime_left)
+    if [ -n "$left" ]; then
+        echo "not ok - a program run under faketime did not exit normally (killed, or it exec'd" \
+            "another program) and left ${left//$'\n'/ } (removed): stop it with SIGTERM and wait"
+        [ "$rc" != 0 ] || rc=1
+    fi
     if [ -n "${SIPC_TEST_KEEP:-}" ]; then echo "# kept $work"; else rm -rf "$work"; fi
+    exit "$rc"
+}
+# _shtest_stop_faked: SIGTERM (and SIGCONT, for one a test stopped) to the
+# background jobs run under faketime, then up to 10 s for them to exit: a
+# killed one cannot remove its pair. Before the at_exit commands: one
+# SIGTERM only, as a second one may kill a program that is stopping (sipcd).
+_shtest_stop_faked() {
+    local p faked=() i up
+    [ -s "${SIPC_FAKED_PIDS:-}" ] || return 0
+    for p in $(jobs -p); do
+        grep -qx "$p" "$SIPC_FAKED_PIDS" && kill -TERM "$p" 2>/dev/null && kill -CONT "$p" && faked+=("$p")
+    done
+    for ((i = 0; i < 100; i++)); do
+        up=0
+        for p in "${faked[@]+"${faked[@]}"}"; do _shtest_running "$p" && up=1; done
+        [ "$up" = 1 ] || return 0
+        sleep 0.1
+    done
+}
+# _shtest_running PID: PID is a process that has not exited (a zombie has)
+_shtest_running() {
+    local s
+    s=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) && [ "${s%% *}" != Z ]
 }
 
 # --- checks: "ok - WHAT" or "not ok - WHAT", counted ------------------------
@@ -285,13 +322,15 @@ pair_home() {
         { echo "cannot import a new pair into $1"; return 1; }
 }
 # sipcd_start HOME [SECONDS]: starts ${SIPCD:-$BIN/sipcd} on HOME in the
-# background (its output appended to HOME.out, its pid in $sipcd_pid) and
+# background (its output appended to HOME.out, its pid in $sipcd_pid; its
+# clock faked when SIPCD_FAKETIME holds a SPEC of faketime.sh) and
 # waits until its four services have logged "Service Started" once more;
 # fails, showing the end of its output, when it exits or SECONDS (20) pass.
 sipcd_start() {
     local home=$1 limit=${2:-20} before deadline
     before=$(sc_started_count "$home")
-    "${SIPCD:-$BIN/sipcd}" --home "$home" >>"$home.out" 2>&1 &
+    ( [ -z "${SIPCD_FAKETIME:-}" ] || faketime_env "$SIPCD_FAKETIME" || exit 1
+        exec "${SIPCD:-$BIN/sipcd}" --home "$home") >>"$home.out" 2>&1 &
     sipcd_pid=$!
     deadline=$(($(sc_now_ms) + limit * 1000))
     while [ "$(sc_started_count "$home")" -lt $((before + 4)) ]; do

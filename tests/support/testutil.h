@@ -18,10 +18,17 @@ void tu_rmdir(const char *dir);
  * to /dev/null unless quiet is 0. */
 int tu_run(char *const argv[], int quiet);
 
+/* tu_run with the program's clock faked: libfaketime preloaded by
+ * tests/support/faketime.sh (not the faketime wrapper), spec in its form,
+ * such as "@2020-01-01 00:00:00" (the clock starts there). -1 too when the
+ * program left libfaketime's pair in /dev/shm (it is removed). */
+int tu_run_faked(const char *spec, char *const argv[], int quiet);
+
 /* Self-signed pair as the cluster would use: DIR/NAME.crt, DIR/NAME.key and
  * DIR/NAME.pem (cert then key, the node.crt layout). key: "ec" or "rsa".
- * faketime_start: NULL, or a date such as "2020-01-01" to make the
- * certificate's validity start then (with days it expires accordingly). */
+ * faketime_start: NULL, or a start such as "@2020-01-01 00:00:00"
+ * (tu_run_faked's spec) to make the certificate's validity start then (with
+ * days it expires accordingly). */
 int tu_make_pair(const char *dir, const char *name, const char *key, int days,
                  const char *faketime_start, const char *cn);
 

@@ -2397,10 +2397,10 @@ static void t_expired_alert_chain(void **state)
     static const struct {
         const char *name, *start, *cn, *want, *not;
     } cases[] = {
-        {"old", "2020-01-01", "Old Sub CA",
+        {"old", "@2020-01-01 00:00:00", "Old Sub CA",
          "the issuer certificate sent with it, 'Old Sub CA', expired on 2020-01-31 ",
          "probably wrong"},
-        {"future", "2099-01-01", "Future Sub CA",
+        {"future", "@2099-01-01 00:00:00", "Future Sub CA",
          "by this side's clock too the issuer certificate sent with it, 'Future Sub CA', is not "
          "valid before 2099-01-01 ",
          "probably wrong"},

@@ -66,11 +66,13 @@ static uint64_t ctx_tls_expire(sipc_ctx *ctx)
 
 /* The context's housekeeping: the report of log lines held back that no
  * later line did, the lines held for a retry that did not come, the
- * expiry of its TLS keys and sessions, and freed memory handed back. */
+ * expiry of its TLS keys and sessions, freed memory handed back, and the
+ * spare descriptor a failed accept gave up taken back (server.c). */
 static void on_ctx_timer(uv_timer_t *t)
 {
     sipc_ctx *ctx = t->data;
     uint64_t now = uv_now(ctx->loop);
+    (void)sipc__fd_budget_spare_back();
     sipc__ctx_timer_within(ctx, sipc__log_limited_flush(ctx, now, 0));
     sipc__ctx_timer_within(ctx, ctx_tls_expire(ctx));
     sipc__ctx_timer_within(ctx, ctx_give_back(ctx, now));

@@ -22,6 +22,15 @@ static sipc_link budget_servers = {&budget_servers, &budget_servers};
 /* A descriptor kept for the moment accept fails for want of one (below). */
 static int budget_spare = -1;
 
+/* Under the lock: the spare taken back if it was given up and a server
+ * may need it; whether it is held. */
+static int spare_back_locked(void)
+{
+    if (budget_spare < 0 && !sipc_list_empty(&budget_servers))
+        budget_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    return budget_spare >= 0;
+}
+
 void sipc__fd_limits_get(sipc__fd_limits *l)
 {
     struct rlimit rl;
@@ -54,8 +63,7 @@ void sipc__fd_budget_add_server(sipc_server *srv)
 {
     pthread_mutex_lock(&budget_lock);
     sipc_list_insert_before(&budget_servers, &srv->budget_link);
-    if (budget_spare < 0)
-        budget_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    (void)spare_back_locked();
     pthread_mutex_unlock(&budget_lock);
 }
 
@@ -96,9 +104,16 @@ void sipc__fd_budget_put(sipc_server *srv)
         budget_dialed--;
     }
     /* a descriptor is free again: the spare given up comes back first */
-    if (budget_spare < 0 && !sipc_list_empty(&budget_servers))
-        budget_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    (void)spare_back_locked();
     pthread_mutex_unlock(&budget_lock);
+}
+
+int sipc__fd_budget_spare_back(void)
+{
+    pthread_mutex_lock(&budget_lock);
+    int held = spare_back_locked();
+    pthread_mutex_unlock(&budget_lock);
+    return held;
 }
 
 /* libuv answers an accept that fails for want of a descriptor by closing a
@@ -106,7 +121,8 @@ void sipc__fd_budget_put(sipc_server *srv)
  * again; when another thread (the pool's SQLite) took that descriptor in
  * between, it calls back with EMFILE and accepts again at once, in a loop
  * that ends only when an accept succeeds. Giving up this spare lets the
- * next one succeed (the server then refuses it and closes it at once). */
+ * next one succeed (the server then refuses it and closes it at once, and
+ * takes the spare back once its loop has closed what waits). */
 void sipc__fd_budget_free_spare(void)
 {
     pthread_mutex_lock(&budget_lock);

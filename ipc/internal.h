@@ -162,6 +162,10 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
 void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key,
                             const char *host_text, sipc_log_level level, const char *category,
                             const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* Whether a line of key (no host_key) would be written now rather than held
+ * back: a caller whose text is costly builds it only then (a held line is
+ * counted whatever its text). */
+int sipc__log_limited_due(sipc_ctx *ctx, const char *key, sipc_log_level level);
 /* A line about a TLS handshake refused on a plaintext listener, held for
  * SIPC__RETRY_HOLD_MS: a dialer that offers TLS first and accepts plaintext
  * (permissive, or TLS off with a pair imported) retries in plaintext at
@@ -754,7 +758,11 @@ void sipc__fd_budget_remove_server(sipc_server *srv);
  * 0 when the process's connections are at l's cap (srv's slice beyond it). */
 int sipc__fd_budget_take(sipc_server *srv, const sipc__fd_limits *l);
 void sipc__fd_budget_put(sipc_server *srv);
+/* The process's one spare descriptor, given up when an accept fails for
+ * want of one, taken back as soon as one is free again (whether it is held
+ * now). */
 void sipc__fd_budget_free_spare(void);
+int sipc__fd_budget_spare_back(void);
 /* "open-file limit 1024; 700 connections open: Data Service 500, ...": what
  * holds the descriptors, for messages (cut to len) */
 void sipc__fd_usage(char *out, size_t len);

@@ -254,6 +254,12 @@ void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key
     ctx->opts.log(ctx->opts.log_arg, level, category, msg);
 }
 
+int sipc__log_limited_due(sipc_ctx *ctx, const char *key, sipc_log_level level)
+{
+    return sipc__log_on(ctx, level) &&
+           (!ctx->logrl || sipc_ratelimit_would_allow(ctx->logrl, key, 1, uv_now(ctx->loop)));
+}
+
 uint64_t sipc__log_limited_flush(sipc_ctx *ctx, uint64_t now, int all)
 {
     uint64_t next = held_flush(ctx, now, all);

@@ -316,27 +316,42 @@ static void refuse_at_fd_share(sipc_server *srv, sipc_stream *s, const char *hos
     sipc_stream_abort(s);
 }
 
-/* An accept that failed: for want of a descriptor, said with what holds
- * them, and the connections waiting are refused for a second (libuv would
- * otherwise retry at once, in a loop that ends only when one succeeds). */
-static void accept_failed(sipc_server *srv, int err)
+/* Out of descriptors: what gets through in the next second is closed at
+ * once, said once per 10 s with what holds them. The spare descriptor given
+ * up comes back when this turn of the loop has closed them (the context's
+ * timer): it is there again for the next accept that fails. */
+static void srv_starve(sipc_server *srv, int err, const char *what)
 {
     sipc_ctx *ctx = srv->ctx;
+    srv->starved_until = uv_now(ctx->loop) + 1000;
+    sipc__ctx_timer_within(ctx, 0);
+    char key[200], why[700] = "";
+    snprintf(key, sizeof key, "%s: accept failed: out of descriptors", srv->name);
+    /* libuv may call back again at once, before any descriptor is free: the
+     * explanation (a lock, getrlimit, every server) only for a line written */
+    if (sipc__log_limited_due(ctx, key, SIPC_LOG_WARN))
+        (void)sipc_fd_explain(err, why, sizeof why);
+    sipc__log_limited(ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                      "%s: %s: %s; new connections are closed at once for a second", srv->name,
+                      what, why);
+}
+
+/* An accept that failed. For want of a descriptor, the spare is given up so
+ * that the next one succeeds and is refused: libuv 1.44 retries at once, in
+ * a loop that only an accept that succeeds ends (not stopping to read, nor
+ * a timer), so the spare must be there each time; with nothing to give up,
+ * only a descriptor freed by another thread ends it. */
+static void accept_failed(sipc_server *srv, int err)
+{
     if (err != UV_EMFILE && err != UV_ENFILE) {
-        sipc__log(ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
+        sipc__log(srv->ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
                   sipc_strerror(err));
         return;
     }
-    srv->starved_until = uv_now(ctx->loop) + 1000;
-    srv->counters.refused++;
     sipc__fd_budget_free_spare();
-    char key[200], why[700];
-    snprintf(key, sizeof key, "%s: accept failed: out of descriptors", srv->name);
-    (void)sipc_fd_explain(err, why, sizeof why);
-    sipc__log_limited(ctx, key, SIPC_LOG_WARN, "Transport.Listen",
-                      "%s: accept failed: %s: %s; new connections are closed at once for a "
-                      "second",
-                      srv->name, sipc_strerror(err), why);
+    char what[100];
+    snprintf(what, sizeof what, "accept failed: %s", sipc_strerror(err));
+    srv_starve(srv, err, what);
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -349,6 +364,8 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     if (srv->closing)
         return;
+    /* the spare given up for a failed accept comes back first */
+    int spare = sipc__fd_budget_spare_back();
     /* the security of this moment: the connection keeps it to the end */
     sipc_security *sec = ctx->sec;
     sipc_stream *s;
@@ -357,6 +374,15 @@ static void on_connection(uv_stream_t *listener, int status)
     if (r != 0) {
         accept_failed(srv, r);
         return;
+    }
+    /* this one took the last descriptor: kept, it would leave the next
+     * accept failing for want of one nothing to give up, and libuv would
+     * retry that accept at once, for as long as none is freed */
+    if (!spare && uv_now(ctx->loop) >= srv->starved_until) {
+        char what[300];
+        snprintf(what, sizeof what, "refusing a connection from %s: it took the last descriptor",
+                 sipc_stream_peer(s));
+        srv_starve(srv, UV_EMFILE, what);
     }
     /* out of descriptors a moment ago: what waits is closed at once, so
      * that libuv's accept loop drains instead of failing again */
@@ -423,8 +449,8 @@ static void on_connection(uv_stream_t *listener, int status)
     sipc_conn *c;
     r = sipc__conn_new(&c, ctx, sec, s, 1, srv->router, &srv_ops, srv);
     if (r != 0) {
+        sipc_stream_abort(s); /* first: its descriptor may make the spare */
         sipc__fd_budget_put(srv);
-        sipc_stream_abort(s);
         return;
     }
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, sipc_stream_peer(s));

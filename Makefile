@@ -8,6 +8,8 @@
 # Debian's source package with assembly.
 
 JOBS      ?= 2
+# ctest's parallel jobs in make check (JOBS unless given)
+CTEST_JOBS ?= $(JOBS)
 WOLFSSL   ?=
 GENERATOR ?= Unix Makefiles
 CMAKE     ?= cmake
@@ -59,6 +61,7 @@ help:
 	@echo "  WOLFSSL=system  use Debian's libwolfssl-dev (no assembly) instead of building wolfSSL"
 	@echo "                  from Debian's source package; for build, run and check"
 	@echo "  JOBS=$(JOBS)         parallel build and test jobs"
+	@echo "  CTEST_JOBS=$(CTEST_JOBS)   parallel test jobs of make check (JOBS unless given)"
 	@echo "  CMAKE_ARGS=...  extra cmake -D options"
 	@echo "  SIPC_DEPS_DIR=DIR  (environment) where the wolfSSL build is kept and shared"
 	@echo "                  (default .deps/ of this checkout): point several clones at one"
@@ -78,7 +81,7 @@ run: build
 	SIPC_BIN=$(abspath $(BUILD_DIR)) SIPC_DEMO_KEEP=$(KEEP) bash services/demo.sh
 
 check: deps
-	@JOBS=$(JOBS) WOLFSSL=$(WOLFSSL) GENERATOR="$(GENERATOR)" CMAKE_ARGS="$(CMAKE_ARGS)" bash cmake/check.sh
+	@JOBS=$(JOBS) CTEST_JOBS=$(CTEST_JOBS) WOLFSSL=$(WOLFSSL) GENERATOR="$(GENERATOR)" CMAKE_ARGS="$(CMAKE_ARGS)" bash cmake/check.sh
 
 bench: build
 	@if [ ! -x "$(BENCH_KIT)" ]; then \

@@ -129,6 +129,7 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->ever_up = 1;
     ch->last_err = 0;
     ch->backoff_ms = ch->ctx->opts.reconnect_min_ms;
+    ch->stopping_at = 0;
     ch->up_tls = c->stream && sipc_stream_is_tls(c->stream);
     sipc_str_copy_utf8(ch->peer_node, sizeof ch->peer_node, c->peer_node);
     sipc_str_copy_utf8(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
@@ -195,7 +196,8 @@ static void ch_schedule_redial(sipc_channel *ch, int immediate)
  * finishes its calls and closes by itself. A busy link is dialed at once. An
  * idle one at a random moment within reconnect_min_ms, or at its next call
  * (ch_redial_soon): a reload replaces every link at once, and thousands of
- * idle ones dialing in the same moment would storm the node for nothing. */
+ * idle ones dialing in the same moment would storm the node for nothing. A
+ * peer that said it stops is looked for with the usual backoff instead. */
 static void ch_draining(void *owner, sipc_conn *c)
 {
     sipc_channel *ch = owner;
@@ -205,6 +207,12 @@ static void ch_draining(void *owner, sipc_conn *c)
     ch->plain_fallback = 0; /* permissive: offer TLS again */
     if (ch->closing)
         return;
+    if (c->peer_stopping) {
+        /* its port is closed already: a dial now would be refused */
+        ch->stopping_at = uv_now(ch->ctx->loop);
+        ch_schedule_redial(ch, 0);
+        return;
+    }
     uint64_t delay = 0; /* not from inside the frame: through the timer */
     if (!sipc_idmap_count(&c->calls) && sipc_list_empty(&ch->waiting))
         delay = ch_random(ch) % ((uint64_t)ch->ctx->opts.reconnect_min_ms + 1);
@@ -312,6 +320,21 @@ static const sipc_conn_owner_ops ch_ops = {.up = ch_up,
                                            .down = ch_down,
                                            .freed = ch_freed};
 
+/* A refusal that is no news: of a link never up, in its context's first
+ * seconds (peers started together come up a few ms apart: INFO), or of a
+ * peer that said it stops, for a while (its GOAWAY was logged: DEBUG). */
+static void ch_expect_refusal(sipc_channel *ch, sipc_conn *c)
+{
+    sipc_ctx *ctx = ch->ctx;
+    if (!ch->ever_up && uv_hrtime() / 1000000 - ctx->started_ms < SIPC__START_GRACE_MS) {
+        c->refused_note = " (peer not up yet)";
+        c->refused_level = SIPC_LOG_INFO;
+    } else if (ch->stopping_at && uv_now(ctx->loop) - ch->stopping_at < SIPC__STOP_GRACE_MS) {
+        c->refused_note = " (peer stopping)";
+        c->refused_level = SIPC_LOG_DEBUG;
+    }
+}
+
 static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
 {
     sipc_ctx *ctx = ch->ctx;
@@ -353,7 +376,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
      * for the retry of another dialer's TLS from this host */
     c->plaintext_retry = ch->retry_next && mode == SIPC_TLS_PERMISSIVE && !want_tls;
     ch->retry_next = 0;
-    c->start_dial = !ch->ever_up && uv_hrtime() / 1000000 - ctx->started_ms < SIPC__START_GRACE_MS;
+    ch_expect_refusal(ch, c);
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, ch->where);
     c->dial_from = sipc_stream_source_applies(addr, source) ? ctx->source_text : NULL;
     sipc_list_insert_before(&ch->conns, &c->owner_link);
@@ -441,7 +464,7 @@ static void ch_redial_soon(sipc_channel *ch)
     uint64_t gap = ch->ctx->opts.reconnect_min_ms > SIPC__READY_REDIAL_MS
                        ? ch->ctx->opts.reconnect_min_ms
                        : SIPC__READY_REDIAL_MS;
-    if (ch->up)
+    if (ch->up && !ch->stopping_at)
         gap = 0; /* its link is being replaced (ch_draining): no peer is failing */
     uint64_t now = uv_now(ch->ctx->loop), at = ch->last_dial + gap;
     uint64_t due = uv_timer_get_due_in(&ch->timer);

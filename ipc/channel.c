@@ -122,6 +122,23 @@ static void ch_failed(sipc_channel *ch, int err)
         ch->peer_seen_at = 0;
 }
 
+/* Limited per address, node and transport, as a server's up lines are: a
+ * reload replaces every link at once, and thousands of idle ones to one
+ * address coming back are one line and a count. The address is the link's
+ * own, the same for every line held back: each service is still named. */
+static void ch_log_up(sipc_channel *ch, sipc_conn *c)
+{
+    sipc_peer_info pi; /* the TLS version and cipher, only for the line */
+    sipc_conn_info(c, &pi);
+    char key[600], host_key[400];
+    snprintf(key, sizeof key, "Connected to %s (node %s, %s%s%s)", ch->where, pi.peer_node,
+             pi.tls ? pi.tls_version : "plaintext", pi.tls ? " " : "", pi.tls ? pi.tls_cipher : "");
+    /* a peer there cycling node ids is counted under the address */
+    snprintf(host_key, sizeof host_key, "Connected to %s (various nodes, %s)", ch->where,
+             pi.tls ? "TLS" : "plaintext");
+    sipc__log_limited_host(ch->ctx, key, host_key, SIPC_LOG_INFO, "Transport.Conn", "%s", key);
+}
+
 static void ch_up(void *owner, sipc_conn *c)
 {
     sipc_channel *ch = owner;
@@ -135,13 +152,8 @@ static void ch_up(void *owner, sipc_conn *c)
     sipc_str_copy_utf8(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
     ch->peer_cluster_cut = c->peer_cluster_cut;
     ch->since_ms = wall_ms();
-    if (sipc__log_on(ch->ctx, SIPC_LOG_INFO)) {
-        sipc_peer_info pi; /* the TLS version and cipher, only for the line */
-        sipc_conn_info(c, &pi);
-        sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn", "Connected to %s (node %s, %s%s%s)",
-                  ch->where, pi.peer_node, pi.tls ? pi.tls_version : "plaintext",
-                  pi.tls ? " " : "", pi.tls ? pi.tls_cipher : "");
-    }
+    if (sipc__log_on(ch->ctx, SIPC_LOG_INFO))
+        ch_log_up(ch, c);
     ch_flush_waiting(ch, c);
     if (ch->conn_cb && ch->conn == c)
         ch->conn_cb(c, SIPC_CONN_UP, 0, ch->conn_arg);

@@ -7,7 +7,7 @@
  * security changes; a refused first dial in a context's first seconds is
  * INFO, not a WARN; a server that stops says so, and its links read it as
  * their peer stopping (one INFO line, then the usual backoff, no WARN for a
- * while). */
+ * while); links coming up together say "Connected to" once and a count. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -969,6 +969,43 @@ static void t_stop_then_back(void **state)
     finish(&loop, &n, &c);
 }
 
+/* Links to one address coming up together (as a reload replaces every
+ * link at once) log "Connected to" once, and the others as a count. */
+#define BURST_LINKS 20
+static void t_connected_limited(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    client c = {0};
+    int port = start_pair_at(&loop, &n, &c, SIPC_TLS_OFF, STOP_NET ".3");
+    sipc_channel *ch[BURST_LINKS - 1];
+    for (int i = 0; i < BURST_LINKS - 1; i++)
+        assert_int_equal(sipc_channel_open(&ch[i], c.ctx, STOP_NET ".3", port, NULL), 0);
+    for (int i = 0; i < BURST_LINKS - 1; i++)
+        assert_true(wait_up(&loop, ch[i], 3000) < 3000);
+    char line[200];
+    snprintf(line, sizeof line, "INFO Connected to " STOP_NET ".3:%d (node srv, plaintext)\n",
+             port);
+    assert_int_equal(count_in(&c.log, "Connected to"), 1);
+    assert_int_equal(count_in(&c.log, line), 1);
+    /* the count, said when the context closes */
+    sipc_ctx_close(c.ctx, NULL, NULL);
+    idle_for(&loop, 50);
+    int reports = 0;
+    for (int span = 1; span <= 10; span++) {
+        snprintf(line, sizeof line,
+                 "INFO %d more like this in the last %d s: Connected to " STOP_NET
+                 ".3:%d (node srv, plaintext)\n",
+                 BURST_LINKS - 1, span, port);
+        reports += count_in(&c.log, line);
+    }
+    if (reports != 1)
+        fail_msg("no report of the %d lines held back:\n%s", BURST_LINKS - 1, c.log.buf);
+    c.ctx = NULL;
+    finish(&loop, &n, &c);
+}
+
 /* A port on addr that nothing listens on (bound, then closed). */
 static int free_port(uv_loop_t *loop, const char *addr)
 {
@@ -1236,6 +1273,7 @@ int main(void)
         cmocka_unit_test(t_server_drain),
         cmocka_unit_test(t_stop_reads_as_stopping),
         cmocka_unit_test(t_stop_then_back),
+        cmocka_unit_test(t_connected_limited),
         cmocka_unit_test(t_start_refused_info),
         cmocka_unit_test(t_mode_refused_backoff),
         cmocka_unit_test(t_fallback_then_strict),

@@ -122,6 +122,23 @@ static void ch_failed(sipc_channel *ch, int err)
         ch->peer_seen_at = 0;
 }
 
+/* Limited per address, node and transport, as a server's up lines are: a
+ * reload replaces every link at once, and thousands of idle ones to one
+ * address coming back are one line and a count. The address is the link's
+ * own, the same for every line held back: each service is still named. */
+static void ch_log_up(sipc_channel *ch, sipc_conn *c)
+{
+    sipc_peer_info pi; /* the TLS version and cipher, only for the line */
+    sipc_conn_info(c, &pi);
+    char key[600], host_key[400];
+    snprintf(key, sizeof key, "Connected to %s (node %s, %s%s%s)", ch->where, pi.peer_node,
+             pi.tls ? pi.tls_version : "plaintext", pi.tls ? " " : "", pi.tls ? pi.tls_cipher : "");
+    /* a peer there cycling node ids is counted under the address */
+    snprintf(host_key, sizeof host_key, "Connected to %s (various nodes, %s)", ch->where,
+             pi.tls ? "TLS" : "plaintext");
+    sipc__log_limited_host(ch->ctx, key, host_key, SIPC_LOG_INFO, "Transport.Conn", "%s", key);
+}
+
 static void ch_up(void *owner, sipc_conn *c)
 {
     sipc_channel *ch = owner;
@@ -129,18 +146,14 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->ever_up = 1;
     ch->last_err = 0;
     ch->backoff_ms = ch->ctx->opts.reconnect_min_ms;
+    ch->stopping_at = 0;
     ch->up_tls = c->stream && sipc_stream_is_tls(c->stream);
     sipc_str_copy_utf8(ch->peer_node, sizeof ch->peer_node, c->peer_node);
     sipc_str_copy_utf8(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
     ch->peer_cluster_cut = c->peer_cluster_cut;
     ch->since_ms = wall_ms();
-    if (sipc__log_on(ch->ctx, SIPC_LOG_INFO)) {
-        sipc_peer_info pi; /* the TLS version and cipher, only for the line */
-        sipc_conn_info(c, &pi);
-        sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn", "Connected to %s (node %s, %s%s%s)",
-                  ch->where, pi.peer_node, pi.tls ? pi.tls_version : "plaintext",
-                  pi.tls ? " " : "", pi.tls ? pi.tls_cipher : "");
-    }
+    if (sipc__log_on(ch->ctx, SIPC_LOG_INFO))
+        ch_log_up(ch, c);
     ch_flush_waiting(ch, c);
     if (ch->conn_cb && ch->conn == c)
         ch->conn_cb(c, SIPC_CONN_UP, 0, ch->conn_arg);
@@ -195,7 +208,8 @@ static void ch_schedule_redial(sipc_channel *ch, int immediate)
  * finishes its calls and closes by itself. A busy link is dialed at once. An
  * idle one at a random moment within reconnect_min_ms, or at its next call
  * (ch_redial_soon): a reload replaces every link at once, and thousands of
- * idle ones dialing in the same moment would storm the node for nothing. */
+ * idle ones dialing in the same moment would storm the node for nothing. A
+ * peer that said it stops is looked for with the usual backoff instead. */
 static void ch_draining(void *owner, sipc_conn *c)
 {
     sipc_channel *ch = owner;
@@ -205,6 +219,12 @@ static void ch_draining(void *owner, sipc_conn *c)
     ch->plain_fallback = 0; /* permissive: offer TLS again */
     if (ch->closing)
         return;
+    if (c->peer_stopping) {
+        /* its port is closed already: a dial now would be refused */
+        ch->stopping_at = uv_now(ch->ctx->loop);
+        ch_schedule_redial(ch, 0);
+        return;
+    }
     uint64_t delay = 0; /* not from inside the frame: through the timer */
     if (!sipc_idmap_count(&c->calls) && sipc_list_empty(&ch->waiting))
         delay = ch_random(ch) % ((uint64_t)ch->ctx->opts.reconnect_min_ms + 1);
@@ -312,6 +332,21 @@ static const sipc_conn_owner_ops ch_ops = {.up = ch_up,
                                            .down = ch_down,
                                            .freed = ch_freed};
 
+/* A refusal that is no news: of a link never up, in its context's first
+ * seconds (peers started together come up a few ms apart: INFO), or of a
+ * peer that said it stops, for a while (its GOAWAY was logged: DEBUG). */
+static void ch_expect_refusal(sipc_channel *ch, sipc_conn *c)
+{
+    sipc_ctx *ctx = ch->ctx;
+    if (!ch->ever_up && uv_hrtime() / 1000000 - ctx->started_ms < SIPC__START_GRACE_MS) {
+        c->refused_note = " (peer not up yet)";
+        c->refused_level = SIPC_LOG_INFO;
+    } else if (ch->stopping_at && uv_now(ctx->loop) - ch->stopping_at < SIPC__STOP_GRACE_MS) {
+        c->refused_note = " (peer stopping)";
+        c->refused_level = SIPC_LOG_DEBUG;
+    }
+}
+
 static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
 {
     sipc_ctx *ctx = ch->ctx;
@@ -353,7 +388,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
      * for the retry of another dialer's TLS from this host */
     c->plaintext_retry = ch->retry_next && mode == SIPC_TLS_PERMISSIVE && !want_tls;
     ch->retry_next = 0;
-    c->start_dial = !ch->ever_up && uv_hrtime() / 1000000 - ctx->started_ms < SIPC__START_GRACE_MS;
+    ch_expect_refusal(ch, c);
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, ch->where);
     c->dial_from = sipc_stream_source_applies(addr, source) ? ctx->source_text : NULL;
     sipc_list_insert_before(&ch->conns, &c->owner_link);
@@ -441,7 +476,7 @@ static void ch_redial_soon(sipc_channel *ch)
     uint64_t gap = ch->ctx->opts.reconnect_min_ms > SIPC__READY_REDIAL_MS
                        ? ch->ctx->opts.reconnect_min_ms
                        : SIPC__READY_REDIAL_MS;
-    if (ch->up)
+    if (ch->up && !ch->stopping_at)
         gap = 0; /* its link is being replaced (ch_draining): no peer is failing */
     uint64_t now = uv_now(ch->ctx->loop), at = ch->last_dial + gap;
     uint64_t due = uv_timer_get_due_in(&ch->timer);

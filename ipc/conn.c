@@ -1418,12 +1418,12 @@ static void conn_log_failed(sipc_conn *c, int err, int level)
     strncat(host_key, reason, sizeof host_key - strlen(host_key) - 1);
     conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 0, 1);
     strncat(host_text, reason, sizeof host_text - strlen(host_text) - 1);
-    if (c->start_dial && err == UV_ECONNREFUSED) {
-        /* held apart: these INFO lines never hold back the same refusal's
-         * WARN once the link has been up */
-        strncat(key, " (peer not up yet)", sizeof key - strlen(key) - 1);
-        strncat(host_key, " (peer not up yet)", sizeof host_key - strlen(host_key) - 1);
-        strncat(host_text, " (peer not up yet)", sizeof host_text - strlen(host_text) - 1);
+    if (c->refused_note && err == UV_ECONNREFUSED) {
+        /* held apart: these lines never hold back the same refusal's WARN
+         * once the link has been up, or the peer long gone */
+        strncat(key, c->refused_note, sizeof key - strlen(key) - 1);
+        strncat(host_key, c->refused_note, sizeof host_key - strlen(host_key) - 1);
+        strncat(host_text, c->refused_note, sizeof host_text - strlen(host_text) - 1);
     }
     const char *hkey = host_key;
     const char *dir = c->is_server ? "Connection from" : "Connection to";
@@ -1487,9 +1487,9 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
      * information, not a warning. */
     int level = c->resume_refused || (c->is_server && err == SIPC_ETLSONPLAIN) ? SIPC_LOG_INFO
                                                                                : SIPC_LOG_WARN;
-    /* a peer started together with this side, a few ms later: expected */
-    if (c->start_dial && err == UV_ECONNREFUSED)
-        level = SIPC_LOG_INFO;
+    /* a peer starting with this side, or one that said it stops: expected */
+    if (c->refused_note && err == UV_ECONNREFUSED)
+        level = c->refused_level;
     if (err == SIPC_ECLOSED && was_up) {
         if (sipc__log_on(c->ctx, SIPC_LOG_INFO))
             conn_log_closed_by_peer(c);

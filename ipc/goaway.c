@@ -14,13 +14,18 @@
  * closed once the requests it sent before are answered. Either way the
  * retiring side closes it after SIPC__GOAWAY_GRACE_MS at the latest. An idle
  * connection is never simply closed: a request the peer sends at that moment
- * would cross the close and fail unanswered, where here it is answered. */
+ * would cross the close and fail unanswered, where here it is answered.
+ * A server that stops says so in each GOAWAY (message "stopping"): its port
+ * is closed already, so the peer looks for it again with its usual backoff
+ * rather than at once, where a reload's new connection is wanted now. An
+ * older peer skips the field. */
 #include <stdio.h>
 #include <string.h>
 
 #include "ipc/internal.h"
 
 #define GOAWAY_DRAINING UINT64_MAX
+#define GOAWAY_STOPPING "stopping"
 
 static int str_is(sipc_env_str s, const char *lit)
 {
@@ -37,7 +42,7 @@ static int is_goaway(const sipc_env_view *env)
 static void send_goaway(sipc_conn *c, uint64_t last_id)
 {
     sipc_env_out e = {.kind = SIPC__KIND__ONE_WAY, .request_id = last_id, .service = "sys",
-                      .method = "goaway"};
+                      .method = "goaway", .message = c->goaway_stopping ? GOAWAY_STOPPING : NULL};
     (void)sipc__conn_queue(c, &e);
 }
 
@@ -69,6 +74,7 @@ void sipc__goaway_start(sipc_conn *c, int stopping)
     if (c->state != SIPC_CONN_S_UP || c->goaway_sent)
         return;
     c->goaway_sent = 1;
+    c->goaway_stopping = stopping;
     c->goaway_deadline = uv_now(c->ctx->loop) + SIPC__GOAWAY_GRACE_MS;
     send_goaway(c, GOAWAY_DRAINING);
     c->goaway_ping = ++c->next_id;
@@ -110,8 +116,15 @@ int sipc__goaway_frame(sipc_conn *c, const sipc_env_view *env)
         return 0;
     if (!c->goaway_received) {
         c->goaway_received = 1;
-        sipc__conn_log_event(c, "peer sent GOAWAY",
-                             "peer sent GOAWAY; new calls go on a new connection");
+        /* an unknown reason is taken for a replacement: the redial comes at once */
+        c->peer_stopping = str_is(env->message, GOAWAY_STOPPING);
+        if (c->peer_stopping)
+            sipc__conn_log_event(c, "peer is stopping (GOAWAY)",
+                                 "peer is stopping (GOAWAY); calls in flight here are still "
+                                 "answered");
+        else
+            sipc__conn_log_event(c, "peer sent GOAWAY",
+                                 "peer sent GOAWAY; new calls go on a new connection");
         tell_owner(c);
     }
     sipc__goaway_check(c);

@@ -245,8 +245,10 @@ struct sipc_conn {
     int hello_received;
     int peer_plaintext_retry; /* its hello says: a plaintext retry after TLS refused */
     int plaintext_retry;    /* a dial: our hello says so (the channel sets it) */
-    int start_dial;         /* a dial of a link never up yet, in its context's first
-                               SIPC__START_GRACE_MS: refused, that is INFO */
+    const char *refused_note; /* a dial the channel expects may be refused, and
+                               why (" (peer not up yet)"): a refusal is logged at
+                               refused_level under keys of its own, not a WARN */
+    int refused_level;
     int stream_closed;
     int timer_closed;
     int paused;             /* reading stopped: see sipc__conn_update_pause() */
@@ -321,7 +323,9 @@ struct sipc_conn {
     /* GOAWAY (goaway.c): 1 sent, waiting for the PONG of goaway_ping; 2 the
        final one sent, requests above goaway_last_id are refused */
     int goaway_sent;
+    int goaway_stopping;    /* ours says this side stops (its port is closed) */
     int goaway_received;    /* the peer's: no new calls here */
+    int peer_stopping;      /* the peer's says it stops: not back at once */
     uint64_t goaway_ping;
     uint64_t goaway_last_id;
     uint64_t goaway_deadline; /* uv_now() ms: closed then at the latest */
@@ -703,6 +707,8 @@ struct sipc_channel {
     uint64_t down_at;       /* uv_now() of the same change to down (or first failure) */
     uint64_t peer_seen_at;  /* uv_now() when the peer's node was last heard from on another
                                connection while this link was down; 0: not since */
+    uint64_t stopping_at;   /* uv_now() when the peer's GOAWAY said it stops; 0: not
+                               since the link was last up */
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */
     int retry_next;         /* the next dial is the plaintext retry of a refused TLS */
@@ -735,6 +741,10 @@ struct sipc_channel {
  * apart, so a refused dial of a link that has never been up is expected
  * then (INFO); later, or once the link has been up, it is a WARN. */
 #define SIPC__START_GRACE_MS 10000
+/* A peer whose GOAWAY said it stops has closed its port: a refused dial of
+ * its link in the SIPC__STOP_GRACE_MS after is expected (DEBUG: the GOAWAY
+ * was said); a peer away longer is refused with a WARN as any other. */
+#define SIPC__STOP_GRACE_MS 10000
 /* The backoff cap of a link refused for its TLS mode (the peer requires TLS,
  * or answers in plaintext where this side requires TLS), if reconnect_max_ms
  * is lower: each attempt costs the peer a refused handshake, and only a mode

@@ -5,7 +5,9 @@
  * TLS reload moves to the new setup (GOAWAY) without a failed call; a peer
  * that refuses this side's TLS mode is tried less often, until this side's
  * security changes; a refused first dial in a context's first seconds is
- * INFO, not a WARN. */
+ * INFO, not a WARN; a server that stops says so, and its links read it as
+ * their peer stopping (one INFO line, then the usual backoff, no WARN for a
+ * while); links coming up together say "Connected to" once and a count. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -124,7 +126,7 @@ static uint64_t now_ms(uv_loop_t *loop)
     return uv_now(loop);
 }
 
-/* A client node with one channel to LINKS_HOST:port. */
+/* A client node with one channel to addr:port (LINKS_HOST unless said). */
 typedef struct client {
     sipc_ctx *ctx;
     sipc_security *sec;
@@ -132,11 +134,17 @@ typedef struct client {
     tu_log log;
 } client;
 
-static void client_open(client *c, uv_loop_t *loop, sipc_tls_mode mode, int port)
+static void client_open_at(client *c, uv_loop_t *loop, sipc_tls_mode mode, const char *addr,
+                           int port)
 {
     c->sec = tu_security(mode, g_pem);
     c->ctx = new_ctx(loop, "cli", c->sec, &c->log);
-    assert_int_equal(sipc_channel_open(&c->ch, c->ctx, LINKS_HOST, port, NULL), 0);
+    assert_int_equal(sipc_channel_open(&c->ch, c->ctx, addr, port, NULL), 0);
+}
+
+static void client_open(client *c, uv_loop_t *loop, sipc_tls_mode mode, int port)
+{
+    client_open_at(c, loop, mode, LINKS_HOST, port);
 }
 
 /* Closes what a test made (c may be NULL) and checks nothing is left. */
@@ -163,15 +171,20 @@ static void idle_for(uv_loop_t *loop, unsigned ms);
 static int free_port(uv_loop_t *loop, const char *addr);
 static uint64_t wait_up(uv_loop_t *loop, sipc_channel *ch, unsigned ms);
 
-/* A plaintext node and a client (in cmode) whose link to it is up; returns
- * the node's port. */
-static int start_pair(uv_loop_t *loop, node *n, client *c, sipc_tls_mode cmode)
+/* A plaintext node on addr and a client (in cmode) whose link to it is up;
+ * returns the node's port. */
+static int start_pair_at(uv_loop_t *loop, node *n, client *c, sipc_tls_mode cmode, const char *addr)
 {
     assert_int_equal(uv_loop_init(loop), 0);
-    int port = node_start(n, loop, SIPC_TLS_OFF, 0);
-    client_open(c, loop, cmode, port);
+    int port = node_start_at(n, loop, SIPC_TLS_OFF, addr, 0);
+    client_open_at(c, loop, cmode, addr, port);
     assert_true(wait_up(loop, c->ch, 3000) < 3000);
     return port;
+}
+
+static int start_pair(uv_loop_t *loop, node *n, client *c, sipc_tls_mode cmode)
+{
+    return start_pair_at(loop, n, c, cmode, LINKS_HOST);
 }
 
 typedef struct result {
@@ -221,6 +234,15 @@ static int wait_log(uv_loop_t *loop, tu_log *log, const char *line, unsigned ms)
     while (!tu_log_has(log, line) && now_ms(loop) - t0 < ms)
         idle_for(loop, 20);
     return tu_log_has(log, line);
+}
+
+/* How many times needle is in l. */
+static int count_in(const tu_log *l, const char *needle)
+{
+    int n = 0;
+    for (const char *p = l->buf ? l->buf : ""; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
 }
 
 /* ---------------------------------------------------------- reconnection */
@@ -812,6 +834,20 @@ static void on_server_closed(sipc_server *srv, void *arg)
     *(int *)arg = 1;
 }
 
+/* Drains n's server until nothing is left, then closes it: what a node's
+ * stop does with each server. */
+static void server_stop(node *n, uv_loop_t *loop)
+{
+    uint64_t t0 = now_ms(loop);
+    while (sipc_server_drain(n->srv, 0) != 0 && now_ms(loop) - t0 < 3000)
+        idle_for(loop, 20);
+    assert_int_equal(sipc_server_drain(n->srv, 0), 0);
+    int closed = 0;
+    sipc_server_close(n->srv, on_server_closed, &closed);
+    assert_true(tu_run_until(loop, &closed, 3000));
+    n->srv = NULL;
+}
+
 /* A server drained (sipc_server_drain) while a handler holds a request:
  * its port refuses new connections at once, the held request is still
  * answered to its caller, and the busy connection closes once it is; the
@@ -847,14 +883,126 @@ static void t_server_drain(void **state)
     n.nheld = 0;
     assert_true(tu_run_until(&loop, &held.done, 3000));
     assert_int_equal(held.err, 0);
-    t0 = now_ms(&loop);
-    while (sipc_server_drain(n.srv, 0) != 0 && now_ms(&loop) - t0 < 3000)
-        idle_for(&loop, 20);
-    assert_int_equal(sipc_server_drain(n.srv, 0), 0);
-    int closed = 0;
-    sipc_server_close(n.srv, on_server_closed, &closed);
-    assert_true(tu_run_until(&loop, &closed, 3000));
-    n.srv = NULL;
+    server_stop(&n, &loop);
+    finish(&loop, &n, &c);
+}
+
+/* The node's own address block for the tests of a server that stops. */
+#define STOP_NET "127.1.179"
+
+/* A link up to a server that stops: its GOAWAY says so, and the link reads
+ * it as its peer stopping: one INFO line; then its usual backoff (not at
+ * once), down with the refusal as its reason, no WARN while the refusals
+ * are expected (at DEBUG). Past that while, a refusal is a WARN again. */
+static void t_stop_reads_as_stopping(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    client c = {0};
+    int port = start_pair_at(&loop, &n, &c, SIPC_TLS_OFF, STOP_NET ".1");
+
+    assert_int_equal(sipc_server_drain(n.srv, 0), 1);
+    uint64_t dial = c.ch->last_dial, first_redial = 0;
+    int dials = 0;
+    uint64_t t0 = now_ms(&loop);
+    while (now_ms(&loop) - t0 < 2000) {
+        uv_run(&loop, UV_RUN_ONCE);
+        if (c.ch->last_dial != dial && !dials++)
+            first_redial = c.ch->last_dial;
+        dial = c.ch->last_dial;
+    }
+    print_message("%d redials in 2 s, the first %llu ms after the GOAWAY\n", dials,
+                  (unsigned long long)(first_redial - c.ch->stopping_at));
+    if (tu_log_has(&c.log, " WARN "))
+        fail_msg("a WARN for a peer that said it stops:\n%s", c.log.buf);
+    char line[200];
+    snprintf(line, sizeof line,
+             "Transport.Conn INFO Connection to " STOP_NET
+             ".1:%d (node srv): peer is stopping (GOAWAY)",
+             port);
+    assert_int_equal(count_in(&c.log, line), 1);
+    assert_int_equal(count_in(&c.log, "GOAWAY"), 1);
+    snprintf(line, sizeof line, "DEBUG Connection to " STOP_NET ".1:%d closed: connection refused",
+             port);
+    assert_true(tu_log_has(&c.log, line));
+    /* the usual backoff from reconnect_min_ms (100 ms): the first redial
+     * 50 to 100 ms after the GOAWAY, then doubling to the 1 s cap */
+    assert_true(c.ch->stopping_at != 0);
+    assert_true(first_redial - c.ch->stopping_at >= 50);
+    assert_true(dials >= 3 && dials <= 7);
+    assert_true(sipc_channel_is_down(c.ch, NULL));
+    assert_int_equal(sipc_channel_last_error(c.ch), UV_ECONNREFUSED);
+
+    /* away longer: the usual WARN. The GOAWAY is made that old rather than
+     * waited out: each dial compares its moment with SIPC__STOP_GRACE_MS */
+    c.ch->stopping_at -= SIPC__STOP_GRACE_MS;
+    snprintf(line, sizeof line, "WARN Connection to " STOP_NET ".1:%d closed: connection refused",
+             port);
+    assert_true(wait_log(&loop, &c.log, line, 3000));
+    server_stop(&n, &loop);
+    finish(&loop, &n, &c);
+}
+
+/* A peer that stops and is back on its port within the while is reached
+ * again within the backoff's cap, with no WARN on the way. */
+static void t_stop_then_back(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    client c = {0};
+    int port = start_pair_at(&loop, &n, &c, SIPC_TLS_OFF, STOP_NET ".2");
+
+    server_stop(&n, &loop);
+    node_stop(&n, &loop);
+    idle_for(&loop, 700);
+    assert_false(sipc_channel_is_up(c.ch));
+    assert_int_equal(node_start_at(&n, &loop, SIPC_TLS_OFF, STOP_NET ".2", port), port);
+    uint64_t took = wait_up(&loop, c.ch, 3000);
+    print_message("up again %llu ms after the peer listened again\n", (unsigned long long)took);
+    assert_true(took <= 1500);
+    assert_int_equal(c.ch->stopping_at, 0);
+    if (tu_log_has(&c.log, " WARN "))
+        fail_msg("a WARN for a peer that said it stops:\n%s", c.log.buf);
+    assert_int_equal(count_in(&c.log, "peer is stopping (GOAWAY)"), 1);
+    finish(&loop, &n, &c);
+}
+
+/* Links to one address coming up together (as a reload replaces every
+ * link at once) log "Connected to" once, and the others as a count. */
+#define BURST_LINKS 20
+static void t_connected_limited(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    client c = {0};
+    int port = start_pair_at(&loop, &n, &c, SIPC_TLS_OFF, STOP_NET ".3");
+    sipc_channel *ch[BURST_LINKS - 1];
+    for (int i = 0; i < BURST_LINKS - 1; i++)
+        assert_int_equal(sipc_channel_open(&ch[i], c.ctx, STOP_NET ".3", port, NULL), 0);
+    for (int i = 0; i < BURST_LINKS - 1; i++)
+        assert_true(wait_up(&loop, ch[i], 3000) < 3000);
+    char line[200];
+    snprintf(line, sizeof line, "INFO Connected to " STOP_NET ".3:%d (node srv, plaintext)\n",
+             port);
+    assert_int_equal(count_in(&c.log, "Connected to"), 1);
+    assert_int_equal(count_in(&c.log, line), 1);
+    /* the count, said when the context closes */
+    sipc_ctx_close(c.ctx, NULL, NULL);
+    idle_for(&loop, 50);
+    int reports = 0;
+    for (int span = 1; span <= 10; span++) {
+        snprintf(line, sizeof line,
+                 "INFO %d more like this in the last %d s: Connected to " STOP_NET
+                 ".3:%d (node srv, plaintext)\n",
+                 BURST_LINKS - 1, span, port);
+        reports += count_in(&c.log, line);
+    }
+    if (reports != 1)
+        fail_msg("no report of the %d lines held back:\n%s", BURST_LINKS - 1, c.log.buf);
+    c.ctx = NULL;
     finish(&loop, &n, &c);
 }
 
@@ -1056,14 +1204,6 @@ static void on_ff(int err, const sipc_reply *reply, void *arg)
     snprintf(r->message, sizeof r->message, "%s", reply && reply->message ? reply->message : "");
 }
 
-static int count_in(const tu_log *l, const char *needle)
-{
-    int n = 0;
-    for (const char *p = l->buf ? l->buf : ""; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    return n;
-}
-
 /* A peer name that does not resolve fails every redial: its WARN is said
  * once per interval with the count of those held back, as a refused dial's
  * is, not once a redial. */
@@ -1131,6 +1271,9 @@ int main(void)
         cmocka_unit_test(t_goaway_ignored_by_old_client),
         cmocka_unit_test(t_goaway_grace),
         cmocka_unit_test(t_server_drain),
+        cmocka_unit_test(t_stop_reads_as_stopping),
+        cmocka_unit_test(t_stop_then_back),
+        cmocka_unit_test(t_connected_limited),
         cmocka_unit_test(t_start_refused_info),
         cmocka_unit_test(t_mode_refused_backoff),
         cmocka_unit_test(t_fallback_then_strict),

@@ -11,7 +11,8 @@
  * replaced at once dial again spread over reconnect_min_ms (but at once
  * when called); an older peer that
  * ignores GOAWAY (it answers the PING) sees its idle connection closed as
- * soon as its PONG is in. */
+ * soon as its PONG is in, at a reload (whose GOAWAY gives no reason) as at
+ * a server's stop (whose GOAWAY says "stopping", 127.1.179.4). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -411,6 +412,7 @@ static void t_idle_links_redial_spread(void **state)
 typedef struct old_peer {
     int fd, goaways;
     uint64_t last_id; /* the second goaway's */
+    char said[2][32]; /* the message of the first two */
     uint64_t closed_ns;
 } old_peer;
 
@@ -431,6 +433,8 @@ static void *old_peer_run(void *arg)
             sipc_env_out pong = {.kind = SIPC__KIND__PONG, .request_id = env->request_id};
             tu_send_env(o->fd, &pong);
         } else if (env->kind == SIPC__KIND__ONE_WAY && !strcmp(env->method, "goaway")) {
+            if (o->goaways < 2)
+                snprintf(o->said[o->goaways], sizeof o->said[0], "%s", env->message);
             o->goaways++;
             o->last_id = env->request_id;
         }
@@ -440,46 +444,94 @@ static void *old_peer_run(void *arg)
     return NULL;
 }
 
+/* Connects an older peer to srv at addr and runs the loop until its
+ * connection is up there. */
+static void old_peer_connect(world *w, old_peer *o, sipc_server *srv, const char *addr,
+                             pthread_t *th)
+{
+    o->fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {.tv_sec = 5};
+    setsockopt(o->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    /* its PONG leaves at once, as sipc's does, not after a delayed ACK */
+    int one = 1;
+    setsockopt(o->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)sipc_server_port(srv))};
+    assert_int_equal(inet_pton(AF_INET, addr, &a.sin_addr), 1);
+    assert_int_equal(connect(o->fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(pthread_create(th, NULL, old_peer_run, o), 0);
+    uint64_t t0 = uv_now(&w->loop);
+    while (w->server_ups < 1 && uv_now(&w->loop) - t0 < 3000)
+        uv_run(&w->loop, UV_RUN_ONCE);
+    assert_int_equal(w->server_ups, 1);
+}
+
+/* Retires the older peer's connection (a drain of srv, or else the
+ * context's retire after a reload) and checks it is closed at its PONG. */
+static void old_peer_retired(world *w, old_peer *o, sipc_server *srv, pthread_t th)
+{
+    uint64_t started = uv_hrtime();
+    int left = srv ? sipc_server_drain(srv, 0) : sipc_ctx_retire_connections(w->sctx, 0);
+    assert_int_equal(left, 1);
+    while (left && uv_hrtime() - started < 3000000000ull) {
+        uv_run(&w->loop, UV_RUN_NOWAIT);
+        left = srv ? sipc_server_drain(srv, 0) : sipc_ctx_retire_connections(w->sctx, 0);
+    }
+    assert_int_equal(left, 0);
+    double gone_ms = (double)(uv_hrtime() - started) / 1e6;
+    assert_int_equal(pthread_join(th, NULL), 0);
+    close(o->fd);
+    double ms = (double)(o->closed_ns - started) / 1e6;
+    print_message("older peer: gone here %.2f ms after the retire, closed there after %.2f ms, %d "
+                  "goaways seen\n",
+                  gone_ms, ms, o->goaways);
+    assert_true(ms < 200);
+    assert_int_equal(o->goaways, 2);
+    assert_int_equal(o->last_id, 0); /* it sent no request */
+}
+
 static void t_idle_old_peer_closed_at_pong(void **state)
 {
     (void)state;
     world w;
     world_open(&w, SIPC_TLS_OFF);
     old_peer o = {0};
-    o.fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {.tv_sec = 5};
-    setsockopt(o.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    /* its PONG leaves at once, as sipc's does, not after a delayed ACK */
-    int one = 1;
-    setsockopt(o.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)sipc_server_port(w.srv))};
-    assert_int_equal(inet_pton(AF_INET, ADDR, &a.sin_addr), 1);
-    assert_int_equal(connect(o.fd, (struct sockaddr *)&a, sizeof a), 0);
     pthread_t th;
-    assert_int_equal(pthread_create(&th, NULL, old_peer_run, &o), 0);
-    uint64_t t0 = uv_now(&w.loop);
-    while (w.server_ups < 1 && uv_now(&w.loop) - t0 < 3000)
-        uv_run(&w.loop, UV_RUN_ONCE);
-    assert_int_equal(w.server_ups, 1);
+    old_peer_connect(&w, &o, w.srv, ADDR, &th);
     reload(&w, w.sctx);
-    uint64_t started = uv_hrtime();
-    int left = sipc_ctx_retire_connections(w.sctx, 0);
-    assert_int_equal(left, 1);
-    while (left && uv_hrtime() - started < 3000000000ull) {
-        uv_run(&w.loop, UV_RUN_NOWAIT);
-        left = sipc_ctx_retire_connections(w.sctx, 0);
-    }
-    assert_int_equal(left, 0);
-    double gone_ms = (double)(uv_hrtime() - started) / 1e6;
-    assert_int_equal(pthread_join(th, NULL), 0);
-    close(o.fd);
-    double ms = (double)(o.closed_ns - started) / 1e6;
-    print_message("older peer: gone here %.2f ms after the retire, closed there after %.2f ms, %d "
-                  "goaways seen\n",
-                  gone_ms, ms, o.goaways);
-    assert_true(ms < 200);
-    assert_int_equal(o.goaways, 2);
-    assert_int_equal(o.last_id, 0); /* it sent no request */
+    old_peer_retired(&w, &o, NULL, th);
+    /* a reload's GOAWAY gives no reason: byte for byte what it was */
+    assert_string_equal(o.said[0], "");
+    assert_string_equal(o.said[1], "");
+    world_close(&w);
+}
+
+static void on_server_closed(sipc_server *srv, void *arg)
+{
+    (void)srv;
+    *(int *)arg = 1;
+}
+
+/* A server that stops says so in both its GOAWAYs (message "stopping",
+ * which a peer that knows it reads as "not back at once"); an older peer,
+ * which skips the field, is closed at its PONG as at a reload. On
+ * 127.1.179.4. */
+static void t_stopping_said_old_peer_closed(void **state)
+{
+    (void)state;
+    world w;
+    world_open(&w, SIPC_TLS_OFF);
+    sipc_server *srv;
+    assert_int_equal(sipc_server_listen(&srv, w.sctx, "Stopping", "127.1.179.4", 0, w.router), 0);
+    sipc_server_set_conn_cb(srv, on_server_conn, &w);
+    old_peer o = {0};
+    pthread_t th;
+    old_peer_connect(&w, &o, srv, "127.1.179.4", &th);
+    old_peer_retired(&w, &o, srv, th);
+    assert_string_equal(o.said[0], "stopping");
+    assert_string_equal(o.said[1], "stopping");
+    int closed = 0;
+    sipc_server_close(srv, on_server_closed, &closed);
+    assert_true(tu_run_until(&w.loop, &closed, 3000));
     world_close(&w);
 }
 
@@ -498,6 +550,7 @@ int main(void)
         cmocka_unit_test(t_idle_replaced_client_side),
         cmocka_unit_test(t_idle_links_redial_spread),
         cmocka_unit_test(t_idle_old_peer_closed_at_pong),
+        cmocka_unit_test(t_stopping_said_old_peer_closed),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     tu_rmdir(g_dir);

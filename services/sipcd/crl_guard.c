@@ -24,6 +24,7 @@
 #include "crl_guard.h"
 #include "host.h"
 #include "reload_job.h"
+#include "services/common/cut_judge.h"
 #include "services/common/err_line.h"
 
 typedef struct crl_dial {
@@ -48,7 +49,7 @@ typedef struct crl_ask {
 int reload_crl_news(const reload_job *j, const host *h)
 {
     if (sipc_security_mode(j->sec[HOST_DATA]) == SIPC_TLS_OFF ||
-        j->cfg.revocation == SIPC_REVOCATION_OFF || !j->crl.n)
+        j->cfg.revocation == SIPC_REVOCATION_OFF || j->crl.total <= 0)
         return 0;
     return h->cfg.revocation == SIPC_REVOCATION_OFF || host_files_news(&j->crl, &h->crl);
 }
@@ -284,26 +285,26 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
     int ncut = 0, nunasked = 0, nkept = 0;
     for (int i = 0; i < a->n; i++) {
         const crl_dial *now = &a->dial[0][i], *after = &a->dial[1][i];
-        crl_dial seen;
+        cut_dial was = {now->up, now->tls, now->err}, will = {after->up, after->tls, after->err};
         if (a->first) {
             /* a check: the security that runs accepted the node at the
              * reload's dials and has not changed since; one that does not
              * answer now could not be asked */
-            seen = *after;
-            seen.up = after->up || after->err == SIPC_EPEERAUTH;
-            seen.tls = after->up ? after->tls : 1;
-            now = &seen;
+            was = (cut_dial){after->up || after->err == SIPC_EPEERAUTH, after->up ? after->tls : 1,
+                             after->err};
+            now = after;
         }
         const char *node = now->node[0] ? now->node : after->node[0] ? after->node : h->crl_node[i];
         if (node != h->crl_node[i])
             snprintf(h->crl_node[i], sizeof h->crl_node[i], "%s", node);
-        if (now->up && !now->tls)
-            continue; /* plaintext: no certificate to refuse */
-        if (now->up && after->up) {
+        cut_verdict v = cut_judge(&was, &will);
+        if (v == CUT_PLAIN)
+            continue;
+        if (v == CUT_KEPT) {
             nkept++;
             continue;
         }
-        if (now->up && after->err == SIPC_EPEERAUTH) {
+        if (v == CUT_REFUSED) {
             /* the verifier's reason: the fix is the guard's to say */
             int rl;
             const char *reason = cli_err_reason(after->err, after->detail, &rl);
@@ -312,14 +313,17 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
             node_add(cut, sizeof cut, a->addr[i], node, why);
             ncut++;
         } else {
-            const crl_dial *d = now->up ? after : now;
+            /* down, refused already, or its own trust refused this node's
+             * certificate: not a node this reload cuts off */
+            const crl_dial *d = was.up ? after : now;
             size_t at = strlen(unasked);
             snprintf(unasked + at, sizeof unasked - at, "%s%s (%s)", at ? ", " : "", a->addr[i],
                      sipc_strerror(d->err));
             nunasked++;
         }
     }
-    verdict_keep(j, h, ncut && !nkept && !j->force);
+    int refused = cut_refuses(ncut, nkept, 1) && !j->force;
+    verdict_keep(j, h, refused);
     if (j->dry && ncut)
         say_checked(h, ncut, cut);
     int turned_on = h->cfg.revocation == SIPC_REVOCATION_OFF;

@@ -9,6 +9,7 @@
 #include <wolfssl/wolfcrypt/sha256.h>
 
 #include <assert.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,18 @@ void sipc_fingerprint(const uint8_t *der, size_t len, char out[65])
         return;
     }
     sipc_hex_lower(h, sizeof h, out);
+}
+
+int sipc_sha256_two(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                    uint8_t out[32])
+{
+    if (alen > UINT32_MAX || blen > UINT32_MAX)
+        return SIPC_EINVAL;
+    wc_Sha256 s;
+    int r = wc_InitSha256(&s) != 0 || (alen && wc_Sha256Update(&s, a, (word32)alen) != 0) ||
+            (blen && wc_Sha256Update(&s, b, (word32)blen) != 0) || wc_Sha256Final(&s, out) != 0;
+    wc_Sha256Free(&s);
+    return r ? SIPC_ENOMEM : 0;
 }
 
 /* ------------------------------------------------------------ key checks

@@ -75,6 +75,11 @@ int sipc_key_check_pkcs8(const uint8_t *der, size_t len, sipc_key_type *type, si
 sipc_key_type sipc_key_type_of(const uint8_t *der, size_t len);
 /* Hex SHA-256 of der into out[65]. */
 void sipc_fingerprint(const uint8_t *der, size_t len, char out[65]);
+/* SHA-256 of a (alen bytes) followed by b (blen bytes) into out (either
+ * may be empty). 0, SIPC_EINVAL for a part over 4 GiB, or SIPC_ENOMEM when
+ * wolfCrypt cannot hash. */
+int sipc_sha256_two(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+                    uint8_t out[32]);
 void sipc_der_free(sipc_der *d);
 
 #endif

@@ -10,17 +10,21 @@
  * certificate of its issuer. `tlstool crl add` asks the same question
  * before it stores a CRL;
  * this is the node's own, for CRLs that reach it by other ways and for
- * the switch that turns them all on. Each node is dialled twice, as the
- * tool's guard does: with the security that runs, and with the reload's,
- * so that a node refused already (or down) is told from one that the
- * reload cuts off. */
+ * the switch that turns them all on. A reload dials each node twice, as
+ * the tool's guard does: with the security that runs, and with the
+ * reload's, so that a node refused already (or down) is told from one that
+ * the reload cuts off. A check of a refused or pending reload dials once,
+ * and only when the files changed or, while they stay the same, ever more
+ * rarely: a node the reload's CRLs revoke logs each such dial as refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "certs/keypair.h"
 #include "crl_guard.h"
 #include "host.h"
 #include "reload_job.h"
+#include "services/common/cut_judge.h"
 #include "services/common/err_line.h"
 
 typedef struct crl_dial {
@@ -36,6 +40,7 @@ typedef struct crl_ask {
     reload_job *j;
     void (*done)(reload_job *j);
     sipc_ctx *ctx[2];
+    int first; /* 1: only the reload's security is dialled (a check) */
     int n, open, closing, started;
     char addr[SIPC_MAX_NODES][160];
     crl_dial dial[2][SIPC_MAX_NODES];
@@ -44,9 +49,68 @@ typedef struct crl_ask {
 int reload_crl_news(const reload_job *j, const host *h)
 {
     if (sipc_security_mode(j->sec[HOST_DATA]) == SIPC_TLS_OFF ||
-        j->cfg.revocation == SIPC_REVOCATION_OFF || !j->crl.n)
+        j->cfg.revocation == SIPC_REVOCATION_OFF || j->crl.total <= 0)
         return 0;
-    return h->cfg.revocation == SIPC_REVOCATION_OFF || host_files_missing(&j->crl, &h->crl) > 0;
+    return h->cfg.revocation == SIPC_REVOCATION_OFF || host_files_news(&j->crl, &h->crl);
+}
+
+/* What the reload's security is made of, as a digest: the same at a later
+ * check, the nodes' answers to it can only differ by what they present. */
+static void files_key(const reload_job *j, uint8_t key[32])
+{
+    struct {
+        uint64_t all[3][4];
+        int total[3], revocation, mode;
+        char pair[65], subject[sizeof j->cfg.subject];
+    } k;
+    memset(&k, 0, sizeof k);
+    const host_files *f[3] = {&j->trust, &j->crl, &j->rotation};
+    for (int i = 0; i < 3; i++) {
+        memcpy(k.all[i], f[i]->all, sizeof k.all[i]);
+        k.total[i] = f[i]->total;
+    }
+    k.revocation = (int)j->cfg.revocation;
+    k.mode = (int)sipc_security_mode(j->probe);
+    snprintf(k.pair, sizeof k.pair, "%s", sipc_security_fingerprint(j->probe));
+    snprintf(k.subject, sizeof k.subject, "%s", j->cfg.subject);
+    if (sipc_sha256_two((const uint8_t *)&k, sizeof k, NULL, 0, key) != 0)
+        memset(key, 0, 32); /* never one of a real digest: dialled again */
+}
+
+int reload_crl_dial_due(reload_job *j, host *h)
+{
+    uint8_t key[32];
+    files_key(j, key);
+    /* a refusal verdict stands only for a refusal by this guard */
+    const char *cause = json_string_value(json_object_get(h->reload_refused, "cause"));
+    int refused_here = cause && !strcmp(cause, "crl_guard");
+    if (!h->crl_dialed || memcmp(key, h->crl_key, sizeof key) ||
+        (h->crl_refused && !refused_here) || h->crl_wait <= 0)
+        return 1;
+    h->crl_wait--;
+    j->crl_skip = 1;
+    return 0;
+}
+
+void reload_crl_forget(host *h)
+{
+    h->crl_dialed = h->crl_refused = h->crl_wait = h->crl_step = 0;
+}
+
+/* The verdict of dials just judged, and when to dial again while the files
+ * stay the same: at the next check after a reload's dials or after files
+ * that changed, then after twice as many checks as the last time. */
+static void verdict_keep(const reload_job *j, host *h, int refused)
+{
+    uint8_t key[32];
+    files_key(j, key);
+    int same = j->dry && h->crl_dialed && !memcmp(key, h->crl_key, sizeof key);
+    h->crl_step = !same ? 1 : h->crl_step * 2 > RELOAD_CRL_STEP_MAX ? RELOAD_CRL_STEP_MAX
+                                                                   : h->crl_step * 2;
+    h->crl_wait = same ? h->crl_step - 1 : 0;
+    h->crl_dialed = 1;
+    h->crl_refused = refused;
+    memcpy(h->crl_key, key, sizeof key);
 }
 
 /* the dials' failures are the guard's to say, not each one's log line */
@@ -71,8 +135,8 @@ static void all_ended(crl_ask *a)
 {
     if (a->open || !a->started || a->closing)
         return;
-    a->closing = 2;
-    for (int k = 0; k < 2; k++)
+    a->closing = 2 - a->first;
+    for (int k = a->first; k < 2; k++)
         sipc_ctx_close(a->ctx[k], ctx_closed, a);
 }
 
@@ -141,6 +205,7 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
         return SIPC_ENOMEM;
     a->j = j;
     a->done = done;
+    a->first = j->dry ? 1 : 0;
     sipc_options o;
     sipc_options_from_config(&o, &h->cfg);
     o.log = quiet;
@@ -148,11 +213,11 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
     o.handshake_timeout_ms = timeout_ms;
     o.timeouts_reported = 1;
     sipc_security *sec[2] = {sipc_ctx_security(h->probe_ctx), j->probe};
-    for (int k = 0; k < 2; k++) {
+    for (int k = a->first; k < 2; k++) {
         int r = sipc_ctx_new(&a->ctx[k], h->loop, &o, sec[k]);
         if (r != 0) {
-            if (k)
-                sipc_ctx_close(a->ctx[0], NULL, NULL);
+            if (k > a->first)
+                sipc_ctx_close(a->ctx[a->first], NULL, NULL);
             free(a);
             return r;
         }
@@ -165,7 +230,7 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
             sipc_config_node_service(&h->cfg, i, "management", name, sizeof name, &port) != 0)
             continue;
         snprintf(a->addr[a->n], sizeof a->addr[0], "%s", h->cfg.nodes[i]);
-        for (int k = 0; k < 2; k++) {
+        for (int k = a->first; k < 2; k++) {
             a->dial[k][a->n].ask = a;
             dial_start(&a->dial[k][a->n], a->ctx[k], name, port, timeout_ms);
         }
@@ -186,6 +251,30 @@ static void node_add(char *list, size_t cap, const char *addr, const char *node,
                  node[0] ? " (node " : "", node, node[0] ? ")" : "", why[0] ? ": " : "", why);
 }
 
+/* A check's dials found nodes the reload's CRLs revoke: each of them logs
+ * the dial as this node refusing its certificate (alert
+ * certificate_revoked, "the peer's log says why"), so this node's log says
+ * why, and that its links are not cut, beside the management service's
+ * lines those dials reached. */
+static void say_checked(host *h, int ncut, const char *cut)
+{
+    const json_t *r = h->reload_refused ? h->reload_refused : h->reload_pending;
+    const char *at = json_string_value(json_object_get(r, h->reload_refused ? "at" : "refused_at"));
+    sipc_logger *log = h->svc[HOST_MANAGEMENT].log;
+    if (!log)
+        return;
+    sipc_logf(log, SIPC_LOG_INFO, "Service.Reload",
+              "The CRL guard checked the reload refused at %s again, dialling each [cluster] "
+              "node with the CRLs it would apply: %d node%s present%s a certificate they "
+              "revoke: %s. %s this check in %s log as a certificate this node refused; this "
+              "node still runs the CRLs it had, and its links to %s stay. The nodes are "
+              "dialled again in %d checks of the files, or at the next one if the files "
+              "change",
+              at ? at : "(unknown)", ncut, ncut == 1 ? "" : "s", ncut == 1 ? "s" : "", cut,
+              ncut == 1 ? "That node shows" : "Those nodes show", ncut == 1 ? "its" : "their",
+              ncut == 1 ? "it" : "them", h->crl_wait + 1);
+}
+
 int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
 {
     j->crl_note[0] = '\0';
@@ -196,14 +285,26 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
     int ncut = 0, nunasked = 0, nkept = 0;
     for (int i = 0; i < a->n; i++) {
         const crl_dial *now = &a->dial[0][i], *after = &a->dial[1][i];
-        const char *node = now->node[0] ? now->node : after->node;
-        if (now->up && !now->tls)
-            continue; /* plaintext: no certificate to refuse */
-        if (now->up && after->up) {
+        cut_dial was = {now->up, now->tls, now->err}, will = {after->up, after->tls, after->err};
+        if (a->first) {
+            /* a check: the security that runs accepted the node at the
+             * reload's dials and has not changed since; one that does not
+             * answer now could not be asked */
+            was = (cut_dial){after->up || after->err == SIPC_EPEERAUTH, after->up ? after->tls : 1,
+                             after->err};
+            now = after;
+        }
+        const char *node = now->node[0] ? now->node : after->node[0] ? after->node : h->crl_node[i];
+        if (node != h->crl_node[i])
+            snprintf(h->crl_node[i], sizeof h->crl_node[i], "%s", node);
+        cut_verdict v = cut_judge(&was, &will);
+        if (v == CUT_PLAIN)
+            continue;
+        if (v == CUT_KEPT) {
             nkept++;
             continue;
         }
-        if (now->up && after->err == SIPC_EPEERAUTH) {
+        if (v == CUT_REFUSED) {
             /* the verifier's reason: the fix is the guard's to say */
             int rl;
             const char *reason = cli_err_reason(after->err, after->detail, &rl);
@@ -212,13 +313,19 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
             node_add(cut, sizeof cut, a->addr[i], node, why);
             ncut++;
         } else {
-            const crl_dial *d = now->up ? after : now;
+            /* down, refused already, or its own trust refused this node's
+             * certificate: not a node this reload cuts off */
+            const crl_dial *d = was.up ? after : now;
             size_t at = strlen(unasked);
             snprintf(unasked + at, sizeof unasked - at, "%s%s (%s)", at ? ", " : "", a->addr[i],
                      sipc_strerror(d->err));
             nunasked++;
         }
     }
+    int refused = cut_refuses(ncut, nkept, 1) && !j->force;
+    verdict_keep(j, h, refused);
+    if (j->dry && ncut)
+        say_checked(h, ncut, cut);
     int turned_on = h->cfg.revocation == SIPC_REVOCATION_OFF;
     const char *why = turned_on ? "[tls] revocation is turned on, which applies every CRL in "
                                   "security/crl/ at once"

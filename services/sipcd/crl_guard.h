@@ -18,11 +18,27 @@
  * own (a mounted folder's, or `tlstool crl add` without --reload). */
 int reload_crl_news(const reload_job *j, const host *h);
 
-/* Dials every other [cluster] node twice at once, within timeout_ms: with
- * the security the node's management links run now, and with the one the
- * reload loaded (j->probe). done(j) runs on the loop once every dial ended
- * and the dials' contexts closed. 0, or a negative SIPC_* code without
- * calling done. */
+/* The most checks of a refused or pending reload from one dial of the
+ * nodes to the next while its files stay the same: 25 checks of about
+ * 12 s, 5 minutes. */
+#define RELOAD_CRL_STEP_MAX 25
+
+/* For a check of a refused or pending reload (j->dry) that would dial:
+ * 0, setting j->crl_skip, when the guard's latest dials judged the same
+ * files and their verdict may stand without a dial (a refusal by the guard,
+ * or a pass) until the next dial is due: every check at first, then every
+ * 2, 4, 8 ... up to RELOAD_CRL_STEP_MAX checks while nothing changes, so
+ * that a refusal that stands does not dial every node, each refusing it,
+ * every few seconds for good; 1 to dial (files changed, or due). */
+int reload_crl_dial_due(reload_job *j, host *h);
+
+/* Dials every other [cluster] node at once, within timeout_ms: a reload
+ * twice, with the security the node's management links run now and with
+ * the one the reload loaded (j->probe); a check of a refused or pending
+ * reload (j->dry) once, with j->probe (the security that runs has not
+ * changed since the reload's dials). done(j) runs on the loop once every
+ * dial ended and the dials' contexts closed. 0, or a negative SIPC_* code
+ * without calling done. */
 int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(reload_job *j));
 
 /* The guard, from the dials reload_crl_ask made (none made: nothing to
@@ -34,8 +50,15 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
  * node stays accepted) and their fix, and the nodes that could not be
  * asked (they do not hold the reload back, as with `tlstool crl add`: one
  * presenting a revoked certificate is refused when it connects, which is
- * what revocation is for), "" when nothing. */
+ * what revocation is for), "" when nothing. The verdict is kept for
+ * reload_crl_dial_due; a check's dials that find nodes cut off say so in
+ * the management service's log, since each of those nodes logs the dial as
+ * this node refusing its certificate. */
 int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len);
+
+/* A reload applied: the guard's latest dials judged files the node runs
+ * now, and a later refusal is judged anew. */
+void reload_crl_forget(host *h);
 
 /* Frees what reload_crl_ask kept in j. */
 void reload_crl_free(reload_job *j);

@@ -21,12 +21,16 @@ struct sipc_search;
 
 /* HOST_DATA .. HOST_NSERVICES and their names: peers.h */
 
-/* The files of a folder of the home (security/trust, security/crl), by name
- * and a checksum of their contents, so that a reload can say what came and
- * went. */
+/* The files of a folder of the home (security/trust, security/crl): every
+ * one of them in a digest that no order of reading changes, so that a reload
+ * tells a change in any of them, however many there are; and the first
+ * HOST_MAX_FILES by name and a checksum of their contents, so that it can
+ * say what came, went or was updated. */
 #define HOST_MAX_FILES 64
 typedef struct host_files {
-    int n;
+    int n;           /* entries named below */
+    int total;       /* every file; -1: the folder could not be read */
+    uint64_t all[4]; /* every file: the sums, word by word, of SHA-256(name NUL contents) */
     char name[HOST_MAX_FILES][128];
     uint64_t sum[HOST_MAX_FILES];
 } host_files;
@@ -106,6 +110,15 @@ typedef struct host {
     char restart_since[32];
     int rechecking;        /* a check of a refused or pending reload's files is on the pool */
     int recheck_ticks;
+    /* the CRL guard's latest dials (crl_guard.c): a digest of the files
+     * they judged, whether the guard refused them, and how many checks of a
+     * refused or pending reload pass without dialling again (step: the
+     * checks from one dial to the next, doubled while nothing changes) */
+    int crl_dialed, crl_refused, crl_wait, crl_step;
+    uint8_t crl_key[32];
+    /* the node id each [cluster] entry answered a dial with, by dial (a
+     * check's dial that is refused learns none) */
+    char crl_node[SIPC_MAX_NODES][64];
     unsigned refused_gen;  /* counts refusals: a check begun before one does not clear it */
     uv_timer_t retire_timer; /* replaces connections made before a reload */
     int retire_on, retire_ticks;
@@ -189,12 +202,25 @@ void host_stop(host *h, const char *signame);
  * gets the JSON answer. Loop thread only. */
 void host_reload(host *h, const char *by, const sipc_peer_info *peer, int force, int ack,
                  int64_t deadline_ms, void (*done)(void *arg, json_t *answer), void *arg);
-/* reload_files.c: the files of security/SUB by name and checksum (of trust/
- * and crl/ those the loader reads, sipc_trust_name_loaded); a rotation's (staged/ and its state); how many entries of a
- * are not in b with the same contents. */
-void host_files_read(const char *home, const char *sub, host_files *out);
-void host_rotation_read(const char *home, host_files *out);
-int host_files_missing(const host_files *a, const host_files *b);
+/* reload_files.c: the files of security/SUB (of trust/ and crl/ those the
+ * loader reads, sipc_trust_name_loaded); a rotation's (staged/ and its
+ * state). 0 (a folder that is not there has no files), or SIPC_ETLSCONFIG
+ * with err when the folder cannot be read (out->total is then -1): its
+ * files are then unknown, never taken for none. */
+int host_files_read(const char *home, const char *sub, host_files *out, char *err,
+                    size_t errlen);
+int host_rotation_read(const char *home, host_files *out, char *err, size_t errlen);
+/* Whether a and b hold the same files with the same contents. */
+int host_files_same(const host_files *a, const host_files *b);
+/* Whether now holds a file that was not in was, or with other contents;
+ * when either holds more files than it names (or is unknown), whether they
+ * differ at all. */
+int host_files_news(const host_files *now, const host_files *was);
+/* What changed from was to now, in words ("+1 CRL, 1 CRL updated", or
+ * "changed (80 CRLs, 79 before)" when either holds more than it names);
+ * "" when nothing. one and many: the noun. */
+void host_files_change_text(const host_files *now, const host_files *was, const char *one,
+                            const char *many, char *out, size_t len);
 /* reload_files.c: the pair, trust/, crl/ and rotation files as the node is about
  * to load them, taken before it does: a file changed while the node starts
  * is then one the next reload sees as changed (taken after, the node would

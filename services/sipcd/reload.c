@@ -56,10 +56,15 @@ static void load_all(uv_work_t *w)
         snprintf(j->err, sizeof j->err, "%s", err);
         return;
     }
-    /* before the loads, as at start: a change meanwhile is seen next time */
-    host_files_read(j->cfg.home, "trust", &j->trust);
-    host_files_read(j->cfg.home, "crl", &j->crl);
-    host_rotation_read(j->cfg.home, &j->rotation);
+    /* before the loads, as at start: a change meanwhile is seen next time;
+     * a folder that cannot be read refuses the reload, in the loads' words
+     * when they fail on it too */
+    char unread[800];
+    int files = host_files_read(j->cfg.home, "trust", &j->trust, unread, sizeof unread);
+    if (files == 0)
+        files = host_files_read(j->cfg.home, "crl", &j->crl, unread, sizeof unread);
+    if (files == 0)
+        files = host_rotation_read(j->cfg.home, &j->rotation, unread, sizeof unread);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         if (sipc_security_load_service(&j->sec[i], &j->cfg, host_svc_names[i], err, sizeof err) != 0) {
             j->failed = 1;
@@ -78,6 +83,10 @@ static void load_all(uv_work_t *w)
         j->failed = 1;
         snprintf(j->err, sizeof j->err, "%s", err);
         return;
+    }
+    if (files != 0) {
+        j->failed = 1;
+        snprintf(j->err, sizeof j->err, "%s", unread);
     }
 }
 
@@ -167,18 +176,6 @@ static void fp_text(const char *fp, char *out, size_t len)
         snprintf(out, len, "none");
 }
 
-static void count_text(int plus, int minus, const char *one, const char *many, char *out,
-                       size_t len)
-{
-    out[0] = '\0';
-    if (plus)
-        snprintf(out, len, "+%d %s", plus, plus == 1 ? one : many);
-    if (minus) {
-        size_t l = strlen(out);
-        snprintf(out + l, len - l, "%s-%d %s", plus ? ", " : "", minus, minus == 1 ? one : many);
-    }
-}
-
 /* What a reload applies: the TLS modes, the pair, the trust. */
 static void judge_tls(reload_job *j, host *h)
 {
@@ -200,17 +197,14 @@ static void judge_tls(reload_job *j, host *h)
         fp_text(nfp, b, sizeof b);
         change(j, "key pair: %s -> %s", a, b);
     }
-    char t[80];
-    count_text(host_files_missing(&j->trust, &h->trust), host_files_missing(&h->trust, &j->trust),
-               "root", "roots", t, sizeof t);
+    char t[120];
+    host_files_change_text(&j->trust, &h->trust, "root", "roots", t, sizeof t);
     if (t[0])
         change(j, "trust: %s%s", t, "");
-    count_text(host_files_missing(&j->crl, &h->crl), host_files_missing(&h->crl, &j->crl), "CRL",
-               "CRLs", t, sizeof t);
+    host_files_change_text(&j->crl, &h->crl, "CRL", "CRLs", t, sizeof t);
     if (t[0])
         change(j, "revocation lists: %s%s", t, "");
-    if (host_files_missing(&j->rotation, &h->rotation) ||
-        host_files_missing(&h->rotation, &j->rotation))
+    if (!host_files_same(&j->rotation, &h->rotation))
         change(j, "rotation: the pairs trusted during a key rotation changed (see `tlstool rotate "
                   "status`)%s%s",
                "", "");
@@ -658,6 +652,12 @@ static void after_recheck(reload_job *j, int status)
     } else if (h->reload_refused) {
         if (j->failed) {
             refusal_stands(h, "files", j->err);
+        } else if (j->crl_skip && h->crl_refused) {
+            /* the CRL guard's latest dials refused these very files: that
+             * stands, in their words, until they change or its next dials */
+            char at[32];
+            now_text(at, sizeof at);
+            json_object_set_new(h->reload_refused, "checked_at", json_string(at));
         } else if ((cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
             refusal_stands(h, cause, msg);
         } else {
@@ -705,7 +705,8 @@ static void after_load(uv_work_t *w, int status)
      * first, the same way (crl_guard.c) */
     int off = 0;
     if (status == 0 && !j->failed && !h->stopping && h->mgmt &&
-        ((off = reload_goes_off(j, h)) || reload_crl_news(j, h))) {
+        ((off = reload_goes_off(j, h)) ||
+         (reload_crl_news(j, h) && (!j->dry || reload_crl_dial_due(j, h))))) {
         uint32_t timeout = off ? 0 : RELOAD_CRL_ASK_MS;
         if (j->deadline) {
             uint64_t now = uv_now(h->loop);
@@ -776,6 +777,7 @@ static void decide(reload_job *j, int status)
         json_decref(h->reload_pending);
         json_decref(h->off_strict);
         h->reload_pending = h->off_strict = NULL;
+        reload_crl_forget(h);
         for (int i = 0; i < j->nrestart; i++)
             reload_log_each(h, SIPC_LOG_WARN, "Needs a restart, not applied: %s%s", j->restart[i],
                             "");

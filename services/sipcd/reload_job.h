@@ -58,6 +58,7 @@ typedef struct reload_job {
      * what an applied reload says of it ("" when nothing) */
     struct crl_ask *crl_ask;
     char crl_note[1500];
+    int crl_skip; /* dry: the guard's latest dials judged these files, not dialled again */
     /* the entries that answered with this node's own id, not counted as
      * peers ("" when none): said with the answer */
     char self_note[1400];

@@ -121,14 +121,16 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
             continue;
         const node_probe *second = after ? &after[i] : NULL;
         switch (drop_judge(&nodes[i], second, step->dropped)) {
-        case DROP_KEPT:
-            nkept += nodes[i].up && nodes[i].info.tls;
+        case CUT_PLAIN:
             break;
-        case DROP_REFUSED:
+        case CUT_KEPT:
+            nkept++;
+            break;
+        case CUT_REFUSED:
             list_refused(still, sizeof still, &nodes[i], second, step->name_reasons);
             nstill++;
             break;
-        case DROP_UNASKED:
+        case CUT_UNASKED:
             /* one that answered, when the second handshakes could not be
              * made at all, was asked: it could not be judged */
             if (cannot[0] && nodes[i].up) {
@@ -139,7 +141,7 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
                 nunknown++;
             }
             break;
-        case DROP_TRUST_MOVED:
+        case CUT_TRUST_MOVED:
             probe_list_add(moved, sizeof moved, &nodes[i]);
             nmoved++;
             break;
@@ -147,10 +149,10 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
     }
     const char *still_word = step->still ? "still " : "";
     /* some nodes cut off while another stays: what the step is for */
-    int partial = step->partial_warns && nstill && nkept && !o->force;
+    int partial = nstill && !cut_refuses(nstill, nkept, step->partial_warns) && !o->force;
     for (int i = 0; partial && i < cfg->nnodes; i++) {
         if (sipc_config_node_is_self(cfg, i) ||
-            drop_judge(&nodes[i], after ? &after[i] : NULL, step->dropped) != DROP_REFUSED)
+            drop_judge(&nodes[i], after ? &after[i] : NULL, step->dropped) != CUT_REFUSED)
             continue;
         char one[160] = "", why[sizeof after->detail + 8] = "";
         probe_list_add(one, sizeof one, &nodes[i]);

@@ -1,5 +1,6 @@
 /* test_drop_judge.c - the judgement of `tlstool rotate finish`'s and
- * abort's guard on one [cluster] node (services/tlstool/drop_judge.c): a
+ * abort's guard on one [cluster] node (services/tlstool/drop_judge.c, on
+ * services/common/cut_judge.c, which sipcd's CRL guard shares): a
  * refusal by this node's verifier in the second dial is a node it will
  * refuse (exit 18); the node refusing this node's certificate in the second
  * dial only is its trust that moved, not that; anything else unasked; a
@@ -46,17 +47,17 @@ static void test_second_dial_failures(void **state)
     node_probe f = first(1, 1, OTHER);
     static const struct {
         int err;
-        drop_verdict want;
+        cut_verdict want;
     } cases[] = {
-        {0, DROP_KEPT},
+        {0, CUT_KEPT},
         /* this node, with the trust it keeps, refused the node's certificate */
-        {SIPC_EPEERAUTH, DROP_REFUSED},
+        {SIPC_EPEERAUTH, CUT_REFUSED},
         /* the node refused this node's certificate, accepted a moment before */
-        {SIPC_ECERTREFUSED, DROP_TRUST_MOVED},
-        {SIPC_ENOPEERCERT, DROP_UNASKED},
-        {SIPC_ETLS, DROP_UNASKED},
-        {SIPC_EHSTIMEOUT, DROP_UNASKED},
-        {-111 /* ECONNREFUSED */, DROP_UNASKED},
+        {SIPC_ECERTREFUSED, CUT_TRUST_MOVED},
+        {SIPC_ENOPEERCERT, CUT_UNASKED},
+        {SIPC_ETLS, CUT_UNASKED},
+        {SIPC_EHSTIMEOUT, CUT_UNASKED},
+        {-111 /* ECONNREFUSED */, CUT_UNASKED},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         node_probe s = second(cases[i].err);
@@ -73,20 +74,20 @@ static void test_first_dial_decides(void **state)
                refused = second(SIPC_ECERTREFUSED);
     /* presenting the pair dropped: refused, whatever the second dial says */
     node_probe f = first(1, 1, DROPPED);
-    assert_int_equal(drop_judge(&f, &ok, DROPPED), DROP_REFUSED);
-    assert_int_equal(drop_judge(&f, &refused, DROPPED), DROP_REFUSED);
-    assert_int_equal(drop_judge(&f, NULL, DROPPED), DROP_REFUSED);
-    /* in plaintext: no certificate to refuse */
+    assert_int_equal(drop_judge(&f, &ok, DROPPED), CUT_REFUSED);
+    assert_int_equal(drop_judge(&f, &refused, DROPPED), CUT_REFUSED);
+    assert_int_equal(drop_judge(&f, NULL, DROPPED), CUT_REFUSED);
+    /* in plaintext: no certificate to refuse, neither kept nor cut off */
     f = first(1, 0, "");
-    assert_int_equal(drop_judge(&f, &peerauth, DROPPED), DROP_KEPT);
-    assert_int_equal(drop_judge(&f, NULL, DROPPED), DROP_KEPT);
+    assert_int_equal(drop_judge(&f, &peerauth, DROPPED), CUT_PLAIN);
+    assert_int_equal(drop_judge(&f, NULL, DROPPED), CUT_PLAIN);
     /* not answered: unasked, whatever a second dial says */
     f = first(0, 0, "");
-    assert_int_equal(drop_judge(&f, &ok, DROPPED), DROP_UNASKED);
-    assert_int_equal(drop_judge(&f, &peerauth, DROPPED), DROP_UNASKED);
+    assert_int_equal(drop_judge(&f, &ok, DROPPED), CUT_UNASKED);
+    assert_int_equal(drop_judge(&f, &peerauth, DROPPED), CUT_UNASKED);
     /* over TLS with another pair and no second dial made: unasked */
     f = first(1, 1, OTHER);
-    assert_int_equal(drop_judge(&f, NULL, DROPPED), DROP_UNASKED);
+    assert_int_equal(drop_judge(&f, NULL, DROPPED), CUT_UNASKED);
 }
 
 /* a step that drops no pair (a CRL added): no fingerprint decides, not
@@ -95,10 +96,22 @@ static void test_no_pair_dropped(void **state)
 {
     (void)state;
     node_probe f = first(1, 1, ""), ok = second(0), peerauth = second(SIPC_EPEERAUTH);
-    assert_int_equal(drop_judge(&f, &ok, NULL), DROP_KEPT);
-    assert_int_equal(drop_judge(&f, &ok, ""), DROP_KEPT);
-    assert_int_equal(drop_judge(&f, &peerauth, NULL), DROP_REFUSED);
-    assert_int_equal(drop_judge(&f, NULL, NULL), DROP_UNASKED);
+    assert_int_equal(drop_judge(&f, &ok, NULL), CUT_KEPT);
+    assert_int_equal(drop_judge(&f, &ok, ""), CUT_KEPT);
+    assert_int_equal(drop_judge(&f, &peerauth, NULL), CUT_REFUSED);
+    assert_int_equal(drop_judge(&f, NULL, NULL), CUT_UNASKED);
+}
+
+/* a step refused as a whole: any node cut off, or for a CRL (partial)
+ * only when none stays kept */
+static void test_refused_whole(void **state)
+{
+    (void)state;
+    assert_false(cut_refuses(0, 0, 0));
+    assert_true(cut_refuses(1, 2, 0));
+    assert_false(cut_refuses(1, 2, 1));
+    assert_true(cut_refuses(2, 0, 1));
+    assert_false(cut_refuses(0, 0, 1));
 }
 
 int main(void)
@@ -107,6 +120,7 @@ int main(void)
         cmocka_unit_test(test_second_dial_failures),
         cmocka_unit_test(test_first_dial_decides),
         cmocka_unit_test(test_no_pair_dropped),
+        cmocka_unit_test(test_refused_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

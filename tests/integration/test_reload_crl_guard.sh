@@ -14,8 +14,8 @@
 #   - revocation on, that CRL gone (reload), then a CRL revoking only a
 #     certificate no node presents put into crl/: the reload goes through;
 #     the issuer's refresh revoking b's too put in its place (same name, as
-#     a PKI pipeline writes it): applied, b named in a warning (answer and
-#     log) with its fix; status --cluster shows b's link down, revoked
+#     a PKI pipeline writes it): applied ("1 CRL updated"), b named in a
+#     warning (answer and log) with its fix; status --cluster shows b's link down, revoked
 #   - c down, a CRL put into crl/: the reload goes through, c named in a
 #     warning as not asked
 set -uo pipefail
@@ -81,6 +81,7 @@ grep -q 'refused\|warning' "$OUT" && bad "a CRL revoking nobody: refused or warn
 drop crl-bx.pem r1.pem
 run ctl reload --node "$BASE.1"
 expect "the refreshed CRL revoking b's certificate: applied, b named with its fix" 0 \
+    'revocation lists: 1 CRL updated' \
     "warning: the CRLs applied cut this node off from 1 \\[cluster\\] node, which presents a certificate they revoke \\(the other nodes stay accepted\\): $(revoked 2 b).*; give that node a new certificate that the CRLs do not revoke: \`tlstool import NEW.pfx\` there, and a reload"
 grep -q 'node c\|refused' "$OUT" && bad "the refresh named c, or was refused"
 [ "$(each_log "$work/a" "WARN Reload applied new CRLs: the CRLs applied cut this node off from 1 \[cluster\] node.*node b")" = 4 ] &&

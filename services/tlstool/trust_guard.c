@@ -149,7 +149,10 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
     }
     const char *still_word = step->still ? "still " : "";
     /* some nodes cut off while another stays: what the step is for */
-    int partial = nstill && !cut_refuses(nstill, nkept, step->partial_warns) && !o->force;
+    /* some cut off, some kept: applied with a warning even without --force,
+     * so --force took nothing past a refusal and forces no reload */
+    int cut_some = nstill && !cut_refuses(nstill, nkept, step->partial_warns);
+    int partial = cut_some && !o->force;
     for (int i = 0; partial && i < cfg->nnodes; i++) {
         if (sipc_config_node_is_self(cfg, i) ||
             drop_judge(&nodes[i], after ? &after[i] : NULL, step->dropped) != CUT_REFUSED)
@@ -204,7 +207,7 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
                     step->past, unjudged, nunjudged != 1 ? "their" : "its", step->once, cannot,
                     step->verb);
     if (step->forced)
-        *step->forced = o->force && ((nstill && !partial) ||
+        *step->forced = o->force && ((nstill && !cut_some) ||
                                      (!step->unasked_warns && (unknown[0] || nunjudged)));
     const char *why = o->force ? "--force: " : "";
     if (nunjudged)

@@ -97,10 +97,19 @@ else
 fi
 run tt a crl remove "$(ls "$work/a/security/crl")" --reload
 expect "crl remove --reload: b accepted again" 0 '^removed '
-tt a crl add "$work/pki/crl-x.pem" --reload >/dev/null 2>&1 || not_ok "crl add crl-x.pem again"
 # a --force that takes the add past no refusal forces none of the node's
 # guards in its reload (they would let other changes waiting through)
 forced_reloads() { cat "$work/a"/logs/Management*.log 2>/dev/null | grep -c 'Reload requested by .*(force)'; }
+# (a CRL that cuts off b only is applied with a warning without --force)
+before=$(forced_reloads)
+run tt a crl add "$work/pki/crl-bx.pem" --reload --force
+expect "crl add --force of a CRL revoking b's certificate only: added" 0 \
+    '^added CRL of O=Test, CN=Test Root r1 \(2 revoked'
+[ "$(forced_reloads)" = "$before" ] && ok "that add's reload was not forced" ||
+    bad "crl add --force of a partial CRL forced the reload ($before before, $(forced_reloads) after)"
+run tt a crl remove "$(ls "$work/a/security/crl")" --reload
+expect "crl remove --reload: b accepted again" 0 '^removed '
+tt a crl add "$work/pki/crl-x.pem" --reload >/dev/null 2>&1 || not_ok "crl add crl-x.pem again"
 before=$(forced_reloads)
 run tt a crl add "$work/pki/crl-x.pem" --reload --force
 expect "crl add --force of a CRL that cuts nobody off: added" 0 'replacing the same CRL'

@@ -286,19 +286,16 @@ int cmd_import(void *arg)
                o->home_shown);
     if (res.warning[0])
         warning("%s", res.warning);
-    if (later) {
-        warning("peers will not accept this pair yet: %s", later);
-        cli_say_line(stdout, "  fix", "%s", res.fix);
-    }
     if (policy[0]) /* before enable, and before a reload uses the pair */
         warning("TLS will not start with this pair yet: %s", policy);
-    if (later && cfg.tls_enable)
-        /* never "needs no reload": the files no longer hold a pair the node
-         * takes, whatever it presents now */
-        warning("TLS is enabled: this node would refuse this pair on its next reload or restart "
-                "(a reload is refused and the node goes on with the pair it runs; a restart "
-                "fails): import a pair that verifies before either");
-    else if (other && cfg.tls_enable)
+    if (later) {
+        /* never "needs no reload", nor a next step: the files no longer
+         * hold a pair the node takes, whatever it presents now */
+        if (cfg.tls_enable)
+            warning("TLS is enabled: this node would refuse this pair on its next reload or "
+                    "restart (a reload is refused and the node goes on with the pair it runs; a "
+                    "restart fails): import a pair that verifies before either");
+    } else if (other && cfg.tls_enable)
         warning("this is another pair than the one replaced (sha256 %.16s...), which "
                 "this node's peers hold: once this node reloads (SIGHUP, `systemctl reload "
                 "sipcd`) or restarts, it and every node that does not hold this same pair refuse "
@@ -340,7 +337,18 @@ int cmd_import(void *arg)
                "client-only machine needs no enable: its clients use TLS now that a pair is "
                "imported\n");
     sipc_keypair_free(&kp);
-    if (installed_warn) /* last, where it is seen */
+    /* last, where it is seen; a pair that does not verify is no success,
+     * whatever was written: `import && enable` must stop here. It stays
+     * installed, so that `trust add` or `crl add` can complete it. */
+    if (later) {
+        if (installed_warn)
+            warning("the pair is imported, but: %s", err);
+        return fail_fix(tlstool_verify_exit_code(st), res.fix,
+                        "%s is imported, but NOT VERIFIED: %s; peers refuse this pair, and so do "
+                        "`tlstool enable` and sipcd, until that is fixed",
+                        shown, later);
+    }
+    if (installed_warn)
         return fail(EX_INSTALLED_WARN, "the pair is imported, but: %s", err);
     return EX_OK;
 }

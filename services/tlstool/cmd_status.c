@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/home_owner.h"
 #include "certs/tool/store.h"
 #include "services/common/client_id.h"
 #include "services/common/err_line.h"
@@ -348,12 +349,14 @@ int cmd_status(void *arg)
     } else {
         json_object_set_new(j, "override", json_null());
     }
-    /* trust/ and crl/ as sipcd reads them: what it would refuse (exit 78)
-     * makes this home inconsistent, in its words */
+    /* the home, sipc.conf, trust/ and crl/ as sipcd reads them: what it
+     * would refuse (exit 78) makes this home inconsistent, in its words */
     sipc_trust *pt = NULL;
     {
         int hp;
         char perr[1600];
+        if (sipc__home_guard(o->home, perr, sizeof perr) != 0)
+            json_array_append_new(problems, sipc_json_text(perr));
         if (load_trust_quiet(o, &cfg, NULL, &pt, &hp, perr, sizeof perr) != 0)
             json_array_append_new(problems, sipc_json_text(perr));
         else if (hp && sipc_trust_check_policy(pt, perr, sizeof perr) != 0)

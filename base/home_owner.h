@@ -19,4 +19,24 @@ int sipc__owner_trusted(uid_t uid, const char *home);
  * for root, the home's owner; with link, `chown -h` (the link itself). */
 void sipc__owner_fix(const char *home, const char *path, int link, char *err, size_t errlen);
 
+struct stat;
+/* Whether st (of fd, found at where) is safe from other accounts, whom
+ * harm says what they could then do ("change whom this node trusts"):
+ * owned as sipc__owner_trusted says, and, unless mode_free (a link, whose
+ * mode means nothing; a sticky folder passed through), writable by no
+ * other account, or on a file system mounted read-only. on: words after
+ * where in the text (", which X leads through,"), or ""; tail: words after
+ * the chmod to run, or "". 0, or SIPC_ECONFIG with err naming the chown or
+ * chmod to run. */
+int sipc__owner_guard(const char *home, int fd, const struct stat *st, const char *where,
+                      const char *on, int mode_free, const char *harm, const char *tail,
+                      char *err, size_t errlen);
+/* Whether home and its sipc.conf can be changed by this account only
+ * (sipc__owner_guard): what sipc.conf leads to, and, when it is a link, the
+ * folder holding that (which may be sticky); the home itself. Whoever can
+ * change sipc.conf, or put another in its place, can turn TLS off or
+ * choose whom the node trusts. 0 (also when there is no sipc.conf), or
+ * SIPC_ECONFIG with err naming the path and the chmod or chown to run. */
+int sipc__home_guard(const char *home, char *err, size_t errlen);
+
 #endif

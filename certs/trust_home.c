@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "base/error_text.h"
@@ -27,21 +26,8 @@
  * the path to a file passes through is checked, not only what it ends at:
  * owned as sipc__owner_trusted says (this account's, root's, or for root
  * the home owner's), and not writable by another account (who could add a
- * root or take a revocation away, or point a link elsewhere).
- *
- * A file system mounted read-only passes the write test whatever its mode
- * bits: the root of a Kubernetes Secret (tmpfs, 1777) or ConfigMap (0777)
- * volume, which the kubelet mounts read-only, cannot be changed through the
- * mount by anyone, and `chmod` there fails. What such a mount shows can still
- * change where its source is writable (a bind mount of a folder others may
- * write): only root can mount or remount, so that is root's choice, trusted
- * as a root-owned file is; the kubelet keeps its sources in a root-only
- * folder. The owner test still applies to what a read-only mount holds. */
-static int read_only_fs(int fd)
-{
-    struct statvfs sv;
-    return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
-}
+ * root or take a revocation away, or point a link elsewhere); a folder
+ * mounted read-only is taken whatever its mode bits (sipc__owner_guard). */
 
 /* What the checked walk met: the file or folder asked for (shown: its
  * name in the home), a folder on the way to it, or a link. */
@@ -57,25 +43,14 @@ static int check_trusted(const char *home, int fd, const struct stat *st, trust_
     char on[1400] = "";
     if (what != TRUST_FINAL)
         snprintf(on, sizeof on, ", which %s leads through,", shown);
-    if (!sipc__owner_trusted(st->st_uid, home)) {
-        sipc__seterr(err, errlen,
-                     "%s%s belongs to another account (uid %u), which could change whom this node "
-                     "trusts",
-                     where, on, (unsigned)st->st_uid);
-        sipc__owner_fix(home, where, what == TRUST_LINK, err, errlen);
-        return SIPC_ETLSCONFIG;
-    }
-    if (what == TRUST_LINK || !(st->st_mode & 022) ||
-        (what == TRUST_ON_THE_WAY && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX)) ||
-        read_only_fs(fd))
-        return 0;
-    char word[4400]; /* the path as a word to paste */
-    sipc__seterr(err, errlen,
-                 "%s%s can be changed by other users (mode %04o), who could change whom this "
-                 "node trusts: run `chmod go-w %s` (tlstool writes 0700 folders and 0600 files; a "
-                 "folder mounted read-only is accepted as it is)",
-                 where, on, (unsigned)(st->st_mode & 07777), sipc__shell_word(where, word, sizeof word));
-    return SIPC_ETLSCONFIG;
+    int mode_free = what == TRUST_LINK ||
+                    (what == TRUST_ON_THE_WAY && S_ISDIR(st->st_mode) && (st->st_mode & S_ISVTX));
+    return sipc__owner_guard(home, fd, st, where, on, mode_free, "change whom this node trusts",
+                             " (tlstool writes 0700 folders and 0600 files; a folder mounted "
+                             "read-only is accepted as it is)",
+                             err, errlen) == 0
+               ? 0
+               : SIPC_ETLSCONFIG;
 }
 
 /* Opens name (relative to the folder at, which is named at_shown) as what

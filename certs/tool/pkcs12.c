@@ -108,6 +108,7 @@ static void note_left(sipc_pfx_left *left, const sipc_der *d, const sipc_x509 *x
                  x ? x->subject : "");
         sipc_fingerprint(d->data, d->len, left->cert[left->n].fingerprint);
         left->cert[left->n].no_room = no_room;
+        left->cert[left->n].ca = x && x->is_ca;
     }
     left->n++;
 }
@@ -141,9 +142,9 @@ static int take_chain(sipc_keypair *kp, sipc_pfx_parts *parts, int leaf, int *ch
     /* the leaf's own entry was moved into kp: its parsed copy stays valid */
     ok[leaf] = sipc_x509_parse(&px[leaf], kp->certs[0].data, kp->certs[0].len, NULL, 0) == 0;
     used[leaf] = true;
-    int n = 0;
+    int n = 0, cur = leaf;
     /* each step takes an unused certificate: at most np steps */
-    for (int cur = leaf; ok[cur] && !sipc_x509_self_issued(&px[cur]);) {
+    while (ok[cur] && !sipc_x509_self_issued(&px[cur])) {
         int next = -1;
         for (int j = 0; j < np && next < 0; j++)
             if (!used[j] && ok[j] && sipc_name_equal(&px[j].subject_der, &px[cur].issuer_der))
@@ -153,6 +154,10 @@ static int take_chain(sipc_keypair *kp, sipc_pfx_parts *parts, int leaf, int *ch
         used[next] = true;
         order[n++] = next;
         cur = next;
+    }
+    if (left && ok[cur] && !sipc_x509_self_issued(&px[cur])) {
+        snprintf(left->missing, sizeof left->missing, "%s", px[cur].issuer);
+        snprintf(left->of, sizeof left->of, "%s", px[cur].subject);
     }
     *chain_len = n + 1;
     if (n + 1 > SIPC_KP_MAX_CHAIN) {

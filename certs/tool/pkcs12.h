@@ -49,7 +49,13 @@ typedef struct sipc_pfx_left {
         bool no_room;      /* a certificate of that chain (another certificate of
                             * an issuer's name: a new key, a cross-certificate)
                             * that did not fit; else one outside it, or unreadable */
+        bool ca;           /* a CA certificate */
     } cert[SIPC_PFX_LEFT_NAMED];
+    /* Where the chain stops short of a self-issued certificate, the issuer
+     * the file lacks (missing) and the certificate it issued (of): a CA
+     * left out may then be above that issuer, which names cannot tell. ""
+     * when the chain is whole (or the leaf self-signed). */
+    char missing[256], of[256];
 } sipc_pfx_left;
 
 /* Does data start as a PKCS#12 file does (PFX ::= SEQUENCE { version

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/home_owner.h"
 #include "host.h"
 #include "json_text.h"
 #include "rfc3339.h"
@@ -51,7 +52,8 @@ static void load_all(uv_work_t *w)
     reload_job *j = w->data;
     char err[1200];
     j->override_seen = override_file(j->h->cfg.home, &j->override_ino);
-    if (sipc_config_load(&j->cfg, j->h->cfg.home, err, sizeof err) != 0) {
+    if (sipc_config_load(&j->cfg, j->h->cfg.home, err, sizeof err) != 0 ||
+        sipc__home_guard(j->cfg.home, err, sizeof err) != 0) {
         j->failed = 1;
         snprintf(j->err, sizeof j->err, "%s", err);
         return;

@@ -15,6 +15,7 @@
 #include <sysexits.h>
 #include <uv.h>
 
+#include "base/home_owner.h"
 #include "home_lock.h"
 #include "run_as_owner.h"
 #include "host.h"
@@ -150,6 +151,9 @@ int main(int argc, char **argv)
         run_as_owner_explain(home, node.owner_note, err, sizeof err);
         return cli_fail("sipcd", EX_CONFIG, "%s", err);
     }
+    /* as for trust/: a sipc.conf another account can change decides TLS */
+    if (sipc__home_guard(node.cfg.home, err, sizeof err) != 0)
+        return cli_fail("sipcd", EX_CONFIG, "%s", err);
     /* before the home's store, state files or ports are touched: a second
      * sipcd on this home stops here, whatever its ports */
     int lr = home_lock_take(node.cfg.home, err, sizeof err);

@@ -78,6 +78,7 @@ int read_pfx(const char *shown, const uint8_t *b, size_t n, const char *pw, sipc
     int r = sipc_pfx_read(b, n, pw, kp, &left, &why, err, sizeof err);
     if (r != 0)
         return pfx_fail(shown, r, why, err);
+    int said_missing = 0;
     for (int i = 0; i < left.n && i < SIPC_PFX_LEFT_NAMED; i++) {
         const char *subject = left.cert[i].subject, *fp = left.cert[i].fingerprint;
         if (!subject[0])
@@ -89,6 +90,20 @@ int read_pfx(const char *shown, const uint8_t *b, size_t n, const char *pw, sipc
                     "the name of a CA of the pair's chain (another key of it, or a "
                     "cross-certificate), and the pair holds at most %d certificates",
                     shown, subject, fp, SIPC_KP_MAX_CHAIN);
+        else if (left.cert[i].ca && left.missing[0] && said_missing++)
+            warning("%s: certificate '%s' (SHA-256 %.16s...) is left out of the pair as well, "
+                    "for the same reason",
+                    shown, subject, fp);
+        else if (left.cert[i].ca && left.missing[0])
+            /* a CA the chain cannot reach by name may well be above the
+             * issuer the file lacks: that issuer is what to fix */
+            warning("%s: certificate '%s' (SHA-256 %.16s...) is left out of the pair: the file "
+                    "lacks the certificate of '%s', the issuer of '%s', so the pair's chain "
+                    "stops there and this CA cannot be linked to it (it may be a CA above that "
+                    "issuer); export the PKCS#12 file again with the whole chain: `openssl "
+                    "pkcs12 -export -inkey KEY -in CERT -certfile CHAIN.pem -out PAIR.p12`, "
+                    "CHAIN.pem holding '%s' and the CAs above it",
+                    shown, subject, fp, left.missing, left.of, left.missing);
         else
             warning("%s: certificate '%s' (SHA-256 %.16s...) is left out of the pair: it is not "
                     "in the chain of the pair's certificate (it issued neither that nor a CA "

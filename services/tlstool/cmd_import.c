@@ -198,30 +198,21 @@ int cmd_import(void *arg)
      * reload, which `tlstool rotate` avoids. With TLS on that is refused
      * unless --force; the pair the running node still presents (an import
      * undone) is let through. */
-    char live_fp[65] = "";
+    char live_fp[65] = "", prev_fp[65];
     int other = in.have && !in.accepts_new;
+    /* FILE is the pair the last import replaced: importing it undoes that
+     * import, so the pair replaced now is the one it brought, which no
+     * peer need hold */
+    home_pair_fp(o, "previous", prev_fp);
+    int undo = other && !strcmp(prev_fp, kp.fingerprint);
     if (other && cfg.tls_enable)
         running_fp(o, &cfg, live_fp);
     if (other && !strcmp(live_fp, kp.fingerprint))
         other = 0;
     if (other && cfg.tls_enable && !o->force) {
-        /* the pair the last import replaced: importing it back undoes that
+        /* importing back the pair the last import replaced undoes that
          * import, which the node, unable to tell (it may still present it),
          * leaves to the operator */
-        char prev_path[1200], undo[600] = "";
-        sipc_keypair prev;
-        snprintf(prev_path, sizeof prev_path, "%s/security/previous/node.crt", o->home);
-        struct stat pst;
-        if (lstat(prev_path, &pst) == 0 && S_ISREG(pst.st_mode) &&
-            sipc_keypair_load_pem(&prev, prev_path, NULL, err, sizeof err) == 0) {
-            if (!strcmp(prev.fingerprint, kp.fingerprint))
-                snprintf(undo, sizeof undo,
-                         "%s holds the pair this node had before its last import "
-                         "(security/previous/): if that import was the mistake, --force puts "
-                         "this one back",
-                         shown);
-            sipc_keypair_free(&prev);
-        }
         /* two CA-issued pairs under different roots: more often a
          * certificate from the wrong CA than a move to another CA */
         char new_root[256], wrong_ca[900] = "", reissue[400] = "";
@@ -254,8 +245,12 @@ int cmd_import(void *arg)
                  "after this node's next reload it and the nodes holding the installed one would "
                  "refuse each other.%s",
                  shown, new_fp, in.fp, wrong_ca);
-        if (undo[0])
-            cli_say_line(stderr, "tlstool: note", "%s", undo);
+        if (undo)
+            cli_say_line(stderr, "tlstool: note",
+                         "%s holds the pair this node had before its last import "
+                         "(security/previous/): if that import was the mistake, --force puts "
+                         "this one back",
+                         shown);
         return EX_EXISTS;
     }
     int kept = 0;
@@ -286,18 +281,22 @@ int cmd_import(void *arg)
                o->home_shown);
     if (res.warning[0])
         warning("%s", res.warning);
-    if (later) {
-        warning("peers will not accept this pair yet: %s", later);
-        cli_say_line(stdout, "  fix", "%s", res.fix);
-    }
     if (policy[0]) /* before enable, and before a reload uses the pair */
         warning("TLS will not start with this pair yet: %s", policy);
-    if (later && cfg.tls_enable)
-        /* never "needs no reload": the files no longer hold a pair the node
-         * takes, whatever it presents now */
-        warning("TLS is enabled: this node would refuse this pair on its next reload or restart "
-                "(a reload is refused and the node goes on with the pair it runs; a restart "
-                "fails): import a pair that verifies before either");
+    if (later) {
+        /* never "needs no reload", nor a next step: the files no longer
+         * hold a pair the node takes, whatever it presents now */
+        if (cfg.tls_enable)
+            warning("TLS is enabled: this node would refuse this pair on its next reload or "
+                    "restart (a reload is refused and the node goes on with the pair it runs; a "
+                    "restart fails): import a pair that verifies before either");
+    } else if (undo && cfg.tls_enable)
+        warning("this puts back the pair this node had before its last import "
+                "(security/previous/), in place of the one that import brought (sha256 "
+                "%.16s...): once this node reloads (SIGHUP, `systemctl reload sipcd`) or "
+                "restarts, it presents this pair again; the nodes that hold this pair accept it, "
+                "and any that took the replaced one refuse it",
+                in.fp);
     else if (other && cfg.tls_enable)
         warning("this is another pair than the one replaced (sha256 %.16s...), which "
                 "this node's peers hold: once this node reloads (SIGHUP, `systemctl reload "
@@ -340,7 +339,18 @@ int cmd_import(void *arg)
                "client-only machine needs no enable: its clients use TLS now that a pair is "
                "imported\n");
     sipc_keypair_free(&kp);
-    if (installed_warn) /* last, where it is seen */
+    /* last, where it is seen; a pair that does not verify is no success,
+     * whatever was written: `import && enable` must stop here. It stays
+     * installed, so that `trust add` or `crl add` can complete it. */
+    if (later) {
+        if (installed_warn)
+            warning("the pair is imported, but: %s", err);
+        return fail_fix(tlstool_verify_exit_code(st), res.fix,
+                        "%s is imported, but NOT VERIFIED: %s; peers refuse this pair, and so do "
+                        "`tlstool enable` and sipcd, until that is fixed",
+                        shown, later);
+    }
+    if (installed_warn)
         return fail(EX_INSTALLED_WARN, "the pair is imported, but: %s", err);
     return EX_OK;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "base/home_owner.h"
 #include "certs/tool/store.h"
 #include "services/common/client_id.h"
 #include "services/common/err_line.h"
@@ -58,20 +59,6 @@ static void crl_to_json(const char *name, const crl_file *f, void *arg)
                                           "current", !f->c.next_update || now <= f->c.next_update));
 }
 
-/* The SHA-256 of security/sub/node.crt into fp ("" when there is none). */
-static void pair_fp(const opts *o, const char *sub, char fp[65])
-{
-    char path[1200], err[600];
-    sipc_keypair kp;
-    memset(&kp, 0, sizeof kp);
-    fp[0] = 0;
-    snprintf(path, sizeof path, "%s/security/%s/node.crt", o->home, sub);
-    if (file_exists(path) && sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) == 0) {
-        snprintf(fp, 65, "%s", kp.fingerprint);
-        sipc_keypair_free(&kp);
-    }
-}
-
 /* "rotation": the state of a key pair rotation and the pairs trusted
  * during it (see `tlstool rotate status`). */
 static void rotation_json(const opts *o, json_t *j, json_t *warnings, json_t *problems)
@@ -82,8 +69,8 @@ static void rotation_json(const opts *o, json_t *j, json_t *warnings, json_t *pr
         json_array_append_new(problems, sipc_json_text(err));
         return;
     }
-    pair_fp(o, "staged", staged);
-    pair_fp(o, "previous", prev);
+    home_pair_fp(o, "staged", staged);
+    home_pair_fp(o, "previous", prev);
     int prev_trusted = rot.state == SIPC_ROTATION_COMMITTED && prev[0] &&
                        strcmp(prev, rot.previous) == 0;
     json_object_set_new(j, "rotation",
@@ -207,7 +194,7 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
          * trusts, or, where this side still trusts it (a root of trust/),
          * refuses the one this side now presents */
         char prev[65];
-        pair_fp(o, "previous", prev);
+        home_pair_fp(o, "previous", prev);
         if (hc == HOME_CALL_DONE && (c.err == SIPC_EPEERAUTH || c.err == SIPC_ECERTREFUSED) &&
             prev[0] && own_fp && strcmp(prev, own_fp)) {
             size_t n = strlen(why);
@@ -348,12 +335,14 @@ int cmd_status(void *arg)
     } else {
         json_object_set_new(j, "override", json_null());
     }
-    /* trust/ and crl/ as sipcd reads them: what it would refuse (exit 78)
-     * makes this home inconsistent, in its words */
+    /* the home, sipc.conf, trust/ and crl/ as sipcd reads them: what it
+     * would refuse (exit 78) makes this home inconsistent, in its words */
     sipc_trust *pt = NULL;
     {
         int hp;
         char perr[1600];
+        if (sipc__home_guard(o->home, perr, sizeof perr) != 0)
+            json_array_append_new(problems, sipc_json_text(perr));
         if (load_trust_quiet(o, &cfg, NULL, &pt, &hp, perr, sizeof perr) != 0)
             json_array_append_new(problems, sipc_json_text(perr));
         else if (hp && sipc_trust_check_policy(pt, perr, sizeof perr) != 0)

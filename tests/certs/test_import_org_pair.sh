@@ -7,8 +7,9 @@
 #     intermediate, or without any chain) over a pair that verifies is
 #     refused with verify's exit code (23), nothing changed, with TLS on and
 #     with it off; --force installs it and says the node would refuse it on
-#     reload or restart, never "needs no reload"; into an empty home it
-#     still succeeds with a warning
+#     reload or restart, never "needs no reload", and exits 23 all the same;
+#     into an empty home it is installed and exits 23 (the root in such a
+#     file is not called unrelated: the missing intermediate is named)
 #   - another leaf of the same CA (a renewal) with TLS on: import advises
 #     `sipcctl reload`, which then reaches the running node and applies it
 #   - an expired CA-issued certificate: the fix names its CA, not `tlstool
@@ -74,16 +75,30 @@ printf '[cluster]\nname = org\nnodes = %s\n[tls]\nsubject = CN=sipc org, O=Examp
 run "$T" --home "$W" import "$P/leafonly.pfx"
 expect "import leafonly.pfx over a verifying pair, TLS off: refused as well" 23 "not imported: the pair installed here"
 run tt import "$P/leafonly.pfx" --force
-expect "import --force of a pair that does not verify: imported, the node would refuse it" 0 "^imported " \
-    "^warning: TLS is enabled: this node would refuse this pair on its next reload or restart \(a reload is refused and the node goes on with the pair it runs; a restart fails\)"
+expect "import --force of a pair that does not verify: imported, the node would refuse it, verify's code" 23 "^imported " \
+    "^warning: TLS is enabled: this node would refuse this pair on its next reload or restart \(a reload is refused and the node goes on with the pair it runs; a restart fails\)" \
+    "^tlstool: error: .*leafonly\.pfx is imported, but NOT VERIFIED: incomplete chain"
 grep -q "needs no reload\|until it reloads" "$OUT" && bad "import --force of a pair that does not verify: reload advice given"
 run tt import "$P/leaf.pfx"
 expect "import of the whole chain again: no --force needed" 0 "^imported " "needs no reload"
-# a first import keeps to the warning: the chain can be completed before TLS is used
+# into an empty home the pair is installed, to be completed before TLS is
+# used, but the import fails as verify does: `import && enable` stops there
 mkdir -p "$work/empty"
 run "$T" --home "$work/empty" import "$P/leafonly.pfx"
-expect "import leafonly.pfx into an empty home: imported with a warning" 0 "^imported " \
-    "^warning: peers will not accept this pair yet: incomplete chain"
+expect "import leafonly.pfx into an empty home: installed, exit 23 as verify" 23 "^imported " \
+    "^tlstool: error: .*leafonly\.pfx is imported, but NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Example, CN=Test Intermediate CA' of 'O=Example, CN=sipc org'; peers refuse this pair" \
+    "^tlstool: fix: put the intermediate certificates into the PKCS#12 file"
+[ -s "$work/empty/security/node.crt" ] && ok "... and node.crt is written" || bad "import into an empty home wrote no node.crt"
+# a root in the file whose intermediate is missing is no unrelated
+# certificate: the missing issuer is named, with how to export the chain
+mkdir -p "$work/empty2"
+for cmd in verify import; do
+    run "$T" --home "$work/empty2" "$cmd" "$P/noint.pfx"
+    expect "$cmd noint.pfx (root, no intermediate) in a fresh home: the missing issuer named, exit 23" 23 \
+        "^warning: .*noint\.pfx: certificate 'O=Example, CN=Test Root CA' \(SHA-256 [0-9a-f]{16}\.\.\.\) is left out of the pair: the file lacks the certificate of 'O=Example, CN=Test Intermediate CA', the issuer of 'O=Example, CN=sipc org'.*-certfile CHAIN\.pem" \
+        "incomplete chain"
+    grep -q "issued neither\|another cluster's root" "$OUT" && bad "$cmd noint.pfx: the root called unrelated"
+done
 
 # --- a renewal from the same CA: sipcctl reload --------------------------------------
 BIN=$(dirname "$T")

@@ -361,11 +361,37 @@ if [ -n "$SIPCD" ]; then
     sipcd_refuses "the directory a linked security/ leads to" \
         "$H/security is open to other users \(mode 0755\)"
     chmod 700 "$S"
+    # sipc.conf decides TLS: a home or sipc.conf another account may change
+    # is refused as trust/ is, and said as a problem by status; a linked
+    # sipc.conf, also by the folder of what it leads to
+    chmod 777 "$H"
+    chmod 666 "$H/sipc.conf"
+    sipcd_refuses "a home and sipc.conf others may change" \
+        "$H can be changed by other users \(mode 0777\), who could put a sipc.conf of their own in its place" \
+        "; and $H/sipc.conf can be changed by other users \(mode 0666\), who could turn TLS off or choose whom this node trusts.*chmod go-w"
+    run "$T" --home "$H" status
+    expect "tlstool status: a home and sipc.conf others may change are a problem (exit 10)" 10 \
+        "^PROBLEM: $H can be changed by other users \(mode 0777\)" "^state: +INCONSISTENT"
+    chmod 755 "$H"
+    chmod 644 "$H/sipc.conf"
+    mkdir -m 777 "$work/confdir"
+    mv "$H/sipc.conf" "$work/confdir/sipc.conf"
+    ln -s "$work/confdir/sipc.conf" "$H/sipc.conf"
+    sipcd_refuses "the folder a linked sipc.conf leads to" \
+        "$work/confdir, which $H/sipc.conf leads to, can be changed by other users \(mode 0777\)"
+    chmod 755 "$work/confdir"
     if sipcd_start "$H"; then
         ok "sipcd loads its key through a linked security/ and node.crt"
         at_exit "kill $sipcd_pid 2>/dev/null"
         run "$CTL" --home "$H" status
         expect "sipcctl reads the key through them too (status over TLS)" 0 "TLS"
+        # a reload reads sipc.conf as a start does
+        chmod 666 "$work/confdir/sipc.conf"
+        run "$CTL" --home "$H" reload
+        [ "$RC" != 0 ] && grep -q "$H/sipc.conf can be changed by other users (mode 0666)" "$OUT" &&
+            ok "a reload refuses a sipc.conf others may change" ||
+            not_ok "reload with a sipc.conf others may change: exit $RC: $(head -c 600 "$OUT")"
+        chmod 644 "$work/confdir/sipc.conf"
         kill -TERM "$sipcd_pid"
         wait "$sipcd_pid"
     else

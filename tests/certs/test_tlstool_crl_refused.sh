@@ -62,6 +62,11 @@ home "$C"
 cat "$P/int.pem" "$P/root.pem" >"$work/chain.pem"
 openssl pkcs12 -export -inkey "$P/revoked.key" -in "$P/revoked.pem" -certfile "$work/chain.pem" \
     -passout env:SIPC_PFX_PASSWORD -out "$work/revoked.pfx" 2>/dev/null || not_ok "revoked.pfx"
+# a file is checked, not a node: the fix says not to import it
+run "$T" --home "$A" verify "$work/revoked.pfx"
+expect "verify of a revoked FILE: worded for a file, not a handshake" 27 \
+    "^Fix: do not import .*revoked\.pfx: its certificate is revoked; obtain a new one from its CA \('O=Example, CN=sipc Test Intermediate CA'\)"
+grep -q "on the node that presents" "$OUT" && bad "verify of a revoked FILE: handshake words"
 "$T" --home "$C" import "$work/revoked.pfx" >/dev/null 2>&1 || not_ok "import revoked.pfx"
 run "$T" --home "$C" crl add "$P/int.crl"
 expect "crl add of a CRL revoking this home's own certificate: refused" 11 \

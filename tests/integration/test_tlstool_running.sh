@@ -124,7 +124,9 @@ tt trust remove "$cluster_fp" >"$work/t2.out" 2>&1 || badf "trust remove of the 
 tt import "$work/cluster.pfx" >"$work/i3.out" 2>&1
 rc=$?
 [ "$rc" = 7 ] && grep -q "note: .*cluster.pfx holds the pair this node had before its last import" "$work/i3.out" &&
-    tt import "$work/cluster.pfx" --force >/dev/null 2>&1 && [ "$(fp)" = "$cluster_fp" ] &&
+    tt import "$work/cluster.pfx" --force >"$work/i4.out" 2>&1 && [ "$(fp)" = "$cluster_fp" ] &&
+    grep -q "^warning: this puts back the pair this node had before its last import (security/previous/), in place of the one that import brought" "$work/i4.out" &&
+    ! grep -q "peers hold" "$work/i4.out" &&
     tt status >"$work/s6.txt" 2>&1 && grep -q "^running: *strict, as configured\|^running: *permissive (held back" "$work/s6.txt" &&
     ok "importing back the replaced pair: named as such, --force puts it back, and the node answers again" ||
     { badf "import back (exit $rc)" "$work/i3.out"; shtest_show "$work/s6.txt"; }

@@ -37,7 +37,7 @@ node is unreachable.'
 # SC_LAST_TLSONLY to those that run TLS on a node with TLS off
 # (`[pipeline] tls = 1`).
 sc_node_line() {
-    local n=$1 addr pid proc j err line foreign
+    local n=$1 addr pid proc j line foreign
     addr=$(sc_node address "$n")
     pid=$(sc_node pid "$n")
     foreign=$(sc_node_foreign_pid "$n")
@@ -59,8 +59,7 @@ sc_node_line() {
     SC_LAST_MODE=""
     SC_LAST_PLAIN="" SC_LAST_TLSONLY=""
     SC_LAST_OTHER_CERT="" SC_LAST_CERT=""
-    err=$(mktemp)
-    if ! j=$(sc_ctl --timeout 2000 --node "$addr:$(sc_node_port management "$n")" status --json 2>"$err"); then
+    if ! j=$(sc_node_status_why "$n" 2000); then
         # what brings it back is the harness's to say: the node's own home,
         # through restart (sipcctl, asked from the client home, knows no
         # node home to name)
@@ -69,12 +68,9 @@ sc_node_line() {
         *" dead" | "not running") fix="; sipc-cluster restart $n starts it again (from its home, $(sc_node home "$n"))" ;;
         *"STOPPED (SIGSTOP)") fix="; sipc-cluster kill $n --signal CONT resumes it" ;;
         esac
-        printf '%s\t%s\t%s\tunreachable: %s%s\n' "$n" "$addr" "$proc" \
-            "$(grep -v '^$' "$err" | tail -n1 | sed 's/^sipcctl: //')" "$fix"
-        rm -f "$err"
+        printf '%s\t%s\t%s\tunreachable: %s%s\n' "$n" "$addr" "$proc" "$j" "$fix"
         return 2
     fi
-    rm -f "$err"
     j=$(jq "$SC_JQ_SHOWN shown_strings" <<<"$j") # the node's words, printed below
     SC_LAST_MODE=$(jq -r '.tls.mode' <<<"$j")
     # the certificate it presents (with TLS off, the one of a listener that

@@ -61,6 +61,13 @@ expect "a dead node's line says restart and its own home" 69 \
     "^n1 .* dead +unreachable: .*; sipc-cluster restart n1 starts it again \(from its home, $CL/nodes/n1\)$"
 grep -q -e "$CL/client" -e "sipcd --home" "$OUT" && bad "status tells to start sipcd (from the client home)" ||
     ok "no word of starting sipcd from the client home"
+# a rolling step that cannot read a node's mode stops there, saying why: a
+# failed read is never the mode the step wants (n2, strict, answers)
+phase() ( sc_open "$CL" && SC_BIN=$(sc_q .bin) && sc_tls_phase off permissive "TLS on" enable --mode permissive --reload )
+run phase
+expect "a rolling step with n1 dead: stops at n1, its mode not read, exit 69" 69 \
+    "^sipc-cluster: error: stopped at n1: its TLS mode could not be read: n1 is not running \(pid [0-9]+ exited\); nothing was changed on n1 \(sipc-cluster restart n1, then"
+grep -q "already, nothing to do" "$OUT" && bad "a node whose mode was not read counted as done already" || ok "no node said to need nothing"
 
 section "restart of one of two dead nodes"
 cluster kill n2 >/dev/null

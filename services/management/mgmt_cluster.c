@@ -594,7 +594,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
     json_t *list = json_array();
     size_t i;
     json_t *n;
-    int on = 0, off = 0;
+    int on = 0, off = 0, strict = 0;
     json_array_foreach(nodes, i, n)
     {
         if (!json_is_true(json_object_get(n, "reachable"))) {
@@ -604,18 +604,35 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                     mgmt_node_name(n), id[0] ? ")" : "", mgmt_str_at(n, "error", NULL));
             continue;
         }
-        if (json_is_true(json_object_get(json_object_get(n, "tls"), "enabled")))
+        if (json_is_true(json_object_get(json_object_get(n, "tls"), "enabled"))) {
             on++;
-        else
+            strict += !strcmp(mgmt_str_at(n, "tls", "mode"), "strict");
+        } else
             off++;
     }
     duplicate_ids(list, nodes);
-    /* TLS on some nodes and off on others: name the odd ones out (ties: the
-     * nodes without TLS, since the cluster is meant to run with it) */
-    if (on && off) {
-        char with[400], without[400];
-        names_with_tls(nodes, 1, with, sizeof with);
-        names_with_tls(nodes, 0, without, sizeof without);
+    char with[400], without[400];
+    names_with_tls(nodes, 1, with, sizeof with);
+    names_with_tls(nodes, 0, without, sizeof without);
+    /* TLS off on some nodes, permissive on the others: no node refuses
+     * another, the middle of a roll-out (docs/operator-guide.md 1.5) or of a
+     * roll-back (1.7); which one, only the operator knows, so neither way
+     * on is a fault and both are named */
+    int mixed = on && off && !strict;
+    if (mixed)
+        json_array_foreach(nodes, i, n)
+            if (json_is_true(json_object_get(n, "reachable")) &&
+                !json_is_true(json_object_get(json_object_get(n, "tls"), "enabled")))
+                mgmt_problem(list, n, "tls_off",
+                        "%s has TLS off while %s run%s TLS permissive, which accepts its "
+                        "plaintext: a rolling change is under way; rolling TLS out (docs/"
+                        "operator-guide.md 1.5), `tlstool enable --mode permissive --reload` on "
+                        "it; rolling TLS back (1.7), it is done",
+                        mgmt_node_name(n), with, on == 1 ? "s" : "");
+    /* TLS on some nodes and off on others, some strict: name the odd ones
+     * out (ties: the nodes without TLS, since the cluster is meant to run
+     * with it) */
+    if (on && off && !mixed) {
         int odd = on >= off ? 0 : 1;
         json_array_foreach(nodes, i, n)
         {
@@ -814,6 +831,13 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         "them); enable TLS there and reload it, or reload it with --force to cut "
                         "them off",
                         mgmt_node_name(n));
+            else if (mixed)
+                /* strict is no next step while a node has TLS off */
+                mgmt_problem(list, n, "permissive",
+                        "%s runs TLS permissive while %s %s TLS off: rolling TLS back (docs/"
+                        "operator-guide.md 1.7), `tlstool disable --reload` on it; rolling TLS "
+                        "out (1.5), it stays permissive until every node has TLS",
+                        mgmt_node_name(n), without, off == 1 ? "has" : "have");
             else {
                 /* the same state is the middle of a roll-out and of a
                  * roll-back (docs/operator-guide.md 1.7): which one, only
@@ -878,6 +902,10 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                         mgmt_str_at(tls, "mode", NULL), mgmt_node_name(n));
                 continue;
             }
+            /* with TLS off on some nodes plaintext is expected; who still
+             * speaks it matters once every node has TLS (before strict) */
+            if (mixed)
+                continue;
             json_array_foreach(json_object_get(s, "plaintext_peers"), k, p)
             {
                 const char *pn = mgmt_str_at(p, "node", NULL);

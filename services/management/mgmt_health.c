@@ -13,7 +13,9 @@ const char *sipc_mgmt_health(json_t *problems)
     json_array_foreach(problems, i, p)
     {
         const char *kind = json_string_value(json_object_get(p, "kind"));
-        if (!kind || strcmp(kind, "permissive") != 0)
+        /* nodes still permissive, and with TLS off beside permissive ones
+         * (tls_off): stages of a roll-out or a roll-back */
+        if (!kind || (strcmp(kind, "permissive") != 0 && strcmp(kind, "tls_off") != 0))
             return "problems";
     }
     return "migrating";

@@ -9,9 +9,11 @@
 #include <jansson.h>
 
 /* As the cluster answer's "health" says it, from its "problems" (each with
- * a "kind"): "ok" (none), "migrating" (TLS is on everywhere and the only
- * problems are nodes still permissive: no plaintext peer is left, going
- * strict cuts no one off) or "problems" (anything else). */
+ * a "kind"): "ok" (none), "migrating" (the only problems are nodes still
+ * permissive, and nodes with TLS off beside them, none strict: TLS on
+ * everywhere and no plaintext peer left, going strict cuts no one off; or
+ * a roll-out or roll-back half done, no node refusing another) or
+ * "problems" (anything else). */
 const char *sipc_mgmt_health(json_t *problems);
 
 /* The cluster answer's "notes": what differs between the reachable nodes

@@ -426,7 +426,7 @@ static int off_mode(json_t *st, const char *mode, char *out, size_t len, json_t 
         const char *runs = !json_is_true(json_object_get(node, "reachable")) ? "unreachable"
                            : !json_is_true(json_object_get(tls, "enabled")) ? "TLS off"
                                                                              : s_of(tls, "mode");
-        if (!strcmp(runs, mode))
+        if (!strcmp(runs, strcmp(mode, "off") ? mode : "TLS off"))
             continue;
         n++;
         /* an unreachable node has no id: named by its address, as problems[] name it */
@@ -484,8 +484,9 @@ int cmd_status(void *arg)
         return rc;
     if (o->expect_mode && !o->cluster)
         return ctl_fail(EX_USAGE, "--expect-mode goes with --cluster (see sipcctl status --help)");
-    if (o->expect_mode && strcmp(o->expect_mode, "permissive") && strcmp(o->expect_mode, "strict"))
-        return ctl_fail(EX_USAGE, "--expect-mode must be permissive or strict, not '%s'",
+    if (o->expect_mode && strcmp(o->expect_mode, "off") && strcmp(o->expect_mode, "permissive") &&
+        strcmp(o->expect_mode, "strict"))
+        return ctl_fail(EX_USAGE, "--expect-mode must be off, permissive or strict, not '%s'",
                         o->expect_mode);
     ctl_client cl;
     const char *method = o->cluster ? "cluster" : "status";
@@ -601,15 +602,21 @@ answered:;
          * count and the list when the wait is not over (listed, as that
          * mode's findings, when it is) */
         int skip_mode = o->expect_mode && !strcmp(o->expect_mode, "permissive") && nn && rc != 0;
-        size_t nmode = 0;
+        size_t nmode = 0, noff = 0;
         json_array_foreach(problems, i, n)
+        {
             nmode += skip_mode && !strcmp(s_of(n, "kind"), "permissive");
+            noff += !strcmp(s_of(n, "kind"), "tls_off");
+        }
         size_t nleft = np - nmode;
+        /* the mode as a node runs it: "permissive", "with TLS off" */
+        const char *in = !o->expect_mode ? "" : strcmp(o->expect_mode, "off") ? o->expect_mode
+                                                                              : "with TLS off";
         /* with --expect-mode the verdict is whether the cluster is in that
          * mode: the headline says what the exit code says */
         if (o->expect_mode && rc == 0)
             printf("cluster IN MODE %s: %zu node%s, every one %s, nothing else flagged%s\n",
-                   o->expect_mode, nn, nn == 1 ? "" : "s", o->expect_mode,
+                   o->expect_mode, nn, nn == 1 ? "" : "s", in,
                    np ? " (the findings of that mode below)" : "");
         else if (o->expect_mode && nn == 0)
             printf("cluster NOT IN MODE %s: the answer lists no node; %zu finding%s%s\n",
@@ -617,7 +624,7 @@ answered:;
         else if (o->expect_mode && !nothers)
             printf("cluster NOT IN MODE %s: %s%zu node%s run%s %s, but %zu finding%s %s left%s\n",
                    o->expect_mode, nn == 1 ? "" : "all ", nn, nn == 1 ? "" : "s",
-                   nn == 1 ? "s" : "", o->expect_mode, nleft, nleft == 1 ? "" : "s",
+                   nn == 1 ? "s" : "", in, nleft, nleft == 1 ? "" : "s",
                    nleft == 1 ? "is" : "are", nleft ? ":" : "");
         else if (o->expect_mode)
             printf("cluster NOT IN MODE %s: %d node%s in another mode%s; %zu finding%s%s\n",
@@ -630,6 +637,12 @@ answered:;
                          "command in the note below)"
                    : nnotes ? "no problem (notes below)"
                             : "nothing to report");
+        else if (health == 2 && noff)
+            printf("cluster MIGRATING: TLS is off on %zu of %zu nodes, permissive on the others: "
+                   "no node refuses another; a roll-out goes on with `tlstool enable --mode "
+                   "permissive --reload` on the nodes with TLS off, a roll-back with `tlstool "
+                   "disable --reload` on the permissive ones (docs/operator-guide.md 1.5, 1.7)\n",
+                   noff, nn);
         else if (health == 2)
             printf("cluster MIGRATING: TLS is on everywhere and no plaintext peer is left; %zu of "
                    "%zu node%s still accept%s plaintext (mode permissive): going strict cuts no "

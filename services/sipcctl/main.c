@@ -61,9 +61,10 @@ static const cli_opt STATUS_OPTS[] = {
      "every node of [cluster] nodes, and what is wrong in plain words:\n"
      "exit 0 nothing flagged; 2 MIGRATING: TLS on everywhere and the\n"
      "only findings are nodes still permissive (no plaintext peer left:\n"
-     "going strict is safe); 1 anything else",
+     "going strict is safe), or TLS off on some nodes and permissive on\n"
+     "the others (a roll-out or roll-back half done); 1 anything else",
      offsetof(ctl, cluster), 0, 0, 0, NULL},
-    {"expect-mode", 0, CLI_STRING, "permissive|strict",
+    {"expect-mode", 0, CLI_STRING, "off|permissive|strict",
      "with --cluster: exit 0 only when every node runs TLS in this\n"
      "mode and nothing else is flagged, else 1 (the nodes in another\n"
      "mode are named)",
@@ -240,8 +241,10 @@ static const cli_cmd COMMANDS[] = {
      "0 OK, nothing flagged; 2 MIGRATING: TLS is on everywhere and the only findings are\n"
      "nodes still in mode permissive, with no plaintext peer left (going strict cuts no\n"
      "one off; a node the strict guard held back counts once its plaintext peers are\n"
-     "gone); 1 anything else. --expect-mode permissive|strict: 0 only when every node\n"
-     "runs TLS in that mode and nothing else is flagged (for permissive: no plaintext\n"
+     "gone); also 2 when TLS is off on some nodes and permissive on the others, none\n"
+     "strict (a roll-out or a roll-back half done: no node refuses another); 1 anything\n"
+     "else. --expect-mode off|permissive|strict: 0 only when every node runs in that\n"
+     "mode (off: TLS off) and nothing else is flagged (for permissive: no plaintext\n"
      "peer left either), else 1 (also when the answer lists no node); the headline\n"
      "then reads \"cluster IN MODE M\" or \"cluster NOT IN MODE M\", and --json adds\n"
      "expect_mode, expect_met, not_in_mode:\n"
@@ -309,7 +312,8 @@ static const cli_tool SIPCCTL = {
     "enabled). Global options may also follow COMMAND. ADDRESS without :PORT: the\n"
     "data service port of this home's sipc.conf (23000).\n",
     "Exit codes: 0 success; 1 the call failed (remote error) or a problem was found;\n"
-    "2 status --cluster: MIGRATING (the only findings are nodes still permissive);\n"
+    "2 status --cluster: MIGRATING (the only findings are nodes still permissive,\n"
+    "and nodes with TLS off beside them);\n"
     "3 partial success: search answered without some nodes (PARTIAL), or reload\n"
     "applied what it could but a change needs a restart; 64 usage; 65 ingest: bad\n"
     "lines (the others were acknowledged); 66 an input file (ingest FILE, put\n"

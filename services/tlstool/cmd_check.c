@@ -170,8 +170,11 @@ int cmd_check(void *arg)
                "enabling TLS\n");
     if (st != SIPC_VFY_OK)
         return tlstool_verify_exit_code((sipc_vfy_status)st);
-    printf("TLS on this node: %s (mode %s)\n", cfg.tls_enable ? "enabled" : "disabled",
-           sipc_tls_mode_name(cfg.tls_mode));
+    /* as tlstool status says it: a mode only means something while TLS is on */
+    if (cfg.tls_enable)
+        printf("TLS on this node: enabled (mode %s)\n", sipc_tls_mode_name(cfg.tls_mode));
+    else
+        printf("TLS on this node: disabled\n");
     if (cfg.nnodes == 0) {
         /* a pre-flight that tested no node must not read as a pass */
         printf("CHECK INCOMPLETE: no [cluster] nodes in %s/sipc.conf, so no node was tested "

@@ -717,7 +717,8 @@ newhome check
 export SIPC_HOME=$H
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1
 run "$T" check
-expect "check: no nodes configured: not a pass, exit 43" 43 "VERIFIED" "CHECK INCOMPLETE: no \[cluster\] nodes .* no node was tested"
+expect "check: no nodes configured: not a pass, exit 43; TLS off said as status says it" 43 "VERIFIED" \
+    "^TLS on this node: disabled$" "CHECK INCOMPLETE: no \[cluster\] nodes .* no node was tested"
 grep -q "CHECK PASSED" "$OUT" && bad "check with no nodes says CHECK PASSED"
 # a port nobody listens on: bind and close it to get a free one
 FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
@@ -772,7 +773,8 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
         expect "check: node still in plaintext, before enabling here" 0 "127.0.0.1:$PORT: reachable, PLAINTEXT" "CHECK PASSED"
         printf '[tls]\nenable = 1\n' >>"$A/sipc.conf"
         run "$T" --home "$A" check
-        expect "check: plaintext node while this node is strict" 41 "127.0.0.1:$PORT: reachable, PLAINTEXT.*strict" "CHECK FAILED"
+        expect "check: plaintext node while this node is strict" 41 "^TLS on this node: enabled \(mode strict\)$" \
+            "127.0.0.1:$PORT: reachable, PLAINTEXT.*strict" "CHECK FAILED"
         stop_sipcd
     fi
     SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$B" import "$work/rsa-2048.pfx" >/dev/null 2>&1

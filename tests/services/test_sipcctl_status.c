@@ -83,6 +83,18 @@ static int ctl(fake *f, const char *answer, const char *args, char *out, size_t 
     return ctl_run(f, answer, 1, args, out, outlen);
 }
 
+/* status --cluster ARGS against answer exits want and prints text; the
+ * output stays in last_out */
+static char last_out[16384];
+static void expect_cluster(fake *f, const char *answer, const char *args, int want,
+                           const char *text)
+{
+    int rc = ctl(f, answer, args, last_out, sizeof last_out);
+    if (rc != want || !strstr(last_out, text))
+        fail_msg("status --cluster %s: exit %d, want %d and '%s':\n%s", args, rc, want, text,
+                 last_out);
+}
+
 static void older_coordinator(void **state)
 {
     (void)state;
@@ -202,6 +214,32 @@ static void older_coordinator(void **state)
     assert_int_equal(ctl(f, strict, "--expect-mode permissive --json", out, sizeof out), 1);
     assert_non_null(strstr(out, "\"expect_met\": false"));
     assert_non_null(strstr(out, "\"runs\": \"strict\""));
+    /* TLS off beside permissive nodes: a roll-out or roll-back half done,
+     * migrating (2) with its own headline; --expect-mode off waits for the
+     * rest of a roll-back */
+    static const char half_off[] =
+        "{\"schema\": 1, \"ok\": false, \"health\": \"migrating\", \"nodes\": [{\"reachable\": "
+        "true, \"address\": \"10.0.0.1:23002\", \"node\": {\"id\": \"n1\"}, \"tls\": "
+        "{\"enabled\": false}}, {\"reachable\": true, \"address\": \"10.0.0.2:23002\", \"node\": "
+        "{\"id\": \"n2\"}, \"tls\": {\"enabled\": true, \"mode\": \"permissive\"}}], "
+        "\"problems\": [{\"node\": \"n1\", \"kind\": \"tls_off\", \"message\": \"n1 has TLS "
+        "off\"}, {\"node\": \"n2\", \"kind\": \"permissive\", \"message\": \"n2 runs TLS "
+        "permissive\"}]}";
+    expect_cluster(f, half_off, "", 2, "cluster MIGRATING: TLS is off on 1 of 2 nodes, permissive "
+                                       "on the others: no node refuses another");
+    assert_null(strstr(last_out, "TLS is on everywhere"));
+    expect_cluster(f, half_off, "--expect-mode off", 1,
+                   "cluster NOT IN MODE off: 1 node in another mode (named below)");
+    assert_non_null(strstr(last_out, "NOT IN MODE off: n2 (permissive)\n"));
+    static const char all_off[] =
+        "{\"schema\": 1, \"ok\": true, \"health\": \"ok\", \"nodes\": [{\"reachable\": true, "
+        "\"address\": \"10.0.0.1:23002\", \"node\": {\"id\": \"n1\"}, \"tls\": {\"enabled\": "
+        "false}}], \"problems\": []}";
+    expect_cluster(f, all_off, "--expect-mode off", 0,
+                   "cluster IN MODE off: 1 node, every one with TLS off, nothing else flagged");
+    expect_cluster(f, all_off, "--expect-mode strict", 1, "NOT IN MODE strict: n1 (TLS off)\n");
+    expect_cluster(f, all_off, "--expect-mode bogus", 64,
+                   "--expect-mode must be off, permissive or strict, not 'bogus'");
     /* an unreachable node (no id) is named by its address, as problems[] name it */
     static const char down[] =
         "{\"schema\": 1, \"ok\": false, \"nodes\": [{\"reachable\": false, \"address\": "

@@ -73,6 +73,50 @@ static void tls_split(void **state)
     json_decref(nodes);
 }
 
+/* TLS off on some nodes, permissive on the others: no node refuses another,
+ * a roll-out or a roll-back half done, graded migrating; the plaintext the
+ * nodes with TLS off speak is no finding, and nothing advises strict. A
+ * strict node among them, or a node held back, is a fault as before. */
+static void tls_mixed(void **state)
+{
+    (void)state;
+    json_t *n2 = node("n2", "permissive", 0, 1);
+    json_object_set_new(n2, "services",
+                        json_pack("[{s:s, s:s, s:[{s:s, s:s}]}]", "name", "data", "tls",
+                                  "permissive", "plaintext_peers", "address", "127.0.72.1",
+                                  "node", "n1"));
+    json_t *nodes = json_pack("[o, o, o]", node("n1", NULL, 0, 0), n2,
+                              node("n3", "permissive", 0, 0));
+    json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+    assert_string_equal(kinds(p), "n1:tls_off n2:permissive n3:permissive");
+    assert_string_equal(sipc_mgmt_health(p), "migrating");
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 0), "message")),
+                           "n1 has TLS off while n2, n3 run TLS permissive, which accepts its "
+                           "plaintext: a rolling change is under way; rolling TLS out"));
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(p, 1), "message")),
+                           "n2 runs TLS permissive while n1 has TLS off: rolling TLS back (docs/"
+                           "operator-guide.md 1.7), `tlstool disable --reload` on it"));
+    size_t i;
+    json_t *q;
+    json_array_foreach(p, i, q)
+        assert_null(strstr(json_string_value(json_object_get(q, "message")), "mode strict"));
+    json_decref(p);
+    json_decref(nodes);
+    nodes = json_pack("[o, o, o]", node("n1", NULL, 0, 0), node("n2", "permissive", 0, 0),
+                      node("n3", "strict", 0, 0));
+    p = sipc_mgmt_judge(nodes, 30, 0);
+    assert_string_equal(kinds(p), "n1:tls_mismatch n2:permissive");
+    assert_string_equal(sipc_mgmt_health(p), "problems");
+    json_decref(p);
+    json_decref(nodes);
+    nodes = json_pack("[o, o]", node("n1", NULL, 0, 0), node("n2", "permissive", 1, 1));
+    p = sipc_mgmt_judge(nodes, 30, 0);
+    assert_string_equal(kinds(p), "n1:tls_off n2:held_back");
+    assert_string_equal(sipc_mgmt_health(p), "problems");
+    json_decref(p);
+    json_decref(nodes);
+}
+
 /* node() at 127.0.72.N (N its last digit) with its search service on
  * 2300N, up for uptime s, and a link to each node in peers (ids, "" for
  * none), down since down_s ago with an error when down_s > 0; now is the
@@ -1494,6 +1538,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tls_split),
+        cmocka_unit_test(tls_mixed),
         cmocka_unit_test(held_back),
         cmocka_unit_test(link_down),
         cmocka_unit_test(link_down_names_node),

@@ -19,12 +19,16 @@ node "sipc-cluster restart NODE"). The words
 "plaintext" and "disabled" appear only for a node in that state: a node with
 TLS off whose pipeline alone runs TLS ([pipeline] tls = 1) is "TLS disabled
 (pipeline TLS)", with the certificate its pipeline presents. A last line
-sums up the cluster and names the odd node when the nodes disagree on TLS.
+sums up the cluster and names the odd node when the nodes disagree on TLS
+(MISMATCH), or the nodes in each mode when some are permissive and the others
+strict or with TLS off (MIGRATING: no node refuses another).
 
   --json    the nodes'"'"' status answers (schema 1) as one JSON array, with the
             harness'"'"'s own view of each node added under "harness"
 
-Exit: 0 every node healthy and in one mode; 1 the nodes disagree (mismatch,
+Exit: 0 every node healthy and in one mode; 2 nothing else wrong, but some
+nodes permissive and the others strict, or with TLS off (a rolling change
+half done: MIGRATING); 1 the nodes disagree (mismatch: TLS off beside strict,
 plaintext links in a TLS cluster), a TLS node runs a listener in plaintext
 ([pipeline] tls = 0; the last line names it), the nodes present different
 pairs or a rolling rotation stopped midway, or a node is degraded; 69 a
@@ -37,7 +41,7 @@ node is unreachable.'
 # SC_LAST_TLSONLY to those that run TLS on a node with TLS off
 # (`[pipeline] tls = 1`).
 sc_node_line() {
-    local n=$1 addr pid proc j err line foreign
+    local n=$1 addr pid proc j line foreign
     addr=$(sc_node address "$n")
     pid=$(sc_node pid "$n")
     foreign=$(sc_node_foreign_pid "$n")
@@ -59,8 +63,7 @@ sc_node_line() {
     SC_LAST_MODE=""
     SC_LAST_PLAIN="" SC_LAST_TLSONLY=""
     SC_LAST_OTHER_CERT="" SC_LAST_CERT=""
-    err=$(mktemp)
-    if ! j=$(sc_ctl --timeout 2000 --node "$addr:$(sc_node_port management "$n")" status --json 2>"$err"); then
+    if ! j=$(sc_node_status_why "$n" 2000); then
         # what brings it back is the harness's to say: the node's own home,
         # through restart (sipcctl, asked from the client home, knows no
         # node home to name)
@@ -69,12 +72,9 @@ sc_node_line() {
         *" dead" | "not running") fix="; sipc-cluster restart $n starts it again (from its home, $(sc_node home "$n"))" ;;
         *"STOPPED (SIGSTOP)") fix="; sipc-cluster kill $n --signal CONT resumes it" ;;
         esac
-        printf '%s\t%s\t%s\tunreachable: %s%s\n' "$n" "$addr" "$proc" \
-            "$(grep -v '^$' "$err" | tail -n1 | sed 's/^sipcctl: //')" "$fix"
-        rm -f "$err"
+        printf '%s\t%s\t%s\tunreachable: %s%s\n' "$n" "$addr" "$proc" "$j" "$fix"
         return 2
     fi
-    rm -f "$err"
     j=$(jq "$SC_JQ_SHOWN shown_strings" <<<"$j") # the node's words, printed below
     SC_LAST_MODE=$(jq -r '.tls.mode' <<<"$j")
     # the certificate it presents (with TLS off, the one of a listener that
@@ -153,8 +153,17 @@ sc_status_lines() {
                   printf "%-*s %-*s %-*s %s\n", w[1], f[1], w[2], f[2], w[3], f[3], f[4] } }' "$lines"
     rm -f "$lines"
     modes=("${!by_mode[@]}")
-    local summary
-    if [ ${#modes[@]} -gt 1 ]; then
+    local summary migrating=0
+    if [ ${#modes[@]} -gt 1 ] && { [ -z "${by_mode[off]:-}" ] || [ -z "${by_mode[strict]:-}" ]; }; then
+        # permissive beside the other mode: no node refuses another, a
+        # rolling change (out or back) half done
+        local m desc=""
+        for m in off permissive strict; do
+            [ -n "${by_mode[$m]:-}" ] && desc="$desc; TLS $(sed 's/^off$/disabled/' <<<"$m"): ${by_mode[$m]}"
+        done
+        summary="cluster: MIGRATING: ${desc#; } (permissive accepts both: no node refuses another; a rolling change under way)"
+        migrating=1
+    elif [ ${#modes[@]} -gt 1 ]; then
         # the odd nodes: those of the smallest group (on a tie, the ones without TLS)
         local m odd="" oddn=999 cnt desc=""
         for m in off permissive strict; do
@@ -196,6 +205,7 @@ sc_status_lines() {
     fi
     [ -n "$degraded" ] && { summary="$summary; degraded:$degraded"; [ $rc = 0 ] && rc=$SC_EX_CHECK; }
     [ -n "$unreachable" ] && { summary="$summary; unreachable:$unreachable"; rc=$SC_EX_UNAVAILABLE; }
+    [ $rc = 0 ] && [ $migrating = 1 ] && rc=2
     echo "$summary"
     return $rc
 }

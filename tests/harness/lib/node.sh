@@ -103,6 +103,20 @@ sc_node_status() {
     local n=$1 t=${2:-3000}
     sc_ctl --timeout "$t" --node "$(sc_node address "$n"):$(sc_node_port management "$n")" status --json 2>/dev/null
 }
+# sc_node_status_why NAME [TIMEOUT-MS]: the same; when the node does not
+# answer, prints sipcctl's reason instead (its last line) and fails.
+sc_node_status_why() {
+    local n=$1 t=${2:-3000} j err
+    err=$(mktemp)
+    if j=$(sc_ctl --timeout "$t" --node "$(sc_node address "$n"):$(sc_node_port management "$n")" status --json 2>"$err"); then
+        rm -f "$err"
+        printf '%s\n' "$j"
+        return 0
+    fi
+    grep -v '^$' "$err" | tail -n1 | sed 's/^sipcctl: //'
+    rm -f "$err"
+    return 1
+}
 # sc_node_status_text NAME [TIMEOUT-MS]: the same with every string as
 # sipcctl shows a node's words (SC_JQ_SHOWN), for what the harness prints
 sc_node_status_text() {
@@ -140,14 +154,11 @@ sc_node_healthy() {
 # sipcctl's reason), services missing, links down (to which node, which
 # services, the first one's last error), links missing.
 sc_node_unwell() {
-    local n=$1 except=${2:-} j err
-    err=$(mktemp)
-    if ! j=$(sc_ctl --timeout 2000 --node "$(sc_node address "$n"):$(sc_node_port management "$n")" status --json 2>"$err"); then
-        echo "it does not answer its status: $(grep -v '^$' "$err" | tail -n1 | sed 's/^sipcctl: //')"
-        rm -f "$err"
+    local n=$1 except=${2:-} j
+    if ! j=$(sc_node_status_why "$n" 2000); then
+        echo "it does not answer its status: $j"
         return 0
     fi
-    rm -f "$err"
     # shellcheck disable=SC2086
     jq -r --argjson c "$(sc_node_count)" --argjson names "$(sc_addr_names)" --arg svcs "$SC_SERVICES" \
         --argjson x "$(jq -cn '$ARGS.positional' --args $except)" "$SC_JQ_SHOWN $SC_JQ_PEER"'

@@ -45,6 +45,31 @@ sc_node_down_peers() {
         [.links[] | select(.up | not) | peer] | unique | join(", ")' <<<"$j"
 }
 
+# sc_tls_live_mode NODE: the mode NODE runs now; when its status cannot be
+# read (5 s, no wait for a dead or stopped node), exits 69 saying why: a
+# mode not read is no mode, never one a step finds done already. Call it as
+# mode=$(sc_tls_live_mode N) || exit.
+sc_tls_live_mode() {
+    local n=$1 j why dead deadline
+    deadline=$(($(sc_now_ms) + 5000))
+    while :; do
+        if j=$(sc_node_status_why "$n" 2000); then
+            j=$(jq -r "$SC_JQ_SHOWN"' .tls.mode // "" | shown' <<<"$j")
+            [ -n "$j" ] && { echo "$j"; return 0; }
+            why="its status names no TLS mode"
+        else
+            why=$j
+        fi
+        dead=$(sc_tls_dead_nodes | grep "^$n ")
+        [ -z "$dead" ] && [ "$(sc_now_ms)" -lt "$deadline" ] || break
+        sleep 0.5
+    done
+    [ -z "$dead" ] || sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: its TLS mode could not be read: $dead;" \
+        "nothing was changed on $n ($(sc_tls_dead_hint "$dead"), then run the same command again: it skips the nodes already done)"
+    sc_die "$SC_EX_UNAVAILABLE" "stopped at $n: its TLS mode could not be read: $why; nothing was changed on $n" \
+        "(see sipc-cluster status and logs $n, then run the same command again: it skips the nodes already done)"
+}
+
 # sc_tls_check_alive WHEN STATE: every node's process runs (no step can
 # become healthy while another node is gone); else exits 69 naming the dead
 # ones: "stopped WHEN: n3 is not running (pid N exited); STATE (...)".
@@ -346,7 +371,7 @@ sc_tls_phase() {
     local from=$1 want=$2 what=$3 n mode
     shift 3
     for n in $(sc_nodes); do
-        mode=$(sc_live_mode "$n")
+        mode=$(sc_tls_live_mode "$n") || exit
         if [[ "$mode" =~ ^($from)$ ]]; then
             sc_tls_apply "$n" "$want" "$what" "$@"
         else
@@ -448,7 +473,8 @@ sc_tls_rotate_step() {
     if [ "$who" = client ]; then
         sc_tls_client_step "$what" "$@"
     else
-        sc_tls_apply "$who" "$(sc_live_mode "$who")" "$what" "$@"
+        at=$(sc_tls_live_mode "$who") || exit
+        sc_tls_apply "$who" "$at" "$what" "$@"
     fi
 }
 
@@ -462,7 +488,7 @@ sc_tls_rotate_rolling() {
     [ -r "$pwf" ] || sc_die "$SC_EX_USAGE" "cannot read the password file $pwf"
     sc_tls_precheck
     for n in $(sc_nodes); do
-        mode=$(sc_live_mode "$n")
+        mode=$(sc_tls_live_mode "$n") || exit
         [ "$mode" = off ] && sc_die "$SC_EX_CHECK" "$n runs with TLS off: a rotation needs TLS on every node (tls enable --rolling first)"
     done
     fp=$(sc_pfx_fingerprint "$pfx" "$pwf") && [ -n "$fp" ] ||

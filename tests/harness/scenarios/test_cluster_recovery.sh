@@ -7,13 +7,17 @@
 #     signal; the nodes come up healthy without it;
 #   - a dead node's status line says `sipc-cluster restart NODE` and names
 #     the node's own home, never the client home (which is client-only: no
-#     [node], so sipcctl never takes it for a stopped node's home);
+#     [node], so sipcctl never takes it for a stopped node's home); a
+#     rolling step stops at it, its mode not read, never "already" done;
 #   - `restart` of one of two dead nodes waits for its links to the nodes
 #     that run, not to the other dead one, and says what it waits for;
 #   - a rolling rotation stopped by n2 killed as n1 commits: `status` names
 #     n1, which presents the new pair, as not presenting the cluster's; after
 #     `restart n2` the same command again skips the steps done and ends
-#     with every node on the new pair.
+#     with every node on the new pair;
+#   - rolled back by hand (permissive, then n1 off): `sipcctl status
+#     --cluster` and `status` grade it MIGRATING (2), advising no strict;
+#     `--expect-mode off` waits for n2 and is met once it is off too.
 # Budget: under 120 s (about 35 s on a loaded machine).
 . "$(dirname "$0")/scenario.sh"
 . "$BIN/sipc-cluster.d/cluster.sh"
@@ -61,6 +65,13 @@ expect "a dead node's line says restart and its own home" 69 \
     "^n1 .* dead +unreachable: .*; sipc-cluster restart n1 starts it again \(from its home, $CL/nodes/n1\)$"
 grep -q -e "$CL/client" -e "sipcd --home" "$OUT" && bad "status tells to start sipcd (from the client home)" ||
     ok "no word of starting sipcd from the client home"
+# a rolling step that cannot read a node's mode stops there, saying why: a
+# failed read is never the mode the step wants (n2, strict, answers)
+phase() ( sc_open "$CL" && SC_BIN=$(sc_q .bin) && sc_tls_phase off permissive "TLS on" enable --mode permissive --reload )
+run phase
+expect "a rolling step with n1 dead: stops at n1, its mode not read, exit 69" 69 \
+    "^sipc-cluster: error: stopped at n1: its TLS mode could not be read: n1 is not running \(pid [0-9]+ exited\); nothing was changed on n1 \(sipc-cluster restart n1, then"
+grep -q "already, nothing to do" "$OUT" && bad "a node whose mode was not read counted as done already" || ok "no node said to need nothing"
 
 section "restart of one of two dead nodes"
 cluster kill n2 >/dev/null
@@ -106,4 +117,26 @@ expect "the same rotation again: skips what is done, goes on, ends on the new pa
     "step 5: n2: commit: .*\(tlstool rotate commit --reload\)$" "rolling rotation done" "^cluster: every reachable node runs TLS strict$"
 [ "$(jq -r .fingerprint "$CL/cluster.json")" = "$new" ] && ! jq -e 'has("rotating")' "$CL/cluster.json" >/dev/null &&
     ok "cluster.json: the new pair's fingerprint, no rotation under way" || not_ok "cluster.json after the rotation: $(jq -c '{fingerprint, rotating}' "$CL/cluster.json")"
+
+section "rolled back by hand (guide 1.7): a migration towards off"
+tt n1 mode permissive --reload >/dev/null && tt n2 mode permissive --reload >/dev/null &&
+    tt n1 disable --reload >/dev/null || not_ok "permissive on both, then n1 off"
+# (until n2's links to n1 are back, its status is degraded)
+mixed() { ctl status --cluster >"$OUT" 2>&1; RC=$?; [ "$RC" = 2 ]; }
+wait_for 20 mixed
+expect "n1 off, n2 permissive: sipcctl status --cluster says MIGRATING (2), naming both ways on" 2 \
+    "^cluster MIGRATING: TLS is off on 1 of 2 nodes, permissive on the others: no node refuses another" \
+    "n2 runs TLS permissive while n1 has TLS off: rolling TLS back .*\`tlstool disable --reload\` on it"
+grep -q -e "mode strict" -e "must be enabled" "$OUT" && bad "the half done roll-back is told to go strict" ||
+    ok "nothing says to go strict or that TLS must be enabled"
+run ctl status --cluster --expect-mode off
+expect "--expect-mode off: not yet, n2 named" 1 "^NOT IN MODE off: n2 \(permissive\)$"
+settled() { cluster status >"$OUT" 2>&1; RC=$?; [ "$RC" = 2 ]; }
+wait_for 20 settled
+expect "sipc-cluster status: MIGRATING (2), not MISMATCH" 2 \
+    "^cluster: MIGRATING: TLS disabled: n1; TLS permissive: n2 \(permissive accepts both: no node refuses another"
+tt n2 disable --reload >/dev/null || not_ok "n2 off"
+in_off() { ctl status --cluster --expect-mode off >"$OUT" 2>&1; RC=$?; [ "$RC" = 0 ]; }
+wait_for 20 in_off
+expect "every node off: --expect-mode off is met" 0 "^cluster IN MODE off: 2 nodes, every one with TLS off, nothing else flagged$"
 shtest_done

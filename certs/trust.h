@@ -154,6 +154,10 @@ int sipc_trust_add_crl(sipc_trust *t, const uint8_t *data, size_t len, char *err
 int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, const char *name,
                              char *err, size_t errlen);
 int sipc_trust_crl_count(const sipc_trust *t);
+/* The complete and the delta CRLs that cover one certificate are each
+ * weighed together up to this many; past it a CRL is only searched for the
+ * certificate (a listing revokes it) and an unknown status says so. */
+#define SIPC_CRLS_WEIGHED 32
 /* Is the issuer of this DER CRL an anchor or in the own chain of t? */
 bool sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len);
 /* The names sipc_trust_load_home loads: trust/ *.pem; crl/ *.crl, *.pem,

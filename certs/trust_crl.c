@@ -10,7 +10,9 @@
  * The status is known only when current complete CRLs together cover every
  * reason. When it is not, the reason names each installed CRL of the issuer
  * and why it was not used: "no CRL" would send the operator looking for a
- * file that is there. */
+ * file that is there. Up to MAX_CRLS_PER_ISSUER complete and as many delta
+ * CRLs are weighed together; one past them is still searched, so that a
+ * CRL that lists the certificate is never ignored. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,7 +20,8 @@
 #include "certs/crl_scope.h"
 #include "certs/trust_impl.h"
 
-enum { MAX_CRLS_PER_ISSUER = 32 };
+enum { MAX_CRLS_PER_ISSUER = SIPC_CRLS_WEIGHED };
+_Static_assert(MAX_CRLS_PER_ISSUER == 32, "the fix of an unknown status says 32");
 
 typedef struct notes {
     char text[480];
@@ -145,16 +148,17 @@ static const char *revoked_fix(const vctx *v, const sipc_x509 *x, int i)
            "certificate; remove the revoked one";
 }
 
+/* more: what else the verdict rests on ("" when nothing) */
 static sipc_vfy_status revoked(const vctx *v, const sipc_x509 *x, int i, const crl_entry *e,
-                               time_t when, sipc_vfy_result *res)
+                               time_t when, const char *more, sipc_vfy_result *res)
 {
     char ws[32];
     sipc_time_str(when, ws);
     return sipc__vfail(res, SIPC_VFY_REVOKED, i, revoked_fix(v, x, i),
                        "certificate '%s' (serial %s) was revoked on %s according to %s%s issued by "
-                       "'%s'",
+                       "'%s'%s",
                        sipc__name_or(x->subject), x->serial_hex, ws, e->c.is_delta ? "delta CRL " : "",
-                       e->name, sipc__name_or(e->c.issuer));
+                       e->name, sipc__name_or(e->c.issuer), more);
 }
 
 sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const sipc_x509 *iss,
@@ -164,6 +168,12 @@ sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const 
     cand full[MAX_CRLS_PER_ISSUER], delta[MAX_CRLS_PER_ISSUER];
     int nf = 0, nd = 0, nfrom = 0;
     notes skipped = {{0}};
+    /* Past the cap a CRL is still searched for x: one that lists it must
+     * not be dropped unseen. It is judged alone (no base, no newer CRL). */
+    int nover = 0;
+    const crl_entry *over = NULL;
+    time_t over_when = 0;
+    int over_reason = 0;
     for (int k = 0; k < t->ncrls; k++) {
         const crl_entry *e = &t->crls[k];
         if (!sipc_crl_may_cover(&e->c, x))
@@ -188,11 +198,29 @@ sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const 
             sipc__vwindow(res, e->c.next_update + 1, SIPC_VFY_TIME_MAX);
         else if (e->c.next_update)
             sipc__vwindow(res, SIPC_VFY_TIME_MIN, e->c.next_update);
-        if (e->c.is_delta && nd < MAX_CRLS_PER_ISSUER)
-            delta[nd++] = c;
-        else if (!e->c.is_delta && nf < MAX_CRLS_PER_ISSUER)
-            full[nf++] = c;
+        if (e->c.is_delta ? nd < MAX_CRLS_PER_ISSUER : nf < MAX_CRLS_PER_ISSUER) {
+            if (e->c.is_delta)
+                delta[nd++] = c;
+            else
+                full[nf++] = c;
+            continue;
+        }
+        nover++;
+        time_t when;
+        int reason;
+        if (!over && sipc_crl_find(&e->c, x, &when, &reason) && reason != SIPC_REASON_REMOVE_FROM_CRL) {
+            over = e;
+            over_when = when;
+            over_reason = reason;
+        }
     }
+    /* the verdict may rest on the cap: it says so, whichever it is */
+    char capped[320] = "";
+    if (nover)
+        snprintf(capped, sizeof capped,
+                 "more than %d CRLs of its issuer cover it, %d past those %s only searched for it: "
+                 "remove old ones (`tlstool crl list`, `tlstool crl remove NAME`)",
+                 MAX_CRLS_PER_ISSUER, nover, nover == 1 ? "was" : "were");
     /* Deltas first find their base: a current complete CRL of the same
      * scope whose number is at least the delta's BaseCRLNumber. */
     const cand *base_of[MAX_CRLS_PER_ISSUER];
@@ -244,15 +272,32 @@ sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const 
                            r2 == SIPC_REASON_REMOVE_FROM_CRL;
             }
         }
-        if (!released)
-            return revoked(v, x, i, full[f].e, when, res);
+        if (!released) {
+            char more[400] = "";
+            if (nover && reason == SIPC_REASON_CERTIFICATE_HOLD)
+                snprintf(more, sizeof more, " (on hold: a CRL that releases it may be past the %d; %s)",
+                         MAX_CRLS_PER_ISSUER, capped);
+            return revoked(v, x, i, full[f].e, when, more, res);
+        }
     }
     for (int d = 0; d < nd; d++) {
         time_t when;
         int reason;
         if (base_of[d] && sipc_crl_find(&delta[d].e->c, x, &when, &reason) &&
             reason != SIPC_REASON_REMOVE_FROM_CRL)
-            return revoked(v, x, i, delta[d].e, when, res);
+            return revoked(v, x, i, delta[d].e, when, "", res);
+    }
+    if (over) {
+        char more[480];
+        snprintf(more, sizeof more, " (%s%s)", capped,
+                 over_reason == SIPC_REASON_CERTIFICATE_HOLD
+                     ? "; this CRL, one of them, puts it on hold, which a newer CRL might release: "
+                       "taken as revoked"
+                 : over->c.is_delta
+                     ? "; this CRL, one of them, is a delta whose base was not looked for: taken as "
+                       "revoked"
+                     : "");
+        return revoked(v, x, i, over, over_when, more, res);
     }
     /* Not listed: known only if current complete CRLs cover every reason. */
     unsigned covered = 0;
@@ -279,18 +324,22 @@ sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const 
         sipc_crl_reasons_str(SIPC_REASONS_ALL & ~covered, rs, sizeof rs);
         snprintf(why, sizeof why,
                  "revocation status of '%s' is unknown: no current CRL of '%s' covers the reasons "
-                 "%s%s%s",
-                 sipc__name_or(x->subject), sipc__name_or(x->issuer), rs, skipped.text[0] ? "; " : "",
-                 skipped.text);
+                 "%s%s%s%s%s",
+                 sipc__name_or(x->subject), sipc__name_or(x->issuer), rs, capped[0] ? "; " : "", capped,
+                 skipped.text[0] ? "; " : "", skipped.text);
     } else {
-        snprintf(why, sizeof why, "revocation status of '%s' is unknown: %s", sipc__name_or(x->subject),
-                 skipped.text[0] ? skipped.text : "no CRL covers it");
+        snprintf(why, sizeof why, "revocation status of '%s' is unknown: %s%s%s",
+                 sipc__name_or(x->subject), capped, capped[0] && skipped.text[0] ? "; " : "",
+                 skipped.text[0] || capped[0] ? skipped.text : "no CRL covers it");
     }
     if (t->policy.revocation == SIPC_TRUST_REV_HARD)
         return sipc__vfail(res, SIPC_VFY_REVOCATION_UNKNOWN, i,
-                           "add a current CRL from that issuer that covers the certificate (`tlstool "
-                           "crl add FILE`; a delta CRL needs its base CRL), or set [tls] "
-                           "revocation = soft",
+                           nover ? "remove old CRLs of that issuer (`tlstool crl list`, `tlstool crl "
+                                   "remove NAME`) until at most 32 complete and 32 delta CRLs of it "
+                                   "cover the certificate"
+                                 : "add a current CRL from that issuer that covers the certificate "
+                                   "(`tlstool crl add FILE`; a delta CRL needs its base CRL), or "
+                                   "set [tls] revocation = soft",
                            "%s", why);
     sipc__vwarn(res, "%s (revocation = soft: accepted)", why);
     return SIPC_VFY_OK;

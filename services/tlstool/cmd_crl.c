@@ -41,6 +41,19 @@ static void crl_kind(const sipc_crl *c, char *out, size_t outlen)
     }
 }
 
+typedef struct same_kind {
+    const sipc_crl *c;
+    int n;
+} same_kind;
+
+/* counts the installed CRLs of c's issuer and kind (complete or delta) */
+static void count_same_kind(const char *name, const crl_file *f, void *arg)
+{
+    same_kind *s = arg;
+    (void)name;
+    s->n += sipc_name_equal(&f->c.issuer_der, &s->c->issuer_der) && f->c.is_delta == s->c->is_delta;
+}
+
 static void crl_print(const char *name, const crl_file *f, void *arg)
 {
     const opts *o = arg;
@@ -262,6 +275,16 @@ int cmd_crl(void *arg)
         if (c.next_update && time(NULL) > c.next_update)
             warning("this CRL is past its next update: revocation status counts as "
                     "unknown until you add a current one");
+        /* past the cap the verifier weighs, a CRL revokes what it lists but
+         * can no longer make a status known */
+        same_kind sk = {&c, 0};
+        crl_dir_foreach(o->home, count_same_kind, &sk, err, sizeof err);
+        if (sk.n > SIPC_CRLS_WEIGHED)
+            warning("%d %s CRLs of '%s' are installed: of those that cover one certificate the "
+                    "verifier weighs %d; one past them still revokes what it lists, but counts "
+                    "for no known status and releases no hold; remove old ones (`tlstool crl "
+                    "list`, `tlstool crl remove NAME`)",
+                    sk.n, c.is_delta ? "delta" : "complete", c.issuer, SIPC_CRLS_WEIGHED);
         if (cfg.revocation == SIPC_REVOCATION_OFF)
             warning("[tls] revocation = off in sipc.conf: CRLs are not checked; this CRL "
                     "takes effect when revocation is turned on (soft or hard) and the node "

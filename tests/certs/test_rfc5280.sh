@@ -3,10 +3,10 @@
 # certificates and CRLs made by openssl at test time: delta and base CRLs,
 # issuing distribution points, unknown critical CRL and CRL entry
 # extensions, a CRL signer without cRLSign, a CRL signed by a re-keyed CA's
-# new key, a hold released by a delta, an indirect CRL (mkcrl.py), names
-# that differ only in case, white space or string type, self-issued
-# certificates under pathLenConstraint, nameConstraints and certificate
-# policies. Each case asserts `tlstool verify`'s exit code and the words of
+# new key, a hold released by a delta, an indirect CRL (mkcrl.py), more CRLs
+# of one issuer than the verifier weighs, names that differ only in case,
+# white space or string type, self-issued certificates under
+# pathLenConstraint, nameConstraints and certificate policies. Each case asserts `tlstool verify`'s exit code and the words of
 # its verdict.
 set -u
 T=${1:?usage: test_rfc5280.sh path/to/tlstool}
@@ -183,6 +183,37 @@ expect "indirect CRL: an entry under certificateIssuer revokes" 27 \
 v "$P/i3.pem" "$P/ica.pem" "$P/ind.pem"
 expect "indirect CRL not named by the certificate: not used" 28 \
     "revocation status of 'O=RFC Test, CN=leaf i3' is unknown: no CRL from its issuer 'O=RFC Test, CN=CA ica'"
+rm -f "$H"/security/crl/*
+"$T" crl add "$P/root.crl" >/dev/null 2>&1
+
+# ---------------------------------------------------------------- more CRLs of one issuer than are weighed
+# 32 complete CRLs of CA cap put in crl/ (a shared folder), then, last in
+# name order, one that revokes c1 and puts c3 on hold: past the 32 weighed,
+# it must still be seen
+issue cap "/O=RFC Test/CN=CA cap" root ca_ext
+for l in c1 c2 c3; do issue "$l" "/O=RFC Test/CN=leaf $l" cap leaf_ext; done
+mkca cap
+for n in $(seq 10 41); do gencrl cap "cap-f$n.crl" && gencrl cap "cap-p$n.crl" idp_reasons_a; done
+revoke cap c1
+openssl ca -config ca-cap/ca.cnf -revoke c3.pem -crl_hold holdInstructionReject >/dev/null 2>&1
+gencrl cap cap-z.crl
+cp cap-f*.crl cap-z.crl "$H/security/crl/"
+capped="more than 32 CRLs of its issuer cover it, 1 past those was only searched for it: remove old ones \(\`tlstool crl list\`"
+v "$P/c1.pem" "$P/cap.pem"
+expect "33 CRLs of one issuer, the last revokes: revoked" 27 \
+    "leaf c1' \(serial [0-9A-F:]+\) was revoked on .* according to crl/cap-z\.crl issued by 'O=RFC Test, CN=CA cap' \($capped"
+v "$P/c3.pem" "$P/cap.pem"
+expect "33 CRLs of one issuer, the last puts on hold: revoked, and says why" 27 \
+    "leaf c3' .* according to crl/cap-z\.crl .*this CRL, one of them, puts it on hold, which a newer CRL might release: taken as revoked"
+run "$T" crl add "$P/cap-z.crl"
+expect "crl add: past 32 complete CRLs of one issuer: added with a warning" 0 \
+    "warning: 34 complete CRLs of 'O=RFC Test, CN=CA cap' are installed: of those that cover one certificate the verifier weighs 32"
+# 32 reason partitions weighed, the complete CRL past them: unknown, and why
+rm -f "$H"/security/crl/*
+cp cap-p*.crl cap-z.crl "$H/security/crl/"
+v "$P/c2.pem" "$P/cap.pem"
+expect "33 CRLs of one issuer, not listed: unknown, and says why" 28 \
+    "no current CRL of 'O=RFC Test, CN=CA cap' covers the reasons .*; $capped" "^Fix: remove old CRLs of that issuer"
 rm -f "$H"/security/crl/*
 "$T" crl add "$P/root.crl" >/dev/null 2>&1
 

@@ -8,8 +8,7 @@
 # Debian's source package with assembly.
 
 JOBS      ?= 2
-# ctest's parallel jobs in make check, every stage (default: JOBS+1 for the
-# normal build, whose tests mostly wait, and JOBS for the others)
+# ctest's parallel jobs in make check (default JOBS+1: the tests mostly wait)
 CTEST_JOBS ?=
 WOLFSSL   ?=
 GENERATOR ?= Unix Makefiles
@@ -62,8 +61,7 @@ help:
 	@echo "  WOLFSSL=system  use Debian's libwolfssl-dev (no assembly) instead of building wolfSSL"
 	@echo "                  from Debian's source package; for build, run and check"
 	@echo "  JOBS=$(JOBS)         parallel build and test jobs"
-	@echo "  CTEST_JOBS=N    parallel test jobs of every make check stage (default: JOBS+1 in the"
-	@echo "                  normal build, whose tests mostly wait; JOBS in the others)"
+	@echo "  CTEST_JOBS=N    parallel test jobs of make check (default JOBS+1: the tests mostly wait)"
 	@echo "  CMAKE_ARGS=...  extra cmake -D options"
 	@echo "  SIPC_DEPS_DIR=DIR  (environment) where the wolfSSL build is kept and shared"
 	@echo "                  (default .deps/ of this checkout): point several clones at one"

@@ -3050,18 +3050,24 @@ static void t_nodelay(void **state)
     world_free(w);
 }
 
-/* The socket of this process accepted on port (the test has one), or -1. */
-static int accepted_fd(int port)
+/* The socket of this process accepted on port (dialed: connected to port),
+ * or -1 when not exactly one. */
+static int port_fd(int port, int dialed)
 {
     int found = -1, n = 0;
     for (int fd = 0; fd < 1024; fd++) {
         int local, remote;
-        if (tcp4_ports(fd, &local, &remote) && local == port) {
+        if (tcp4_ports(fd, &local, &remote) && (dialed ? remote : local) == port) {
             found = fd;
             n++;
         }
     }
     return n == 1 ? found : -1;
+}
+
+static int accepted_fd(int port)
+{
+    return port_fd(port, 0);
 }
 
 /* A resuming server's first flight holds all a client needs (its Finished
@@ -3106,20 +3112,6 @@ static void t_resumed_answer_one_segment(void **state)
     world_free(w);
 }
 
-/* This process's socket dialed to port, or -1 when not exactly one. */
-static int dialed_fd(int port)
-{
-    int found = -1, n = 0;
-    for (int fd = 0; fd < 1024; fd++) {
-        int local, remote;
-        if (tcp4_ports(fd, &local, &remote) && remote == port) {
-            found = fd;
-            n++;
-        }
-    }
-    return n == 1 ? found : -1;
-}
-
 /* rounds windows of 16 echo calls of n bytes, all sent at once */
 static void echo_windows(world *w, size_t n, int rounds)
 {
@@ -3158,7 +3150,7 @@ static void t_large_frames_fill_segments(void **state)
     world *w = world_std();
     echo_expect(w, w->ch, 0);
     echo_windows(w, 65536, 4);
-    int sfd = accepted_fd(w->port), cfd = dialed_fd(w->port), mss = 0;
+    int sfd = accepted_fd(w->port), cfd = port_fd(w->port, 1), mss = 0;
     socklen_t ml = sizeof mss;
     assert_true(sfd >= 0 && cfd >= 0);
     assert_int_equal(getsockopt(cfd, IPPROTO_TCP, TCP_MAXSEG, &mss, &ml), 0);

@@ -198,7 +198,11 @@ size_t sipc_stream_kept(const sipc_stream *s)
 
 int sipc_stream_push(sipc_stream *s)
 {
-    return s->kept ? sipc_stream_flush_tx(s) : 0;
+    if (!s->kept)
+        return 0;
+    if (s->state != SIPC_STREAM_OPEN)
+        return s->state == SIPC_STREAM_CLOSING ? SIPC_ECLOSED : SIPC_ENOTCONN;
+    return sipc_stream_flush_tx(s);
 }
 
 size_t sipc_stream_early_write(const sipc_stream *s)

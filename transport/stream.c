@@ -502,11 +502,12 @@ static void on_refused(uv_handle_t *h)
         refuse_waiting(l);
 }
 
-/* Takes the connection waiting on l and closes it. uv_accept() into a handle
- * just made cannot fail on Linux, and takes the connection in any case; it
- * also has libuv watch the listener again. While the handle is still
- * closing from the last refusal, libuv holds the connection (and stops
- * watching) until on_refused takes it. */
+/* Takes the connection waiting on l and closes it; uv_accept() also has
+ * libuv watch the listener again. Into a handle just made it cannot fail on
+ * Linux (were it to, libuv would close the connection itself but leave the
+ * listener unwatched). While the handle is still closing from the last
+ * refusal, libuv holds the connection (and stops watching) until on_refused
+ * takes it. */
 static void refuse_waiting(sipc_stream_listener *l)
 {
     if (l->refusing) {

@@ -71,8 +71,8 @@ int home_lock_take(const char *home, home_lock_prev *prev, char *err, size_t err
      * checked, by its descriptor */
     char line[32];
     int len = snprintf(line, sizeof line, "%ld\n", (long)getpid());
-    int r = sipc__file_replace_at(dfd, path, strrchr(SIPC_HOME_LOCK_FILE, '/') + 1, line, (size_t)len,
-                                  0600, (uid_t)-1, (gid_t)-1, err, errlen);
+    int r = sipc__file_replace_at(dfd, path, strrchr(SIPC_HOME_LOCK_FILE, '/') + 1, line,
+                                  (size_t)len, 0600, (uid_t)-1, (gid_t)-1, err, errlen);
     close(dfd);
     if (r != 0)
         return -EACCES;

@@ -9,8 +9,8 @@
 
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
+#include "ipc/node/home_lock_read.h"
 #include "services/common/err_line.h"
-#include "services/sipcd/home_lock.h"
 #include "services/tlstool/replaced_pair.h"
 #include "services/tlstool/tlstool.h"
 
@@ -20,7 +20,7 @@ static void running_fp(const opts *o, const sipc_config *cfg, char fp[65])
 {
     char err[600];
     fp[0] = 0;
-    if (home_lock_holder(o->home, err, sizeof err) <= 0)
+    if (sipc__home_lock_holder(o->home, err, sizeof err) <= 0)
         return;
     home_call c;
     if (home_node_call(o, cfg, "status", NULL, 5000, &c) != HOME_CALL_DONE || c.err)

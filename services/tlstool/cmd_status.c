@@ -9,11 +9,11 @@
 
 #include "base/home_owner.h"
 #include "certs/tool/store.h"
+#include "ipc/node/home_lock_read.h"
 #include "services/common/client_id.h"
 #include "services/common/err_line.h"
 #include "services/common/shown_text.h"
 #include "services/common/json_text.h"
-#include "services/sipcd/home_lock.h"
 #include "services/sipcd/peers.h"
 #include "services/tlstool/replaced_pair.h"
 #include "services/tlstool/tlstool.h"
@@ -164,14 +164,14 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
 {
     const char *conf = mode_word(cfg->tls_enable, sipc_tls_mode_name(cfg->tls_mode));
     char why[2400];
-    long pid = home_lock_holder(o->home, why, sizeof why);
+    long pid = sipc__home_lock_holder(o->home, why, sizeof why);
     if (pid < 0)
         return json_pack("{s:s,s:o}", "state", "unknown", "reason", sipc_json_text(why));
     if (pid == 0) {
         snprintf(why, sizeof why,
                  "no sipcd runs from this home (its lock, %s/%s, is free): a sipcd started "
                  "from it runs the configured mode",
-                 o->home_shown, HOME_LOCK_FILE);
+                 o->home_shown, SIPC_HOME_LOCK_FILE);
         return json_pack("{s:s,s:o}", "state", "not_running", "reason", sipc_json_text(why));
     }
     home_call c;

@@ -336,16 +336,23 @@ static void srv_starve(sipc_server *srv, int err, const char *what)
                       what, why);
 }
 
-/* An accept that failed. For want of a descriptor, the spare is given up so
- * that the next one succeeds and is refused: libuv 1.44 retries at once, in
- * a loop that only an accept that succeeds ends (not stopping to read, nor
- * a timer), so the spare must be there each time; with nothing to give up,
- * only a descriptor freed by another thread ends it. */
+/* An accept that failed. libuv 1.44 retries at once, in a loop that only an
+ * accept that succeeds ends (not stopping to read, nor a timer): for want of
+ * a descriptor, the spare is given up so that the next one succeeds and is
+ * refused, so the spare must be there each time; with nothing to give up,
+ * only a descriptor freed by another thread ends it. Any other failure
+ * (ENOBUFS, ENOMEM, EPERM from a security module) leaves the connection
+ * queued for the next try: one line per 10 s, then a count. Nothing is
+ * refused, so nothing is counted in refused_total. */
 static void accept_failed(sipc_server *srv, int err)
 {
     if (err != UV_EMFILE && err != UV_ENFILE) {
-        sipc__log(srv->ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
-                  sipc_strerror(err));
+        /* the loop's clock stands still while libuv retries: read it anew,
+         * or a failure that lasts would be one line, its count only after */
+        uv_update_time(srv->ctx->loop);
+        char key[200];
+        snprintf(key, sizeof key, "%s: accept failed: %s", srv->name, sipc_strerror(err));
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen", "%s", key);
         return;
     }
     sipc__fd_budget_free_spare();

@@ -127,15 +127,34 @@ int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *r
  * that certificate's issuer as sipc_x509 shows it; NULL with fp and issuer
  * "" when none was added. */
 const char *sipc_trust_rotation_pair(const sipc_trust *t, char fp[65], char issuer[256]);
+/* How security/previous/ came to be, as security/previous.origin records
+ * it ("origin NAME" and "pair SHA-256" of the pair it describes; written
+ * by certs/tool/store.c with previous/ itself). */
+typedef enum {
+    SIPC_PREVIOUS_UNKNOWN = 0, /* no record, or one of another pair (a home of an older
+                                * tlstool, a copy by hand): nothing tells how */
+    SIPC_PREVIOUS_ROTATION,    /* a rotation's commit (or its roll back) */
+    SIPC_PREVIOUS_IMPORT,      /* `tlstool import`, no guard overridden */
+    SIPC_PREVIOUS_FORCED       /* `tlstool import --force` of another pair over a node using TLS */
+} sipc_previous_origin;
+/* The origin recorded for the pair whose certificate has SHA-256 fp (the
+ * one previous/ holds): SIPC_PREVIOUS_UNKNOWN when the record is missing,
+ * unreadable, not understood or of another pair. Only words depend on it. */
+sipc_previous_origin sipc_previous_origin_read(const char *home, const char *fp);
+/* "unknown", "rotation", "import", "forced-import" (the record's words) */
+const char *sipc_previous_origin_name(sipc_previous_origin how);
 /* The pair this node presented before its current one (security/previous/
- * once it is no longer trusted: a rotation finished, or one aborted). It is
- * not trusted: a peer refused because it presents it (its leaf when
- * self-signed; a chain to a root it carries, or to a CA of its chain, when
- * issued) is told so in the refusal's reason and fix, since that peer
- * missed the rotation (or, after a rotation rolled back and aborted here,
- * did not roll back) and adding a root would undo it. 0, SIPC_EINVAL (no certificate, or one not readable: err says which) or
- * SIPC_ENOMEM. */
-int sipc_trust_set_former(sipc_trust *t, const sipc_keypair *kp, char *err, size_t errlen);
+ * once it is no longer trusted: a rotation finished or aborted, or a pair
+ * replaced by `tlstool import`). It is not trusted: a peer refused because
+ * it presents it (its leaf when self-signed; a chain to a root it carries,
+ * or to a CA of its chain, when issued) is told so in the refusal's reason
+ * and fix, worded by how (sipc_previous_origin_read): after a rotation that
+ * peer missed it (or, after a rotation rolled back and aborted here, did
+ * not roll back); after an import it still presents the pair the import
+ * replaced; either way adding a root would be the wrong fix. 0, SIPC_EINVAL
+ * (no certificate, or one not readable: err says which) or SIPC_ENOMEM. */
+int sipc_trust_set_former(sipc_trust *t, const sipc_keypair *kp, sipc_previous_origin how,
+                          char *err, size_t errlen);
 /* An extra trusted root (must be a CA). 0, SIPC_EINVAL (not a CA
  * certificate, err says why) or SIPC_ENOMEM. */
 int sipc_trust_add_root(sipc_trust *t, const uint8_t *der, size_t len, char *err, size_t errlen);

@@ -1,6 +1,7 @@
-/* trust_former.c - the pair a node rotated away from (security/previous/,
- * no longer trusted): kept by the trust only to name it when a peer is
- * refused for presenting it (see sipc_trust_set_former in trust.h). */
+/* trust_former.c - the pair a node rotated away from, or that an import
+ * replaced (security/previous/, no longer trusted): kept by the trust only
+ * to name it when a peer is refused for presenting it (see
+ * sipc_trust_set_former in trust.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +9,8 @@
 #include "base/error_text.h"
 #include "certs/trust_impl.h"
 
-int sipc_trust_set_former(sipc_trust *t, const sipc_keypair *kp, char *err, size_t errlen)
+int sipc_trust_set_former(sipc_trust *t, const sipc_keypair *kp, sipc_previous_origin how,
+                          char *err, size_t errlen)
 {
     if (!t || !kp || kp->ncerts < 1) {
         sipc__seterr(err, errlen, "no certificate in the key pair");
@@ -17,6 +19,7 @@ int sipc_trust_set_former(sipc_trust *t, const sipc_keypair *kp, char *err, size
     for (int i = 0; i < t->nformer; i++)
         sipc_der_free(&t->former[i]);
     t->nformer = 0;
+    t->former_how = how;
     for (int i = 0; i < kp->ncerts && i < SIPC_KP_MAX_CHAIN; i++) {
         sipc_der *d = &t->former[i];
         size_t n = kp->certs[i].len;
@@ -80,9 +83,31 @@ sipc_vfy_status sipc__former_refusal(const sipc_trust *t, const sipc_x509 *leaf,
     else
         snprintf(what, sizeof what, "self-signed certificate '%s' is the pair",
                  sipc__name_or(leaf->subject));
+    /* only a rotation was missed; after an import the peer holds the pair
+     * that import replaced, and a rotation's fix would mislead */
+    if (t->former_how == SIPC_PREVIOUS_IMPORT || t->former_how == SIPC_PREVIOUS_FORCED)
+        return sipc__vfail(res, st, res->depth,
+                           "import the same pair on every node (on that node `tlstool import "
+                           "NEW.pfx --force`, then a reload by `systemctl reload sipcd` (SIGHUP) "
+                           "or a restart), or import the old one back on this side (its "
+                           "PKCS#12 file is security/previous/node.p12)",
+                           "%s this node's `tlstool import%s` replaced (security/previous/, "
+                           "SHA-256 %.16s...): the peer still presents the old pair",
+                           what, t->former_how == SIPC_PREVIOUS_FORCED ? " --force" : "",
+                           fl->fingerprint);
+    if (t->former_how == SIPC_PREVIOUS_UNKNOWN)
+        return sipc__vfail(res, st, res->depth,
+                           "on that node: if it has the new pair staged, `tlstool rotate commit "
+                           "--reload`; else `tlstool import NEW.pfx --force` and a reload by "
+                           "`systemctl reload sipcd` (SIGHUP) or a restart; if it is this side's "
+                           "import that was the mistake, import the old pair back on this side "
+                           "(security/previous/node.p12)",
+                           "%s this node held before (security/previous/, SHA-256 %.16s...; "
+                           "replaced by a rotation or an import, not recorded): the peer still "
+                           "presents it",
+                           what, fl->fingerprint);
     /* previous/ holds the pair moved to, too, once a rotation was rolled
-     * back and aborted here (nothing on disk tells the two apart): the
-     * peer presenting it then did not roll back */
+     * back and aborted here: the peer presenting it then did not roll back */
     return sipc__vfail(res, st, res->depth,
                        "on that node: if it has the new pair staged, `tlstool rotate commit "
                        "--reload`; else `tlstool import NEW.pfx --force` and a reload by "
@@ -94,4 +119,3 @@ sipc_vfy_status sipc__former_refusal(const sipc_trust *t, const sipc_x509 *leaf,
                        "a node presenting it missed the rotation",
                        what, fl->fingerprint);
 }
-

@@ -414,6 +414,46 @@ int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t e
     return 0;
 }
 
+const char *sipc_previous_origin_name(sipc_previous_origin how)
+{
+    switch (how) {
+    case SIPC_PREVIOUS_ROTATION: return "rotation";
+    case SIPC_PREVIOUS_IMPORT: return "import";
+    case SIPC_PREVIOUS_FORCED: return "forced-import";
+    default: return "unknown";
+    }
+}
+
+sipc_previous_origin sipc_previous_origin_read(const char *home, const char *fp)
+{
+    char path[1200], line[256], pair[80] = "";
+    sipc_previous_origin how = SIPC_PREVIOUS_UNKNOWN;
+    snprintf(path, sizeof path, "%s/security/previous.origin", home);
+    /* only a regular file: a FIFO there would block the node's load */
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
+        return SIPC_PREVIOUS_UNKNOWN;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char key[32], val[80];
+        if (line[0] == '#' || sscanf(line, "%31s %79s", key, val) != 2)
+            continue;
+        if (!strcmp(key, "pair"))
+            sipc_str_copy(pair, sizeof pair, val);
+        for (int k = SIPC_PREVIOUS_ROTATION; k <= SIPC_PREVIOUS_FORCED; k++)
+            if (!strcmp(key, "origin") &&
+                !strcmp(val, sipc_previous_origin_name((sipc_previous_origin)k)))
+                how = (sipc_previous_origin)k;
+    }
+    fclose(f);
+    /* a record of another pair says nothing of this one */
+    return fp && fp[0] && !strcmp(pair, fp) ? how : SIPC_PREVIOUS_UNKNOWN;
+}
+
 /* The pair in security/sub/node.crt, trusted as role; a missing file is
  * nothing to add. want_fp: only when its certificate has this fingerprint. */
 static int add_rotation_pair(sipc_trust *t, const char *home, const char *sub, const char *role,
@@ -457,7 +497,8 @@ static void set_former_pair(sipc_trust *t, const char *home)
     memset(&kp, 0, sizeof kp);
     if (sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) != 0)
         return;
-    sipc_trust_set_former(t, &kp, err, sizeof err);
+    sipc_trust_set_former(t, &kp, sipc_previous_origin_read(home, kp.fingerprint), err,
+                          sizeof err);
     sipc_keypair_free(&kp);
 }
 

@@ -40,6 +40,7 @@ struct sipc_trust {
     sipc_der former[SIPC_KP_MAX_CHAIN];
     sipc_x509 former_x[SIPC_KP_MAX_CHAIN];
     int nformer;
+    sipc_previous_origin former_how; /* how it came to previous/: the refusal's words */
     crl_entry *crls;
     int ncrls, ccrls;
 };

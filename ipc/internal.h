@@ -663,7 +663,7 @@ struct sipc_server {
     sipc_ctx *ctx;
     sipc_counters counters;
     sipc_link link; /* in ctx->servers */
-    uv_tcp_t tcp;
+    sipc_stream_listener lis;
     char name[64];
     int port;
     const sipc_router *router;

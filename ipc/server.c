@@ -21,9 +21,9 @@ static void srv_maybe_finish(sipc_server *srv);
  * The kernel caps it at net.core.somaxconn (4096 by default). */
 #define SIPC__LISTEN_BACKLOG 4096
 
-static void free_handle_owner(uv_handle_t *h)
+static void free_listener_owner(sipc_stream_listener *l)
 {
-    free(h->data);
+    free(sipc_container_of(l, sipc_server, lis));
 }
 
 /* ---- open connections per source address ---- */
@@ -336,22 +336,42 @@ static void srv_starve(sipc_server *srv, int err, const char *what)
                       what, why);
 }
 
-/* An accept that failed. For want of a descriptor, the spare is given up so
- * that the next one succeeds and is refused: libuv 1.44 retries at once, in
- * a loop that only an accept that succeeds ends (not stopping to read, nor
- * a timer), so the spare must be there each time; with nothing to give up,
- * only a descriptor freed by another thread ends it. */
+/* An accept that failed. libuv 1.44 retries at once, in a loop that only an
+ * accept that succeeds ends (not stopping to read, nor a timer): for want of
+ * a descriptor, the spare is given up so that the next one succeeds and is
+ * refused, so the spare must be there each time; with nothing to give up,
+ * only a descriptor freed by another thread ends it. Any other failure
+ * (ENOBUFS, ENOMEM, EPERM from a security module) leaves the connection
+ * queued for the next try: one line per 10 s, then a count. Nothing is
+ * refused, so nothing is counted in refused_total. */
 static void accept_failed(sipc_server *srv, int err)
 {
     if (err != UV_EMFILE && err != UV_ENFILE) {
-        sipc__log(srv->ctx, SIPC_LOG_WARN, "Transport.Listen", "%s: accept failed: %s", srv->name,
-                  sipc_strerror(err));
+        /* the loop's clock stands still while libuv retries: read it anew,
+         * or a failure that lasts would be one line, its count only after */
+        uv_update_time(srv->ctx->loop);
+        char key[200];
+        snprintf(key, sizeof key, "%s: accept failed: %s", srv->name, sipc_strerror(err));
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen", "%s", key);
         return;
     }
     sipc__fd_budget_free_spare();
     char what[100];
     snprintf(what, sizeof what, "accept failed: %s", sipc_strerror(err));
     srv_starve(srv, err, what);
+}
+
+/* A connection that could not be taken on (no memory for its stream or its
+ * connection): closed by now, counted and said like every refusal. peer:
+ * NULL when no stream was made to know it. */
+static void refuse_unaccepted(sipc_server *srv, const char *peer, int err)
+{
+    char key[200];
+    snprintf(key, sizeof key, "%s: connections refused: accept failed", srv->name);
+    sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                      "%s: refusing a connection%s%s: accept failed: %s", srv->name,
+                      peer ? " from " : "", peer ? peer : "", sipc_strerror(err));
+    srv->counters.refused++;
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -369,10 +389,10 @@ static void on_connection(uv_stream_t *listener, int status)
     /* the security of this moment: the connection keeps it to the end */
     sipc_security *sec = ctx->sec;
     sipc_stream *s;
-    int r = sipc_stream_accept(&s, listener, sipc_security_accepts(sec), sipc_security_tls(sec),
+    int r = sipc_stream_accept(&s, &srv->lis, sipc_security_accepts(sec), sipc_security_tls(sec),
                                &sipc__conn_stream_events, NULL);
     if (r != 0) {
-        accept_failed(srv, r);
+        refuse_unaccepted(srv, NULL, r);
         return;
     }
     /* this one took the last descriptor: kept, it would leave the next
@@ -449,6 +469,7 @@ static void on_connection(uv_stream_t *listener, int status)
     sipc_conn *c;
     r = sipc__conn_new(&c, ctx, sec, s, 1, srv->router, &srv_ops, srv);
     if (r != 0) {
+        refuse_unaccepted(srv, sipc_stream_peer(s), r);
         sipc_stream_abort(s); /* first: its descriptor may make the spare */
         sipc__fd_budget_put(srv);
         return;
@@ -515,19 +536,18 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     }
     sipc_list_init(&srv->conns);
     sipc_list_init(&srv->link);
-    uv_tcp_init(ctx->loop, &srv->tcp);
-    srv->tcp.data = srv;
-    int r = sipc_stream_listen(&srv->tcp, (struct sockaddr *)&ss, SIPC__LISTEN_BACKLOG,
+    int r = sipc_stream_listen(&srv->lis, ctx->loop, (struct sockaddr *)&ss, SIPC__LISTEN_BACKLOG,
                                on_connection);
+    srv->lis.tcp.data = srv;
     if (r != 0) {
         sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Listen", "%s cannot listen on %s:%d: %s", srv->name,
                   address ? address : "127.0.0.1", port, uv_strerror(r));
-        uv_close((uv_handle_t *)&srv->tcp, free_handle_owner);
+        sipc_stream_listener_close(&srv->lis, free_listener_owner);
         return r;
     }
     struct sockaddr_storage bound;
     int blen = sizeof bound;
-    uv_tcp_getsockname(&srv->tcp, (struct sockaddr *)&bound, &blen);
+    uv_tcp_getsockname(&srv->lis.tcp, (struct sockaddr *)&bound, &blen);
     srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                   : ((struct sockaddr_in *)&bound)->sin_port);
     unsigned kinds = sipc_security_accepts(ctx->sec);
@@ -617,10 +637,10 @@ void sipc_server_set_conn_cb(sipc_server *srv, sipc_conn_cb cb, void *arg)
     srv->conn_arg = arg;
 }
 
-static void on_listener_closed(uv_handle_t *h)
+static void on_listener_closed(sipc_stream_listener *l)
 {
-    sipc_server *srv = h->data;
-    srv->tcp.data = NULL;
+    sipc_server *srv = sipc_container_of(l, sipc_server, lis);
+    srv->lis.tcp.data = NULL;
     srv->listener_gone = 1;
     if (srv->closing) { /* (a drain's listener may go before the close) */
         srv->closing = 2;
@@ -653,7 +673,7 @@ int sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *),
     srv->close_cb = close_cb;
     srv->close_arg = arg;
     if (!srv->draining)
-        uv_close((uv_handle_t *)&srv->tcp, on_listener_closed);
+        sipc_stream_listener_close(&srv->lis, on_listener_closed);
     sipc_link *l = srv->conns.next;
     while (l != &srv->conns) {
         sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
@@ -674,7 +694,7 @@ int sipc_server_drain(sipc_server *srv, uint32_t quiet_ms)
         return 0;
     if (!srv->draining) {
         srv->draining = 1;
-        uv_close((uv_handle_t *)&srv->tcp, on_listener_closed);
+        sipc_stream_listener_close(&srv->lis, on_listener_closed);
     }
     int left = 0;
     sipc_link *l = srv->conns.next;

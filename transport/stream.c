@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/list.h"
 #include "base/str_copy.h"
 #include "transport/stream_impl.h"
 
@@ -516,30 +517,85 @@ int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockadd
     return 0;
 }
 
-int sipc_stream_listen(uv_tcp_t *tcp, const struct sockaddr *addr, int backlog,
-                       uv_connection_cb cb)
+int sipc_stream_listen(sipc_stream_listener *l, uv_loop_t *loop, const struct sockaddr *addr,
+                       int backlog, uv_connection_cb cb)
 {
-    int r = uv_tcp_bind(tcp, addr, 0);
+    memset(l, 0, sizeof *l);
+    (void)uv_tcp_init(loop, &l->tcp); /* makes no socket yet: cannot fail */
+    int r = uv_tcp_bind(&l->tcp, addr, 0);
     if (r == 0)
-        r = uv_tcp_nodelay(tcp, 1); /* for every accepted socket: Linux copies it */
+        r = uv_tcp_nodelay(&l->tcp, 1); /* for every accepted socket: Linux copies it */
     if (r == 0)
-        r = uv_listen((uv_stream_t *)tcp, backlog, cb);
+        r = uv_listen((uv_stream_t *)&l->tcp, backlog, cb);
     return r;
 }
 
-int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
+static void refuse_waiting(sipc_stream_listener *l);
+
+static void on_refused(uv_handle_t *h)
+{
+    sipc_stream_listener *l = h->data;
+    int again = l->refusing == 2;
+    l->refusing = 0;
+    if (l->closing == 2)
+        l->closed(l);
+    else if (again && !l->closing)
+        refuse_waiting(l);
+}
+
+/* Takes the connection waiting on l and closes it; uv_accept() also has
+ * libuv watch the listener again. Into a handle just made it cannot fail on
+ * Linux (were it to, libuv would close the connection itself but leave the
+ * listener unwatched). While the handle is still closing from the last
+ * refusal, libuv holds the connection (and stops watching) until on_refused
+ * takes it. */
+static void refuse_waiting(sipc_stream_listener *l)
+{
+    if (l->refusing) {
+        l->refusing = 2;
+        return;
+    }
+    (void)uv_tcp_init(l->tcp.loop, &l->refuse);
+    l->refuse.data = l;
+    (void)uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&l->refuse);
+    l->refusing = 1;
+    uv_close((uv_handle_t *)&l->refuse, on_refused);
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    sipc_stream_listener *l = sipc_container_of(h, sipc_stream_listener, tcp);
+    l->closing = 2;
+    if (!l->refusing)
+        l->closed(l);
+}
+
+void sipc_stream_listener_close(sipc_stream_listener *l, void (*closed)(sipc_stream_listener *l))
+{
+    l->closing = 1;
+    l->closed = closed;
+    uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
+}
+
+int sipc_stream_accept(sipc_stream **out, sipc_stream_listener *l, unsigned kinds,
                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
 {
+    sipc_stream *s = NULL;
+    int r = 0;
     if (!(kinds & (SIPC_STREAM_PLAIN | SIPC_STREAM_TLS)) || ((kinds & SIPC_STREAM_TLS) && !tlscfg))
-        return SIPC_EINVAL;
-    sipc_stream *s = stream_alloc(listener->loop, ev, owner);
-    if (!s)
-        return SIPC_ENOMEM;
+        r = SIPC_EINVAL;
+    else if (!(s = stream_alloc(l->tcp.loop, ev, owner)))
+        r = SIPC_ENOMEM;
+    if (r != 0) {
+        if (!l->closing)
+            refuse_waiting(l);
+        return r;
+    }
     s->is_server = 1;
     s->kinds = kinds;
     s->tlscfg = tlscfg;
     s->state = SIPC_STREAM_SNIFFING;
-    int r = uv_accept(listener, (uv_stream_t *)&s->tcp);
+    r = uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)&s->tcp);
     if (r == 0) {
         fill_peer(s); /* TCP_NODELAY comes from the listener */
         r = uv_read_start((uv_stream_t *)&s->tcp, on_alloc, on_read);

@@ -64,19 +64,39 @@ int sipc_stream_source_applies(const struct sockaddr *addr, const struct sockadd
 int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockaddr *addr,
                         const struct sockaddr *source, sipc_tls_config *tlscfg,
                         const sipc_stream_events *ev, void *owner);
-/* Binds tcp (initialized by the caller) to addr and listens. Listeners for
- * streams are made here only: they have TCP_NODELAY, which Linux copies to
- * every socket they accept (one system call less per connection), and
- * sipc_stream_accept() relies on it. */
-int sipc_stream_listen(uv_tcp_t *tcp, const struct sockaddr *addr, int backlog,
-                       uv_connection_cb cb);
-/* Server: accept from a listener made by sipc_stream_listen(); the first
+/* A listener for streams: its socket, and a handle to refuse with. libuv
+ * (1.44, src/unix/stream.c) stops watching a listener while a connection it
+ * took waits for uv_accept(), so a connection no stream can be made for (out
+ * of memory) must still be taken, or the listener never accepts again: the
+ * handle kept here takes and closes it without allocating. tcp.data is the
+ * owner's; the rest is the stream layer's. */
+typedef struct sipc_stream_listener {
+    uv_tcp_t tcp;
+    uv_tcp_t refuse;   /* takes a connection that cannot be accepted */
+    int refusing;      /* refuse is closing; 2: another connection waits for it */
+    int closing;       /* 1: closing, 2: tcp closed */
+    void (*closed)(struct sipc_stream_listener *l);
+} sipc_stream_listener;
+
+/* Binds l to addr and listens. Listeners for streams are made here only:
+ * they have TCP_NODELAY, which Linux copies to every socket they accept (one
+ * system call less per connection), and sipc_stream_accept() relies on it.
+ * l is initialised whatever the result: sipc_stream_listener_close() ends
+ * it, also after a failure. */
+int sipc_stream_listen(sipc_stream_listener *l, uv_loop_t *loop, const struct sockaddr *addr,
+                       int backlog, uv_connection_cb cb);
+/* Closes l (a connection waiting is closed with it); closed(l) is called
+ * once nothing of it is open, after which its memory is the owner's. */
+void sipc_stream_listener_close(sipc_stream_listener *l, void (*closed)(sipc_stream_listener *l));
+/* Server: accept from l's connection callback; the first
  * byte from the peer selects TLS or plaintext among kinds
  * (SIPC_STREAM_PLAIN | SIPC_STREAM_TLS). A peer of a
  * kind not accepted gets an answer it can read (a TLS alert, or the owner's
  * error frame after the error event) and the stream fails with
- * SIPC_EPLAINTEXT or SIPC_ETLSONPLAIN. */
-int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
+ * SIPC_EPLAINTEXT or SIPC_ETLSONPLAIN. On failure (SIPC_EINVAL, SIPC_ENOMEM
+ * or a libuv code) the connection is closed all the same and l goes on
+ * accepting. */
+int sipc_stream_accept(sipc_stream **out, sipc_stream_listener *l, unsigned kinds,
                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner);
 /* Queues plaintext (all of b; b->len becomes 0). */
 int sipc_stream_write(sipc_stream *s, sipc_buf *b);

@@ -595,8 +595,36 @@ done:
     return r;
 }
 
+/* security/previous.origin: how the pair previous/ holds now came there,
+ * named by its fingerprint so that a record outlived by previous/ (a copy
+ * by hand, an older tlstool) says nothing. After an install that kept the
+ * replaced pair (r: 0 or SIPC_STORE_INSTALLED, whose err stays): r, or
+ * SIPC_STORE_INSTALLED with err saying that the record failed. */
+static int put_origin(const char *home, sipc_previous_origin how, int r, char *err, size_t errlen)
+{
+    char path[1200], why[600], text[300];
+    sipc_keypair kp;
+    memset(&kp, 0, sizeof kp);
+    if (r != 0 && r != SIPC_STORE_INSTALLED)
+        return r;
+    if (sipc_keypair_load_pem(&kp, sipc_store_path(path, sizeof path, home, "previous",
+                                                   "node.crt"),
+                              NULL, why, sizeof why) == 0) {
+        int n = snprintf(text, sizeof text,
+                         "# how security/previous/ came to be: the words of a refusal of it\n"
+                         "origin %s\npair %s\n",
+                         sipc_previous_origin_name(how), kp.fingerprint);
+        sipc_keypair_free(&kp);
+        if (sipc_store_put(home, NULL, "previous.origin", text, (size_t)n, why, sizeof why) == 0)
+            return r;
+    }
+    if (r == 0)
+        sipc__seterr(err, errlen, "how security/previous/ came to be was not recorded: %s", why);
+    return SIPC_STORE_INSTALLED;
+}
+
 int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
-                      int *kept, char *err, size_t errlen)
+                      sipc_previous_origin how, int *kept, char *err, size_t errlen)
 {
     if (kept)
         *kept = 0;
@@ -607,9 +635,12 @@ int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p
         sipc__seterr(err, errlen, "cannot encode the key pair as PEM");
         return r;
     }
-    r = install(home, pem, plen, p12, p12len, kept, err, errlen);
+    int k = 0;
+    r = install(home, pem, plen, p12, p12len, &k, err, errlen);
     sipc_secure_free(pem, plen);
-    return r;
+    if (kept)
+        *kept = k;
+    return k ? put_origin(home, how, r, err, errlen) : r;
 }
 
 /* path into memory if it is a regular file (a link there is followed, as
@@ -790,9 +821,12 @@ int sipc_store_commit(const char *home, const char *current_fp, char *err, size_
     }
     if (r != 0)
         return r;
+    int kept = 0;
     r = sipc_store_write_rotation(home, "committed", current_fp, err, errlen);
     if (r == 0)
-        r = install(home, crt, clen, p12, p12len, NULL, err, errlen);
+        r = install(home, crt, clen, p12, p12len, &kept, err, errlen);
+    if (kept)
+        r = put_origin(home, SIPC_PREVIOUS_ROTATION, r, err, errlen);
     free_pair(crt, clen, p12, p12len);
     /* installed, with a warning in err: staged/ goes all the same (a
      * failure to remove it is the error then) */
@@ -826,10 +860,13 @@ int sipc_store_roll_back(const char *home, char *err, size_t errlen)
         free_pair(ocrt, oclen, op12, op12len);
         return r;
     }
+    int kept = 0;
     r = write_staged(home, crt, clen, p12, p12len, err, errlen);
     free_pair(crt, clen, p12, p12len);
     if (r == 0)
-        r = install(home, ocrt, oclen, op12, op12len, NULL, err, errlen);
+        r = install(home, ocrt, oclen, op12, op12len, &kept, err, errlen);
+    if (kept)
+        r = put_origin(home, SIPC_PREVIOUS_ROTATION, r, err, errlen);
     free_pair(ocrt, oclen, op12, op12len);
     if (r == 0 || r == SIPC_STORE_INSTALLED) {
         int w = sipc_store_write_rotation(home, "rolled-back", NULL, err, errlen);

@@ -5,6 +5,7 @@
  *     node.p12            0600  the imported PKCS#12 file, byte for byte
  *     server.tls.conf     0600  written by `tlstool enable`
  *     previous/           0700  the pair replaced by the last import or commit
+ *     previous.origin     0600  how previous/ came to be (sipc_previous_origin_read)
  *     staged/             0700  the pair a rotation moves to (node.crt, node.p12)
  *     rotation            0600  the state of a rotation (sipc_rotation_read)
  *     trust/NAME.pem      0600  extra trusted roots
@@ -29,6 +30,7 @@
 
 #include "certs/keypair.h"
 #include "certs/secret_file.h" /* sipc_secret_file_read, sipc_secure_free */
+#include "certs/trust.h"       /* sipc_previous_origin */
 
 /* path = home/security[/sub][/name] into out; returns out. */
 char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
@@ -93,20 +95,23 @@ int sipc_keypair_to_pem(const sipc_keypair *kp, char **out, size_t *len);
 #define SIPC_STORE_PARTIAL 3
 /* Import: node.crt from kp and node.p12 = p12 bytes; the pair it replaces
  * goes to previous/ once the new one is in (previous/ keeps what it holds
- * until then). Nothing is replaced until every new file is written; the old
- * node.p12 is put back if node.crt cannot be put in place. *kept (may be
+ * until then), and previous.origin records how (SIPC_PREVIOUS_IMPORT or
+ * SIPC_PREVIOUS_FORCED) with that pair's fingerprint. Nothing is replaced
+ * until every new file is written; the old node.p12 is put back if
+ * node.crt cannot be put in place. *kept (may be
  * NULL) says whether a pair went to previous/: not when there was none, nor
  * when node.p12 already held these bytes (the same file imported again, or
  * a half install finished), which leaves previous/ as it was. 0, a negative
  * code (nothing was changed), SIPC_STORE_INSTALLED or SIPC_STORE_PARTIAL. */
 int sipc_store_import(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
-                      int *kept, char *err, size_t errlen);
+                      sipc_previous_origin how, int *kept, char *err, size_t errlen);
 /* Key pair rotation (tlstool rotate; the states are in certs/trust.h). */
 /* kp and its PKCS#12 bytes into staged/; the state file says staged. */
 int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p12, size_t p12len,
                      char *err, size_t errlen);
 /* The staged pair becomes node.crt/node.p12, the replaced one (whose
- * certificate has SHA-256 current_fp) goes to previous/; the state file says
+ * certificate has SHA-256 current_fp) goes to previous/ (previous.origin:
+ * SIPC_PREVIOUS_ROTATION, as after a roll back); the state file says
  * committed and names current_fp; staged/ is removed (also after
  * SIPC_STORE_INSTALLED, not after SIPC_STORE_PARTIAL). As import's
  * outcomes; a negative code after the state file was written leaves the

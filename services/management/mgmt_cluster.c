@@ -26,6 +26,8 @@ typedef struct peer_call {
     cluster_query *q;
     int index;       /* in q->nodes */
     const mgmt_peer *peer;
+    uint64_t deadline_ns; /* uv_hrtime: when the caller stops waiting */
+    int retried;
 } peer_call;
 
 static const char *hello_name(json_t *nodes, json_t *n);
@@ -76,11 +78,31 @@ void mgmt_call_why(int err, const sipc_reply *rep, sipc_channel *ch, char *why, 
     sipc_str_copy_utf8(why + w, len - w, detail[0] ? detail : sipc_strerror(err));
 }
 
+static void on_peer_status(int err, const sipc_reply *rep, void *arg);
+
+/* A node of a version before GOAWAY closes its idle connections at a
+ * reload: a status asked at that moment fails with SIPC_ECLOSED unanswered.
+ * The question changes nothing, so it is asked once more, on the connection
+ * the channel dials next, within the time left. 1 when it is. */
+static int ask_again(peer_call *pc, int err)
+{
+    uint64_t now = uv_hrtime();
+    if (err != SIPC_ECLOSED || pc->retried || pc->q->m->closing ||
+        now + 100 * 1000000ull >= pc->deadline_ns)
+        return 0;
+    pc->retried = 1;
+    uint32_t left = (uint32_t)((pc->deadline_ns - now) / 1000000u);
+    return sipc_call(pc->peer->ch, SIPC_MGMT_SERVICE, "status", NULL, 0, left, on_peer_status,
+                     pc) == 0;
+}
+
 static void on_peer_status(int err, const sipc_reply *rep, void *arg)
 {
     peer_call *pc = arg;
     cluster_query *q = pc->q;
     char why[700];
+    if (err != 0 && ask_again(pc, err))
+        return;
     if (err != 0) {
         mgmt_call_why(err, rep, pc->peer->ch, why, sizeof why);
         unreachable(q, pc->index, pc->peer, why);
@@ -146,6 +168,7 @@ void mgmt_on_cluster(sipc_request *req, void *arg)
         pc->q = q;
         pc->index = i + 1;
         pc->peer = &m->peers[i];
+        pc->deadline_ns = uv_hrtime() + (uint64_t)timeout * 1000000u;
         q->pending++;
         int r = sipc_call(m->peers[i].ch, SIPC_MGMT_SERVICE, "status", NULL, 0, timeout,
                           on_peer_status, pc);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/str_copy.h"
+#include "ipc/node/home_lock_read.h"
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
@@ -491,38 +492,6 @@ int ctl_report_call_failure(const ctl_client *cl, const char *service, const cha
                     line, fix);
 }
 
-/* The pid state/sipcd.lock names, 0 when it names none or is not there;
- * *state 0 when the file was read, else the errno that kept it from being
- * read: ENOENT when there is none (state/ is the node account's, 0700). */
-static long lock_pid(const char *home, int *state)
-{
-    char path[1200], buf[32];
-    snprintf(path, sizeof path, "%s/state/sipcd.lock", home);
-    FILE *f = fopen(path, "re");
-    *state = f ? 0 : errno;
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    long pid = strtol(buf, NULL, 10);
-    return pid > 0 ? pid : 0;
-}
-
-/* Whether pid is a running sipcd (its command name; an unreadable /proc
- * entry of a live process counts as one, as the lock says so). */
-static int sipcd_runs(long pid)
-{
-    char path[64], comm[64] = "";
-    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-    int got = fgets(comm, sizeof comm, f) != NULL;
-    fclose(f);
-    return !got || !strncmp(comm, "sipcd", 5);
-}
-
 int ctl_client_only(const sipc_config *cfg)
 {
     if (cfg->node_line || cfg->nnodes == 0)
@@ -540,38 +509,39 @@ int ctl_client_only(const sipc_config *cfg)
     if (lstat(state_dir, &st) == 0 && S_ISDIR(st.st_mode))
         return 0;
     /* a sipcd running from it makes it a node's home, [node] or not (its
-     * address and id then are the defaults); an unreadable lock leaves
-     * that open: not taken for a client's */
-    int state;
-    long pid = lock_pid(cfg->home, &state);
-    return (state == 0 || state == ENOENT) && !(pid && sipcd_runs(pid));
+     * address and id then are the defaults); a lock that cannot be read
+     * leaves that open: not taken for a client's */
+    char why[900];
+    return sipc__home_lock_holder(cfg->home, why, sizeof why) == 0;
 }
 
 void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)
 {
     /* sipcd writes its pid into the lock file once it holds the home's
-     * lock, and removes the file when it stops cleanly: read, never taken
-     * here, so a sipcd starting now is not held up */
+     * lock, and removes the file when it stops cleanly: the lock is read
+     * (/proc/locks), never taken here, so a sipcd starting now is not held
+     * up; a pid the file names decides nothing, a killed one's included */
     const char *home = cl->cfg.home;
     /* the command to start it is pasted: the home as one shell word */
     char word[4 * sizeof cl->cfg.home + 4];
     cli_shell_word(home, word, sizeof word);
-    int state;
-    long pid = lock_pid(home, &state);
-    if (state && state != ENOENT)
+    char why[900], lockf[1200];
+    long holder = sipc__home_lock_holder(home, why, sizeof why);
+    snprintf(lockf, sizeof lockf, "%s/%s", home, SIPC_HOME_LOCK_FILE);
+    long pid = sipc__home_lock_named(lockf, NULL);
+    if (holder < 0)
         snprintf(out, len,
                  "nothing listens at %s, this home's node; whether a sipcd runs from %s is not "
-                 "known here: its lock, state/sipcd.lock, cannot be read (%s; run this as the "
-                 "node's account): start it if it is down (`systemctl start sipcd`), and read "
-                 "%s/logs/ (or `journalctl -u sipcd`)",
-                 cl->target, home, strerror(state), home);
-    else if (pid && sipcd_runs(pid))
+                 "known here: %s (run this as the node's account): start it if it is down "
+                 "(`systemctl start sipcd`), and read %s/logs/ (or `journalctl -u sipcd`)",
+                 cl->target, home, why, home);
+    else if (holder)
         snprintf(out, len,
                  "nothing listens at %s, this home's node, yet sipcd pid %ld holds this home's "
-                 "lock (%s/state/sipcd.lock): it may be starting (try again in a few seconds), "
-                 "or it listens elsewhere (compare [node] address and the ports in "
-                 "%s/sipc.conf with its log, %s/logs/)",
-                 cl->target, pid, home, home, home);
+                 "lock (%s): it may be starting (try again in a few seconds), or it listens "
+                 "elsewhere (compare [node] address and the ports in %s/sipc.conf with its log, "
+                 "%s/logs/)",
+                 cl->target, holder, lockf, home, home);
     else if (pid)
         snprintf(out, len,
                  "nothing listens at %s, this home's node: no sipcd runs from %s (its lock, "
@@ -585,7 +555,8 @@ void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)
                  "state/sipcd.lock, is %s): start it (`systemctl start sipcd`, or `sipcd --home "
                  "%s`); %s/logs/ (or `journalctl -u sipcd`) says why it stopped",
                  cl->target, home,
-                 !state ? "free" : "not there: it stopped cleanly or never started", word, home);
+                 access(lockf, F_OK) == 0 ? "free" : "not there: it stopped cleanly or never started",
+                 word, home);
 }
 
 void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, size_t llen,

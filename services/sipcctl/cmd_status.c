@@ -300,6 +300,11 @@ static void print_node(json_t *st)
     printf("  %s\n", s_of(node, "version"));
     if (!s_of(node, "build")[0]) /* its version line has no build either */
         printf("  build: not reported (a sipcd older than build identities)\n");
+    json_t *last = json_object_get(st, "last_stop");
+    if (json_is_false(json_object_get(last, "clean")))
+        printf("  last stop: UNCLEAN: the previous run (pid %lld, started %s) was killed or "
+               "crashed; its logs' last lines say what it was doing\n",
+               i_of(last, "pid"), s_of(last, "started"));
     print_tls(tls, json_object_get(st, "guard"));
     print_cut_off(json_object_get(st, "guard"));
     /* validity first: before its start its days left say nothing; an older

@@ -697,37 +697,6 @@ static void log_port_holder(host *h, host_service *s)
  * node otherwise keeps (docs/testing.md). One left in a production node's
  * environment is said at start, and so is a SIPCD_ name sipcd does not
  * know, which would otherwise be taken for one in effect. */
-static const char *const test_settings[] = {"SIPCD_PAIR_CHECK_MS", "SIPCD_RELOAD_RECHECK_MS",
-                                            "SIPCD_STORAGE_PROBE_MS"};
-
-static void log_test_settings(sipc_logger *log)
-{
-    extern char **environ;
-    char names[200] = "";
-    for (size_t k = 0; k < sizeof test_settings / sizeof *test_settings; k++)
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "",
-                 test_settings[k]);
-    for (char **e = environ; e && *e; e++) {
-        if (strncmp(*e, "SIPCD_", 6) != 0)
-            continue;
-        const char *eq = strchr(*e, '=');
-        int n = eq ? (int)(eq - *e) : (int)strlen(*e);
-        int known = 0;
-        for (size_t k = 0; k < sizeof test_settings / sizeof *test_settings; k++)
-            known |= (int)strlen(test_settings[k]) == n && !strncmp(test_settings[k], *e, (size_t)n);
-        if (known)
-            sipc_logf(log, SIPC_LOG_WARN, "Service.Start",
-                      "Test setting %.*s=%.32s in effect: it shortens a wait of this node for "
-                      "tests (docs/testing.md); unset it for a node in service",
-                      n, *e, eq ? eq + 1 : "");
-        else
-            sipc_logf(log, SIPC_LOG_WARN, "Service.Start",
-                      "Unknown setting %.*s in the environment is ignored (sipcd's own are "
-                      "SIPC_HOME and, for tests, %s)",
-                      n, *e, names);
-    }
-}
-
 static int start_service(host *h, int i)
 {
     host_service *s = &h->svc[i];
@@ -735,26 +704,7 @@ static int start_service(host *h, int i)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
         sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "Open-file limit: %llu", (unsigned long long)rl.rlim_cur);
-    if (h->core_dumps_allowed) {
-        char limit[32] = "unknown";
-        if (getrlimit(RLIMIT_CORE, &rl) == 0) {
-            if (rl.rlim_cur == RLIM_INFINITY)
-                snprintf(limit, sizeof limit, "unlimited");
-            else
-                snprintf(limit, sizeof limit, "%llu bytes", (unsigned long long)rl.rlim_cur);
-        }
-        sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start",
-                  "Core dumps allowed (--allow-core-dumps; core file size limit: %s): a core "
-                  "file of this process holds the cluster's private key, the session ticket keys "
-                  "and the keys of open connections; keep it as secret as security/node.crt and "
-                  "delete it once debugged",
-                  limit);
-    }
-    log_test_settings(s->log);
-    if (h->owner_note[0])
-        sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start", "%s", h->owner_note);
-    if (h->lock_warning[0])
-        sipc_logf(s->log, SIPC_LOG_WARN, "Service.Start", "%s", h->lock_warning);
+    host_start_notes(h, i);
     sipc_options o;
     node_options(h, &o, s->log);
     log_keepalive(s->log, &h->cfg, &o);

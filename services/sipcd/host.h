@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "home_lock.h"
 #include "peers.h"
 #include "records_mark.h"
 #include "sipc/node.h"
@@ -86,6 +87,7 @@ typedef struct host {
     int core_dumps_allowed; /* sipcd --allow-core-dumps: said at start */
     char owner_note[900];   /* run as the home's owner (run_as_owner.h): said at start */
     char lock_warning[400]; /* the home could not be locked (home_lock.h): said at start */
+    home_lock_prev prev_run; /* the run before, when it did not stop cleanly: said at start */
     /* reload (reload.c) */
     char pair_fp[65];      /* the imported pair's fingerprint, "" when none */
     host_files trust, crl;
@@ -230,6 +232,12 @@ void host_reload_files_seen(host *h);
  * and "keepalive" sections to h->mgmt; 0, or the negative SIPC_* code of
  * the first the management service refused. */
 int host_status_sections_add(host *h);
+
+/* What service i's log says at its start about how this process came to
+ * run (start_notes.c): core dumps allowed, test settings in the environment,
+ * the account it runs as, a home it could not lock, and (in the data
+ * service's log only) a previous run that did not stop cleanly. */
+void host_start_notes(host *h, int i);
 /* reload.c: what host_start sets up for later reloads. */
 void host_reload_init(host *h);
 /* reload.c: the status's "reload" section: the refused reload and the

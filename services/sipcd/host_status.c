@@ -139,6 +139,19 @@ static json_t *keepalive_status(void *arg)
                      "idle_timeout_ms", (json_int_t)o.idle_timeout_ms);
 }
 
+/* How the run before this one ended, as this start found it (host.h):
+ * clean unless it left its pid in the home's lock file. */
+static json_t *last_stop_status(void *arg)
+{
+    host *h = arg;
+    if (!h->prev_run.pid)
+        return json_pack("{s:b}", "clean", 1);
+    char started[32];
+    sipc_rfc3339_format(h->prev_run.started_ms, 0, started, sizeof started);
+    return json_pack("{s:b, s:I, s:s}", "clean", 0, "pid", (json_int_t)h->prev_run.pid,
+                     "started", started);
+}
+
 int host_status_sections_add(host *h)
 {
     static const struct {
@@ -146,7 +159,7 @@ int host_status_sections_add(host *h)
         sipc_mgmt_section_fn fn;
     } sections[] = {{"guard", guard_status},   {"storage", storage_status},
                     {"logs", logs_status},     {"reload", host_reload_status},
-                    {"keepalive", keepalive_status}};
+                    {"keepalive", keepalive_status}, {"last_stop", last_stop_status}};
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         int r = sipc_mgmt_add_section(h->mgmt, sections[i].key, sections[i].fn, h);
         if (r != 0)

@@ -156,7 +156,7 @@ int main(int argc, char **argv)
         return cli_fail("sipcd", EX_CONFIG, "%s", err);
     /* before the home's store, state files or ports are touched: a second
      * sipcd on this home stops here, whatever its ports */
-    int lr = home_lock_take(node.cfg.home, err, sizeof err);
+    int lr = home_lock_take(node.cfg.home, &node.prev_run, err, sizeof err);
     if (lr == 1)
         snprintf(node.lock_warning, sizeof node.lock_warning, "%s", err);
     else if (lr != 0) {

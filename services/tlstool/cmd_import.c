@@ -9,8 +9,9 @@
 
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
+#include "ipc/node/home_lock_read.h"
 #include "services/common/err_line.h"
-#include "services/sipcd/home_lock.h"
+#include "services/tlstool/replaced_pair.h"
 #include "services/tlstool/tlstool.h"
 
 /* The pair the node running from this home presents, asked of it (its
@@ -19,7 +20,7 @@ static void running_fp(const opts *o, const sipc_config *cfg, char fp[65])
 {
     char err[600];
     fp[0] = 0;
-    if (home_lock_holder(o->home, err, sizeof err) <= 0)
+    if (sipc__home_lock_holder(o->home, err, sizeof err) <= 0)
         return;
     home_call c;
     if (home_node_call(o, cfg, "status", NULL, 5000, &c) != HOME_CALL_DONE || c.err)
@@ -203,7 +204,7 @@ int cmd_import(void *arg)
     /* FILE is the pair the last import replaced: importing it undoes that
      * import, so the pair replaced now is the one it brought, which no
      * peer need hold */
-    home_pair_fp(o, "previous", prev_fp);
+    home_pair_fp(o, "previous", prev_fp, NULL, 0);
     int undo = other && !strcmp(prev_fp, kp.fingerprint);
     if (other && cfg.tls_enable)
         running_fp(o, &cfg, live_fp);
@@ -253,8 +254,12 @@ int cmd_import(void *arg)
                          shown);
         return EX_EXISTS;
     }
+    /* recorded beside previous/: how it came there decides the words of
+     * status and of the node's refusal of a peer presenting it */
+    sipc_previous_origin how = other && cfg.tls_enable ? SIPC_PREVIOUS_FORCED
+                                                       : SIPC_PREVIOUS_IMPORT;
     int kept = 0;
-    r = sipc_store_import(o->home, &kp, data, len, &kept, err, sizeof err);
+    r = sipc_store_import(o->home, &kp, data, len, how, &kept, err, sizeof err);
     sipc_secure_free(data, len);
     if (r == SIPC_STORE_PARTIAL) {
         sipc_keypair_free(&kp);
@@ -298,13 +303,12 @@ int cmd_import(void *arg)
                 "and any that took the replaced one refuse it",
                 in.fp);
     else if (other && cfg.tls_enable)
-        warning("this is another pair than the one replaced (sha256 %.16s...), which "
-                "this node's peers hold: once this node reloads (SIGHUP, `systemctl reload "
-                "sipcd`) or restarts, it and every node that does not hold this same pair refuse "
-                "each other: import it on every node and client-only machine, then reload each "
-                "(the cluster is split until all have it; `tlstool rotate` avoids that, the "
-                "operator guide 1.8)",
-                in.fp);
+        warning("this is another pair than the one replaced (sha256 %.16s...), %s: once "
+                "this node reloads (SIGHUP, `systemctl reload sipcd`) or restarts, it and every "
+                "node that does not hold this same pair refuse each other: import it on every "
+                "node and client-only machine, then reload each (the cluster is split until all "
+                "have it; `tlstool rotate` avoids that, the operator guide 1.8)",
+                in.fp, replaced_holders(how));
     else if (other)
         warning("this is another pair than the one replaced (sha256 %.16s...): every "
                 "node and client-only machine of the cluster must hold the same pair; import it "

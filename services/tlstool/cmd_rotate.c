@@ -13,32 +13,6 @@
 #include "services/tlstool/tlstool.h"
 #include "services/tlstool/trust_guard.h"
 
-/* The fingerprint (and subject) of security/sub/node.crt, sub NULL for
- * node.crt itself; 0, or 1 when there is none or it cannot be read. */
-static int pair_fp(const opts *o, const char *sub, char fp[65], char *subject, size_t sublen)
-{
-    char path[1200], err[600];
-    if (sub)
-        snprintf(path, sizeof path, "%s/security/%s/node.crt", o->home, sub);
-    else
-        snprintf(path, sizeof path, "%s/security/node.crt", o->home);
-    fp[0] = 0;
-    if (subject)
-        subject[0] = 0;
-    if (!file_exists(path))
-        return 1;
-    sipc_keypair kp;
-    memset(&kp, 0, sizeof kp);
-    if (sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) != 0)
-        return 1;
-    snprintf(fp, 65, "%s", kp.fingerprint);
-    sipc_x509 x;
-    if (subject && sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0) == 0)
-        snprintf(subject, sublen, "%s", x.subject);
-    sipc_keypair_free(&kp);
-    return 0;
-}
-
 static int read_state(const opts *o, sipc_rotation *rot)
 {
     char err[600];
@@ -60,8 +34,8 @@ static void apply_note(const opts *o, const sipc_config *cfg)
 }
 
 /* The new pair from FILE (stage's argument), checked as import checks it:
- * 0 or an exit code (said); *data holds the PKCS#12 bytes, *later a reason
- * peers will not accept it yet ("" if none). */
+ * 0 or an exit code (said); *data holds the PKCS#12 bytes, res->reason why
+ * peers will not accept it yet ("" if none: it verifies). */
 static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp, uint8_t **data,
                          size_t *len, sipc_vfy_result *res)
 {
@@ -102,7 +76,9 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp
                                "this home's pair once committed: %s; then stage it again",
                     shown, policy);
     }
-    /* as import: what other nodes' trust may still lack is a warning */
+    /* as import: what the home's trust may still lack (an intermediate, a
+     * root, a CRL) is staged, so that `trust add` or `crl add` completes it,
+     * but the stage fails (rotate_stage) */
     if (st != SIPC_VFY_OK && st != SIPC_VFY_UNTRUSTED_ROOT && st != SIPC_VFY_INCOMPLETE_CHAIN &&
         st != SIPC_VFY_REVOCATION_UNKNOWN) {
         sipc_keypair_free(kp);
@@ -125,10 +101,10 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
         return fail(EX_STATE, "a rotation is committed on this node: `tlstool rotate finish` "
                               "(or abort) it before staging another pair");
     char cur[65], staged[65];
-    if (pair_fp(o, NULL, cur, NULL, 0) != 0)
+    if (home_pair_fp(o, NULL, cur, NULL, 0) != 0)
         return fail(EX_NOPAIR, "no key pair is imported on this node: the first pair is "
                                "installed with `tlstool import FILE`");
-    if (pair_fp(o, "staged", staged, NULL, 0) == 0 && !o->force)
+    if (home_pair_fp(o, "staged", staged, NULL, 0) == 0 && !o->force)
         return fail(EX_EXISTS, "a pair is already staged (SHA-256 %.16s...): --force replaces "
                                "it, `tlstool rotate abort` drops it",
                     staged);
@@ -165,26 +141,31 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
            cur);
     if (res.warning[0])
         warning("%s", res.warning);
-    if (res.reason[0]) {
-        warning("peers will not accept this pair yet: %s", res.reason);
-        cli_say_line(stdout, "  fix", "%s", res.fix);
-    }
+    sipc_keypair_free(&kp);
+    /* last, where it is seen, and no next step: a pair that does not verify
+     * is no success, whatever was written (`stage && commit` must stop) */
+    if (res.reason[0])
+        return fail_fix(tlstool_verify_exit_code(res.status), res.fix,
+                        "%s is staged, but NOT VERIFIED: %s; peers refuse this pair, and so "
+                        "does this node once it is committed, until that is fixed (`tlstool "
+                        "rotate abort` drops it)%s",
+                        o->pos_shown[1], res.reason,
+                        o->reload ? "; --reload: the node was not asked" : "");
     apply_note(o, cfg);
     printf("next: stage it on every node (and reload or restart each), then `tlstool rotate commit` node "
            "by node\n");
-    sipc_keypair_free(&kp);
     return EX_OK;
 }
 
 static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
 {
     char cur[65], staged[65], err[2400];
-    if (pair_fp(o, "staged", staged, NULL, 0) != 0)
+    if (home_pair_fp(o, "staged", staged, NULL, 0) != 0)
         return fail(EX_STATE, rot->state == SIPC_ROTATION_COMMITTED
                                   ? "the rotation is already committed on this node: `tlstool "
                                     "rotate finish` once every node has committed"
                                   : "no pair is staged: `tlstool rotate stage FILE.pfx` first");
-    if (pair_fp(o, NULL, cur, NULL, 0) != 0)
+    if (home_pair_fp(o, NULL, cur, NULL, 0) != 0)
         return fail(EX_NOPAIR, "no key pair is imported on this node");
     /* a commit interrupted after installing the pair: only staged/ is left
      * to remove (committing it again would put the new pair in previous/) */
@@ -310,7 +291,7 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
                rot->previous);
         break;
     case SIPC_ROTATION_ROLLED_BACK:
-        pair_fp(o, "staged", fp, NULL, 0);
+        home_pair_fp(o, "staged", fp, NULL, 0);
         if ((r = finish_guard(o, cfg, fp, &FINISH_WORDS,
                               "roll them back (`tlstool rotate abort --reload` on each)")) != 0)
             return r;
@@ -332,14 +313,14 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
     int installed_warn = 0, r;
     sipc_rotation_state state = rot->state;
     /* a staged/ without its state file is dropped alike */
-    if (state == SIPC_ROTATION_NONE && pair_fp(o, "staged", fp, NULL, 0) == 0)
+    if (state == SIPC_ROTATION_NONE && home_pair_fp(o, "staged", fp, NULL, 0) == 0)
         state = SIPC_ROTATION_STAGED;
     switch (state) {
     case SIPC_ROTATION_NONE:
         return fail(EX_STATE, "no rotation is in progress on this node");
     case SIPC_ROTATION_STAGED:
     case SIPC_ROTATION_ROLLED_BACK:
-        pair_fp(o, "staged", fp, NULL, 0);
+        home_pair_fp(o, "staged", fp, NULL, 0);
         /* a node that committed presents the staged pair, which this node
          * then refuses; a stray staged/ was never trusted */
         if (rot->state != SIPC_ROTATION_NONE &&
@@ -356,12 +337,12 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
                "rotate abort` there first)\n");
         break;
     case SIPC_ROTATION_COMMITTED:
-        if (pair_fp(o, "previous", prev, NULL, 0) != 0 || strcmp(prev, rot->previous) != 0)
+        if (home_pair_fp(o, "previous", prev, NULL, 0) != 0 || strcmp(prev, rot->previous) != 0)
             return fail(EX_STATE, "security/previous/ no longer holds the pair this node "
                                   "committed from (SHA-256 %.16s...): import that pair with "
                                   "`tlstool import` instead",
                         rot->previous);
-        pair_fp(o, NULL, cur, NULL, 0);
+        home_pair_fp(o, NULL, cur, NULL, 0);
         int rb = sipc_store_roll_back(o->home, err, sizeof err);
         if (rb == SIPC_STORE_PARTIAL)
             return fail(EX_PARTIAL, "not rolled back, only half: %s", err);
@@ -387,17 +368,17 @@ static int rotate_status(const opts *o, const sipc_rotation *rot)
     char cur[65], staged[65], prev[65], subj[300];
     printf("rotation: %s\n", rot->state == SIPC_ROTATION_NONE ? "none in progress"
                                                                 : sipc_rotation_state_name(rot->state));
-    if (pair_fp(o, NULL, cur, subj, sizeof subj) == 0)
+    if (home_pair_fp(o, NULL, cur, subj, sizeof subj) == 0)
         printf("  current pair:  SHA-256 %s (%s)\n", cur, subj);
     else
         printf("  current pair:  none imported\n");
-    int have_staged = pair_fp(o, "staged", staged, subj, sizeof subj) == 0;
+    int have_staged = home_pair_fp(o, "staged", staged, subj, sizeof subj) == 0;
     if (have_staged)
         printf("  staged pair:   SHA-256 %s (%s), %s\n", staged, subj,
                rot->state == SIPC_ROTATION_NONE ? "not trusted (no rotation in progress)"
                                                 : "trusted during rotation, not committed");
     if (rot->state == SIPC_ROTATION_COMMITTED) {
-        int ok = pair_fp(o, "previous", prev, subj, sizeof subj) == 0 &&
+        int ok = home_pair_fp(o, "previous", prev, subj, sizeof subj) == 0 &&
                  strcmp(prev, rot->previous) == 0;
         printf("  committed:     yes\n");
         if (ok)

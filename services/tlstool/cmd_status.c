@@ -9,12 +9,13 @@
 
 #include "base/home_owner.h"
 #include "certs/tool/store.h"
+#include "ipc/node/home_lock_read.h"
 #include "services/common/client_id.h"
 #include "services/common/err_line.h"
 #include "services/common/shown_text.h"
 #include "services/common/json_text.h"
-#include "services/sipcd/home_lock.h"
 #include "services/sipcd/peers.h"
+#include "services/tlstool/replaced_pair.h"
 #include "services/tlstool/tlstool.h"
 
 typedef struct perm_check {
@@ -69,8 +70,8 @@ static void rotation_json(const opts *o, json_t *j, json_t *warnings, json_t *pr
         json_array_append_new(problems, sipc_json_text(err));
         return;
     }
-    home_pair_fp(o, "staged", staged);
-    home_pair_fp(o, "previous", prev);
+    home_pair_fp(o, "staged", staged, NULL, 0);
+    home_pair_fp(o, "previous", prev, NULL, 0);
     int prev_trusted = rot.state == SIPC_ROTATION_COMMITTED && prev[0] &&
                        strcmp(prev, rot.previous) == 0;
     json_object_set_new(j, "rotation",
@@ -163,14 +164,14 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
 {
     const char *conf = mode_word(cfg->tls_enable, sipc_tls_mode_name(cfg->tls_mode));
     char why[2400];
-    long pid = home_lock_holder(o->home, why, sizeof why);
+    long pid = sipc__home_lock_holder(o->home, why, sizeof why);
     if (pid < 0)
         return json_pack("{s:s,s:o}", "state", "unknown", "reason", sipc_json_text(why));
     if (pid == 0) {
         snprintf(why, sizeof why,
                  "no sipcd runs from this home (its lock, %s/%s, is free): a sipcd started "
                  "from it runs the configured mode",
-                 o->home_shown, HOME_LOCK_FILE);
+                 o->home_shown, SIPC_HOME_LOCK_FILE);
         return json_pack("{s:s,s:o}", "state", "not_running", "reason", sipc_json_text(why));
     }
     home_call c;
@@ -194,16 +195,16 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
          * trusts, or, where this side still trusts it (a root of trust/),
          * refuses the one this side now presents */
         char prev[65];
-        home_pair_fp(o, "previous", prev);
+        home_pair_fp(o, "previous", prev, NULL, 0);
         if (hc == HOME_CALL_DONE && (c.err == SIPC_EPEERAUTH || c.err == SIPC_ECERTREFUSED) &&
             prev[0] && own_fp && strcmp(prev, own_fp)) {
             size_t n = strlen(why);
             snprintf(why + n, sizeof why - n,
                      " (this home's pair was replaced: if the node has not reloaded since, it "
-                     "presents the replaced one, sha256 %.16s... in security/previous/, which "
-                     "its peers hold; reloading it now would make it and them refuse each "
-                     "other unless every node got the new pair)",
-                     prev);
+                     "presents the replaced one, sha256 %.16s... in security/previous/, %s; "
+                     "once it reloads, it and every node that does not hold the new pair "
+                     "refuse each other)",
+                     prev, replaced_holders(sipc_previous_origin_read(o->home, prev)));
         }
         return json_pack("{s:s,s:I,s:o}", "state", "unknown", "pid", (json_int_t)pid, "reason",
                          sipc_json_text(why));

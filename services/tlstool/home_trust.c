@@ -202,17 +202,26 @@ int verify_own(const opts *o, const sipc_config *cfg, sipc_keypair *kp, sipc_vfy
     return (int)st;
 }
 
-void home_pair_fp(const opts *o, const char *sub, char fp[65])
+int home_pair_fp(const opts *o, const char *sub, char fp[65], char *subject, size_t sublen)
 {
     char path[1200], err[600];
     struct stat st;
     sipc_keypair kp;
+    sipc_x509 x;
     fp[0] = 0;
-    snprintf(path, sizeof path, "%s/security/%s/node.crt", o->home, sub);
+    if (subject)
+        subject[0] = 0;
+    if (sub)
+        snprintf(path, sizeof path, "%s/security/%s/node.crt", o->home, sub);
+    else
+        snprintf(path, sizeof path, "%s/security/node.crt", o->home);
     /* only a regular file is read (a link followed): a FIFO would block */
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-        sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) == 0) {
-        snprintf(fp, 65, "%s", kp.fingerprint);
-        sipc_keypair_free(&kp);
-    }
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
+        sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) != 0)
+        return 1;
+    snprintf(fp, 65, "%s", kp.fingerprint);
+    if (subject && sipc_x509_parse(&x, kp.certs[0].data, kp.certs[0].len, NULL, 0) == 0)
+        snprintf(subject, sublen, "%s", x.subject);
+    sipc_keypair_free(&kp);
+    return 0;
 }

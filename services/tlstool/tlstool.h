@@ -138,9 +138,11 @@ enum { LOAD_PAIR_SAY = 0, LOAD_PAIR_QUIET = 1, LOAD_PAIR_VERDICT = 2 };
 int load_pair(const opts *o, sipc_keypair *kp, int quiet);
 /* The same without the key check (quiet: no message). */
 int load_pair_unchecked(const opts *o, sipc_keypair *kp, int quiet);
-/* The SHA-256 of security/SUB/node.crt (SUB "staged", "previous") into fp,
- * "" when there is none or it is no regular file. */
-void home_pair_fp(const opts *o, const char *sub, char fp[65]);
+/* The SHA-256 of security/SUB/node.crt (SUB "staged", "previous"; NULL:
+ * security/node.crt) into fp and, unless subject is NULL, its subject: 0;
+ * 1 with both "" when there is none, it is no regular file or it cannot
+ * be read. */
+int home_pair_fp(const opts *o, const char *sub, char fp[65], char *subject, size_t sublen);
 /* Does the private key of the imported pair kp belong to its certificate?
  * 0, or EX_KEY (EX_FAIL: out of memory) with why saying what is wrong. */
 int pair_key_check(const opts *o, const sipc_keypair *kp, char *why, size_t whylen);

@@ -15,8 +15,9 @@
 #                                 (CRL numbers from hex 0a by default)
 #   gencrl CA OUT [SECTION]       a CRL of CA, with the CRL extensions SECTION
 #   revoke CA CERT [REASON]       marks CERT.pem revoked in CA's database
-#   node_ext                      writes ext.cnf with a root's section [ca]
-#                                 and a node certificate's [leaf]
+#   node_ext                      writes ext.cnf with a root's section [ca],
+#                                 a node certificate's [leaf] and an
+#                                 intermediate's [int] (pathlen 0)
 #   node_pfx NAME CA              NAME.pfx: NAME.key and NAME.pem with
 #                                 CA.pem, under $SIPC_PFX_PASSWORD
 #
@@ -91,7 +92,7 @@ revoke() {
     openssl ca -config "ca-$1/ca.cnf" -revoke "$2.pem" -crl_reason "${3:-keyCompromise}" >/dev/null 2>&1
 }
 node_ext() {
-    printf '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n' >ext.cnf
+    printf '[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n[leaf]\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\n[int]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' >ext.cnf
 }
 node_pfx() {
     openssl pkcs12 -export -inkey "$1.key" -in "$1.pem" -certfile "$2.pem" \

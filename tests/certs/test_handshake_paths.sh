@@ -221,10 +221,11 @@ case_ "forged: presenting an impostor of the CA with a critical policyMappings i
 
 # a home requiring the bare subject prod-node (a CN): a SAN that names it
 # does not stand in for the CN, which the subject check compares, not wolfSSL
-# A home that moved from one organisation's CA to another's (the first
-# pair replaced, kept in previous/, no rotation in progress): a peer
-# presenting a certificate of the first CA missed the rotation, and both
-# verify and the handshakes say so instead of advising `trust add`
+# A home that moved from one organisation's CA to another's by `import
+# --force` (the first pair replaced, kept in previous/, no rotation): a
+# peer presenting a certificate of the first CA still presents the pair
+# that import replaced, and both verify and the handshakes say so, neither
+# advising `trust add` nor calling it a missed rotation
 H=$work/home-rotated
 mkdir -p "$H"
 export SIPC_HOME=$H
@@ -236,13 +237,13 @@ SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/rotated.pfx" --force >"$OUT" 2>&1 ||
     bad "import rotated.pfx over node.pfx (home-rotated)"
 [ -f "$H/security/previous/node.crt" ] && [ ! -e "$H/security/rotation" ] ||
     bad "home-rotated: previous/ holds the organisation pair, no rotation state"
-case_ "a certificate of the CA of the pair this side rotated away from" 22 good dca root
+case_ "a certificate of the CA of the pair this side's import replaced" 22 good dca root
 grep -qF "certificate 'O=RFC Test, CN=leaf good' chains to 'O=RFC Test, CN=RFC Test Root' (SHA-256 " "$OUT" &&
-    grep -qF "a CA of the pair this side rotated away from (security/previous/, SHA-256 " "$OUT" &&
-    grep -qF "a node presenting it missed the rotation; fix: on that node: if it has the new pair staged, \`tlstool rotate commit --reload\`; else \`tlstool import NEW.pfx --force\`" "$OUT" &&
-    ! grep -q "trust add" "$OUT" &&
-    ok "rotated away: the refusal names the previous pair's CA and the missed rotation" ||
-    bad "rotated away: reason"
+    grep -qF "a CA of the pair this node's \`tlstool import\` replaced (security/previous/, SHA-256 " "$OUT" &&
+    grep -qF "the peer still presents the old pair; fix: import the same pair on every node" "$OUT" &&
+    ! grep -q "trust add\|rotated away\|missed the rotation" "$OUT" &&
+    ok "replaced by an import: the refusal names the previous pair's CA and the import" ||
+    bad "replaced by an import: reason"
 case_ "an unrelated root, in the same home" 22 imp evil root
 grep -qF "is not trusted by this side" "$OUT" && ok "an unrelated root keeps its words" ||
     bad "unrelated root: reason"

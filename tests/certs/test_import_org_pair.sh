@@ -32,7 +32,6 @@ mkdir -p "$P"
     cd "$P" || exit 1
     . "$HERE/openssl_pki.sh" || exit 1
     node_ext
-    printf '[int]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' >>ext.cnf
     selfsign root "/O=Example/CN=Test Root CA" ca &&
         issue int "/O=Example/CN=Test Intermediate CA" root int &&
         issue leaf "/O=Example/CN=sipc org" int leaf &&

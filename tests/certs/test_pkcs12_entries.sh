@@ -79,7 +79,6 @@ if [ "$MAKER" = openssl ]; then
         { echo "not ok - making extra.p12"; exit 1; }
     # an organisation file with its chain, another key of its root (kept:
     # a CA of the chain) and another organisation's root (left out)
-    printf '[int]\nbasicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n' >>ext.cnf
     selfsign root "/O=Example/CN=Entries Root CA" ca && selfsign root2 "/O=Example/CN=Entries Root CA" ca &&
         issue int "/O=Example/CN=Entries Intermediate CA" root int &&
         issue leaf "/O=Example/CN=sipc entries" int leaf &&

@@ -628,7 +628,7 @@ static void test_refused_previous_pair_named(void **state)
     (void)state;
     char home[] = "/tmp/sipc-former-XXXXXX", err[600], want[300];
     assert_non_null(mkdtemp(home));
-    assert_int_equal(sipc_store_import(home, &A, NULL, 0, NULL, err, sizeof err), 0);
+    assert_int_equal(sipc_store_import(home, &A, NULL, 0, SIPC_PREVIOUS_IMPORT, NULL, err, sizeof err), 0);
     assert_int_equal(sipc_store_stage(home, &B, NULL, 0, err, sizeof err), 0);
     assert_int_equal(sipc_store_commit(home, A.fingerprint, err, sizeof err), 0);
     /* committed: the previous pair is trusted */

@@ -12,7 +12,9 @@
 #     is refused (exit 7, nothing changed) naming `tlstool rotate`; with
 #     --force it installs it with a warning that every node must get it and
 #     without the plain SIGHUP advice; `tlstool status` then says that the
-#     node (presenting the replaced pair) cannot be asked, and why; importing
+#     node (presenting the replaced pair) cannot be asked, and why, and
+#     neither says the peers hold the replaced pair (--force is also how
+#     the odd node out takes the pair its peers hold); importing
 #     the replaced pair back is refused naming it, and --force puts it back
 #   - the home's lock decides whether a node runs, not the pid in its file
 set -uo pipefail
@@ -102,15 +104,20 @@ tt import "$work/other.pfx" --force >"$work/i2.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] && grep -q "^warning: this is another pair than the one replaced.*import it on every node" "$work/i2.out" &&
     grep -q "tlstool rotate" "$work/i2.out" &&
+    grep -q "which \`tlstool import --force\` replaced, so nothing says this node's peers hold it rather than the new one" "$work/i2.out" &&
+    ! grep -q "peers hold:" "$work/i2.out" &&
     ! grep -q "the running node presents the replaced pair until it reloads" "$work/i2.out" &&
     [ "$(fp)" != "$cluster_fp" ] &&
-    ok "import --force of another pair: installed, warning that every node must get it, no plain SIGHUP advice" ||
+    ok "import --force of another pair: installed, warning that every node must get it, no plain SIGHUP advice, no claim that the peers hold the replaced pair" ||
     badf "import --force of another pair (exit $rc)" "$work/i2.out"
 # tlstool now holds the new pair: the node, presenting the replaced one, is
 # not asked, and status says why
 tt status >"$work/s5.txt" 2>&1
-grep -q "^running: *unknown: sipcd pid $node_pid runs from this home but could not be asked at .*peer certificate rejected.*(this home's pair was replaced: if the node has not reloaded since, it presents the replaced one, sha256 ${cluster_fp:0:16}\.\.\. in security/previous/" "$work/s5.txt" &&
-    ok "status after import --force: the node presents the replaced pair" || badf "status after import --force" "$work/s5.txt"
+# a forced import may be how the odd node out takes its peers' pair: no
+# claim that they hold the replaced one
+grep -q "^running: *unknown: sipcd pid $node_pid runs from this home but could not be asked at .*peer certificate rejected.*(this home's pair was replaced: if the node has not reloaded since, it presents the replaced one, sha256 ${cluster_fp:0:16}\.\.\. in security/previous/, which \`tlstool import --force\` replaced, so nothing says this node's peers hold it rather than the new one" "$work/s5.txt" &&
+    ! grep -q "which its peers hold" "$work/s5.txt" &&
+    ok "status after import --force: the node presents the replaced pair, not said to be its peers'" || badf "status after import --force" "$work/s5.txt"
 # the same with the replaced pair trusted here too (a root of trust/): this
 # side accepts the node's certificate, and the node, not reloaded, refuses
 # this side's; the hint is the same

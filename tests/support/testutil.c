@@ -8,10 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "testutil.h"
 
@@ -173,6 +177,22 @@ int tu_make_pair(const char *dir, const char *name, const char *key, int days,
 static void on_tick(uv_timer_t *t)
 {
     (void)t;
+}
+
+int tu_tcp_connect(const char *from, const char *to, int port)
+{
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in me = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    if (inet_pton(AF_INET, to, &sa.sin_addr) != 1 || inet_pton(AF_INET, from, &me.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&me, sizeof me) != 0 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 void tu_sleep_ms(unsigned ms)

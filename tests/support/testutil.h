@@ -46,6 +46,11 @@ sipc_security *tu_security(sipc_tls_mode mode, const char *pem);
  * reason when it cannot be made. */
 sipc_security *tu_security_trusting(const char *pem, const char *other);
 
+/* A raw TCP client from the IPv4 address from (any port) connected to
+ * to:port: the kernel completes it whether or not the server's loop runs.
+ * Its descriptor, or -1. */
+int tu_tcp_connect(const char *from, const char *to, int port);
+
 /* Sleeps ms of real time, whatever signals interrupt it. */
 void tu_sleep_ms(unsigned ms);
 

@@ -199,17 +199,22 @@ int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockadd
     return SIPC_EINVAL; /* no sockets here */
 }
 
-int sipc_stream_listen(uv_tcp_t *tcp, const struct sockaddr *addr, int backlog,
-                       uv_connection_cb cb)
+int sipc_stream_listen(sipc_stream_listener *l, uv_loop_t *loop, const struct sockaddr *addr,
+                       int backlog, uv_connection_cb cb)
 {
-    (void)tcp, (void)addr, (void)backlog, (void)cb;
+    (void)l, (void)loop, (void)addr, (void)backlog, (void)cb;
     return SIPC_EINVAL;
 }
 
-int sipc_stream_accept(sipc_stream **out, uv_stream_t *listener, unsigned kinds,
+void sipc_stream_listener_close(sipc_stream_listener *l, void (*closed)(sipc_stream_listener *l))
+{
+    closed(l);
+}
+
+int sipc_stream_accept(sipc_stream **out, sipc_stream_listener *l, unsigned kinds,
                        sipc_tls_config *tlscfg, const sipc_stream_events *ev, void *owner)
 {
-    (void)out, (void)listener, (void)kinds, (void)tlscfg, (void)ev, (void)owner;
+    (void)out, (void)l, (void)kinds, (void)tlscfg, (void)ev, (void)owner;
     return SIPC_EINVAL;
 }
 

@@ -2,7 +2,7 @@
 # on every node and the client home, TLS set as asked, the nodes started and
 # healthy. What demo.sh does by hand, as a program.
 
-SC_HELP_UP='usage: sipc-cluster up [-n N] [--tls off|permissive|strict] [--base 127.0.N.0] [--netns]
+SC_HELP_UP='usage: sipc-cluster up [-n N] [--tls off|permissive|strict] [--base 127.X.Y.0] [--netns]
                        [--name NAME] [--dir DIR]
 
 Creates the cluster in DIR and starts it: a home per node (DIR/nodes/nI), a
@@ -16,12 +16,12 @@ running: sipc-cluster down stops them.
 
   -n, --nodes N     number of nodes, 1 to 32 (default 3), named n1..nN
   --tls MODE        off (default), permissive or strict
-  --base ADDR       the loopback block: nodes at .1, .2, ... (default 127.0.1.0);
+  --base 127.X.Y.0  the loopback block: nodes at .1, .2, ... (default 127.0.1.0);
                     standard ports (data 23000, search 23001, management 23002,
                     pipeline 23003) on every address
   --netns           every node in its own network namespace (root), joined by
-                    veths to a bridge; addresses 10.200.C.I (C: third number of
-                    --base), the client at .250
+                    veths to a bridge; addresses 10.200.Y.I (Y: the third number
+                    of --base), the client at .250
   --name NAME       the [cluster] name (default harness)
   --dir DIR         the working folder (default ./sipc-cluster)'
 

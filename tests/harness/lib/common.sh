@@ -163,7 +163,8 @@ sc_pid_is() {
 # inode, for the pid the file names): asked without taking the lock, which
 # would stand in a starting sipcd's way. A sipcd writes its pid just after
 # locking, so for that moment (or for good, if the write fails and it exits)
-# this says "not held".
+# this says "not held". The same test as ipc/node/home_lock_read.c, which
+# sipcd, sipcctl and tlstool use: a killed sipcd not yet reaped holds none.
 sc_home_lock_pid() {
     local f=$1/state/sipcd.lock ino pid
     ino=$(stat -c %i "$1" 2>/dev/null) || return 1

@@ -11,10 +11,12 @@
 int cmd_report(void *arg)
 {
     const load_opts *o = arg;
-    char err[1200];
+    char err[1200], dir[512];
     load_paths p;
-    if (load_paths_make(&p, o->dir, 0, err, sizeof err) != 0)
-        return load_fail(LOAD_EXIT_USAGE, "%s", err);
+    if (load_dir_resolve(o, dir) != 0)
+        return LOAD_EXIT_CONFIG;
+    if (load_paths_make(&p, dir, 0, err, sizeof err) != 0)
+        return load_fail(LOAD_EXIT_CONFIG, "%s", err);
     long pid = load_running_pid(&p);
     load_report r;
     struct stat sb;

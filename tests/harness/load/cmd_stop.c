@@ -40,8 +40,8 @@ int cmd_stop(void *arg)
 {
     const load_opts *o = arg;
     char err[1200], dir[512];
-    if (!realpath(o->dir, dir))
-        return load_fail(LOAD_EXIT_CONFIG, "%s: %s", o->dir, strerror(errno));
+    if (load_dir_resolve(o, dir) != 0)
+        return LOAD_EXIT_CONFIG;
     load_cluster *c = calloc(1, sizeof *c);
     if (!c)
         return LOAD_EXIT_INTERNAL;

@@ -190,6 +190,10 @@ typedef struct load_paths {
     char dir[512], ledger[600], pid[600], log[600], report[600];
 } load_paths;
 int load_paths_make(load_paths *p, const char *dir, int create, char *err, size_t errlen);
+/* o->dir as an absolute path into dir: 0, or LOAD_EXIT_CONFIG, said, when it
+ * is missing or not a folder (every command: the same condition, the same
+ * code). */
+int load_dir_resolve(const load_opts *o, char dir[512]);
 /* The pid of the generator of DIR/load/pid when that process is alive and is
  * sipc-load (not a recycled pid); 0 otherwise. */
 long load_running_pid(const load_paths *p);

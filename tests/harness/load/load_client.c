@@ -16,6 +16,17 @@
 #include "rfc3339.h"
 #include "sipc/node.h"
 
+int load_dir_resolve(const load_opts *o, char dir[512])
+{
+    struct stat st;
+    if (!realpath(o->dir, dir) || stat(dir, &st) != 0)
+        return load_fail(LOAD_EXIT_CONFIG, "%s: %s", o->dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return load_fail(LOAD_EXIT_CONFIG, "%s: not a folder (--dir is the cluster's folder)",
+                         o->dir);
+    return 0;
+}
+
 int load_paths_make(load_paths *p, const char *dir, int create, char *err, size_t errlen)
 {
     if (strlen(dir) + 16 > sizeof p->dir) {
@@ -230,8 +241,8 @@ int load_prepare(const load_opts *o, load_setup *su)
 {
     memset(su, 0, sizeof *su);
     char err[1200], dir[512];
-    if (!realpath(o->dir, dir))
-        return load_fail(LOAD_EXIT_CONFIG, "%s: %s", o->dir, strerror(errno));
+    if (load_dir_resolve(o, dir) != 0)
+        return LOAD_EXIT_CONFIG;
     if (load_cluster_read(&su->c, dir, err, sizeof err) != 0)
         return load_fail(LOAD_EXIT_CONFIG, "%s", err);
     if (load_cluster_select(&su->c, o->nodes, su->nodes, &su->nnodes, err, sizeof err) != 0)

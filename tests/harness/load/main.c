@@ -93,7 +93,8 @@ static const char REPORT_LINES[] =
     "\n"
     "Exit codes: 0 printed (with --check: verified, lost, unverified and errors\n"
     "0); 1 --check\n"
-    "failed; 64 no run in DIR; 70 the report or ledger cannot be read.\n";
+    "failed; 64 no run in DIR; 70 the report or ledger cannot be read; 78 DIR\n"
+    "missing or not a folder.\n";
 
 static const cli_cmd COMMANDS[] = {
     {"start", "[--rate N] [--duration S] [--nodes n1,n2]",
@@ -107,8 +108,8 @@ static const cli_cmd COMMANDS[] = {
      "notes whether the answer was partial and which node was missing.\n"
      "\n"
      "Exit codes: 0 started; 64 usage (or a generator already runs); 69 no\n"
-     "pipeline answered within 15 s; 70 internal; 78 cluster.json or the client\n"
-     "home is missing or bad.\n",
+     "pipeline answered within 15 s; 70 internal; 78 DIR, cluster.json or the\n"
+     "client home is missing or bad.\n",
      START_OPTS, cmd_start, NULL},
     {"stop", "[--timeout S] [--json]", "stop sending, drain, verify, print the report",
      "Signals the generator to stop sending, waits until every record sent is\n"
@@ -119,7 +120,7 @@ static const cli_cmd COMMANDS[] = {
      "\n"
      "Exit codes: 0 verified (whatever was found); 64 usage or no run in DIR;\n"
      "69 a node could not be asked (its records count as not found and\n"
-     "unverified); 70 internal; 78 cluster.json missing or bad.\n",
+     "unverified); 70 internal; 78 DIR or cluster.json missing or bad.\n",
      STOP_OPTS, cmd_stop, NULL},
     {"report", "[--json] [--check]", "print the last report, or the live counters",
      REPORT_LINES, REPORT_OPTS, cmd_report, NULL},
@@ -138,8 +139,8 @@ static const cli_tool SIPC_LOAD = {
     "retried, failed, and found again by get and by search.\n",
     "Exit codes: 0 ok; 1 --check failed (lost, unverified or errors above 0, or not\n"
     "verified);\n"
-    "64 usage; 69 the cluster could not be reached; 70 internal; 78 DIR/cluster.json\n"
-    "missing or bad.\n",
+    "64 usage; 69 the cluster could not be reached; 70 internal; 78 DIR (missing or\n"
+    "not a folder) or DIR/cluster.json missing or bad.\n",
     GLOBAL_OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
 
 int main(int argc, char **argv)

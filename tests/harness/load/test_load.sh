@@ -11,7 +11,8 @@
 #     second node is found duplicated
 #   - verified again with that node down: its records are unverified, and
 #     --check fails saying so (naming the node), not "lost"
-#   - usage and configuration errors have their exit codes
+#   - usage and configuration errors have their exit codes (a missing or bad
+#     --dir 78 for every command)
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.0.97}
@@ -32,6 +33,17 @@ load start >/dev/null 2>&1; rc=$?
 [ "$rc" = 64 ] && ok "start without --dir exits 64" || not_ok "start without --dir: exit $rc"
 load report >/dev/null 2>&1; rc=$?
 [ "$rc" = 64 ] && ok "report without a run exits 64" || not_ok "report without a run: exit $rc"
+# a missing run folder (or a file given as one) is the same condition for
+# every command: 78, as start says it
+for c in report start stop; do
+    "$BIN/sipc-load" --dir "$work/none" "$c" >/dev/null 2>&1; rc=$?
+    [ "$rc" = 78 ] || not_ok "$c --dir of a missing folder: exit $rc, want 78"
+    "$BIN/sipc-load" --dir "$0" "$c" >/dev/null 2>&1; rc=$?
+    [ "$rc" = 78 ] || not_ok "$c --dir of a file: exit $rc, want 78"
+done
+ok "report, start and stop on a missing folder or a file: exit 78"
+"$BIN/sipc-load" --help | grep -q "78 DIR (missing or" && "$BIN/sipc-load" report --help | grep -q "78 DIR$" &&
+    ok "the help's exit tables name a bad DIR as 78" || not_ok "the help's exit tables do not name a bad DIR as 78"
 for c in start stop report run; do
     "$BIN/sipc-load" "$c" --help | grep -q "Usage: sipc-load" || not_ok "$c --help"
 done

@@ -22,10 +22,20 @@ done
 ok "every command has --help"
 "$SC" frobnicate >/dev/null 2>&1; rc=$?
 [ "$rc" = 64 ] && ok "unknown command: exit 64" || not_ok "unknown command: exit $rc"
+out=$("$SC" --bogus 2>&1); rc=$?
+[ "$rc" = 64 ] && [ "$out" = "sipc-cluster: error: unknown option '--bogus' (see sipc-cluster --help)" ] &&
+    ok "an option before the command: unknown option, exit 64" || not_ok "--bogus: exit $rc: $out"
 "$SC" up -n 0 --dir "$CL" >/dev/null 2>&1; rc=$?
 [ "$rc" = 64 ] && ok "up -n 0: exit 64" || not_ok "up -n 0: exit $rc"
 "$SC" up --base 10.0.0.0 --dir "$CL" >/dev/null 2>&1; rc=$?
 [ "$rc" = 64 ] && ok "up --base outside 127/8: exit 64" || not_ok "up --base 10.0.0.0: exit $rc"
+# the help and the refusal give the same shape
+"$SC" up --help >"$work/up-help.out"
+out=$("$SC" up --base 127.0.5.1 --dir "$CL" 2>&1)
+shape=$(grep -o "127\.X\.Y\.0" <<<"$out")
+[ -n "$shape" ] && grep -q -- "--base $shape\]" "$work/up-help.out" && grep -q -- "^  --base $shape " "$work/up-help.out" &&
+    ! grep -q "127\.0\.N" "$work/up-help.out" &&
+    ok "up --help shows --base in the shape its refusal names ($shape)" || not_ok "up --base: refusal '$out', help: $(grep -- --base "$work/up-help.out")"
 # an option of one value given twice: 64, one line naming --help, before
 # the cluster is looked for (there is none here); flags may repeat. (The
 # last value of each `up` is refused on its own: were the last taken, no

@@ -1,0 +1,113 @@
+#!/bin/bash
+# test_tlstool_replaced.sh TLSTOOL - a pair replaced on a node, without a
+# network (organisation PKIs made by openssl_pki.sh: root A with an
+# intermediate, root B, each with a CRL):
+#   - `rotate stage` of a pair that does not verify fails as `import` does,
+#     with verify's exit code (23: its intermediate missing; 28: revocation
+#     hard and no CRL of its CA), keeps it staged so that `crl add` (or
+#     `trust add`) can complete it, and gives no next step; staged again
+#     once complete it succeeds
+#   - the home records how security/previous/ came to be (previous.origin,
+#     0600): after `import --force` of another CA's pair over a TLS node, a
+#     peer presenting the replaced pair is told that this node's import
+#     replaced it, never that it missed a rotation; after a rotation
+#     finished it is; without a record, or with one of another pair,
+#     neither is claimed
+set -u
+T=${1:?usage: test_tlstool_replaced.sh TLSTOOL}
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../support/shtest.sh"
+shtest_init tlstool_replaced
+unset SIPC_HOME
+export SIPC_PFX_PASSWORD='Replaced-Test-Passw0rd'
+
+P=$work/pki
+mkdir -p "$P"
+(
+    cd "$P" || exit 1
+    . "$HERE/openssl_pki.sh" || exit 1
+    node_ext
+    selfsign root "/O=Example/CN=Root A" ca &&
+        issue int "/O=Example/CN=Int A" root int &&
+        issue leaf "/O=Example/CN=sipc org" int leaf &&
+        issue leaf2 "/O=Example/CN=sipc org" int leaf &&
+        selfsign oroot "/O=Other/CN=Root B" ca &&
+        issue oleaf "/O=Example/CN=sipc org" oroot leaf || exit 1
+    for c in root int oroot; do mkca "$c" && gencrl "$c" "$c.crl" || exit 1; done
+    cat int.pem root.pem >chain.pem
+    node_pfx leaf chain && node_pfx leaf2 root && mv leaf2.pfx noint.pfx && node_pfx oleaf oroot
+) || { echo "not ok - the PKI"; exit 1; }
+
+# a home holding leaf.pfx with TLS enabled (strict)
+mkhome() {
+    mkdir -p "$1"
+    printf '[node]\nid = n1\n[tls]\nsubject = CN=sipc org, O=Example\n%s' "${2:-}" >"$1/sipc.conf"
+    "$T" --home "$1" import "$P/leaf.pfx" >/dev/null && "$T" --home "$1" enable >/dev/null ||
+        { echo "not ok - import and enable leaf.pfx in $1"; exit 1; }
+}
+
+# --- rotate stage of a pair that does not verify -------------------------------------------
+H=$work/n1
+mkhome "$H"
+run "$T" --home "$H" rotate stage "$P/noint.pfx"
+expect "rotate stage of a pair without its intermediate: verify's code, as import" 23 \
+    "^staged .*noint\.pfx in " \
+    "^tlstool: error: .*noint\.pfx is staged, but NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' of 'O=Example, CN=sipc org'; peers refuse this pair" \
+    "^tlstool: fix: put the intermediate certificates into the PKCS#12 file"
+grep -q "^next:" "$OUT" && bad "rotate stage of a pair that does not verify: a next step given"
+[ -s "$H/security/staged/node.crt" ] && [ "$("$T" --home "$H" rotate status | sed -n 's/^rotation: //p')" = staged ] &&
+    ok "... and it stays staged, to be completed or aborted" || bad "the failed stage left no staged pair"
+"$T" --home "$H" rotate abort >/dev/null || bad "rotate abort of the unverified stage"
+
+# revocation hard, no CRL of the new pair's CA: 28; `crl add` completes it
+H2=$work/n2
+mkhome "$H2"
+"$T" --home "$H2" crl add "$P/root.crl" >/dev/null && "$T" --home "$H2" crl add "$P/int.crl" >/dev/null ||
+    bad "crl add of root A's and int A's CRLs"
+printf 'revocation = hard\n' >>"$H2/sipc.conf"
+run "$T" --home "$H2" rotate stage "$P/oleaf.pfx"
+expect "rotate stage of another CA's pair, revocation hard, no CRL of its CA: verify's code" 28 \
+    "^tlstool: error: .*oleaf\.pfx is staged, but NOT VERIFIED: revocation status of 'O=Example, CN=sipc org' is unknown: no CRL from its issuer 'O=Other, CN=Root B'" \
+    "^tlstool: fix: add a current CRL from that issuer"
+grep -q "^next:" "$OUT" && bad "rotate stage, revocation unknown: a next step given"
+"$T" --home "$H2" crl add "$P/oroot.crl" >/dev/null || bad "crl add of root B's CRL"
+run "$T" --home "$H2" rotate stage "$P/oleaf.pfx" --force
+expect "staged again once crl add completed it: success, and the next step" 0 "^staged " "^next: stage it on every node"
+
+# --- how security/previous/ came to be ----------------------------------------------------
+# H: import --force of another CA's pair over a node with TLS on
+run "$T" --home "$H" import "$P/oleaf.pfx" --force
+expect "import --force of root B's pair over root A's, TLS on" 0 "^imported "
+O=$H/security/previous.origin
+[ "$(stat -c %a "$O" 2>/dev/null)" = 600 ] && grep -q "^origin forced-import$" "$O" &&
+    ok "previous.origin (0600) records the forced import" || { bad "previous.origin after import --force"; shtest_show "$O"; }
+run "$T" --home "$H" verify "$P/leaf.pfx"
+expect "a peer presenting the pair the forced import replaced: told so" 22 \
+    "^NOT VERIFIED: certificate 'O=Example, CN=sipc org' chains to 'O=Example, CN=Root A' \(SHA-256 [0-9a-f]{16}\.\.\.\), a CA of the pair this node's \`tlstool import --force\` replaced \(security/previous/, SHA-256 [0-9a-f]{16}\.\.\.\): the peer still presents the old pair$" \
+    "^Fix: import the same pair on every node .*, or import the old one back on this side"
+grep -q "rotat" "$OUT" && bad "after import --force, a refusal speaks of a rotation"
+# without the record (a home of an older tlstool), or with one of another
+# pair, nothing is claimed
+mv "$O" "$work/origin.kept"
+run "$T" --home "$H" verify "$P/leaf.pfx"
+expect "no record: neither a rotation nor an import claimed" 22 \
+    "a CA of the pair this node held before \(security/previous/, SHA-256 [0-9a-f]{16}\.\.\.; replaced by a rotation or an import, not recorded\): the peer still presents it$"
+grep -q "missed the rotation\|import --force. replaced" "$OUT" && bad "no record: a cause claimed"
+sed 's/^pair .*/pair 0000000000000000000000000000000000000000000000000000000000000000/' \
+    "$work/origin.kept" >"$O"
+run "$T" --home "$H" verify "$P/leaf.pfx"
+expect "a record of another pair says nothing" 22 "replaced by a rotation or an import, not recorded"
+
+# H3: a rotation finished
+H3=$work/n3
+mkhome "$H3"
+for s in "stage $P/oleaf.pfx" commit finish; do
+    # shellcheck disable=SC2086
+    "$T" --home "$H3" rotate $s >"$OUT" 2>&1 || { bad "rotate $s"; shtest_show "$OUT"; }
+done
+grep -q "^origin rotation$" "$H3/security/previous.origin" && ok "previous.origin records the rotation" ||
+    bad "previous.origin after a rotation"
+run "$T" --home "$H3" verify "$P/leaf.pfx"
+expect "after a rotation: the peer missed it" 22 \
+    "a CA of the pair this side rotated away from \(security/previous/, SHA-256 [0-9a-f]{16}\.\.\.\): a node presenting it missed the rotation$"
+shtest_done

@@ -85,6 +85,15 @@ typedef struct sipc_vfy_result {
     time_t valid_from, valid_until;
 } sipc_vfy_result;
 
+/* The fix of SIPC_VFY_INCOMPLETE_CHAIN when an issuer is missing: a printf
+ * format whose one %s says what to do with the file once completed, which
+ * the verifier words as SIPC_VFY_AGAIN_IMPORT; a tool that puts the pair in
+ * place by another command words it for that command. */
+#define SIPC_VFY_FIX_MISSING_ISSUER                                                                \
+    "put the intermediate certificates into the PKCS#12 file (leaf, intermediates, root) and %s; " \
+    "if the missing one is your organisation's root, add it with `tlstool trust add`"
+#define SIPC_VFY_AGAIN_IMPORT "import it again"
+
 typedef struct sipc_trust sipc_trust;
 
 /* What a missing or stale CRL means: nothing (off), a warning (soft), a

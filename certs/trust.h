@@ -289,8 +289,10 @@ typedef struct sipc_rotation {
     char previous[65]; /* SHA-256 of the previous pair's certificate, "" if none */
 } sipc_rotation;
 
-/* Reads home's state file; a missing file is SIPC_ROTATION_NONE. 0 or
- * SIPC_ETLSCONFIG (unreadable or not understood; err names the file). */
+/* Reads home's state file; a missing file is SIPC_ROTATION_NONE. Only a
+ * regular file is opened (a FIFO there would block the caller for good).
+ * 0 or SIPC_ETLSCONFIG (not a regular file, unreadable or not understood;
+ * err names the file). */
 int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t errlen);
 /* "none", "staged", "committed", "rolled-back" */
 const char *sipc_rotation_state_name(sipc_rotation_state s);

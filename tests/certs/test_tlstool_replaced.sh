@@ -154,6 +154,10 @@ sed 's/^pair .*/pair 00000000000000000000000000000000000000000000000000000000000
     "$work/origin.kept" >"$O"
 run "$T" --home "$H" verify "$P/leaf.pfx"
 expect "a record of another pair says nothing" 22 "replaced by a rotation or an import, not recorded"
+rm -f "$O" && mkfifo "$O"
+run timeout 10 "$T" --home "$H" verify "$P/leaf.pfx"
+expect "a FIFO as the record: not opened, nothing claimed" 22 "replaced by a rotation or an import, not recorded"
+rm -f "$O"
 
 # H3: a rotation finished
 H3=$work/n3

@@ -811,10 +811,9 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             if (sipc_name_equal(&t->own_x[i].subject_der, &cur->issuer_der))
                 cands[nc++] = (cand){&t->own_x[i], "own pair", 0};
         if (nc == 0) {
-            st = sipc__vfail(res, SIPC_VFY_INCOMPLETE_CHAIN, np - 1,
-                      "put the intermediate certificates into the PKCS#12 file (leaf, "
-                      "intermediates, root) and import it again; if the missing one is your "
-                      "organisation's root, add it with `tlstool trust add`",
+            char fix[sizeof res->fix];
+            snprintf(fix, sizeof fix, SIPC_VFY_FIX_MISSING_ISSUER, SIPC_VFY_AGAIN_IMPORT);
+            st = sipc__vfail(res, SIPC_VFY_INCOMPLETE_CHAIN, np - 1, fix,
                       "incomplete chain: cannot find the issuer '%s' of '%s'",
                       sipc__name_or(cur->issuer), sipc__name_or(cur->subject));
             if (purpose)

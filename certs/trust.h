@@ -85,6 +85,15 @@ typedef struct sipc_vfy_result {
     time_t valid_from, valid_until;
 } sipc_vfy_result;
 
+/* The fix of SIPC_VFY_INCOMPLETE_CHAIN when an issuer is missing: a printf
+ * format whose one %s says what to do with the file once completed, which
+ * the verifier words as SIPC_VFY_AGAIN_IMPORT; a tool that puts the pair in
+ * place by another command words it for that command. */
+#define SIPC_VFY_FIX_MISSING_ISSUER                                                                \
+    "put the intermediate certificates into the PKCS#12 file (leaf, intermediates, root) and %s; " \
+    "if the missing one is your organisation's root, add it with `tlstool trust add`"
+#define SIPC_VFY_AGAIN_IMPORT "import it again"
+
 typedef struct sipc_trust sipc_trust;
 
 /* What a missing or stale CRL means: nothing (off), a warning (soft), a
@@ -280,8 +289,10 @@ typedef struct sipc_rotation {
     char previous[65]; /* SHA-256 of the previous pair's certificate, "" if none */
 } sipc_rotation;
 
-/* Reads home's state file; a missing file is SIPC_ROTATION_NONE. 0 or
- * SIPC_ETLSCONFIG (unreadable or not understood; err names the file). */
+/* Reads home's state file; a missing file is SIPC_ROTATION_NONE. Only a
+ * regular file is opened (a FIFO there would block the caller for good).
+ * 0 or SIPC_ETLSCONFIG (not a regular file, unreadable or not understood;
+ * err names the file). */
 int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t errlen);
 /* "none", "staged", "committed", "rolled-back" */
 const char *sipc_rotation_state_name(sipc_rotation_state s);

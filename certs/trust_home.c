@@ -366,23 +366,48 @@ const char *sipc_rotation_state_name(sipc_rotation_state s)
     }
 }
 
-int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t errlen)
+/* security/NAME, a small record of tlstool's ("key value" lines), into
+ * *text (free it; NULL when there is none). Only a regular file is opened,
+ * looked at first: a FIFO put there would block every reader (tlstool, the
+ * node's load) for good. 0; -EFBIG for a file larger than any record;
+ * else -errno, err naming the file. */
+static int record_read(const char *home, const char *name, char **text, char *err,
+                       size_t errlen)
 {
     char path[1200];
+    struct stat st;
+    uint8_t *b;
+    size_t n;
+    snprintf(path, sizeof path, "%s/security/%s", home, name);
+    *text = NULL;
+    int r = sipc_secret_regular_read(path, 1, &st, &b, &n, 4096, err, errlen);
+    if (r == -ENOENT)
+        return 0;
+    if (r == 0)
+        *text = (char *)b;
+    return r;
+}
+
+int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t errlen)
+{
+    char path[1200], *text, *save = NULL;
     memset(rot, 0, sizeof *rot);
     snprintf(path, sizeof path, "%s/security/rotation", home);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        sipc__seterr(err, errlen, "%s: %s", path, strerror(errno));
+    int r = record_read(home, "rotation", &text, err, errlen);
+    if (r != 0 && r != -EFBIG) {
+        if (r == -EINVAL)
+            sipc__adderr(err, errlen, ": only tlstool's own file of the rotation's state belongs "
+                                      "there; remove what is there (`tlstool rotate status` then "
+                                      "says where the rotation stands)");
         return SIPC_ETLSCONFIG;
     }
-    char line[256];
-    int bad = 0, have_state = 0;
-    while (!bad && fgets(line, sizeof line, f)) {
+    if (!text && r == 0)
+        return 0;
+    int bad = r != 0, have_state = 0;
+    for (char *line = text ? strtok_r(text, "\n", &save) : NULL; !bad && line;
+         line = strtok_r(NULL, "\n", &save)) {
         char key[32], val[80];
-        if (line[0] == '#' || line[0] == '\n')
+        if (line[0] == '#')
             continue;
         if (sscanf(line, "%31s %79s", key, val) != 2) {
             bad = 1;
@@ -402,7 +427,7 @@ int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t e
             bad = 1; /* a file this version does not understand: say so rather than guess */
         }
     }
-    fclose(f);
+    free(text);
     if (bad || !have_state) {
         sipc__seterr(err, errlen,
                      "%s is not a rotation state this version understands (see `tlstool rotate "
@@ -426,19 +451,11 @@ const char *sipc_previous_origin_name(sipc_previous_origin how)
 
 sipc_previous_origin sipc_previous_origin_read(const char *home, const char *fp)
 {
-    char path[1200], line[256], pair[80] = "";
+    char err[16], pair[80] = "", *text, *save = NULL;
     sipc_previous_origin how = SIPC_PREVIOUS_UNKNOWN;
-    snprintf(path, sizeof path, "%s/security/previous.origin", home);
-    /* only a regular file: a FIFO there would block the node's load */
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    FILE *f = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "r") : NULL;
-    if (!f) {
-        if (fd >= 0)
-            close(fd);
+    if (record_read(home, "previous.origin", &text, err, sizeof err) != 0 || !text)
         return SIPC_PREVIOUS_UNKNOWN;
-    }
-    while (fgets(line, sizeof line, f)) {
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char key[32], val[80];
         if (line[0] == '#' || sscanf(line, "%31s %79s", key, val) != 2)
             continue;
@@ -449,7 +466,7 @@ sipc_previous_origin sipc_previous_origin_read(const char *home, const char *fp)
                 !strcmp(val, sipc_previous_origin_name((sipc_previous_origin)k)))
                 how = (sipc_previous_origin)k;
     }
-    fclose(f);
+    free(text);
     /* a record of another pair says nothing of this one */
     return fp && fp[0] && !strcmp(pair, fp) ? how : SIPC_PREVIOUS_UNKNOWN;
 }

@@ -11,6 +11,7 @@
 #include "certs/tool/store.h"
 #include "ipc/node/home_lock_read.h"
 #include "services/common/err_line.h"
+#include "services/tlstool/pair_judge.h"
 #include "services/tlstool/replaced_pair.h"
 #include "services/tlstool/tlstool.h"
 
@@ -151,28 +152,23 @@ int cmd_import(void *arg)
         return r;
     }
     /* check the pair as peers will, with this node's trust store */
-    sipc_trust *nt;
-    int have_pair;
-    if ((r = build_trust(o, &cfg, &kp, &nt, &have_pair)) != 0) {
+    pair_judgement j;
+    if ((r = pair_judge(o, &cfg, &kp, &j)) != 0) {
         sipc_keypair_free(&kp);
         sipc_secure_free(data, len);
         return r;
     }
-    sipc_vfy_result res;
-    sipc_vfy_status st = sipc_trust_verify(nt, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL),
-                                           &res) == 0 ? SIPC_VFY_OK : res.status;
-    char policy[1200] = "";
-    (void)sipc_trust_check_policy(nt, policy, sizeof policy);
-    sipc_trust_free(nt);
-    const char *later = NULL;
-    if (st == SIPC_VFY_UNTRUSTED_ROOT || st == SIPC_VFY_INCOMPLETE_CHAIN ||
-        st == SIPC_VFY_REVOCATION_UNKNOWN) {
-        later = res.reason;
+    sipc_vfy_result *res = &j.res;
+    sipc_vfy_status st = res->status;
+    const char *policy = j.policy, *later = NULL;
+    int have_pair = j.have_pair;
+    if (j.completable) {
+        later = res->reason;
     } else if (st != SIPC_VFY_OK) {
         sipc_keypair_free(&kp);
         sipc_secure_free(data, len);
-        return fail_fix(tlstool_verify_exit_code(st), res.fix, "%s: not imported: %s", shown,
-                        res.reason);
+        return fail_fix(tlstool_verify_exit_code(st), res->fix, "%s: not imported: %s", shown,
+                        res->reason);
     }
     installed in;
     weigh_installed(o, &cfg, &kp, &in);
@@ -187,12 +183,12 @@ int cmd_import(void *arg)
         snprintf(fix, sizeof fix,
                  "%s; to import it anyway (the installed pair goes to security/previous/), add "
                  "--force",
-                 res.fix);
+                 res->fix);
         return fail_fix(tlstool_verify_exit_code(st), fix,
                         "%s: not imported: the pair installed here (sha256 %.16s...) verifies "
                         "and this one does not: %s; a node with TLS enabled refuses such a pair "
                         "at its next reload or start, and peers refuse it",
-                        shown, in.fp, res.reason);
+                        shown, in.fp, res->reason);
     }
     /* every node holds the same pair: a different one imported over it on
      * one node makes that node and its peers refuse each other at its next
@@ -284,8 +280,8 @@ int cmd_import(void *arg)
     else if (have_pair && r == 0)
         printf("%s/security/node.p12 held this file already: previous/ is left as it was\n",
                o->home_shown);
-    if (res.warning[0])
-        warning("%s", res.warning);
+    if (res->warning[0])
+        warning("%s", res->warning);
     if (policy[0]) /* before enable, and before a reload uses the pair */
         warning("TLS will not start with this pair yet: %s", policy);
     if (later) {
@@ -349,7 +345,7 @@ int cmd_import(void *arg)
     if (later) {
         if (installed_warn)
             warning("the pair is imported, but: %s", err);
-        return fail_fix(tlstool_verify_exit_code(st), res.fix,
+        return fail_fix(tlstool_verify_exit_code(st), res->fix,
                         "%s is imported, but NOT VERIFIED: %s; peers refuse this pair, and so do "
                         "`tlstool enable` and sipcd, until that is fixed",
                         shown, later);

@@ -10,6 +10,7 @@
 
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
+#include "services/tlstool/pair_judge.h"
 #include "services/tlstool/tlstool.h"
 #include "services/tlstool/trust_guard.h"
 
@@ -33,11 +34,41 @@ static void apply_note(const opts *o, const sipc_config *cfg)
         remind_reload("`tlstool rotate`");
 }
 
+/* What to do with the file of a staged pair once it holds its chain. */
+#define STAGE_AGAIN(file) "stage it again (`tlstool rotate stage " file " --force`)"
+
+/* The judgement stage and commit make of the pair they put in place (what:
+ * the pair as their refusal names it; step: "staged", "committed"; retry:
+ * the step again): 0 when the step may go on, res.reason then "" (it
+ * verifies) or why it does not yet (j->completable: `trust add` or `crl
+ * add` completes it, and the step says so, its fix worded with
+ * pair_fix_again); else the exit code, said. */
+static int rotate_judge(const opts *o, const sipc_config *cfg, const sipc_keypair *kp,
+                        const char *what, const char *step, const char *retry, pair_judgement *j)
+{
+    int r = pair_judge(o, cfg, kp, j);
+    if (r)
+        return r;
+    /* unlike import, which warns: staged, its root is trusted at once, and
+     * this home's clients and its node's next reload refuse a trust with a
+     * CA and no [tls] subject, as enable does */
+    if (j->policy[0])
+        return fail(EX_CONFIG, "%s: not %s: its root is trusted while it is staged, and it is "
+                               "this home's pair once committed: %s; then %s",
+                    what, step, j->policy, retry);
+    if (j->res.status != SIPC_VFY_OK && !j->completable)
+        return fail_fix(tlstool_verify_exit_code(j->res.status), j->res.fix, "%s: not %s: %s",
+                        what, step, j->res.reason);
+    if (j->res.status == SIPC_VFY_OK)
+        j->res.reason[0] = 0;
+    return 0;
+}
+
 /* The new pair from FILE (stage's argument), checked as import checks it:
- * 0 or an exit code (said); *data holds the PKCS#12 bytes, res->reason why
- * peers will not accept it yet ("" if none: it verifies). */
+ * 0 or an exit code (said); *data holds the PKCS#12 bytes, j why peers
+ * will not accept it yet (res.reason "" if none: it verifies). */
 static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp, uint8_t **data,
-                         size_t *len, sipc_vfy_result *res)
+                         size_t *len, pair_judgement *j)
 {
     const char *file = o->pos[1], *shown = o->pos_shown[1];
     char err[600], pw[CLI_PASSWORD_BUF];
@@ -54,40 +85,17 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp
         sipc_secure_free(*data, *len);
         return r;
     }
-    sipc_trust *nt;
-    int have_pair;
-    if ((r = build_trust(o, cfg, kp, &nt, &have_pair)) != 0) {
+    /* as import: what the home's trust may still lack (an intermediate, a
+     * root, a CRL) is staged, so that `trust add` or `crl add` completes it,
+     * but the stage fails (rotate_stage) */
+    if ((r = rotate_judge(o, cfg, kp, shown, "staged", "stage it again", j)) != 0) {
         sipc_keypair_free(kp);
         sipc_secure_free(*data, *len);
         return r;
     }
-    sipc_vfy_status st = sipc_trust_verify(nt, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH,
-                                           time(NULL), res) == 0 ? SIPC_VFY_OK : res->status;
-    /* unlike import, which warns: staged, its root is trusted at once, and
-     * this home's clients and its node's next reload refuse a trust with a
-     * CA and no [tls] subject, as enable does */
-    char policy[1200];
-    int unsafe = sipc_trust_check_policy(nt, policy, sizeof policy) != 0;
-    sipc_trust_free(nt);
-    if (unsafe) {
-        sipc_keypair_free(kp);
-        sipc_secure_free(*data, *len);
-        return fail(EX_CONFIG, "%s: not staged: its root is trusted from the stage on, and it is "
-                               "this home's pair once committed: %s; then stage it again",
-                    shown, policy);
-    }
-    /* as import: what the home's trust may still lack (an intermediate, a
-     * root, a CRL) is staged, so that `trust add` or `crl add` completes it,
-     * but the stage fails (rotate_stage) */
-    if (st != SIPC_VFY_OK && st != SIPC_VFY_UNTRUSTED_ROOT && st != SIPC_VFY_INCOMPLETE_CHAIN &&
-        st != SIPC_VFY_REVOCATION_UNKNOWN) {
-        sipc_keypair_free(kp);
-        sipc_secure_free(*data, *len);
-        return fail_fix(tlstool_verify_exit_code(st), res->fix, "%s: not staged: %s", shown,
-                        res->reason);
-    }
-    if (st == SIPC_VFY_OK)
-        res->reason[0] = 0;
+    char again[1200];
+    snprintf(again, sizeof again, STAGE_AGAIN("%s"), o->pos_word[1]);
+    pair_fix_again(j, again);
     return 0;
 }
 
@@ -111,8 +119,8 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     sipc_keypair kp;
     uint8_t *data;
     size_t len;
-    sipc_vfy_result res;
-    int r = read_new_pair(o, cfg, &kp, &data, &len, &res);
+    pair_judgement j;
+    int r = read_new_pair(o, cfg, &kp, &data, &len, &j);
     if (r)
         return r;
     if (strcmp(kp.fingerprint, cur) == 0) {
@@ -139,22 +147,31 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     printf("this node trusts it from now on and keeps presenting its current pair (SHA-256 "
            "%.16s...)\n",
            cur);
-    if (res.warning[0])
-        warning("%s", res.warning);
+    if (j.res.warning[0])
+        warning("%s", j.res.warning);
     sipc_keypair_free(&kp);
     /* last, where it is seen, and no next step: a pair that does not verify
      * is no success, whatever was written (`stage && commit` must stop) */
-    if (res.reason[0])
-        return fail_fix(tlstool_verify_exit_code(res.status), res.fix,
+    if (j.res.reason[0])
+        return fail_fix(tlstool_verify_exit_code(j.res.status), j.res.fix,
                         "%s is staged, but NOT VERIFIED: %s; peers refuse this pair, and so "
                         "does this node once it is committed, until that is fixed (`tlstool "
                         "rotate abort` drops it)%s",
-                        o->pos_shown[1], res.reason,
+                        o->pos_shown[1], j.res.reason,
                         o->reload ? "; --reload: the node was not asked" : "");
     apply_note(o, cfg);
     printf("next: stage it on every node (and reload or restart each), then `tlstool rotate commit` node "
            "by node\n");
     return EX_OK;
+}
+
+/* security/staged/node.crt, its key read as every key is (wiped). */
+static int load_staged(const opts *o, sipc_keypair *kp, char *err, size_t errlen)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/security/staged/node.crt", o->home);
+    memset(kp, 0, sizeof *kp);
+    return sipc_keypair_load_pem(kp, path, NULL, err, errlen);
 }
 
 static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
@@ -177,29 +194,36 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
         apply_note(o, cfg);
         return EX_OK;
     }
-    /* the staged pair must still pass as it did when staged (dates, CRLs) */
+    /* the staged pair must still pass as it did when staged (dates, CRLs),
+     * and be judged as stage judged it: one that did not verify then was
+     * staged only to be completed */
     sipc_keypair kp;
-    char path[1200];
-    snprintf(path, sizeof path, "%s/security/staged/node.crt", o->home);
-    memset(&kp, 0, sizeof kp);
-    if (sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) != 0)
+    if (load_staged(o, &kp, err, sizeof err) != 0)
         return fail(EX_BADFILE, "%s; stage the pair again (tlstool rotate stage --force)", err);
-    sipc_trust *nt;
-    int have;
-    int r = build_trust(o, cfg, &kp, &nt, &have);
-    if (r) {
-        sipc_keypair_free(&kp);
-        return r;
-    }
-    sipc_vfy_result res;
-    sipc_vfy_status st = sipc_trust_verify(nt, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH,
-                                           time(NULL), &res) == 0 ? SIPC_VFY_OK : res.status;
-    sipc_trust_free(nt);
+    pair_judgement j;
+    int r = rotate_judge(o, cfg, &kp, "the staged pair", "committed", "commit it again", &j);
     sipc_keypair_free(&kp);
-    if (st != SIPC_VFY_OK && st != SIPC_VFY_UNTRUSTED_ROOT && st != SIPC_VFY_INCOMPLETE_CHAIN &&
-        st != SIPC_VFY_REVOCATION_UNKNOWN)
-        return fail_fix(tlstool_verify_exit_code(st), res.fix,
-                        "the staged pair: not committed: %s", res.reason);
+    if (r)
+        return r;
+    /* its file is to be staged again; once committed, after a roll back */
+    pair_fix_again(&j, o->force ? "roll back to the previous pair (`tlstool rotate abort`), "
+                                  STAGE_AGAIN("FILE") " and commit it"
+                                : STAGE_AGAIN("FILE"));
+    /* the node would refuse it as its own at its next reload or start, and
+     * its peers refuse it: nothing is changed unless --force, as import
+     * does over a pair that verifies */
+    if (j.res.reason[0] && !o->force) {
+        char fix[1400];
+        snprintf(fix, sizeof fix,
+                 "%s; then `tlstool rotate commit` again (`tlstool rotate status` says whether "
+                 "it verifies; `tlstool rotate abort` drops it; --force commits it anyway)",
+                 j.res.fix);
+        return fail_fix(tlstool_verify_exit_code(j.res.status), fix,
+                        "the staged pair (SHA-256 %.16s...) is NOT VERIFIED: %s; not committed, "
+                        "nothing changed: this node would refuse it as its own pair at its next "
+                        "reload or start, and peers refuse it%s",
+                        staged, j.res.reason, o->reload ? "; --reload: the node was not asked" : "");
+    }
     r = sipc_store_commit(o->home, cur, err, sizeof err);
     if (r == SIPC_STORE_PARTIAL)
         return fail(EX_PARTIAL, "not committed, only half: %s", err);
@@ -211,6 +235,22 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     printf("it still trusts the previous pair (SHA-256 %.16s..., kept in security/previous/) "
            "until `tlstool rotate finish`\n",
            cur);
+    if (j.res.warning[0])
+        warning("%s", j.res.warning);
+    /* --force: last, where it is seen, no next step and no reload, as a
+     * stage of such a pair (`commit --force && finish` must stop) */
+    if (j.res.reason[0]) {
+        warning("--force: this node now holds a pair that does not verify here: %s (a reload is "
+                "refused and the node goes on with the pair it runs; a restart fails), and "
+                "peers refuse it; `tlstool rotate abort` rolls it back",
+                cfg->tls_enable ? "with TLS enabled it refuses it at its next reload or restart"
+                                : "TLS cannot be enabled with it");
+        if (installed_warn)
+            warning("the pair is committed, but: %s", err);
+        return fail_fix(tlstool_verify_exit_code(j.res.status), j.res.fix,
+                        "the staged pair is committed, but NOT VERIFIED: %s%s", j.res.reason,
+                        o->reload ? "; --reload: the node was not asked" : "");
+    }
     apply_note(o, cfg);
     printf("next: commit the other nodes one by one (reload or restart each), then `tlstool rotate "
            "finish` on every node\n");
@@ -363,7 +403,30 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
     return EX_OK;
 }
 
-static int rotate_status(const opts *o, const sipc_rotation *rot)
+/* Why the staged pair would not be committed now, into j (res.reason ""
+ * when it would, or cannot be judged: said on stderr), as commit judges
+ * it. */
+static void staged_verdict(const opts *o, const sipc_config *cfg, pair_judgement *j)
+{
+    char err[sizeof j->res.reason];
+    sipc_keypair kp;
+    memset(j, 0, sizeof *j);
+    if (load_staged(o, &kp, err, sizeof err) != 0) {
+        j->res.status = SIPC_VFY_MALFORMED;
+        snprintf(j->res.reason, sizeof j->res.reason, "%s", err);
+        snprintf(j->res.fix, sizeof j->res.fix, "stage the pair again (`tlstool rotate stage "
+                                                "FILE --force`)");
+        return;
+    }
+    if (pair_judge(o, cfg, &kp, j) == 0) {
+        pair_fix_again(j, STAGE_AGAIN("FILE"));
+        if (j->res.status == SIPC_VFY_OK)
+            j->res.reason[0] = 0;
+    }
+    sipc_keypair_free(&kp);
+}
+
+static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
 {
     char cur[65], staged[65], prev[65], subj[300];
     printf("rotation: %s\n", rot->state == SIPC_ROTATION_NONE ? "none in progress"
@@ -390,14 +453,33 @@ static int rotate_status(const opts *o, const sipc_rotation *rot)
     } else if (rot->state != SIPC_ROTATION_NONE) {
         printf("  committed:     no\n");
     }
+    /* the step that commits it is named only for a pair commit takes */
+    pair_judgement j;
+    memset(&j, 0, sizeof j);
+    if (have_staged && rot->state != SIPC_ROTATION_NONE && rot->state != SIPC_ROTATION_COMMITTED)
+        staged_verdict(o, cfg, &j);
+    if (j.res.reason[0])
+        printf("  NOT VERIFIED:  the staged pair: %s; peers refuse it, and `tlstool rotate commit` "
+               "refuses it until it verifies\n",
+               j.res.reason);
     switch (rot->state) {
     case SIPC_ROTATION_NONE:
         if (have_staged)
             printf("next: " STRAY_STAGED_NOTE "\n");
         break;
     case SIPC_ROTATION_STAGED:
-        printf("next: once every node has it staged (and was reloaded or restarted), `tlstool rotate "
-               "commit` node by node\n");
+        if (j.res.reason[0] && j.completable)
+            printf("next: complete the staged pair first: %s; then, once every node has it staged "
+                   "(and was reloaded or restarted), `tlstool rotate commit` node by node (or "
+                   "`tlstool rotate abort` drops it)\n",
+                   j.res.fix);
+        else if (j.res.reason[0])
+            printf("next: `tlstool rotate abort` drops the staged pair, which cannot be committed "
+                   "(%s); then stage one that verifies\n",
+                   j.res.fix);
+        else
+            printf("next: once every node has it staged (and was reloaded or restarted), "
+                   "`tlstool rotate commit` node by node\n");
         break;
     case SIPC_ROTATION_COMMITTED:
         printf("next: once every node has committed (and was reloaded or restarted), `tlstool rotate "
@@ -405,7 +487,9 @@ static int rotate_status(const opts *o, const sipc_rotation *rot)
         break;
     case SIPC_ROTATION_ROLLED_BACK:
         printf("next: once every node that committed has rolled back, `tlstool rotate abort` "
-               "on every node (or `tlstool rotate commit` to move again)\n");
+               "on every node (or `tlstool rotate commit` to move again%s%s)\n",
+               j.res.reason[0] ? ", once the staged pair verifies: " : "",
+               j.res.reason[0] ? j.res.fix : "");
         break;
     }
     return EX_OK;
@@ -430,7 +514,7 @@ int cmd_rotate(void *arg)
     if ((r = read_state(o, &rot)) != 0)
         return r;
     if (status)
-        return rotate_status(o, &rot);
+        return rotate_status(o, &cfg, &rot);
     if (!strcmp(sub, "stage"))
         r = rotate_stage(o, &cfg, &rot);
     else if (!strcmp(sub, "commit"))

@@ -159,7 +159,9 @@ static const cli_opt DISABLE_OPTS[] = {
     END};
 
 static const cli_opt ROTATE_OPTS[] = {
-    FLAG("force", force, "stage: replace a pair that is already staged; finish, abort:\n"
+    FLAG("force", force, "stage: replace a pair that is already staged; commit: commit a\n"
+         "staged pair that does not verify (the node refuses it at its next\n"
+         "reload or start); finish, abort:\n"
          "go on although [cluster] nodes still present certificates only\n"
          "the pair it stops trusting vouches for, or cannot be asked (they are\n"
          "cut off from this node)"),
@@ -272,6 +274,8 @@ static const cli_cmd COMMANDS[] = {
      "security/staged/ (0600); the node trusts it from then on and still presents its pair.\n"
      "commit (node by node, once every node has it staged): the staged pair becomes\n"
      "node.crt/node.p12, the replaced one goes to security/previous/ and stays trusted.\n"
+     "A staged pair that does not verify (stage exited 22, 23 or 28) is not committed, with\n"
+     "verify's exit code, until `trust add` or `crl add` completes it (--force commits it).\n"
      "finish (on every node, once every node has committed): the previous pair is no\n"
      "longer trusted; refused (exit 18) while a [cluster] node presents a certificate\n"
      "only it vouches for, or cannot be asked (down: it has not committed).\n"
@@ -279,7 +283,8 @@ static const cli_cmd COMMANDS[] = {
      "a [cluster] node presents a certificate only that pair vouches for); after it,\n"
      "installs the previous pair again and keeps trusting both (abort again, or finish,\n"
      "to end it).\n"
-     "status: the state, with the current, staged and previous fingerprints.\n"
+     "status: the state, with the current, staged and previous fingerprints, whether the\n"
+     "staged pair verifies, and the next step.\n"
      "--reload applies each step to the running node (or sipcctl reload, SIGHUP, a\n"
      "restart); exit 10 when the step does not fit the node's state. The password is read\n"
      "as for import, never from the command line.\n",

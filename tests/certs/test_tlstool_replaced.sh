@@ -6,7 +6,13 @@
 #     with verify's exit code (23: its intermediate missing; 28: revocation
 #     hard and no CRL of its CA), keeps it staged so that `crl add` (or
 #     `trust add`) can complete it, and gives no next step; staged again
-#     once complete it succeeds
+#     once complete it succeeds; its fix says to stage the file again, not
+#     to import it
+#   - `rotate status` of such a stage says it does not verify and gives the
+#     completing step, not commit; `rotate commit` refuses it (verify's code,
+#     nothing changed) until `crl add` completed it; `--force` commits it
+#     with a warning and still fails
+#   - a FIFO as security/rotation fails tlstool at once, never blocks it
 #   - the home records how security/previous/ came to be (previous.origin,
 #     0600): after `import --force` of another CA's pair over a TLS node, a
 #     peer presenting the replaced pair is told that this node's import
@@ -55,9 +61,36 @@ expect "rotate stage of a pair without its intermediate: verify's code, as impor
     "^tlstool: error: .*noint\.pfx is staged, but NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' of 'O=Example, CN=sipc org'; peers refuse this pair" \
     "^tlstool: fix: put the intermediate certificates into the PKCS#12 file"
 grep -q "^next:" "$OUT" && bad "rotate stage of a pair that does not verify: a next step given"
+grep -q "and import it again" "$OUT" && bad "rotate stage: the fix says to import the file"
+grep -Eq "^tlstool: fix: .* and stage it again \(\`tlstool rotate stage .*noint\.pfx --force\`\)" "$OUT" &&
+    ok "... its fix says to stage the file again" || bad "rotate stage: no 'stage it again' in the fix"
 [ -s "$H/security/staged/node.crt" ] && [ "$("$T" --home "$H" rotate status | sed -n 's/^rotation: //p')" = staged ] &&
     ok "... and it stays staged, to be completed or aborted" || bad "the failed stage left no staged pair"
-"$T" --home "$H" rotate abort >/dev/null || bad "rotate abort of the unverified stage"
+run "$T" --home "$H" rotate status
+expect "rotate status of that stage: it does not verify, and the completing step" 0 \
+    "^  NOT VERIFIED:  the staged pair: incomplete chain: cannot find the issuer 'O=Example, CN=Int A'" \
+    "^next: complete the staged pair first: put the intermediate certificates into the PKCS#12 file .* and stage it again"
+grep -q "^next: once every node has it staged" "$OUT" && bad "rotate status: commit named as the next step"
+cur=$(sha256sum <"$H/security/node.crt")
+run "$T" --home "$H" rotate commit --reload
+expect "rotate commit of a staged pair that does not verify: refused with verify's code" 23 \
+    "^tlstool: error: the staged pair \(SHA-256 [0-9a-f]{16}\.\.\.\) is NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' .*; not committed, nothing changed: this node would refuse it as its own pair at its next reload or start.*--reload: the node was not asked" \
+    "^tlstool: fix: put the intermediate certificates .* and stage it again .*; then \`tlstool rotate commit\` again .*--force commits it anyway"
+[ "$(sha256sum <"$H/security/node.crt")" = "$cur" ] && [ ! -e "$H/security/previous.origin" ] &&
+    [ "$("$T" --home "$H" rotate status | sed -n 's/^rotation: //p')" = staged ] &&
+    ok "... nothing changed" || bad "the refused commit changed the home"
+run "$T" --home "$H" rotate commit --force
+expect "rotate commit --force of it: committed, loudly, still verify's code" 23 \
+    "^committed: this node now holds the new pair" \
+    "^warning: --force: this node now holds a pair that does not verify here: with TLS enabled it refuses it at its next reload or restart" \
+    "^tlstool: error: the staged pair is committed, but NOT VERIFIED: incomplete chain" \
+    "^tlstool: fix: .* roll back to the previous pair \(\`tlstool rotate abort\`\), stage it again"
+grep -q "^next:" "$OUT" && bad "rotate commit --force of a pair that does not verify: a next step given"
+[ "$("$T" --home "$H" rotate status | sed -n 's/^rotation: //p')" = committed ] ||
+    bad "rotate commit --force left the rotation uncommitted"
+"$T" --home "$H" rotate abort >/dev/null && "$T" --home "$H" rotate abort >/dev/null ||
+    bad "rotate abort (roll back, then drop) of the unverified pair"
+[ "$(sha256sum <"$H/security/node.crt")" = "$cur" ] || bad "the roll back did not put the pair back"
 
 # revocation hard, no CRL of the new pair's CA: 28; `crl add` completes it
 H2=$work/n2
@@ -70,9 +103,33 @@ expect "rotate stage of another CA's pair, revocation hard, no CRL of its CA: ve
     "^tlstool: error: .*oleaf\.pfx is staged, but NOT VERIFIED: revocation status of 'O=Example, CN=sipc org' is unknown: no CRL from its issuer 'O=Other, CN=Root B'" \
     "^tlstool: fix: add a current CRL from that issuer"
 grep -q "^next:" "$OUT" && bad "rotate stage, revocation unknown: a next step given"
+run "$T" --home "$H2" rotate commit
+expect "rotate commit of it: refused, verify's code, crl add named" 28 \
+    "^tlstool: error: the staged pair .* is NOT VERIFIED: revocation status of 'O=Example, CN=sipc org' is unknown" \
+    "^tlstool: fix: add a current CRL from that issuer.*; then \`tlstool rotate commit\` again"
 "$T" --home "$H2" crl add "$P/oroot.crl" >/dev/null || bad "crl add of root B's CRL"
+run "$T" --home "$H2" rotate status
+expect "rotate status once crl add completed it: commit is next" 0 "^next: once every node has it staged"
+grep -q "NOT VERIFIED" "$OUT" && bad "rotate status: a completed pair called not verified"
 run "$T" --home "$H2" rotate stage "$P/oleaf.pfx" --force
 expect "staged again once crl add completed it: success, and the next step" 0 "^staged " "^next: stage it on every node"
+run "$T" --home "$H2" rotate commit
+expect "... and committed" 0 "^committed: " "^next: commit the other nodes"
+
+# --- a FIFO where the rotation's state belongs ----------------------------------------------
+# it would block every reader for good: tlstool (and the node) refuse it at once
+H4=$work/n4
+mkhome "$H4"
+mkfifo "$H4/security/rotation"
+for c in "rotate status" "rotate commit" "verify"; do
+    # shellcheck disable=SC2086
+    run timeout 10 "$T" --home "$H4" $c
+    [ "$RC" != 124 ] && grep -q "security/rotation is not a regular file (a FIFO)" "$OUT" &&
+        ok "$c with a FIFO as security/rotation: fails at once, saying so (exit $RC)" ||
+        bad "$c with a FIFO as security/rotation (exit $RC)"
+done
+run timeout 10 "$T" --home "$H4" rotate status
+expect "rotate status: the step's exit code and what to do" 10 "remove what is there"
 
 # --- how security/previous/ came to be ----------------------------------------------------
 # H: import --force of another CA's pair over a node with TLS on
@@ -97,6 +154,10 @@ sed 's/^pair .*/pair 00000000000000000000000000000000000000000000000000000000000
     "$work/origin.kept" >"$O"
 run "$T" --home "$H" verify "$P/leaf.pfx"
 expect "a record of another pair says nothing" 22 "replaced by a rotation or an import, not recorded"
+rm -f "$O" && mkfifo "$O"
+run timeout 10 "$T" --home "$H" verify "$P/leaf.pfx"
+expect "a FIFO as the record: not opened, nothing claimed" 22 "replaced by a rotation or an import, not recorded"
+rm -f "$O"
 
 # H3: a rotation finished
 H3=$work/n3

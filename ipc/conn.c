@@ -53,7 +53,10 @@ static int conn_send_direct(sipc_conn *c, const sipc_env_out *e)
     assert(parts[1].len <= SIPC_ENV_AFTER_PAYLOAD_MAX);
     c->out.len = at;
     sipc__conn_keys_wear(c, at + e->payload_len + parts[1].len);
+    /* the flusher this marks below sends what the cork keeps back */
+    sipc_stream_cork(c->stream, 1);
     r = sipc_stream_write_parts(c->stream, &c->out, parts, parts[1].len ? 2 : 1);
+    sipc_stream_cork(c->stream, 0);
     c->out.len = 0;
     c->last_io = c->last_tx = uv_now(c->ctx->loop);
     if (r == 0)
@@ -177,9 +180,9 @@ static void conn_write_out(sipc_conn *c)
 {
     if (conn_write_failed(c))
         return;
-    if (c->stream && c->out.len) {
+    if (c->stream && (c->out.len || sipc_stream_kept(c->stream))) {
         sipc__conn_keys_wear(c, c->out.len);
-        int r = sipc_stream_write(c->stream, &c->out);
+        int r = c->out.len ? sipc_stream_write(c->stream, &c->out) : sipc_stream_push(c->stream);
         if (r == SIPC_ECLOSED || r == SIPC_ENOTCONN) {
             c->out.len = 0; /* the close already failed every call */
             return;
@@ -789,8 +792,17 @@ static int ev_data(sipc_stream *s, const uint8_t *p, size_t n)
      * starts on them while this side decodes the rest, instead of the two
      * taking turns with a whole window each. */
     if (r == 0 && c->stream && c->out.len >= sipc_stream_early_write(c->stream) &&
-        c->state != SIPC_CONN_S_CLOSING)
+        c->state != SIPC_CONN_S_CLOSING) {
+        /* the rest of this read, or the flusher, follows: a short last
+         * segment may wait for it */
+        sipc_stream_cork(c->stream, 1);
         conn_write_out(c);
+        if (c->stream) {
+            sipc_stream_cork(c->stream, 0);
+            if (sipc_stream_kept(c->stream))
+                sipc__ctx_mark_dirty(c->ctx, c);
+        }
+    }
     sipc__conn_release(c);
     return r;
 }
@@ -810,37 +822,6 @@ static void ev_drained(sipc_stream *s)
     sipc_conn *c = sipc_stream_owner(s);
     conn_after_write(c);
     conn_check_writable(c);
-}
-
-/* What an operator of a cluster does about an error the stream found: the
- * stream states the fact; the policy it does not know (every node holds the
- * cluster's pair; TLS is switched per node, and how) is said here. */
-static const char *operator_hint(int err, const sipc_conn *c, char *buf, size_t len)
-{
-    int is_server = c->is_server;
-    /* a listener whose owner said why it alone requires TLS: the peer's
-     * fix is then not this node's TLS switch */
-    const char *why = is_server && err == SIPC_EPLAINTEXT ? sipc__security_tls_reason(c->sec) : "";
-    if (*why) {
-        snprintf(buf, len, ": %s", why);
-        return buf;
-    }
-    if (err == SIPC_ENOPEERCERT)
-        return is_server ? "; mutual TLS needs the cluster's certificate on both ends: every node, "
-                           "and every client machine, must import the cluster's key pair"
-                         : "; mutual TLS needs the cluster's certificate on both ends: import the "
-                           "cluster's key pair on the peer";
-    if (err == SIPC_ETLSONPLAIN)
-        return is_server ? ": is TLS enabled on every node? (turn TLS on everywhere and reload, or "
-                           "use mode = permissive while migrating; a peer that accepts both "
-                           "retries in plaintext)"
-                         : " (on a node: turn TLS on and reload; on a client machine: import the "
-                           "cluster's key pair)";
-    if (err == SIPC_EPLAINTEXT)
-        return is_server ? ": is TLS enabled on every node? (turn TLS on everywhere and reload, or "
-                           "use mode = permissive while migrating)"
-                         : " (enable TLS on every node, or use mode = permissive while migrating)";
-    return "";
 }
 
 /* The stream found plaintext where TLS belongs; whether it is sipc's (a
@@ -886,7 +867,7 @@ static void ev_error(sipc_stream *s, int err, const char *detail)
     detail = dial_detail(c, err, detail, from, sizeof from);
     char hinted[900];
     char own[300];
-    const char *hint = operator_hint(err, c, own, sizeof own);
+    const char *hint = sipc__conn_operator_hint(err, c, own, sizeof own);
     if (*hint) {
         snprintf(hinted, sizeof hinted, "%s%s", detail ? detail : "", hint);
         detail = hinted;

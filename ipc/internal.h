@@ -538,6 +538,13 @@ static inline void sipc__conn_keys_wear(sipc_conn *c, size_t n)
     c->key_budget = c->key_budget > n ? c->key_budget - n : 0;
 }
 
+/* What an operator does about err, which c's stream found (conn_hint.c):
+ * text to append to the message ("; ..." or ": ..."), "" when nothing
+ * applies; buf (len bytes) may hold it. The stream states the fact; the
+ * policy it does not know (every node holds the cluster's pair; TLS is
+ * switched per node, and how) is said here. */
+const char *sipc__conn_operator_hint(int err, const sipc_conn *c, char *buf, size_t len);
+
 /* conn.c's words for a peer that is no sipc peer at all (peer_text.c),
  * from the first n (at most 4) bytes it sent, b: "peer P speaks neither TLS
  * nor sipc: ..." where TLS was expected (tls_port: a TLS port, or a TLS

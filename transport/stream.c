@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,21 +90,42 @@ static int try_send_last(sipc_stream *s, const uv_buf_t *b)
     return uv_try_write((uv_stream_t *)&s->tcp, b, 1);
 }
 
+/* The bytes at the end of len that a corked stream keeps back (see
+ * sipc_stream_cork()). The segment size is asked each time: it grows with
+ * the peer's window early in a connection. Small writes never ask. */
+static size_t short_tail(const sipc_stream *s, size_t len)
+{
+    if (!s->corked || len < 4096)
+        return 0;
+    uv_os_fd_t fd;
+    int mss = 0;
+    socklen_t ml = sizeof mss;
+    if (uv_fileno((const uv_handle_t *)&s->tcp, &fd) != 0 ||
+        getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &ml) != 0 || mss <= 0)
+        return 0;
+    size_t seg = (size_t)mss, tail = len % seg;
+    return len > seg && tail <= seg / 4 ? tail : 0;
+}
+
 /* try: offer the bytes to the socket first (else they go straight to
  * libuv's queue); last: see try_send_last. */
 static int flush(sipc_stream *s, int try, int last)
 {
     sipc_buf *b = &s->tx;
+    s->kept = 0;
     if (b->len == 0)
         return 0;
     size_t off = 0;
     if (try && s->tcp.write_queue_size == 0) {
-        uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)b->len);
+        size_t keep = last ? 0 : short_tail(s, b->len);
+        uv_buf_t ub = uv_buf_init((char *)b->data, (unsigned)(b->len - keep));
         int n = last ? try_send_last(s, &ub) : uv_try_write((uv_stream_t *)&s->tcp, &ub, 1);
         if (n > 0)
             s->tried += (uint64_t)n;
-        if (n == (int)b->len) {
-            b->len = 0;
+        if (n == (int)ub.len) {
+            /* under a quarter segment: the move costs less than a packet */
+            memmove(b->data, b->data + n, keep);
+            b->len = s->kept = keep;
             return 0;
         }
         if (n > 0)
@@ -163,6 +185,25 @@ int sipc_stream_acked_all_at(const sipc_stream *s, uint64_t *at)
         return UV_EAGAIN; /* some bytes are not the kernel's yet */
     int r = uv_fileno((const uv_handle_t *)&s->tcp, &fd);
     return r != 0 ? r : sipc__tcp_acked_all_at(fd, at);
+}
+
+void sipc_stream_cork(sipc_stream *s, int on)
+{
+    s->corked = on;
+}
+
+size_t sipc_stream_kept(const sipc_stream *s)
+{
+    return s->kept;
+}
+
+int sipc_stream_push(sipc_stream *s)
+{
+    if (!s->kept)
+        return 0;
+    if (s->state != SIPC_STREAM_OPEN)
+        return s->state == SIPC_STREAM_CLOSING ? SIPC_ECLOSED : SIPC_ENOTCONN;
+    return sipc_stream_flush_tx(s);
 }
 
 size_t sipc_stream_early_write(const sipc_stream *s)

@@ -131,6 +131,19 @@ int sipc_stream_acked_all_at(const sipc_stream *s, uint64_t *at);
  * this side encrypts the next (64 KiB); a plaintext write costs less the
  * larger it is (256 KiB). */
 size_t sipc_stream_early_write(const sipc_stream *s);
+/* Corked (on), the stream may keep back the end of a write that would leave
+ * as a short TCP segment of its own (under a quarter of the connection's
+ * segment size, behind at least one whole segment): with TCP_NODELAY every
+ * write goes at once, so an answer a little longer than whole segments cost
+ * a second packet, with its transmit, loopback receive and ACK. What is
+ * kept leaves at the head of the next write, or by sipc_stream_push(). Cork
+ * only writes that another write or a push follows within the same loop
+ * turn: the caller owns that promise. */
+void sipc_stream_cork(sipc_stream *s, int on);
+/* Bytes a corked write kept back (0 when none). */
+size_t sipc_stream_kept(const sipc_stream *s);
+/* Sends what corked writes kept back; 0 or a negative code as a write. */
+int sipc_stream_push(sipc_stream *s);
 /* Bytes of buffers the stream holds for writing (queued or spare). */
 size_t sipc_stream_buffer_bytes(const sipc_stream *s);
 /* Frees the stream's write buffer when nothing is queued in it, and a TLS

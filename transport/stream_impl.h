@@ -47,6 +47,8 @@ struct sipc_stream {
     int peer_done;       /* the peer sends nothing more: EOF, or its close_notify */
     int hold_tx;         /* writes wait for the end of the input that opened the stream */
     int held_tx;         /* and some did */
+    int corked;          /* see sipc_stream_cork() */
+    size_t kept;         /* bytes at the head of tx that a corked flush kept back */
     unsigned kinds;      /* SIPC_STREAM_PLAIN | SIPC_STREAM_TLS this side accepts */
     sipc_tls_config *tlscfg;
     sipc_tls *tls;

@@ -3050,18 +3050,24 @@ static void t_nodelay(void **state)
     world_free(w);
 }
 
-/* The socket of this process accepted on port (the test has one), or -1. */
-static int accepted_fd(int port)
+/* The socket of this process accepted on port (dialed: connected to port),
+ * or -1 when not exactly one. */
+static int port_fd(int port, int dialed)
 {
     int found = -1, n = 0;
     for (int fd = 0; fd < 1024; fd++) {
         int local, remote;
-        if (tcp4_ports(fd, &local, &remote) && local == port) {
+        if (tcp4_ports(fd, &local, &remote) && (dialed ? remote : local) == port) {
             found = fd;
             n++;
         }
     }
     return n == 1 ? found : -1;
+}
+
+static int accepted_fd(int port)
+{
+    return port_fd(port, 0);
 }
 
 /* A resuming server's first flight holds all a client needs (its Finished
@@ -3103,6 +3109,69 @@ static void t_resumed_answer_one_segment(void **state)
         skip();
     }
     assert_int_equal(segs, 2);
+    world_free(w);
+}
+
+/* rounds windows of 16 echo calls of n bytes, all sent at once */
+static void echo_windows(world *w, size_t n, int rounds)
+{
+    enum { N = 16 };
+    uint8_t *p = malloc(n);
+    assert_non_null(p);
+    fill(p, n, 7);
+    for (int k = 0; k < rounds; k++) {
+        result rs[N];
+        memset(rs, 0, sizeof rs);
+        for (int i = 0; i < N; i++)
+            assert_int_equal(sipc_call(w->ch, "test", "echo", p, n, 10000, on_result, &rs[i]), 0);
+        for (int i = 0; i < N; i++) {
+            assert_true(tu_run_until(&w->loop, &rs[i].done, 10000));
+            assert_int_equal(rs[i].err, 0);
+            assert_int_equal(rs[i].len, n);
+            assert_memory_equal(rs[i].data, p, n);
+            free(rs[i].data);
+        }
+    }
+    free(p);
+}
+
+/* Large frames over TLS fill their TCP segments. With TCP_NODELAY a 64 KiB
+ * call or answer, about 65,700 bytes in records against loopback's
+ * 65,483-byte segments, left as a full segment and a short one; corked
+ * (sipc_stream_cork), a write's short end waits for the next write or the
+ * flusher. Counted by each receiving kernel over 64 calls and their
+ * answers, after a warm-up in which the windows, and so the segment size,
+ * grew. */
+static void t_large_frames_fill_segments(void **state)
+{
+    (void)state;
+    if (g_mode == SIPC_TLS_OFF)
+        skip(); /* plaintext writes 64 KiB frames together, at the flusher */
+    world *w = world_std();
+    echo_expect(w, w->ch, 0);
+    echo_windows(w, 65536, 4);
+    int sfd = accepted_fd(w->port), cfd = port_fd(w->port, 1), mss = 0;
+    socklen_t ml = sizeof mss;
+    assert_true(sfd >= 0 && cfd >= 0);
+    assert_int_equal(getsockopt(cfd, IPPROTO_TCP, TCP_MAXSEG, &mss, &ml), 0);
+    uint32_t calls0, answers0, calls1, answers1;
+    if (tu_tcp_data_segs_in(sfd, &calls0) != 0 || mss < 60000) {
+        /* a kernel older than 4.6, or segments too small to tell */
+        world_free(w);
+        skip();
+    }
+    assert_int_equal(tu_tcp_data_segs_in(cfd, &answers0), 0);
+    echo_windows(w, 65536, 4);
+    assert_int_equal(tu_tcp_data_segs_in(sfd, &calls1), 0);
+    assert_int_equal(tu_tcp_data_segs_in(cfd, &answers1), 0);
+    /* 64 frames each way: full segments hold them in 64 * 65,800 / mss, plus
+     * the short end a flusher pushes at most once per loop turn; a short
+     * segment per frame makes 128 */
+    uint32_t most = (uint32_t)(64.0 * 65800 / mss * 1.5) + 4;
+    print_message("64 calls in %u segments, their answers in %u (mss %d, at most %u)\n",
+                  calls1 - calls0, answers1 - answers0, mss, most);
+    assert_true(calls1 - calls0 <= most);
+    assert_true(answers1 - answers0 <= most);
     world_free(w);
 }
 
@@ -3623,6 +3692,7 @@ int main(void)
         cmocka_unit_test(t_connect_timeout_io),
         cmocka_unit_test(t_nodelay),
         cmocka_unit_test(t_resumed_answer_one_segment),
+        cmocka_unit_test(t_large_frames_fill_segments),
         cmocka_unit_test(t_peer_ipv4_text),
         cmocka_unit_test(t_empty_reply),
         cmocka_unit_test(t_writable),

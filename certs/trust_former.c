@@ -9,6 +9,13 @@
 #include "base/error_text.h"
 #include "certs/trust_impl.h"
 
+/* What a node that holds the pair this side replaced does to catch up, in
+ * every refusal of it: one text for the same advice. */
+#define RELOAD_HOW "a reload by `systemctl reload sipcd` (SIGHUP) or a restart"
+#define CATCH_UP                                                                                   \
+    "on that node: if it has the new pair staged, `tlstool rotate commit --reload`; else "        \
+    "`tlstool import NEW.pfx --force` and " RELOAD_HOW
+
 int sipc_trust_set_former(sipc_trust *t, const sipc_keypair *kp, sipc_previous_origin how,
                           char *err, size_t errlen)
 {
@@ -88,20 +95,17 @@ sipc_vfy_status sipc__former_refusal(const sipc_trust *t, const sipc_x509 *leaf,
     if (t->former_how == SIPC_PREVIOUS_IMPORT || t->former_how == SIPC_PREVIOUS_FORCED)
         return sipc__vfail(res, st, res->depth,
                            "import the same pair on every node (on that node `tlstool import "
-                           "NEW.pfx --force`, then a reload by `systemctl reload sipcd` (SIGHUP) "
-                           "or a restart), or import the old one back on this side (its "
-                           "PKCS#12 file is security/previous/node.p12)",
+                           "NEW.pfx --force`, then " RELOAD_HOW "), or import the old one back "
+                           "on this side (its PKCS#12 file is security/previous/node.p12)",
                            "%s this node's `tlstool import%s` replaced (security/previous/, "
                            "SHA-256 %.16s...): the peer still presents the old pair",
                            what, t->former_how == SIPC_PREVIOUS_FORCED ? " --force" : "",
                            fl->fingerprint);
     if (t->former_how == SIPC_PREVIOUS_UNKNOWN)
         return sipc__vfail(res, st, res->depth,
-                           "on that node: if it has the new pair staged, `tlstool rotate commit "
-                           "--reload`; else `tlstool import NEW.pfx --force` and a reload by "
-                           "`systemctl reload sipcd` (SIGHUP) or a restart; if it is this side's "
-                           "import that was the mistake, import the old pair back on this side "
-                           "(security/previous/node.p12)",
+                           CATCH_UP "; if it is this side's import that was the mistake, "
+                                    "import the old pair back on this side "
+                                    "(security/previous/node.p12)",
                            "%s this node held before (security/previous/, SHA-256 %.16s...; "
                            "replaced by a rotation or an import, not recorded): the peer still "
                            "presents it",
@@ -109,12 +113,9 @@ sipc_vfy_status sipc__former_refusal(const sipc_trust *t, const sipc_x509 *leaf,
     /* previous/ holds the pair moved to, too, once a rotation was rolled
      * back and aborted here: the peer presenting it then did not roll back */
     return sipc__vfail(res, st, res->depth,
-                       "on that node: if it has the new pair staged, `tlstool rotate commit "
-                       "--reload`; else `tlstool import NEW.pfx --force` and a reload by "
-                       "`systemctl reload sipcd` (SIGHUP) or a restart (`sipcctl reload` "
-                       "cannot: it speaks with the new pair, which that node does not yet "
-                       "trust); if this side aborted that rotation, `tlstool rotate abort "
-                       "--reload` there",
+                       CATCH_UP " (`sipcctl reload` cannot: it speaks with the new pair, "
+                                "which that node does not yet trust); if this side aborted that "
+                                "rotation, `tlstool rotate abort --reload` there",
                        "%s this side rotated away from (security/previous/, SHA-256 %.16s...): "
                        "a node presenting it missed the rotation",
                        what, fl->fingerprint);

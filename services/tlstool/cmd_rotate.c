@@ -59,8 +59,6 @@ static int rotate_judge(const opts *o, const sipc_config *cfg, const sipc_keypai
     if (j->res.status != SIPC_VFY_OK && !j->completable)
         return fail_fix(tlstool_verify_exit_code(j->res.status), j->res.fix, "%s: not %s: %s",
                         what, step, j->res.reason);
-    if (j->res.status == SIPC_VFY_OK)
-        j->res.reason[0] = 0;
     return 0;
 }
 
@@ -418,11 +416,8 @@ static void staged_verdict(const opts *o, const sipc_config *cfg, pair_judgement
                                                 "FILE --force`)");
         return;
     }
-    if (pair_judge(o, cfg, &kp, j) == 0) {
+    if (pair_judge(o, cfg, &kp, j) == 0)
         pair_fix_again(j, STAGE_AGAIN("FILE"));
-        if (j->res.status == SIPC_VFY_OK)
-            j->res.reason[0] = 0;
-    }
     sipc_keypair_free(&kp);
 }
 

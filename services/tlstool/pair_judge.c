@@ -12,8 +12,10 @@ int pair_judge(const opts *o, const sipc_config *cfg, const sipc_keypair *kp, pa
     int r = build_trust(o, cfg, kp, &t, &j->have_pair);
     if (r)
         return r;
-    if (sipc_trust_verify(t, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH, time(NULL), &j->res) == 0)
+    if (sipc_trust_verify(t, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH, time(NULL), &j->res) == 0) {
         j->res.status = SIPC_VFY_OK;
+        j->res.reason[0] = 0; /* every caller reads a reason as "it does not verify" */
+    }
     sipc_vfy_status st = j->res.status;
     j->completable = st == SIPC_VFY_UNTRUSTED_ROOT || st == SIPC_VFY_INCOMPLETE_CHAIN ||
                      st == SIPC_VFY_REVOCATION_UNKNOWN;

@@ -10,7 +10,7 @@
 #include "services/tlstool/tlstool.h"
 
 typedef struct pair_judgement {
-    sipc_vfy_result res; /* res.status is SIPC_VFY_OK when it verifies */
+    sipc_vfy_result res; /* res.status is SIPC_VFY_OK, res.reason "", when it verifies */
     int completable;     /* it does not verify yet, for want of what this home's trust can
                           * add: its root, an intermediate, a CRL of its CA */
     char policy[1200];   /* why this home, kp its pair, could not use TLS (a CA and no

@@ -342,14 +342,12 @@ static void srv_starve(sipc_server *srv, int err, const char *what)
  * refused, so the spare must be there each time; with nothing to give up,
  * only a descriptor freed by another thread ends it. Any other failure
  * (ENOBUFS, ENOMEM, EPERM from a security module) leaves the connection
- * queued for the next try: one line per 10 s, then a count. Nothing is
- * refused, so nothing is counted in refused_total. */
+ * queued, and the listener tries again after a pause (transport/stream.h):
+ * one line per 10 s, then a count. Nothing is refused, so nothing is
+ * counted in refused_total. */
 static void accept_failed(sipc_server *srv, int err)
 {
     if (err != UV_EMFILE && err != UV_ENFILE) {
-        /* the loop's clock stands still while libuv retries: read it anew,
-         * or a failure that lasts would be one line, its count only after */
-        uv_update_time(srv->ctx->loop);
         char key[200];
         snprintf(key, sizeof key, "%s: accept failed: %s", srv->name, sipc_strerror(err));
         sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen", "%s", key);

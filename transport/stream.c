@@ -2,6 +2,7 @@
  * first-byte sniffing, writes with try-first/queue-rest, graceful close. */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -517,17 +518,32 @@ int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockadd
     return 0;
 }
 
+#define LISTEN_PAUSE_MIN_MS 4
+#define LISTEN_PAUSE_MAX_MS 1000
+
+static void on_listener_io(uv_stream_t *tcp, int status);
+
 int sipc_stream_listen(sipc_stream_listener *l, uv_loop_t *loop, const struct sockaddr *addr,
                        int backlog, uv_connection_cb cb)
 {
     memset(l, 0, sizeof *l);
+    l->held = -1;
+    l->cb = cb;
+    l->backlog = backlog;
     (void)uv_tcp_init(loop, &l->tcp); /* makes no socket yet: cannot fail */
     int r = uv_tcp_bind(&l->tcp, addr, 0);
     if (r == 0)
         r = uv_tcp_nodelay(&l->tcp, 1); /* for every accepted socket: Linux copies it */
     if (r == 0)
-        r = uv_listen((uv_stream_t *)&l->tcp, backlog, cb);
+        r = uv_listen((uv_stream_t *)&l->tcp, backlog, on_listener_io);
     return r;
+}
+
+/* Once tcp, refuse and retry are all closed. */
+static void listener_maybe_closed(sipc_stream_listener *l)
+{
+    if (l->closing == 2 && !l->refusing && !l->retry_open)
+        l->closed(l);
 }
 
 static void refuse_waiting(sipc_stream_listener *l);
@@ -538,7 +554,7 @@ static void on_refused(uv_handle_t *h)
     int again = l->refusing == 2;
     l->refusing = 0;
     if (l->closing == 2)
-        l->closed(l);
+        listener_maybe_closed(l);
     else if (again && !l->closing)
         refuse_waiting(l);
 }
@@ -562,19 +578,98 @@ static void refuse_waiting(sipc_stream_listener *l)
     uv_close((uv_handle_t *)&l->refuse, on_refused);
 }
 
+/* The end of a pause: a new tcp watches the socket its duplicate held.
+ * Should that fail (nothing would watch it), the owner hears it as a failed
+ * accept, and the next pause follows. */
+static void on_retry(uv_timer_t *t)
+{
+    sipc_stream_listener *l = t->data;
+    void *owner = l->tcp.data;
+    l->paused = 0;
+    (void)uv_tcp_init(t->loop, &l->tcp);
+    l->tcp.data = owner;
+    int r = uv_tcp_open(&l->tcp, l->held);
+    if (r == 0) {
+        l->held = -1; /* tcp's now */
+        r = uv_listen((uv_stream_t *)&l->tcp, l->backlog, on_listener_io);
+    }
+    if (r != 0)
+        on_listener_io((uv_stream_t *)&l->tcp, r);
+}
+
+static void on_paused(uv_handle_t *h)
+{
+    sipc_stream_listener *l = sipc_container_of(h, sipc_stream_listener, tcp);
+    if (l->closing) { /* closed during the pause: duplicate and retry went then */
+        l->closing = 2;
+        listener_maybe_closed(l);
+        return;
+    }
+    l->paused = 2;
+    (void)uv_timer_start(&l->retry, on_retry, l->pause_ms, 0);
+}
+
+/* Closing tcp is the only way out of libuv's accept loop; the duplicate
+ * keeps the socket, and with it the connections queued, open meanwhile.
+ * Without a descriptor for the duplicate, libuv goes on retrying at once. */
+static void listener_pause(sipc_stream_listener *l)
+{
+    uv_os_fd_t fd;
+    if (l->held < 0 && uv_fileno((uv_handle_t *)&l->tcp, &fd) == 0)
+        l->held = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (l->held < 0) {
+        l->held = -1;
+        return;
+    }
+    if (!l->retry_open) {
+        (void)uv_timer_init(l->tcp.loop, &l->retry);
+        l->retry.data = l;
+        l->retry_open = 1;
+    }
+    l->pause_ms = l->pause_ms ? 2 * l->pause_ms : LISTEN_PAUSE_MIN_MS;
+    if (l->pause_ms > LISTEN_PAUSE_MAX_MS)
+        l->pause_ms = LISTEN_PAUSE_MAX_MS;
+    l->paused = 1;
+    uv_close((uv_handle_t *)&l->tcp, on_paused);
+}
+
+/* For want of descriptors the owner gives one up so that the next accept
+ * succeeds (and the duplicate could not be made anyway): no pause then. */
+static void on_listener_io(uv_stream_t *tcp, int status)
+{
+    sipc_stream_listener *l = sipc_container_of(tcp, sipc_stream_listener, tcp);
+    l->cb(tcp, status);
+    if (status == 0)
+        l->pause_ms = 0;
+    else if (status != UV_EMFILE && status != UV_ENFILE && !l->closing && !l->paused)
+        listener_pause(l);
+}
+
 static void on_listener_closed(uv_handle_t *h)
 {
     sipc_stream_listener *l = sipc_container_of(h, sipc_stream_listener, tcp);
     l->closing = 2;
-    if (!l->refusing)
-        l->closed(l);
+    listener_maybe_closed(l);
+}
+
+static void on_retry_closed(uv_handle_t *h)
+{
+    sipc_stream_listener *l = h->data;
+    l->retry_open = 0;
+    listener_maybe_closed(l);
 }
 
 void sipc_stream_listener_close(sipc_stream_listener *l, void (*closed)(sipc_stream_listener *l))
 {
-    l->closing = 1;
+    l->closing = l->paused == 2 ? 2 : 1; /* a pause's tcp is closed or closing */
     l->closed = closed;
-    uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
+    if (l->held >= 0)
+        close(l->held);
+    l->held = -1;
+    if (l->retry_open)
+        uv_close((uv_handle_t *)&l->retry, on_retry_closed);
+    if (!l->paused)
+        uv_close((uv_handle_t *)&l->tcp, on_listener_closed);
 }
 
 int sipc_stream_accept(sipc_stream **out, sipc_stream_listener *l, unsigned kinds,

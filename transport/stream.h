@@ -68,25 +68,44 @@ int sipc_stream_connect(sipc_stream **out, uv_loop_t *loop, const struct sockadd
  * (1.44, src/unix/stream.c) stops watching a listener while a connection it
  * took waits for uv_accept(), so a connection no stream can be made for (out
  * of memory) must still be taken, or the listener never accepts again: the
- * handle kept here takes and closes it without allocating. tcp.data is the
- * owner's; the rest is the stream layer's. */
+ * handle kept here takes and closes it without allocating.
+ *
+ * libuv retries an accept the system fails (ENOBUFS, ENOMEM, EPERM...) at
+ * once, in a loop that only a success or closing the handle ends, so the
+ * loop would run nothing else while the failure lasts: after such a failure
+ * the listener closes tcp, keeps the socket open by a duplicate (its queued
+ * connections wait in the kernel) and watches it again with a new tcp after
+ * a pause, 4 ms doubling up to 1 s, back to 4 ms after an accept succeeds.
+ * tcp.data is the owner's (kept across the pause); the rest is the stream
+ * layer's. */
 typedef struct sipc_stream_listener {
     uv_tcp_t tcp;
     uv_tcp_t refuse;   /* takes a connection that cannot be accepted */
     int refusing;      /* refuse is closing; 2: another connection waits for it */
     int closing;       /* 1: closing, 2: tcp closed */
     void (*closed)(struct sipc_stream_listener *l);
+    uv_connection_cb cb; /* the owner's */
+    int backlog;
+    uv_timer_t retry;  /* ends a pause */
+    int retry_open;    /* retry is initialised and not closed */
+    int paused;        /* 1: tcp closing for a pause, 2: retry runs */
+    int held;          /* the socket while tcp does not own it, else -1 */
+    unsigned pause_ms; /* the last pause, 0 after an accept that succeeded */
 } sipc_stream_listener;
 
 /* Binds l to addr and listens. Listeners for streams are made here only:
  * they have TCP_NODELAY, which Linux copies to every socket they accept (one
  * system call less per connection), and sipc_stream_accept() relies on it.
- * l is initialised whatever the result: sipc_stream_listener_close() ends
- * it, also after a failure. */
+ * cb gets every connection and every failed accept (the pause above follows
+ * one, other than for a want of descriptors: UV_EMFILE, UV_ENFILE); it is
+ * called with l->tcp, which is another handle after a pause (the same
+ * memory). l is initialised whatever the result: sipc_stream_listener_close()
+ * ends it, also after a failure. */
 int sipc_stream_listen(sipc_stream_listener *l, uv_loop_t *loop, const struct sockaddr *addr,
                        int backlog, uv_connection_cb cb);
-/* Closes l (a connection waiting is closed with it); closed(l) is called
- * once nothing of it is open, after which its memory is the owner's. */
+/* Closes l (a connection waiting is closed with it), also during a pause;
+ * closed(l) is called once nothing of it is open (never before this
+ * returns), after which its memory is the owner's. */
 void sipc_stream_listener_close(sipc_stream_listener *l, void (*closed)(sipc_stream_listener *l));
 /* Server: accept from l's connection callback; the first
  * byte from the peer selects TLS or plaintext among kinds

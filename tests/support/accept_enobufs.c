@@ -3,7 +3,10 @@
  * socket fail with ENOBUFS, as under socket-buffer memory pressure, and
  * take nothing from its queue; later ones pass. Each failure takes
  * $SIPC_TEST_ACCEPT_ENOBUFS_MS (none unset), so that a failure can last.
- * sipc_test_accept_failed() says how many failed. */
+ * Those made before $SIPC_TEST_ACCEPT_ENOBUFS_UNTIL (ms of CLOCK_MONOTONIC,
+ * uv_hrtime's clock) fail too, however many: a failure that lasts a given
+ * time and then ends by itself. sipc_test_accept_failed() says how many
+ * failed. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -21,13 +24,23 @@ long sipc_test_accept_failed(void)
     return failed;
 }
 
+/* 1 while $SIPC_TEST_ACCEPT_ENOBUFS_UNTIL is ahead */
+static int in_failing_time(void)
+{
+    const char *until = getenv("SIPC_TEST_ACCEPT_ENOBUFS_UNTIL");
+    struct timespec now;
+    if (!until || clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+        return 0;
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 < strtoll(until, NULL, 10);
+}
+
 /* 1 if this accept on fd is to fail */
 static int fail_now(int fd)
 {
     const char *n = getenv("SIPC_TEST_ACCEPT_ENOBUFS");
     int listening = 0;
     socklen_t len = sizeof listening;
-    if (!n || failed >= strtol(n, NULL, 10) ||
+    if (!((n && failed < strtol(n, NULL, 10)) || in_failing_time()) ||
         getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening)
         return 0;
     failed++;

@@ -18,7 +18,8 @@
 #     peer presenting the replaced pair is told that this node's import
 #     replaced it, never that it missed a rotation; after a rotation
 #     finished it is; without a record, or with one of another pair,
-#     neither is claimed
+#     neither is claimed; never of this node's own pair, or of a peer
+#     presenting the pair staged here, that shares the replaced pair's CA
 set -u
 T=${1:?usage: test_tlstool_replaced.sh TLSTOOL}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -171,4 +172,25 @@ grep -q "^origin rotation$" "$H3/security/previous.origin" && ok "previous.origi
 run "$T" --home "$H3" verify "$P/leaf.pfx"
 expect "after a rotation: the peer missed it" 22 \
     "a CA of the pair this side rotated away from \(security/previous/, SHA-256 [0-9a-f]{16}\.\.\.\): a node presenting it missed the rotation$"
+# staging back to a pair of that CA, without its intermediate: a peer that
+# presents it holds the pair this node moves to, not the one it left
+"$T" --home "$H3" rotate stage "$P/noint.pfx" >/dev/null 2>&1
+run "$T" --home "$H3" verify "$P/noint.pfx"
+expect "a peer presenting the staged pair of the replaced pair's CA: its own refusal" 23 \
+    "^NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' of 'O=Example, CN=sipc org'$" \
+    "^Fix: put the intermediate certificates into the PKCS#12 file"
+grep -q "rotated away\|missed the rotation" "$OUT" && bad "the staged pair called the pair replaced"
+run "$T" --home "$H3" verify "$P/leaf.pfx"
+expect "... while the pair replaced is still named" 22 "a node presenting it missed the rotation$"
+
+# H5: its own pair, imported over a pair of the same CA, lacks its
+# intermediate: verify names that, not the pair the import replaced
+H5=$work/n5
+mkhome "$H5"
+"$T" --home "$H5" import "$P/noint.pfx" --force >/dev/null 2>&1
+run "$T" --home "$H5" verify
+expect "its own pair of the replaced pair's CA, without its intermediate: its own refusal" 23 \
+    "^NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' of 'O=Example, CN=sipc org'$" \
+    "^Fix: put the intermediate certificates into the PKCS#12 file .* and import it again"
+grep -q "replaced\|still presents" "$OUT" && bad "its own pair called the pair replaced"
 shtest_done

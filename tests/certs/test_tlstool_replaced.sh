@@ -12,6 +12,9 @@
 #     completing step, not commit; `rotate commit` refuses it (verify's code,
 #     nothing changed) until `crl add` completed it; `--force` commits it
 #     with a warning and still fails
+#   - `tlstool status` says the same of such a stage as rotate status (text
+#     and --json: staged_verifies, its reason, the next step; exit 0), and
+#     nothing once it verifies
 #   - a FIFO as security/rotation fails tlstool at once, never blocks it
 #   - the home records how security/previous/ came to be (previous.origin,
 #     0600): after `import --force` of another CA's pair over a TLS node, a
@@ -72,6 +75,14 @@ expect "rotate status of that stage: it does not verify, and the completing step
     "^  NOT VERIFIED:  the staged pair: incomplete chain: cannot find the issuer 'O=Example, CN=Int A'" \
     "^next: complete the staged pair first: put the intermediate certificates into the PKCS#12 file .* and stage it again"
 grep -q "^next: once every node has it staged" "$OUT" && bad "rotate status: commit named as the next step"
+run "$T" --home "$H" status
+expect "tlstool status of that stage: it does not verify, the completing step, in rotate status's words" 0 \
+    "^  NOT VERIFIED:  the staged pair: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' of 'O=Example, CN=sipc org'; peers refuse it, and \`tlstool rotate commit\` refuses it until it verifies$" \
+    "^  next: +complete the staged pair first: put the intermediate certificates into the PKCS#12 file .* and stage it again \(\`tlstool rotate stage FILE --force\`\)" \
+    "^state: +consistent"
+run "$T" --home "$H" status --json
+expect "... and in --json" 0 '"staged_verifies": false' \
+    '"staged_reason": "incomplete chain: cannot find the issuer' '"next": "complete the staged pair first: '
 cur=$(sha256sum <"$H/security/node.crt")
 run "$T" --home "$H" rotate commit --reload
 expect "rotate commit of a staged pair that does not verify: refused with verify's code" 23 \
@@ -112,6 +123,11 @@ expect "rotate commit of it: refused, verify's code, crl add named" 28 \
 run "$T" --home "$H2" rotate status
 expect "rotate status once crl add completed it: commit is next" 0 "^next: once every node has it staged"
 grep -q "NOT VERIFIED" "$OUT" && bad "rotate status: a completed pair called not verified"
+run "$T" --home "$H2" status --json
+expect "tlstool status once crl add completed it: it verifies" 0 '"staged_verifies": true'
+grep -q '"staged_reason"\|"next"' "$OUT" && bad "tlstool status --json: a reason or step for a pair that verifies"
+run "$T" --home "$H2" status
+grep -q "NOT VERIFIED\|^  next:" "$OUT" && bad "tlstool status: a completed pair called not verified"
 run "$T" --home "$H2" rotate stage "$P/oleaf.pfx" --force
 expect "staged again once crl add completed it: success, and the next step" 0 "^staged " "^next: stage it on every node"
 run "$T" --home "$H2" rotate commit

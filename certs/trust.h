@@ -93,6 +93,9 @@ typedef struct sipc_vfy_result {
     "put the intermediate certificates into the PKCS#12 file (leaf, intermediates, root) and %s; " \
     "if the missing one is your organisation's root, add it with `tlstool trust add`"
 #define SIPC_VFY_AGAIN_IMPORT "import it again"
+/* The same words for a pair staged for a key pair rotation, FILE the file's
+ * name as the command shows it (a literal, or "%s" for a format). */
+#define SIPC_VFY_AGAIN_STAGE(file) "stage it again (`tlstool rotate stage " file " --force`)"
 
 typedef struct sipc_trust sipc_trust;
 
@@ -312,5 +315,31 @@ void sipc_vfy_chain_too_long_reason(int n, char *out, size_t len);
 
 /* "untrusted-root", "incomplete-chain", ... */
 const char *sipc_vfy_status_name(sipc_vfy_status s);
+/* Whether a pair refused for st can still be completed by what its home's
+ * trust can add (its root, an intermediate, a CRL of its CA: `tlstool
+ * trust add`, `crl add`, the file put in place again with its chain),
+ * rather than a defect of the pair's own (expired, revoked, ...). */
+bool sipc_vfy_completable(sipc_vfy_status st);
+/* res's fix worded for the command that puts the pair in place: again
+ * says what to do with the file once it holds its chain (e.g.
+ * SIPC_VFY_AGAIN_STAGE("FILE")), where the verifier's words are
+ * SIPC_VFY_AGAIN_IMPORT. Only the verifier's words for a missing issuer
+ * change: a fix of its own (a chain too long) names no import. */
+void sipc_vfy_fix_again(sipc_vfy_result *res, const char *again);
+
+/* The pair staged in $home/security/staged/ (a rotation before its commit,
+ * or rolled back), read into kp (freed with sipc_keypair_free): 0, or
+ * SIPC_ETLSCONFIG with res a refusal (SIPC_VFY_MALFORMED) that names the
+ * file and says to stage the pair again. */
+int sipc_staged_load(const char *home, sipc_keypair *kp, sipc_vfy_result *res);
+/* The pair staged in $home judged as `tlstool rotate commit` judges it
+ * before it makes it the home's own: that pair as the own pair, with
+ * trust/ and crl/ per policy and no other pair of a rotation, verified at
+ * now for TLS client and server; res's fix worded for a staged pair
+ * (SIPC_VFY_AGAIN_STAGE). 0 when it verifies, else SIPC_EPEERAUTH with the
+ * refusal in res (a staged pair that cannot be read, or a trust/ or crl/
+ * file sipcd refuses, included). */
+int sipc_trust_judge_staged(const char *home, const sipc_trust_policy *policy, time_t now,
+                            sipc_vfy_result *res);
 
 #endif

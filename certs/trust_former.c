@@ -59,6 +59,11 @@ sipc_vfy_status sipc__former_refusal(const sipc_trust *t, const sipc_x509 *leaf,
     const sipc_x509 *ca = NULL, *fl = &t->former_x[0];
     if (t->nformer < 1)
         return st;
+    /* this side's own pair, or the one its rotation moves to, is not the
+     * pair replaced, whatever CA it shares with it: its own refusal holds */
+    if ((t->nown > 0 && !strcmp(leaf->fingerprint, t->own_x[0].fingerprint)) ||
+        (t->rotation_role[0] && !strcmp(leaf->fingerprint, t->rotation_fp)))
+        return st;
     if (sipc__self_signed(fl)) {
         if (strcmp(cur->fingerprint, fl->fingerprint) != 0)
             return st;

@@ -18,6 +18,7 @@
 #include "certs/pem.h"
 #include "certs/secret_file.h"
 #include "certs/trust.h"
+#include "certs/trust_impl.h"
 #include "sipc/errno.h"
 
 /* trust/ and crl/ are read through symbolic links (a mounted Kubernetes
@@ -575,6 +576,16 @@ static int add_crl_file(const char *path, const char *name, const uint8_t *buf, 
     return 0;
 }
 
+/* trust/ and crl/ of home into t, as a node loads them: 0 or
+ * SIPC_ETLSCONFIG (err names the file). */
+static int add_home_files(sipc_trust *t, const char *home, char *err, size_t errlen)
+{
+    if (sipc_trust_home_files(home, "trust", sipc_trust_root_names, add_root_file, t, err, errlen) < 0 ||
+        sipc_trust_home_files(home, "crl", sipc_trust_crl_names, add_crl_file, t, err, errlen) < 0)
+        return SIPC_ETLSCONFIG;
+    return 0;
+}
+
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
                          char *err, size_t errlen)
 {
@@ -617,12 +628,50 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
         sipc_trust_free(t);
         return r;
     }
-    if (sipc_trust_home_files(home, "trust", sipc_trust_root_names, add_root_file, t, err, errlen) < 0 ||
-        sipc_trust_home_files(home, "crl", sipc_trust_crl_names, add_crl_file, t, err, errlen) < 0) {
+    if (add_home_files(t, home, err, errlen) != 0) {
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
     }
     *out = t;
     return 0;
+}
+
+int sipc_staged_load(const char *home, sipc_keypair *kp, sipc_vfy_result *res)
+{
+    char path[1200], err[sizeof res->reason];
+    snprintf(path, sizeof path, "%s/security/staged/node.crt", home);
+    memset(kp, 0, sizeof *kp);
+    if (sipc_keypair_load_pem(kp, path, NULL, err, sizeof err) == 0)
+        return 0;
+    sipc__vinit(res);
+    sipc__vfail(res, SIPC_VFY_MALFORMED, -1,
+                "stage the pair again (`tlstool rotate stage FILE --force`)", "%s", err);
+    return SIPC_ETLSCONFIG;
+}
+
+int sipc_trust_judge_staged(const char *home, const sipc_trust_policy *policy, time_t now,
+                            sipc_vfy_result *res)
+{
+    sipc_keypair kp;
+    if (sipc_staged_load(home, &kp, res) != 0)
+        return SIPC_EPEERAUTH;
+    sipc_trust *t = NULL;
+    char why[sizeof res->reason];
+    int r = sipc_trust_new(&t, policy);
+    if (r == 0 && (r = sipc_trust_set_own(t, &kp, why, sizeof why)) == 0)
+        r = add_home_files(t, home, why, sizeof why);
+    if (r != 0) {
+        sipc__vinit(res);
+        sipc__vfail(res, SIPC_VFY_MALFORMED, -1,
+                    "fix what is named, or drop the staged pair (`tlstool rotate abort`)", "%s",
+                    r == SIPC_ENOMEM ? "out of memory" : why);
+        r = SIPC_EPEERAUTH;
+    } else {
+        r = sipc_trust_verify(t, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, now, res);
+        sipc_vfy_fix_again(res, SIPC_VFY_AGAIN_STAGE("FILE"));
+    }
+    sipc_trust_free(t);
+    sipc_keypair_free(&kp);
+    return r;
 }
 

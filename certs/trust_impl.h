@@ -87,7 +87,9 @@ bool sipc__self_signed(const sipc_x509 *x);
  * anchor (st: how the verifier words that) is worded anew when it is the
  * pair of security/previous/ this side no longer trusts
  * (sipc_trust_set_former): its leaf when self-signed, else a CA of its
- * chain that cur is, that signed cur or that cur signed. Such a peer missed
+ * chain that cur is, that signed cur or that cur signed; never when leaf
+ * is this side's own certificate or its rotation pair's, which share that
+ * CA without being the pair replaced. Such a peer missed
  * the rotation: advice to trust its root would undo it. st, with res's
  * reason and fix replaced when so. */
 sipc_vfy_status sipc__former_refusal(const sipc_trust *t, const sipc_x509 *leaf,

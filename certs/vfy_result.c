@@ -36,6 +36,20 @@ const char *sipc_vfy_status_name(sipc_vfy_status s)
     }
 }
 
+bool sipc_vfy_completable(sipc_vfy_status st)
+{
+    return st == SIPC_VFY_UNTRUSTED_ROOT || st == SIPC_VFY_INCOMPLETE_CHAIN ||
+           st == SIPC_VFY_REVOCATION_UNKNOWN;
+}
+
+void sipc_vfy_fix_again(sipc_vfy_result *res, const char *again)
+{
+    char import[sizeof res->fix];
+    snprintf(import, sizeof import, SIPC_VFY_FIX_MISSING_ISSUER, SIPC_VFY_AGAIN_IMPORT);
+    if (res->status == SIPC_VFY_INCOMPLETE_CHAIN && !strcmp(res->fix, import))
+        snprintf(res->fix, sizeof res->fix, SIPC_VFY_FIX_MISSING_ISSUER, again);
+}
+
 void sipc_vfy_chain_too_long_reason(int n, char *out, size_t len)
 {
     snprintf(out, len, "the chain has %d certificates; sipc accepts at most %d", n,

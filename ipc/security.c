@@ -27,6 +27,7 @@ struct sipc_security {
     uint64_t subject_refusals;
     int offer_only; /* permissive only because a pair is imported: TLS is off here */
     char tls_reason[256]; /* why this side requires TLS; "": ask whether TLS is on everywhere */
+    sipc_vfy_result *staged; /* the staged pair judged at load; NULL: none judged */
 };
 
 const char *sipc_tls_mode_name(sipc_tls_mode mode)
@@ -59,6 +60,7 @@ static void security_free(sipc_security *sec)
     sipc_verdict_cache_free(sec->verdicts);
     sipc_trust_free(sec->trust);
     sipc_keypair_free(&sec->kp);
+    free(sec->staged);
     free(sec);
 }
 
@@ -351,6 +353,32 @@ const char *sipc_security_rotation_pair(const sipc_security *sec, char fp[65], c
     if (!role)
         return NULL;
     return !strcmp(role, "staged pair") ? "staged" : "previous";
+}
+
+int sipc__security_set_staged(sipc_security *sec, const sipc_vfy_result *res)
+{
+    free(sec->staged);
+    sec->staged = NULL;
+    if (!res)
+        return 0;
+    if (!(sec->staged = malloc(sizeof *sec->staged)))
+        return SIPC_ENOMEM;
+    *sec->staged = *res;
+    return 0;
+}
+
+int sipc_security_staged_verifies(const sipc_security *sec, char *reason, size_t rlen, char *fix,
+                                  size_t flen, int *completable)
+{
+    const sipc_vfy_result *v = sec && sec->mode != SIPC_TLS_OFF ? sec->staged : NULL;
+    int ok = !v || v->status == SIPC_VFY_OK;
+    if (reason && rlen)
+        sipc_str_copy(reason, rlen, ok ? "" : v->reason);
+    if (fix && flen)
+        sipc_str_copy(fix, flen, ok ? "" : v->fix);
+    if (completable)
+        *completable = !ok && sipc_vfy_completable(v->status);
+    return ok;
 }
 
 const char *sipc_security_required_subject(const sipc_security *sec)

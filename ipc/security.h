@@ -36,6 +36,11 @@ int sipc__security_offer_only(const sipc_security *sec);
 void sipc__security_set_tls_reason(sipc_security *sec, const char *why);
 const char *sipc__security_tls_reason(const sipc_security *sec);
 
+/* The judgement of the pair staged for a rotation (sipc_trust_judge_staged),
+ * made by the node layer when it loads a home, for
+ * sipc_security_staged_verifies; res NULL: none staged. 0 or SIPC_ENOMEM. */
+int sipc__security_set_staged(sipc_security *sec, const sipc_vfy_result *res);
+
 /* How many peer verifications this security answered from its cache of
  * accepted chains (for tests). */
 uint64_t sipc__security_verdict_hits(const sipc_security *sec);

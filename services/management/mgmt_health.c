@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "mgmt_health.h"
+#include "services/common/staged_words.h"
 
 const char *sipc_mgmt_health(json_t *problems)
 {
@@ -356,13 +357,50 @@ static int links_down_text(json_t *nodes, char *out, size_t len)
     return out[0] != '\0';
 }
 
+/* The nodes at step "staged" whose status says their staged pair does not
+ * verify as its commit would judge it (tls.rotation.verifies false; each
+ * node judges its own): "NOT VERIFIED on n2: the staged pair: REASON; ..."
+ * in why and "on n2, complete the staged pair first: FIX" (or, for a
+ * defect of the pair's own, the abort that drops it) in fix, "; "-joined,
+ * in the words of `tlstool rotate status` there; how many. */
+static int staged_unverified(json_t *nodes, char *why, size_t wlen, char *fix, size_t flen)
+{
+    size_t i, w = 0, f = 0;
+    json_t *n;
+    int count = 0;
+    why[0] = fix[0] = '\0';
+    json_array_foreach(nodes, i, n)
+    {
+        json_t *rot = json_object_get(json_object_get(n, "tls"), "rotation");
+        if (strcmp(rotation_step(nodes, n), "staged") != 0 ||
+            !json_is_false(json_object_get(rot, "verifies")))
+            continue;
+        const char *name = mgmt_node_name(n), *rfix = mgmt_str_at(rot, "fix", NULL);
+        char text[1400];
+        count++;
+        snprintf(text, sizeof text, SIPC_STAGED_NOT_VERIFIED, mgmt_str_at(rot, "reason", NULL));
+        if (w < wlen)
+            w += (size_t)snprintf(why + w, wlen - w, "%sNOT VERIFIED on %s: %s", w ? "; " : "",
+                                  name, text);
+        if (json_is_true(json_object_get(rot, "completable")))
+            snprintf(text, sizeof text, SIPC_STAGED_COMPLETE, rfix);
+        else
+            snprintf(text, sizeof text, SIPC_STAGED_DROP, rfix);
+        if (f < flen)
+            f += (size_t)snprintf(fix + f, flen - f, "%son %s, %s", f ? "; " : "", name, text);
+    }
+    return count;
+}
+
 /* A key pair rotation in progress: which node is at which step, and the
  * next command, as `tlstool rotate status` and docs/operator-guide.md 1.8
  * give them. "" when no reachable node is rotating. A node that could not
  * be asked, or whose status does not say its step, may be one that missed
  * the rotation: a finish before it commits cuts it off, so no finish is
  * advised without naming it, and no claim is made that the nodes reach
- * each other while one is out of reach or a link between them is down. */
+ * each other while one is out of reach or a link between them is down. A
+ * staged pair that does not verify is said, with what completes it before
+ * its node commits. */
 static void rotation_text(json_t *nodes, char *msg, size_t len)
 {
     static const char *const steps[] = {"committed", "staged", "finished", "not staged",
@@ -401,25 +439,27 @@ static void rotation_text(json_t *nodes, char *msg, size_t len)
                  : !nlost           ? "does not say its step"
                                     : "could not be asked or do not say their step",
                  nunknown == 1 ? "it has" : "they have");
-    char next[2000];
+    char bad[3000], fixes[3000], first[3100] = "", next[8000];
+    if (staged_unverified(nodes, bad, sizeof bad, fixes, sizeof fixes))
+        snprintf(first, sizeof first, "%s; then ", fixes);
     if (count[3])
         snprintf(next, sizeof next,
                  "stage the new pair on %s (`tlstool rotate stage NEW.pfx --reload`): until it "
-                 "has, it refuses the nodes that commit%s%s",
-                 names[3], nunknown ? "; " : "", caution);
+                 "has, it refuses the nodes that commit%s%s%s%s",
+                 names[3], nunknown ? "; " : "", caution, fixes[0] ? "; " : "", fixes);
     else if (count[1] && count[2])
         /* a node finished early: it accepts the new pair alone, so the
          * staged nodes reach it again only once they present that pair */
         snprintf(next, sizeof next,
                  "%s finished before every node had committed and refuses the pair %s still "
-                 "present: `tlstool rotate commit --reload` on %s, one node at a time; once "
+                 "present: %s`tlstool rotate commit --reload` on %s, one node at a time; once "
                  "every node has committed, `tlstool rotate finish --reload` on each%s%s",
-                 names[2], names[1], names[1], nunknown ? "; " : "", caution);
+                 names[2], names[1], first, names[1], nunknown ? "; " : "", caution);
     else if (count[1])
         snprintf(next, sizeof next,
-                 "`tlstool rotate commit --reload` on %s, one node at a time; once every node "
+                 "%s`tlstool rotate commit --reload` on %s, one node at a time; once every node "
                  "has committed, `tlstool rotate finish --reload` on each%s%s",
-                 names[1], nunknown ? "; " : "", caution);
+                 first, names[1], nunknown ? "; " : "", caution);
     else if (nunknown)
         snprintf(next, sizeof next, "%s; then `tlstool rotate finish --reload` on %s", caution,
                  names[0]);
@@ -439,9 +479,9 @@ static void rotation_text(json_t *nodes, char *msg, size_t len)
     else
         snprintf(how, sizeof how,
                  "each accepts the other pair besides its own, so the nodes reach each other");
-    snprintf(msg, len, "key pair rotation in progress: %s (%s); next: %s "
+    snprintf(msg, len, "key pair rotation in progress: %s (%s); %s%snext: %s "
                        "(docs/operator-guide.md, section 1.8)",
-             where, how, next);
+             where, how, bad, bad[0] ? "; " : "", next);
 }
 
 int sipc_mgmt_rotating(json_t *nodes)
@@ -454,7 +494,7 @@ int sipc_mgmt_rotating(json_t *nodes)
 json_t *sipc_mgmt_notes(json_t *nodes)
 {
     json_t *list = json_array();
-    char groups[700], msg[4000];
+    char groups[700], msg[12000];
     /* the nodes present two pairs while they rotate, and accept both: a
      * step of the rotation, not a fault (a pair some node does not accept
      * stays a problem: certificate_mismatch) */

@@ -174,12 +174,27 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
      * own: the cluster's judge tells a rotation's step from a foreign pair */
     char rot_fp[65], rot_issuer[256];
     const char *rot = sipc_security_rotation_pair(m->sec, rot_fp, rot_issuer);
+    json_t *rj = rot ? json_pack("{s:o, s:s, s:o}", "pair", sipc_json_text(rot),
+                                 "fingerprint_sha256", rot_fp, "issuer", sipc_json_text(rot_issuer))
+                     : json_null();
+    /* a staged pair its commit would refuse: the cluster's note names what
+     * completes it before the commit */
+    if (rot && !strcmp(rot, "staged")) {
+        char reason[512], fix[512];
+        int completable;
+        int ok = sipc_security_staged_verifies(m->sec, reason, sizeof reason, fix, sizeof fix,
+                                               &completable);
+        json_object_set_new(rj, "verifies", json_boolean(ok));
+        if (!ok) {
+            json_object_set_new(rj, "reason", sipc_json_text(reason));
+            json_object_set_new(rj, "fix", sipc_json_text(fix));
+            json_object_set_new(rj, "completable", json_boolean(completable));
+        }
+    }
     if (st)
-        json_object_set_new(json_object_get(st, "tls"), "rotation",
-                            rot ? json_pack("{s:o, s:s, s:o}", "pair", sipc_json_text(rot),
-                                            "fingerprint_sha256", rot_fp, "issuer",
-                                            sipc_json_text(rot_issuer))
-                                : json_null());
+        json_object_set_new(json_object_get(st, "tls"), "rotation", rj);
+    else
+        json_decref(rj);
     /* when a reload last changed TLS (on, off, the mode), null if none did */
     char changed[32];
     sipc_rfc3339_format(m->tls_changed_ms, 0, changed, sizeof changed);

@@ -8,6 +8,7 @@
 
 #include "services/common/shown_text.h"
 #include "services/common/json_text.h"
+#include "services/common/staged_words.h"
 #include "services/data/data_validate.h"
 #include "services/management/mgmt_health.h"
 #include "services/sipcd/peers.h"
@@ -330,6 +331,16 @@ static void print_node(json_t *st)
                                                      : "committed (it presents the new pair)",
                !strcmp(s_of(rot, "pair"), "staged") ? "staged" : "previous",
                s_of(rot, "fingerprint_sha256"));
+    /* its staged pair as its commit would judge it, in rotate status's words */
+    if (json_is_false(json_object_get(rot, "verifies"))) {
+        char text[1400], step[1400];
+        snprintf(text, sizeof text, SIPC_STAGED_NOT_VERIFIED, s_of(rot, "reason"));
+        snprintf(step, sizeof step,
+                 json_is_true(json_object_get(rot, "completable")) ? SIPC_STAGED_COMPLETE
+                                                                    : SIPC_STAGED_DROP,
+                 s_of(rot, "fix"));
+        cli_say_line(stdout, "    NOT VERIFIED", "%s; next: %s", text, step);
+    }
     printf("  %-11s %6s  %-10s  %5s  %9s  %7s  %s\n", "SERVICE", "PORT", "LISTENER", "TLS",
            "PLAINTEXT", "OPENING", "PLAINTEXT PEERS");
     size_t i;

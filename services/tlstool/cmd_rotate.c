@@ -11,6 +11,7 @@
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
 #include "services/tlstool/pair_judge.h"
+#include "services/tlstool/staged_note.h"
 #include "services/tlstool/tlstool.h"
 #include "services/tlstool/trust_guard.h"
 
@@ -34,15 +35,12 @@ static void apply_note(const opts *o, const sipc_config *cfg)
         remind_reload("`tlstool rotate`");
 }
 
-/* What to do with the file of a staged pair once it holds its chain. */
-#define STAGE_AGAIN(file) "stage it again (`tlstool rotate stage " file " --force`)"
-
 /* The judgement stage and commit make of the pair they put in place (what:
  * the pair as their refusal names it; step: "staged", "committed"; retry:
  * the step again): 0 when the step may go on, res.reason then "" (it
  * verifies) or why it does not yet (j->completable: `trust add` or `crl
  * add` completes it, and the step says so, its fix worded with
- * pair_fix_again); else the exit code, said. */
+ * sipc_vfy_fix_again); else the exit code, said. */
 static int rotate_judge(const opts *o, const sipc_config *cfg, const sipc_keypair *kp,
                         const char *what, const char *step, const char *retry, pair_judgement *j)
 {
@@ -92,8 +90,8 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp
         return r;
     }
     char again[1200];
-    snprintf(again, sizeof again, STAGE_AGAIN("%s"), o->pos_word[1]);
-    pair_fix_again(j, again);
+    snprintf(again, sizeof again, SIPC_VFY_AGAIN_STAGE("%s"), o->pos_word[1]);
+    sipc_vfy_fix_again(&j->res, again);
     return 0;
 }
 
@@ -163,15 +161,6 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     return EX_OK;
 }
 
-/* security/staged/node.crt, its key read as every key is (wiped). */
-static int load_staged(const opts *o, sipc_keypair *kp, char *err, size_t errlen)
-{
-    char path[1200];
-    snprintf(path, sizeof path, "%s/security/staged/node.crt", o->home);
-    memset(kp, 0, sizeof *kp);
-    return sipc_keypair_load_pem(kp, path, NULL, err, errlen);
-}
-
 static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
 {
     char cur[65], staged[65], err[2400];
@@ -196,17 +185,17 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
      * and be judged as stage judged it: one that did not verify then was
      * staged only to be completed */
     sipc_keypair kp;
-    if (load_staged(o, &kp, err, sizeof err) != 0)
-        return fail(EX_BADFILE, "%s; stage the pair again (tlstool rotate stage --force)", err);
     pair_judgement j;
+    if (sipc_staged_load(o->home, &kp, &j.res) != 0)
+        return fail_fix(EX_BADFILE, j.res.fix, "%s", j.res.reason);
     int r = rotate_judge(o, cfg, &kp, "the staged pair", "committed", "commit it again", &j);
     sipc_keypair_free(&kp);
     if (r)
         return r;
     /* its file is to be staged again; once committed, after a roll back */
-    pair_fix_again(&j, o->force ? "roll back to the previous pair (`tlstool rotate abort`), "
-                                  STAGE_AGAIN("FILE") " and commit it"
-                                : STAGE_AGAIN("FILE"));
+    sipc_vfy_fix_again(&j.res, o->force ? "roll back to the previous pair (`tlstool rotate "
+                                          "abort`), " SIPC_VFY_AGAIN_STAGE("FILE") " and commit it"
+                                        : SIPC_VFY_AGAIN_STAGE("FILE"));
     /* the node would refuse it as its own at its next reload or start, and
      * its peers refuse it: nothing is changed unless --force, as import
      * does over a pair that verifies */
@@ -401,26 +390,6 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
     return EX_OK;
 }
 
-/* Why the staged pair would not be committed now, into j (res.reason ""
- * when it would, or cannot be judged: said on stderr), as commit judges
- * it. */
-static void staged_verdict(const opts *o, const sipc_config *cfg, pair_judgement *j)
-{
-    char err[sizeof j->res.reason];
-    sipc_keypair kp;
-    memset(j, 0, sizeof *j);
-    if (load_staged(o, &kp, err, sizeof err) != 0) {
-        j->res.status = SIPC_VFY_MALFORMED;
-        snprintf(j->res.reason, sizeof j->res.reason, "%s", err);
-        snprintf(j->res.fix, sizeof j->res.fix, "stage the pair again (`tlstool rotate stage "
-                                                "FILE --force`)");
-        return;
-    }
-    if (pair_judge(o, cfg, &kp, j) == 0)
-        pair_fix_again(j, STAGE_AGAIN("FILE"));
-    sipc_keypair_free(&kp);
-}
-
 static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
 {
     char cur[65], staged[65], prev[65], subj[300];
@@ -453,40 +422,19 @@ static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotat
     memset(&j, 0, sizeof j);
     if (have_staged && rot->state != SIPC_ROTATION_NONE && rot->state != SIPC_ROTATION_COMMITTED)
         staged_verdict(o, cfg, &j);
-    if (j.res.reason[0])
-        printf("  NOT VERIFIED:  the staged pair: %s; peers refuse it, and `tlstool rotate commit` "
-               "refuses it until it verifies\n",
-               j.res.reason);
-    switch (rot->state) {
-    case SIPC_ROTATION_NONE:
-        if (have_staged)
-            printf("next: " STRAY_STAGED_NOTE "\n");
-        break;
-    case SIPC_ROTATION_STAGED:
-        if (j.res.reason[0] && j.completable)
-            printf("next: complete the staged pair first: %s; then, once every node has it staged "
-                   "(and was reloaded or restarted), `tlstool rotate commit` node by node (or "
-                   "`tlstool rotate abort` drops it)\n",
-                   j.res.fix);
-        else if (j.res.reason[0])
-            printf("next: `tlstool rotate abort` drops the staged pair, which cannot be committed "
-                   "(%s); then stage one that verifies\n",
-                   j.res.fix);
-        else
-            printf("next: once every node has it staged (and was reloaded or restarted), "
-                   "`tlstool rotate commit` node by node\n");
-        break;
-    case SIPC_ROTATION_COMMITTED:
+    char text[2400];
+    if (j.res.reason[0]) {
+        staged_not_verified(j.res.reason, text, sizeof text);
+        printf("  NOT VERIFIED:  %s\n", text);
+    }
+    staged_next(&j, rot->state, text, sizeof text);
+    if (rot->state == SIPC_ROTATION_NONE && have_staged)
+        printf("next: " STRAY_STAGED_NOTE "\n");
+    else if (rot->state == SIPC_ROTATION_COMMITTED)
         printf("next: once every node has committed (and was reloaded or restarted), `tlstool rotate "
                "finish` on every node\n");
-        break;
-    case SIPC_ROTATION_ROLLED_BACK:
-        printf("next: once every node that committed has rolled back, `tlstool rotate abort` "
-               "on every node (or `tlstool rotate commit` to move again%s%s)\n",
-               j.res.reason[0] ? ", once the staged pair verifies: " : "",
-               j.res.reason[0] ? j.res.fix : "");
-        break;
-    }
+    else if (text[0])
+        printf("next: %s\n", text);
     return EX_OK;
 }
 

@@ -16,6 +16,7 @@
 #include "services/common/json_text.h"
 #include "services/sipcd/peers.h"
 #include "services/tlstool/replaced_pair.h"
+#include "services/tlstool/staged_note.h"
 #include "services/tlstool/tlstool.h"
 
 typedef struct perm_check {
@@ -61,8 +62,11 @@ static void crl_to_json(const char *name, const crl_file *f, void *arg)
 }
 
 /* "rotation": the state of a key pair rotation and the pairs trusted
- * during it (see `tlstool rotate status`). */
-static void rotation_json(const opts *o, json_t *j, json_t *warnings, json_t *problems)
+ * during it (see `tlstool rotate status`); before a commit, whether the
+ * staged pair verifies as the commit judges it, and when it does not why
+ * and the next step, in rotate status's words. */
+static void rotation_json(const opts *o, const sipc_config *cfg, json_t *j, json_t *warnings,
+                          json_t *problems)
 {
     sipc_rotation rot;
     char err[600], staged[65], prev[65];
@@ -80,6 +84,18 @@ static void rotation_json(const opts *o, json_t *j, json_t *warnings, json_t *pr
                                   staged[0] ? staged : NULL, "committed",
                                   rot.state == SIPC_ROTATION_COMMITTED, "previous_fingerprint",
                                   prev_trusted ? prev : NULL));
+    json_t *rj = json_object_get(j, "rotation");
+    if (staged[0] && (rot.state == SIPC_ROTATION_STAGED || rot.state == SIPC_ROTATION_ROLLED_BACK)) {
+        pair_judgement pj;
+        staged_verdict(o, cfg, &pj);
+        json_object_set_new(rj, "staged_verifies", json_boolean(!pj.res.reason[0]));
+        if (pj.res.reason[0]) {
+            char text[2400];
+            json_object_set_new(rj, "staged_reason", sipc_json_text(pj.res.reason));
+            staged_next(&pj, rot.state, text, sizeof text);
+            json_object_set_new(rj, "next", sipc_json_text(text));
+        }
+    }
     if (rot.state == SIPC_ROTATION_NONE && staged[0])
         json_array_append_new(warnings, sipc_json_text(STRAY_STAGED_NOTE));
     if (rot.state == SIPC_ROTATION_COMMITTED && !prev_trusted)
@@ -437,7 +453,7 @@ int cmd_status(void *arg)
         }
     }
     json_object_set_new(j, "files", files);
-    rotation_json(o, j, warnings, problems);
+    rotation_json(o, &cfg, j, warnings, problems);
     json_t *running = running_json(o, &cfg, x.der.p ? x.fingerprint : NULL, warnings);
     json_object_set_new(j, "running", running);
     {
@@ -554,6 +570,13 @@ int cmd_status(void *arg)
                 printf("  staged:    SHA-256 %s, trusted during rotation, not committed\n", sf);
             if (pf)
                 printf("  previous:  SHA-256 %s, trusted during rotation\n", pf);
+            const char *why = json_string_value(json_object_get(rj, "staged_reason"));
+            if (why) {
+                char text[2400];
+                staged_not_verified(why, text, sizeof text);
+                printf("  NOT VERIFIED:  %s\n  next:      %s\n", text,
+                       json_string_value(json_object_get(rj, "next")));
+            }
         }
         size_t i;
         json_t *f;

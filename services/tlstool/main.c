@@ -233,8 +233,10 @@ static const cli_cmd COMMANDS[] = {
      "days left, key usage), whether TLS is enabled and its mode as sipc.conf configures\n"
      "them, the mode the node running from this home is in (asked of it; with a warning\n"
      "saying what to do when it differs, or why it is unknown), and file permission checks.\n"
-     "Exits 10 when the state is inconsistent (enabled without a pair, key readable by\n"
-     "others, expired, ...).\n",
+     "During a key pair rotation, a staged pair that `rotate commit` would refuse is said\n"
+     "NOT VERIFIED, with the step that completes it (as `rotate status`); that alone\n"
+     "leaves the exit code 0. Exits 10 when the state is inconsistent (enabled without a\n"
+     "pair, key readable by others, expired, ...).\n",
      STATUS_OPTS, cmd_status, NULL},
     {"verify", "[FILE]", "verify a certificate chain as peers will",
      "Verifies FILE (PEM or DER certificates, leaf first, or a PKCS#12 file) - by default the\n"

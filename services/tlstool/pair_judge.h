@@ -23,9 +23,4 @@ typedef struct pair_judgement {
  * trust cannot be loaded (said). */
 int pair_judge(const opts *o, const sipc_config *cfg, const sipc_keypair *kp, pair_judgement *j);
 
-/* j's fix worded for the command that puts the pair in place: again says
- * what to do with the file once it holds its chain ("stage it again
- * ..."), where the verifier's own words are SIPC_VFY_AGAIN_IMPORT. */
-void pair_fix_again(pair_judgement *j, const char *again);
-
 #endif

@@ -12,13 +12,17 @@
 #     completing step, not commit; `rotate commit` refuses it (verify's code,
 #     nothing changed) until `crl add` completed it; `--force` commits it
 #     with a warning and still fails
+#   - `tlstool status` says the same of such a stage as rotate status (text
+#     and --json: staged_verifies, its reason, the next step; exit 0), and
+#     nothing once it verifies
 #   - a FIFO as security/rotation fails tlstool at once, never blocks it
 #   - the home records how security/previous/ came to be (previous.origin,
 #     0600): after `import --force` of another CA's pair over a TLS node, a
 #     peer presenting the replaced pair is told that this node's import
 #     replaced it, never that it missed a rotation; after a rotation
 #     finished it is; without a record, or with one of another pair,
-#     neither is claimed
+#     neither is claimed; never of this node's own pair, or of a peer
+#     presenting the pair staged here, that shares the replaced pair's CA
 set -u
 T=${1:?usage: test_tlstool_replaced.sh TLSTOOL}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -71,6 +75,14 @@ expect "rotate status of that stage: it does not verify, and the completing step
     "^  NOT VERIFIED:  the staged pair: incomplete chain: cannot find the issuer 'O=Example, CN=Int A'" \
     "^next: complete the staged pair first: put the intermediate certificates into the PKCS#12 file .* and stage it again"
 grep -q "^next: once every node has it staged" "$OUT" && bad "rotate status: commit named as the next step"
+run "$T" --home "$H" status
+expect "tlstool status of that stage: it does not verify, the completing step, in rotate status's words" 0 \
+    "^  NOT VERIFIED:  the staged pair: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' of 'O=Example, CN=sipc org'; peers refuse it, and \`tlstool rotate commit\` refuses it until it verifies$" \
+    "^  next: +complete the staged pair first: put the intermediate certificates into the PKCS#12 file .* and stage it again \(\`tlstool rotate stage FILE --force\`\)" \
+    "^state: +consistent"
+run "$T" --home "$H" status --json
+expect "... and in --json" 0 '"staged_verifies": false' \
+    '"staged_reason": "incomplete chain: cannot find the issuer' '"next": "complete the staged pair first: '
 cur=$(sha256sum <"$H/security/node.crt")
 run "$T" --home "$H" rotate commit --reload
 expect "rotate commit of a staged pair that does not verify: refused with verify's code" 23 \
@@ -111,6 +123,11 @@ expect "rotate commit of it: refused, verify's code, crl add named" 28 \
 run "$T" --home "$H2" rotate status
 expect "rotate status once crl add completed it: commit is next" 0 "^next: once every node has it staged"
 grep -q "NOT VERIFIED" "$OUT" && bad "rotate status: a completed pair called not verified"
+run "$T" --home "$H2" status --json
+expect "tlstool status once crl add completed it: it verifies" 0 '"staged_verifies": true'
+grep -q '"staged_reason"\|"next"' "$OUT" && bad "tlstool status --json: a reason or step for a pair that verifies"
+run "$T" --home "$H2" status
+grep -q "NOT VERIFIED\|^  next:" "$OUT" && bad "tlstool status: a completed pair called not verified"
 run "$T" --home "$H2" rotate stage "$P/oleaf.pfx" --force
 expect "staged again once crl add completed it: success, and the next step" 0 "^staged " "^next: stage it on every node"
 run "$T" --home "$H2" rotate commit
@@ -171,4 +188,25 @@ grep -q "^origin rotation$" "$H3/security/previous.origin" && ok "previous.origi
 run "$T" --home "$H3" verify "$P/leaf.pfx"
 expect "after a rotation: the peer missed it" 22 \
     "a CA of the pair this side rotated away from \(security/previous/, SHA-256 [0-9a-f]{16}\.\.\.\): a node presenting it missed the rotation$"
+# staging back to a pair of that CA, without its intermediate: a peer that
+# presents it holds the pair this node moves to, not the one it left
+"$T" --home "$H3" rotate stage "$P/noint.pfx" >/dev/null 2>&1
+run "$T" --home "$H3" verify "$P/noint.pfx"
+expect "a peer presenting the staged pair of the replaced pair's CA: its own refusal" 23 \
+    "^NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' of 'O=Example, CN=sipc org'$" \
+    "^Fix: put the intermediate certificates into the PKCS#12 file"
+grep -q "rotated away\|missed the rotation" "$OUT" && bad "the staged pair called the pair replaced"
+run "$T" --home "$H3" verify "$P/leaf.pfx"
+expect "... while the pair replaced is still named" 22 "a node presenting it missed the rotation$"
+
+# H5: its own pair, imported over a pair of the same CA, lacks its
+# intermediate: verify names that, not the pair the import replaced
+H5=$work/n5
+mkhome "$H5"
+"$T" --home "$H5" import "$P/noint.pfx" --force >/dev/null 2>&1
+run "$T" --home "$H5" verify
+expect "its own pair of the replaced pair's CA, without its intermediate: its own refusal" 23 \
+    "^NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' of 'O=Example, CN=sipc org'$" \
+    "^Fix: put the intermediate certificates into the PKCS#12 file .* and import it again"
+grep -q "replaced\|still presents" "$OUT" && bad "its own pair called the pair replaced"
 shtest_done

@@ -1243,6 +1243,66 @@ static void rotation(void **state)
     json_decref(nodes);
 }
 
+/* n's staged pair judged by n as its commit would judge it (its status's
+ * tls.rotation.verifies false, with the verifier's reason and fix) */
+static json_t *unverified(json_t *n, const char *reason, const char *fix, int completable)
+{
+    json_t *rot = json_object_get(json_object_get(n, "tls"), "rotation");
+    json_object_set_new(rot, "verifies", json_false());
+    json_object_set_new(rot, "reason", json_string(reason));
+    json_object_set_new(rot, "fix", json_string(fix));
+    json_object_set_new(rot, "completable", json_boolean(completable));
+    return n;
+}
+
+/* A staged pair that a node says does not verify: the rotation note says
+ * so for that node, in `tlstool rotate status`'s words, and names what
+ * completes it (or, for a defect of its own, the abort that drops it)
+ * before the commit; a pair that verifies (verifies true, or an older
+ * node's status without the field) keeps the commit as the next step */
+static void rotation_staged_unverified(void **state)
+{
+    (void)state;
+    const char *old = "aaaa000000000000000000000000000000000000000000000000000000000000",
+               *new = "bbbb000000000000000000000000000000000000000000000000000000000000";
+    json_t *n2 = pair_node("n2", old, "staged", new);
+    json_object_set_new(json_object_get(json_object_get(n2, "tls"), "rotation"), "verifies",
+                        json_true());
+    json_t *nodes = json_pack(
+        "[o, o, o]", pair_node("n1", old, "staged", new), n2,
+        unverified(pair_node("n3", old, "staged", new), "incomplete chain: no issuer X",
+                   "stage it again with X", 1));
+    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "");
+    json_decref(p);
+    json_t *notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes),
+                "n1, n2, n3 staged (each accepts the other pair besides its own, so the nodes "
+                "reach each other); NOT VERIFIED on n3: the staged pair: incomplete chain: no "
+                "issuer X; peers refuse it, and `tlstool rotate commit` refuses it until it "
+                "verifies; next: on n3, complete the staged pair first: stage it again with X; "
+                "then `tlstool rotate commit --reload` on n1, n2, n3, one node at a time"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(nodes);
+    /* two of them, one a defect of the pair's own, after n1 committed */
+    nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
+                      unverified(pair_node("n2", old, "staged", new), "expired R", "new pair", 0),
+                      unverified(pair_node("n3", old, "staged", new), "root R", "trust R", 1));
+    notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes),
+                "NOT VERIFIED on n2: the staged pair: expired R; peers refuse it, and `tlstool "
+                "rotate commit` refuses it until it verifies; NOT VERIFIED on n3: the staged "
+                "pair: root R; peers refuse it, and `tlstool rotate commit` refuses it until it "
+                "verifies; next: on n2, `tlstool rotate abort` drops the staged pair, which "
+                "cannot be committed (new pair); then stage one that verifies; on n3, complete "
+                "the staged pair first: trust R; then `tlstool rotate commit --reload` on n2, "
+                "n3"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(nodes);
+}
+
 /* An organisation's CA ([tls] subject required): each node holds its own
  * certificate, one issuer's; a node whose certificate another issuer signed
  * is still the odd one. self: the leaf is its own issuer (a self-signed
@@ -1553,6 +1613,7 @@ int main(void)
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),
+        cmocka_unit_test(rotation_staged_unverified),
         cmocka_unit_test(rotation_per_node),
         cmocka_unit_test(rotation_node_unknown),
         cmocka_unit_test(rotation_previous_ca_accepts),

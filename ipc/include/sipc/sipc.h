@@ -162,6 +162,19 @@ SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
  * loaded (or TLS is off). */
 SIPC_EXTERN const char *sipc_security_rotation_pair(const sipc_security *sec, char fp[65],
                                                     char issuer[256]);
+/* During a key pair rotation before this side's commit (or after its roll
+ * back: sipc_security_rotation_pair says "staged"), whether the staged pair
+ * verifies as this side's own pair with the trust of its home, as `tlstool
+ * rotate commit` judges it before it commits it; judged when sec was loaded
+ * from a home (sipc_security_load: a node's start or reload). 1 when it
+ * verifies, or none was judged (no pair staged, TLS off, a security not
+ * loaded from a home); 0 when it does not, with the verifier's reason in
+ * reason and its fix, worded for a staged pair, in fix (each may be NULL
+ * with its length 0; "" when 1), and *completable (may be NULL) 1 when what
+ * the home can add (a root, an intermediate, a CRL) completes it, 0 for a
+ * defect of the pair's own. */
+SIPC_EXTERN int sipc_security_staged_verifies(const sipc_security *sec, char *reason, size_t rlen,
+                                              char *fix, size_t flen, int *completable);
 /* The subject a peer's certificate must carry when it is accepted because it
  * chains to a trusted root (the one given to the security when it was
  * loaded); "" when none is required, or TLS is off. */

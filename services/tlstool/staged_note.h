@@ -1,0 +1,26 @@
+/* staged_note.h - the pair staged for a rotation as `tlstool rotate
+ * commit` would judge it, and the next step that follows from that, for
+ * `tlstool rotate status` and `tlstool status` alike. */
+#ifndef SIPC_TLSTOOL_STAGED_NOTE_H
+#define SIPC_TLSTOOL_STAGED_NOTE_H
+
+#include <stddef.h>
+
+#include "services/tlstool/pair_judge.h"
+
+/* Why the staged pair would not be committed now, into j (res.reason ""
+ * when it would, or cannot be judged: said on stderr), as commit judges
+ * it. */
+void staged_verdict(const opts *o, const sipc_config *cfg, pair_judgement *j);
+
+/* "the staged pair: REASON; peers refuse it, ..." in out, reason the
+ * verifier's for a staged pair that does not verify. */
+void staged_not_verified(const char *reason, char *out, size_t len);
+
+/* The next step of a rotation in state (staged or rolled back), j the
+ * staged pair's verdict: commit once it verifies; else what completes it,
+ * or for a defect of its own abort; never commit alone. "" in out for
+ * another state. */
+void staged_next(const pair_judgement *j, sipc_rotation_state state, char *out, size_t len);
+
+#endif

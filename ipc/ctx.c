@@ -105,6 +105,10 @@ void sipc_options_init(sipc_options *o)
     o->log = sipc_log_stderr;
 }
 
+/* The context whose flusher runs on this thread now (contexts on one loop
+ * share a thread). */
+static _Thread_local const sipc_ctx *flushing;
+
 /* Runs before the loop polls, from the turn in which a connection first
  * queued output until a turn in which none did: while requests flow, every
  * turn queues some, and stopping and starting the handle each turn cost
@@ -114,6 +118,8 @@ void sipc_options_init(sipc_options *o)
 static void flusher_cb(uv_prepare_t *p)
 {
     sipc_ctx *ctx = p->data;
+    const sipc_ctx *outer = flushing;
+    flushing = ctx;
     int idle = sipc_list_empty(&ctx->dirty);
     while (!sipc_list_empty(&ctx->dirty)) {
         sipc_link *l = ctx->dirty.next;
@@ -126,6 +132,7 @@ static void flusher_cb(uv_prepare_t *p)
         uv_prepare_stop(p);
         ctx->flusher_on = 0;
     }
+    flushing = outer;
 }
 
 void sipc__ctx_mark_dirty(sipc_ctx *ctx, sipc_conn *c)
@@ -133,10 +140,17 @@ void sipc__ctx_mark_dirty(sipc_ctx *ctx, sipc_conn *c)
     if (c->dirty_link.next != &c->dirty_link)
         return;
     sipc_list_insert_before(&ctx->dirty, &c->dirty_link);
-    if (!ctx->flusher_on && !uv_is_closing((uv_handle_t *)&ctx->flusher)) {
+    if (uv_is_closing((uv_handle_t *)&ctx->flusher))
+        return;
+    if (!ctx->flusher_on) {
         uv_prepare_start(&ctx->flusher, flusher_cb);
         ctx->flusher_on = 1;
     }
+    /* Marked from another context's flusher (a handler it ran), this one's
+     * may have run already in this turn, or, just started, will not: the
+     * loop must not wait for I/O before it runs again. */
+    if (flushing && flushing != ctx)
+        uv_async_send(&ctx->async);
 }
 
 /* Every live connection of ctx, with fn(c, arg). */

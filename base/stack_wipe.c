@@ -55,7 +55,12 @@ __attribute__((noinline)) static void wipe_chunks(unsigned n)
 
 void sipc_stack_wipe(void)
 {
-    size_t left = stack_left(), want = SIPC_STACK_WIPE_BYTES;
+    sipc_stack_wipe_depth(SIPC_STACK_WIPE_BYTES);
+}
+
+void sipc_stack_wipe_depth(size_t bytes)
+{
+    size_t left = stack_left(), want = bytes;
     /* a thread with a small stack (musl's are 128 KiB) gets what it has */
     if (left && left < want + STACK_WIPE_SPARE)
         want = left > STACK_WIPE_SPARE ? left - STACK_WIPE_SPARE : 0;

@@ -8,6 +8,8 @@
 #ifndef SIPC_BASE_STACK_WIPE_H
 #define SIPC_BASE_STACK_WIPE_H
 
+#include <stddef.h>
+
 /* How deep below the caller it clears: more than a private key's decoding,
  * import and use in a TLS context take (wolfSSL's big-stack build
  * included). */
@@ -18,5 +20,10 @@
  * thread with a small stack is not overrun; the copies a key's load leaves
  * lie 16-32 KiB deep, so they are cleared where at least 48 KiB are left). */
 void sipc_stack_wipe(void);
+
+/* The same to a depth of the caller's choosing (rounded down to 4 KiB), for
+ * a hot path that knows how deep the secrets it leaves lie: clearing costs
+ * about a microsecond per 16 KiB. */
+void sipc_stack_wipe_depth(size_t bytes);
 
 #endif

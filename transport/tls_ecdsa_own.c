@@ -188,12 +188,11 @@ int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t s
         return 0;
     int v = judge_sig(o, sig, sig_len, hash, hash_len);
     /* wolfCrypt's base multiplication leaves copies of k in its dead
-     * frames (about 17 KiB below here), and with r, s and e public, k gives
-     * d away: cleared before the loop goes on. Its cost is the stack's
-     * bounds more than the clearing: 2 us on a thread of pthread_create's,
-     * 28 us on a process's main thread (glibc reads /proc/self/maps for
-     * it), against 25 us for the verification. */
-    sipc_stack_wipe();
+     * frames (8-12 KiB below here), and with r, s and e public, k gives
+     * d away: cleared before the loop goes on, a microsecond or two against
+     * 25 us for the verification (the stack's bounds are looked up once a
+     * thread). */
+    sipc_stack_wipe_depth(SIPC_ECDSA_WIPE_BYTES);
     if (v < 0)
         return 0;
     return judge(valid, v);

@@ -73,12 +73,20 @@ int sipc_ecdsa_own_verify(const sipc_ecdsa_own *o, const uint8_t *spki, size_t s
                           const uint8_t *sig, size_t sig_len, const uint8_t *hash, size_t hash_len,
                           int *valid);
 
+/* How deep below a signature's or a verification's caller the stack is
+ * cleared (sipc_stack_wipe_depth): the copies of the nonce and the key that
+ * wolfCrypt's signing and base multiplication leave lie 8-12 KiB down with
+ * the bundled wolfSSL (less with Debian's), a third of this; the tests that
+ * look for them on a whole thread stack fail if they ever lie deeper.
+ * Clearing the 128 KiB a key's load needs took 2-3 % of a handshake. */
+#define SIPC_ECDSA_WIPE_BYTES (32u << 10)
+
 /* Checks a signature this side has just made with our own key (DER sig
  * over hash, as sipc_ecdsa_own_verify judges it): 1 when it is good, 0 for
  * anything else, including a signature it cannot judge (o NULL, another
  * encoding, a failure inside wolfCrypt). Not counted with the peers'
  * signatures. Leaves copies of the signer's nonce in dead stack frames
- * below: the caller clears the stack (sipc_stack_wipe) before returning. */
+ * below: the caller clears the stack (SIPC_ECDSA_WIPE_BYTES) before returning. */
 int sipc_ecdsa_own_check(const sipc_ecdsa_own *o, const uint8_t *sig, size_t sig_len,
                          const uint8_t *hash, size_t hash_len);
 

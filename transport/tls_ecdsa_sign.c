@@ -89,7 +89,7 @@ int sipc_ecdsa_sign_node(const uint8_t *key_der, size_t key_len, const uint8_t *
      * key from its decoding, its HMAC-DRBG's last V (the nonce itself:
      * wc_ecc_gen_deterministic_k wipes only its copy of d), and the check's
      * nonce (tls_ecdsa_own.h). */
-    sipc_stack_wipe();
+    sipc_stack_wipe_depth(SIPC_ECDSA_WIPE_BYTES);
     if (rc != 0) {
         memset(sig, 0, *sig_len);
         return rc;

@@ -227,6 +227,67 @@ static sipc_ecdsa_own *own_pair(pair *p)
     return own;
 }
 
+/* Inverses of shapes that drive the divsteps to their extremes: powers of
+ * two and their neighbours (long runs of even steps, or of odd ones), small
+ * values and n minus small values (the most steps), each checked against
+ * wolfCrypt's mp_invmod and as x * (1/x) = 1. */
+static void t_inverse_shapes(void **state)
+{
+    (void)state;
+    mp_int n, a, r, big;
+    assert_int_equal(mp_init_multi(&n, &a, &r, &big, NULL, NULL), MP_OKAY);
+    mp_from(&n, N_BE);
+    assert_int_equal(mp_2expt(&big, 256), MP_OKAY);
+    assert_int_equal(mp_invmod(&big, &n, &big), MP_OKAY);
+    int checked = 0;
+    for (int i = 0; i < 256 * 6 + 4000; i++) {
+        uint8_t b[32] = {0}, want[32], got[32];
+        const int k = i / 6 % 256;
+        if (i < 256 * 6) {
+            b[31 - k / 8] = (uint8_t)(1u << (k % 8)); /* 2^k */
+            mp_from(&a, b);
+            switch (i % 6) {
+            case 1: assert_int_equal(mp_sub_d(&a, 1, &a), MP_OKAY); break; /* 2^k - 1 */
+            case 2: assert_int_equal(mp_add_d(&a, 1, &a), MP_OKAY); break; /* 2^k + 1 */
+            case 3: assert_int_equal(mp_sub(&n, &a, &a), MP_OKAY); break;  /* n - 2^k */
+            case 4: assert_int_equal(mp_set(&a, (mp_digit)(k + 1)), MP_OKAY); break;
+            case 5: /* n - (k + 1) */
+                assert_int_equal(mp_sub_d(&n, (mp_digit)(k + 1), &a), MP_OKAY);
+                break;
+            default: break;
+            }
+            assert_int_equal(mp_mod(&a, &n, &a), MP_OKAY);
+            mp_out(&a, b);
+        } else {
+            rnd_bytes(b, 32);
+            b[0] &= 0x7f;
+            mp_from(&a, b);
+        }
+        if (mp_iszero(&a))
+            continue;
+        sipc_p256n x, z, m;
+        sipc_p256n_from_be(&x, b);
+        sipc_p256n_inv_public(&z, &x);
+        assert_int_equal(mp_invmod(&a, &n, &r), MP_OKAY);
+        mp_out(&r, want);
+        sipc_p256n_to_be(got, &z);
+        assert_memory_equal(got, want, 32);
+        /* x * z * 2^-256, times 2^256 again: 1 */
+        sipc_p256n_mont_mul(&m, &x, &z);
+        sipc_p256n_to_mont(&m, &m);
+        sipc_p256n_to_be(got, &m);
+        memset(want, 0, 32);
+        want[31] = 1;
+        assert_memory_equal(got, want, 32);
+        checked++;
+    }
+    assert_true(checked > 5000);
+    mp_clear(&n);
+    mp_clear(&a);
+    mp_clear(&r);
+    mp_clear(&big);
+}
+
 static void t_same_verdicts(void **state)
 {
     (void)state;
@@ -554,6 +615,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_scalar_arithmetic),
+        cmocka_unit_test(t_inverse_shapes),
         cmocka_unit_test(t_same_verdicts),
         cmocka_unit_test(t_edges),
         cmocka_unit_test(t_not_ours),

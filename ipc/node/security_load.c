@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -167,15 +168,22 @@ load_in_mode_frames(sipc_security **out, const sipc_config *cfg, sipc_tls_mode m
     if ((r = sipc__security_new_tls(out, mode, &kp, trust, err, errlen)) != 0 || !staged)
         return r;
     /* the staged pair as its commit will judge it, for the node's status:
-     * the cluster's note names the step that completes it, not the commit */
-    sipc_vfy_result res;
-    sipc_trust_judge_staged(cfg->home, &pol, time(NULL), &res);
-    if ((r = sipc__security_set_staged(*out, &res)) != 0) {
+     * the cluster's note names the step that completes it, not the commit.
+     * The verdict (8 KiB) on the heap: a key's load may run on a small
+     * thread stack, and these frames already hold wolfCrypt's. */
+    sipc_vfy_result *res = malloc(sizeof *res);
+    if (res) {
+        sipc_trust_judge_staged(cfg->home, &pol, time(NULL), res);
+        r = sipc__security_set_staged(*out, res);
+        free(res);
+    }
+    if (!res || r != 0) {
         sipc_security_release(*out);
         *out = NULL;
         sipc__seterr(err, errlen, "out of memory");
+        return SIPC_ENOMEM;
     }
-    return r;
+    return 0;
 }
 
 /* load_in_mode_frames, then its dead frames cleared: wolfCrypt leaves the

@@ -51,6 +51,7 @@ static const struct {
     {"limits", "idle_timeout_ms", "60000"},
     {"data", "sync", "full"},
     {"data", "writes_slow_ms", "2000"},
+    {"logs", "max_file_size", "268435456"},
     {"pipeline", "tls", "unset: it follows [tls] enable"},
 };
 
@@ -67,7 +68,8 @@ int sipc__config_check_not_empty(const char *section, const char *key, const cha
             return 0;
         }
     }
-    static const char *const not_services[] = {"node", "cluster", "tls", "limits", "metrics"};
+    static const char *const not_services[] = {"node", "cluster", "tls", "limits", "logs",
+                                                        "metrics"};
     for (size_t i = 0; i < sizeof not_services / sizeof not_services[0]; i++)
         if (!strcmp(section, not_services[i]))
             return 1;

@@ -172,6 +172,23 @@ static int copy_name(char *dst, size_t cap, const char *v, parse_state *ps, cons
     return 1;
 }
 
+/* A size in bytes from lo to hi: every byte count of sipc.conf is read and
+ * refused here, in the same words. */
+static int parse_bytes(parse_state *ps, const char *section, const char *key, const char *value,
+                       unsigned long long lo, unsigned long long hi, unsigned long long *out)
+{
+    char *end;
+    unsigned long long v = strtoull(value, &end, 10);
+    /* a digit first: strtoull would take "-1" as a huge count */
+    if (*value < '0' || *value > '9' || *end != '\0' || v < lo || v > hi) {
+        snprintf(ps->err, sizeof ps->err, "[%s] %s must be a byte count from %llu to %llu, not '%s'",
+                 section, key, lo, hi, value);
+        return 0;
+    }
+    *out = v;
+    return 1;
+}
+
 static int on_setting(parse_state *ps, const char *section, const char *key, const char *value,
                       int continued)
 {
@@ -262,25 +279,17 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
         }
     } else if (!strcmp(section, "limits")) {
         if (!strcmp(key, "max_frame")) {
-            char *end;
-            unsigned long long v = strtoull(value, &end, 10);
-            if (*value == '\0' || *end != '\0' || v < 1024 || v > (256ull << 20)) {
-                snprintf(ps->err, sizeof ps->err,
-                         "[limits] max_frame must be a byte count from 1024 to 268435456");
+            unsigned long long v;
+            if (!parse_bytes(ps, section, key, value, 1024, 256ull << 20, &v))
                 return 0;
-            }
             cfg->max_frame = (size_t)v;
             return 1;
         }
         if (!strcmp(key, "max_write_queue") || !strcmp(key, "max_write_queue_total") ||
             !strcmp(key, "max_read_buffer_total")) {
-            char *end;
-            unsigned long long v = strtoull(value, &end, 10);
-            if (*value == '\0' || *end != '\0' || v < 65536 || v > (64ull << 30)) {
-                snprintf(ps->err, sizeof ps->err,
-                         "[limits] %s must be a byte count from 65536 to 68719476736", key);
+            unsigned long long v;
+            if (!parse_bytes(ps, section, key, value, 65536, 64ull << 30, &v))
                 return 0;
-            }
             if (!strcmp(key, "max_write_queue"))
                 cfg->max_write_queue = (size_t)v;
             else if (!strcmp(key, "max_write_queue_total"))
@@ -372,6 +381,16 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             return 1;
         snprintf(ps->err, sizeof ps->err, "[pipeline] tls must be 0 or 1, not '%s'", value);
         return 0;
+    } else if (!strcmp(section, "logs")) {
+        /* not a service: the node's log files */
+        unsigned long long v;
+        if (!strcmp(key, "max_file_size")) {
+            if (!parse_bytes(ps, section, key, value, SIPC_LOG_FILE_CAP_MIN,
+                             SIPC_LOG_FILE_CAP_MAX, &v))
+                return 0;
+            cfg->log_max_file_size = v;
+            return 1;
+        }
     } else if (!strcmp(section, "metrics")) {
         /* not a service: an optional HTTP endpoint for Prometheus */
         if (!strcmp(key, "address")) {
@@ -587,6 +606,7 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
      * when a node dies, its machine's power included */
     cfg->data_sync = SIPC_SYNC_FULL;
     cfg->data_writes_slow_ms = 2000;
+    cfg->log_max_file_size = SIPC_LOG_FILE_CAP_DEFAULT;
 
     char path[1024];
     snprintf(path, sizeof path, "%s/sipc.conf", home);

@@ -13,24 +13,20 @@
  * crashes. Lines keep their order: they are appended and written under the
  * logger's lock.
  *
- * A file write that fails (a full disk, EIO, EFBIG, a file that cannot be
- * opened) leaves no part of a line in the file: the file is cut back to its
- * last whole line, and the lines not written are held (LOG_HOLD_MAX per
- * logger, later ones counted as lost) and that file is tried again once a
- * second (by the next line, or by the background thread), at close and
- * exit whatever the second, and at a crash. Each line goes to the file of
- * the day its stamp names, a line held past midnight too; each day's file
- * is tried on its own, so an earlier day's file that keeps failing holds
- * back none of today's lines: they are written at once when today's file
- * works, and when they need the room held, an earlier day's held lines are
- * given up for them (as they are once its file has failed for
- * sipc__log_old_day_ms), counted lost, with one stderr line naming the
- * file. The loggers of one directory share one health record
- * (sipc_logger_health), which tells of each logger's current day's file:
- * stderr gets one line when its files stop being written and one when they
- * work again. A day's file takes at most sipc__log_file_cap bytes: past it,
- * lines below ERROR are dropped and counted, after one line saying so, so
- * that a flood of lines cannot fill the disk that also holds the data. */
+ * A file write that fails (a full disk, EIO, EFBIG, a file that cannot be opened) leaves no part
+ * of a line in the file: the file is cut back to its last whole line, and the lines not written
+ * are held (LOG_HOLD_MAX per logger, later ones counted as lost) and that file is tried again once
+ * a second (by the next line, or by the background thread), at close and exit whatever the second,
+ * and at a crash. Each line goes to the file of the day its stamp names, a line held past midnight
+ * too; each day's file is tried on its own, so an earlier day's file that keeps failing holds back
+ * none of today's lines: they are written at once when today's file works, and when they need the
+ * room held, an earlier day's held lines are given up for them (as they are once its file has
+ * failed for sipc__log_old_day_ms), counted lost, with one stderr line naming the file. The
+ * loggers of one directory share one health record (sipc_logger_health), which tells of each
+ * logger's current day's file: stderr gets one line when its files stop being written and one when
+ * they work again. A day's file takes at most file_cap bytes (sipc_logger_set_file_cap): past it,
+ * lines below ERROR are dropped and counted, after one line saying so, so that a flood of lines
+ * cannot fill the disk that also holds the data. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -79,7 +75,8 @@ struct sipc_logger {
     log_day days[LOG_DAYS];
     int told; /* the flusher knows it holds lines: it tries them every second */
     uint64_t day_bytes; /* the day's file: its size when the day began, and lines since */
-    int capped;         /* the day's file reached sipc__log_file_cap */
+    _Atomic uint64_t file_cap; /* the most a day's file takes (sipc_logger_set_file_cap) */
+    int capped;         /* the day's file reached file_cap */
     int health;    /* its slot in health_tab, -1 for none */
     char path[1024]; /* the day's file */
     char err_path[1024]; /* the file of the last write that failed */
@@ -104,7 +101,15 @@ int sipc_logger_health(sipc_logger *lg, sipc_log_health *out)
 {
     if (!lg || !out)
         return SIPC_EINVAL;
-    return sipc__log_health_get(lg->health, out);
+    return sipc__log_health_get(lg->health, atomic_load(&lg->file_cap), out);
+}
+
+int sipc_logger_set_file_cap(sipc_logger *lg, uint64_t bytes)
+{
+    if (!lg || !bytes)
+        return SIPC_EINVAL;
+    atomic_store(&lg->file_cap, bytes);
+    return 0;
 }
 
 /* ------------------------------------------------ writing */
@@ -390,7 +395,6 @@ static void held_write(sipc_logger *lg, days_failed *f)
 
 /* How long an earlier day's file may fail with its lines held. */
 unsigned sipc__log_old_day_ms = 300000;
-uint64_t sipc__log_file_cap = 256ull << 20;
 
 /* Why held lines are given up (give_up). */
 enum { GIVE_CLOSE, GIVE_ROOM, GIVE_EXPIRED };
@@ -802,36 +806,33 @@ int sipc_logger_open(sipc_logger **out, const char *dir, const char *name, int e
         return SIPC_ENOMEM;
     lg->fd = -1;
     lg->health = -1;
+    lg->file_cap = SIPC_LOG_FILE_CAP_DEFAULT;
     lg->name = strdup(name ? name : "sipc");
     lg->dir = dir ? strdup(dir) : NULL;
-    if (!lg->name || (dir && !lg->dir)) {
-        free(lg->name);
-        free(lg->dir);
-        free(lg);
-        return SIPC_ENOMEM;
-    }
+    int r = SIPC_ENOMEM;
+    if (!lg->name || (dir && !lg->dir))
+        goto fail;
     if (lg->dir && mkdir(lg->dir, 0750) != 0 && errno != EEXIST) {
-        int e = -errno;
-        free(lg->name);
-        free(lg->dir);
-        free(lg);
-        return e;
+        r = -errno;
+        goto fail;
     }
     lg->echo_stderr = echo_stderr;
     lg->min_level = min_level;
     uv_mutex_init(&lg->lock);
-    int r = reg_add(lg);
-    if (r == 0 && lg->dir)
-        lg->health = sipc__log_health_slot(lg->dir);
+    r = reg_add(lg);
     if (r != 0) {
         uv_mutex_destroy(&lg->lock);
-        free(lg->name);
-        free(lg->dir);
-        free(lg);
-        return r;
+        goto fail;
     }
+    if (lg->dir)
+        lg->health = sipc__log_health_slot(lg->dir);
     *out = lg;
     return 0;
+fail:
+    free(lg->name);
+    free(lg->dir);
+    free(lg);
+    return r;
 }
 
 void sipc_logger_close(sipc_logger *lg)
@@ -932,7 +933,7 @@ void sipc_logger_sink(void *arg, sipc_log_level level, const char *category, con
         struct tm tm;
         localtime_r(&now.tv_sec, &tm);
         logger_rotate(lg, &tm);
-        if (level < SIPC_LOG_ERROR && lg->day_bytes + n > sipc__log_file_cap) {
+        if (level < SIPC_LOG_ERROR && lg->day_bytes + n > lg->file_cap) {
             sipc__log_health_cap(lg->health, !lg->capped, 1);
             if (lg->capped) {
                 lg_unlock(lg);

@@ -171,7 +171,7 @@ void sipc__log_health_cap(int slot, int capped, uint64_t dropped)
     uv_mutex_unlock(&health_lock);
 }
 
-int sipc__log_health_get(int slot, sipc_log_health *out)
+int sipc__log_health_get(int slot, uint64_t file_cap, sipc_log_health *out)
 {
     memset(out, 0, sizeof *out);
     if (slot >= 0) {
@@ -179,6 +179,6 @@ int sipc__log_health_get(int slot, sipc_log_health *out)
         *out = health_tab[slot].h;
         uv_mutex_unlock(&health_lock);
     }
-    out->file_cap_bytes = sipc__log_file_cap;
+    out->file_cap_bytes = file_cap;
     return 0;
 }

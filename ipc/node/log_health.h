@@ -28,8 +28,8 @@ void sipc__log_health_ok(int slot, int *failing, int closing);
  * reached it, -1 a capped one is left for a new day's or closed), dropped
  * to the lines dropped. */
 void sipc__log_health_cap(int slot, int capped, uint64_t dropped);
-/* The record of slot (all zero for -1, but the cap); 0. */
-int sipc__log_health_get(int slot, sipc_log_health *out);
+/* The record of slot (all zero for -1) with the cap of the logger asked; 0. */
+int sipc__log_health_get(int slot, uint64_t file_cap, sipc_log_health *out);
 /* One line to stderr, whatever the loggers do with theirs. */
 void sipc__log_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -17,10 +17,6 @@
  * minutes; tests shorten it. */
 extern unsigned sipc__log_old_day_ms;
 
-/* The most bytes a day's file takes (256 MiB; tests lower it): past it,
- * lines below ERROR are dropped and counted (sipc_logger_health). */
-extern uint64_t sipc__log_file_cap;
-
 /* Times a logged line woke the background thread that writes held lines. */
 uint64_t sipc__log_wakes(void);
 

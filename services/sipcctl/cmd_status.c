@@ -158,11 +158,19 @@ static void print_logs(json_t *logs)
                i_of(logs, "lines_lost_total"), i_of(logs, "lines_lost_total") == 1 ? "" : "s");
     else
         printf("  logs: ok\n");
-    long long dropped = i_of(logs, "lines_dropped_total");
+    long long dropped = i_of(logs, "lines_dropped_total"), cap = i_of(logs, "file_cap_bytes");
+    /* the cap is [logs] max_file_size: in the largest unit it is whole in */
+    char cap_text[48];
+    if (cap >= (1 << 20) && cap % (1 << 20) == 0)
+        snprintf(cap_text, sizeof cap_text, "%lld MiB", cap >> 20);
+    else if (cap >= 1024 && cap % 1024 == 0)
+        snprintf(cap_text, sizeof cap_text, "%lld KiB", cap >> 10);
+    else
+        snprintf(cap_text, sizeof cap_text, "%lld bytes", cap);
     if (dropped) /* a flood of lines: the disk holds the data too */
-        printf("  logs: %lld line%s below ERROR dropped: a day's file reached its cap of %lld "
-               "MiB%s\n",
-               dropped, dropped == 1 ? "" : "s", i_of(logs, "file_cap_bytes") >> 20,
+        printf("  logs: %lld line%s below ERROR dropped: a day's file reached its cap of %s ([logs] "
+               "max_file_size)%s\n",
+               dropped, dropped == 1 ? "" : "s", cap_text,
                json_is_true(json_object_get(logs, "capped")) ? " (one of today's is at it)" : "");
 }
 

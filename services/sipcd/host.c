@@ -64,6 +64,7 @@ static int prepare(host *h)
                     sipc_strerror(r));
             return EX_CANTCREAT;
         }
+        sipc_logger_set_file_cap(s->log, h->cfg.log_max_file_size); /* [logs] max_file_size */
     }
     host_reload_files_seen(h);
     for (int i = 0; i < HOST_NSERVICES; i++) {

@@ -163,6 +163,7 @@ static void judge_restart(reload_job *j, const sipc_config *o, const sipc_config
                 no.keepalive_timeout_ms);
     restart_num(j, "[limits] idle_timeout_ms", oo.idle_timeout_ms, no.idle_timeout_ms);
     restart(j, "[metrics] address", o->metrics_address, n->metrics_address);
+    restart_num(j, "[logs] max_file_size", o->log_max_file_size, n->log_max_file_size);
 }
 
 static const char *rev_name(sipc_revocation r)

@@ -83,6 +83,20 @@ static int ctl(fake *f, const char *answer, const char *args, char *out, size_t 
     return ctl_run(f, answer, 1, args, out, outlen);
 }
 
+/* sipcctl status on a node whose log files dropped `dropped` lines at a cap
+ * of `cap` bytes, one of today's files at it when `capped`. */
+static int logs_status(fake *f, int capped, long long dropped, long long cap, char *out,
+                       size_t outlen)
+{
+    static char answer[400]; /* the fake answers from it while sipcctl runs */
+    snprintf(answer, sizeof answer,
+             "{\"schema\": 1, \"logs\": {\"failing\": false, \"failures_total\": 0, \"dir\": "
+             "\"/x/logs\", \"lines_lost_total\": 0, \"capped\": %s, \"lines_dropped_total\": "
+             "%lld, \"file_cap_bytes\": %lld}}",
+             capped ? "true" : "false", dropped, cap);
+    return ctl_run(f, answer, 0, "", out, outlen);
+}
+
 /* status --cluster ARGS against answer exits want and prints text; the
  * output stays in last_out */
 static char last_out[16384];
@@ -306,19 +320,16 @@ static void older_coordinator(void **state)
 
     /* a node's status whose log files dropped lines at their daily cap
      * says so beside "logs: ok"; none dropped, only "logs: ok" */
-    static const char capped[] =
-        "{\"schema\": 1, \"logs\": {\"failing\": false, \"failures_total\": 0, \"dir\": \"/x/logs\", "
-        "\"lines_lost_total\": 0, \"capped\": true, \"lines_dropped_total\": 4711, "
-        "\"file_cap_bytes\": 268435456}}";
-    rc = ctl_run(f, capped, 0, "", out, sizeof out);
+    rc = logs_status(f, 1, 4711, 268435456, out, sizeof out);
     if (!strstr(out, "\n  logs: ok\n  logs: 4711 lines below ERROR dropped: a day's file reached "
-                     "its cap of 256 MiB (one of today's is at it)\n"))
+                     "its cap of 256 MiB ([logs] max_file_size) (one of today's is at it)\n"))
         fail_msg("status with lines dropped: exit %d\n%s", rc, out);
-    static const char uncapped[] =
-        "{\"schema\": 1, \"logs\": {\"failing\": false, \"failures_total\": 0, \"dir\": \"/x/logs\", "
-        "\"lines_lost_total\": 0, \"capped\": false, \"lines_dropped_total\": 0, "
-        "\"file_cap_bytes\": 268435456}}";
-    rc = ctl_run(f, uncapped, 0, "", out, sizeof out);
+    /* a cap set below a MiB reads as set, not as 0 MiB */
+    rc = logs_status(f, 0, 1, 65536, out, sizeof out);
+    if (!strstr(out, "\n  logs: 1 line below ERROR dropped: a day's file reached its cap of 64 KiB "
+                     "([logs] max_file_size)\n"))
+        fail_msg("status with a 64 KiB cap: exit %d\n%s", rc, out);
+    rc = logs_status(f, 0, 0, 268435456, out, sizeof out);
     if (!strstr(out, "\n  logs: ok\n") || strstr(out, "dropped"))
         fail_msg("status without lines dropped: exit %d\n%s", rc, out);
 

@@ -523,6 +523,7 @@ static void test_empty_values(void **state)
         {"limits", "max_connections_per_host"},
         {"limits", "reconnect_max_ms"}, {"data", "sync"},
         {"data", "writes_slow_ms"},  {"pipeline", "tls"},
+        {"logs", "max_file_size"},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char text[128], want[128];
@@ -1490,6 +1491,52 @@ static void test_writes_slow_ms(void **state)
     rm_home(home);
 }
 
+/* [logs] max_file_size: the logger's own default (256 MiB) when unset, read
+ * from the floor to the ceiling node.h names, and refused outside them or
+ * as anything but a byte count, in the words every byte count of sipc.conf
+ * is refused in: the key, the bounds and the value. */
+static void test_log_max_file_size(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    sipc_config cfg;
+    char err[1024];
+    assert_int_equal(load_text(home, "[node]\nid = n1\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.log_max_file_size, SIPC_LOG_FILE_CAP_DEFAULT);
+    assert_int_equal(cfg.log_max_file_size, 256ull << 20);
+    assert_int_equal(load_text(home, "[logs]\nmax_file_size = 1048576\n", &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(cfg.log_max_file_size, 1048576);
+    char text[128];
+    snprintf(text, sizeof text, "[logs]\nmax_file_size = %llu\n", SIPC_LOG_FILE_CAP_MIN);
+    assert_int_equal(load_text(home, text, &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.log_max_file_size, 65536);
+    snprintf(text, sizeof text, "[logs]\nmax_file_size = %llu\n", SIPC_LOG_FILE_CAP_MAX);
+    assert_int_equal(load_text(home, text, &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.log_max_file_size, 68719476736ull);
+    expect_error(home, "[logs]\nmax_file_size = 65535\n", 2,
+                 "[logs] max_file_size must be a byte count from 65536 to 68719476736, not "
+                 "'65535'");
+    expect_error(home, "[logs]\nmax_file_size = 68719476737\n", 2,
+                 "[logs] max_file_size must be a byte count from 65536 to 68719476736, not "
+                 "'68719476737'");
+    expect_error(home, "\n[logs]\nmax_file_size = 0\n", 3, "not '0'");
+    expect_error(home, "[logs]\nmax_file_size = -1\n", 2, "not '-1'");
+    expect_error(home, "[logs]\nmax_file_size = 64M\n", 2, "not '64M'");
+    expect_error(home, "[logs]\nmax_file_size = 99999999999999999999999\n", 2,
+                 "to 68719476736, not '99999999999999999999999'");
+    /* the same reader and words as [limits]' byte counts */
+    expect_error(home, "[limits]\nmax_frame = 100\n", 2,
+                 "[limits] max_frame must be a byte count from 1024 to 268435456, not '100'");
+    expect_error(home, "[logs]\nmax_file_sise = 65536\n", 2,
+                 "unknown setting [logs] max_file_sise; did you mean `max_file_size`?");
+    expect_error(home, "[log]\nmax_file_size = 65536\n", 2,
+                 "did you mean `[logs] max_file_size`?");
+    /* [logs] is no service: it has no port */
+    expect_error(home, "[logs]\nport = 23010\n", 2, "unknown setting [logs] port");
+    rm_home(home);
+}
+
 static void test_nodes_default_to_data_port(void **state)
 {
     (void)state;
@@ -1746,8 +1793,10 @@ static void test_layout_appends(void **state)
                 offsetof(sipc_config, tls_enable_line) + sizeof(int));
     assert_true(offsetof(sipc_config, data_writes_slow_ms) ==
                 offsetof(sipc_config, node_line) + sizeof(int));
-    assert_true(sizeof(sipc_config) - offsetof(sipc_config, data_writes_slow_ms) -
-                    sizeof(uint32_t) <
+    assert_true(offsetof(sipc_config, log_max_file_size) >
+                offsetof(sipc_config, data_writes_slow_ms));
+    assert_true(sizeof(sipc_config) - offsetof(sipc_config, log_max_file_size) -
+                    sizeof(uint64_t) <
                 _Alignof(sipc_config));
 }
 
@@ -1898,6 +1947,7 @@ int main(void)
         cmocka_unit_test(test_host_key),
         cmocka_unit_test(test_service_settings),
         cmocka_unit_test(test_writes_slow_ms),
+        cmocka_unit_test(test_log_max_file_size),
         cmocka_unit_test(test_nodes_default_to_data_port),
         cmocka_unit_test(test_wildcard_self),
         cmocka_unit_test(copy_tls_covers_every_key),

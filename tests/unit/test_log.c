@@ -300,8 +300,6 @@ static int count_of(const char *text, const char *needle)
 static void test_file_cap(void **state)
 {
     (void)state;
-    uint64_t cap = sipc__log_file_cap;
-    sipc__log_file_cap = 4096;
     char *dir = make_dir();
     char d1[9], d2[9];
     today(d1);
@@ -310,6 +308,11 @@ static void test_file_cap(void **state)
     for (int run = 0; run < 2; run++) {
         sipc_logger *lg;
         assert_int_equal(sipc_logger_open(&lg, dir, "Svc", 0, SIPC_LOG_INFO), 0);
+        assert_int_equal(sipc_logger_health(lg, &h), 0);
+        assert_int_equal(h.file_cap_bytes, SIPC_LOG_FILE_CAP_DEFAULT);
+        assert_int_equal(sipc_logger_set_file_cap(lg, 0), SIPC_EINVAL);
+        assert_int_equal(sipc_logger_set_file_cap(NULL, 4096), SIPC_EINVAL);
+        assert_int_equal(sipc_logger_set_file_cap(lg, 4096), 0);
         for (int i = 0; i < 100; i++)
             sipc_logf(lg, SIPC_LOG_INFO, "Transport.Conn", "run %d line %03d of a flood", run, i);
         sipc_logf(lg, SIPC_LOG_ERROR, "Service.Stop", "run %d: an error past the cap", run);
@@ -337,7 +340,6 @@ static void test_file_cap(void **state)
     assert_int_equal(lines, count_of(text, "\n"));
     free(text);
     rm_dir(dir);
-    sipc__log_file_cap = cap;
 }
 
 /* A link planted under a log file's name is not written through (a node

@@ -119,6 +119,9 @@ typedef struct sipc_config {
                                      SLOW (its status, status --cluster); default 2000,
                                      100 .. 600000 (0 in a structure filled without
                                      sipc_config_load: the data service's default) */
+    uint64_t log_max_file_size; /* [logs] max_file_size = bytes a service's log file of one
+                                   day takes (sipc_logger_set_file_cap); default 256 MiB,
+                                   SIPC_LOG_FILE_CAP_MIN .. _MAX */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown
@@ -285,6 +288,19 @@ typedef struct sipc_logger sipc_logger;
 SIPC_EXTERN int sipc_logger_open(sipc_logger **out, const char *dir, const char *name,
                                  int echo_stderr, sipc_log_level min_level);
 SIPC_EXTERN void sipc_logger_close(sipc_logger *lg);
+/* A day's file of a logger takes at most this many bytes, so that a flood
+ * of lines cannot fill the disk that also holds the data: past it, lines
+ * below ERROR are dropped and counted (sipc_log_health), after one WARN
+ * line saying so. SIPC_LOG_FILE_CAP_DEFAULT unless set; [logs]
+ * max_file_size takes MIN .. MAX (at least a day of a quiet node's lines). */
+#define SIPC_LOG_FILE_CAP_DEFAULT (256ull << 20)
+#define SIPC_LOG_FILE_CAP_MIN 65536ull
+#define SIPC_LOG_FILE_CAP_MAX (64ull << 30)
+/* Sets lg's cap, for the lines logged from now on: a file already past a
+ * lower cap takes no more lines below ERROR. 0, or SIPC_EINVAL for a NULL lg
+ * or a cap of 0 (the library takes any other; the bounds are the
+ * configuration's). */
+SIPC_EXTERN int sipc_logger_set_file_cap(sipc_logger *lg, uint64_t bytes);
 /* Writes the lines the logger holds now. A line is written at once unless
  * the logger wrote less than 10 ms before; then it is held with those that
  * follow and they are written together (one write per destination): about
@@ -319,9 +335,10 @@ typedef struct sipc_log_health {
     uint64_t lines_lost_total; /* lines never written to their file */
     int first_errno;         /* while failing: the first failure's errno */
     char last_error[1200];   /* while failing: the first failure: the file, why */
-    /* a day's file takes at most file_cap_bytes: past it lines below ERROR
-     * are dropped (lines_dropped_total), after one line saying so; capped
-     * while one of today's files is at its cap */
+    /* a day's file takes at most file_cap_bytes (the cap of the logger
+     * asked, sipc_logger_set_file_cap): past it lines below ERROR are
+     * dropped (lines_dropped_total), after one line saying so; capped while
+     * one of today's files is at its cap */
     int capped;
     uint64_t lines_dropped_total;
     uint64_t file_cap_bytes;

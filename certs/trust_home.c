@@ -645,7 +645,7 @@ int sipc_staged_load(const char *home, sipc_keypair *kp, sipc_vfy_result *res)
         return 0;
     sipc__vinit(res);
     sipc__vfail(res, SIPC_VFY_MALFORMED, -1,
-                "stage the pair again (`tlstool rotate stage FILE --force`)", "%s", err);
+                SIPC_VFY_AGAIN_STAGE("FILE"), "%s", err);
     return SIPC_ETLSCONFIG;
 }
 

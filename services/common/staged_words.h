@@ -14,4 +14,14 @@
     "`tlstool rotate abort` drops the staged pair, which cannot be committed (%s); then stage " \
     "one that verifies"
 
+#include <stdio.h>
+
+/* The step for a staged pair that does not verify: what completes it when
+ * the home can (completable), else the abort that drops it; fix is the
+ * verifier's. */
+static inline void sipc_staged_step(char *out, size_t len, int completable, const char *fix)
+{
+    snprintf(out, len, completable ? SIPC_STAGED_COMPLETE : SIPC_STAGED_DROP, fix);
+}
+
 #endif

@@ -382,10 +382,8 @@ static int staged_unverified(json_t *nodes, char *why, size_t wlen, char *fix, s
         if (w < wlen)
             w += (size_t)snprintf(why + w, wlen - w, "%sNOT VERIFIED on %s: %s", w ? "; " : "",
                                   name, text);
-        if (json_is_true(json_object_get(rot, "completable")))
-            snprintf(text, sizeof text, SIPC_STAGED_COMPLETE, rfix);
-        else
-            snprintf(text, sizeof text, SIPC_STAGED_DROP, rfix);
+        sipc_staged_step(text, sizeof text, json_is_true(json_object_get(rot, "completable")),
+                         rfix);
         if (f < flen)
             f += (size_t)snprintf(fix + f, flen - f, "%son %s, %s", f ? "; " : "", name, text);
     }

@@ -343,10 +343,8 @@ static void print_node(json_t *st)
     if (json_is_false(json_object_get(rot, "verifies"))) {
         char text[1400], step[1400];
         snprintf(text, sizeof text, SIPC_STAGED_NOT_VERIFIED, s_of(rot, "reason"));
-        snprintf(step, sizeof step,
-                 json_is_true(json_object_get(rot, "completable")) ? SIPC_STAGED_COMPLETE
-                                                                    : SIPC_STAGED_DROP,
-                 s_of(rot, "fix"));
+        sipc_staged_step(step, sizeof step, json_is_true(json_object_get(rot, "completable")),
+                         s_of(rot, "fix"));
         cli_say_line(stdout, "    NOT VERIFIED", "%s; next: %s", text, step);
     }
     printf("  %-11s %6s  %-10s  %5s  %9s  %7s  %s\n", "SERVICE", "PORT", "LISTENER", "TLS",

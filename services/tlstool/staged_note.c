@@ -26,14 +26,15 @@ void staged_next(const pair_judgement *j, sipc_rotation_state state, char *out, 
 {
     char step[1400];
     out[0] = 0;
-    if (state == SIPC_ROTATION_STAGED && j->res.reason[0] && j->completable) {
-        snprintf(step, sizeof step, SIPC_STAGED_COMPLETE, j->res.fix);
-        snprintf(out, len,
-                 "%s; then, once every node has it staged (and was reloaded or restarted), "
-                 "`tlstool rotate commit` node by node (or `tlstool rotate abort` drops it)",
-                 step);
-    } else if (state == SIPC_ROTATION_STAGED && j->res.reason[0]) {
-        snprintf(out, len, SIPC_STAGED_DROP, j->res.fix);
+    if (state == SIPC_ROTATION_STAGED && j->res.reason[0]) {
+        sipc_staged_step(step, sizeof step, j->completable, j->res.fix);
+        if (j->completable)
+            snprintf(out, len,
+                     "%s; then, once every node has it staged (and was reloaded or restarted), "
+                     "`tlstool rotate commit` node by node (or `tlstool rotate abort` drops it)",
+                     step);
+        else
+            snprintf(out, len, "%s", step);
     } else if (state == SIPC_ROTATION_STAGED) {
         snprintf(out, len, "once every node has it staged (and was reloaded or restarted), "
                            "`tlstool rotate commit` node by node");

@@ -237,6 +237,8 @@ struct sipc_conn {
     const sipc_conn_owner_ops *owner_ops;
     void *owner;
     sipc_link owner_link;   /* in the owner's connection list */
+    sipc_link opening_link; /* a server's, in its handshake: in srv->opening */
+    sipc_conn *host_older, *host_newer; /* and among its host's such ones */
     sipc_link dirty_link;   /* in ctx->dirty */
     sipc_counters *counters; /* its server's totals; NULL on a channel's connection */
     int refs;
@@ -672,6 +674,12 @@ struct sipc_server {
     uint32_t nopening;      /* of which still in their handshake */
     uint32_t nclosing;      /* of which closed, not yet freed (their descriptors
                              * go within a close grace): not open */
+    sipc_link opening;      /* those still in their handshake, oldest first:
+                             * the next to make room is the first */
+    uint32_t fds_handed;    /* of the closing ones, as many as were closed to make
+                             * room (their descriptors closed at once) handed
+                             * their place in the process's count to a newcomer:
+                             * that many frees give nothing back (fd_budget.c) */
     uint32_t max_conns;     /* max_connections, bounded by the open-file limit */
     uint32_t max_per_host;  /* max_connections_per_host, or its default from max_conns */
     sipc_link budget_link;  /* among the process's servers (fd_budget.c) */

@@ -31,7 +31,8 @@ static void free_listener_owner(sipc_stream_listener *l)
 struct sipc__host_count {
     char host[96]; /* sipc__host_key's form (at most 46 bytes); "" when free */
     uint32_t n;
-    uint32_t opening; /* of them still in their handshake */
+    sipc_conn *oldest, *newest; /* of them those still in their handshake, in
+                                 * the order they came */
 };
 
 static uint64_t host_hash(const sipc_server *srv, const char *host)
@@ -80,35 +81,31 @@ static int host_resize(sipc_server *srv, uint32_t cap)
     return 0;
 }
 
-/* Counts one more connection from host: 0, or SIPC_ENOMEM (then it goes
- * uncounted). The table stays at most half full. */
-static int host_add(sipc_server *srv, const char *host)
+/* Counts one more connection from host: its entry, or NULL for want of
+ * memory (then it goes uncounted). The table stays at most half full. */
+static struct sipc__host_count *host_add(sipc_server *srv, const char *host)
 {
     if ((srv->hosts_used + 1) * 2 > srv->hosts_cap &&
         host_resize(srv, srv->hosts_cap ? srv->hosts_cap * 2 : HOSTS_MIN_CAP) != 0)
-        return SIPC_ENOMEM;
+        return NULL;
     struct sipc__host_count *e = host_find(srv, host);
     if (!e->host[0]) {
         sipc_str_copy(e->host, sizeof e->host, host);
         e->n = 0;
-        e->opening = 0;
+        e->oldest = e->newest = NULL;
         srv->hosts_used++;
     }
     e->n++;
-    e->opening++;
-    return 0;
+    return e;
 }
 
-/* One connection from host fewer: a slot left empty is taken out, the
- * entries after it in its run moved up (no tombstones to pile up). */
-static void host_remove(sipc_server *srv, const char *host, int was_up)
+/* One connection from host fewer (out of its opening ones already): a slot
+ * left empty is taken out, the entries after it in its run moved up (no
+ * tombstones to pile up). */
+static void host_remove(sipc_server *srv, const char *host)
 {
     struct sipc__host_count *e = host_get(srv, host);
-    if (!e)
-        return;
-    if (!was_up)
-        e->opening--;
-    if (--e->n)
+    if (!e || --e->n)
         return;
     uint32_t mask = srv->hosts_cap - 1, i = (uint32_t)(e - srv->hosts);
     srv->hosts[i].host[0] = '\0';
@@ -131,6 +128,49 @@ static void host_remove(sipc_server *srv, const char *host, int was_up)
 static void conn_host(const sipc_conn *c, char *out, size_t len)
 {
     sipc__host_key(c->peer_addr, 1, out, len);
+}
+
+/* ---- connections still in their handshake, in the order they came ---- */
+
+/* The server's list and, when counted, its host's chain: the oldest of
+ * either is the first, so making room costs the same however many are
+ * open or opening. */
+static void opening_add(sipc_server *srv, sipc_conn *c, struct sipc__host_count *e)
+{
+    sipc_list_insert_before(&srv->opening, &c->opening_link);
+    srv->nopening++;
+    c->host_older = c->host_newer = NULL;
+    if (!e)
+        return;
+    c->host_older = e->newest;
+    if (e->newest)
+        e->newest->host_newer = c;
+    else
+        e->oldest = c;
+    e->newest = c;
+}
+
+/* c done with its handshake, or closed in it. */
+static void opening_remove(sipc_server *srv, sipc_conn *c)
+{
+    assert(srv->nopening > 0);
+    srv->nopening--;
+    sipc_list_remove(&c->opening_link);
+    if (!c->host_counted)
+        return;
+    char host[160];
+    conn_host(c, host, sizeof host);
+    struct sipc__host_count *e = host_get(srv, host);
+    if (!e)
+        return;
+    if (c->host_older)
+        c->host_older->host_newer = c->host_newer;
+    else
+        e->oldest = c->host_newer;
+    if (c->host_newer)
+        c->host_newer->host_older = c->host_older;
+    else
+        e->newest = c->host_older;
 }
 
 /* One line per connection says which transport it runs on; limited per peer
@@ -160,15 +200,7 @@ static void srv_log_up(sipc_server *srv, sipc_conn *c)
 static void srv_up(void *owner, sipc_conn *c)
 {
     sipc_server *srv = owner;
-    assert(srv->nopening > 0);
-    srv->nopening--;
-    if (c->host_counted) {
-        char host[160];
-        conn_host(c, host, sizeof host);
-        struct sipc__host_count *e = host_get(srv, host);
-        if (e)
-            e->opening--;
-    }
+    opening_remove(srv, c);
     /* only a dialer's own word that it falls back: a plaintext client, or
      * another node, from the same host says nothing about a refused TLS */
     if (srv->ctx->nheld && c->peer_plaintext_retry && c->stream && !sipc_stream_is_tls(c->stream)) {
@@ -215,15 +247,13 @@ static void srv_down(void *owner, sipc_conn *c, int err, const char *detail, int
     (void)detail;
     (void)got_bytes;
     sipc_server *srv = owner;
-    if (!was_up) {
-        assert(srv->nopening > 0);
-        srv->nopening--;
-    }
+    if (!was_up)
+        opening_remove(srv, c);
     srv->nclosing++;
     if (c->host_counted) {
         char host[160];
         conn_host(c, host, sizeof host);
-        host_remove(srv, host, was_up);
+        host_remove(srv, host);
         c->host_counted = 0;
     }
     /* a close of our own (err 0, shutting down) is no failure of the peer;
@@ -243,74 +273,111 @@ static void srv_freed(void *owner)
     assert(srv->nconns > 0 && srv->nclosing > 0);
     srv->nconns--;
     srv->nclosing--;
-    sipc__fd_budget_put(srv);
+    if (srv->fds_handed)
+        srv->fds_handed--;
+    else
+        sipc__fd_budget_put(srv);
     srv_maybe_finish(srv);
 }
 
-enum { EVICT_OPENING, EVICT_FULL, EVICT_HOST };
+enum { EVICT_OPENING, EVICT_FULL, EVICT_HOST, EVICT_SHARE };
 
-/* Closes the oldest connection still in its handshake (from, when not NULL:
- * of those from that host): it has had the most time; an honest peer
- * finishes in milliseconds. 0 if there was none. */
-static int evict_oldest_opening(sipc_server *srv, const char *from, int why)
+/* "the process's connections hold their share of its open-file limit (...)" */
+static void fd_share_text(const sipc_server *srv, const sipc__fd_limits *lim, char *out,
+                          size_t len)
 {
-    for (sipc_link *l = srv->conns.next; l != &srv->conns; l = l->next) {
-        sipc_conn *c = sipc_container_of(l, sipc_conn, owner_link);
-        if (c->state != SIPC_CONN_S_HANDSHAKE)
-            continue;
-        char host[160], key[300];
-        conn_host(c, host, sizeof host);
-        if (from && strcmp(host, from))
-            continue;
-        snprintf(key, sizeof key, "%s: connections from %s closed in their handshake to make room",
-                 srv->name, host);
-        if (why == EVICT_HOST)
-            sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
-                              "%s: %u connections open from %s (limit %u per host, [limits] "
-                              "max_connections_per_host): closing the oldest of them still in "
-                              "its handshake, from %s, to make room",
-                              srv->name, host_get(srv, host)->n, host, srv->max_per_host,
-                              c->peer_addr);
-        else if (why == EVICT_FULL)
-            sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
-                              "%s: %u connections open (limit %u, [limits] max_connections): "
-                              "closing the oldest still in its handshake, from %s, to make room",
-                              srv->name, srv->nconns - srv->nclosing, srv->max_conns,
-                              c->peer_addr);
-        else
-            sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
-                              "%s: %u connections are in their handshake (limit %u, [limits] "
-                              "max_opening): closing the oldest, from %s, to make room",
-                              srv->name, srv->nopening, srv->ctx->opts.max_opening, c->peer_addr);
-        srv->counters.evicted++;
-        c->evicted = 1;
-        sipc__conn_close(c, SIPC_EHSTIMEOUT, "closed unfinished to make room: too many "
-                                             "connections were opening");
-        return 1;
+    snprintf(out, len,
+             "the process's connections hold their share of its open-file limit (%u, less %u "
+             "kept for its files, logs and listeners%s)",
+             lim->limit, lim->reserve,
+             srv->reserved ? ", of which this server may use a quarter" : "");
+}
+
+/* The line for c closed to make room, once per its host per 10 s. */
+static void say_evicted(sipc_server *srv, const sipc_conn *c, int why, const sipc__fd_limits *lim)
+{
+    char host[160], key[300], share[300] = "", usage[600] = "";
+    conn_host(c, host, sizeof host);
+    snprintf(key, sizeof key, "%s: connections from %s closed in their handshake to make room",
+             srv->name, host);
+    if (why == EVICT_HOST)
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                          "%s: %u connections open from %s (limit %u per host, [limits] "
+                          "max_connections_per_host): closing the oldest of them still in "
+                          "its handshake, from %s, to make room",
+                          srv->name, host_get(srv, host)->n, host, srv->max_per_host,
+                          c->peer_addr);
+    else if (why == EVICT_FULL)
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                          "%s: %u connections open (limit %u, [limits] max_connections): "
+                          "closing the oldest still in its handshake, from %s, to make room",
+                          srv->name, srv->nconns - srv->nclosing, srv->max_conns, c->peer_addr);
+    else if (why == EVICT_OPENING)
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                          "%s: %u connections are in their handshake (limit %u, [limits] "
+                          "max_opening): closing the oldest, from %s, to make room",
+                          srv->name, srv->nopening, srv->ctx->opts.max_opening, c->peer_addr);
+    else {
+        /* what holds the descriptors (a lock, every server) only for a
+         * line written: a flood makes room at every accept */
+        if (sipc__log_limited_due(srv->ctx, key, SIPC_LOG_WARN)) {
+            fd_share_text(srv, lim, share, sizeof share);
+            sipc__fd_usage(usage, sizeof usage);
+        }
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                          "%s: %s: closing the oldest of its %u connections still in their "
+                          "handshake, from %s, to make room: %s",
+                          srv->name, share, srv->nopening, c->peer_addr, usage);
     }
-    return 0;
+}
+
+/* Closes the oldest connection still in its handshake (of host e's, when
+ * not NULL): it has had the most time; an honest peer finishes in
+ * milliseconds. Its descriptor is closed at once, not after a close grace,
+ * so that a newcomer may take its place in the process's count
+ * (srv->fds_handed): at the open-file limit's share too, a flood that keeps
+ * opening connections then makes room for others instead of holding them
+ * out. 0 if there was none. Established connections are never closed so. */
+static int evict_oldest_opening(sipc_server *srv, const struct sipc__host_count *e, int why,
+                                const sipc__fd_limits *lim)
+{
+    sipc_conn *c = e ? e->oldest
+                 : sipc_list_empty(&srv->opening)
+                     ? NULL
+                     : sipc_container_of(srv->opening.next, sipc_conn, opening_link);
+    if (!c)
+        return 0;
+    assert(c->state == SIPC_CONN_S_HANDSHAKE);
+    say_evicted(srv, c, why, lim);
+    srv->counters.evicted++;
+    c->evicted = 1;
+    c->refs++;
+    sipc__conn_close(c, SIPC_EHSTIMEOUT, "closed unfinished to make room: too many "
+                                         "connections were opening");
+    if (c->stream)
+        sipc_stream_abort(c->stream);
+    sipc__conn_release(c);
+    return 1;
 }
 
 static const sipc_conn_owner_ops srv_ops = {
     .up = srv_up, .writable = srv_writable, .down = srv_down, .freed = srv_freed};
 
-/* The process's connections hold their share of the open-file limit: a new
- * one is refused as at a full server, and the WARN says what holds them. */
+/* The process's connections hold their share of the open-file limit, and
+ * none of this server's is opening to make room: a new one is refused as
+ * at a full server, and the WARN says what holds them. */
 static void refuse_at_fd_share(sipc_server *srv, sipc_stream *s, const char *host,
                                const sipc__fd_limits *lim)
 {
-    char key[300], usage[600];
+    char key[300], share[300], usage[600];
     snprintf(key, sizeof key, "%s: connections from %s refused at the open-file limit's share",
              srv->name, host);
     if (sipc__log_on(srv->ctx, SIPC_LOG_WARN)) {
+        fd_share_text(srv, lim, share, sizeof share);
         sipc__fd_usage(usage, sizeof usage);
         sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
-                          "%s: refusing a connection from %s: the process's connections hold "
-                          "their share of its open-file limit (%u, less %u kept for its files, "
-                          "logs and listeners%s): %s",
-                          srv->name, sipc_stream_peer(s), lim->limit, lim->reserve,
-                          srv->reserved ? ", of which this server may use a quarter" : "",
-                          usage);
+                          "%s: refusing a connection from %s: %s: %s", srv->name,
+                          sipc_stream_peer(s), share, usage);
     }
     srv->counters.refused++;
     sipc_stream_abort(s);
@@ -411,17 +478,22 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     char host[160], key[300];
     sipc__host_key(sipc_stream_peer(s), 1, host, sizeof host);
-    /* Closed connections still hold their descriptors for a moment: past a
-     * small slack over the limit a new one is refused whatever else. */
-    int slack_left = srv->nconns < srv->max_conns + 32;
+    /* Closed connections still hold their descriptors for a moment (not
+     * those closed to make room, whose went at once): past a small slack
+     * over the limit a new one is refused whatever else. */
+    int slack_left = srv->nconns - srv->fds_handed < srv->max_conns + 32;
+    /* Each accept closes at most one connection to make room, so a flood
+     * cannot turn the accept loop into a loop of closes; nobody is closed
+     * for a newcomer refused anyway. */
+    int evicted = 0;
     /* One host may not take every slot (a peer that answers pings holds
      * its connections as long as it likes): at its share, its own oldest
      * still in its handshake makes room, as below for the whole server, or
      * the new one is refused like at a full server, accepted and closed at
-     * once. Nobody is closed for a newcomer refused anyway. */
+     * once. */
     const struct sipc__host_count *from = host_get(srv, host);
     if (from && from->n >= srv->max_per_host && srv->max_per_host < srv->max_conns &&
-        !(from->opening && slack_left && evict_oldest_opening(srv, host, EVICT_HOST))) {
+        !(slack_left && (evicted = evict_oldest_opening(srv, from, EVICT_HOST, NULL)))) {
         snprintf(key, sizeof key,
                  "%s: connections from %s refused ([limits] max_connections_per_host)", srv->name,
                  host);
@@ -435,13 +507,11 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     /* Full of connections that never finish their handshake (a flood of
      * silent ones): the oldest of them makes room, so peers that do finish
-     * still get in. Only open ones count against the limit; closed ones
-     * still hold their descriptors for a moment, so a small slack over it
-     * keeps us within the descriptor reserve. */
+     * still get in. Only open ones count against the limit. */
     uint32_t open = srv->nconns - srv->nclosing;
-    if (open >= srv->max_conns && slack_left && evict_oldest_opening(srv, NULL, EVICT_FULL)) {
-        /* accepted below */
-    } else if (open >= srv->max_conns || !slack_left) {
+    if (!slack_left ||
+        (open >= srv->max_conns && !evicted &&
+         !(evicted = evict_oldest_opening(srv, NULL, EVICT_FULL, NULL)))) {
         /* Full of established ones: accept and close at once, so the backlog
          * drains and the peer hears a close instead of waiting (libuv would
          * otherwise accept and drop connections silently once descriptors
@@ -456,28 +526,41 @@ static void on_connection(uv_stream_t *listener, int status)
         sipc_stream_abort(s);
         return;
     }
+    if (!evicted && srv->nopening >= ctx->opts.max_opening)
+        evicted = evict_oldest_opening(srv, NULL, EVICT_OPENING, NULL);
+    /* The process's connections at their share of the open-file limit:
+     * this server's own oldest still in its handshake makes room the same
+     * way (it gives its place in the count to the new one), whoever else
+     * holds the share; only with none of its own opening is the new one
+     * refused. Another server's are left alone: they are its to judge,
+     * maybe on another thread. */
     sipc__fd_limits lim;
     sipc__fd_limits_get(&lim);
-    if (!sipc__fd_budget_take(srv, &lim)) {
+    if (!evicted && !sipc__fd_budget_take(srv, &lim) &&
+        !(evicted = evict_oldest_opening(srv, NULL, EVICT_SHARE, &lim))) {
         refuse_at_fd_share(srv, s, host, &lim);
         return;
     }
-    if (srv->nopening >= ctx->opts.max_opening)
-        (void)evict_oldest_opening(srv, NULL, EVICT_OPENING);
     sipc_conn *c;
     r = sipc__conn_new(&c, ctx, sec, s, 1, srv->router, &srv_ops, srv);
     if (r != 0) {
         refuse_unaccepted(srv, sipc_stream_peer(s), r);
         sipc_stream_abort(s); /* first: its descriptor may make the spare */
-        sipc__fd_budget_put(srv);
+        /* a place taken from the count goes back; one handed over stays
+         * with the connection closed for it, given back when it is freed */
+        if (!evicted)
+            sipc__fd_budget_put(srv);
         return;
     }
+    if (evicted)
+        srv->fds_handed++;
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, sipc_stream_peer(s));
-    c->host_counted = host_add(srv, host) == 0;
+    struct sipc__host_count *e = host_add(srv, host);
+    c->host_counted = e != NULL;
     c->counters = &srv->counters;
     srv->counters.accepted++;
     srv->nconns++;
-    srv->nopening++;
+    opening_add(srv, c, e);
     /* under pressure of unfinished handshakes, a new one gets less time:
      * honest peers finish in milliseconds, silent ones leave sooner */
     if (srv->nopening > ctx->opts.max_opening / 2) {
@@ -533,6 +616,7 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
             srv->max_per_host = srv->max_conns < 64 ? srv->max_conns : 64;
     }
     sipc_list_init(&srv->conns);
+    sipc_list_init(&srv->opening);
     sipc_list_init(&srv->link);
     int r = sipc_stream_listen(&srv->lis, ctx->loop, (struct sockaddr *)&ss, SIPC__LISTEN_BACKLOG,
                                on_connection);

@@ -12,7 +12,10 @@
  * reset and the files could not be opened. And a node out of descriptors
  * all the same says so when an accept fails, and its loop does not spin,
  * however many connections come before one is freed (that node on
- * 127.1.184.1). */
+ * 127.1.184.1). And a flood of connections that never finish opening, on
+ * the reserved server's own port at its share of the limit, does not lock
+ * an operator out: the oldest of them makes room (that node on
+ * 127.1.203.1, its limit 128). */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -41,7 +44,11 @@
 #define STARVED_LISTEN "127.1.184.1"
 #define STARVED_FROM "127.1.184.10"
 #define OPERATOR_FROM "127.1.172.20"
+#define OPENING_LISTEN "127.1.203.1"
+#define OPENING_FILL 60  /* established, on another server */
+#define OPENING_FLOOD 30 /* more than the reserved server's room */
 #define NODE_NOFILE 1024
+#define SMALL_NOFILE 128 /* 64 for connections, 16 more for the reserved server */
 #define NSERVERS 4 /* the last one reserved */
 #define FLOOD_SOURCES 4
 #define FLOOD_PER_SOURCE 100 /* per flooded server */
@@ -54,7 +61,16 @@ static pid_t child = -1;
  * free some of the descriptors it filled */
 static int beat_pipe[2] = {-1, -1}, free_pipe[2] = {-1, -1};
 static int filled[NODE_NOFILE], nfilled;
-static sipc_server *first_server;
+static sipc_server *servers[NSERVERS];
+
+/* How a test's node runs: where it listens, its open-file limit, whether
+ * it starts out of descriptors, and its pair (NULL: plaintext only). */
+typedef struct node_spec {
+    const char *listen;
+    int nofile;
+    int starved;
+    const char *pem;
+} node_spec;
 
 static void child_sink(void *arg, sipc_log_level level, const char *category, const char *msg)
 {
@@ -102,6 +118,19 @@ static void h_echo(sipc_request *req, void *arg)
     assert_int_equal(sipc_respond(req, "up", 2), 0);
 }
 
+/* The reserved server's totals, as "accepted=A refused=R evicted=E". */
+static void h_stats(sipc_request *req, void *arg)
+{
+    (void)arg;
+    sipc_server_stats st;
+    char answer[200];
+    assert_int_equal(sipc_server_stats_get(servers[NSERVERS - 1], &st), 0);
+    int n = snprintf(answer, sizeof answer, "accepted=%llu refused=%llu evicted=%llu",
+                     (unsigned long long)st.accepted_total, (unsigned long long)st.refused_total,
+                     (unsigned long long)st.evicted_total);
+    assert_int_equal(sipc_respond(req, answer, (size_t)n), 0);
+}
+
 /* Takes libuv's spare descriptor away and fills every slot: the state in
  * which libuv's own way out of EMFILE failed (another thread, the pool's,
  * took the descriptor it freed), so that it calls back with EMFILE. */
@@ -133,26 +162,28 @@ static void on_beat(uv_timer_t *t)
     else if (c == 'o' && nfilled < NODE_NOFILE && (filled[nfilled] = dup(2)) >= 0)
         nfilled++;
     sipc_server_stats st;
-    if (c == 'r' && sipc_server_stats_get(first_server, &st) == 0)
+    if (c == 'r' && sipc_server_stats_get(servers[0], &st) == 0)
         dprintf(child_log, "refused_total=%llu.\n", (unsigned long long)st.refused_total);
     (void)!write(beat_pipe[1], "b", 1);
 }
 
-/* The node: four contexts on one loop listening on listen, their ports
- * written to out; with starved, out of descriptors from then on. */
-static void child_run(const char *listen, int out, int starved)
+/* The node: four contexts on one loop listening as spec says, their ports
+ * written to out; a pair's node accepts TLS and plaintext. */
+static void child_run(const node_spec *spec, int out)
 {
     (void)prctl(PR_SET_PDEATHSIG, SIGKILL); /* not left behind by a failed test */
-    struct rlimit rl = {NODE_NOFILE, NODE_NOFILE};
+    struct rlimit rl = {(rlim_t)spec->nofile, (rlim_t)spec->nofile};
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
         _exit(2);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    sipc_security *sec = tu_security(SIPC_TLS_OFF, NULL);
+    sipc_security *sec = spec->pem ? tu_security(SIPC_TLS_PERMISSIVE, spec->pem)
+                                   : tu_security(SIPC_TLS_OFF, NULL);
     sipc_router *router;
     sipc_router_new(&router);
     sipc_router_add(router, "test", "echo", h_echo, NULL);
     sipc_router_add(router, "test", "write", h_write, NULL);
+    sipc_router_add(router, "test", "stats", h_stats, NULL);
     int ports[NSERVERS];
     for (int i = 0; i < NSERVERS; i++) {
         sipc_options o;
@@ -162,20 +193,19 @@ static void child_run(const char *listen, int out, int starved)
         char name[32];
         snprintf(name, sizeof name, "Service %d", i);
         if (sipc_ctx_new(&ctx, &loop, &o, sec) != 0 ||
-            sipc_server_listen(&srv, ctx, name, listen, 0, router) != 0)
+            sipc_server_listen(&srv, ctx, name, spec->listen, 0, router) != 0)
             _exit(3);
         if (i == NSERVERS - 1)
             (void)sipc_server_set_reserved(srv, 1);
         ports[i] = sipc_server_port(srv);
-        if (i == 0)
-            first_server = srv;
+        servers[i] = srv;
     }
     if (write(out, ports, sizeof ports) != (ssize_t)sizeof ports)
         _exit(4);
     close(out);
     uv_timer_t beat;
     uv_timer_init(&loop, &beat);
-    if (starved) {
+    if (spec->starved) {
         uv_timer_start(&beat, on_beat, 50, 50);
         starve(&loop);
     }
@@ -236,11 +266,12 @@ static sipc_ctx *client_ctx(uv_loop_t *loop, sipc_security *sec, const char *fro
     return ctx;
 }
 
-/* Starts the node (child_run) logging to logpath; its pid. */
-static pid_t node_start(char *logpath, size_t len, const char *listen, int starved,
-                        int ports[NSERVERS])
+/* Starts the node (child_run) logging to logpath; its pid. dir is made
+ * first when the test has not made it. */
+static pid_t node_start(char *logpath, size_t len, const node_spec *spec, int ports[NSERVERS])
 {
-    dir = tu_mkdtemp("fdbudget");
+    if (!dir)
+        dir = tu_mkdtemp("fdbudget");
     snprintf(logpath, len, "%s/node.log", dir);
     child_log = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     assert_true(child_log >= 0);
@@ -252,7 +283,7 @@ static pid_t node_start(char *logpath, size_t len, const char *listen, int starv
     assert_true(pid >= 0);
     if (pid == 0) {
         close(p[0]);
-        child_run(listen, p[1], starved);
+        child_run(spec, p[1]);
     }
     close(beat_pipe[1]);
     close(free_pipe[0]);
@@ -295,6 +326,7 @@ static void node_stop(pid_t pid)
     close_pipes();
     tu_rmdir(dir);
     free(dir);
+    dir = NULL;
 }
 
 static void t_flood_leaves_the_reserve(void **state)
@@ -302,7 +334,8 @@ static void t_flood_leaves_the_reserve(void **state)
     (void)state;
     char logpath[600];
     int ports[NSERVERS];
-    pid_t pid = node_start(logpath, sizeof logpath, LISTEN, 0, ports);
+    const node_spec spec = {LISTEN, NODE_NOFILE, 0, NULL};
+    pid_t pid = node_start(logpath, sizeof logpath, &spec, ports);
 
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
@@ -441,7 +474,8 @@ static void t_accept_out_of_descriptors(void **state)
     (void)state;
     char logpath[600];
     int ports[NSERVERS];
-    pid_t pid = node_start(logpath, sizeof logpath, STARVED_LISTEN, 1, ports);
+    const node_spec spec = {STARVED_LISTEN, NODE_NOFILE, 1, NULL};
+    pid_t pid = node_start(logpath, sizeof logpath, &spec, ports);
     tu_sleep_ms(300); /* it fills its descriptors */
     closed_and_quiet(pid, ports[0], "the first connection");
     closed_and_quiet(pid, ports[0], "the second connection");
@@ -488,6 +522,152 @@ static void t_accept_out_of_descriptors(void **state)
     tu_log_free(&log);
 }
 
+/* A link's ups and downs. */
+typedef struct link_events {
+    int ups, downs;
+} link_events;
+
+static void on_link(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
+{
+    (void)c;
+    (void)err;
+    link_events *e = arg;
+    e->ups += ev == SIPC_CONN_UP;
+    e->downs += ev == SIPC_CONN_DOWN;
+}
+
+/* The reserved server's totals, asked over ch: "accepted=A refused=R
+ * evicted=E" into text, A and R into the numbers. */
+static void reserved_stats(uv_loop_t *loop, sipc_channel *ch, char *text, size_t len,
+                           unsigned long long *accepted, unsigned long long *refused)
+{
+    outcome o = {0};
+    assert_int_equal(sipc_call(ch, "test", "stats", NULL, 0, 2000, on_reply, &o), 0);
+    assert_true(tu_run_until(loop, &o.done, 2500));
+    if (o.err)
+        fail_msg("stats: %s (%s)", sipc_strerror(o.err), o.text);
+    snprintf(text, len, "%s", o.text);
+    assert_int_equal(sscanf(o.text, "accepted=%llu refused=%llu", accepted, refused), 2);
+}
+
+/* Whether the node closed the raw connection fd (EOF or reset). */
+static int closed_by_node(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLIN | POLLRDHUP};
+    return poll(&pfd, 1, 0) == 1;
+}
+
+/* A node whose connections are at their share of a small open-file limit
+ * (128: 64 for connections, 16 more for the reserved server): 60 established
+ * on another server and one on the reserved server, which a flood of 30
+ * connections that never finish opening (silent, or a ClientHello cut
+ * short) then fills. An operator's TLS call to the reserved server is
+ * answered promptly all the same: the oldest connection still opening made
+ * room, each counted and logged, while the rest of the flood stays and the
+ * established link is never closed. Before, the share's refusal closed the
+ * newcomer, and the flood held the operator out until its handshakes timed
+ * out (10 s), for good when it reopened them. */
+static void t_opening_flood_at_the_share(void **state)
+{
+    (void)state;
+    dir = tu_mkdtemp("fdbudget");
+    char pem[600], logpath[600];
+    assert_int_equal(tu_make_pair(dir, "node", "ec", 30, NULL, "sipc fd budget cluster"), 0);
+    snprintf(pem, sizeof pem, "%s/node.pem", dir);
+    int ports[NSERVERS];
+    const node_spec spec = {OPENING_LISTEN, SMALL_NOFILE, 0, pem};
+    pid_t pid = node_start(logpath, sizeof logpath, &spec, ports);
+    int reserved = ports[NSERVERS - 1];
+
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    tu_log log = {0};
+    sipc_security *plain = tu_security(SIPC_TLS_OFF, NULL), *tls = tu_security(SIPC_TLS_STRICT, pem);
+    sipc_ctx *fill = client_ctx(&loop, plain, "127.1.203.10", &log);
+    link_events filled_ups = {0}, kept = {0};
+    for (int i = 0; i < OPENING_FILL; i++) {
+        sipc_channel *ch;
+        assert_int_equal(sipc_channel_open(&ch, fill, OPENING_LISTEN, ports[0], NULL), 0);
+        sipc_channel_set_conn_cb(ch, on_link, &filled_ups);
+    }
+    int never = 0;
+    for (int t = 0; t < 300 && filled_ups.ups < OPENING_FILL; t++)
+        (void)tu_run_until(&loop, &never, 10);
+    assert_int_equal(filled_ups.ups, OPENING_FILL);
+    /* an operator's link made before the flood */
+    sipc_ctx *early = client_ctx(&loop, tls, "127.1.203.11", &log);
+    sipc_channel *link;
+    assert_int_equal(sipc_channel_open(&link, early, OPENING_LISTEN, reserved, NULL), 0);
+    sipc_channel_set_conn_cb(link, on_link, &kept);
+    char text[200];
+    unsigned long long accepted, refused;
+    reserved_stats(&loop, link, text, sizeof text, &accepted, &refused);
+
+    /* the flood, from one host: half say nothing, half begin a ClientHello */
+    static const char hello_start[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+    int flood[OPENING_FLOOD];
+    for (int i = 0; i < OPENING_FLOOD; i++) {
+        flood[i] = tu_tcp_connect("127.1.203.20", OPENING_LISTEN, reserved);
+        assert_true(flood[i] >= 0);
+        if (i % 2)
+            assert_int_equal(send(flood[i], hello_start, sizeof hello_start - 1, 0),
+                             (ssize_t)sizeof hello_start - 1);
+    }
+    /* every one of them taken on or refused by the node */
+    for (int t = 0; t < 100 && accepted + refused < 1 + OPENING_FLOOD; t++) {
+        (void)tu_run_until(&loop, &never, 20);
+        reserved_stats(&loop, link, text, sizeof text, &accepted, &refused);
+    }
+    assert_int_equal(accepted + refused, 1 + OPENING_FLOOD);
+
+    /* the operator gets in */
+    sipc_ctx *op = client_ctx(&loop, tls, "127.1.203.12", &log);
+    sipc_channel *mgmt;
+    assert_int_equal(sipc_channel_open(&mgmt, op, OPENING_LISTEN, reserved, NULL), 0);
+    outcome echo = {0};
+    uint64_t t0 = uv_hrtime();
+    assert_int_equal(sipc_call(mgmt, "test", "echo", NULL, 0, 3000, on_reply, &echo), 0);
+    assert_true(tu_run_until(&loop, &echo.done, 3500));
+    reserved_stats(&loop, link, text, sizeof text, &accepted, &refused);
+    if (echo.err)
+        fail_msg("the operator was refused during the flood: %s (%s); the reserved server: %s",
+                 sipc_strerror(echo.err), echo.text, text);
+    assert_true((uv_hrtime() - t0) / 1000000 < 1000);
+
+    /* the oldest of the flood made room, each counted as evicted and none
+     * refused; the newest stay open, as does the link made before them */
+    int closed = 0;
+    for (int i = 0; i < OPENING_FLOOD; i++)
+        closed += closed_by_node(flood[i]);
+    char want[200];
+    snprintf(want, sizeof want, "refused=0 evicted=%d", closed);
+    if (!strstr(text, want) || closed < 1 || !closed_by_node(flood[0]) ||
+        closed_by_node(flood[OPENING_FLOOD - 1]) || closed > OPENING_FLOOD / 2)
+        fail_msg("%d of the flood's %d connections closed (the first %s, the last %s); the "
+                 "reserved server: %s",
+                 closed, OPENING_FLOOD, closed_by_node(flood[0]) ? "closed" : "open",
+                 closed_by_node(flood[OPENING_FLOOD - 1]) ? "closed" : "open", text);
+    assert_int_equal(kept.ups, 1);
+    assert_int_equal(kept.downs, 0);
+    assert_int_equal(filled_ups.downs, 0);
+    assert_true(logged(logpath, "Service 3: the process's connections hold their share of its "
+                                "open-file limit (128, less 64 kept for its files, logs and "
+                                "listeners, of which this server may use a quarter)",
+                       "closing the oldest of its "));
+
+    for (int i = 0; i < OPENING_FLOOD; i++)
+        close(flood[i]);
+    node_stop(pid);
+    sipc_ctx_close(fill, NULL, NULL);
+    sipc_ctx_close(early, NULL, NULL);
+    sipc_ctx_close(op, NULL, NULL);
+    assert_true(tu_drain(&loop, 10000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    sipc_security_release(plain);
+    sipc_security_release(tls);
+    tu_log_free(&log);
+}
+
 /* a failed assertion leaves the node running: it goes with the test */
 static int kill_child(void **state)
 {
@@ -498,6 +678,11 @@ static int kill_child(void **state)
         child = -1;
     }
     close_pipes();
+    if (dir) {
+        tu_rmdir(dir);
+        free(dir);
+        dir = NULL;
+    }
     return 0;
 }
 
@@ -506,6 +691,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(t_flood_leaves_the_reserve, kill_child),
         cmocka_unit_test_teardown(t_accept_out_of_descriptors, kill_child),
+        cmocka_unit_test_teardown(t_opening_flood_at_the_share, kill_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -154,7 +154,10 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->since_ms = wall_ms();
     if (sipc__log_on(ch->ctx, SIPC_LOG_INFO))
         ch_log_up(ch, c);
-    ch_flush_waiting(ch, c);
+    /* one retired in its handshake is replaced at once (sipc__goaway_at_up):
+     * what waits goes on its successor, with the security now in force */
+    if (!c->retire_at_up)
+        ch_flush_waiting(ch, c);
     if (ch->conn_cb && ch->conn == c)
         ch->conn_cb(c, SIPC_CONN_UP, 0, ch->conn_arg);
 }
@@ -607,6 +610,22 @@ void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)
             ch->peer_seen_at = uv_now(ctx->loop);
             ch_redial_soon(ch);
         }
+    }
+}
+
+void sipc__channels_peer_stopping(sipc_ctx *ctx, const char *node_id)
+{
+    if (!node_id[0])
+        return;
+    uint64_t now = uv_now(ctx->loop);
+    for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
+        sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
+        sipc_conn *c = ch->conn;
+        if (ch->closing || (c && c->state == SIPC_CONN_S_UP) || strcmp(ch->peer_node, node_id))
+            continue;
+        ch->stopping_at = now;
+        if (c) /* a dial under way was marked when it began */
+            ch_expect_refusal(ch, c);
     }
 }
 

@@ -21,7 +21,6 @@ _Static_assert(CONN_PAUSE != SIPC_FRAME_WAIT, "the decoder's wait is not a handl
 
 static void conn_maybe_free(sipc_conn *c);
 static void conn_process_backlog(sipc_conn *c);
-static int conn_has_spare(const sipc_conn *c);
 static void conn_ping_left(sipc_conn *c);
 static uint64_t conn_ping_deadline(const sipc_conn *c);
 static uint64_t conn_ack_look_due(const sipc_conn *c);
@@ -463,9 +462,10 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     sipc__conn_arm_timer(c);
     c->refs++;
     c->owner_ops->up(c->owner, c);
+    sipc__goaway_at_up(c);
     sipc__channels_peer_back(c->ctx, c->peer_node);
-    /* calls that waited for the link, or made by the up callback, leave now:
-     * a resumed TLS client's Finished is still unsent, and they go with it */
+    /* calls that waited for the link, made by the up callback, or a GOAWAY,
+     * leave now: a resumed TLS client's Finished is still unsent, and they go with it */
     if (c->state == SIPC_CONN_S_UP && c->out.len)
         conn_write_out(c);
     int closed = c->state != SIPC_CONN_S_UP;

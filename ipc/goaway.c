@@ -14,7 +14,9 @@
  * closed once the requests it sent before are answered. Either way the
  * retiring side closes it after SIPC__GOAWAY_GRACE_MS at the latest. An idle
  * connection is never simply closed: a request the peer sends at that moment
- * would cross the close and fail unanswered, where here it is answered.
+ * would cross the close and fail unanswered, where here it is answered;
+ * one retired in its handshake gets its GOAWAY as soon as the hellos are
+ * done (not closed then: the peer may be up and sending already).
  * A server that stops says so in each GOAWAY (message "stopping"): its port
  * is closed already, so the peer looks for it again with its usual backoff
  * rather than at once, where a reload's new connection is wanted now. An
@@ -118,13 +120,15 @@ int sipc__goaway_frame(sipc_conn *c, const sipc_env_view *env)
         c->goaway_received = 1;
         /* an unknown reason is taken for a replacement: the redial comes at once */
         c->peer_stopping = str_is(env->message, GOAWAY_STOPPING);
-        if (c->peer_stopping)
+        if (c->peer_stopping) {
             sipc__conn_log_event(c, "peer is stopping (GOAWAY)",
                                  "peer is stopping (GOAWAY); calls in flight here are still "
                                  "answered");
-        else
+            sipc__channels_peer_stopping(c->ctx, c->peer_node);
+        } else {
             sipc__conn_log_event(c, "peer sent GOAWAY",
                                  "peer sent GOAWAY; new calls go on a new connection");
+        }
         tell_owner(c);
     }
     sipc__goaway_check(c);
@@ -146,9 +150,21 @@ int sipc__conn_retire(sipc_conn *c, int stopping)
 {
     if (c->state == SIPC_CONN_S_CLOSING)
         return 0;
-    /* one still in its handshake gets its GOAWAY once up, at the next call */
+    if (c->state == SIPC_CONN_S_HANDSHAKE) {
+        /* no GOAWAY before the hellos: it goes as they complete
+         * (sipc__goaway_at_up), with no later retire needed */
+        if (c->retire_at_up < 1 + stopping)
+            c->retire_at_up = 1 + stopping;
+        return 1;
+    }
     sipc__goaway_start(c, stopping);
     return c->state != SIPC_CONN_S_CLOSING;
+}
+
+void sipc__goaway_at_up(sipc_conn *c)
+{
+    if (c->retire_at_up)
+        sipc__goaway_start(c, c->retire_at_up == 2);
 }
 
 uint64_t sipc__goaway_due(const sipc_conn *c)

@@ -328,6 +328,8 @@ struct sipc_conn {
     int goaway_stopping;    /* ours says this side stops (its port is closed) */
     int goaway_received;    /* the peer's: no new calls here */
     int peer_stopping;      /* the peer's says it stops: not back at once */
+    int retire_at_up;       /* retired in its handshake: 1 replaced, 2 its server
+                               stops; its GOAWAY goes once the hellos are done */
     uint64_t goaway_ping;
     uint64_t goaway_last_id;
     uint64_t goaway_deadline; /* uv_now() ms: closed then at the latest */
@@ -480,9 +482,13 @@ void sipc__conn_log_event(sipc_conn *c, const char *event, const char *what);
  * the node is going away (logged so), else the connection is replaced. */
 void sipc__goaway_start(sipc_conn *c, int stopping);
 /* Retires c without failing a request, idle or busy: a GOAWAY (stopping as
- * for sipc__goaway_start); an idle one closes a round trip later. Returns 1
- * while it stays open, 0 once it is closed or closing. */
+ * for sipc__goaway_start); an idle one closes a round trip later. One still
+ * in its handshake gets it as its hellos complete. Returns 1 while it stays
+ * open, 0 once it is closed or closing. */
 int sipc__conn_retire(sipc_conn *c, int stopping);
+/* c's hellos are done and its owner told (conn.c): one retired in its
+ * handshake sends its GOAWAY now, before anything else can use it. */
+void sipc__goaway_at_up(sipc_conn *c);
 /* Handles what GOAWAY changes in an incoming frame after the hello; returns 1
  * when it dealt with env, 0 when the frame goes its usual way. */
 int sipc__goaway_frame(sipc_conn *c, const sipc_env_view *env);
@@ -722,8 +728,9 @@ struct sipc_channel {
     uint64_t down_at;       /* uv_now() of the same change to down (or first failure) */
     uint64_t peer_seen_at;  /* uv_now() when the peer's node was last heard from on another
                                connection while this link was down; 0: not since */
-    uint64_t stopping_at;   /* uv_now() when the peer's GOAWAY said it stops; 0: not
-                               since the link was last up */
+    uint64_t stopping_at;   /* uv_now() when the peer's GOAWAY said it stops, on this
+                               link or on another of the context's links to its
+                               node; 0: not since the link was last up */
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */
     int retry_next;         /* the next dial is the plaintext retry of a refused TLS */
@@ -794,6 +801,10 @@ void sipc__fd_usage(char *out, size_t len);
 /* A connection with node_id came up (the node is back): channels of ctx that
  * last reached that node and wait to redial try again soon. */
 void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id);
+/* A GOAWAY from node_id said it stops: channels of ctx that last reached
+ * that node and have no link up now (in their backoff, dialing, being
+ * replaced) expect its refusals as the links that got the GOAWAY do. */
+void sipc__channels_peer_stopping(sipc_ctx *ctx, const char *node_id);
 void sipc__channel_close_all(sipc_ctx *ctx);
 
 #endif

@@ -6,9 +6,9 @@
  * a round trip after its GOAWAY, a busy one once answered (within 10 s):
  * they are counted RETIRE_SOON_MS after the GOAWAYs, then twice as long
  * apart each time up to every RETIRE_TICK_MS, so that "every connection ...
- * replaced" comes within a few round trips of the last close. After
- * RETIRE_TICKS counts whatever is left (a connection still in its handshake)
- * closes by itself. */
+ * replaced" comes within a few round trips of the last close. A connection
+ * still in its handshake gets its GOAWAY once its hellos are done, without a
+ * tick. After RETIRE_TICKS counts whatever is left closes by itself. */
 #include "host.h"
 #include "services/pipeline/pipeline_service.h"
 #include "reload_job.h"

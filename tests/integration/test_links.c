@@ -7,7 +7,8 @@
  * security changes; a refused first dial in a context's first seconds is
  * INFO, not a WARN; a server that stops says so, and its links read it as
  * their peer stopping (one INFO line, then the usual backoff, no WARN for a
- * while); links coming up together say "Connected to" once and a count. */
+ * while), as does a link to that node that was down then; links coming up
+ * together say "Connected to" once and a count. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -969,6 +970,85 @@ static void t_stop_then_back(void **state)
     finish(&loop, &n, &c);
 }
 
+/* The node's own block for a stop that finds one of its links down. */
+#define STOP_DOWN_NET "127.1.206"
+
+static void note_up_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
+{
+    (void)err;
+    if (ev == SIPC_CONN_UP)
+        *(sipc_conn **)arg = c;
+}
+
+/* A node with two servers stops while one of a client's two links to it
+ * is down, waiting out its backoff: that link gets no GOAWAY, but the
+ * other link's says the node stops, and the down link's refusal is
+ * expected as that link's is (DEBUG), no WARN. A link down at the same
+ * time to another node, which said nothing, still has its refusal a WARN. */
+static void t_stop_known_to_down_link(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0}, other = {.id = "other"};
+    client c = {0};
+    assert_int_equal(uv_loop_init(&loop), 0);
+    int p1 = node_start_at(&n, &loop, SIPC_TLS_OFF, STOP_DOWN_NET ".1", 0);
+    int p3 = node_start_at(&other, &loop, SIPC_TLS_OFF, STOP_DOWN_NET ".2", 0);
+    sipc_server *s2;
+    /* on a host of its own: lines of one host share a rate limit */
+    assert_int_equal(sipc_server_listen(&s2, n.ctx, "Test 2", STOP_DOWN_NET ".3", 0, n.router), 0);
+    int p2 = sipc_server_port(s2);
+    sipc_conn *c2 = NULL;
+    sipc_server_set_conn_cb(s2, note_up_conn, &c2);
+    c.sec = tu_security(SIPC_TLS_OFF, g_pem);
+    /* a link that went down redials 300 to 600 ms later */
+    c.ctx = new_ctx_redial(&loop, "cli", c.sec, &c.log, 600, 600);
+    sipc_channel *l2, *l3;
+    assert_int_equal(sipc_channel_open(&c.ch, c.ctx, STOP_DOWN_NET ".1", p1, NULL), 0);
+    assert_int_equal(sipc_channel_open(&l2, c.ctx, STOP_DOWN_NET ".3", p2, NULL), 0);
+    assert_int_equal(sipc_channel_open(&l3, c.ctx, STOP_DOWN_NET ".2", p3, NULL), 0);
+    assert_true(wait_up(&loop, c.ch, 3000) < 3000);
+    assert_true(wait_up(&loop, l2, 3000) < 3000);
+    assert_true(wait_up(&loop, l3, 3000) < 3000);
+    assert_non_null(c2);
+
+    /* l2 and l3 go down; then the first node stops, the other's port closes */
+    sipc_conn_close(c2);
+    int closed = 0;
+    sipc_server_close(other.srv, on_server_closed, &closed);
+    uint64_t t0 = now_ms(&loop);
+    while ((sipc_channel_is_up(l2) || sipc_channel_is_up(l3)) && now_ms(&loop) - t0 < 3000)
+        uv_run(&loop, UV_RUN_ONCE);
+    assert_false(sipc_channel_is_up(l2));
+    assert_false(sipc_channel_is_up(l3));
+    assert_int_equal(sipc_server_drain(n.srv, 0), 1);
+    assert_int_equal(sipc_server_drain(s2, 0), 0);
+    char line[200];
+    snprintf(line, sizeof line,
+             "WARN Connection to " STOP_DOWN_NET ".2:%d closed: connection refused", p3);
+    assert_true(wait_log(&loop, &c.log, line, 3000));
+    snprintf(line, sizeof line, "Connection to " STOP_DOWN_NET ".3:%d closed: connection refused",
+             p2);
+    assert_true(wait_log(&loop, &c.log, line, 3000));
+    if (tu_log_has(&c.log, "WARN Connection to " STOP_DOWN_NET ".1:") ||
+        tu_log_has(&c.log, "WARN Connection to " STOP_DOWN_NET ".3:"))
+        fail_msg("a WARN for a node that said it stops:\n%s", c.log.buf);
+    snprintf(line, sizeof line,
+             "DEBUG Connection to " STOP_DOWN_NET ".3:%d closed: connection refused", p2);
+    assert_true(tu_log_has(&c.log, line));
+    assert_int_equal(count_in(&c.log, "peer is stopping (GOAWAY)"), 1);
+
+    assert_true(tu_run_until(&loop, &closed, 3000));
+    other.srv = NULL;
+    node_stop(&other, &loop);
+    tu_log_free(&other.log);
+    closed = 0;
+    sipc_server_close(s2, on_server_closed, &closed);
+    assert_true(tu_run_until(&loop, &closed, 3000));
+    server_stop(&n, &loop);
+    finish(&loop, &n, &c);
+}
+
 /* Links to one address coming up together (as a reload replaces every
  * link at once) log "Connected to" once, and the others as a count. */
 #define BURST_LINKS 20
@@ -1273,6 +1353,7 @@ int main(void)
         cmocka_unit_test(t_server_drain),
         cmocka_unit_test(t_stop_reads_as_stopping),
         cmocka_unit_test(t_stop_then_back),
+        cmocka_unit_test(t_stop_known_to_down_link),
         cmocka_unit_test(t_connected_limited),
         cmocka_unit_test(t_start_refused_info),
         cmocka_unit_test(t_mode_refused_backoff),

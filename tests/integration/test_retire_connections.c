@@ -12,7 +12,11 @@
  * when called); an older peer that
  * ignores GOAWAY (it answers the PING) sees its idle connection closed as
  * soon as its PONG is in, at a reload (whose GOAWAY gives no reason) as at
- * a server's stop (whose GOAWAY says "stopping", 127.1.179.4). */
+ * a server's stop (whose GOAWAY says "stopping", 127.1.179.4). A
+ * connection retired in its TLS handshake (a server's drain, a client's
+ * reload) gets its GOAWAY as its hellos complete, with no later retire, and
+ * the call that waited for the link is answered, a client's on its new
+ * connection (127.1.205.1). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -202,8 +206,7 @@ static int retire_both(world *w)
 }
 
 /* the server and the client take turns; each tick retires on both sides
- * (a connection still in its handshake at one tick gets its GOAWAY at the
- * next) */
+ * (a connection still in its handshake gets its GOAWAY once up) */
 static void on_reload(uv_timer_t *t)
 {
     world *w = t->data;
@@ -535,6 +538,148 @@ static void t_stopping_said_old_peer_closed(void **state)
     world_close(&w);
 }
 
+/* ------------------------------------------- retired in its handshake */
+
+/* The tests below listen here. */
+#define HS_ADDR "127.1.205.1"
+
+/* Each side on a loop of its own, both on this thread: a test holds the
+ * TLS handshake where it is by running neither loop. */
+typedef struct split {
+    world s, c; /* s: the server's context (sctx), c: the client's (cctx) */
+    sipc_channel *ch;
+    int answered, err, ups_at_request;
+} split;
+
+static void h_echo_noted(sipc_request *req, void *arg)
+{
+    split *sp = arg;
+    sp->ups_at_request = sp->s.server_ups;
+    h_echo(req, NULL);
+}
+
+static void on_split_reply(int err, const sipc_reply *rep, void *arg)
+{
+    (void)rep;
+    split *sp = arg;
+    sp->answered++;
+    sp->err = err;
+}
+
+static int opening(split *sp)
+{
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(sp->s.srv, &st), 0);
+    return (int)st.conns_opening;
+}
+
+/* A TLS link dialed and accepted, then held in its handshake: the server
+ * has taken the connection, neither side is up. */
+static void split_open(split *sp)
+{
+    memset(sp, 0, sizeof *sp);
+    sipc_security *sec = tu_security(SIPC_TLS_STRICT, g_pem);
+    assert_int_equal(uv_loop_init(&sp->s.loop), 0);
+    assert_int_equal(uv_loop_init(&sp->c.loop), 0);
+    sp->s.mode = sp->c.mode = SIPC_TLS_STRICT;
+    sp->s.sctx = new_ctx(&sp->s, "srv", sec);
+    sp->c.cctx = new_ctx(&sp->c, "cli", sec);
+    sipc_security_release(sec);
+    assert_int_equal(sipc_router_new(&sp->s.router), 0);
+    assert_int_equal(sipc_router_add(sp->s.router, "test", "echo", h_echo_noted, sp), 0);
+    assert_int_equal(
+        sipc_server_listen(&sp->s.srv, sp->s.sctx, "Test Service", HS_ADDR, 0, sp->s.router), 0);
+    sipc_server_set_conn_cb(sp->s.srv, on_server_conn, &sp->s);
+    assert_int_equal(
+        sipc_channel_open(&sp->ch, sp->c.cctx, HS_ADDR, sipc_server_port(sp->s.srv), NULL), 0);
+    uint64_t t0 = uv_hrtime();
+    while (!opening(sp) && uv_hrtime() - t0 < 3000000000ull) {
+        uv_run(&sp->c.loop, UV_RUN_NOWAIT);
+        uv_run(&sp->s.loop, UV_RUN_NOWAIT);
+    }
+    assert_int_equal(opening(sp), 1);
+    assert_non_null(sp->ch->conn);
+    assert_int_equal(sp->ch->conn->state, SIPC_CONN_S_HANDSHAKE);
+}
+
+/* A call made while the link is held, then both loops run in turns (at
+ * most 3 s, with no retire or drain asked) until it is answered and the
+ * server saw the first connection close; the call succeeded. */
+static void split_call(split *sp, const char *what)
+{
+    assert_int_equal(sipc_call(sp->ch, "test", "echo", "record", 6, 5000, on_split_reply, sp), 0);
+    uint64_t t0 = uv_hrtime();
+    while ((!sp->answered || sp->s.server_downs < 1) && uv_hrtime() - t0 < 3000000000ull) {
+        uv_run(&sp->c.loop, UV_RUN_NOWAIT);
+        uv_run(&sp->s.loop, UV_RUN_NOWAIT);
+        usleep(100);
+    }
+    print_message("%s in its handshake: answered and the old connection closed %.1f ms later\n",
+                  what, (double)(uv_hrtime() - t0) / 1e6);
+    assert_int_equal(sp->answered, 1);
+    assert_int_equal(sp->err, 0);
+}
+
+static void split_close(split *sp)
+{
+    sipc_ctx_close(sp->c.cctx, NULL, NULL);
+    sipc_ctx_close(sp->s.sctx, NULL, NULL);
+    uint64_t t0 = uv_hrtime();
+    while ((uv_loop_alive(&sp->c.loop) || uv_loop_alive(&sp->s.loop)) &&
+           uv_hrtime() - t0 < 5000000000ull) {
+        uv_run(&sp->c.loop, UV_RUN_NOWAIT);
+        uv_run(&sp->s.loop, UV_RUN_NOWAIT);
+        usleep(100);
+    }
+    assert_int_equal(uv_loop_close(&sp->c.loop), 0);
+    assert_int_equal(uv_loop_close(&sp->s.loop), 0);
+    sipc_router_free(sp->s.router);
+    tu_log_free(&sp->s.log);
+    tu_log_free(&sp->c.log);
+}
+
+/* A server drained while a connection is in its TLS handshake: the
+ * connection gets its GOAWAY ("stopping") as its hellos complete, with no
+ * later drain asked, and closes a round trip later; the call that waited
+ * for the link is answered. */
+static void t_handshake_drained_at_up(void **state)
+{
+    (void)state;
+    split sp;
+    split_open(&sp);
+    assert_int_equal(sipc_server_drain(sp.s.srv, 0), 1);
+    split_call(&sp, "drained");
+    assert_int_equal(sp.s.server_ups, 1);
+    assert_int_equal(sp.s.server_downs, 1);
+    assert_true(tu_log_has(&sp.s.log, "GOAWAY sent, the server is stopping"));
+    assert_true(tu_log_has(&sp.c.log, "peer is stopping (GOAWAY)"));
+    assert_int_equal(sipc_server_drain(sp.s.srv, 0), 0);
+    split_close(&sp);
+}
+
+/* The client reloads while its dial is in its TLS handshake: the
+ * connection is replaced as its hellos complete, with no later retire
+ * asked; the call that waited for the link goes on the new connection,
+ * never on the one of the old security. */
+static void t_handshake_reloaded_at_up(void **state)
+{
+    (void)state;
+    split sp;
+    split_open(&sp);
+    sipc_security *sec = tu_security(SIPC_TLS_STRICT, g_pem);
+    assert_int_equal(sipc_ctx_set_security(sp.c.cctx, sec), 0);
+    sipc_security_release(sec);
+    assert_int_equal(sipc_ctx_retire_connections(sp.c.cctx, 0), 1);
+    split_call(&sp, "reloaded");
+    assert_int_equal(sp.ups_at_request, 2);
+    assert_int_equal(sp.s.server_downs, 1);
+    assert_non_null(sp.ch->conn);
+    assert_ptr_equal(sipc_conn_security(sp.ch->conn), sipc_ctx_security(sp.c.cctx));
+    assert_true(tu_log_has(&sp.c.log, "GOAWAY sent, replaced once its requests are answered"));
+    assert_int_equal(sipc_ctx_retire_connections(sp.c.cctx, 0), 0);
+    split_close(&sp);
+}
+
 int main(void)
 {
     g_dir = tu_mkdtemp("retire");
@@ -551,6 +696,8 @@ int main(void)
         cmocka_unit_test(t_idle_links_redial_spread),
         cmocka_unit_test(t_idle_old_peer_closed_at_pong),
         cmocka_unit_test(t_stopping_said_old_peer_closed),
+        cmocka_unit_test(t_handshake_drained_at_up),
+        cmocka_unit_test(t_handshake_reloaded_at_up),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     tu_rmdir(g_dir);

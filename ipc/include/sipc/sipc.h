@@ -387,8 +387,9 @@ SIPC_EXTERN int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec);
  * replaced dials the new one at once when calls were in flight on it, else
  * at a random moment within reconnect_min_ms, or at its next call, so that
  * thousands of idle links do not all dial in the same moment. A connection
- * still in its handshake is counted and gets its GOAWAY at a later call,
- * once up. quiet_ms is no longer used (it was how long an idle connection
+ * still in its handshake is counted and gets its GOAWAY as soon as its
+ * hellos are done, without another call (a channel's own sends nothing
+ * waiting on it). quiet_ms is no longer used (it was how long an idle connection
  * had to be quiet to be closed rather than drained). Call it again until it
  * returns 0 (a timer of a few hundred ms). Returns how many connections of
  * an older security are still open (including those in their handshake and

@@ -811,11 +811,10 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
             if (sipc_name_equal(&t->own_x[i].subject_der, &cur->issuer_der))
                 cands[nc++] = (cand){&t->own_x[i], "own pair", 0};
         if (nc == 0) {
-            char fix[sizeof res->fix];
-            snprintf(fix, sizeof fix, SIPC_VFY_FIX_MISSING_ISSUER, SIPC_VFY_AGAIN_IMPORT);
-            st = sipc__vfail(res, SIPC_VFY_INCOMPLETE_CHAIN, np - 1, fix,
+            st = sipc__vfail(res, SIPC_VFY_INCOMPLETE_CHAIN, np - 1, "",
                       "incomplete chain: cannot find the issuer '%s' of '%s'",
                       sipc__name_or(cur->issuer), sipc__name_or(cur->subject));
+            sipc__vfix(res, SIPC_VFY_FIX_MISSING_ISSUER);
             if (purpose)
                 st = sipc__former_refusal(t, leaf, cur, st, res);
             goto out;

@@ -58,6 +58,16 @@ enum { SIPC_PURPOSE_CLIENT = 1, SIPC_PURPOSE_SERVER = 2, SIPC_PURPOSE_BOTH = 3 }
 #define SIPC_VFY_TIME_MIN ((time_t)INT64_MIN)
 #define SIPC_VFY_TIME_MAX ((time_t)INT64_MAX)
 
+/* A fix whose words depend on what the chain judged is to the one who
+ * reads them (sipc_vfy_for); any other fix reads the same everywhere. */
+typedef enum {
+    SIPC_VFY_FIX_AS_WRITTEN = 0,
+    SIPC_VFY_FIX_MISSING_ISSUER, /* complete the file and put it in place again */
+    SIPC_VFY_FIX_REVOKED_SHARED, /* revoked: a CA's, or whose is not known */
+    SIPC_VFY_FIX_REVOKED_PEERS,  /* revoked: the presenting node's own leaf */
+    SIPC_VFY_FIX_REVOKED_OWN     /* revoked: this node's own certificate */
+} sipc_vfy_fix_kind;
+
 typedef struct sipc_vfy_link {
     char subject[256];
     char issuer[256];
@@ -83,19 +93,19 @@ typedef struct sipc_vfy_result {
      * same configuration for the same purpose at any time in
      * [valid_from, valid_until] gives the same status. */
     time_t valid_from, valid_until;
+    sipc_vfy_fix_kind fix_kind; /* what fix says, for sipc_vfy_fix_for */
 } sipc_vfy_result;
 
-/* The fix of SIPC_VFY_INCOMPLETE_CHAIN when an issuer is missing: a printf
- * format whose one %s says what to do with the file once completed, which
- * the verifier words as SIPC_VFY_AGAIN_IMPORT; a tool that puts the pair in
- * place by another command words it for that command. */
-#define SIPC_VFY_FIX_MISSING_ISSUER                                                                \
-    "put the intermediate certificates into the PKCS#12 file (leaf, intermediates, root) and %s; " \
-    "if the missing one is your organisation's root, add it with `tlstool trust add`"
-#define SIPC_VFY_AGAIN_IMPORT "import it again"
-/* The same words for a pair staged for a key pair rotation, FILE the file's
- * name as the command shows it (a literal, or "%s" for a format). */
-#define SIPC_VFY_AGAIN_STAGE(file) "stage it again (`tlstool rotate stage " file " --force`)"
+/* What the chain judged is: the verifier words its fixes for a peer
+ * presenting it in a handshake (and for the pair it judges as a home's
+ * own, which is imported); a tool that checks a file, or puts it in place
+ * by another command, asks sipc_vfy_fix_for for its words. */
+typedef enum {
+    SIPC_VFY_FOR_PEER = 0,  /* presented in a handshake; a pair imported */
+    SIPC_VFY_FOR_FILE,      /* a file checked before it is anyone's (`tlstool verify FILE`) */
+    SIPC_VFY_FOR_STAGE,     /* a file staged, or the staged pair (`tlstool rotate stage FILE`) */
+    SIPC_VFY_FOR_COMMITTED  /* the staged pair committed although it does not verify */
+} sipc_vfy_for;
 
 typedef struct sipc_trust sipc_trust;
 
@@ -320,12 +330,48 @@ const char *sipc_vfy_status_name(sipc_vfy_status s);
  * trust add`, `crl add`, the file put in place again with its chain),
  * rather than a defect of the pair's own (expired, revoked, ...). */
 bool sipc_vfy_completable(sipc_vfy_status st);
-/* res's fix worded for the command that puts the pair in place: again
- * says what to do with the file once it holds its chain (e.g.
- * SIPC_VFY_AGAIN_STAGE("FILE")), where the verifier's words are
- * SIPC_VFY_AGAIN_IMPORT. Only the verifier's words for a missing issuer
- * change: a fix of its own (a chain too long) names no import. */
-void sipc_vfy_fix_again(sipc_vfy_result *res, const char *again);
+/* res's fix worded for what the chain is (as), file naming the file as the
+ * text shows it (NULL: "FILE"): only a fix whose words depend on it
+ * (res->fix_kind) changes, so that the words come from one place. */
+void sipc_vfy_fix_for(sipc_vfy_result *res, sipc_vfy_for as, const char *file);
+
+/* Told of each trust/ or crl/ file sipcd refuses ("PATH: why"), which is
+ * then left out (what of it can be taken is taken). */
+typedef void sipc_trust_refused_fn(void *arg, const char *text);
+/* trust/ and crl/ of home into t, each file as sipc_trust_load_home takes
+ * it: 0, or SIPC_ETLSCONFIG with err naming the file or folder. refused
+ * NULL: a file sipcd refuses stops it, as it stops sipcd; else each such
+ * file is told to refused(arg, ...) and the rest is read. */
+int sipc_trust_add_home_files(sipc_trust *t, const char *home, sipc_trust_refused_fn *refused,
+                              void *arg, char *err, size_t errlen);
+/* The trust home would have with kp (NULL: none) as its own pair: trust/
+ * and crl/ per policy, no pair of a rotation (the trust a rotation's
+ * finish leaves); a trust/ or crl/ file sipcd refuses told to refused
+ * (NULL: not told) and left out. 0; SIPC_EFORMAT when a certificate of kp
+ * cannot be this node's, SIPC_ETLSCONFIG when a folder of trust/ or crl/
+ * is refused (err says why); SIPC_ENOMEM. */
+int sipc_trust_load_as_own(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
+                           const sipc_keypair *kp, sipc_trust_refused_fn *refused, void *arg,
+                           char *err, size_t errlen);
+
+/* How a home judges a key pair it would make its own (import, a
+ * rotation's stage and commit, and the staged pair for a node's status and
+ * `tlstool status`): one judgement, so that none takes a pair another
+ * would refuse. */
+typedef struct sipc_pair_verdict {
+    sipc_vfy_result res; /* res.status SIPC_VFY_OK, res.reason "", when it verifies */
+    bool completable;    /* it does not verify yet, for want of what the home's trust
+                          * can add: its root, an intermediate, a CRL of its CA */
+    char policy[1200];   /* why the home, kp its pair, could not use TLS (a CA and no
+                          * [tls] subject: sipc_trust_check_policy); "" when it could */
+} sipc_pair_verdict;
+/* kp as home's own pair (sipc_trust_load_as_own), verified at now for TLS
+ * client and server, its fix in the verifier's words (sipc_vfy_fix_for
+ * words it for another command). 0 with v filled, whether kp verifies or
+ * not; else sipc_trust_load_as_own's error, with err. */
+int sipc_trust_judge_pair(const char *home, const sipc_trust_policy *policy,
+                          const sipc_keypair *kp, time_t now, sipc_trust_refused_fn *refused,
+                          void *arg, sipc_pair_verdict *v, char *err, size_t errlen);
 
 /* The pair staged in $home/security/staged/ (a rotation before its commit,
  * or rolled back), read into kp (freed with sipc_keypair_free): 0, or
@@ -333,13 +379,13 @@ void sipc_vfy_fix_again(sipc_vfy_result *res, const char *again);
  * file and says to stage the pair again. */
 int sipc_staged_load(const char *home, sipc_keypair *kp, sipc_vfy_result *res);
 /* The pair staged in $home judged as `tlstool rotate commit` judges it
- * before it makes it the home's own: that pair as the own pair, with
- * trust/ and crl/ per policy and no other pair of a rotation, verified at
- * now for TLS client and server; res's fix worded for a staged pair
- * (SIPC_VFY_AGAIN_STAGE). 0 when it verifies, else SIPC_EPEERAUTH with the
- * refusal in res (a staged pair that cannot be read, or a trust/ or crl/
- * file sipcd refuses, included). */
+ * before it makes it the home's own (sipc_trust_judge_pair, refused as
+ * there), its fix worded for a staged pair (SIPC_VFY_FOR_STAGE). 0 when
+ * it verifies, else SIPC_EPEERAUTH with the refusal in res: a staged pair
+ * that cannot be read, or whose judgement cannot be made (a certificate
+ * that cannot be this node's, a folder of trust/ or crl/ refused), is
+ * refused as SIPC_VFY_MALFORMED with what is wrong. */
 int sipc_trust_judge_staged(const char *home, const sipc_trust_policy *policy, time_t now,
-                            sipc_vfy_result *res);
+                            sipc_trust_refused_fn *refused, void *arg, sipc_vfy_result *res);
 
 #endif

@@ -129,23 +129,17 @@ static bool newer(const sipc_crl *a, const sipc_crl *b)
     return a->this_update > b->this_update;
 }
 
-/* Who needs a new certificate: only the peer presenting it when it is a
- * leaf of its own (an organisation's CA issues one per node: this node's
- * is another, and replacing it would not help); this node and every node
- * that shares it when it is this node's own; every node whose chain holds
- * it when it is a CA's, or when it is not known whose it is. */
-static const char *revoked_fix(const vctx *v, const sipc_x509 *x, int i)
+/* Who needs a new certificate (the words: vfy_fix.c): the peer presenting
+ * it when it is its own leaf, this node when it is this node's own, else
+ * every node whose chain holds it. */
+static sipc_vfy_fix_kind revoked_fix(const vctx *v, const sipc_x509 *x, int i)
 {
     const sipc_trust *t = v->t;
     if (i > 0 || v->depth > 0 || t->nown < 1)
-        return "import a new, unrevoked key pair on every node that presents this certificate "
-               "or a chain holding it; remove the revoked one";
+        return SIPC_VFY_FIX_REVOKED_SHARED;
     if (strcmp(t->own_x[0].fingerprint, x->fingerprint) != 0)
-        return "import a new, unrevoked key pair on the node that presents this certificate, "
-               "only there: it is that node's own, this node's certificate is another; remove "
-               "the revoked one";
-    return "import a new, unrevoked key pair here and on every node that shares this node's "
-           "certificate; remove the revoked one";
+        return SIPC_VFY_FIX_REVOKED_PEERS;
+    return SIPC_VFY_FIX_REVOKED_OWN;
 }
 
 /* more: what else the verdict rests on ("" when nothing) */
@@ -154,11 +148,12 @@ static sipc_vfy_status revoked(const vctx *v, const sipc_x509 *x, int i, const c
 {
     char ws[32];
     sipc_time_str(when, ws);
-    return sipc__vfail(res, SIPC_VFY_REVOKED, i, revoked_fix(v, x, i),
-                       "certificate '%s' (serial %s) was revoked on %s according to %s%s issued by "
-                       "'%s'%s",
-                       sipc__name_or(x->subject), x->serial_hex, ws, e->c.is_delta ? "delta CRL " : "",
-                       e->name, sipc__name_or(e->c.issuer), more);
+    sipc__vfail(res, SIPC_VFY_REVOKED, i, "",
+                "certificate '%s' (serial %s) was revoked on %s according to %s%s issued by '%s'%s",
+                sipc__name_or(x->subject), x->serial_hex, ws, e->c.is_delta ? "delta CRL " : "",
+                e->name, sipc__name_or(e->c.issuer), more);
+    sipc__vfix(res, revoked_fix(v, x, i));
+    return SIPC_VFY_REVOKED;
 }
 
 sipc_vfy_status sipc__check_revocation(const vctx *v, const sipc_x509 *x, const sipc_x509 *iss,

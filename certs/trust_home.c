@@ -553,35 +553,60 @@ int sipc_trust_add_root_file(sipc_trust *t, const char *path, const uint8_t *buf
     return r;
 }
 
-/* sipc_trust_home_files' callbacks of sipc_trust_load_home: the roots of
- * a trust/ file, a crl/ file; other names are not loaded */
+/* sipc_trust_add_home_files' reading: the trust filled, and who is told of
+ * a file sipcd refuses (NULL: such a file stops the walk). */
+typedef struct home_files {
+    sipc_trust *t;
+    sipc_trust_refused_fn *refused;
+    void *arg;
+} home_files;
+
+/* A file refused (err says why): the walk's error, or told and left out. */
+static int refused_file(const home_files *hf, char *err, size_t errlen)
+{
+    if (!hf->refused)
+        return SIPC_ETLSCONFIG;
+    hf->refused(hf->arg, errlen ? err : "");
+    if (errlen)
+        err[0] = '\0';
+    return 0;
+}
+
+/* sipc_trust_home_files' callbacks: the roots of a trust/ file, a crl/
+ * file; other names are not loaded */
 static int add_root_file(const char *path, const char *name, const uint8_t *buf, size_t len,
                          void *arg, char *err, size_t errlen)
 {
+    home_files *hf = arg;
     (void)name;
-    return buf ? sipc_trust_add_root_file(arg, path, buf, len, err, errlen) : 0;
+    if (buf && sipc_trust_add_root_file(hf->t, path, buf, len, err, errlen) != 0)
+        return refused_file(hf, err, errlen);
+    return 0;
 }
 
 static int add_crl_file(const char *path, const char *name, const uint8_t *buf, size_t len,
                         void *arg, char *err, size_t errlen)
 {
+    home_files *hf = arg;
     if (!buf)
         return 0;
-    char label[300], why[300];
+    char label[300], why[600];
     snprintf(label, sizeof label, "crl/%s", name);
-    if (sipc_trust_add_crl_named(arg, buf, len, label, why, sizeof why) != 0) {
+    if (sipc_trust_add_crl_named(hf->t, buf, len, label, why, sizeof why) != 0) {
         sipc__seterr(err, errlen, "%s: %s", path, why);
-        return SIPC_ETLSCONFIG;
+        return refused_file(hf, err, errlen);
     }
     return 0;
 }
 
-/* trust/ and crl/ of home into t, as a node loads them: 0 or
- * SIPC_ETLSCONFIG (err names the file). */
-static int add_home_files(sipc_trust *t, const char *home, char *err, size_t errlen)
+int sipc_trust_add_home_files(sipc_trust *t, const char *home, sipc_trust_refused_fn *refused,
+                              void *arg, char *err, size_t errlen)
 {
-    if (sipc_trust_home_files(home, "trust", sipc_trust_root_names, add_root_file, t, err, errlen) < 0 ||
-        sipc_trust_home_files(home, "crl", sipc_trust_crl_names, add_crl_file, t, err, errlen) < 0)
+    home_files hf = {t, refused, arg};
+    if (sipc_trust_home_files(home, "trust", sipc_trust_root_names, add_root_file, &hf, err,
+                              errlen) < 0 ||
+        sipc_trust_home_files(home, "crl", sipc_trust_crl_names, add_crl_file, &hf, err,
+                              errlen) < 0)
         return SIPC_ETLSCONFIG;
     return 0;
 }
@@ -628,50 +653,10 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
         sipc_trust_free(t);
         return r;
     }
-    if (add_home_files(t, home, err, errlen) != 0) {
+    if (sipc_trust_add_home_files(t, home, NULL, NULL, err, errlen) != 0) {
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
     }
     *out = t;
     return 0;
 }
-
-int sipc_staged_load(const char *home, sipc_keypair *kp, sipc_vfy_result *res)
-{
-    char path[1200], err[sizeof res->reason];
-    snprintf(path, sizeof path, "%s/security/staged/node.crt", home);
-    memset(kp, 0, sizeof *kp);
-    if (sipc_keypair_load_pem(kp, path, NULL, err, sizeof err) == 0)
-        return 0;
-    sipc__vinit(res);
-    sipc__vfail(res, SIPC_VFY_MALFORMED, -1,
-                SIPC_VFY_AGAIN_STAGE("FILE"), "%s", err);
-    return SIPC_ETLSCONFIG;
-}
-
-int sipc_trust_judge_staged(const char *home, const sipc_trust_policy *policy, time_t now,
-                            sipc_vfy_result *res)
-{
-    sipc_keypair kp;
-    if (sipc_staged_load(home, &kp, res) != 0)
-        return SIPC_EPEERAUTH;
-    sipc_trust *t = NULL;
-    char why[sizeof res->reason];
-    int r = sipc_trust_new(&t, policy);
-    if (r == 0 && (r = sipc_trust_set_own(t, &kp, why, sizeof why)) == 0)
-        r = add_home_files(t, home, why, sizeof why);
-    if (r != 0) {
-        sipc__vinit(res);
-        sipc__vfail(res, SIPC_VFY_MALFORMED, -1,
-                    "fix what is named, or drop the staged pair (`tlstool rotate abort`)", "%s",
-                    r == SIPC_ENOMEM ? "out of memory" : why);
-        r = SIPC_EPEERAUTH;
-    } else {
-        r = sipc_trust_verify(t, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, now, res);
-        sipc_vfy_fix_again(res, SIPC_VFY_AGAIN_STAGE("FILE"));
-    }
-    sipc_trust_free(t);
-    sipc_keypair_free(&kp);
-    return r;
-}
-

@@ -66,6 +66,13 @@ typedef struct vctx {
 
 sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth, const char *fix,
                             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* res's fix, already failed (sipc__vfail), in the words of kind for a
+ * peer presenting the chain (vfy_fix.c); sipc_vfy_fix_for words it for
+ * another reader. */
+void sipc__vfix(sipc_vfy_result *res, sipc_vfy_fix_kind kind);
+/* What to do with a staged pair's file once it is fixed: a format whose %s
+ * names the file. */
+#define SIPC__STAGE_AGAIN "stage it again (`tlstool rotate stage %s --force`)"
 /* An empty result: OK, no links, a window without bounds. */
 void sipc__vinit(sipc_vfy_result *res);
 /* Narrows res's window to [from, until] (a date the verdict depends on). */

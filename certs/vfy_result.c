@@ -42,14 +42,6 @@ bool sipc_vfy_completable(sipc_vfy_status st)
            st == SIPC_VFY_REVOCATION_UNKNOWN;
 }
 
-void sipc_vfy_fix_again(sipc_vfy_result *res, const char *again)
-{
-    char import[sizeof res->fix];
-    snprintf(import, sizeof import, SIPC_VFY_FIX_MISSING_ISSUER, SIPC_VFY_AGAIN_IMPORT);
-    if (res->status == SIPC_VFY_INCOMPLETE_CHAIN && !strcmp(res->fix, import))
-        snprintf(res->fix, sizeof res->fix, SIPC_VFY_FIX_MISSING_ISSUER, again);
-}
-
 void sipc_vfy_chain_too_long_reason(int n, char *out, size_t len)
 {
     snprintf(out, len, "the chain has %d certificates; sipc accepts at most %d", n,
@@ -72,6 +64,7 @@ sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth,
     va_end(ap);
     sipc_str_copy_utf8(res->reason, sizeof res->reason, text);
     sipc_str_copy_utf8(res->fix, sizeof res->fix, fix);
+    res->fix_kind = SIPC_VFY_FIX_AS_WRITTEN;
     return st;
 }
 

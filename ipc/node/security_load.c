@@ -173,7 +173,7 @@ load_in_mode_frames(sipc_security **out, const sipc_config *cfg, sipc_tls_mode m
      * thread stack, and these frames already hold wolfCrypt's. */
     sipc_vfy_result *res = malloc(sizeof *res);
     if (res) {
-        sipc_trust_judge_staged(cfg->home, &pol, time(NULL), res);
+        sipc_trust_judge_staged(cfg->home, &pol, time(NULL), NULL, NULL, res);
         r = sipc__security_set_staged(*out, res);
         free(res);
     }

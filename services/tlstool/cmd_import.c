@@ -158,11 +158,11 @@ int cmd_import(void *arg)
         sipc_secure_free(data, len);
         return r;
     }
-    sipc_vfy_result *res = &j.res;
+    sipc_vfy_result *res = &j.v.res;
     sipc_vfy_status st = res->status;
-    const char *policy = j.policy, *later = NULL;
+    const char *policy = j.v.policy, *later = NULL;
     int have_pair = j.have_pair;
-    if (j.completable) {
+    if (j.v.completable) {
         later = res->reason;
     } else if (st != SIPC_VFY_OK) {
         sipc_keypair_free(&kp);

@@ -38,9 +38,9 @@ static void apply_note(const opts *o, const sipc_config *cfg)
 /* The judgement stage and commit make of the pair they put in place (what:
  * the pair as their refusal names it; step: "staged", "committed"; retry:
  * the step again): 0 when the step may go on, res.reason then "" (it
- * verifies) or why it does not yet (j->completable: `trust add` or `crl
+ * verifies) or why it does not yet (j->v.completable: `trust add` or `crl
  * add` completes it, and the step says so, its fix worded with
- * sipc_vfy_fix_again); else the exit code, said. */
+ * sipc_vfy_fix_for); else the exit code, said. */
 static int rotate_judge(const opts *o, const sipc_config *cfg, const sipc_keypair *kp,
                         const char *what, const char *step, const char *retry, pair_judgement *j)
 {
@@ -50,13 +50,13 @@ static int rotate_judge(const opts *o, const sipc_config *cfg, const sipc_keypai
     /* unlike import, which warns: staged, its root is trusted at once, and
      * this home's clients and its node's next reload refuse a trust with a
      * CA and no [tls] subject, as enable does */
-    if (j->policy[0])
+    if (j->v.policy[0])
         return fail(EX_CONFIG, "%s: not %s: its root is trusted while it is staged, and it is "
                                "this home's pair once committed: %s; then %s",
-                    what, step, j->policy, retry);
-    if (j->res.status != SIPC_VFY_OK && !j->completable)
-        return fail_fix(tlstool_verify_exit_code(j->res.status), j->res.fix, "%s: not %s: %s",
-                        what, step, j->res.reason);
+                    what, step, j->v.policy, retry);
+    if (j->v.res.status != SIPC_VFY_OK && !j->v.completable)
+        return fail_fix(tlstool_verify_exit_code(j->v.res.status), j->v.res.fix, "%s: not %s: %s",
+                        what, step, j->v.res.reason);
     return 0;
 }
 
@@ -89,9 +89,7 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp
         sipc_secure_free(*data, *len);
         return r;
     }
-    char again[1200];
-    snprintf(again, sizeof again, SIPC_VFY_AGAIN_STAGE("%s"), o->pos_word[1]);
-    sipc_vfy_fix_again(&j->res, again);
+    sipc_vfy_fix_for(&j->v.res, SIPC_VFY_FOR_STAGE, o->pos_word[1]);
     return 0;
 }
 
@@ -143,17 +141,17 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     printf("this node trusts it from now on and keeps presenting its current pair (SHA-256 "
            "%.16s...)\n",
            cur);
-    if (j.res.warning[0])
-        warning("%s", j.res.warning);
+    if (j.v.res.warning[0])
+        warning("%s", j.v.res.warning);
     sipc_keypair_free(&kp);
     /* last, where it is seen, and no next step: a pair that does not verify
      * is no success, whatever was written (`stage && commit` must stop) */
-    if (j.res.reason[0])
-        return fail_fix(tlstool_verify_exit_code(j.res.status), j.res.fix,
+    if (j.v.res.reason[0])
+        return fail_fix(tlstool_verify_exit_code(j.v.res.status), j.v.res.fix,
                         "%s is staged, but NOT VERIFIED: %s; peers refuse this pair, and so "
                         "does this node once it is committed, until that is fixed (`tlstool "
                         "rotate abort` drops it)%s",
-                        o->pos_shown[1], j.res.reason,
+                        o->pos_shown[1], j.v.res.reason,
                         o->reload ? "; --reload: the node was not asked" : "");
     apply_note(o, cfg);
     printf("next: stage it on every node (and reload or restart each), then `tlstool rotate commit` node "
@@ -186,30 +184,28 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
      * staged only to be completed */
     sipc_keypair kp;
     pair_judgement j;
-    if (sipc_staged_load(o->home, &kp, &j.res) != 0)
-        return fail_fix(EX_BADFILE, j.res.fix, "%s", j.res.reason);
+    if (sipc_staged_load(o->home, &kp, &j.v.res) != 0)
+        return fail_fix(EX_BADFILE, j.v.res.fix, "%s", j.v.res.reason);
     int r = rotate_judge(o, cfg, &kp, "the staged pair", "committed", "commit it again", &j);
     sipc_keypair_free(&kp);
     if (r)
         return r;
     /* its file is to be staged again; once committed, after a roll back */
-    sipc_vfy_fix_again(&j.res, o->force ? "roll back to the previous pair (`tlstool rotate "
-                                          "abort`), " SIPC_VFY_AGAIN_STAGE("FILE") " and commit it"
-                                        : SIPC_VFY_AGAIN_STAGE("FILE"));
+    sipc_vfy_fix_for(&j.v.res, o->force ? SIPC_VFY_FOR_COMMITTED : SIPC_VFY_FOR_STAGE, NULL);
     /* the node would refuse it as its own at its next reload or start, and
      * its peers refuse it: nothing is changed unless --force, as import
      * does over a pair that verifies */
-    if (j.res.reason[0] && !o->force) {
+    if (j.v.res.reason[0] && !o->force) {
         char fix[1400];
         snprintf(fix, sizeof fix,
                  "%s; then `tlstool rotate commit` again (`tlstool rotate status` says whether "
                  "it verifies; `tlstool rotate abort` drops it; --force commits it anyway)",
-                 j.res.fix);
-        return fail_fix(tlstool_verify_exit_code(j.res.status), fix,
+                 j.v.res.fix);
+        return fail_fix(tlstool_verify_exit_code(j.v.res.status), fix,
                         "the staged pair (SHA-256 %.16s...) is NOT VERIFIED: %s; not committed, "
                         "nothing changed: this node would refuse it as its own pair at its next "
                         "reload or start, and peers refuse it%s",
-                        staged, j.res.reason, o->reload ? "; --reload: the node was not asked" : "");
+                        staged, j.v.res.reason, o->reload ? "; --reload: the node was not asked" : "");
     }
     r = sipc_store_commit(o->home, cur, err, sizeof err);
     if (r == SIPC_STORE_PARTIAL)
@@ -222,11 +218,11 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     printf("it still trusts the previous pair (SHA-256 %.16s..., kept in security/previous/) "
            "until `tlstool rotate finish`\n",
            cur);
-    if (j.res.warning[0])
-        warning("%s", j.res.warning);
+    if (j.v.res.warning[0])
+        warning("%s", j.v.res.warning);
     /* --force: last, where it is seen, no next step and no reload, as a
      * stage of such a pair (`commit --force && finish` must stop) */
-    if (j.res.reason[0]) {
+    if (j.v.res.reason[0]) {
         warning("--force: this node now holds a pair that does not verify here: %s (a reload is "
                 "refused and the node goes on with the pair it runs; a restart fails), and "
                 "peers refuse it; `tlstool rotate abort` rolls it back",
@@ -234,8 +230,8 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
                                 : "TLS cannot be enabled with it");
         if (installed_warn)
             warning("the pair is committed, but: %s", err);
-        return fail_fix(tlstool_verify_exit_code(j.res.status), j.res.fix,
-                        "the staged pair is committed, but NOT VERIFIED: %s%s", j.res.reason,
+        return fail_fix(tlstool_verify_exit_code(j.v.res.status), j.v.res.fix,
+                        "the staged pair is committed, but NOT VERIFIED: %s%s", j.v.res.reason,
                         o->reload ? "; --reload: the node was not asked" : "");
     }
     apply_note(o, cfg);
@@ -423,8 +419,8 @@ static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotat
     if (have_staged && rot->state != SIPC_ROTATION_NONE && rot->state != SIPC_ROTATION_COMMITTED)
         staged_verdict(o, cfg, &j);
     char text[2400];
-    if (j.res.reason[0]) {
-        staged_not_verified(j.res.reason, text, sizeof text);
+    if (j.v.res.reason[0]) {
+        staged_not_verified(j.v.res.reason, text, sizeof text);
         printf("  NOT VERIFIED:  %s\n", text);
     }
     staged_next(&j, rot->state, text, sizeof text);

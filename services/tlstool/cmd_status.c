@@ -88,10 +88,10 @@ static void rotation_json(const opts *o, const sipc_config *cfg, json_t *j, json
     if (staged[0] && (rot.state == SIPC_ROTATION_STAGED || rot.state == SIPC_ROTATION_ROLLED_BACK)) {
         pair_judgement pj;
         staged_verdict(o, cfg, &pj);
-        json_object_set_new(rj, "staged_verifies", json_boolean(!pj.res.reason[0]));
-        if (pj.res.reason[0]) {
+        json_object_set_new(rj, "staged_verifies", json_boolean(!pj.v.res.reason[0]));
+        if (pj.v.res.reason[0]) {
             char text[2400];
-            json_object_set_new(rj, "staged_reason", sipc_json_text(pj.res.reason));
+            json_object_set_new(rj, "staged_reason", sipc_json_text(pj.v.res.reason));
             staged_next(&pj, rot.state, text, sizeof text);
             json_object_set_new(rj, "next", sipc_json_text(text));
         }

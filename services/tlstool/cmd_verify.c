@@ -118,20 +118,10 @@ int cmd_verify(void *arg)
                    "add its root with `tlstool trust add`\n",
                    self ? "it" : "its root");
     } else {
-        /* the verifier words a revocation for a handshake, whose
-         * certificate a node presents; a file is only a candidate */
-        if (o->npos == 1 && st == SIPC_VFY_REVOKED && res.depth > 0 && res.depth < res.nlinks)
-            snprintf(res.fix, sizeof res.fix,
-                     "do not import %s: the CA '%s' of its chain is revoked; obtain a "
-                     "certificate under a CA that is not revoked and verify that file (a node "
-                     "that presents a chain holding the revoked CA needs a new pair as well)",
-                     what, res.links[res.depth].subject);
-        else if (o->npos == 1 && st == SIPC_VFY_REVOKED && res.nlinks > 0)
-            snprintf(res.fix, sizeof res.fix,
-                     "do not import %s: its certificate is revoked; obtain a new one from its CA "
-                     "('%s') and verify that file (a node that presents this certificate needs a "
-                     "new pair as well)",
-                     what, res.links[0].issuer);
+        /* the verifier words its fixes for a handshake, whose certificate
+         * a node presents; a file checked is only a candidate */
+        if (o->npos == 1)
+            sipc_vfy_fix_for(&res, SIPC_VFY_FOR_FILE, what);
         print_verdict(&res);
     }
     /* an issuer between the leaf and the anchor that FILE lacks was taken

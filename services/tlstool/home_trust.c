@@ -19,7 +19,7 @@ int load_config(const opts *o, sipc_config *cfg)
     return 0;
 }
 
-static void policy_of(const sipc_config *cfg, sipc_trust_policy *pol)
+void policy_of(const sipc_config *cfg, sipc_trust_policy *pol)
 {
     memset(pol, 0, sizeof *pol);
     snprintf(pol->subject, sizeof pol->subject, "%s", cfg->subject);
@@ -37,13 +37,6 @@ int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-/* add_roots' and add_crl's argument: the trust filled, and whether to say
- * nothing. */
-typedef struct store_to {
-    sipc_trust *t;
-    int quiet;
-} store_to;
-
 /* A file sipcd refuses does not stop a command that reads the trust
  * without a pair, or with a new one import judges: what can be read of it
  * is taken, but never silently, since the node would not start. A CRL is
@@ -52,43 +45,20 @@ typedef struct store_to {
  * or a root makes it known and its signature does not verify. */
 #define SIPCD_REFUSES "(sipcd refuses such a file: with TLS on it would not start, nor take a reload)"
 
-static int add_roots(const char *path, const char *name, const uint8_t *b, size_t n, void *arg,
-                     char *err, size_t errlen)
+void say_refused(void *arg, const char *text)
 {
-    store_to *to = arg;
+    (void)arg;
+    warn("%s " SIPCD_REFUSES, text);
+}
+
+int trust_exit(int r, char *err, size_t errlen)
+{
     char why[1600];
-    (void)name;
-    (void)err;
-    (void)errlen;
-    if (b && sipc_trust_add_root_file(to->t, path, b, n, why, sizeof why) != 0 && !to->quiet)
-        warn("%s " SIPCD_REFUSES, why);
-    return 0;
-}
-
-static int add_crl(const char *path, const char *name, const uint8_t *b, size_t n, void *arg,
-                   char *err, size_t errlen)
-{
-    store_to *to = arg;
-    char label[300], why[600];
-    (void)err;
-    (void)errlen;
-    if (!b)
-        return 0;
-    snprintf(label, sizeof label, "crl/%s", name);
-    if (sipc_trust_add_crl_named(to->t, b, n, label, why, sizeof why) != 0 && !to->quiet)
-        warn("%s: %s " SIPCD_REFUSES, path, why);
-    return 0;
-}
-
-/* Adds security/trust/ *.pem roots and security/crl/ CRLs to t, read as
- * the transport reads them. */
-static int add_store(const opts *o, sipc_trust *t, int quiet, char *err, size_t errlen)
-{
-    store_to to = {t, quiet};
-    if (sipc_trust_home_files(o->home, "trust", sipc_trust_root_names, add_roots, &to, err, errlen) < 0 ||
-        sipc_trust_home_files(o->home, "crl", sipc_trust_crl_names, add_crl, &to, err, errlen) < 0)
-        return EX_CONFIG;
-    return 0;
+    if (r == SIPC_EFORMAT) {
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errlen, "the certificate cannot be used as this node's pair: %s", why);
+    }
+    return r == 0 ? 0 : r == SIPC_EFORMAT ? EX_BADFILE : r == SIPC_ENOMEM ? EX_FAIL : EX_CONFIG;
 }
 
 /* build_trust, saying only the warnings about trust/ files (not quiet):
@@ -103,24 +73,9 @@ static int trust_of(const opts *o, const sipc_config *cfg, const sipc_keypair *o
     *have_pair = file_exists(path);
     if (*have_pair && !own)
         return sipc_trust_load_home(out, o->home, &pol, err, errlen) != 0 ? EX_CONFIG : 0;
-    sipc_trust *t;
-    if (sipc_trust_new(&t, &pol) != 0) {
-        snprintf(err, errlen, "out of memory");
-        return EX_FAIL;
-    }
-    char why[600];
-    if (own && sipc_trust_set_own(t, own, why, sizeof why) != 0) {
-        sipc_trust_free(t);
-        snprintf(err, errlen, "the certificate cannot be used as this node's pair: %s", why);
-        return EX_BADFILE;
-    }
-    int r = add_store(o, t, quiet, err, errlen);
-    if (r != 0) {
-        sipc_trust_free(t);
-        return r;
-    }
-    *out = t;
-    return 0;
+    return trust_exit(sipc_trust_load_as_own(out, o->home, &pol, own, quiet ? NULL : say_refused,
+                                             NULL, err, errlen),
+                      err, errlen);
 }
 
 /* Import checks a new pair with own set, before it replaces node.crt. */

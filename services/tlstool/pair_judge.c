@@ -1,23 +1,19 @@
 /* pair_judge.c - see pair_judge.h. */
 #include "services/tlstool/pair_judge.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 int pair_judge(const opts *o, const sipc_config *cfg, const sipc_keypair *kp, pair_judgement *j)
 {
+    char path[1200], err[1600];
+    sipc_trust_policy pol;
     memset(j, 0, sizeof *j);
-    sipc_trust *t;
-    int r = build_trust(o, cfg, kp, &t, &j->have_pair);
-    if (r)
-        return r;
-    if (sipc_trust_verify(t, kp->certs, kp->ncerts, SIPC_PURPOSE_BOTH, time(NULL), &j->res) == 0) {
-        j->res.status = SIPC_VFY_OK;
-        j->res.reason[0] = 0; /* every caller reads a reason as "it does not verify" */
-    }
-    j->completable = sipc_vfy_completable(j->res.status);
-    if (sipc_trust_check_policy(t, j->policy, sizeof j->policy) == 0)
-        j->policy[0] = 0;
-    sipc_trust_free(t);
-    return 0;
+    snprintf(path, sizeof path, "%s/security/node.crt", o->home);
+    j->have_pair = file_exists(path);
+    policy_of(cfg, &pol);
+    int r = sipc_trust_judge_pair(o->home, &pol, kp, time(NULL), say_refused, NULL, &j->v, err,
+                                  sizeof err);
+    return r ? fail(trust_exit(r, err, sizeof err), "%s", err) : 0;
 }

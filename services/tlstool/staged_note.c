@@ -3,18 +3,17 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "services/common/staged_words.h"
 
 void staged_verdict(const opts *o, const sipc_config *cfg, pair_judgement *j)
 {
-    sipc_keypair kp;
+    sipc_trust_policy pol;
     memset(j, 0, sizeof *j);
-    if (sipc_staged_load(o->home, &kp, &j->res) != 0)
-        return;
-    if (pair_judge(o, cfg, &kp, j) == 0)
-        sipc_vfy_fix_again(&j->res, SIPC_VFY_AGAIN_STAGE("FILE"));
-    sipc_keypair_free(&kp);
+    policy_of(cfg, &pol);
+    sipc_trust_judge_staged(o->home, &pol, time(NULL), say_refused, NULL, &j->v.res);
+    j->v.completable = sipc_vfy_completable(j->v.res.status);
 }
 
 void staged_not_verified(const char *reason, char *out, size_t len)
@@ -26,9 +25,9 @@ void staged_next(const pair_judgement *j, sipc_rotation_state state, char *out, 
 {
     char step[1400];
     out[0] = 0;
-    if (state == SIPC_ROTATION_STAGED && j->res.reason[0]) {
-        sipc_staged_step(step, sizeof step, j->completable, j->res.fix);
-        if (j->completable)
+    if (state == SIPC_ROTATION_STAGED && j->v.res.reason[0]) {
+        sipc_staged_step(step, sizeof step, j->v.completable, j->v.res.fix);
+        if (j->v.completable)
             snprintf(out, len,
                      "%s; then, once every node has it staged (and was reloaded or restarted), "
                      "`tlstool rotate commit` node by node (or `tlstool rotate abort` drops it)",
@@ -42,7 +41,7 @@ void staged_next(const pair_judgement *j, sipc_rotation_state state, char *out, 
         snprintf(out, len,
                  "once every node that committed has rolled back, `tlstool rotate abort` on every "
                  "node (or `tlstool rotate commit` to move again%s%s)",
-                 j->res.reason[0] ? ", once the staged pair verifies: " : "",
-                 j->res.reason[0] ? j->res.fix : "");
+                 j->v.res.reason[0] ? ", once the staged pair verifies: " : "",
+                 j->v.res.reason[0] ? j->v.res.fix : "");
     }
 }

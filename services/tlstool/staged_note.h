@@ -8,9 +8,9 @@
 
 #include "services/tlstool/pair_judge.h"
 
-/* Why the staged pair would not be committed now, into j (res.reason ""
- * when it would, or cannot be judged: said on stderr), as commit judges
- * it. */
+/* Why the staged pair would not be committed now, into j (v.res.reason ""
+ * when it would), as commit and the node judge it: the library's
+ * sipc_trust_judge_staged (j->v.policy and j->have_pair are not set). */
 void staged_verdict(const opts *o, const sipc_config *cfg, pair_judgement *j);
 
 /* "the staged pair: REASON; peers refuse it, ..." in out, reason the

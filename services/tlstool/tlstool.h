@@ -109,6 +109,14 @@ int get_password(const opts *o, int confirm, char *pw, size_t pwlen);
 /* home_trust.c: this home's configuration, trust and key pair. Each returns 0
  * or an exit code, having said why. */
 int load_config(const opts *o, sipc_config *cfg);
+/* The trust policy cfg gives ([tls] subject, revocation). */
+void policy_of(const sipc_config *cfg, sipc_trust_policy *pol);
+/* A trust/ or crl/ file sipcd refuses, as a warning on stderr (a
+ * sipc_trust_refused_fn). */
+void say_refused(void *arg, const char *text);
+/* The exit code for sipc_trust_load_as_own's (or sipc_trust_judge_pair's)
+ * r, err its words, prefixed for a pair that cannot be this node's. */
+int trust_exit(int r, char *err, size_t errlen);
 const char *revocation_name(sipc_revocation r);
 int file_exists(const char *path);
 /* The trust the transport loads (sipc_trust_load_home) when a pair is

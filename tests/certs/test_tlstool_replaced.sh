@@ -15,6 +15,12 @@
 #   - `tlstool status` says the same of such a stage as rotate status (text
 #     and --json: staged_verifies, its reason, the next step; exit 0), and
 #     nothing once it verifies
+#   - a node loading the home (staged_node) judges the staged pair as
+#     `tlstool status` does: without its intermediate, revocation unknown,
+#     completed, verifying, revoked; where the judgement cannot be made (a
+#     trust/ folder others may write), status says so and names no commit
+#   - `verify FILE` of a revoked certificate, or of a chain whose CA is
+#     revoked, words the fix for a file: do not import it
 #   - a FIFO as security/rotation fails tlstool at once, never blocks it
 #   - the home records how security/previous/ came to be (previous.origin,
 #     0600): after `import --force` of another CA's pair over a TLS node, a
@@ -24,7 +30,8 @@
 #     neither is claimed; never of this node's own pair, or of a peer
 #     presenting the pair staged here, that shares the replaced pair's CA
 set -u
-T=${1:?usage: test_tlstool_replaced.sh TLSTOOL}
+T=${1:?usage: test_tlstool_replaced.sh TLSTOOL STAGED_NODE}
+N=${2:?usage: test_tlstool_replaced.sh TLSTOOL STAGED_NODE}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../support/shtest.sh"
 shtest_init tlstool_replaced
@@ -46,6 +53,10 @@ mkdir -p "$P"
     for c in root int oroot; do mkca "$c" && gencrl "$c" "$c.crl" || exit 1; done
     cat int.pem root.pem >chain.pem
     node_pfx leaf chain && node_pfx leaf2 root && mv leaf2.pfx noint.pfx && node_pfx oleaf oroot
+    # leaf3 and int revoked, each in a CRL of its own
+    issue leaf3 "/O=Example/CN=sipc org" int leaf && node_pfx leaf3 chain &&
+        revoke int leaf3 && gencrl int int-revoked.crl &&
+        revoke root int && gencrl root root-revoked.crl || exit 1
 ) || { echo "not ok - the PKI"; exit 1; }
 
 # a home holding leaf.pfx with TLS enabled (strict)
@@ -54,6 +65,29 @@ mkhome() {
     printf '[node]\nid = n1\n[tls]\nsubject = CN=sipc org, O=Example\n%s' "${2:-}" >"$1/sipc.conf"
     "$T" --home "$1" import "$P/leaf.pfx" >/dev/null && "$T" --home "$1" enable >/dev/null ||
         { echo "not ok - import and enable leaf.pfx in $1"; exit 1; }
+}
+
+# The node loading home $2 (staged_node) judges its staged pair as
+# `tlstool status` does: whether it verifies, why not, and the next step
+# made of its fix (complete it when completable, else abort it).
+same_judgement() {
+    local node
+    node=$("$N" "$2" 2>&1) || { bad "$1: the node cannot load the home: $node"; return; }
+    "$T" --home "$2" status --json >"$work/status.json" 2>/dev/null
+    if python3 - "$node" "$work/status.json" <<'PYEOF'; then
+import json, sys
+n, r = json.loads(sys.argv[1]), json.load(open(sys.argv[2]))["rotation"]
+same = n["verifies"] == r["staged_verifies"] and n["reason"] == r.get("staged_reason", "")
+if not n["verifies"]:
+    step = r.get("next", "")
+    same = same and n["fix"] != "" and n["fix"] in step and \
+        step.startswith("complete the staged pair first: ") == n["completable"]
+sys.exit(0 if same else 1)
+PYEOF
+        ok "$1: the node judges the staged pair as tlstool status does"
+    else
+        bad "$1: the node says $node; tlstool status: $(jq -c .rotation "$work/status.json" 2>/dev/null)"
+    fi
 }
 
 # --- rotate stage of a pair that does not verify -------------------------------------------
@@ -75,6 +109,7 @@ expect "rotate status of that stage: it does not verify, and the completing step
     "^  NOT VERIFIED:  the staged pair: incomplete chain: cannot find the issuer 'O=Example, CN=Int A'" \
     "^next: complete the staged pair first: put the intermediate certificates into the PKCS#12 file .* and stage it again"
 grep -q "^next: once every node has it staged" "$OUT" && bad "rotate status: commit named as the next step"
+same_judgement "a staged pair without its intermediate" "$H"
 run "$T" --home "$H" status
 expect "tlstool status of that stage: it does not verify, the completing step, in rotate status's words" 0 \
     "^  NOT VERIFIED:  the staged pair: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' of 'O=Example, CN=sipc org'; peers refuse it, and \`tlstool rotate commit\` refuses it until it verifies$" \
@@ -115,6 +150,7 @@ expect "rotate stage of another CA's pair, revocation hard, no CRL of its CA: ve
     "^tlstool: error: .*oleaf\.pfx is staged, but NOT VERIFIED: revocation status of 'O=Example, CN=sipc org' is unknown: no CRL from its issuer 'O=Other, CN=Root B'" \
     "^tlstool: fix: add a current CRL from that issuer"
 grep -q "^next:" "$OUT" && bad "rotate stage, revocation unknown: a next step given"
+same_judgement "a staged pair whose CA has no CRL here, revocation hard" "$H2"
 run "$T" --home "$H2" rotate commit
 expect "rotate commit of it: refused, verify's code, crl add named" 28 \
     "^tlstool: error: the staged pair .* is NOT VERIFIED: revocation status of 'O=Example, CN=sipc org' is unknown" \
@@ -126,12 +162,54 @@ grep -q "NOT VERIFIED" "$OUT" && bad "rotate status: a completed pair called not
 run "$T" --home "$H2" status --json
 expect "tlstool status once crl add completed it: it verifies" 0 '"staged_verifies": true'
 grep -q '"staged_reason"\|"next"' "$OUT" && bad "tlstool status --json: a reason or step for a pair that verifies"
+same_judgement "a staged pair completed by crl add" "$H2"
 run "$T" --home "$H2" status
 grep -q "NOT VERIFIED\|^  next:" "$OUT" && bad "tlstool status: a completed pair called not verified"
 run "$T" --home "$H2" rotate stage "$P/oleaf.pfx" --force
 expect "staged again once crl add completed it: success, and the next step" 0 "^staged " "^next: stage it on every node"
 run "$T" --home "$H2" rotate commit
 expect "... and committed" 0 "^committed: " "^next: commit the other nodes"
+
+# H6: a staged pair that verifies; then a trust/ folder another account
+# may write, where the judgement cannot be made: said, and commit (which
+# refuses such a home) not named; then the pair revoked, which nothing
+# here completes: abort named
+H6=$work/n6
+mkhome "$H6"
+"$T" --home "$H6" crl add "$P/int.crl" >/dev/null && "$T" --home "$H6" rotate stage "$P/leaf3.pfx" >/dev/null ||
+    bad "stage leaf3.pfx"
+same_judgement "a staged pair that verifies" "$H6"
+chmod g+w "$H6/security/trust"
+run "$T" --home "$H6" rotate status
+expect "rotate status with trust/ writable by the group: the staged pair cannot be judged" 0 \
+    "^  NOT VERIFIED:  the staged pair: .*security/trust"
+grep -q "^next: once every node has it staged" "$OUT" && bad "rotate status: commit named for a home commit refuses"
+run "$T" --home "$H6" rotate commit
+expect "... as commit refuses it" 3 "security/trust"
+chmod g-w "$H6/security/trust"
+"$T" --home "$H6" crl add "$P/int-revoked.crl" >/dev/null || bad "crl add of the CRL revoking leaf3"
+run "$T" --home "$H6" rotate status
+expect "rotate status of a staged pair revoked: not verified, abort named" 0 \
+    "^  NOT VERIFIED:  the staged pair: certificate 'O=Example, CN=sipc org' .* was revoked on " \
+    "^next: .tlstool rotate abort. drops the staged pair, which cannot be committed"
+same_judgement "a staged pair revoked once staged" "$H6"
+
+# --- verify of a revoked FILE: worded for a file checked, not a handshake ------------------
+# leaf3 is staged in H6, a peer's own pair for the verifier: still a file
+run "$T" --home "$H6" verify "$P/leaf3.pfx"
+expect "verify of a FILE whose certificate is revoked: not to be imported, a new one from its CA" 27 \
+    "^NOT VERIFIED: certificate 'O=Example, CN=sipc org' .* was revoked on " \
+    "^Fix: do not import .*leaf3\.pfx: its certificate is revoked; obtain a new one from its CA \('O=Example, CN=Int A'\) and verify that file"
+grep -q "on the node that presents this certificate, only there" "$OUT" &&
+    bad "verify of a revoked FILE: worded for a handshake"
+H7=$work/n7
+mkdir -p "$H7" && printf '[tls]\nsubject = CN=sipc org, O=Example\n' >"$H7/sipc.conf"
+"$T" --home "$H7" trust add "$P/root.pem" >/dev/null && "$T" --home "$H7" crl add "$P/root-revoked.crl" >/dev/null ||
+    bad "trust add root A, crl add its CRL revoking Int A"
+run "$T" --home "$H7" verify "$P/leaf.pfx"
+expect "verify of a FILE whose CA is revoked: not to be imported, a certificate under another CA" 27 \
+    "^Fix: do not import .*leaf\.pfx: the CA 'O=Example, CN=Int A' of its chain is revoked; obtain a certificate under a CA that is not revoked"
+grep -q "import a new, unrevoked key pair" "$OUT" && bad "verify of a FILE whose CA is revoked: worded for a handshake"
 
 # --- a FIFO where the rotation's state belongs ----------------------------------------------
 # it would block every reader for good: tlstool (and the node) refuse it at once

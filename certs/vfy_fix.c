@@ -1,0 +1,97 @@
+/* vfy_fix.c - the words of the verifier's fixes that depend on what the
+ * chain judged is (sipc_vfy_for): a peer presenting it, a file checked, a
+ * file staged for a rotation. One place writes them for every reader, from
+ * the kind the verifier recorded, never from the words it wrote. */
+#include <stdio.h>
+
+#include "base/str_copy.h"
+#include "certs/trust_impl.h"
+
+/* The fix of an issuer missing from the file: a format whose one %s says
+ * what to do with the file once it holds its chain. */
+#define MISSING_ISSUER                                                                            \
+    "put the intermediate certificates into the PKCS#12 file (leaf, intermediates, root) and %s; " \
+    "if the missing one is your organisation's root, add it with `tlstool trust add`"
+
+/* Who needs a new certificate, told to the node that refused it: only the
+ * peer presenting it when it is that peer's own leaf (this node's is
+ * another, and replacing it would not help); this node and every node that
+ * shares it when it is this node's own; every node whose chain holds it
+ * when it is a CA's, or when it is not known whose it is. */
+static const char *revoked_words(sipc_vfy_fix_kind kind)
+{
+    switch (kind) {
+    case SIPC_VFY_FIX_REVOKED_PEERS:
+        return "import a new, unrevoked key pair on the node that presents this certificate, "
+               "only there: it is that node's own, this node's certificate is another; remove "
+               "the revoked one";
+    case SIPC_VFY_FIX_REVOKED_OWN:
+        return "import a new, unrevoked key pair here and on every node that shares this node's "
+               "certificate; remove the revoked one";
+    default:
+        return "import a new, unrevoked key pair on every node that presents this certificate "
+               "or a chain holding it; remove the revoked one";
+    }
+}
+
+/* A file checked is no node's pair yet: it is not to be imported, and its
+ * certificate (or the CA of its chain) is what is to be replaced. */
+static void revoked_file(const sipc_vfy_result *res, const char *file, char *out, size_t len)
+{
+    if (res->depth > 0 && res->depth < res->nlinks)
+        snprintf(out, len,
+                 "do not import %s: the CA '%s' of its chain is revoked; obtain a certificate "
+                 "under a CA that is not revoked and verify that file (a node that presents a "
+                 "chain holding the revoked CA needs a new pair as well)",
+                 file, res->links[res->depth].subject);
+    else
+        snprintf(out, len,
+                 "do not import %s: its certificate is revoked; obtain a new one from its CA "
+                 "('%s') and verify that file (a node that presents this certificate needs a "
+                 "new pair as well)",
+                 file, res->nlinks > 0 ? res->links[0].issuer : "");
+}
+
+static void missing_issuer(sipc_vfy_for as, const char *file, char *out, size_t len)
+{
+    char again[600];
+    if (as == SIPC_VFY_FOR_STAGE || as == SIPC_VFY_FOR_COMMITTED)
+    {
+        char stage[400];
+        snprintf(stage, sizeof stage, SIPC__STAGE_AGAIN, file);
+        snprintf(again, sizeof again, "%s%s%s",
+                 as == SIPC_VFY_FOR_COMMITTED
+                     ? "roll back to the previous pair (`tlstool rotate abort`), "
+                     : "",
+                 stage, as == SIPC_VFY_FOR_COMMITTED ? " and commit it" : "");
+    }
+    else
+        snprintf(again, sizeof again, "import it again");
+    snprintf(out, len, MISSING_ISSUER, again);
+}
+
+void sipc__vfix(sipc_vfy_result *res, sipc_vfy_fix_kind kind)
+{
+    res->fix_kind = kind;
+    sipc_vfy_fix_for(res, SIPC_VFY_FOR_PEER, NULL);
+}
+
+void sipc_vfy_fix_for(sipc_vfy_result *res, sipc_vfy_for as, const char *file)
+{
+    char fix[sizeof res->fix + 600]; /* cut to fit, between characters */
+    if (!file)
+        file = "FILE";
+    switch (res->fix_kind) {
+    case SIPC_VFY_FIX_AS_WRITTEN:
+        return;
+    case SIPC_VFY_FIX_MISSING_ISSUER:
+        missing_issuer(as, file, fix, sizeof fix);
+        break;
+    default:
+        if (as == SIPC_VFY_FOR_FILE)
+            revoked_file(res, file, fix, sizeof fix);
+        else
+            snprintf(fix, sizeof fix, "%s", revoked_words(res->fix_kind));
+    }
+    sipc_str_copy_utf8(res->fix, sizeof res->fix, fix);
+}

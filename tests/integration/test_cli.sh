@@ -210,6 +210,10 @@ if { [ "$(id -u)" = 0 ] && chattr +i "$dh" 2>/dev/null; } || { [ "$(id -u)" != 0
 else
     echo "# skipped: sipcd with a data/ that cannot be created (no chattr +i here)"
 fi
+# a state/ that is a link is unfit too: 78, as a linked data/ file
+rmdir "$dh/state" && mkdir -m 700 "$work/elsewhere" && ln -s "$work/elsewhere" "$dh/state"
+run timeout -s KILL 20 "$BIN/sipcd" --home "$dh"
+expect "sipcd: a state/ that is a symbolic link stops it with 78" 78 "$dh/state is a symbolic link"
 # a mistyped home is named, not read as an empty one (which would fail later
 # as a cluster-name mismatch or a refused connection)
 run "$BIN/sipcctl" --home "$work/no-such-home" ping 127.0.0.1

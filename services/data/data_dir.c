@@ -34,7 +34,9 @@ int data_make_dirs(const char *dir, char *err, size_t errlen)
         char c = *s;
         *s = '\0';
         if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            rc = SIPC_ECONFIG; /* as every other problem of the directory */
+            /* the errno: a directory that could not be made, where the
+             * other problems of the directory are SIPC_ECONFIG */
+            rc = -errno;
             snprintf(err, errlen, "%s: cannot create directory: %s", p, strerror(errno));
             break;
         }

@@ -170,7 +170,11 @@ typedef struct sipc_data sipc_data;
  * file damaged, every write is refused (STORAGE) until the service closes
  * (damaged_cb tells the host). Blocking: meant for start-up, before the
  * loop serves requests.
- * opts may be NULL for the defaults. On failure err names the file and why. */
+ * opts may be NULL for the defaults. On failure err names the file and why:
+ * a directory that could not be created fails with its errno (a libuv
+ * code, e.g. UV_EACCES), a directory that is not fit (not one, unsafe, another
+ * account's, a database file a link), a library or a schema this program
+ * cannot use with SIPC_ECONFIG. */
 int sipc_data_open(sipc_data **out, uv_loop_t *loop, const char *dir, const sipc_data_options *opts,
                    char *err, size_t errlen);
 

@@ -395,7 +395,8 @@ uint64_t data_avail_bytes(const char *db_path); /* bytes free, UINT64_MAX unknow
 const char *data_fs_hint(const data_fs_facts *f); /* what to do about a read-only one */
 void data_on_probe_timer(uv_timer_t *t); /* the probe's timer: maybe a test write */
 /* data_dir.c: */
-int data_make_dirs(const char *dir, char *err, size_t errlen); /* mkdir -p, 0700 */
+/* mkdir -p, 0700: 0, or a negative errno (libuv code) when one cannot be made. */
+int data_make_dirs(const char *dir, char *err, size_t errlen);
 void data_leftover_wal_reason(const char *db_path, const char *why, char *err,
                               size_t errlen); /* why nothing is made over a -wal */
 int data_leftover_wal(const char *path); /* a -wal beside a missing or empty file */

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "base/str_copy.h"
@@ -15,6 +14,7 @@
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
+#include "services/common/exit_codes.h"
 #include "services/common/shown_text.h"
 #include "services/common/home_dir.h"
 #include "services/common/home_subject.h"
@@ -27,19 +27,19 @@ int ctl_exit_code(int err)
     case SIPC_CLASS_NONE:
         return 0;
     case SIPC_CLASS_USAGE:
-        return EX_CONFIG;
+        return SIPC_EXIT_CONFIG;
     case SIPC_CLASS_IO:
-        return EX_UNAVAILABLE;
+        return SIPC_EXIT_UNAVAILABLE;
     case SIPC_CLASS_TLS:
         /* a node that does not finish the handshake in time (stopped,
          * overloaded) is not a TLS problem: it did not answer */
-        return err == SIPC_EHSTIMEOUT ? EX_UNAVAILABLE : EX_NOPERM;
+        return err == SIPC_EHSTIMEOUT ? SIPC_EXIT_UNAVAILABLE : SIPC_EXIT_NOPERM;
     case SIPC_CLASS_AUTH:
-        return EX_NOPERM;
+        return SIPC_EXIT_NOPERM;
     case SIPC_CLASS_PROTOCOL:
-        return EX_PROTOCOL;
+        return SIPC_EXIT_PROTOCOL;
     case SIPC_CLASS_CALL:
-        return err == SIPC_ETIMEDOUT ? EX_UNAVAILABLE : 1;
+        return err == SIPC_ETIMEDOUT ? SIPC_EXIT_UNAVAILABLE : 1;
     }
     return 1;
 }
@@ -88,14 +88,14 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     cl->quiet_log = !o->verbose;
     char err[1024] = "";
     if (sipc_config_load(&cl->cfg, o->home, err, sizeof err) != 0) {
-        return ctl_fail(EX_CONFIG, "%s", err);
+        return ctl_fail(SIPC_EXIT_CONFIG, "%s", err);
     }
     if (!target && !(o->node && *o->node) && ctl_client_only(&cl->cfg)) {
         char list[1200] = "";
         for (int i = 0, w = 0; i < cl->cfg.nnodes && w < (int)sizeof list; i++)
             w += snprintf(list + w, sizeof list - (size_t)w, "%s%s", i ? ", " : "",
                           cl->cfg.nodes[i]);
-        return ctl_fail(EX_USAGE,
+        return ctl_fail(SIPC_EXIT_USAGE,
                         "%s is a client-only home (no [node] section in its sipc.conf, and no "
                         "sipcd runs from it; docs/operator-guide.md, 1.3): it has no node of its "
                         "own to ask: give --node HOST, one of its [cluster] nodes (%s)",
@@ -108,7 +108,7 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     int port;
     if (sipc_parse_address(target, sipc_config_port(&cl->cfg, service), host, sizeof host,
                            &port) != 0) {
-        return ctl_fail(EX_USAGE, "'%s' is not ADDRESS[:PORT]", target);
+        return ctl_fail(SIPC_EXIT_USAGE, "'%s' is not ADDRESS[:PORT]", target);
     }
     /* every line and JSON answer names it so: a --node given with bytes
      * that are not printable UTF-8 shows them as \xNN, as a node's text */
@@ -126,7 +126,7 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
                     own_port == port && sipc_same_host(own, host);
     sipc_security *sec;
     if (sipc_security_load_client(&sec, &cl->cfg, err, sizeof err) != 0) {
-        return ctl_fail(EX_CONFIG, "%s", err);
+        return ctl_fail(SIPC_EXIT_CONFIG, "%s", err);
     }
     uv_loop_init(&cl->loop);
     cl->loop_open = 1;
@@ -421,7 +421,7 @@ void ctl_failure_address(const char *address)
 int ctl_json_outcome(const ctl *o, int rc)
 {
     /* a usage mistake is said on stderr only, as for every command */
-    if (!o->json || !rc || rc == EX_USAGE || answered)
+    if (!o->json || !rc || rc == SIPC_EXIT_USAGE || answered)
         return rc;
     json_t *j = json_pack("{s:b, s:o, s:i}", "ok", 0, "error", sipc_json_text(ctl_failure()),
                           "exit_code", rc);
@@ -443,13 +443,13 @@ int ctl_report_home_fault(const ctl_client *cl, const char *service, const char 
     /* a reload would apply this very file: the node refuses it for the same
      * reason, and SIGHUP lets it say so in its own log */
     if (!strcmp(method, "reload"))
-        return ctl_fail(EX_CONFIG, "the node was not asked: this side refuses its certificate "
+        return ctl_fail(SIPC_EXIT_CONFIG, "the node was not asked: this side refuses its certificate "
                                    "under that subject. Fix [tls] subject in sipc.conf and reload "
                                    "again, or send the node SIGHUP (systemctl reload sipcd) to "
                                    "have it check the file itself: on a node with TLS enabled it "
                                    "refuses a subject its own certificate does not carry, and its "
                                    "running setup stays");
-    return ctl_fail(EX_CONFIG, "the node was not asked: this side refuses its certificate under "
+    return ctl_fail(SIPC_EXIT_CONFIG, "the node was not asked: this side refuses its certificate under "
                                "that subject. Fix [tls] subject in sipc.conf (`tlstool status` "
                                "shows this home's certificate and subject); a running node keeps "
                                "the subject it loaded until it reloads");
@@ -468,13 +468,13 @@ int ctl_fail_no_answer(const ctl_client *cl, const char *method, const ctl_reply
                        const char *shows)
 {
     if (rep->err == SIPC_ETIMEDOUT)
-        return ctl_fail(EX_TEMPFAIL,
+        return ctl_fail(SIPC_EXIT_TEMPFAIL,
                         "management.%s to %s: no answer within the deadline (--timeout %u ms): "
                         "the node may have applied it; `sipcctl status --node %s` shows %s",
                         method, cl->target, (unsigned)cl->timeout_ms, cl->target, shows);
     char why[700];
     cli_shown(rep->message, why, sizeof why);
-    return ctl_fail(EX_TEMPFAIL,
+    return ctl_fail(SIPC_EXIT_TEMPFAIL,
                     "management.%s to %s: the connection was lost before the answer (%s): the "
                     "node may have applied it; `sipcctl status --node %s` shows %s",
                     method, cl->target, why, cl->target, shows);

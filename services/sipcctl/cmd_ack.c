@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 
 #include "services/common/answer_list.h"
 #include "services/common/err_line.h"
+#include "services/common/exit_codes.h"
 #include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"

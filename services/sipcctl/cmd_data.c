@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include "data.pb-c.h"
 #include "rfc3339.h"
 #include "search_time.h"
+#include "services/common/exit_codes.h"
 #include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"
@@ -102,13 +102,13 @@ int cmd_put(void *arg)
         return rc;
     int sources = !!o->body + !!o->body_file + from_stdin;
     if (sources != 1) {
-        return ctl_fail(EX_USAGE, "put ID needs exactly one of --body TEXT, --body-file F or - "
+        return ctl_fail(SIPC_EXIT_USAGE, "put ID needs exactly one of --body TEXT, --body-file F or - "
                                   "(standard input) (see sipcctl put --help)");
     }
     int64_t ts = 0;
     char terr[200];
     if (o->timestamp && search_time_parse(o->timestamp, &ts, terr, sizeof terr) != 0) {
-        return ctl_fail(EX_USAGE, "--timestamp: %s", terr);
+        return ctl_fail(SIPC_EXIT_USAGE, "--timestamp: %s", terr);
     }
     if (!o->timestamp)
         ts = sipc_rfc3339_now_ms();
@@ -117,7 +117,7 @@ int cmd_put(void *arg)
     for (int i = 0; i < o->attrs.n; i++) {
         const char *v;
         if (ctl_attr_split(o->attrs.items[i], keys[i], sizeof keys[i], &v) != 0) {
-            return ctl_fail(EX_USAGE, "--attr '%s' is not KEY=VALUE", o->attrs.items[i]);
+            return ctl_fail(SIPC_EXIT_USAGE, "--attr '%s' is not KEY=VALUE", o->attrs.items[i]);
         }
         sipc__data__attribute__init(&attrs[i]);
         attrs[i].key = (ProtobufCBinaryData){strlen(keys[i]), (uint8_t *)keys[i]};
@@ -131,12 +131,12 @@ int cmd_put(void *arg)
     } else {
         FILE *fp = ctl_open_input(from_stdin ? "-" : o->body_file);
         if (!fp)
-            return EX_NOINPUT;
+            return SIPC_EXIT_NOINPUT;
         int r = read_all(fp, &body, &blen, 64u << 20);
         if (fp != stdin)
             fclose(fp);
         if (r != 0) {
-            return ctl_fail(EX_NOINPUT, "cannot read the body: %s", sipc_strerror(r));
+            return ctl_fail(SIPC_EXIT_NOINPUT, "cannot read the body: %s", sipc_strerror(r));
         }
     }
     Sipc__Data__Record rec = SIPC__DATA__RECORD__INIT;
@@ -151,7 +151,7 @@ int cmd_put(void *arg)
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
         free(body);
-        return EX_SOFTWARE;
+        return SIPC_EXIT_SOFTWARE;
     }
     sipc__data__put_request__pack(&req, buf);
     free(body);
@@ -232,7 +232,7 @@ int cmd_get(void *arg)
     } else {
         Sipc__Data__GetResponse *res = sipc__data__get_response__unpack(NULL, rep.len, rep.data);
         if (!res || !res->record) {
-            rc = ctl_fail(EX_PROTOCOL, "data.get: the answer is not a GetResponse");
+            rc = ctl_fail(SIPC_EXIT_PROTOCOL, "data.get: the answer is not a GetResponse");
         } else if (o->json) {
             json_t *j = record_json(res->record);
             ctl_print_json(j, JSON_INDENT(2));
@@ -279,7 +279,7 @@ int cmd_delete(void *arg)
         Sipc__Data__DeleteResponse *res =
             sipc__data__delete_response__unpack(NULL, rep.len, rep.data);
         if (!res) {
-            rc = ctl_fail(EX_PROTOCOL, "data.delete: the answer is not a DeleteResponse");
+            rc = ctl_fail(SIPC_EXIT_PROTOCOL, "data.delete: the answer is not a DeleteResponse");
         } else if (o->json) {
             json_t *j = json_pack("{s:o, s:b, s:o}", "id", sipc_json_text(o->args[0]), "deleted",
                                   res->deleted, "node", sipc_json_text(cl.link.peer_node));
@@ -309,7 +309,7 @@ int cmd_list(void *arg)
     char terr[200];
     if ((o->since && search_time_parse(o->since, &from, terr, sizeof terr) != 0) ||
         (o->until && search_time_parse(o->until, &to, terr, sizeof terr) != 0)) {
-        return ctl_fail(EX_USAGE, "--since/--until: %s", terr);
+        return ctl_fail(SIPC_EXIT_USAGE, "--since/--until: %s", terr);
     }
     ctl_client cl;
     rc = ctl_connect(o, NULL, "data", &cl);
@@ -337,7 +337,7 @@ int cmd_list(void *arg)
         Sipc__Data__ListResponse *res = sipc__data__list_response__unpack(NULL, rep.len, rep.data);
         ctl_reply_free(&rep);
         if (!res) {
-            rc = ctl_fail(EX_PROTOCOL, "data.list: the answer is not a ListResponse");
+            rc = ctl_fail(SIPC_EXIT_PROTOCOL, "data.list: the answer is not a ListResponse");
             break;
         }
         for (size_t i = 0; i < res->n_records && shown < limit; i++, shown++) {

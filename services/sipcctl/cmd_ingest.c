@@ -23,7 +23,6 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sysexits.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -35,6 +34,7 @@
 #include "pipeline_service.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
+#include "services/common/exit_codes.h"
 #include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"
@@ -391,7 +391,7 @@ static void take_response(ingest *in, batch *b, const sipc_reply *rep)
     if (!m || m->n_results != b->n) {
         if (m)
             sipc__pipeline__ingest_response__free_unpacked(m, NULL);
-        lost(in, b, EX_PROTOCOL, "the pipeline's answer does not match the request");
+        lost(in, b, SIPC_EXIT_PROTOCOL, "the pipeline's answer does not match the request");
         return;
     }
     in->created += m->created;
@@ -526,7 +526,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
                      "loaded: %s",
                      cli_err_line(line, sizeof line, err, rep->message), in->cl->cfg.home, said);
             clear_progress(in);
-            lost(in, b, EX_CONFIG, why);
+            lost(in, b, SIPC_EXIT_CONFIG, why);
             batch_done(in, b);
             return;
         }
@@ -549,11 +549,11 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
         in->refused += b->n;
         if (!in->refused_why[0])
             snprintf(in->refused_why, sizeof in->refused_why, "%s", why);
-        end_run(in, rep->status == SIPC_PIPELINE_UNKNOWN_NODE ? EX_USAGE : EX_PROTOCOL, why);
+        end_run(in, rep->status == SIPC_PIPELINE_UNKNOWN_NODE ? SIPC_EXIT_USAGE : SIPC_EXIT_PROTOCOL, why);
     } else if (err == SIPC_EREMOTE) {
         char why[400];
         snprintf(why, sizeof why, "%s: %s", sipc_pipeline_status_name(rep->status), rep->message);
-        lost(in, b, EX_UNAVAILABLE, why);
+        lost(in, b, SIPC_EXIT_UNAVAILABLE, why);
     } else if (err == SIPC_ETIMEDOUT && pipeline_heard(in)) {
         /* the pipeline answers, just not this batch in time: it is not acknowledged and
          * the run goes on (a node silent all that time, or a closed connection, ends it) */
@@ -587,7 +587,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
                  hint);
         if (!in->cl->up && !in->held_why[0]) /* e.g. a node that answered in TLS */
             snprintf(in->held_why, sizeof in->held_why, "%s", sipc_strerror(err));
-        lost(in, b, ctl_exit_code(err) ? ctl_exit_code(err) : EX_UNAVAILABLE, why);
+        lost(in, b, ctl_exit_code(err) ? ctl_exit_code(err) : SIPC_EXIT_UNAVAILABLE, why);
     }
     batch_done(in, b);
 }
@@ -682,7 +682,7 @@ static void next_batch(ingest *in)
         if (rc < 0) {
             clear_progress(in);
             in->fatal =
-                ctl_fail(EX_NOINPUT, "reading line %lu: %s", in->rd.line + 1, uv_strerror(rc));
+                ctl_fail(SIPC_EXIT_NOINPUT, "reading line %lu: %s", in->rd.line + 1, uv_strerror(rc));
             in->eof = 1;
             break;
         }
@@ -720,7 +720,7 @@ static void next_batch(ingest *in)
             batch_free(b);
         for (size_t i = 0; i < n; i++)
             sipc_ndjson_record_free(recs[i]);
-        in->fatal = ctl_fail(EX_OSERR, "out of memory");
+        in->fatal = ctl_fail(SIPC_EXIT_OSERR, "out of memory");
         in->stop = 1;
         return;
     }
@@ -876,7 +876,7 @@ int cmd_ingest(void *arg)
     const char *path = o->args[0];
     FILE *f = ctl_open_input(path);
     if (!f)
-        return EX_NOINPUT;
+        return SIPC_EXIT_NOINPUT;
     ctl_client cl;
     rc = ctl_connect(o, NULL, SIPC_PIPELINE_SERVICE, &cl);
     if (rc != 0) {
@@ -889,7 +889,7 @@ int cmd_ingest(void *arg)
         ctl_disconnect(&cl);
         if (f != stdin)
             fclose(f);
-        return EX_OSERR;
+        return SIPC_EXIT_OSERR;
     }
     in->ids = calloc(ID_SLOTS, sizeof *in->ids);
     if (!in->ids) {
@@ -897,7 +897,7 @@ int cmd_ingest(void *arg)
         ctl_disconnect(&cl);
         if (f != stdin)
             fclose(f);
-        return EX_OSERR;
+        return SIPC_EXIT_OSERR;
     }
     in->waiting_tail = &in->waiting;
     in->o = o;
@@ -969,9 +969,9 @@ int cmd_ingest(void *arg)
     if (in->fatal)
         rc = in->fatal;
     else if (in->unavailable)
-        rc = EX_UNAVAILABLE;
+        rc = SIPC_EXIT_UNAVAILABLE;
     else if (in->rejected || in->bad_lines)
-        rc = EX_DATAERR;
+        rc = SIPC_EXIT_DATAERR;
     else
         rc = 0;
     json_decref(in->failed);

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 
 #include "services/common/answer_list.h"
 #include "services/common/err_line.h"
+#include "services/common/exit_codes.h"
 #include "services/common/shown_text.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"
@@ -123,7 +123,7 @@ int cmd_reload(void *arg)
     if (rc != 0)
         return rc;
     if (o->cluster && o->node)
-        return ctl_fail(EX_USAGE, "reload: give --node ADDR or --cluster, not both (see sipcctl "
+        return ctl_fail(SIPC_EXIT_USAGE, "reload: give --node ADDR or --cluster, not both (see sipcctl "
                                   "reload --help)");
     json_t *all = o->json ? json_array() : NULL;
     int worst = RL_OK, code = 0;
@@ -134,11 +134,11 @@ int cmd_reload(void *arg)
         char err[1024];
         if (sipc_config_load(&cfg, o->home, err, sizeof err) != 0) {
             json_decref(all);
-            return ctl_fail(EX_CONFIG, "%s", err);
+            return ctl_fail(SIPC_EXIT_CONFIG, "%s", err);
         }
         if (cfg.nnodes == 0) {
             json_decref(all);
-            return ctl_fail(EX_CONFIG, "reload --cluster: [cluster] nodes is empty in this home's "
+            return ctl_fail(SIPC_EXIT_CONFIG, "reload --cluster: [cluster] nodes is empty in this home's "
                                        "sipc.conf");
         }
         for (int i = 0; i < cfg.nnodes; i++) {
@@ -165,7 +165,7 @@ int cmd_reload(void *arg)
     case RL_RESTART:
         return 3;
     case RL_UNREACHABLE:
-        return code ? code : EX_UNAVAILABLE;
+        return code ? code : SIPC_EXIT_UNAVAILABLE;
     case RL_HOME:
         return code;
     default:

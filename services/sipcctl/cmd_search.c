@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 
 #include "base/utf8_text.h"
 #include "search.pb-c.h"
 #include "search_time.h"
+#include "services/common/exit_codes.h"
 #include "services/common/shown_text.h"
 #include "sipcctl.h"
 
@@ -27,7 +27,7 @@ static ProtobufCBinaryData bytes_of(const char *s)
     return b;
 }
 
-/* The request from the command line; 0 or EX_USAGE (reason printed). */
+/* The request from the command line; 0 or SIPC_EXIT_USAGE (reason printed). */
 static int build_request(const ctl *o, Sipc__Search__QueryRequest *m,
                          Sipc__Search__Attribute *av, Sipc__Search__Attribute **ap)
 {
@@ -36,7 +36,7 @@ static int build_request(const ctl *o, Sipc__Search__QueryRequest *m,
     for (int i = 0; i < o->attrs.n; i++) {
         const char *kv = o->attrs.items[i], *eq = strchr(kv, '=');
         if (!eq || eq == kv) {
-            return ctl_fail(EX_USAGE, "--attr '%s' must be KEY=VALUE with a non-empty KEY", kv);
+            return ctl_fail(SIPC_EXIT_USAGE, "--attr '%s' must be KEY=VALUE with a non-empty KEY", kv);
         }
         /* the value is everything after the first '=' (it may hold more) */
         sipc__search__attribute__init(&av[i]);
@@ -51,11 +51,11 @@ static int build_request(const ctl *o, Sipc__Search__QueryRequest *m,
     int64_t *dst[2] = {&m->since_ms, &m->until_ms};
     for (int i = 0; i < 2; i++) {
         if (times[i] && search_time_parse(times[i], dst[i], err, sizeof err) != 0) {
-            return ctl_fail(EX_USAGE, "--%s: %s", i ? "until" : "since", err);
+            return ctl_fail(SIPC_EXIT_USAGE, "--%s: %s", i ? "until" : "since", err);
         }
     }
     if (o->until && m->until_ms <= m->since_ms) {
-        return ctl_fail(EX_USAGE, "--until must be after --since");
+        return ctl_fail(SIPC_EXIT_USAGE, "--until must be after --since");
     }
     m->limit = o->limit > 0 ? (uint32_t)o->limit : 100;
     if (!o->order || !strcmp(o->order, "newest")) {
@@ -63,7 +63,7 @@ static int build_request(const ctl *o, Sipc__Search__QueryRequest *m,
     } else if (!strcmp(o->order, "rank")) {
         m->order = SIPC__SEARCH__ORDER__RANK;
     } else {
-        return ctl_fail(EX_USAGE, "--order must be newest or rank, not '%s'", o->order);
+        return ctl_fail(SIPC_EXIT_USAGE, "--order must be newest or rank, not '%s'", o->order);
     }
     return 0;
 }
@@ -346,7 +346,7 @@ int cmd_search(void *arg)
     size_t len = sipc__search__query_request__get_packed_size(&m);
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
-        return ctl_fail(EX_OSERR, "out of memory");
+        return ctl_fail(SIPC_EXIT_OSERR, "out of memory");
     }
     sipc__search__query_request__pack(&m, buf);
     ctl_client cl;
@@ -363,7 +363,7 @@ int cmd_search(void *arg)
         Sipc__Search__QueryResponse *r =
             sipc__search__query_response__unpack(NULL, rep.len, rep.data);
         if (!r) {
-            rc = ctl_fail(EX_PROTOCOL, "the answer of %s is not a sipc.search.QueryResponse",
+            rc = ctl_fail(SIPC_EXIT_PROTOCOL, "the answer of %s is not a sipc.search.QueryResponse",
                           cl.target);
         } else {
             rc = o->json ? print_json(r) : (print_table(r), 0);

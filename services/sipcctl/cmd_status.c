@@ -4,9 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 
 #include "services/common/shown_text.h"
+#include "services/common/exit_codes.h"
 #include "services/common/json_text.h"
 #include "services/common/staged_words.h"
 #include "services/data/data_validate.h"
@@ -505,10 +505,10 @@ int cmd_status(void *arg)
     if (rc != 0)
         return rc;
     if (o->expect_mode && !o->cluster)
-        return ctl_fail(EX_USAGE, "--expect-mode goes with --cluster (see sipcctl status --help)");
+        return ctl_fail(SIPC_EXIT_USAGE, "--expect-mode goes with --cluster (see sipcctl status --help)");
     if (o->expect_mode && strcmp(o->expect_mode, "off") && strcmp(o->expect_mode, "permissive") &&
         strcmp(o->expect_mode, "strict"))
-        return ctl_fail(EX_USAGE, "--expect-mode must be off, permissive or strict, not '%s'",
+        return ctl_fail(SIPC_EXIT_USAGE, "--expect-mode must be off, permissive or strict, not '%s'",
                         o->expect_mode);
     ctl_client cl;
     const char *method = o->cluster ? "cluster" : "status";
@@ -524,7 +524,7 @@ int cmd_status(void *arg)
             snprintf(cl.target, sizeof cl.target, "%s", asked);
             goto answered;
         }
-        return ctl_fail(EX_UNAVAILABLE, "management.cluster: no node of [cluster] nodes in "
+        return ctl_fail(SIPC_EXIT_UNAVAILABLE, "management.cluster: no node of [cluster] nodes in "
                                         "%s/sipc.conf answered",
                         cfg.home);
     }
@@ -548,7 +548,7 @@ int cmd_status(void *arg)
                 goto answered;
             }
             ctl_reply_free(&rep);
-            rc = ctl_fail(EX_UNAVAILABLE, "management.cluster: neither this home's node (%s) nor "
+            rc = ctl_fail(SIPC_EXIT_UNAVAILABLE, "management.cluster: neither this home's node (%s) nor "
                                           "any other node of [cluster] nodes answered",
                           cl.target);
             ctl_disconnect(&cl);
@@ -566,7 +566,7 @@ answered:;
     ctl_disconnect(&cl);
     if (!json_is_object(st)) {
         json_decref(st);
-        return ctl_fail(EX_PROTOCOL, "management.%s from %s is not JSON: %s", method, cl.target,
+        return ctl_fail(SIPC_EXIT_PROTOCOL, "management.%s from %s is not JSON: %s", method, cl.target,
                         je.text);
     }
     rc = o->cluster ? cluster_exit(st) : 0;
@@ -712,7 +712,7 @@ int cmd_metrics(void *arg)
         ctl_print_json(j, JSON_INDENT(2));
         json_decref(j);
     } else {
-        rc = ctl_fail(EX_PROTOCOL, "management.metrics from %s is not text", cl.target);
+        rc = ctl_fail(SIPC_EXIT_PROTOCOL, "management.metrics from %s is not text", cl.target);
     }
     ctl_reply_free(&rep);
     ctl_disconnect(&cl);

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <uv.h>
 
 #include "services/common/shown_text.h"
+#include "services/common/exit_codes.h"
 #include "services/common/json_text.h"
 #include "sipcctl.h"
 
@@ -94,7 +94,7 @@ static int call_repeatedly(ctl *o, const char *target, const char *service, cons
             if (json_is_object(j))
                 ctl_print_json(j, JSON_INDENT(2));
             else
-                rc = ctl_fail(EX_PROTOCOL, "sys.info from %s is not JSON: %s", cl.target, je.text);
+                rc = ctl_fail(SIPC_EXIT_PROTOCOL, "sys.info from %s is not JSON: %s", cl.target, je.text);
             json_decref(j);
         } else if (replies) {
             json_array_append_new(replies, payload_json(&rep));
@@ -122,7 +122,7 @@ int cmd_sys(void *arg)
         return rc;
     /* no address: --node, else this home's node, as every other command */
     if (o->nargs && o->node)
-        return ctl_fail(EX_USAGE, "%s: give ADDRESS or --node, not both (see sipcctl %s --help)",
+        return ctl_fail(SIPC_EXIT_USAGE, "%s: give ADDRESS or --node, not both (see sipcctl %s --help)",
                         o->cmd, o->cmd);
     return call_repeatedly(o, o->nargs ? o->args[0] : NULL, "sys", o->cmd, NULL);
 }
@@ -134,7 +134,7 @@ int cmd_call(void *arg)
     if (rc != 0)
         return rc;
     if (o->node)
-        return ctl_fail(EX_USAGE, "call: ADDRESS names the node; leave out --node (see sipcctl "
+        return ctl_fail(SIPC_EXIT_USAGE, "call: ADDRESS names the node; leave out --node (see sipcctl "
                                   "call --help)");
     return call_repeatedly(o, o->args[0], o->args[1], o->args[2], o->nargs == 4 ? o->args[3] : NULL);
 }

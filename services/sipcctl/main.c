@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sysexits.h>
 
 #include "services/common/core_dumps.h"
+#include "services/common/exit_codes.h"
 #include "services/common/home_dir.h"
 #include "services/common/opt.h"
 #include "services/common/std_fds.h"
@@ -316,13 +316,14 @@ static const cli_tool SIPCCTL = {
     "2 status --cluster: MIGRATING (the only findings are nodes still permissive,\n"
     "and nodes with TLS off beside them);\n"
     "3 partial success: search answered without some nodes (PARTIAL), or reload\n"
-    "applied what it could but a change needs a restart; 64 usage; 65 ingest: bad\n"
+    "applied what it could but a change needs a restart; " SIPC_EXIT_HELP_USAGE "; 65 ingest: bad\n"
     "lines (the others were acknowledged); 66 an input file (ingest FILE, put\n"
     "--body-file) cannot be read; 69 the node could not be reached or timed out (the\n"
     "handshake too), or ingest: some records were not acknowledged; 75 ack, reload:\n"
     "sent, but not answered in time or the connection lost first (the node may\n"
     "have done it); 76 protocol or TLS-mode mismatch; 77 TLS or certificate\n"
-    "failure; 78 local configuration problem.\n",
+    "failure; 78 the home missing or not a directory, or its configuration or key\n"
+    "material bad.\n",
     OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
 
 int ctl_usage(const ctl *o, const char *fmt, ...)
@@ -334,7 +335,7 @@ int ctl_usage(const ctl *o, const char *fmt, ...)
     va_end(ap);
     fputs("\n\n", stderr);
     cli_help(stderr, &SIPCCTL, o->command);
-    return EX_USAGE;
+    return SIPC_EXIT_USAGE;
 }
 
 int ctl_check_args(const ctl *o, int min, int max)
@@ -344,7 +345,7 @@ int ctl_check_args(const ctl *o, int min, int max)
     /* one line, as for a mistaken option: the whole usage would bury it */
     char line[400];
     if (cli_extra_arg(&SIPCCTL, o->command, o->args, o->nargs, max, 1, line, sizeof line))
-        return ctl_fail(EX_USAGE, "%s", line);
+        return ctl_fail(SIPC_EXIT_USAGE, "%s", line);
     return 0;
 }
 
@@ -357,7 +358,7 @@ FILE *ctl_open_input(const char *path)
         return f;
     if (f && f != stdin)
         fclose(f);
-    ctl_fail(EX_NOINPUT, "cannot read %s: %s", path, strerror(e));
+    ctl_fail(SIPC_EXIT_NOINPUT, "cannot read %s: %s", path, strerror(e));
     return NULL;
 }
 
@@ -379,7 +380,7 @@ int main(int argc, char **argv)
     char err[300];
     if (cli_parse(&SIPCCTL, argc, argv, &o, &p, err, sizeof err) != 0) {
         cli_usage_error(&SIPCCTL, &p, err);
-        return EX_USAGE;
+        return SIPC_EXIT_USAGE;
     }
     if (o.version) {
         printf("sipcctl (%s)\n", sipc_version_string());
@@ -387,10 +388,10 @@ int main(int argc, char **argv)
     }
     /* options without a command: one line; sipcctl alone shows the usage */
     if (!p.help && !p.cmd && argc > 1)
-        return ctl_fail(EX_USAGE, "no command given (see sipcctl --help)");
+        return ctl_fail(SIPC_EXIT_USAGE, "no command given (see sipcctl --help)");
     if (p.help || !p.cmd) {
         cli_help(p.help ? stdout : stderr, &SIPCCTL, p.cmd);
-        return p.help ? 0 : EX_USAGE;
+        return p.help ? 0 : SIPC_EXIT_USAGE;
     }
     /* a home given by name must be there; without one, sipcctl is a client
      * with the built-in defaults (plaintext, cluster "sipc") */
@@ -400,7 +401,7 @@ int main(int argc, char **argv)
     if (sipc_cli_home_missing(o.home, cli_given_as(&p, "home", as, sizeof as), 0, err,
                               sizeof err)) {
         /* a script parsing --json gets its object for this too */
-        return ctl_json_outcome(&o, ctl_fail(EX_CONFIG, "%s", err));
+        return ctl_json_outcome(&o, ctl_fail(SIPC_EXIT_CONFIG, "%s", err));
     }
     o.args = p.args;
     o.nargs = p.nargs;

@@ -13,13 +13,14 @@
 #include "services/common/opt.h"
 #include "sipc/node.h"
 
-/* Exit codes (sysexits.h, and 1 to 3): 0 success; 1 the call failed (a
- * remote error, a flagged status); 2 status --cluster MIGRATING (only
+/* Exit codes (services/common/exit_codes.h, and sipcctl's own 1 to 3): 0
+ * success; 1 the call failed (a remote error, a flagged status); 2 status --cluster MIGRATING (only
  * nodes still permissive are flagged); 3 partial success (search PARTIAL, reload
  * with a change that needs a restart); 64 usage; 65 ingest's bad lines; 66
  * an input file cannot be read; 69 node unreachable or timed out (the
  * handshake included); 76 protocol or TLS-mode mismatch; 77 TLS or
- * certificate failure; 78 configuration. main.c's --help lists them. */
+ * certificate failure; 78 the home missing or no directory, or its
+ * configuration. main.c's --help lists them. */
 
 typedef struct ctl {
     /* global options */
@@ -146,7 +147,7 @@ int ctl_home_subject_fault(const ctl_client *cl, int err, const char *peer_reaso
                            size_t len);
 /* That fault reported, why as ctl_home_subject_fault gave it: "SERVICE.METHOD
  * to TARGET not sent: <why>" and what to do (for a reload, SIGHUP as the
- * other way); returns EX_CONFIG. */
+ * other way); returns SIPC_EXIT_CONFIG. */
 int ctl_report_home_fault(const ctl_client *cl, const char *service, const char *method,
                           const char *why);
 /* The exit code for a sipc error (0 for 0). */
@@ -154,7 +155,7 @@ int ctl_exit_code(int err);
 /* Checks that the command got min..max arguments. Otherwise prints what is
  * missing ("ping needs ADDRESS[:PORT]", then the command's help) or, on one
  * line, the first one too many ("unexpected argument 'x' to ping (see
- * sipcctl ping --help)"), on stderr, and returns EX_USAGE. Returns 0 when
+ * sipcctl ping --help)"), on stderr, and returns SIPC_EXIT_USAGE. Returns 0 when
  * they fit. */
 int ctl_check_args(const ctl *o, int min, int max);
 /* Opens the input file path ("-": standard input) for reading; NULL with
@@ -162,7 +163,7 @@ int ctl_check_args(const ctl *o, int min, int max);
  * opens one, and the first read would fail with a less telling error). */
 FILE *ctl_open_input(const char *path);
 /* A usage mistake other than the number of arguments: "sipcctl: <text>",
- * then the command's help, on stderr; returns EX_USAGE. */
+ * then the command's help, on stderr; returns SIPC_EXIT_USAGE. */
 int ctl_usage(const ctl *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "sipcctl: <text>" on stderr; returns code. The text is shown as
  * cli_shown shows a node's text (a byte that is not printable UTF-8, in a
@@ -171,7 +172,7 @@ int ctl_usage(const ctl *o, const char *fmt, ...) __attribute__((format(printf, 
 int ctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A management call sent but not answered (within --timeout, or rep's
  * connection lost before the answer): the node may have done it all the
- * same, so EX_TEMPFAIL, not "unreachable"; says so and that `sipcctl status
+ * same, so SIPC_EXIT_TEMPFAIL, not "unreachable"; says so and that `sipcctl status
  * --node` shows what (shows: "whether ..."). */
 int ctl_fail_no_answer(const ctl_client *cl, const char *method, const ctl_reply *rep,
                        const char *shows);

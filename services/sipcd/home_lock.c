@@ -63,9 +63,9 @@ int home_lock_take(const char *home, home_lock_prev *prev, char *err, size_t err
      * be a live sipcd's, and says nothing. */
     if (!unlocked)
         prev->pid = sipc__home_lock_named(path, &prev->started_ms);
-    int dfd;
-    if (host_state_dir(home, dir, sizeof dir, &dfd, err, errlen) != 0)
-        return -EACCES;
+    int dfd, unfit;
+    if (host_state_dir(home, dir, sizeof dir, &dfd, &unfit, err, errlen) != 0)
+        return unfit ? SIPC_ECONFIG : -EACCES;
     /* replaced whole, not written in place: a file left by root (0600) is
      * replaced by the owner's sipcd, which owns state/; in the state/ just
      * checked, by its descriptor */

@@ -31,9 +31,10 @@ typedef struct home_lock_prev {
  * filesystems), the warning in err, nothing locked but the pid written;
  * -EWOULDBLOCK (UV_EAGAIN) when another process holds it, the home and the
  * holder's pid (or that the file names none) in err; -ENAMETOOLONG for a
- * home too long to name its files (never cut); another negative errno when
- * the home cannot be opened or the folder or file written, with the path in
- * err. *prev: when the lock was taken, the previous run that left its pid
+ * home too long to name its files (never cut); SIPC_ECONFIG when state/ is
+ * not fit to be one (a link, no directory, another account's); another
+ * negative errno when the home cannot be opened or the folder or file
+ * written, with the path in err. *prev: when the lock was taken, the previous run that left its pid
  * behind (home_lock_drop removes it on every stop but a kill or a crash),
  * else zero. */
 int home_lock_take(const char *home, home_lock_prev *prev, char *err, size_t errlen);

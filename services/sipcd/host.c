@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +15,7 @@
 #include "host.h"
 #include "management_service.h"
 #include "rfc3339.h"
+#include "services/common/exit_codes.h"
 #include "services/data/data_service.h"
 #include "services/pipeline/pipeline_service.h"
 #include "services/search/search_service.h"
@@ -62,7 +62,7 @@ static int prepare(host *h)
         if (r != 0) {
             fprintf(stderr, "sipcd: cannot create log directory %s: %s\n", logdir,
                     sipc_strerror(r));
-            return EX_CANTCREAT;
+            return SIPC_EXIT_CANTCREAT;
         }
         sipc_logger_set_file_cap(s->log, h->cfg.log_max_file_size); /* [logs] max_file_size */
     }
@@ -71,7 +71,7 @@ static int prepare(host *h)
         host_service *s = &h->svc[i];
         if (sipc_security_load_service(&s->sec, &h->cfg, s->key, err, sizeof err) != 0) {
             log_start_refused(h, i, err);
-            return EX_CONFIG;
+            return SIPC_EXIT_CONFIG;
         }
         /* a [tls] subject the node's own certificate lacks is an edit gone
          * wrong, refused as a reload refuses it: started, the node would be
@@ -79,7 +79,7 @@ static int prepare(host *h)
          * that node starts and says so) */
         if (host_subject_refusal(&h->cfg, host_svc_names[i], s->sec, err, sizeof err) != 0) {
             log_start_refused(h, i, err);
-            return EX_CONFIG;
+            return SIPC_EXIT_CONFIG;
         }
     }
     /* Say now, not at the first failed handshake, when the pair is unusable. */
@@ -306,7 +306,7 @@ static int start_management(host *h)
     if (r != 0) {
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s", s->display,
                   err);
-        return EX_SOFTWARE;
+        return SIPC_EXIT_SOFTWARE;
     }
     return 0;
 }
@@ -349,7 +349,7 @@ static int start_pipeline(host *h)
     if (r != 0) {
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s", s->display,
                   err);
-        return EX_SOFTWARE;
+        return SIPC_EXIT_SOFTWARE;
     }
     return 0;
 }
@@ -386,7 +386,7 @@ static int start_search(host *h)
     if (r != 0) {
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s", s->display,
                   err);
-        return EX_SOFTWARE;
+        return SIPC_EXIT_SOFTWARE;
     }
     return 0;
 }
@@ -422,7 +422,7 @@ static int register_handlers(host *h, int i)
     host_service *s = &h->svc[i];
     switch (i) {
     case HOST_DATA:
-        return sipc_data_register(h->data, s->router) == 0 ? 0 : EX_SOFTWARE;
+        return sipc_data_register(h->data, s->router) == 0 ? 0 : SIPC_EXIT_SOFTWARE;
     case HOST_MANAGEMENT:
         return start_management(h);
     case HOST_PIPELINE:
@@ -715,7 +715,7 @@ static int start_service(host *h, int i)
     if (r != 0) {
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s", s->display,
                   sipc_strerror(r));
-        return EX_SOFTWARE;
+        return SIPC_EXIT_SOFTWARE;
     }
     int rc = register_handlers(h, i);
     if (rc != 0)
@@ -726,7 +726,7 @@ static int start_service(host *h, int i)
         /* the server logged which port and why */
         if (r == UV_EADDRINUSE)
             log_port_holder(h, s);
-        return EX_OSERR;
+        return SIPC_EXIT_OSERR;
     }
     sipc_server_set_conn_cb(s->srv, on_conn, s);
     (void)sipc_server_set_reserved(s->srv, i == HOST_MANAGEMENT); /* operators' way in */
@@ -802,10 +802,13 @@ int host_start(host *h, uv_loop_t *loop)
         dopt.probe_ms = dopt.quiet_ms = atol(probe) < 100 ? 100 : (unsigned)atol(probe);
     dopt.opened_cb = on_data_opened;
     dopt.opened_arg = h;
-    if (sipc_data_open(&h->data, loop, dir, &dopt, err, sizeof err) != 0) {
+    int dr = sipc_data_open(&h->data, loop, dir, &dopt, err, sizeof err);
+    if (dr != 0) {
         sipc_logf(h->svc[HOST_DATA].log, SIPC_LOG_ERROR, "Service.Start", "Cannot start %s: %s",
                   h->svc[HOST_DATA].display, err);
-        return EX_CANTCREAT;
+        /* 73 only for a data/ not made (an errno): an unfit one is the home's state */
+        return dr == SIPC_ECONFIG ? SIPC_EXIT_CONFIG
+                                  : dr == SIPC_ENOMEM ? SIPC_EXIT_SOFTWARE : SIPC_EXIT_CANTCREAT;
     }
     sipc_data_open_state os;
     sipc_data_open_state_get(h->data, &os);
@@ -822,7 +825,7 @@ int host_start(host *h, uv_loop_t *loop)
         sipc_logf(h->svc[HOST_MANAGEMENT].log, SIPC_LOG_ERROR, "Service.Start",
                   "Cannot start %s: its status sources were refused",
                   h->svc[HOST_MANAGEMENT].display);
-        rc = EX_SOFTWARE;
+        rc = SIPC_EXIT_SOFTWARE;
     }
     if (rc == 0)
         host_reload_init(h);

@@ -170,7 +170,7 @@ void host_pair_watch_start(host *h);
 void host_pair_watch_stop(host *h);
 /* With [metrics] address: serves GET /metrics there (metrics_serve.c), the
  * text rendered and the endpoint's overdue connections closed once a
- * second; 0, or EX_OSERR when it cannot listen (logged). _stop: idempotent. */
+ * second; 0, or SIPC_EXIT_OSERR when it cannot listen (logged). _stop: idempotent. */
 int host_metrics_start(host *h);
 void host_metrics_stop(host *h);
 /* Whether sec, the security of service key ("data", ... "pipeline"), holds a
@@ -183,7 +183,7 @@ int host_subject_refusal(const sipc_config *cfg, const char *key, const sipc_sec
                          char *msg, size_t len);
 
 /* Starts every service of cfg's node on loop. Returns 0, or the exit code
- * (sysexits.h) after logging why; what was started is stopped again by
+ * (exit_codes.h) after logging why; what was started is stopped again by
  * host_stop + running the loop. The data service's test writes of a
  * failing database, and the quiet time a success must follow the latest
  * failure by, are 10 s ($SIPCD_STORAGE_PROBE_MS for tests, at least 100). */

@@ -5,11 +5,11 @@
  * fail finds why in the log. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sysexits.h>
 
 #include "host.h"
 #include "management_service.h"
 #include "metrics_http.h"
+#include "services/common/exit_codes.h"
 
 /* at most one WARN per this, with the counts since the last */
 #define METRICS_SAY_EVERY_MS (60 * 1000)
@@ -58,7 +58,7 @@ int host_metrics_start(host *h)
         sipc_metrics_http_start(&h->http, mhost, port, err, sizeof err) != 0) {
         sipc_logf(s->log, SIPC_LOG_ERROR, "Service.Start", "Cannot serve metrics on %s: %s",
                   h->cfg.metrics_address, err);
-        return EX_OSERR;
+        return SIPC_EXIT_OSERR;
     }
     sipc_logf(s->log, SIPC_LOG_INFO, "Service.Start",
               "Metrics: http://%s/metrics (Prometheus text format)", h->cfg.metrics_address);

@@ -520,7 +520,8 @@ int host_force_strict_take(const char *home)
     return r;
 }
 
-int host_state_dir(const char *home, char *path, size_t len, int *fd, char *err, size_t errlen)
+int host_state_dir(const char *home, char *path, size_t len, int *fd, int *unfit, char *err,
+                   size_t errlen)
 {
     snprintf(path, len, "%s/state", home);
     /* made by root in a home another account owns (root's tlstool): the
@@ -535,6 +536,8 @@ int host_state_dir(const char *home, char *path, size_t len, int *fd, char *err,
     sipc_dir_problem why;
     int dfd;
     int r = sipc__private_dir_open(path, uid, gid, &dfd, &why, err, errlen);
+    if (unfit)
+        *unfit = r != 0 && why != SIPC_DIR_FAILED;
     if (r != 0)
         host_state_dir_advice(why, path, err, errlen);
     else if (fd)
@@ -566,7 +569,7 @@ int host_state_dir_check(const char *home, const char *name, char *err, size_t e
 int host_force_strict_write(const char *home, char *path, size_t len, char *err, size_t errlen)
 {
     int dfd;
-    if (host_state_dir(home, path, len, &dfd, err, errlen) != 0)
+    if (host_state_dir(home, path, len, &dfd, NULL, err, errlen) != 0)
         return SIPC_ECONFIG;
     force_strict_path(home, path, len);
     char when[32], line[80];

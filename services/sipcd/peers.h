@@ -134,8 +134,12 @@ int host_force_strict_take(const char *home);
  * the home's owner when root makes it), refused when it is not a directory,
  * is a link or (not as root) is another account's, set to 0700 when its
  * mode is another; fd (may be NULL) gets it open, for the *at calls that
- * write in it. 0 or SIPC_ECONFIG with err saying what to do. */
-int host_state_dir(const char *home, char *path, size_t len, int *fd, char *err, size_t errlen);
+ * write in it. 0 or SIPC_ECONFIG with err saying what to do, and *unfit
+ * (may be NULL) 1 when something was there but not fit to be state/ (a
+ * link, no directory, another account's), 0 when a call failed (it could
+ * not be made or opened). */
+int host_state_dir(const char *home, char *path, size_t len, int *fd, int *unfit, char *err,
+                   size_t errlen);
 /* The refusals of host_state_dir, and of a write of HOME/state/name (a
  * link there), alone, nothing made or changed: 0 when HOME/state is missing
  * or would be taken and name is no link. */

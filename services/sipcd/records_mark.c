@@ -28,7 +28,7 @@ static int state_write(host *h, const char *name, const char *text, const char *
 {
     char dir[700], path[800], err[800];
     int dfd;
-    int r = host_state_dir(h->cfg.home, dir, sizeof dir, &dfd, err, sizeof err);
+    int r = host_state_dir(h->cfg.home, dir, sizeof dir, &dfd, NULL, err, sizeof err);
     if (r == 0) {
         snprintf(path, sizeof path, "%s/%s", dir, name);
         r = sipc__file_replace_at(dfd, path, name, text, strlen(text), 0600, (uid_t)-1,
@@ -520,7 +520,7 @@ int records_lost_ack(const char *home, const json_t *lines, json_t **out, char *
     char dir[700], path[800], why[300], shown[SIPC_MGMT_ACK_LINE_MAX];
     int dfd, r;
     *out = NULL;
-    if ((r = host_state_dir(home, dir, sizeof dir, &dfd, err, errlen)) != 0)
+    if ((r = host_state_dir(home, dir, sizeof dir, &dfd, NULL, err, errlen)) != 0)
         return r;
     snprintf(path, sizeof path, "%s/%s", dir, LOST_NAME);
     char *buf = NULL, *text = NULL;

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
 #include <uv.h>
 
 #include "base/home_owner.h"
@@ -20,6 +19,7 @@
 #include "run_as_owner.h"
 #include "host.h"
 #include "services/common/core_dumps.h"
+#include "services/common/exit_codes.h"
 #include "services/common/home_dir.h"
 #include "services/common/opt.h"
 #include "services/common/password.h"
@@ -66,18 +66,19 @@ static const cli_tool SIPCD = {
     "SIGTERM or SIGINT stops it.\n",
     "Logs: DIR/logs/<Name>Service_<YYYYMMDD>.log (DataService_..., SearchService_...,\n"
     "ManagementService_..., PipelineService_...) and stderr.\n"
-    "Exit codes: 0 stopped cleanly; 64 usage; 70 internal failure at start (the log\n"
-    "says which); 71 a port (or [metrics] address) could not be opened; 73 DIR/state,\n"
-    "DIR/logs or DIR/data could not be created or opened (DIR missing or not\n"
-    "writable too), DIR/data is unsafe (others may write it) or another account's,\n"
-    "a database file there is a link or another account's, this SQLite is older\n"
-    "than 3.31, or the database's schema is newer than this sipcd (a database in\n"
-    "DIR/data that cannot be opened, damaged or on a read-only file system, does\n"
-    "not stop it: the node runs, its status says why, and it opens the database\n"
-    "once repaired); 75 DIR is in use: another sipcd (the\n"
-    "message names its pid) holds its lock, one sipcd per home; 77 started as root\n"
-    "in a home another account owns, sipcd could not become that account; 78\n"
-    "configuration or key material problem (the message says which file).\n",
+    "Exit codes: 0 stopped cleanly; " SIPC_EXIT_HELP_USAGE "; 70 internal failure at start (the\n"
+    "log says which); 71 a port (or [metrics] address) could not be opened; 73\n"
+    "DIR/state, DIR/logs or DIR/data could not be created, or DIR/state/sipcd.lock\n"
+    "written; 75 DIR is in use: another sipcd (the message names its pid) holds its\n"
+    "lock, one sipcd per home; 77 started as root in a home another account owns,\n"
+    "sipcd could not become that account; 78 DIR missing or not a directory, a\n"
+    "configuration or key material problem (the message says which file), DIR/state\n"
+    "or DIR/data unfit (a link, not a directory, others may write it, another\n"
+    "account's; a database file there a link or another account's), this SQLite\n"
+    "older than 3.31, or the database's schema newer than this sipcd. A database in\n"
+    "DIR/data that cannot be opened (damaged, on a read-only file system) does not\n"
+    "stop it: the node runs, its status says why, and it opens the database once\n"
+    "repaired.\n",
     OPTS, NULL, CLI_HELP_WORD_NONE};
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -109,7 +110,7 @@ int main(int argc, char **argv)
     char err[1024] = "";
     if (cli_parse(&SIPCD, argc, argv, &opt, &args, err, sizeof err) != 0) {
         cli_usage_error(&SIPCD, &args, err);
-        return EX_USAGE;
+        return SIPC_EXIT_USAGE;
     }
     if (opt.version) {
         printf("sipcd (%s)\n", sipc_version_string());
@@ -120,9 +121,15 @@ int main(int argc, char **argv)
         return 0;
     }
     if (args.nargs) {
-        return cli_fail("sipcd", EX_USAGE, "unexpected argument '%s' (see sipcd --help)",
+        return cli_fail("sipcd", SIPC_EXIT_USAGE, "unexpected argument '%s' (see sipcd --help)",
                         args.args[0]);
     }
+    /* a mistyped home is the home missing, 78 as for sipcctl, not a file
+     * sipcd could not create in it */
+    char as[40];
+    if (sipc_cli_home_missing(opt.home, cli_given_as(&args, "home", as, sizeof as), 1, err,
+                              sizeof err))
+        return cli_fail("sipcd", SIPC_EXIT_CONFIG, "%s", err);
     char abs_home[PATH_MAX];
     const char *home = sipc_cli_home_absolute(sipc_home_resolve(opt.home), abs_home,
                                               sizeof abs_home);
@@ -130,7 +137,7 @@ int main(int argc, char **argv)
      * home another account owns becomes that account, so that the home stays
      * usable by the owner's own sipcd */
     if (run_as_home_owner(home, node.owner_note, sizeof node.owner_note, err, sizeof err) != 0)
-        return cli_fail("sipcd", EX_NOPERM, "%s", err);
+        return cli_fail("sipcd", SIPC_EXIT_NOPERM, "%s", err);
     /* a change of uid made the process non-dumpable; nothing of root's was
      * read before it */
     if (opt.allow_core_dumps && node.owner_note[0])
@@ -149,22 +156,22 @@ int main(int argc, char **argv)
      * lock writes anything into it */
     if (sipc_config_load(&node.cfg, home, err, sizeof err) != 0) {
         run_as_owner_explain(home, node.owner_note, err, sizeof err);
-        return cli_fail("sipcd", EX_CONFIG, "%s", err);
+        return cli_fail("sipcd", SIPC_EXIT_CONFIG, "%s", err);
     }
     /* as for trust/: a sipc.conf another account can change decides TLS */
     if (sipc__home_guard(node.cfg.home, err, sizeof err) != 0)
-        return cli_fail("sipcd", EX_CONFIG, "%s", err);
+        return cli_fail("sipcd", SIPC_EXIT_CONFIG, "%s", err);
     /* before the home's store, state files or ports are touched: a second
      * sipcd on this home stops here, whatever its ports */
     int lr = home_lock_take(node.cfg.home, &node.prev_run, err, sizeof err);
     if (lr == 1)
         snprintf(node.lock_warning, sizeof node.lock_warning, "%s", err);
     else if (lr != 0) {
-        int ex = EX_CANTCREAT;
+        int ex = SIPC_EXIT_CANTCREAT;
         if (lr == -EWOULDBLOCK)
-            ex = EX_TEMPFAIL;
-        else if (lr == -ENAMETOOLONG)
-            ex = EX_CONFIG; /* a home no file of it fits in a path */
+            ex = SIPC_EXIT_TEMPFAIL;
+        else if (lr == -ENAMETOOLONG || lr == SIPC_ECONFIG)
+            ex = SIPC_EXIT_CONFIG; /* a home no file of it fits in a path, a state/ unfit */
         return cli_fail("sipcd", ex, "%s", err);
     }
     /* Every connection is a descriptor: run with the hard limit, not the

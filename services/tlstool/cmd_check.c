@@ -170,11 +170,13 @@ int cmd_check(void *arg)
                "enabling TLS\n");
     if (st != SIPC_VFY_OK)
         return tlstool_verify_exit_code((sipc_vfy_status)st);
-    /* as tlstool status says it: a mode only means something while TLS is on */
+    /* as tlstool status says it; with TLS off the mode is only what `enable`
+     * would apply, never one the node runs */
     if (cfg.tls_enable)
-        printf("TLS on this node: enabled (mode %s)\n", sipc_tls_mode_name(cfg.tls_mode));
+        printf("TLS: enabled (configured: mode %s)\n", sipc_tls_mode_name(cfg.tls_mode));
     else
-        printf("TLS on this node: disabled\n");
+        printf("TLS: disabled (configured: `tlstool enable` applies mode %s)\n",
+               sipc_tls_mode_name(cfg.tls_mode));
     if (cfg.nnodes == 0) {
         /* a pre-flight that tested no node must not read as a pass */
         printf("CHECK INCOMPLETE: no [cluster] nodes in %s/sipc.conf, so no node was tested "

@@ -299,8 +299,15 @@ static const cli_tool TLSTOOL = {
     "Home: -H DIR or --home DIR, else $SIPC_HOME, else /var/lib/sipc.\n"
     "Passwords: --password-file F, --password-stdin, $SIPC_PFX_PASSWORD, a prompt on a\n"
     "terminal, or the PASSWORD argument (visible to other users: avoid it).\n"
-    "`tlstool COMMAND --help` explains a command; docs/tlstool.md lists exit codes\n"
-    "(installed as PREFIX/share/doc/sipc/docs/tlstool.md; PREFIX is /usr/local by default).\n",
+    "`tlstool COMMAND --help` explains a command.\n"
+    "Exit codes: 0 success (verify: VERIFIED); 1 unexpected failure (I/O, memory);\n"
+    "3 the home missing or not a directory, sipc.conf unreadable or invalid; 4-9 the\n"
+    "password, an input or output file, the key pair; 10 inconsistent state; 11\n"
+    "refused (trust, crl, rotate stage); 12 --reload: the node refused; 13 --reload:\n"
+    "the node could not be asked; 14-18 import, rotate, disable and crl add, half\n"
+    "done or refused; 20-38 NOT VERIFIED (one code a reason); 40-43 check; " SIPC_EXIT_HELP_USAGE ".\n"
+    "Every code: docs/tlstool.md \"Exit codes\" (installed as\n"
+    "PREFIX/share/doc/sipc/docs/tlstool.md; PREFIX is /usr/local by default).\n",
     GLOBAL_OPTS, COMMANDS, CLI_HELP_WORD_ANY};
 
 /* ------------------------------------------------------------------ main */

@@ -12,16 +12,18 @@
 #include "certs/tool/pkcs12.h"
 #include "certs/trust.h"
 #include "certs/x509_info.h"
+#include "services/common/exit_codes.h"
 #include "services/common/opt.h"
 #include "services/common/password.h"
 #include "services/tlstool/verify_exit.h"
 #include "sipc/node.h"
 
-/* Exit codes (docs/tlstool.md); 20-38 are tlstool_verify_exit_code(). */
+/* Exit codes (docs/tlstool.md); 20-38 are tlstool_verify_exit_code(). A bad
+ * command line is every program's 64; a missing home stays tlstool's 3, its
+ * documented code for the home and sipc.conf. */
 enum {
-    EX_OK = 0,
+    EX_OK = SIPC_EXIT_OK,
     EX_FAIL = 1,     /* unexpected failure (I/O, memory) */
-    EX_USAGE = 2,    /* bad command line */
     EX_CONFIG = 3,   /* no such home; sipc.conf unreadable or invalid; data port 23443 */
     EX_PWRULE = 4,   /* no password, or it breaks the password rule */
     EX_PASSWORD = 5, /* wrong password */
@@ -42,7 +44,8 @@ enum {
     EX_CHECK_UNREACHABLE = 40,
     EX_CHECK_PLAINTEXT = 41,
     EX_CHECK_MISMATCH = 42,
-    EX_CHECK_NOTHING = 43 /* check: no [cluster] nodes, none tested */
+    EX_CHECK_NOTHING = 43, /* check: no [cluster] nodes, none tested */
+    EX_USAGE = SIPC_EXIT_USAGE /* bad command line */
 };
 
 /* The largest input file read (certificates, PKCS#12, CRLs). */

@@ -25,17 +25,17 @@ for c in create import enable disable status verify trust crl check; do
     expect "help: $c --help" 0 "usage: tlstool $c"
 done
 run "$T" --help; expect "help: --help" 0 "usage: tlstool"
-run "$T" frobnicate; expect "usage: unknown command" 2 "unknown command 'frobnicate'"
-run "$T" status --bogus; expect "usage: unknown option" 2 "unknown option '--bogus'"
+run "$T" frobnicate; expect "usage: unknown command" 64 "unknown command 'frobnicate'"
+run "$T" status --bogus; expect "usage: unknown option" 64 "unknown option '--bogus'"
 # an unknown sub-command is a usage error, with --help too
-run "$T" rotate bogus --help; expect "usage: rotate bogus --help" 2 "^tlstool: error: unknown rotate command 'bogus': use stage, commit, finish, abort or status \(see tlstool rotate --help\)$"
-run "$T" trust bogus --help; expect "usage: trust bogus --help" 2 "^tlstool: error: unknown trust command 'bogus': use add, list, remove or export"
-run "$T" crl bogus; expect "usage: crl bogus" 2 "^tlstool: error: unknown crl command 'bogus': use add, list or remove"
+run "$T" rotate bogus --help; expect "usage: rotate bogus --help" 64 "^tlstool: error: unknown rotate command 'bogus': use stage, commit, finish, abort or status \(see tlstool rotate --help\)$"
+run "$T" trust bogus --help; expect "usage: trust bogus --help" 64 "^tlstool: error: unknown trust command 'bogus': use add, list, remove or export"
+run "$T" crl bogus; expect "usage: crl bogus" 64 "^tlstool: error: unknown crl command 'bogus': use add, list or remove"
 run "$T" rotate --help; expect "help: rotate --help" 0 "usage: tlstool rotate"
-run "$T" --home= import "$work/none.pfx"; expect "usage: --home= (empty) is refused, not the default home" 2 "^tlstool: error: --home needs a value: it is empty$"
-run "$T" --home; expect "usage: --home without a value, one line" 2 "^tlstool: error: --home needs a value \(see tlstool --help\)$"
+run "$T" --home= import "$work/none.pfx"; expect "usage: --home= (empty) is refused, not the default home" 64 "^tlstool: error: --home needs a value: it is empty$"
+run "$T" --home; expect "usage: --home without a value, one line" 64 "^tlstool: error: --home needs a value \(see tlstool --help\)$"
 [ "$(wc -l <"$OUT")" = 1 ] || bad "tlstool --home: more than one line"
-run "$T" enable --key rsa-2048; expect "usage: option not for command" 2 "option '--key' does not apply to 'enable'"
+run "$T" enable --key rsa-2048; expect "usage: option not for command" 64 "option '--key' does not apply to 'enable'"
 run "$T" disable --help
 # disable's --force overrides its own guard (a [cluster] node running strict)
 expect "help: disable lists --reload, and --force for strict peers" 0 "--reload" \
@@ -48,8 +48,8 @@ expect "help: enable says a refusal from TLS off puts sipc.conf back, and nothin
 grep -q "stays made either way" "$OUT" && bad "enable --help: --reload says the change stays made either way"
 run "$T" mode --help
 expect "help: mode --reload keeps the change either way" 0 "the change stays made either way"
-run "$T" disable --days 3; expect "usage: disable refuses --days" 2 "option '--days' does not apply to 'disable'"
-run "$T" status --days 3; expect "usage: the option not for the command is named" 2 "option '--days' does not apply to 'status'"
+run "$T" disable --days 3; expect "usage: disable refuses --days" 64 "option '--days' does not apply to 'disable'"
+run "$T" status --days 3; expect "usage: the option not for the command is named" 64 "option '--days' does not apply to 'status'"
 
 # ---------------------------------------------------------------- create
 newhome create
@@ -105,23 +105,23 @@ expect "create: the escaped comma is inside O (openssl RFC2253)" 0 "^subject=CN=
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/quoted.pfx" --subject 'O = "Example, Inc.", CN = c1'
 expect "create: --subject takes an RFC 2253 quoted value" 0 "subject: +O=Example\\\\, Inc\., CN=c1$"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'O="Example, Inc." CN=c1'
-expect "create: text after a closing quote is named" 2 "subject 'O=\"Example, Inc\.\" CN=c1': O=\"Example, Inc\.\" is followed by 'CN=c1'"
+expect "create: text after a closing quote is named" 64 "subject 'O=\"Example, Inc\.\" CN=c1': O=\"Example, Inc\.\" is followed by 'CN=c1'"
 # the types create writes, named in the first error already; the empty one named
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'XX=1'
-expect "create: an unknown type lists the 7 create writes" 2 "subject 'XX=1': unknown attribute 'XX' \(use CN, O, OU, C, ST, L, emailAddress\)$"
+expect "create: an unknown type lists the 7 create writes" 64 "subject 'XX=1': unknown attribute 'XX' \(use CN, O, OU, C, ST, L, emailAddress\)$"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'title=x, CN=c1'
-expect "create: a type [tls] subject reads but create does not write" 2 "attribute 'title' is not supported here \(use CN, O, OU, C, ST, L, emailAddress\)$"
+expect "create: a type [tls] subject reads but create does not write" 64 "attribute 'title' is not supported here \(use CN, O, OU, C, ST, L, emailAddress\)$"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN='
-expect "create: an empty value names its attribute" 2 "subject 'CN=': CN has an empty value$"
+expect "create: an empty value names its attribute" 64 "subject 'CN=': CN has an empty value$"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'O=Example, Inc., CN=c1'
-expect "create: a bare comma in a value names the part and the escape" 2 \
+expect "create: a bare comma in a value names the part and the escape" 64 \
     "subject 'O=Example, Inc\., CN=c1': 'Inc\.' is not ATTRIBUTE=value .*a comma inside a value is written \\\\, as RFC 4514"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN=a, CN=b'
-expect "create: a type given twice is refused, not replaced" 2 "key pair: subject 'CN=a, CN=b': CN is given twice"
+expect "create: a type given twice is refused, not replaced" 64 "key pair: subject 'CN=a, CN=b': CN is given twice"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject 'CN=#0c0161'
-expect "create: RFC 4514 #hex values are refused, not taken as text" 2 "#hex form are not read"
+expect "create: RFC 4514 #hex values are refused, not taken as text" 64 "#hex form are not read"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/esc2.pfx" --force --subject '2.5.4.3=c1'
-expect "create: numeric attribute types are refused" 2 "unknown attribute '2\.5\.4\.3'"
+expect "create: numeric attribute types are refused" 64 "unknown attribute '2\.5\.4\.3'"
 printf '[cluster]\nname = alpha\n' >"$H/sipc.conf"
 run env SIPC_PFX_PASSWORD="$PFXPW" "$T" create -site "$work/alpha1.pfx"
 expect "create: default subject names the cluster" 0 "subject: +CN=sipc cluster alpha [0-9a-f]{8}"
@@ -537,7 +537,7 @@ expect "crl add --reload: added, then the node is asked" 13 "added CRL" "could n
 run "$T" crl remove "$(ls "$H/security/crl" | head -1)" --reload
 expect "crl remove --reload: removed, then the node is asked" 13 "removed" "could not be asked"
 run "$T" trust list --reload
-expect "trust list --reload: refused" 2 "--reload goes with trust add and trust remove only"
+expect "trust list --reload: refused" 64 "--reload goes with trust add and trust remove only"
 : >"$H/sipc.conf"
 run "$T" crl remove "$N"
 expect "crl remove: unknown" 11 "no CRL named"
@@ -717,8 +717,11 @@ newhome check
 export SIPC_HOME=$H
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$work/ecdsa-p256.pfx" >/dev/null 2>&1
 run "$T" check
+# TLS off: the mode is what enable would apply, never one the node runs
 expect "check: no nodes configured: not a pass, exit 43; TLS off said as status says it" 43 "VERIFIED" \
-    "^TLS on this node: disabled$" "CHECK INCOMPLETE: no \[cluster\] nodes .* no node was tested"
+    "^TLS: disabled \(configured: \`tlstool enable\` applies mode strict\)$" \
+    "CHECK INCOMPLETE: no \[cluster\] nodes .* no node was tested"
+grep -q "disabled (mode" "$OUT" && bad "check with TLS off names a mode as the node's"
 grep -q "CHECK PASSED" "$OUT" && bad "check with no nodes says CHECK PASSED"
 # a port nobody listens on: bind and close it to get a free one
 FREE=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
@@ -773,7 +776,7 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
         expect "check: node still in plaintext, before enabling here" 0 "127.0.0.1:$PORT: reachable, PLAINTEXT" "CHECK PASSED"
         printf '[tls]\nenable = 1\n' >>"$A/sipc.conf"
         run "$T" --home "$A" check
-        expect "check: plaintext node while this node is strict" 41 "^TLS on this node: enabled \(mode strict\)$" \
+        expect "check: plaintext node while this node is strict" 41 "^TLS: enabled \(configured: mode strict\)$" \
             "127.0.0.1:$PORT: reachable, PLAINTEXT.*strict" "CHECK FAILED"
         stop_sipcd
     fi

@@ -53,15 +53,15 @@ one_line "sipcctl --node '': empty, refused" 64 "^sipcctl: --node needs a value:
 run "$BIN/sipcctl" ingest - --to=
 one_line "sipcctl ingest --to=: empty, refused" 64 "^sipcctl: --to needs a value: it is empty$"
 run "$BIN/tlstool" --home= status
-one_line "tlstool --home=: empty, refused" 2 "^tlstool: error: --home needs a value: it is empty$"
+one_line "tlstool --home=: empty, refused" 64 "^tlstool: error: --home needs a value: it is empty$"
 run "$BIN/tlstool" trust export --out ""
-one_line "tlstool --out '': empty, refused" 2 "^tlstool: error: --out needs a value: it is empty$"
+one_line "tlstool --out '': empty, refused" 64 "^tlstool: error: --out needs a value: it is empty$"
 run "$BIN/sipcd" --home=
 one_line "sipcd --home=: empty, refused" 64 "^sipcd: --home needs a value: it is empty$"
 run "$BIN/tlstool" --home -j status
-one_line "tlstool --home -j: the value is missing (tlstool's usage exit 2)" 2 "^tlstool: error: --home needs a value: '-j' reads as an option"
+one_line "tlstool --home -j: the value is missing (usage: 64, as every program)" 64 "^tlstool: error: --home needs a value: '-j' reads as an option"
 run "$BIN/tlstool" status --home -x
-one_line "tlstool status --home -x: the value is missing" 2 "^tlstool: error: --home needs a value: '-x' reads as an option .*\(see tlstool status --help\)$"
+one_line "tlstool status --home -x: the value is missing" 64 "^tlstool: error: --home needs a value: '-x' reads as an option .*\(see tlstool status --help\)$"
 # an option of one value given twice is a mistake, not "the last one wins",
 # in every tool alike (a repeatable one, --attr, is a list)
 run "$BIN/sipcctl" --home "$work" status --cluster --node 127.0.73.1:1 --expect-mode=strict --expect-mode=permissive
@@ -69,33 +69,33 @@ one_line "sipcctl --expect-mode twice: one line, 64" 64 "^sipcctl: --expect-mode
 run "$BIN/sipcctl" --timeout 100 ping --node 127.0.73.1:1 -t 200
 one_line "sipcctl --timeout and -t: given twice" 64 "^sipcctl: --timeout given twice \('100', then '200'\): give it once \(see sipcctl ping --help\)$"
 run "$BIN/tlstool" --home "$work/a" --home "$work/b" status
-one_line "tlstool --home twice: one line (tlstool's usage exit 2)" 2 "^tlstool: error: --home given twice \('$work/a', then '$work/b'\): give it once \(see tlstool --help\)$"
+one_line "tlstool --home twice: one line (usage: 64, as every program)" 64 "^tlstool: error: --home given twice \('$work/a', then '$work/b'\): give it once \(see tlstool --help\)$"
 printf 'Pw-File-Line-1\n' > "$work/pw"
 run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" Pw-Argument-1 --password-file "$work/pw"
-one_line "tlstool import PASSWORD --password-file: one line (tlstool's usage exit 2)" 2 "^tlstool: error: import: give the password one way: PASSWORD, --password-file or --password-stdin \(see tlstool import --help\)$"
+one_line "tlstool import PASSWORD --password-file: one line (usage: 64, as every program)" 64 "^tlstool: error: import: give the password one way: PASSWORD, --password-file or --password-stdin \(see tlstool import --help\)$"
 run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" --password-file "$work/pw" --password-stdin
-one_line "tlstool import --password-file --password-stdin: one line" 2 "give the password one way"
+one_line "tlstool import --password-file --password-stdin: one line" 64 "give the password one way"
 # an argument too many is named by its position, not taken for a missing one;
 # tlstool never echoes it: a word in the wrong place may be a password
 run "$BIN/tlstool" --home "$work/a" import "$work/none.pfx" pw Extra-Word-1
-one_line "tlstool import FILE PASSWORD extra: its position named" 2 "^tlstool: error: unexpected third argument to import \(see tlstool import --help\)$"
+one_line "tlstool import FILE PASSWORD extra: its position named" 64 "^tlstool: error: unexpected third argument to import \(see tlstool import --help\)$"
 run "$BIN/tlstool" --home "$work" trust add a b
-one_line "tlstool trust add FILE extra: named with the sub-command" 2 "^tlstool: error: unexpected second argument to trust add \(see tlstool trust --help\)$"
+one_line "tlstool trust add FILE extra: named with the sub-command" 64 "^tlstool: error: unexpected second argument to trust add \(see tlstool trust --help\)$"
 run "$BIN/tlstool" --home "$work" status x
-one_line "tlstool status x: named" 2 "^tlstool: error: unexpected first argument to status \(see tlstool status --help\)$"
+one_line "tlstool status x: named" 64 "^tlstool: error: unexpected first argument to status \(see tlstool status --help\)$"
 run "$BIN/tlstool" --home "$work" verify "$work/x.pfx" Secret-Pw-Verify-7
-one_line "tlstool verify FILE PASSWORD: the position, not the password" 2 "^tlstool: error: unexpected second argument to verify \(see tlstool verify --help\)$"
+one_line "tlstool verify FILE PASSWORD: the position, not the password" 64 "^tlstool: error: unexpected second argument to verify \(see tlstool verify --help\)$"
 grep -q "Secret-Pw-Verify-7" "$OUT" && bad "tlstool verify echoed the password-like argument"
 run "$BIN/tlstool" --home "$work" rotate stage "$work/new.pfx" Secret-Pw-Stage-7 extra
-one_line "tlstool rotate stage FILE PASSWORD extra: the position, not the password" 2 "^tlstool: error: unexpected second argument to rotate stage \(see tlstool rotate --help\)$"
+one_line "tlstool rotate stage FILE PASSWORD extra: the position, not the password" 64 "^tlstool: error: unexpected second argument to rotate stage \(see tlstool rotate --help\)$"
 grep -q "Secret-Pw-Stage-7" "$OUT" && bad "tlstool rotate stage echoed the password-like argument"
 run "$BIN/tlstool" --home "$work/a" import
-one_line "tlstool import without FILE: still said as missing, naming import's help" 2 "^tlstool: error: import needs FILE: tlstool import FILE \(see tlstool import --help\)$"
+one_line "tlstool import without FILE: still said as missing, naming import's help" 64 "^tlstool: error: import needs FILE: tlstool import FILE \(see tlstool import --help\)$"
 run "$BIN/tlstool" --home "$work/a" create -site
-one_line "tlstool create -site without FILE: naming create's help" 2 "^tlstool: error: create needs FILE: tlstool create -site FILE \(see tlstool create --help\)$"
+one_line "tlstool create -site without FILE: naming create's help" 64 "^tlstool: error: create needs FILE: tlstool create -site FILE \(see tlstool create --help\)$"
 mkdir -p "$work/rot" # rotate works on an existing home: the missing FILE is what is said
 run "$BIN/tlstool" --home "$work/rot" rotate stage
-one_line "tlstool rotate stage without FILE: naming rotate's help" 2 "^tlstool: error: stage needs FILE: tlstool rotate stage FILE.pfx \(see tlstool rotate --help\)$"
+one_line "tlstool rotate stage without FILE: naming rotate's help" 64 "^tlstool: error: stage needs FILE: tlstool rotate stage FILE.pfx \(see tlstool rotate --help\)$"
 run "$BIN/tlstool" --help
 expect "tlstool --help names -H" 0 "-H, --home DIR"
 # what --help gives is what the commands accept: list's --limit maximum,
@@ -119,17 +119,101 @@ if grep -q '^sipc-cluster up \[-n N\] \[--tls' "$testing_md" && ! grep -q '^sipc
 else
     not_ok "docs/testing.md's commands: $(grep '^sipc-cluster up' "$testing_md")"
 fi
+# --base: the help, docs/testing.md and the refusal name the block alike
+run "$BIN/sipc-cluster" --dir "$work/nc" up --base 10.0.0.0
+one_line "sipc-cluster up --base 10.0.0.0: refused, 64" 64 "^sipc-cluster: error: --base must be a loopback block 127\.X\.Y\.0 \(see sipc-cluster up --help\)$"
+base_form=$(sed -n 's/.*--base must be a loopback block \(127[^ ]*\) .*/\1/p' "$OUT")
+"$BIN/sipc-cluster" up --help >"$work/uphelp.txt"
+if [ -n "$base_form" ] && grep -qF -- "--base $base_form" "$work/uphelp.txt" &&
+    grep -qF -- "[--base $base_form]" "$testing_md" && ! grep -Eq -- "--base 127\.0\.N" "$testing_md" "$work/uphelp.txt"; then
+    ok "sipc-cluster --base: help, docs and refusal all say $base_form"
+else
+    not_ok "sipc-cluster --base: the refusal says '$base_form'; help: $(grep -o -- '--base [^ ]*' "$work/uphelp.txt" | head -1)"
+fi
+# the command line is judged before DIR: from a folder where ./sipc-cluster
+# is a file (the build folder), a mistaken option is named as one
+mkdir -p "$work/bf" && : >"$work/bf/sipc-cluster"
+run sh -c "cd '$work/bf' && '$BIN/sipc-cluster' --bogus"
+one_line "sipc-cluster --bogus beside a file named sipc-cluster: an unknown option" 64 "^sipc-cluster: error: unknown option '--bogus' \(see sipc-cluster --help\)$"
+run sh -c "cd '$work/bf' && '$BIN/sipc-cluster' up --bogus"
+one_line "sipc-cluster up --bogus there: up's unknown option" 64 "^sipc-cluster: error: unknown option '--bogus' \(see sipc-cluster up --help\)$"
+run sh -c "cd '$work/bf' && '$BIN/sipc-cluster' up --base 10.0.0.0"
+one_line "sipc-cluster up --base 10.0.0.0 there: the --base refusal" 64 "^sipc-cluster: error: --base must be"
+run sh -c "cd '$work/bf' && '$BIN/sipc-cluster' status"
+one_line "sipc-cluster status there: then DIR is named" 64 "^sipc-cluster: error: DIR \./sipc-cluster is a file"
+# a run folder without a run is not a usage mistake: 78 for report as for
+# start, as the help says
+mkdir -p "$work/norun"
+run "$BIN/sipc-load" --dir "$work/norun" report
+one_line "sipc-load report without a run: 78" 78 "^sipc-load: no run in $work/norun/load: "
+run "$BIN/sipc-load" report --help
+expect "sipc-load report --help: no run in DIR is 78" 0 "78 DIR missing or not a folder, or no run in DIR"
+# every program's --help sums up its exit codes, usage 64 in each
+for p in sipcd sipcctl tlstool sipc-load sipc-cluster; do
+    run "$BIN/$p" --help
+    expect "$p --help: its exit codes, usage 64" 0 "^Exit codes: 0 " "(; |^)64 usage"
+done
+# tlstool's groups and its usage code are rows of docs/tlstool.md's table
+tlstool_md=$(dirname "$0")/../../docs/tlstool.md
+"$BIN/tlstool" --help | sed -n '/^Exit codes:/,/^Every code:/p' | grep -oE '(^|; |\(|: )[0-9]+(-[0-9]+)?( |$)' |
+    grep -oE '[0-9]+(-[0-9]+)?' >"$work/tlscodes.txt"
+missing=""
+while read -r c; do
+    for n in $(seq "${c%-*}" "${c#*-}"); do
+        [ "$n" = 19 ] || [ "$n" = 39 ] && continue # no such code
+        grep -q "^| $n |" "$tlstool_md" || missing="$missing $n"
+    done
+done <"$work/tlscodes.txt"
+if [ "$(wc -l <"$work/tlscodes.txt")" -ge 10 ] && [ -z "$missing" ] && ! grep -q "^| 2 |" "$tlstool_md"; then
+    ok "tlstool --help: every code it sums up is a row of docs/tlstool.md, 2 none"
+else
+    not_ok "tlstool --help's codes not in docs/tlstool.md:$missing ($(tr '\n' ' ' <"$work/tlscodes.txt"))"
+fi
+# sipc-cluster, a shell program, gives exit_codes.h's values
+codes_h=$(dirname "$0")/../../services/common/exit_codes.h
+common_sh=$(dirname "$0")/../harness/lib/common.sh
+differ=""
+for n in USAGE UNAVAILABLE SOFTWARE CONFIG; do
+    h=$(sed -n "s/^#define SIPC_EXIT_$n \([0-9]*\).*/\1/p" "$codes_h")
+    c=$(sed -n "s/^SC_EX_$n=\([0-9]*\).*/\1/p" "$common_sh")
+    [ -n "$h" ] && [ "$h" = "$c" ] || differ="$differ $n($h/$c)"
+done
+[ -z "$differ" ] && ok "sipc-cluster's exit codes are exit_codes.h's" || not_ok "sipc-cluster's exit codes differ:$differ"
 run "$BIN/sipcd" --home "$work/a" --home="$work/a"
 one_line "sipcd --home twice, even alike: one line" 64 "^sipcd: --home given twice \('$work/a', then '$work/a'\): give it once \(see sipcd --help\)$"
-# 73 is what a missing home gives (it cannot be opened to lock it), as
-# --help says
+# one meaning, one code: a missing home is 78 (EX_CONFIG) for sipcd as for
+# sipcctl, in the same words; 73 (EX_CANTCREAT) only for what sipcd could
+# not create in it
 run "$BIN/sipcd" --help
-expect "sipcd --help: 73 covers the home's state/, logs/ and data/ (unsafe, a link, SQLite too old, a newer schema), 75 its lock" 0 "73 DIR/state,\$" \
-    "^DIR/logs or DIR/data could not be created or opened \(DIR missing" \
-    "DIR/data is unsafe \(others may write it\) or another account's" "a database file there is a link" \
-    "^than 3.31, or the database's schema is newer than this sipcd" "75 DIR is in use"
+expect "sipcd --help: 73 only for what could not be created, 78 the home missing or unfit" 0 \
+    "73\$" "^DIR/state, DIR/logs or DIR/data could not be created, or DIR/state/sipcd.lock\$" \
+    "78 DIR missing or not a directory" "^or DIR/data unfit \(a link, not a directory, others may write it" \
+    "75 DIR is in use"
 run "$BIN/sipcd" --home "$work/no-such-home"
-expect "sipcd with a missing home" 73 "^sipcd: cannot open node home $work/no-such-home: No such file or directory$"
+one_line "sipcd with a missing home: 78, as sipcctl says it" 78 \
+    "^sipcd: node home $work/no-such-home does not exist \(--home\): give the node's home"
+run env SIPC_HOME="$0" "$BIN/sipcd"
+one_line "sipcd with a file as \$SIPC_HOME: 78" 78 "^sipcd: node home $0 is not a directory \(\\\$SIPC_HOME\)"
+# a data/ others may write is the home unfit (78); one that cannot be made
+# (an immutable home, or one this account may not write) is 73
+dh=$work/datahome
+mkdir -m 700 "$dh" "$dh/state" "$dh/logs"
+printf '[node]\naddress = 127.1.201.1\n' >"$dh/sipc.conf"
+mkdir -m 777 "$dh/data" && chmod 777 "$dh/data"
+run timeout -s KILL 20 "$BIN/sipcd" --home "$dh"
+expect "sipcd: a data/ others may write stops it with 78" 78 "Cannot start Data Service: .*can be written by other accounts"
+rmdir "$dh/data"
+if { [ "$(id -u)" = 0 ] && chattr +i "$dh" 2>/dev/null; } || { [ "$(id -u)" != 0 ] && chmod 500 "$dh"; }; then
+    run timeout -s KILL 20 "$BIN/sipcd" --home "$dh"
+    expect "sipcd: a data/ that cannot be created stops it with 73" 73 "Cannot start Data Service: $dh/data: cannot create directory"
+    chattr -i "$dh" 2>/dev/null; chmod 700 "$dh"
+else
+    echo "# skipped: sipcd with a data/ that cannot be created (no chattr +i here)"
+fi
+# a state/ that is a link is unfit too: 78, as a linked data/ file
+rmdir "$dh/state" && mkdir -m 700 "$work/elsewhere" && ln -s "$work/elsewhere" "$dh/state"
+run timeout -s KILL 20 "$BIN/sipcd" --home "$dh"
+expect "sipcd: a state/ that is a symbolic link stops it with 78" 78 "$dh/state is a symbolic link"
 # a mistyped home is named, not read as an empty one (which would fail later
 # as a cluster-name mismatch or a refused connection)
 run "$BIN/sipcctl" --home "$work/no-such-home" ping 127.0.0.1

@@ -91,7 +91,7 @@ one_line() { # NAME WANT REGEX: exit WANT and one line matching REGEX
 run "$BIN/sipcctl" -H="$work/a" status
 one_line "sipcctl -H=DIR: usage, 64" 64 "^sipcctl: -H=$work/a: write '-H $work/a' or '--home=$work/a'"
 run "$BIN/tlstool" -H="$work/a" status
-one_line "tlstool -H=DIR: usage, 2" 2 "^tlstool: error: -H=$work/a: write '-H $work/a' or '--home=$work/a'"
+one_line "tlstool -H=DIR: usage, 64" 64 "^tlstool: error: -H=$work/a: write '-H $work/a' or '--home=$work/a'"
 run "$BIN/sipcd" -H="$work/a"
 one_line "sipcd -H=DIR: usage, 64" 64 "^sipcd: -H=$work/a: write '-H $work/a' or '--home=$work/a'"
 run "$BIN/sipcctl" -H= status

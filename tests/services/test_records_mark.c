@@ -40,8 +40,11 @@ void sipc_data_refuse_writes(sipc_data *d, const char *why)
     (void)why;
 }
 
-int host_state_dir(const char *home, char *path, size_t len, int *fd, char *err, size_t errlen)
+int host_state_dir(const char *home, char *path, size_t len, int *fd, int *unfit, char *err,
+                   size_t errlen)
 {
+    if (unfit)
+        *unfit = 0;
     snprintf(path, len, "%s/state", home);
     *fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (*fd < 0) {

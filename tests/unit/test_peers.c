@@ -348,8 +348,13 @@ static void t_linked_state_dir(void **state)
     assert_int_equal(mkdir(elsewhere, 0755), 0);
     snprintf(dir, sizeof dir, "%s/state", home);
     assert_int_equal(symlink(elsewhere, dir), 0);
-    assert_int_equal(host_state_dir(home, path, sizeof path, NULL, err, sizeof err), SIPC_ECONFIG);
+    int unfit = 0;
+    assert_int_equal(host_state_dir(home, path, sizeof path, NULL, &unfit, err, sizeof err),
+                     SIPC_ECONFIG);
     assert_non_null(strstr(err, "is a symbolic link"));
+    /* something there, not fit: the home's state (sipcd's 78), not a
+     * folder that could not be made (73) */
+    assert_int_equal(unfit, 1);
     host_peers *ps = fresh();
     assert_int_equal(host_peers_load(ps, home, err, sizeof err), 0);
     host_peers_seen(ps, "127.0.67.3:40000", "c", 0, "data", T0);

@@ -67,10 +67,12 @@ sc_cmd_down() {
         case $1 in
         --keep) keep=1 ;;
         -h | --help) echo "$SC_HELP_DOWN"; return 0 ;;
+        -*) sc_usage "$SC_HELP_DOWN" "unknown option '$1'" ;;
         *) sc_usage "$SC_HELP_DOWN" "unknown argument '$1'" ;;
         esac
         shift
     done
+    sc_dir_check "$SC_ARG_DIR"
     [ -d "$SC_ARG_DIR" ] || { echo "nothing to do: $SC_ARG_DIR does not exist"; return 0; }
     SC_DIR=$(cd "$SC_ARG_DIR" && pwd)
     SC_JSON="$SC_DIR/cluster.json"

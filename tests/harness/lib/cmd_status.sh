@@ -216,6 +216,7 @@ sc_cmd_status() {
         case $1 in
         --json) json=1 ;;
         -h | --help) echo "$SC_HELP_STATUS"; return 0 ;;
+        -*) sc_usage "$SC_HELP_STATUS" "unknown option '$1'" ;;
         *) sc_usage "$SC_HELP_STATUS" "unknown argument '$1'" ;;
         esac
         shift

@@ -35,6 +35,7 @@ sc_cmd_up() {
         --name | --name=*) sc_value "$SC_HELP_UP" --name "$@"; name=$SC_VALUE; shift "$SC_USED" ;;
         --netns) netns=1 ;;
         -h | --help) echo "$SC_HELP_UP"; return 0 ;;
+        -*) sc_usage "$SC_HELP_UP" "unknown option '$1'" ;;
         *) sc_usage "$SC_HELP_UP" "unknown argument '$1'" ;;
         esac
         shift
@@ -50,6 +51,7 @@ sc_cmd_up() {
     local prefix=${base%.0}
 
     SC_BIN=$(sc_find_bin) || sc_die "$SC_EX_CONFIG" "sipcd, tlstool and sipcctl not found (set SIPC_BIN to the folder holding them)"
+    sc_dir_check "$SC_ARG_DIR"
     mkdir -p "$SC_ARG_DIR" || sc_die "$SC_EX_CONFIG" "cannot create $SC_ARG_DIR"
     SC_DIR=$(cd "$SC_ARG_DIR" && pwd)
     SC_JSON="$SC_DIR/cluster.json"

@@ -3,7 +3,8 @@
 # Sourced (by sipc-cluster, and by test scripts through cluster.sh); it sets
 # no shell options of its own.
 
-# Exit codes of sipc-cluster (docs/testing.md).
+# Exit codes of sipc-cluster (docs/testing.md): services/common/exit_codes.h's
+# values, which a shell program cannot include (test_cli compares them).
 SC_EX_OK=0
 SC_EX_CHECK=1       # a check failed, a node refused a step (the strict guard), problems found
 SC_EX_USAGE=64      # bad command line

@@ -2,6 +2,14 @@
 # (schema in docs/testing.md; sipc-load reads it too). Written with jq, always
 # to a temporary file renamed over the old one, under DIR/.lock.
 
+# sc_dir_check DIR: DIR is a folder or nothing yet, else a usage error (64),
+# said once the command's own arguments were checked: from the build folder
+# the default ./sipc-cluster is the program itself, and a mistyped option
+# must be named as such, not as that.
+sc_dir_check() {
+    [ ! -e "$1" ] || [ -d "$1" ] ||
+        sc_usage "usage: sipc-cluster" "DIR $1 is a file, not a cluster's folder (from the build folder the default ./sipc-cluster is this program): give --dir DIR"
+}
 # sc_open DIR: sets SC_DIR (absolute) and SC_JSON; fails when there is no
 # cluster there.
 sc_open() {
@@ -10,6 +18,7 @@ sc_open() {
     [ -f "$SC_JSON" ] && jq -e '.version == 1' "$SC_JSON" >/dev/null 2>&1
 }
 sc_open_or_die() {
+    sc_dir_check "$1"
     sc_open "$1" || sc_die "$SC_EX_CONFIG" "no cluster at $1 (no valid cluster.json; run 'sipc-cluster up --dir $1')"
 }
 

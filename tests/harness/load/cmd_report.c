@@ -14,15 +14,15 @@ int cmd_report(void *arg)
     char err[1200], dir[512];
     load_paths p;
     if (load_dir_resolve(o, dir) != 0)
-        return LOAD_EXIT_CONFIG;
+        return SIPC_EXIT_CONFIG;
     if (load_paths_make(&p, dir, 0, err, sizeof err) != 0)
-        return load_fail(LOAD_EXIT_CONFIG, "%s", err);
+        return load_fail(SIPC_EXIT_CONFIG, "%s", err);
     long pid = load_running_pid(&p);
     load_report r;
     struct stat sb;
     if (!pid && stat(p.report, &sb) == 0) {
         if (load_report_read(&r, p.report, err, sizeof err) != 0)
-            return load_fail(LOAD_EXIT_INTERNAL, "%s", err);
+            return load_fail(SIPC_EXIT_SOFTWARE, "%s", err);
     } else {
         /* no destination mapping is needed for counting */
         load_state st;
@@ -30,7 +30,7 @@ int cmd_report(void *arg)
         int e = load_state_read(&st, p.ledger, NULL, err, sizeof err);
         if (e != 0) {
             load_state_free(&st);
-            return load_fail(e == SIPC_ENOTCONN ? LOAD_EXIT_USAGE : LOAD_EXIT_INTERNAL,
+            return load_fail(e == SIPC_ENOTCONN ? SIPC_EXIT_CONFIG : SIPC_EXIT_SOFTWARE,
                              "no run in %s: %s", p.dir, err);
         }
         load_report_from_state(&r, &st, pid != 0);

@@ -9,10 +9,10 @@ int cmd_run(void *arg)
 {
     const load_opts *o = arg;
     if (o->count <= 0)
-        return load_fail(LOAD_EXIT_USAGE, "run needs --count N (see sipc-load run --help)");
+        return load_fail(SIPC_EXIT_USAGE, "run needs --count N (see sipc-load run --help)");
     load_setup *su = calloc(1, sizeof *su);
     if (!su)
-        return LOAD_EXIT_INTERNAL;
+        return SIPC_EXIT_SOFTWARE;
     int rc = load_prepare(o, su);
     if (rc == 0) {
         load_log_open(su->paths.log);
@@ -23,7 +23,7 @@ int cmd_run(void *arg)
                                    o->batch, o->reconnect, (uint64_t)o->count, -1, &lg, su->run};
             rc = load_send(&conf);
             load_ledger_close(&lg);
-            if (rc == LOAD_EXIT_UNAVAILABLE)
+            if (rc == SIPC_EXIT_UNAVAILABLE)
                 load_fail(rc, "no pipeline could be reached (see %s)", su->paths.log);
         }
         load_report r;

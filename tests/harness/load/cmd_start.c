@@ -26,14 +26,14 @@ static void generator(const load_opts *o, load_setup *su, int ready_fd)
         dup2(log, STDERR_FILENO);
     }
     if (chdir("/") != 0)
-        _exit(LOAD_EXIT_INTERNAL);
+        _exit(SIPC_EXIT_SOFTWARE);
     load_log_open(su->paths.log);
     FILE *pf = fopen(su->paths.pid, "we");
     if (!pf || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0) {
         load_log("ERROR", "%s: cannot write the pid file", su->paths.pid);
         ssize_t w = write(ready_fd, "internal: cannot write the pid file\n", 36);
         (void)w;
-        _exit(LOAD_EXIT_INTERNAL);
+        _exit(SIPC_EXIT_SOFTWARE);
     }
     load_ledger lg = {-1};
     int rc = load_begin(o, su, &lg);
@@ -56,7 +56,7 @@ int cmd_start(void *arg)
     const load_opts *o = arg;
     load_setup *su = calloc(1, sizeof *su);
     if (!su)
-        return LOAD_EXIT_INTERNAL;
+        return SIPC_EXIT_SOFTWARE;
     int rc = load_prepare(o, su);
     if (rc != 0) {
         free(su);
@@ -65,20 +65,20 @@ int cmd_start(void *arg)
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) {
         free(su);
-        return load_fail(LOAD_EXIT_INTERNAL, "pipe: %s", strerror(errno));
+        return load_fail(SIPC_EXIT_SOFTWARE, "pipe: %s", strerror(errno));
     }
     fflush(NULL);
     pid_t child = fork();
     if (child < 0) {
         free(su);
-        return load_fail(LOAD_EXIT_INTERNAL, "fork: %s", strerror(errno));
+        return load_fail(SIPC_EXIT_SOFTWARE, "fork: %s", strerror(errno));
     }
     if (child == 0) {
         close(fds[0]);
         setsid();
         pid_t g = fork();
         if (g != 0)
-            _exit(g < 0 ? LOAD_EXIT_INTERNAL : 0);
+            _exit(g < 0 ? SIPC_EXIT_SOFTWARE : 0);
         umask(022);
         generator(o, su, fds[1]);
     }
@@ -108,11 +108,11 @@ int cmd_start(void *arg)
                load_running_pid(&su->paths), su->paths.ledger, su->paths.log);
         rc = 0;
     } else if (!strncmp(msg, "unreachable: ", 13)) {
-        rc = load_fail(LOAD_EXIT_UNAVAILABLE, "%s", msg + 13);
+        rc = load_fail(SIPC_EXIT_UNAVAILABLE, "%s", msg + 13);
     } else if (!strncmp(msg, "config: ", 8)) {
-        rc = load_fail(LOAD_EXIT_CONFIG, "%s", msg + 8);
+        rc = load_fail(SIPC_EXIT_CONFIG, "%s", msg + 8);
     } else {
-        rc = load_fail(LOAD_EXIT_INTERNAL, "the generator did not start%s%s (see %s)",
+        rc = load_fail(SIPC_EXIT_SOFTWARE, "the generator did not start%s%s (see %s)",
                        msg[0] ? ": " : "", msg, su->paths.log);
     }
     free(su);

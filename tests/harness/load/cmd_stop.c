@@ -41,16 +41,16 @@ int cmd_stop(void *arg)
     const load_opts *o = arg;
     char err[1200], dir[512];
     if (load_dir_resolve(o, dir) != 0)
-        return LOAD_EXIT_CONFIG;
+        return SIPC_EXIT_CONFIG;
     load_cluster *c = calloc(1, sizeof *c);
     if (!c)
-        return LOAD_EXIT_INTERNAL;
+        return SIPC_EXIT_SOFTWARE;
     load_paths p;
     int rc = 0;
     if (load_cluster_read(c, dir, err, sizeof err) != 0)
-        rc = load_fail(LOAD_EXIT_CONFIG, "%s", err);
+        rc = load_fail(SIPC_EXIT_CONFIG, "%s", err);
     else if (load_paths_make(&p, dir, 0, err, sizeof err) != 0)
-        rc = load_fail(LOAD_EXIT_CONFIG, "%s", err);
+        rc = load_fail(SIPC_EXIT_CONFIG, "%s", err);
     if (rc == 0) {
         load_log_open(p.log);
         stop_generator(&p, o->timeout);

@@ -17,16 +17,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "services/common/exit_codes.h"
 #include "services/common/opt.h"
 #include "sipc/node.h"
 #include "sipc/sipc.h"
 
-/* Exit codes (sysexits.h where there is one). */
-#define LOAD_EXIT_CHECK 1        /* --check: lost, unverified or errors above 0, or not verified */
-#define LOAD_EXIT_USAGE 64
-#define LOAD_EXIT_UNAVAILABLE 69 /* the cluster could not be reached */
-#define LOAD_EXIT_INTERNAL 70
-#define LOAD_EXIT_CONFIG 78      /* DIR/cluster.json missing or bad, client home unusable */
+/* Exit codes: services/common/exit_codes.h, and sipc-load's own 1. */
+#define LOAD_EXIT_CHECK 1 /* --check: lost, unverified or errors above 0, or not verified */
 
 typedef struct load_opts {
     const char *dir;     /* --dir: the cluster directory (cluster.json, load/) */
@@ -190,7 +187,7 @@ typedef struct load_paths {
     char dir[512], ledger[600], pid[600], log[600], report[600];
 } load_paths;
 int load_paths_make(load_paths *p, const char *dir, int create, char *err, size_t errlen);
-/* o->dir as an absolute path into dir: 0, or LOAD_EXIT_CONFIG, said, when it
+/* o->dir as an absolute path into dir: 0, or SIPC_EXIT_CONFIG, said, when it
  * is missing or not a folder (every command: the same condition, the same
  * code). */
 int load_dir_resolve(const load_opts *o, char dir[512]);
@@ -220,7 +217,7 @@ typedef struct load_home_stamp {
 void load_home_stamp_read(const load_cluster *c, load_home_stamp *st);
 int load_home_stamp_equal(const load_home_stamp *a, const load_home_stamp *b);
 /* sipc_config_load + sipc_security_load_client of the client home into cfg
- * and *sec (the caller releases it). 0, or LOAD_EXIT_CONFIG with err. */
+ * and *sec (the caller releases it). 0, or SIPC_EXIT_CONFIG with err. */
 int load_client_security(sipc_security **sec, sipc_config *cfg, const load_cluster *c, char *err,
                          size_t errlen);
 /* A context on loop with the security of the cluster's client_home
@@ -299,7 +296,7 @@ typedef struct load_send_conf {
 
 /* Sends until stopped (SIGTERM/SIGINT), duration or count, then drains:
  * every record sent is acknowledged, failed for good after its deadline, or
- * still outstanding when a second signal came. 0, LOAD_EXIT_UNAVAILABLE when
+ * still outstanding when a second signal came. 0, SIPC_EXIT_UNAVAILABLE when
  * no pipeline could be reached at the start, or another exit code. */
 int load_send(const load_send_conf *conf);
 
@@ -307,14 +304,14 @@ int load_send(const load_send_conf *conf);
  * each (on the node that acknowledged it, then every other node), a list of
  * every node's records in the run's time range (duplicates), a search
  * sample. Writes F/N/D/H/V lines and fills r. Bounded by timeout_s. 0, or
- * LOAD_EXIT_UNAVAILABLE when some node could not be asked (those records
+ * SIPC_EXIT_UNAVAILABLE when some node could not be asked (those records
  * count as not found, and as unverified). */
 int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int timeout_s,
                 load_report *r);
 
 /* Replays DIR/load/ledger, verifies it (load_verify), writes report.json and
  * prints the report (o->json); the report also into *out when not NULL.
- * 0, LOAD_EXIT_UNAVAILABLE, or another exit code with the reason printed. */
+ * 0, SIPC_EXIT_UNAVAILABLE, or another exit code with the reason printed. */
 int load_verify_and_report(const load_opts *o, const load_cluster *c, const load_paths *p,
                            load_report *out);
 

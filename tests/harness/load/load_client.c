@@ -20,9 +20,9 @@ int load_dir_resolve(const load_opts *o, char dir[512])
 {
     struct stat st;
     if (!realpath(o->dir, dir) || stat(dir, &st) != 0)
-        return load_fail(LOAD_EXIT_CONFIG, "%s: %s", o->dir, strerror(errno));
+        return load_fail(SIPC_EXIT_CONFIG, "%s: %s", o->dir, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return load_fail(LOAD_EXIT_CONFIG, "%s: not a folder (--dir is the cluster's folder)",
+        return load_fail(SIPC_EXIT_CONFIG, "%s: not a folder (--dir is the cluster's folder)",
                          o->dir);
     return 0;
 }
@@ -124,7 +124,7 @@ int load_client_security(sipc_security **sec, sipc_config *cfg, const load_clust
     if (sipc_config_load(cfg, c->client_home, why, sizeof why) != 0 ||
         sipc_security_load_client(sec, cfg, why, sizeof why) != 0) {
         snprintf(err, errlen, "client home %s: %s", c->client_home, why);
-        return LOAD_EXIT_CONFIG;
+        return SIPC_EXIT_CONFIG;
     }
     return 0;
 }
@@ -150,7 +150,7 @@ int load_client_ctx(sipc_ctx **ctx, uv_loop_t *loop, const load_cluster *c, char
     sipc_security_release(sec);
     if (e != 0) {
         snprintf(err, errlen, "client context: %s", sipc_strerror(e));
-        return LOAD_EXIT_INTERNAL;
+        return SIPC_EXIT_SOFTWARE;
     }
     return 0;
 }
@@ -242,16 +242,16 @@ int load_prepare(const load_opts *o, load_setup *su)
     memset(su, 0, sizeof *su);
     char err[1200], dir[512];
     if (load_dir_resolve(o, dir) != 0)
-        return LOAD_EXIT_CONFIG;
+        return SIPC_EXIT_CONFIG;
     if (load_cluster_read(&su->c, dir, err, sizeof err) != 0)
-        return load_fail(LOAD_EXIT_CONFIG, "%s", err);
+        return load_fail(SIPC_EXIT_CONFIG, "%s", err);
     if (load_cluster_select(&su->c, o->nodes, su->nodes, &su->nnodes, err, sizeof err) != 0)
-        return load_fail(LOAD_EXIT_USAGE, "%s", err);
+        return load_fail(SIPC_EXIT_USAGE, "%s", err);
     if (load_paths_make(&su->paths, dir, 1, err, sizeof err) != 0)
-        return load_fail(LOAD_EXIT_CONFIG, "%s", err);
+        return load_fail(SIPC_EXIT_CONFIG, "%s", err);
     long pid = load_running_pid(&su->paths);
     if (pid)
-        return load_fail(LOAD_EXIT_USAGE,
+        return load_fail(SIPC_EXIT_USAGE,
                          "a generator already runs in %s (pid %ld): sipc-load stop first",
                          su->paths.dir, pid);
     load_paths_rotate(&su->paths);
@@ -264,7 +264,7 @@ int load_begin(const load_opts *o, load_setup *su, load_ledger *lg)
     char err[800];
     if (load_ledger_open(lg, su->paths.ledger, err, sizeof err) != 0) {
         load_log("ERROR", "%s", err);
-        return LOAD_EXIT_CONFIG;
+        return SIPC_EXIT_CONFIG;
     }
     char names[LOAD_MAX_NODES * 65] = "";
     for (int i = 0; i < su->nnodes; i++) {

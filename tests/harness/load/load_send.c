@@ -508,7 +508,7 @@ static void check_home(sender *s, uint64_t now)
     sipc_config *cfg = malloc(sizeof *cfg);
     sipc_security *sec = NULL;
     char err[1200] = "out of memory", fp[40];
-    int e = cfg ? load_client_security(&sec, cfg, s->conf->c, err, sizeof err) : LOAD_EXIT_INTERNAL;
+    int e = cfg ? load_client_security(&sec, cfg, s->conf->c, err, sizeof err) : SIPC_EXIT_SOFTWARE;
     free(cfg);
     if (e == 0 && (e = sipc_ctx_set_security(s->ctx, sec)) != 0)
         snprintf(err, sizeof err, "the new security is not taken: %s", sipc_strerror(e));
@@ -532,7 +532,7 @@ static void new_batch(sender *s, size_t n)
     if (!b) {
         load_log("ERROR", "out of memory for a batch; sending stops");
         s->stopping = 1;
-        s->exit_code = LOAD_EXIT_INTERNAL;
+        s->exit_code = SIPC_EXIT_SOFTWARE;
         return;
     }
     int64_t ts = load_now_ms();
@@ -674,7 +674,7 @@ static void on_tick(uv_timer_t *t)
                      READY_MS / 1000, node_name(s, 0), sipc_channel_last_detail(s->pipe[0]));
             load_log("ERROR", "%.*s", (int)strlen(msg) - 1, msg);
             tell_ready(s, msg);
-            s->exit_code = LOAD_EXIT_UNAVAILABLE;
+            s->exit_code = SIPC_EXIT_UNAVAILABLE;
             finish(s, "no pipeline reachable");
         }
         return;
@@ -755,7 +755,7 @@ int load_send(const load_send_conf *conf)
 {
     sender *s = calloc(1, sizeof *s);
     if (!s)
-        return LOAD_EXIT_INTERNAL;
+        return SIPC_EXIT_SOFTWARE;
     s->conf = conf;
     /* a third of the deadline, so a record gets at least three attempts: a
      * node down longer than one call is waited for by sending again */
@@ -786,7 +786,7 @@ int load_send(const load_send_conf *conf)
                                   NULL);
         if (e != 0) {
             load_log("ERROR", "channel to %s: %s", n->name, sipc_strerror(e));
-            rc = LOAD_EXIT_INTERNAL;
+            rc = SIPC_EXIT_SOFTWARE;
             break;
         }
         /* a call toward a node that is down ends at its next failed dial, so

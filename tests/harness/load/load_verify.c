@@ -445,7 +445,7 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
 {
     verifier *v = calloc(1, sizeof *v);
     if (!v)
-        return LOAD_EXIT_INTERNAL;
+        return SIPC_EXIT_SOFTWARE;
     v->st = st;
     v->c = c;
     v->lg = lg;
@@ -466,7 +466,7 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
                               c->node[k].port[LOAD_PORT_DATA], NULL) != 0 ||
             sipc_channel_open(&v->search[k], v->ctx, c->node[k].address,
                               c->node[k].port[LOAD_PORT_SEARCH], NULL) != 0) {
-            rc = LOAD_EXIT_INTERNAL;
+            rc = SIPC_EXIT_SOFTWARE;
             break;
         }
     }
@@ -523,7 +523,7 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
             if (v->down[k]) {
                 fprintf(stderr, "sipc-load: %s could not be asked: %s\n", c->node[k].name,
                         v->why_down[k]);
-                rc = LOAD_EXIT_UNAVAILABLE;
+                rc = SIPC_EXIT_UNAVAILABLE;
             }
         if (v->timed_out)
             fprintf(stderr, "sipc-load: verification ran out of time (--timeout)\n");
@@ -550,22 +550,22 @@ int load_verify_and_report(const load_opts *o, const load_cluster *c, const load
     int e = load_state_read(&st, p->ledger, c, err, sizeof err);
     if (e != 0) {
         load_state_free(&st);
-        return load_fail(e == SIPC_ENOTCONN ? LOAD_EXIT_USAGE : LOAD_EXIT_INTERNAL,
+        return load_fail(e == SIPC_ENOTCONN ? SIPC_EXIT_CONFIG : SIPC_EXIT_SOFTWARE,
                          "no run to verify: %s", err);
     }
     load_ledger lg = {-1};
     if (load_ledger_open(&lg, p->ledger, err, sizeof err) != 0) {
         load_state_free(&st);
-        return load_fail(LOAD_EXIT_CONFIG, "%s", err);
+        return load_fail(SIPC_EXIT_CONFIG, "%s", err);
     }
     load_report r;
     int rc = load_verify(&st, c, &lg, o->timeout, &r);
     load_ledger_close(&lg);
     load_state_free(&st);
-    if (rc != 0 && rc != LOAD_EXIT_UNAVAILABLE)
+    if (rc != 0 && rc != SIPC_EXIT_UNAVAILABLE)
         return rc;
     if (load_report_write(&r, p->report, err, sizeof err) != 0)
-        return load_fail(LOAD_EXIT_INTERNAL, "%s", err);
+        return load_fail(SIPC_EXIT_SOFTWARE, "%s", err);
     load_report_print(stdout, &r, o->json);
     if (out)
         *out = r;

@@ -92,9 +92,8 @@ static const char REPORT_LINES[] =
     "the ledger; lost is then 0, as nothing was looked for yet.\n"
     "\n"
     "Exit codes: 0 printed (with --check: verified, lost, unverified and errors\n"
-    "0); 1 --check\n"
-    "failed; 64 no run in DIR; 70 the report or ledger cannot be read; 78 DIR\n"
-    "missing or not a folder.\n";
+    "0); 1 --check failed; " SIPC_EXIT_HELP_USAGE "; 70 the report or ledger cannot be\n"
+    "read; 78 DIR missing or not a folder, or no run in DIR (no DIR/load/ledger).\n";
 
 static const cli_cmd COMMANDS[] = {
     {"start", "[--rate N] [--duration S] [--nodes n1,n2]",
@@ -107,7 +106,7 @@ static const cli_cmd COMMANDS[] = {
      "change. Every second a cluster search for the run's recent records\n"
      "notes whether the answer was partial and which node was missing.\n"
      "\n"
-     "Exit codes: 0 started; 64 usage (or a generator already runs); 69 no\n"
+     "Exit codes: 0 started; " SIPC_EXIT_HELP_USAGE " (or a generator already runs); 69 no\n"
      "pipeline answered within 15 s; 70 internal; 78 DIR, cluster.json or the\n"
      "client home is missing or bad.\n",
      START_OPTS, cmd_start, NULL},
@@ -118,9 +117,9 @@ static const cli_cmd COMMANDS[] = {
      "the others), lists every node's records of the run to count duplicates,\n"
      "searches the cluster once, writes DIR/load/report.json and prints it.\n"
      "\n"
-     "Exit codes: 0 verified (whatever was found); 64 usage or no run in DIR;\n"
-     "69 a node could not be asked (its records count as not found and\n"
-     "unverified); 70 internal; 78 DIR or cluster.json missing or bad.\n",
+     "Exit codes: 0 verified (whatever was found); " SIPC_EXIT_HELP_USAGE "; 69 a node could\n"
+     "not be asked (its records count as not found and unverified); 70 internal;\n"
+     "78 DIR or cluster.json missing or bad, or no run in DIR.\n",
      STOP_OPTS, cmd_stop, NULL},
     {"report", "[--json] [--check]", "print the last report, or the live counters",
      REPORT_LINES, REPORT_OPTS, cmd_report, NULL},
@@ -138,9 +137,9 @@ static const cli_tool SIPC_LOAD = {
     "every record: sent through a pipeline, acknowledged (committed on its node),\n"
     "retried, failed, and found again by get and by search.\n",
     "Exit codes: 0 ok; 1 --check failed (lost, unverified or errors above 0, or not\n"
-    "verified);\n"
-    "64 usage; 69 the cluster could not be reached; 70 internal; 78 DIR (missing or\n"
-    "not a folder) or DIR/cluster.json missing or bad.\n",
+    "verified); " SIPC_EXIT_HELP_USAGE "; 69 the cluster could not be reached; 70 internal;\n"
+    "78 DIR (missing or not a folder) or DIR/cluster.json missing or bad, or no run\n"
+    "in DIR (report, stop: no DIR/load/ledger).\n",
     GLOBAL_OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
 
 int main(int argc, char **argv)
@@ -158,7 +157,7 @@ int main(int argc, char **argv)
     char err[300];
     if (cli_parse(&SIPC_LOAD, argc, argv, &o, &p, err, sizeof err) != 0) {
         cli_usage_error(&SIPC_LOAD, &p, err);
-        return LOAD_EXIT_USAGE;
+        return SIPC_EXIT_USAGE;
     }
     if (o.version) {
         printf("sipc-load (%s)\n", sipc_version_string());
@@ -166,13 +165,13 @@ int main(int argc, char **argv)
     }
     if (p.help || !p.cmd) {
         cli_help(p.help ? stdout : stderr, &SIPC_LOAD, p.cmd);
-        return p.help ? 0 : LOAD_EXIT_USAGE;
+        return p.help ? 0 : SIPC_EXIT_USAGE;
     }
     if (p.nargs != 0)
-        return load_fail(LOAD_EXIT_USAGE, "unexpected argument '%s' (see sipc-load %s --help)",
+        return load_fail(SIPC_EXIT_USAGE, "unexpected argument '%s' (see sipc-load %s --help)",
                          p.args[0], p.cmd->name);
     if (!o.dir || !*o.dir)
-        return load_fail(LOAD_EXIT_USAGE, "--dir DIR is required (see sipc-load --help)");
+        return load_fail(SIPC_EXIT_USAGE, "--dir DIR is required (see sipc-load --help)");
     o.cmd = p.cmd->name;
     return p.cmd->run(&o);
 }

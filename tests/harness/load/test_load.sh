@@ -32,7 +32,7 @@ load start >/dev/null 2>&1; rc=$?
 "$BIN/sipc-load" start >/dev/null 2>&1; rc=$?
 [ "$rc" = 64 ] && ok "start without --dir exits 64" || not_ok "start without --dir: exit $rc"
 load report >/dev/null 2>&1; rc=$?
-[ "$rc" = 64 ] && ok "report without a run exits 64" || not_ok "report without a run: exit $rc"
+[ "$rc" = 78 ] && ok "report without a run exits 78, as a missing DIR" || not_ok "report without a run: exit $rc"
 # a missing run folder (or a file given as one) is the same condition for
 # every command: 78, as start says it
 for c in report start stop; do
@@ -42,7 +42,7 @@ for c in report start stop; do
     [ "$rc" = 78 ] || not_ok "$c --dir of a file: exit $rc, want 78"
 done
 ok "report, start and stop on a missing folder or a file: exit 78"
-"$BIN/sipc-load" --help | grep -q "78 DIR (missing or" && "$BIN/sipc-load" report --help | grep -q "78 DIR$" &&
+"$BIN/sipc-load" --help | grep -q "78 DIR (missing or" && "$BIN/sipc-load" report --help | grep -q "78 DIR missing or not a folder, or no run in DIR" &&
     ok "the help's exit tables name a bad DIR as 78" || not_ok "the help's exit tables do not name a bad DIR as 78"
 for c in start stop report run; do
     "$BIN/sipc-load" "$c" --help | grep -q "Usage: sipc-load" || not_ok "$c --help"

@@ -585,7 +585,7 @@ static void test_home_stamp(void **state)
     /* a home that does not load: the reason, and no security */
     put(dir, "sipc.conf", "[cluster]\nno_such_key = 1\n");
     sec = NULL;
-    assert_int_equal(load_client_security(&sec, cfg, c, err, sizeof err), LOAD_EXIT_CONFIG);
+    assert_int_equal(load_client_security(&sec, cfg, c, err, sizeof err), SIPC_EXIT_CONFIG);
     assert_null(sec);
     assert_non_null(strstr(err, dir));
     assert_non_null(strstr(err, "sipc.conf"));

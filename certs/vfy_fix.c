@@ -52,11 +52,30 @@ static void revoked_file(const sipc_vfy_result *res, const char *file, char *out
                  file, res->nlinks > 0 ? res->links[0].issuer : "");
 }
 
+/* A staged pair is replaced by staging another, never by an import (a
+ * rotation under way refuses it): whose certificate to obtain anew, for a
+ * pair staged or committed although revoked. */
+static void revoked_staged(const sipc_vfy_result *res, sipc_vfy_for as, char *out, size_t len)
+{
+    const char *back = as == SIPC_VFY_FOR_COMMITTED
+                           ? "roll back to the previous pair (`tlstool rotate abort`); then "
+                           : "";
+    if (res->depth > 0 && res->depth < res->nlinks)
+        snprintf(out, len,
+                 "the CA '%s' of its chain is revoked: %sobtain a key pair under a CA that is "
+                 "not revoked to stage in its place",
+                 res->links[res->depth].subject, back);
+    else
+        snprintf(out, len,
+                 "its certificate is revoked: %sobtain a new key pair from its CA ('%s') to "
+                 "stage in its place",
+                 back, res->nlinks > 0 ? res->links[0].issuer : "");
+}
+
 static void missing_issuer(sipc_vfy_for as, const char *file, char *out, size_t len)
 {
     char again[600];
-    if (as == SIPC_VFY_FOR_STAGE || as == SIPC_VFY_FOR_COMMITTED)
-    {
+    if (as == SIPC_VFY_FOR_STAGE || as == SIPC_VFY_FOR_COMMITTED) {
         char stage[400];
         snprintf(stage, sizeof stage, SIPC__STAGE_AGAIN, file);
         snprintf(again, sizeof again, "%s%s%s",
@@ -64,9 +83,9 @@ static void missing_issuer(sipc_vfy_for as, const char *file, char *out, size_t 
                      ? "roll back to the previous pair (`tlstool rotate abort`), "
                      : "",
                  stage, as == SIPC_VFY_FOR_COMMITTED ? " and commit it" : "");
-    }
-    else
+    } else {
         snprintf(again, sizeof again, "import it again");
+    }
     snprintf(out, len, MISSING_ISSUER, again);
 }
 
@@ -90,6 +109,8 @@ void sipc_vfy_fix_for(sipc_vfy_result *res, sipc_vfy_for as, const char *file)
     default:
         if (as == SIPC_VFY_FOR_FILE)
             revoked_file(res, file, fix, sizeof fix);
+        else if (as == SIPC_VFY_FOR_STAGE || as == SIPC_VFY_FOR_COMMITTED)
+            revoked_staged(res, as, fix, sizeof fix);
         else
             snprintf(fix, sizeof fix, "%s", revoked_words(res->fix_kind));
     }

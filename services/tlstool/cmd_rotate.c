@@ -54,9 +54,13 @@ static int rotate_judge(const opts *o, const sipc_config *cfg, const sipc_keypai
         return fail(EX_CONFIG, "%s: not %s: its root is trusted while it is staged, and it is "
                                "this home's pair once committed: %s; then %s",
                     what, step, j->v.policy, retry);
-    if (j->v.res.status != SIPC_VFY_OK && !j->v.completable)
+    if (j->v.res.status != SIPC_VFY_OK && !j->v.completable) {
+        /* a pair to stage instead, never one to import: the rotation under
+         * way would refuse an import */
+        sipc_vfy_fix_for(&j->v.res, SIPC_VFY_FOR_STAGE, NULL);
         return fail_fix(tlstool_verify_exit_code(j->v.res.status), j->v.res.fix, "%s: not %s: %s",
                         what, step, j->v.res.reason);
+    }
     return 0;
 }
 

@@ -191,8 +191,14 @@ chmod g-w "$H6/security/trust"
 run "$T" --home "$H6" rotate status
 expect "rotate status of a staged pair revoked: not verified, abort named" 0 \
     "^  NOT VERIFIED:  the staged pair: certificate 'O=Example, CN=sipc org' .* was revoked on " \
-    "^next: .tlstool rotate abort. drops the staged pair, which cannot be committed"
+    "^next: .tlstool rotate abort. drops the staged pair, which cannot be committed \(its certificate is revoked: obtain a new key pair from its CA \('O=Example, CN=Int A'\) to stage in its place\)"
+grep -q "import a new, unrevoked" "$OUT" && bad "rotate status of a revoked staged pair: an import named, which a rotation refuses"
 same_judgement "a staged pair revoked once staged" "$H6"
+run "$T" --home "$H6" rotate stage "$P/leaf3.pfx" --force
+expect "rotate stage of a revoked FILE: refused, a new pair to stage named" 27 \
+    "^tlstool: error: .*leaf3\.pfx: not staged: certificate 'O=Example, CN=sipc org' .* was revoked on " \
+    "^tlstool: fix: its certificate is revoked: obtain a new key pair from its CA \('O=Example, CN=Int A'\) to stage in its place"
+grep -q "import a new, unrevoked" "$OUT" && bad "rotate stage of a revoked FILE: an import named, which a rotation refuses"
 
 # --- verify of a revoked FILE: worded for a file checked, not a handshake ------------------
 # leaf3 is staged in H6, a peer's own pair for the verifier: still a file

@@ -50,6 +50,8 @@ sc_q_table() {
         put(".fingerprint // \"\""; .fingerprint // "" | r),
         put(".rotating // \"\""; .rotating // "" | r),
         put(".nodes | length"; .nodes | length | r),
+        put("[.nodes[] | {key: .address, value: .name}] | from_entries -c";
+            [.nodes[] | {key: .address, value: .name}] | from_entries | tojson + "\n"),
         put(".nodes[].name"; [.nodes[].name | r] | add // ""),
         put(".nodes[].home"; [.nodes[].home | r] | add // ""),
         put(".nodes[] | \"\\(.name) \\(.pid) \\(.start_time)\"";

@@ -71,7 +71,8 @@ sc_update() {
     shift
     tmp=$(mktemp "$SC_DIR/.cluster.json.XXXXXX") || return 1
     if jq "$@" "$f" "$SC_JSON" >"$tmp"; then
-        mv -f "$tmp" "$SC_JSON"
+        mv -f "$tmp" "$SC_JSON" || return
+        sc_q_table # for what this shell asks next
     else
         rm -f "$tmp"
         return 1

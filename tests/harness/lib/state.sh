@@ -25,9 +25,11 @@ SC_Q_FILE="" SC_Q_TEXT=""
 sc_q() {
     local IFS=' ' text="" f=$1 k="$*"
     IFS= read -r -d '' text 2>/dev/null <"$SC_JSON"
-    # (made again when the file changed: in a subshell, for this answer
+    # made again when the file changed (in a subshell, for this answer
     # only, which costs the one jq it would have run)
-    [ "$SC_JSON" = "$SC_Q_FILE" ] && [ "$text" = "$SC_Q_TEXT" ] || sc_q_table
+    if [ "$SC_JSON" != "$SC_Q_FILE" ] || [ "$text" != "$SC_Q_TEXT" ]; then
+        sc_q_table
+    fi
     if [ "$SC_JSON" = "$SC_Q_FILE" ] && [ "$text" = "$SC_Q_TEXT" ] && [ -n "${SC_Q_TABLE[$k]+x}" ]; then
         printf '%s' "${SC_Q_TABLE[$k]}"
         return 0

@@ -180,6 +180,20 @@ int sipc__log_limited_due(sipc_ctx *ctx, const char *key, sipc_log_level level);
  * once. */
 #define SIPC__RETRY_HOLD_MS 2000
 #define SIPC__HELD_MAX 128
+/* A line held: due is when it is written unless a retry came (its hold's
+ * start plus SIPC__RETRY_HOLD_MS, which its "N s ago" counts from). */
+typedef struct sipc__held_line {
+    const void *owner;
+    char host[160];
+    char peer[160];
+    uint64_t due;
+    uint64_t seq;           /* order of holding: the oldest has the smallest */
+    uint32_t count;         /* handshakes it stands for: 1, more when the table was full */
+    sipc_log_level level;
+    char category[32];
+    char key[1000], host_key[1000], host_text[1000];
+    char text[1024];
+} sipc__held_line;
 void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
                     const char *key, const char *host_key, const char *host_text,
                     sipc_log_level level, const char *category, const char *text);

@@ -45,19 +45,6 @@ static void log_kind(void *arg, const sipc_ratelimit_kind_report *r)
     ctx->opts.log(ctx->opts.log_arg, (sipc_log_level)r->level, r->category, msg);
 }
 
-typedef struct sipc__held_line {
-    const void *owner;
-    char host[160];
-    char peer[160];
-    uint64_t due;
-    uint64_t seq;           /* order of holding: the oldest has the smallest */
-    uint32_t count;         /* handshakes it stands for: 1, more when the table was full */
-    sipc_log_level level;
-    char category[32];
-    char key[1000], host_key[1000], host_text[1000];
-    char text[1024];
-} sipc__held_line;
-
 /* Writes one held line as it would have been written when held, saying
  * when that was (and how many it stands for). */
 static void held_write(sipc_ctx *ctx, const sipc__held_line *h, uint64_t now)

@@ -506,7 +506,6 @@ static void on_peers_timer(uv_timer_t *t)
 {
     host_save_peers(t->data);
     records_mark_save(t->data);
-    host_reload_recheck(t->data);
 }
 
 int host_guard_peers(host *h, unsigned services, host_peer *out, int max)
@@ -887,11 +886,7 @@ void host_stop(host *h, const char *signame)
         return;
     h->stopping = 1;
     host_metrics_stop(h);
-    if (h->retire_on) {
-        uv_timer_stop(&h->retire_timer);
-        uv_close((uv_handle_t *)&h->retire_timer, NULL);
-        h->retire_on = 0;
-    }
+    host_reload_stop(h);
     host_pair_watch_stop(h);
     if (h->peers_timer_on) {
         uv_timer_stop(&h->peers_timer);

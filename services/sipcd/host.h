@@ -111,7 +111,8 @@ typedef struct host {
     json_t *restart_needed;
     char restart_since[32];
     int rechecking;        /* a check of a refused or pending reload's files is on the pool */
-    int recheck_ticks;
+    uv_timer_t recheck_timer; /* runs those checks (reload.c) */
+    int recheck_on;
     /* the CRL guard's latest dials (crl_guard.c): a digest of the files
      * they judged, whether the guard refused them, and how many checks of a
      * refused or pending reload pass without dialling again (step: the
@@ -238,17 +239,19 @@ int host_status_sections_add(host *h);
  * the account it runs as, a home it could not lock, and (in the data
  * service's log only) a previous run that did not stop cleanly. */
 void host_start_notes(host *h, int i);
-/* reload.c: what host_start sets up for later reloads. */
+/* reload_retire.c: what host_start sets up for later reloads: the
+ * replacing of connections after one, and the check of a refused one. */
 void host_reload_init(host *h);
 /* reload.c: the status's "reload" section: the refused reload and the
  * changes that wait for a restart. */
 json_t *host_reload_status(void *arg);
-/* reload.c: called every few seconds; while a refused or pending reload is
- * recorded, about every RELOAD_RECHECK_MS (or $SIPCD_RELOAD_RECHECK_MS)
- * checks on the thread pool whether the files load now (put back), which
- * clears a refusal, and whether they are what the node runs, which clears
- * either. */
-void host_reload_recheck(host *h);
+/* reload.c: starts the check of a refused or pending reload: while one is
+ * recorded, every RELOAD_RECHECK_MS (or $SIPCD_RELOAD_RECHECK_MS) it checks
+ * on the thread pool whether the files load now (put back), which clears a
+ * refusal, and whether they are what the node runs, which clears either. */
+void host_reload_recheck_start(host *h);
+/* reload_retire.c: stops the timers host_reload_init started, at the stop. */
+void host_reload_stop(host *h);
 /* reload.c: what the reload state holds, at the end. */
 void host_reload_free(host *h);
 /* The security of the management channel's links: TLS only on a strict

@@ -364,7 +364,9 @@ static void note_refused(host *h, const reload_job *j, const char *cause, const 
                                   j->by, "cause", cause, "checked_at", at);
     json_decref(h->reload_pending);
     h->reload_pending = NULL;
-    h->recheck_ticks = 0;
+    /* the first check a whole interval after the refusal */
+    if (h->recheck_on)
+        uv_timer_again(&h->recheck_timer);
     h->refused_gen++;
 }
 
@@ -422,18 +424,11 @@ void host_reload_free(host *h)
 
 static void after_load(uv_work_t *w, int status);
 
-void host_reload_recheck(host *h)
+static void on_recheck_timer(uv_timer_t *t)
 {
+    host *h = t->data;
     if ((!h->reload_refused && !h->reload_pending) || h->rechecking || h->stopping)
         return;
-    /* called every 3 s (the peers' timer) */
-    long every = RELOAD_RECHECK_MS;
-    const char *env = getenv("SIPCD_RELOAD_RECHECK_MS");
-    if (env && atol(env) > 0)
-        every = atol(env);
-    if (++h->recheck_ticks * 3000L < every)
-        return;
-    h->recheck_ticks = 0;
     reload_job *j = calloc(1, sizeof *j);
     if (!j)
         return;
@@ -446,6 +441,20 @@ void host_reload_recheck(host *h)
         return;
     }
     h->rechecking = 1;
+}
+
+/* A test may ask for the checks sooner than a node needs them (not under
+ * 100 ms: each loads every file of the node on the pool). */
+void host_reload_recheck_start(host *h)
+{
+    long every = RELOAD_RECHECK_MS;
+    const char *env = getenv("SIPCD_RELOAD_RECHECK_MS");
+    if (env && atol(env) > 0)
+        every = atol(env) < 100 ? 100 : atol(env);
+    uv_timer_init(h->loop, &h->recheck_timer);
+    h->recheck_timer.data = h;
+    h->recheck_on = 1;
+    uv_timer_start(&h->recheck_timer, on_recheck_timer, (uint64_t)every, (uint64_t)every);
 }
 
 /* A refusal that still stands, checked again: the status tells the reason

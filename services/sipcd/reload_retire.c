@@ -22,6 +22,21 @@ void host_reload_init(host *h)
     uv_timer_init(h->loop, &h->retire_timer);
     h->retire_timer.data = h;
     h->retire_on = 1;
+    host_reload_recheck_start(h);
+}
+
+void host_reload_stop(host *h)
+{
+    if (h->retire_on) {
+        uv_timer_stop(&h->retire_timer);
+        uv_close((uv_handle_t *)&h->retire_timer, NULL);
+        h->retire_on = 0;
+    }
+    if (h->recheck_on) {
+        uv_timer_stop(&h->recheck_timer);
+        uv_close((uv_handle_t *)&h->recheck_timer, NULL);
+        h->recheck_on = 0;
+    }
 }
 
 /* How many connections of each context still hold a security older than

@@ -67,8 +67,8 @@ conf q q 1 # the same, at the end
 tt create -site "$work/cluster.pfx" >/dev/null
 tt import "$work/cluster.pfx" >/dev/null
 
-# A checks a refused reload's files and guard every 3 s (12 s else)
-start_a() { SIPCD_RELOAD_RECHECK_MS=3000 sipcd_start "$work/a" || exit 1; node_pid=$sipcd_pid; }
+# A checks a refused reload's files and guard every second (12 s else)
+start_a() { SIPCD_RELOAD_RECHECK_MS=1000 sipcd_start "$work/a" || exit 1; node_pid=$sipcd_pid; }
 stop_a() { kill -TERM "$node_pid"; wait "$node_pid"; local rc=$?; node_pid=; return $rc; }
 mode() { ctl --home "$work/a" status --json | jq -r '.tls.mode'; }
 ping_over() { # home what: a ping from home goes over what
@@ -234,7 +234,7 @@ ping_over b TLS || { not_ok "TLS ping from B's home"; cat "$work/ping.out"; }
 # nothing but A's permissive mode is flagged now: the migrating stage, which
 # a script tells apart by the exit code (2), or by --expect-mode's 0; the
 # refused SIGHUP stays a reload_refused problem until A's next check finds
-# that the guard lets it through (within 3 s here)
+# that the guard lets it through (within a second here)
 migrating() { ctl --home "$work/a" status --cluster >"$work/mg.txt" 2>&1; [ $? = 2 ]; }
 wait_for 15 migrating &&
     grep -q "^cluster MIGRATING: TLS is on everywhere and no plaintext peer is left; 1 of 1 node still accepts plaintext (mode permissive)" "$work/mg.txt" &&

@@ -9,7 +9,7 @@
 #     crl/ by hand (a mounted folder's way): the reload takes it, unused
 #   - revocation turned on (soft), reload: refused, b and c named with their
 #     certificates and the fix; status: reload.refused, cause crl_guard,
-#     which the node's check (every 3 s here) keeps; with --force: applied,
+#     which the node's check (every second here) keeps; with --force: applied,
 #     b and c named as cut off
 #   - revocation on, that CRL gone (reload), then a CRL revoking only a
 #     certificate no node presents put into crl/: the reload goes through;
@@ -24,7 +24,7 @@ BASE=${SIPC_TEST_NET:-127.1.166}
 . "$(dirname "$0")/../support/shtest.sh"
 need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 shtest_init reloadcrl
-export TZ=UTC SIPC_PFX_PASSWORD="Reload-Crl-$$" SIPCD_RELOAD_RECHECK_MS=3000
+export TZ=UTC SIPC_PFX_PASSWORD="Reload-Crl-$$" SIPCD_RELOAD_RECHECK_MS=1000
 org_trio reloadcrl || exit 1
 org_crls || exit 1
 ctl() { "$BIN/sipcctl" --timeout 10000 --home "$work/a" "$@"; }

@@ -8,7 +8,7 @@
 #     strict_guard and the guard's reason, `status --cluster` a
 #     reload_refused problem (exit 1) beside the permissive node's own,
 #     sipc_reload_refused 1
-#   - the node's checks (every 3 s here) keep it: checked_at moves, the
+#   - the node's checks (every second here) keep it: checked_at moves, the
 #     refusal stays, and the log has no line for it
 #   - sipc.conf set back to permissive (what the node runs): the check
 #     leaves nothing refused or pending
@@ -51,7 +51,7 @@ ctl() { "$BIN/sipcctl" --timeout 10000 "$@"; }
 tt create -site "$work/cluster.pfx" >/dev/null || { not_ok "tlstool create"; exit 1; }
 tt import "$work/cluster.pfx" >/dev/null || { not_ok "tlstool import"; exit 1; }
 tt enable --mode permissive >/dev/null || { not_ok "tlstool enable"; exit 1; }
-SIPCD_RELOAD_RECHECK_MS=3000 sipcd_start "$work/a" || exit 1
+SIPCD_RELOAD_RECHECK_MS=1000 sipcd_start "$work/a" || exit 1
 at_exit 'kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null'
 st() { ctl --home "$work/a" status --json >"$OUT" 2>&1; }
 kinds() { jq -r '[.problems[] | "\(.kind):\(.node)"] | join(",")' "$OUT"; }

@@ -33,8 +33,8 @@ node_home "$home" refused n2 "$BASE.2" "$BASE.2"
 pair_home "$home" || exit 1
 "$BIN/tlstool" --home "$home" enable >/dev/null || { not_ok "tlstool enable"; exit 1; }
 export TZ=UTC
-# the node checks the files of a refused reload every 3 s here (10 s else)
-SIPCD_RELOAD_RECHECK_MS=3000 sipcd_start "$home" || exit 1
+# the node checks the files of a refused reload every second here (12 s else)
+SIPCD_RELOAD_RECHECK_MS=1000 sipcd_start "$home" || exit 1
 at_exit 'kill -TERM "$sipcd_pid"; wait "$sipcd_pid" 2>/dev/null'
 # asked from a client home holding the pair, as from another node: the
 # node's own home is the one being damaged
@@ -235,7 +235,7 @@ cp -p "$work/sipc.conf.bak" "$home/sipc.conf"
 run ctl reload
 expect "put back and reloaded: nothing waits for a restart" 0
 # --- an expired pair: its reason names the time of each check -------------
-# (faketime: a pair that expired two days ago); checked every 3 s, the
+# (faketime: a pair that expired two days ago); checked every second, the
 # refusal stands with the same words but the time: no WARN for each check
 if faketime_lib; then
     old=$work/old
@@ -250,7 +250,7 @@ if faketime_lib; then
     expect "reload with an expired pair: refused" 1 'reload refused.*expired'
     stands() { grep -c 'is still refused, now for' "$home/logs/"ManagementService_*.log; }
     n0=$(stands)
-    sleep 8
+    sleep 3 # two checks at least, their times seconds apart
     run ctl status --json
     if [ "$(stands)" = "$n0" ] && jq -e '.reload.refused.reason | test("expired")' "$OUT" >/dev/null; then
         ok "an expired pair's refusal, checked again: no WARN for a reason that differs only in its time"

@@ -76,17 +76,18 @@ sc_node_line() {
         return 2
     fi
     j=$(jq "$SC_JQ_SHOWN shown_strings" <<<"$j") # the node's words, printed below
-    SC_LAST_MODE=$(jq -r '.tls.mode' <<<"$j")
-    # the certificate it presents (with TLS off, the one of a listener that
-    # runs TLS all the same), and whether it is not the cluster's pair
-    # (cluster.json's fingerprint): a rotation stopped midway, a pair
-    # imported by hand
+    # its mode; the certificate it presents (with TLS off, the one of a
+    # listener that runs TLS all the same), and whether it is not the
+    # cluster's pair (cluster.json's fingerprint): a rotation stopped
+    # midway, a pair imported by hand; its listeners in the other mode
+    # (one jq: each costs tens of ms of CPU)
     local cfp
-    SC_LAST_CERT=$(jq -r '.tls.certificate.fingerprint_sha256 // ([.services[].certificate_sha256 // empty] | first) // empty' <<<"$j")
+    eval "$(jq -r '(if .tls.mode == "off" then "" else [.services[] | select(.tls == "off") | .name] | join(", ") end) as $plain
+        | (if .tls.mode == "off" then [.services[] | select(.tls != "off") | .name] | join(", ") else "" end) as $tlsonly
+        | (.tls.certificate.fingerprint_sha256 // ([.services[].certificate_sha256 // empty] | first) // "") as $cert
+        | @sh "SC_LAST_MODE=\(.tls.mode) SC_LAST_CERT=\($cert) SC_LAST_PLAIN=\($plain) SC_LAST_TLSONLY=\($tlsonly)"' <<<"$j")"
     cfp=$(sc_q '.fingerprint // ""')
     [ -n "$cfp" ] && [ -n "$SC_LAST_CERT" ] && [ "$SC_LAST_CERT" != "$cfp" ] && SC_LAST_OTHER_CERT=$SC_LAST_CERT
-    SC_LAST_PLAIN=$(jq -r 'if .tls.mode == "off" then empty else [.services[] | select(.tls == "off") | .name] | join(", ") end' <<<"$j")
-    SC_LAST_TLSONLY=$(jq -r 'if .tls.mode == "off" then [.services[] | select(.tls != "off") | .name] | join(", ") else empty end' <<<"$j")
     # a node answers although the process the harness started is gone: one
     # started by hand on the node's home; say so, with its pid (the home
     # lock's holder, else the pid it reports), rather than "dead" beside its

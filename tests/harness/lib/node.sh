@@ -130,7 +130,9 @@ sc_node_status_text() {
 # sc_addr_names), else its address.
 # shellcheck disable=SC2016
 SC_JQ_PEER='def peer: (.node | select(. != "")) // $names[(.address // "" | sub(":[0-9]+$"; ""))] // .address;'
-sc_addr_names() { jq -c '[.nodes[] | {key: .address, value: .name}] | from_entries' "$SC_JSON"; }
+sc_addr_names() { sc_q '[.nodes[] | {key: .address, value: .name}] | from_entries' -c; }
+# sc_json_words WORD...: the words as a JSON array (no jq for none)
+sc_json_words() { if [ $# = 0 ]; then echo '[]'; else jq -cn '$ARGS.positional' --args "$@"; fi; }
 
 # sc_node_healthy NAME [MODE] [EXCEPT]: answers its status, runs its four
 # services (all in MODE: off|permissive|strict, when given), and every link
@@ -142,7 +144,7 @@ sc_node_healthy() {
     j=$(sc_node_status "$n" 2000) || return 1
     # shellcheck disable=SC2086
     jq -e --arg m "$mode" --argjson c "$count" --argjson names "$(sc_addr_names)" \
-        --argjson x "$(jq -cn '$ARGS.positional' --args $except)" "$SC_JQ_PEER"'
+        --argjson x "$(sc_json_words $except)" "$SC_JQ_PEER"'
         [.links[] | select(peer as $p | $x | any(.[]; . == $p) | not)] as $l
         | (.services | length) == 4
         and ($l | length) >= 3 * ($c - ($x | length)) - 2
@@ -161,7 +163,7 @@ sc_node_unwell() {
     fi
     # shellcheck disable=SC2086
     jq -r --argjson c "$(sc_node_count)" --argjson names "$(sc_addr_names)" --arg svcs "$SC_SERVICES" \
-        --argjson x "$(jq -cn '$ARGS.positional' --args $except)" "$SC_JQ_SHOWN $SC_JQ_PEER"'
+        --argjson x "$(sc_json_words $except)" "$SC_JQ_SHOWN $SC_JQ_PEER"'
         [.links[] | select(peer as $p | $x | any(.[]; . == $p) | not)] as $l
         | [.services[].name] as $run
         | ([$svcs | splits(" ") | select(. as $s | $run | any(.[]; . == $s) | not)]

@@ -15,7 +15,7 @@ sc_dir_check() {
 sc_open() {
     SC_DIR=$(cd "$1" 2>/dev/null && pwd) || return 1
     SC_JSON="$SC_DIR/cluster.json"
-    [ -f "$SC_JSON" ] && jq -e '.version == 1' "$SC_JSON" >/dev/null 2>&1
+    [ -f "$SC_JSON" ] && jq -e '.version == 1' "$SC_JSON" >/dev/null 2>&1 && sc_q_table
 }
 sc_open_or_die() {
     sc_dir_check "$1"
@@ -23,10 +23,58 @@ sc_open_or_die() {
 }
 
 # sc_q JQ-FILTER [jq options]: one value from cluster.json (raw).
+# A command asks the file the same few things again and again (each node's
+# pid, start time, home and address at every try of every wait), and each
+# jq costs tens of ms of CPU, which the nodes beside it wait for: those are
+# answered from a table one jq made (sc_q_table) for as long as the file
+# reads as it did then, in subshells too, which inherit it; anything else
+# runs jq.
+declare -gA SC_Q_TABLE=()
+SC_Q_FILE="" SC_Q_TEXT=""
 sc_q() {
-    local f=$1
+    local IFS=' ' text="" f=$1 k="$*"
+    IFS= read -r -d '' text 2>/dev/null <"$SC_JSON"
+    # made again when the file changed (in a subshell, for this answer
+    # only, which costs the one jq it would have run)
+    if [ "$SC_JSON" != "$SC_Q_FILE" ] || [ "$text" != "$SC_Q_TEXT" ]; then
+        sc_q_table
+    fi
+    if [ "$SC_JSON" = "$SC_Q_FILE" ] && [ "$text" = "$SC_Q_TEXT" ] && [ -n "${SC_Q_TABLE[$k]+x}" ]; then
+        printf '%s' "${SC_Q_TABLE[$k]}"
+        return 0
+    fi
     shift
     jq -r "$@" "$f" "$SC_JSON"
+}
+# sc_q_table: the table sc_q answers from, made from cluster.json as it
+# reads now; its keys are sc_q's arguments as its callers give them, its
+# values what `jq -r` prints for them.
+sc_q_table() {
+    local text="" decl
+    SC_Q_TABLE=() SC_Q_FILE="" SC_Q_TEXT=""
+    IFS= read -r -d '' text 2>/dev/null <"$SC_JSON"
+    decl=$(jq -r '
+        def r: if type == "string" then . else tojson end + "\n";
+        def put(k; v): "SC_Q_TABLE[\(k | @sh)]=\(v | @sh)";
+        put(".bin"; .bin | r), put(".client_home"; .client_home | r),
+        put(".client_netns"; .client_netns | r), put(".netns"; .netns | r),
+        put(".fingerprint // \"\""; .fingerprint // "" | r),
+        put(".rotating // \"\""; .rotating // "" | r),
+        put(".nodes | length"; .nodes | length | r),
+        put("[.nodes[] | {key: .address, value: .name}] | from_entries -c";
+            [.nodes[] | {key: .address, value: .name}] | from_entries | tojson + "\n"),
+        put(".nodes[].name"; [.nodes[].name | r] | add // ""),
+        put(".nodes[].home"; [.nodes[].home | r] | add // ""),
+        put(".nodes[] | \"\\(.name) \\(.pid) \\(.start_time)\"";
+            [.nodes[] | "\(.name) \(.pid) \(.start_time)" | r] | add // ""),
+        (.nodes[] | . as $n
+         | (("name", "address", "home", "pid", "start_time", "netns")
+            | put(".nodes[] | select(.name == $n) | .\(.) --arg n \($n.name)"; $n[.] | r)),
+           ((.ports // {}) | keys[]
+            | put(".nodes[] | select(.name == $n) | .ports.\(.) --arg n \($n.name)"; $n.ports[.] | r)))
+    ' <<<"$text" 2>/dev/null) || return 0
+    eval "$decl"
+    SC_Q_FILE=$SC_JSON SC_Q_TEXT=$text
 }
 # sc_update JQ-FILTER [jq options]: rewrites cluster.json through the filter.
 sc_update() {
@@ -34,7 +82,8 @@ sc_update() {
     shift
     tmp=$(mktemp "$SC_DIR/.cluster.json.XXXXXX") || return 1
     if jq "$@" "$f" "$SC_JSON" >"$tmp"; then
-        mv -f "$tmp" "$SC_JSON"
+        mv -f "$tmp" "$SC_JSON" || return
+        sc_q_table # for what this shell asks next
     else
         rm -f "$tmp"
         return 1

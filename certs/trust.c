@@ -491,26 +491,29 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, int purpose, t
          * certificate as expired, and a new pair made there would be "not
          * valid before" on every other machine. */
         char fix[sizeof res->fix + 256]; /* cut to fit, between characters, by sipc__vfail */
-#define CLOCK_FIRST                                                                          \
-    "check this machine's clock first (`date -u`: set ahead, it reads a valid certificate as " \
-    "expired; then fix the clock, not the pair); if it is right, "
-        if (depth > 0)
-            snprintf(fix, sizeof fix, CLOCK_FIRST "renew the expired CA certificate with your CA, "
-                                      "then re-import or re-add it");
-        else if (sipc__self_signed(x) || !purpose)
-            snprintf(fix, sizeof fix, CLOCK_FIRST "create or obtain a new pair, import it on "
+        sipc_vfy_fix_kind kind = SIPC_VFY_FIX_EXPIRED_ISSUED;
+        if (depth > 0) {
+            kind = SIPC_VFY_FIX_EXPIRED_CA;
+            snprintf(fix, sizeof fix, SIPC__CLOCK_FIRST "renew the expired CA certificate with "
+                                      "your CA, then re-import or re-add it");
+        } else if (sipc__self_signed(x) || !purpose) {
+            kind = purpose ? SIPC_VFY_FIX_EXPIRED_PAIR : SIPC_VFY_FIX_AS_WRITTEN;
+            snprintf(fix, sizeof fix, SIPC__CLOCK_FIRST "create or obtain a new pair, import it on "
                                       "every node and reload or restart each (tlstool create, "
                                       "tlstool import)");
-        else
-            snprintf(fix, sizeof fix, CLOCK_FIRST "obtain a renewed certificate from its CA "
+        } else {
+            snprintf(fix, sizeof fix, SIPC__CLOCK_FIRST "obtain a renewed certificate from its CA "
                                       "('%s'), `tlstool import` it and reload, node by node "
                                       "(`systemctl reload sipcd` or a restart: `sipcctl reload` "
                                       "cannot reach a node that presents the expired one)",
                      sipc__name_or(x->issuer));
-#undef CLOCK_FIRST
-        return sipc__vfail(res, SIPC_VFY_EXPIRED, depth, fix,
+        }
+        sipc__vfail(res, SIPC_VFY_EXPIRED, depth, fix,
                     "%s '%s' expired on %s (valid %s to %s; now %s)", what, sipc__name_or(x->subject),
                     na, nb, na, nw);
+        /* the words above for a peer and a file; a staged pair's: vfy_fix.c */
+        res->fix_kind = kind;
+        return SIPC_VFY_EXPIRED;
     }
     sipc__vwindow(res, SIPC_VFY_TIME_MIN, x->not_before - 1);
     return sipc__vfail(res, SIPC_VFY_NOT_YET_VALID, depth,

@@ -65,7 +65,12 @@ typedef enum {
     SIPC_VFY_FIX_MISSING_ISSUER, /* complete the file and put it in place again */
     SIPC_VFY_FIX_REVOKED_SHARED, /* revoked: a CA's, or whose is not known */
     SIPC_VFY_FIX_REVOKED_PEERS,  /* revoked: the presenting node's own leaf */
-    SIPC_VFY_FIX_REVOKED_OWN     /* revoked: this node's own certificate */
+    SIPC_VFY_FIX_REVOKED_OWN,    /* revoked: this node's own certificate */
+    /* expired: the verifier's words stand for a peer and a file checked;
+     * a pair staged is told what to stage in its place, not to import */
+    SIPC_VFY_FIX_EXPIRED_ISSUED, /* a leaf a CA issued: that CA renews it */
+    SIPC_VFY_FIX_EXPIRED_PAIR,   /* a self-signed pair: a new one is made */
+    SIPC_VFY_FIX_EXPIRED_CA      /* a CA certificate of the chain */
 } sipc_vfy_fix_kind;
 
 typedef struct sipc_vfy_link {

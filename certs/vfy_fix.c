@@ -72,6 +72,34 @@ static void revoked_staged(const sipc_vfy_result *res, sipc_vfy_for as, char *ou
                  back, res->nlinks > 0 ? res->links[0].issuer : "");
 }
 
+/* An expired pair staged, or committed although expired: as for a revoked
+ * one, what to obtain is what to stage in its place (a renewed CA
+ * certificate: the pair staged again with it), never an import. */
+static void expired_staged(const sipc_vfy_result *res, sipc_vfy_for as, const char *file,
+                           char *out, size_t len)
+{
+    const char *back = as == SIPC_VFY_FOR_COMMITTED
+                           ? "roll back to the previous pair (`tlstool rotate abort`); then "
+                           : "";
+    char stage[400];
+    snprintf(stage, sizeof stage, SIPC__STAGE_AGAIN, file);
+    if (res->fix_kind == SIPC_VFY_FIX_EXPIRED_CA)
+        snprintf(out, len,
+                 SIPC__CLOCK_FIRST "%srenew the expired CA certificate with your CA, put it "
+                                   "into the file (or add it with `tlstool trust add`) and %s",
+                 back, stage);
+    else if (res->fix_kind == SIPC_VFY_FIX_EXPIRED_PAIR)
+        snprintf(out, len,
+                 SIPC__CLOCK_FIRST "%screate or obtain a new pair (tlstool create) to stage in "
+                                   "its place",
+                 back);
+    else
+        snprintf(out, len,
+                 SIPC__CLOCK_FIRST "%sobtain a renewed certificate from its CA ('%s') to stage "
+                                   "in its place",
+                 back, res->nlinks > 0 ? res->links[0].issuer : "");
+}
+
 static void missing_issuer(sipc_vfy_for as, const char *file, char *out, size_t len)
 {
     char again[600];
@@ -105,6 +133,13 @@ void sipc_vfy_fix_for(sipc_vfy_result *res, sipc_vfy_for as, const char *file)
         return;
     case SIPC_VFY_FIX_MISSING_ISSUER:
         missing_issuer(as, file, fix, sizeof fix);
+        break;
+    case SIPC_VFY_FIX_EXPIRED_ISSUED:
+    case SIPC_VFY_FIX_EXPIRED_PAIR:
+    case SIPC_VFY_FIX_EXPIRED_CA:
+        if (as != SIPC_VFY_FOR_STAGE && as != SIPC_VFY_FOR_COMMITTED)
+            return; /* the verifier's words (trust.c) */
+        expired_staged(res, as, file, fix, sizeof fix);
         break;
     default:
         if (as == SIPC_VFY_FOR_FILE)

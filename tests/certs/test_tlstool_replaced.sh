@@ -57,6 +57,9 @@ mkdir -p "$P"
     issue leaf3 "/O=Example/CN=sipc org" int leaf && node_pfx leaf3 chain &&
         revoke int leaf3 && gencrl int int-revoked.crl &&
         revoke root int && gencrl root root-revoked.crl || exit 1
+    # a leaf of Int A that expired a year ago
+    DAYS=30 AT='2025-10-01 00:00:00' issue expired "/O=Example/CN=sipc org" int leaf &&
+        node_pfx expired chain || exit 1
 ) || { echo "not ok - the PKI"; exit 1; }
 
 # a home holding leaf.pfx with TLS enabled (strict)
@@ -199,6 +202,13 @@ expect "rotate stage of a revoked FILE: refused, a new pair to stage named" 27 \
     "^tlstool: error: .*leaf3\.pfx: not staged: certificate 'O=Example, CN=sipc org' .* was revoked on " \
     "^tlstool: fix: its certificate is revoked: obtain a new key pair from its CA \('O=Example, CN=Int A'\) to stage in its place"
 grep -q "import a new, unrevoked" "$OUT" && bad "rotate stage of a revoked FILE: an import named, which a rotation refuses"
+# expired, a defect of its own as well: a renewed certificate to stage, not
+# the import the rotation under way refuses (exit 10)
+run "$T" --home "$H6" rotate stage "$P/expired.pfx" --force
+expect "rotate stage of an expired FILE: refused, a renewed certificate to stage named" 25 \
+    "^tlstool: error: .*expired\.pfx: not staged: certificate 'O=Example, CN=sipc org' expired on 2025-10-31" \
+    "^tlstool: fix: check this machine's clock first .*obtain a renewed certificate from its CA \('O=Example, CN=Int A'\) to stage in its place"
+grep -q "tlstool import" "$OUT" && bad "rotate stage of an expired FILE: an import named, which a rotation refuses"
 
 # --- verify of a revoked FILE: worded for a file checked, not a handshake ------------------
 # leaf3 is staged in H6, a peer's own pair for the verifier: still a file

@@ -125,9 +125,13 @@ static void h_stats(sipc_request *req, void *arg)
     sipc_server_stats st;
     char answer[200];
     assert_int_equal(sipc_server_stats_get(servers[NSERVERS - 1], &st), 0);
-    int n = snprintf(answer, sizeof answer, "accepted=%llu refused=%llu evicted=%llu",
+    const sipc_server *srv = servers[NSERVERS - 1];
+    /* and its place in the process's count: fds taken, handed over by
+     * connections closed to make room, its connections not yet freed */
+    int n = snprintf(answer, sizeof answer,
+                     "accepted=%llu refused=%llu evicted=%llu fds=%u handed=%u conns=%u",
                      (unsigned long long)st.accepted_total, (unsigned long long)st.refused_total,
-                     (unsigned long long)st.evicted_total);
+                     (unsigned long long)st.evicted_total, srv->fds, srv->fds_handed, srv->nconns);
     assert_int_equal(sipc_respond(req, answer, (size_t)n), 0);
 }
 
@@ -655,8 +659,26 @@ static void t_opening_flood_at_the_share(void **state)
                                 "listeners, of which this server may use a quarter)",
                        "closing the oldest of its "));
 
+    /* every connection holds one place in the process's count, its own or
+     * one handed over by a connection closed to make room; once the flood
+     * is gone, the two links left hold two, none handed over */
+    unsigned fds = 0, handed = 0, conns = 0;
+    const char *at = strstr(text, "fds=");
+    assert_non_null(at);
+    assert_int_equal(sscanf(at, "fds=%u handed=%u conns=%u", &fds, &handed, &conns), 3);
+    assert_int_equal(fds + handed, conns);
     for (int i = 0; i < OPENING_FLOOD; i++)
         close(flood[i]);
+    for (int t = 0; t < 100 && conns != 2; t++) {
+        (void)tu_run_until(&loop, &never, 20);
+        reserved_stats(&loop, link, text, sizeof text, &accepted, &refused);
+        at = strstr(text, "fds=");
+        assert_int_equal(sscanf(at, "fds=%u handed=%u conns=%u", &fds, &handed, &conns), 3);
+    }
+    print_message("the reserved server once the flood closed: %s\n", text);
+    assert_int_equal(conns, 2);
+    assert_int_equal(handed, 0);
+    assert_int_equal(fds, 2);
     node_stop(pid);
     sipc_ctx_close(fill, NULL, NULL);
     sipc_ctx_close(early, NULL, NULL);

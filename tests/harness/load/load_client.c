@@ -251,7 +251,7 @@ int load_prepare(const load_opts *o, load_setup *su)
         return load_fail(SIPC_EXIT_CONFIG, "%s", err);
     long pid = load_running_pid(&su->paths);
     if (pid)
-        return load_fail(SIPC_EXIT_USAGE,
+        return load_fail(SIPC_EXIT_TEMPFAIL,
                          "a generator already runs in %s (pid %ld): sipc-load stop first",
                          su->paths.dir, pid);
     load_paths_rotate(&su->paths);

@@ -106,9 +106,9 @@ static const cli_cmd COMMANDS[] = {
      "change. Every second a cluster search for the run's recent records\n"
      "notes whether the answer was partial and which node was missing.\n"
      "\n"
-     "Exit codes: 0 started; " SIPC_EXIT_HELP_USAGE " (or a generator already runs); 69 no\n"
-     "pipeline answered within 15 s; 70 internal; 78 DIR, cluster.json or the\n"
-     "client home is missing or bad.\n",
+     "Exit codes: 0 started; " SIPC_EXIT_HELP_USAGE "; 69 no pipeline answered within\n"
+     "15 s; 70 internal; 75 a generator already runs in DIR; 78 DIR, cluster.json\n"
+     "or the client home is missing or bad.\n",
      START_OPTS, cmd_start, NULL},
     {"stop", "[--timeout S] [--json]", "stop sending, drain, verify, print the report",
      "Signals the generator to stop sending, waits until every record sent is\n"

@@ -16,6 +16,11 @@ n2=$(node_addr n2)
 
 section "load ($RATE records/s), then n2 killed with SIGKILL for ${DOWN_S}s"
 cluster load start --rate "$RATE" >/dev/null || { not_ok "load start"; exit 1; }
+cluster load start --rate "$RATE" >"$work/load2.out" 2>&1
+rc=$?
+[ "$rc" = 75 ] && grep -q "a generator already runs" "$work/load2.out" &&
+    ok "a second load start while one runs: exit 75 (in use), the first one left running" ||
+    { not_ok "a second load start while one runs: exit $rc, not 75"; cat "$work/load2.out"; }
 sleep 3
 # P lines: P T SENT ACKED ERRORS OUTSTANDING LONGEST_STALL MAX_LATENCY RETRIES
 normal=$(awk '$1 == "P" {print $6}' "$ledger" | sort -n | tail -n1)

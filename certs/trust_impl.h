@@ -70,13 +70,13 @@ sipc_vfy_status sipc__vfail(sipc_vfy_result *res, sipc_vfy_status st, int depth,
  * peer presenting the chain (vfy_fix.c); sipc_vfy_fix_for words it for
  * another reader. */
 void sipc__vfix(sipc_vfy_result *res, sipc_vfy_fix_kind kind);
-/* What to do with a staged pair's file once it is fixed: a format whose %s
- * names the file. */
 /* An expired certificate's fix begins so: a clock set ahead reads every
  * certificate as expired (trust.c, vfy_fix.c). */
 #define SIPC__CLOCK_FIRST                                                                    \
     "check this machine's clock first (`date -u`: set ahead, it reads a valid certificate as " \
     "expired; then fix the clock, not the pair); if it is right, "
+/* What to do with a staged pair's file once it is fixed: a format whose %s
+ * names the file. */
 #define SIPC__STAGE_AGAIN "stage it again (`tlstool rotate stage %s --force`)"
 /* An empty result: OK, no links, a window without bounds. */
 void sipc__vinit(sipc_vfy_result *res);

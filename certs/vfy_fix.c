@@ -1,7 +1,10 @@
 /* vfy_fix.c - the words of the verifier's fixes that depend on what the
  * chain judged is (sipc_vfy_for): a peer presenting it, a file checked, a
  * file staged for a rotation. One place writes them for every reader, from
- * the kind the verifier recorded, never from the words it wrote. */
+ * the kind the verifier recorded, never from the words it wrote; only an
+ * expired certificate's words for a peer and a file stay with the date
+ * check that knows the certificate (trust.c), and are replaced here for a
+ * staged pair. */
 #include <stdio.h>
 
 #include "base/str_copy.h"
@@ -34,70 +37,76 @@ static const char *revoked_words(sipc_vfy_fix_kind kind)
     }
 }
 
+/* The CA of the chain that is revoked, or NULL when it is the leaf. */
+static const char *revoked_ca(const sipc_vfy_result *res)
+{
+    return res->depth > 0 && res->depth < res->nlinks ? res->links[res->depth].subject : NULL;
+}
+
+/* The leaf's issuer: the CA to obtain a new certificate from. */
+static const char *leaf_issuer(const sipc_vfy_result *res)
+{
+    return res->nlinks > 0 ? res->links[0].issuer : "";
+}
+
 /* A file checked is no node's pair yet: it is not to be imported, and its
  * certificate (or the CA of its chain) is what is to be replaced. */
 static void revoked_file(const sipc_vfy_result *res, const char *file, char *out, size_t len)
 {
-    if (res->depth > 0 && res->depth < res->nlinks)
+    const char *ca = revoked_ca(res);
+    if (ca)
         snprintf(out, len,
                  "do not import %s: the CA '%s' of its chain is revoked; obtain a certificate "
                  "under a CA that is not revoked and verify that file (a node that presents a "
                  "chain holding the revoked CA needs a new pair as well)",
-                 file, res->links[res->depth].subject);
+                 file, ca);
     else
         snprintf(out, len,
                  "do not import %s: its certificate is revoked; obtain a new one from its CA "
                  "('%s') and verify that file (a node that presents this certificate needs a "
                  "new pair as well)",
-                 file, res->nlinks > 0 ? res->links[0].issuer : "");
+                 file, leaf_issuer(res));
 }
 
 /* A staged pair is replaced by staging another, never by an import (a
- * rotation under way refuses it): whose certificate to obtain anew, for a
- * pair staged or committed although revoked. */
-static void revoked_staged(const sipc_vfy_result *res, sipc_vfy_for as, char *out, size_t len)
+ * rotation under way refuses it). A defect of the pair's own, revoked or
+ * expired, is never committed, even with --force (cmd_rotate.c): no roll
+ * back to name. */
+static void revoked_staged(const sipc_vfy_result *res, char *out, size_t len)
 {
-    const char *back = as == SIPC_VFY_FOR_COMMITTED
-                           ? "roll back to the previous pair (`tlstool rotate abort`); then "
-                           : "";
-    if (res->depth > 0 && res->depth < res->nlinks)
+    const char *ca = revoked_ca(res);
+    if (ca)
         snprintf(out, len,
-                 "the CA '%s' of its chain is revoked: %sobtain a key pair under a CA that is "
-                 "not revoked to stage in its place",
-                 res->links[res->depth].subject, back);
+                 "the CA '%s' of its chain is revoked: obtain a key pair under a CA that is not "
+                 "revoked to stage in its place",
+                 ca);
     else
         snprintf(out, len,
-                 "its certificate is revoked: %sobtain a new key pair from its CA ('%s') to "
-                 "stage in its place",
-                 back, res->nlinks > 0 ? res->links[0].issuer : "");
+                 "its certificate is revoked: obtain a new key pair from its CA ('%s') to stage "
+                 "in its place",
+                 leaf_issuer(res));
 }
 
-/* An expired pair staged, or committed although expired: as for a revoked
- * one, what to obtain is what to stage in its place (a renewed CA
- * certificate: the pair staged again with it), never an import. */
-static void expired_staged(const sipc_vfy_result *res, sipc_vfy_for as, const char *file,
-                           char *out, size_t len)
+/* As for a revoked pair: what to obtain is what to stage in its place (a
+ * renewed CA certificate: the pair staged again with it). */
+static void expired_staged(const sipc_vfy_result *res, const char *file, char *out, size_t len)
 {
-    const char *back = as == SIPC_VFY_FOR_COMMITTED
-                           ? "roll back to the previous pair (`tlstool rotate abort`); then "
-                           : "";
     char stage[400];
     snprintf(stage, sizeof stage, SIPC__STAGE_AGAIN, file);
     if (res->fix_kind == SIPC_VFY_FIX_EXPIRED_CA)
         snprintf(out, len,
-                 SIPC__CLOCK_FIRST "%srenew the expired CA certificate with your CA, put it "
-                                   "into the file (or add it with `tlstool trust add`) and %s",
-                 back, stage);
+                 SIPC__CLOCK_FIRST "renew the expired CA certificate with your CA, put it into "
+                                   "the file (or add it with `tlstool trust add`) and %s",
+                 stage);
     else if (res->fix_kind == SIPC_VFY_FIX_EXPIRED_PAIR)
         snprintf(out, len,
-                 SIPC__CLOCK_FIRST "%screate or obtain a new pair (tlstool create) to stage in "
-                                   "its place",
-                 back);
+                 SIPC__CLOCK_FIRST "create or obtain a new pair (tlstool create) to stage in "
+                                   "its place");
     else
         snprintf(out, len,
-                 SIPC__CLOCK_FIRST "%sobtain a renewed certificate from its CA ('%s') to stage "
-                                   "in its place",
-                 back, res->nlinks > 0 ? res->links[0].issuer : "");
+                 SIPC__CLOCK_FIRST "obtain a renewed certificate from its CA ('%s') to stage in "
+                                   "its place",
+                 leaf_issuer(res));
 }
 
 static void missing_issuer(sipc_vfy_for as, const char *file, char *out, size_t len)
@@ -139,13 +148,13 @@ void sipc_vfy_fix_for(sipc_vfy_result *res, sipc_vfy_for as, const char *file)
     case SIPC_VFY_FIX_EXPIRED_CA:
         if (as != SIPC_VFY_FOR_STAGE && as != SIPC_VFY_FOR_COMMITTED)
             return; /* the verifier's words (trust.c) */
-        expired_staged(res, as, file, fix, sizeof fix);
+        expired_staged(res, file, fix, sizeof fix);
         break;
     default:
         if (as == SIPC_VFY_FOR_FILE)
             revoked_file(res, file, fix, sizeof fix);
         else if (as == SIPC_VFY_FOR_STAGE || as == SIPC_VFY_FOR_COMMITTED)
-            revoked_staged(res, as, fix, sizeof fix);
+            revoked_staged(res, fix, sizeof fix);
         else
             snprintf(fix, sizeof fix, "%s", revoked_words(res->fix_kind));
     }

@@ -36,17 +36,22 @@ static void apply_note(const opts *o, const sipc_config *cfg)
 }
 
 /* The judgement stage and commit make of the pair they put in place (what:
- * the pair as their refusal names it; step: "staged", "committed"; retry:
- * the step again): 0 when the step may go on, res.reason then "" (it
- * verifies) or why it does not yet (j->v.completable: `trust add` or `crl
- * add` completes it, and the step says so, its fix worded with
- * sipc_vfy_fix_for); else the exit code, said. */
+ * the pair as their refusal names it; file: the FILE its fix names, NULL
+ * for the staged pair; step: "staged", "committed"; retry: the step
+ * again), its fix worded for a staged pair (sipc_vfy_fix_for): 0 when the
+ * step may go on, res.reason then "" (it verifies) or why it does not yet
+ * (j->v.completable: `trust add` or `crl add` completes it, and the step
+ * says so); else the exit code, said. */
 static int rotate_judge(const opts *o, const sipc_config *cfg, const sipc_keypair *kp,
-                        const char *what, const char *step, const char *retry, pair_judgement *j)
+                        const char *what, const char *file, const char *step, const char *retry,
+                        pair_judgement *j)
 {
     int r = pair_judge(o, cfg, kp, j);
     if (r)
         return r;
+    /* a pair to stage, never one to import: the rotation under way would
+     * refuse an import */
+    sipc_vfy_fix_for(&j->v.res, SIPC_VFY_FOR_STAGE, file);
     /* unlike import, which warns: staged, its root is trusted at once, and
      * this home's clients and its node's next reload refuse a trust with a
      * CA and no [tls] subject, as enable does */
@@ -54,13 +59,9 @@ static int rotate_judge(const opts *o, const sipc_config *cfg, const sipc_keypai
         return fail(EX_CONFIG, "%s: not %s: its root is trusted while it is staged, and it is "
                                "this home's pair once committed: %s; then %s",
                     what, step, j->v.policy, retry);
-    if (j->v.res.status != SIPC_VFY_OK && !j->v.completable) {
-        /* a pair to stage instead, never one to import: the rotation under
-         * way would refuse an import */
-        sipc_vfy_fix_for(&j->v.res, SIPC_VFY_FOR_STAGE, NULL);
+    if (j->v.res.status != SIPC_VFY_OK && !j->v.completable)
         return fail_fix(tlstool_verify_exit_code(j->v.res.status), j->v.res.fix, "%s: not %s: %s",
                         what, step, j->v.res.reason);
-    }
     return 0;
 }
 
@@ -88,12 +89,12 @@ static int read_new_pair(const opts *o, const sipc_config *cfg, sipc_keypair *kp
     /* as import: what the home's trust may still lack (an intermediate, a
      * root, a CRL) is staged, so that `trust add` or `crl add` completes it,
      * but the stage fails (rotate_stage) */
-    if ((r = rotate_judge(o, cfg, kp, shown, "staged", "stage it again", j)) != 0) {
+    r = rotate_judge(o, cfg, kp, shown, o->pos_word[1], "staged", "stage it again", j);
+    if (r != 0) {
         sipc_keypair_free(kp);
         sipc_secure_free(*data, *len);
         return r;
     }
-    sipc_vfy_fix_for(&j->v.res, SIPC_VFY_FOR_STAGE, o->pos_word[1]);
     return 0;
 }
 
@@ -190,12 +191,14 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     pair_judgement j;
     if (sipc_staged_load(o->home, &kp, &j.v.res) != 0)
         return fail_fix(EX_BADFILE, j.v.res.fix, "%s", j.v.res.reason);
-    int r = rotate_judge(o, cfg, &kp, "the staged pair", "committed", "commit it again", &j);
+    int r = rotate_judge(o, cfg, &kp, "the staged pair", NULL, "committed", "commit it again", &j);
     sipc_keypair_free(&kp);
     if (r)
         return r;
-    /* its file is to be staged again; once committed, after a roll back */
-    sipc_vfy_fix_for(&j.v.res, o->force ? SIPC_VFY_FOR_COMMITTED : SIPC_VFY_FOR_STAGE, NULL);
+    /* what only completes it (a missing issuer): once committed anyway,
+     * after a roll back */
+    if (o->force)
+        sipc_vfy_fix_for(&j.v.res, SIPC_VFY_FOR_COMMITTED, NULL);
     /* the node would refuse it as its own at its next reload or start, and
      * its peers refuse it: nothing is changed unless --force, as import
      * does over a pair that verifies */

@@ -18,7 +18,7 @@ typedef struct reload_job {
     char by[240];
     char caller_address[64], caller_node[64]; /* "" when not asked over a connection */
     int force;
-    int dry; /* only whether the files load (host_reload_recheck): nothing applied */
+    int dry; /* only whether the files load (the recheck timer, reload.c): nothing applied */
     int overridden; /* dry: the guard would refuse, but the override is in place */
     /* the override state/force-strict as load_all found it, before it read
      * sipc.conf (tlstool writes sipc.conf first, the override second):

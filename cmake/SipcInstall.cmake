@@ -48,6 +48,18 @@ install(TARGETS sipc_static sipc_shared EXPORT sipcTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The installed libsipc.a keeps machine code only: GCC's IR in its objects
+# (SIPC_LTO) would tie a consumer linking with -flto to this very GCC version
+# (another version refuses the bytecode), as Debian's dh_strip does too.
+if(SIPC_LTO_ON)
+  install(CODE "execute_process(COMMAND \"${CMAKE_OBJCOPY}\" -R .gnu.lto_* -R .gnu.debuglto_*
+      -N __gnu_lto_v1 -N __gnu_lto_slim
+      \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:sipc_static>\"
+    RESULT_VARIABLE _rc)
+    if(NOT _rc EQUAL 0)
+      message(FATAL_ERROR \"objcopy could not remove the IR from the installed libsipc.a\")
+    endif()")
+endif()
 foreach(d ${SIPC_PUBLIC_INCLUDE_DIRS})
   install(DIRECTORY ${d}/sipc DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.h")
 endforeach()

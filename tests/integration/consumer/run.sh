@@ -54,6 +54,11 @@ if [ -x "$prefix/bin/sipcd" ]; then
 fi
 ls -1 "$prefix/bin" 2>/dev/null | sed 's/^/  bin: /'
 libdir=$(dirname "$(dirname "$pc")")
+# machine code only in the installed archive: no compiler's IR (link-time
+# optimisation's sections bind a consumer's -flto to sipc's GCC version)
+if readelf -S -W "$libdir/libsipc.a" | grep -q '\.gnu\.lto_'; then
+    fail "$libdir/libsipc.a keeps link-time optimisation sections (.gnu.lto_*)"
+fi
 
 echo "== find_package(sipc)"
 cmake -S "$src" -B "$tmp/b" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_COMPILER="$cc" \

@@ -277,11 +277,13 @@ int host_start(host *h, uv_loop_t *loop)
      * start, as a configuration that is wrong */
     dopt.retry_open = 1;
     /* a test may ask for the test writes of a failing database (and the
-     * quiet time that ends the failing) sooner than a node needs them (not
-     * under 100 ms: each is a write waiting up to the busy timeout) */
+     * quiet time that ends the failing), and the timed attempts to open one
+     * that could not be opened, sooner than a node needs them (not under
+     * 100 ms: each is a write waiting up to the busy timeout, or an open) */
     const char *probe = getenv("SIPCD_STORAGE_PROBE_MS");
     if (probe && atol(probe) > 0)
-        dopt.probe_ms = dopt.quiet_ms = atol(probe) < 100 ? 100 : (unsigned)atol(probe);
+        dopt.probe_ms = dopt.quiet_ms = dopt.retry_ms =
+            atol(probe) < 100 ? 100 : (unsigned)atol(probe);
     dopt.opened_cb = on_data_opened;
     dopt.opened_arg = h;
     int dr = sipc_data_open(&h->data, loop, dir, &dopt, err, sizeof err);

@@ -186,8 +186,9 @@ int host_subject_refusal(const sipc_config *cfg, const char *key, const sipc_sec
 /* Starts every service of cfg's node on loop. Returns 0, or the exit code
  * (exit_codes.h) after logging why; what was started is stopped again by
  * host_stop + running the loop. The data service's test writes of a
- * failing database, and the quiet time a success must follow the latest
- * failure by, are 10 s ($SIPCD_STORAGE_PROBE_MS for tests, at least 100). */
+ * failing database, the quiet time a success must follow the latest
+ * failure by, and the first timed attempt to open a database that could
+ * not be opened are 10 s ($SIPCD_STORAGE_PROBE_MS for tests, at least 100). */
 int host_start(host *h, uv_loop_t *loop);
 /* Stops every service (signame: what asked, e.g. "SIGTERM", for the log);
  * the loop then ends once everything is closed. */

@@ -130,7 +130,7 @@ typedef struct host {
     uv_timer_t peers_timer; /* saves the history (and the records' mark) when it changed */
     records_mark mark;      /* records_mark.h */
     /* plaintext acknowledgements refused: the last one logged (uv_now), and
-     * how many since that were not (host.c, mgmt_ack) */
+     * how many since that were not (records_ack.c) */
     uint64_t ack_refused_logged_at;
     int ack_refused_logged;
     unsigned long ack_refused_quiet;
@@ -186,8 +186,9 @@ int host_subject_refusal(const sipc_config *cfg, const char *key, const sipc_sec
 /* Starts every service of cfg's node on loop. Returns 0, or the exit code
  * (exit_codes.h) after logging why; what was started is stopped again by
  * host_stop + running the loop. The data service's test writes of a
- * failing database, and the quiet time a success must follow the latest
- * failure by, are 10 s ($SIPCD_STORAGE_PROBE_MS for tests, at least 100). */
+ * failing database, the quiet time a success must follow the latest
+ * failure by, and the first timed attempt to open a database that could
+ * not be opened are 10 s ($SIPCD_STORAGE_PROBE_MS for tests, at least 100). */
 int host_start(host *h, uv_loop_t *loop);
 /* Stops every service (signame: what asked, e.g. "SIGTERM", for the log);
  * the loop then ends once everything is closed. */
@@ -263,11 +264,18 @@ int host_probe_security(const sipc_config *cfg, sipc_security **out, char *err, 
  * now would cut off (see peers.h), into out (up to max); returns how many
  * in all. */
 int host_guard_peers(host *h, unsigned services, host_peer *out, int max);
-/* Writes the peer history if it changed; a failure is logged (once per
- * distinct problem) and retried by the timer. */
+/* peer_watch.c: writes the peer history if it changed; a failure is
+ * logged (once per distinct problem) and retried by the timer. */
 void host_save_peers(host *h);
+/* peer_watch.c: every service's connection callback (arg: its
+ * host_service): a peer up is recorded in the history, and redialed by
+ * this node's contexts. _start: the timer that saves the history (and the
+ * records' mark) while they change; _stop saves them a last time. */
+void host_on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg);
+void host_peer_watch_start(host *h);
+void host_peer_watch_stop(host *h);
 
-/* After the loop ended: frees what the services left. */
+/* host_stop.c, after the loop ended: frees what the services left. */
 void host_free(host *h);
 
 #endif

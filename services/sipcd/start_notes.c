@@ -8,6 +8,10 @@
 #include "rfc3339.h"
 #include "services/common/shown_text.h"
 
+/* Settings of sipcd's environment meant for tests: each shortens a wait a
+ * node otherwise keeps (docs/testing.md). One left in a production node's
+ * environment is said at start, and so is a SIPCD_ name sipcd does not
+ * know, which would otherwise be taken for one in effect. */
 static const char *const test_settings[] = {"SIPCD_PAIR_CHECK_MS", "SIPCD_RELOAD_RECHECK_MS",
                                             "SIPCD_STORAGE_PROBE_MS"};
 

@@ -1,9 +1,10 @@
-/* strict_guard.c - the strict guard of a reload: a reload that would make
- * a listener strict while peers still speak plaintext to it (this node's
- * peer history, peers.c) is refused as a whole, unless forced (--force, or
- * the override `tlstool mode strict --force` leaves), which cuts them off
- * and may acknowledge them. A start judges the same peers the same way
- * (host.c); the guard of going off, its mirror, stays with the reload. */
+/* strict_guard.c - the strict guard of a reload and of a start: a reload
+ * that would make a listener strict while peers still speak plaintext to it
+ * (this node's peer history, peers.c) is refused as a whole, unless forced
+ * (--force, or the override `tlstool mode strict --force` leaves), which
+ * cuts them off and may acknowledge them; a start judges the same peers the
+ * same way, and starts permissive instead. The guard of going off, its
+ * mirror, is off_guard.c. */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -133,4 +134,69 @@ int reload_strict_guard(reload_job *j, host *h, char *msg, size_t len)
                    "they do not), or reload with --force, which goes strict anyway and cuts them "
                    "off");
     return 1;
+}
+
+void start_guard_judge(host *h, start_guard_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    host_peers_load(&h->peers, h->cfg.home, v->load_err, sizeof v->load_err);
+    /* one-shot: whichever start comes next consumes it, needed or not */
+    int force = host_force_strict_take(h->cfg.home);
+    /* only [tls] mode = strict can be held back (to permissive) at a start */
+    if (sipc_config_effective_mode(&h->cfg) != SIPC_TLS_STRICT)
+        return;
+    /* the listeners that start strict, as a reload to this sipc.conf would
+     * judge it: peers only of a plaintext pipeline ([pipeline] tls = 0)
+     * hold nothing back */
+    v->services = host_guard_scope(&h->cfg, 0);
+    host_peer list[8];
+    int64_t now = (int64_t)time(NULL);
+    v->total = v->services ? host_guard_peers(h, v->services, list, 8) : 0;
+    if (!v->total)
+        return;
+    host_peers_text(list, v->total < 8 ? v->total : 8, v->total, now, v->text, sizeof v->text);
+    if (force) {
+        /* marked in start_guard_forced, once the services run */
+        v->forced = 1;
+        return;
+    }
+    h->cfg.tls_mode = SIPC_TLS_PERMISSIVE;
+    h->guarded = 1;
+}
+
+void start_guard_log(host *h, const start_guard_verdict *v)
+{
+    for (int i = 0; i < HOST_NSERVICES; i++) {
+        sipc_logger *l = h->svc[i].log;
+        if (!l)
+            continue;
+        if (v->load_err[0])
+            sipc_logf(l, SIPC_LOG_WARN, "Service.Guard", "%s", v->load_err);
+        /* the verdict and what to do first, the peers last: a log line has
+         * a bounded length, and a long list must cut only its own tail */
+        if (h->guarded)
+            sipc_logf(l, SIPC_LOG_ERROR, "Service.Guard",
+                      "[tls] mode = strict, but starting in permissive mode instead (TLS and "
+                      "plaintext accepted): going strict would cut off peers still speaking "
+                      "plaintext. Enable TLS on those peers first, or override once with "
+                      "`tlstool mode strict --force` and restart (or `tlstool mode strict "
+                      "--reload --force` on the running node). The peers: %s",
+                      v->text);
+    }
+}
+
+void start_guard_forced(host *h, const start_guard_verdict *v)
+{
+    if (!v->forced)
+        return;
+    for (int i = 0; i < HOST_NSERVICES; i++)
+        if (h->svc[i].log)
+            sipc_logf(h->svc[i].log, SIPC_LOG_WARN, "Service.Guard",
+                      "strict (forced by the override of `tlstool mode strict --force`): peers "
+                      "still speaking plaintext are cut off: %s (acknowledged: they hold no later "
+                      "start or reload back unless they connect again)",
+                      v->text);
+    host_peers_cut_off_in(&h->peers, h->cfg.strict_guard_window, h->cfg.node_id, v->services,
+                          (int64_t)time(NULL));
+    host_save_peers(h);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_reload_offguard_unasked.sh - the node's guard of going off with nodes
 # it cannot ask. Three real sipcd a b c ($BASE.1-3, one pair, all strict); a
-# checks a refused reload every 3 s; c is stopped for good (never asked):
+# checks a refused reload every second (a check that waits for b's answer
+# takes as long as the question's timeout); c is stopped for good (never asked):
 #   - `enable = 0` by hand in a's sipc.conf, SIGHUP: refused for b, and the
 #     refusal names c as not asked too
 #   - b SIGSTOPped (a node paused or restarting): it ran strict at its last
@@ -18,7 +19,7 @@ BASE=${SIPC_TEST_NET:-127.1.118}
 . "$(dirname "$0")/../support/shtest.sh"
 need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 shtest_init offunasked
-export TZ=UTC SIPC_PFX_PASSWORD="Off-Unasked-$$" SIPCD_RELOAD_RECHECK_MS=3000
+export TZ=UTC SIPC_PFX_PASSWORD="Off-Unasked-$$" SIPCD_RELOAD_RECHECK_MS=1000
 strict_trio offunasked || exit 1
 ctl() { "$BIN/sipcctl" --home "$work/b" --node "$BASE.1" "$@"; }
 mlog() { cat "$work/$1"/logs/ManagementService_*.log; }
@@ -48,9 +49,11 @@ if wait_for 25 unasked_b; then
 else
     bad "the check with b paused: $(jq -c .reload "$OUT")"
 fi
-# one more check, a whole one (3 s apart, each asking for 3 s) after that
-sleep 7
-st_a
+# one more check, a whole one after that (checks never overlap): the
+# refusal's checked_at moves on
+seen=$(jq -r .reload.refused.checked_at "$OUT")
+checked_again() { st_a && [ "$(jq -r .reload.refused.checked_at "$OUT")" != "$seen" ]; }
+wait_for 15 checked_again || not_ok "no later check within 15 s (checked_at $seen)"
 if [ "$(jq -r .reload.refused.cause "$OUT")" = off_guard ] && [ "$(jq -r .reload.pending "$OUT")" = null ] &&
     ! mlog a | grep -q 'no longer holds back'; then
     ok "b still paused, checks later: refused, never pending"

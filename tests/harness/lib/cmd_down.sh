@@ -4,10 +4,11 @@
 
 SC_HELP_DOWN='usage: sipc-cluster down [--keep] [--dir DIR]
 
-Stops the load generator and every node (SIGTERM to its process group,
-SIGKILL after 15 s, which it says), also processes a crashed harness left without recording
-them (any process naming a home under DIR), deletes the network namespaces
-of DIR (veths, bridge and nftables rules go with them), then removes what
+Stops the load generator, removes the partition rules (so that the nodes
+drain at once), stops every node (SIGTERM to its process group, SIGKILL
+after 15 s, which it says), also processes a crashed harness left without
+recording them (any process naming a home under DIR), deletes the network
+namespaces of DIR (veths and bridge go with them), then removes what
 `up` created in DIR: nodes/, client/, load/, cluster.json, the pair and its
 password. Safe to run twice, or without a cluster.
 
@@ -26,6 +27,10 @@ sc_cleanup_leftovers() {
             [ "$pid" = null ] || { pids+=("$pid:$st"); name[$pid]=$n; }
         done < <(jq -r '.nodes[] | "\(.pid) \(.start_time) \(.name)"' "$dir/cluster.json" 2>/dev/null)
     fi
+    # a partition's rules first: a node's stop drains its connections, which
+    # takes a round trip to each peer (seconds of waiting across a partition)
+    prefix=$(sc_ns_prefix "$dir")
+    sc_partition_heal "$prefix"
     # SIGTERM to every node at once, then wait for each (bounded)
     local p
     for p in "${pids[@]}"; do
@@ -33,16 +38,23 @@ sc_cleanup_leftovers() {
     done
     for p in "${pids[@]}"; do sc_stop_pid "${p%%:*}" "${p#*:}" "$SC_STOP_WAIT"; done
     # what no cluster.json names: any process with a home under DIR (a
-    # node, or a tlstool/sipcctl a crashed step left), and the load generator
-    for pid in $(sc_pids_naming "--home $dir/") $(sc_pids_naming sipc-load "--dir $dir "); do
-        sc_stop_pid "$pid" "" 10
-    done
+    # node, or a tlstool/sipcctl a crashed step left), the load generator,
     # and any sipcd still holding a home's lock (one given its home by
-    # SIPC_HOME names none on its command line)
+    # SIPC_HOME names none on its command line); all told to stop at once,
+    # as the nodes above, since a node draining its requests may take
+    # seconds
     local h
-    for h in "$dir"/nodes/*/; do
-        pid=$(sc_home_lock_pid "${h%/}") && sc_stop_pid "$pid" "" 10
+    declare -A left=()
+    for pid in $(sc_pids_naming "--home $dir/") $(sc_pids_naming sipc-load "--dir $dir "); do
+        left[$pid]=1
     done
+    for h in "$dir"/nodes/*/; do
+        pid=$(sc_home_lock_pid "${h%/}") && left[$pid]=1
+    done
+    for pid in "${!left[@]}"; do
+        sc_pid_is "$pid" && { sc_kill_group "$pid" CONT; sc_kill_group "$pid" TERM; }
+    done
+    for pid in "${!left[@]}"; do sc_stopped_pid "$pid" "" 10; done
     # a hung process: its SC_STOP_WAIT seconds are the wait, and it did not stop cleanly
     for pid in "${SC_KILLED[@]:$killed}"; do
         if [ -n "${name[$pid]:-}" ]; then
@@ -51,7 +63,6 @@ sc_cleanup_leftovers() {
             echo "process $pid of the cluster still ran 10 s after SIGTERM: killed with SIGKILL"
         fi
     done
-    prefix=$(sc_ns_prefix "$dir")
     sc_netns_teardown "$prefix" || sc_err "could not delete every namespace of $prefix: $(sc_netns_list "$prefix" | tr '\n' ' ')"
     if [ -f "$dir/cluster.json" ]; then
         for n in $(jq -r '.nodes[].name' "$dir/cluster.json" 2>/dev/null); do

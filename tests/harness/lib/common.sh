@@ -191,12 +191,16 @@ sc_ancestors() {
 # fixed string PATTERN (and PATTERN2): how `down` finds what a crashed harness
 # did not record. This process and its parents are never listed.
 sc_pids_naming() {
-    local p cmd mine
+    local p cmd mine args
     mine=" $(sc_ancestors | tr '\n' ' ') "
     for p in /proc/[0-9]*; do
         p=${p#/proc/}
         [[ "$mine" == *" $p "* ]] && continue
-        cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline") || continue
+        # read by builtins, each argument followed by a space: a process
+        # forked for each of the hundreds in /proc took seconds on a busy host
+        mapfile -d '' -t args 2>/dev/null <"/proc/$p/cmdline" || continue
+        [ ${#args[@]} -gt 0 ] || continue
+        printf -v cmd '%s ' "${args[@]}"
         [[ "$cmd" == *"$1"* ]] || continue
         [ -z "${2:-}" ] || [[ "$cmd" == *"$2"* ]] || continue
         echo "$p"
@@ -220,6 +224,12 @@ sc_stop_pid() {
     sc_pid_is "$pid" "$st" || return 0
     sc_kill_group "$pid" CONT
     sc_kill_group "$pid" TERM
+    sc_stopped_pid "$pid" "$st" "$limit"
+}
+# sc_stopped_pid PID STARTTIME SECONDS: the wait of sc_stop_pid for a process
+# already sent SIGTERM (a second one stops a sipcd at once, undrained).
+sc_stopped_pid() {
+    local pid=$1 st=$2 limit=${3:-10}
     if ! sc_wait "$limit" eval "! sc_pid_is $pid $st"; then
         SC_KILLED+=("$pid")
         sc_kill_group "$pid" KILL

@@ -466,7 +466,7 @@ static void add_link(sipc_vfy_result *res, const sipc_x509 *x, const char *sourc
 }
 
 /* purpose 0: x is on a CRL signer's path (verify_chain), whose depth 0 is
- * that signer, not a node's certificate: its fix stays the general one. */
+ * that signer, not a node's certificate: only its reason is shown. */
 static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, int purpose, time_t now,
                                    sipc_vfy_result *res)
 {
@@ -482,37 +482,13 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, int purpose, t
     const char *what = depth == 0 ? "certificate" : "issuer certificate";
     if (now > x->not_after) {
         sipc__vwindow(res, x->not_after + 1, SIPC_VFY_TIME_MAX);
-        /* A certificate a CA issued is renewed by that CA: `tlstool create`
-         * would make a self-signed pair, another cluster's kind of pair.
-         * The node still presents the expired one until it reloads, and
-         * sipcctl (which checks the node's certificate) cannot reach it:
-         * the reload is the node's own (SIGHUP) or a restart. */
-        /* The clock first: a machine whose clock jumped ahead reads every
-         * certificate as expired, and a new pair made there would be "not
-         * valid before" on every other machine. */
-        char fix[sizeof res->fix + 256]; /* cut to fit, between characters, by sipc__vfail */
-        sipc_vfy_fix_kind kind = SIPC_VFY_FIX_EXPIRED_ISSUED;
-        if (depth > 0) {
-            kind = SIPC_VFY_FIX_EXPIRED_CA;
-            snprintf(fix, sizeof fix, SIPC__CLOCK_FIRST "renew the expired CA certificate with "
-                                      "your CA, then re-import or re-add it");
-        } else if (sipc__self_signed(x) || !purpose) {
-            kind = purpose ? SIPC_VFY_FIX_EXPIRED_PAIR : SIPC_VFY_FIX_AS_WRITTEN;
-            snprintf(fix, sizeof fix, SIPC__CLOCK_FIRST "create or obtain a new pair, import it on "
-                                      "every node and reload or restart each (tlstool create, "
-                                      "tlstool import)");
-        } else {
-            snprintf(fix, sizeof fix, SIPC__CLOCK_FIRST "obtain a renewed certificate from its CA "
-                                      "('%s'), `tlstool import` it and reload, node by node "
-                                      "(`systemctl reload sipcd` or a restart: `sipcctl reload` "
-                                      "cannot reach a node that presents the expired one)",
-                     sipc__name_or(x->issuer));
-        }
-        sipc__vfail(res, SIPC_VFY_EXPIRED, depth, fix,
+        sipc__vfail(res, SIPC_VFY_EXPIRED, depth, "",
                     "%s '%s' expired on %s (valid %s to %s; now %s)", what, sipc__name_or(x->subject),
                     na, nb, na, nw);
-        /* the words above for a peer and a file; a staged pair's: vfy_fix.c */
-        res->fix_kind = kind;
+        /* worded by who renews it (vfy_fix.c) */
+        sipc__vfix(res, depth > 0                           ? SIPC_VFY_FIX_EXPIRED_CA
+                        : sipc__self_signed(x) || !purpose  ? SIPC_VFY_FIX_EXPIRED_PAIR
+                                                            : SIPC_VFY_FIX_EXPIRED_ISSUED);
         return SIPC_VFY_EXPIRED;
     }
     sipc__vwindow(res, SIPC_VFY_TIME_MIN, x->not_before - 1);

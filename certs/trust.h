@@ -66,8 +66,8 @@ typedef enum {
     SIPC_VFY_FIX_REVOKED_SHARED, /* revoked: a CA's, or whose is not known */
     SIPC_VFY_FIX_REVOKED_PEERS,  /* revoked: the presenting node's own leaf */
     SIPC_VFY_FIX_REVOKED_OWN,    /* revoked: this node's own certificate */
-    /* expired: the verifier's words stand for a peer and a file checked;
-     * a pair staged is told what to stage in its place, not to import */
+    /* expired: a peer and a file checked are told who renews it; a pair
+     * staged what to stage in its place, not to import */
     SIPC_VFY_FIX_EXPIRED_ISSUED, /* a leaf a CA issued: that CA renews it */
     SIPC_VFY_FIX_EXPIRED_PAIR,   /* a self-signed pair: a new one is made */
     SIPC_VFY_FIX_EXPIRED_CA      /* a CA certificate of the chain */
@@ -386,10 +386,12 @@ int sipc_staged_load(const char *home, sipc_keypair *kp, sipc_vfy_result *res);
 /* The pair staged in $home judged as `tlstool rotate commit` judges it
  * before it makes it the home's own (sipc_trust_judge_pair, refused as
  * there), its fix worded for a staged pair (SIPC_VFY_FOR_STAGE). 0 when
- * it verifies, else SIPC_EPEERAUTH with the refusal in res: a staged pair
- * that cannot be read, or whose judgement cannot be made (a certificate
- * that cannot be this node's, a folder of trust/ or crl/ refused), is
- * refused as SIPC_VFY_MALFORMED with what is wrong. */
+ * it verifies, else SIPC_EPEERAUTH with the refusal in res (a staged pair
+ * that cannot be read is refused as SIPC_VFY_MALFORMED). When no
+ * judgement can be made (a certificate that cannot be this node's, a
+ * folder of trust/ or crl/ refused, no memory), nothing is known of the
+ * pair: sipc_trust_load_as_own's error (SIPC_EFORMAT, SIPC_ETLSCONFIG,
+ * SIPC_ENOMEM), res's reason saying why and its fix what to do. */
 int sipc_trust_judge_staged(const char *home, const sipc_trust_policy *policy, time_t now,
                             sipc_trust_refused_fn *refused, void *arg, sipc_vfy_result *res);
 

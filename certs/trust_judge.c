@@ -88,14 +88,18 @@ int sipc_trust_judge_staged(const char *home, const sipc_trust_policy *policy, t
               : SIPC_ENOMEM;
     sipc_keypair_free(&kp);
     if (r != 0) {
+        /* nothing is known of the pair itself: what stopped the judgement
+         * is what to fix, not the pair */
         sipc__vinit(res);
         sipc__vfail(res, SIPC_VFY_MALFORMED, -1,
-                    "fix what is named, or drop the staged pair (`tlstool rotate abort`)", "%s",
-                    r == SIPC_ENOMEM ? "out of memory" : why);
+                    "fix what is named; then `tlstool rotate status` judges the staged pair",
+                    "%s", r == SIPC_ENOMEM ? "out of memory" : why);
     } else {
         *res = v->res;
         sipc_vfy_fix_for(res, SIPC_VFY_FOR_STAGE, NULL);
     }
     free(v);
+    if (r != 0)
+        return r;
     return res->status == SIPC_VFY_OK ? 0 : SIPC_EPEERAUTH;
 }

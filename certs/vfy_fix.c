@@ -1,20 +1,19 @@
 /* vfy_fix.c - the words of the verifier's fixes that depend on what the
  * chain judged is (sipc_vfy_for): a peer presenting it, a file checked, a
  * file staged for a rotation. One place writes them for every reader, from
- * the kind the verifier recorded, never from the words it wrote; only an
- * expired certificate's words for a peer and a file stay with the date
- * check that knows the certificate (trust.c), and are replaced here for a
- * staged pair. */
+ * the kind the verifier recorded and the chain's links (built before any
+ * fix is worded: the names a fix gives are the links'), never from the
+ * words it wrote. */
 #include <stdio.h>
 
 #include "base/str_copy.h"
 #include "certs/trust_impl.h"
 
-/* The fix of an issuer missing from the file: a format whose one %s says
- * what to do with the file once it holds its chain. */
+/* The fix of an issuer missing from the file: a format whose first %s
+ * names the file, the second what to do with it once it holds its chain. */
 #define MISSING_ISSUER                                                                            \
-    "put the intermediate certificates into the PKCS#12 file (leaf, intermediates, root) and %s; " \
-    "if the missing one is your organisation's root, add it with `tlstool trust add`"
+    "put the intermediate certificates into %s (leaf, intermediates, root) and %s; if the "       \
+    "missing one is your organisation's root, add it with `tlstool trust add`"
 
 /* Who needs a new certificate, told to the node that refused it: only the
  * peer presenting it when it is that peer's own leaf (this node's is
@@ -46,7 +45,7 @@ static const char *revoked_ca(const sipc_vfy_result *res)
 /* The leaf's issuer: the CA to obtain a new certificate from. */
 static const char *leaf_issuer(const sipc_vfy_result *res)
 {
-    return res->nlinks > 0 ? res->links[0].issuer : "";
+    return sipc__name_or(res->nlinks > 0 ? res->links[0].issuer : "");
 }
 
 /* A file checked is no node's pair yet: it is not to be imported, and its
@@ -109,9 +108,12 @@ static void expired_staged(const sipc_vfy_result *res, const char *file, char *o
                  leaf_issuer(res));
 }
 
+/* A file checked was imported nowhere: it is exported again with its
+ * chain and checked again, not imported again. */
 static void missing_issuer(sipc_vfy_for as, const char *file, char *out, size_t len)
 {
     char again[600];
+    const char *into = "the PKCS#12 file";
     if (as == SIPC_VFY_FOR_STAGE || as == SIPC_VFY_FOR_COMMITTED) {
         char stage[400];
         snprintf(stage, sizeof stage, SIPC__STAGE_AGAIN, file);
@@ -120,10 +122,42 @@ static void missing_issuer(sipc_vfy_for as, const char *file, char *out, size_t 
                      ? "roll back to the previous pair (`tlstool rotate abort`), "
                      : "",
                  stage, as == SIPC_VFY_FOR_COMMITTED ? " and commit it" : "");
+    } else if (as == SIPC_VFY_FOR_FILE) {
+        into = file;
+        snprintf(again, sizeof again,
+                 "verify it again (a PKCS#12 file is exported again with them: `openssl pkcs12 "
+                 "-export -inkey KEY -in CERT -certfile CHAIN.pem`, CHAIN.pem the intermediates "
+                 "and root)");
     } else {
         snprintf(again, sizeof again, "import it again");
     }
-    snprintf(out, len, MISSING_ISSUER, again);
+    snprintf(out, len, MISSING_ISSUER, into, again);
+}
+
+/* An expired certificate for a peer presenting it or a file checked. A
+ * certificate a CA issued is renewed by that CA: `tlstool create` would
+ * make a self-signed pair, another cluster's kind of pair. The node still
+ * presents the expired one until it reloads, and sipcctl (which checks the
+ * node's certificate) cannot reach it: the reload is the node's own
+ * (SIGHUP) or a restart. The clock first: a machine whose clock jumped
+ * ahead reads every certificate as expired, and a new pair made there
+ * would be "not valid before" on every other machine. */
+static void expired_words(const sipc_vfy_result *res, char *out, size_t len)
+{
+    if (res->fix_kind == SIPC_VFY_FIX_EXPIRED_CA)
+        snprintf(out, len, SIPC__CLOCK_FIRST "renew the expired CA certificate with your CA, then "
+                                             "re-import or re-add it");
+    else if (res->fix_kind == SIPC_VFY_FIX_EXPIRED_PAIR)
+        snprintf(out, len, SIPC__CLOCK_FIRST "create or obtain a new pair, import it on every node "
+                                             "and reload or restart each (tlstool create, tlstool "
+                                             "import)");
+    else
+        snprintf(out, len,
+                 SIPC__CLOCK_FIRST "obtain a renewed certificate from its CA ('%s'), `tlstool "
+                                   "import` it and reload, node by node (`systemctl reload "
+                                   "sipcd` or a restart: `sipcctl reload` cannot reach a node "
+                                   "that presents the expired one)",
+                 leaf_issuer(res));
 }
 
 void sipc__vfix(sipc_vfy_result *res, sipc_vfy_fix_kind kind)
@@ -146,9 +180,10 @@ void sipc_vfy_fix_for(sipc_vfy_result *res, sipc_vfy_for as, const char *file)
     case SIPC_VFY_FIX_EXPIRED_ISSUED:
     case SIPC_VFY_FIX_EXPIRED_PAIR:
     case SIPC_VFY_FIX_EXPIRED_CA:
-        if (as != SIPC_VFY_FOR_STAGE && as != SIPC_VFY_FOR_COMMITTED)
-            return; /* the verifier's words (trust.c) */
-        expired_staged(res, file, fix, sizeof fix);
+        if (as == SIPC_VFY_FOR_STAGE || as == SIPC_VFY_FOR_COMMITTED)
+            expired_staged(res, file, fix, sizeof fix);
+        else
+            expired_words(res, fix, sizeof fix);
         break;
     default:
         if (as == SIPC_VFY_FOR_FILE)

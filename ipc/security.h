@@ -38,7 +38,8 @@ const char *sipc__security_tls_reason(const sipc_security *sec);
 
 /* The judgement of the pair staged for a rotation (sipc_trust_judge_staged),
  * made by the node layer when it loads a home, for
- * sipc_security_staged_verifies; res NULL: none staged. 0 or SIPC_ENOMEM. */
+ * sipc_security_staged_verifies; res NULL: none staged, or none could be
+ * judged. 0 or SIPC_ENOMEM. */
 int sipc__security_set_staged(sipc_security *sec, const sipc_vfy_result *res);
 
 /* How many peer verifications this security answered from its cache of

@@ -17,12 +17,14 @@
 
 /* What the peer's handshake messages in the kept bytes show: the last one
  * whose header came (the one wolfSSL was reading when it failed: those
- * before it were read whole), and the CertificateVerify's algorithm. */
+ * before it were read whole), the CertificateVerify's algorithm, and
+ * whether a Certificate message came, and empty, or a ClientKeyExchange. */
 typedef struct hs_seen {
     int last_type; /* -1: no header */
     unsigned long last_size;
     uint8_t cv_alg[2];
     int has_cv;
+    int has_cert, cert_empty, has_cke;
 } hs_seen;
 
 /* A handshake message may span records: their bodies are joined first. */
@@ -49,6 +51,11 @@ static void read_handshake(const uint8_t *kept, size_t kept_len, hs_seen *s)
             memcpy(s->cv_alg, hs + m + 4, 2);
             s->has_cv = 1;
         }
+        if (hs[m] == 11 /* certificate */ && m + 7 <= n) {
+            s->has_cert = 1;
+            s->cert_empty = !(hs[m + 4] | hs[m + 5] | hs[m + 6]);
+        }
+        s->has_cke |= hs[m] == 16 /* client_key_exchange */;
         if (size > n - m - 4)
             break;
         m += 4 + size;
@@ -119,6 +126,20 @@ static void verify_failed(const hs_seen *s, char *out, size_t len)
                  "it presented: it does not hold that certificate's private key, or its TLS "
                  "library is broken; check that the client's key is its certificate's",
                  name);
+}
+
+void sipc__tls_no_cert_text(const uint8_t *kept, size_t kept_len, char *out, size_t len)
+{
+    hs_seen s;
+    read_handshake(kept, kept ? kept_len : 0, &s);
+    if (s.has_cert && s.cert_empty)
+        snprintf(out, len, "it answered the CertificateRequest with an empty certificate list (a "
+                           "TLS 1.2 client with no certificate configured does so)");
+    else if (s.has_cke && !s.has_cert)
+        snprintf(out, len, "it sent no Certificate message at all (its ClientKeyExchange came "
+                           "without one)");
+    else
+        snprintf(out, len, "its TLS Certificate message was empty or missing");
 }
 
 void sipc__tls_failure_text(int e, int is_server, const uint8_t *kept, size_t kept_len, char *out,

@@ -15,4 +15,10 @@
 void sipc__tls_failure_text(int e, int is_server, const uint8_t *kept, size_t kept_len, char *out,
                             size_t len);
 
+/* What a peer that sent no certificate (wolfSSL's NO_PEER_CERT) sent
+ * instead, from the handshake bytes kept as above: an empty certificate
+ * list, no Certificate message at all, or, when they do not show it, the
+ * two named together. */
+void sipc__tls_no_cert_text(const uint8_t *kept, size_t kept_len, char *out, size_t len);
+
 #endif

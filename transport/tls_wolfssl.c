@@ -1600,8 +1600,7 @@ static int map_error(sipc_tls *t, int ret)
         /* wolfSSL closes without a word; the client's error should name the cause */
         if (t->is_server)
             send_plain_alert(t, 3, 40 /* handshake_failure */);
-        snprintf(t->detail, sizeof t->detail,
-                 "its TLS Certificate message was empty or missing");
+        sipc__tls_no_cert_text(t->hello, t->hello_len, t->detail, sizeof t->detail);
         return SIPC_ENOPEERCERT;
     }
     if (t->hs_done && e == DUPLICATE_MSG_E) {

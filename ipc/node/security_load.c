@@ -170,11 +170,13 @@ load_in_mode_frames(sipc_security **out, const sipc_config *cfg, sipc_tls_mode m
     /* the staged pair as its commit will judge it, for the node's status:
      * the cluster's note names the step that completes it, not the commit.
      * The verdict (8 KiB) on the heap: a key's load may run on a small
-     * thread stack, and these frames already hold wolfCrypt's. */
+     * thread stack, and these frames already hold wolfCrypt's. A
+     * judgement that could not be made says nothing of the pair: none is
+     * kept, and `tlstool rotate status` says why. */
     sipc_vfy_result *res = malloc(sizeof *res);
     if (res) {
-        sipc_trust_judge_staged(cfg->home, &pol, time(NULL), NULL, NULL, res);
-        r = sipc__security_set_staged(*out, res);
+        int j = sipc_trust_judge_staged(cfg->home, &pol, time(NULL), NULL, NULL, res);
+        r = sipc__security_set_staged(*out, j == 0 || j == SIPC_EPEERAUTH ? res : NULL);
         free(res);
     }
     if (!res || r != 0) {

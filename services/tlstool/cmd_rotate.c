@@ -427,8 +427,8 @@ static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotat
         staged_verdict(o, cfg, &j);
     char text[2400];
     if (j.v.res.reason[0]) {
-        staged_not_verified(j.v.res.reason, text, sizeof text);
-        printf("  NOT VERIFIED:  %s\n", text);
+        const char *label = staged_not_verified(j.unjudged, j.v.res.reason, text, sizeof text);
+        printf("  %-14s %s\n", label, text);
     }
     staged_next(&j, rot->state, text, sizeof text);
     if (rot->state == SIPC_ROTATION_NONE && have_staged)

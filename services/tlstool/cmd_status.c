@@ -88,7 +88,9 @@ static void rotation_json(const opts *o, const sipc_config *cfg, json_t *j, json
     if (staged[0] && (rot.state == SIPC_ROTATION_STAGED || rot.state == SIPC_ROTATION_ROLLED_BACK)) {
         pair_judgement pj;
         staged_verdict(o, cfg, &pj);
-        json_object_set_new(rj, "staged_verifies", json_boolean(!pj.v.res.reason[0]));
+        /* null: not judged, whether it verifies is not known */
+        json_object_set_new(rj, "staged_verifies",
+                            pj.unjudged ? json_null() : json_boolean(!pj.v.res.reason[0]));
         if (pj.v.res.reason[0]) {
             char text[2400];
             json_object_set_new(rj, "staged_reason", sipc_json_text(pj.v.res.reason));
@@ -573,8 +575,9 @@ int cmd_status(void *arg)
             const char *why = json_string_value(json_object_get(rj, "staged_reason"));
             if (why) {
                 char text[2400];
-                staged_not_verified(why, text, sizeof text);
-                printf("  NOT VERIFIED:  %s\n  next:      %s\n", text,
+                int unjudged = json_is_null(json_object_get(rj, "staged_verifies"));
+                const char *label = staged_not_verified(unjudged, why, text, sizeof text);
+                printf("  %-14s %s\n  next:      %s\n", label, text,
                        json_string_value(json_object_get(rj, "next")));
             }
         }

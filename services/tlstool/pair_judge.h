@@ -13,6 +13,7 @@
 typedef struct pair_judgement {
     sipc_pair_verdict v; /* the library's judgement (sipc_trust_judge_pair) */
     int have_pair;       /* a pair is imported here */
+    int unjudged;        /* the staged pair: no judgement could be made (v.res says why) */
 } pair_judgement;
 
 /* kp judged as this home's own pair by sipc_trust_judge_pair, a trust/ or

@@ -12,20 +12,24 @@ void staged_verdict(const opts *o, const sipc_config *cfg, pair_judgement *j)
     sipc_trust_policy pol;
     memset(j, 0, sizeof *j);
     policy_of(cfg, &pol);
-    sipc_trust_judge_staged(o->home, &pol, time(NULL), say_refused, NULL, &j->v.res);
-    j->v.completable = sipc_vfy_completable(j->v.res.status);
+    int r = sipc_trust_judge_staged(o->home, &pol, time(NULL), say_refused, NULL, &j->v.res);
+    j->unjudged = r != 0 && r != SIPC_EPEERAUTH;
+    j->v.completable = !j->unjudged && sipc_vfy_completable(j->v.res.status);
 }
 
-void staged_not_verified(const char *reason, char *out, size_t len)
+const char *staged_not_verified(int unjudged, const char *reason, char *out, size_t len)
 {
-    snprintf(out, len, SIPC_STAGED_NOT_VERIFIED, reason);
+    snprintf(out, len, unjudged ? SIPC_STAGED_NOT_JUDGED : SIPC_STAGED_NOT_VERIFIED, reason);
+    return unjudged ? "NOT JUDGED:" : "NOT VERIFIED:";
 }
 
 void staged_next(const pair_judgement *j, sipc_rotation_state state, char *out, size_t len)
 {
     char step[1400];
     out[0] = 0;
-    if (state == SIPC_ROTATION_STAGED && j->v.res.reason[0]) {
+    if (state == SIPC_ROTATION_STAGED && j->unjudged) {
+        snprintf(out, len, "%s", j->v.res.fix);
+    } else if (state == SIPC_ROTATION_STAGED && j->v.res.reason[0]) {
         sipc_staged_step(step, sizeof step, j->v.completable, j->v.res.fix);
         if (j->v.completable)
             snprintf(out, len,
@@ -41,7 +45,9 @@ void staged_next(const pair_judgement *j, sipc_rotation_state state, char *out, 
         snprintf(out, len,
                  "once every node that committed has rolled back, `tlstool rotate abort` on every "
                  "node (or `tlstool rotate commit` to move again%s%s)",
-                 j->v.res.reason[0] ? ", once the staged pair verifies: " : "",
+                 !j->v.res.reason[0] ? ""
+                 : j->unjudged       ? ", once the staged pair can be judged and verifies: "
+                                     : ", once the staged pair verifies: ",
                  j->v.res.reason[0] ? j->v.res.fix : "");
     }
 }

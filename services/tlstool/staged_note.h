@@ -14,13 +14,15 @@
 void staged_verdict(const opts *o, const sipc_config *cfg, pair_judgement *j);
 
 /* "the staged pair: REASON; peers refuse it, ..." in out, reason the
- * verifier's for a staged pair that does not verify. */
-void staged_not_verified(const char *reason, char *out, size_t len);
+ * verifier's for a staged pair that does not verify, or for one not
+ * judged (unjudged) "the staged pair was not judged, ...: WHY"; the line's
+ * label: "NOT VERIFIED:" or "NOT JUDGED:". */
+const char *staged_not_verified(int unjudged, const char *reason, char *out, size_t len);
 
 /* The next step of a rotation in state (staged or rolled back), j the
  * staged pair's verdict: commit once it verifies; else what completes it,
- * or for a defect of its own abort; never commit alone. "" in out for
- * another state. */
+ * or for a defect of its own abort, or when it was not judged what to fix
+ * first; never commit alone. "" in out for another state. */
 void staged_next(const pair_judgement *j, sipc_rotation_state state, char *out, size_t len);
 
 #endif

@@ -18,9 +18,13 @@
 #   - a node loading the home (staged_node) judges the staged pair as
 #     `tlstool status` does: without its intermediate, revocation unknown,
 #     completed, verifying, revoked; where the judgement cannot be made (a
-#     trust/ folder others may write), status says so and names no commit
+#     trust/ folder others may write), rotate status and status say it was
+#     not judged, why and what to do, once, and name no commit, no abort
+#     and no refusal by peers
 #   - `verify FILE` of a revoked certificate, or of a chain whose CA is
-#     revoked, words the fix for a file: do not import it
+#     revoked, words the fix for a file: do not import it; of a file
+#     without its intermediate: put it into the file and verify it again,
+#     not import it again
 #   - a FIFO as security/rotation fails tlstool at once, never blocks it
 #   - the home records how security/previous/ came to be (previous.origin,
 #     0600): after `import --force` of another CA's pair over a TLS node, a
@@ -184,9 +188,19 @@ mkhome "$H6"
 same_judgement "a staged pair that verifies" "$H6"
 chmod g+w "$H6/security/trust"
 run "$T" --home "$H6" rotate status
-expect "rotate status with trust/ writable by the group: the staged pair cannot be judged" 0 \
-    "^  NOT VERIFIED:  the staged pair: .*security/trust"
+expect "rotate status with trust/ writable by the group: the staged pair not judged, why, what to do" 0 \
+    "^  NOT JUDGED:    the staged pair was not judged, so whether it verifies is not known: .*security/trust can be changed by other users .*chmod go-w" \
+    "^next: fix what is named; then \`tlstool rotate status\` judges the staged pair$"
 grep -q "^next: once every node has it staged" "$OUT" && bad "rotate status: commit named for a home commit refuses"
+grep -q "peers refuse it\|NOT VERIFIED\|rotate abort" "$OUT" && bad "rotate status: a pair not judged said refused, or its abort named"
+run "$T" --home "$H6" status
+expect "tlstool status: the same words, once (exit 10: the folder is a PROBLEM of its own)" 10 \
+    "^  NOT JUDGED:    the staged pair was not judged, so whether it verifies is not known: .*security/trust" \
+    "^  next: +fix what is named; then \`tlstool rotate status\` judges the staged pair$"
+grep -q "peers refuse it\|rotate abort" "$OUT" && bad "tlstool status: a pair not judged said refused, or its abort named"
+run "$T" --home "$H6" status --json
+expect "... and in --json: staged_verifies null (not known), its reason" 10 '"staged_verifies": null' \
+    '"staged_reason": ".*security/trust can be changed by other users'
 run "$T" --home "$H6" rotate commit
 expect "... as commit refuses it" 3 "security/trust"
 chmod g-w "$H6/security/trust"
@@ -288,7 +302,8 @@ expect "after a rotation: the peer missed it" 22 \
 run "$T" --home "$H3" verify "$P/noint.pfx"
 expect "a peer presenting the staged pair of the replaced pair's CA: its own refusal" 23 \
     "^NOT VERIFIED: incomplete chain: cannot find the issuer 'O=Example, CN=Int A' of 'O=Example, CN=sipc org'$" \
-    "^Fix: put the intermediate certificates into the PKCS#12 file"
+    "^Fix: put the intermediate certificates into .*noint\.pfx \(leaf, intermediates, root\) and verify it again \(a PKCS#12 file is exported again with them: \`openssl pkcs12 -export "
+grep -q "import it again" "$OUT" && bad "verify FILE: the fix says to import again a file imported nowhere"
 grep -q "rotated away\|missed the rotation" "$OUT" && bad "the staged pair called the pair replaced"
 run "$T" --home "$H3" verify "$P/leaf.pfx"
 expect "... while the pair replaced is still named" 22 "a node presenting it missed the rotation$"

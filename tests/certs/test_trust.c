@@ -170,6 +170,14 @@ static void test_dates_checked_even_for_the_anchor(void **state)
     assert_non_null(pair);
     assert_true(clock < pair);
     assert_non_null(strstr(res.fix, "fix the clock, not the pair); if it is right, "));
+    /* its words come from its kind, not from the words last written: a
+     * peer's words again after a staged pair's */
+    char peer[sizeof res.fix];
+    snprintf(peer, sizeof peer, "%s", res.fix);
+    sipc_vfy_fix_for(&res, SIPC_VFY_FOR_STAGE, "F.p12");
+    assert_non_null(strstr(res.fix, "to stage in its place"));
+    sipc_vfy_fix_for(&res, SIPC_VFY_FOR_PEER, NULL);
+    assert_string_equal(res.fix, peer);
     time_t earlier = time(NULL) - 10L * 86400;
     assert_int_equal(vfy(t, A.certs, 1, SIPC_PURPOSE_BOTH, earlier, &res),
                      SIPC_VFY_NOT_YET_VALID);

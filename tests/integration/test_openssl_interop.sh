@@ -291,7 +291,8 @@ fi
 
 # The node's log explains each refusal in an operator's words.
 log=$(ls "$home/logs/"DataService_*.log | head -n1)
-if grep -q "peer presented no certificate.*must import the cluster's key pair" "$log"; then ok "log names the missing client certificate and what to do"; else not_ok "log: missing certificate"; cat "$log"; fi
+# s_client without -cert answers the CertificateRequest with an empty list
+if grep -q "peer presented no certificate (SIPC_ENOPEERCERT, auth class): it answered the CertificateRequest with an empty certificate list (a TLS 1.2 client with no certificate configured does so); mutual TLS needs .*must import the cluster's key pair" "$log"; then ok "log names the empty certificate list and what to do"; else not_ok "log: empty certificate list"; cat "$log"; fi
 if grep -q "peer certificate rejected" "$log"; then ok "log names the rejected certificate"; else not_ok "log: rejected certificate"; cat "$log"; fi
 if grep -q "peer does not offer TLS 1.2 (it offers up to TLS 1.3)" "$log"; then ok "log: a TLS 1.3-only client is a version mismatch"; else not_ok "log: TLS 1.3-only client"; cat "$log"; fi
 if grep -q "peer offers no key-exchange group sipc accepts (P-256 or P-384); it offered: X25519" "$log"; then ok "log: an X25519-only client is named as such"; else not_ok "log: X25519-only client"; cat "$log"; fi

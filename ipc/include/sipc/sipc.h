@@ -168,7 +168,8 @@ SIPC_EXTERN const char *sipc_security_rotation_pair(const sipc_security *sec, ch
  * rotate commit` judges it before it commits it; judged when sec was loaded
  * from a home (sipc_security_load: a node's start or reload). 1 when it
  * verifies, or none was judged (no pair staged, TLS off, a security not
- * loaded from a home); 0 when it does not, with the verifier's reason in
+ * loaded from a home, a judgement that could not be made: `tlstool rotate
+ * status` says why); 0 when it does not, with the verifier's reason in
  * reason and its fix, worded for a staged pair, in fix (each may be NULL
  * with its length 0; "" when 1), and *completable (may be NULL) 1 when what
  * the home can add (a root, an intermediate, a CRL) completes it, 0 for a

@@ -434,22 +434,6 @@ static int register_handlers(host *h, int i)
     }
 }
 
-/* A node that connects to one of our services is up: every context's
- * links to it that are down redial now rather than at the end of their
- * backoff, and are not taken for a node that is gone meanwhile (the
- * pipeline and search would otherwise refuse records and skip the node
- * until their own redial, seconds after a restart). The pipeline's and the
- * management channel's links live in contexts of their own, which hear no
- * hello on the services' servers. */
-static void host_peer_seen(host *h, const char *node)
-{
-    for (int i = 0; i < HOST_NSERVICES; i++)
-        sipc_ctx_peer_seen(h->svc[i].ctx, node);
-    sipc_ctx_peer_seen(h->probe_ctx, node);
-    if (h->pipeline)
-        sipc_ctx_peer_seen(sipc_pipeline_links_ctx(h->pipeline), node);
-}
-
 /* Every connection that comes up on a service is the latest word on its
  * peer's transport, for the strict guard. A peer newly seen in plaintext is
  * written at once (a few times a second at most, else by the timer: a peer
@@ -826,6 +810,8 @@ int host_start(host *h, uv_loop_t *loop)
                   h->svc[HOST_MANAGEMENT].display);
         rc = SIPC_EXIT_SOFTWARE;
     }
+    if (rc == 0)
+        host_peer_news_start(h);
     if (rc == 0)
         host_reload_init(h);
     if (rc == 0)

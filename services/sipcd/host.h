@@ -266,6 +266,11 @@ int host_guard_peers(host *h, unsigned services, host_peer *out, int max);
 /* Writes the peer history if it changed; a failure is logged (once per
  * distinct problem) and retried by the timer. */
 void host_save_peers(host *h);
+/* What one context learns of a peer node, told to the node's other
+ * contexts (peer_news.c): a node heard from (sipc_ctx_peer_seen), and,
+ * from the start on, a node that said it stops (sipc_ctx_peer_stopping). */
+void host_peer_seen(host *h, const char *node);
+void host_peer_news_start(host *h);
 
 /* After the loop ended: frees what the services left. */
 void host_free(host *h);

@@ -795,8 +795,9 @@ SIPC_EXTERN void sipc_ctx_set_peer_stop_cb(sipc_ctx *ctx, sipc_peer_stop_cb cb, 
  * opened to that address (the host compared as an address: "localhost" is
  * 127.0.0.1) whose last link reached node_id and that are not up now take
  * its refusals for the next 10 s as expected, as if the GOAWAY had come on
- * one of them. Changes nothing else (no redial, no state). On the loop
- * thread; NULL ctx, node_id or host, an empty id or a closing ctx: nothing. */
+ * one of them (their redials keep their backoff). The callback is not
+ * called again. On the loop thread; NULL ctx, node_id or host, an empty id
+ * or a closing ctx: nothing. */
 SIPC_EXTERN void sipc_ctx_peer_stopping(sipc_ctx *ctx, const char *node_id, const char *host,
                                         int port);
 /* The state of a channel's link, for status reports. */

@@ -67,6 +67,17 @@ int sipc__addr_host(const char *host, unsigned char out[16])
     return af;
 }
 
+int sipc__addr_same_host(const char *a, const char *b)
+{
+    if (!a || !b)
+        return 0;
+    unsigned char x[16], y[16];
+    int af = sipc__addr_host(a, x);
+    if (af)
+        return sipc__addr_host(b, y) == af && !memcmp(x, y, af == AF_INET ? 4 : 16);
+    return strcasecmp(a, b) == 0;
+}
+
 void sipc__host_key(const char *addr, int prefix, char *out, size_t len)
 {
     if (!len)

@@ -18,6 +18,9 @@ int sipc__addr_parse(const char *host, unsigned char out[16]);
  * one, which is where a connection to it goes. The family, or 0 for any
  * other name. */
 int sipc__addr_host(const char *host, unsigned char out[16]);
+/* 1 if a and b are one host: compared as sipc__addr_host gives them, other
+ * names as text, case aside (sipc_same_host, for programs). */
+int sipc__addr_same_host(const char *a, const char *b);
 
 /* The source host a peer address ("ip:port", "[ip6]:port" or an address
  * alone) is counted under: an IPv4 address as it is, an IPv4-mapped IPv6

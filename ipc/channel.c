@@ -613,7 +613,7 @@ void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)
     }
 }
 
-void sipc__channels_peer_stopping(sipc_ctx *ctx, const char *node_id)
+void sipc__channels_peer_stopping(sipc_ctx *ctx, const char *node_id, const char *host, int port)
 {
     if (!node_id[0])
         return;
@@ -621,7 +621,8 @@ void sipc__channels_peer_stopping(sipc_ctx *ctx, const char *node_id)
     for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
         sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
         sipc_conn *c = ch->conn;
-        if (ch->closing || (c && c->state == SIPC_CONN_S_UP) || strcmp(ch->peer_node, node_id))
+        if (ch->closing || (c && c->state == SIPC_CONN_S_UP) || strcmp(ch->peer_node, node_id) ||
+            ch->port != port || !sipc__addr_same_host(ch->host, host))
             continue;
         ch->stopping_at = now;
         if (c) /* a dial under way was marked when it began */
@@ -633,6 +634,32 @@ void sipc_ctx_peer_seen(sipc_ctx *ctx, const char *node_id)
 {
     if (ctx && node_id && !ctx->closing)
         sipc__channels_peer_back(ctx, node_id);
+}
+
+void sipc__channel_stop_news(sipc_conn *c)
+{
+    /* a server's peer is at an address no channel dials */
+    if (c->owner_ops != &ch_ops || !c->peer_node[0])
+        return;
+    sipc_channel *ch = c->owner;
+    sipc_ctx *ctx = ch->ctx;
+    sipc__channels_peer_stopping(ctx, c->peer_node, ch->host, ch->port);
+    if (ctx->peer_stop_cb)
+        ctx->peer_stop_cb(ctx, c->peer_node, ch->host, ch->port, ctx->peer_stop_arg);
+}
+
+void sipc_ctx_set_peer_stop_cb(sipc_ctx *ctx, sipc_peer_stop_cb cb, void *arg)
+{
+    if (!ctx)
+        return;
+    ctx->peer_stop_cb = cb;
+    ctx->peer_stop_arg = arg;
+}
+
+void sipc_ctx_peer_stopping(sipc_ctx *ctx, const char *node_id, const char *host, int port)
+{
+    if (ctx && node_id && host && !ctx->closing)
+        sipc__channels_peer_stopping(ctx, node_id, host, port);
 }
 
 /* What every call or message on a channel must pass first. Inlined into its

@@ -124,7 +124,7 @@ int sipc__goaway_frame(sipc_conn *c, const sipc_env_view *env)
             sipc__conn_log_event(c, "peer is stopping (GOAWAY)",
                                  "peer is stopping (GOAWAY); calls in flight here are still "
                                  "answered");
-            sipc__channels_peer_stopping(c->ctx, c->peer_node);
+            sipc__channel_stop_news(c);
         } else {
             sipc__conn_log_event(c, "peer sent GOAWAY",
                                  "peer sent GOAWAY; new calls go on a new connection");

@@ -107,6 +107,8 @@ struct sipc_ctx {
                                they give back little (sipc__trim_every) */
     sipc_link servers;
     sipc_link channels;
+    sipc_peer_stop_cb peer_stop_cb; /* sipc_ctx_set_peer_stop_cb */
+    void *peer_stop_arg;
     uv_async_t async;       /* sipc_ctx_post */
     uv_mutex_t post_lock;
     struct sipc_post *posts, **posts_tail;
@@ -743,8 +745,9 @@ struct sipc_channel {
     uint64_t peer_seen_at;  /* uv_now() when the peer's node was last heard from on another
                                connection while this link was down; 0: not since */
     uint64_t stopping_at;   /* uv_now() when the peer's GOAWAY said it stops, on this
-                               link or on another of the context's links to its
-                               node; 0: not since the link was last up */
+                               link or on another link to its node and address
+                               (sipc_ctx_peer_stopping); 0: not since the link was
+                               last up */
     int closing;
     int plain_fallback;     /* permissive: the peer answered in plaintext */
     int retry_next;         /* the next dial is the plaintext retry of a refused TLS */
@@ -815,10 +818,16 @@ void sipc__fd_usage(char *out, size_t len);
 /* A connection with node_id came up (the node is back): channels of ctx that
  * last reached that node and wait to redial try again soon. */
 void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id);
-/* A GOAWAY from node_id said it stops: channels of ctx that last reached
- * that node and have no link up now (in their backoff, dialing, being
- * replaced) expect its refusals as the links that got the GOAWAY do. */
-void sipc__channels_peer_stopping(sipc_ctx *ctx, const char *node_id);
+/* A GOAWAY from node_id at host:port said it stops: channels of ctx opened
+ * to that address whose last link reached that node, and which have no link
+ * up now (in their backoff, dialing, being replaced), expect its refusals
+ * as the links that got the GOAWAY do. Not the node id alone: nodes on one
+ * host without [node] id share the host name as theirs. */
+void sipc__channels_peer_stopping(sipc_ctx *ctx, const char *node_id, const char *host, int port);
+/* c, a channel's connection, got a GOAWAY saying its peer stops: the
+ * context's other links to that node and address hear it, then the program
+ * (sipc_ctx_set_peer_stop_cb). Nothing for a server's connection. */
+void sipc__channel_stop_news(sipc_conn *c);
 void sipc__channel_close_all(sipc_ctx *ctx);
 
 #endif

@@ -60,13 +60,7 @@ int sipc_config_node(const sipc_config *cfg, int i, char *host, size_t hostlen, 
 
 int sipc_same_host(const char *a, const char *b)
 {
-    if (!a || !b)
-        return 0;
-    unsigned char x[16], y[16];
-    int af = sipc__addr_host(a, x);
-    if (af)
-        return sipc__addr_host(b, y) == af && !memcmp(x, y, af == AF_INET ? 4 : 16);
-    return strcasecmp(a, b) == 0;
+    return sipc__addr_same_host(a, b);
 }
 
 int sipc_address_is_wildcard(const char *address)

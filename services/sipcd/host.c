@@ -312,6 +312,8 @@ int host_start(host *h, uv_loop_t *loop)
         rc = SIPC_EXIT_SOFTWARE;
     }
     if (rc == 0)
+        host_peer_news_start(h);
+    if (rc == 0)
         host_reload_init(h);
     if (rc == 0)
         rc = host_metrics_start(h);

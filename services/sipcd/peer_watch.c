@@ -8,23 +8,6 @@
 #include <time.h>
 
 #include "host.h"
-#include "services/pipeline/pipeline_service.h"
-
-/* A node that connects to one of our services is up: every context's
- * links to it that are down redial now rather than at the end of their
- * backoff, and are not taken for a node that is gone meanwhile (the
- * pipeline and search would otherwise refuse records and skip the node
- * until their own redial, seconds after a restart). The pipeline's and the
- * management channel's links live in contexts of their own, which hear no
- * hello on the services' servers. */
-static void host_peer_seen(host *h, const char *node)
-{
-    for (int i = 0; i < HOST_NSERVICES; i++)
-        sipc_ctx_peer_seen(h->svc[i].ctx, node);
-    sipc_ctx_peer_seen(h->probe_ctx, node);
-    if (h->pipeline)
-        sipc_ctx_peer_seen(sipc_pipeline_links_ctx(h->pipeline), node);
-}
 
 /* Every connection that comes up on a service is the latest word on its
  * peer's transport, for the strict guard. A peer newly seen in plaintext is

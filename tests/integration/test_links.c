@@ -980,37 +980,36 @@ static void note_up_conn(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
         *(sipc_conn **)arg = c;
 }
 
-/* A node with two servers stops while one of a client's two links to it
- * is down, waiting out its backoff: that link gets no GOAWAY, but the
- * other link's says the node stops, and the down link's refusal is
- * expected as that link's is (DEBUG), no WARN. A link down at the same
- * time to another node, which said nothing, still has its refusal a WARN. */
+/* A node stops while one of a client's two links to it (one address) is
+ * down, waiting out its backoff: that link gets no GOAWAY, but the other
+ * link's says the node stops, and the down link's refusal is expected as
+ * that link's is (DEBUG), no WARN. A link down at the same time to another
+ * node at another address, which said nothing, still has its refusal a
+ * WARN, though it goes by the same node id (nodes on one host without an
+ * id of their own share the host name). */
 static void t_stop_known_to_down_link(void **state)
 {
     (void)state;
     uv_loop_t loop;
-    node n = {0}, other = {.id = "other"};
+    node n = {0}, other = {0};
     client c = {0};
     assert_int_equal(uv_loop_init(&loop), 0);
     int p1 = node_start_at(&n, &loop, SIPC_TLS_OFF, STOP_DOWN_NET ".1", 0);
     int p3 = node_start_at(&other, &loop, SIPC_TLS_OFF, STOP_DOWN_NET ".2", 0);
-    sipc_server *s2;
-    /* on a host of its own: lines of one host share a rate limit */
-    assert_int_equal(sipc_server_listen(&s2, n.ctx, "Test 2", STOP_DOWN_NET ".3", 0, n.router), 0);
-    int p2 = sipc_server_port(s2);
-    sipc_conn *c2 = NULL;
-    sipc_server_set_conn_cb(s2, note_up_conn, &c2);
     c.sec = tu_security(SIPC_TLS_OFF, g_pem);
     /* a link that went down redials 300 to 600 ms later */
     c.ctx = new_ctx_redial(&loop, "cli", c.sec, &c.log, 600, 600);
     sipc_channel *l2, *l3;
     assert_int_equal(sipc_channel_open(&c.ch, c.ctx, STOP_DOWN_NET ".1", p1, NULL), 0);
-    assert_int_equal(sipc_channel_open(&l2, c.ctx, STOP_DOWN_NET ".3", p2, NULL), 0);
-    assert_int_equal(sipc_channel_open(&l3, c.ctx, STOP_DOWN_NET ".2", p3, NULL), 0);
     assert_true(wait_up(&loop, c.ch, 3000) < 3000);
+    sipc_conn *c2 = NULL;
+    sipc_server_set_conn_cb(n.srv, note_up_conn, &c2);
+    assert_int_equal(sipc_channel_open(&l2, c.ctx, STOP_DOWN_NET ".1", p1, NULL), 0);
+    assert_int_equal(sipc_channel_open(&l3, c.ctx, STOP_DOWN_NET ".2", p3, NULL), 0);
     assert_true(wait_up(&loop, l2, 3000) < 3000);
     assert_true(wait_up(&loop, l3, 3000) < 3000);
     assert_non_null(c2);
+    sipc_server_set_conn_cb(n.srv, NULL, NULL);
 
     /* l2 and l3 go down; then the first node stops, the other's port closes */
     sipc_conn_close(c2);
@@ -1021,32 +1020,147 @@ static void t_stop_known_to_down_link(void **state)
         uv_run(&loop, UV_RUN_ONCE);
     assert_false(sipc_channel_is_up(l2));
     assert_false(sipc_channel_is_up(l3));
+    uint64_t stop = now_ms(&loop);
     assert_int_equal(sipc_server_drain(n.srv, 0), 1);
-    assert_int_equal(sipc_server_drain(s2, 0), 0);
     char line[200];
     snprintf(line, sizeof line,
              "WARN Connection to " STOP_DOWN_NET ".2:%d closed: connection refused", p3);
     assert_true(wait_log(&loop, &c.log, line, 3000));
-    snprintf(line, sizeof line, "Connection to " STOP_DOWN_NET ".3:%d closed: connection refused",
-             p2);
-    assert_true(wait_log(&loop, &c.log, line, 3000));
-    if (tu_log_has(&c.log, "WARN Connection to " STOP_DOWN_NET ".1:") ||
-        tu_log_has(&c.log, "WARN Connection to " STOP_DOWN_NET ".3:"))
+    /* l2's redial is refused too */
+    while (l2->err_at <= stop && now_ms(&loop) - stop < 3000)
+        idle_for(&loop, 20);
+    assert_true(l2->err_at > stop);
+    assert_int_equal(sipc_channel_last_error(l2), UV_ECONNREFUSED);
+    if (tu_log_has(&c.log, "WARN Connection to " STOP_DOWN_NET ".1:"))
         fail_msg("a WARN for a node that said it stops:\n%s", c.log.buf);
-    snprintf(line, sizeof line,
-             "DEBUG Connection to " STOP_DOWN_NET ".3:%d closed: connection refused", p2);
-    assert_true(tu_log_has(&c.log, line));
+    assert_true(l2->stopping_at != 0);
+    assert_int_equal(l3->stopping_at, 0);
     assert_int_equal(count_in(&c.log, "peer is stopping (GOAWAY)"), 1);
 
     assert_true(tu_run_until(&loop, &closed, 3000));
     other.srv = NULL;
     node_stop(&other, &loop);
     tu_log_free(&other.log);
-    closed = 0;
+    server_stop(&n, &loop);
+    finish(&loop, &n, &c);
+}
+
+/* The block of the tests of the news of a stop passed between contexts. */
+#define STOP_NEWS_NET "127.1.212"
+
+static void note_up_conns(sipc_conn *c, sipc_conn_event ev, int err, void *arg)
+{
+    (void)err;
+    sipc_conn **up = arg; /* three */
+    for (int i = 0; i < 3 && ev == SIPC_CONN_UP; i++)
+        if (!up[i]) {
+            up[i] = c;
+            break;
+        }
+}
+
+/* What a program does with a stop heard by one context: the node's other
+ * service is at port, and told is the context with links to it. */
+typedef struct stop_news {
+    sipc_ctx *told, *told_other_id;
+    int port;
+    int heard, heard_port;
+    char node[64], host[64];
+} stop_news;
+
+static void pass_stop_news(sipc_ctx *ctx, const char *node_id, const char *host, int port,
+                           void *arg)
+{
+    (void)ctx;
+    stop_news *sn = arg;
+    sn->heard++;
+    sn->heard_port = port;
+    snprintf(sn->node, sizeof sn->node, "%s", node_id);
+    snprintf(sn->host, sizeof sn->host, "%s", host);
+    sipc_ctx_peer_stopping(sn->told, node_id, host, sn->port);
+    sipc_ctx_peer_stopping(sn->told_other_id, "another", host, sn->port);
+}
+
+/* x's link to the node's address at port, up (its log is x's own: x stays put) */
+static void open_client_up(client *x, uv_loop_t *loop, int port)
+{
+    x->sec = tu_security(SIPC_TLS_OFF, g_pem);
+    /* a link that went down redials 300 to 600 ms later */
+    x->ctx = new_ctx_redial(loop, "cli", x->sec, &x->log, 600, 600);
+    assert_int_equal(sipc_channel_open(&x->ch, x->ctx, STOP_NEWS_NET ".1", port, NULL), 0);
+    assert_true(wait_up(loop, x->ch, 3000) < 3000);
+}
+
+/* A node with two services stops. One context's link to the first hears
+ * its GOAWAY, and the program (sipc_ctx_set_peer_stop_cb) passes the news
+ * on to another context whose link to the second service is down then:
+ * that link's refusal is expected too (DEBUG), no WARN. A context told
+ * nothing, or told of another node id at that address, keeps the WARN. */
+static void t_stop_news_passed_on(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    assert_int_equal(uv_loop_init(&loop), 0);
+    int p1 = node_start_at(&n, &loop, SIPC_TLS_OFF, STOP_NEWS_NET ".1", 0);
+    sipc_server *s2;
+    assert_int_equal(sipc_server_listen(&s2, n.ctx, "Test 2", STOP_NEWS_NET ".1", 0, n.router), 0);
+    int p2 = sipc_server_port(s2);
+    sipc_conn *up[3] = {0};
+    sipc_server_set_conn_cb(s2, note_up_conns, up);
+    client a = {0}, told = {0}, not_told = {0}, other_id = {0};
+    open_client_up(&a, &loop, p1);
+    open_client_up(&told, &loop, p2);
+    open_client_up(&not_told, &loop, p2);
+    open_client_up(&other_id, &loop, p2);
+    stop_news sn = {.told = told.ctx, .told_other_id = other_id.ctx, .port = p2};
+    sipc_ctx_set_peer_stop_cb(a.ctx, pass_stop_news, &sn);
+    for (int i = 0; i < 3; i++)
+        assert_non_null(up[i]);
+    sipc_server_set_conn_cb(s2, NULL, NULL);
+
+    /* the links to the second service go down; then the node stops */
+    for (int i = 0; i < 3; i++)
+        sipc_conn_close(up[i]);
+    sipc_channel *second[3] = {told.ch, not_told.ch, other_id.ch};
+    uint64_t t0 = now_ms(&loop);
+    for (int i = 0; i < 3; i++)
+        while (sipc_channel_is_up(second[i]) && now_ms(&loop) - t0 < 3000)
+            uv_run(&loop, UV_RUN_ONCE);
+    uint64_t stop = now_ms(&loop);
+    assert_int_equal(sipc_server_drain(n.srv, 0), 1);
+    assert_int_equal(sipc_server_drain(s2, 0), 0);
+    assert_int_equal(sn.heard, 0);
+    for (int i = 0; i < 3; i++)
+        while (second[i]->err_at <= stop && now_ms(&loop) - stop < 3000)
+            idle_for(&loop, 20);
+    assert_int_equal(sn.heard, 1);
+    assert_string_equal(sn.node, "srv");
+    assert_string_equal(sn.host, STOP_NEWS_NET ".1");
+    assert_int_equal(sn.heard_port, p1);
+    char line[200];
+    snprintf(line, sizeof line,
+             "WARN Connection to " STOP_NEWS_NET ".1:%d closed: connection refused", p2);
+    assert_true(wait_log(&loop, &not_told.log, line, 3000));
+    assert_true(wait_log(&loop, &other_id.log, line, 3000));
+    if (tu_log_has(&told.log, " WARN "))
+        fail_msg("a WARN for a node that said it stops:\n%s", told.log.buf);
+    snprintf(line, sizeof line,
+             "DEBUG Connection to " STOP_NEWS_NET ".1:%d closed: connection refused", p2);
+    assert_true(tu_log_has(&told.log, line));
+
+    client *extra[3] = {&told, &not_told, &other_id};
+    for (int i = 0; i < 3; i++)
+        sipc_ctx_close(extra[i]->ctx, NULL, NULL);
+    int closed = 0;
     sipc_server_close(s2, on_server_closed, &closed);
     assert_true(tu_run_until(&loop, &closed, 3000));
     server_stop(&n, &loop);
-    finish(&loop, &n, &c);
+    finish(&loop, &n, &a);
+    for (int i = 0; i < 3; i++) {
+        sipc_security_release(extra[i]->sec);
+        tu_log_free(&extra[i]->log);
+    }
 }
 
 /* Links to one address coming up together (as a reload replaces every
@@ -1354,6 +1468,7 @@ int main(void)
         cmocka_unit_test(t_stop_reads_as_stopping),
         cmocka_unit_test(t_stop_then_back),
         cmocka_unit_test(t_stop_known_to_down_link),
+        cmocka_unit_test(t_stop_news_passed_on),
         cmocka_unit_test(t_connected_limited),
         cmocka_unit_test(t_start_refused_info),
         cmocka_unit_test(t_mode_refused_backoff),

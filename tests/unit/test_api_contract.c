@@ -349,6 +349,11 @@ static void test_null_arguments(void **state)
     sipc_ctx_peer_seen(NULL, "n1");
     sipc_ctx_peer_seen(f.ctx, NULL);
     sipc_ctx_peer_seen(f.ctx, "");
+    sipc_ctx_peer_stopping(NULL, "n1", ADDR, 1);
+    sipc_ctx_peer_stopping(f.ctx, NULL, ADDR, 1);
+    sipc_ctx_peer_stopping(f.ctx, "n1", NULL, 1);
+    sipc_ctx_peer_stopping(f.ctx, "", ADDR, 1);
+    sipc_ctx_set_peer_stop_cb(NULL, NULL, NULL);
     assert_int_equal(sipc_channel_last_error(NULL), SIPC_EINVAL);
     assert_string_equal(sipc_channel_last_detail(NULL), "");
     assert_int_equal(sipc_channel_is_up(NULL), 0);

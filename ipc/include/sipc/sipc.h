@@ -775,6 +775,32 @@ SIPC_EXTERN void sipc_channel_redial_soon(sipc_channel *ch);
  * cause is an earlier redial, at most a few a second. On the loop thread;
  * NULL ctx or node_id, an empty id or a closing ctx: nothing. */
 SIPC_EXTERN void sipc_ctx_peer_seen(sipc_ctx *ctx, const char *node_id);
+/* A node that stops closes its ports and says so in a GOAWAY ("stopping").
+ * A channel that gets it logs it once, and its refusals in the 10 s after
+ * are expected: DEBUG, not WARN; so are those of ctx's other channels
+ * opened to the same address whose last link reached the same node id.
+ * The news is keyed on both: nodes on one host without their own [node] id
+ * share the host name as theirs, and the stop of one must not quiet a
+ * refusal by another. Other contexts do not hear it by themselves.
+ * sipc_ctx_set_peer_stop_cb tells the program of each such GOAWAY on ctx's
+ * channels: node_id from the peer's hello, host and port as the channel was
+ * opened (sipc_channel_open); on the loop thread, from the connection's
+ * read: pass the news on, do not close ctx there. NULL cb: none. NULL ctx:
+ * nothing. */
+typedef void (*sipc_peer_stop_cb)(sipc_ctx *ctx, const char *node_id, const char *host, int port,
+                                  void *arg);
+SIPC_EXTERN void sipc_ctx_set_peer_stop_cb(sipc_ctx *ctx, sipc_peer_stop_cb cb, void *arg);
+/* The news that node_id at host:port stops, heard outside ctx (another
+ * context's sipc_peer_stop_cb; a program knows which of the node's
+ * addresses belong to it, e.g. its other services' ports): ctx's channels
+ * opened to that address (the host compared as an address: "localhost" is
+ * 127.0.0.1) whose last link reached node_id and that are not up now take
+ * its refusals for the next 10 s as expected, as if the GOAWAY had come on
+ * one of them (their redials keep their backoff). The callback is not
+ * called again. On the loop thread; NULL ctx, node_id or host, an empty id
+ * or a closing ctx: nothing. */
+SIPC_EXTERN void sipc_ctx_peer_stopping(sipc_ctx *ctx, const char *node_id, const char *host,
+                                        int port);
 /* The state of a channel's link, for status reports. */
 typedef struct sipc_link_info {
     char address[140];   /* "host:port" as opened */

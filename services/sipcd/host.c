@@ -342,6 +342,9 @@ static int start_pipeline(host *h)
     o.ndests = n;
     o.link_security = h->svc[HOST_DATA].sec;
     o.link_options = &lo;
+    sipc_data_options dl;
+    sipc_data_options_get(h->data, &dl);
+    o.max_attributes = dl.max_attributes; /* what its destinations take */
     char err[600];
     int r = sipc_pipeline_open(&h->pipeline, s->ctx, &o, err, sizeof err);
     if (r == 0)
@@ -379,6 +382,7 @@ static int start_search(host *h)
     o.npeers = n;
     o.log = sipc_logger_sink;
     o.log_arg = s->log;
+    o.max_local_ms = h->cfg.search_max_local_ms;
     char err[600];
     int r = sipc_search_open(&h->search, s->ctx, h->data, &o, err, sizeof err);
     if (r == 0)
@@ -783,6 +787,8 @@ int host_start(host *h, uv_loop_t *loop)
     sipc_data_options_init(&dopt);
     dopt.sync = h->cfg.data_sync == SIPC_SYNC_FULL ? SIPC_DATA_SYNC_FULL : SIPC_DATA_SYNC_NORMAL;
     dopt.writes_slow_ms = h->cfg.data_writes_slow_ms;
+    if (h->cfg.data_max_attributes)
+        dopt.max_attributes = h->cfg.data_max_attributes;
     dopt.log = sipc_logger_sink;
     dopt.log_arg = h->svc[HOST_DATA].log;
     dopt.damaged_cb = records_damaged_save;

@@ -81,7 +81,8 @@ static void load_all(uv_work_t *w)
             return;
         }
     }
-    if (host_probe_security(&j->cfg, &j->probe, err, sizeof err) != 0) {
+    if (host_probe_security(&j->cfg, &j->probe, err, sizeof err) != 0 ||
+        reload_crl_load(j, err, sizeof err) != 0) {
         j->failed = 1;
         snprintf(j->err, sizeof j->err, "%s", err);
         return;
@@ -277,6 +278,8 @@ static void release_job(reload_job *j)
     for (int i = 0; i < HOST_NSERVICES; i++)
         sipc_security_release(j->sec[i]);
     sipc_security_release(j->probe);
+    for (int i = 0; i < 2; i++)
+        sipc_security_release(j->probe_as[i]);
     reload_crl_free(j);
     json_decref(j->modes);
     j->modes = NULL;

@@ -6,8 +6,9 @@
  * accepts now presents a certificate the reload's security refuses (no
  * link would stay), or any presents one hard refuses for want of a current
  * CRL (no purpose of anyone's). Each refused node is named with its cause,
- * told apart by dials without revocation checks and with soft ones. Cutting off some of them is what
- * a CRL is for: the reload applies it and warns, naming each with its fix.
+ * told apart by dials without revocation checks and with soft ones.
+ * Cutting off some nodes whose certificates a CRL revokes is what a CRL is
+ * for: the reload applies it and warns, naming each with its fix.
  * Held back, a PKI's refreshed CRL would leave the installed one to age
  * past its next update, after which revocation = hard refuses every
  * certificate of its issuer. `tlstool crl add` asks the same question

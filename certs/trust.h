@@ -261,6 +261,11 @@ int sipc_trust_home_skipped(const char *home, char *note, size_t notelen);
  * (SIPC_ETLSCONFIG) naming the file. */
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
                          char *err, size_t errlen);
+/* The same, the file crl/crl_out (NULL: none) left out: the trust once it
+ * is removed (`tlstool crl remove`'s guard). */
+int sipc_trust_load_home_without_crl(sipc_trust **out, const char *home,
+                                     const sipc_trust_policy *policy, const char *crl_out,
+                                     char *err, size_t errlen);
 
 /* The required subject of t's policy ("" = none). */
 const char *sipc_trust_subject(const sipc_trust *t);

@@ -559,6 +559,7 @@ typedef struct home_files {
     sipc_trust *t;
     sipc_trust_refused_fn *refused;
     void *arg;
+    const char *crl_out; /* a crl/ file left out, NULL for none */
 } home_files;
 
 /* A file refused (err says why): the walk's error, or told and left out. */
@@ -588,7 +589,7 @@ static int add_crl_file(const char *path, const char *name, const uint8_t *buf, 
                         void *arg, char *err, size_t errlen)
 {
     home_files *hf = arg;
-    if (!buf)
+    if (!buf || (hf->crl_out && !strcmp(name, hf->crl_out)))
         return 0;
     char label[300], why[600];
     snprintf(label, sizeof label, "crl/%s", name);
@@ -599,10 +600,10 @@ static int add_crl_file(const char *path, const char *name, const uint8_t *buf, 
     return 0;
 }
 
-int sipc_trust_add_home_files(sipc_trust *t, const char *home, sipc_trust_refused_fn *refused,
-                              void *arg, char *err, size_t errlen)
+static int add_home_files(sipc_trust *t, const char *home, sipc_trust_refused_fn *refused,
+                          void *arg, const char *crl_out, char *err, size_t errlen)
 {
-    home_files hf = {t, refused, arg};
+    home_files hf = {t, refused, arg, crl_out};
     if (sipc_trust_home_files(home, "trust", sipc_trust_root_names, add_root_file, &hf, err,
                               errlen) < 0 ||
         sipc_trust_home_files(home, "crl", sipc_trust_crl_names, add_crl_file, &hf, err,
@@ -611,8 +612,21 @@ int sipc_trust_add_home_files(sipc_trust *t, const char *home, sipc_trust_refuse
     return 0;
 }
 
+int sipc_trust_add_home_files(sipc_trust *t, const char *home, sipc_trust_refused_fn *refused,
+                              void *arg, char *err, size_t errlen)
+{
+    return add_home_files(t, home, refused, arg, NULL, err, errlen);
+}
+
 int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_policy *policy,
                          char *err, size_t errlen)
+{
+    return sipc_trust_load_home_without_crl(out, home, policy, NULL, err, errlen);
+}
+
+int sipc_trust_load_home_without_crl(sipc_trust **out, const char *home,
+                                     const sipc_trust_policy *policy, const char *crl_out,
+                                     char *err, size_t errlen)
 {
     char path[1200];
     sipc_keypair kp;
@@ -653,7 +667,7 @@ int sipc_trust_load_home(sipc_trust **out, const char *home, const sipc_trust_po
         sipc_trust_free(t);
         return r;
     }
-    if (sipc_trust_add_home_files(t, home, NULL, NULL, err, errlen) != 0) {
+    if (add_home_files(t, home, NULL, NULL, crl_out, err, errlen) != 0) {
         sipc_trust_free(t);
         return SIPC_ETLSCONFIG;
     }

@@ -51,6 +51,8 @@ static const struct {
     {"limits", "idle_timeout_ms", "60000"},
     {"data", "sync", "full"},
     {"data", "writes_slow_ms", "2000"},
+    {"data", "max_attributes", "64"},
+    {"search", "max_local_ms", "60000"},
     {"logs", "max_file_size", "268435456"},
     {"pipeline", "tls", "unset: it follows [tls] enable"},
 };

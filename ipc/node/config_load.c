@@ -172,21 +172,30 @@ static int copy_name(char *dst, size_t cap, const char *v, parse_state *ps, cons
     return 1;
 }
 
-/* A size in bytes from lo to hi: every byte count of sipc.conf is read and
- * refused here, in the same words. */
-static int parse_bytes(parse_state *ps, const char *section, const char *key, const char *value,
-                       unsigned long long lo, unsigned long long hi, unsigned long long *out)
+/* A whole number from lo to hi, what it counts named in its refusal ("a
+ * byte count", "a number of ms", "a number"): every such count of
+ * sipc.conf but [limits]' older ones is read and refused here, in the same
+ * words. */
+static int parse_range(parse_state *ps, const char *section, const char *key, const char *value,
+                       unsigned long long lo, unsigned long long hi, const char *what,
+                       unsigned long long *out)
 {
     char *end;
     unsigned long long v = strtoull(value, &end, 10);
     /* a digit first: strtoull would take "-1" as a huge count */
     if (*value < '0' || *value > '9' || *end != '\0' || v < lo || v > hi) {
-        snprintf(ps->err, sizeof ps->err, "[%s] %s must be a byte count from %llu to %llu, not '%s'",
-                 section, key, lo, hi, value);
+        snprintf(ps->err, sizeof ps->err, "[%s] %s must be %s from %llu to %llu, not '%s'",
+                 section, key, what, lo, hi, value);
         return 0;
     }
     *out = v;
     return 1;
+}
+
+static int parse_bytes(parse_state *ps, const char *section, const char *key, const char *value,
+                       unsigned long long lo, unsigned long long hi, unsigned long long *out)
+{
+    return parse_range(ps, section, key, value, lo, hi, "a byte count", out);
 }
 
 static int on_setting(parse_state *ps, const char *section, const char *key, const char *value,
@@ -362,19 +371,27 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             return 0;
         }
         return 1;
-    } else if (!strcmp(section, "data") && !strcmp(key, "writes_slow_ms")) {
-        /* the range the data service takes, SIPC_DATA_WRITES_SLOW_MIN_MS ..
-         * _MAX_MS, written out: services/ is above this layer (test_config
-         * holds the two together) */
-        char *end;
-        unsigned long long v = strtoull(value, &end, 10);
-        if (*value < '0' || *value > '9' || *end != '\0' || v < 100 || v > 600000) {
-            snprintf(ps->err, sizeof ps->err,
-                     "[data] writes_slow_ms must be a number of ms from 100 to 600000, not '%s'",
-                     value);
-            return 0;
+    } else if (!strcmp(section, "data") &&
+               (!strcmp(key, "writes_slow_ms") || !strcmp(key, "max_attributes"))) {
+        /* the ranges the data service takes, SIPC_DATA_WRITES_SLOW_MIN_MS ..
+         * _MAX_MS and 1 .. SIPC_DATA_MAX_ATTRIBUTES, written out: services/
+         * is above this layer (test_config holds them together) */
+        unsigned long long v;
+        if (!strcmp(key, "writes_slow_ms")) {
+            if (!parse_range(ps, section, key, value, 100, 600000, "a number of ms", &v))
+                return 0;
+            cfg->data_writes_slow_ms = (uint32_t)v;
+        } else {
+            if (!parse_range(ps, section, key, value, 1, 16000, "a number", &v))
+                return 0;
+            cfg->data_max_attributes = (uint32_t)v;
         }
-        cfg->data_writes_slow_ms = (uint32_t)v;
+        return 1;
+    } else if (!strcmp(section, "search") && !strcmp(key, "max_local_ms")) {
+        unsigned long long v;
+        if (!parse_range(ps, section, key, value, 100, 3600000, "a number of ms", &v))
+            return 0;
+        cfg->search_max_local_ms = (uint32_t)v;
         return 1;
     } else if (!strcmp(section, "pipeline") && !strcmp(key, "tls")) {
         if (parse_bool(value, &cfg->pipeline_tls))
@@ -606,6 +623,8 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
      * when a node dies, its machine's power included */
     cfg->data_sync = SIPC_SYNC_FULL;
     cfg->data_writes_slow_ms = 2000;
+    cfg->data_max_attributes = 64;
+    cfg->search_max_local_ms = 60000;
     cfg->log_max_file_size = SIPC_LOG_FILE_CAP_DEFAULT;
 
     char path[1024];

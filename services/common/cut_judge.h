@@ -1,6 +1,7 @@
 /* cut_judge.h - the judgement that both guards of a change narrowing this
  * node's trust make of each [cluster] node: tlstool's (trust_guard.c: a
- * rotation's finish, an abort that drops the staged pair, `crl add`) and
+ * rotation's finish, an abort that drops the staged pair, `crl add`, `crl
+ * remove` under revocation = hard) and
  * sipcd's CRL guard of a reload (crl_guard.c). Each node is dialled with
  * the trust this node runs now and with the trust it has after the change;
  * both dials present this node's certificate, so each failure says whose

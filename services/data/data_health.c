@@ -343,3 +343,11 @@ void sipc_data_waiting_get(const sipc_data *d, sipc_data_waiting *out)
     out->oldest_ms = now > since ? now - since : 0;
     out->slow = out->oldest_ms >= out->slow_after_ms;
 }
+
+int sipc_data_set_writes_slow_ms(sipc_data *d, unsigned ms)
+{
+    if (ms < SIPC_DATA_WRITES_SLOW_MIN_MS || ms > SIPC_DATA_WRITES_SLOW_MAX_MS)
+        return SIPC_EINVAL;
+    d->o.writes_slow_ms = ms;
+    return 0;
+}

@@ -223,6 +223,10 @@ typedef struct sipc_data_waiting {
 #define SIPC_DATA_WRITES_SLOW_MIN_MS 100
 #define SIPC_DATA_WRITES_SLOW_MAX_MS 600000
 void sipc_data_waiting_get(const sipc_data *d, sipc_data_waiting *out);
+/* Sets writes_slow_ms while the service runs (a reload): the next look at
+ * the waiting writes judges by it. 0, or SIPC_EINVAL outside
+ * SIPC_DATA_WRITES_SLOW_MIN_MS .. _MAX_MS (the threshold left as it was). */
+int sipc_data_set_writes_slow_ms(sipc_data *d, unsigned ms);
 
 /* Whether the database is open (with retry_open it may not be: see
  * sipc_data_options). While it is not: since when, the latest attempt and

@@ -1,10 +1,14 @@
 /* crl_guard.c - the CRL guard of a reload: a reload that applies CRLs the
  * node does not apply now ([tls] revocation turned on, which applies every
  * CRL stored while it was off at once; a CRL put into a mounted crl/
- * folder) is refused as a whole, unless forced, only when every [cluster]
- * node that this node accepts now presents a certificate the reload's
- * security refuses (no link would stay). Cutting off some of them is what
- * a CRL is for: the reload applies it and warns, naming each with its fix.
+ * folder; revocation = hard turned on, or a CRL gone under it) is refused
+ * as a whole, unless forced, when every [cluster] node that this node
+ * accepts now presents a certificate the reload's security refuses (no
+ * link would stay), or any presents one hard refuses for want of a current
+ * CRL (no purpose of anyone's). Each refused node is named with its cause,
+ * told apart by dials without revocation checks and with soft ones.
+ * Cutting off some nodes whose certificates a CRL revokes is what a CRL is
+ * for: the reload applies it and warns, naming each with its fix.
  * Held back, a PKI's refreshed CRL would leave the installed one to age
  * past its next update, after which revocation = hard refuses every
  * certificate of its issuer. `tlstool crl add` asks the same question
@@ -35,23 +39,69 @@ typedef struct crl_dial {
     char detail[700];
 } crl_dial;
 
-/* [0]: the security that runs now, [1]: the reload's */
+/* [0]: the security that runs now, [1]: the reload's, [2] and [3]: the
+ * reload's without revocation checks and with soft ones (j->probe_as), to
+ * tell what a refusal by [1] owes to the CRLs */
+#define CRL_ASK_CTX 4
 typedef struct crl_ask {
     reload_job *j;
     void (*done)(reload_job *j);
-    sipc_ctx *ctx[2];
-    int first; /* 1: only the reload's security is dialled (a check) */
+    sipc_ctx *ctx[CRL_ASK_CTX];
+    int first; /* 1: only the reload's securities are dialled (a check) */
+    int nctx;  /* the contexts dialled: first .. nctx - 1 */
     int n, open, closing, started;
     char addr[SIPC_MAX_NODES][160];
-    crl_dial dial[2][SIPC_MAX_NODES];
+    crl_dial dial[CRL_ASK_CTX][SIPC_MAX_NODES];
 } crl_ask;
+
+/* Why the reload's security refuses a node that the running one accepts. */
+enum { BY_CRL, BY_UNKNOWN, BY_OTHER, BY_N };
+static const struct {
+    const char *what, *fix;
+} cause_words[BY_N] = {
+    [BY_CRL] = {"a certificate the CRLs revoke",
+                "give each node named a new certificate that the CRLs do not revoke (`tlstool "
+                "import NEW.pfx` there, and a reload), or take the CRL that revokes it out of "
+                "security/crl/ (`tlstool crl list`, `tlstool crl remove NAME`)"},
+    [BY_UNKNOWN] = {"a certificate whose revocation no current CRL in security/crl/ tells, which "
+                    "[tls] revocation = hard refuses",
+                    "put a current CRL of each such certificate's issuer into security/crl/ "
+                    "first (`tlstool crl add FILE`), or set [tls] revocation = soft"},
+    [BY_OTHER] = {"a certificate the reload refuses for something else it changes, not for a "
+                  "CRL (the trusted roots, the pair's chain or [tls] subject)",
+                  "undo that change (`tlstool trust list`, sipc.conf's [tls] subject), or give "
+                  "each node named a certificate the reload's trust accepts"},
+};
 
 int reload_crl_news(const reload_job *j, const host *h)
 {
     if (sipc_security_mode(j->sec[HOST_DATA]) == SIPC_TLS_OFF ||
-        j->cfg.revocation == SIPC_REVOCATION_OFF || j->crl.total <= 0)
+        j->cfg.revocation == SIPC_REVOCATION_OFF)
         return 0;
-    return h->cfg.revocation == SIPC_REVOCATION_OFF || host_files_news(&j->crl, &h->crl);
+    /* hard refuses what no current CRL tells: going to it, and a CRL gone
+     * or changed under it, can cut a node off with no CRL revoking it */
+    if (j->cfg.revocation == SIPC_REVOCATION_HARD)
+        return h->cfg.revocation != SIPC_REVOCATION_HARD || !host_files_same(&j->crl, &h->crl);
+    return j->crl.total > 0 &&
+           (h->cfg.revocation == SIPC_REVOCATION_OFF || host_files_news(&j->crl, &h->crl));
+}
+
+int reload_crl_load(reload_job *j, char *err, size_t len)
+{
+    if (j->cfg.revocation == SIPC_REVOCATION_OFF || sipc_security_mode(j->probe) == SIPC_TLS_OFF)
+        return 0;
+    sipc_config *c = malloc(sizeof *c);
+    if (!c)
+        return SIPC_ENOMEM;
+    *c = j->cfg;
+    c->revocation = SIPC_REVOCATION_OFF;
+    int r = host_probe_security(c, &j->probe_as[0], err, len);
+    if (r == 0 && j->cfg.revocation == SIPC_REVOCATION_HARD) {
+        c->revocation = SIPC_REVOCATION_SOFT;
+        r = host_probe_security(c, &j->probe_as[1], err, len);
+    }
+    free(c);
+    return r;
 }
 
 /* What the reload's security is made of, as a digest: the same at a later
@@ -135,8 +185,8 @@ static void all_ended(crl_ask *a)
 {
     if (a->open || !a->started || a->closing)
         return;
-    a->closing = 2 - a->first;
-    for (int k = a->first; k < 2; k++)
+    a->closing = a->nctx - a->first;
+    for (int k = a->first; k < a->nctx; k++)
         sipc_ctx_close(a->ctx[k], ctx_closed, a);
 }
 
@@ -206,18 +256,26 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
     a->j = j;
     a->done = done;
     a->first = j->dry ? 1 : 0;
+    a->nctx = !j->probe_as[0] ? 2 : !j->probe_as[1] ? 3 : 4;
+    /* a check of the files the latest dials judged keeps their causes and
+     * dials each node once: the nodes are not asked three times a check */
+    uint8_t key[32];
+    files_key(j, key);
+    if (j->dry && h->crl_dialed && !memcmp(key, h->crl_key, sizeof key))
+        a->nctx = 2;
     sipc_options o;
     sipc_options_from_config(&o, &h->cfg);
     o.log = quiet;
     o.source_address = sipc_config_source_address(&h->cfg);
     o.handshake_timeout_ms = timeout_ms;
     o.timeouts_reported = 1;
-    sipc_security *sec[2] = {sipc_ctx_security(h->probe_ctx), j->probe};
-    for (int k = a->first; k < 2; k++) {
+    sipc_security *sec[CRL_ASK_CTX] = {sipc_ctx_security(h->probe_ctx), j->probe, j->probe_as[0],
+                                       j->probe_as[1]};
+    for (int k = a->first; k < a->nctx; k++) {
         int r = sipc_ctx_new(&a->ctx[k], h->loop, &o, sec[k]);
         if (r != 0) {
-            if (k > a->first)
-                sipc_ctx_close(a->ctx[a->first], NULL, NULL);
+            while (--k >= a->first)
+                sipc_ctx_close(a->ctx[k], NULL, NULL);
             free(a);
             return r;
         }
@@ -230,7 +288,7 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
             sipc_config_node_service(&h->cfg, i, "management", name, sizeof name, &port) != 0)
             continue;
         snprintf(a->addr[a->n], sizeof a->addr[0], "%s", h->cfg.nodes[i]);
-        for (int k = a->first; k < 2; k++) {
+        for (int k = a->first; k < a->nctx; k++) {
             a->dial[k][a->n].ask = a;
             dial_start(&a->dial[k][a->n], a->ctx[k], name, port, timeout_ms);
         }
@@ -251,11 +309,11 @@ static void node_add(char *list, size_t cap, const char *addr, const char *node,
                  node[0] ? " (node " : "", node, node[0] ? ")" : "", why[0] ? ": " : "", why);
 }
 
-/* A check's dials found nodes the reload's CRLs revoke: each of them logs
- * the dial as this node refusing its certificate (alert
- * certificate_revoked, "the peer's log says why"), so this node's log says
- * why, and that its links are not cut, beside the management service's
- * lines those dials reached. */
+/* A check's dials found nodes the reload's security refuses (cut, words
+ * naming them): each of them logs the dial as this node refusing its
+ * certificate (for a revoked one alert certificate_revoked, "the peer's
+ * log says why"), so this node's log says why, and that its links are not
+ * cut, beside the management service's lines those dials reached. */
 static void say_checked(host *h, int ncut, const char *cut)
 {
     const json_t *r = h->reload_refused ? h->reload_refused : h->reload_pending;
@@ -265,14 +323,90 @@ static void say_checked(host *h, int ncut, const char *cut)
         return;
     sipc_logf(log, SIPC_LOG_INFO, "Service.Reload",
               "The CRL guard checked the reload refused at %s again, dialling each [cluster] "
-              "node with the CRLs it would apply: %d node%s present%s a certificate they "
-              "revoke: %s. %s this check in %s log as a certificate this node refused; this "
-              "node still runs the CRLs it had, and its links to %s stay. The nodes are "
-              "dialled again in %d checks of the files, or at the next one if the files "
-              "change",
-              at ? at : "(unknown)", ncut, ncut == 1 ? "" : "s", ncut == 1 ? "s" : "", cut,
-              ncut == 1 ? "That node shows" : "Those nodes show", ncut == 1 ? "its" : "their",
-              ncut == 1 ? "it" : "them", h->crl_wait + 1);
+              "node with the CRLs it would apply: %s. %s this check in %s log as a certificate "
+              "this node refused; this node still runs the CRLs it had, and its links to %s "
+              "stay. The nodes are dialled again in %d checks of the files, or at the next one "
+              "if the files change",
+              at ? at : "(unknown)", cut, ncut == 1 ? "That node shows" : "Those nodes show",
+              ncut == 1 ? "its" : "their", ncut == 1 ? "it" : "them", h->crl_wait + 1);
+}
+
+/* What a refusal by the reload's security owes: node i was refused by the
+ * reload's security ([1]); accepted without revocation checks ([2]), the
+ * refusal is the CRLs', and with soft ones too ([3], hard only), only hard's
+ * refusal of a status no current CRL tells. Without those dials (a check of
+ * the same files: what the dials that could tell found), or when they
+ * could not tell, it is the CRLs'. */
+static int cause_of(const crl_ask *a, host *h, int i)
+{
+    if (a->nctx < 3)
+        return h->crl_cause[i] < BY_N ? h->crl_cause[i] : BY_CRL;
+    const crl_dial *off = &a->dial[2][i];
+    int by = BY_CRL;
+    if (!off->up)
+        by = off->err == SIPC_EPEERAUTH ? BY_OTHER : BY_CRL;
+    else if (a->nctx == 4 && a->dial[3][i].up)
+        by = BY_UNKNOWN;
+    h->crl_cause[i] = (unsigned char)by;
+    return by;
+}
+
+/* Why the guard dialled, as its words give it. */
+static const char *news_why(const reload_job *j, const host *h)
+{
+    if (h->cfg.revocation == SIPC_REVOCATION_OFF)
+        return "[tls] revocation is turned on, which applies every CRL in security/crl/ at once";
+    if (j->cfg.revocation == SIPC_REVOCATION_HARD && h->cfg.revocation != SIPC_REVOCATION_HARD)
+        return "[tls] revocation moves from soft to hard, which refuses a certificate whose "
+               "revocation no current CRL tells";
+    if (!host_files_news(&j->crl, &h->crl))
+        return "a CRL is gone from security/crl/ under [tls] revocation = hard";
+    return "a CRL in security/crl/ is new or changed since the node loaded its own";
+}
+
+/* "N node(s) present(s) WHAT: LIST", for each cause with nodes, joined by
+ * "; "; and in fix each cause's fix, joined the same way. */
+static void causes_text(const int *ncut, char cut[][1600], char *out, size_t cap, char *fix,
+                        size_t fixcap)
+{
+    out[0] = fix[0] = '\0';
+    for (int c = 0; c < BY_N; c++) {
+        if (!ncut[c])
+            continue;
+        size_t at = strlen(out), fat = strlen(fix);
+        snprintf(out + at, cap - at, "%s%d node%s present%s %s: %s", at ? "; " : "", ncut[c],
+                 ncut[c] == 1 ? "" : "s", ncut[c] == 1 ? "s" : "", cause_words[c].what, cut[c]);
+        snprintf(fix + fat, fixcap - fat, "%s%s", fat ? "; " : "", cause_words[c].fix);
+    }
+}
+
+/* The guard's words when some node is refused for another cause than a CRL
+ * revoking its certificate (ncut nodes in all), so that the refusal, or
+ * the note of an applied reload, names each cause (1 refused). */
+static int words_by_cause(reload_job *j, const host *h, const int *ncut, char cut[][1600],
+                          int nkept, int refused, char *msg, size_t len)
+{
+    char groups[5000], fix[900];
+    causes_text(ncut, cut, groups, sizeof groups, fix, sizeof fix);
+    int n = ncut[BY_CRL] + ncut[BY_UNKNOWN] + ncut[BY_OTHER];
+    size_t at = strlen(j->crl_note);
+    if (!refused) {
+        snprintf(j->crl_note + at, sizeof j->crl_note - at,
+                 "%s%sthis reload cuts this node off from %d [cluster] node%s%s: %s%s%s",
+                 at ? "; " : "", j->force ? "--force: " : "", n, n == 1 ? "" : "s",
+                 nkept ? " (the other nodes stay accepted)" : "", groups, j->force ? "" : "; ",
+                 j->force ? "" : fix);
+        return 0;
+    }
+    int back = h->cfg.revocation == SIPC_REVOCATION_OFF;
+    snprintf(msg, len,
+             "reload refused: %s, and with it this node would refuse the links of %d [cluster] "
+             "node%s that it accepts now%s: %s. Nothing of it is applied: %s%s; or reload with "
+             "--force, which applies it anyway and cuts %s off%s%s",
+             news_why(j, h), n, n == 1 ? "" : "s", nkept ? "" : ", and keep none", groups, fix,
+             back ? "; or set [tls] revocation back to off" : "", n == 1 ? "it" : "them",
+             j->crl_note[0] ? "; also " : "", j->crl_note);
+    return 1;
 }
 
 int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
@@ -281,8 +415,8 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
     crl_ask *a = j->crl_ask;
     if (!a)
         return 0;
-    char cut[2400] = "", unasked[1200] = "";
-    int ncut = 0, nunasked = 0, nkept = 0;
+    char cut[BY_N][1600] = {"", "", ""}, unasked[1200] = "";
+    int ncut[BY_N] = {0}, nunasked = 0, nkept = 0;
     for (int i = 0; i < a->n; i++) {
         const crl_dial *now = &a->dial[0][i], *after = &a->dial[1][i];
         cut_dial was = {now->up, now->tls, now->err}, will = {after->up, after->tls, after->err};
@@ -306,12 +440,12 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
         }
         if (v == CUT_REFUSED) {
             /* the verifier's reason: the fix is the guard's to say */
-            int rl;
+            int rl, by = cause_of(a, h, i);
             const char *reason = cli_err_reason(after->err, after->detail, &rl);
             char why[sizeof after->detail];
             snprintf(why, sizeof why, "%.*s", rl, reason);
-            node_add(cut, sizeof cut, a->addr[i], node, why);
-            ncut++;
+            node_add(cut[by], sizeof cut[by], a->addr[i], node, why);
+            ncut[by]++;
         } else {
             /* down, refused already, or its own trust refused this node's
              * certificate: not a node this reload cuts off */
@@ -322,23 +456,35 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
             nunasked++;
         }
     }
-    int refused = cut_refuses(ncut, nkept, 1) && !j->force;
+    int all = ncut[BY_CRL] + ncut[BY_UNKNOWN] + ncut[BY_OTHER];
+    /* cutting some nodes off is what a CRL revoking them is for; a status
+     * no current CRL tells is no such purpose: it refuses the reload too */
+    int refused =
+        (cut_refuses(all, nkept, 1) || cut_refuses(ncut[BY_UNKNOWN], nkept, 0)) && !j->force;
     verdict_keep(j, h, refused);
-    if (j->dry && ncut)
-        say_checked(h, ncut, cut);
+    int by_crl = all == ncut[BY_CRL];
+    if (j->dry && all) {
+        char said[5000], fix[900];
+        if (by_crl)
+            snprintf(said, sizeof said, "%d node%s present%s a certificate they revoke: %s",
+                     all, all == 1 ? "" : "s", all == 1 ? "s" : "", cut[BY_CRL]);
+        else
+            causes_text(ncut, cut, said, sizeof said, fix, sizeof fix);
+        say_checked(h, all, said);
+    }
     int turned_on = h->cfg.revocation == SIPC_REVOCATION_OFF;
-    const char *why = turned_on ? "[tls] revocation is turned on, which applies every CRL in "
-                                  "security/crl/ at once"
-                                : "a CRL in security/crl/ is new or changed since the node "
-                                  "loaded its own";
+    const char *why = news_why(j, h);
     if (nunasked)
         snprintf(j->crl_note, sizeof j->crl_note,
                  "%s could not be asked the certificate %s presents with the CRLs this reload "
                  "applies (%s): if they revoke it, this node refuses that node when it connects",
                  unasked, nunasked == 1 ? "it" : "each", why);
-    if (!ncut)
+    if (!all)
         return 0;
-    const char *one = ncut == 1 ? "it" : "them";
+    if (!by_crl)
+        return words_by_cause(j, h, ncut, cut, nkept, refused, msg, len);
+    int ncrl = ncut[BY_CRL];
+    const char *one = ncrl == 1 ? "it" : "them";
     if (nkept && !j->force) {
         size_t at = strlen(j->crl_note);
         snprintf(j->crl_note + at, sizeof j->crl_note - at,
@@ -346,8 +492,8 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
                  "present%s a certificate they revoke (the other nodes stay accepted): %s; give "
                  "%s a new certificate that the CRLs do not revoke: `tlstool import NEW.pfx` "
                  "there, and a reload",
-                 at ? "; " : "", ncut, ncut == 1 ? "" : "s", ncut == 1 ? "s" : "", cut,
-                 ncut == 1 ? "that node" : "each node named");
+                 at ? "; " : "", ncrl, ncrl == 1 ? "" : "s", ncrl == 1 ? "s" : "", cut[BY_CRL],
+                 ncrl == 1 ? "that node" : "each node named");
         return 0;
     }
     if (j->force) {
@@ -355,8 +501,8 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
         snprintf(j->crl_note + at, sizeof j->crl_note - at,
                  "%s--force: the CRLs applied cut this node off from %s, which present%s a "
                  "certificate they revoke: %s",
-                 at ? "; " : "", ncut == 1 ? "a [cluster] node" : "[cluster] nodes",
-                 ncut == 1 ? "s" : "", cut);
+                 at ? "; " : "", ncrl == 1 ? "a [cluster] node" : "[cluster] nodes",
+                 ncrl == 1 ? "s" : "", cut[BY_CRL]);
         return 0;
     }
     snprintf(msg, len,
@@ -367,9 +513,9 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
              "NEW.pfx` there, and a reload) and then reload here, or take the CRL that revokes "
              "it out of security/crl/ (`tlstool crl list`, `tlstool crl remove NAME`)%s; or "
              "reload with --force, which applies the CRLs anyway and cuts %s off%s%s",
-             why, ncut == 1 ? "the" : "all", ncut, ncut == 1 ? "" : "s", ncut == 1 ? "s" : "",
-             ncut == 1 ? "its" : "their",
-             cut, turned_on ? ", or set [tls] revocation back to off" : "", one,
+             why, ncrl == 1 ? "the" : "all", ncrl, ncrl == 1 ? "" : "s", ncrl == 1 ? "s" : "",
+             ncrl == 1 ? "its" : "their", cut[BY_CRL],
+             turned_on ? ", or set [tls] revocation back to off" : "", one,
              j->crl_note[0] ? "; also " : "", j->crl_note);
     return 1;
 }

@@ -15,8 +15,16 @@
 /* Whether the reload j applies CRLs the node does not apply now, over TLS:
  * [tls] revocation turned on (from off) with CRLs in security/crl/, or,
  * with revocation on, a CRL there new or changed since the node loaded its
- * own (a mounted folder's, or `tlstool crl add` without --reload). */
+ * own (a mounted folder's, or `tlstool crl add` without --reload); or
+ * revocation = hard, which refuses a certificate no current CRL covers,
+ * turned on, or with a CRL of security/crl/ gone or changed. */
 int reload_crl_news(const reload_job *j, const host *h);
+
+/* On the thread pool, once j->probe is loaded: the reload's security
+ * without revocation checks, and for revocation = hard with soft ones
+ * (j->probe_as), whose dials tell what a refusal owes to the CRLs; none
+ * when revocation is off or TLS is. 0, or a negative SIPC_* code with err. */
+int reload_crl_load(reload_job *j, char *err, size_t len);
 
 /* The most checks of a refused or pending reload from one dial of the
  * nodes to the next while its files stay the same: 25 checks of about
@@ -34,17 +42,21 @@ int reload_crl_dial_due(reload_job *j, host *h);
 
 /* Dials every other [cluster] node at once, within timeout_ms: a reload
  * twice, with the security the node's management links run now and with
- * the one the reload loaded (j->probe); a check of a refused or pending
- * reload (j->dry) once, with j->probe (the security that runs has not
- * changed since the reload's dials). done(j) runs on the loop once every
+ * the one the reload loaded (j->probe), and once with each of j->probe_as
+ * loaded; a check of a refused or pending reload (j->dry) once, with
+ * j->probe (the security that runs has not changed since the reload's
+ * dials), and with j->probe_as only when the files differ from those the
+ * latest dials judged. done(j) runs on the loop once every
  * dial ended and the dials' contexts closed. 0, or a negative SIPC_* code
  * without calling done. */
 int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(reload_job *j));
 
 /* The guard, from the dials reload_crl_ask made (none made: nothing to
  * judge): a node accepted now whose certificate the security of the reload
- * refuses would be cut off by the CRLs applied. 1 when the reload is
- * refused, i.e. every node accepted now would be cut off and it is not
+ * refuses would be cut off, by a CRL revoking it, by revocation = hard
+ * for want of a current CRL, or by something else the reload changes
+ * (named by cause). 1 when the reload is refused, i.e. every node accepted
+ * now would be cut off, or one for want of a current CRL, and it is not
  * forced (msg, len bytes, names those nodes and the fix); else 0, with
  * j->crl_note naming the nodes cut off (with --force, or while another
  * node stays accepted) and their fix, and the nodes that could not be

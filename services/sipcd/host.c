@@ -266,6 +266,8 @@ int host_start(host *h, uv_loop_t *loop)
     sipc_data_options_init(&dopt);
     dopt.sync = h->cfg.data_sync == SIPC_SYNC_FULL ? SIPC_DATA_SYNC_FULL : SIPC_DATA_SYNC_NORMAL;
     dopt.writes_slow_ms = h->cfg.data_writes_slow_ms;
+    if (h->cfg.data_max_attributes)
+        dopt.max_attributes = h->cfg.data_max_attributes;
     dopt.log = sipc_logger_sink;
     dopt.log_arg = h->svc[HOST_DATA].log;
     dopt.damaged_cb = records_damaged_save;

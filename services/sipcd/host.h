@@ -122,6 +122,10 @@ typedef struct host {
     /* the node id each [cluster] entry answered a dial with, by dial (a
      * check's dial that is refused learns none) */
     char crl_node[SIPC_MAX_NODES][64];
+    /* what the reload's security refused each entry for at the dials that
+     * could tell, kept for the checks of the same files, which dial the
+     * reload's security only (crl_guard.c) */
+    unsigned char crl_cause[SIPC_MAX_NODES];
     unsigned refused_gen;  /* counts refusals: a check begun before one does not clear it */
     uv_timer_t retire_timer; /* replaces connections made before a reload */
     int retire_on, retire_ticks;

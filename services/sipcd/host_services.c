@@ -172,6 +172,9 @@ static int start_pipeline(host *h)
     o.ndests = n;
     o.link_security = h->svc[HOST_DATA].sec;
     o.link_options = &lo;
+    sipc_data_options dl;
+    sipc_data_options_get(h->data, &dl);
+    o.max_attributes = dl.max_attributes; /* what its destinations take */
     char err[600];
     int r = sipc_pipeline_open(&h->pipeline, s->ctx, &o, err, sizeof err);
     if (r == 0)
@@ -209,6 +212,7 @@ static int start_search(host *h)
     o.npeers = n;
     o.log = sipc_logger_sink;
     o.log_arg = s->log;
+    o.max_local_ms = h->cfg.search_max_local_ms;
     char err[600];
     int r = sipc_search_open(&h->search, s->ctx, h->data, &o, err, sizeof err);
     if (r == 0)

@@ -81,7 +81,8 @@ static void load_all(uv_work_t *w)
             return;
         }
     }
-    if (host_probe_security(&j->cfg, &j->probe, err, sizeof err) != 0) {
+    if (host_probe_security(&j->cfg, &j->probe, err, sizeof err) != 0 ||
+        reload_crl_load(j, err, sizeof err) != 0) {
         j->failed = 1;
         snprintf(j->err, sizeof j->err, "%s", err);
         return;
@@ -140,7 +141,10 @@ static void judge_restart(reload_job *j, const sipc_config *o, const sipc_config
     }
     restart(j, "[data] sync", o->data_sync == SIPC_SYNC_FULL ? "full" : "normal",
             n->data_sync == SIPC_SYNC_FULL ? "full" : "normal");
-    restart_num(j, "[data] writes_slow_ms", o->data_writes_slow_ms, n->data_writes_slow_ms);
+    /* the data service and the pipeline took them at their start; so did
+     * the search its longest local search */
+    restart_num(j, "[data] max_attributes", o->data_max_attributes, n->data_max_attributes);
+    restart_num(j, "[search] max_local_ms", o->search_max_local_ms, n->search_max_local_ms);
     /* [limits] as the contexts use them (defaults filled in, 0: off), so
      * that writing out a default changes nothing; the contexts took them
      * when sipcd started */
@@ -216,16 +220,32 @@ static void judge_tls(reload_job *j, host *h)
     if (h->cfg.revocation != j->cfg.revocation)
         change(j, "[tls] revocation: %s -> %s", rev_name(h->cfg.revocation),
                rev_name(j->cfg.revocation));
-    /* a setting of the node itself, not of its connections' security: the
-     * guard reads it at every judgement, so it applies without a new
-     * security (settings_only) */
+    /* settings of the node itself, not of its connections' security: the
+     * strict guard reads its window at every judgement, the data service
+     * its threshold at every look at its waiting writes, so they apply
+     * without a new security (settings_only, apply_settings) */
+    int security_changes = j->nchanges;
+    char a[32], b[32];
     if (h->cfg.strict_guard_window != j->cfg.strict_guard_window) {
-        char a[32], b[32];
         snprintf(a, sizeof a, "%d s", h->cfg.strict_guard_window);
         snprintf(b, sizeof b, "%d s", j->cfg.strict_guard_window);
-        j->settings_only = j->nchanges == 0;
         change(j, "[tls] strict_guard_window: %s -> %s", a, b);
     }
+    if (h->cfg.data_writes_slow_ms != j->cfg.data_writes_slow_ms) {
+        snprintf(a, sizeof a, "%u ms", h->cfg.data_writes_slow_ms);
+        snprintf(b, sizeof b, "%u ms", j->cfg.data_writes_slow_ms);
+        change(j, "[data] writes_slow_ms: %s -> %s", a, b);
+    }
+    j->settings_only = security_changes == 0 && j->nchanges > 0;
+}
+
+/* The node's own settings a reload applies (judge_tls), with or without a
+ * new security. */
+static void apply_settings(reload_job *j, host *h)
+{
+    h->cfg.data_writes_slow_ms = j->cfg.data_writes_slow_ms;
+    if (h->data)
+        sipc_data_set_writes_slow_ms(h->data, h->cfg.data_writes_slow_ms);
 }
 
 /* The guards of a reload whose files load: the strict guard first (a
@@ -258,6 +278,8 @@ static void release_job(reload_job *j)
     for (int i = 0; i < HOST_NSERVICES; i++)
         sipc_security_release(j->sec[i]);
     sipc_security_release(j->probe);
+    for (int i = 0; i < 2; i++)
+        sipc_security_release(j->probe_as[i]);
     reload_crl_free(j);
     json_decref(j->modes);
     j->modes = NULL;
@@ -825,11 +847,13 @@ static void decide(reload_job *j, int status)
             if (j->settings_only) {
                 /* the connections' security is the same: none is replaced */
                 sipc_config_copy_tls(&h->cfg, &j->cfg);
+                apply_settings(j, h);
                 host_tls_notes(h, "Service.Reload"); /* said after every change */
                 snprintf(msg, sizeof msg, "%s: applied at once; the connections stay as they are%s",
                          head, j->nrestart ? "; some changes need a restart" : "");
             } else {
                 apply(j, h);
+                apply_settings(j, h);
                 snprintf(msg, sizeof msg,
                          "%s: new connections use the new setup; connections made before are "
                          "replaced once answered%s",

@@ -36,6 +36,8 @@ typedef struct reload_job {
     sipc_config cfg;
     sipc_security *sec[HOST_NSERVICES];
     sipc_security *probe;
+    sipc_security *probe_as[2]; /* probe without revocation checks, and with soft ones (hard
+                                   only): the CRL guard's (crl_guard.c), NULL if none */
     host_files trust, crl, rotation;
     int failed;
     char err[1500];

@@ -113,6 +113,55 @@ static int crl_guard(const opts *o, const sipc_config *cfg, const crl_file *f, c
     return trust_guard(o, cfg, &step);
 }
 
+/* The guard of a CRL removed under [tls] revocation = hard: a node whose
+ * certificate only this CRL covered would be refused, its revocation
+ * status unknown, which is no purpose of a removal (a node revoked stays
+ * refused without its CRL only under hard, and for a reason no one chose):
+ * refused when it cuts any node off, as a rotation's finish is. */
+static int crl_remove_guard(const opts *o, const sipc_config *cfg, const char *name,
+                            int *forced)
+{
+    const trust_step step = {
+        .verb = "remove the CRL",
+        .past = "removed",
+        .refused = "a certificate whose revocation no current CRL tells once this CRL is gone, "
+                   "which [tls] revocation = hard refuses",
+        .once = "once this CRL is gone",
+        .fix = "add a current CRL of each such certificate's issuer (`tlstool crl add FILE`), or "
+               "set [tls] revocation = soft",
+        .safe_order = "`tlstool crl remove NAME --reload` once another current CRL covers "
+                      "every certificate it covers (docs/operator-guide.md, 4)",
+        .unasked_may = "a node that could not be asked may present a certificate only this CRL "
+                       "covers",
+        .unasked_fix = "add a current CRL of its issuer if it presents such a certificate",
+        .crl_gone = name,
+        .name_reasons = 1,
+        .unasked_warns = 1,
+        .forced = forced};
+    return trust_guard(o, cfg, &step);
+}
+
+/* How this home's own certificate verifies with its trust, crl/crl_out
+ * left out (NULL: none): its status, SIPC_VFY_OK when it or the trust
+ * cannot be read (another command says so). */
+static sipc_vfy_status own_status(const opts *o, const sipc_config *cfg, const char *crl_out,
+                                  sipc_vfy_result *res)
+{
+    char err[1600];
+    sipc_trust *t;
+    sipc_keypair kp;
+    sipc_vfy_status st = SIPC_VFY_OK;
+    if (load_trust_without_crl(o, cfg, crl_out, &t, err, sizeof err) != 0)
+        return st;
+    if (load_pair(o, &kp, LOAD_PAIR_QUIET) == 0) {
+        if (sipc_trust_verify(t, kp.certs, kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL), res) != 0)
+            st = res->status;
+        sipc_keypair_free(&kp);
+    }
+    sipc_trust_free(t);
+    return st;
+}
+
 int cmd_crl(void *arg)
 {
     opts *o = arg;
@@ -121,8 +170,9 @@ int cmd_crl(void *arg)
     const char *sub = o->pos[0];
     if (o->reload && strcmp(sub, "add") && strcmp(sub, "remove"))
         return fail(EX_USAGE, "--reload goes with crl add and crl remove only");
-    if ((o->force || o->timeout_ms) && strcmp(sub, "add"))
-        return fail(EX_USAGE, "%s goes with crl add only", o->force ? "--force" : "--timeout");
+    if ((o->force || o->timeout_ms) && strcmp(sub, "add") && strcmp(sub, "remove"))
+        return fail(EX_USAGE, "%s goes with crl add and crl remove only",
+                    o->force ? "--force" : "--timeout");
     char dir[1100], path[1400], err[1600];
     snprintf(dir, sizeof dir, "%s/security/crl", o->home);
     /* as the text names them: the home, and FILE or NAME */
@@ -314,6 +364,27 @@ int cmd_crl(void *arg)
         const char *name = o->pos[1];
         if (strchr(name, '/') || name[0] == '.')
             return fail(EX_USAGE, "give the NAME shown by `tlstool crl list`");
+        /* under hard, what only this CRL covered is refused once it is gone:
+         * the nodes are asked first (a name crl/ lacks is refused below) */
+        int forced = 0;
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        if (cfg.revocation == SIPC_REVOCATION_HARD && file_exists(path) &&
+            sipc_trust_name_loaded(name, sipc_trust_crl_names)) {
+            /* the node's own certificate unknown without it: sipcd would
+             * refuse to start or reload, as for a CRL revoking it */
+            sipc_vfy_result res, before;
+            if (own_status(o, &cfg, name, &res) == SIPC_VFY_REVOCATION_UNKNOWN &&
+                own_status(o, &cfg, NULL, &before) != SIPC_VFY_REVOCATION_UNKNOWN)
+                return fail(EX_REFUSED,
+                            "%s: not removed: it is the current CRL that covers this home's own "
+                            "certificate, which [tls] revocation = hard refuses without one: %s; "
+                            "sipcd would refuse to start or reload with its own certificate so; "
+                            "add a current CRL of that issuer first (`tlstool crl add FILE`), "
+                            "or set [tls] revocation = soft",
+                            arg_shown, res.reason);
+            if ((r = crl_remove_guard(o, &cfg, name, &forced)) != 0)
+                return r;
+        }
         r = sipc_store_remove(o->home, "crl", name, err, sizeof err);
         if (r == 1)
             return fail(EX_REFUSED, "no CRL named %s in %s (see `tlstool crl list`)", arg_shown,
@@ -321,7 +392,8 @@ int cmd_crl(void *arg)
         if (r != 0)
             return fail(EX_FAIL, "%s", err);
         printf("removed %s/%s\n", dir_shown, arg_shown);
-        return reload_or_remind(o, 0, "`tlstool crl remove`");
+        /* --force cut a node off knowingly: so is the node's own guard */
+        return reload_or_remind(o, forced, "`tlstool crl remove`");
     }
     return fail(EX_USAGE, "unknown crl command '%s': use add, list or remove", sub);
 }

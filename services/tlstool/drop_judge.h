@@ -1,8 +1,9 @@
 /* drop_judge.h - how the guard of a step that narrows this home's trust
  * (trust_guard.h: `tlstool rotate finish`, an abort that drops the staged
- * pair, `crl add`) judges one [cluster] node from its two dials: the first
- * with this home's pair and trust, the second with the trust this node
- * keeps after the step (the pair dropped left out, or the CRL added):
+ * pair, `crl add`, `crl remove`) judges one [cluster] node from its two
+ * dials: the first with this home's pair and trust, the second with the
+ * trust this node keeps after the step (the pair dropped left out, the CRL
+ * added, or the CRL removed left out):
  * cut_judge.h's judgement, which sipcd's CRL guard makes too, and a node
  * presenting the pair a step drops refused on its fingerprint alone. */
 #ifndef SIPC_TLSTOOL_DROP_JUDGE_H

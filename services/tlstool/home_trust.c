@@ -92,6 +92,15 @@ int load_trust(const opts *o, const sipc_config *cfg, sipc_trust **out, int *hav
     return build_trust(o, cfg, NULL, out, have_pair);
 }
 
+int load_trust_without_crl(const opts *o, const sipc_config *cfg, const char *crl,
+                           sipc_trust **out, char *err, size_t errlen)
+{
+    sipc_trust_policy pol;
+    policy_of(cfg, &pol);
+    return sipc_trust_load_home_without_crl(out, o->home, &pol, crl, err, errlen) != 0 ? EX_CONFIG
+                                                                                      : 0;
+}
+
 int load_trust_quiet(const opts *o, const sipc_config *cfg, const sipc_keypair *own,
                      sipc_trust **out, int *have_pair, char *err, size_t errlen)
 {

@@ -261,7 +261,9 @@ static const cli_cmd COMMANDS[] = {
      "named in a warning with its fix (this node refuses it from then on: what the\n"
      "CRL is for); refused (exit 18) only when no node that answers would stay\n"
      "accepted; one that cannot be asked warns. A CRL revoking this node's own\n"
-     "certificate is refused (exit 11).\n"
+     "certificate is refused (exit 11). With revocation = hard, remove asks the nodes\n"
+     "too: refused (exit 18, --force to go on) when a node would be refused for want\n"
+     "of a current CRL, and refused (exit 11) when this node's own would.\n"
      "Running services pick up add and remove on a reload (--reload, `sipcctl reload`,\n"
      "SIGHUP) or a restart.\n",
      CRL_OPTS, cmd_crl, CRL_SUBS},

@@ -137,6 +137,10 @@ int load_trust(const opts *o, const sipc_config *cfg, sipc_trust **out, int *hav
  * when it would refuse the same home). */
 int load_trust_quiet(const opts *o, const sipc_config *cfg, const sipc_keypair *own,
                      sipc_trust **out, int *have_pair, char *err, size_t errlen);
+/* The home's trust as a node loads it, the file crl/crl left out (what it
+ * is once `crl remove` removed it): 0, or an exit code with err. */
+int load_trust_without_crl(const opts *o, const sipc_config *cfg, const char *crl,
+                           sipc_trust **out, char *err, size_t errlen);
 /* How load_pair says a failure: fail() on stderr, nothing, or (for verify)
  * a key that is not the certificate's as a NOT VERIFIED verdict on stdout. */
 enum { LOAD_PAIR_SAY = 0, LOAD_PAIR_QUIET = 1, LOAD_PAIR_VERDICT = 2 };

@@ -41,8 +41,9 @@ static int after_security(const opts *o, const sipc_config *cfg, const trust_ste
     if (step->revocation_on && judged.revocation == SIPC_REVOCATION_OFF)
         judged.revocation = SIPC_REVOCATION_SOFT;
     /* build_trust with own set leaves staged/ and previous/ out */
-    if ((r = load_trust_quiet(o, &judged, step->own_only ? &kp : NULL, &t, &have, err, errlen)) !=
-        0) {
+    if ((r = step->crl_gone ? load_trust_without_crl(o, &judged, step->crl_gone, &t, err, errlen)
+                            : load_trust_quiet(o, &judged, step->own_only ? &kp : NULL, &t, &have,
+                                               err, errlen)) != 0) {
         sipc_keypair_free(&kp);
         return r;
     }

@@ -1,6 +1,7 @@
 /* trust_guard.h - the guard of a step that narrows the trust this home
  * keeps, so that a [cluster] node it accepts now may be refused after it:
- * a rotation's finish, an abort that drops the staged pair, a CRL added.
+ * a rotation's finish, an abort that drops the staged pair, a CRL added,
+ * a CRL removed under revocation = hard.
  * Each [cluster] node is asked (sys.info) with this home's security, and
  * each that answered over TLS is dialled again with the security this home
  * has after the step; drop_judge.h judges the two. */
@@ -33,6 +34,9 @@ typedef struct trust_step {
     const uint8_t *crl;
     size_t crl_len;
     const char *crl_name;
+    /* the trust after the step: this home's without crl/crl_gone (a CRL
+     * removed), when given */
+    const char *crl_gone;
     int name_reasons; /* the nodes refused named with the verifier's reason (which
                          certificate, and why) */
     /* the trust after the step checks revocation even where [tls]

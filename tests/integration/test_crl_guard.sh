@@ -68,9 +68,9 @@ expect "crl add revoking every other node's certificate: refused" 18 \
     'Nothing was changed' 'a new certificate that this CRL does not revoke' '--force'
 grep -q 'fix: import a new' "$OUT" && bad "the refusal repeats the verifier's fix"
 run tt a crl list --force
-expect "crl list --force: a usage error, not ignored" 64 '^tlstool: error: --force goes with crl add only$'
-run tt a crl remove nosuch.crl --timeout 1000
-expect "crl remove --timeout: a usage error, not ignored" 64 '^tlstool: error: --timeout goes with crl add only$'
+expect "crl list --force: a usage error, not ignored" 64 '^tlstool: error: --force goes with crl add and crl remove only$'
+run tt a crl list --timeout 1000
+expect "crl list --timeout: a usage error, not ignored" 64 '^tlstool: error: --timeout goes with crl add and crl remove only$'
 run tt a crl list
 expect "refused: the CRL installed before stays, number 10 (0a)" 0 'complete CRL number 10$'
 run tt a crl add "$work/pki/crl-bcx.pem" --reload --force

@@ -30,7 +30,8 @@ cp "$home/sipc.conf" "$work/start.conf"
     printf 'max_write_queue_total = 8388608\nmax_read_buffer_total = 8388608\n'
     printf 'max_connections = 1000\nmax_opening = 100\nmax_connections_per_host = 100\n'
     printf 'reconnect_max_ms = 2000\nkeepalive_ms = 5000\nkeepalive_timeout_ms = 5000\n'
-    printf 'idle_timeout_ms = 30000\n[data]\nsync = normal\nwrites_slow_ms = 3000\n'
+    printf 'idle_timeout_ms = 30000\n[data]\nsync = normal\nmax_attributes = 100\n'
+    printf '[search]\nmax_local_ms = 5000\n'
     printf '[metrics]\naddress = %s:23009\n' "$BASE.1"
 } >>"$home/sipc.conf"
 all_capped() {

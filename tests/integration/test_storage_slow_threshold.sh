@@ -7,7 +7,9 @@
 # 5 s busy timeout: n2 says writes SLOW with its threshold, its cluster
 # status storage_slow (exit 1); n1, whose oldest write has waited as long,
 # says storage ok, not slow, and its cluster status OK (exit 0). Every put
-# is then answered as stored. A changed threshold waits for a restart.
+# is then answered as stored. A changed threshold is applied by a reload;
+# n2's [data] max_attributes = 10 takes a record of 10 attributes, refuses
+# one of 11, and a changed one waits for a restart.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.169}
@@ -19,7 +21,7 @@ lo=$work/lo
 node_home "$hi" hi n1 "$BASE.1" "$BASE.1"
 printf '[data]\nwrites_slow_ms = 60000\n' >>"$hi/sipc.conf"
 node_home "$lo" lo n2 "$BASE.2" "$BASE.2"
-printf '[data]\nwrites_slow_ms = 500\n' >>"$lo/sipc.conf"
+printf '[data]\nwrites_slow_ms = 500\nmax_attributes = 10\n' >>"$lo/sipc.conf"
 sipcd_start "$hi" || exit 1
 sipcd_start "$lo" || exit 1
 
@@ -109,10 +111,24 @@ fi
 
 puts_answered "the six puts were answered as stored once the locks went" "${puts[@]}"
 
-# the data service took it at its start: a reload says it needs a restart
+# the threshold is the status's to read: a reload applies it at once
 home=$lo
 printf 'writes_slow_ms = 800\n' >>"$home/sipc.conf"
 run ctl reload
-expect "reload with writes_slow_ms changed: a restart needed (exit 3)" 3 \
-    'needs a restart, not applied: \[data\] writes_slow_ms: 500 -> 800'
+expect "reload with writes_slow_ms changed: applied at once" 0 \
+    'changed: \[data\] writes_slow_ms: 500 ms -> 800 ms' 'applied at once'
+ctl status --json >"$work/after.json" 2>&1
+check "n2's status gives its new threshold, 800 ms" jq -e '.storage.writes.slow_after_ms == 800' "$work/after.json"
+
+# [data] max_attributes = 10 on n2: 10 attributes stored, 11 refused
+attrs=()
+for i in $(seq 1 10); do attrs+=(--attr "k$i=v"); done
+run ctl put many-10 --body b "${attrs[@]}"
+expect "n2 stores a record of 10 attributes (its max_attributes)" 0
+run ctl put many-11 --body b "${attrs[@]}" --attr k11=v
+expect "n2 refuses a record of 11" 1 '11 attributes exceed the maximum of 10'
+printf 'max_attributes = 90\n' >>"$home/sipc.conf"
+run ctl reload
+expect "reload with max_attributes changed: a restart needed (exit 3)" 3 \
+    'needs a restart, not applied: \[data\] max_attributes: 10 -> 90'
 shtest_done

@@ -522,7 +522,8 @@ static void test_empty_values(void **state)
         {"limits", "max_connections"}, {"limits", "max_opening"},
         {"limits", "max_connections_per_host"},
         {"limits", "reconnect_max_ms"}, {"data", "sync"},
-        {"data", "writes_slow_ms"},  {"pipeline", "tls"},
+        {"data", "writes_slow_ms"},  {"data", "max_attributes"},
+        {"search", "max_local_ms"},  {"pipeline", "tls"},
         {"logs", "max_file_size"},
     };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -1491,6 +1492,45 @@ static void test_writes_slow_ms(void **state)
     rm_home(home);
 }
 
+/* [data] max_attributes and [search] max_local_ms: the services' defaults
+ * (64, 60000) when unset, read in their ranges (max_attributes the data
+ * service's own, up to SIPC_DATA_MAX_ATTRIBUTES), refused outside them
+ * with the key, the range and the value. */
+static void test_service_limits(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    sipc_config cfg;
+    char err[1024];
+    assert_int_equal(load_text(home, "[node]\nid = n1\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.data_max_attributes, 64);
+    assert_int_equal(cfg.search_max_local_ms, 60000);
+    char text[160];
+    snprintf(text, sizeof text, "[data]\nmax_attributes = %d\n[search]\nmax_local_ms = 100\n",
+             SIPC_DATA_MAX_ATTRIBUTES);
+    assert_int_equal(load_text(home, text, &cfg, err, sizeof err), 0);
+    assert_int_equal(cfg.data_max_attributes, SIPC_DATA_MAX_ATTRIBUTES);
+    assert_int_equal(cfg.search_max_local_ms, 100);
+    assert_int_equal(load_text(home, "[data]\nmax_attributes = 1\n[search]\nmax_local_ms = 3600000\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(cfg.data_max_attributes, 1);
+    assert_int_equal(cfg.search_max_local_ms, 3600000);
+    static const char attrs[] = "[data] max_attributes must be a number from 1 to 16000, not '";
+    snprintf(text, sizeof text, "[data]\nmax_attributes = %d\n", SIPC_DATA_MAX_ATTRIBUTES + 1);
+    expect_error(home, text, 2, attrs);
+    expect_error(home, "[data]\nmax_attributes = 0\n", 2, attrs);
+    expect_error(home, "[data]\nmax_attributes = -5\n", 2, "not '-5'");
+    static const char local[] =
+        "[search] max_local_ms must be a number of ms from 100 to 3600000, not '";
+    expect_error(home, "[search]\nmax_local_ms = 99\n", 2, local);
+    expect_error(home, "[search]\nmax_local_ms = 3600001\n", 2, local);
+    expect_error(home, "[search]\nmax_local_ms = 1m\n", 2, "not '1m'");
+    expect_error(home, "[search]\nmax_locl_ms = 5000\n", 2,
+                 "unknown setting [search] max_locl_ms; did you mean `max_local_ms`?");
+    rm_home(home);
+}
+
 /* [logs] max_file_size: the logger's own default (256 MiB) when unset, read
  * from the floor to the ceiling node.h names, and refused outside them or
  * as anything but a byte count, in the words every byte count of sipc.conf
@@ -1795,8 +1835,12 @@ static void test_layout_appends(void **state)
                 offsetof(sipc_config, node_line) + sizeof(int));
     assert_true(offsetof(sipc_config, log_max_file_size) >
                 offsetof(sipc_config, data_writes_slow_ms));
-    assert_true(sizeof(sipc_config) - offsetof(sipc_config, log_max_file_size) -
-                    sizeof(uint64_t) <
+    assert_true(offsetof(sipc_config, data_max_attributes) ==
+                offsetof(sipc_config, log_max_file_size) + sizeof(uint64_t));
+    assert_true(offsetof(sipc_config, search_max_local_ms) ==
+                offsetof(sipc_config, data_max_attributes) + sizeof(uint32_t));
+    assert_true(sizeof(sipc_config) - offsetof(sipc_config, search_max_local_ms) -
+                    sizeof(uint32_t) <
                 _Alignof(sipc_config));
 }
 
@@ -1947,6 +1991,7 @@ int main(void)
         cmocka_unit_test(test_host_key),
         cmocka_unit_test(test_service_settings),
         cmocka_unit_test(test_writes_slow_ms),
+        cmocka_unit_test(test_service_limits),
         cmocka_unit_test(test_log_max_file_size),
         cmocka_unit_test(test_nodes_default_to_data_port),
         cmocka_unit_test(test_wildcard_self),

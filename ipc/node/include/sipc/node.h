@@ -122,6 +122,14 @@ typedef struct sipc_config {
     uint64_t log_max_file_size; /* [logs] max_file_size = bytes a service's log file of one
                                    day takes (sipc_logger_set_file_cap); default 256 MiB,
                                    SIPC_LOG_FILE_CAP_MIN .. _MAX */
+    uint32_t data_max_attributes; /* [data] max_attributes = attributes of one record (and
+                                     filters of a search) the data service takes, and the
+                                     pipeline counts in its decoding budget; default 64,
+                                     1 .. 16000 (0 in a structure filled without
+                                     sipc_config_load: the services' default) */
+    uint32_t search_max_local_ms; /* [search] max_local_ms = the longest one local search
+                                     runs, whatever its caller's deadline; default 60000,
+                                     100 .. 3600000 (0: the search service's default) */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown

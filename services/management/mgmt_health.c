@@ -316,11 +316,11 @@ int mgmt_other_target(json_t *nodes, json_t *n, char *out, size_t len)
                  "FILE the pair meant (which one cannot be told here: as many nodes move to "
                  "each)");
     snprintf(out, len,
-             "%s moves to another pair than the rest of the key pair rotation (%s, the pair "
-             "each node staged or committed: %s); a node that commits one pair is cut off from "
-             "the nodes that staged another (`tlstool rotate commit` refuses it): stage the "
-             "same file on every node: `tlstool rotate stage FILE --force --reload` on %s, %s "
-             "(where it committed, `tlstool rotate abort --reload` first)",
+             "%s %s a pair the other rotating nodes did not (the pair each node staged or "
+             "committed: %s); a node that commits one pair is cut off from the nodes that "
+             "staged another (`tlstool rotate commit` refuses it): stage the same file on every "
+             "node: `tlstool rotate stage FILE --force --reload` on %s, %s (where it committed, "
+             "`tlstool rotate abort --reload` first)",
              name,
              !strcmp(mgmt_str_at(json_object_get(n, "tls"), "rotation", "pair"), "previous")
                  ? "committed"
@@ -544,7 +544,8 @@ static void rotation_text(json_t *nodes, char *msg, size_t len)
                                         "unknown",   "other pair", "rolled back", "not reloaded"};
     static const char *const shown[] = {"committed", "staged", "finished", "not staged",
                                         "does not say its step (an older build)",
-                                        "move to another pair than the rest (staged_mismatch)",
+                                        "staged or committed a pair the others did not "
+                                        "(staged_mismatch)",
                                         "rolled back",
                                         "took a step without a reload: its home holds another "
                                         "pair than its sipcd presents"};

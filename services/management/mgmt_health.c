@@ -352,9 +352,14 @@ static const char *rotation_step(json_t *nodes, json_t *n)
     if (!json_object_get(tls, "rotation"))
         return "unknown";
     /* its home holds another pair than it presents (an older build's
-     * status does not say): a step taken without --reload */
-    const char *disk = mgmt_str_at(json_object_get(n, "home_pair"), "fingerprint_sha256", NULL);
-    if (disk[0] && strcmp(disk, mgmt_str_at(tls, "certificate", "fingerprint_sha256")) != 0)
+     * status does not say): a rotation's step taken without --reload (an
+     * import outside a rotation is none) */
+    json_t *home = json_object_get(n, "home_pair");
+    const char *disk = mgmt_str_at(home, "fingerprint_sha256", NULL),
+               *disk_step = mgmt_str_at(home, "rotation", NULL);
+    if (disk[0] && strcmp(disk, mgmt_str_at(tls, "certificate", "fingerprint_sha256")) != 0 &&
+        (json_is_object(json_object_get(tls, "rotation")) ||
+         (disk_step[0] && strcmp(disk_step, "none") != 0)))
         return "not reloaded";
     if (other_target(nodes, n))
         return "other pair";

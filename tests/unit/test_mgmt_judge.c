@@ -1325,6 +1325,16 @@ static void rotation_unapplied_rolled_back(void **state)
         fail_msg("%s", notes_text(notes));
     json_decref(notes);
     json_decref(nodes);
+    /* an import without a reload, no rotation: no rotation note */
+    json_t *n3 = pair_node("n3", old, NULL, NULL);
+    json_object_set_new(n3, "home_pair", json_pack("{s:s, s:s}", "fingerprint_sha256", new,
+                                                   "rotation", "none"));
+    nodes = json_pack("[o, o, o]", pair_node("n1", old, NULL, NULL),
+                      pair_node("n2", old, NULL, NULL), n3);
+    notes = sipc_mgmt_notes(nodes);
+    assert_string_equal(notes_text(notes), "");
+    json_decref(notes);
+    json_decref(nodes);
     nodes = json_pack("[o, o, o]", pair_node("n1", old, "rolled_back", new),
                       pair_node("n2", new, "previous", old), pair_node("n3", new, "previous", old));
     json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);

@@ -747,7 +747,22 @@ static sipc_vfy_status verify_chain(const sipc_trust *t, const sipc_der *chain, 
         const sipc_x509 *cur = path[np - 1];
         if (sipc__self_signed(cur)) {
             /* a root that is not one of ours */
-            if (np == 1 && t->own_self_signed)
+            if (np == 1 && t->own_self_signed && t->rotation_role[0])
+                /* an import is refused during a rotation: the two sides
+                 * move to different pairs, or one has not staged yet */
+                st = sipc__vfail(res, SIPC_VFY_NOT_PINNED, 0,
+                          "during a key pair rotation every node stages the same file: where "
+                          "the staged pair is not the one meant, `tlstool rotate stage FILE "
+                          "--force --reload` (after `tlstool rotate abort --reload` where it "
+                          "committed); `sipcctl status --cluster` names which node staged "
+                          "which pair",
+                          "self-signed certificate '%s' (SHA-256 %.16s...) is not this cluster's "
+                          "key pair (this side holds '%s', SHA-256 %.16s..., and trusts the %s "
+                          "SHA-256 %.16s... during a rotation)",
+                          sipc__name_or(cur->subject), cur->fingerprint,
+                          sipc__name_or(t->own_x[0].subject), t->own_x[0].fingerprint,
+                          t->rotation_role, t->rotation_fp);
+            else if (np == 1 && t->own_self_signed)
                 st = sipc__vfail(res, SIPC_VFY_NOT_PINNED, 0,
                           "both ends need the same key pair: import the same PFX file on every "
                           "node (tlstool import), or give a program the same certificate and "

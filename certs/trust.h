@@ -154,6 +154,9 @@ int sipc_trust_add_rotation(sipc_trust *t, const sipc_keypair *kp, const char *r
  * that certificate's issuer as sipc_x509 shows it; NULL with fp and issuer
  * "" when none was added. */
 const char *sipc_trust_rotation_pair(const sipc_trust *t, char fp[65], char issuer[256]);
+/* Whether that pair is the staged one a rotation's roll back left (loaded
+ * from a home in state rolled-back, sipc_trust_load_home). */
+int sipc_trust_rotation_rolled_back(const sipc_trust *t);
 /* How security/previous/ came to be, as security/previous.origin records
  * it ("origin NAME" and "pair SHA-256" of the pair it describes; written
  * by certs/tool/store.c with previous/ itself). */

@@ -472,6 +472,11 @@ sipc_previous_origin sipc_previous_origin_read(const char *home, const char *fp)
     return fp && fp[0] && !strcmp(pair, fp) ? how : SIPC_PREVIOUS_UNKNOWN;
 }
 
+int sipc_trust_rotation_rolled_back(const sipc_trust *t)
+{
+    return t && t->rotation_role[0] && t->rotation_rolled_back;
+}
+
 /* The pair in security/sub/node.crt, trusted as role; a missing file is
  * nothing to add. want_fp: only when its certificate has this fingerprint. */
 static int add_rotation_pair(sipc_trust *t, const char *home, const char *sub, const char *role,
@@ -659,6 +664,7 @@ int sipc_trust_load_home_without_crl(sipc_trust **out, const char *home,
     r = sipc_rotation_read(home, &rot, err, errlen);
     if (r == 0 && rot.state != SIPC_ROTATION_NONE)
         r = add_rotation_pair(t, home, "staged", "staged pair", NULL, err, errlen);
+    t->rotation_rolled_back = rot.state == SIPC_ROTATION_ROLLED_BACK;
     if (r == 0 && rot.state == SIPC_ROTATION_COMMITTED && rot.previous[0])
         r = add_rotation_pair(t, home, "previous", "previous pair", rot.previous, err, errlen);
     else if (r == 0)

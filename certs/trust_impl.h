@@ -34,6 +34,9 @@ struct sipc_trust {
     char rotation_fp[65];
     char rotation_issuer[256];
     char rotation_role[16];
+    /* the staged pair is the one a rotation's roll back left (state
+     * rolled-back): the pair this node moved to and came back from */
+    int rotation_rolled_back;
     /* the pair in security/previous/ while it is not trusted (a rotation
      * finished, or one aborted): never an anchor, only named when a peer is
      * refused for presenting it (sipc_trust_set_former) */

@@ -352,7 +352,9 @@ const char *sipc_security_rotation_pair(const sipc_security *sec, char fp[65], c
     const char *role = sipc_trust_rotation_pair(sec->trust, fp, issuer);
     if (!role)
         return NULL;
-    return !strcmp(role, "staged pair") ? "staged" : "previous";
+    if (strcmp(role, "staged pair") != 0)
+        return "previous";
+    return sipc_trust_rotation_rolled_back(sec->trust) ? "rolled_back" : "staged";
 }
 
 int sipc__security_set_staged(sipc_security *sec, const sipc_vfy_result *res)

@@ -801,6 +801,9 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                     "cluster (sha256 %.16s...): import the cluster's key pair on it (`tlstool "
                     "import FILE --force`: it replaces the pair that node holds) and reload it",
                     mgmt_node_name(n), fp, common);
+        char other[1600];
+        if (mgmt_other_target(nodes, n, other, sizeof other))
+            mgmt_problem(list, n, "staged_mismatch", "%s", other);
         if (json_is_object(cert)) {
             json_int_t not_after = json_integer_value(json_object_get(cert, "not_after_unix"));
             int64_t days = (not_after - now) / 86400;

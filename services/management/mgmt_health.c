@@ -203,10 +203,140 @@ static int same_ca(json_t *n, json_t *o)
     return issued_alike(n, o, mgmt_str_at(json_object_get(o, "tls"), "certificate", "issuer"));
 }
 
+/* The pair a reachable node in a key pair rotation moves to, its leaf's
+ * SHA-256 in *fp and issuer in *issuer: the pair it accepts besides its own
+ * when staged, the pair it presents once committed. 0 when it rotates to
+ * none (no rotation, or no TLS). */
+static int rotation_target(json_t *n, const char **fp, const char **issuer)
+{
+    json_t *tls = json_object_get(n, "tls");
+    if (!json_is_true(json_object_get(n, "reachable")) ||
+        !json_is_true(json_object_get(tls, "enabled")))
+        return 0;
+    const char *pair = mgmt_str_at(tls, "rotation", "pair");
+    const char *from = !strcmp(pair, "staged") || !strcmp(pair, "rolled_back") ? "rotation"
+                       : !strcmp(pair, "previous") ? "certificate"
+                                                   : NULL;
+    if (!from)
+        return 0;
+    *fp = mgmt_str_at(tls, from, "fingerprint_sha256");
+    *issuer = mgmt_str_at(tls, from, "issuer");
+    return (*fp)[0] != '\0';
+}
+
+/* Whether n and o rotate to one pair: the same certificate, or with a
+ * certificate per node (both requiring the same [tls] subject) ones of the
+ * same CA, as issued_alike judges the pairs they present. */
+static int same_target(json_t *n, json_t *o)
+{
+    const char *nfp, *ni, *ofp, *oi;
+    if (!rotation_target(n, &nfp, &ni) || !rotation_target(o, &ofp, &oi))
+        return 0;
+    json_t *nr = json_object_get(json_object_get(n, "tls"), "required_subject");
+    return !strcmp(nfp, ofp) ||
+           (json_is_string(nr) &&
+            json_equal(nr, json_object_get(json_object_get(o, "tls"), "required_subject")) &&
+            ni[0] && !strcmp(ni, oi));
+}
+
+/* The node whose rotation target the cluster moves to: the one the most
+ * reachable nodes share, on a tie the one a committed node presents
+ * already; NULL when no node rotates, or two targets tie with nothing to
+ * tell them apart (which was meant cannot be told here). */
+static json_t *target_node(json_t *nodes)
+{
+    size_t i, j;
+    json_t *n, *o, *best = NULL;
+    int best_score = 0, tie = 0;
+    const char *fp, *is;
+    json_array_foreach(nodes, i, n)
+    {
+        if (!rotation_target(n, &fp, &is))
+            continue;
+        /* two points a node, one more for a committed one: a tie of
+         * counts goes to the pair that is presented already */
+        int score = 0;
+        json_array_foreach(nodes, j, o)
+            if (same_target(n, o))
+                score += 2 + !strcmp(mgmt_str_at(json_object_get(o, "tls"), "rotation", "pair"),
+                                     "previous");
+        if (best && same_target(best, n))
+            continue;
+        if (score > best_score) {
+            best = n;
+            best_score = score;
+            tie = 0;
+        } else if (score == best_score)
+            tie = 1;
+    }
+    return tie ? NULL : best;
+}
+
+/* Whether the reachable node n rotates to another pair than the cluster
+ * (target_node), or, when which was meant cannot be told, to a pair not
+ * every rotating node shares: committing it would cut the others off. */
+static int other_target(json_t *nodes, json_t *n)
+{
+    const char *fp, *is;
+    if (!rotation_target(n, &fp, &is))
+        return 0;
+    json_t *t = target_node(nodes);
+    if (t)
+        return !same_target(n, t);
+    size_t i;
+    json_t *o;
+    json_array_foreach(nodes, i, o)
+        if (rotation_target(o, &fp, &is) && !same_target(n, o))
+            return 1;
+    return 0;
+}
+
+static void target_value(json_t *n, char *out, size_t len)
+{
+    const char *fp, *is;
+    out[0] = '\0';
+    if (rotation_target(n, &fp, &is))
+        snprintf(out, len, "sha256 %.16s...", fp);
+}
+
+int mgmt_other_target(json_t *nodes, json_t *n, char *out, size_t len)
+{
+    out[0] = '\0';
+    if (!other_target(nodes, n))
+        return 0;
+    char groups[700];
+    grouped(nodes, target_value, groups, sizeof groups);
+    json_t *t = target_node(nodes);
+    const char *name = mgmt_node_name(n);
+    char which[200];
+    if (t)
+        snprintf(which, sizeof which, "FILE the pair %s moves to", mgmt_node_name(t));
+    else
+        snprintf(which, sizeof which,
+                 "FILE the pair meant (which one cannot be told here: as many nodes move to "
+                 "each)");
+    snprintf(out, len,
+             "%s %s a pair the other rotating nodes did not (the pair each node staged or "
+             "committed: %s); a node that commits one pair is cut off from the nodes that "
+             "staged another (`tlstool rotate commit` refuses it): stage the same file on every "
+             "node: `tlstool rotate stage FILE --force --reload` on %s, %s (where it committed, "
+             "`tlstool rotate abort --reload` first)",
+             name,
+             !strcmp(mgmt_str_at(json_object_get(n, "tls"), "rotation", "pair"), "previous")
+                 ? "committed"
+                 : "staged",
+             groups, name, which);
+    return 1;
+}
+
 /* Where a reachable node stands in a key pair rotation, from what it
  * presents and the other pair it accepts (its status's tls.rotation):
- * "staged" (presents the old pair, accepts the new: before its commit, or
- * after an abort), "committed" (presents the new pair, accepts the old),
+ * "staged" (presents the old pair, accepts the new: before its commit),
+ * "rolled back" (the same after its commit was rolled back: it may go
+ * forward again or abandon), "committed" (presents the new pair, accepts
+ * the old), "other pair" (staged or committed another pair than the rest:
+ * other_target), "not reloaded" (its home holds a step its sipcd does not
+ * run: another pair than it presents),
  * "finished" (presents the pair the committed nodes present, or the pair
  * the staged nodes move to, or with a certificate per node one of the same
  * CA, and accepts no other: a finish before the others committed is one
@@ -221,9 +351,23 @@ static const char *rotation_step(json_t *nodes, json_t *n)
     /* a status without the field (an older build) does not say */
     if (!json_object_get(tls, "rotation"))
         return "unknown";
+    /* its home holds another pair than it presents (an older build's
+     * status does not say): a rotation's step taken without --reload (an
+     * import outside a rotation is none) */
+    json_t *home = json_object_get(n, "home_pair");
+    const char *disk = mgmt_str_at(home, "fingerprint_sha256", NULL),
+               *disk_step = mgmt_str_at(home, "rotation", NULL);
+    if (disk[0] && strcmp(disk, mgmt_str_at(tls, "certificate", "fingerprint_sha256")) != 0 &&
+        (json_is_object(json_object_get(tls, "rotation")) ||
+         (disk_step[0] && strcmp(disk_step, "none") != 0)))
+        return "not reloaded";
+    if (other_target(nodes, n))
+        return "other pair";
     const char *pair = mgmt_str_at(tls, "rotation", "pair");
     if (!strcmp(pair, "staged"))
         return "staged";
+    if (!strcmp(pair, "rolled_back"))
+        return "rolled back";
     if (!strcmp(pair, "previous"))
         return "committed";
     const char *fp = mgmt_str_at(tls, "certificate", "fingerprint_sha256");
@@ -240,7 +384,7 @@ static const char *rotation_step(json_t *nodes, json_t *n)
             (!strcmp(mgmt_str_at(ot, "certificate", "fingerprint_sha256"), fp) ||
              same_ca(n, o)))
             return "finished";
-        if (!strcmp(mgmt_str_at(ot, "rotation", "pair"), "staged") &&
+        if (strcmp(mgmt_str_at(ot, "rotation", "pair"), "previous") != 0 &&
             (!strcmp(mgmt_str_at(ot, "rotation", "fingerprint_sha256"), fp) ||
              issued_alike(n, o, mgmt_str_at(ot, "rotation", "issuer"))))
             return "finished";
@@ -402,20 +546,25 @@ static int staged_unverified(json_t *nodes, char *why, size_t wlen, char *fix, s
 static void rotation_text(json_t *nodes, char *msg, size_t len)
 {
     static const char *const steps[] = {"committed", "staged", "finished", "not staged",
-                                        "unknown"};
+                                        "unknown",   "other pair", "rolled back", "not reloaded"};
     static const char *const shown[] = {"committed", "staged", "finished", "not staged",
-                                        "does not say its step (an older build)"};
-    char names[5][300], where[1700], lost[300], down[600];
-    int count[5];
+                                        "does not say its step (an older build)",
+                                        "staged or committed a pair the others did not "
+                                        "(staged_mismatch)",
+                                        "rolled back",
+                                        "took a step without a reload: its home holds another "
+                                        "pair than its sipcd presents"};
+    char names[8][300], where[1700], lost[300], down[600];
+    int count[8];
     msg[0] = '\0';
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 8; k++)
         count[k] = nodes_at_step(nodes, steps[k], names[k], sizeof names[k]);
-    if (!count[0] && !count[1])
+    if (!count[0] && !count[1] && !count[5] && !count[6] && !count[7])
         return;
     int nlost = unreachable_nodes(nodes, lost, sizeof lost);
     size_t w = 0;
     where[0] = '\0';
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 8; k++)
         if (count[k] && w < sizeof where)
             w += (size_t)snprintf(where + w, sizeof where - w, "%s%s %s", w ? "; " : "", names[k],
                                   shown[k]);
@@ -440,7 +589,42 @@ static void rotation_text(json_t *nodes, char *msg, size_t len)
     char bad[3000], fixes[3000], first[3100] = "", next[8000];
     if (staged_unverified(nodes, bad, sizeof bad, fixes, sizeof fixes))
         snprintf(first, sizeof first, "%s; then ", fixes);
-    if (count[3])
+    /* a node that commits another pair than the rest cuts them off: the
+     * pairs are made one before any commit is advised */
+    char same[1200] = "";
+    if (count[5])
+        snprintf(same, sizeof same,
+                 "stage the pair the cluster moves to on %s in place of its own (`tlstool rotate "
+                 "stage FILE --force --reload`; where it committed, `tlstool rotate abort "
+                 "--reload` first)",
+                 names[5]);
+    if (count[5] && (count[0] || count[1] || count[6])) {
+        size_t at = strlen(same);
+        snprintf(same + at, sizeof same - at, "; then %s", first);
+        snprintf(first, sizeof first, "%s", same);
+    }
+    char back[700] = "";
+    if (count[0])
+        snprintf(back, sizeof back, " on %s first (the nodes that committed)", names[0]);
+    if (count[7])
+        /* nothing else helps it: every tool sees the step done there */
+        snprintf(next, sizeof next,
+                 "`sipcctl reload` on %s (from its home, or `systemctl reload sipcd` there): "
+                 "until then its sipcd presents the pair it ran before that step; then "
+                 "`sipcctl status --cluster` again for the step after",
+                 names[7]);
+    else if (count[5] && !count[0] && !count[1] && !count[6])
+        snprintf(next, sizeof next, "%s", same);
+    else if (count[6] && !count[3])
+        /* a node that rolled back: the operator goes on or abandons */
+        snprintf(next, sizeof next,
+                 "to go on with the rotation, %s`tlstool rotate commit --reload` on %s%s%s, one "
+                 "node at a time, then `tlstool rotate finish --reload` on each once every node "
+                 "has committed; to abandon it, `tlstool rotate abort --reload`%s, then on every "
+                 "node%s%s",
+                 first, names[6], count[1] ? ", " : "", count[1] ? names[1] : "", back,
+                 nunknown ? "; " : "", caution);
+    else if (count[3])
         snprintf(next, sizeof next,
                  "stage the new pair on %s (`tlstool rotate stage NEW.pfx --reload`): until it "
                  "has, it refuses the nodes that commit%s%s%s%s",
@@ -465,7 +649,11 @@ static void rotation_text(json_t *nodes, char *msg, size_t len)
         snprintf(next, sizeof next,
                  "every node has committed: `tlstool rotate finish --reload` on %s", names[0]);
     char how[800];
-    if (count[1] && count[2])
+    if (count[5])
+        snprintf(how, sizeof how,
+                 "the nodes move to different pairs: a node that commits one is cut off from "
+                 "the nodes that staged another");
+    else if (count[1] && count[2])
         snprintf(how, sizeof how, "a finished node accepts the new pair alone");
     else if (links_down_text(nodes, down, sizeof down))
         snprintf(how, sizeof how,

@@ -34,6 +34,14 @@ int sipc_mgmt_rotating(json_t *nodes);
  * third pair is judged against common alone, so that it alone is named. */
 int mgmt_pair_refused(json_t *nodes, json_t *n, const char *common, char *out, size_t len);
 
+/* Whether the reachable node n of nodes, in a key pair rotation, moves to
+ * another pair (staged, or committed) than the one most rotating nodes
+ * move to (on a tie of counts, than the one a committed node presents),
+ * or, when which was meant cannot be told, than some other rotating node:
+ * committing one cuts it off from the nodes that staged the other. When
+ * so, which node moves to which pair and the fix in out. */
+int mgmt_other_target(json_t *nodes, json_t *n, char *out, size_t len);
+
 /* The guard a refused (or pending) reload's "cause" names, as every text
  * words it: "strict guard" (strict_guard), "guard of going off"
  * (off_guard), "CRL guard" (crl_guard); NULL for another cause (files:

@@ -179,7 +179,7 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
                      : json_null();
     /* a staged pair its commit would refuse: the cluster's note names what
      * completes it before the commit */
-    if (rot && !strcmp(rot, "staged")) {
+    if (rot && strcmp(rot, "previous") != 0) {
         char reason[512], fix[512];
         int completable;
         int ok = sipc_security_staged_verifies(m->sec, reason, sizeof reason, fix, sizeof fix,

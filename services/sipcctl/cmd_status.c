@@ -333,11 +333,13 @@ static void print_node(json_t *st)
                i_of(cert, "days_left"));
     /* a key pair rotation the node has loaded: the other pair it accepts */
     json_t *rot = json_object_get(tls, "rotation");
+    const char *rpair = s_of(rot, "pair");
     if (json_is_object(rot))
         printf("  key pair rotation: %s, it also accepts the %s pair (sha256 %.16s...)\n",
-               !strcmp(s_of(rot, "pair"), "staged") ? "staged (it presents the old pair)"
-                                                     : "committed (it presents the new pair)",
-               !strcmp(s_of(rot, "pair"), "staged") ? "staged" : "previous",
+               !strcmp(rpair, "staged")        ? "staged (it presents the old pair)"
+               : !strcmp(rpair, "rolled_back") ? "rolled back (it presents the old pair again)"
+                                               : "committed (it presents the new pair)",
+               !strcmp(rpair, "previous") ? "previous" : "staged",
                s_of(rot, "fingerprint_sha256"));
     /* its staged pair as its commit would judge it, in rotate status's words */
     if (json_is_false(json_object_get(rot, "verifies"))) {

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "certs/keypair.h"
+#include "certs/trust.h"
 #include "host.h"
 #include "json_text.h"
 #include "management_service.h"
@@ -139,6 +141,30 @@ static json_t *keepalive_status(void *arg)
                      "idle_timeout_ms", (json_int_t)o.idle_timeout_ms);
 }
 
+/* The pair and rotation step the home holds, which the node runs only from
+ * its next reload or start: a `tlstool rotate` step taken without --reload
+ * leaves them apart from what tls says, and the cluster's note names the
+ * reload that applies it. */
+static json_t *home_pair_status(void *arg)
+{
+    host *h = arg;
+    char path[1200], err[300];
+    snprintf(path, sizeof path, "%s/security/node.crt", h->cfg.home);
+    sipc_keypair kp;
+    memset(&kp, 0, sizeof kp);
+    sipc_rotation rot;
+    const char *step = sipc_rotation_read(h->cfg.home, &rot, err, sizeof err) != 0 ? ""
+                       : rot.state == SIPC_ROTATION_NONE ? "none"
+                                                          : sipc_rotation_state_name(rot.state);
+    json_t *j = json_pack("{s:s, s:s}", "fingerprint_sha256",
+                          sipc_keypair_load_pem(&kp, path, NULL, err, sizeof err) == 0
+                              ? kp.fingerprint
+                              : "",
+                          "rotation", step);
+    sipc_keypair_free(&kp);
+    return j;
+}
+
 /* How the run before this one ended, as this start found it (host.h):
  * clean unless it left its pid in the home's lock file. */
 static json_t *last_stop_status(void *arg)
@@ -159,7 +185,8 @@ int host_status_sections_add(host *h)
         sipc_mgmt_section_fn fn;
     } sections[] = {{"guard", guard_status},   {"storage", storage_status},
                     {"logs", logs_status},     {"reload", host_reload_status},
-                    {"keepalive", keepalive_status}, {"last_stop", last_stop_status}};
+                    {"keepalive", keepalive_status}, {"last_stop", last_stop_status},
+                    {"home_pair", home_pair_status}};
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         int r = sipc_mgmt_add_section(h->mgmt, sections[i].key, sections[i].fn, h);
         if (r != 0)

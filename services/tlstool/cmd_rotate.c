@@ -10,6 +10,7 @@
 
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
+#include "services/tlstool/commit_guard.h"
 #include "services/tlstool/pair_judge.h"
 #include "services/tlstool/staged_note.h"
 #include "services/tlstool/tlstool.h"
@@ -169,8 +170,11 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     char cur[65], staged[65], err[2400];
     if (home_pair_fp(o, "staged", staged, NULL, 0) != 0)
         return fail(EX_STATE, rot->state == SIPC_ROTATION_COMMITTED
-                                  ? "the rotation is already committed on this node: `tlstool "
-                                    "rotate finish` once every node has committed"
+                                  ? "the rotation is already committed on this node: if its "
+                                    "sipcd still presents the old pair (committed without "
+                                    "--reload; `tlstool status` says so), `sipcctl reload` here "
+                                    "applies it; then `tlstool rotate finish` once every node "
+                                    "has committed"
                                   : "no pair is staged: `tlstool rotate stage FILE.pfx` first");
     if (home_pair_fp(o, NULL, cur, NULL, 0) != 0)
         return fail(EX_NOPAIR, "no key pair is imported on this node");
@@ -214,6 +218,10 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
                         "reload or start, and peers refuse it%s",
                         staged, j.v.res.reason, o->reload ? "; --reload: the node was not asked" : "");
     }
+    /* a peer that refuses the pair this node is about to present (it
+     * staged another file) is cut off by the commit */
+    if ((r = commit_guard(o, cfg, staged)) != 0)
+        return r;
     r = sipc_store_commit(o->home, cur, err, sizeof err);
     if (r == SIPC_STORE_PARTIAL)
         return fail(EX_PARTIAL, "not committed, only half: %s", err);
@@ -312,7 +320,9 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
                               "commit` (or `tlstool rotate abort` to drop it)");
     case SIPC_ROTATION_COMMITTED:
         if ((r = finish_guard(o, cfg, rot->previous, &FINISH_WORDS,
-                              "commit them (`tlstool rotate commit --reload` on each)")) != 0)
+                              "commit them (`tlstool rotate commit --reload` on each; on one "
+                              "committed already whose sipcd still presents the old pair, "
+                              "`sipcctl reload` there)")) != 0)
             return r;
         if (sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
             return fail(EX_FAIL, "%s", err);
@@ -433,9 +443,15 @@ static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotat
     staged_next(&j, rot->state, text, sizeof text);
     if (rot->state == SIPC_ROTATION_NONE && have_staged)
         printf("next: " STRAY_STAGED_NOTE "\n");
+    else if (!have_staged && rot->state != SIPC_ROTATION_NONE && rot->state != SIPC_ROTATION_COMMITTED) {
+        printf("  staged pair:   NONE\n");
+        printf("PROBLEM: " MISSING_STAGED_NOTE "\n", sipc_rotation_state_name(rot->state));
+        return EX_STATE;
+    }
     else if (rot->state == SIPC_ROTATION_COMMITTED)
-        printf("next: once every node has committed (and was reloaded or restarted), `tlstool rotate "
-               "finish` on every node\n");
+        printf("next: once every node has committed (and was reloaded or restarted: if this "
+               "node's sipcd was not, `sipcctl reload` here), `tlstool rotate finish` on every "
+               "node\n");
     else if (text[0])
         printf("next: %s\n", text);
     return EX_OK;

@@ -100,6 +100,10 @@ static void rotation_json(const opts *o, const sipc_config *cfg, json_t *j, json
     }
     if (rot.state == SIPC_ROTATION_NONE && staged[0])
         json_array_append_new(warnings, sipc_json_text(STRAY_STAGED_NOTE));
+    if (!staged[0] && (rot.state == SIPC_ROTATION_STAGED || rot.state == SIPC_ROTATION_ROLLED_BACK)) {
+        snprintf(err, sizeof err, MISSING_STAGED_NOTE, sipc_rotation_state_name(rot.state));
+        json_array_append_new(problems, sipc_json_text(err));
+    }
     if (rot.state == SIPC_ROTATION_COMMITTED && !prev_trusted)
         json_array_append_new(warnings,
                               json_string("the rotation is committed but security/previous/ no "
@@ -292,12 +296,24 @@ static json_t *running_json(const opts *o, const sipc_config *cfg, const char *o
         json_array_append_new(warnings, sipc_json_text(m2));
     /* a pair imported after the node loaded its own */
     if (fp && own_fp && own_fp[0] && strcmp(shown_fp, own_fp) && strcmp(run, "off")) {
+        /* a rotation's commit or roll back changes node.crt as an import
+         * does: each is applied by a reload alone */
+        sipc_rotation rot;
+        char rerr[300];
+        int rotated = sipc_rotation_read(o->home, &rot, rerr, sizeof rerr) == 0 &&
+                      (rot.state == SIPC_ROTATION_COMMITTED ||
+                       rot.state == SIPC_ROTATION_ROLLED_BACK);
         snprintf(m2, sizeof m2,
                  "the running node (pid %ld) presents the pair sha256 %.16s..., not this home's "
-                 "node.crt (sha256 %.16s...): it has not reloaded since the pair was imported; "
-                 "every node must present the same pair (a different one: `tlstool rotate`, the "
-                 "operator guide 1.8)",
-                 pid, shown_fp, own_fp);
+                 "node.crt (sha256 %.16s...): it has not reloaded since %s; `sipcctl reload` "
+                 "here (or `systemctl reload sipcd`) applies it%s",
+                 pid, shown_fp, own_fp,
+                 !rotated ? "the pair was imported"
+                 : rot.state == SIPC_ROTATION_COMMITTED
+                     ? "the rotation was committed here (`tlstool rotate commit` without --reload)"
+                     : "the rotation was rolled back here (`tlstool rotate abort` without --reload)",
+                 rotated ? "" : "; every node must present the same pair (a different one: "
+                                "`tlstool rotate`, the operator guide 1.8)");
         json_array_append_new(warnings, sipc_json_text(m2));
     }
     json_decref(st);

@@ -161,7 +161,7 @@ static const cli_opt DISABLE_OPTS[] = {
 static const cli_opt ROTATE_OPTS[] = {
     FLAG("force", force, "stage: replace a pair that is already staged; commit: commit a\n"
          "staged pair that does not verify (the node refuses it at its next\n"
-         "reload or start); finish, abort:\n"
+         "reload or start), or one [cluster] nodes refuse; finish, abort:\n"
          "go on although [cluster] nodes still present certificates only\n"
          "the pair it stops trusting vouches for, or cannot be asked (they are\n"
          "cut off from this node)"),
@@ -279,7 +279,8 @@ static const cli_cmd COMMANDS[] = {
      "commit (node by node, once every node has it staged): the staged pair becomes\n"
      "node.crt/node.p12, the replaced one goes to security/previous/ and stays trusted.\n"
      "A staged pair that does not verify (stage exited 22, 23 or 28) is not committed, with\n"
-     "verify's exit code, until `trust add` or `crl add` completes it (--force commits it).\n"
+     "verify's exit code, until `trust add` or `crl add` completes it (--force commits it);\n"
+     "refused (exit 18) while a [cluster] node refuses the staged pair (it staged another).\n"
      "finish (on every node, once every node has committed): the previous pair is no\n"
      "longer trusted; refused (exit 18) while a [cluster] node presents a certificate\n"
      "only it vouches for, or cannot be asked (down: it has not committed).\n"

@@ -54,6 +54,13 @@ enum {
 #define STRAY_STAGED_NOTE                                                                          \
     "security/staged/ is there without a rotation state (a crash, a copy by hand): its pair is "  \
     "not trusted; `tlstool rotate abort` drops it"
+/* the opposite: a state before the commit (%s: "staged", "rolled-back") and
+ * no pair in security/staged/ */
+#define MISSING_STAGED_NOTE                                                                        \
+    "the rotation state says %s but security/staged/ holds no pair (removed by hand, or a copy "  \
+    "without it): no other pair is trusted and `tlstool rotate commit` has none to commit; "      \
+    "stage the pair again (`tlstool rotate stage FILE.pfx --reload`), or `tlstool rotate abort` " \
+    "ends the rotation here"
 
 /* The command line, as the option tables of main.c fill it. */
 typedef struct opts {

@@ -95,7 +95,7 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
         return EX_OK;
     node_probe *nodes = NULL, *after = NULL;
     char err[600] = "", still[2400] = "", unknown[1200] = "", moved[1200] = "";
-    char unjudged[1200] = "", cannot[700] = "";
+    char unjudged[1200] = "", cannot[700] = "", refused_now[1200] = "";
     int nstill = 0, nunknown = 0, nmoved = 0, nunjudged = 0, ntls = 0, nkept = 0;
     int timeout = o->timeout_ms ? o->timeout_ms : 5000;
     if (probe_cluster(cfg, timeout, &nodes, err, sizeof err) != 0)
@@ -134,11 +134,18 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
         case CUT_UNASKED:
             /* one that answered, when the second handshakes could not be
              * made at all, was asked: it could not be judged */
-            if (cannot[0] && nodes[i].up) {
+            if (!nodes[i].up && nodes[i].err == SIPC_EPEERAUTH) {
+                /* refused by the trust this node has now, so by the
+                 * narrower one after the step too: the step cuts nothing */
+                list_refused(refused_now, sizeof refused_now, &nodes[i], &nodes[i], 1);
+            } else if (cannot[0] && nodes[i].up) {
                 probe_list_add(unjudged, sizeof unjudged, &nodes[i]);
                 nunjudged++;
             } else {
-                probe_list_add(unknown, sizeof unknown, &nodes[i]);
+                /* the peer's refusal of this node's certificate says why
+                 * it could not be asked */
+                list_refused(unknown, sizeof unknown, &nodes[i], &nodes[i],
+                             nodes[i].err == SIPC_ECERTREFUSED);
                 nunknown++;
             }
             break;
@@ -227,6 +234,11 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
         warn("%s although %s: if %s %s, this node refuses %s when %s", step->past, unknown,
              nunknown == 1 ? "it presents" : "they present", step->refused,
              nunknown == 1 ? "it" : "them", nunknown == 1 ? "it connects" : "they connect");
+    if (refused_now[0])
+        warn("%s although this node refuses already, with the trust it has now, the "
+             "certificate of %s: the step changes nothing for that (`sipcctl status --cluster` "
+             "names which node presents and staged which pair)",
+             step->past, refused_now);
     if (nmoved) {
         const char *its = nmoved == 1 ? "its" : "their";
         warn("%s accepted this node's certificate when first asked and refused it when asked "

@@ -45,7 +45,7 @@ fi
 run tt a rotate finish --reload
 expect "finish on a before b and c committed: refused" 18 \
     "not finished: 2 \\[cluster\\] nodes still present a certificate that only the pair this node stops trusting at finish \\(SHA-256 [0-9a-f]{16}\\.\\.\\.\\) vouches for, so it would refuse their links: $BASE.2 \\(node b\\), $BASE.3 \\(node c\\)\\. Nothing was changed" \
-    'commit them \(`tlstool rotate commit --reload` on each\) first'
+    'commit them \(`tlstool rotate commit --reload` on each; on one committed already whose sipcd still presents the old pair, `sipcctl reload` there\) first'
 run tt a rotate status
 expect "refused: the rotation stays committed on a" 0 'committed: +yes'
 if wait_for 15 check_ok b; then ok "refused: b still reaches a and c"; else bad "refused: tlstool check from b"; fi

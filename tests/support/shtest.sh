@@ -390,17 +390,24 @@ sipcd_start_all() {
 # $BASE.1-3, each listing the three, one new pair ($work/cluster.pfx,
 # $SIPC_PFX_PASSWORD) imported in each, TLS strict, started with
 # sipcd_start_all (their pids in node_pids); fails, saying so, when a step does
-strict_trio() {
-    local n i=0
+strict_trio() { strict_nodes "$1" a b c; }
+# strict_nodes CLUSTER NAME...: strict_trio with the nodes NAME... at
+# $BASE.1, $BASE.2, ... in $work/NAME, each listing them all
+strict_nodes() {
+    local cluster=$1 n i=0 list="" homes=()
+    shift
+    for n in "$@"; do i=$((i + 1)); list+="${list:+, }$BASE.$i"; done
     "$BIN/tlstool" create -site "$work/cluster.pfx" >/dev/null || { not_ok "tlstool create"; return 1; }
-    for n in a b c; do
+    i=0
+    for n in "$@"; do
         i=$((i + 1))
-        node_home "$work/$n" "$1" "$n" "$BASE.$i" "$BASE.1, $BASE.2, $BASE.3"
+        node_home "$work/$n" "$cluster" "$n" "$BASE.$i" "$list"
         "$BIN/tlstool" --home "$work/$n" import "$work/cluster.pfx" >/dev/null &&
             "$BIN/tlstool" --home "$work/$n" enable --mode strict >/dev/null ||
             { not_ok "tlstool import, enable on $n"; return 1; }
+        homes+=("$work/$n")
     done
-    sipcd_start_all "$work/a" "$work/b" "$work/c"
+    sipcd_start_all "${homes[@]}"
 }
 # org_trio CLUSTER [NAME...]: strict_trio with a certificate of its own on
 # every node: in $work/pki (tests/certs/openssl_pki.sh) roots r1 and r2

@@ -1130,6 +1130,12 @@ static void nodes_mismatch(void **state)
     json_decref(nodes);
 }
 
+/* Fingerprints for the rotation cases: the old pair, the new, and another
+ * (a foreign pair, or a wrong file staged) */
+#define PAIR_OLD "aaaa000000000000000000000000000000000000000000000000000000000000"
+#define PAIR_NEW "bbbb000000000000000000000000000000000000000000000000000000000000"
+#define PAIR_OTHER "cccc000000000000000000000000000000000000000000000000000000000000"
+
 /* node() strict, presenting the pair fp and, during a rotation, accepting
  * the pair other too (pair "staged" or "previous", NULL for none) */
 static json_t *pair_node(const char *id, const char *fp, const char *pair, const char *other)
@@ -1151,9 +1157,7 @@ static json_t *pair_node(const char *id, const char *fp, const char *pair, const
 static void rotation(void **state)
 {
     (void)state;
-    const char *old = "aaaa000000000000000000000000000000000000000000000000000000000000",
-               *new = "bbbb000000000000000000000000000000000000000000000000000000000000",
-               *foreign = "cccc000000000000000000000000000000000000000000000000000000000000";
+    const char *old = PAIR_OLD, *new = PAIR_NEW, *foreign = PAIR_OTHER;
     /* n1 committed, n2 and n3 staged */
     json_t *nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
                               pair_node("n2", old, "staged", new),
@@ -1243,6 +1247,110 @@ static void rotation(void **state)
     json_decref(nodes);
 }
 
+/* Two pairs staged on different nodes (a wrong file staged on one): no node
+ * refuses another yet, but a commit of either cuts the others off, so it is
+ * a staged_mismatch naming which node moves to which pair and the stage
+ * that makes them one, and the note advises no commit of the odd node */
+static void rotation_staged_apart(void **state)
+{
+    (void)state;
+    const char *old = PAIR_OLD, *new = PAIR_NEW, *wrong = PAIR_OTHER;
+    json_t *nodes = json_pack("[o, o, o]", pair_node("n1", old, "staged", new),
+                              pair_node("n2", old, "staged", wrong),
+                              pair_node("n3", old, "staged", new));
+    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n2:staged_mismatch");
+    assert_string_equal(sipc_mgmt_health(p), "problems");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (!strstr(msg, "n2 staged a pair the other rotating nodes did not (the pair each node "
+                     "staged or committed: sha256 bbbb000000000000... (n1, n3); sha256 "
+                     "cccc000000000000... (n2))") ||
+        !strstr(msg, "`tlstool rotate stage FILE --force --reload` on n2, FILE the pair n1 "
+                     "moves to") ||
+        strstr(msg, "import"))
+        fail_msg("%s", msg);
+    json_t *notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "n1, n3 staged; n2 staged or committed a pair the others "
+                                   "did not (staged_mismatch)") ||
+        !strstr(notes_text(notes), "next: stage the pair the cluster moves to on n2 in place of "
+                                   "its own (`tlstool rotate stage FILE --force --reload`; where "
+                                   "it committed, `tlstool rotate abort --reload` first); then "
+                                   "`tlstool rotate commit --reload` on n1, n3,"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+    /* n1 committed one pair, n2 staged another: on a tie of counts, the
+     * pair presented already is the one the cluster moves to */
+    nodes = json_pack("[o, o]", pair_node("n1", new, "previous", old),
+                      pair_node("n2", old, "staged", wrong));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    if (!strstr(kinds(p), "n2:staged_mismatch") || strstr(kinds(p), "n1:staged"))
+        fail_msg("%s", kinds(p));
+    json_decref(p);
+    json_decref(nodes);
+    /* two nodes, two pairs, neither committed: which was meant cannot be
+     * told, so both are named and neither commit advised */
+    nodes = json_pack("[o, o]", pair_node("n1", old, "staged", new),
+                      pair_node("n2", old, "staged", wrong));
+    p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "n1:staged_mismatch n2:staged_mismatch");
+    notes = sipc_mgmt_notes(nodes);
+    if (strstr(notes_text(notes), "rotate commit") ||
+        !strstr(notes_text(notes), "next: stage the pair the cluster moves to on n1, n2"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+}
+
+/* A node whose home holds a step its sipcd does not run (a commit without
+ * --reload: its status's home_pair differs from what it presents) is told
+ * to reload, not to commit again; a node that rolled back is named so, with
+ * the way forward and the way back */
+static void rotation_unapplied_rolled_back(void **state)
+{
+    (void)state;
+    const char *old = PAIR_OLD, *new = PAIR_NEW;
+    json_t *n2 = pair_node("n2", old, "staged", new);
+    json_object_set_new(n2, "home_pair", json_pack("{s:s, s:s}", "fingerprint_sha256", new,
+                                                   "rotation", "committed"));
+    json_t *nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old), n2,
+                              pair_node("n3", new, "previous", old));
+    json_t *notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "n2 took a step without a reload") ||
+        !strstr(notes_text(notes), "next: `sipcctl reload` on n2 (from its home, or `systemctl "
+                                   "reload sipcd` there)") ||
+        strstr(notes_text(notes), "rotate commit --reload` on n2"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(nodes);
+    /* an import without a reload, no rotation: no rotation note */
+    json_t *n3 = pair_node("n3", old, NULL, NULL);
+    json_object_set_new(n3, "home_pair", json_pack("{s:s, s:s}", "fingerprint_sha256", new,
+                                                   "rotation", "none"));
+    nodes = json_pack("[o, o, o]", pair_node("n1", old, NULL, NULL),
+                      pair_node("n2", old, NULL, NULL), n3);
+    notes = sipc_mgmt_notes(nodes);
+    assert_string_equal(notes_text(notes), "");
+    json_decref(notes);
+    json_decref(nodes);
+    nodes = json_pack("[o, o, o]", pair_node("n1", old, "rolled_back", new),
+                      pair_node("n2", new, "previous", old), pair_node("n3", new, "previous", old));
+    json_t *p = sipc_mgmt_judge(nodes, 30, 1800000000);
+    assert_string_equal(kinds(p), "");
+    notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes), "n2, n3 committed; n1 rolled back") ||
+        !strstr(notes_text(notes), "to go on with the rotation, `tlstool rotate commit --reload` "
+                                   "on n1, one node at a time") ||
+        !strstr(notes_text(notes), "to abandon it, `tlstool rotate abort --reload` on n2, n3 "
+                                   "first (the nodes that committed), then on every node"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(p);
+    json_decref(nodes);
+}
+
 /* n's staged pair judged by n as its commit would judge it (its status's
  * tls.rotation.verifies false, with the verifier's reason and fix) */
 static json_t *unverified(json_t *n, const char *reason, const char *fix, int completable)
@@ -1263,8 +1371,7 @@ static json_t *unverified(json_t *n, const char *reason, const char *fix, int co
 static void rotation_staged_unverified(void **state)
 {
     (void)state;
-    const char *old = "aaaa000000000000000000000000000000000000000000000000000000000000",
-               *new = "bbbb000000000000000000000000000000000000000000000000000000000000";
+    const char *old = PAIR_OLD, *new = PAIR_NEW;
     json_t *n2 = pair_node("n2", old, "staged", new);
     json_object_set_new(json_object_get(json_object_get(n2, "tls"), "rotation"), "verifies",
                         json_true());
@@ -1477,8 +1584,7 @@ static void add_link(json_t *n, const char *peer, int up)
 static void rotation_node_unknown(void **state)
 {
     (void)state;
-    const char *old = "aaaa000000000000000000000000000000000000000000000000000000000000",
-               *new = "bbbb000000000000000000000000000000000000000000000000000000000000";
+    const char *old = PAIR_OLD, *new = PAIR_NEW;
     /* n1 and n2 committed while n3 was down */
     json_t *nodes = json_pack("[o, o, o]", pair_node("n1", new, "previous", old),
                               pair_node("n2", new, "previous", old), lost_node("n3"));
@@ -1613,6 +1719,8 @@ int main(void)
         cmocka_unit_test(notes_builds),
         cmocka_unit_test(notes_keepalive),
         cmocka_unit_test(rotation),
+        cmocka_unit_test(rotation_staged_apart),
+        cmocka_unit_test(rotation_unapplied_rolled_back),
         cmocka_unit_test(rotation_staged_unverified),
         cmocka_unit_test(rotation_per_node),
         cmocka_unit_test(rotation_node_unknown),

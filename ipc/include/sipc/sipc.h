@@ -156,14 +156,15 @@ SIPC_EXTERN int sipc_security_certificate(const sipc_security *sec, sipc_cert_in
 SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
 /* During a key pair rotation (tlstool rotate) the other pair this side
  * accepts besides its own: "staged" (the pair it moves to, before its
- * commit) or "previous" (the one it left, after it), its certificate's hex
+ * commit), "previous" (the one it left, after it) or "rolled_back" (the
+ * pair it had moved to and rolled back from, kept staged), its certificate's hex
  * SHA-256 in fp and, unless issuer is NULL, that certificate's issuer (as
  * sipc_cert_info.issuer); NULL with fp and issuer "" when no rotation is
  * loaded (or TLS is off). */
 SIPC_EXTERN const char *sipc_security_rotation_pair(const sipc_security *sec, char fp[65],
                                                     char issuer[256]);
 /* During a key pair rotation before this side's commit (or after its roll
- * back: sipc_security_rotation_pair says "staged"), whether the staged pair
+ * back: sipc_security_rotation_pair says "staged" or "rolled_back"), whether the staged pair
  * verifies as this side's own pair with the trust of its home, as `tlstool
  * rotate commit` judges it before it commits it; judged when sec was loaded
  * from a home (sipc_security_load: a node's start or reload). 1 when it

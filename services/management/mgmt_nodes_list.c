@@ -177,6 +177,7 @@ static int was_asked(json_t *nodes, json_t *a, json_t *n, size_t k, const char *
  * many (each counted once). */
 static int not_asked(json_t *nodes, char *out, size_t len)
 {
+    /* the nodes whose unasked entries were counted */
     json_t *a = asker(nodes), *seen = json_array();
     if (!has_nodes_list(a)) {
         json_decref(seen);
@@ -185,6 +186,7 @@ static int not_asked(json_t *nodes, char *out, size_t len)
     }
     size_t i, k, w = 0;
     json_t *n, *x;
+    int count = 0;
     out[0] = '\0';
     json_array_foreach(nodes, i, n)
     {
@@ -196,21 +198,21 @@ static int not_asked(json_t *nodes, char *out, size_t len)
             if (!e || was_asked(nodes, a, n, k, e))
                 continue;
             /* listed by an earlier node already: counted there */
-            json_t *s;
+            json_t *by;
             size_t m;
             int dup = 0;
-            json_array_foreach(seen, m, s)
-                dup |= mgmt_lists_entry(json_object_get(s, "by"), n, e) &&
-                       !strcmp(json_string_value(json_object_get(s, "e")), e);
+            json_array_foreach(seen, m, by)
+                dup |= by != n && mgmt_lists_entry(by, n, e);
             if (dup)
                 continue;
-            json_array_append_new(seen, json_pack("{s:s, s:O}", "e", e, "by", n));
+            if (!json_array_size(seen) || json_array_get(seen, json_array_size(seen) - 1) != n)
+                json_array_append(seen, n);
+            count++;
             if (w < len)
                 w += (size_t)snprintf(out + w, len - w, "%s%s, listed by %s", w ? "; " : "", e,
                                       mgmt_node_name(n));
         }
     }
-    int count = (int)json_array_size(seen);
     json_decref(seen);
     return count;
 }

@@ -16,6 +16,13 @@ static const struct {
     {"pipeline", 23003},
 };
 
+const char *sipc__config_builtin_service(int i)
+{
+    return i >= 0 && (size_t)i < sizeof default_ports / sizeof default_ports[0]
+               ? default_ports[i].name
+               : NULL;
+}
+
 int sipc__config_default_port(const char *service)
 {
     for (size_t i = 0; i < sizeof default_ports / sizeof default_ports[0]; i++)

@@ -145,6 +145,7 @@ static int parse_nodes(sipc_config *cfg, const char *v, parse_state *ps, int con
         }
         if (!copy_str(cfg->nodes[cfg->nnodes], sizeof cfg->nodes[0], tok, ps, "nodes"))
             return 0;
+        cfg->node_lines[cfg->nnodes] = ps->line;
         cfg->nnodes++;
     }
     return 1;
@@ -433,6 +434,7 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             for (int i = 0; i < cfg->nservices; i++) {
                 if (!strcmp(cfg->services[i].name, section)) {
                     cfg->services[i].port = port;
+                    cfg->service_lines[i] = ps->line;
                     return 1;
                 }
             }
@@ -442,6 +444,7 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
             }
             strcpy(cfg->services[cfg->nservices].name, section);
             cfg->services[cfg->nservices].port = port;
+            cfg->service_lines[cfg->nservices] = ps->line;
             cfg->nservices++;
             return 1;
         }
@@ -665,16 +668,9 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
         return SIPC_ECONFIG;
     }
     /* nodes are read with the data port, which may be set after [cluster] */
-    for (int i = 0; i < cfg->nnodes; i++) {
-        char host[160];
-        int port;
-        if (sipc_config_node(cfg, i, host, sizeof host, &port) != 0) {
-            snprintf(err, errlen,
-                     "%s: [cluster] nodes: '%s' is not host[:port] (IPv6 as [addr]:port)", path,
-                     cfg->nodes[i]);
-            return SIPC_ECONFIG;
-        }
-    }
+    if (sipc__config_nodes_check(cfg, path, err, errlen) != 0 ||
+        sipc__config_ports_check(cfg, path, err, errlen) != 0)
+        return SIPC_ECONFIG;
     /* read after the whole file: the two keys may come in either order */
     if (cfg->max_read_buffer_total && cfg->max_read_buffer_total < cfg->max_frame) {
         snprintf(err, errlen,

@@ -135,9 +135,12 @@ int sipc_config_node_is_self(const sipc_config *cfg, int i)
 {
     char host[160];
     int port;
-    if (sipc_config_node(cfg, i, host, sizeof host, &port) != 0 ||
-        port != sipc_config_port(cfg, "data"))
-        return 0;
+    return sipc_config_node(cfg, i, host, sizeof host, &port) == 0 &&
+           port == sipc_config_port(cfg, "data") && sipc__config_host_is_self(cfg, host);
+}
+
+int sipc__config_host_is_self(const sipc_config *cfg, const char *host)
+{
     if (!sipc_address_is_wildcard(cfg->address))
         return sipc_same_host(host, cfg->address);
     unsigned char own[16], a[16];
@@ -156,4 +159,73 @@ int sipc_config_port(const sipc_config *cfg, const char *service)
         if (strcmp(cfg->services[i].name, service) == 0)
             return cfg->services[i].port;
     return sipc__config_default_port(service);
+}
+
+/* "host:port" as an address is written ("[v6]:port"), for messages. */
+static void host_port(const char *host, int port, char *out, size_t len)
+{
+    snprintf(out, len, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
+}
+
+int sipc__config_nodes_check(const sipc_config *cfg, const char *path, char *err, size_t errlen)
+{
+    char host[SIPC_MAX_NODES][160];
+    int port[SIPC_MAX_NODES];
+    for (int i = 0; i < cfg->nnodes; i++) {
+        if (sipc_config_node(cfg, i, host[i], sizeof host[i], &port[i]) != 0) {
+            snprintf(err, errlen,
+                     "%s:%d: [cluster] nodes: '%s' is not host[:port] (IPv6 as [addr]:port)",
+                     path, cfg->node_lines[i], cfg->nodes[i]);
+            return SIPC_ECONFIG;
+        }
+        /* one node twice would be two links, two destinations of the
+         * pipeline and two answers in every cluster view */
+        for (int j = 0; j < i; j++) {
+            if (port[j] != port[i] || !sipc_same_host(host[j], host[i]))
+                continue;
+            char hp[200];
+            host_port(host[j], port[j], hp, sizeof hp);
+            snprintf(err, errlen,
+                     "%s:%d: [cluster] nodes lists %s twice: '%s' here and '%s' on line %d "
+                     "(an entry without a port names the data port, %d); remove one",
+                     path, cfg->node_lines[i], hp, cfg->nodes[i], cfg->nodes[j],
+                     cfg->node_lines[j], sipc_config_port(cfg, "data"));
+            return SIPC_ECONFIG;
+        }
+    }
+    return 0;
+}
+
+int sipc__config_port_line(const sipc_config *cfg, const char *service)
+{
+    for (int i = 0; i < cfg->nservices; i++)
+        if (!strcmp(cfg->services[i].name, service))
+            return cfg->service_lines[i];
+    return 0;
+}
+
+int sipc__config_ports_check(const sipc_config *cfg, const char *path, char *err, size_t errlen)
+{
+    /* the node's own services all listen on [node] address: two on one
+     * port would fail at start, blamed on whatever holds it */
+    const char *a, *b;
+    for (int i = 0; (a = sipc__config_builtin_service(i)); i++) {
+        for (int j = 0; j < i && (b = sipc__config_builtin_service(j)); j++) {
+            int p = sipc_config_port(cfg, a);
+            if (!p || p != sipc_config_port(cfg, b))
+                continue;
+            int li = sipc__config_port_line(cfg, a), lj = sipc__config_port_line(cfg, b);
+            const char *at = li > lj ? a : b, *other = li > lj ? b : a;
+            int line = li > lj ? li : lj, other_line = li > lj ? lj : li;
+            char where[48] = " (its default)";
+            if (other_line)
+                snprintf(where, sizeof where, " (line %d)", other_line);
+            snprintf(err, errlen,
+                     "%s:%d: [%s] port %d is also the %s service's port%s: each service of a "
+                     "node needs a port of its own",
+                     path, line, at, p, other, where);
+            return SIPC_ECONFIG;
+        }
+    }
+    return 0;
 }

@@ -1,6 +1,7 @@
 /* management_impl.h - the management service's state, shared by its files
  * (management_service.c: setup and handlers; mgmt_status.c: a node's status
- * and metrics; mgmt_cluster.c: the cluster status and its judgement). */
+ * and metrics; mgmt_cluster.c: the cluster status and its judgement;
+ * mgmt_cluster_more.c: the nodes asked besides this node's list). */
 #ifndef SIPC_MANAGEMENT_IMPL_H
 #define SIPC_MANAGEMENT_IMPL_H
 
@@ -57,6 +58,7 @@ struct sipc_mgmt {
     mgmt_peer peers[MGMT_MAX_PEERS];
     int npeers;
     int queries;        /* cluster queries in progress */
+    struct cluster_query *inflight; /* management.cluster questions in progress */
     int closing;
     int channels_open;
     void (*close_cb)(void *);
@@ -87,9 +89,27 @@ void mgmt_problem(json_t *list, json_t *node, const char *kind, const char *fmt,
 int64_t mgmt_node_now(json_t *n);
 /* The judge's nodes_mismatch problems (mgmt_nodes_list.c): a node whose
  * [cluster] nodes differs from the list most nodes have, one problem each
- * naming what it lists and what the others do; nodes whose status has no
- * list (older builds) are left out. */
+ * naming what it lists and what the others do, the odd one blamed only
+ * when the nodes no one asked (listed by some, not by the node that asked)
+ * could not turn the majority; nodes whose status has no list (older
+ * builds) are left out. */
 void mgmt_nodes_lists(json_t *list, json_t *nodes);
+/* The port of n's service name (its status's "services"), 0 when it does
+ * not say (mgmt_nodes_list.c). */
+int mgmt_status_port(json_t *n, const char *name);
+/* Whether n's [cluster] nodes has the entry e of node o's (the same host
+ * and port, each entry's missing port its node's data port). */
+int mgmt_lists_entry(json_t *n, json_t *o, const char *e);
+/* The host and management port of entry k of st's [cluster] nodes (st a
+ * node's status), as st's node reaches it: its ports, at its offsets for
+ * nodes sharing a host (sipc_config_node_service, the one rule), and its
+ * data port (dport). 0 or a negative SIPC_* code. */
+int mgmt_entry_ports(json_t *st, size_t k, char *host, size_t hostlen, int *mport, int *dport);
+/* Closes the channels of the nodes asked besides this node's list by the
+ * cluster questions in progress (mgmt_cluster_more.c): their calls end. */
+void mgmt_extras_close(sipc_mgmt *m);
+/* Called when a channel of m's closed (counted in channels_open). */
+void mgmt_channel_closed(sipc_channel *ch, void *arg);
 /* The judge's clock_skew problems (mgmt_clock.c). */
 void mgmt_clock_skew(json_t *list, json_t *nodes);
 

@@ -147,7 +147,7 @@ int sipc_mgmt_add_section(sipc_mgmt *m, const char *key, sipc_mgmt_section_fn fn
     /* the status's own keys, and those the cluster status adds to each node */
     static const char *const own[] = {"schema",  "node",    "tls",          "services",
                                       "links",   "address", "reachable",    "reached_over",
-                                      "error"};
+                                      "error",   "listed_by"};
     if (!m || !key || !fn || !key[0] || strlen(key) >= sizeof m->sections[0].key)
         return SIPC_EINVAL;
     for (size_t k = 0; k < sizeof own / sizeof own[0]; k++)
@@ -202,7 +202,7 @@ static void maybe_finish(sipc_mgmt *m)
         cb(arg);
 }
 
-static void on_channel_closed(sipc_channel *ch, void *arg)
+void mgmt_channel_closed(sipc_channel *ch, void *arg)
 {
     (void)ch;
     sipc_mgmt *m = arg;
@@ -221,6 +221,7 @@ void sipc_mgmt_close(sipc_mgmt *m, void (*cb)(void *arg), void *arg)
      * progress answer with what they have, then release m */
     for (int i = 0; i < m->npeers; i++)
         if (m->peers[i].ch)
-            sipc_channel_close(m->peers[i].ch, on_channel_closed, m);
+            sipc_channel_close(m->peers[i].ch, mgmt_channel_closed, m);
+    mgmt_extras_close(m);
     maybe_finish(m);
 }

@@ -1,5 +1,6 @@
 /* mgmt_cluster.c - management.cluster: every node's status, gathered in
- * parallel over the management channels, and what is wrong with the cluster
+ * parallel over the management channels (and those of the nodes the answers
+ * list besides, mgmt_cluster_more.c), and what is wrong with the cluster
  * in plain words (sipc_mgmt_judge). A node that does not answer within the
  * timeout is listed as unreachable with the reason; the answer is never
  * silently incomplete. */
@@ -11,24 +12,9 @@
 
 #include "base/str_copy.h"
 #include "json_text.h"
-#include "management_impl.h"
+#include "mgmt_cluster_query.h"
 #include "rfc3339.h"
 #include "sipc/node.h"
-
-typedef struct cluster_query {
-    sipc_mgmt *m;
-    sipc_request *req;
-    json_t *nodes;   /* one entry per node, in cluster order (this node first) */
-    int pending;
-} cluster_query;
-
-typedef struct peer_call {
-    cluster_query *q;
-    int index;       /* in q->nodes */
-    const mgmt_peer *peer;
-    uint64_t deadline_ns; /* uv_hrtime: when the caller stops waiting */
-    int retried;
-} peer_call;
 
 static const char *hello_name(json_t *nodes, json_t *n);
 
@@ -51,6 +37,11 @@ static void finish(cluster_query *q)
                                "notes", sipc_mgmt_notes(q->nodes), "nodes", q->nodes, "problems",
                                problems);
     mgmt_respond_json(q->req, answer);
+    for (cluster_query **at = &m->inflight; *at; at = &(*at)->next)
+        if (*at == q) {
+            *at = q->next;
+            break;
+        }
     free(q);
     m->queries--;
 }
@@ -60,6 +51,27 @@ static void unreachable(cluster_query *q, int index, const mgmt_peer *p, const c
     json_array_set_new(q->nodes, (size_t)index,
                        json_pack("{s:s, s:b, s:o}", "address", p->address, "reachable", 0,
                                  "error", sipc_json_text(why)));
+}
+
+/* The answer (or the failure) of pc's node put in its place. */
+static void peer_answer(peer_call *pc, json_t *st, const char *why)
+{
+    cluster_query *q = pc->q;
+    if (!st) {
+        unreachable(q, pc->index, pc->peer, why);
+    } else {
+        json_object_set_new(st, "reachable", json_true());
+        json_object_set_new(st, "address", json_string(pc->peer->address));
+        /* how its answer came: a node answering in plaintext is flagged
+         * whatever its status says */
+        sipc_link_info li;
+        if (pc->peer->ch && sipc_channel_info(pc->peer->ch, &li) == 0 && li.up)
+            json_object_set_new(st, "reached_over", json_string(li.tls ? "tls" : "plaintext"));
+        json_array_set_new(q->nodes, (size_t)pc->index, st);
+    }
+    if (pc->extra)
+        json_object_set_new(json_array_get(q->nodes, (size_t)pc->index), "listed_by",
+                            sipc_json_text(pc->extra->listed_by));
 }
 
 void mgmt_call_why(int err, const sipc_reply *rep, sipc_channel *ch, char *why, size_t len)
@@ -78,8 +90,6 @@ void mgmt_call_why(int err, const sipc_reply *rep, sipc_channel *ch, char *why, 
     sipc_str_copy_utf8(why + w, len - w, detail[0] ? detail : sipc_strerror(err));
 }
 
-static void on_peer_status(int err, const sipc_reply *rep, void *arg);
-
 /* A node of a version before GOAWAY closes its idle connections at a
  * reload: a status asked at that moment fails with SIPC_ECLOSED unanswered.
  * The question changes nothing, so it is asked once more, on the connection
@@ -87,42 +97,39 @@ static void on_peer_status(int err, const sipc_reply *rep, void *arg);
 static int ask_again(peer_call *pc, int err)
 {
     uint64_t now = uv_hrtime();
-    if (err != SIPC_ECLOSED || pc->retried || pc->q->m->closing ||
+    if (err != SIPC_ECLOSED || pc->retried || pc->q->m->closing || !pc->peer->ch ||
         now + 100 * 1000000ull >= pc->deadline_ns)
         return 0;
     pc->retried = 1;
     uint32_t left = (uint32_t)((pc->deadline_ns - now) / 1000000u);
-    return sipc_call(pc->peer->ch, SIPC_MGMT_SERVICE, "status", NULL, 0, left, on_peer_status,
-                     pc) == 0;
+    return sipc_call(pc->peer->ch, SIPC_MGMT_SERVICE, "status", NULL, 0, left,
+                     mgmt_on_peer_status, pc) == 0;
 }
 
-static void on_peer_status(int err, const sipc_reply *rep, void *arg)
+void mgmt_on_peer_status(int err, const sipc_reply *rep, void *arg)
 {
     peer_call *pc = arg;
     cluster_query *q = pc->q;
     char why[700];
     if (err != 0 && ask_again(pc, err))
         return;
+    json_t *st = NULL;
     if (err != 0) {
         mgmt_call_why(err, rep, pc->peer->ch, why, sizeof why);
-        unreachable(q, pc->index, pc->peer, why);
     } else {
         json_error_t je;
-        json_t *st = json_loadb((const char *)rep->data, rep->len, 0, &je);
+        st = json_loadb((const char *)rep->data, rep->len, 0, &je);
         if (!json_is_object(st)) {
             json_decref(st);
-            unreachable(q, pc->index, pc->peer, "answered with a status that is not JSON");
-        } else {
-            json_object_set_new(st, "reachable", json_true());
-            json_object_set_new(st, "address", json_string(pc->peer->address));
-            /* how its answer came: a node answering in plaintext is flagged
-             * whatever its status says */
-            sipc_link_info li;
-            if (sipc_channel_info(pc->peer->ch, &li) == 0 && li.up)
-                json_object_set_new(st, "reached_over", json_string(li.tls ? "tls" : "plaintext"));
-            json_array_set_new(q->nodes, (size_t)pc->index, st);
+            st = NULL;
+            snprintf(why, sizeof why, "answered with a status that is not JSON");
         }
     }
+    peer_answer(pc, st, why);
+    /* before the count goes down: the nodes it lists are asked too */
+    if (st)
+        mgmt_ask_listed(q, st);
+    mgmt_extra_done(pc);
     free(pc);
     if (--q->pending == 0)
         finish(q);
@@ -157,6 +164,9 @@ void mgmt_on_cluster(sipc_request *req, void *arg)
     if (left > 200 && (uint64_t)left - 100 < timeout)
         timeout = (uint32_t)(left - 100);
     m->queries++;
+    q->next = m->inflight;
+    m->inflight = q;
+    q->deadline_ns = uv_hrtime() + (uint64_t)timeout * 1000000u;
     q->pending = 1; /* held until every call is made */
     for (int i = 0; i < m->npeers; i++) {
         json_array_append_new(q->nodes, json_null());
@@ -168,10 +178,10 @@ void mgmt_on_cluster(sipc_request *req, void *arg)
         pc->q = q;
         pc->index = i + 1;
         pc->peer = &m->peers[i];
-        pc->deadline_ns = uv_hrtime() + (uint64_t)timeout * 1000000u;
+        pc->deadline_ns = q->deadline_ns;
         q->pending++;
         int r = sipc_call(m->peers[i].ch, SIPC_MGMT_SERVICE, "status", NULL, 0, timeout,
-                          on_peer_status, pc);
+                          mgmt_on_peer_status, pc);
         if (r != 0) {
             q->pending--;
             free(pc);

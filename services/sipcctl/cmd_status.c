@@ -616,6 +616,10 @@ answered:;
             else
                 printf("node %s%sat %s: UNREACHABLE: %s\n", s_of(n, "heard_as"),
                        s_of(n, "heard_as")[0] ? " " : "", s_of(n, "address"), s_of(n, "error"));
+            /* a node the answering node's [cluster] nodes lacks */
+            if (s_of(n, "listed_by")[0])
+                printf("  asked as %s lists it: not in the [cluster] nodes of the node asked\n",
+                       s_of(n, "listed_by"));
         }
         json_t *problems = json_object_get(st, "problems"), *notes = json_object_get(st, "notes");
         size_t np = json_array_size(problems), nn = json_array_size(nodes);

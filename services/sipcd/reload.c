@@ -53,6 +53,7 @@ static void load_all(uv_work_t *w)
     char err[1200];
     j->override_seen = override_file(j->h->cfg.home, &j->override_ino);
     if (sipc_config_load(&j->cfg, j->h->cfg.home, err, sizeof err) != 0 ||
+        sipc_config_check_run(&j->cfg, host_svc_names, HOST_NSERVICES, err, sizeof err) < 0 ||
         sipc__home_guard(j->cfg.home, err, sizeof err) != 0) {
         j->failed = 1;
         snprintf(j->err, sizeof j->err, "%s", err);

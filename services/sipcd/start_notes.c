@@ -85,6 +85,8 @@ void host_start_notes(host *h, int i)
         sipc_logf(log, SIPC_LOG_INFO, "Service.Start", "%s", h->owner_note);
     if (h->lock_warning[0])
         sipc_logf(log, SIPC_LOG_WARN, "Service.Start", "%s", h->lock_warning);
+    if (h->conf_warning[0])
+        sipc_logf(log, SIPC_LOG_WARN, "Service.Start", "%s", h->conf_warning);
     if (h->prev_run.pid && i == HOST_DATA)
         log_unclean_stop(h, log);
 }

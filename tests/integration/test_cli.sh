@@ -385,6 +385,43 @@ printf '[node]\nid = n1\342\200\256\n' >"$work/bad/sipc.conf"
 run "$BIN/sipcd" --home "$work/bad"
 expect "[node] id with U+202E: sipcd, a configuration error" 78 \
     "^sipcd: $work/bad/sipc.conf:2: \[node\] id holds U\+202E \(an invisible or text-direction character\) at byte 3"
+# two of the node's services on one port: its own clash, not "another
+# process" holding the port at start; tlstool's judgement of the home too
+conf_head='[node]\nid = c1\naddress = 127.1.219.31\n[cluster]\nname = cfg\n'
+printf "${conf_head}nodes = 127.1.219.31:23000\n[search]\nport = 23000\n" >"$work/bad/sipc.conf"
+run "$BIN/sipcd" --home "$work/bad"
+expect "[search] port on the data port: sipcd, a configuration error at its line" 78 \
+    "^sipcd: $work/bad/sipc.conf:8: \[search\] port 23000 is also the data service's port \(its default\): each service of a node needs a port of its own$"
+run "$BIN/tlstool" --home "$work/bad" status
+expect "[search] port on the data port: tlstool status, its configuration exit" 3 \
+    "$work/bad/sipc.conf:8: \[search\] port 23000 is also the data service's port"
+# one node listed twice (a missing port is the data port): not the
+# pipeline's internal failure (70) but the line
+printf "${conf_head}nodes = 127.1.219.31, 127.1.219.32, 127.1.219.33,\n  127.1.219.32\n" >"$work/bad/sipc.conf"
+run "$BIN/sipcd" --home "$work/bad"
+expect "a node listed twice: sipcd, a configuration error at its line" 78 \
+    "^sipcd: $work/bad/sipc.conf:7: \[cluster\] nodes lists 127\.1\.219\.32:23000 twice: '127\.1\.219\.32' here and '127\.1\.219\.32' on line 6"
+printf "${conf_head}nodes = 127.1.219.31,\n  127.1.219.32:abc\n" >"$work/bad/sipc.conf"
+run "$BIN/sipcd" --home "$work/bad"
+expect "a malformed nodes entry: its line" 78 \
+    "^sipcd: $work/bad/sipc.conf:7: \[cluster\] nodes: '127\.1\.219\.32:abc' is not host\[:port\]"
+# a misspelt service section: sipcd runs no such service (bounded: a
+# sipcd that took it would run)
+printf "${conf_head}nodes = 127.1.219.31:23000\n[serch]\nport = 23011\n" >"$work/bad/sipc.conf"
+run timeout 20 "$BIN/sipcd" --home "$work/bad"
+expect "[serch] port: sipcd refuses it, with the section meant" 78 \
+    "^sipcd: $work/bad/sipc.conf:8: \[serch\] port: this node runs no service \[serch\] \(it runs data, search, management and pipeline\); did you mean .\[search\] port.\?$"
+run "$BIN/tlstool" --home "$work/bad" status
+if [ "$RC" = 10 ] && grep -q "INCONSISTENT" "$OUT" && grep -qF "sipc.conf:8: [serch] port" "$OUT"; then
+    ok "[serch] port: tlstool status calls the home inconsistent"
+else
+    bad "[serch] port: tlstool status (exit $RC)"
+fi
+# its own entry with its search port: it would dial itself as another node
+printf "${conf_head}nodes = 127.1.219.31:23001, 127.1.219.32:23000\n" >"$work/bad/sipc.conf"
+run timeout 20 "$BIN/sipcd" --home "$work/bad"
+expect "its own entry at its search port: sipcd names the line and the data port" 78 \
+    "^sipcd: $work/bad/sipc.conf:6: \[cluster\] nodes entry '127\.1\.219\.31:23001' is this node's address with its search port: an entry gives a node's data port \(23000 here\)"
 printf '[cluster]\nname = r\033v\n' >"$work/bad/sipc.conf"
 run "$BIN/tlstool" --home "$work/bad" check
 expect "[cluster] name with a control: tlstool, its configuration exit" 3 \

@@ -28,7 +28,7 @@ ctl() { local h=$1; shift; "$BIN/sipcctl" --home "$work/$h" --timeout 5000 "$@";
 
 run ctl n2 status --cluster
 expect "a typo in n1's [cluster] nodes: named, with both entries" 1 \
-    "n1's \[cluster\] nodes differs from n2's, n3's: it lists $BASE.3:2300, which they do not; they list $BASE.3:23000, which it lacks; correct \[cluster\] nodes in n1's sipc.conf"
+    "n1's \[cluster\] nodes differs from n2's, n3's: n1 lists $BASE.3:2300, which n2, n3 do not; n2, n3 list $BASE.3:23000, which n1 lacks; correct \[cluster\] nodes in n1's sipc.conf"
 
 # n2 to permissive; n3 (TLS off) asks at once, and a few times while n2
 # retires its connections made before

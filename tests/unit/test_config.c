@@ -1644,7 +1644,8 @@ static void test_nodes_default_to_data_port(void **state)
     assert_int_equal(load_text(home,
                                "[node]\naddress = 127.0.0.1\n[cluster]\nnodes = localhost:23000, "
                                "127.0.0.1:23100, [::ffff:127.0.0.1]:23200, LOCALHOST:23300\n"
-                               "[data]\nport = 23000\n[management]\nport = 23003\n",
+                               "[data]\nport = 23000\n[management]\nport = 23003\n"
+                               "[pipeline]\nport = 23004\n",
                                &cfg, err, sizeof err),
                      0);
     assert_true(sipc_config_node_is_self(&cfg, 0));
@@ -1666,14 +1667,16 @@ static void test_nodes_default_to_data_port(void **state)
     /* this node's own entry: its address (as an address) and its data port */
     assert_int_equal(load_text(home,
                                "[node]\naddress = fd00::2\n[cluster]\nnodes = [fd00:0::2]:33710, "
-                               "[fd00::2]:33720, [fd00::3]:33710, fd00::2\n[data]\nport = 33710\n",
+                               "[fd00::2]:33720, [fd00::3]:33710, fd00::4\n[data]\nport = 33710\n",
                                &cfg, err, sizeof err),
                      0);
     assert_true(sipc_config_node_is_self(&cfg, 0));
     assert_false(sipc_config_node_is_self(&cfg, 1)); /* another port */
     assert_false(sipc_config_node_is_self(&cfg, 2)); /* another host */
-    assert_true(sipc_config_node_is_self(&cfg, 3));  /* no port: the data port */
     assert_false(sipc_config_node_is_self(&cfg, 4) || sipc_config_node_is_self(&cfg, -1));
+    /* no port: the data port (one node listed once, so an entry of its own) */
+    snprintf(cfg.nodes[3], sizeof cfg.nodes[3], "fd00::2");
+    assert_true(sipc_config_node_is_self(&cfg, 3));
     snprintf(cfg.address, sizeof cfg.address, "[fd00::2]"); /* bracketed: still itself */
     assert_true(sipc_config_node_is_self(&cfg, 0) && sipc_config_node_is_self(&cfg, 3));
     assert_false(sipc_config_node_is_self(&cfg, 2));
@@ -1726,7 +1729,7 @@ static void test_wildcard_self(void **state)
     static const char nodes[] = "[cluster]\nnodes = 127.0.77.1:33710, 127.0.77.2:33720, "
                                 "192.0.2.1:33710, [::1]:33710, node-a.example:33710, 127.0.77.3, "
                                 "[::ffff:127.0.77.4]:33710,\n  localhost:33710, LocalHost:33720, "
-                                "[::ffff:192.0.2.1]:33710, [::ffff:127.0.84.1]:33720\n"
+                                "[::ffff:198.51.100.1]:33710, [::ffff:127.0.84.1]:33720\n"
                                 "[data]\nport = 33710\n";
     char text[700];
     snprintf(text, sizeof text, "[node]\naddress = 0.0.0.0\n%s", nodes);
@@ -1839,9 +1842,125 @@ static void test_layout_appends(void **state)
                 offsetof(sipc_config, log_max_file_size) + sizeof(uint64_t));
     assert_true(offsetof(sipc_config, search_max_local_ms) ==
                 offsetof(sipc_config, data_max_attributes) + sizeof(uint32_t));
-    assert_true(sizeof(sipc_config) - offsetof(sipc_config, search_max_local_ms) -
-                    sizeof(uint32_t) <
+    assert_true(offsetof(sipc_config, service_lines) ==
+                offsetof(sipc_config, search_max_local_ms) + sizeof(uint32_t));
+    assert_true(offsetof(sipc_config, node_lines) ==
+                offsetof(sipc_config, service_lines) + SIPC_MAX_SERVICES * sizeof(int));
+    assert_true(sizeof(sipc_config) - offsetof(sipc_config, node_lines) -
+                    SIPC_MAX_NODES * sizeof(int) <
                 _Alignof(sipc_config));
+}
+
+/* Two of the node's own services on one port (one set to the other's
+ * default, or both set) fail at load at the later line, not at start as a
+ * port "held by another process"; port 0 (any free one) is no clash, nor
+ * a program's own service on a built-in's port */
+static void test_service_ports_clash(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    expect_error(home,
+                 "[node]\nid = c1\naddress = 127.1.219.31\n[cluster]\nname = cfg\n"
+                 "nodes = 127.1.219.31:23000\n[search]\nport = 23000\n",
+                 8, "[search] port 23000 is also the data service's port (its default)");
+    expect_error(home, "[management]\nport = 23003\n", 2,
+                 "[management] port 23003 is also the pipeline service's port (its default)");
+    expect_error(home, "[pipeline]\nport = 24000\n[data]\nport = 24000\n", 4,
+                 "[data] port 24000 is also the pipeline service's port (line 2)");
+    sipc_config cfg;
+    char err[1024];
+    assert_int_equal(load_text(home, "[search]\nport = 0\n[management]\nport = 0\n"
+                                     "[kv]\nport = 23000\n",
+                               &cfg, err, sizeof err),
+                     0);
+    /* moved out of each other's way */
+    assert_int_equal(load_text(home, "[data]\nport = 23001\n[search]\nport = 23000\n",
+                               &cfg, err, sizeof err),
+                     0);
+    rm_home(home);
+}
+
+/* One node twice in [cluster] nodes (the same host and port once the
+ * missing port is the data port) and an entry that is not host[:port] are
+ * refused at their own line */
+static void test_nodes_checked_whole(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    expect_error(home,
+                 "[node]\nid = c1\naddress = 127.1.219.31\n[cluster]\nname = cfg\n"
+                 "nodes = 127.1.219.31, 127.1.219.32, 127.1.219.33,\n  127.1.219.32\n",
+                 7,
+                 "[cluster] nodes lists 127.1.219.32:23000 twice: '127.1.219.32' here and "
+                 "'127.1.219.32' on line 6 (an entry without a port names the data port, 23000)");
+    expect_error(home, "[cluster]\nnodes = 127.1.219.31:23000, 127.1.219.32, 127.1.219.32:23000\n",
+                 2, "lists 127.1.219.32:23000 twice");
+    /* the data port read after the list still applies to it */
+    expect_error(home, "[cluster]\nnodes = [::1]:24000\n  [0::1]\n[data]\nport = 24000\n", 3,
+                 "lists [::1]:24000 twice: '[0::1]' here");
+    expect_error(home, "[cluster]\nnodes = 127.1.219.31,\n  127.1.219.32:abc\n", 3,
+                 "'127.1.219.32:abc' is not host[:port]");
+    sipc_config cfg;
+    char err[1024];
+    assert_int_equal(load_text(home, "[cluster]\nnodes = 127.1.219.32, 127.1.219.32:23010\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(cfg.node_lines[0], 2);
+    rm_home(home);
+}
+
+/* What only the program running the services can judge: a section of no
+ * service it runs (a typo refused with the suggestion; another program's
+ * name a warning), and its own entry in [cluster] nodes with another of
+ * its ports than the data port */
+static void test_check_run(void **state)
+{
+    (void)state;
+    static const char *const run[] = {"data", "search", "management", "pipeline"};
+    char *home = make_home();
+    sipc_config cfg;
+    char err[1024];
+    assert_int_equal(load_text(home,
+                               "[node]\nid = c1\naddress = 127.1.219.31\n[cluster]\nname = cfg\n"
+                               "nodes = 127.1.219.31:23000\n[serch]\nport = 23011\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), SIPC_ECONFIG);
+    if (!strstr(err, "/sipc.conf:8: [serch] port: this node runs no service [serch] (it runs "
+                     "data, search, management and pipeline); did you mean `[search] port`?"))
+        fail_msg("%s", err);
+    assert_int_equal(load_text(home, "[kv]\nport = 7001\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), 1);
+    if (!strstr(err, "/sipc.conf:2: [kv] port: this node runs no service [kv]"))
+        fail_msg("%s", err);
+    assert_int_equal(load_text(home, "[search]\nport = 24001\n", &cfg, err, sizeof err), 0);
+    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    /* its own address with its search port: it would dial itself */
+    assert_int_equal(load_text(home,
+                               "[node]\nid = c1\naddress = 127.1.219.31\n[cluster]\nname = cfg\n"
+                               "nodes = 127.1.219.31:23001, 127.1.219.32:23000\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), SIPC_ECONFIG);
+    if (!strstr(err, "/sipc.conf:6: [cluster] nodes entry '127.1.219.31:23001' is this node's "
+                     "address with its search port: an entry gives a node's data port (23000 "
+                     "here)"))
+        fail_msg("%s", err);
+    /* with a wildcard address, an address of this machine is its own */
+    assert_int_equal(load_text(home, "[node]\naddress = 0.0.0.0\n[cluster]\n"
+                                     "nodes = 127.1.219.31:23000, 127.1.219.31:23002\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), SIPC_ECONFIG);
+    assert_non_null(strstr(err, "with its management port"));
+    /* another node of this host at its own data port is no listener of this one */
+    assert_int_equal(load_text(home, "[node]\naddress = 127.1.219.31\n[cluster]\n"
+                                     "nodes = 127.1.219.31:23000, 127.1.219.31:23010\n",
+                               &cfg, err, sizeof err),
+                     0);
+    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), 0);
+    rm_home(home);
 }
 
 /* sipc_config_copy_tls takes every setting of [tls] over and nothing
@@ -1995,6 +2114,9 @@ int main(void)
         cmocka_unit_test(test_log_max_file_size),
         cmocka_unit_test(test_nodes_default_to_data_port),
         cmocka_unit_test(test_wildcard_self),
+        cmocka_unit_test(test_service_ports_clash),
+        cmocka_unit_test(test_nodes_checked_whole),
+        cmocka_unit_test(test_check_run),
         cmocka_unit_test(copy_tls_covers_every_key),
         cmocka_unit_test(test_did_you_mean),
     };

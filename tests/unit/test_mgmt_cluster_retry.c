@@ -6,7 +6,9 @@
  * `closes` questions. Closed once: asked again, reachable. Closed every
  * time: unreachable with the reason, asked twice, not more, within the
  * deadline. Closed once, then silent: the second question ends with the
- * caller's deadline, not past it. Over real TCP on 127.1.190.1. */
+ * caller's deadline, not past it. Over real TCP on 127.1.190.1.
+ * And the nodes asked besides a's own list: those b's answer lists (on
+ * 127.1.219.x), each once, their answers marked with who listed them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -128,12 +130,74 @@ static void t_second_question_within_deadline(void **state)
     assert_true(out.took_ms < 1500);
 }
 
+/* b and c, fakes answering management.status with a [cluster] nodes of
+ * their own; b's management port is every node's (hosts of their own) */
+typedef struct lister {
+    const char *id;
+    const char *nodes; /* JSON array of entries */
+    int *port;         /* the management port the status names */
+    int asked;
+} lister;
+
+static void on_list_status(sipc_request *req, void *arg)
+{
+    lister *l = arg;
+    l->asked++;
+    char st[400];
+    snprintf(st, sizeof st,
+             "{\"schema\":1,\"node\":{\"id\":\"%s\",\"cluster_nodes\":%s},"
+             "\"services\":[{\"name\":\"management\",\"port\":%d}]}",
+             l->id, l->nodes, *l->port);
+    sipc_respond(req, st, strlen(st));
+}
+
+/* a lists only b; b lists itself, c (on a host of its own) and a node of
+ * 127.1.219.3 nobody runs; c lists b and itself. a's answer holds c
+ * (reachable, asked once although b and c both list it) and the node of
+ * 127.1.219.3 (unreachable), each with "listed_by", and a, b as before. */
+static void t_nodes_listed_by_answers_asked(void **state)
+{
+    (void)state;
+    int port = 0;
+    lister b = {"b", "[\"127.1.219.1\", \"127.1.219.2\", \"127.1.219.3\"]", &port, 0};
+    lister c = {"c", "[\"127.1.219.1\", \"127.1.219.2\"]", &port, 0};
+    mgmt_pair w;
+    mgmt_pair_open(&w, "127.1.219.1", on_list_status, &b, NULL);
+    port = sipc_server_port(w.bsrv);
+    sipc_router *cr;
+    sipc_server *csrv;
+    assert_int_equal(sipc_router_new(&cr), 0);
+    assert_int_equal(sipc_router_add(cr, "management", "status", on_list_status, &c), 0);
+    assert_int_equal(sipc_server_listen(&csrv, w.bctx, "c", "127.1.219.2", port, cr), 0);
+    answer a = {0};
+    assert_int_equal(sipc_call(w.ch, "management", "cluster", NULL, 0, 8000, on_cluster, &a), 0);
+    assert_true(tu_run_until(&w.loop, &a.done, 10000));
+    assert_int_equal(a.err, 0);
+    assert_int_equal(json_array_size(a.nodes), 4);
+    json_t *nc = json_array_get(a.nodes, 2), *nd = json_array_get(a.nodes, 3);
+    assert_true(json_is_true(json_object_get(nc, "reachable")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(nc, "node"), "id")), "c");
+    assert_string_equal(json_string_value(json_object_get(nc, "listed_by")), "b");
+    assert_string_equal(json_string_value(json_object_get(nc, "address")), "127.1.219.2:23000");
+    assert_false(json_is_true(json_object_get(nd, "reachable")));
+    assert_string_equal(json_string_value(json_object_get(nd, "listed_by")), "b");
+    assert_string_equal(json_string_value(json_object_get(nd, "address")), "127.1.219.3:23000");
+    assert_null(json_object_get(json_array_get(a.nodes, 1), "listed_by"));
+    assert_int_equal(b.asked, 1);
+    assert_int_equal(c.asked, 1);
+    json_decref(a.nodes);
+    sipc_server_close(csrv, NULL, NULL);
+    mgmt_pair_close(&w);
+    sipc_router_free(cr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_closed_once_asked_again),
         cmocka_unit_test(t_closed_always_unreachable),
         cmocka_unit_test(t_second_question_within_deadline),
+        cmocka_unit_test(t_nodes_listed_by_answers_asked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

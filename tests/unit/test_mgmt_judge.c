@@ -1117,8 +1117,8 @@ static void nodes_mismatch(void **state)
     json_t *p = sipc_mgmt_judge(nodes, 30, now);
     assert_string_equal(kinds(p), "n1:nodes_mismatch");
     const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
-    if (strcmp(msg, "n1's [cluster] nodes differs from n2's, n3's: it lists 10.0.0.3:2300, which "
-                    "they do not; they list 10.0.0.3:23000, which it lacks; correct [cluster] "
+    if (strcmp(msg, "n1's [cluster] nodes differs from n2's, n3's: n1 lists 10.0.0.3:2300, which "
+                    "n2, n3 do not; n2, n3 list 10.0.0.3:23000, which n1 lacks; correct [cluster] "
                     "nodes in n1's sipc.conf (the same list on every node) and restart n1 (a "
                     "reload does not apply it)"))
         fail_msg("%s", msg);
@@ -1126,6 +1126,47 @@ static void nodes_mismatch(void **state)
     set_nodes(n1, "10.0.0.1:23000|10.0.0.2:23000|10.0.0.3:23000");
     p = sipc_mgmt_judge(nodes, 30, now);
     assert_string_equal(kinds(p), "");
+    json_decref(p);
+    json_decref(nodes);
+}
+
+/* Asked from the node whose list lacks one (n3, listing n1 and n3): n1
+ * lists n2 too. With n2 not asked, one list against one is no majority:
+ * neither is blamed, the node not asked is named; with n2's answer (asked
+ * as n1 lists it) n3 is the odd one out, named alone ("lists", not "list") */
+static void nodes_mismatch_seen_from_odd_node(void **state)
+{
+    (void)state;
+    int64_t now = 1800000000;
+    json_t *n3 = linked("n3", 600, "", 0, now), *n1 = linked("n1", 600, "", 0, now);
+    json_object_set_new(n3, "reached_over", json_string("self"));
+    set_nodes(n3, "10.0.0.3|10.0.0.1");
+    set_nodes(n1, "10.0.0.1|10.0.0.2|10.0.0.3");
+    json_t *nodes = json_pack("[o, o]", n3, n1);
+    json_t *p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n1:nodes_mismatch");
+    const char *msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (strcmp(msg, "n1's [cluster] nodes differs from n3's: n1 lists 10.0.0.2, which n3 does "
+                    "not; no majority of the nodes asked tells which list is right (not asked, "
+                    "as n3 does not list it: 10.0.0.2, listed by n1): compare the lists "
+                    "(`sipcctl --node ADDR status --cluster` asks the nodes ADDR lists), correct "
+                    "[cluster] nodes where it is wrong (the same list on every node) and restart "
+                    "that node (a reload does not apply it)"))
+        fail_msg("%s", msg);
+    json_decref(p);
+    /* n2 asked besides n3's list: its list is n1's */
+    json_t *n2 = linked("n2", 600, "", 0, now);
+    set_nodes(n2, "10.0.0.2|10.0.0.3|10.0.0.1");
+    json_object_set_new(n2, "address", json_string("10.0.0.2:23000"));
+    json_object_set_new(n2, "listed_by", json_string("n1"));
+    json_array_append_new(nodes, n2);
+    p = sipc_mgmt_judge(nodes, 30, now);
+    assert_string_equal(kinds(p), "n3:nodes_mismatch");
+    msg = json_string_value(json_object_get(json_array_get(p, 0), "message"));
+    if (strcmp(msg, "n3's [cluster] nodes differs from n1's, n2's: n1, n2 list 10.0.0.2, which "
+                    "n3 lacks; correct [cluster] nodes in n3's sipc.conf (the same list on every "
+                    "node) and restart n3 (a reload does not apply it)"))
+        fail_msg("%s", msg);
     json_decref(p);
     json_decref(nodes);
 }
@@ -1728,6 +1769,7 @@ int main(void)
         cmocka_unit_test(per_node_certificates),
         cmocka_unit_test(plaintext_node),
         cmocka_unit_test(nodes_mismatch),
+        cmocka_unit_test(nodes_mismatch_seen_from_odd_node),
         cmocka_unit_test(duplicate_node_id),
         cmocka_unit_test(link_down_long_services),
         cmocka_unit_test(link_down_ports),

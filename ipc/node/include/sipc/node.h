@@ -130,6 +130,8 @@ typedef struct sipc_config {
     uint32_t search_max_local_ms; /* [search] max_local_ms = the longest one local search
                                      runs, whatever its caller's deadline; default 60000,
                                      100 .. 3600000 (0: the search service's default) */
+    int service_lines[SIPC_MAX_SERVICES]; /* the line of sipc.conf that set services[i].port */
+    int node_lines[SIPC_MAX_NODES];       /* the line of sipc.conf holding nodes[i] */
 } sipc_config;
 
 /* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown
@@ -232,6 +234,19 @@ SIPC_EXTERN int sipc_config_node_service(const sipc_config *cfg, int i, const ch
  * 0.0.0.0; names other than localhost are not resolved); 0 otherwise, or
  * for a bad i. */
 SIPC_EXTERN int sipc_config_node_is_self(const sipc_config *cfg, int i);
+/* The checks of cfg that only the program running a node's services, the
+ * nrun names in run ("data", ...; NULL: the four sipcd runs, data, search,
+ * management and pipeline), can make: the library loads any other
+ * [<service>] section as a program's own service. SIPC_ECONFIG, with
+ * "HOME/sipc.conf:LINE: ..." in err, for an entry of [cluster] nodes at
+ * this node's address (as sipc_config_node_is_self compares it) whose port
+ * is one of its services' other than "data" (it would dial itself as
+ * another node), or for a service section it does not run whose name is
+ * near one sipc.conf knows ("; did you mean `[search] port`?"); 1, with the
+ * first such line in err, for a section it does not run that is near none
+ * (another program's: a WARN); else 0. */
+SIPC_EXTERN int sipc_config_check_run(const sipc_config *cfg, const char *const *run, int nrun,
+                                      char *err, size_t errlen);
 /* Copies the settings of the [tls] section from src into dst, and nothing
  * else: enable, mode, subject, revocation, strict_guard_window and the lines
  * of sipc.conf that set them (tls_enable_line, subject_line). For a program

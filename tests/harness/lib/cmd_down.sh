@@ -36,7 +36,7 @@ sc_cleanup_leftovers() {
     for p in "${pids[@]}"; do
         sc_pid_is "${p%%:*}" "${p#*:}" && { sc_kill_group "${p%%:*}" CONT; sc_kill_group "${p%%:*}" TERM; }
     done
-    for p in "${pids[@]}"; do sc_stop_pid "${p%%:*}" "${p#*:}" "$SC_STOP_WAIT"; done
+    for p in "${pids[@]}"; do sc_stopped_pid "${p%%:*}" "${p#*:}" "$SC_STOP_WAIT"; done
     # what no cluster.json names: any process with a home under DIR (a
     # node, or a tlstool/sipcctl a crashed step left), the load generator,
     # and any sipcd still holding a home's lock (one given its home by

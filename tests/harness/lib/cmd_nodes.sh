@@ -11,7 +11,7 @@ SC_HELP_RESTART='usage: sipc-cluster restart NODE [--dir DIR]
 Stops the node if it runs (SIGCONT, SIGTERM, SIGKILL after 15 s, which it
 says), starts it again from its home, waits until its four services started and it is healthy
 (its links to the other nodes up, but for nodes that do not run: dead or
-stopped ones, which it names), saying what it waits for, and prints how long
+stopped ones, which it names; its database open and working), saying what it waits for, and prints how long
 that took; after 30 s it says what the node'"'"'s status said last (exit 69). When a sipcd that sipc-cluster did not
 start runs on the node'"'"'s home, restart starts nothing: it says that pid, to
 stop first (exit 78).'
@@ -95,9 +95,9 @@ sc_cmd_restart() {
         [ "$m" = "$node" ] || [[ " $SC_EXCEPT " == *" $m "* ]] || up="${up:+$up, }$m"
     done
     echo "$node started (pid $(sc_node pid "$node")), its four services in $((t1 - t0)) ms;" \
-        "waiting (at most 30 s) until its links to ${up:-itself (no other node runs)} are up${SC_EXCEPT_WHY:+ (not to ${SC_EXCEPT// /, }: $SC_EXCEPT_WHY)}"
-    sc_wait 30 sc_restart_healthy "$node" ||
-        sc_die "$SC_EX_UNAVAILABLE" "$node started but is not healthy after 30 s: $(sc_node_unwell "$node" "$SC_EXCEPT")" \
+        "waiting (at most $SC_HEALTHY_WAIT s) until its links to ${up:-itself (no other node runs)} are up and its database works${SC_EXCEPT_WHY:+ (not to ${SC_EXCEPT// /, }: $SC_EXCEPT_WHY)}"
+    sc_wait "$SC_HEALTHY_WAIT" sc_restart_healthy "$node" ||
+        sc_die "$SC_EX_UNAVAILABLE" "$node started but is not healthy after $SC_HEALTHY_WAIT s: $(sc_node_unwell "$node" "$SC_EXCEPT")" \
             "(sipc-cluster status; sipc-cluster logs $node)"
     echo "$node restarted (pid $(sc_node pid "$node")): services started in $((t1 - t0)) ms," \
         "healthy in $(($(sc_now_ms) - t0)) ms${SC_EXCEPT_WHY:+ (its links to ${SC_EXCEPT// /, } not counted: $SC_EXCEPT_WHY)}"

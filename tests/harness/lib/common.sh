@@ -214,6 +214,9 @@ sc_kill_group() { kill -s "$2" -- "-$1" 2>/dev/null || kill -s "$2" "$1" 2>/dev/
 # Seconds a node is given to stop on SIGTERM before SIGKILL (kill, restart,
 # down); a test of a hung node sets fewer rather than wait them out.
 SC_STOP_WAIT=${SC_STOP_WAIT:-15}
+# Seconds `restart` waits for the node to be healthy (a test of a node that
+# cannot become healthy sets fewer).
+SC_HEALTHY_WAIT=${SC_HEALTHY_WAIT:-30}
 
 # sc_stop_pid PID STARTTIME SECONDS: SIGCONT (a stopped process cannot act on
 # SIGTERM) and SIGTERM, then SIGKILL after SECONDS; returns when it is gone.

@@ -135,9 +135,10 @@ sc_addr_names() { sc_q '[.nodes[] | {key: .address, value: .name}] | from_entrie
 sc_json_words() { if [ $# = 0 ]; then echo '[]'; else jq -cn '$ARGS.positional' --args "$@"; fi; }
 
 # sc_node_healthy NAME [MODE] [EXCEPT]: answers its status, runs its four
-# services (all in MODE: off|permissive|strict, when given), and every link
-# to the other nodes is up, but for links to the nodes named in EXCEPT
-# (space-separated: nodes known not to run, which no link can reach).
+# services (all in MODE: off|permissive|strict, when given), its database
+# open and working, and every link to the other nodes is up, but for links
+# to the nodes named in EXCEPT (space-separated: nodes known not to run,
+# which no link can reach).
 sc_node_healthy() {
     local n=$1 mode=${2:-} except=${3:-} j count
     count=$(sc_node_count)
@@ -149,12 +150,15 @@ sc_node_healthy() {
         | (.services | length) == 4
         and ($l | length) >= 3 * ($c - ($x | length)) - 2
         and ([$l[] | select(.up | not)] | length) == 0
+        and .storage.open != false
+        and ([.storage.writes.failing, .storage.reads.failing] | any | not)
         and ($m == "" or ([.services[] | select(.tls != $m)] | length) == 0)' <<<"$j" >/dev/null
 }
 # sc_node_unwell NAME [EXCEPT]: why the node is not healthy (sc_node_healthy,
 # without a mode), from its status now, on one line: it does not answer (and
 # sipcctl's reason), services missing, links down (to which node, which
-# services, the first one's last error), links missing.
+# services, the first one's last error), links missing, its database not
+# open or failing.
 sc_node_unwell() {
     local n=$1 except=${2:-} j
     if ! j=$(sc_node_status_why "$n" 2000); then
@@ -171,7 +175,10 @@ sc_node_unwell() {
         + ([$l[] | select(.up | not)] | group_by(peer) | map(
              "links to \(.[0] | peer) (\(map(.service) | join(", "))) down: \(.[0].last_error // "no error yet" | shown)"))
         + (if ($l | length) < 3 * ($c - ($x | length)) - 2
-           then ["\($l | length) of the \(3 * ($c - ($x | length)) - 2) links to running nodes there"] else [] end)
+           then ["only \($l | length) of the \(3 * ($c - ($x | length)) - 2) links to running nodes exist"] else [] end)
+        + (if .storage.open == false then ["storage: NOT OPEN (its database could not be opened; sipcctl status says why)"]
+           else ([("writes", "reads") as $o | select(.storage[$o].failing == true) | $o]
+             | if length > 0 then ["storage: \(join(" and ")) FAIL (sipcctl status says why)"] else [] end) end)
         | if length > 0 then join("; ") else "healthy now" end' <<<"$j"
 }
 # sc_wait_healthy NAME [MODE] [SECONDS]

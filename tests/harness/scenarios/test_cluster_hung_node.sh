@@ -48,9 +48,19 @@ kill -0 "$hung" 2>/dev/null && not_ok "the hung process still runs" || ok "the h
 # system once a stop began), and no "Stopped" line would follow the drain
 section "down of a healthy node: one SIGTERM, a clean stop"
 cluster up -n 1 --base "$NET.0" >"$OUT" 2>&1 || { bad "up -n 1 again"; exit 1; }
+# a node whose database cannot be opened is not healthy: restart says so
+# (exit 69), whatever its links say
+cluster kill n1 --signal TERM >/dev/null 2>&1 || not_ok "stop n1"
+dd if=/dev/urandom of="$CL/nodes/n1/data/records.db" bs=4096 seek=3 count=20 conv=notrunc 2>/dev/null
+SC_HEALTHY_WAIT=3 run cluster restart n1
+expect "restart of a node whose database cannot be opened" 69 \
+    "^sipc-cluster: error: n1 started but is not healthy after 3 s: .*storage: NOT OPEN"
+rm -f "$CL"/nodes/n1/data/records.db*
+cluster restart n1 >/dev/null 2>&1 || not_ok "restart n1 with a new database"
+before=$(grep -hs ' Service Stopped$' "$CL"/nodes/n1/logs/*Service_*.log | wc -l)
 run cluster down --keep
-stopped=$(grep -hs ' Service Stopped$' "$CL"/nodes/n1/logs/*Service_*.log | wc -l)
-[ "$RC" = 0 ] && [ "$stopped" -ge 4 ] && ok "down: n1 drained and stopped each service ($stopped 'Stopped' lines)" ||
+stopped=$(($(grep -hs ' Service Stopped$' "$CL"/nodes/n1/logs/*Service_*.log | wc -l) - before))
+[ "$RC" = 0 ] && [ "$stopped" = 4 ] && ok "down: n1 drained and stopped each service ($stopped 'Stopped' lines)" ||
     not_ok "down: exit $RC, $stopped 'Stopped' lines in n1's logs: $(tail -n 3 "$CL"/nodes/n1/logs/DataService_*.log | tr '\n' ' ')"
 rm -rf "$CL"
 shtest_done

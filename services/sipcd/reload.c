@@ -474,6 +474,8 @@ void host_reload_recheck_start(host *h)
     const char *env = getenv("SIPCD_RELOAD_RECHECK_MS");
     if (env && atol(env) > 0)
         every = atol(env) < 100 ? 100 : atol(env);
+    /* no cause judged yet: a zeroed host would read as revoked by a CRL */
+    reload_crl_forget(h);
     uv_timer_init(h->loop, &h->recheck_timer);
     h->recheck_timer.data = h;
     h->recheck_on = 1;

@@ -20,10 +20,12 @@
  * turned on, or with a CRL of security/crl/ gone or changed. */
 int reload_crl_news(const reload_job *j, const host *h);
 
-/* On the thread pool, once j->probe is loaded: the reload's security
- * without revocation checks, and for revocation = hard with soft ones
- * (j->probe_as), whose dials tell what a refusal owes to the CRLs; none
- * when revocation is off or TLS is. 0, or a negative SIPC_* code with err. */
+/* On the thread pool, once j->probe is loaded and only when the dials will
+ * use them (reload_crl_causes_due: each is a full load of the pair, trust/
+ * and crl/): the reload's security without revocation checks, and for
+ * revocation = hard with soft ones (j->probe_as), whose dials tell what a
+ * refusal owes to the CRLs; none when revocation is off or TLS is. 0, or a
+ * negative SIPC_* code with err. */
 int reload_crl_load(reload_job *j, char *err, size_t len);
 
 /* Whether the dials of j tell what a node's refusal owes to the CRLs (and

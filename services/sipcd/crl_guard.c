@@ -54,8 +54,11 @@ typedef struct crl_ask {
     crl_dial dial[CRL_ASK_CTX][SIPC_MAX_NODES];
 } crl_ask;
 
-/* Why the reload's security refuses a node that the running one accepts. */
-enum { BY_CRL, BY_UNKNOWN, BY_OTHER, BY_N };
+/* Why the reload's security refuses a node that the running one accepts;
+ * BY_UNJUDGED: a check of the same files, whose dials cannot tell, cuts a
+ * node the dials that could tell did not (down then, or presenting another
+ * certificate now). host's crl_cause[] holds BY_N for a node not judged. */
+enum { BY_CRL, BY_UNKNOWN, BY_OTHER, BY_UNJUDGED, BY_N };
 static const struct {
     const char *what, *fix;
 } cause_words[BY_N] = {
@@ -71,6 +74,11 @@ static const struct {
                   "CRL (the trusted roots, the pair's chain or [tls] subject)",
                   "undo that change (`tlstool trust list`, sipc.conf's [tls] subject), or give "
                   "each node named a certificate the reload's trust accepts"},
+    [BY_UNJUDGED] = {"a certificate the reload refuses for a cause not told yet (the dials that "
+                     "tell causes did not find it refused: down then, or presenting another "
+                     "certificate now)",
+                     "see the next check of the reload, which dials each node to tell the cause "
+                     "(`sipcctl status`)"},
 };
 
 int reload_crl_news(const reload_job *j, const host *h)
@@ -84,6 +92,20 @@ int reload_crl_news(const reload_job *j, const host *h)
         return h->cfg.revocation != SIPC_REVOCATION_HARD || !host_files_same(&j->crl, &h->crl);
     return j->crl.total > 0 &&
            (h->cfg.revocation == SIPC_REVOCATION_OFF || host_files_news(&j->crl, &h->crl));
+}
+
+/* forward: the digest of the files the dials judge */
+static void files_key(const reload_job *j, uint8_t key[32]);
+
+int reload_crl_causes_due(const reload_job *j, const host *h)
+{
+    if (j->cfg.revocation == SIPC_REVOCATION_OFF || sipc_security_mode(j->probe) == SIPC_TLS_OFF)
+        return 0;
+    if (!j->dry || !h->crl_dialed)
+        return 1;
+    uint8_t key[32];
+    files_key(j, key);
+    return memcmp(key, h->crl_key, sizeof key) != 0;
 }
 
 int reload_crl_load(reload_job *j, char *err, size_t len)
@@ -145,6 +167,7 @@ int reload_crl_dial_due(reload_job *j, host *h)
 void reload_crl_forget(host *h)
 {
     h->crl_dialed = h->crl_refused = h->crl_wait = h->crl_step = 0;
+    memset(h->crl_cause, BY_N, sizeof h->crl_cause);
 }
 
 /* The verdict of dials just judged, and when to dial again while the files
@@ -256,13 +279,9 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
     a->j = j;
     a->done = done;
     a->first = j->dry ? 1 : 0;
-    a->nctx = !j->probe_as[0] ? 2 : !j->probe_as[1] ? 3 : 4;
     /* a check of the files the latest dials judged keeps their causes and
      * dials each node once: the nodes are not asked three times a check */
-    uint8_t key[32];
-    files_key(j, key);
-    if (j->dry && h->crl_dialed && !memcmp(key, h->crl_key, sizeof key))
-        a->nctx = 2;
+    a->nctx = !reload_crl_causes_due(j, h) || !j->probe_as[0] ? 2 : !j->probe_as[1] ? 3 : 4;
     sipc_options o;
     sipc_options_from_config(&o, &h->cfg);
     o.log = quiet;
@@ -334,13 +353,13 @@ static void say_checked(host *h, int ncut, const char *cut)
 /* What a refusal by the reload's security owes: node i was refused by the
  * reload's security ([1]); accepted without revocation checks ([2]), the
  * refusal is the CRLs', and with soft ones too ([3], hard only), only hard's
- * refusal of a status no current CRL tells. Without those dials (a check of
- * the same files: what the dials that could tell found), or when they
- * could not tell, it is the CRLs'. */
+ * refusal of a status no current CRL tells; when they could not tell, it is
+ * the CRLs'. Without those dials (a check of the same files): what the
+ * dials that could tell found, or not judged if they did not cut it. */
 static int cause_of(const crl_ask *a, host *h, int i)
 {
     if (a->nctx < 3)
-        return h->crl_cause[i] < BY_N ? h->crl_cause[i] : BY_CRL;
+        return h->crl_cause[i] < BY_N ? h->crl_cause[i] : BY_UNJUDGED;
     const crl_dial *off = &a->dial[2][i];
     int by = BY_CRL;
     if (!off->up)
@@ -362,6 +381,15 @@ static const char *news_why(const reload_job *j, const host *h)
     if (!host_files_news(&j->crl, &h->crl))
         return "a CRL is gone from security/crl/ under [tls] revocation = hard";
     return "a CRL in security/crl/ is new or changed since the node loaded its own";
+}
+
+/* The nodes cut off, all causes together. */
+static int cut_count(const int *ncut)
+{
+    int n = 0;
+    for (int c = 0; c < BY_N; c++)
+        n += ncut[c];
+    return n;
 }
 
 /* "N node(s) present(s) WHAT: LIST", for each cause with nodes, joined by
@@ -388,7 +416,7 @@ static int words_by_cause(reload_job *j, const host *h, const int *ncut, char cu
 {
     char groups[5000], fix[900];
     causes_text(ncut, cut, groups, sizeof groups, fix, sizeof fix);
-    int n = ncut[BY_CRL] + ncut[BY_UNKNOWN] + ncut[BY_OTHER];
+    int n = cut_count(ncut);
     size_t at = strlen(j->crl_note);
     if (!refused) {
         snprintf(j->crl_note + at, sizeof j->crl_note - at,
@@ -415,8 +443,13 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
     crl_ask *a = j->crl_ask;
     if (!a)
         return 0;
-    char cut[BY_N][1600] = {"", "", ""}, unasked[1200] = "";
+    char cut[BY_N][1600] = {""}, unasked[1200] = "";
     int ncut[BY_N] = {0}, nunasked = 0, nkept = 0;
+    /* dials that tell causes judge every node afresh: a cause kept from
+     * earlier dials (other files, or the node cut for another cause then)
+     * must not stand for one they do not cut */
+    if (a->nctx >= 3)
+        memset(h->crl_cause, BY_N, sizeof h->crl_cause);
     for (int i = 0; i < a->n; i++) {
         const crl_dial *now = &a->dial[0][i], *after = &a->dial[1][i];
         cut_dial was = {now->up, now->tls, now->err}, will = {after->up, after->tls, after->err};
@@ -456,12 +489,15 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
             nunasked++;
         }
     }
-    int all = ncut[BY_CRL] + ncut[BY_UNKNOWN] + ncut[BY_OTHER];
+    int all = cut_count(ncut);
     /* cutting some nodes off is what a CRL revoking them is for; a status
      * no current CRL tells is no such purpose: it refuses the reload too */
     int refused =
         (cut_refuses(all, nkept, 1) || cut_refuses(ncut[BY_UNKNOWN], nkept, 0)) && !j->force;
     verdict_keep(j, h, refused);
+    /* a cut node whose cause is not told: the next check dials to tell it */
+    if (ncut[BY_UNJUDGED])
+        h->crl_dialed = 0;
     int by_crl = all == ncut[BY_CRL];
     if (j->dry && all) {
         char said[5000], fix[900];

@@ -20,11 +20,20 @@
  * turned on, or with a CRL of security/crl/ gone or changed. */
 int reload_crl_news(const reload_job *j, const host *h);
 
-/* On the thread pool, once j->probe is loaded: the reload's security
- * without revocation checks, and for revocation = hard with soft ones
- * (j->probe_as), whose dials tell what a refusal owes to the CRLs; none
- * when revocation is off or TLS is. 0, or a negative SIPC_* code with err. */
+/* On the thread pool, once j->probe is loaded and only when the dials will
+ * use them (reload_crl_causes_due: each is a full load of the pair, trust/
+ * and crl/): the reload's security without revocation checks, and for
+ * revocation = hard with soft ones (j->probe_as), whose dials tell what a
+ * refusal owes to the CRLs; none when revocation is off or TLS is. 0, or a
+ * negative SIPC_* code with err. */
 int reload_crl_load(reload_job *j, char *err, size_t len);
+
+/* Whether the dials of j tell what a node's refusal owes to the CRLs (and
+ * so use j->probe_as): with revocation and TLS on, at a reload, and at a
+ * check of files other than those the latest dials judged (or after dials
+ * that left a cut node's cause untold); a check of the same files reads
+ * the causes those dials found. */
+int reload_crl_causes_due(const reload_job *j, const host *h);
 
 /* The most checks of a refused or pending reload from one dial of the
  * nodes to the next while its files stay the same: 25 checks of about

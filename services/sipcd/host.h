@@ -125,7 +125,8 @@ typedef struct host {
     char crl_node[SIPC_MAX_NODES][64];
     /* what the reload's security refused each entry for at the dials that
      * could tell, kept for the checks of the same files, which dial the
-     * reload's security only (crl_guard.c) */
+     * reload's security only (crl_guard.c); reset by each such dial, and
+     * "not judged" for an entry they did not find refused */
     unsigned char crl_cause[SIPC_MAX_NODES];
     unsigned refused_gen;  /* counts refusals: a check begun before one does not clear it */
     uv_timer_t retire_timer; /* replaces connections made before a reload */

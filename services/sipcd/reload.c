@@ -82,8 +82,7 @@ static void load_all(uv_work_t *w)
             return;
         }
     }
-    if (host_probe_security(&j->cfg, &j->probe, err, sizeof err) != 0 ||
-        reload_crl_load(j, err, sizeof err) != 0) {
+    if (host_probe_security(&j->cfg, &j->probe, err, sizeof err) != 0) {
         j->failed = 1;
         snprintf(j->err, sizeof j->err, "%s", err);
         return;
@@ -474,6 +473,8 @@ void host_reload_recheck_start(host *h)
     const char *env = getenv("SIPCD_RELOAD_RECHECK_MS");
     if (env && atol(env) > 0)
         every = atol(env) < 100 ? 100 : atol(env);
+    /* no cause judged yet: a zeroed host would read as revoked by a CRL */
+    reload_crl_forget(h);
     uv_timer_init(h->loop, &h->recheck_timer);
     h->recheck_timer.data = h;
     h->recheck_on = 1;
@@ -729,6 +730,54 @@ static void crl_asked(reload_job *j)
     decide(j, 0);
 }
 
+/* The time the dials of the other nodes may take: all the request's
+ * deadline leaves when going off, the CRL guard's own at most; sets
+ * j->no_time when too little is left. */
+static uint32_t ask_timeout(reload_job *j, host *h, int off)
+{
+    uint32_t timeout = off ? 0 : RELOAD_CRL_ASK_MS;
+    if (j->deadline) {
+        uint64_t now = uv_now(h->loop);
+        uint64_t left = j->deadline > now ? j->deadline - now : 0;
+        if (left < OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS)
+            j->no_time = 1;
+        else if (off || left - OFF_ANSWER_MARGIN_MS < timeout)
+            timeout = left - OFF_ANSWER_MARGIN_MS > UINT32_MAX
+                          ? UINT32_MAX
+                          : (uint32_t)(left - OFF_ANSWER_MARGIN_MS);
+    }
+    return timeout;
+}
+
+/* Dials the nodes for the CRL guard: 1 when dialling (crl_asked will run),
+ * 0 when not (no time left, or the dials could not start). */
+static int ask_crl(reload_job *j, host *h)
+{
+    uint32_t timeout = ask_timeout(j, h, 0);
+    return !j->no_time && reload_crl_ask(j, h, timeout, crl_asked) == 0;
+}
+
+/* The CRL guard's extra securities, loaded for the dials that tell causes
+ * only: a reload or check that makes none pays no extra load. */
+static void load_causes(uv_work_t *w)
+{
+    reload_job *j = w->data;
+    char err[1200];
+    if (reload_crl_load(j, err, sizeof err) != 0) {
+        j->failed = 1;
+        snprintf(j->err, sizeof j->err, "%s", err);
+    }
+}
+
+static void after_causes(uv_work_t *w, int status)
+{
+    reload_job *j = w->data;
+    host *h = j->h;
+    if (status == 0 && !j->failed && !h->stopping && ask_crl(j, h))
+        return;
+    decide(j, status);
+}
+
 static void after_load(uv_work_t *w, int status)
 {
     reload_job *j = w->data;
@@ -738,24 +787,18 @@ static void after_load(uv_work_t *w, int status)
      * deadline leaves), and the reload, or the check, is decided once they
      * answered; applying new CRLs, they are dialled with the reload's trust
      * first, the same way (crl_guard.c) */
-    int off = 0;
-    if (status == 0 && !j->failed && !h->stopping && h->mgmt &&
-        ((off = reload_goes_off(j, h)) ||
-         (reload_crl_news(j, h) && (!j->dry || reload_crl_dial_due(j, h))))) {
-        uint32_t timeout = off ? 0 : RELOAD_CRL_ASK_MS;
-        if (j->deadline) {
-            uint64_t now = uv_now(h->loop);
-            uint64_t left = j->deadline > now ? j->deadline - now : 0;
-            if (left < OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS)
-                j->no_time = 1;
-            else if (off || left - OFF_ANSWER_MARGIN_MS < timeout)
-                timeout = left - OFF_ANSWER_MARGIN_MS > UINT32_MAX
-                              ? UINT32_MAX
-                              : (uint32_t)(left - OFF_ANSWER_MARGIN_MS);
+    if (status == 0 && !j->failed && !h->stopping && h->mgmt) {
+        if (reload_goes_off(j, h)) {
+            uint32_t timeout = ask_timeout(j, h, 1);
+            if (!j->no_time && sipc_mgmt_peer_modes(h->mgmt, timeout, on_peer_modes, j) == 0)
+                return;
+        } else if (reload_crl_news(j, h) && (!j->dry || reload_crl_dial_due(j, h))) {
+            if (reload_crl_causes_due(j, h) &&
+                uv_queue_work(h->loop, &j->work, load_causes, after_causes) == 0)
+                return;
+            if (ask_crl(j, h))
+                return;
         }
-        if (!j->no_time && (off ? sipc_mgmt_peer_modes(h->mgmt, timeout, on_peer_modes, j)
-                                : reload_crl_ask(j, h, timeout, crl_asked)) == 0)
-            return;
     }
     decide(j, status);
 }

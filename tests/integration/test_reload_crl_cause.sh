@@ -12,6 +12,10 @@
 #   - `tlstool crl remove` of r2's CRL under hard: refused (exit 18), b
 #     named; of r1's, which covers a's own certificate: refused (exit 11);
 #     --force removes r2's, naming b
+#   - a checked often (SIPCD_RELOAD_RECHECK_MS): soft -> hard refused for b
+#     while c is down; c then comes up with a certificate of r2: the checks
+#     of the same files never blame c on a CRL, and soon name it for its
+#     unknown revocation status as b
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.216}
@@ -84,4 +88,38 @@ run tt a crl remove r2.pem --reload --force
 expect "crl remove --force: removed, b named, the node's guard forced too" 0 \
     "warning: --force: removed although 1 \\[cluster\\] node presents .*$BASE.2 \\(node b\\)" \
     'revocation lists: -1 CRL'
+
+# --- a node down at the reload's dials, cut at a check of the same files ------
+mlog() { cat "$work/a/logs/"ManagementService_*.log; }
+sed -i 's/^revocation = hard$/revocation = soft/' "$work/a/sipc.conf"
+kill -TERM "${node_pids[0]}" "${node_pids[2]}"
+wait_for 15 sh -c "! kill -0 ${node_pids[0]} && ! kill -0 ${node_pids[2]}" || not_ok "a and c did not stop"
+export SIPCD_RELOAD_RECHECK_MS=1000
+sipcd_start "$work/a" || not_ok "a, checked every second"
+at_exit "kill -TERM $sipcd_pid 2>/dev/null"
+unset SIPCD_RELOAD_RECHECK_MS
+sed -i 's/^revocation = soft$/revocation = hard/' "$work/a/sipc.conf"
+run ctl reload --node "$BASE.1"
+expect "soft -> hard with c down: refused, b named" 1 \
+    "1 node presents a certificate whose revocation no current CRL .*$BASE.2 \\(node b\\)"
+checks_before=$(mlog | grep -c 'The CRL guard checked the reload refused')
+tt c trust add "$work/pki/r1.pem" >"$OUT" 2>&1 && tt c import "$work/pki/c-r2.pfx" --force >>"$OUT" 2>&1 ||
+    not_ok "c's pair of r2: $(cat "$OUT")"
+sipcd_start "$work/c" || not_ok "c, with its pair of r2"
+at_exit "kill -TERM $sipcd_pid 2>/dev/null"
+both_unknown() {
+    mlog | grep -q "The CRL guard checked .*: 2 nodes present a certificate whose revocation no current CRL .*$BASE.2 (node b).*; $BASE.3[ :]"
+}
+if wait_for 20 both_unknown; then
+    ok "a check of the same files names c, up since, for its unknown revocation status as b"
+else
+    bad "no check named c for its unknown status: $(mlog | grep 'CRL guard checked' | tail -n 2)"
+fi
+mlog | grep 'The CRL guard checked the reload refused' | tail -n +$((checks_before + 1)) |
+    grep -q "CRLs revoke: [^;]*$BASE.3\|they revoke: [^;]*$BASE.3" &&
+    bad "a check blamed c on a CRL: $(mlog | grep 'CRL guard checked' | grep "$BASE.3" | head -n 1)"
+run ctl status --json
+jq -r .reload.refused.reason "$OUT" | grep -q "2 nodes present a certificate whose revocation no current CRL" &&
+    ok "status: the refusal's reason names both for their unknown status" ||
+    bad "status reason: $(jq -c .reload.refused "$OUT")"
 shtest_done

@@ -78,7 +78,7 @@ cluster kill n2 >/dev/null
 t0=$(date +%s%3N)
 run cluster restart n2
 expect "restart n2 while n1 is dead: says what it waits for, does not wait for n1" 0 \
-    "^n2 started \(pid [0-9]+\), its four services in [0-9]+ ms; waiting \(at most 30 s\) until its links to itself \(no other node runs\) are up \(not to n1: n1 is not running \(pid [0-9]+ exited\)\)$" \
+    "^n2 started \(pid [0-9]+\), its four services in [0-9]+ ms; waiting \(at most 30 s\) until its links to itself \(no other node runs\) are up and its database works \(not to n1: n1 is not running \(pid [0-9]+ exited\)\)$" \
     "^n2 restarted \(pid [0-9]+\): .* \(its links to n1 not counted: n1 is not running"
 took=$(ms_since "$t0")
 figure restart_with_a_dead_peer_ms "$took"
@@ -88,7 +88,7 @@ why=$(sc_open "$CL" && SC_BIN=$(sc_q .bin) && sc_node_unwell n2)
 [[ $why == "links to n1 ("*") down: "* ]] &&
     ok "why n2 is not healthy: $why" || not_ok "sc_node_unwell n2: '$why'"
 run cluster restart n1
-expect "restart n1: it waits for its links to n2" 0 "until its links to n2 are up$" "^n1 restarted \(pid [0-9]+\): .* ms$"
+expect "restart n1: it waits for its links to n2" 0 "until its links to n2 are up and its database works$" "^n1 restarted \(pid [0-9]+\): .* ms$"
 
 section "a rolling rotation stopped by a dead node, run again"
 cp "$CL/password" "$work/pw"

@@ -6,7 +6,9 @@
  * the trust this node runs now and with the trust it has after the change;
  * both dials present this node's certificate, so each failure says whose
  * trust refused whose certificate. What each program says of the verdicts
- * is its own. */
+ * is its own. tlstool's guard of a rotation's commit (commit_guard.c)
+ * judges the same way two dials with one trust whose second presents the
+ * staged pair: CUT_TRUST_MOVED is then the node refusing that pair. */
 #ifndef SIPC_CUT_JUDGE_H
 #define SIPC_CUT_JUDGE_H
 

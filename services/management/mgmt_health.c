@@ -501,9 +501,10 @@ static int links_down_text(json_t *nodes, char *out, size_t len)
     return out[0] != '\0';
 }
 
-/* The nodes at step "staged" whose status says their staged pair does not
- * verify as its commit would judge it (tls.rotation.verifies false; each
- * node judges its own): "NOT VERIFIED on n2: the staged pair: REASON; ..."
+/* The nodes at step "staged" or "rolled back" (a commit moves either to
+ * the staged pair) whose status says their staged pair does not verify as
+ * its commit would judge it (tls.rotation.verifies false; each node judges
+ * its own): "NOT VERIFIED on n2: the staged pair: REASON; ..."
  * in why and "on n2, complete the staged pair first: FIX" (or, for a
  * defect of the pair's own, the abort that drops it) in fix, "; "-joined,
  * in the words of `tlstool rotate status` there; how many. */
@@ -516,7 +517,8 @@ static int staged_unverified(json_t *nodes, char *why, size_t wlen, char *fix, s
     json_array_foreach(nodes, i, n)
     {
         json_t *rot = json_object_get(json_object_get(n, "tls"), "rotation");
-        if (strcmp(rotation_step(nodes, n), "staged") != 0 ||
+        const char *step = rotation_step(nodes, n);
+        if ((strcmp(step, "staged") != 0 && strcmp(step, "rolled back") != 0) ||
             !json_is_false(json_object_get(rot, "verifies")))
             continue;
         const char *name = mgmt_node_name(n), *rfix = mgmt_str_at(rot, "fix", NULL);

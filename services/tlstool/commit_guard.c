@@ -5,35 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ipc/security.h"
-#include "services/common/err_line.h"
+#include "services/common/cut_judge.h"
 #include "services/tlstool/trust_guard.h"
-
-/* This home's security as its commit leaves it: the staged pair presented,
- * the trust it has now (its pair and the staged one; previous/ comes with
- * the commit). Strict and without resumption, so that every peer judges
- * the staged certificate anew. 0, or -1 with err. */
-static int staged_security(const opts *o, const sipc_config *cfg, sipc_security **out, char *err,
-                           size_t errlen)
-{
-    sipc_keypair kp;
-    sipc_vfy_result res;
-    sipc_trust *t;
-    int have;
-    if (sipc_staged_load(o->home, &kp, &res) != 0) {
-        snprintf(err, errlen, "%s", res.reason);
-        return -1;
-    }
-    if (load_trust_quiet(o, cfg, NULL, &t, &have, err, errlen) != 0) {
-        sipc_keypair_free(&kp);
-        return -1;
-    }
-    snprintf(err, errlen, "out of memory");
-    if (sipc__security_new_tls(out, SIPC_TLS_STRICT, &kp, t, err, errlen) != 0)
-        return -1;
-    sipc_security_set_resumption(*out, 0);
-    return 0;
-}
 
 int commit_guard(const opts *o, const sipc_config *cfg, const char *staged)
 {
@@ -41,10 +14,10 @@ int commit_guard(const opts *o, const sipc_config *cfg, const char *staged)
         return EX_OK;
     node_probe *now = NULL, *after = NULL;
     sipc_security *sec = NULL;
-    char err[600] = "", refused[2400] = "";
-    int nrefused = 0, timeout = o->timeout_ms ? o->timeout_ms : 5000;
+    char err[600] = "", refused[2400] = "", unasked[2400] = "";
+    int nrefused = 0, nunasked = 0, timeout = o->timeout_ms ? o->timeout_ms : 5000;
     if (probe_cluster(cfg, timeout, &now, err, sizeof err) != 0 ||
-        staged_security(o, cfg, &sec, err, sizeof err) != 0 ||
+        step_security(o, cfg, &(trust_step){0}, 1, &sec, err, sizeof err) != 0 ||
         !(after = calloc((size_t)cfg->nnodes, sizeof *after)) ||
         probe_nodes(cfg, sec, timeout, after) != 0) {
         /* unjudged, as a commit was before it had a guard: said, not refused */
@@ -58,21 +31,39 @@ int commit_guard(const opts *o, const sipc_config *cfg, const char *staged)
     }
     sipc_security_release(sec);
     for (int i = 0; i < cfg->nnodes; i++) {
-        /* one that answered over TLS now and refuses the staged pair: the
-         * second dial differs from the first in the certificate alone */
-        if (sipc_config_node_is_self(cfg, i) || !now[i].up || !now[i].info.tls || after[i].up)
+        if (sipc_config_node_is_self(cfg, i))
             continue;
-        int wl;
-        const char *why = cli_err_reason(after[i].err, after[i].detail, &wl);
-        size_t at = strlen(refused);
-        snprintf(refused + at, sizeof refused - at, "%s", at ? "; " : "");
-        probe_list_add(refused, sizeof refused, &now[i]);
-        at = strlen(refused);
-        snprintf(refused + at, sizeof refused - at, ": %.*s", wl, why);
-        nrefused++;
+        cut_dial first = {now[i].up, now[i].info.tls, now[i].err},
+                 second = {after[i].up, after[i].info.tls, after[i].err};
+        switch (cut_judge(&first, &second)) {
+        case CUT_PLAIN:
+        case CUT_KEPT:
+            break;
+        case CUT_TRUST_MOVED:
+            /* the second dial differs from the first in the certificate
+             * presented alone: the node refuses the staged pair */
+            probe_list_why(refused, sizeof refused, &now[i], &after[i]);
+            nrefused++;
+            break;
+        case CUT_REFUSED:
+        case CUT_UNASKED:
+            /* down, refused already, or the second dial failed for another
+             * reason (a timeout, a restart, this side's verifier refusing
+             * a certificate the node changed meanwhile): not a refusal */
+            probe_list_why(unasked, sizeof unasked, &now[i], now[i].up ? &after[i] : &now[i]);
+            nunasked++;
+            break;
+        }
     }
     free(after);
     free(now);
+    if (nunasked && (!nrefused || o->force))
+        warn("%d [cluster] node%s could not be asked whether %s the staged pair (SHA-256 "
+             "%.16s...) this node presents once committed: %s; one that has not staged the same "
+             "file refuses this node once committed (`sipcctl status --cluster` names which node "
+             "staged which pair)",
+             nunasked, nunasked == 1 ? "" : "s", nunasked == 1 ? "it accepts" : "they accept",
+             staged, unasked);
     if (!nrefused)
         return EX_OK;
     const char *them = nrefused == 1 ? "it" : "them";

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "services/common/err_line.h"
 #include "services/common/shown_text.h"
 #include "services/tlstool/tlstool.h"
 
@@ -221,4 +222,20 @@ void probe_list_add(char *list, size_t len, const node_probe *n)
     if (at < len)
         snprintf(list + at, len - at, "%s%s%s%s%s", at ? ", " : "", n->addr,
                  n->live_node[0] ? " (node " : "", n->live_node, n->live_node[0] ? ")" : "");
+}
+
+void probe_list_why(char *list, size_t len, const node_probe *n, const node_probe *d)
+{
+    size_t at = strlen(list);
+    if (at + 2 >= len)
+        return;
+    char one[160] = "";
+    probe_list_add(one, sizeof one, n);
+    int wl;
+    const char *why = cli_err_reason(d->err, d->detail, &wl);
+    if (!wl) {
+        why = sipc_strerror(d->err);
+        wl = (int)strlen(why);
+    }
+    snprintf(list + at, len - at, "%s%s: %.*s", at ? "; " : "", one, wl, why);
 }

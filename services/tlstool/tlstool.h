@@ -232,6 +232,10 @@ int probe_cluster(const sipc_config *cfg, int timeout_ms, node_probe **out, char
 /* Appends n to the ", "-joined list as a guard's refusal names a [cluster]
  * node: "ADDR (node ID)", "ADDR" when it did not say its id. */
 void probe_list_add(char *list, size_t len, const node_probe *n);
+/* The same "; "-joined (the reasons hold commas), with ": " and why the
+ * dial d failed: its detail up to the verifier's fix (a guard says itself
+ * what to do), or the error's own words when it has none. */
+void probe_list_why(char *list, size_t len, const node_probe *n, const node_probe *d);
 
 /* reload.c: a call to the node running from this home: its [node] address
  * (loopback for a wildcard) at its [management] port, offering TLS when a

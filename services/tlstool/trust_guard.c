@@ -23,17 +23,19 @@ int trust_guard_applies(const opts *o, const sipc_config *cfg)
     return file_exists(path);
 }
 
-/* The security this home runs with after the step: its pair, and its trust
- * as the step leaves it. Strict, since only nodes that answered over TLS
- * are asked again; resumption off, so that every handshake judges the
- * peer's chain anew. 0, or an exit code with err. */
-static int after_security(const opts *o, const sipc_config *cfg, const trust_step *step,
-                          sipc_security **out, char *err, size_t errlen)
+int step_security(const opts *o, const sipc_config *cfg, const trust_step *step, int staged,
+                  sipc_security **out, char *err, size_t errlen)
 {
     sipc_keypair kp;
     sipc_trust *t;
     int have, r;
-    if ((r = load_pair(o, &kp, LOAD_PAIR_QUIET)) != 0) {
+    if (staged) {
+        sipc_vfy_result res;
+        if (sipc_staged_load(o->home, &kp, &res) != 0) {
+            snprintf(err, errlen, "%s", res.reason);
+            return EX_BADFILE;
+        }
+    } else if ((r = load_pair(o, &kp, LOAD_PAIR_QUIET)) != 0) {
         snprintf(err, errlen, "this node's pair (security/node.crt) cannot be read");
         return r;
     }
@@ -61,32 +63,16 @@ static int after_security(const opts *o, const sipc_config *cfg, const trust_ste
     return 0;
 }
 
-/* Appends n as probe_list_add does; with reason, ": " and why this home
- * refused its certificate in the second dial (the verifier's reason, its
- * fix left out: the guard says what to do), entries then joined by "; ". */
+/* Appends n as probe_list_add does; with reason and second's detail, as
+ * probe_list_why does (why this home refused its certificate in the second
+ * dial). */
 static void list_refused(char *list, size_t len, const node_probe *n, const node_probe *second,
                          int reason)
 {
-    if (!reason || !second || !second->detail[0]) {
+    if (!reason || !second || !second->detail[0])
         probe_list_add(list, len, n);
-        return;
-    }
-    size_t at = strlen(list);
-    if (at + 2 >= len)
-        return;
-    if (at) {
-        /* probe_list_add joins by ", ": the reasons hold commas */
-        snprintf(list + at, len - at, "; ");
-        at += 2;
-    }
-    char one[160];
-    one[0] = 0;
-    probe_list_add(one, sizeof one, n);
-    /* the detail starts with the error's own words, which the guard's
-     * text says already */
-    int wl;
-    const char *why = cli_err_reason(second->err, second->detail, &wl);
-    snprintf(list + at, len - at, "%s: %.*s", one, wl, why);
+    else
+        probe_list_why(list, len, n, second);
 }
 
 int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
@@ -103,7 +89,7 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
     for (int i = 0; nodes && i < cfg->nnodes; i++)
         ntls += !sipc_config_node_is_self(cfg, i) && nodes[i].up && nodes[i].info.tls;
     sipc_security *sec = NULL;
-    if (ntls && after_security(o, cfg, step, &sec, err, sizeof err) != 0)
+    if (ntls && step_security(o, cfg, step, 0, &sec, err, sizeof err) != 0)
         snprintf(cannot, sizeof cannot, "the trust this node keeps after %s cannot be set up: %s",
                  step->verb, err);
     if (sec) {

@@ -63,6 +63,15 @@ typedef struct trust_step {
     int *forced;
 } trust_step;
 
+/* The security a guard's second dials use: this home's trust as step
+ * leaves it (a zeroed step: as it is now, the rotation's pairs in it), and
+ * its pair, or with staged the staged pair (what it presents once
+ * committed). Strict, since only nodes that answered over TLS are asked
+ * again; resumption off, so that every handshake judges the certificates
+ * anew. 0, or an exit code with err. */
+int step_security(const opts *o, const sipc_config *cfg, const trust_step *step, int staged,
+                  sipc_security **out, char *err, size_t errlen);
+
 /* Whether this home dials its [cluster] nodes over TLS: TLS enabled, or a
  * client-only home (no [cluster] entry is this node) with a pair imported,
  * whose clients offer TLS whatever [tls] enable says. */

@@ -1404,11 +1404,12 @@ static json_t *unverified(json_t *n, const char *reason, const char *fix, int co
     return n;
 }
 
-/* A staged pair that a node says does not verify: the rotation note says
- * so for that node, in `tlstool rotate status`'s words, and names what
- * completes it (or, for a defect of its own, the abort that drops it)
- * before the commit; a pair that verifies (verifies true, or an older
- * node's status without the field) keeps the commit as the next step */
+/* A staged pair that a node says does not verify (staged, or rolled back
+ * from it): the rotation note says so for that node, in `tlstool rotate
+ * status`'s words, and names what completes it (or, for a defect of its
+ * own, the abort that drops it) before the commit; a pair that verifies
+ * (verifies true, or an older node's status without the field) keeps the
+ * commit as the next step */
 static void rotation_staged_unverified(void **state)
 {
     (void)state;
@@ -1446,6 +1447,22 @@ static void rotation_staged_unverified(void **state)
                 "cannot be committed (new pair); then stage one that verifies; on n3, complete "
                 "the staged pair first: trust R; then `tlstool rotate commit --reload` on n2, "
                 "n3"))
+        fail_msg("%s", notes_text(notes));
+    json_decref(notes);
+    json_decref(nodes);
+    /* a node that rolled back commits its staged pair again to go on: the
+     * same judgement holds it back */
+    nodes = json_pack("[o, o, o]",
+                      unverified(pair_node("n1", old, "rolled_back", new), "expired CA", "new CA",
+                                 1),
+                      pair_node("n2", new, "previous", old), pair_node("n3", new, "previous", old));
+    notes = sipc_mgmt_notes(nodes);
+    if (!strstr(notes_text(notes),
+                "n2, n3 committed; n1 rolled back (each accepts the other pair besides its own, "
+                "so the nodes reach each other); NOT VERIFIED on n1: the staged pair: expired "
+                "CA; peers refuse it, and `tlstool rotate commit` refuses it until it verifies; "
+                "next: to go on with the rotation, on n1, complete the staged pair first: new "
+                "CA; then `tlstool rotate commit --reload` on n1, one node at a time"))
         fail_msg("%s", notes_text(notes));
     json_decref(notes);
     json_decref(nodes);

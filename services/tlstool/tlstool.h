@@ -40,7 +40,9 @@ enum {
     EX_STRICT_PEERS = 16,       /* disable: another node runs strict; nothing changed, not asked */
     EX_UNPROTECTED = 17,        /* PKCS#12 without MAC, or its key not encrypted */
     EX_NOT_COMMITTED = 18,      /* rotate finish or abort: another node still presents the pair
-                                   it stops trusting; nothing changed, not asked */
+                                   it stops trusting; rotate commit: a node refuses the staged
+                                   pair; crl add/remove: a node would be cut off; nothing
+                                   changed, not asked */
     EX_CHECK_UNREACHABLE = 40,
     EX_CHECK_PLAINTEXT = 41,
     EX_CHECK_MISMATCH = 42,

@@ -130,6 +130,12 @@ sc_node_status_text() {
 # sc_addr_names), else its address.
 # shellcheck disable=SC2016
 SC_JQ_PEER='def peer: (.node | select(. != "")) // $names[(.address // "" | sub(":[0-9]+$"; ""))] // .address;'
+# SC_JQ_STORAGE: `storage_trouble`, what a status says of the node's
+# database that keeps it from being healthy, as `status` prints it (nothing
+# when it works): its status line, restart's wait and its reason read it.
+SC_JQ_STORAGE='def storage_trouble: if .storage.open == false then "storage: NOT OPEN"
+    else [("writes", "reads") as $o | select(.storage[$o].failing == true) | $o]
+      | if length > 0 then "storage: \(join(" and ")) FAIL" else empty end end;'
 sc_addr_names() { sc_q '[.nodes[] | {key: .address, value: .name}] | from_entries' -c; }
 # sc_json_words WORD...: the words as a JSON array (no jq for none)
 sc_json_words() { if [ $# = 0 ]; then echo '[]'; else jq -cn '$ARGS.positional' --args "$@"; fi; }
@@ -145,13 +151,12 @@ sc_node_healthy() {
     j=$(sc_node_status "$n" 2000) || return 1
     # shellcheck disable=SC2086
     jq -e --arg m "$mode" --argjson c "$count" --argjson names "$(sc_addr_names)" \
-        --argjson x "$(sc_json_words $except)" "$SC_JQ_PEER"'
+        --argjson x "$(sc_json_words $except)" "$SC_JQ_PEER $SC_JQ_STORAGE"'
         [.links[] | select(peer as $p | $x | any(.[]; . == $p) | not)] as $l
         | (.services | length) == 4
         and ($l | length) >= 3 * ($c - ($x | length)) - 2
         and ([$l[] | select(.up | not)] | length) == 0
-        and .storage.open != false
-        and ([.storage.writes.failing, .storage.reads.failing] | any | not)
+        and ([storage_trouble] | length) == 0
         and ($m == "" or ([.services[] | select(.tls != $m)] | length) == 0)' <<<"$j" >/dev/null
 }
 # sc_node_unwell NAME [EXCEPT]: why the node is not healthy (sc_node_healthy,
@@ -167,7 +172,7 @@ sc_node_unwell() {
     fi
     # shellcheck disable=SC2086
     jq -r --argjson c "$(sc_node_count)" --argjson names "$(sc_addr_names)" --arg svcs "$SC_SERVICES" \
-        --argjson x "$(sc_json_words $except)" "$SC_JQ_SHOWN $SC_JQ_PEER"'
+        --argjson x "$(sc_json_words $except)" "$SC_JQ_SHOWN $SC_JQ_PEER $SC_JQ_STORAGE"'
         [.links[] | select(peer as $p | $x | any(.[]; . == $p) | not)] as $l
         | [.services[].name] as $run
         | ([$svcs | splits(" ") | select(. as $s | $run | any(.[]; . == $s) | not)]
@@ -176,9 +181,7 @@ sc_node_unwell() {
              "links to \(.[0] | peer) (\(map(.service) | join(", "))) down: \(.[0].last_error // "no error yet" | shown)"))
         + (if ($l | length) < 3 * ($c - ($x | length)) - 2
            then ["only \($l | length) of the \(3 * ($c - ($x | length)) - 2) links to running nodes exist"] else [] end)
-        + (if .storage.open == false then ["storage: NOT OPEN (its database could not be opened; sipcctl status says why)"]
-           else ([("writes", "reads") as $o | select(.storage[$o].failing == true) | $o]
-             | if length > 0 then ["storage: \(join(" and ")) FAIL (sipcctl status says why)"] else [] end) end)
+        + [storage_trouble | "\(.) (sipcctl status says why)"]
         | if length > 0 then join("; ") else "healthy now" end' <<<"$j"
 }
 # sc_wait_healthy NAME [MODE] [SECONDS]

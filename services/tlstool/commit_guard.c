@@ -83,6 +83,7 @@ int commit_guard(const opts *o, const sipc_config *cfg, const char *staged)
     warn("--force: committed although %d [cluster] node%s refuse%s the staged pair (SHA-256 "
          "%.16s...): %s; %s accept%s this node once %s the same pair staged",
          nrefused, nrefused == 1 ? "" : "s", nrefused == 1 ? "s" : "", staged, refused,
-         nrefused == 1 ? "it" : "they", nrefused == 1 ? "s" : "", nrefused == 1 ? "it has" : "they have");
+         nrefused == 1 ? "it" : "they", nrefused == 1 ? "s" : "",
+         nrefused == 1 ? "it has" : "they have");
     return EX_OK;
 }

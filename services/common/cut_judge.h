@@ -2,7 +2,7 @@
  * node's trust make of each [cluster] node: tlstool's (trust_guard.c: a
  * rotation's finish, an abort that drops the staged pair, `crl add`, `crl
  * remove` under revocation = hard) and
- * sipcd's CRL guard of a reload (crl_guard.c). Each node is dialled with
+ * sipcd's CRL and trust guards of a reload (crl_guard.c). Each node is dialled with
  * the trust this node runs now and with the trust it has after the change;
  * both dials present this node's certificate, so each failure says whose
  * trust refused whose certificate. What each program says of the verdicts

@@ -809,5 +809,6 @@ const char *mgmt_reload_guard_name(const char *cause)
            : !strcmp(cause, "strict_guard") ? "strict guard"
            : !strcmp(cause, "off_guard")    ? "guard of going off"
            : !strcmp(cause, "crl_guard")    ? "CRL guard"
+           : !strcmp(cause, "trust_guard")  ? "trust guard"
                                             : NULL;
 }

@@ -44,7 +44,9 @@ int mgmt_other_target(json_t *nodes, json_t *n, char *out, size_t len);
 
 /* The guard a refused (or pending) reload's "cause" names, as every text
  * words it: "strict guard" (strict_guard), "guard of going off"
- * (off_guard), "CRL guard" (crl_guard); NULL for another cause (files:
+ * (off_guard), "CRL guard" (crl_guard), "trust guard" (trust_guard: a
+ * reload that narrows the trust, no CRL cutting a node off); NULL for
+ * another cause (files:
  * the files do not load). */
 const char *mgmt_reload_guard_name(const char *cause);
 

@@ -1,14 +1,18 @@
-/* crl_guard.c - the CRL guard of a reload: a reload that applies CRLs the
- * node does not apply now ([tls] revocation turned on, which applies every
- * CRL stored while it was off at once; a CRL put into a mounted crl/
- * folder; revocation = hard turned on, or a CRL gone under it) is refused
- * as a whole, unless forced, when every [cluster] node that this node
- * accepts now presents a certificate the reload's security refuses (no
- * link would stay), or any presents one hard refuses for want of a current
- * CRL (no purpose of anyone's). Each refused node is named with its cause,
- * told apart by dials without revocation checks and with soft ones.
- * Cutting off some nodes whose certificates a CRL revokes is what a CRL is
- * for: the reload applies it and warns, naming each with its fix.
+/* crl_guard.c - the guards of a reload that narrows whom this node
+ * accepts. The CRL guard: a reload that applies CRLs the node does not
+ * apply now ([tls] revocation turned on, which applies every CRL stored
+ * while it was off at once; a CRL put into a mounted crl/ folder;
+ * revocation = hard turned on, or a CRL gone under it). The trust guard: a
+ * reload that changes no CRL but drops or changes a root of trust/, or asks
+ * another [tls] subject. Either is refused as a whole, unless forced, when
+ * every [cluster] node that this node accepts now presents a certificate
+ * the reload's security refuses (no link would stay), or any presents one
+ * hard refuses for want of a current CRL (no purpose of anyone's). Each
+ * refused node is named with its cause, told apart, for CRLs, by dials
+ * without revocation checks and with soft ones.
+ * Cutting off some nodes whose certificates a CRL revokes, or a root no
+ * longer trusted issued, is what the change is for: the reload applies it
+ * and warns, naming each with its fix.
  * Held back, a PKI's refreshed CRL would leave the installed one to age
  * past its next update, after which revocation = hard refuses every
  * certificate of its issuer. `tlstool crl add` asks the same question
@@ -17,9 +21,10 @@
  * the switch that turns them all on. A reload dials each node twice, as
  * the tool's guard does: with the security that runs, and with the
  * reload's, so that a node refused already (or down) is told from one that
- * the reload cuts off. A check of a refused or pending reload dials once,
- * and only when the files changed or, while they stay the same, ever more
- * rarely: a node the reload's CRLs revoke logs each such dial as refused. */
+ * the reload cuts off (reload_dials.c). A check of a refused or pending
+ * reload dials once, and only when the files changed or, while they stay
+ * the same, ever more rarely: a node the reload's security refuses logs
+ * each such dial as refused. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,38 +32,18 @@
 #include "certs/keypair.h"
 #include "crl_guard.h"
 #include "host.h"
+#include "reload_dials.h"
 #include "reload_job.h"
 #include "services/common/cut_judge.h"
 #include "services/common/err_line.h"
 
-typedef struct crl_dial {
-    struct crl_ask *ask;
-    sipc_channel *ch;
-    int done, up, tls, err;
-    char node[64];
-    char detail[700];
-} crl_dial;
-
-/* [0]: the security that runs now, [1]: the reload's, [2] and [3]: the
- * reload's without revocation checks and with soft ones (j->probe_as), to
- * tell what a refusal by [1] owes to the CRLs */
-#define CRL_ASK_CTX 4
-typedef struct crl_ask {
-    reload_job *j;
-    void (*done)(reload_job *j);
-    sipc_ctx *ctx[CRL_ASK_CTX];
-    int first; /* 1: only the reload's securities are dialled (a check) */
-    int nctx;  /* the contexts dialled: first .. nctx - 1 */
-    int n, open, closing, started;
-    char addr[SIPC_MAX_NODES][160];
-    crl_dial dial[CRL_ASK_CTX][SIPC_MAX_NODES];
-} crl_ask;
-
 /* Why the reload's security refuses a node that the running one accepts;
  * BY_UNJUDGED: a check of the same files, whose dials cannot tell, cuts a
  * node the dials that could tell did not (down then, or presenting another
- * certificate now). host's crl_cause[] holds BY_N for a node not judged. */
-enum { BY_CRL, BY_UNKNOWN, BY_OTHER, BY_UNJUDGED, BY_N };
+ * certificate now); BY_UNTOLD: those dials could not tell; BY_TRUST: a
+ * reload that changes no CRL (the trust guard). host's crl_cause[] holds
+ * BY_N for a node not judged. */
+enum { BY_CRL, BY_UNKNOWN, BY_OTHER, BY_UNJUDGED, BY_UNTOLD, BY_TRUST, BY_N };
 static const struct {
     const char *what, *fix;
 } cause_words[BY_N] = {
@@ -79,6 +64,16 @@ static const struct {
                      "certificate now)",
                      "see the next check of the reload, which dials each node to tell the cause "
                      "(`sipcctl status`)"},
+    [BY_UNTOLD] = {"a certificate the reload refuses for a cause its dials could not tell (in the "
+                   "dials that tell it, the node refused the certificate this node presents "
+                   "with the reload, or did not answer)",
+                   "see that node's log for why it refused this node's certificate, and reload "
+                   "again, which dials each node to tell the cause"},
+    [BY_TRUST] = {"a certificate the reload's narrower trust refuses (a root gone from or changed "
+                  "in security/trust/, or [tls] subject)",
+                  "undo that change (`tlstool trust list`, `tlstool trust add FILE`, sipc.conf's "
+                  "[tls] subject), or give each node named a certificate the reload's trust "
+                  "accepts (`tlstool import NEW.pfx` there, and a reload)"},
 };
 
 int reload_crl_news(const reload_job *j, const host *h)
@@ -94,12 +89,28 @@ int reload_crl_news(const reload_job *j, const host *h)
            (h->cfg.revocation == SIPC_REVOCATION_OFF || host_files_news(&j->crl, &h->crl));
 }
 
+int reload_trust_news(const reload_job *j, const host *h)
+{
+    if (sipc_security_mode(j->sec[HOST_DATA]) == SIPC_TLS_OFF ||
+        sipc_security_mode(h->svc[HOST_DATA].sec) == SIPC_TLS_OFF)
+        return 0;
+    /* a root added narrows nothing, nor does a subject no longer asked */
+    return host_files_news(&h->trust, &j->trust) ||
+           (j->cfg.subject[0] && strcmp(h->cfg.subject, j->cfg.subject));
+}
+
+int reload_guard_news(const reload_job *j, const host *h)
+{
+    return reload_crl_news(j, h) || reload_trust_news(j, h);
+}
+
 /* forward: the digest of the files the dials judge */
 static void files_key(const reload_job *j, uint8_t key[32]);
 
 int reload_crl_causes_due(const reload_job *j, const host *h)
 {
-    if (j->cfg.revocation == SIPC_REVOCATION_OFF || sipc_security_mode(j->probe) == SIPC_TLS_OFF)
+    if (j->cfg.revocation == SIPC_REVOCATION_OFF || sipc_security_mode(j->probe) == SIPC_TLS_OFF ||
+        !reload_crl_news(j, h))
         return 0;
     if (!j->dry || !h->crl_dialed)
         return 1;
@@ -155,7 +166,7 @@ int reload_crl_dial_due(reload_job *j, host *h)
     files_key(j, key);
     /* a refusal verdict stands only for a refusal by this guard */
     const char *cause = json_string_value(json_object_get(h->reload_refused, "cause"));
-    int refused_here = cause && !strcmp(cause, "crl_guard");
+    int refused_here = cause && (!strcmp(cause, "crl_guard") || !strcmp(cause, "trust_guard"));
     if (!h->crl_dialed || memcmp(key, h->crl_key, sizeof key) ||
         (h->crl_refused && !refused_here) || h->crl_wait <= 0)
         return 1;
@@ -186,137 +197,14 @@ static void verdict_keep(const reload_job *j, host *h, int refused)
     memcpy(h->crl_key, key, sizeof key);
 }
 
-/* the dials' failures are the guard's to say, not each one's log line */
-static void quiet(void *arg, sipc_log_level level, const char *category, const char *msg)
-{
-    (void)arg;
-    (void)level;
-    (void)category;
-    (void)msg;
-}
-
-static void ctx_closed(sipc_ctx *ctx, void *arg)
-{
-    crl_ask *a = arg;
-    (void)ctx;
-    if (--a->closing == 0)
-        a->done(a->j);
-}
-
-/* Once every dial ended (and all were started), the contexts close. */
-static void all_ended(crl_ask *a)
-{
-    if (a->open || !a->started || a->closing)
-        return;
-    a->closing = a->nctx - a->first;
-    for (int k = a->first; k < a->nctx; k++)
-        sipc_ctx_close(a->ctx[k], ctx_closed, a);
-}
-
-static void dial_end(crl_dial *d)
-{
-    if (d->done)
-        return;
-    d->done = 1;
-    if (!d->up && !d->err && d->ch)
-        d->err = sipc_channel_last_error(d->ch);
-    if (!d->up && !d->err)
-        d->err = SIPC_ENOTCONN;
-    if (!d->up && !d->detail[0] && d->ch && sipc_channel_last_detail(d->ch))
-        snprintf(d->detail, sizeof d->detail, "%s", sipc_channel_last_detail(d->ch));
-    if (d->ch) {
-        sipc_channel_close(d->ch, NULL, NULL);
-        d->ch = NULL;
-    }
-    d->ask->open--;
-    all_ended(d->ask);
-}
-
-static void dial_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
-{
-    crl_dial *d = arg;
-    (void)err;
-    sipc_peer_info pi;
-    if (d->done || ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
-        return;
-    d->tls = pi.tls;
-    snprintf(d->node, sizeof d->node, "%s", pi.peer_node);
-}
-
-static void dial_answer(int err, const sipc_reply *reply, void *arg)
-{
-    crl_dial *d = arg;
-    if (d->done)
-        return;
-    d->up = err == 0;
-    d->err = err;
-    dial_end(d);
-}
-
-static void dial_start(crl_dial *d, sipc_ctx *ctx, const char *addr, int port, uint32_t timeout)
-{
-    d->ask->open++;
-    int r = sipc_channel_open(&d->ch, ctx, addr, port, NULL);
-    if (r != 0) {
-        d->ch = NULL;
-        d->err = r;
-        dial_end(d);
-        return;
-    }
-    sipc_channel_set_conn_cb(d->ch, dial_conn, d);
-    sipc_channel_set_fail_fast(d->ch, 1);
-    if ((r = sipc_call(d->ch, "sys", "info", NULL, 0, timeout, dial_answer, d)) != 0) {
-        d->err = r;
-        dial_end(d);
-    }
-}
-
 int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(reload_job *j))
 {
-    crl_ask *a = calloc(1, sizeof *a);
-    if (!a)
-        return SIPC_ENOMEM;
-    a->j = j;
-    a->done = done;
-    a->first = j->dry ? 1 : 0;
     /* a check of the files the latest dials judged keeps their causes and
      * dials each node once: the nodes are not asked three times a check */
-    a->nctx = !reload_crl_causes_due(j, h) || !j->probe_as[0] ? 2 : !j->probe_as[1] ? 3 : 4;
-    sipc_options o;
-    sipc_options_from_config(&o, &h->cfg);
-    o.log = quiet;
-    o.source_address = sipc_config_source_address(&h->cfg);
-    o.handshake_timeout_ms = timeout_ms;
-    o.timeouts_reported = 1;
-    sipc_security *sec[CRL_ASK_CTX] = {sipc_ctx_security(h->probe_ctx), j->probe, j->probe_as[0],
-                                       j->probe_as[1]};
-    for (int k = a->first; k < a->nctx; k++) {
-        int r = sipc_ctx_new(&a->ctx[k], h->loop, &o, sec[k]);
-        if (r != 0) {
-            while (--k >= a->first)
-                sipc_ctx_close(a->ctx[k], NULL, NULL);
-            free(a);
-            return r;
-        }
-    }
-    j->crl_ask = a;
-    char name[160];
-    int port;
-    for (int i = 0; i < h->cfg.nnodes && a->n < SIPC_MAX_NODES; i++) {
-        if (sipc_config_node_is_self(&h->cfg, i) ||
-            sipc_config_node_service(&h->cfg, i, "management", name, sizeof name, &port) != 0)
-            continue;
-        snprintf(a->addr[a->n], sizeof a->addr[0], "%s", h->cfg.nodes[i]);
-        for (int k = a->first; k < a->nctx; k++) {
-            a->dial[k][a->n].ask = a;
-            dial_start(&a->dial[k][a->n], a->ctx[k], name, port, timeout_ms);
-        }
-        a->n++;
-    }
-    /* every dial may have ended at once (none to make, or none could) */
-    a->started = 1;
-    all_ended(a);
-    return 0;
+    int nsec = !reload_crl_causes_due(j, h) || !j->probe_as[0] ? 2 : !j->probe_as[1] ? 3 : 4;
+    sipc_security *sec[RELOAD_DIAL_SECS] = {sipc_ctx_security(h->probe_ctx), j->probe,
+                                            j->probe_as[0], j->probe_as[1]};
+    return reload_dials_start(j, h, sec, j->dry ? 1 : 0, nsec, timeout_ms, done);
 }
 
 /* Appends "[; ]ADDR (node ID)[: why]" to list. */
@@ -333,46 +221,71 @@ static void node_add(char *list, size_t cap, const char *addr, const char *node,
  * certificate (for a revoked one alert certificate_revoked, "the peer's
  * log says why"), so this node's log says why, and that its links are not
  * cut, beside the management service's lines those dials reached. */
-static void say_checked(host *h, int ncut, const char *cut)
+static void say_checked(host *h, int crl, int ncut, const char *cut)
 {
+    const char *what = crl ? "the CRLs" : "the trust";
     const json_t *r = h->reload_refused ? h->reload_refused : h->reload_pending;
     const char *at = json_string_value(json_object_get(r, h->reload_refused ? "at" : "refused_at"));
     sipc_logger *log = h->svc[HOST_MANAGEMENT].log;
     if (!log)
         return;
     sipc_logf(log, SIPC_LOG_INFO, "Service.Reload",
-              "The CRL guard checked the reload refused at %s again, dialling each [cluster] "
-              "node with the CRLs it would apply: %s. %s this check in %s log as a certificate "
-              "this node refused; this node still runs the CRLs it had, and its links to %s "
+              "The %s guard checked the reload refused at %s again, dialling each [cluster] "
+              "node with %s it would apply: %s. %s this check in %s log as a certificate "
+              "this node refused; this node still runs %s it had, and its links to %s "
               "stay. The nodes are dialled again in %d checks of the files, or at the next one "
               "if the files change",
-              at ? at : "(unknown)", cut, ncut == 1 ? "That node shows" : "Those nodes show",
-              ncut == 1 ? "its" : "their", ncut == 1 ? "it" : "them", h->crl_wait + 1);
+              crl ? "CRL" : "trust", at ? at : "(unknown)", what, cut,
+              ncut == 1 ? "That node shows" : "Those nodes show", ncut == 1 ? "its" : "their",
+              what, ncut == 1 ? "it" : "them", h->crl_wait + 1);
 }
 
 /* What a refusal by the reload's security owes: node i was refused by the
  * reload's security ([1]); accepted without revocation checks ([2]), the
  * refusal is the CRLs', and with soft ones too ([3], hard only), only hard's
- * refusal of a status no current CRL tells; when they could not tell, it is
- * the CRLs'. Without those dials (a check of the same files): what the
- * dials that could tell found, or not judged if they did not cut it. */
-static int cause_of(const crl_ask *a, host *h, int i)
+ * refusal of a status no current CRL tells. Only this node's verifier
+ * refusing the node (SIPC_EPEERAUTH) in those dials tells: the node
+ * refusing this node's certificate there, or not answering, says nothing of
+ * the CRLs (BY_UNTOLD). Without those dials (a check of the same files):
+ * what the dials that could tell found, or not judged if they did not cut
+ * it. A reload that applies no new CRL refuses what its trust refuses. */
+static int cause_of(const reload_dials *a, host *h, int i, int crl)
 {
-    if (a->nctx < 3)
+    if (!crl)
+        return BY_TRUST;
+    if (a->nsec < 3)
         return h->crl_cause[i] < BY_N ? h->crl_cause[i] : BY_UNJUDGED;
-    const crl_dial *off = &a->dial[2][i];
+    const reload_dial *off = &a->dial[2][i], *soft = &a->dial[3][i];
     int by = BY_CRL;
     if (!off->up)
-        by = off->err == SIPC_EPEERAUTH ? BY_OTHER : BY_CRL;
-    else if (a->nctx == 4 && a->dial[3][i].up)
+        by = off->err == SIPC_EPEERAUTH ? BY_OTHER : BY_UNTOLD;
+    else if (a->nsec == 4 && soft->up)
         by = BY_UNKNOWN;
+    else if (a->nsec == 4 && soft->err != SIPC_EPEERAUTH)
+        by = BY_UNTOLD;
     h->crl_cause[i] = (unsigned char)by;
     return by;
 }
 
 /* Why the guard dialled, as its words give it. */
-static const char *news_why(const reload_job *j, const host *h)
+static const char *news_why(const reload_job *j, const host *h, char *out, size_t len)
 {
+    if (!reload_crl_news(j, h)) {
+        int roots = host_files_news(&h->trust, &j->trust);
+        int subject = j->cfg.subject[0] && strcmp(h->cfg.subject, j->cfg.subject);
+        snprintf(out, len, "%s%s%s%s%s%s",
+                 roots ? "a trusted root in security/trust/ is gone or changed since the node "
+                         "loaded its own"
+                       : "",
+                 roots && subject ? ", and " : "", subject ? "[tls] subject changes from '" : "",
+                 subject ? h->cfg.subject : "", subject ? "' to '" : "",
+                 subject ? j->cfg.subject : "");
+        if (subject) {
+            size_t at = strlen(out);
+            snprintf(out + at, len - at, "'");
+        }
+        return out;
+    }
     if (h->cfg.revocation == SIPC_REVOCATION_OFF)
         return "[tls] revocation is turned on, which applies every CRL in security/crl/ at once";
     if (j->cfg.revocation == SIPC_REVOCATION_HARD && h->cfg.revocation != SIPC_REVOCATION_HARD)
@@ -414,7 +327,7 @@ static void causes_text(const int *ncut, char cut[][1600], char *out, size_t cap
 static int words_by_cause(reload_job *j, const host *h, const int *ncut, char cut[][1600],
                           int nkept, int refused, char *msg, size_t len)
 {
-    char groups[5000], fix[900];
+    char groups[5000], fix[1100], why[700];
     causes_text(ncut, cut, groups, sizeof groups, fix, sizeof fix);
     int n = cut_count(ncut);
     size_t at = strlen(j->crl_note);
@@ -431,27 +344,29 @@ static int words_by_cause(reload_job *j, const host *h, const int *ncut, char cu
              "reload refused: %s, and with it this node would refuse the links of %d [cluster] "
              "node%s that it accepts now%s: %s. Nothing of it is applied: %s%s; or reload with "
              "--force, which applies it anyway and cuts %s off%s%s",
-             news_why(j, h), n, n == 1 ? "" : "s", nkept ? "" : ", and keep none", groups, fix,
+             news_why(j, h, why, sizeof why), n, n == 1 ? "" : "s", nkept ? "" : ", and keep none",
+             groups, fix,
              back ? "; or set [tls] revocation back to off" : "", n == 1 ? "it" : "them",
              j->crl_note[0] ? "; also " : "", j->crl_note);
     return 1;
 }
 
-int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
+/* The guard's verdict and words (reload_crl_guard), 1 refused; ncrl: the
+ * nodes it cuts off for a cause that is the CRLs' or may be. */
+static int judge(reload_job *j, host *h, char *msg, size_t len, int *ncrl)
 {
-    j->crl_note[0] = '\0';
-    crl_ask *a = j->crl_ask;
-    if (!a)
-        return 0;
+    reload_dials *a = j->dials;
     char cut[BY_N][1600] = {""}, unasked[1200] = "";
-    int ncut[BY_N] = {0}, nunasked = 0, nkept = 0;
+    int ncut[BY_N] = {0}, nunasked = 0, nkept = 0, crl = reload_crl_news(j, h);
+    /* said once the reload applied, when its files are what the node runs */
+    j->note_head = crl ? "Reload applied new CRLs" : "Reload narrowed the trust";
     /* dials that tell causes judge every node afresh: a cause kept from
      * earlier dials (other files, or the node cut for another cause then)
      * must not stand for one they do not cut */
-    if (a->nctx >= 3)
+    if (a->nsec >= 3)
         memset(h->crl_cause, BY_N, sizeof h->crl_cause);
     for (int i = 0; i < a->n; i++) {
-        const crl_dial *now = &a->dial[0][i], *after = &a->dial[1][i];
+        const reload_dial *now = &a->dial[0][i], *after = &a->dial[1][i];
         cut_dial was = {now->up, now->tls, now->err}, will = {after->up, after->tls, after->err};
         if (a->first) {
             /* a check: the security that runs accepted the node at the
@@ -461,9 +376,7 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
                              after->err};
             now = after;
         }
-        const char *node = now->node[0] ? now->node : after->node[0] ? after->node : h->crl_node[i];
-        if (node != h->crl_node[i])
-            snprintf(h->crl_node[i], sizeof h->crl_node[i], "%s", node);
+        const char *node = reload_dials_node(a, h, i);
         cut_verdict v = cut_judge(&was, &will);
         if (v == CUT_PLAIN)
             continue;
@@ -473,18 +386,21 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
         }
         if (v == CUT_REFUSED) {
             /* the verifier's reason: the fix is the guard's to say */
-            int rl, by = cause_of(a, h, i);
+            int rl, by = cause_of(a, h, i, crl);
             const char *reason = cli_err_reason(after->err, after->detail, &rl);
             char why[sizeof after->detail];
             snprintf(why, sizeof why, "%.*s", rl, reason);
             node_add(cut[by], sizeof cut[by], a->addr[i], node, why);
             ncut[by]++;
+        } else if (!a->first && after->up) {
+            /* refused now, accepted by the reload: nothing to warn of */
         } else {
             /* down, refused already, or its own trust refused this node's
              * certificate: not a node this reload cuts off */
-            const crl_dial *d = was.up ? after : now;
+            const reload_dial *d = was.up ? after : now;
             size_t at = strlen(unasked);
-            snprintf(unasked + at, sizeof unasked - at, "%s%s (%s)", at ? ", " : "", a->addr[i],
+            snprintf(unasked + at, sizeof unasked - at, "%s%s (%s%s%s%s)", at ? ", " : "",
+                     a->addr[i], node[0] ? "node " : "", node, node[0] ? ", " : "",
                      sipc_strerror(d->err));
             nunasked++;
         }
@@ -495,32 +411,35 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
     int refused =
         (cut_refuses(all, nkept, 1) || cut_refuses(ncut[BY_UNKNOWN], nkept, 0)) && !j->force;
     verdict_keep(j, h, refused);
+    *ncrl = all - ncut[BY_OTHER] - ncut[BY_TRUST];
     /* a cut node whose cause is not told: the next check dials to tell it */
     if (ncut[BY_UNJUDGED])
         h->crl_dialed = 0;
     int by_crl = all == ncut[BY_CRL];
     if (j->dry && all) {
-        char said[5000], fix[900];
+        char said[5000], fix[1100];
         if (by_crl)
             snprintf(said, sizeof said, "%d node%s present%s a certificate they revoke: %s",
                      all, all == 1 ? "" : "s", all == 1 ? "s" : "", cut[BY_CRL]);
         else
             causes_text(ncut, cut, said, sizeof said, fix, sizeof fix);
-        say_checked(h, all, said);
+        say_checked(h, crl, all, said);
     }
     int turned_on = h->cfg.revocation == SIPC_REVOCATION_OFF;
-    const char *why = news_why(j, h);
+    char whyb[700];
+    const char *why = news_why(j, h, whyb, sizeof whyb);
     if (nunasked)
         snprintf(j->crl_note, sizeof j->crl_note,
-                 "%s could not be asked the certificate %s presents with the CRLs this reload "
-                 "applies (%s): if they revoke it, this node refuses that node when it connects",
-                 unasked, nunasked == 1 ? "it" : "each", why);
+                 "%s could not be asked the certificate %s presents with %s this reload "
+                 "applies (%s): if %s it, this node refuses that node when it connects",
+                 unasked, nunasked == 1 ? "it" : "each", crl ? "the CRLs" : "the trust", why,
+                 crl ? "they revoke" : "it refuses");
     if (!all)
         return 0;
     if (!by_crl)
         return words_by_cause(j, h, ncut, cut, nkept, refused, msg, len);
-    int ncrl = ncut[BY_CRL];
-    const char *one = ncrl == 1 ? "it" : "them";
+    int nrev = ncut[BY_CRL];
+    const char *one = nrev == 1 ? "it" : "them";
     if (nkept && !j->force) {
         size_t at = strlen(j->crl_note);
         snprintf(j->crl_note + at, sizeof j->crl_note - at,
@@ -528,8 +447,8 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
                  "present%s a certificate they revoke (the other nodes stay accepted): %s; give "
                  "%s a new certificate that the CRLs do not revoke: `tlstool import NEW.pfx` "
                  "there, and a reload",
-                 at ? "; " : "", ncrl, ncrl == 1 ? "" : "s", ncrl == 1 ? "s" : "", cut[BY_CRL],
-                 ncrl == 1 ? "that node" : "each node named");
+                 at ? "; " : "", nrev, nrev == 1 ? "" : "s", nrev == 1 ? "s" : "", cut[BY_CRL],
+                 nrev == 1 ? "that node" : "each node named");
         return 0;
     }
     if (j->force) {
@@ -537,8 +456,8 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
         snprintf(j->crl_note + at, sizeof j->crl_note - at,
                  "%s--force: the CRLs applied cut this node off from %s, which present%s a "
                  "certificate they revoke: %s",
-                 at ? "; " : "", ncrl == 1 ? "a [cluster] node" : "[cluster] nodes",
-                 ncrl == 1 ? "s" : "", cut[BY_CRL]);
+                 at ? "; " : "", nrev == 1 ? "a [cluster] node" : "[cluster] nodes",
+                 nrev == 1 ? "s" : "", cut[BY_CRL]);
         return 0;
     }
     snprintf(msg, len,
@@ -549,15 +468,29 @@ int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
              "NEW.pfx` there, and a reload) and then reload here, or take the CRL that revokes "
              "it out of security/crl/ (`tlstool crl list`, `tlstool crl remove NAME`)%s; or "
              "reload with --force, which applies the CRLs anyway and cuts %s off%s%s",
-             why, ncrl == 1 ? "the" : "all", ncrl, ncrl == 1 ? "" : "s", ncrl == 1 ? "s" : "",
-             ncrl == 1 ? "its" : "their", cut[BY_CRL],
+             why, nrev == 1 ? "the" : "all", nrev, nrev == 1 ? "" : "s", nrev == 1 ? "s" : "",
+             nrev == 1 ? "its" : "their", cut[BY_CRL],
              turned_on ? ", or set [tls] revocation back to off" : "", one,
              j->crl_note[0] ? "; also " : "", j->crl_note);
     return 1;
 }
 
-void reload_crl_free(reload_job *j)
+const char *reload_crl_guard(reload_job *j, host *h, char *msg, size_t len)
 {
-    free(j->crl_ask);
-    j->crl_ask = NULL;
+    j->crl_note[0] = '\0';
+    int ncrl = 0;
+    if (!j->dials || !judge(j, h, msg, len, &ncrl))
+        return NULL;
+    /* named for what refuses: the trust guard when no CRL cuts a node */
+    return ncrl ? "crl_guard" : "trust_guard";
+}
+
+const char *reload_guard_words(const reload_job *j, const host *h, int which)
+{
+    static const char *const words[2][2] = {
+        {"applies new CRLs", "narrows the trust"},
+        {"whether the CRLs revoke their certificates",
+         "whether the narrower trust refuses their certificates"},
+    };
+    return words[which][!reload_crl_news(j, h)];
 }

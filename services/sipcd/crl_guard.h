@@ -1,4 +1,5 @@
-/* crl_guard.h - the CRL guard of a reload (crl_guard.c). */
+/* crl_guard.h - the guards of a reload that narrows whom the node
+ * accepts: the CRL guard and the trust guard (crl_guard.c). */
 #ifndef SIPCD_CRL_GUARD_H
 #define SIPCD_CRL_GUARD_H
 
@@ -19,6 +20,15 @@
  * revocation = hard, which refuses a certificate no current CRL covers,
  * turned on, or with a CRL of security/crl/ gone or changed. */
 int reload_crl_news(const reload_job *j, const host *h);
+
+/* Whether the reload j narrows the trust over TLS, the node running TLS:
+ * a root of security/trust/ gone or changed since the node loaded its own,
+ * or a [tls] subject asked that the node does not ask now. */
+int reload_trust_news(const reload_job *j, const host *h);
+
+/* Whether a guard dials for j: reload_crl_news or reload_trust_news. A
+ * reload that changes neither dials no node. */
+int reload_guard_news(const reload_job *j, const host *h);
 
 /* On the thread pool, once j->probe is loaded and only when the dials will
  * use them (reload_crl_causes_due: each is a full load of the pair, trust/
@@ -63,25 +73,32 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
 /* The guard, from the dials reload_crl_ask made (none made: nothing to
  * judge): a node accepted now whose certificate the security of the reload
  * refuses would be cut off, by a CRL revoking it, by revocation = hard
- * for want of a current CRL, or by something else the reload changes
- * (named by cause). 1 when the reload is refused, i.e. every node accepted
- * now would be cut off, or one for want of a current CRL, and it is not
- * forced (msg, len bytes, names those nodes and the fix); else 0, with
- * j->crl_note naming the nodes cut off (with --force, or while another
- * node stays accepted) and their fix, and the nodes that could not be
- * asked (they do not hold the reload back, as with `tlstool crl add`: one
- * presenting a revoked certificate is refused when it connects, which is
- * what revocation is for), "" when nothing. The verdict is kept for
+ * for want of a current CRL, or by something else the reload changes (a
+ * root, [tls] subject), or for a cause the dials could not tell (named by
+ * cause). The refusal's cause when the reload is refused, i.e. every node
+ * accepted now would be cut off, or one for want of a current CRL, and it
+ * is not forced (msg, len bytes, names those nodes and the fix):
+ * "crl_guard", or "trust_guard" when no node is cut off for a CRL (or for
+ * a cause that may be one); else NULL, with j->crl_note naming the nodes
+ * cut off (with --force, or while another node stays accepted) and their
+ * fix, and the nodes that could not be asked (they do not hold the reload
+ * back, as with `tlstool crl add`: one presenting a revoked certificate is
+ * refused when it connects, which is what revocation is for), "" when
+ * nothing, and j->note_head the words of the WARN before it. The verdict
+ * is kept for
  * reload_crl_dial_due; a check's dials that find nodes cut off say so in
  * the management service's log, since each of those nodes logs the dial as
  * this node refusing its certificate. */
-int reload_crl_guard(reload_job *j, host *h, char *msg, size_t len);
+const char *reload_crl_guard(reload_job *j, host *h, char *msg, size_t len);
+
+/* The words a reload refused for want of time uses of its guard, by
+ * which: 0 what the reload does ("applies new CRLs", "narrows the trust"),
+ * 1 what the nodes are asked ("whether the CRLs revoke their
+ * certificates"). */
+const char *reload_guard_words(const reload_job *j, const host *h, int which);
 
 /* A reload applied: the guard's latest dials judged files the node runs
  * now, and a later refusal is judged anew. */
 void reload_crl_forget(host *h);
-
-/* Frees what reload_crl_ask kept in j. */
-void reload_crl_free(reload_job *j);
 
 #endif

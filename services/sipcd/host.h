@@ -114,14 +114,15 @@ typedef struct host {
     int rechecking;        /* a check of a refused or pending reload's files is on the pool */
     uv_timer_t recheck_timer; /* runs those checks (reload.c) */
     int recheck_on;
-    /* the CRL guard's latest dials (crl_guard.c): a digest of the files
+    /* the CRL or trust guard's latest dials (crl_guard.c): a digest of the files
      * they judged, whether the guard refused them, and how many checks of a
      * refused or pending reload pass without dialling again (step: the
      * checks from one dial to the next, doubled while nothing changes) */
     int crl_dialed, crl_refused, crl_wait, crl_step;
     uint8_t crl_key[32];
-    /* the node id each [cluster] entry answered a dial with, by dial (a
-     * check's dial that is refused learns none) */
+    /* the node id each [cluster] entry answered a guard's dial with, by
+     * dial (a check's dial that is refused learns none: then the one its
+     * search or pipeline link heard; reload_dials.c) */
     char crl_node[SIPC_MAX_NODES][64];
     /* what the reload's security refused each entry for at the dials that
      * could tell, kept for the checks of the same files, which dial the

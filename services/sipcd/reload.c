@@ -9,9 +9,10 @@
  * is. Three guards refuse a reload as a whole: going strict while peers
  * still speak plaintext to this node (its peer history; strict_guard.c),
  * going off while other nodes run strict (asked over the management
- * channels; off_guard.c), and applying new CRLs while every other node
- * this node accepts presents a certificate they revoke (each dialled;
- * some of them only: applied, with a warning; crl_guard.c). */
+ * channels; off_guard.c), and applying new CRLs, or narrowing the trust,
+ * while every other node this node accepts presents a certificate the
+ * reload refuses (each dialled; some of them only: applied, with a
+ * warning; crl_guard.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "reload_job.h"
 #include "crl_guard.h"
 #include "off_guard.h"
+#include "reload_dials.h"
 #include "strict_guard.h"
 
 /* A reload that goes off asks the other nodes within the caller's deadline
@@ -250,8 +252,8 @@ static void apply_settings(reload_job *j, host *h)
 
 /* The guards of a reload whose files load: the strict guard first (a
  * reload takes its override whether needed or not), then the guard of going
- * off, then the CRL guard. NULL to go on, or the refusal's cause, msg saying
- * why; unknown as off_guard gives it. */
+ * off, then the CRL or trust guard. NULL to go on, or the refusal's cause,
+ * msg saying why; unknown as off_guard gives it. */
 static const char *guards(reload_job *j, host *h, char *msg, size_t len, char *unknown,
                           size_t unknown_len)
 {
@@ -260,9 +262,7 @@ static const char *guards(reload_job *j, host *h, char *msg, size_t len, char *u
         return "strict_guard";
     if (reload_off_guard(j, h, msg, len, unknown, unknown_len))
         return "off_guard";
-    if (reload_crl_guard(j, h, msg, len))
-        return "crl_guard";
-    return NULL;
+    return reload_crl_guard(j, h, msg, len);
 }
 
 void reload_log_each(host *h, sipc_log_level level, const char *fmt, const char *a,
@@ -280,7 +280,7 @@ static void release_job(reload_job *j)
     sipc_security_release(j->probe);
     for (int i = 0; i < 2; i++)
         sipc_security_release(j->probe_as[i]);
-    reload_crl_free(j);
+    reload_dials_free(j);
     json_decref(j->modes);
     j->modes = NULL;
 }
@@ -792,7 +792,7 @@ static void after_load(uv_work_t *w, int status)
             uint32_t timeout = ask_timeout(j, h, 1);
             if (!j->no_time && sipc_mgmt_peer_modes(h->mgmt, timeout, on_peer_modes, j) == 0)
                 return;
-        } else if (reload_crl_news(j, h) && (!j->dry || reload_crl_dial_due(j, h))) {
+        } else if (reload_guard_news(j, h) && (!j->dry || reload_crl_dial_due(j, h))) {
             if (reload_crl_causes_due(j, h) &&
                 uv_queue_work(h->loop, &j->work, load_causes, after_causes) == 0)
                 return;
@@ -832,10 +832,9 @@ static void decide(reload_job *j, int status)
                  "reload refused: it %s, and the time the request allows (under %d ms left) is "
                  "too short to ask the other nodes %s first; the running setup stays; ask again "
                  "with a longer timeout",
-                 reload_goes_off(j, h) ? "takes TLS off" : "applies new CRLs",
+                 reload_goes_off(j, h) ? "takes TLS off" : reload_guard_words(j, h, 0),
                  OFF_ANSWER_MARGIN_MS + OFF_ASK_MIN_MS,
-                 reload_goes_off(j, h) ? "the mode they run"
-                                       : "whether the CRLs revoke their certificates");
+                 reload_goes_off(j, h) ? "the mode they run" : reload_guard_words(j, h, 1));
         reload_log_each(h, SIPC_LOG_ERROR, "%s%s", msg, "");
     } else if (judge_restart(j, &h->cfg, &j->cfg), judge_tls(j, h),
                (cause = guards(j, h, msg, sizeof msg, unknown, sizeof unknown)) != NULL) {
@@ -917,7 +916,7 @@ static void decide(reload_job *j, int status)
                 snprintf(msg + at, sizeof msg - at, "; %s", j->self_note);
             }
             if (j->crl_note[0]) {
-                reload_log_each(h, SIPC_LOG_WARN, "Reload applied new CRLs: %s%s", j->crl_note, "");
+                reload_log_each(h, SIPC_LOG_WARN, "%s: %s", j->note_head, j->crl_note);
                 size_t at = strlen(msg);
                 snprintf(msg + at, sizeof msg - at, "; warning: %s", j->crl_note);
             }

@@ -1,7 +1,7 @@
 /* reload_job.h - one reload of sipcd, or one check of a refused reload's
  * files (dry): what was asked, what the thread pool loaded, and the
  * verdict. Private to the reload (reload.c) and the guards that judge it
- * (strict_guard.c, off_guard.c, crl_guard.c). */
+ * (strict_guard.c, off_guard.c, crl_guard.c with reload_dials.c). */
 #ifndef SIPCD_RELOAD_JOB_H
 #define SIPCD_RELOAD_JOB_H
 
@@ -56,10 +56,11 @@ typedef struct reload_job {
     /* a forced reload that went off: the nodes running strict it cut
      * itself off from, for the answer (NULL if none) */
     json_t *cut_off_strict;
-    /* the CRL guard's dials (crl_guard.c; NULL when none were made), and
-     * what an applied reload says of it ("" when nothing) */
-    struct crl_ask *crl_ask;
+    /* the CRL or trust guard's dials (reload_dials.h; NULL when none were
+     * made), and what an applied reload says of it ("" when nothing) */
+    struct reload_dials *dials;
     char crl_note[1500];
+    const char *note_head; /* the WARN's words before crl_note ("Reload applied new CRLs") */
     int crl_skip; /* dry: the guard's latest dials judged these files, not dialled again */
     /* the entries that answered with this node's own id, not counted as
      * peers ("" when none): said with the answer */

@@ -92,11 +92,12 @@ links_up() {
         '[.links[] | select(.address == $c and .up and .node == "c")] | length == 1'
 }
 wait_for 15 links_up || not_ok "a's search link to c did not come up"
-# stopped, c does not answer the reload's dials (each waits its 5 s): not named by them
+# stopped, c does not answer the reload's dials (each waits what the
+# request's 2.5 s leave): not named by them
 kill -STOP "${node_pids[2]}"
 install -m 600 "$work/pki/crl-r2.pem" "$crl_dir/r2.pem"
 sed -i '/^\[tls\]/a revocation = hard' "$work/a/sipc.conf"
-run ctl reload --node "$BASE.1"
+run "$BIN/sipcctl" --timeout 2500 --home "$work/c" reload --node "$BASE.1"
 expect "soft -> hard, no CRL of r1, c stopped: refused for b, c not asked" 1 \
     "$BASE.2 \\(node b\\): revocation status of 'O=Test, CN=node b' is unknown" "$BASE.3 \\([^)]*\\) could not be asked"
 kill -CONT "${node_pids[2]}"

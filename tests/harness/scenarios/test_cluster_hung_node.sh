@@ -5,7 +5,7 @@
 # default; 4 for the hung process here, not to wait out 30 s), so those seconds are not taken for
 # a slow start, nor the stop for a clean one; a node that stops on SIGTERM
 # gets no such line. One node on $NET.1.
-# Budget: under 120 s (about 26 s: two 4 s waits, a full logs/ and a busy mount, a last up and down).
+# Budget: under 120 s (about 26 s: two 4 s waits, a full logs/, a busy mount, a last up and down).
 . "$(dirname "$0")/scenario.sh"
 
 cluster up -n 1 --base "$NET.0" >"$OUT" 2>&1 || { bad "up -n 1"; exit 1; }

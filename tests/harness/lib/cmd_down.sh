@@ -95,8 +95,14 @@ sc_cmd_down() {
         echo "cluster in $SC_DIR down ($what stopped); folder kept"
         return 0
     fi
-    rm -rf "$SC_DIR/nodes" "$SC_DIR/client" "$SC_DIR/load" "$SC_DIR/cluster.pfx" "$SC_DIR/password" \
-        "$SC_JSON" "$SC_DIR"/.cluster.json.* "$SC_DIR/.lock"
+    # rm names each file it could not remove (a mount point under a home,
+    # say) on stderr; the summary then says what is left instead of "removed"
+    local left
+    if ! rm -rf "$SC_DIR/nodes" "$SC_DIR/client" "$SC_DIR/load" "$SC_DIR/cluster.pfx" "$SC_DIR/password" \
+        "$SC_JSON" "$SC_DIR"/.cluster.json.* "$SC_DIR/.lock"; then
+        left=$(cd "$SC_DIR" && find . -mindepth 1 \( -type d -empty -o ! -type d \) 2>/dev/null | sed 's|^\./||' | sort | head -n 5 | tr '\n' ' ')
+        sc_die 70 "cluster in $SC_DIR: $what stopped and namespaces removed, but not every file: left ${left:-?}(rm's error above says why: unmount what is mounted there, then run down again)"
+    fi
     rmdir "$SC_DIR" 2>/dev/null || true
     echo "cluster in $SC_DIR down ($what stopped, namespaces and files removed)"
 }

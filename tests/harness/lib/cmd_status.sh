@@ -99,7 +99,7 @@ sc_node_line() {
         [ "$pid" = null ] || proc="$proc (its pid $pid exited)"
     fi
     line=$(jq -r --argjson c "$(sc_node_count)" --arg other "$SC_LAST_OTHER_CERT" \
-        --arg cert "$SC_LAST_CERT" --arg tlsonly "$SC_LAST_TLSONLY" "$SC_JQ_STORAGE"'
+        --arg cert "$SC_LAST_CERT" --arg tlsonly "$SC_LAST_TLSONLY" "$SC_JQ_FILES"'
         def word(m): if m == "off" then "plaintext" else m end;
         (.tls.mode) as $m
         | ([.services[] | "\(.name) \(word(.tls))"] | join(", ")) as $svc
@@ -112,11 +112,11 @@ sc_node_line() {
                            + (if $other != "" then " (not cluster.json'"'"'s pair)" else "" end) else "-" end)
           + "  links \($up)/\(.links | length) up"
           + (if $plain > 0 then " (\($plain) plaintext)" else "" end)
-          + ([storage_trouble | "  " + .] | add // "")
+          + ([files_trouble | "  " + .] | add // "")
           + (if .storage.writes.slow == true then "  storage: writes SLOW" else "" end)
           + (if (.storage.records_lost // [] | length) > 0 then "  storage: records lost" else "" end)
           + (if (.services | length) == 4 and $up == (.links | length) and (.links | length) >= 3 * $c - 2
-                and ([storage_trouble] | length) == 0
+                and ([files_trouble] | length) == 0
              then "  healthy" else "  degraded" end)' <<<"$j")
     printf '%s\t%s\t%s\t%s\n' "$n" "$addr" "$proc" "$line"
     [[ "$line" == *healthy ]] && return 0 || return 1

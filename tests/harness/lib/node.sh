@@ -130,40 +130,45 @@ sc_node_status_text() {
 # sc_addr_names), else its address.
 # shellcheck disable=SC2016
 SC_JQ_PEER='def peer: (.node | select(. != "")) // $names[(.address // "" | sub(":[0-9]+$"; ""))] // .address;'
-# SC_JQ_STORAGE: `storage_trouble`, what a status says of the node's
-# database that keeps it from being healthy, as `status` prints it (nothing
-# when it works): its status line, restart's wait and its reason read it.
-SC_JQ_STORAGE='def storage_trouble: if .storage.open == false then "storage: NOT OPEN"
+# SC_JQ_FILES: `files_trouble`, what a status says of the node's database,
+# log files and state/ files that keeps it from being healthy, as `status`
+# prints it (nothing when they work): a node that cannot write its logs or
+# its state/ runs, but loses what it would tell or keep (sipcctl's cluster
+# status calls it a PROBLEM). Its status line, restart's wait and its reason
+# read it.
+SC_JQ_FILES='def files_trouble: (if .storage.open == false then "storage: NOT OPEN"
     else [("writes", "reads") as $o | select(.storage[$o].failing == true) | $o]
-      | if length > 0 then "storage: \(join(" and ")) FAIL" else empty end end;'
+      | if length > 0 then "storage: \(join(" and ")) FAIL" else empty end end),
+    (if .logs.failing == true then "logs: writes FAIL" else empty end),
+    (if .storage.state.failing == true then "state/: writes FAIL" else empty end);'
 sc_addr_names() { sc_q '[.nodes[] | {key: .address, value: .name}] | from_entries' -c; }
 # sc_json_words WORD...: the words as a JSON array (no jq for none)
 sc_json_words() { if [ $# = 0 ]; then echo '[]'; else jq -cn '$ARGS.positional' --args "$@"; fi; }
 
 # sc_node_healthy NAME [MODE] [EXCEPT]: answers its status, runs its four
 # services (all in MODE: off|permissive|strict, when given), its database
-# open and working, and every link to the other nodes is up, but for links
-# to the nodes named in EXCEPT (space-separated: nodes known not to run,
-# which no link can reach).
+# open and working, its logs and state/ written, and every link to the
+# other nodes is up, but for links to the nodes named in EXCEPT
+# (space-separated: nodes known not to run, which no link can reach).
 sc_node_healthy() {
     local n=$1 mode=${2:-} except=${3:-} j count
     count=$(sc_node_count)
     j=$(sc_node_status "$n" 2000) || return 1
     # shellcheck disable=SC2086
     jq -e --arg m "$mode" --argjson c "$count" --argjson names "$(sc_addr_names)" \
-        --argjson x "$(sc_json_words $except)" "$SC_JQ_PEER $SC_JQ_STORAGE"'
+        --argjson x "$(sc_json_words $except)" "$SC_JQ_PEER $SC_JQ_FILES"'
         [.links[] | select(peer as $p | $x | any(.[]; . == $p) | not)] as $l
         | (.services | length) == 4
         and ($l | length) >= 3 * ($c - ($x | length)) - 2
         and ([$l[] | select(.up | not)] | length) == 0
-        and ([storage_trouble] | length) == 0
+        and ([files_trouble] | length) == 0
         and ($m == "" or ([.services[] | select(.tls != $m)] | length) == 0)' <<<"$j" >/dev/null
 }
 # sc_node_unwell NAME [EXCEPT]: why the node is not healthy (sc_node_healthy,
 # without a mode), from its status now, on one line: it does not answer (and
 # sipcctl's reason), services missing, links down (to which node, which
 # services, the first one's last error), links missing, its database not
-# open or failing.
+# open or failing, its logs or state/ not written.
 sc_node_unwell() {
     local n=$1 except=${2:-} j
     if ! j=$(sc_node_status_why "$n" 2000); then
@@ -172,7 +177,7 @@ sc_node_unwell() {
     fi
     # shellcheck disable=SC2086
     jq -r --argjson c "$(sc_node_count)" --argjson names "$(sc_addr_names)" --arg svcs "$SC_SERVICES" \
-        --argjson x "$(sc_json_words $except)" "$SC_JQ_SHOWN $SC_JQ_PEER $SC_JQ_STORAGE"'
+        --argjson x "$(sc_json_words $except)" "$SC_JQ_SHOWN $SC_JQ_PEER $SC_JQ_FILES"'
         [.links[] | select(peer as $p | $x | any(.[]; . == $p) | not)] as $l
         | [.services[].name] as $run
         | ([$svcs | splits(" ") | select(. as $s | $run | any(.[]; . == $s) | not)]
@@ -181,7 +186,7 @@ sc_node_unwell() {
              "links to \(.[0] | peer) (\(map(.service) | join(", "))) down: \(.[0].last_error // "no error yet" | shown)"))
         + (if ($l | length) < 3 * ($c - ($x | length)) - 2
            then ["only \($l | length) of the \(3 * ($c - ($x | length)) - 2) links to running nodes exist"] else [] end)
-        + [storage_trouble | "\(.) (sipcctl status says why)"]
+        + [files_trouble | "\(.) (sipcctl status says why)"]
         | if length > 0 then join("; ") else "healthy now" end' <<<"$j"
 }
 # sc_wait_healthy NAME [MODE] [SECONDS]

@@ -228,23 +228,6 @@ expect "rotate stage of an expired FILE: refused, a renewed certificate to stage
     "^tlstool: fix: check this machine's clock first .*obtain a renewed certificate from its CA \('O=Example, CN=Int A'\) to stage in its place"
 grep -q "tlstool import" "$OUT" && bad "rotate stage of an expired FILE: an import named, which a rotation refuses"
 
-# a staged node.crt that cannot be read as a pair (damaged here): said so,
-# never "holds no pair" (it was not removed) nor "peers refuse it"
-H8=$work/n8
-mkhome "$H8"
-"$T" --home "$H8" crl add "$P/int.crl" >/dev/null && "$T" --home "$H8" rotate stage "$P/leaf3.pfx" >/dev/null ||
-    bad "stage leaf3.pfx in n8"
-echo damaged >"$H8/security/staged/node.crt"
-for c in "status" "rotate status"; do
-    # shellcheck disable=SC2086
-    run "$T" --home "$H8" $c
-    expect "$c with staged/node.crt damaged: it cannot be read as a pair, exit 10" 10 \
-        "PROBLEM: the rotation state says staged and security/staged/node.crt is there, but it cannot be read as a pair \((.*node\.crt: no certificate found|the problem above names why)\)"
-    grep -q "holds no pair\|peers refuse it" "$OUT" && bad "$c: a damaged staged pair said removed, or refused by peers"
-done
-grep -q "^  staged pair:   UNREADABLE$" "$OUT" && ok "rotate status: staged pair UNREADABLE" ||
-    bad "rotate status: the staged pair's line"
-
 # --- verify of a revoked FILE: worded for a file checked, not a handshake ------------------
 # leaf3 is staged in H6, a peer's own pair for the verifier: still a file
 run "$T" --home "$H6" verify "$P/leaf3.pfx"
@@ -253,6 +236,20 @@ expect "verify of a FILE whose certificate is revoked: not to be imported, a new
     "^Fix: do not import .*leaf3\.pfx: its certificate is revoked; obtain a new one from its CA \('O=Example, CN=Int A'\) and verify that file"
 grep -q "on the node that presents this certificate, only there" "$OUT" &&
     bad "verify of a revoked FILE: worded for a handshake"
+# a staged node.crt that cannot be read as a pair (damaged here): said so,
+# never "holds no pair" (it was not removed) nor "peers refuse it"
+# (H6's, staged, once the verify above has used it)
+echo damaged >"$H6/security/staged/node.crt"
+for c in "status" "rotate status"; do
+    # shellcheck disable=SC2086
+    run "$T" --home "$H6" $c
+    expect "$c with staged/node.crt damaged: it cannot be read as a pair, exit 10" 10 \
+        "PROBLEM: the rotation state says staged and security/staged/node.crt is there, but it cannot be read as a pair \((.*node\.crt: no certificate found|the problem above names why)\)"
+    grep -q "holds no pair\|peers refuse it" "$OUT" && bad "$c: a damaged staged pair said removed, or refused by peers"
+done
+grep -q "^  staged pair:   UNREADABLE$" "$OUT" && ok "rotate status: staged pair UNREADABLE" ||
+    bad "rotate status: the staged pair's line"
+
 H7=$work/n7
 mkdir -p "$H7" && printf '[tls]\nsubject = CN=sipc org, O=Example\n' >"$H7/sipc.conf"
 "$T" --home "$H7" trust add "$P/root.pem" >/dev/null && "$T" --home "$H7" crl add "$P/root-revoked.crl" >/dev/null ||

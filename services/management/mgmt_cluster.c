@@ -46,19 +46,21 @@ static void finish(cluster_query *q)
     m->queries--;
 }
 
-static void unreachable(cluster_query *q, int index, const mgmt_peer *p, const char *why)
+/* err's name goes with its words: the judge tells a certificate refused
+ * from a node that does not answer by it */
+static void unreachable(cluster_query *q, int index, const mgmt_peer *p, int err, const char *why)
 {
     json_array_set_new(q->nodes, (size_t)index,
-                       json_pack("{s:s, s:b, s:o}", "address", p->address, "reachable", 0,
-                                 "error", sipc_json_text(why)));
+                       json_pack("{s:s, s:b, s:o, s:s}", "address", p->address, "reachable", 0,
+                                 "error", sipc_json_text(why), "error_code", sipc_err_name(err)));
 }
 
-/* The answer (or the failure) of pc's node put in its place. */
-static void peer_answer(peer_call *pc, json_t *st, const char *why)
+/* The answer (or the failure, err) of pc's node put in its place. */
+static void peer_answer(peer_call *pc, json_t *st, int err, const char *why)
 {
     cluster_query *q = pc->q;
     if (!st) {
-        unreachable(q, pc->index, pc->peer, why);
+        unreachable(q, pc->index, pc->peer, err, why);
     } else {
         json_object_set_new(st, "reachable", json_true());
         json_object_set_new(st, "address", json_string(pc->peer->address));
@@ -123,9 +125,10 @@ void mgmt_on_peer_status(int err, const sipc_reply *rep, void *arg)
             json_decref(st);
             st = NULL;
             snprintf(why, sizeof why, "answered with a status that is not JSON");
+            err = SIPC_EPROTO;
         }
     }
-    peer_answer(pc, st, why);
+    peer_answer(pc, st, err, why);
     /* before the count goes down: the nodes it lists are asked too */
     if (st)
         mgmt_ask_listed(q, st);
@@ -172,7 +175,7 @@ void mgmt_on_cluster(sipc_request *req, void *arg)
         json_array_append_new(q->nodes, json_null());
         peer_call *pc = calloc(1, sizeof *pc);
         if (!pc) {
-            unreachable(q, i + 1, &m->peers[i], "out of memory");
+            unreachable(q, i + 1, &m->peers[i], SIPC_ENOMEM, "out of memory");
             continue;
         }
         pc->q = q;
@@ -185,7 +188,7 @@ void mgmt_on_cluster(sipc_request *req, void *arg)
         if (r != 0) {
             q->pending--;
             free(pc);
-            unreachable(q, i + 1, &m->peers[i], sipc_strerror(r));
+            unreachable(q, i + 1, &m->peers[i], r, sipc_strerror(r));
         }
     }
     if (--q->pending == 0)
@@ -622,6 +625,19 @@ static void duplicate_ids(json_t *list, json_t *nodes)
     }
 }
 
+/* Whether the unreachable node n was not reached for a certificate
+ * refused in the handshake, by either side (its error_code, which a
+ * status of an older build does not give). */
+static int certificate_refused(json_t *n)
+{
+    const char *code = mgmt_str_at(n, "error_code", NULL);
+    static const int refusals[] = {SIPC_EPEERAUTH, SIPC_ECERTREFUSED, SIPC_ENOPEERCERT};
+    for (size_t i = 0; i < sizeof refusals / sizeof refusals[0]; i++)
+        if (!strcmp(code, sipc_err_name(refusals[i])))
+            return 1;
+    return 0;
+}
+
 json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
 {
     json_t *list = json_array();
@@ -633,8 +649,19 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
         if (!json_is_true(json_object_get(n, "reachable"))) {
             /* named as its peers' links name it too, when they can */
             const char *id = hello_name(nodes, n);
-            mgmt_problem(list, n, "unreachable", "%s%s%s%s cannot be reached: %s", id, id[0] ? " (" : "",
-                    mgmt_node_name(n), id[0] ? ")" : "", mgmt_str_at(n, "error", NULL));
+            if (certificate_refused(n))
+                mgmt_problem(list, n, "certificate_mismatch",
+                        "%s%s%s%s cannot be reached: a certificate was refused in the handshake "
+                        "between it and %s (%s): one of the two does not accept the other's pair "
+                        "(a key pair rotation's step taken on one and not the other, or another "
+                        "pair imported on one); `tlstool rotate status` on each names the pairs "
+                        "it holds and trusts: give them pairs they both accept",
+                        id, id[0] ? " (" : "", mgmt_node_name(n), id[0] ? ")" : "",
+                        mgmt_node_name(json_array_get(nodes, 0)), mgmt_str_at(n, "error", NULL));
+            else
+                mgmt_problem(list, n, "unreachable", "%s%s%s%s cannot be reached: %s", id,
+                        id[0] ? " (" : "", mgmt_node_name(n), id[0] ? ")" : "",
+                        mgmt_str_at(n, "error", NULL));
             continue;
         }
         if (json_is_true(json_object_get(json_object_get(n, "tls"), "enabled"))) {

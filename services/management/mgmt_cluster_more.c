@@ -70,8 +70,9 @@ static void ask_extra(cluster_query *q, mgmt_extra *x)
     }
     free(pc);
     json_array_set_new(q->nodes, (size_t)index,
-                       json_pack("{s:s, s:b, s:s, s:o}", "address", x->peer.address, "reachable",
-                                 0, "error", why[0] ? why : sipc_strerror(r), "listed_by",
+                       json_pack("{s:s, s:b, s:s, s:s, s:o}", "address", x->peer.address,
+                                 "reachable", 0, "error", why[0] ? why : sipc_strerror(r),
+                                 "error_code", sipc_err_name(r), "listed_by",
                                  sipc_json_text(x->listed_by)));
 }
 

@@ -308,13 +308,31 @@ int mgmt_other_target(json_t *nodes, json_t *n, char *out, size_t len)
     grouped(nodes, target_value, groups, sizeof groups);
     json_t *t = target_node(nodes);
     const char *name = mgmt_node_name(n);
+    if (!t) {
+        /* a tie: no node is the odd one, so one problem names every group,
+         * on the first node of them */
+        size_t i;
+        json_t *o, *first = NULL;
+        json_array_foreach(nodes, i, o)
+            if (other_target(nodes, o)) {
+                first = o;
+                break;
+            }
+        if (first != n)
+            return 0;
+        snprintf(out, len,
+                 "the rotating nodes staged or committed different pairs, as many nodes each, so "
+                 "which one is meant cannot be told here (the pair each node staged or "
+                 "committed: %s); a node that commits one pair is cut off from the nodes that "
+                 "staged another (`tlstool rotate commit` refuses it): stage the same file on "
+                 "every node: `tlstool rotate stage FILE --force --reload`, FILE the pair meant, "
+                 "on each node that moves to another (where it committed, `tlstool rotate abort "
+                 "--reload` first)",
+                 groups);
+        return 1;
+    }
     char which[200];
-    if (t)
-        snprintf(which, sizeof which, "FILE the pair %s moves to", mgmt_node_name(t));
-    else
-        snprintf(which, sizeof which,
-                 "FILE the pair meant (which one cannot be told here: as many nodes move to "
-                 "each)");
+    snprintf(which, sizeof which, "FILE the pair %s moves to", mgmt_node_name(t));
     snprintf(out, len,
              "%s %s a pair the other rotating nodes did not (the pair each node staged or "
              "committed: %s); a node that commits one pair is cut off from the nodes that "

@@ -36,10 +36,11 @@ int mgmt_pair_refused(json_t *nodes, json_t *n, const char *common, char *out, s
 
 /* Whether the reachable node n of nodes, in a key pair rotation, moves to
  * another pair (staged, or committed) than the one most rotating nodes
- * move to (on a tie of counts, than the one a committed node presents),
- * or, when which was meant cannot be told, than some other rotating node:
+ * move to (on a tie of counts, than the one a committed node presents):
  * committing one cuts it off from the nodes that staged the other. When
- * so, which node moves to which pair and the fix in out. */
+ * so, which node moves to which pair and the fix in out. When which was
+ * meant cannot be told (as many nodes move to each pair), the first node
+ * of them alone gets the text, which names every group. */
 int mgmt_other_target(json_t *nodes, json_t *n, char *out, size_t len);
 
 /* The guard a refused (or pending) reload's "cause" names, as every text

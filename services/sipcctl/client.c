@@ -515,50 +515,6 @@ int ctl_client_only(const sipc_config *cfg)
     return sipc__home_lock_holder(cfg->home, why, sizeof why) == 0;
 }
 
-void ctl_home_node_down(const ctl_client *cl, char *out, size_t len)
-{
-    /* sipcd writes its pid into the lock file once it holds the home's
-     * lock, and removes the file when it stops cleanly: the lock is read
-     * (/proc/locks), never taken here, so a sipcd starting now is not held
-     * up; a pid the file names decides nothing, a killed one's included */
-    const char *home = cl->cfg.home;
-    /* the command to start it is pasted: the home as one shell word */
-    char word[4 * sizeof cl->cfg.home + 4];
-    cli_shell_word(home, word, sizeof word);
-    char why[900], lockf[1200];
-    long holder = sipc__home_lock_holder(home, why, sizeof why);
-    snprintf(lockf, sizeof lockf, "%s/%s", home, SIPC_HOME_LOCK_FILE);
-    long pid = sipc__home_lock_named(lockf, NULL);
-    if (holder < 0)
-        snprintf(out, len,
-                 "nothing listens at %s, this home's node; whether a sipcd runs from %s is not "
-                 "known here: %s (run this as the node's account): start it if it is down "
-                 "(`systemctl start sipcd`), and read %s/logs/ (or `journalctl -u sipcd`)",
-                 cl->target, home, why, home);
-    else if (holder)
-        snprintf(out, len,
-                 "nothing listens at %s, this home's node, yet sipcd pid %ld holds this home's "
-                 "lock (%s): it may be starting (try again in a few seconds), or it listens "
-                 "elsewhere (compare [node] address and the ports in %s/sipc.conf with its log, "
-                 "%s/logs/)",
-                 cl->target, holder, lockf, home, home);
-    else if (pid)
-        snprintf(out, len,
-                 "nothing listens at %s, this home's node: no sipcd runs from %s (its lock, "
-                 "state/sipcd.lock, names pid %ld, which is not running: it was killed or "
-                 "crashed): start it (`systemctl start sipcd`, or `sipcd --home %s`) and read "
-                 "%s/logs/ (or `journalctl -u sipcd`) for why it stopped",
-                 cl->target, home, pid, word, home);
-    else
-        snprintf(out, len,
-                 "nothing listens at %s, this home's node: no sipcd runs from %s (its lock, "
-                 "state/sipcd.lock, is %s): start it (`systemctl start sipcd`, or `sipcd --home "
-                 "%s`); %s/logs/ (or `journalctl -u sipcd`) says why it stopped",
-                 cl->target, home,
-                 access(lockf, F_OK) == 0 ? "free" : "not there: it stopped cleanly or never started",
-                 word, home);
-}
-
 void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, size_t llen,
                       char *fix, size_t flen)
 {

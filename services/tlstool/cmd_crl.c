@@ -316,6 +316,7 @@ int cmd_crl(void *arg)
         printf("added CRL of %s (%d revoked; this update %s, next update %s; %s) as %s/%s%s\n",
                c.issuer, c.nrevoked, f.this_update, f.next_update, kind, dir_shown, name,
                replaced[replaces]);
+        warn_held_say();
         if (c.unusable[0])
             warning("this CRL will never be used: %s", c.unusable);
         if (!known)
@@ -392,6 +393,7 @@ int cmd_crl(void *arg)
         if (r != 0)
             return fail(EX_FAIL, "%s", err);
         printf("removed %s/%s\n", dir_shown, arg_shown);
+        warn_held_say();
         /* --force cut a node off knowingly: so is the node's own guard */
         return reload_or_remind(o, forced, "`tlstool crl remove`");
     }

@@ -27,6 +27,12 @@ static int read_state(const opts *o, sipc_rotation *rot)
 /* --reload is done by cmd_rotate once the step's files are in place */
 static void apply_note(const opts *o, const sipc_config *cfg)
 {
+    /* no sipcd runs from a client-only home: nothing to enable or reload */
+    if (client_home(cfg)) {
+        printf("this home is client-only (no [cluster] entry is its own node): its clients "
+               "(sipcctl, programs linking sipc) use it from now on\n");
+        return;
+    }
     if (!cfg->tls_enable) {
         printf("TLS is not enabled on this node: its clients (sipcctl) use it from now on\n");
         return;
@@ -233,6 +239,8 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     printf("it still trusts the previous pair (SHA-256 %.16s..., kept in security/previous/) "
            "until `tlstool rotate finish`\n",
            cur);
+    /* what the guard let through, now that it is done */
+    warn_held_say();
     if (j.v.res.warning[0])
         warning("%s", j.v.res.warning);
     /* --force: last, where it is seen, no next step and no reload, as a
@@ -343,6 +351,7 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
                fp);
         break;
     }
+    warn_held_say();
     apply_note(o, cfg);
     return EX_OK;
 }
@@ -397,6 +406,7 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
                "node stops trusting it (or `tlstool rotate commit` moves again)\n");
         break;
     }
+    warn_held_say();
     apply_note(o, cfg);
     if (installed_warn)
         return fail(EX_INSTALLED_WARN, "rolled back, but: %s", err);
@@ -444,8 +454,15 @@ static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotat
     if (rot->state == SIPC_ROTATION_NONE && have_staged)
         printf("next: " STRAY_STAGED_NOTE "\n");
     else if (!have_staged && rot->state != SIPC_ROTATION_NONE && rot->state != SIPC_ROTATION_COMMITTED) {
-        printf("  staged pair:   NONE\n");
-        printf("PROBLEM: " MISSING_STAGED_NOTE "\n", sipc_rotation_state_name(rot->state));
+        char why[600];
+        if (staged_unreadable(o, why, sizeof why)) {
+            printf("  staged pair:   UNREADABLE\n");
+            cli_say_line(stdout, "PROBLEM", UNREADABLE_STAGED_NOTE,
+                         sipc_rotation_state_name(rot->state), why);
+        } else {
+            printf("  staged pair:   NONE\n");
+            printf("PROBLEM: " MISSING_STAGED_NOTE "\n", sipc_rotation_state_name(rot->state));
+        }
         return EX_STATE;
     }
     else if (rot->state == SIPC_ROTATION_COMMITTED)

@@ -61,6 +61,17 @@ static void crl_to_json(const char *name, const crl_file *f, void *arg)
                                           "current", !f->c.next_update || now <= f->c.next_update));
 }
 
+/* Whether a problem in list says what (its words within one). */
+static int listed(json_t *list, const char *what)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(list, i, p)
+        if (what[0] && strstr(json_string_value(p), what))
+            return 1;
+    return 0;
+}
+
 /* "rotation": the state of a key pair rotation and the pairs trusted
  * during it (see `tlstool rotate status`); before a commit, whether the
  * staged pair verifies as the commit judges it, and when it does not why
@@ -91,6 +102,15 @@ static void rotation_json(const opts *o, const sipc_config *cfg, json_t *j, json
         /* null: not judged, whether it verifies is not known */
         json_object_set_new(rj, "staged_verifies",
                             pj.unjudged ? json_null() : json_boolean(!pj.v.res.reason[0]));
+        /* not judged for what a problem names already (trust/ or crl/
+         * refused): said once, there */
+        if (pj.unjudged && listed(problems, pj.v.res.reason)) {
+            snprintf(pj.v.res.reason, sizeof pj.v.res.reason,
+                     "for what this status names as a PROBLEM (the trust it is judged with does "
+                     "not load)");
+            snprintf(pj.v.res.fix, sizeof pj.v.res.fix,
+                     "fix that PROBLEM; then `tlstool rotate status` judges the staged pair");
+        }
         if (pj.v.res.reason[0]) {
             char text[2400];
             json_object_set_new(rj, "staged_reason", sipc_json_text(pj.v.res.reason));
@@ -101,8 +121,14 @@ static void rotation_json(const opts *o, const sipc_config *cfg, json_t *j, json
     if (rot.state == SIPC_ROTATION_NONE && staged[0])
         json_array_append_new(warnings, sipc_json_text(STRAY_STAGED_NOTE));
     if (!staged[0] && (rot.state == SIPC_ROTATION_STAGED || rot.state == SIPC_ROTATION_ROLLED_BACK)) {
-        snprintf(err, sizeof err, MISSING_STAGED_NOTE, sipc_rotation_state_name(rot.state));
-        json_array_append_new(problems, sipc_json_text(err));
+        char why[600], text[1400];
+        if (staged_unreadable(o, why, sizeof why))
+            snprintf(text, sizeof text, UNREADABLE_STAGED_NOTE,
+                     sipc_rotation_state_name(rot.state),
+                     listed(problems, why) ? "the problem above names why" : why);
+        else
+            snprintf(text, sizeof text, MISSING_STAGED_NOTE, sipc_rotation_state_name(rot.state));
+        json_array_append_new(problems, sipc_json_text(text));
     }
     if (rot.state == SIPC_ROTATION_COMMITTED && !prev_trusted)
         json_array_append_new(warnings,

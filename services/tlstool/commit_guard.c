@@ -80,10 +80,10 @@ int commit_guard(const opts *o, const sipc_config *cfg, const char *staged)
                     "from %s",
                     nrefused, nrefused == 1 ? "" : "s", nrefused == 1 ? "s" : "", staged, them,
                     refused, them);
-    warn("--force: committed although %d [cluster] node%s refuse%s the staged pair (SHA-256 "
-         "%.16s...): %s; %s accept%s this node once %s the same pair staged",
-         nrefused, nrefused == 1 ? "" : "s", nrefused == 1 ? "s" : "", staged, refused,
-         nrefused == 1 ? "it" : "they", nrefused == 1 ? "s" : "",
-         nrefused == 1 ? "it has" : "they have");
+    warn_held("--force: committed although %d [cluster] node%s refuse%s the staged pair (SHA-256 "
+              "%.16s...): %s; %s accept%s this node once %s the same pair staged",
+              nrefused, nrefused == 1 ? "" : "s", nrefused == 1 ? "s" : "", staged, refused,
+              nrefused == 1 ? "it" : "they", nrefused == 1 ? "s" : "",
+              nrefused == 1 ? "it has" : "they have");
     return EX_OK;
 }

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "services/common/staged_words.h"
@@ -50,4 +51,26 @@ void staged_next(const pair_judgement *j, sipc_rotation_state state, char *out, 
                                      : ", once the staged pair verifies: ",
                  j->v.res.reason[0] ? j->v.res.fix : "");
     }
+}
+
+int staged_unreadable(const opts *o, char *why, size_t len)
+{
+    char path[1200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/security/staged/node.crt", o->home);
+    if (lstat(path, &st) != 0)
+        return 0;
+    sipc_keypair kp;
+    sipc_vfy_result res;
+    /* only a regular file is read: a FIFO would block */
+    if (!S_ISREG(st.st_mode)) {
+        snprintf(why, len, "%s is not a regular file", path);
+        return 1;
+    }
+    if (sipc_staged_load(o->home, &kp, &res) == 0) {
+        sipc_keypair_free(&kp);
+        return 0;
+    }
+    snprintf(why, len, "%s", res.reason);
+    return 1;
 }

@@ -25,4 +25,17 @@ const char *staged_not_verified(int unjudged, const char *reason, char *out, siz
  * first; never commit alone. "" in out for another state. */
 void staged_next(const pair_judgement *j, sipc_rotation_state state, char *out, size_t len);
 
+/* Whether a rotation's security/staged/node.crt is there but cannot be
+ * read as a pair (unreadable, damaged, not a file): 1, the loader's words
+ * in why; 0 when it is not there or reads. Unlike a pair that is not there,
+ * it was not removed: its words say what it is. */
+int staged_unreadable(const opts *o, char *why, size_t len);
+/* Such a file as a rotation in state %s (staged, rolled-back) has it, the
+ * loader's words in the second %s */
+#define UNREADABLE_STAGED_NOTE                                                                     \
+    "the rotation state says %s and security/staged/node.crt is there, but it cannot be read as "  \
+    "a pair (%s): `tlstool rotate commit` has none to commit; make it readable, or stage the "     \
+    "pair again (`tlstool rotate stage FILE.pfx --force --reload`), or `tlstool rotate abort` "    \
+    "ends the rotation here"
+
 #endif

@@ -115,6 +115,13 @@ int fail_fix(int code, const char *fix, const char *fmt, ...) __attribute__((for
  * shown as fail shows its text. */
 #define warn(...) cli_say_line(stderr, "tlstool: warning", __VA_ARGS__)
 #define warning(...) cli_say_line(stdout, "warning", __VA_ARGS__)
+/* warn_held(fmt, ...): a guard's warning that words its step as taken
+ * ("--force: committed although ..."), kept until warn_held_say(), which
+ * the command calls once the step's files are in place and says them as
+ * warn does: a step that fails after its guard never reads as taken (its
+ * held warnings are not said). held_warn.c. */
+void warn_held(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void warn_held_say(void);
 /* main.c: the password from the sources of o->pw; 0 or EX_PWRULE (said). */
 int get_password(const opts *o, int confirm, char *pw, size_t pwlen);
 

@@ -9,15 +9,30 @@
 #include "services/common/err_line.h"
 #include "services/tlstool/drop_judge.h"
 
+/* no [cluster] entry is this home's node */
+static int no_own_entry(const sipc_config *cfg)
+{
+    if (cfg->nnodes == 0)
+        return 0;
+    for (int i = 0; i < cfg->nnodes; i++)
+        if (sipc_config_node_is_self(cfg, i))
+            return 0;
+    return 1;
+}
+
+int client_home(const sipc_config *cfg)
+{
+    return !cfg->node_line && no_own_entry(cfg);
+}
+
 int trust_guard_applies(const opts *o, const sipc_config *cfg)
 {
     if (cfg->nnodes == 0)
         return 0;
     if (cfg->tls_enable)
         return 1;
-    for (int i = 0; i < cfg->nnodes; i++)
-        if (sipc_config_node_is_self(cfg, i))
-            return 0;
+    if (!no_own_entry(cfg))
+        return 0;
     char path[1200];
     snprintf(path, sizeof path, "%s/security/node.crt", o->home);
     return file_exists(path);
@@ -158,10 +173,10 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
             const char *r = cli_err_reason(after[i].err, after[i].detail, &wl);
             snprintf(why, sizeof why, ": %.*s", wl, r);
         }
-        warn("%s although %s %spresents %s%s. This node refuses it from now on (the other "
-             "[cluster] nodes stay accepted); give %s a new certificate: `tlstool import "
-             "NEW.pfx` there, and a reload",
-             step->past, one, still_word, step->refused, why, one);
+        warn_held("%s although %s %spresents %s%s. This node refuses it from now on (the other "
+                  "[cluster] nodes stay accepted); give %s a new certificate: `tlstool import "
+                  "NEW.pfx` there, and a reload",
+                  step->past, one, still_word, step->refused, why, one);
     }
     free(after);
     free(nodes);
@@ -205,26 +220,26 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
                                      (!step->unasked_warns && (unknown[0] || nunjudged)));
     const char *why = o->force ? "--force: " : "";
     if (nunjudged)
-        warn("%s%s without judging %s: %s", why, step->past, unjudged, cannot);
+        warn_held("%s%s without judging %s: %s", why, step->past, unjudged, cannot);
     if (nstill && !partial)
-        warn("--force: %s although %d [cluster] node%s %spresent%s %s: %s. This node refuses "
-             "%s from now on: %s, then it accepts %s again",
-             step->past, nstill, nstill == 1 ? "" : "s", still_word, nstill == 1 ? "s" : "",
-             step->refused, still, nstill == 1 ? "it" : "them", step->fix,
-             nstill == 1 ? "it" : "them");
+        warn_held("--force: %s although %d [cluster] node%s %spresent%s %s: %s. This node refuses "
+                  "%s from now on: %s, then it accepts %s again",
+                  step->past, nstill, nstill == 1 ? "" : "s", still_word, nstill == 1 ? "s" : "",
+                  step->refused, still, nstill == 1 ? "it" : "them", step->fix,
+                  nstill == 1 ? "it" : "them");
     if (unknown[0] && o->force)
-        warn("--force: %s although %s: a node that %spresents %s is refused by this node from "
-             "now on; the safe order: %s",
-             step->past, unknown, still_word, step->refused, step->safe_order);
+        warn_held("--force: %s although %s: a node that %spresents %s is refused by this node from "
+                  "now on; the safe order: %s",
+                  step->past, unknown, still_word, step->refused, step->safe_order);
     else if (unknown[0])
-        warn("%s although %s: if %s %s, this node refuses %s when %s", step->past, unknown,
-             nunknown == 1 ? "it presents" : "they present", step->refused,
-             nunknown == 1 ? "it" : "them", nunknown == 1 ? "it connects" : "they connect");
+        warn_held("%s although %s: if %s %s, this node refuses %s when %s", step->past, unknown,
+                  nunknown == 1 ? "it presents" : "they present", step->refused,
+                  nunknown == 1 ? "it" : "them", nunknown == 1 ? "it connects" : "they connect");
     if (refused_now[0])
-        warn("%s although this node refuses already, with the trust it has now, the "
-             "certificate of %s: the step changes nothing for that (`sipcctl status --cluster` "
-             "names which node presents and staged which pair)",
-             step->past, refused_now);
+        warn_held("%s although this node refuses already, with the trust it has now, the "
+                  "certificate of %s: the step changes nothing for that (`sipcctl status "
+                  "--cluster` names which node presents and staged which pair)",
+                  step->past, refused_now);
     if (nmoved) {
         const char *its = nmoved == 1 ? "its" : "their";
         warn("%s accepted this node's certificate when first asked and refused it when asked "

@@ -194,13 +194,17 @@ expect "rotate status with trust/ writable by the group: the staged pair not jud
 grep -q "^next: once every node has it staged" "$OUT" && bad "rotate status: commit named for a home commit refuses"
 grep -q "peers refuse it\|NOT VERIFIED\|rotate abort" "$OUT" && bad "rotate status: a pair not judged said refused, or its abort named"
 run "$T" --home "$H6" status
-expect "tlstool status: the same words, once (exit 10: the folder is a PROBLEM of its own)" 10 \
-    "^  NOT JUDGED:    the staged pair was not judged, so whether it verifies is not known: .*security/trust" \
-    "^  next: +fix what is named; then \`tlstool rotate status\` judges the staged pair$"
+expect "tlstool status: not judged for the folder's PROBLEM, named so (exit 10: the folder is a PROBLEM of its own)" 10 \
+    "^  NOT JUDGED:    the staged pair was not judged, so whether it verifies is not known: for what this status names as a PROBLEM \(the trust it is judged with does not load\)$" \
+    "^  next: +fix that PROBLEM; then \`tlstool rotate status\` judges the staged pair$" \
+    "^PROBLEM: .*security/trust can be changed by other users"
 grep -q "peers refuse it\|rotate abort" "$OUT" && bad "tlstool status: a pair not judged said refused, or its abort named"
+[ "$(grep -c "security/trust can be changed by other users" "$OUT")" = 1 ] &&
+    ok "tlstool status: the folder's reason said once" || bad "tlstool status: the folder's reason said more than once"
 run "$T" --home "$H6" status --json
-expect "... and in --json: staged_verifies null (not known), its reason" 10 '"staged_verifies": null' \
-    '"staged_reason": ".*security/trust can be changed by other users'
+expect "... and in --json: staged_verifies null (not known), the reason a problem of its own" 10 \
+    '"staged_verifies": null' '"staged_reason": "for what this status names as a PROBLEM' \
+    '"problems": \[' '".*security/trust can be changed by other users'
 run "$T" --home "$H6" rotate commit
 expect "... as commit refuses it" 3 "security/trust"
 chmod g-w "$H6/security/trust"
@@ -232,6 +236,20 @@ expect "verify of a FILE whose certificate is revoked: not to be imported, a new
     "^Fix: do not import .*leaf3\.pfx: its certificate is revoked; obtain a new one from its CA \('O=Example, CN=Int A'\) and verify that file"
 grep -q "on the node that presents this certificate, only there" "$OUT" &&
     bad "verify of a revoked FILE: worded for a handshake"
+# a staged node.crt that cannot be read as a pair (damaged here): said so,
+# never "holds no pair" (it was not removed) nor "peers refuse it"
+# (H6's, staged, once the verify above has used it)
+echo damaged >"$H6/security/staged/node.crt"
+for c in "status" "rotate status"; do
+    # shellcheck disable=SC2086
+    run "$T" --home "$H6" $c
+    expect "$c with staged/node.crt damaged: it cannot be read as a pair, exit 10" 10 \
+        "PROBLEM: the rotation state says staged and security/staged/node.crt is there, but it cannot be read as a pair \((.*node\.crt: no certificate found|the problem above names why)\)"
+    grep -q "holds no pair\|peers refuse it" "$OUT" && bad "$c: a damaged staged pair said removed, or refused by peers"
+done
+grep -q "^  staged pair:   UNREADABLE$" "$OUT" && ok "rotate status: staged pair UNREADABLE" ||
+    bad "rotate status: the staged pair's line"
+
 H7=$work/n7
 mkdir -p "$H7" && printf '[tls]\nsubject = CN=sipc org, O=Example\n' >"$H7/sipc.conf"
 "$T" --home "$H7" trust add "$P/root.pem" >/dev/null && "$T" --home "$H7" crl add "$P/root-revoked.crl" >/dev/null ||

@@ -7,7 +7,9 @@
 # (stage on both, commit n1 --reload, commit ops, finish n1 --reload) leaves
 # the ingest dialing with a pair that no longer meets n1's; ops committed
 # meanwhile, so the ingest takes its home's new pair, says so, and ends with
-# exit 0, every record acknowledged. Either side may refuse the other:
+# exit 0, every record acknowledged; ops finishes after it, and each step
+# there says ops is client-only, not that TLS is off on a node. Either side may refuse
+# the other:
 #   - an ingest started before the rotation trusts the old pair alone and
 #     refuses the new one n1 presents from its commit (SIPC_EPEERAUTH);
 #   - one started once both staged trusts both, and n1, finished, refuses
@@ -38,7 +40,7 @@ rotation_followed() {
         "$BIN/tlstool" --home "$d/ops" import "$work/cluster.p12" >/dev/null ||
         { not_ok "$1: cannot set up TLS"; return; }
     sipcd_start_all "$d/n1" || { not_ok "$1: n1 does not start"; return; }
-    tt() { local h=$1; shift; "$BIN/tlstool" --home "$d/$h" "$@" >>"$d/rotate.out" 2>&1 || not_ok "tlstool $h $*"; }
+    tt() { local h=$1; shift; "$BIN/tlstool" --home "$d/$h" "$@" >>"$d/rotate.$h.out" 2>&1 || not_ok "tlstool $h $*"; }
     if [ "$staged_first" = 1 ]; then
         tt n1 rotate stage "$work/new.p12" --reload
         tt ops rotate stage "$work/new.p12"
@@ -79,7 +81,18 @@ rotation_followed() {
     else
         not_ok "$1: exit $rc, $(jq -c '{acknowledged, home_changes_followed}' "$d/ingest.json" 2>&1)"
         shtest_show "$d/ingest.err"
-        shtest_show "$d/rotate.out"
+        shtest_show "$d/rotate.n1.out"
+        shtest_show "$d/rotate.ops.out"
+    fi
+    # ops finishes too, once the ingest is done: each of its steps says it
+    # is a client-only home, none speaks of a node there
+    tt ops rotate finish
+    if [ "$(grep -c "^this home is client-only (no \[cluster\] entry is its own node): its clients (sipcctl, programs linking sipc) use it from now on$" "$d/rotate.ops.out")" = 3 ] &&
+        ! grep -q "TLS is not enabled on this node\|running services pick the change up" "$d/rotate.ops.out"; then
+        ok "$1: stage, commit and finish in the client-only home say so, no node's TLS or reload"
+    else
+        not_ok "$1: the client-only home's steps"
+        shtest_show "$d/rotate.ops.out"
     fi
     # the case is the one named: n1's side of the refusal
     if grep -qs "Connection from .* closed: .*($code, auth class)" "$d"/n1/logs/*.log; then

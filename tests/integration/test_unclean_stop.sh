@@ -6,6 +6,10 @@
 #     crashed, and `tlstool status` that no sipcd runs (not "cannot be told")
 #   - a live process holding the home's lock, nothing listening: `sipcctl
 #     status` says it holds the lock and may be starting, whatever its name
+#   - a sipcd running while its [management] port is edited: `sipcctl
+#     status` names the port it listens on (its log) and that the edit takes
+#     effect at its next restart; with no log to read and a lock two minutes
+#     old, that it listens elsewhere, never "may be starting"
 #   - the next start logs one WARN naming the killed run's pid and start time,
 #     and its status carries last_stop (clean false, pid, started), printed by
 #     `sipcctl status`
@@ -136,6 +140,24 @@ sipcd_start "$h" || exit 1
 run ctl status
 grep -q "last stop" "$OUT" && bad "sipcctl status prints a last stop after a clean one" ||
     ok "sipcctl status prints no last stop after a clean one"
+
+# [management] port edited while it runs: it listens where it started, the
+# port its log names; the edit applies at the next restart
+cp "$h/sipc.conf" "$work/sipc.conf.kept"
+printf '[management]\nport = 23012\n' >>"$h/sipc.conf"
+run ctl status
+expect "status with [management] port edited while sipcd runs: the port it listens on, the restart" 69 \
+    "yet sipcd pid $sipcd_pid holds this home's lock \($lockf\): it started at [0-9T:Z-]+ and listens on port 23002 \(its log, $h/logs/ManagementService_[0-9]{8}\.log\), not on the port $h/sipc\.conf names now \(\[management\] port 23012\): an edited port takes effect at the node's next restart"
+grep -q "may be starting" "$OUT" && bad "a sipcd listening elsewhere said maybe starting"
+# its log not readable here, and started two minutes ago (the lock file's
+# time): longer than a start takes, so not "starting"
+mkdir "$work/logs.kept" && mv "$h"/logs/ManagementService_*.log "$work/logs.kept/"
+touch -d '-2 minutes' "$lockf"
+run ctl status
+expect "... its log gone and started two minutes ago: it listens elsewhere, the restart named" 69 \
+    "yet sipcd pid $sipcd_pid holds this home's lock \($lockf\): it started at [0-9T:Z-]+, longer ago than a start takes, so it listens elsewhere: .*takes effect at the node's next restart"
+grep -q "may be starting" "$OUT" && bad "a sipcd running for two minutes said maybe starting"
+mv "$work/logs.kept"/* "$h/logs/" && cp "$work/sipc.conf.kept" "$h/sipc.conf"
 kill -TERM "$sipcd_pid"
 wait "$sipcd_pid"
 shtest_done

@@ -9,7 +9,8 @@ stopped, or dead; or, when a node answers although the process sipc-cluster
 started is gone, "pid P answers, not started by sipc-cluster", P the pid the
 node reports), the TLS mode in effect and each service listener'"'"'s mode,
 the certificate fingerprint prefix ("(not cluster.json'"'"'s pair)" when it is
-not: a rolling rotation stopped midway, a pair imported by hand), links up, "storage: writes FAIL" while
+not: a rolling rotation stopped midway, a pair rotated to or imported outside
+sipc-cluster), links up, "storage: writes FAIL" while
 the node'"'"'s database fails ("storage: NOT OPEN" while it could not be
 opened at all), "storage: writes SLOW" while its writes wait its [data]
 writes_slow_ms (2 s by default) or more (a lock, a slow disk), "storage: records lost" while a start'"'"'s finding
@@ -39,7 +40,8 @@ node is unreachable.'
 # Sets SC_LAST_MODE to its TLS mode ("" when unreachable), SC_LAST_PLAIN to
 # its listeners that run plaintext on a TLS node (`[pipeline] tls = 0`), and
 # SC_LAST_TLSONLY to those that run TLS on a node with TLS off
-# (`[pipeline] tls = 1`).
+# (`[pipeline] tls = 1`), and SC_LAST_ROT to the rotation pair its status
+# names (tls.rotation.pair: "previous" once committed; "" when none).
 sc_node_line() {
     local n=$1 addr pid proc j line foreign
     addr=$(sc_node address "$n")
@@ -62,7 +64,7 @@ sc_node_line() {
     fi
     SC_LAST_MODE=""
     SC_LAST_PLAIN="" SC_LAST_TLSONLY=""
-    SC_LAST_OTHER_CERT="" SC_LAST_CERT=""
+    SC_LAST_OTHER_CERT="" SC_LAST_CERT="" SC_LAST_ROT=""
     if ! j=$(sc_node_status_why "$n" 2000); then
         # what brings it back is the harness's to say: the node's own home,
         # through restart (sipcctl, asked from the client home, knows no
@@ -79,13 +81,14 @@ sc_node_line() {
     # its mode; the certificate it presents (with TLS off, the one of a
     # listener that runs TLS all the same), and whether it is not the
     # cluster's pair (cluster.json's fingerprint): a rotation stopped
-    # midway, a pair imported by hand; its listeners in the other mode
+    # midway, a pair rotated to or imported outside sipc-cluster; the
+    # rotation's pair it accepts besides; its listeners in the other mode
     # (one jq: each costs tens of ms of CPU)
     local cfp
     eval "$(jq -r '(if .tls.mode == "off" then "" else [.services[] | select(.tls == "off") | .name] | join(", ") end) as $plain
         | (if .tls.mode == "off" then [.services[] | select(.tls != "off") | .name] | join(", ") else "" end) as $tlsonly
         | (.tls.certificate.fingerprint_sha256 // ([.services[].certificate_sha256 // empty] | first) // "") as $cert
-        | @sh "SC_LAST_MODE=\(.tls.mode) SC_LAST_CERT=\($cert) SC_LAST_PLAIN=\($plain) SC_LAST_TLSONLY=\($tlsonly)"' <<<"$j")"
+        | @sh "SC_LAST_MODE=\(.tls.mode) SC_LAST_CERT=\($cert) SC_LAST_PLAIN=\($plain) SC_LAST_TLSONLY=\($tlsonly) SC_LAST_ROT=\(.tls.rotation.pair // "")"' <<<"$j")"
     cfp=$(sc_q '.fingerprint // ""')
     [ -n "$cfp" ] && [ -n "$SC_LAST_CERT" ] && [ "$SC_LAST_CERT" != "$cfp" ] && SC_LAST_OTHER_CERT=$SC_LAST_CERT
     # a node answers although the process the harness started is gone: one
@@ -124,7 +127,7 @@ sc_node_line() {
 
 # sc_status_lines: every node's line and the cluster's; returns the exit code.
 sc_status_lines() {
-    local n rc=0 r modes=() unreachable="" degraded="" plain="" tlsonly="" other="" certs=""
+    local n rc=0 r modes=() unreachable="" degraded="" plain="" tlsonly="" other="" certs="" committed=""
     declare -A by_mode=()
     local lines
     lines=$(mktemp)
@@ -139,6 +142,7 @@ sc_status_lines() {
         [ -n "$SC_LAST_PLAIN" ] && plain="$plain, $n ($SC_LAST_PLAIN)"
         [ -n "$SC_LAST_TLSONLY" ] && tlsonly="$tlsonly, $n ($SC_LAST_TLSONLY)"
         [ -n "$SC_LAST_OTHER_CERT" ] && other="$other $n"
+        [ "$SC_LAST_ROT" = previous ] && committed="$committed, $n"
         [ -n "$SC_LAST_CERT" ] && certs+="$SC_LAST_CERT"$'\n'
         if [ -n "$SC_LAST_MODE" ]; then
             by_mode[$SC_LAST_MODE]="${by_mode[$SC_LAST_MODE]:-}${by_mode[$SC_LAST_MODE]:+, }$n"
@@ -188,8 +192,9 @@ sc_status_lines() {
     [ -n "$tlsonly" ] && summary="$summary, except a TLS-only listener ([pipeline] tls = 1) on ${tlsonly#, }"
     # nodes presenting another pair than cluster.json's: not well while the
     # nodes disagree or a rolling rotation is under way; one other pair on
-    # every node is a pair imported by hand everywhere (the operator's
-    # procedure), which only the harness's record misses
+    # every node is the operator's own doing (`tlstool rotate` or import on
+    # every node), which only the harness's record misses: said as such,
+    # with the rotation the nodes' status tells (committed, not finished)
     if [ -n "$other" ]; then
         local fp rot
         fp=$(sc_q '.fingerprint // ""')
@@ -199,7 +204,12 @@ sc_status_lines() {
             [ -z "$rot" ] || summary="$summary (a rolling rotation to sha256 ${rot:0:16}... stopped midway: run it again, it skips the nodes already done)"
             [ $rc = 0 ] && rc=$SC_EX_CHECK
         else
-            summary="$summary; every node presents sha256 ${certs:0:16}..., not the pair sipc-cluster made (sha256 ${fp:0:16}...): imported by hand"
+            summary="$summary; every node presents sha256 ${certs:0:16}..., not the pair sipc-cluster made (sha256 ${fp:0:16}..., which cluster.json names):"
+            if [ -n "$committed" ]; then
+                summary="$summary a key pair rotation done outside sipc-cluster (tlstool rotate), committed on ${committed#, } and not finished there (tlstool rotate finish --reload on each ends it)"
+            else
+                summary="$summary another pair, rotated to (tlstool rotate) or imported outside sipc-cluster"
+            fi
         fi
     fi
     [ -n "$degraded" ] && { summary="$summary; degraded:$degraded"; [ $rc = 0 ] && rc=$SC_EX_CHECK; }

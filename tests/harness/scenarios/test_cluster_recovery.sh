@@ -15,6 +15,10 @@
 #     n1, which presents the new pair, as not presenting the cluster's; after
 #     `restart n2` the same command again skips the steps done and ends
 #     with every node on the new pair;
+#   - a rotation by hand (`tlstool rotate` on every node): `status` says
+#     every node presents another pair than sipc-cluster made, rotated
+#     outside it (committed on n1, n2 while not finished), never "imported
+#     by hand";
 #   - rolled back by hand (permissive, then n1 off): `sipcctl status
 #     --cluster` and `status` grade it MIGRATING (2), advising no strict;
 #     `--expect-mode off` waits for n2 and is met once it is off too.
@@ -117,6 +121,33 @@ expect "the same rotation again: skips what is done, goes on, ends on the new pa
     "step 5: n2: commit: .*\(tlstool rotate commit --reload\)$" "rolling rotation done" "^cluster: every reachable node runs TLS strict$"
 [ "$(jq -r .fingerprint "$CL/cluster.json")" = "$new" ] && ! jq -e 'has("rotating")' "$CL/cluster.json" >/dev/null &&
     ok "cluster.json: the new pair's fingerprint, no rotation under way" || not_ok "cluster.json after the rotation: $(jq -c '{fingerprint, rotating}' "$CL/cluster.json")"
+
+section "a rotation by hand (tlstool rotate on every node), outside sipc-cluster"
+t0=$(date +%s%3N)
+"$BIN/tlstool" --home "$(client_home)" create -site "$work/hand.pfx" --password-file "$work/pw" >/dev/null ||
+    not_ok "tlstool create the hand pair"
+hand=$(sc_pfx_fingerprint "$work/hand.pfx" "$work/pw")
+# every step on n1, n2 (reloaded) and the client home, as the operator
+# guide's 1.8 has it
+hand_step() {
+    local s
+    for s in "$@"; do
+        tt n1 rotate $s --reload && tt n2 rotate $s --reload &&
+            "$BIN/tlstool" --home "$(client_home)" rotate $s || return 1
+    done >/dev/null
+}
+hand_step "stage $work/hand.pfx --password-file $work/pw" commit || not_ok "stage and commit the hand pair"
+# (until the links are back after the reloads, a node reads degraded)
+said() { cluster status >"$OUT" 2>&1; grep -q "$1" "$OUT"; }
+wait_for 20 said "every node presents sha256 ${hand:0:16}\.\.\., not the pair sipc-cluster made (sha256 ${new:0:16}\.\.\., which cluster.json names): a key pair rotation done outside sipc-cluster (tlstool rotate), committed on n1, n2 and not finished there" &&
+    ok "committed by hand on every node: status says a rotation outside sipc-cluster, committed on n1, n2" ||
+    { not_ok "committed by hand: status"; shtest_show "$OUT"; }
+hand_step finish || not_ok "finish the hand rotation"
+wait_for 20 said "every node presents sha256 ${hand:0:16}\.\.\., not the pair sipc-cluster made (sha256 ${new:0:16}\.\.\., which cluster.json names): another pair, rotated to (tlstool rotate) or imported outside sipc-cluster$" &&
+    ok "finished by hand: status says another pair, rotated to or imported outside sipc-cluster" ||
+    { not_ok "finished by hand: status"; shtest_show "$OUT"; }
+grep -q "imported by hand" "$OUT" && bad "a rotation by hand called an import" || ok "no word of an import by hand"
+figure rotation_by_hand_ms "$(ms_since "$t0")"
 
 section "rolled back by hand (guide 1.7): a migration towards off"
 tt n1 mode permissive --reload >/dev/null && tt n2 mode permissive --reload >/dev/null &&

@@ -80,9 +80,9 @@ awk '/^typedef struct sipc_config \{/ { f = 1 } f && /added after the rest/ { g 
      g && match($0, /^    [a-z_0-9]+( [a-z_0-9]+)* [a-z_0-9]+(\[[A-Z_0-9]+\])?;/) {
          d = substr($0, 1, RLENGTH - 1); sub(/\[.*/, "", d); sub(/.* /, "", d); print d }' \
     "$root/ipc/node/include/sipc/node.h" >"$work/appended.txt"
-awk '/`sipc_config` \(`sipc_config_load`/ { f = 1 } f { print } f && /the newest\): a/ { exit }' "$doc" |
-    tr '\n' ' ' | sed 's/.*appended after `nservices`//; s/the newest.*//' | grep -o '`[a-z_0-9]*`' |
-    tr -d '`' >"$work/appended_doc.txt"
+awk '/`sipc_config` \(`sipc_config_load`/ { f = 1 } f { print } f && /\): a/ { exit }' "$doc" |
+    tr '\n' ' ' | sed 's/.*`sipc_config` (//; s/): a.*//' | grep -o '`[a-z_0-9]*`' | tr -d '`' |
+    grep -vx -e sipc_config_load -e nservices >"$work/appended_doc.txt"
 if [ "$(wc -l <"$work/appended.txt")" -ge 17 ] && grep -qx node_lines "$work/appended.txt" &&
     cmp -s "$work/appended.txt" "$work/appended_doc.txt"; then
     ok "configuration.md names every field appended to sipc_config, in order"

@@ -87,7 +87,7 @@ typedef struct host {
     int core_dumps_allowed; /* sipcd --allow-core-dumps: said at start */
     char owner_note[900];   /* run as the home's owner (run_as_owner.h): said at start */
     char lock_warning[400]; /* the home could not be locked (home_lock.h): said at start */
-    char conf_warning[1200]; /* sipc_config_check_run's warnings of sipc.conf (a section of
+    char conf_warning[2048]; /* sipc_config_check_run's warnings of sipc.conf (a section of
                                 no service sipcd runs, a nodes list without this node), one
                                 a line: said at start */
     home_lock_prev prev_run; /* the run before, when it did not stop cleanly: said at start */

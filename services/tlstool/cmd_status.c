@@ -375,7 +375,7 @@ int cmd_status(void *arg)
     sipc_trust *pt = NULL;
     {
         int hp;
-        char perr[1600];
+        char perr[2048]; /* check_run's two warnings, each naming the home */
         if (sipc__home_guard(o->home, perr, sizeof perr) != 0)
             json_array_append_new(problems, sipc_json_text(perr));
         /* what only a node's sipcd judges (a section of no service it

@@ -58,10 +58,9 @@ static void load_all(uv_work_t *w)
         (cr = sipc_config_check_run(&j->cfg, host_svc_names, HOST_NSERVICES, j->conf_warning,
                                     sizeof j->conf_warning)) < 0 ||
         sipc__home_guard(j->cfg.home, err, sizeof err) != 0) {
-        if (cr < 0)
-            snprintf(err, sizeof err, "%s", j->conf_warning);
         j->failed = 1;
-        snprintf(j->err, sizeof j->err, "%s", err);
+        /* check_run's refusal is one line, as long as the others' */
+        snprintf(j->err, sizeof j->err, "%.1400s", cr < 0 ? j->conf_warning : err);
         return;
     }
     /* before the loads, as at start: a change meanwhile is seen next time;

@@ -295,6 +295,27 @@ int sipc_keypair_load_pem(sipc_keypair *kp, const char *cert_path, const char *k
     return r;
 }
 
+int sipc_cert_file_fingerprint(const char *path, char fp[65], char *err, size_t errlen)
+{
+    fp[0] = '\0';
+    struct stat st;
+    uint8_t *text = NULL, *der = NULL;
+    size_t len = 0, dl = 0, pos = 0;
+    if (sipc_secret_regular_read(path, 1, &st, &text, &len, 8u << 20, err, errlen) != 0)
+        return SIPC_ETLSCONFIG;
+    int r = sipc_pem_block((const char *)text, len, &pos, "CERTIFICATE", &der, &dl, NULL, 0);
+    sipc_secure_free(text, len);
+    if (r != 0 || !der) {
+        snprintf(err, errlen, "%s: %s", path,
+                 r != 0 ? "a certificate is not valid PEM" : "no certificate found");
+        free(der);
+        return SIPC_ETLSCONFIG;
+    }
+    sipc_fingerprint(der, dl, fp);
+    free(der);
+    return 0;
+}
+
 void sipc_keypair_free(sipc_keypair *kp)
 {
     assert(kp && kp->ncerts >= 0 && kp->ncerts <= SIPC_KP_MAX_CHAIN);

@@ -46,6 +46,12 @@ int sipc_keypair_from_pem(sipc_keypair *kp, const char *pem, size_t len, char *e
 int sipc_keypair_from_file_pem(sipc_keypair *kp, const char *pem, size_t len, const char *path,
                                char *err, size_t errlen);
 void sipc_keypair_free(sipc_keypair *kp);
+/* The hex SHA-256 of the first certificate of the PEM file path (node.crt
+ * included), into fp; "" on failure. Only that certificate is decoded: a
+ * key in the file is neither decoded nor checked, and the text read is
+ * wiped when freed. Only a regular file is read (a link followed: a FIFO
+ * would block). 0, or SIPC_ETLSCONFIG with err naming the file. */
+int sipc_cert_file_fingerprint(const char *path, char fp[65], char *err, size_t errlen);
 /* Does the private key of kp belong to its leaf certificate (*match)? It
  * signs with the key and checks the signature with the certificate's public
  * key. 0, or SIPC_EFORMAT when the key or certificate cannot be read (a key

@@ -50,4 +50,11 @@ int sipc__config_nodes_check(const sipc_config *cfg, const char *path, char *err
  * "PATH:LINE: [search] port 23000 is also the data service's port ...". */
 int sipc__config_ports_check(const sipc_config *cfg, const char *path, char *err, size_t errlen);
 
+/* [metrics] address (set at line of path) checked against the node's four
+ * services: on one of their ports, at an address their listeners take too,
+ * it is SIPC_ECONFIG with "PATH:LINE: [metrics] address ... is on the data
+ * service's port ..."; else 0. */
+int sipc__config_metrics_check(const sipc_config *cfg, const char *path, int line, char *err,
+                               size_t errlen);
+
 #endif

@@ -48,6 +48,7 @@ typedef struct parse_state {
     int too_long;      /* line that does not fit inih's line buffer */
     int read_errno;    /* the file could not be read (e.g. a directory) */
     int nul_line;      /* a line holding a NUL byte */
+    int metrics_line;  /* the line of [metrics] address */
     char prev_section[64];
     char prev_key[64];
     char err[256];
@@ -420,6 +421,7 @@ static int on_setting(parse_state *ps, const char *section, const char *key, con
                          value);
                 return 0;
             }
+            ps->metrics_line = ps->line;
             return copy_str(cfg->metrics_address, sizeof cfg->metrics_address, value, ps, key);
         }
     } else if (*section) {
@@ -669,7 +671,8 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     }
     /* nodes are read with the data port, which may be set after [cluster] */
     if (sipc__config_nodes_check(cfg, path, err, errlen) != 0 ||
-        sipc__config_ports_check(cfg, path, err, errlen) != 0)
+        sipc__config_ports_check(cfg, path, err, errlen) != 0 ||
+        sipc__config_metrics_check(cfg, path, ps.metrics_line, err, errlen) != 0)
         return SIPC_ECONFIG;
     /* read after the whole file: the two keys may come in either order */
     if (cfg->max_read_buffer_total && cfg->max_read_buffer_total < cfg->max_frame) {

@@ -1,7 +1,8 @@
 /* config_nodes.c - the nodes and service ports of a loaded sipc.conf:
  * host[:port] read, a node's host and each service's port (nodes sharing a
- * host run theirs at offsets), which entry is this node, and the source
- * address a node dials from. */
+ * host run theirs at offsets), which entry is this node, the source
+ * address a node dials from, and the metrics endpoint kept off the
+ * services' ports. */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <stdio.h>
@@ -226,6 +227,49 @@ int sipc__config_ports_check(const sipc_config *cfg, const char *path, char *err
                      path, line, at, p, other, where);
             return SIPC_ECONFIG;
         }
+    }
+    return 0;
+}
+
+/* 1 if a listener of the node on address and the metrics endpoint on host
+ * cannot both take one port: the same address, or a wildcard taking the
+ * other's (the node's :: is dual-stack, the endpoint's :: IPv6 only). */
+static int listeners_overlap(const char *address, const char *host)
+{
+    unsigned char a[16], b[16];
+    int af = sipc__addr_host(address, a), bf = sipc__addr_host(host, b);
+    if (!af || !bf)
+        return sipc_same_host(address, host);
+    int aw = sipc_address_is_wildcard(address), bw = sipc_address_is_wildcard(host);
+    if (aw && af == AF_INET6)
+        return 1;
+    return af == bf && (aw || bw || !memcmp(a, b, af == AF_INET ? 4 : 16));
+}
+
+int sipc__config_metrics_check(const sipc_config *cfg, const char *path, int line, char *err,
+                               size_t errlen)
+{
+    char host[160];
+    int port;
+    if (!cfg->metrics_address[0] ||
+        sipc_parse_address(cfg->metrics_address, 0, host, sizeof host, &port) != 0 ||
+        !listeners_overlap(cfg->address, host))
+        return 0;
+    const char *s;
+    for (int i = 0; (s = sipc__config_builtin_service(i)); i++) {
+        if (sipc_config_port(cfg, s) != port)
+            continue;
+        int at = sipc__config_port_line(cfg, s);
+        char where[48] = "its default";
+        if (at)
+            snprintf(where, sizeof where, "line %d", at);
+        /* sipcd would start the service, then fail on the endpoint's bind */
+        snprintf(err, errlen,
+                 "%s:%d: [metrics] address %s is on the %s service's port (%d, %s) at this "
+                 "node's address (%s): each service of a node and its metrics endpoint need a "
+                 "port of their own",
+                 path, line, cfg->metrics_address, s, port, where, cfg->address);
+        return SIPC_ECONFIG;
     }
     return 0;
 }

@@ -1,8 +1,10 @@
 /* config_run_check.c - the checks of sipc.conf that only the program
  * running a node's services can make, since the library alone cannot tell
- * which services a home's sections are for: a service section the node
- * does not run, and an entry of [cluster] nodes that names one of its own
- * listeners other than its data port. */
+ * which services a home's sections are for, nor whether the home is a
+ * node's or a client's: a service section the node does not run, an entry
+ * of [cluster] nodes that names one of its own listeners other than its
+ * data port, and a [cluster] nodes list without this node. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +55,39 @@ static int own_listener_entry(const sipc_config *cfg, const char *const *run, in
     return 0;
 }
 
+/* One more warning line in err (lines apart by '\n'); the count of them. */
+static int add_warning(char *err, size_t errlen, int warned, const char *fmt, ...)
+{
+    size_t at = errlen ? strlen(err) : 0;
+    if (warned && at + 1 < errlen)
+        err[at++] = '\n';
+    va_list ap;
+    va_start(ap, fmt);
+    if (at < errlen)
+        vsnprintf(err + at, errlen - at, fmt, ap);
+    va_end(ap);
+    return warned + 1;
+}
+
+/* A list of the cluster's nodes without this one is almost always a
+ * mistake: the list is meant to be the same on every node, and without
+ * this node in it the others' lists cannot be this one's. */
+static int self_unlisted(const sipc_config *cfg, char *err, size_t errlen, int warned)
+{
+    for (int i = 0; i < cfg->nnodes; i++)
+        if (sipc_config_node_is_self(cfg, i))
+            return warned;
+    return add_warning(err, errlen, warned,
+                       "%s/sipc.conf:%d: [cluster] nodes does not list this node ([node] address "
+                       "%s, data port %d)%s: the list names every node of the cluster, this one "
+                       "included, the same on every node; add this node's entry",
+                       cfg->home, cfg->node_lines[0], cfg->address, sipc_config_port(cfg, "data"),
+                       sipc_address_is_wildcard(cfg->address)
+                           ? " (with a wildcard address, an entry at an address of this machine "
+                             "is this node's)"
+                           : "");
+}
+
 int sipc_config_check_run(const sipc_config *cfg, const char *const *run, int nrun, char *err,
                           size_t errlen)
 {
@@ -90,12 +125,12 @@ int sipc_config_check_run(const sipc_config *cfg, const char *const *run, int nr
                      cfg->home, cfg->service_lines[i], name, name, list, hint);
             return SIPC_ECONFIG;
         }
-        if (!warned++)
-            snprintf(err, errlen,
-                     "%s/sipc.conf:%d: [%s] port: this node runs no service [%s] (it runs %s): "
-                     "the port is left to the program of this home that does; if none does, "
-                     "remove the section",
-                     cfg->home, cfg->service_lines[i], name, name, list);
+        if (!warned)
+            warned = add_warning(err, errlen, warned,
+                                 "%s/sipc.conf:%d: [%s] port: this node runs no service [%s] "
+                                 "(it runs %s): the port is left to the program of this home "
+                                 "that does; if none does, remove the section",
+                                 cfg->home, cfg->service_lines[i], name, name, list);
     }
-    return warned ? 1 : 0;
+    return cfg->nnodes ? self_unlisted(cfg, err, errlen, warned) : warned;
 }

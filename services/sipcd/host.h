@@ -87,7 +87,9 @@ typedef struct host {
     int core_dumps_allowed; /* sipcd --allow-core-dumps: said at start */
     char owner_note[900];   /* run as the home's owner (run_as_owner.h): said at start */
     char lock_warning[400]; /* the home could not be locked (home_lock.h): said at start */
-    char conf_warning[600]; /* a sipc.conf section of no service sipcd runs: said at start */
+    char conf_warning[2048]; /* sipc_config_check_run's warnings of sipc.conf (a section of
+                                no service sipcd runs, a nodes list without this node), one
+                                a line: said at start */
     home_lock_prev prev_run; /* the run before, when it did not stop cleanly: said at start */
     /* reload (reload.c) */
     char pair_fp[65];      /* the imported pair's fingerprint, "" when none */
@@ -247,6 +249,10 @@ int host_status_sections_add(host *h);
  * the account it runs as, a home it could not lock, and (in the data
  * service's log only) a previous run that did not stop cleanly. */
 void host_start_notes(host *h, int i);
+/* Each line of text (lines apart by '\n', as sipc_config_check_run gives
+ * its warnings) as a log line of its own: a record is one line. */
+void host_log_lines(sipc_logger *log, sipc_log_level level, const char *category,
+                    const char *text);
 /* reload_retire.c: what host_start sets up for later reloads: the
  * replacing of connections after one, and the check of a refused one. */
 void host_reload_init(host *h);

@@ -54,11 +54,15 @@ static void load_all(uv_work_t *w)
     reload_job *j = w->data;
     char err[1200];
     j->override_seen = override_file(j->h->cfg.home, &j->override_ino);
+    /* its warnings are kept for the answer, its refusal is the reload's */
+    int cr = 0;
     if (sipc_config_load(&j->cfg, j->h->cfg.home, err, sizeof err) != 0 ||
-        sipc_config_check_run(&j->cfg, host_svc_names, HOST_NSERVICES, err, sizeof err) < 0 ||
+        (cr = sipc_config_check_run(&j->cfg, host_svc_names, HOST_NSERVICES, j->conf_warning,
+                                    sizeof j->conf_warning)) < 0 ||
         sipc__home_guard(j->cfg.home, err, sizeof err) != 0) {
         j->failed = 1;
-        snprintf(j->err, sizeof j->err, "%s", err);
+        /* check_run's refusal is one line, as long as the others' */
+        snprintf(j->err, sizeof j->err, "%.1400s", cr < 0 ? j->conf_warning : err);
         return;
     }
     /* before the loads, as at start: a change meanwhile is seen next time;
@@ -920,6 +924,15 @@ static void decide(reload_job *j, int status)
                 size_t at = strlen(msg);
                 snprintf(msg + at, sizeof msg - at, "; warning: %s", j->crl_note);
             }
+        }
+        /* what a start warns of in the files, said by every reload of them */
+        for (int i = 0; i < HOST_NSERVICES; i++)
+            if (h->svc[i].log)
+                host_log_lines(h->svc[i].log, SIPC_LOG_WARN, "Service.Reload", j->conf_warning);
+        for (const char *p = j->conf_warning; *p;) {
+            size_t n = strcspn(p, "\n"), at = strlen(msg);
+            snprintf(msg + at, sizeof msg - at, "; warning: %.*s", (int)n, p);
+            p += n + (p[n] == '\n');
         }
     }
     /* the log says what the reply says, by the time the operator reads the reply */

@@ -41,6 +41,7 @@ typedef struct reload_job {
     host_files trust, crl, rotation;
     int failed;
     char err[1500];
+    char conf_warning[2048]; /* sipc_config_check_run's warnings, one a line ("": none) */
     /* the verdict */
     char changes[RELOAD_MAX_CHANGES][600];
     int nchanges;

@@ -158,11 +158,10 @@ int main(int argc, char **argv)
         run_as_owner_explain(home, node.owner_note, err, sizeof err);
         return cli_fail("sipcd", SIPC_EXIT_CONFIG, "%s", err);
     }
-    int cr = sipc_config_check_run(&node.cfg, host_svc_names, HOST_NSERVICES, err, sizeof err);
-    if (cr < 0)
-        return cli_fail("sipcd", SIPC_EXIT_CONFIG, "%s", err);
-    if (cr > 0)
-        snprintf(node.conf_warning, sizeof node.conf_warning, "%s", err);
+    /* its warnings are said at start, its refusal here */
+    if (sipc_config_check_run(&node.cfg, host_svc_names, HOST_NSERVICES, node.conf_warning,
+                              sizeof node.conf_warning) < 0)
+        return cli_fail("sipcd", SIPC_EXIT_CONFIG, "%s", node.conf_warning);
     /* as for trust/: a sipc.conf another account can change decides TLS */
     if (sipc__home_guard(node.cfg.home, err, sizeof err) != 0)
         return cli_fail("sipcd", SIPC_EXIT_CONFIG, "%s", err);

@@ -85,8 +85,17 @@ void host_start_notes(host *h, int i)
         sipc_logf(log, SIPC_LOG_INFO, "Service.Start", "%s", h->owner_note);
     if (h->lock_warning[0])
         sipc_logf(log, SIPC_LOG_WARN, "Service.Start", "%s", h->lock_warning);
-    if (h->conf_warning[0])
-        sipc_logf(log, SIPC_LOG_WARN, "Service.Start", "%s", h->conf_warning);
+    host_log_lines(log, SIPC_LOG_WARN, "Service.Start", h->conf_warning);
     if (h->prev_run.pid && i == HOST_DATA)
         log_unclean_stop(h, log);
+}
+
+void host_log_lines(sipc_logger *log, sipc_log_level level, const char *category,
+                    const char *text)
+{
+    while (*text) {
+        size_t n = strcspn(text, "\n");
+        sipc_logf(log, level, category, "%.*s", (int)n, text);
+        text += n + (text[n] == '\n');
+    }
 }

@@ -401,14 +401,20 @@ int cmd_status(void *arg)
     sipc_trust *pt = NULL;
     {
         int hp;
-        char perr[1600];
+        char perr[2048]; /* check_run's two warnings, each naming the home */
         if (sipc__home_guard(o->home, perr, sizeof perr) != 0)
             json_array_append_new(problems, sipc_json_text(perr));
         /* what only a node's sipcd judges (a section of no service it
-         * runs, its own entry at another of its ports): a node home only */
+         * runs, its own entry at another of its ports, a nodes list
+         * without it): a node home only; its warnings one a line */
         int cr = cfg.node_line ? sipc_config_check_run(&cfg, NULL, 0, perr, sizeof perr) : 0;
-        if (cr)
-            json_array_append_new(cr < 0 ? problems : warnings, sipc_json_text(perr));
+        if (cr < 0)
+            json_array_append_new(problems, sipc_json_text(perr));
+        for (char *line = perr, *end; cr > 0 && line; line = end ? end + 1 : NULL) {
+            if ((end = strchr(line, '\n')))
+                *end = '\0';
+            json_array_append_new(warnings, sipc_json_text(line));
+        }
         if (load_trust_quiet(o, &cfg, NULL, &pt, &hp, perr, sizeof perr) != 0)
             json_array_append_new(problems, sipc_json_text(perr));
         else if (hp && sipc_trust_check_policy(pt, perr, sizeof perr) != 0)

@@ -769,6 +769,52 @@ else
     not_ok "sipcd on 127.0.76.4 did not start"
 fi
 
+# sipc.conf beyond its refusals, on 127.1.226.1: [metrics] address on a
+# service's port refused at its line (not the endpoint's bind failing once
+# the services run); a nodes list without this node warned of at start, by
+# each reload (sipcctl's and SIGHUP's, with another program's section) and
+# by tlstool status; home_pair from node.crt's certificate alone
+cw=$work/cw
+mkdir -p "$cw" "$work/cwc"
+cw_conf='[node]\nid = cw1\naddress = 127.1.226.1\n[cluster]\nname = cw\nnodes = 127.1.226.2, 127.1.226.3\n'
+printf "${cw_conf}[metrics]\naddress = 127.1.226.1:23002\n" >"$cw/sipc.conf"
+run timeout 20 "$BIN/sipcd" --home "$cw"
+expect "[metrics] address on the management port: sipcd, a configuration error at its line" 78 \
+    "^sipcd: $cw/sipc.conf:8: \[metrics\] address 127\.1\.226\.1:23002 is on the management service's port \(23002, its default\) at this node's address \(127\.1\.226\.1\)"
+printf "$cw_conf" >"$cw/sipc.conf"
+printf '[cluster]\nname = cw\n' >"$work/cwc/sipc.conf"
+if pair_home "$cw" && sipcd_start "$cw"; then
+    unlisted="$cw/sipc.conf:6: [cluster] nodes does not list this node ([node] address 127.1.226.1, data port 23000)"
+    grep -qF "Service.Start WARN $unlisted: the list names every node" "$cw/logs/"DataService_*.log &&
+        ok "a nodes list without this node: a WARN at start, at its line" ||
+        { not_ok "no WARN at start of the nodes list without this node"; shtest_show "$cw.out"; }
+    run "$BIN/tlstool" --home "$cw" status
+    [ "$RC" = 0 ] && grep -qF "warning: $unlisted" "$OUT" &&
+        ok "tlstool status: the same warning" || bad "tlstool status of the list without this node (exit $RC)"
+    printf '[kv]\nport = 7001\n' >>"$cw/sipc.conf"
+    kv="$cw/sipc.conf:8: [kv] port: this node runs no service [kv]"
+    run "$BIN/sipcctl" --home "$cw" reload
+    [ "$RC" = 0 ] && grep -qF "nothing changed; warning: $kv" "$OUT" && grep -qF "; warning: $unlisted" "$OUT" &&
+        grep -qF "Service.Reload WARN $kv" "$cw/logs/"DataService_*.log &&
+        grep -qF "Service.Reload WARN $unlisted" "$cw/logs/"DataService_*.log &&
+        ok "sipcctl reload: the answer and the log say both warnings" || bad "sipcctl reload's warnings (exit $RC)"
+    kv_said() { [ "$(grep -cF "Service.Reload WARN $kv" "$cw/logs/"ManagementService_*.log)" = 2 ]; }
+    kill -HUP "$sipcd_pid"
+    wait_for 10 kv_said && ok "SIGHUP: the reload's log says it too" || not_ok "SIGHUP: no WARN of [kv]"
+    # the key is no part of home_pair: a node.crt whose key is gone still
+    # names its certificate (another home asks: this one's pair is cut)
+    fp=$(sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' "$cw/security/node.crt" |
+        openssl x509 -noout -fingerprint -sha256 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+    sed -n '/-----BEGIN CERTIFICATE-----/,/-----END CERTIFICATE-----/p' "$cw/security/node.crt" >"$work/cw.crt"
+    cat "$work/cw.crt" >"$cw/security/node.crt"
+    run "$BIN/sipcctl" --home "$work/cwc" --node 127.1.226.1:23002 status --json
+    [ "$RC" = 0 ] && [ -n "$fp" ] && [ "$(jq -r .home_pair.fingerprint_sha256 "$OUT")" = "$fp" ] &&
+        ok "home_pair: node.crt's certificate, its key not read" || bad "home_pair of a node.crt without its key (exit $RC, want '$fp')"
+    kill -TERM "$sipcd_pid"; wait "$sipcd_pid"
+else
+    not_ok "sipcd on 127.1.226.1 did not start"
+fi
+
 # an HTTP server where a node was expected: named for what it is
 python3 -c '
 import socket, sys

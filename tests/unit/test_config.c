@@ -1880,6 +1880,48 @@ static void test_service_ports_clash(void **state)
     rm_home(home);
 }
 
+/* [metrics] address on a port of the node's services, at an address their
+ * listeners take too, is refused at its line: sipcd would start the
+ * services and then fail on the endpoint's bind; another address, or a
+ * wildcard of the other family, is fine */
+static void test_metrics_port_clash(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    expect_error(home, "[node]\naddress = 127.1.226.1\n[metrics]\naddress = 127.1.226.1:23000\n", 4,
+                 "[metrics] address 127.1.226.1:23000 is on the data service's port (23000, its "
+                 "default) at this node's address (127.1.226.1): each service of a node and its "
+                 "metrics endpoint need a port of their own");
+    expect_error(home, "[metrics]\naddress = 127.1.226.1:9323\n[node]\naddress = 127.1.226.1\n"
+                       "[pipeline]\nport = 9323\n",
+                 2, "on the pipeline service's port (9323, line 6)");
+    /* a wildcard takes the other's address: on either side; the node's ::
+     * is dual-stack */
+    expect_error(home, "[node]\naddress = 0.0.0.0\n[metrics]\naddress = 127.1.226.1:23002\n", 4,
+                 "on the management service's port (23002, its default)");
+    expect_error(home, "[node]\naddress = 127.1.226.1\n[metrics]\naddress = 0.0.0.0:23001\n", 4,
+                 "on the search service's port");
+    expect_error(home, "[node]\naddress = ::\n[metrics]\naddress = 127.1.226.1:23003\n", 4,
+                 "on the pipeline service's port");
+    expect_error(home, "[node]\naddress = localhost\n[metrics]\naddress = 127.0.0.1:23000\n", 4,
+                 "on the data service's port");
+    sipc_config cfg;
+    char err[1024];
+    static const char *const fine[] = {
+        "[node]\naddress = 127.1.226.1\n[metrics]\naddress = 127.1.226.2:23000\n",
+        "[node]\naddress = 127.1.226.1\n[metrics]\naddress = 127.1.226.1:9323\n",
+        "[node]\naddress = 0.0.0.0\n[metrics]\naddress = [::1]:23000\n",
+        "[node]\naddress = 127.1.226.1\n[data]\nport = 24000\n[metrics]\n"
+        "address = 127.1.226.1:23000\n",
+        "[node]\naddress = 127.1.226.1\n[metrics]\naddress = 127.1.226.1:23000\n"
+        "address =\n",
+    };
+    for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++)
+        if (load_text(home, fine[i], &cfg, err, sizeof err) != 0)
+            fail_msg("refused: %s\nfor:\n%s", err, fine[i]);
+    rm_home(home);
+}
+
 /* One node twice in [cluster] nodes (the same host and port once the
  * missing port is the data port) and an entry that is not host[:port] are
  * refused at their own line */
@@ -1909,6 +1951,16 @@ static void test_nodes_checked_whole(void **state)
     rm_home(home);
 }
 
+/* sipc_config_check_run of text as sipc.conf, for sipcd's four services */
+static int check_run_of(const char *home, const char *text, char *err, size_t errlen)
+{
+    static const char *const run[] = {"data", "search", "management", "pipeline"};
+    sipc_config cfg;
+    if (load_text(home, text, &cfg, err, errlen) != 0)
+        fail_msg("refused: %s\nfor:\n%s", err, text);
+    return sipc_config_check_run(&cfg, run, 4, err, errlen);
+}
+
 /* What only the program running the services can judge: a section of no
  * service it runs (a typo refused with the suggestion; another program's
  * name a warning), and its own entry in [cluster] nodes with another of
@@ -1916,50 +1968,92 @@ static void test_nodes_checked_whole(void **state)
 static void test_check_run(void **state)
 {
     (void)state;
-    static const char *const run[] = {"data", "search", "management", "pipeline"};
     char *home = make_home();
-    sipc_config cfg;
     char err[1024];
-    assert_int_equal(load_text(home,
-                               "[node]\nid = c1\naddress = 127.1.219.31\n[cluster]\nname = cfg\n"
-                               "nodes = 127.1.219.31:23000\n[serch]\nport = 23011\n",
-                               &cfg, err, sizeof err),
-                     0);
-    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(check_run_of(home,
+                                  "[node]\nid = c1\naddress = 127.1.219.31\n[cluster]\nname = cfg\n"
+                                  "nodes = 127.1.219.31:23000\n[serch]\nport = 23011\n",
+                                  err, sizeof err),
+                     SIPC_ECONFIG);
     if (!strstr(err, "/sipc.conf:8: [serch] port: this node runs no service [serch] (it runs "
                      "data, search, management and pipeline); did you mean `[search] port`?"))
         fail_msg("%s", err);
-    assert_int_equal(load_text(home, "[kv]\nport = 7001\n", &cfg, err, sizeof err), 0);
-    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), 1);
+    assert_int_equal(check_run_of(home, "[kv]\nport = 7001\n", err, sizeof err), 1);
     if (!strstr(err, "/sipc.conf:2: [kv] port: this node runs no service [kv]"))
         fail_msg("%s", err);
-    assert_int_equal(load_text(home, "[search]\nport = 24001\n", &cfg, err, sizeof err), 0);
-    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), 0);
+    assert_int_equal(check_run_of(home, "[search]\nport = 24001\n", err, sizeof err), 0);
     assert_string_equal(err, "");
     /* its own address with its search port: it would dial itself */
-    assert_int_equal(load_text(home,
-                               "[node]\nid = c1\naddress = 127.1.219.31\n[cluster]\nname = cfg\n"
-                               "nodes = 127.1.219.31:23001, 127.1.219.32:23000\n",
-                               &cfg, err, sizeof err),
-                     0);
-    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(check_run_of(home,
+                                  "[node]\nid = c1\naddress = 127.1.219.31\n[cluster]\nname = cfg\n"
+                                  "nodes = 127.1.219.31:23001, 127.1.219.32:23000\n",
+                                  err, sizeof err),
+                     SIPC_ECONFIG);
     if (!strstr(err, "/sipc.conf:6: [cluster] nodes entry '127.1.219.31:23001' is this node's "
                      "address with its search port: an entry gives a node's data port (23000 "
                      "here)"))
         fail_msg("%s", err);
     /* with a wildcard address, an address of this machine is its own */
-    assert_int_equal(load_text(home, "[node]\naddress = 0.0.0.0\n[cluster]\n"
-                                     "nodes = 127.1.219.31:23000, 127.1.219.31:23002\n",
-                               &cfg, err, sizeof err),
-                     0);
-    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), SIPC_ECONFIG);
+    assert_int_equal(check_run_of(home, "[node]\naddress = 0.0.0.0\n[cluster]\n"
+                                        "nodes = 127.1.219.31:23000, 127.1.219.31:23002\n",
+                                  err, sizeof err),
+                     SIPC_ECONFIG);
     assert_non_null(strstr(err, "with its management port"));
     /* another node of this host at its own data port is no listener of this one */
-    assert_int_equal(load_text(home, "[node]\naddress = 127.1.219.31\n[cluster]\n"
-                                     "nodes = 127.1.219.31:23000, 127.1.219.31:23010\n",
-                               &cfg, err, sizeof err),
+    assert_int_equal(check_run_of(home, "[node]\naddress = 127.1.219.31\n[cluster]\n"
+                                        "nodes = 127.1.219.31:23000, 127.1.219.31:23010\n",
+                                  err, sizeof err),
                      0);
-    assert_int_equal(sipc_config_check_run(&cfg, run, 4, err, sizeof err), 0);
+    rm_home(home);
+}
+
+/* A [cluster] nodes list without this node is a warning at the list's
+ * line, naming this node's address, as a line of its own beside another
+ * program's section; no list, no word */
+static void test_check_run_self_unlisted(void **state)
+{
+    (void)state;
+    char *home = make_home();
+    char err[1024];
+    assert_int_equal(check_run_of(home,
+                                  "[node]\nid = c1\naddress = 127.1.226.1\n[cluster]\nname = cw\n"
+                                  "nodes = 127.1.226.2,\n  127.1.226.3\n",
+                                  err, sizeof err),
+                     1);
+    if (!strstr(err, "/sipc.conf:6: [cluster] nodes does not list this node ([node] address "
+                     "127.1.226.1, data port 23000): the list names every node of the cluster, "
+                     "this one included, the same on every node; add this node's entry") ||
+        strchr(err, '\n'))
+        fail_msg("%s", err);
+    /* its entry at another node's port is another node */
+    assert_int_equal(check_run_of(home,
+                                  "[node]\naddress = 127.1.226.1\n[data]\nport = 23010\n"
+                                  "[kv]\nport = 7001\n[cluster]\nnodes = 127.1.226.1:23000\n",
+                                  err, sizeof err),
+                     2);
+    const char *nl = strchr(err, '\n');
+    if (!nl || !strstr(err, "/sipc.conf:6: [kv] port: this node runs no service [kv]") ||
+        strstr(err, "[cluster]") < nl ||
+        !strstr(nl, "/sipc.conf:8: [cluster] nodes does not list this node ([node] address "
+                    "127.1.226.1, data port 23010)"))
+        fail_msg("%s", err);
+    /* a wildcard address: an entry on an address of this machine is its own */
+    assert_int_equal(check_run_of(home, "[node]\naddress = 0.0.0.0\n[cluster]\nnodes = 127.1.226.1\n",
+                                  err, sizeof err),
+                     0);
+    assert_int_equal(check_run_of(home, "[node]\naddress = 0.0.0.0\n[cluster]\nnodes = 192.0.2.1\n",
+                                  err, sizeof err),
+                     1);
+    assert_non_null(strstr(err, "with a wildcard address, an entry at an address of this machine"));
+    /* listed: silent; no [cluster] section, or a name only: silent */
+    static const char *const silent[] = {
+        "[node]\naddress = 127.1.226.1\n[cluster]\nnodes = 127.1.226.2, 127.1.226.1:23000\n",
+        "[node]\naddress = 127.1.226.1\n",
+        "[node]\naddress = 127.1.226.1\n[cluster]\nname = cw\n",
+    };
+    for (size_t i = 0; i < sizeof silent / sizeof silent[0]; i++)
+        if (check_run_of(home, silent[i], err, sizeof err) != 0)
+            fail_msg("'%s' for:\n%s", err, silent[i]);
     rm_home(home);
 }
 
@@ -2117,6 +2211,8 @@ int main(void)
         cmocka_unit_test(test_service_ports_clash),
         cmocka_unit_test(test_nodes_checked_whole),
         cmocka_unit_test(test_check_run),
+        cmocka_unit_test(test_check_run_self_unlisted),
+        cmocka_unit_test(test_metrics_port_clash),
         cmocka_unit_test(copy_tls_covers_every_key),
         cmocka_unit_test(test_did_you_mean),
     };

@@ -72,6 +72,24 @@ else
     not_ok "[tls] keys not set in test_config.c's copy_tls_covers_every_key (add them there, and to sipc_config_copy_tls):$unset_tls"
 fi
 
+# the fields appended to sipc_config (sipc/node.h, after its "added after the
+# rest" mark), which a program built against older headers would not have
+# room for: configuration.md names each, in the header's order
+awk '/^typedef struct sipc_config \{/ { f = 1 } f && /added after the rest/ { g = 1 }
+     f && /^\} sipc_config;/ { exit }
+     g && match($0, /^    [a-z_0-9]+( [a-z_0-9]+)* [a-z_0-9]+(\[[A-Z_0-9]+\])?;/) {
+         d = substr($0, 1, RLENGTH - 1); sub(/\[.*/, "", d); sub(/.* /, "", d); print d }' \
+    "$root/ipc/node/include/sipc/node.h" >"$work/appended.txt"
+awk '/`sipc_config` \(`sipc_config_load`/ { f = 1 } f { print } f && /\): a/ { exit }' "$doc" |
+    tr '\n' ' ' | sed 's/.*`sipc_config` (//; s/): a.*//' | grep -o '`[a-z_0-9]*`' | tr -d '`' |
+    grep -vx -e sipc_config_load -e nservices >"$work/appended_doc.txt"
+if [ "$(wc -l <"$work/appended.txt")" -ge 17 ] && grep -qx node_lines "$work/appended.txt" &&
+    cmp -s "$work/appended.txt" "$work/appended_doc.txt"; then
+    ok "configuration.md names every field appended to sipc_config, in order"
+else
+    not_ok "configuration.md's list of sipc_config's appended fields differs from sipc/node.h: $(diff "$work/appended.txt" "$work/appended_doc.txt" | grep '^[<>]' | tr '\n' ' ')"
+fi
+
 # it loads: TLS off (a later key wins) so that no key pair is needed; the
 # only failure left is the closed port
 mkdir -p "$work/home"

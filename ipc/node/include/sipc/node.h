@@ -242,9 +242,12 @@ SIPC_EXTERN int sipc_config_node_is_self(const sipc_config *cfg, int i);
  * this node's address (as sipc_config_node_is_self compares it) whose port
  * is one of its services' other than "data" (it would dial itself as
  * another node), or for a service section it does not run whose name is
- * near one sipc.conf knows ("; did you mean `[search] port`?"); 1, with the
- * first such line in err, for a section it does not run that is near none
- * (another program's: a WARN); else 0. */
+ * near one sipc.conf knows ("; did you mean `[search] port`?"). Else the
+ * number of warnings (WARNs), each a line of err, apart by '\n': a section
+ * it does not run that is near none (another program's; the first such),
+ * and a [cluster] nodes list that does not list this node (no entry is
+ * sipc_config_node_is_self; a home without the list is silent); 0 for
+ * none. */
 SIPC_EXTERN int sipc_config_check_run(const sipc_config *cfg, const char *const *run, int nrun,
                                       char *err, size_t errlen);
 /* Copies the settings of the [tls] section from src into dst, and nothing

@@ -149,6 +149,9 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->stopping_at = 0;
     ch->up_tls = c->stream && sipc_stream_is_tls(c->stream);
     sipc_str_copy_utf8(ch->peer_node, sizeof ch->peer_node, c->peer_node);
+    /* the address dialed, resolved: the one a node heard from elsewhere is seen at */
+    sipc__peer_host(c->stream ? sipc_stream_peer(c->stream) : "", ch->peer_host,
+                    sizeof ch->peer_host);
     sipc_str_copy_utf8(ch->peer_cluster, sizeof ch->peer_cluster, c->peer_cluster);
     ch->peer_cluster_cut = c->peer_cluster_cut;
     ch->since_ms = wall_ms();
@@ -600,13 +603,18 @@ void sipc__channels_security_changed(sipc_ctx *ctx)
     }
 }
 
-void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id)
+void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id, const char *address)
 {
-    if (!node_id[0])
+    if (!node_id[0] || sipc_list_empty(&ctx->channels))
+        return; /* a server's context: nothing to parse the address for */
+    char host[64];
+    sipc__host_key(address, 0, host, sizeof host);
+    if (!host[0])
         return;
     for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
         sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
-        if (!ch->up && !ch->closing && !strcmp(ch->peer_node, node_id)) {
+        if (!ch->up && !ch->closing && !strcmp(ch->peer_node, node_id) &&
+            sipc__addr_same_host(ch->peer_host, host)) {
             ch->peer_seen_at = uv_now(ctx->loop);
             ch_redial_soon(ch);
         }
@@ -630,10 +638,10 @@ void sipc__channels_peer_stopping(sipc_ctx *ctx, const char *node_id, const char
     }
 }
 
-void sipc_ctx_peer_seen(sipc_ctx *ctx, const char *node_id)
+void sipc_ctx_peer_seen(sipc_ctx *ctx, const char *node_id, const char *address)
 {
-    if (ctx && node_id && !ctx->closing)
-        sipc__channels_peer_back(ctx, node_id);
+    if (ctx && node_id && address && !ctx->closing)
+        sipc__channels_peer_back(ctx, node_id, address);
 }
 
 void sipc__channel_stop_news(sipc_conn *c)

@@ -463,7 +463,7 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     c->refs++;
     c->owner_ops->up(c->owner, c);
     sipc__goaway_at_up(c);
-    sipc__channels_peer_back(c->ctx, c->peer_node);
+    sipc__channels_peer_back(c->ctx, c->peer_node, sipc_stream_peer(c->stream));
     /* calls that waited for the link, made by the up callback, or a GOAWAY,
      * leave now: a resumed TLS client's Finished is still unsent, and they go with it */
     if (c->state == SIPC_CONN_S_UP && c->out.len)

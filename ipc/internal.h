@@ -738,6 +738,9 @@ struct sipc_channel {
     int up_tls;             /* the link that is up, or was last, is TLS */
     int ever_up;            /* it has been up at least once */
     char peer_node[64];     /* of the last link that came up */
+    char peer_host[64];     /* the address that link reached, numeric ("[v6]" for
+                               IPv6): with peer_node, which node news of a node
+                               heard from is about */
     char peer_cluster[64];  /* named by the last peer's hello, a refused one too */
     int peer_cluster_cut;   /* that name was longer than peer_cluster */
     uint64_t since_ms;      /* wall clock of the last up/down change */
@@ -815,9 +818,14 @@ int sipc__fd_budget_spare_back(void);
 /* "open-file limit 1024; 700 connections open: Data Service 500, ...": what
  * holds the descriptors, for messages (cut to len) */
 void sipc__fd_usage(char *out, size_t len);
-/* A connection with node_id came up (the node is back): channels of ctx that
- * last reached that node and wait to redial try again soon. */
-void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id);
+/* A connection with node_id came up from or to address ("ip:port" or a host
+ * alone, the port not compared; a connection's is its stream's peer, resolved,
+ * not a channel's peer_addr, which is as opened): channels of ctx whose last
+ * link reached that node at that host and that wait to redial try again soon.
+ * Not the node id alone: nodes on one host without [node] id share the host
+ * name as theirs, and one's hello must not hurry the redial of another that
+ * is gone. */
+void sipc__channels_peer_back(sipc_ctx *ctx, const char *node_id, const char *address);
 /* A GOAWAY from node_id at host:port said it stops: channels of ctx opened
  * to that address whose last link reached that node, and which have no link
  * up now (in their backoff, dialing, being replaced), expect its refusals

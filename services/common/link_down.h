@@ -13,9 +13,10 @@
  * set to "its link is down since 2026-12-05T15:11:31Z"; 0 while
  * it is up or only reconnecting (a node restarting), so that calls to a
  * node that comes back in time still reach it, and for down_ms after the
- * link's node was heard from on another connection (sipc_ctx_peer_seen):
- * a node that restarted after a longer absence connects to us before our
- * backed-off redial reaches it, and is back, not gone. */
+ * link's node was heard from on another connection (sipc_ctx_peer_seen, at
+ * the host that link reached): a node that restarted after a longer absence
+ * connects to us before our backed-off redial reaches it, and is back, not
+ * gone. */
 int sipc_link_known_down(const sipc_channel *ch, uint64_t down_ms, char *why, size_t n);
 
 #endif

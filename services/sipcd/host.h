@@ -290,7 +290,7 @@ void host_peer_watch_stop(host *h);
 /* What one context learns of a peer node, told to the node's other
  * contexts (peer_news.c): a node heard from (sipc_ctx_peer_seen), and,
  * from the start on, a node that said it stops (sipc_ctx_peer_stopping). */
-void host_peer_seen(host *h, const char *node);
+void host_peer_seen(host *h, const char *node, const char *address);
 void host_peer_news_start(host *h);
 
 /* host_stop.c, after the loop ended: frees what the services left. */

@@ -23,19 +23,21 @@ static int node_ctxs(host *h, sipc_ctx *out[HOST_NSERVICES + 2])
     return n;
 }
 
-/* A node that connects to one of our services is up: every context's
- * links to it that are down redial now rather than at the end of their
+/* A node that connects to one of our services from address is up: every
+ * context's links to it that are down (that node id at that host: nodes
+ * sharing a host name as their id are told apart by their address, which
+ * their links leave from) redial now rather than at the end of their
  * backoff, and are not taken for a node that is gone meanwhile (the
  * pipeline and search would otherwise refuse records and skip the node
  * until their own redial, seconds after a restart). The pipeline's and the
  * management channel's links live in contexts of their own, which hear no
  * hello on the services' servers. */
-void host_peer_seen(host *h, const char *node)
+void host_peer_seen(host *h, const char *node, const char *address)
 {
     sipc_ctx *ctx[HOST_NSERVICES + 2];
     int n = node_ctxs(h, ctx);
     for (int i = 0; i < n; i++)
-        sipc_ctx_peer_seen(ctx[i], node);
+        sipc_ctx_peer_seen(ctx[i], node, address);
 }
 
 /* A node said it stops on a link to addr:port: the entry of [cluster] nodes

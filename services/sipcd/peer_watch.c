@@ -22,7 +22,7 @@ void host_on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
         return;
     if (pi.peer_node[0])
-        host_peer_seen(s->h, pi.peer_node);
+        host_peer_seen(s->h, pi.peer_node, pi.address);
     int64_t now = (int64_t)time(NULL);
     /* a peer that offered TLS and got plaintext only because this listener
      * is plaintext on a node with TLS on ([pipeline] tls = 0) holds the pair:

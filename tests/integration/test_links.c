@@ -46,6 +46,7 @@ typedef struct node {
     sipc_request *held[8]; /* test.hold keeps its requests */
     int nheld;
     const char *id;        /* node id, default "srv" */
+    const char *source;    /* sipc_options.source_address, NULL: the kernel's pick */
 } node;
 
 static void h_echo(sipc_request *req, void *arg)
@@ -66,9 +67,9 @@ static void h_hold(sipc_request *req, void *arg)
 }
 
 /* redial_max_ms 0: the default backoff; else redials between
- * redial_min_ms and it */
+ * redial_min_ms and it; source: where its dials leave from (NULL: anywhere) */
 static sipc_ctx *new_ctx_redial(uv_loop_t *loop, const char *id, sipc_security *sec, tu_log *log,
-                                uint32_t redial_min_ms, uint32_t redial_max_ms)
+                                uint32_t redial_min_ms, uint32_t redial_max_ms, const char *source)
 {
     sipc_options o;
     sipc_options_init(&o); /* the defaults: backoff included */
@@ -76,6 +77,7 @@ static sipc_ctx *new_ctx_redial(uv_loop_t *loop, const char *id, sipc_security *
     o.cluster = "links";
     o.log = tu_log_sink;
     o.log_arg = log;
+    o.source_address = source;
     if (redial_max_ms) {
         o.reconnect_min_ms = redial_min_ms;
         o.reconnect_max_ms = redial_max_ms;
@@ -87,14 +89,14 @@ static sipc_ctx *new_ctx_redial(uv_loop_t *loop, const char *id, sipc_security *
 
 static sipc_ctx *new_ctx(uv_loop_t *loop, const char *id, sipc_security *sec, tu_log *log)
 {
-    return new_ctx_redial(loop, id, sec, log, 0, 0);
+    return new_ctx_redial(loop, id, sec, log, 0, 0, NULL);
 }
 
 /* A server node on addr:port (0: any); returns the port. */
 static int node_start_at(node *n, uv_loop_t *loop, sipc_tls_mode mode, const char *addr, int port)
 {
     n->sec = tu_security(mode, g_pem);
-    n->ctx = new_ctx(loop, n->id ? n->id : "srv", n->sec, &n->log);
+    n->ctx = new_ctx_redial(loop, n->id ? n->id : "srv", n->sec, &n->log, 0, 0, n->source);
     assert_int_equal(sipc_router_new(&n->router), 0);
     assert_int_equal(sipc_router_add(n->router, "test", "echo", h_echo, n), 0);
     assert_int_equal(sipc_router_add(n->router, "test", "hold", h_hold, n), 0);
@@ -287,13 +289,15 @@ static void t_restart_reached_fast(void **state)
 
 /* Two nodes with links to each other (as search's peers have): when one comes
  * back, its hello on the other's listener makes the other's link to it
- * redial at once instead of at the end of its backoff. */
+ * redial at once instead of at the end of its backoff. B's links leave from
+ * its own address, as a sipcd's from its [node] address: the hello comes
+ * from the host A's link reached, and is news of that node there. */
 static void t_peer_hello_redials(void **state)
 {
     (void)state;
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
-    node a = {.id = "nodeA"}, b = {.id = "nodeB"};
+    node a = {.id = "nodeA"}, b = {.id = "nodeB", .source = LINKS_HOST};
     int pa = node_start(&a, &loop, SIPC_TLS_OFF, 0);
     int pb = node_start(&b, &loop, SIPC_TLS_OFF, 0);
     sipc_channel *a2b, *b2a;
@@ -998,7 +1002,7 @@ static void t_stop_known_to_down_link(void **state)
     int p3 = node_start_at(&other, &loop, SIPC_TLS_OFF, STOP_DOWN_NET ".2", 0);
     c.sec = tu_security(SIPC_TLS_OFF, g_pem);
     /* a link that went down redials 300 to 600 ms later */
-    c.ctx = new_ctx_redial(&loop, "cli", c.sec, &c.log, 600, 600);
+    c.ctx = new_ctx_redial(&loop, "cli", c.sec, &c.log, 600, 600, NULL);
     sipc_channel *l2, *l3;
     assert_int_equal(sipc_channel_open(&c.ch, c.ctx, STOP_DOWN_NET ".1", p1, NULL), 0);
     assert_true(wait_up(&loop, c.ch, 3000) < 3000);
@@ -1086,7 +1090,7 @@ static void open_client_up(client *x, uv_loop_t *loop, int port)
 {
     x->sec = tu_security(SIPC_TLS_OFF, g_pem);
     /* a link that went down redials 300 to 600 ms later */
-    x->ctx = new_ctx_redial(loop, "cli", x->sec, &x->log, 600, 600);
+    x->ctx = new_ctx_redial(loop, "cli", x->sec, &x->log, 600, 600, NULL);
     assert_int_equal(sipc_channel_open(&x->ch, x->ctx, STOP_NEWS_NET ".1", port, NULL), 0);
     assert_true(wait_up(loop, x->ch, 3000) < 3000);
 }
@@ -1408,7 +1412,7 @@ static void t_unresolved_name_limited(void **state)
     assert_int_equal(uv_loop_init(&loop), 0);
     client c = {0};
     c.sec = tu_security(SIPC_TLS_OFF, g_pem);
-    c.ctx = new_ctx_redial(&loop, "cli", c.sec, &c.log, 20, 50); /* many redials in the test's time */
+    c.ctx = new_ctx_redial(&loop, "cli", c.sec, &c.log, 20, 50, NULL); /* many redials in the test's time */
     assert_int_equal(sipc_channel_open(&c.ch, c.ctx, "nosuch.invalid", 7100, NULL), 0);
     uint64_t t0 = now_ms(&loop);
     while (now_ms(&loop) - t0 < 1500)

@@ -681,6 +681,35 @@ static void t_redial_soon(void **state)
     world_free(w);
 }
 
+/* A world whose client reached node "srv" at addr, whose server then went
+ * away (its context closed, its port free): the link sits in a long backoff
+ * (backoff_far), its state in *li. */
+static world *world_srv_gone(const char *addr, sipc_link_info *li)
+{
+    world *w = world_new();
+    w->addr = addr;
+    w->redial_max_ms = 30000;
+    world_server(w, g_mode, g_pem, "test", 0);
+    world_client(w, g_mode, g_pem, "test", 0, 0);
+    assert_true(tu_run_until(&w->loop, &w->cups, 5000));
+    assert_int_equal(sipc_channel_info(w->ch, li), 0);
+    assert_int_equal(li->peer_seen_ms, UINT32_MAX); /* up: not a down link's news */
+    sipc_ctx_close(w->sctx, NULL, NULL);
+    w->sctx = NULL;
+    backoff_far(w, li);
+    assert_true(li->next_attempt_ms > 1500);
+    return w;
+}
+
+/* A server again after world_srv_gone's went away, at w->addr and w->port. */
+static void world_server_again(world *w)
+{
+    sipc_security_release(w->ssec);
+    w->ssec = NULL;
+    sipc_router_free(w->router);
+    world_server(w, g_mode, g_pem, "test", 0);
+}
+
 /* A node heard from elsewhere is up (sipc_ctx_peer_seen, as sipcd calls it
  * for a hello on any of its servers): a link to that node sitting in a long
  * backoff redials within moments, says when the node was heard from and is
@@ -690,27 +719,15 @@ static void t_redial_soon(void **state)
 static void t_peer_seen(void **state)
 {
     (void)state;
-    world *w = world_new();
-    w->addr = "127.1.46.1";
-    w->redial_max_ms = 30000;
-    world_server(w, g_mode, g_pem, "test", 0);
-    world_client(w, g_mode, g_pem, "test", 0, 0);
-    assert_true(tu_run_until(&w->loop, &w->cups, 5000));
     sipc_link_info li = {0};
-    assert_int_equal(sipc_channel_info(w->ch, &li), 0);
-    assert_int_equal(li.peer_seen_ms, UINT32_MAX); /* up: not a down link's news */
-    /* the server's node goes away: its context closed, its port free */
-    sipc_ctx_close(w->sctx, NULL, NULL);
-    w->sctx = NULL;
+    world *w = world_srv_gone("127.1.46.1", &li);
     char why[200];
-    backoff_far(w, &li);
-    assert_true(li.next_attempt_ms > 1500);
     assert_string_equal(li.peer_node, "srv");
     assert_int_equal(li.peer_seen_ms, UINT32_MAX);
     assert_int_equal(sipc_link_known_down(w->ch, 100, why, sizeof why), 1);
     /* news of the node while it is still away: one attempt soon, and while
      * it is under way the link is coming back, not down */
-    sipc_ctx_peer_seen(w->cctx, "srv");
+    sipc_ctx_peer_seen(w->cctx, "srv", "127.1.46.1:40001");
     assert_int_equal(sipc_channel_info(w->ch, &li), 0);
     assert_true(li.peer_seen_ms < 1000);
     assert_true(li.next_attempt_ms <= 250);
@@ -724,22 +741,59 @@ static void t_peer_seen(void **state)
     }
     assert_int_equal(li.peer_seen_ms, UINT32_MAX);
     assert_int_equal(sipc_link_known_down(w->ch, 100, why, sizeof why), 1);
-    sipc_security_release(w->ssec);
-    w->ssec = NULL;
-    sipc_router_free(w->router);
-    world_server(w, g_mode, g_pem, "test", 0); /* the same port: it is back */
+    world_server_again(w); /* the same port: it is back */
     backoff_far(w, &li); /* again */
     assert_true(li.next_attempt_ms > 1500);
-    sipc_ctx_peer_seen(w->cctx, "other");
+    sipc_ctx_peer_seen(w->cctx, "other", w->addr);
     assert_int_equal(sipc_channel_info(w->ch, &li), 0);
     assert_int_equal(li.peer_seen_ms, UINT32_MAX);
     assert_true(li.next_attempt_ms > 1500);
-    sipc_ctx_peer_seen(w->cctx, "srv");
+    sipc_ctx_peer_seen(w->cctx, "srv", w->addr);
     assert_int_equal(sipc_channel_info(w->ch, &li), 0);
     assert_true(li.peer_seen_ms < 1000);
     assert_true(li.next_attempt_ms <= 250);
     w->cups = 0;
     assert_true(tu_run_until(&w->loop, &w->cups, 1000));
+    world_free(w);
+}
+
+/* Nodes on one host without a [node] id of their own share the host name as
+ * their id: the hello of one, at its address, is no news of the other, gone,
+ * whose link keeps its backoff (not redialed at once, not "coming back"),
+ * whether the hello comes on a connection of the context or is told from
+ * outside; news from the gone node's own address is. */
+static void t_peer_seen_same_id(void **state)
+{
+    (void)state;
+    sipc_link_info li = {0}, before;
+    world *w = world_srv_gone("127.1.224.11", &li); /* node A is gone */
+    /* node B, the same id "srv" at another address, connects */
+    w->addr = "127.1.224.12";
+    w->port = 0;
+    world_server_again(w);
+    sipc_channel *chb;
+    assert_int_equal(sipc_channel_open(&chb, w->cctx, w->addr, w->port, NULL), 0);
+    for (int i = 0; i < 100 && !sipc_channel_is_up(chb); i++) {
+        int never = 0;
+        tu_run_until(&w->loop, &never, 20);
+    }
+    assert_int_equal(sipc_channel_info(chb, &li), 0);
+    assert_true(li.up);
+    assert_string_equal(li.peer_node, "srv");
+    assert_int_equal(sipc_channel_info(w->ch, &li), 0);
+    assert_false(li.up);
+    assert_int_equal(li.peer_seen_ms, UINT32_MAX);
+    /* B heard from elsewhere: A's redial stays where it was */
+    before = li;
+    sipc_ctx_peer_seen(w->cctx, "srv", "127.1.224.12:40002");
+    assert_int_equal(sipc_channel_info(w->ch, &li), 0);
+    assert_int_equal(li.peer_seen_ms, UINT32_MAX);
+    assert_int_equal(li.next_attempt_ms, before.next_attempt_ms);
+    /* A's own address: its link redials soon */
+    sipc_ctx_peer_seen(w->cctx, "srv", "127.1.224.11:40002");
+    assert_int_equal(sipc_channel_info(w->ch, &li), 0);
+    assert_true(li.peer_seen_ms < 1000);
+    assert_true(li.next_attempt_ms <= 250);
     world_free(w);
 }
 
@@ -3665,6 +3719,7 @@ int main(void)
         cmocka_unit_test(t_close_gives_up_on_held),
         cmocka_unit_test(t_redial_soon),
         cmocka_unit_test(t_peer_seen),
+        cmocka_unit_test(t_peer_seen_same_id),
         cmocka_unit_test(t_large_held_out_of_order),
         cmocka_unit_test(t_mixed_sizes_pipelined),
         cmocka_unit_test(t_large_answer_not_copied),

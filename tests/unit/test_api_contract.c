@@ -346,9 +346,11 @@ static void test_null_arguments(void **state)
     sipc_channel_set_conn_cb(NULL, NULL, NULL);
     sipc_channel_set_fail_fast(NULL, 1);
     sipc_channel_redial_soon(NULL);
-    sipc_ctx_peer_seen(NULL, "n1");
-    sipc_ctx_peer_seen(f.ctx, NULL);
-    sipc_ctx_peer_seen(f.ctx, "");
+    sipc_ctx_peer_seen(NULL, "n1", ADDR);
+    sipc_ctx_peer_seen(f.ctx, NULL, ADDR);
+    sipc_ctx_peer_seen(f.ctx, "", ADDR);
+    sipc_ctx_peer_seen(f.ctx, "n1", NULL);
+    sipc_ctx_peer_seen(f.ctx, "n1", "");
     sipc_ctx_peer_stopping(NULL, "n1", ADDR, 1);
     sipc_ctx_peer_stopping(f.ctx, NULL, ADDR, 1);
     sipc_ctx_peer_stopping(f.ctx, "n1", NULL, 1);

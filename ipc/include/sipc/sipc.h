@@ -767,15 +767,25 @@ SIPC_EXTERN int sipc_channel_is_down(const sipc_channel *ch, uint64_t *for_ms);
  * other setters). */
 SIPC_EXTERN void sipc_channel_redial_soon(sipc_channel *ch);
 /* node_id (its hello's node id) has just been heard from on a connection
- * outside ctx, e.g. on a server of another context of this process: a node
- * that connects to us is up, so ctx's channels whose last link went to that
- * node and is down redial soon (as sipc_channel_redial_soon) and note when
- * (sipc_link_info.peer_seen_ms). A hello on one of ctx's own connections
- * does the same by itself. The id is the peer's word: with TLS it comes from
- * a holder of the cluster's pair, in plaintext from anyone; all it can
- * cause is an earlier redial, at most a few a second. On the loop thread;
- * NULL ctx or node_id, an empty id or a closing ctx: nothing. */
-SIPC_EXTERN void sipc_ctx_peer_seen(sipc_ctx *ctx, const char *node_id);
+ * outside ctx, e.g. on a server of another context of this process, whose
+ * peer is at address (sipc_peer_info.address: "ip:port", "[v6]:port", or a
+ * numeric host alone; the port is not compared, a node dials from ports of
+ * its own): a node that connects to us is up, so ctx's channels whose last
+ * link went to that node at that host and is down redial soon (as
+ * sipc_channel_redial_soon) and note when (sipc_link_info.peer_seen_ms). A
+ * hello on one of ctx's own connections does the same by itself. Keyed on
+ * both, as the stop news is (sipc_ctx_peer_stopping): nodes on one host
+ * without [node] id of their own share the host name as theirs, and one's
+ * hello must not bring forward the redial of another that is gone. The host
+ * is that of the link's last connection as dialed (a name resolved), so a
+ * peer heard from another address than the one its links reach (one whose
+ * connections leave from another address: sipc_options.source_address)
+ * brings nothing forward; its links come back at the end of their backoff.
+ * The id is the peer's word: with TLS it comes from a holder of the
+ * cluster's pair, in plaintext from anyone; all it can cause is an earlier
+ * redial, at most a few a second. On the loop thread; NULL ctx, node_id or
+ * address, an empty id or address or a closing ctx: nothing. */
+SIPC_EXTERN void sipc_ctx_peer_seen(sipc_ctx *ctx, const char *node_id, const char *address);
 /* A node that stops closes its ports and says so in a GOAWAY ("stopping").
  * A channel that gets it logs it once, and its refusals in the 10 s after
  * are expected: DEBUG, not WARN; so are those of ctx's other channels
@@ -838,7 +848,8 @@ typedef struct sipc_link_info {
                                    design, so suspicion counts from the PING (ping_wait_ms),
                                    and this says how long the peer has really been quiet */
     uint32_t peer_seen_ms;      /* when down: how long ago the node of its last link was
-                                   heard from on another connection since the link fell
+                                   heard from at that link's host on another connection
+                                   since the link fell
                                    (sipc_ctx_peer_seen); UINT32_MAX: not since, or an
                                    attempt dialed since failed all the same. A node
                                    heard from is up, and this link is coming back: not to

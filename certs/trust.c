@@ -169,6 +169,11 @@ const char *sipc_trust_subject(const sipc_trust *t)
     return t ? t->policy.subject : "";
 }
 
+sipc_trust_revocation sipc_trust_revocation_mode(const sipc_trust *t)
+{
+    return t ? t->policy.revocation : SIPC_TRUST_REV_OFF;
+}
+
 bool sipc_trust_pairs_only(const sipc_trust *t)
 {
     if (!t || t->nown < 1 || !t->own_self_signed)
@@ -432,6 +437,15 @@ bool sipc_trust_source_is_rotation(const char *source)
 int sipc_trust_crl_count(const sipc_trust *t)
 {
     return t ? t->ncrls : 0;
+}
+
+const sipc_crl *sipc_trust_crl_at(const sipc_trust *t, int i, const char **name)
+{
+    if (!t || i < 0 || i >= t->ncrls)
+        return NULL;
+    if (name)
+        *name = t->crls[i].name;
+    return &t->crls[i].c;
 }
 
 bool sipc_trust_knows_issuer(const sipc_trust *t, const uint8_t *crl, size_t len)

@@ -203,6 +203,9 @@ int sipc_trust_add_crl(sipc_trust *t, const uint8_t *data, size_t len, char *err
 int sipc_trust_add_crl_named(sipc_trust *t, const uint8_t *data, size_t len, const char *name,
                              char *err, size_t errlen);
 int sipc_trust_crl_count(const sipc_trust *t);
+/* The i-th CRL of t (below sipc_trust_crl_count), NULL out of range; name
+ * is what sipc_trust_add_crl_named was given ("" for none). */
+const struct sipc_crl *sipc_trust_crl_at(const sipc_trust *t, int i, const char **name);
 /* The complete and the delta CRLs that cover one certificate are each
  * weighed together up to this many; past it a CRL is only searched for the
  * certificate (a listing revokes it) and an unknown status says so. */
@@ -272,6 +275,8 @@ int sipc_trust_load_home_without_crl(sipc_trust **out, const char *home,
 
 /* The required subject of t's policy ("" = none). */
 const char *sipc_trust_subject(const sipc_trust *t);
+/* The revocation checks of t's policy. */
+sipc_trust_revocation sipc_trust_revocation_mode(const sipc_trust *t);
 /* Whether only pinned pairs are trusted: this node's own pair is
  * self-signed (a peer presenting it is accepted as itself, never asked the
  * required subject), and so is every other anchor (a rotation's pair,

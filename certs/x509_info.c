@@ -19,6 +19,7 @@
 #include <wolfssl/wolfcrypt/signature.h>
 #include "base/error_text.h"
 #include "base/str_copy.h"
+#include "base/time_text.h"
 #include "certs/crl_scope.h"
 #include "certs/der.h"
 #include "certs/x509_text.h"
@@ -872,3 +873,30 @@ int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, ti
     return 0;
 }
 
+
+int64_t sipc_crl_due_window(time_t this_update, time_t next_update)
+{
+    int64_t half = ((int64_t)next_update - (int64_t)this_update) / 2;
+    return half < SIPC_CRL_DUE_MAX ? (half > 0 ? half : 0) : SIPC_CRL_DUE_MAX;
+}
+
+int sipc_crl_due_soon(time_t this_update, time_t next_update, time_t now)
+{
+    return next_update && now <= next_update &&
+           (int64_t)next_update - (int64_t)now <= sipc_crl_due_window(this_update, next_update);
+}
+
+void sipc_crl_due_text(const char *issuer, const char *name, time_t next_update, time_t now,
+                       char *out, size_t len)
+{
+    char when[32], left[48];
+    sipc_time_str(next_update, when);
+    sipc_span_str((int64_t)next_update - (int64_t)now, left, sizeof left);
+    snprintf(out, len,
+             "the CRL of '%s'%s%s%s reaches its next update on %s, in %s: with [tls] revocation "
+             "= hard every certificate it covers is refused from then on (a node's links, its "
+             "clients, sipcctl), until a newer CRL of that issuer is added: add it before "
+             "then (`tlstool crl add FILE --reload` on every node)",
+             issuer, name && name[0] ? " (" : "", name ? name : "", name && name[0] ? ")" : "",
+             when, left);
+}

@@ -200,6 +200,19 @@ int sipc_crl_entry(const sipc_crl *c, int i, char *serial_hex, size_t hexlen, ti
 /* How many serials c lists that other does not (each looked up in other,
  * as the verifier looks a certificate up: c's entries times other's). */
 int sipc_crl_count_unlisted(const sipc_crl *c, const sipc_crl *other);
+/* The warning before a CRL's next update: the smaller of 7 days and half
+ * its validity (this update to next update), so that a CRL published for a
+ * day warns 12 hours ahead, not for its whole life. Seconds. */
+#define SIPC_CRL_DUE_MAX (7 * 86400)
+int64_t sipc_crl_due_window(time_t this_update, time_t next_update);
+/* 1 when a CRL with these dates is current at now (or has no next update:
+ * 0) and its next update comes within sipc_crl_due_window. */
+int sipc_crl_due_soon(time_t this_update, time_t next_update, time_t now);
+/* What a CRL due soon means under [tls] revocation = hard, for a warning:
+ * "the CRL of 'ISSUER' (NAME) reaches its next update on DATE, in 2 days:
+ * ..., add a newer one before then ...". name may be "" or NULL. */
+void sipc_crl_due_text(const char *issuer, const char *name, time_t next_update, time_t now,
+                       char *out, size_t len);
 
 
 #endif

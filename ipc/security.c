@@ -64,11 +64,27 @@ static void security_free(sipc_security *sec)
     free(sec);
 }
 
+/* The alert a refusal is sent with: the cause, where TLS has one for it. */
+static int refusal_alert(sipc_vfy_status st)
+{
+    switch (st) {
+    case SIPC_VFY_REVOKED:
+        return SIPC_TLS_REFUSE_REVOKED;
+    case SIPC_VFY_REVOCATION_UNKNOWN:
+        return SIPC_TLS_REFUSE_UNKNOWN;
+    case SIPC_VFY_EXPIRED:
+    case SIPC_VFY_NOT_YET_VALID:
+        return SIPC_TLS_REFUSE_EXPIRED;
+    default:
+        return SIPC_TLS_REFUSE_BAD;
+    }
+}
+
 /* The engine's verify callback: the same verifier as `tlstool verify`
  * (through the cache of this trust's verdicts, which answers only for the
  * same bytes while every date the verdict rests on still holds). */
 static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
-                       int64_t *until, char *why, size_t whylen)
+                       int64_t *until, int *alert, char *why, size_t whylen)
 {
     sipc_security *sec = arg;
     _Static_assert(SIPC_TLS_MAX_CHAIN == SIPC_KP_MAX_CHAIN,
@@ -94,6 +110,7 @@ static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_
     }
     if (res.status == SIPC_VFY_WRONG_SUBJECT)
         __atomic_fetch_add(&sec->subject_refusals, 1, __ATOMIC_RELAXED);
+    *alert = refusal_alert(res.status);
     if (res.status == SIPC_VFY_INCOMPLETE_CHAIN && n == SIPC_TLS_MAX_CHAIN) {
         /* wolfSSL reads no more of a peer's chain and does not say whether
          * there was more: the missing issuer may have been sent */
@@ -433,5 +450,23 @@ int sipc_security_certificate(const sipc_security *sec, sipc_cert_info *out)
     out->not_before = (int64_t)x.not_before;
     out->not_after = (int64_t)x.not_after;
     sipc_str_copy(out->key, sizeof out->key, x.key_desc);
+    return 0;
+}
+
+int sipc_security_crl(const sipc_security *sec, int i, sipc_crl_info *out)
+{
+    if (!sec || !out)
+        return SIPC_EINVAL;
+    memset(out, 0, sizeof *out);
+    const char *name = NULL;
+    const sipc_crl *c = sec->mode == SIPC_TLS_OFF ? NULL : sipc_trust_crl_at(sec->trust, i, &name);
+    if (!c)
+        return SIPC_EINVAL;
+    sipc_str_copy(out->name, sizeof out->name, name);
+    sipc_str_copy(out->issuer, sizeof out->issuer, c->issuer);
+    out->this_update = (int64_t)c->this_update;
+    out->next_update = (int64_t)c->next_update;
+    out->due_soon = sipc_crl_due_soon(c->this_update, c->next_update, time(NULL));
+    out->hard = sipc_trust_revocation_mode(sec->trust) == SIPC_TRUST_REV_HARD;
     return 0;
 }

@@ -33,7 +33,8 @@ typedef struct sipc_tls_der {
  * second (Unix time) the acceptance holds (the earliest expiry or CRL next
  * update it rests on): a session made in this handshake is not resumed
  * after it (left at 0: no bound beyond the ticket lifetime). Otherwise
- * writes one operator-readable line (what is wrong and the fix) into why. This function
+ * writes one operator-readable line (what is wrong and the fix) into why,
+ * and may set *alert to the alert the refusal is sent with. This function
  * is the authority on the certification path: it must build the path and
  * check every signature on it itself, because when it accepts, the engine
  * overrules the TLS library's own path errors (issuer not found, names,
@@ -43,7 +44,17 @@ typedef struct sipc_tls_der {
  * key sizes, malformed certificates), and proves that the peer holds the
  * leaf's key. */
 typedef int (*sipc_tls_verify_fn)(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
-                                  int64_t *until, char *why, size_t whylen);
+                                  int64_t *until, int *alert, char *why, size_t whylen);
+
+/* The TLS alerts (RFC 5246 7.2) a verifier refusing a chain may set in
+ * *alert, which starts at SIPC_TLS_REFUSE_BAD: the refused side reads the
+ * cause from it (a revoked certificate, revocation status unknown, a date). */
+enum {
+    SIPC_TLS_REFUSE_BAD = 42,     /* bad_certificate: any other cause */
+    SIPC_TLS_REFUSE_REVOKED = 44, /* certificate_revoked */
+    SIPC_TLS_REFUSE_EXPIRED = 45, /* certificate_expired: expired or not yet valid */
+    SIPC_TLS_REFUSE_UNKNOWN = 46  /* certificate_unknown: revocation status not established */
+};
 
 /* What a configuration is built from; the engine knows no certificate
  * policy. Everything is copied or consumed by sipc_tls_config_new() except

@@ -36,6 +36,7 @@
 #include "transport/tls_hello.h"
 #include "transport/tls_record.h"
 #include "transport/tls_sha256_dev.h"
+#include "transport/tls_alert.h"
 #include "transport/tls_verify_codes.h"
 
 /* The record layer of tls_record.c takes application data over from
@@ -199,6 +200,7 @@ struct sipc_tls {
     char detail[1024];
     char peer_fp[65];
     int64_t vfy_until; /* the verifier's acceptance holds until then (0: unbounded) */
+    int vfy_alert;     /* the alert its refusal is sent with (tls_alert.h) */
     /* Application data after the handshake (tls_record.h), and until then
      * the record boundaries of both directions, so that wolfSSL is handed
      * whole records only and the hand-over happens between two records. */
@@ -323,6 +325,10 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
      * (its alert), and handshake_failed() seals that alert itself. */
     if (t->rec)
         return sz;
+    uint8_t recoded[7];
+    if (t->vfy_rejected && sipc__tls_alert_recode((const uint8_t *)buf, (size_t)sz, t->vfy_alert,
+                                                   recoded))
+        buf = (char *)recoded;
     if (!t->hs_done)
         sipc_rec_scan_feed(&t->tx_scan, (const uint8_t *)buf, (size_t)sz);
     /* Always take everything: the stream applies backpressure on tx's size. */
@@ -351,8 +357,9 @@ static int judge_chain(sipc_tls *t, const sipc_tls_der *chain, int n)
     char why[900];
     why[0] = '\0';
     t->vfy_until = 0;
-    if (t->cfg->verify(t->cfg->verify_arg, chain, n, t->is_server, &t->vfy_until, why, sizeof why) !=
-        0) {
+    t->vfy_alert = SIPC_TLS_REFUSE_BAD;
+    if (t->cfg->verify(t->cfg->verify_arg, chain, n, t->is_server, &t->vfy_until, &t->vfy_alert,
+                       why, sizeof why) != 0) {
         t->vfy_rejected = 1;
         snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s",
                  why[0] ? why : "refused by the verifier");
@@ -1292,78 +1299,6 @@ int sipc_tls_peer_closed(const sipc_tls *t)
     return t->peer_closed;
 }
 
-static const char *alert_text(int code)
-{
-    switch (code) {
-    /* RFC 5246 7.2 and RFC 8446 6 */
-    case 0:
-        return "close_notify";
-    case 10:
-        return "unexpected_message";
-    case 20:
-        return "bad_record_mac";
-    case 21:
-        return "decryption_failed";
-    case 22:
-        return "record_overflow";
-    case 30:
-        return "decompression_failure";
-    case 40:
-        return "handshake_failure";
-    case 42:
-        return "bad_certificate";
-    case 43:
-        return "unsupported_certificate";
-    case 44:
-        return "certificate_revoked";
-    case 45:
-        return "certificate_expired";
-    case 46:
-        return "certificate_unknown";
-    case 47:
-        return "illegal_parameter";
-    case 48:
-        return "unknown_ca";
-    case 49:
-        return "access_denied";
-    case 50:
-        return "decode_error";
-    case 51:
-        return "decrypt_error";
-    case 70:
-        return "protocol_version";
-    case 71:
-        return "insufficient_security";
-    case 80:
-        return "internal_error";
-    case 86:
-        return "inappropriate_fallback";
-    case 90:
-        return "user_canceled";
-    case 100:
-        return "no_renegotiation";
-    case 109:
-        return "missing_extension";
-    case 110:
-        return "unsupported_extension";
-    case 112:
-        return "unrecognized_name";
-    case 113:
-        return "bad_certificate_status_response";
-    case 115:
-        return "unknown_psk_identity";
-    case 116:
-        return "certificate_required";
-    case 120:
-        return "no_application_protocol";
-    default: {
-        static _Thread_local char number[16]; /* an unassigned code, by number */
-        snprintf(number, sizeof number, "%d", code);
-        return number;
-    }
-    }
-}
-
 /* A fatal alert in a plaintext record of version 3,minor: only valid before
  * this side sent ChangeCipherSpec, which is where the errors that use it occur. */
 static void send_plain_alert(sipc_tls *t, int minor, uint8_t desc)
@@ -1625,11 +1560,8 @@ static int map_error(sipc_tls *t, int ret)
         int a = h.last_rx.code;
         if (a == 45 && explain_expired_alert(t))
             return SIPC_ECERTREFUSED;
-        if (a == 42 || a == 43 || a == 44 || a == 45 || a == 46 || a == 48) {
-            snprintf(t->detail, sizeof t->detail,
-                     "peer rejected this side's certificate (alert %s); the peer's log (a "
-                     "client's: its error output) says why",
-                     alert_text(a));
+        if (sipc__tls_alert_refuses_cert(a)) {
+            sipc__tls_cert_alert_words(a, t->detail, sizeof t->detail);
             return SIPC_ECERTREFUSED;
         }
         if (t->hello_refused && a == 40) {
@@ -1651,7 +1583,7 @@ static int map_error(sipc_tls *t, int ret)
             return SIPC_ETLS;
         }
         snprintf(t->detail, sizeof t->detail, "peer aborted the TLS handshake (alert %s)",
-                 alert_text(a));
+                 sipc__tls_alert_text(a));
         return SIPC_ETLS;
     }
     const char *why = sipc__tls_verify_error_text(e);
@@ -1892,7 +1824,7 @@ static int direct_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_d
         return r; /* 0, the callback's own result, or SIPC_ENOMEM */
     if (peer_alert) {
         snprintf(t->detail, sizeof t->detail, "peer closed the TLS session with alert %s",
-                 alert_text(alert));
+                 sipc__tls_alert_text(alert));
         return SIPC_ETLS;
     }
     direct_alert(t, 2, alert);
@@ -1906,7 +1838,7 @@ static int direct_input(sipc_tls *t, const uint8_t *data, size_t len, sipc_tls_d
                  "altered on the way or the peer is broken");
     else
         snprintf(t->detail, sizeof t->detail, "peer sent a malformed TLS record (%s)",
-                 alert_text(alert));
+                 sipc__tls_alert_text(alert));
     return SIPC_ETLS;
 }
 

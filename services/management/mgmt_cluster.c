@@ -233,13 +233,11 @@ static void files_failing(json_t *list, json_t *n)
         const char *section, *sub, *kind, *what, *fix;
     } files[] = {
         {"logs", NULL, "logs_failing", "its log files",
-         "free space in (or repair) the file system of HOME/logs: the node writes them again "
-         "by itself, with the lines it held; until then its log lines go only to its stderr "
-         "(sipcd.out, the journal)"},
+         "the node writes them again by itself, with the lines it held; until then its log "
+         "lines go only to its stderr (sipcd.out, the journal)"},
         {"storage", "state", "state_failing", "its state/ files",
-         "free space in (or repair) the file system of HOME/state: the node saves them again "
-         "by itself; until then a lost records.db-wal could go unnoticed at its next start and "
-         "its strict guard's peer history is not kept"},
+         "the node saves them again by itself; until then a lost records.db-wal could go "
+         "unnoticed at its next start and its strict guard's peer history is not kept"},
     };
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         json_t *h = json_object_get(n, files[k].section);
@@ -249,11 +247,18 @@ static void files_failing(json_t *list, json_t *n)
             continue;
         long long failed = json_integer_value(json_object_get(h, "failures"));
         const char *fix = fd_fix(mgmt_str_at(h, "last_error", NULL));
+        /* the directory as the node names it (an older node does not: its
+         * error above names the file) */
+        const char *dir = mgmt_str_at(h, "dir", NULL);
         mgmt_problem(list, n, files[k].kind,
-                "%s cannot write %s since %s (%lld write%s failed; the latest at %s: %s): %s",
+                "%s cannot write %s since %s (%lld write%s failed; the latest at %s: %s): "
+                "%s%s%s%s",
                 mgmt_node_name(n), files[k].what, mgmt_str_at(h, "since", NULL), failed,
                 failed == 1 ? "" : "s", mgmt_str_at(h, "last_failure", NULL),
-                mgmt_str_at(h, "last_error", NULL), fix ? fix : files[k].fix);
+                mgmt_str_at(h, "last_error", NULL),
+                fix ? "" : dir[0] ? "free space in (or repair) the file system of "
+                                  : "free space in (or repair) that file system",
+                fix ? "" : dir, fix ? "" : ": ", fix ? fix : files[k].fix);
     }
 }
 
@@ -849,8 +854,7 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
             if (!strcmp(mgmt_str_at(cert, "validity", NULL), "not_yet_valid"))
                 mgmt_problem(list, n, "certificate_not_yet_valid",
                         "%s's certificate is valid only from %s: its peers refuse it (alert "
-                        "bad_certificate with the cluster's own self-signed pair, "
-                        "certificate_expired with a CA's); check its clock, or that of the "
+                        "certificate_expired); check its clock, or that of the "
                         "machine that made the pair",
                         mgmt_node_name(n), mgmt_str_at(cert, "not_before", NULL));
             else if (not_after <= now)

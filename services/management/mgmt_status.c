@@ -36,6 +36,25 @@ static json_t *certificate_json(const sipc_mgmt *m)
                      "days_left", (json_int_t)days);
 }
 
+/* The CRLs the node checks peers with, each with its next update and
+ * whether it is due soon (sipc_crl_info). */
+static json_t *crls_json(const sipc_mgmt *m)
+{
+    json_t *list = json_array();
+    sipc_crl_info ci;
+    for (int i = 0; m->sec && sipc_security_crl(m->sec, i, &ci) == 0; i++) {
+        char nu[32] = "";
+        if (ci.next_update)
+            sipc_rfc3339_format(ci.next_update * 1000, 0, nu, sizeof nu);
+        json_array_append_new(
+            list, json_pack("{s:o, s:o, s:o, s:I, s:b, s:b}", "name", sipc_json_text(ci.name),
+                            "issuer", sipc_json_text(ci.issuer), "next_update",
+                            nu[0] ? json_string(nu) : json_null(), "next_update_unix",
+                            (json_int_t)ci.next_update, "due_soon", ci.due_soon, "hard", ci.hard));
+    }
+    return list;
+}
+
 typedef struct peers_acc {
     json_t *list;
 } peers_acc;
@@ -195,6 +214,8 @@ json_t *sipc_mgmt_status(sipc_mgmt *m)
         json_object_set_new(json_object_get(st, "tls"), "rotation", rj);
     else
         json_decref(rj);
+    if (st)
+        json_object_set_new(json_object_get(st, "tls"), "crls", crls_json(m));
     /* when a reload last changed TLS (on, off, the mode), null if none did */
     char changed[32];
     sipc_rfc3339_format(m->tls_changed_ms, 0, changed, sizeof changed);
@@ -271,9 +292,19 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
                             jstr(cert, "subject"), NULL};
         sipc_prom_sample(out, "sipc_cert_not_after_seconds", lc, jnum(cert, "not_after_unix"));
     }
+    json_t *crls = json_object_get(tls, "crls"), *crl;
+    size_t i;
+    if (json_array_size(crls))
+        sipc_prom_family(out, "sipc_crl_next_update_seconds", SIPC_PROM_GAUGE,
+                         "next update of each CRL this node checks peers with, Unix time (0: "
+                         "none given; with revocation = hard, alert on it - time() < 7 days)");
+    json_array_foreach(crls, i, crl)
+    {
+        const char *lc[] = {"issuer", jstr(crl, "issuer"), "name", jstr(crl, "name"), NULL};
+        sipc_prom_sample(out, "sipc_crl_next_update_seconds", lc, jnum(crl, "next_update_unix"));
+    }
     sipc_prom_family(out, "sipc_connections", SIPC_PROM_GAUGE,
                      "open connections by service and transport (opening: handshake or hello)");
-    size_t i;
     json_t *s;
     json_array_foreach(services, i, s)
     {

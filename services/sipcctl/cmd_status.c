@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "certs/x509_info.h"
 #include "services/common/shown_text.h"
 #include "services/common/exit_codes.h"
 #include "services/common/json_text.h"
@@ -331,6 +333,20 @@ static void print_node(json_t *st)
         printf("  certificate: %s, sha256 %.16s..., expires %s (%lld days left)\n",
                s_of(cert, "subject"), s_of(cert, "fingerprint_sha256"), s_of(cert, "not_after"),
                i_of(cert, "days_left"));
+    /* a CRL whose next update is near: under hard its passing refuses
+     * every certificate it covers, which no other line says ahead */
+    json_t *crl;
+    size_t ci;
+    json_array_foreach(json_object_get(tls, "crls"), ci, crl)
+    {
+        if (!json_is_true(json_object_get(crl, "due_soon")) ||
+            !json_is_true(json_object_get(crl, "hard")))
+            continue;
+        char due[1200];
+        sipc_crl_due_text(s_of(crl, "issuer"), s_of(crl, "name"),
+                          (time_t)i_of(crl, "next_update_unix"), time(NULL), due, sizeof due);
+        printf("  WARN: %s\n", due);
+    }
     /* a key pair rotation the node has loaded: the other pair it accepts */
     json_t *rot = json_object_get(tls, "rotation");
     const char *rpair = s_of(rot, "pair");

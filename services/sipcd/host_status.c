@@ -100,8 +100,13 @@ static json_t *storage_status(void *arg)
                                              (json_int_t)wt.bytes, "oldest_wait_ms",
                                              (json_int_t)wt.oldest_ms, "slow", wt.slow,
                                              "slow_after_ms", (json_int_t)wt.slow_after_ms));
-    if (j)
-        json_object_set_new(j, "state", host_health_json(&h->state_health));
+    json_t *st = j ? host_health_json(&h->state_health) : NULL;
+    if (st) {
+        char dir[700];
+        snprintf(dir, sizeof dir, "%s/state", h->cfg.home);
+        json_object_set_new(st, "dir", sipc_json_text(dir));
+        json_object_set_new(j, "state", st);
+    }
     return j;
 }
 

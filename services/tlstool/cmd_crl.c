@@ -326,6 +326,12 @@ int cmd_crl(void *arg)
         if (c.next_update && time(NULL) > c.next_update)
             warning("this CRL is past its next update: revocation status counts as "
                     "unknown until you add a current one");
+        else if (cfg.revocation == SIPC_REVOCATION_HARD &&
+                 sipc_crl_due_soon(c.this_update, c.next_update, time(NULL))) {
+            char due[900];
+            sipc_crl_due_text(c.issuer, "", c.next_update, time(NULL), due, sizeof due);
+            warning("%s", due);
+        }
         /* past the cap the verifier weighs, a CRL revokes what it lists but
          * can no longer make a status known */
         same_kind sk = {&c, 0};

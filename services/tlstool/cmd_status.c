@@ -72,6 +72,20 @@ static int listed(json_t *list, const char *what)
     return 0;
 }
 
+/* A warning for a CRL whose next update is near: with revocation = hard,
+ * its passing refuses every certificate it covers. */
+static void crl_due_warning(const char *name, const crl_file *f, void *arg)
+{
+    time_t now = time(NULL);
+    if (f->c.unusable[0] || !sipc_crl_due_soon(f->c.this_update, f->c.next_update, now))
+        return;
+    char shown[4 * 256 + 8], label[sizeof shown + 8], due[2000];
+    cli_shown(name, shown, sizeof shown);
+    snprintf(label, sizeof label, "crl/%s", shown);
+    sipc_crl_due_text(f->c.issuer, label, f->c.next_update, now, due, sizeof due);
+    json_array_append_new(arg, sipc_json_text(due));
+}
+
 /* "rotation": the state of a key pair rotation and the pairs trusted
  * during it (see `tlstool rotate status`); before a commit, whether the
  * staged pair verifies as the commit judges it, and when it does not why
@@ -515,6 +529,10 @@ int cmd_status(void *arg)
         char note[1600];
         if (sipc_trust_home_skipped(o->home, note, sizeof note))
             json_array_append_new(warnings, sipc_json_text(note));
+    }
+    if (pt && cfg.revocation == SIPC_REVOCATION_HARD) {
+        char cerr[1600];
+        crl_dir_foreach(o->home, crl_due_warning, warnings, cerr, sizeof cerr);
     }
     if (o->verbose) {
         json_t *roots = json_array(), *crls = json_array();

@@ -12,6 +12,7 @@
  * judging B as a server. One line per handshake:
  *   A as server: accepted
  *   A as client: refused: peer certificate rejected: <the verifier's words>
+ *     B heard: <B's error: the alert A refused it with, in B's words>
  * A refusal counts as A's when A failed with SIPC_EPEERAUTH and B heard
  * that its certificate was refused (SIPC_ECERTREFUSED); B refusing A's
  * certificate is the other way round.
@@ -44,7 +45,8 @@ static int handshake(sipc_security *a, sipc_security *b, int a_is_server, char *
         snprintf(line, len, "accepted");
         rc = 1;
     } else if (ea->err) {
-        snprintf(line, len, "refused: %s", sipc_tls_detail(ea->t));
+        snprintf(line, len, "refused: %s\n  B heard: %s", sipc_tls_detail(ea->t),
+                 sipc_tls_detail(eb->t));
         rc = ea->err == SIPC_EPEERAUTH && eb->err == SIPC_ECERTREFUSED ? 0 : -1;
     } else {
         snprintf(line, len, "failed on the other side: %s", sipc_tls_detail(eb->t));
@@ -114,7 +116,7 @@ int main(int argc, char **argv)
         sipc_security_release(a);
         return 2;
     }
-    char line[1200];
+    char line[2400];
     int srv = handshake(a, b, 1, line, sizeof line);
     printf("A as server: %s\n", line);
     int cli = handshake(a, b, 0, line, sizeof line);

@@ -4,7 +4,10 @@ a certificateIssuer (an indirect CRL) or with an unknown critical extension.
 The TBSCertList is built here; openssl signs it (ecdsa-with-SHA256, an EC
 CA key).
 
-  mkcrl.py CA.pem CA.key OUT.crl NUMBER [--indirect] [ENTRY ...]
+  mkcrl.py CA.pem CA.key OUT.crl NUMBER [--indirect] [--dates=AGO,AHEAD] [ENTRY ...]
+
+--dates: thisUpdate AGO hours ago, nextUpdate AHEAD hours from now (else an
+hour ago and 30 days from now).
 
 ENTRY is SERIAL (hex) followed by comma-separated options: reason=N (a
 CRLReason code), issuer=CERT.pem (certificateIssuer: CERT's subject, for this
@@ -90,8 +93,12 @@ def main(argv):
     rest = argv[5:]
     indirect = "--indirect" in rest
     now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    ago, ahead = 1, 30 * 24
+    for a in rest:
+        if a.startswith("--dates="):
+            ago, ahead = (int(h) for h in a[8:].split(","))
     entries = b""
-    for spec in (a for a in rest if a != "--indirect"):
+    for spec in (a for a in rest if not a.startswith("--")):
         serial, *opts = spec.split(",")
         exts = b""
         for o in opts:
@@ -114,8 +121,8 @@ def main(argv):
     sigalg = tlv(0x30, oid("1.2.840.10045.4.3.2"))
     tbs = tlv(
         0x30,
-        integer(1) + sigalg + subject_of(ca) + utc(now - datetime.timedelta(hours=1))
-        + utc(now + datetime.timedelta(days=30)) + (tlv(0x30, entries) if entries else b"")
+        integer(1) + sigalg + subject_of(ca) + utc(now - datetime.timedelta(hours=ago))
+        + utc(now + datetime.timedelta(hours=ahead)) + (tlv(0x30, entries) if entries else b"")
         + tlv(0xA0, tlv(0x30, crl_exts)),
     )
     sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=tbs,

@@ -177,7 +177,19 @@ case_() {
         bad "$name: both handshakes refuse it, but not in verify's words"
         return
     fi
-    ok "$name: refused by verify (exit $want) and by both handshakes, in the same words"
+    # the refused side hears the cause where TLS has an alert for it
+    local alert=
+    case $want in
+    25) alert=certificate_expired ;;
+    27) alert=certificate_revoked ;;
+    28) alert=certificate_unknown ;;
+    esac
+    if [ -n "$alert" ] &&
+        [ "$(grep -cF -- "B heard: peer rejected this side's certificate (alert $alert)" "$OUT")" != 2 ]; then
+        bad "$name: refused by both handshakes, but the other side did not hear alert $alert"
+        return
+    fi
+    ok "$name: refused by verify (exit $want) and by both handshakes, in the same words${alert:+, alert $alert}"
 }
 
 # valid paths wolfSSL's own path building refuses or may refuse

@@ -9,6 +9,9 @@
 #     key did not sign (signed by another key of that name, or its signature
 #     damaged): refused, exit 11, nothing stored; one that is no CRL at all
 #     (cut short): exit 6
+#   - under revocation = hard, `crl add` of a CRL whose next update is within
+#     the warning window (here half its validity) warns, naming the issuer and
+#     the date, and so does `status`; a CRL far from it, neither
 #   - a CRL `crl add` kept while its issuer was not known here (no pair yet)
 #     is named in a warning by the import that makes the issuer known, and
 #     `status` names it as the problem sipcd would stop at
@@ -80,6 +83,32 @@ mkdir -p -m 700 "$C/security/crl" && cp "$P/int.crl" "$C/security/crl/by-hand.cr
 run "$T" --home "$C" crl add "$P/root.crl"
 expect "crl add beside an installed CRL that revokes the pair: not refused for it" 0 \
     "added CRL of"
+
+# a CRL near its next update under hard: valid 72 hours, 24 left, within
+# half its validity
+D=$work/d
+home "$D"
+"$T" --home "$D" import "$P/org.pfx" >/dev/null 2>&1 || not_ok "import org.pfx in d"
+printf 'revocation = hard\n' >>"$D/sipc.conf"
+python3 "$(dirname "$0")/mkcrl.py" "$P/int.pem" "$P/int.key" "$work/far.crl" 21 >/dev/null &&
+    python3 "$(dirname "$0")/mkcrl.py" "$P/int.pem" "$P/int.key" "$work/due.crl" 20 \
+        --dates=48,24 >/dev/null || not_ok "mkcrl.py --dates"
+DUE="the CRL of 'O=Example, CN=sipc Test Intermediate CA'.* reaches its next update on 20[0-9-]* [0-9:]* UTC, in (1 day|23 hours): with \[tls\] revocation = hard every certificate it covers is refused from then on"
+run "$T" --home "$D" crl add "$work/due.crl"
+expect "crl add under hard, next update within the window: added, with a warning" 0 \
+    "^warning: $DUE" "added CRL of"
+run "$T" --home "$D" status
+if grep -Eq "^warning: +$DUE" "$OUT"; then
+    ok "status: a warning names the CRL due, its issuer and next update"
+else
+    bad "status does not warn of the CRL due (exit $RC)"
+fi
+# the next CRL, 30 days from its next update, replaces it: no warning
+run "$T" --home "$D" crl add "$work/far.crl"
+expect "crl add under hard, next update 30 days ahead: added" 0 "added CRL of"
+grep -q "reaches its next update" "$OUT" && bad "crl add of a CRL 30 days from its next update warned"
+run "$T" --home "$D" status
+grep -q "reaches its next update" "$OUT" && bad "status warned of a CRL 30 days from its next update"
 
 # no pair yet: the issuer is not known, the CRL is kept with a note; the
 # import that makes it known says sipcd refuses that file

@@ -35,9 +35,10 @@
 #include "transport/tls_engine.h"
 
 static int verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
-                  int64_t *until, char *why, size_t whylen)
+                  int64_t *until, int *alert, char *why, size_t whylen)
 {
     (void)until;
+    (void)alert;
     (void)why;
     (void)whylen;
     sipc_der links[SIPC_TLS_MAX_CHAIN];

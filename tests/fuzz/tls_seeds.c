@@ -14,7 +14,7 @@
 #include "transport/tls_engine.h"
 
 static int accept_all(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
-                      int64_t *until, char *why, size_t whylen)
+                      int64_t *until, int *alert, char *why, size_t whylen)
 {
     return 0; /* the seeds are about the bytes, not about who may connect */
 }

@@ -49,6 +49,13 @@ start_c() {
 }
 
 # --- crl add ---------------------------------------------------------------
+# a CRL revoking this home's own certificate: refused before any node is
+# asked, and nothing said "added"
+run tt b crl add "$work/pki/crl-bx.pem" --reload
+expect "crl add revoking the home's own certificate: refused" 11 \
+    "not added: it revokes this home's own certificate"
+grep -v 'not added' "$OUT" | grep -q 'added' && bad "a CRL not added was said added"
+[ "$(crls b)" = 0 ] && ok "and nothing stored in b's crl/" || not_ok "b's crl/ holds $(crls b) CRLs"
 stop_c
 run tt a crl add "$work/pki/crl-x.pem" --reload --timeout 1000
 expect "crl add with c down: added, with a warning naming c" 0 \
@@ -60,6 +67,19 @@ start_c
 run tt a crl add "$work/pki/crl-x.pem" --reload
 expect "crl add revoking no node's certificate: added" 0 '^added CRL of O=Test, CN=Test Root r1 \(1 revoked'
 grep -q warning "$OUT" && bad "crl add revoking no node's certificate warned"
+# the CRL a now checks peers with: its next update in the metrics and the
+# status, not due (30 days ahead), revocation soft
+run "$BIN/sipcctl" --home "$work/a" metrics
+want=$(date -u -d "$(openssl crl -in "$work/pki/crl-x.pem" -noout -nextupdate | cut -d= -f2)" +%s)
+expect "metrics: the CRL's next update" 0 \
+    "^sipc_crl_next_update_seconds\{issuer=\"O=Test, CN=Test Root r1\",name=\"crl/[0-9a-f]+\.crl\"\} $want$"
+run "$BIN/sipcctl" --home "$work/a" status --json
+if jq -e --argjson t "$want" '.tls.crls | length == 1 and .[0].next_update_unix == $t and
+        .[0].due_soon == false and .[0].hard == false' "$OUT" >/dev/null; then
+    ok "status: tls.crls names the CRL, not due, not hard"
+else
+    bad "status: tls.crls is $(jq -c .tls.crls "$OUT")"
+fi
 
 revoked() { echo "$BASE.$1 \\(node $2\\): certificate 'O=Test, CN=node $2' \\(serial [0-9A-Fa-f:]+\\) was revoked"; }
 run tt a crl add "$work/pki/crl-bcx.pem" --reload

@@ -61,8 +61,9 @@ run ctl status
 expect "status: logs FAIL since, with the reason" 0 '^  logs: FAIL since 20[0-9-]*T[0-9:]*Z \([0-9]* writes? failed, the latest at [^)]*\): cannot write .*/logs/[A-Za-z]*Service_[0-9]*\.log: No space left on device$'
 run ctl status --cluster --json
 if [ "$RC" = 1 ] && [ "$(problem_kinds)" = "logs_failing:n1" ] &&
-    jq -e '.problems[0].message | test("n1 cannot write its log files since .*No space left on device.*free space")' "$OUT" >/dev/null; then
-    ok "status --cluster: one logs_failing problem for n1, exit 1"
+    jq -e --arg fix "free space in (or repair) the file system of $home/logs: " \
+        '.problems[0].message | test("n1 cannot write its log files since .*No space left on device") and contains($fix)' "$OUT" >/dev/null; then
+    ok "status --cluster: one logs_failing problem for n1, naming HOME/logs by its path, exit 1"
 else
     bad "status --cluster: kinds '$(problem_kinds)', exit $RC"
 fi
@@ -103,8 +104,10 @@ else
 fi
 if grep -q '^  storage: ok$' "$OUT"; then not_ok "status still says storage: ok"; else ok "no 'storage: ok' while state/ fails"; fi
 run ctl status --cluster --json
-if [ "$RC" = 1 ] && [ "$(problem_kinds)" = "state_failing:n1" ]; then
-    ok "status --cluster: one state_failing problem for n1, exit 1"
+if [ "$RC" = 1 ] && [ "$(problem_kinds)" = "state_failing:n1" ] &&
+    jq -e --arg fix "free space in (or repair) the file system of $home/state: " \
+        '.problems[0].message | contains($fix)' "$OUT" >/dev/null; then
+    ok "status --cluster: one state_failing problem for n1, naming HOME/state by its path, exit 1"
 else
     bad "status --cluster: kinds '$(problem_kinds)', exit $RC"
 fi

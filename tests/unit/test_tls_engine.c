@@ -46,10 +46,11 @@ typedef struct vfy {
     int calls;
     int last_peer_is_client;
     int64_t until; /* what an acceptance says it holds until (0: unbounded) */
+    int alert; /* a refusal's alert (0: left as the engine set it) */
 } vfy;
 
 static int test_verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_client,
-                       int64_t *until, char *why, size_t whylen)
+                       int64_t *until, int *alert, char *why, size_t whylen)
 {
     vfy *v = arg;
     v->calls++;
@@ -59,6 +60,8 @@ static int test_verify(void *arg, const sipc_tls_der *chain, int n, int peer_is_
     char fp[65];
     sipc_fingerprint(chain[0].data, chain[0].len, fp);
     if (v->refuse) {
+        if (v->alert)
+            *alert = v->alert;
         snprintf(why, whylen, "%s (leaf %.16s)", v->refuse, fp);
         return SIPC_EPEERAUTH;
     }
@@ -721,14 +724,26 @@ static void t_window(void **state)
 /* Our verifier has the last word, on either side, and its reason is kept;
  * the side refused is told so in its own code, not in the refuser's: the
  * server refusing gives the server SIPC_EPEERAUTH and the client
- * SIPC_ECERTREFUSED, and the other way round. */
+ * SIPC_ECERTREFUSED, and the other way round. The alert is the one the
+ * verifier chose (bad_certificate when it chose none), so the refused side
+ * names the cause. */
 static void t_verifier_refuses(void **state)
 {
     (void)state;
-    for (int side = 0; side < 2; side++) {
+    static const struct {
+        int alert;
+        const char *heard;
+    } alerts[] = {{0, "bad_certificate"},
+                  {SIPC_TLS_REFUSE_REVOKED, "certificate_revoked): a CRL the peer holds revokes it"},
+                  {SIPC_TLS_REFUSE_EXPIRED, "certificate_expired)"},
+                  {SIPC_TLS_REFUSE_UNKNOWN, "certificate_unknown): a sipc peer sends it when it "
+                                            "cannot establish the certificate's revocation status"}};
+    for (int k = 0; k < 8; k++) {
+        int side = k % 2;
         vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
         vfy *refuser = side == 0 ? &sv : &cv;
         refuser->refuse = "revoked by the test's policy";
+        refuser->alert = alerts[k / 2].alert;
         sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv), *scfg = make_cfg(&g_a, &g_a, &sv);
         end c, s;
         end_init(&c, ccfg, 0);
@@ -744,8 +759,11 @@ static void t_verifier_refuses(void **state)
         (void)shuttle(&c, &s, 0);
         assert_int_equal(judged->err, SIPC_ECERTREFUSED);
         assert_false(sipc_tls_handshake_done(judged->t));
-        if (!strstr(sipc_tls_detail(judged->t), "peer rejected this side's certificate (alert "))
-            fail_msg("side %d: %s", side, sipc_tls_detail(judged->t));
+        char want[200];
+        snprintf(want, sizeof want, "peer rejected this side's certificate (alert %s",
+                 alerts[k / 2].heard);
+        if (!strstr(sipc_tls_detail(judged->t), want))
+            fail_msg("side %d, want '%s': %s", side, want, sipc_tls_detail(judged->t));
         /* and the refuser's code stays its own */
         assert_int_equal(judge->err, SIPC_EPEERAUTH);
         end_free(&c);

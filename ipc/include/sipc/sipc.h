@@ -152,6 +152,21 @@ typedef struct sipc_cert_info {
 } sipc_cert_info;
 /* The leaf certificate of sec. SIPC_ENOTCONN when TLS is off (no pair). */
 SIPC_EXTERN int sipc_security_certificate(const sipc_security *sec, sipc_cert_info *out);
+/* A CRL sec checks peers with, for status reports. */
+typedef struct sipc_crl_info {
+    char name[128];       /* as loaded ("crl/NAME"), "" if not named */
+    char issuer[256];     /* as sipc_cert_info's names */
+    int64_t this_update;  /* Unix time (s) */
+    int64_t next_update;  /* 0: none given */
+    int due_soon;         /* current, and its next update within the warning
+                           * window (the smaller of 7 days and half its
+                           * validity) */
+    int hard;             /* sec refuses what it covers once it is past its
+                           * next update ([tls] revocation = hard) */
+} sipc_crl_info;
+/* The i-th (from 0) CRL of sec: 0, or SIPC_EINVAL past the last (none with
+ * TLS or revocation off). */
+SIPC_EXTERN int sipc_security_crl(const sipc_security *sec, int i, sipc_crl_info *out);
 /* Hex SHA-256 fingerprint of this node's certificate ("" when TLS is off). */
 SIPC_EXTERN const char *sipc_security_fingerprint(const sipc_security *sec);
 /* During a key pair rotation (tlstool rotate) the other pair this side

@@ -173,6 +173,12 @@ void host_pair_check(host *h, int now_say);
  * the pipeline's listener TLS while its links (the data services') are
  * plaintext. */
 void host_tls_notes(host *h, const char *category);
+/* tls_notes.c, once the services listen and after a reload that changed
+ * their security: writes SIPC_HOME_TLS_FILE (home_lock_read.h), the mode
+ * the management listener runs, by which a client of this home (sipcctl)
+ * tells a node that has not applied its home's [tls] enable = 1 yet from
+ * one that runs TLS; a write that fails counts as state/'s (status). */
+void host_tls_running_save(host *h);
 void host_pair_watch_start(host *h);
 void host_pair_watch_stop(host *h);
 /* With [metrics] address: serves GET /metrics there (metrics_serve.c), the

@@ -51,6 +51,10 @@ typedef struct host_health {
  * status's storage.state; a success ends a failure only when it is of the
  * file that began it, so two files cannot hide each other's failure. */
 void host_state_written(struct host *h, const char *name, int r, const char *err);
+/* Writes HOME/state/name whole (0600) and counts the outcome as
+ * host_state_written does: 0, or the error with why in err. */
+int host_state_put(struct host *h, const char *name, const char *text, char *err,
+                   size_t errlen);
 /* A host_health as the status gives it ("storage": "writes", "state",
  * "logs"): failing and failures_total, and while failing since, failures,
  * last_failure and last_error. */

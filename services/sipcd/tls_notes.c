@@ -8,9 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/file_replace.h"
 #include "host.h"
-#include "peers.h"
 
 static void subject_note(host *h, const char *category)
 {
@@ -58,17 +56,8 @@ void host_tls_notes(host *h, const char *category)
 
 void host_tls_running_save(host *h)
 {
-    char dir[700], path[800], err[800] = "", line[64];
-    int dfd;
-    const char *name = strrchr(SIPC_HOME_TLS_FILE, '/') + 1;
+    char err[800] = "", line[64];
     snprintf(line, sizeof line, "%ld %s\n", (long)getpid(),
              sipc_tls_mode_name(sipc_security_mode(h->svc[HOST_MANAGEMENT].sec)));
-    int r = host_state_dir(h->cfg.home, dir, sizeof dir, &dfd, NULL, err, sizeof err);
-    if (r == 0) {
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        r = sipc__file_replace_at(dfd, path, name, line, strlen(line), 0600, (uid_t)-1,
-                                  (gid_t)-1, err, sizeof err);
-        close(dfd);
-    }
-    host_state_written(h, name, r, err);
+    (void)host_state_put(h, strrchr(SIPC_HOME_TLS_FILE, '/') + 1, line, err, sizeof err);
 }

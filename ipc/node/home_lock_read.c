@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sipc/sipc.h"
+
 long sipc__home_lock_named(const char *path, int64_t *written_ms)
 {
     if (written_ms)
@@ -120,4 +122,31 @@ long sipc__home_lock_holder(const char *home, char *err, size_t errlen)
         found = -1;
     }
     return found;
+}
+
+int sipc__home_tls_running(const char *home)
+{
+    char path[700], buf[64], why[900];
+    if (snprintf(path, sizeof path, "%s/%s", home, SIPC_HOME_TLS_FILE) >= (int)sizeof path)
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    long pid;
+    char mode[16];
+    if (sscanf(buf, "%ld %15s", &pid, mode) != 2 || pid <= 0)
+        return -1;
+    /* a file a killed run left names another pid than the live holder's */
+    if (sipc__home_lock_holder(home, why, sizeof why) != pid)
+        return -1;
+    const sipc_tls_mode modes[] = {SIPC_TLS_OFF, SIPC_TLS_PERMISSIVE, SIPC_TLS_STRICT};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(mode, sipc_tls_mode_name(modes[i])))
+            return (int)modes[i];
+    return -1;
 }

@@ -35,4 +35,15 @@ int sipc__pid_alive(long pid);
  * filesystem without flock), the reason in err. */
 long sipc__home_lock_holder(const char *home, char *err, size_t errlen);
 
+/* The running sipcd's TLS mode on its management listener, relative to the
+ * home: "PID MODE\n" (MODE off, permissive or strict), written whole by
+ * sipcd at its start and after each reload it applies. */
+#define SIPC_HOME_TLS_FILE "state/tls-running"
+
+/* The mode SIPC_HOME_TLS_FILE names, a sipc_tls_mode, when the sipcd holding home's lock wrote it: the
+ * pid it names is sipc__home_lock_holder's. -1 when that cannot be told:
+ * no sipcd runs, the file is missing, unreadable (another account's
+ * state/), malformed or a run before this one's. */
+int sipc__home_tls_running(const char *home);
+
 #endif

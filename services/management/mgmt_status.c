@@ -315,6 +315,18 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
             sipc_prom_sample(out, "sipc_connections", l, jnum(c, kinds[k]));
         }
     }
+    /* the node's tls_mode above is not every listener's: [pipeline] tls
+     * sets the pipeline's own, which only this series shows */
+    sipc_prom_family(out, "sipc_listener_tls", SIPC_PROM_GAUGE,
+                     "each listener of this node and its TLS mode (value 1): off (plaintext), "
+                     "permissive or strict");
+    json_array_foreach(services, i, s)
+    {
+        char port[16];
+        snprintf(port, sizeof port, "%lld", (long long)jnum(s, "port"));
+        const char *l[] = {"service", jstr(s, "name"), "port", port, "mode", jstr(s, "tls"), NULL};
+        sipc_prom_sample(out, "sipc_listener_tls", l, 1);
+    }
     per_service(out, services, "sipc_connections_accepted_total", SIPC_PROM_COUNTER,
                 "connections accepted", "accepted_total");
     per_service(out, services, "sipc_connections_refused_total", SIPC_PROM_COUNTER,

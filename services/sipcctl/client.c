@@ -80,6 +80,49 @@ static void on_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
                cl->target, node, cluster);
 }
 
+/* Said once per run: sipcctl dials as its home's node still does. */
+static int said_unapplied;
+/* What the home's node ran at this run's first dial (-2: not read yet):
+ * `reload --cluster` reloads that node among the others, and the nodes
+ * after it are dialed as before all the same. */
+static int first_running = -2;
+
+/* This home's client security (sipc_security_load_client), set by the mode
+ * its running node wrote in state/ where that differs from the home: a
+ * node that has not applied [tls] enable = 1 yet (TLS off) is dialed as
+ * before that change, TLS offered first and a plaintext answer taken, and
+ * so, as that node's own links do, is every other node; toward its own
+ * node known to run TLS, never plaintext, whatever the home says. */
+static int home_security(const sipc_config *cfg, int home_node, int again, sipc_security **sec,
+                         char *err, size_t n)
+{
+    int running = -1;
+    if (cfg->tls_enable || home_node) {
+        if (again || first_running == -2)
+            first_running = sipc__home_tls_running(cfg->home);
+        running = first_running;
+    }
+    sipc_config cc = *cfg;
+    if (!cfg->tls_enable && home_node && running >= 0 && running != SIPC_TLS_OFF) {
+        cc.tls_enable = 1;
+        if (sipc_security_load_client(sec, &cc, NULL, 0) == 0)
+            return 0;
+    }
+    if (!cfg->tls_enable || running != SIPC_TLS_OFF)
+        return sipc_security_load_client(sec, cfg, err, n);
+    cc.tls_enable = 0;
+    int r = sipc_security_load_client(sec, &cc, err, n);
+    char home[2400];
+    cli_shown(cfg->home, home, sizeof home);
+    if (r == 0 && !said_unapplied++)
+        fprintf(stderr,
+                "sipcctl: this home is set to TLS ([tls] enable = 1 in %s/sipc.conf) but its "
+                "node still runs TLS off (%s): it has not applied that change; until it does, "
+                "sipcctl dials as it does, TLS offered first and a plaintext answer taken\n",
+                home, SIPC_HOME_TLS_FILE);
+    return r;
+}
+
 int ctl_connect(const ctl *o, const char *target, const char *service, ctl_client *cl)
 {
     memset(cl, 0, sizeof *cl);
@@ -125,7 +168,7 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
                                        &own_port) == 0 &&
                     own_port == port && sipc_same_host(own, host);
     sipc_security *sec;
-    if (sipc_security_load_client(&sec, &cl->cfg, err, sizeof err) != 0) {
+    if (home_security(&cl->cfg, cl->home_node, 0, &sec, err, sizeof err) != 0) {
         return ctl_fail(SIPC_EXIT_CONFIG, "%s", err);
     }
     uv_loop_init(&cl->loop);
@@ -194,7 +237,7 @@ int ctl_follow_home(ctl_client *cl, char *said, size_t n)
             uv_sleep(20);
     }
     sipc_security *sec;
-    int e = sipc_security_load_client(&sec, &cfg, err, sizeof err);
+    int e = home_security(&cfg, cl->home_node, 1, &sec, err, sizeof err);
     if (e != 0) {
         snprintf(said, n, "%s", err);
         return e < 0 ? e : SIPC_ECONFIG;
@@ -515,6 +558,43 @@ int ctl_client_only(const sipc_config *cfg)
     return sipc__home_lock_holder(cfg->home, why, sizeof why) == 0;
 }
 
+/* A node answered in plaintext where sipcctl from this home speaks TLS
+ * only (home_security): what reaches it, or why this is not the node. */
+static void plaintext_fix(const ctl_client *cl, char *fix, size_t flen)
+{
+    const char *home = cl->cfg.home;
+    int running = cl->home_node ? sipc__home_tls_running(home) : -1;
+    if (!cl->cfg.tls_enable && (running < 0 || running == SIPC_TLS_OFF))
+        return; /* TLS offered first: a plaintext answer is taken, not refused */
+    if (!cl->home_node) {
+        snprintf(fix, flen,
+                 "; this home is set to TLS ([tls] enable = 1), and its own node runs TLS (or "
+                 "sipcctl cannot read %s/%s to tell): if that node's home was set to TLS "
+                 "without a reload, apply it there (`systemctl reload sipcd`, SIGHUP)",
+                 home, SIPC_HOME_TLS_FILE);
+        return;
+    }
+    char why[900];
+    long pid = sipc__home_lock_holder(home, why, sizeof why);
+    if (running >= 0 && running != SIPC_TLS_OFF)
+        snprintf(fix, flen,
+                 " (this home's node, sipcd pid %ld, runs TLS %s, as %s/%s says: what answered "
+                 "in plaintext at %s is not it, and sipcctl does not fall back to plaintext "
+                 "toward it; compare [node] address and [%s] port in %s/sipc.conf with its "
+                 "log's `TLS Port:` lines)",
+                 pid, sipc_tls_mode_name((sipc_tls_mode)running), home, SIPC_HOME_TLS_FILE,
+                 cl->target, cl->service, home);
+    else
+        snprintf(fix, flen,
+                 " (this home is set to TLS ([tls] enable = 1), so sipcctl from it speaks TLS "
+                 "only: its node has not applied that change yet, and %s/%s, by which sipcctl "
+                 "would dial it as it runs, cannot be read from this account or was not "
+                 "written (a sipcd older than this sipcctl): apply the change with `systemctl "
+                 "reload sipcd` (SIGHUP) or `tlstool enable --reload` in this home, or run "
+                 "sipcctl as the node's account)",
+                 home, SIPC_HOME_TLS_FILE);
+}
+
 void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, size_t llen,
                       char *fix, size_t flen)
 {
@@ -534,6 +614,8 @@ void ctl_failure_text(const ctl_client *cl, const ctl_reply *rep, char *line, si
         fix[1] = '(';
         ctl_home_node_down(cl, fix + 2, flen - 3);
         strcat(fix, ")");
+    } else if (rep->err == SIPC_EPLAINTEXT) {
+        plaintext_fix(cl, fix, flen);
     } else if (rep->err == UV_ECONNREFUSED) {
         /* another node: only its own sipc.conf knows where it listens */
         snprintf(fix, flen,

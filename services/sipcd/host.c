@@ -321,6 +321,8 @@ int host_start(host *h, uv_loop_t *loop)
         rc = host_metrics_start(h);
     if (rc == 0)
         start_guard_forced(h, &gv);
+    if (rc == 0)
+        host_tls_running_save(h);
     return rc;
 }
 

@@ -51,6 +51,10 @@ typedef struct host_health {
  * status's storage.state; a success ends a failure only when it is of the
  * file that began it, so two files cannot hide each other's failure. */
 void host_state_written(struct host *h, const char *name, int r, const char *err);
+/* Writes HOME/state/name whole (0600) and counts the outcome as
+ * host_state_written does: 0, or the error with why in err. */
+int host_state_put(struct host *h, const char *name, const char *text, char *err,
+                   size_t errlen);
 /* A host_health as the status gives it ("storage": "writes", "state",
  * "logs"): failing and failures_total, and while failing since, failures,
  * last_failure and last_error. */
@@ -176,6 +180,12 @@ void host_pair_check(host *h, int now_say);
  * the pipeline's listener TLS while its links (the data services') are
  * plaintext. */
 void host_tls_notes(host *h, const char *category);
+/* tls_notes.c, once the services listen and after a reload that changed
+ * their security: writes SIPC_HOME_TLS_FILE (home_lock_read.h), the mode
+ * the management listener runs, by which a client of this home (sipcctl)
+ * tells a node that has not applied its home's [tls] enable = 1 yet from
+ * one that runs TLS; a write that fails counts as state/'s (status). */
+void host_tls_running_save(host *h);
 void host_pair_watch_start(host *h);
 void host_pair_watch_stop(host *h);
 /* With [metrics] address: serves GET /metrics there (metrics_serve.c), the

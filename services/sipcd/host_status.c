@@ -1,12 +1,14 @@
 /* host_status.c - the sections sipcd adds to the management channel's
  * status: the strict guard, the storage (and the outcome of state/'s
- * writes it shows), the log files and the keepalive (the reload's is
- * reload.c's). */
+ * writes it shows, and a write of a state/ file counted so), the log files
+ * and the keepalive (the reload's is reload.c's). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "base/file_replace.h"
 #include "certs/keypair.h"
 #include "certs/trust.h"
 #include "host.h"
@@ -227,4 +229,19 @@ void host_state_written(host *h, const char *name, int r, const char *err)
         snprintf(hl->last_error, sizeof hl->last_error, "%s: %s", err, fds);
     else
         snprintf(hl->last_error, sizeof hl->last_error, "%s", err);
+}
+
+int host_state_put(host *h, const char *name, const char *text, char *err, size_t errlen)
+{
+    char dir[700], path[800];
+    int dfd;
+    int r = host_state_dir(h->cfg.home, dir, sizeof dir, &dfd, NULL, err, errlen);
+    if (r == 0) {
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        r = sipc__file_replace_at(dfd, path, name, text, strlen(text), 0600, (uid_t)-1,
+                                  (gid_t)-1, err, errlen);
+        close(dfd);
+    }
+    host_state_written(h, name, r, err);
+    return r;
 }

@@ -322,6 +322,7 @@ static void apply(reload_job *j, host *h)
     snprintf(h->pair_fp, sizeof h->pair_fp, "%s", sipc_security_fingerprint(j->probe));
     host_pair_check(h, 1); /* a new pair: say now what is near, as at start */
     host_tls_notes(h, "Service.Reload");
+    host_tls_running_save(h);
     h->trust = j->trust;
     h->crl = j->crl;
     h->rotation = j->rotation;

@@ -2,9 +2,11 @@
  * what an operator may take it for, at start and after each reload: a
  * [tls] subject that the pinned self-signed pair never asks, and a
  * pipeline whose own TLS switch leaves its links to the data services in
- * plaintext. */
+ * plaintext; and the mode it runs, for its home's clients (state/). */
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "host.h"
 
@@ -50,4 +52,12 @@ void host_tls_notes(host *h, const char *category)
 {
     subject_note(h, category);
     pipeline_links_note(h, category);
+}
+
+void host_tls_running_save(host *h)
+{
+    char err[800] = "", line[64];
+    snprintf(line, sizeof line, "%ld %s\n", (long)getpid(),
+             sipc_tls_mode_name(sipc_security_mode(h->svc[HOST_MANAGEMENT].sec)));
+    (void)host_state_put(h, strrchr(SIPC_HOME_TLS_FILE, '/') + 1, line, err, sizeof err);
 }

@@ -5,7 +5,8 @@
 # every half second are closed once their headers are 5 s overdue (they are
 # never idle, so libmicrohttpd's own timeouts would keep them); a scrape from
 # $BASE.81 is served meanwhile; and the node's log says it in one WARN that
-# names the endpoint. Budget: about 15 s.
+# names the endpoint. The node runs TLS strict with a plaintext pipeline
+# ([pipeline] tls = 0), which a series per listener shows. Budget: about 15 s.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.125}
@@ -14,9 +15,30 @@ shtest_init metricswarn
 need_free "$BASE.1":{23000,23001,23002,23003,23009}
 home=$work/n1
 one_node_home "$home" metricswarn
-printf '[metrics]\naddress = %s.1:23009\n' "$BASE" >>"$home/sipc.conf"
+pair_home "$home" || exit 1
+"$BIN/tlstool" --home "$home" enable --mode strict >/dev/null || exit 1
+printf '[metrics]\naddress = %s.1:23009\n[pipeline]\ntls = 0\n' "$BASE" >>"$home/sipc.conf"
 sipcd_start "$home" || exit 1
 at_exit "kill -TERM $sipcd_pid 2>/dev/null"
+
+# the node's mode is strict, its pipeline listener's off: each listener
+# is a series of its own, with its port and mode
+scraped() {
+    curl -s -m 2 "http://$BASE.1:23009/metrics" >"$work/metrics.txt" 2>&1 &&
+        grep -q '^sipc_listener_tls' "$work/metrics.txt"
+}
+want_listeners='sipc_listener_tls{service="data",port="23000",mode="strict"} 1
+sipc_listener_tls{service="search",port="23001",mode="strict"} 1
+sipc_listener_tls{service="management",port="23002",mode="strict"} 1
+sipc_listener_tls{service="pipeline",port="23003",mode="off"} 1'
+if wait_for 5 scraped &&
+    [ "$(grep '^sipc_listener_tls' "$work/metrics.txt" | sort)" = "$(sort <<<"$want_listeners")" ] &&
+    grep -q '^sipc_node_info{.*tls_mode="strict"} 1$' "$work/metrics.txt"; then
+    ok "metrics: the node strict, its pipeline listener plaintext (one series per listener)"
+else
+    cp "$work/metrics.txt" "$OUT"
+    bad "metrics do not show each listener's TLS mode (want the pipeline off on a strict node)"
+fi
 
 python3 - "$BASE" >"$work/held.out" 2>&1 <<'PYEOF' &
 import socket, sys, time

@@ -82,6 +82,12 @@ void mgmt_on_ack(sipc_request *req, void *arg);
  * about node, its message printf-formatted (cut between characters). */
 void mgmt_problem(json_t *list, json_t *node, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The judge's logs_failing and state_failing problems of node n, from its
+ * status's "logs" and "storage"."state" (mgmt_files_judge.c). */
+void mgmt_files_failing(json_t *list, json_t *n);
+/* The closing advice of a storage_failing problem, from its reason, "; ..."
+ * or "" when the reason carries its own (mgmt_files_judge.c). */
+const char *mgmt_storage_fix(const char *why);
 /* A node's own now, to the second: its clock when its status answered
  * (node.clock), or for a node older than that field its start plus its
  * uptime (which a step of its clock after the start does not move); 0

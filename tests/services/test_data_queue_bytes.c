@@ -55,9 +55,16 @@ static void t_queue_counts_decoded(void **state)
         assert_int_equal(sipc_call(w->ch, SIPC_DATA_SERVICE, "put_batch", buf, len, 20000,
                                    dw_on_result, &rs[i]),
                          0);
+    /* 2 s for the BUSY answers, by the loop's clock rather than a count of
+     * rounds: on a loaded machine 100 rounds of 20 ms last longer than the
+     * writer's busy timeout (5 s), and the first batch then fails on the
+     * lock held here instead of waiting */
     int none = 0, answered = 0;
-    for (int k = 0; k < 100 && answered < N; k++) {
+    uv_update_time(&w->loop);
+    uint64_t until = uv_now(&w->loop) + 2000;
+    while (answered < N && uv_now(&w->loop) < until) {
         tu_run_until(&w->loop, &none, 20);
+        uv_update_time(&w->loop);
         answered = 0;
         for (int i = 0; i < N; i++)
             answered += rs[i].done;

@@ -951,7 +951,8 @@ static void state_failing_fd_cause(void **state)
 }
 
 /* The fix of a logs_failing or state_failing problem names the directory
- * by the path the node gives; a node that gives none, by no placeholder. */
+ * by the path the node gives; for a node that gives none it says "that file
+ * system", never a literal "HOME/logs" a reader would take for a path. */
 static void files_failing_dir(void **state)
 {
     (void)state;

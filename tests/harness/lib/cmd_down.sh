@@ -72,6 +72,17 @@ sc_cleanup_leftovers() {
     return 0
 }
 
+# The mount points strictly under DIR, one per line, as this process's
+# mount namespace sees them (mountinfo's fifth field, its octal escapes of
+# spaces and the like decoded).
+sc_mounts_under() {
+    local m
+    awk '{ print $5 }' /proc/self/mountinfo 2>/dev/null | while IFS= read -r m; do
+        case $m in *\\*) m=$(printf '%b' "$(printf '%s' "$m" | sed 's/\\\([0-7][0-7][0-7]\)/\\0\1/g')") ;; esac
+        case $m in "$1"/*) printf '%s\n' "$m" ;; esac
+    done
+}
+
 sc_cmd_down() {
     local keep=0
     while [ $# -gt 0 ]; do
@@ -95,10 +106,19 @@ sc_cmd_down() {
         echo "cluster in $SC_DIR down ($what stopped); folder kept"
         return 0
     fi
-    # rm names each file it could not remove (a mount point under a home,
-    # say) on stderr; the summary then says what is left instead of "removed"
+    # rm would go into a mount under the cluster's folder (a bind-mounted
+    # crl/ or trust/, a tmpfs) and empty it before failing on the mount
+    # point: nothing is removed while one is there
+    local mounts
+    mounts=$(sc_mounts_under "$SC_DIR")
+    if [ -n "$mounts" ]; then
+        sc_die 70 "cluster in $SC_DIR: $what stopped and namespaces removed, but no file removed: something is mounted under it: $(echo "$mounts" | head -n 5 | tr '\n' ' ')(unmount it, then run down again)"
+    fi
+    # rm names each file it could not remove on stderr; the summary then
+    # says what is left instead of "removed" (--one-file-system: a mount
+    # made since the check above is not entered)
     local left
-    if ! rm -rf "$SC_DIR/nodes" "$SC_DIR/client" "$SC_DIR/load" "$SC_DIR/cluster.pfx" "$SC_DIR/password" \
+    if ! rm -rf --one-file-system "$SC_DIR/nodes" "$SC_DIR/client" "$SC_DIR/load" "$SC_DIR/cluster.pfx" "$SC_DIR/password" \
         "$SC_JSON" "$SC_DIR"/.cluster.json.* "$SC_DIR/.lock"; then
         left=$(cd "$SC_DIR" && find . -mindepth 1 \( -type d -empty -o ! -type d \) 2>/dev/null | sed 's|^\./||' | sort | head -n 5 | tr '\n' ' ')
         sc_die 70 "cluster in $SC_DIR: $what stopped and namespaces removed, but not every file: left ${left:-?}(rm's error above says why: unmount what is mounted there, then run down again)"

@@ -90,16 +90,21 @@ run cluster down --keep
 stopped=$(($(grep -hs ' Service Stopped$' "$CL"/nodes/n1/logs/*Service_*.log | wc -l) - before))
 [ "$RC" = 0 ] && [ "$stopped" = 4 ] && ok "down: n1 drained and stopped each service ($stopped 'Stopped' lines)" ||
     not_ok "down: exit $RC, $stopped 'Stopped' lines in n1's logs: $(tail -n 3 "$CL"/nodes/n1/logs/DataService_*.log | tr '\n' ' ')"
-# a file down cannot remove (a mount under a home, in a mount namespace of
-# this test's own, where one can be made): down says what is left and fails
-# (70), never "files removed"; a second down after the unmount finishes
-section "down that cannot remove every file"
+# a mount under a home (in a mount namespace of this test's own, where one
+# can be made): down removes nothing, neither the mount's files nor the
+# cluster's, names the mount and fails (70), never "files removed"; a
+# second down after the unmount finishes
+section "down with something mounted under the cluster"
 if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
-    SC_CL="$CL" run unshare -m --propagation private bash -c \
-        'mount -t tmpfs tmpfs "$SC_CL/nodes/n1/state" && "$0" --dir "$SC_CL" down' "$SC"
-    expect "down with a mount point in a home" 70 \
-        "^sipc-cluster: error: cluster in .*: nodes stopped and namespaces removed, but not every file: left nodes/n1/state "
-    grep -q 'files removed' "$OUT" && bad "down said 'files removed' although it left nodes/n1/state"
+    SC_CL="$CL" run unshare -m --propagation private bash -c '
+        mount -t tmpfs tmpfs "$SC_CL/nodes/n1/state" || exit 91
+        echo kept >"$SC_CL/nodes/n1/state/mounted-file"
+        "$0" --dir "$SC_CL" down; echo "down exit $?"
+        cat "$SC_CL/nodes/n1/state/mounted-file" && ls "$SC_CL/nodes/n1/sipc.conf"' "$SC"
+    expect "down with a mount point in a home" 0 \
+        "^sipc-cluster: error: cluster in .*: nodes stopped and namespaces removed, but no file removed: something is mounted under it: .*/nodes/n1/state \(unmount it" \
+        "^down exit 70$" "^kept$" "nodes/n1/sipc.conf$"
+    grep -q 'files removed' "$OUT" && bad "down said 'files removed' although a mount was under the cluster"
     run cluster down
     expect "down once the mount is gone" 0 "files removed"
     [ -e "$CL" ] && not_ok "$CL still exists after the second down" || ok "the second down removed the cluster's folder"

@@ -10,7 +10,7 @@ started is gone, "pid P answers, not started by sipc-cluster", P the pid the
 node reports), the TLS mode in effect and each service listener'"'"'s mode,
 the certificate fingerprint prefix ("(not cluster.json'"'"'s pair)" when it is
 not: a rolling rotation stopped midway, a pair rotated to or imported outside
-sipc-cluster), links up, "storage: writes FAIL" while
+sipc-cluster, a certificate of its own from an organisation'"'"'s CA), links up, "storage: writes FAIL" while
 the node'"'"'s database fails ("storage: NOT OPEN" while it could not be
 opened at all), "storage: writes SLOW" while its writes wait its [data]
 writes_slow_ms (2 s by default) or more (a lock, a slow disk), "storage: records lost" while a start'"'"'s finding
@@ -22,7 +22,11 @@ TLS off whose pipeline alone runs TLS ([pipeline] tls = 1) is "TLS disabled
 (pipeline TLS)", with the certificate its pipeline presents. A last line
 sums up the cluster and names the odd node when the nodes disagree on TLS
 (MISMATCH), or the nodes in each mode when some are permissive and the others
-strict or with TLS off (MIGRATING: no node refuses another).
+strict or with TLS off (MIGRATING: no node refuses another). While the
+nodes present different certificates (each its own from an organisation'"'"'s
+CA, a rotation by hand), their own judge (sipcctl status --cluster) says
+whether they accept each other'"'"'s: the last line names each node it finds
+refused, and why.
 
   --json    the nodes'"'"' status answers (schema 1) as one JSON array, with the
             harness'"'"'s own view of each node added under "harness"
@@ -31,8 +35,9 @@ Exit: 0 every node healthy and in one mode; 2 nothing else wrong, but some
 nodes permissive and the others strict, or with TLS off (a rolling change
 half done: MIGRATING); 1 the nodes disagree (mismatch: TLS off beside strict,
 plaintext links in a TLS cluster), a TLS node runs a listener in plaintext
-([pipeline] tls = 0; the last line names it), the nodes present different
-pairs or a rolling rotation stopped midway, or a node is degraded; 69 a
+([pipeline] tls = 0; the last line names it), a node presents a certificate
+the others refuse (or their judge cannot be asked), a rolling rotation
+stopped midway, or a node is degraded; 69 a
 node is unreachable.'
 
 # sc_node_line NAME: prints the node's line (its columns tab-separated, for
@@ -125,6 +130,47 @@ sc_node_line() {
     [[ "$line" == *healthy ]] && return 0 || return 1
 }
 
+# sc_pairs_judged OTHER FINGERPRINT: the nodes present more than one
+# certificate, OTHER (node names) other than cluster.json's pair
+# FINGERPRINT: a certificate per node from an organisation's CA (operator
+# guide 2, "each its own"), or a rotation by hand under way. Whether the
+# nodes accept each other's is theirs to say, by their trust/ roots and
+# [tls] subject, not the harness's to work out again: their cluster judge
+# (`sipcctl status --cluster`) names each node whose certificate another
+# refuses as a certificate_mismatch, in words that name it. Sets
+# SC_PAIRS_WORDS to what the status's last line says; fails when a node is
+# named, or the judge could not be asked.
+sc_pairs_judged() {
+    local other=$1 fp=$2 j err
+    err=$(mktemp)
+    # (it exits 1 with the problems it finds: they are in its JSON all the same)
+    j=$(sc_ctl --timeout 3000 status --cluster --json 2>"$err")
+    if ! jq -e '.problems | arrays' <<<"$j" >/dev/null 2>&1; then
+        SC_PAIRS_WORDS="not presenting the cluster's pair (sha256 ${fp:0:16}...):$other (whether the nodes accept each other's could not be asked: $(grep -v '^$' "$err" | tail -n1 | sed 's/^sipcctl: //'))"
+        rm -f "$err"
+        return 1
+    fi
+    rm -f "$err"
+    SC_PAIRS_WORDS=$(jq -r --arg fp "$fp" --arg other "${other# }" "$SC_JQ_SHOWN"' shown_strings
+        | [.problems[] | select(.kind == "certificate_mismatch")] as $m
+        | if ($m | length) > 0 then
+            "certificates the nodes do not accept of each other (sipcctl status --cluster): "
+            + ([$m[].message] | join("; "))
+          else
+            [.nodes[] | .tls // {} | select((.certificate.fingerprint_sha256 // $fp) != $fp)] as $o
+            | "\($other) \(if ($other | contains(" ")) then "present certificates" else "presents a certificate" end)"
+            + " other than the pair sipc-cluster made (sha256 \($fp[0:16])..., which cluster.json names), which the nodes"
+            + " accept of each other (sipcctl status --cluster finds no certificate_mismatch): issued by "
+            + ([$o[].certificate.issuer | "'"'"'\(.)'"'"'"] | unique | join(", "))
+            + ([$o[].required_subject // empty] | unique
+               | if length > 0 then ", [tls] subject " + join(" / ") else "" end)
+            + (if any(.notes[]; .kind == "rotation")
+               then "; a key pair rotation under way outside sipc-cluster (sipcctl status --cluster names the next step)"
+               else "" end)
+          end' <<<"$j")
+    ! jq -e 'any(.problems[]; .kind == "certificate_mismatch")' <<<"$j" >/dev/null
+}
+
 # sc_status_lines: every node's line and the cluster's; returns the exit code.
 sc_status_lines() {
     local n rc=0 r modes=() unreachable="" degraded="" plain="" tlsonly="" other="" certs="" committed=""
@@ -190,19 +236,22 @@ sc_status_lines() {
     # a listener of its own in TLS on a node with TLS off: as configured
     # ([pipeline] tls = 1), not a fault; its clients need the pair
     [ -n "$tlsonly" ] && summary="$summary, except a TLS-only listener ([pipeline] tls = 1) on ${tlsonly#, }"
-    # nodes presenting another pair than cluster.json's: not well while the
-    # nodes disagree or a rolling rotation is under way; one other pair on
-    # every node is the operator's own doing (`tlstool rotate` or import on
-    # every node), which only the harness's record misses: said as such,
-    # with the rotation the nodes' status tells (committed, not finished)
+    # nodes presenting another pair than cluster.json's: not well while a
+    # rolling rotation is under way, or while a node presents a certificate
+    # the others refuse; one other pair on every node is the operator's own
+    # doing (`tlstool rotate` or import on every node), which only the
+    # harness's record misses: said as such, with the rotation the nodes'
+    # status tells (committed, not finished)
     if [ -n "$other" ]; then
         local fp rot
         fp=$(sc_q '.fingerprint // ""')
         rot=$(sc_q '.rotating // ""')
-        if [ -n "$rot" ] || [ "$(sort -u <<<"$certs" | grep -c .)" -gt 1 ]; then
-            summary="$summary; not presenting the cluster's pair (sha256 ${fp:0:16}...):$other"
-            [ -z "$rot" ] || summary="$summary (a rolling rotation to sha256 ${rot:0:16}... stopped midway: run it again, it skips the nodes already done)"
+        if [ -n "$rot" ]; then
+            summary="$summary; not presenting the cluster's pair (sha256 ${fp:0:16}...):$other (a rolling rotation to sha256 ${rot:0:16}... stopped midway: run it again, it skips the nodes already done)"
             [ $rc = 0 ] && rc=$SC_EX_CHECK
+        elif [ "$(sort -u <<<"$certs" | grep -c .)" -gt 1 ]; then
+            sc_pairs_judged "$other" "$fp" || { [ $rc = 0 ] && rc=$SC_EX_CHECK; }
+            summary="$summary; $SC_PAIRS_WORDS"
         else
             summary="$summary; every node presents sha256 ${certs:0:16}..., not the pair sipc-cluster made (sha256 ${fp:0:16}..., which cluster.json names):"
             if [ -n "$committed" ]; then

@@ -9,6 +9,10 @@
 # A restart with [tls] mode = strict while peers still spoke plaintext starts
 # permissive (the strict guard); the operator then reloads each node once its
 # peers use TLS, as the guard's log line says.
+# Then each node and the client rotate to a certificate of their own from an
+# organisation's CA (guide 2 and 1.8): `sipc-cluster status` takes the nodes'
+# word that they accept each other's, and names a node on a certificate of
+# another root, which they refuse.
 . "$(dirname "$0")/scenario.sh"
 
 section "a plaintext cluster with records"
@@ -131,3 +135,50 @@ done
 ctl ping "$(node_addr n2)" 2>&1 | grep -q "over TLSv1.2" && ok "the client machine reaches n2 over TLSv1.2" || not_ok "ping n2 over TLS"
 figure records "$records"
 figure "nodes TLS strict" "$(grep -c '^n[0-9].* TLS strict ' "$work/status.out")"
+
+section "2. a certificate of its own on every node, from an organisation's CA (guide 1.8, 2)"
+# A root and an issuing CA; each node and the client a pair with the chain,
+# under the subject every home then requires; the nodes rotate to them. The
+# harness takes the nodes' word that they accept each other's certificates,
+# and still names a node whose certificate the others refuse.
+t0=$(date +%s%3N)
+export SIPC_PFX_PASSWORD="Acme-S1-$$"
+(
+    # shellcheck disable=SC1091
+    mkdir -p "$work/acme" && cd "$work/acme" && . "$SHTEST_DIR/../certs/openssl_pki.sh" && node_ext &&
+        selfsign root "/O=Acme/CN=Acme Root CA" ca && issue int "/O=Acme/CN=Acme Issuing CA" root int &&
+        cat int.pem root.pem >chain.pem && for n in n1 n2 n3 client; do
+            issue $n "/O=Acme/OU=sipc prod/CN=$n.sipc.acme" int leaf && node_pfx $n chain || exit 1
+        done &&
+        # a root the cluster does not trust, under the same names
+        selfsign other "/O=Acme/CN=Acme Root CA" ca && issue bad "/O=Acme/OU=sipc prod/CN=n3.sipc.acme" other leaf &&
+        node_pfx bad other
+) || not_ok "the organisation's PKI"
+(umask 077 && printf "%s\n" "$SIPC_PFX_PASSWORD" >"$work/acme/pw")
+for h in "$(node_home n1)" "$(node_home n2)" "$(node_home n3)" "$(client_home)"; do
+    printf '\n[tls]\nsubject = O=Acme, OU=sipc prod\n' >>"$h/sipc.conf"
+done
+for step in stage commit finish; do
+    for n in n1 n2 n3 client; do
+        if [ $n = client ]; then h=(--home "$(client_home)"); r=(); else h=(--home "$(node_home $n)"); r=(--reload); fi
+        a=("$step"); [ $step = stage ] && a+=("$work/acme/$n.pfx" --password-file "$work/acme/pw")
+        "$BIN/tlstool" "${h[@]}" rotate "${a[@]}" "${r[@]}" >"$work/rot.out" 2>&1 ||
+            { not_ok "$n: tlstool rotate $step (exit $?)"; shtest_show "$work/rot.out"; }
+    done
+done
+settled_status "$OUT"
+RC=$?
+expect "per-node Acme certificates: status exit 0, the nodes' own judge accepts them" 0 \
+    "^n3 .* cert [0-9a-f]{16} \(not cluster.json's pair\) .*healthy$" \
+    "^cluster: every reachable node runs TLS strict; n1 n2 n3 present certificates other than the pair sipc-cluster made \(sha256 [0-9a-f]{16}\.\.\., which cluster.json names\), which the nodes accept of each other \(sipcctl status --cluster finds no certificate_mismatch\): issued by 'O=Acme, CN=Acme Issuing CA', \[tls\] subject O=Acme, OU=sipc prod$"
+figure "rotation to per-node certificates ms" "$(ms_since "$t0")"
+# n3 takes a pair of another root (trusted there alone) and reloads: the
+# others refuse it, which the status names with the reason
+tt n3 trust add "$work/acme/other.pem" >/dev/null && tt n3 import "$work/acme/bad.pfx" --password-file "$work/acme/pw" --force >/dev/null &&
+    kill -HUP "$(jq -r '.nodes[] | select(.name == "n3") | .pid' "$CL/cluster.json")" || not_ok "n3: the other root's pair"
+refused() { cluster status >"$OUT" 2>&1; RC=$?; grep -q "^cluster: .*certificates the nodes do not accept of each other (sipcctl status --cluster): n3 " "$OUT"; }
+wait_for 10 refused
+expect "n3 on another root's certificate: named, with why" 69 \
+    "certificates the nodes do not accept of each other \(sipcctl status --cluster\): n3 \(${NET//./\\.}\.3\) cannot be reached: a certificate was refused .*root certificate 'O=Acme, CN=Acme Root CA' \(SHA-256 [0-9a-f]{16}\.\.\.\) is not trusted" \
+    "; unreachable: n3$"
+figure "organisation section ms" "$(ms_since "$t0")"

@@ -43,8 +43,7 @@ static void apply_note(const opts *o, const sipc_config *cfg)
 {
     /* no sipcd runs from a client-only home: nothing to enable or reload */
     if (client_home(cfg)) {
-        printf("this home is client-only (no [cluster] entry is its own node): its clients "
-               "(sipcctl, programs linking sipc) use it from now on\n");
+        client_home_note();
         return;
     }
     if (!cfg->tls_enable) {

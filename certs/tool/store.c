@@ -798,21 +798,47 @@ int sipc_store_remove(const char *home, const char *sub, const char *name, char 
     return r;
 }
 
+/* The state file as it was before a commit wrote "committed" (was), put
+ * back after an install that changed nothing; err (the install's reason)
+ * gains what the state file says now. */
+static void commit_undo_state(const char *home, const sipc_rotation *was, char *err,
+                              size_t errlen)
+{
+    char why[600];
+    const char *name = was->state == SIPC_ROTATION_NONE ? NULL : sipc_rotation_state_name(was->state);
+    if (sipc_store_write_rotation(home, name, was->previous, why, sizeof why) == 0) {
+        sipc__adderr(err, errlen, " (nothing was changed: the rotation is still %s here)",
+                     sipc_rotation_state_name(was->state));
+        return;
+    }
+    sipc__adderr(err, errlen,
+                 "; the pair is NOT committed, but the rotation's state file, written first, "
+                 "could not be put back as it was (%s): it says committed while security/node.crt "
+                 "still holds the pair it was to replace; fix the cause, then run the same "
+                 "command again, which commits",
+                 why);
+}
+
 /* Each step leaves a state in which the trust holds both pairs, so a crash
  * between two of them never leaves a node refusing one of them: the state
  * file first names the pair being replaced (trusted from previous/ once it
- * is there), then the pair is installed, then staged/ goes. */
+ * is there), then the pair is installed, then staged/ goes. An install
+ * that changed nothing puts the state file back, so that it never says
+ * committed of a pair that is not. */
 int sipc_store_commit(const char *home, const char *current_fp, char *err, size_t errlen)
 {
     uint8_t *crt, *p12;
     size_t clen, p12len;
     int sfd, dfd;
+    sipc_rotation was;
     /* checked before anything is written: the state file is written first */
     int r = sipc_store_init(home, err, errlen);
     if (r == 0 && (r = open_store_dir(home, "staged", &sfd, &dfd, err, errlen)) == 0) {
         close(dfd);
         close(sfd);
     }
+    if (r == 0)
+        r = sipc_rotation_read(home, &was, err, errlen);
     if (r == 0)
         r = read_pair(home, "staged", &crt, &clen, &p12, &p12len, err, errlen);
     if (r == 1) {
@@ -823,8 +849,11 @@ int sipc_store_commit(const char *home, const char *current_fp, char *err, size_
         return r;
     int kept = 0;
     r = sipc_store_write_rotation(home, "committed", current_fp, err, errlen);
-    if (r == 0)
+    if (r == 0) {
         r = install(home, crt, clen, p12, p12len, &kept, err, errlen);
+        if (r < 0)
+            commit_undo_state(home, &was, err, errlen);
+    }
     if (kept)
         r = put_origin(home, SIPC_PREVIOUS_ROTATION, r, err, errlen);
     free_pair(crt, clen, p12, p12len);

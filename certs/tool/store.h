@@ -114,8 +114,9 @@ int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p1
  * SIPC_PREVIOUS_ROTATION, as after a roll back); the state file says
  * committed and names current_fp; staged/ is removed (also after
  * SIPC_STORE_INSTALLED, not after SIPC_STORE_PARTIAL). As import's
- * outcomes; a negative code after the state file was written leaves the
- * pair as it was. */
+ * outcomes; a negative code leaves the pair as it was, and the state file
+ * too (put back when the install after it changed nothing: err then ends
+ * with what it says, or that it could not be put back). */
 int sipc_store_commit(const char *home, const char *current_fp, char *err, size_t errlen);
 /* Undoes a commit: node.crt/node.p12 go to staged/, previous/ is installed
  * again (so previous/ then holds the pair moved back from); rolled-back.

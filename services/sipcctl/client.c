@@ -16,6 +16,7 @@
 #include "services/common/err_line.h"
 #include "services/common/exit_codes.h"
 #include "services/common/shown_text.h"
+#include "services/common/home_dial.h"
 #include "services/common/home_dir.h"
 #include "services/common/home_subject.h"
 #include "services/common/json_text.h"
@@ -87,12 +88,9 @@ static int said_unapplied;
  * after it are dialed as before all the same. */
 static int first_running = -2;
 
-/* This home's client security (sipc_security_load_client), set by the mode
- * its running node wrote in state/ where that differs from the home: a
- * node that has not applied [tls] enable = 1 yet (TLS off) is dialed as
- * before that change, TLS offered first and a plaintext answer taken, and
- * so, as that node's own links do, is every other node; toward its own
- * node known to run TLS, never plaintext, whatever the home says. */
+/* This home's client security as its node runs (home_dial.h): read once
+ * per run unless again; the fallback for a change its node has not
+ * applied is said once. */
 static int home_security(const sipc_config *cfg, int home_node, int again, sipc_security **sec,
                          char *err, size_t n)
 {
@@ -102,25 +100,18 @@ static int home_security(const sipc_config *cfg, int home_node, int again, sipc_
             first_running = sipc__home_tls_running(cfg->home);
         running = first_running;
     }
-    sipc_config cc = *cfg;
-    if (!cfg->tls_enable && home_node && running >= 0 && running != SIPC_TLS_OFF) {
-        cc.tls_enable = 1;
-        if (sipc_security_load_client(sec, &cc, NULL, 0) == 0)
-            return 0;
-    }
-    if (!cfg->tls_enable || running != SIPC_TLS_OFF)
-        return sipc_security_load_client(sec, cfg, err, n);
-    cc.tls_enable = 0;
-    int r = sipc_security_load_client(sec, &cc, err, n);
+    int r = sipc_cli_home_dial_security(cfg, home_node, running, 0, sec, err, n);
+    if (r != 1)
+        return r;
     char home[2400];
     cli_shown(cfg->home, home, sizeof home);
-    if (r == 0 && !said_unapplied++)
+    if (!said_unapplied++)
         fprintf(stderr,
                 "sipcctl: this home is set to TLS ([tls] enable = 1 in %s/sipc.conf) but its "
                 "node still runs TLS off (%s): it has not applied that change; until it does, "
                 "sipcctl dials as it does, TLS offered first and a plaintext answer taken\n",
                 home, SIPC_HOME_TLS_FILE);
-    return r;
+    return 0;
 }
 
 int ctl_connect(const ctl *o, const char *target, const char *service, ctl_client *cl)
@@ -574,17 +565,7 @@ static void plaintext_fix(const ctl_client *cl, char *fix, size_t flen)
                  home, SIPC_HOME_TLS_FILE);
         return;
     }
-    char why[900];
-    long pid = sipc__home_lock_holder(home, why, sizeof why);
-    if (running >= 0 && running != SIPC_TLS_OFF)
-        snprintf(fix, flen,
-                 " (this home's node, sipcd pid %ld, runs TLS %s, as %s/%s says: what answered "
-                 "in plaintext at %s is not it, and sipcctl does not fall back to plaintext "
-                 "toward it; compare [node] address and [%s] port in %s/sipc.conf with its "
-                 "log's `TLS Port:` lines)",
-                 pid, sipc_tls_mode_name((sipc_tls_mode)running), home, SIPC_HOME_TLS_FILE,
-                 cl->target, cl->service, home);
-    else
+    if (!sipc_cli_home_plaintext_impostor("sipcctl", &cl->cfg, cl->target, cl->service, fix, flen))
         snprintf(fix, flen,
                  " (this home is set to TLS ([tls] enable = 1), so sipcctl from it speaks TLS "
                  "only: its node has not applied that change yet, and %s/%s, by which sipcctl "

@@ -23,19 +23,12 @@
 /* findings of lost records kept in state/records-lost: the latest ones */
 #define LOST_KEEP 8
 
-/* Writes HOME/state/name whole; 0, or a WARN once per distinct problem. */
+/* Writes HOME/state/name whole (host_state_put); 0, or a WARN once per
+ * distinct problem. */
 static int state_write(host *h, const char *name, const char *text, const char *what)
 {
-    char dir[700], path[800], err[800];
-    int dfd;
-    int r = host_state_dir(h->cfg.home, dir, sizeof dir, &dfd, NULL, err, sizeof err);
-    if (r == 0) {
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        r = sipc__file_replace_at(dfd, path, name, text, strlen(text), 0600, (uid_t)-1,
-                                  (gid_t)-1, err, sizeof err);
-        close(dfd);
-    }
-    host_state_written(h, name, r, err);
+    char err[800];
+    int r = host_state_put(h, name, text, err, sizeof err);
     if (r == 0) {
         h->mark.last_error[0] = '\0';
     } else if (strcmp(err, h->mark.last_error)) {

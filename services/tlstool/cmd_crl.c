@@ -344,8 +344,9 @@ int cmd_crl(void *arg)
                     sk.n, c.is_delta ? "delta" : "complete", c.issuer, SIPC_CRLS_WEIGHED);
         if (cfg.revocation == SIPC_REVOCATION_OFF)
             warning("[tls] revocation = off in sipc.conf: CRLs are not checked; this CRL "
-                    "takes effect when revocation is turned on (soft or hard) and the node "
-                    "reloads or restarts");
+                    "takes effect when revocation is turned on (soft or hard)%s",
+                    client_home(&cfg) ? ", for this home's clients from their next run"
+                                      : " and the node reloads or restarts");
         free(der);
         /* --force cut a node off knowingly: the node's own CRL guard, which
          * asks the same, is forced too; a --force given only to replace a

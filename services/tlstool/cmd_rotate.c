@@ -16,11 +16,25 @@
 #include "services/tlstool/tlstool.h"
 #include "services/tlstool/trust_guard.h"
 
+/* The rotation's state. A commit writes it before the pair (so that a
+ * crash between the two never leaves a node trusting one pair only): one
+ * killed in between left "committed" beside node.crt still the pair it
+ * names as replaced. Nothing was committed: it stands at staged, said. */
 static int read_state(const opts *o, sipc_rotation *rot)
 {
-    char err[600];
+    char err[600], cur[65], staged[65];
     if (sipc_rotation_read(o->home, rot, err, sizeof err) != 0)
         return fail(EX_STATE, "%s", err);
+    if (rot->state == SIPC_ROTATION_COMMITTED && home_pair_fp(o, NULL, cur, NULL, 0) == 0 &&
+        !strcmp(cur, rot->previous) && home_pair_fp(o, "staged", staged, NULL, 0) == 0) {
+        printf("note: a commit on this node stopped before its pair was put in place: "
+               "security/node.crt still holds the pair it was to replace (SHA-256 %.16s...), "
+               "so the rotation stands at staged, whatever security/rotation says; `tlstool "
+               "rotate commit` commits it\n",
+               cur);
+        rot->state = SIPC_ROTATION_STAGED;
+        rot->previous[0] = '\0';
+    }
     return 0;
 }
 
@@ -29,8 +43,7 @@ static void apply_note(const opts *o, const sipc_config *cfg)
 {
     /* no sipcd runs from a client-only home: nothing to enable or reload */
     if (client_home(cfg)) {
-        printf("this home is client-only (no [cluster] entry is its own node): its clients "
-               "(sipcctl, programs linking sipc) use it from now on\n");
+        client_home_note();
         return;
     }
     if (!cfg->tls_enable) {

@@ -10,14 +10,17 @@
 #include <uv.h>
 
 #include "base/str_copy.h"
+#include "ipc/node/home_lock_read.h"
 #include "services/common/answer_list.h"
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
 #include "services/common/shown_text.h"
+#include "services/common/home_dial.h"
 #include "services/common/home_dir.h"
 #include "services/common/home_subject.h"
 #include "services/tlstool/tlstool.h"
+#include "services/tlstool/trust_guard.h"
 
 typedef struct reload_call {
     int done, err, sent;
@@ -79,22 +82,12 @@ int home_node_call(const opts *o, const sipc_config *cfg, const char *method,
     snprintf(c->host, sizeof c->host, "%s", sipc_cli_home_node_host(cfg));
     if (c->port <= 0)
         return HOME_CALL_NO_PORT;
-    /* the node may still run the old mode: offer TLS when a pair is
-     * imported, accept a plaintext answer (what a home not enabled does) */
-    sipc_config cc = *cfg;
-    cc.tls_enable = 0;
+    /* the node may still run the mode this home had before the change
+     * being applied: dialed as it runs, TLS only once known to run TLS;
+     * where that cannot be told, TLS offered and a plaintext answer taken */
     sipc_security *sec;
-    /* that fallback also takes a home whose trust TLS refuses (a CA
-     * without [tls] subject) as plaintext, and the node's TLS answer then
-     * reads as TLS not enabled here: where sipc.conf enables TLS, the
-     * refusal is the reason, in its words */
-    int strict = cfg->tls_enable ? sipc_security_load_client(&sec, cfg, c->why, sizeof c->why)
-                                 : SIPC_EINVAL;
-    if (strict == SIPC_ECONFIG)
-        return HOME_CALL_SECURITY;
-    if (strict == 0)
-        sipc_security_release(sec);
-    if (sipc_security_load_client(&sec, &cc, c->why, sizeof c->why) != 0)
+    if (sipc_cli_home_dial_security(cfg, 1, sipc__home_tls_running(cfg->home), 1, &sec, c->why,
+                                    sizeof c->why) < 0)
         return HOME_CALL_SECURITY;
     /* where sipc.conf enables TLS, the node presents this home's certificate
      * and a reload refuses a subject it lacks: judge that here, before a
@@ -132,6 +125,12 @@ int home_node_call(const opts *o, const sipc_config *cfg, const char *method,
         sipc_link_info li;
         if (e == SIPC_ECLUSTER && sipc_channel_info(ch, &li) == 0)
             sipc_cli_cluster_fix(cfg, li.peer_cluster, li.peer_cluster_cut, c->fix, sizeof c->fix);
+        char target[200];
+        snprintf(target, sizeof target, strchr(c->host, ':') ? "[%s]:%d" : "%s:%d", c->host,
+                 c->port);
+        if (e == SIPC_EPLAINTEXT)
+            sipc_cli_home_plaintext_impostor("tlstool", cfg, target, "management", c->fix,
+                                             sizeof c->fix);
         /* the library says whether the request left: one whose link came
          * up only past its deadline, or never, was not sent */
         c->sent = cli_call_maybe_applied(e, rc.sent);
@@ -165,6 +164,11 @@ int request_reload(const opts *o, int force)
     int r = load_config(o, &cfg);
     if (r)
         return r;
+    /* its default node address may be another home's node on this machine */
+    if (client_home(&cfg)) {
+        printf("--reload: no sipcd runs from a client-only home: no node was asked\n");
+        return EX_OK;
+    }
     home_call c;
     const char *payload = force ? "{\"force\": true}" : "{}";
     switch (home_node_call(o, &cfg, "reload", payload, 10000, &c)) {
@@ -243,10 +247,21 @@ void remind_reload(const char *what)
            what);
 }
 
+void client_home_note(void)
+{
+    printf("this home is client-only (no [cluster] entry is its own node): its clients "
+           "(sipcctl, programs linking sipc) use it from now on\n");
+}
+
 int reload_or_remind(const opts *o, int force, const char *what)
 {
+    sipc_config cfg;
+    int client = load_config(o, &cfg) == 0 && client_home(&cfg);
+    if (client)
+        client_home_note();
     if (o->reload)
         return request_reload(o, force);
-    remind_reload(what);
+    if (!client)
+        remind_reload(what);
     return EX_OK;
 }

@@ -247,14 +247,18 @@ void probe_list_add(char *list, size_t len, const node_probe *n);
 void probe_list_why(char *list, size_t len, const node_probe *n, const node_probe *d);
 
 /* reload.c: a call to the node running from this home: its [node] address
- * (loopback for a wildcard) at its [management] port, offering TLS when a
- * pair is imported and taking a plaintext answer. */
+ * (loopback for a wildcard) at its [management] port, dialed as that node
+ * runs (services/common/home_dial.h): TLS only once known to run TLS (a
+ * plaintext answer then is refused, SIPC_EPLAINTEXT, fix saying what
+ * answered is not it), else TLS offered when a pair is imported and a
+ * plaintext answer taken. */
 typedef struct home_call {
     char host[128];
     int port;
     int err;           /* HOME_CALL_DONE: 0 or the call's SIPC_* error */
     char message[600]; /* then the reply's or the channel's detail */
-    char fix[900];     /* what to change here for a node of another cluster */
+    char fix[900];     /* what to change here for a node of another cluster, or
+                          what a plaintext answer from a TLS node means */
     char why[1600];    /* HOME_CALL_SECURITY, HOME_CALL_SUBJECT: why not asked */
     char *data;        /* the answer when err is 0 (free it) */
     size_t len;
@@ -271,14 +275,18 @@ int home_node_call(const opts *o, const sipc_config *cfg, const char *method,
                    const char *payload, uint32_t timeout_ms, home_call *c);
 
 /* reload.c: asks the node of this home to reload (management.reload) and
- * prints its answer; EX_OK, EX_RELOAD_REFUSED or EX_RELOAD_UNREACHABLE. */
+ * prints its answer; EX_OK, EX_RELOAD_REFUSED or EX_RELOAD_UNREACHABLE. A
+ * client-only home has no node to ask: said, EX_OK. */
 int request_reload(const opts *o, int force);
 /* After a change on disk: with --reload, request_reload; without, the
  * reminder of how to apply it (what: the command, e.g. "`tlstool trust
- * add`"). */
+ * add`"), or in a client-only home client_home_note. */
 int reload_or_remind(const opts *o, int force, const char *what);
 /* That reminder alone. */
 void remind_reload(const char *what);
+/* What a change means in a client-only home (client_home), said instead of
+ * that reminder: no sipcd runs from it, its clients use the change. */
+void client_home_note(void);
 
 /* The commands (cmd_*.c); o is the opts. */
 int cmd_create(void *o);

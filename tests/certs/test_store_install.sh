@@ -11,8 +11,10 @@
 # - the directory cannot be synced after both renames: exit 14, the pair is
 #   imported, the warning says the change may not last, never "nothing was
 #   changed".
-# The same for rotate commit, whose re-run after a half commit finishes it
-# and keeps the replaced pair for the abort.
+# The same for rotate commit, whose state file, written before the pair, is
+# put back when nothing was changed (never "committed" of the old pair), and
+# whose re-run after a half commit finishes it and keeps the replaced pair
+# for the abort; a commit killed after its state file is taken as staged.
 # And (run as root) `status` on another account's temporary file: one a
 # write holds locked is a write in progress, never a problem; once free, a
 # problem that says no process is writing it.
@@ -102,10 +104,28 @@ snap a
 run "$T" --home "$H" rotate stage "$work/b.pfx"
 expect "rotate stage b" 0
 run env LD_PRELOAD="$RENAME_SHIM" RENAME_FAIL=security/node.crt "$T" --home "$H" rotate commit
-expect "rotate commit, node.crt not put in place: exit 1" 1 "cannot replace $S/node.crt"
+expect "rotate commit, node.crt not put in place: exit 1" 1 "cannot replace $S/node.crt" \
+    "nothing was changed: the rotation is still staged here"
 cmp -s "$S/node.crt" "$work/a/node.crt" && cmp -s "$S/node.p12" "$work/a/node.p12" &&
     cmp -s "$S/previous/node.crt" "$work/a/prev.crt" && [ -f "$S/staged/node.crt" ] &&
     ok "... the pair, previous/ and staged/ as they were" || not_ok "... changed something"
+# the state file, written before the pair, is put back: never committed
+# of a pair that was not
+grep -qx "state staged" "$S/rotation" && ! grep -q "^previous " "$S/rotation" &&
+    ok "... the state file says staged, as before" ||
+    not_ok "... the state file says: $(grep -v '^#' "$S/rotation" | tr '\n' ' ')"
+run "$T" --home "$H" rotate status
+expect "... and rotate status says staged, not committed" 0 "^rotation: staged" "committed: +no"
+# a commit killed between its state file and its pair: nothing committed,
+# and no step taken as if it were
+fp_a=$(openssl x509 -in "$S/node.crt" -outform DER | sha256sum | cut -c1-64)
+printf 'state committed\nprevious %s\n' "$fp_a" >"$S/rotation"
+run "$T" --home "$H" rotate status
+expect "a commit killed before its pair: rotate status says staged, and why" 0 \
+    "^note: a commit on this node stopped before its pair was put in place: security/node.crt still holds the pair it was to replace" \
+    "^rotation: staged" "committed: +no"
+run "$T" --home "$H" rotate finish
+expect "... rotate finish refused: not committed" 10 "the staged pair is not committed on this node"
 run env LD_PRELOAD="$RENAME_SHIM" RENAME_FAIL=security/node.crt,security/node.p12+1 "$T" --home "$H" \
     rotate commit
 expect "rotate commit, half: exit 15" 15 "not committed, only half" "run the same command again"

@@ -538,6 +538,30 @@ run "$T" crl remove "$(ls "$H/security/crl" | head -1)" --reload
 expect "crl remove --reload: removed, then the node is asked" 13 "removed" "could not be asked"
 run "$T" trust list --reload
 expect "trust list --reload: refused" 64 "--reload goes with trust add and trust remove only"
+# a client-only home (no [node] key, its [cluster] nodes all others): no
+# node's reload to remind of, and --reload asks no node (its [node]
+# address by default may be another home's node on this machine); crl add's
+# guard asks its [cluster] node, 127.1.232.1, where none listens
+printf '[management]\nport = %s\n[cluster]\nnodes = 127.1.232.1:23000\n[tls]\nsubject = CN=sipc node\nrevocation = off\n' \
+    "$MGMT" >"$H/sipc.conf"
+client_only() { # NAME: the last run said so, and nothing of a node
+    grep -q "^this home is client-only (no \[cluster\] entry is its own node): its clients" "$OUT" &&
+        ! grep -q "running services pick the change up\|node reloads or restarts\|--reload: the node" "$OUT" &&
+        ok "$1: says the home is client-only, nothing of a node" || bad "$1: $(cat "$OUT")"
+}
+run "$T" trust add "$P/other-root.pem"
+expect "client-only home: trust add" 0 "trusted: O=Elsewhere"
+client_only "... trust add"
+run "$T" crl add "$P/int.crl"
+expect "client-only home: crl add" 0 "added CRL" "takes effect when revocation is turned on \(soft or hard\), for this home's clients from their next run"
+client_only "... crl add"
+run "$T" crl remove "$N"
+expect "client-only home: crl remove" 0 "removed"
+client_only "... crl remove"
+run "$T" trust remove "$FP" --reload
+expect "client-only home: trust remove --reload asks no node" 0 "removed" \
+    "^--reload: no sipcd runs from a client-only home: no node was asked"
+client_only "... trust remove --reload"
 : >"$H/sipc.conf"
 run "$T" crl remove "$N"
 expect "crl remove: unknown" 11 "no CRL named"

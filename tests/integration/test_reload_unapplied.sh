@@ -11,7 +11,8 @@
 #     permissive, saying once that it dials as n1 still does
 #   - a node known to run TLS is never dialed into plaintext: where the
 #     file says strict and a plaintext node answers, sipcctl refuses it,
-#     even from a home set to enable = 0
+#     even from a home set to enable = 0, and so do tlstool's status and
+#     --reload
 # Budget: about 10 s.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -49,6 +50,15 @@ run ctl n2 metrics
 expect "a home's node known to run TLS is not dialed into plaintext (exit 76)" 76
 says "... and says what answered is not its node" \
     "what answered in plaintext at $BASE.2:23002 is not it, and sipcctl does not fall back to plaintext toward it"
+# tlstool asks its home's node by the same code: status and --reload
+run tt n2 status
+says "tlstool status: not asked in plaintext either, and says why" \
+    "what answered in plaintext at $BASE.2:23002 is not it, and tlstool does not fall back to plaintext toward it"
+grep -q "^running: *off" "$OUT" && bad "... but it took the plaintext answer as the running mode" ||
+    ok "... and takes no running mode from it"
+run tt n2 disable --force --reload
+expect "tlstool --reload: refused, not asked in plaintext (exit 13)" 13 \
+    "could not be asked: .*what answered in plaintext at $BASE.2:23002 is not it, and tlstool does not fall back"
 mv "$work/n2.running" "$work/n2/state/tls-running"
 
 for n in 1 2; do tt "n$n" enable --mode permissive >/dev/null || exit 1; done

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/file_replace.h"
 #include "host.h"
 #include "records_mark.h"
 #include "testutil.h"
@@ -71,6 +72,22 @@ void host_state_written(struct host *h, const char *name, int r, const char *err
     (void)name;
     (void)r;
     (void)err;
+}
+
+/* the host's writer of state/ files, on the directory above and base's
+ * writer, as host_status.c has it */
+int host_state_put(struct host *h, const char *name, const char *text, char *err, size_t errlen)
+{
+    char dir[700], path[800];
+    int dfd;
+    int r = host_state_dir(h->cfg.home, dir, sizeof dir, &dfd, NULL, err, errlen);
+    if (r != 0)
+        return r;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    r = sipc__file_replace_at(dfd, path, name, text, strlen(text), 0600, (uid_t)-1, (gid_t)-1,
+                              err, errlen);
+    close(dfd);
+    return r;
 }
 
 static int count_lines(const char *path)

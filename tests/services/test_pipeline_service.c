@@ -20,6 +20,7 @@
 
 #include "base/utf8_text.h"
 #include "ipc/internal.h" /* sipc__router_lookup: the data service's own put_batch */
+#include "lanes.h"
 #include "pb_budget.h"
 #include "pipeline_test_support.h"
 
@@ -1492,12 +1493,17 @@ int main(void)
         return 1;
     }
     snprintf(g_pem, sizeof g_pem, "%s/node.pem", certs);
-    const struct CMUnitTest tests[] = {
+    /* the cases in two halves of about 12 s each, for each transport: five
+     * lanes side by side (tests/support/lanes.h), each case on its own
+     * listeners (ports the kernel picks) and homes */
+    const struct CMUnitTest tests1[] = {
         cmocka_unit_test(t_hash_and_resend), cmocka_unit_test(t_to_node),
         cmocka_unit_test(t_rejected),        cmocka_unit_test(t_down_then_back),
         cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_decode_budget),
         cmocka_unit_test(t_window),
         cmocka_unit_test(t_queued_deadline), cmocka_unit_test(t_data_busy),
+    };
+    const struct CMUnitTest tests2[] = {
         cmocka_unit_test(t_unanswered),
         cmocka_unit_test(t_shutdown_queued),
         cmocka_unit_test(t_down_pump_reentry),      cmocka_unit_test(t_bad_requests),
@@ -1514,11 +1520,14 @@ int main(void)
         cmocka_unit_test(t_hash_and_resend),
         cmocka_unit_test(t_down_then_back),
     };
-    int fails = 0;
-    fails += cmocka_run_group_tests_name("pipeline over plaintext", tests, setup_plain, NULL);
-    fails += cmocka_run_group_tests_name("pipeline over TLS", tests, setup_tls, NULL);
-    fails += cmocka_run_group_tests_name("TLS pipeline, plaintext data links", mixed, setup_mixed,
-                                         NULL);
+    const tu_lane lanes[] = {
+        TU_LANE("pipeline over plaintext 1/2", tests1, setup_plain),
+        TU_LANE("pipeline over plaintext 2/2", tests2, setup_plain),
+        TU_LANE("pipeline over TLS 1/2", tests1, setup_tls),
+        TU_LANE("pipeline over TLS 2/2", tests2, setup_tls),
+        TU_LANE("TLS pipeline, plaintext data links", mixed, setup_mixed),
+    };
+    int fails = tu_run_lanes(lanes, sizeof lanes / sizeof lanes[0]);
     tu_rmdir(certs);
     free(certs);
     return fails ? 1 : 0;

@@ -3789,10 +3789,8 @@ int main(void)
         cmocka_unit_test(t_resumption_setting),
     };
     const tu_lane lanes[] = {
-        TU_LANE("transport over plaintext 1/2", common1, setup_plain),
-        TU_LANE("transport over plaintext 2/2", common2, setup_plain),
-        TU_LANE("transport over TLS 1/2", common1, setup_tls),
-        TU_LANE("transport over TLS 2/2", common2, setup_tls),
+        TU_LANE_HALVES("transport over plaintext", common1, common2, setup_plain),
+        TU_LANE_HALVES("transport over TLS", common1, common2, setup_tls),
         TU_LANE("TLS modes and peer authentication", tls_only, NULL),
     };
     int fails = tu_run_lanes(lanes, sizeof lanes / sizeof lanes[0]);

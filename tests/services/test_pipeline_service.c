@@ -1521,10 +1521,8 @@ int main(void)
         cmocka_unit_test(t_down_then_back),
     };
     const tu_lane lanes[] = {
-        TU_LANE("pipeline over plaintext 1/2", tests1, setup_plain),
-        TU_LANE("pipeline over plaintext 2/2", tests2, setup_plain),
-        TU_LANE("pipeline over TLS 1/2", tests1, setup_tls),
-        TU_LANE("pipeline over TLS 2/2", tests2, setup_tls),
+        TU_LANE_HALVES("pipeline over plaintext", tests1, tests2, setup_plain),
+        TU_LANE_HALVES("pipeline over TLS", tests1, tests2, setup_tls),
         TU_LANE("TLS pipeline, plaintext data links", mixed, setup_mixed),
     };
     int fails = tu_run_lanes(lanes, sizeof lanes / sizeof lanes[0]);

@@ -22,6 +22,9 @@ typedef struct tu_lane {
 
 /* A lane of a whole array of cases. */
 #define TU_LANE(name, tests, setup) {(name), (tests), sizeof(tests) / sizeof((tests)[0]), (setup)}
+/* Two lanes of one group cut in halves: "NAME 1/2" and "NAME 2/2". */
+#define TU_LANE_HALVES(name, first, second, setup) \
+    TU_LANE(name " 1/2", first, setup), TU_LANE(name " 2/2", second, setup)
 
 /* Runs every lane at once, each as a cmocka group in a child process, and
  * passes their output on line by line as it comes, each line prefixed with

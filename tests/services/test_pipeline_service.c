@@ -1493,17 +1493,16 @@ int main(void)
         return 1;
     }
     snprintf(g_pem, sizeof g_pem, "%s/node.pem", certs);
-    /* the cases in two halves of about 12 s each, for each transport: five
-     * lanes side by side (tests/support/lanes.h), each case on its own
-     * listeners (ports the kernel picks) and homes */
-    const struct CMUnitTest tests1[] = {
+    /* one lane per transport side by side (tests/support/lanes.h), each case
+     * on its own listeners (ports the kernel picks) and homes; not more: the
+     * cases time their answers against bounds, and under the sanitizers more
+     * TLS lanes at once compete for the cores */
+    const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_hash_and_resend), cmocka_unit_test(t_to_node),
         cmocka_unit_test(t_rejected),        cmocka_unit_test(t_down_then_back),
         cmocka_unit_test(t_down_past_deadline), cmocka_unit_test(t_decode_budget),
         cmocka_unit_test(t_window),
         cmocka_unit_test(t_queued_deadline), cmocka_unit_test(t_data_busy),
-    };
-    const struct CMUnitTest tests2[] = {
         cmocka_unit_test(t_unanswered),
         cmocka_unit_test(t_shutdown_queued),
         cmocka_unit_test(t_down_pump_reentry),      cmocka_unit_test(t_bad_requests),
@@ -1521,8 +1520,8 @@ int main(void)
         cmocka_unit_test(t_down_then_back),
     };
     const tu_lane lanes[] = {
-        TU_LANE_HALVES("pipeline over plaintext", tests1, tests2, setup_plain),
-        TU_LANE_HALVES("pipeline over TLS", tests1, tests2, setup_tls),
+        TU_LANE("pipeline over plaintext", tests, setup_plain),
+        TU_LANE("pipeline over TLS", tests, setup_tls),
         TU_LANE("TLS pipeline, plaintext data links", mixed, setup_mixed),
     };
     int fails = tu_run_lanes(lanes, sizeof lanes / sizeof lanes[0]);

@@ -27,6 +27,7 @@
 #include "ipc/envelope.h"
 #include "ipc/frame.h"
 #include "ipc/internal.h" /* a channel's last attempt, to time a restart against it */
+#include "lanes.h"
 #include "testutil.h"
 
 static char *g_dir;
@@ -1460,28 +1461,39 @@ int main(void)
         return 1;
     }
     snprintf(g_pem, sizeof g_pem, "%s/node.pem", g_dir);
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(t_restart_reached_fast),
-        cmocka_unit_test(t_peer_hello_redials),
+    /* four lanes side by side (tests/support/lanes.h), of about 12 s each:
+     * the cases wait out real backoffs, each lane on its own addresses */
+    const struct CMUnitTest backoff[] = {
+        cmocka_unit_test(t_mode_refused_backoff),
+        cmocka_unit_test(t_server_drain),
+        cmocka_unit_test(t_connected_limited),
+        cmocka_unit_test(t_fail_fast_names_peer),
+        cmocka_unit_test(t_unresolved_name_limited),
+    };
+    const struct CMUnitTest dead[] = {
         cmocka_unit_test(t_dead_peer_attempts_bounded),
         cmocka_unit_test(t_down_reason_age),
         cmocka_unit_test(t_reload_moves_busy_connection),
         cmocka_unit_test(t_goaway_ignored_by_old_client),
-        cmocka_unit_test(t_goaway_grace),
-        cmocka_unit_test(t_server_drain),
-        cmocka_unit_test(t_stop_reads_as_stopping),
         cmocka_unit_test(t_stop_then_back),
+        cmocka_unit_test(t_down_link_keeps_transport),
+    };
+    const struct CMUnitTest hello[] = {
+        cmocka_unit_test(t_peer_hello_redials),
+        cmocka_unit_test(t_start_refused_info),
         cmocka_unit_test(t_stop_known_to_down_link),
         cmocka_unit_test(t_stop_news_passed_on),
-        cmocka_unit_test(t_connected_limited),
-        cmocka_unit_test(t_start_refused_info),
-        cmocka_unit_test(t_mode_refused_backoff),
-        cmocka_unit_test(t_fallback_then_strict),
-        cmocka_unit_test(t_down_link_keeps_transport),
-        cmocka_unit_test(t_unresolved_name_limited),
-        cmocka_unit_test(t_fail_fast_names_peer),
     };
-    int fails = cmocka_run_group_tests_name("links", tests, NULL, NULL);
+    const struct CMUnitTest restart[] = {
+        cmocka_unit_test(t_restart_reached_fast),
+        cmocka_unit_test(t_fallback_then_strict),
+        cmocka_unit_test(t_stop_reads_as_stopping),
+        cmocka_unit_test(t_goaway_grace),
+    };
+    const tu_lane lanes[] = {
+        TU_LANE("links backoff", backoff, NULL), TU_LANE("links dead peer", dead, NULL),
+        TU_LANE("links hello", hello, NULL), TU_LANE("links restart", restart, NULL)};
+    int fails = tu_run_lanes(lanes, sizeof lanes / sizeof lanes[0]);
     tu_rmdir(g_dir);
     free(g_dir);
     return fails ? 1 : 0;

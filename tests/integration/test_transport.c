@@ -23,6 +23,7 @@
 #include "ipc/internal.h"
 #include "ipc/security.h"
 #include "services/common/link_down.h"
+#include "lanes.h"
 #include "testutil.h"
 #include "transport/stream.h"
 #include "transport/tls_engine.h"
@@ -3712,7 +3713,10 @@ int main(void)
     snprintf(g_other_pem, sizeof g_other_pem, "%s/other.pem", g_dir);
     snprintf(g_expired_pem, sizeof g_expired_pem, "%s/expired.pem", g_dir);
 
-    const struct CMUnitTest common[] = {
+    /* the cases of both transports, in two halves of about 10 s each: five
+     * lanes side by side (tests/support/lanes.h), each case on its own
+     * listeners (ports the kernel picks) */
+    const struct CMUnitTest common1[] = {
         cmocka_unit_test(t_echo_sizes),
         cmocka_unit_test(t_many_in_flight_out_of_order),
         cmocka_unit_test(t_close_waits_for_held),
@@ -3735,6 +3739,8 @@ int main(void)
         cmocka_unit_test(t_silent_client_named),
         cmocka_unit_test(t_conn_lines_per_node),
         cmocka_unit_test(t_conn_lines_host_report_text),
+    };
+    const struct CMUnitTest common2[] = {
         cmocka_unit_test(t_log_flood_many_hosts),
         cmocka_unit_test(t_deadline),
         cmocka_unit_test(t_drop_completes_pending_then_reconnect),
@@ -3782,10 +3788,12 @@ int main(void)
         cmocka_unit_test(t_resume_after_reload),
         cmocka_unit_test(t_resumption_setting),
     };
-    int fails = 0;
-    fails += cmocka_run_group_tests_name("transport over plaintext", common, setup_plain, NULL);
-    fails += cmocka_run_group_tests_name("transport over TLS", common, setup_tls, NULL);
-    fails += cmocka_run_group_tests_name("TLS modes and peer authentication", tls_only, NULL, NULL);
+    const tu_lane lanes[] = {
+        TU_LANE_HALVES("transport over plaintext", common1, common2, setup_plain),
+        TU_LANE_HALVES("transport over TLS", common1, common2, setup_tls),
+        TU_LANE("TLS modes and peer authentication", tls_only, NULL),
+    };
+    int fails = tu_run_lanes(lanes, sizeof lanes / sizeof lanes[0]);
     tu_rmdir(g_dir);
     free(g_dir);
     return fails ? 1 : 0;

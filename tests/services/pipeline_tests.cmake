@@ -3,7 +3,7 @@
 add_library(sipc_pipeline_testsupport STATIC pipeline_test_support.c)
 target_link_libraries(sipc_pipeline_testsupport PUBLIC sipc_pipeline sipc_data_testsupport)
 sipc_add_test(test_pipeline_service SOURCES test_pipeline_service.c LABELS integration TIMEOUT 240
-  COST 40)
+  COST 15)
 target_link_libraries(test_pipeline_service PRIVATE sipc_pipeline_testsupport)
 sipc_add_test(test_pipeline_ndjson SOURCES test_pipeline_ndjson.c LABELS unit TIMEOUT 60)
 target_link_libraries(test_pipeline_ndjson PRIVATE sipc_pipeline_ndjson)

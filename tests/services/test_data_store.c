@@ -30,6 +30,7 @@
 #include "data_test_support.h"
 #include "data_service_impl.h"
 #include "data_validate.h"
+#include "lanes.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -3303,7 +3304,9 @@ static void t_checkpoint_limit(void **state)
 int main(void)
 {
     main_thread = pthread_self();
-    const struct CMUnitTest tests[] = {
+    /* three lanes of about 10 s side by side (tests/support/lanes.h): the
+     * cases mostly wait (timers, retries, syncs), each in a home of its own */
+    const struct CMUnitTest first[] = {
         cmocka_unit_test(t_utf8),
         cmocka_unit_test(t_validate_record),
         cmocka_unit_test_setup_teardown(t_put_get_delete, setup, teardown),
@@ -3323,6 +3326,8 @@ int main(void)
         cmocka_unit_test(t_service_erofs_timed),
         cmocka_unit_test(t_service_shm_fixed),
         cmocka_unit_test(t_service_timed_quiet),
+    };
+    const struct CMUnitTest second[] = {
         cmocka_unit_test(t_service_reopen_fails),
         cmocka_unit_test(t_service_reopen_replaced),
         cmocka_unit_test(t_service_reopen_replaced_made),
@@ -3337,6 +3342,8 @@ int main(void)
         cmocka_unit_test(t_service_gone_window),
         cmocka_unit_test(t_service_gone_copy_retry),
         cmocka_unit_test(t_service_gone_copy_room),
+    };
+    const struct CMUnitTest third[] = {
         cmocka_unit_test(t_service_gone_damaged),
         cmocka_unit_test(t_service_gone_lent_reader),
         cmocka_unit_test(t_service_damaged_while_gone),
@@ -3358,5 +3365,10 @@ int main(void)
         cmocka_unit_test(t_db_dir_repointed),
         cmocka_unit_test_setup_teardown(t_checkpoint_limit, setup, teardown),
     };
-    return cmocka_run_group_tests_name("data store", tests, NULL, NULL);
+    const tu_lane lanes[] = {
+        TU_LANE("data store 1/3", first, NULL),
+        TU_LANE("data store 2/3", second, NULL),
+        TU_LANE("data store 3/3", third, NULL),
+    };
+    return tu_run_lanes(lanes, sizeof lanes / sizeof lanes[0]) ? 1 : 0;
 }

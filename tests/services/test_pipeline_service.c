@@ -20,6 +20,7 @@
 
 #include "base/utf8_text.h"
 #include "ipc/internal.h" /* sipc__router_lookup: the data service's own put_batch */
+#include "lanes.h"
 #include "pb_budget.h"
 #include "pipeline_test_support.h"
 
@@ -1492,6 +1493,10 @@ int main(void)
         return 1;
     }
     snprintf(g_pem, sizeof g_pem, "%s/node.pem", certs);
+    /* one lane per transport side by side (tests/support/lanes.h), each case
+     * on its own listeners (ports the kernel picks) and homes; not more: the
+     * cases time their answers against bounds, and under the sanitizers more
+     * TLS lanes at once compete for the cores */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_hash_and_resend), cmocka_unit_test(t_to_node),
         cmocka_unit_test(t_rejected),        cmocka_unit_test(t_down_then_back),
@@ -1514,11 +1519,12 @@ int main(void)
         cmocka_unit_test(t_hash_and_resend),
         cmocka_unit_test(t_down_then_back),
     };
-    int fails = 0;
-    fails += cmocka_run_group_tests_name("pipeline over plaintext", tests, setup_plain, NULL);
-    fails += cmocka_run_group_tests_name("pipeline over TLS", tests, setup_tls, NULL);
-    fails += cmocka_run_group_tests_name("TLS pipeline, plaintext data links", mixed, setup_mixed,
-                                         NULL);
+    const tu_lane lanes[] = {
+        TU_LANE("pipeline over plaintext", tests, setup_plain),
+        TU_LANE("pipeline over TLS", tests, setup_tls),
+        TU_LANE("TLS pipeline, plaintext data links", mixed, setup_mixed),
+    };
+    int fails = tu_run_lanes(lanes, sizeof lanes / sizeof lanes[0]);
     tu_rmdir(certs);
     free(certs);
     return fails ? 1 : 0;

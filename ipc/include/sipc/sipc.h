@@ -541,7 +541,9 @@ SIPC_EXTERN size_t sipc_request_answer_max(const sipc_request *req);
  * smaller one the caller's hello said: only this call fails, the caller gets
  * SIPC_ETOOBIG with the reply's size and the limit in its message, and the
  * connection and its other calls go on;
- * SIPC_EINVAL: data is NULL with len > 0, the caller gets SIPC_EREMOTE. */
+ * SIPC_EINVAL: data is NULL with len > 0, the caller gets SIPC_EREMOTE; or
+ * called on a thread that does not run the loop (top of this header): then
+ * req is not freed, and is still to be answered from the loop. */
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
 /* status: a positive application code (the caller sees SIPC_EREMOTE with
  * reply->status = status) or a negative sipc code (0 is sent as

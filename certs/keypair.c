@@ -21,6 +21,7 @@
 #include "certs/x509_info.h"
 #include "base/error_text.h"
 #include "base/hex.h"
+#include "base/shown_text.h"
 #include "sipc/errno.h"
 
 void sipc_der_free(sipc_der *d)
@@ -196,9 +197,18 @@ static int load_key(sipc_keypair *kp, const char *pem, size_t len, char *err, si
     size_t pos = 0;
     uint8_t *der = NULL;
     size_t dl = 0;
-    if (sipc_pem_block(pem, len, &pos, "ENCRYPTED PRIVATE KEY", &der, &dl, NULL, 0) != 0 || der) {
+    /* PKCS#8's form, or the traditional one's header (OpenSSL's `-aes256`),
+     * which is no Base64 and so no PEM block of a key */
+    static const char traditional[] = "Proc-Type: 4,ENCRYPTED";
+    if (sipc_pem_block(pem, len, &pos, "ENCRYPTED PRIVATE KEY", &der, &dl, NULL, 0) != 0 || der ||
+        memmem(pem, len, traditional, sizeof traditional - 1)) {
         sipc_secure_free(der, dl);
-        snprintf(err, errlen, "%s: the private key is encrypted; import the PKCS#12 file with tlstool import", what);
+        char word[1100];
+        snprintf(err, errlen,
+                 "%s: the private key is encrypted, and sipc reads unencrypted keys only: "
+                 "decrypt it with `openssl pkey -in %s -out KEY` and give KEY instead (keep it "
+                 "0600, readable by its owner only)",
+                 what, sipc__shell_word(what, word, sizeof word));
         return SIPC_ETLSCONFIG;
     }
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++) {

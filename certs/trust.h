@@ -109,7 +109,8 @@ typedef enum {
     SIPC_VFY_FOR_PEER = 0,  /* presented in a handshake; a pair imported */
     SIPC_VFY_FOR_FILE,      /* a file checked before it is anyone's (`tlstool verify FILE`) */
     SIPC_VFY_FOR_STAGE,     /* a file staged, or the staged pair (`tlstool rotate stage FILE`) */
-    SIPC_VFY_FOR_COMMITTED  /* the staged pair committed although it does not verify */
+    SIPC_VFY_FOR_COMMITTED, /* the staged pair committed although it does not verify */
+    SIPC_VFY_FOR_PEM        /* a program's own PEM files (sipc_security_from_pem): no node's */
 } sipc_vfy_for;
 
 typedef struct sipc_trust sipc_trust;

@@ -160,6 +160,35 @@ static void expired_words(const sipc_vfy_result *res, char *out, size_t len)
                  leaf_issuer(res));
 }
 
+/* A program's own PEM pair is imported nowhere and tlstool has no part in
+ * it: it is made again (or reissued) with the files' own tools and given to
+ * each program that uses it. 0 when the fix does not depend on that. */
+static int pem_words(const sipc_vfy_result *res, char *out, size_t len)
+{
+    static const char give[] = "and give it to every program that uses this pair";
+    static const char make[] = "as docs/quickstart.md section 3 makes one: `openssl req -x509 "
+                               "-newkey ec -pkeyopt ec_paramgen_curve:P-256 ...`";
+    if (res->status == SIPC_VFY_EXPIRED && res->fix_kind == SIPC_VFY_FIX_EXPIRED_PAIR)
+        snprintf(out, len, SIPC__CLOCK_FIRST "make a new pair (%s) %s", make, give);
+    else if (res->status == SIPC_VFY_EXPIRED && res->fix_kind == SIPC_VFY_FIX_EXPIRED_ISSUED)
+        snprintf(out, len, SIPC__CLOCK_FIRST "obtain a renewed certificate from its CA ('%s') %s",
+                 leaf_issuer(res), give);
+    else if (res->status == SIPC_VFY_WEAK_KEY && res->depth == 0)
+        snprintf(out, len,
+                 "make a new pair with an ECDSA P-256/P-384 or RSA 2048+ key (%s), or have the "
+                 "certificate reissued with one, %s",
+                 make, give);
+    else if (res->status == SIPC_VFY_WRONG_USAGE)
+        snprintf(out, len,
+                 "each end is both TLS client and server: make the pair again with key usage "
+                 "digitalSignature and extended key usage serverAuth and clientAuth (%s), or have "
+                 "it reissued so, %s",
+                 make, give);
+    else
+        return 0;
+    return 1;
+}
+
 void sipc__vfix(sipc_vfy_result *res, sipc_vfy_fix_kind kind)
 {
     res->fix_kind = kind;
@@ -171,6 +200,11 @@ void sipc_vfy_fix_for(sipc_vfy_result *res, sipc_vfy_for as, const char *file)
     char fix[sizeof res->fix + 600]; /* cut to fit, between characters */
     if (!file)
         file = "FILE";
+    if (as == SIPC_VFY_FOR_PEM) {
+        if (pem_words(res, fix, sizeof fix))
+            sipc_str_copy_utf8(res->fix, sizeof res->fix, fix);
+        return;
+    }
     switch (res->fix_kind) {
     case SIPC_VFY_FIX_AS_WRITTEN:
         return;

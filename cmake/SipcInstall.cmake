@@ -111,8 +111,14 @@ foreach(_pc sipc sipc-static)
     set(SIPC_PC_LIBS "\${libdir}/libsipc.a")
     set(SIPC_PC_DESCRIPTION_TAIL "; libsipc linked statically: use with --static")
   endif()
-  configure_file(${CMAKE_CURRENT_LIST_DIR}/sipc.pc.in ${PROJECT_BINARY_DIR}/${_pc}.pc @ONLY)
-  install(FILES ${PROJECT_BINARY_DIR}/${_pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+  # Named for the install only: found in the build tree as NAME.pc, its
+  # paths (relative to where it lies) would name directories that are not
+  # there, and pkg-config would hand them to a compiler.
+  configure_file(${CMAKE_CURRENT_LIST_DIR}/sipc.pc.in ${PROJECT_BINARY_DIR}/${_pc}.pc-to-install
+                 @ONLY)
+  install(FILES ${PROJECT_BINARY_DIR}/${_pc}.pc-to-install
+          DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig RENAME ${_pc}.pc)
+  file(REMOVE ${PROJECT_BINARY_DIR}/${_pc}.pc) # what a build tree configured before kept
 endforeach()
 
 # --- CMake package ---

@@ -203,6 +203,8 @@ int sipc__conn_call(sipc_conn *c, const char *service, const char *method, const
 int sipc_conn_call(sipc_conn *c, const char *service, const char *method, const void *data,
                    size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg)
 {
+    if (c && sipc__ctx_thread_check(c->ctx, "sipc_conn_call"))
+        return SIPC_EINVAL;
     return sipc__conn_call(c, service, method, data, len, timeout_ms, cb, arg, NULL);
 }
 
@@ -210,6 +212,8 @@ int sipc_conn_call_ex(sipc_conn *c, const char *service, const char *method, con
                       size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg,
                       sipc_call_id *id)
 {
+    if (c && sipc__ctx_thread_check(c->ctx, "sipc_conn_call_ex"))
+        return SIPC_EINVAL;
     sipc_pcall *call = NULL;
     int r = sipc__conn_call(c, service, method, data, len, timeout_ms, cb, arg, &call);
     if (r == 0 && id)
@@ -219,7 +223,7 @@ int sipc_conn_call_ex(sipc_conn *c, const char *service, const char *method, con
 
 int sipc_conn_call_cancel(sipc_conn *c, sipc_call_id id)
 {
-    if (!c || id == 0)
+    if (!c || id == 0 || sipc__ctx_thread_check(c->ctx, "sipc_conn_call_cancel"))
         return SIPC_EINVAL;
     sipc_pcall *call = sipc__conn_take_answered(c, id);
     if (!call)
@@ -232,6 +236,8 @@ int sipc_conn_call_cancel(sipc_conn *c, sipc_call_id id)
 int sipc_conn_send(sipc_conn *c, const char *service, const char *method, const void *data,
                    size_t len)
 {
+    if (c && sipc__ctx_thread_check(c->ctx, "sipc_conn_send"))
+        return SIPC_EINVAL;
     int e = sipc__conn_can_send(c, service, method, data, len);
     if (e != 0)
         return e;

@@ -58,12 +58,23 @@ static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
                      ch->where, (unsigned long long)(now - call->deadline));
             sipc__call_complete(call, r, 0, msg, NULL, 0);
         } else if (r == SIPC_ETOOBIG) {
-            /* within our max_frame, beyond the one the peer's hello said */
+            /* within our max_frame, beyond the one the peer's hello said;
+             * the envelope framed as sipc__conn_start_call framed it, since
+             * a payload of exactly max_frame reads as fitting otherwise */
+            uint64_t left = call->deadline - now;
+            sipc_env_out e = {.kind = SIPC__KIND__REQUEST,
+                              .request_id = call->id,
+                              .service = call->service,
+                              .method = call->method,
+                              .payload = call->data,
+                              .payload_len = call->len,
+                              .deadline_ms = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left};
+            size_t env = sipc_env_packed_size(SIPC_PROTOCOL_VERSION, &e) - call->len;
             char msg[300];
             snprintf(msg, sizeof msg,
-                     "request of %zu bytes is larger than the maximum frame of %zu bytes node %s "
-                     "accepts (its max_frame)",
-                     call->len, c->send_max, c->peer_node);
+                     "request of %zu bytes of payload plus %zu bytes of envelope is larger than "
+                     "the maximum frame of %zu bytes node %s accepts (its max_frame)",
+                     call->len, env, c->send_max, c->peer_node);
             sipc__call_complete(call, r, 0, msg, NULL, 0);
         } else if (r != 0) {
             sipc__call_complete(call, r, 0, "", NULL, 0);
@@ -675,10 +686,12 @@ void sipc_ctx_peer_stopping(sipc_ctx *ctx, const char *node_id, const char *host
  * about as many instructions as the checks. */
 static inline __attribute__((always_inline)) int
 ch_can_send(const sipc_channel *ch, const char *service, const char *method, const void *data,
-            size_t len)
+            size_t len, const char *fn)
 {
     /* names: sipc__conn_can_send, or ch_wait for a call that waits */
     if (!ch || !service || !method || (len && !data))
+        return SIPC_EINVAL;
+    if (sipc__ctx_thread_check(ch->ctx, fn))
         return SIPC_EINVAL;
     if (ch->closing)
         return SIPC_ECLOSING;
@@ -705,7 +718,7 @@ ch_can_send(const sipc_channel *ch, const char *service, const char *method, con
 int sipc_call_ex(sipc_channel *ch, const char *service, const char *method, const void *data,
                  size_t len, uint32_t timeout_ms, sipc_call_cb cb, void *arg, sipc_call_id *id)
 {
-    int e = ch_can_send(ch, service, method, data, len);
+    int e = ch_can_send(ch, service, method, data, len, "sipc_call");
     if (e != 0)
         return e;
     sipc_pcall *call = NULL;
@@ -736,7 +749,7 @@ int sipc_call(sipc_channel *ch, const char *service, const char *method, const v
 
 int sipc_call_cancel(sipc_channel *ch, sipc_call_id id)
 {
-    if (!ch || id == 0)
+    if (!ch || id == 0 || sipc__ctx_thread_check(ch->ctx, "sipc_call_cancel"))
         return SIPC_EINVAL;
     sipc_pcall *call = sipc_idmap_take(&ch->handles, id);
     if (!call)
@@ -762,7 +775,7 @@ int sipc_call_cancel(sipc_channel *ch, sipc_call_id id)
 int sipc_send(sipc_channel *ch, const char *service, const char *method, const void *data,
               size_t len)
 {
-    int e = ch_can_send(ch, service, method, data, len);
+    int e = ch_can_send(ch, service, method, data, len, "sipc_send");
     if (e != 0)
         return e;
     if (ch_ready(ch))
@@ -775,7 +788,7 @@ int sipc_send(sipc_channel *ch, const char *service, const char *method, const v
 int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, int port,
                       const sipc_router *router)
 {
-    if (!out || !ctx)
+    if (!out || !ctx || sipc__ctx_thread_check(ctx, "sipc_channel_open"))
         return SIPC_EINVAL;
     if (!address || !*address || port <= 0 || port > 65535) {
         /* a caller's mistake that no later error would explain: say which */
@@ -904,6 +917,8 @@ static int ch_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), 
 
 int sipc_channel_close(sipc_channel *ch, void (*close_cb)(sipc_channel *, void *), void *arg)
 {
+    if (ch && sipc__ctx_thread_check(ch->ctx, "sipc_channel_close"))
+        return SIPC_EINVAL;
     return ch_close(ch, close_cb, arg, "channel closed");
 }
 

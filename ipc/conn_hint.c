@@ -20,6 +20,11 @@ const char *sipc__conn_operator_hint(int err, const sipc_conn *c, char *buf, siz
                            "and every client machine, must import the cluster's key pair"
                          : "; mutual TLS needs the cluster's certificate on both ends: import the "
                            "cluster's key pair on the peer";
+    const char *plain = err == SIPC_ETLSONPLAIN && !is_server ? sipc__security_plain_reason(c->sec) : "";
+    if (*plain) {
+        snprintf(buf, len, " (%s)", plain);
+        return buf;
+    }
     if (err == SIPC_ETLSONPLAIN)
         return is_server ? ": is TLS enabled on every node? (turn TLS on everywhere and reload, or "
                            "use mode = permissive while migrating; a peer that accepts both "

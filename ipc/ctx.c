@@ -566,6 +566,7 @@ int sipc_ctx_new(sipc_ctx **out, uv_loop_t *loop, const sipc_options *opts, sipc
     uv_timer_init(loop, &ctx->rx_timer);
     ctx->rx_timer.data = ctx;
     uv_unref((uv_handle_t *)&ctx->rx_timer);
+    sipc__loop_thread_init(ctx);
     uv_timer_init(loop, &ctx->hold_timer); /* ref'd: runs only while a close waits */
     ctx->hold_timer.data = ctx;
     uv_mutex_init(&ctx->post_lock);
@@ -588,7 +589,7 @@ sipc_security *sipc_ctx_security(const sipc_ctx *ctx)
 
 int sipc_ctx_set_security(sipc_ctx *ctx, sipc_security *sec)
 {
-    if (!ctx || !sec)
+    if (!ctx || !sec || sipc__ctx_thread_check(ctx, "sipc_ctx_set_security"))
         return SIPC_EINVAL;
     if (ctx->closing)
         return SIPC_ECLOSING;
@@ -688,7 +689,8 @@ void sipc__ctx_maybe_finish_close(sipc_ctx *ctx)
         return;
     if (ctx->handles_open == -1) {
         /* first time everything above is gone: close our own handles */
-        ctx->handles_open = 5;
+        ctx->handles_open = 6;
+        uv_close((uv_handle_t *)&ctx->turn, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->hold_timer, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->rx_timer, ctx_handle_closed);
         uv_close((uv_handle_t *)&ctx->flusher, ctx_handle_closed);
@@ -776,6 +778,8 @@ static void hold_timer_cb(uv_timer_t *t)
 int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *arg)
 {
     if (!ctx)
+        return SIPC_EINVAL;
+    if (sipc__ctx_thread_check(ctx, "sipc_ctx_close"))
         return SIPC_EINVAL;
     if (ctx->closing)
         return SIPC_ECLOSING; /* the first close's callback runs, not this one */

@@ -3,6 +3,7 @@
 #ifndef SIPC_INTERNAL_H
 #define SIPC_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -113,7 +114,7 @@ struct sipc_ctx {
     uv_mutex_t post_lock;
     struct sipc_post *posts, **posts_tail;
     int closing;
-    int handles_open;       /* flusher, async, timer and rx_timer still to close */
+    int handles_open;       /* its own handles (flusher, async, timers, turn) still to close */
     sipc_ctx_close_cb close_cb;
     void *close_arg;
     struct sipc__held_line *held; /* lines held for a peer's retry (sipc__log_hold), or NULL */
@@ -122,7 +123,30 @@ struct sipc_ctx {
     uint64_t started_ms;    /* uv_hrtime() in ms when it was made (SIPC__START_GRACE_MS) */
     uv_timer_t hold_timer;  /* a close waiting for requests handlers hold: the
                                grace's end (ref'd, so the loop waits for it) */
+    /* the threads that may call its functions (loop_thread.c): its maker,
+     * and the one that ran its loop's latest turn (written there, read
+     * by any caller: atomic) */
+    pthread_t loop_maker, loop_runner;
+    uv_prepare_t turn;      /* notes loop_runner at every turn */
+    int off_thread_said;    /* a call from another thread was logged */
 };
+
+/* loop_thread.c: the loop thread noted from now on (at sipc_ctx_new). */
+void sipc__loop_thread_init(sipc_ctx *ctx);
+/* The refusal of a call to fn on a thread that neither made ctx nor runs
+ * its loop: one ERROR per context naming sipc_ctx_post; SIPC_EINVAL. */
+int sipc__ctx_off_thread(sipc_ctx *ctx, const char *fn);
+/* 0 on a thread that may call ctx's functions, else the refusal above:
+ * at every public entry point that acts on a context, a few instructions. */
+static inline int sipc__ctx_thread_check(sipc_ctx *ctx, const char *fn)
+{
+    pthread_t me = pthread_self();
+    if (__builtin_expect(pthread_equal(me, __atomic_load_n(&ctx->loop_runner, __ATOMIC_RELAXED)) ||
+                             pthread_equal(me, ctx->loop_maker),
+                         1))
+        return 0;
+    return sipc__ctx_off_thread(ctx, fn);
+}
 
 /* How long sipc_ctx_close waits for handlers to answer the requests they
  * hold before it completes without them (requests.c orphans them). */

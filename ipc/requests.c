@@ -134,6 +134,10 @@ int sipc_respond(sipc_request *req, const void *data, size_t len)
     if (req->live != SIPC__REQ_LIVE)
         return answered_twice(req);
     sipc_conn *c = req->conn;
+    /* refused, the request stays the handler's, to answer from the loop;
+     * an orphaned one (ctx NULL) may outlive its context: nothing to ask */
+    if (req->ctx && sipc__ctx_thread_check(req->ctx, "sipc_respond"))
+        return SIPC_EINVAL;
     int r = 0;
     if (req->oneway) {
         r = 0;
@@ -173,6 +177,8 @@ int sipc_respond_error(sipc_request *req, int status, const char *message)
     if (req->live != SIPC__REQ_LIVE)
         return answered_twice(req);
     sipc_conn *c = req->conn;
+    if (req->ctx && sipc__ctx_thread_check(req->ctx, "sipc_respond_error"))
+        return SIPC_EINVAL;
     int r = 0;
     if (c->counters)
         c->counters->request_errors++;

@@ -26,7 +26,9 @@ struct sipc_security {
     /* peers refused because they lack the required subject (atomic) */
     uint64_t subject_refusals;
     int offer_only; /* permissive only because a pair is imported: TLS is off here */
+    int from_pem;   /* a program's own PEM files (sipc_security_from_pem), no node's pair */
     char tls_reason[256]; /* why this side requires TLS; "": ask whether TLS is on everywhere */
+    char plain_reason[256]; /* why this side is plaintext; "": the generic fixes */
     sipc_vfy_result *staged; /* the staged pair judged at load; NULL: none judged */
 };
 
@@ -221,6 +223,16 @@ const char *sipc__security_tls_reason(const sipc_security *sec)
     return sec ? sec->tls_reason : "";
 }
 
+void sipc__security_set_plain_reason(sipc_security *sec, const char *why)
+{
+    sipc_str_copy(sec->plain_reason, sizeof sec->plain_reason, why ? why : "");
+}
+
+const char *sipc__security_plain_reason(const sipc_security *sec)
+{
+    return sec ? sec->plain_reason : "";
+}
+
 uint64_t sipc__security_verdict_hits(const sipc_security *sec)
 {
     return sec->verdicts ? sipc_verdict_cache_hits(sec->verdicts) : 0;
@@ -265,7 +277,10 @@ int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *
         sipc_keypair_free(&kp);
         return SIPC_ETLSCONFIG;
     }
-    return sipc__security_new_tls(out, mode, &kp, trust, err, errlen);
+    r = sipc__security_new_tls(out, mode, &kp, trust, err, errlen);
+    if (r == 0)
+        (*out)->from_pem = 1;
+    return r;
 }
 
 int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len)
@@ -280,9 +295,11 @@ int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len)
     sipc_vfy_result res;
     if (sipc_trust_verify(sec->trust, sec->kp.certs, sec->kp.ncerts, SIPC_PURPOSE_BOTH, time(NULL),
                           &res) != 0) {
-        snprintf(msg, len, "this node's certificate does not verify, every TLS handshake will fail: "
+        if (sec->from_pem)
+            sipc_vfy_fix_for(&res, SIPC_VFY_FOR_PEM, NULL);
+        snprintf(msg, len, "this %s's certificate does not verify, every TLS handshake will fail: "
                            "%s; fix: %s",
-                 res.reason, res.fix);
+                 sec->from_pem ? "program" : "node", res.reason, res.fix);
         return SIPC_EPEERAUTH;
     }
     sipc_str_copy(msg, len, res.warning);

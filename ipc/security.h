@@ -36,6 +36,14 @@ int sipc__security_offer_only(const sipc_security *sec);
 void sipc__security_set_tls_reason(sipc_security *sec, const char *why);
 const char *sipc__security_tls_reason(const sipc_security *sec);
 
+/* Why a security is plaintext, in its loader's words (at most 255 bytes
+ * kept), for the line of a dialer whose peer answered with TLS: said
+ * instead of the generic fixes, which name a step already taken where a
+ * home holds a pair but was loaded by the node rule without [tls] enable.
+ * "" (the default): those fixes. */
+void sipc__security_set_plain_reason(sipc_security *sec, const char *why);
+const char *sipc__security_plain_reason(const sipc_security *sec);
+
 /* The judgement of the pair staged for a rotation (sipc_trust_judge_staged),
  * made by the node layer when it loads a home, for
  * sipc_security_staged_verifies; res NULL: none staged, or none could be

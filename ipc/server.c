@@ -582,8 +582,15 @@ static void on_connection(uv_stream_t *listener, int status)
 int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const char *address,
                        int port, const sipc_router *router)
 {
-    if (!out || !ctx || !router || port < 0 || port > 65535)
+    if (!out || !ctx || !router || sipc__ctx_thread_check(ctx, "sipc_server_listen"))
         return SIPC_EINVAL;
+    if (port < 0 || port > 65535) {
+        /* a caller's mistake that no later error would explain: say which */
+        sipc__log(ctx, SIPC_LOG_ERROR, "Transport.Listen",
+                  "%s: port %d for %.100s is out of range (0 .. 65535; 0: one the system picks)",
+                  name && *name ? name : "sipc server", port, address ? address : "127.0.0.1");
+        return SIPC_EINVAL;
+    }
     if (ctx->closing)
         return SIPC_ECLOSING;
     struct sockaddr_storage ss;
@@ -747,7 +754,7 @@ static void srv_maybe_finish(sipc_server *srv)
 
 int sipc_server_close(sipc_server *srv, void (*close_cb)(sipc_server *, void *), void *arg)
 {
-    if (!srv)
+    if (!srv || sipc__ctx_thread_check(srv->ctx, "sipc_server_close"))
         return SIPC_EINVAL;
     if (srv->closing)
         return SIPC_ECLOSING; /* the first close's callback runs, not this one */

@@ -33,9 +33,13 @@
  *    Only sipc.h is needed: sipc_security_from_pem() and sipc_options_init().
  *    The certificate is the only trust anchor, so both ends must use the
  *    same pair (it is pinned).
- *  - a node home (--home DIR, else $SIPC_HOME, else /var/lib/sipc):
- *    sipc.conf and the pair imported there with tlstool, as sipcd uses them: sipc_config_load(), sipc_security_load()
- *    and sipc_options_from_config() from sipc/node.h. */
+ *  - a home (--home DIR, else $SIPC_HOME, else /var/lib/sipc): sipc.conf
+ *    and the pair imported there with tlstool, through sipc/node.h:
+ *    sipc_config_load(), then sipc_security_load() for the server (the node
+ *    rule, [tls] as sipcd follows it) or sipc_security_load_client() for
+ *    the client (the client rule: TLS whenever a pair is imported, so a
+ *    client-only home needs no `tlstool enable`), then
+ *    sipc_options_from_config(). */
 typedef struct kv_identity {
     sipc_security *sec; /* owned: sipc_security_release() once the context has it */
     sipc_options opts;
@@ -44,10 +48,10 @@ typedef struct kv_identity {
 } kv_identity;
 
 /* From cert (and key, or NULL when cert holds the key too) if cert is set,
- * else from the node home (home, or NULL for the default); not both. node_id
- * names this end in PEM mode. Returns 0, or a
- * negative SIPC_* code with the reason in err. */
+ * else from the home (home, or NULL for the default); not both. node_id
+ * names this end in PEM mode; client picks the client rule for a home.
+ * Returns 0, or a negative SIPC_* code with the reason in err. */
 int kv_identity_load(kv_identity *id, const char *cert, const char *key, const char *home,
-                     const char *node_id, char *err, size_t errlen);
+                     const char *node_id, int client, char *err, size_t errlen);
 
 #endif /* KV_H */

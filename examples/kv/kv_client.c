@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 
     char err[1024] = "";
     kv_identity id;
-    int r = kv_identity_load(&id, cert, key, home, "kv-client", err, sizeof err);
+    int r = kv_identity_load(&id, cert, key, home, "kv-client", 1, err, sizeof err);
     if (r != 0) {
         fprintf(stderr, "kv_client: %s (%s)\n", err[0] ? err : sipc_strerror(r), sipc_err_name(r));
         return 78;

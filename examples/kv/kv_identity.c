@@ -23,7 +23,7 @@ static int self_check(kv_identity *id, char *err, size_t errlen)
 }
 
 int kv_identity_load(kv_identity *id, const char *cert, const char *key, const char *home,
-                     const char *node_id, char *err, size_t errlen)
+                     const char *node_id, int client, char *err, size_t errlen)
 {
     memset(id, 0, sizeof *id);
     if (cert && home) {
@@ -43,12 +43,17 @@ int kv_identity_load(kv_identity *id, const char *cert, const char *key, const c
         id->opts.cluster = KV_CLUSTER;
         return 0;
     }
-    /* A node (--home DIR, else $SIPC_HOME, else /var/lib/sipc): the TLS mode (even off), the pair, trust anchors and revocation
-     * policy all come from the home, exactly as sipcd reads them. */
-    int r = sipc_config_load(&id->cfg, sipc_home_resolve(home), err, errlen);
+    /* A home (--home DIR, else $SIPC_HOME, else /var/lib/sipc; one that
+     * does not exist is refused): the pair, trust anchors and revocation
+     * policy come from it. The server follows [tls] as sipcd does (even
+     * off); the client offers TLS whenever a pair is imported, as every
+     * client of a cluster does, so that a client-only home (no enable)
+     * still reaches a node that requires TLS. */
+    int r = sipc_config_load(&id->cfg, home, err, errlen);
     if (r != 0)
         return r;
-    r = sipc_security_load(&id->sec, &id->cfg, err, errlen);
+    r = client ? sipc_security_load_client(&id->sec, &id->cfg, err, errlen)
+               : sipc_security_load(&id->sec, &id->cfg, err, errlen);
     if (r == 0)
         r = self_check(id, err, errlen);
     if (r != 0)

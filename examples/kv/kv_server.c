@@ -227,7 +227,7 @@ int main(int argc, char **argv)
 
     char err[1024] = "";
     kv_identity id;
-    int r = kv_identity_load(&id, cert, key, home, "kv-server", err, sizeof err);
+    int r = kv_identity_load(&id, cert, key, home, "kv-server", 0, err, sizeof err);
     if (r != 0) {
         fprintf(stderr, "kv_server: %s (%s)\n", err[0] ? err : sipc_strerror(r), sipc_err_name(r));
         return 78;

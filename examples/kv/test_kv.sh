@@ -6,7 +6,8 @@
 #      client with another certificate refused, a client to an address
 #      where nothing listens told so once, with the address;
 #   2. from node homes (--home: sipc.conf + security/node.crt), the port
-#      from [kv] port;
+#      from [kv] port; a client-only home (client rule) on 127.1.234.21; a
+#      home that does not exist refused;
 #   3. SIGTERM stops each server cleanly (exit 0);
 #   and --version of both.
 set -uo pipefail
@@ -42,7 +43,7 @@ start_server() {
     "$server_bin" "$@" >"$work/server.out" 2>"$work/server.err" &
     pid=$!
     for _ in $(seq 1 200); do # bounded: 10 s
-        port=$(sed -n 's/^kv_server: listening on 127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$work/server.out")
+        port=$(sed -n 's/^kv_server: listening on [0-9.]*:\([0-9]*\) .*/\1/p' "$work/server.out")
         [ -n "$port" ] && return 0
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
@@ -152,13 +153,16 @@ else
 fi
 
 # --- 2. node homes ---------------------------------------------------------
-mkhome() { # dir node-id
+pair_into() { # dir: the pair imported, as tlstool import leaves it
     mkdir -p "$1/security"
     chmod 700 "$1/security"
     cat "$work/kv.crt" "$work/kv.key" >"$1/security/node.crt"
     chmod 600 "$1/security/node.crt"
-    printf '[node]\nid = %s\naddress = 127.0.0.1\n[cluster]\nname = kvtest\n[tls]\nenable = 1\n[kv]\nport = %s\n' \
-        "$2" "${3:-0}" >"$1/sipc.conf"
+}
+mkhome() { # dir node-id [port [address]]
+    pair_into "$1"
+    printf '[node]\nid = %s\naddress = %s\n[cluster]\nname = kvtest\n[tls]\nenable = 1\n[kv]\nport = %s\n' \
+        "$2" "${4:-127.0.0.1}" "${3:-0}" >"$1/sipc.conf"
 }
 mkhome "$work/home-a" node-a
 start_server --home "$work/home-a"
@@ -171,6 +175,20 @@ get city: Lyon" -- --home "$work/home-b" 127.0.0.1 put city Lyon get city
 grep -q "^connected to 127.0.0.1:$port (node node-a, TLSv1.2 " "$work/client.out" &&
     ok "--home: TLS 1.2 to node node-a" || { not_ok "--home connection line"; cat "$work/client.out"; }
 stop_server "node home"
+
+# A client-only home (operator guide 1.3: the pair imported, no [node], no
+# enable): kv_client follows the client rule and offers TLS, which a strict
+# node requires; a home that does not exist stops either program.
+mkhome "$work/home-c" node-c 0 127.1.234.21
+start_server --home "$work/home-c"
+pair_into "$work/client-only"
+printf '[cluster]\nname = kvtest\n' >"$work/client-only/sipc.conf"
+client "a client-only home: TLS offered, put and get" 0 "put town: ok
+get town: Arles" -- --home "$work/client-only" "127.1.234.21:$port" put town Arles get town
+client "a home that does not exist: refused (exit 78)" 78 "" -- --home "$work/no-such-home" "127.1.234.21:$port" get town
+grep -q "node home $work/no-such-home does not exist: give the node's home" "$work/client.err" &&
+    ok "the missing home named, in the library's words" || { not_ok "missing home words"; cat "$work/client.err"; }
+stop_server "client-only home"
 
 if [ $fails -gt 0 ]; then echo "test_kv: $fails failed"; exit 1; fi
 echo "test_kv: all passed"

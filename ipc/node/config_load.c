@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/str_copy.h"
@@ -25,6 +26,36 @@ const char *sipc_home_resolve(const char *explicit_home)
     if (env && *env)
         return env;
     return SIPC_DEFAULT_HOME;
+}
+
+/* What is wrong with the home explicit_home resolves to, in the words every
+ * program says it with (sipc_home_check); 0 when it is a directory. *gone
+ * is set when nothing is there at all. */
+static int home_problem(const char *explicit_home, const char *given_as, int *gone, char *err,
+                        size_t errlen)
+{
+    const char *env = getenv("SIPC_HOME");
+    const char *from = explicit_home && *explicit_home ? given_as
+                       : env && *env                   ? "$SIPC_HOME"
+                                                       : "the default";
+    const char *home = sipc_home_resolve(explicit_home);
+    struct stat st;
+    int r = stat(home, &st);
+    *gone = r != 0 && errno == ENOENT;
+    if (r == 0 && S_ISDIR(st.st_mode))
+        return 0;
+    const char *why = r == 0 ? "is not a directory" : *gone ? "does not exist" : strerror(errno);
+    snprintf(err, errlen,
+             "node home %s %s%s%s%s: give the node's home, the directory holding sipc.conf and "
+             "security/, with --home DIR or SIPC_HOME",
+             home, why, from ? " (" : "", from ? from : "", from ? ")" : "");
+    return SIPC_ECONFIG;
+}
+
+int sipc_home_check(const char *explicit_home, const char *given_as, char *err, size_t errlen)
+{
+    int gone;
+    return home_problem(explicit_home, given_as, &gone, err, err ? errlen : 0);
 }
 
 const char *sipc_config_where(const sipc_config *cfg, int line, char *buf, size_t len)
@@ -598,7 +629,9 @@ static void syntax_error_text(FILE *fp, int line, char *out, size_t len)
                  end, must);
 }
 
-int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen)
+/* sipc_config_load; missing_ok: a home not there at all gives the defaults. */
+static int config_load(sipc_config *cfg, const char *home, int missing_ok, char *err,
+                       size_t errlen)
 {
     if (!err)
         errlen = 0; /* snprintf(NULL, 0, ...) writes nothing */
@@ -607,6 +640,7 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
         return SIPC_EINVAL;
     }
     memset(cfg, 0, sizeof *cfg);
+    const char *given = home;
     home = sipc_home_resolve(home);
     if (strlen(home) >= sizeof cfg->home) {
         snprintf(err, errlen, "node home path too long (%zu bytes, at most %zu): %.60s...",
@@ -636,9 +670,17 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     snprintf(path, sizeof path, "%s/sipc.conf", home);
     FILE *fp = fopen(path, "re");
     if (!fp) {
-        if (errno == ENOENT)
+        /* a home mistyped must not read as one without sipc.conf: TLS off,
+           every default, and no word said */
+        int gone = 0, e = errno;
+        if ((e == ENOENT || e == ENOTDIR) && home_problem(given, NULL, &gone, err, errlen) != 0) {
+            if (!(gone && missing_ok))
+                return SIPC_ECONFIG;
+            snprintf(err, errlen, "%s", "");
+        }
+        if (e == ENOENT)
             return default_id_checked(cfg, path, err, errlen); /* no file: defaults */
-        snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        snprintf(err, errlen, "cannot read %s: %s", path, strerror(e));
         return SIPC_ECONFIG;
     }
     parse_state ps = {.cfg = cfg, .fp = fp};
@@ -685,6 +727,16 @@ int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errle
     if (timeouts_judged(cfg, err, errlen) < 0)
         return SIPC_ECONFIG;
     return default_id_checked(cfg, path, err, errlen);
+}
+
+int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen)
+{
+    return config_load(cfg, home, 0, err, errlen);
+}
+
+int sipc_config_load_or_defaults(sipc_config *cfg, const char *home, char *err, size_t errlen)
+{
+    return config_load(cfg, home, 1, err, errlen);
 }
 
 int sipc_config_timeouts_note(const sipc_config *cfg, char *out, size_t len)

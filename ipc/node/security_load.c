@@ -201,6 +201,15 @@ static int load_in_mode(sipc_security **out, const sipc_config *cfg, sipc_tls_mo
     return r;
 }
 
+/* Whether cfg's home holds an imported pair (it may still fail to load). */
+static int pair_imported(const sipc_config *cfg)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
 int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, size_t errlen)
 {
     if (!err)
@@ -208,9 +217,18 @@ int sipc_security_load(sipc_security **out, const sipc_config *cfg, char *err, s
     if (!out || !cfg)
         return SIPC_EINVAL;
     sipc_tls_mode mode = sipc_config_effective_mode(cfg);
-    if (mode == SIPC_TLS_OFF)
-        return sipc_security_plain(out);
-    return load_in_mode(out, cfg, mode, "TLS is enabled", "`tlstool disable`", 0, err, errlen);
+    if (mode != SIPC_TLS_OFF)
+        return load_in_mode(out, cfg, mode, "TLS is enabled", "`tlstool disable`", 0, err, errlen);
+    int r = sipc_security_plain(out);
+    /* a pair imported but TLS not enabled: a client loaded by this (the
+     * node) rule would be told to import the pair it has */
+    if (r == 0 && pair_imported(cfg))
+        sipc__security_set_plain_reason(
+            *out, "TLS is not enabled in this side's home, which holds an imported key pair, "
+                  "and sipc_security_load() follows [tls] enable: a client loads its home with "
+                  "sipc_security_load_client(), which offers TLS; a node runs `tlstool enable` "
+                  "and reloads");
+    return r;
 }
 
 int sipc_security_load_service(sipc_security **out, const sipc_config *cfg, const char *service,
@@ -247,10 +265,7 @@ int sipc_security_load_client(sipc_security **out, const sipc_config *cfg, char 
     if (cfg->tls_enable)
         return load_in_mode(out, cfg, SIPC_TLS_STRICT, "TLS is enabled", "`tlstool disable`", 0,
                             err, errlen);
-    char path[1100];
-    snprintf(path, sizeof path, "%s/security/node.crt", cfg->home);
-    struct stat st;
-    if (stat(path, &st) != 0)
+    if (!pair_imported(cfg))
         return sipc_security_plain(out);
     /* a pair but not enabled here: offer TLS, accept a plaintext answer */
     int r = load_in_mode(out, cfg, SIPC_TLS_PERMISSIVE, "a key pair is imported",

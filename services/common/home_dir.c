@@ -1,11 +1,9 @@
 /* home_dir.c - see home_dir.h. */
 #include "services/common/home_dir.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sipc/node.h"
@@ -14,24 +12,9 @@ int sipc_cli_home_missing(const char *explicit_home, const char *given_as, int c
                           char *err, size_t errlen)
 {
     const char *env = getenv("SIPC_HOME");
-    const char *from = explicit_home && *explicit_home ? (given_as ? given_as : "--home")
-                       : env && *env                   ? "$SIPC_HOME"
-                                                       : NULL;
-    if (!from && !check_default)
+    if (!(explicit_home && *explicit_home) && !(env && *env) && !check_default)
         return 0;
-    const char *home = sipc_home_resolve(explicit_home);
-    struct stat st;
-    int r = stat(home, &st);
-    if (r == 0 && S_ISDIR(st.st_mode))
-        return 0;
-    const char *why = r == 0              ? "is not a directory"
-                      : errno == ENOENT   ? "does not exist"
-                                          : strerror(errno);
-    snprintf(err, errlen,
-             "node home %s %s (%s): give the node's home, the directory holding sipc.conf and "
-             "security/, with --home DIR or SIPC_HOME",
-             home, why, from ? from : "the default");
-    return 1;
+    return sipc_home_check(explicit_home, given_as ? given_as : "--home", err, errlen) != 0;
 }
 
 const char *sipc_cli_home_absolute(const char *home, char *buf, size_t len)

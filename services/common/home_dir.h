@@ -7,12 +7,12 @@
 
 #include <stddef.h>
 
-/* Where the home in use came from: explicit_home is the --home value (NULL
- * when not given), resolved as sipc_home_resolve does; given_as, the option
- * as the user typed it ("-H", "--home"; cli_given_as), names it in err. 0 when it is a
- * directory; otherwise 1 with the reason and the fix in err. A home that
- * came from no setting (the built-in default) is checked only when
- * check_default is set. */
+/* sipc_home_check on the home in use: explicit_home is the --home value
+ * (NULL when not given), resolved as sipc_home_resolve does; given_as, the
+ * option as the user typed it ("-H", "--home"; cli_given_as), names it in
+ * err. 0 when it is a directory; otherwise 1 with the library's reason and
+ * fix in err. A home that came from no setting (the built-in default) is
+ * checked only when check_default is set. */
 int sipc_cli_home_missing(const char *explicit_home, const char *given_as, int check_default,
                           char *err, size_t errlen);
 

@@ -121,7 +121,7 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     cl->timeout_ms = (uint32_t)o->timeout_ms;
     cl->quiet_log = !o->verbose;
     char err[1024] = "";
-    if (sipc_config_load(&cl->cfg, o->home, err, sizeof err) != 0) {
+    if (sipc_config_load_or_defaults(&cl->cfg, o->home, err, sizeof err) != 0) {
         return ctl_fail(SIPC_EXIT_CONFIG, "%s", err);
     }
     if (!target && !(o->node && *o->node) && ctl_client_only(&cl->cfg)) {
@@ -217,7 +217,7 @@ int ctl_follow_home(ctl_client *cl, char *said, size_t n)
     int stable = 0;
     for (int i = 0; i < 3 && !stable; i++) {
         int had = stat(conf, &before) == 0;
-        if (sipc_config_load(&cfg, cl->cfg.home, err, sizeof err) != 0) {
+        if (sipc_config_load_or_defaults(&cfg, cl->cfg.home, err, sizeof err) != 0) {
             snprintf(said, n, "%s", err);
             return SIPC_ECONFIG;
         }

@@ -132,7 +132,7 @@ int cmd_reload(void *arg)
     } else {
         sipc_config cfg;
         char err[1024];
-        if (sipc_config_load(&cfg, o->home, err, sizeof err) != 0) {
+        if (sipc_config_load_or_defaults(&cfg, o->home, err, sizeof err) != 0) {
             json_decref(all);
             return ctl_fail(SIPC_EXIT_CONFIG, "%s", err);
         }

@@ -536,7 +536,7 @@ int cmd_status(void *arg)
     /* a client-only home has no node of its own: the cluster as its
      * [cluster] nodes see it, the first that answers */
     if (o->cluster && !(o->node && *o->node) &&
-        sipc_config_load(&cfg, o->home, NULL, 0) == 0 && ctl_client_only(&cfg)) {
+        sipc_config_load_or_defaults(&cfg, o->home, NULL, 0) == 0 && ctl_client_only(&cfg)) {
         memset(&cl, 0, sizeof cl);
         if (cluster_elsewhere(o, &cfg, &rep, asked, sizeof asked) == 0) {
             snprintf(cl.target, sizeof cl.target, "%s", asked);

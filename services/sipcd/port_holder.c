@@ -162,7 +162,7 @@ static int home_listens_at(const char *home, const char *address, int port)
 {
     sipc_config cfg;
     char err[300];
-    if (!home[0] || sipc_config_load(&cfg, home, err, sizeof err) != 0)
+    if (!home[0] || sipc_config_load_or_defaults(&cfg, home, err, sizeof err) != 0)
         return 0;
     if (sipc_same_host(cfg.address, address) || sipc_address_is_wildcard(cfg.address) ||
         sipc_address_is_wildcard(address)) {

@@ -14,7 +14,9 @@
 int load_config(const opts *o, sipc_config *cfg)
 {
     char err[512];
-    if (sipc_config_load(cfg, o->home, err, sizeof err) != 0)
+    /* main refuses a missing home for every command but create, import
+     * (which makes it) and verify FILE, which run with the defaults */
+    if (sipc_config_load_or_defaults(cfg, o->home, err, sizeof err) != 0)
         return fail(EX_CONFIG, "%s (fix %s/sipc.conf)", err, o->home);
     return 0;
 }

@@ -1,9 +1,13 @@
 /* test_api_contract.c - what sipc/sipc.h promises a library user who gets
  * things wrong: the router's lifetime, refusals with a reason, NULL
  * arguments, a second close, a second answer, names no peer could route,
- * a certificate with the key of another pair.
- * Public API only; real sockets on loopback 127.0.88.0/24, plaintext. */
+ * a certificate with the key of another pair, an encrypted key, a port out
+ * of range, a request the envelope makes too large, a call from a thread
+ * that does not run the loop.
+ * Public API only; real sockets on loopback 127.0.88.0/24 and 127.1.234.0/24,
+ * plaintext. */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,6 +66,7 @@ static void fx_close(fixture *f)
 typedef struct outcome {
     int done, err, status;
     char data[64];
+    char message[600]; /* the remote's error text, or the library's detail */
 } outcome;
 
 static void on_reply(int err, const sipc_reply *rep, void *arg)
@@ -74,6 +79,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
     if (n)
         memcpy(o->data, rep->data, n);
     o->data[n] = '\0';
+    snprintf(o->message, sizeof o->message, "%s", rep->message);
 }
 
 static void h_hello(sipc_request *req, void *arg)
@@ -897,6 +903,174 @@ static void test_pair_of_two_keys_refused(void **state)
     free(dir);
 }
 
+/* An encrypted key, in either PEM form: refused with how to decrypt it
+ * (the library takes no passphrase); and a PEM pair's own defects fixed
+ * as a PEM pair is, not as a node's (tlstool, every node). New tests here
+ * use 127.1.234.0/24. */
+static void test_pem_pair_words(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("contract-pem");
+    assert_int_equal(tu_make_pair(dir, "p", "ec", 30, NULL, NULL), 0);
+    char crt[512], key[512], enc[512], enc8[512], err[800], pass[] = "pass:Secret123";
+    snprintf(crt, sizeof crt, "%s/p.crt", dir);
+    snprintf(key, sizeof key, "%s/p.key", dir);
+    snprintf(enc, sizeof enc, "%s/p.enc.key", dir);
+    snprintf(enc8, sizeof enc8, "%s/p.enc8.key", dir);
+    char *traditional[] = {"openssl", "ec", "-in", key, "-aes256", "-passout", pass, "-out", enc, NULL};
+    char *pkcs8[] = {"openssl", "pkcs8", "-topk8", "-in", key, "-v2", "aes-256-cbc", "-passout",
+                     pass, "-out", enc8, NULL};
+    assert_int_equal(tu_run(traditional, 1), 0);
+    assert_int_equal(tu_run(pkcs8, 1), 0);
+    const char *keys[] = {enc, enc8};
+    for (size_t i = 0; i < 2; i++) {
+        sipc_security *sec = NULL;
+        err[0] = '\0';
+        assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_STRICT, crt, keys[i], err, sizeof err),
+                         SIPC_ETLSCONFIG);
+        char want[1200];
+        snprintf(want, sizeof want,
+                 "%s: the private key is encrypted, and sipc reads unencrypted keys only: decrypt "
+                 "it with `openssl pkey -in %s -out KEY` and give KEY instead (keep it 0600, "
+                 "readable by its owner only)",
+                 keys[i], keys[i]);
+        assert_string_equal(err, want);
+    }
+    /* expired: made 30 days from 2020-01-01 */
+    assert_int_equal(tu_make_pair(dir, "old", "ec", 30, "2020-01-01 00:00:00", NULL), 0);
+    snprintf(crt, sizeof crt, "%s/old.crt", dir);
+    snprintf(key, sizeof key, "%s/old.key", dir);
+    sipc_security *sec = NULL;
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_STRICT, crt, key, err, sizeof err), 0);
+    char why[1200];
+    assert_int_equal(sipc_security_self_check(sec, why, sizeof why), SIPC_EPEERAUTH);
+    sipc_security_release(sec);
+    if (!strstr(why, "this program's certificate does not verify") ||
+        !strstr(why, "make a new pair (as docs/quickstart.md section 3 makes one") ||
+        !strstr(why, "give it to every program that uses this pair") || strstr(why, "tlstool") ||
+        strstr(why, "every node"))
+        fail_msg("an expired PEM pair's fix: %s", why);
+    tu_rmdir(dir);
+    free(dir);
+}
+
+/* A listener on a port out of range says so in the log, as a channel's
+ * open does. */
+static void test_listen_port_refusal_says_why(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_open(&f);
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    sipc_server *srv = NULL;
+    assert_int_equal(sipc_server_listen(&srv, f.ctx, "Port Test", "127.1.234.41", 99999, r),
+                     SIPC_EINVAL);
+    assert_int_equal(sipc_server_listen(&srv, f.ctx, NULL, "127.1.234.41", -1, r), SIPC_EINVAL);
+    sipc_router_free(r);
+    assert_true(tu_log_has(&f.log, "ERROR Port Test: port 99999 for 127.1.234.41 is out of "
+                                   "range (0 .. 65535; 0: one the system picks)"));
+    assert_true(tu_log_has(&f.log, "sipc server: port -1 for 127.1.234.41 is out of range"));
+    fx_close(&f);
+}
+
+/* A request of exactly the peer's max_frame: the refusal names the
+ * envelope's bytes, which make it too large. */
+static void test_too_big_names_envelope(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_open(&f);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.log_level = SIPC_LOG_ERROR;
+    o.node_id = "small";
+    o.max_frame = 4096;
+    sipc_ctx *small;
+    assert_int_equal(sipc_ctx_new(&small, &f.loop, &o, f.sec), 0);
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    sipc_server *srv;
+    assert_int_equal(sipc_server_listen(&srv, small, "small", "127.1.234.43", 0, r), 0);
+    sipc_router_free(r);
+    sipc_channel *ch;
+    assert_int_equal(sipc_channel_open(&ch, f.ctx, "127.1.234.43", sipc_server_port(srv), NULL), 0);
+    static char payload[4096];
+    outcome t = {0};
+    assert_int_equal(sipc_call(ch, "svc", "m", payload, sizeof payload, 3000, on_reply, &t), 0);
+    assert_true(tu_run_until(&f.loop, &t.done, 5000));
+    assert_int_equal(t.err, SIPC_ETOOBIG);
+    unsigned long n = 0;
+    if (sscanf(t.message, "request of 4096 bytes of payload plus %lu bytes of envelope is larger "
+                          "than the maximum frame of 4096 bytes node small accepts (its max_frame)",
+               &n) != 1 || n < 6 || n > 40)
+        fail_msg("the refusal: %s", t.message);
+    sipc_ctx_close(small, NULL, NULL);
+    fx_close(&f);
+}
+
+/* A call from a thread that neither made the context nor runs its loop is
+ * refused, said once, naming sipc_ctx_post; the thread running the loop
+ * may call, and so may the one that made the context once it is handed
+ * back. */
+typedef struct off_thread {
+    fixture *f;
+    sipc_channel *ch;
+    int call, send, close, open, listen;
+} off_thread;
+
+static void *off_thread_calls(void *arg)
+{
+    off_thread *t = arg;
+    sipc_router *r = NULL;
+    sipc_server *srv = NULL;
+    sipc_channel *other = NULL;
+    t->call = sipc_call(t->ch, "svc", "m", "x", 1, 1000, on_reply, NULL);
+    t->send = sipc_send(t->ch, "svc", "m", "x", 1);
+    t->open = sipc_channel_open(&other, t->f->ctx, "127.1.234.44", 9, NULL);
+    (void)sipc_router_new(&r);
+    t->listen = sipc_server_listen(&srv, t->f->ctx, "x", "127.1.234.44", 0, r);
+    sipc_router_free(r);
+    t->close = sipc_channel_close(t->ch, NULL, NULL);
+    return NULL;
+}
+
+static void *loop_runner_calls(void *arg)
+{
+    off_thread *t = arg;
+    uv_run(&t->f->loop, UV_RUN_NOWAIT); /* this thread runs the loop now */
+    t->send = sipc_send(t->ch, "svc", "m", "x", 1);
+    return NULL;
+}
+
+static void test_off_thread_refused(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_open(&f);
+    off_thread t = {.f = &f};
+    assert_int_equal(sipc_channel_open(&t.ch, f.ctx, "127.1.234.44", 9, NULL), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, off_thread_calls, &t), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(t.call, SIPC_EINVAL);
+    assert_int_equal(t.send, SIPC_EINVAL);
+    assert_int_equal(t.open, SIPC_EINVAL);
+    assert_int_equal(t.listen, SIPC_EINVAL);
+    assert_int_equal(t.close, SIPC_EINVAL);
+    assert_true(tu_log_has(&f.log, "ERROR sipc_call was called on a thread that does not run "
+                                   "the loop of context contract: refused (SIPC_EINVAL)"));
+    assert_true(tu_log_has(&f.log, "with sipc_ctx_post()"));
+    assert_false(tu_log_has(&f.log, "sipc_send was called")); /* once per context */
+    /* the loop run by another thread: that one may call */
+    assert_int_equal(pthread_create(&th, NULL, loop_runner_calls, &t), 0);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(t.send, 0);
+    /* and the maker, the loop handed back */
+    assert_int_equal(sipc_send(t.ch, "svc", "m", "x", 1), 0);
+    fx_close(&f);
+}
+
 static void test_layout_appends(void **state)
 {
     (void)state;
@@ -944,6 +1118,10 @@ int main(void)
         cmocka_unit_test(test_names_refused),
         cmocka_unit_test(test_second_answer),
         cmocka_unit_test(test_second_answer_later),
+        cmocka_unit_test(test_pem_pair_words),
+        cmocka_unit_test(test_listen_port_refusal_says_why),
+        cmocka_unit_test(test_too_big_names_envelope),
+        cmocka_unit_test(test_off_thread_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

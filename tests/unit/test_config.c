@@ -1234,6 +1234,60 @@ static void test_home_resolve(void **state)
     rm_home(home);
 }
 
+/* A home that is not there is refused with the words the tools use, not
+ * read as one without sipc.conf (every default, TLS off); a program that
+ * makes the home, or a client that needs none, asks for the defaults. */
+static void test_missing_home(void **state)
+{
+    (void)state;
+    char *saved = getenv("SIPC_HOME") ? strdup(getenv("SIPC_HOME")) : NULL;
+    char *home = make_home();
+    char gone[700], file[700], err[1024] = "";
+    snprintf(gone, sizeof gone, "%s/no-such-home", home);
+    snprintf(file, sizeof file, "%s/sipc.conf", home);
+    write_conf(home, "[cluster]\nname = here\n");
+    sipc_config cfg;
+    static const char fix[] = ": give the node's home, the directory holding sipc.conf and "
+                              "security/, with --home DIR or SIPC_HOME";
+    char want[1600];
+
+    assert_int_equal(sipc_config_load(&cfg, gone, err, sizeof err), SIPC_ECONFIG);
+    snprintf(want, sizeof want, "node home %s does not exist%s", gone, fix);
+    assert_string_equal(err, want);
+    /* a file where the home should be */
+    assert_int_equal(sipc_config_load(&cfg, file, err, sizeof err), SIPC_ECONFIG);
+    snprintf(want, sizeof want, "node home %s is not a directory%s", file, fix);
+    assert_string_equal(err, want);
+    /* where it came from, when the library knows */
+    setenv("SIPC_HOME", gone, 1);
+    assert_int_equal(sipc_config_load(&cfg, NULL, err, sizeof err), SIPC_ECONFIG);
+    snprintf(want, sizeof want, "node home %s does not exist ($SIPC_HOME)%s", gone, fix);
+    assert_string_equal(err, want);
+    assert_int_equal(sipc_home_check(gone, "-H", err, sizeof err), SIPC_ECONFIG);
+    snprintf(want, sizeof want, "node home %s does not exist (-H)%s", gone, fix);
+    assert_string_equal(err, want);
+    unsetenv("SIPC_HOME");
+    assert_int_equal(sipc_home_check(home, "--home", err, sizeof err), 0);
+    assert_int_equal(sipc_home_check(file, NULL, NULL, 0), SIPC_ECONFIG);
+
+    /* the defaults for a home not made yet; not for one that is a file */
+    assert_int_equal(sipc_config_load_or_defaults(&cfg, gone, err, sizeof err), 0);
+    assert_string_equal(cfg.home, gone);
+    assert_string_equal(cfg.cluster, "sipc");
+    assert_int_equal(cfg.tls_enable, 0);
+    assert_int_equal(sipc_config_load_or_defaults(&cfg, file, err, sizeof err), SIPC_ECONFIG);
+    /* an existing home is read as before by both */
+    assert_int_equal(sipc_config_load_or_defaults(&cfg, home, err, sizeof err), 0);
+    assert_string_equal(cfg.cluster, "here");
+    assert_int_equal(sipc_config_load(&cfg, home, err, sizeof err), 0);
+
+    if (saved) {
+        setenv("SIPC_HOME", saved, 1);
+        free(saved);
+    }
+    rm_home(home);
+}
+
 static void test_mode_names(void **state)
 {
     (void)state;
@@ -2198,6 +2252,7 @@ int main(void)
         cmocka_unit_test(test_set_refuses_bad_input),
         cmocka_unit_test(test_set_unwritable),
         cmocka_unit_test(test_home_resolve),
+        cmocka_unit_test(test_missing_home),
         cmocka_unit_test(test_mode_names),
         cmocka_unit_test(test_parse_address),
         cmocka_unit_test(test_layout_appends),

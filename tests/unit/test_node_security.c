@@ -3,7 +3,9 @@
  * the pipeline's own switch, the client rule (TLS whenever a pair is
  * imported; plaintext fallback only when this home is not enabled), and the
  * refusal of a private key others can read, the words a TLS-only pipeline
- * on a TLS-off node refuses a plaintext client with; the key loaded without /proc
+ * on a TLS-off node refuses a plaintext client with, and the words a home
+ * with a pair but TLS off, loaded by the node rule, is told by a node that
+ * requires TLS; the key loaded without /proc
  * (open of /proc/self/fd/N failed through --wrap). */
 #include <errno.h>
 #include <fcntl.h>
@@ -221,6 +223,67 @@ static void client_rule(void **state)
     assert_int_equal(mode_of(f, "[tls]\nenable = 1\nmode = permissive\n", "client"), SIPC_TLS_STRICT);
 }
 
+typedef struct told {
+    int done, err;
+    char why[1200];
+} told;
+
+static void on_told(int err, const sipc_reply *reply, void *arg)
+{
+    told *t = arg;
+    t->err = err;
+    snprintf(t->why, sizeof t->why, "%s", reply->message);
+    t->done = 1;
+}
+
+/* A home with the pair imported and TLS not enabled, loaded by the node
+ * rule, dials a node that requires TLS: it is told that TLS is not enabled
+ * in a home holding a pair (and the client rule), not to import the pair
+ * it has. */
+static void node_rule_dialer_told_why(void **state)
+{
+    fixture *f = *state;
+    import_pair(f);
+    sipc_config cfg;
+    char err[1024] = "";
+    sipc_security *strict = NULL, *plain = NULL;
+    load_conf(f, "[tls]\nenable = 1\n", &cfg);
+    assert_int_equal(sipc_security_load(&strict, &cfg, err, sizeof err), 0);
+    load_conf(f, "", &cfg);
+    assert_int_equal(sipc_security_load(&plain, &cfg, err, sizeof err), 0);
+    assert_int_equal(sipc_security_mode(plain), SIPC_TLS_OFF);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    sipc_options o;
+    sipc_options_init(&o);
+    o.log_level = SIPC_LOG_ERROR;
+    sipc_ctx *sctx = NULL, *cctx = NULL;
+    sipc_router *rt = NULL;
+    sipc_server *srv = NULL;
+    sipc_channel *ch = NULL;
+    assert_int_equal(sipc_ctx_new(&sctx, &loop, &o, strict), 0);
+    assert_int_equal(sipc_ctx_new(&cctx, &loop, &o, plain), 0);
+    assert_int_equal(sipc_router_new(&rt), 0);
+    assert_int_equal(sipc_server_listen(&srv, sctx, "Data Service", "127.1.234.31", 0, rt), 0);
+    assert_int_equal(sipc_channel_open(&ch, cctx, "127.1.234.31", sipc_server_port(srv), NULL), 0);
+    sipc_channel_set_fail_fast(ch, 1);
+    told t = {0};
+    assert_int_equal(sipc_call(ch, "x", "y", "", 0, 3000, on_told, &t), 0);
+    assert_true(tu_run_until(&loop, &t.done, 5000));
+    assert_int_equal(t.err, SIPC_ETLSONPLAIN);
+    if (!strstr(t.why, "TLS is not enabled in this side's home, which holds an imported key "
+                       "pair") ||
+        !strstr(t.why, "sipc_security_load_client()") || strstr(t.why, "import the cluster"))
+        fail_msg("the dialer's reason: %s", t.why);
+    sipc_router_free(rt);
+    sipc_ctx_close(cctx, NULL, NULL);
+    sipc_ctx_close(sctx, NULL, NULL);
+    tu_drain(&loop, 5000);
+    uv_loop_close(&loop);
+    sipc_security_release(strict);
+    sipc_security_release(plain);
+}
+
 static void key_open_to_others(void **state)
 {
     fixture *f = *state;
@@ -253,6 +316,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(pipeline_tls_without_pair, setup, teardown),
         cmocka_unit_test_setup_teardown(pipeline_tls_refusal_says_why, setup, teardown),
         cmocka_unit_test_setup_teardown(client_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(node_rule_dialer_told_why, setup, teardown),
         cmocka_unit_test_setup_teardown(key_open_to_others, setup, teardown),
         cmocka_unit_test_setup_teardown(key_without_proc, setup, teardown),
     };

@@ -3,7 +3,18 @@
  * Shape (after libuv): one prefix, long-lived handles (sipc_ctx, sipc_server,
  * sipc_channel), short-lived objects that last one operation (sipc_request, a
  * call). All functions must be called on the loop thread except
- * sipc_ctx_post(), which any thread may call. Functions return 0 or a negative
+ * sipc_ctx_post(), which any thread may call. A context checks it where a
+ * call acts on it (sipc_call, sipc_call_ex, sipc_send, sipc_call_cancel,
+ * sipc_respond, sipc_respond_error, sipc_conn_call(_ex), sipc_conn_send,
+ * sipc_conn_call_cancel, sipc_channel_open, sipc_channel_close,
+ * sipc_server_listen, sipc_server_close, sipc_ctx_set_security,
+ * sipc_ctx_close): called on a thread that neither made the context nor
+ * runs its loop, it fails with SIPC_EINVAL and does nothing (a request
+ * refused so is still the handler's to answer), and the context logs one
+ * ERROR naming sipc_ctx_post(), once. The thread that runs the loop is
+ * noted at every turn of it, before it waits for I/O: a context made on
+ * one thread may be run by another, and used again by its maker once that
+ * one no longer runs it (never by two at once). Functions return 0 or a negative
  * error code; a function that returns an error never fires its callback.
  * A NULL handle or output pointer (where a comment does not say what NULL
  * means) is SIPC_EINVAL from a function that returns a code; the others do
@@ -101,7 +112,10 @@ typedef struct sipc_security sipc_security;
  * matching pair, not that peers will accept it: sipc_security_self_check
  * says that (an expired certificate, a weak key). Nor does it judge the
  * files' owner or mode: the key file is the caller's to keep readable by
- * its owner only (0600; sipcd refuses a node.crt others can read). */
+ * its owner only (0600; sipcd refuses a node.crt others can read). An
+ * encrypted key is not read, in either PEM form (PKCS#8's or OpenSSL's
+ * traditional one): SIPC_ETLSCONFIG, err naming the `openssl pkey` that
+ * decrypts it; the library takes no passphrase. */
 SIPC_EXTERN int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *cert_pem,
                            const char *key_pem, char *err, size_t errlen);
 /* Plaintext only. */
@@ -110,6 +124,9 @@ SIPC_EXTERN int sipc_security_plain(sipc_security **out);
  * Returns 0 when it verifies (msg may still carry a warning, e.g. expiry in
  * under 30 days) or SIPC_EPEERAUTH with the reason and fix in msg, so a
  * daemon can say at start that every handshake is going to fail and why.
+ * For a security from sipc_security_from_pem the fix names that pair's own
+ * remedy (a new pair made as docs/quickstart.md shows, given to every
+ * program that uses it), not a node's (tlstool, every node).
  * With TLS off: 0 and "". */
 SIPC_EXTERN int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len);
 /* Whether this side's own certificate carries the subject it requires of
@@ -524,7 +541,9 @@ SIPC_EXTERN size_t sipc_request_answer_max(const sipc_request *req);
  * smaller one the caller's hello said: only this call fails, the caller gets
  * SIPC_ETOOBIG with the reply's size and the limit in its message, and the
  * connection and its other calls go on;
- * SIPC_EINVAL: data is NULL with len > 0, the caller gets SIPC_EREMOTE. */
+ * SIPC_EINVAL: data is NULL with len > 0, the caller gets SIPC_EREMOTE; or
+ * called on a thread that does not run the loop (top of this header): then
+ * req is not freed, and is still to be answered from the loop. */
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
 /* status: a positive application code (the caller sees SIPC_EREMOTE with
  * reply->status = status) or a negative sipc code (0 is sent as
@@ -641,7 +660,8 @@ typedef void (*sipc_conn_cb)(sipc_conn *conn, sipc_conn_event ev, int err, void 
  * handlers; the server holds a reference to router until it is closed (see
  * sipc_router_new). address is a numeric IPv4 or IPv6 address ("[::1]" too;
  * "0.0.0.0" or "::" for every interface); NULL, "" and "localhost" listen on
- * 127.0.0.1 only. Anything else is SIPC_EINVAL, with an ERROR through the
+ * 127.0.0.1 only. Anything else, or a port outside 0 .. 65535, is
+ * SIPC_EINVAL, with an ERROR through the
  * context's log saying so, as for a port that cannot be bound (the libuv
  * code, e.g. UV_EADDRINUSE). name is the service's display name used in log
  * lines ("Data Service"; NULL or "": "sipc server"). The security of ctx

@@ -35,6 +35,11 @@ is_static() {
     if ldd "$1" | grep -q libsipc; then ldd "$1"; fail "$1 loads libsipc.so"; fi
 }
 
+# pkg-config pointed at the build tree must find nothing rather than flags
+# that name directories only an install makes
+stray=$(find "$build" -maxdepth 1 -name '*.pc')
+[ -z "$stray" ] || fail "the build tree holds $stray, which names no real directory: install first"
+
 echo "== install into $prefix"
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
 for f in include/sipc/errno.h include/sipc/sipc.h include/sipc/node.h; do

@@ -30,6 +30,16 @@ extern "C" {
  * else $SIPC_HOME, else SIPC_DEFAULT_HOME. Returns a pointer to a static or
  * the given string. */
 SIPC_EXTERN const char *sipc_home_resolve(const char *explicit_home);
+/* Whether the home sipc_home_resolve(explicit_home) names is a directory:
+ * 0, else SIPC_ECONFIG with err "node home HOME does not exist (FROM): give
+ * the node's home, the directory holding sipc.conf and security/, with
+ * --home DIR or SIPC_HOME" ("is not a directory", or why it cannot be
+ * looked at). FROM is where the home came from: given_as (the option the
+ * program took explicit_home from, e.g. "--home"; NULL: no FROM),
+ * "$SIPC_HOME" or "the default". sipc_config_load refuses such a home with
+ * the same words; sipcd and tlstool check with this before anything else. */
+SIPC_EXTERN int sipc_home_check(const char *explicit_home, const char *given_as, char *err,
+                                size_t errlen);
 
 /* ---------------------------------------------------------- configuration */
 
@@ -134,12 +144,22 @@ typedef struct sipc_config {
     int node_lines[SIPC_MAX_NODES];       /* the line of sipc.conf holding nodes[i] */
 } sipc_config;
 
-/* Defaults, then $home/sipc.conf when it exists. A syntax error, an unknown
- * key, an empty value where one is needed, or [limits] timeouts that defeat
- * each other (keepalive_ms not below idle_timeout_ms: a node's quiet links
- * would be closed and redialed over and over; sipc_ctx_new only warns of
- * it) fail with SIPC_ECONFIG and a message "sipc.conf:LINE: ..." in err. */
+/* Defaults, then $home/sipc.conf when it exists (home: as
+ * sipc_home_resolve takes it). The home itself must exist: a home that does
+ * not, or is not a directory, fails with SIPC_ECONFIG and sipc_home_check's
+ * words ("node home HOME does not exist: ..."), so that a mistyped --home
+ * does not run with every default, TLS off among them. A syntax error, an
+ * unknown key, an empty value where one is needed, or [limits] timeouts that
+ * defeat each other (keepalive_ms not below idle_timeout_ms: a node's quiet
+ * links would be closed and redialed over and over; sipc_ctx_new only warns
+ * of it) fail with SIPC_ECONFIG and a message "sipc.conf:LINE: ..." in err. */
 SIPC_EXTERN int sipc_config_load(sipc_config *cfg, const char *home, char *err, size_t errlen);
+/* As sipc_config_load, except that a home not there at all gives every
+ * default (cfg->home naming it), as if it held no sipc.conf: for a program
+ * that runs before the home is made (tlstool create, and import, which
+ * makes it) or as a client that needs none (sipcctl without a node home). */
+SIPC_EXTERN int sipc_config_load_or_defaults(sipc_config *cfg, const char *home, char *err,
+                                             size_t errlen);
 /* What sipc_ctx_new would WARN of in the [limits] timeouts of cfg, with out
  * "HOME/sipc.conf:LINE: [limits] ..." naming the keys and what happens: 1
  * for timeouts that work, but not as their values suggest (keepalive_ms +
@@ -273,7 +293,12 @@ SIPC_EXTERN void sipc_options_from_config(sipc_options *opts, const sipc_config 
 /* -------------------------------------------------------------- security */
 
 /* From $home/security/ per cfg (node.crt, trust/, crl/) in the mode of
- * [tls]. With TLS off this succeeds without reading any file. On failure err
+ * [tls]: the node rule, which a node's own services follow (a client of the
+ * cluster follows sipc_security_load_client, below). With TLS off this
+ * succeeds without reading any file; it only looks whether a pair is
+ * imported, so that a connection whose peer answers with TLS
+ * (SIPC_ETLSONPLAIN) says TLS is not enabled in a home that holds one,
+ * rather than to import it. On failure err
  * says which file and why; a node.crt or security/ folder other users can
  * read is refused (SIPC_ECONFIG, naming the chmod that fixes it). Loading the
  * pair ends by clearing the stack the key's decoding used (up to 128 KiB

@@ -48,6 +48,12 @@ static const char *kinds(json_t *problems)
     return buf;
 }
 
+/* The message of the problem at i. */
+static const char *message_at(json_t *problems, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(problems, i), "message"));
+}
+
 /* TLS on half the nodes: the nodes without TLS are the odd ones out, since
  * the cluster is meant to run with it; otherwise the minority */
 static void tls_split(void **state)
@@ -765,20 +771,20 @@ static void plaintext_from_tls_node(void **state)
     assert_string_equal(kinds(p), "n1:permissive n1:guard_peer n1:guard_peer n1:plaintext_peer "
                                   "n1:plaintext_peer n2:permissive");
     assert_string_equal(sipc_mgmt_health(p), "problems");
-    const char *m = json_string_value(json_object_get(json_array_get(p, 1), "message"));
+    const char *m = message_at(p, 1);
     assert_non_null(strstr(m, "(node c) speak plaintext"));
     assert_non_null(strstr(m, "(on a node: tlstool enable there; on a client machine: import "));
-    m = json_string_value(json_object_get(json_array_get(p, 2), "message"));
+    m = message_at(p, 2);
     assert_non_null(strstr(m, "(node n2) speak plaintext"));
     assert_non_null(strstr(m, "(n2 runs TLS permissive now: its next connection here, over TLS, "
                               "clears it within seconds)"));
     assert_null(strstr(m, "tlstool enable"));
-    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 3), "message")),
+    assert_string_equal(message_at(p, 3),
                         "n1 still receives plaintext on its data service from "
                         "127.0.72.2:35136 (node n2), a connection made before TLS was on at "
                         "both ends (n2 runs TLS permissive now): the nodes replace it within "
                         "seconds; if this stays, reload n1");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(p, 4), "message")),
+    assert_string_equal(message_at(p, 4),
                         "n1 still receives plaintext on its data service from 127.0.72.7:40000 "
                         "(node legacy): enable TLS there");
     json_decref(p);

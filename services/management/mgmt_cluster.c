@@ -295,6 +295,19 @@ static json_t *node_at(json_t *nodes, const char *addr)
     return hosts == 1 ? only : NULL; /* a port it does not list: the host tells */
 }
 
+/* The node whose [node] id is id when it runs TLS (its answer says so),
+ * NULL otherwise: a peer that needs no telling to enable it. */
+static json_t *tls_node_by_id(json_t *nodes, const char *id)
+{
+    size_t i;
+    json_t *n;
+    json_array_foreach(nodes, i, n)
+        if (id[0] && !strcmp(mgmt_str_at(n, "node", "id"), id))
+            return json_is_true(json_object_get(json_object_get(n, "tls"), "enabled")) ? n
+                                                                                      : NULL;
+    return NULL;
+}
+
 /* A link's error as its node logged it calls that node "this side" (an
  * older node: "this node"); in a list of every node's problems that is
  * ambiguous, so it is named: "not enabled on n1", "n1's certificate", "the
@@ -860,7 +873,15 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                      * cluster status asks only one node) */
                     int tool = !strncmp(pn, "sipcctl:", 8) || !strncmp(pn, "tlstool:", 8);
                     char how[400];
-                    if (tool)
+                    json_t *peer = tool ? NULL : tls_node_by_id(nodes, pn);
+                    if (peer)
+                        /* a node that turned TLS on since: its links' next
+                         * connections, over TLS, clear it */
+                        snprintf(how, sizeof how,
+                                 "%s runs TLS %s now: its next connection here, over TLS, "
+                                 "clears it within seconds",
+                                 pn, mgmt_str_at(peer, "tls", "mode"));
+                    else if (tool)
                         snprintf(how, sizeof how,
                                  "from that home, one sipcctl command over TLS to this node "
                                  "clears it (tlstool's are not counted, so they do not): "
@@ -918,6 +939,20 @@ json_t *sipc_mgmt_judge(json_t *nodes, int expiry_warn_days, int64_t now)
                             "seconds; if this stays, reload %s",
                             mgmt_node_name(n), mgmt_str_at(s, "name", NULL),
                             mgmt_str_at(p, "address", NULL), mgmt_node_name(n));
+                    continue;
+                }
+                /* another node that runs TLS now: its plaintext connection
+                 * is from before both ends had TLS on, and the reload that
+                 * turned the later one on replaces it within seconds */
+                json_t *peer = tls_node_by_id(nodes, pn);
+                if (peer) {
+                    mgmt_problem(list, n, "plaintext_peer",
+                            "%s still receives plaintext on its %s service from %s (node %s), a "
+                            "connection made before TLS was on at both ends (%s runs TLS %s "
+                            "now): the nodes replace it within seconds; if this stays, reload %s",
+                            mgmt_node_name(n), mgmt_str_at(s, "name", NULL),
+                            mgmt_str_at(p, "address", NULL), pn, pn,
+                            mgmt_str_at(peer, "tls", "mode"), mgmt_node_name(n));
                     continue;
                 }
                 mgmt_problem(list, n, "plaintext_peer",

@@ -14,6 +14,7 @@
 #include "certs/tool/store.h"
 #include "services/common/shown_text.h"
 #include "services/sipcd/peers.h"
+#include "services/tlstool/running_line.h"
 #include "services/tlstool/tlstool.h"
 #include "transport/tls_engine.h"
 
@@ -212,6 +213,9 @@ static int apply_now_or_later(const opts *o, const sipc_config *cfg, int strict,
         if (r)
             return r;
     }
+    const char *mode;
+    if (!o->reload)
+        say_running(o, cfg, "until it reloads or restarts", &mode);
     return reload_or_remind(o, o->force, what);
 }
 

@@ -13,6 +13,7 @@
 #include "services/common/err_line.h"
 #include "services/tlstool/pair_judge.h"
 #include "services/tlstool/replaced_pair.h"
+#include "services/tlstool/running_line.h"
 #include "services/tlstool/tlstool.h"
 
 /* The pair the node running from this home presents, asked of it (its
@@ -110,6 +111,41 @@ static void weigh_installed(const opts *o, const sipc_config *cfg, const sipc_ke
         sipc_trust_free(t);
     }
     sipc_keypair_free(&old);
+}
+
+/* With TLS off here: what runs from this home, then the one next step that
+ * fits it (a client-only home, a node's home no sipcd runs from, a node
+ * running in plaintext); all three when what runs cannot be told. */
+static void import_next(const opts *o, const sipc_config *cfg, const char *policy)
+{
+    const char *run;
+    home_run hr = say_running(o, cfg,
+                              "by this import: its TLS stays off until `tlstool enable` and a "
+                              "reload",
+                              &run);
+    if (policy[0])
+        printf("next: set [tls] subject in %s/sipc.conf on every node (the operator guide, "
+               "section 2), then `tlstool enable --mode permissive --reload` (1.5); until then "
+               "this home keeps to plaintext\n",
+               o->home_shown);
+    else if (hr == HOME_RUN_CLIENT)
+        printf("next: nothing more here: a client-only home (no [node] in its sipc.conf) needs "
+               "no enable, its clients offer TLS now that a pair is imported (the operator "
+               "guide, 1.3)\n");
+    else if (hr == HOME_RUN_NONE)
+        printf("next: `tlstool enable` (strict) before sipcd starts here, as on every node of a "
+               "new cluster; for a node of a cluster that runs in plaintext, `tlstool enable "
+               "--mode permissive` instead (the operator guide, 1.5)\n");
+    else if (hr == HOME_RUN_MODE && !strcmp(run, "off"))
+        printf("next: import the pair on every node, then `tlstool enable --mode permissive "
+               "--reload` here and on each of them, one after the other, so that none refuses "
+               "another (the operator guide, 1.5)\n");
+    else
+        printf("next: on every node of a new cluster `tlstool enable` (strict) before it "
+               "starts; on a cluster running in plaintext `tlstool enable --mode permissive "
+               "--reload` on every node first, so that none refuses another (the operator "
+               "guide, 1.5); a client-only machine needs no enable: its clients use TLS now "
+               "that a pair is imported\n");
 }
 
 int cmd_import(void *arg)
@@ -327,17 +363,8 @@ int cmd_import(void *arg)
     else if (cfg.tls_enable)
         printf("TLS is enabled: the running node uses the pair once it reloads: `systemctl "
                "reload sipcd` (SIGHUP to sipcd) or a restart\n");
-    else if (policy[0])
-        printf("next: set [tls] subject in %s/sipc.conf on every node (the operator guide, "
-               "section 2), then `tlstool enable --mode permissive --reload` (1.5); until then "
-               "this home keeps to plaintext\n",
-               o->home_shown);
     else
-        printf("next: on every node of a new cluster `tlstool enable` (strict) before it starts; "
-               "on a cluster running in plaintext `tlstool enable --mode permissive --reload` on "
-               "every node first, so that none refuses another (the operator guide, 1.5); a "
-               "client-only machine needs no enable: its clients use TLS now that a pair is "
-               "imported\n");
+        import_next(o, &cfg, policy);
     sipc_keypair_free(&kp);
     /* last, where it is seen; a pair that does not verify is no success,
      * whatever was written: `import && enable` must stop here. It stays

@@ -16,6 +16,7 @@
 #include "services/common/json_text.h"
 #include "services/sipcd/peers.h"
 #include "services/tlstool/replaced_pair.h"
+#include "services/tlstool/running_line.h"
 #include "services/tlstool/staged_note.h"
 #include "services/tlstool/tlstool.h"
 
@@ -221,8 +222,8 @@ static const char *mode_word(int enabled, const char *mode)
  * waits for a reload, or when the strict guard held a strict start back.
  * A difference is a warning with what to do; a node that cannot be asked
  * leaves the running mode unknown, and says why. */
-static json_t *running_json(const opts *o, const sipc_config *cfg, const char *own_fp,
-                            json_t *warnings)
+json_t *running_json(const opts *o, const sipc_config *cfg, const char *own_fp,
+                     json_t *warnings)
 {
     const char *conf = mode_word(cfg->tls_enable, sipc_tls_mode_name(cfg->tls_mode));
     char why[2400];

@@ -17,6 +17,11 @@
 #     the odd node out takes the pair its peers hold); importing
 #     the replaced pair back is refused naming it, and --force puts it back
 #   - the home's lock decides whether a node runs, not the pid in its file
+#   - `import` with TLS off, and `enable`/`mode` without --reload, say what
+#     the node running from the home runs (read from state/tls-running),
+#     unchanged by them, and import gives the one next step that fits: a
+#     node's home no sipcd runs from, a client-only home (no running line),
+#     a node running in plaintext
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.59}
@@ -31,7 +36,17 @@ export SIPC_PFX_PASSWORD="Running-Test-$$"
 one_node_home "$work/n1" running
 one_node_home "$work/c2" running # a client without the pair: plaintext
 tt create -site "$work/cluster.pfx" >/dev/null
-tt import "$work/cluster.pfx" >/dev/null || not_ok "import"
+tt import "$work/cluster.pfx" >"$work/imp0.out" 2>&1 &&
+    grep -q "^running: no sipcd runs from this home: one started from it runs what sipc.conf says$" "$work/imp0.out" &&
+    grep -q "^next: \`tlstool enable\` (strict) before sipcd starts here, as on every node of a new cluster; for a node of a cluster that runs in plaintext, \`tlstool enable --mode permissive\` instead" "$work/imp0.out" &&
+    ! grep -q "client-only" "$work/imp0.out" &&
+    ok "import in a node's home no sipcd runs from: says so, and the one next step, enable" || badf "import, no node" "$work/imp0.out"
+mkdir -p "$work/cc" && printf '[cluster]\nname = running\n' >"$work/cc/sipc.conf"
+"$BIN/tlstool" --home "$work/cc" import "$work/cluster.pfx" >"$work/impc.out" 2>&1 &&
+    ! grep -q "^running:" "$work/impc.out" &&
+    grep -q "^next: nothing more here: a client-only home (no \[node\] in its sipc.conf) needs no enable" "$work/impc.out" &&
+    ! grep -q "enable --mode permissive" "$work/impc.out" &&
+    ok "import in a client-only home: no running line, no enable advised" || badf "import, client-only home" "$work/impc.out"
 tt enable --mode permissive >/dev/null || not_ok "enable"
 fp() { tt status --json | jq -r '.certificate.fingerprint_sha256'; }
 cluster_fp=$(fp)
@@ -58,7 +73,9 @@ rc=$?
 # a plaintext peer, then strict in sipc.conf only (not applied)
 ctl --home "$work/c2" ping "$BASE.1" >"$work/ping.out" 2>&1 && grep -q "over plaintext" "$work/ping.out" ||
     badf "plaintext ping from c2" "$work/ping.out"
-tt mode strict >/dev/null 2>&1
+tt mode strict >"$work/mode.out" 2>&1
+grep -q "^running: n1 (sipcd pid $node_pid) runs TLS permissive: unchanged until it reloads or restarts$" "$work/mode.out" &&
+    ok "mode strict without --reload: the node still runs permissive, unchanged until it reloads" || badf "mode without --reload" "$work/mode.out"
 tt status >"$work/s2.txt" 2>&1
 rc=$?
 [ "$rc" = 0 ] && grep -q "^TLS: *enabled (configured: mode strict," "$work/s2.txt" &&
@@ -151,4 +168,17 @@ stop
 "$BIN/tlstool" --home "$work/n9" status >"$work/s8.txt" 2>&1
 grep -q "^running: *no node: no sipcd runs from this home" "$work/s8.txt" &&
     ok "status: a lock file naming a process gone: no node" || badf "status, stale lock file" "$work/s8.txt"
+
+# --- a node running in plaintext, the pair imported --------------------------
+tt disable >/dev/null 2>&1 || not_ok "disable"
+start
+tt import "$work/cluster.pfx" >"$work/imp1.out" 2>&1 &&
+    grep -q "^running: n1 (sipcd pid $node_pid) runs TLS off: unchanged by this import: its TLS stays off until \`tlstool enable\` and a reload$" "$work/imp1.out" &&
+    grep -q "^next: import the pair on every node, then \`tlstool enable --mode permissive --reload\` here and on each of them" "$work/imp1.out" &&
+    ! grep -q "client-only\|(strict)" "$work/imp1.out" &&
+    ok "import beside a node running plaintext: it runs TLS off, unchanged; next: enable --mode permissive --reload" || badf "import, plaintext node" "$work/imp1.out"
+tt enable --mode permissive >"$work/en1.out" 2>&1 &&
+    grep -q "^running: n1 (sipcd pid $node_pid) runs TLS off: unchanged until it reloads or restarts$" "$work/en1.out" &&
+    ok "enable without --reload: the node still runs TLS off until it reloads" || badf "enable without --reload" "$work/en1.out"
+stop
 shtest_done

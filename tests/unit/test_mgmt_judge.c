@@ -48,6 +48,12 @@ static const char *kinds(json_t *problems)
     return buf;
 }
 
+/* The message of the problem at i. */
+static const char *message_at(json_t *problems, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(problems, i), "message"));
+}
+
 /* TLS on half the nodes: the nodes without TLS are the odd ones out, since
  * the cluster is meant to run with it; otherwise the minority */
 static void tls_split(void **state)
@@ -738,6 +744,49 @@ static void held_back(void **state)
                            "from that home, one sipcctl command over TLS to this node clears it "
                            "(tlstool's are not counted, so they do not): sipcctl ping --node n1 (import the cluster's key pair there first if it has "
                            "none)"));
+    json_decref(p);
+    json_decref(nodes);
+}
+
+/* A TLS node's plaintext connection from another node (its services'
+ * plaintext_peers), and its guard's memory of one: a node that runs TLS now
+ * is not told to enable it (the connection is from before both ends had it,
+ * replaced within seconds; its next one, over TLS, clears the guard's
+ * entry); a peer the answer does not list is. Both stay problems, which
+ * fail the health: plaintext still flows. */
+static void plaintext_from_tls_node(void **state)
+{
+    (void)state;
+    json_t *n1 = node("n1", "permissive", 0, 1); /* the guard remembers "c" */
+    json_array_append_new(json_object_get(json_object_get(n1, "guard"), "plaintext_peers"),
+                          json_pack("{s:s, s:s, s:s, s:s}", "address", "127.0.72.2", "node",
+                                    "n2", "service", "data", "last_seen", "now"));
+    json_object_set_new(n1, "services",
+                        json_pack("[{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}]}]", "name", "data",
+                                  "tls", "permissive", "plaintext_peers", "address",
+                                  "127.0.72.2:35136", "node", "n2", "address",
+                                  "127.0.72.7:40000", "node", "legacy"));
+    json_t *nodes = json_pack("[o, o]", n1, node("n2", "permissive", 0, 0));
+    json_t *p = sipc_mgmt_judge(nodes, 30, 0);
+    assert_string_equal(kinds(p), "n1:permissive n1:guard_peer n1:guard_peer n1:plaintext_peer "
+                                  "n1:plaintext_peer n2:permissive");
+    assert_string_equal(sipc_mgmt_health(p), "problems");
+    const char *m = message_at(p, 1);
+    assert_non_null(strstr(m, "(node c) speak plaintext"));
+    assert_non_null(strstr(m, "(on a node: tlstool enable there; on a client machine: import "));
+    m = message_at(p, 2);
+    assert_non_null(strstr(m, "(node n2) speak plaintext"));
+    assert_non_null(strstr(m, "(n2 runs TLS permissive now: its next connection here, over TLS, "
+                              "clears it within seconds)"));
+    assert_null(strstr(m, "tlstool enable"));
+    assert_string_equal(message_at(p, 3),
+                        "n1 still receives plaintext on its data service from "
+                        "127.0.72.2:35136 (node n2), a connection made before TLS was on at "
+                        "both ends (n2 runs TLS permissive now): the nodes replace it within "
+                        "seconds; if this stays, reload n1");
+    assert_string_equal(message_at(p, 4),
+                        "n1 still receives plaintext on its data service from 127.0.72.7:40000 "
+                        "(node legacy): enable TLS there");
     json_decref(p);
     json_decref(nodes);
 }
@@ -1830,6 +1879,7 @@ int main(void)
         cmocka_unit_test(tls_split),
         cmocka_unit_test(tls_mixed),
         cmocka_unit_test(held_back),
+        cmocka_unit_test(plaintext_from_tls_node),
         cmocka_unit_test(link_down),
         cmocka_unit_test(link_down_names_node),
         cmocka_unit_test(link_down_v6),

@@ -34,7 +34,13 @@ exited); n1 runs permissive but its links to n3 are down"). Interrupted
 (Ctrl-C), it says at which step; every change runs the same command again
 from where it stopped.
 
-Exit: 0 done; 1 a node refused; 69 a node unreachable or not healthy in time.'
+enable and rotate need the key pair in every node'"'"'s home and the client
+home: on a cluster made with up --no-pair they stop before any step until it
+is imported there, naming those homes and the commands that create and
+import it (exit 78, nothing changed).
+
+Exit: 0 done; 1 a node refused; 69 a node unreachable or not healthy in time;
+78 no key pair yet in a home.'
 
 sc_cmd_tls() {
     local what=${1:-} rolling=0 pfx="" pwf=""

@@ -2,8 +2,8 @@
 # on every node and the client home, TLS set as asked, the nodes started and
 # healthy. What demo.sh does by hand, as a program.
 
-SC_HELP_UP='usage: sipc-cluster up [-n N] [--tls off|permissive|strict] [--base 127.X.Y.0] [--netns]
-                       [--name NAME] [--dir DIR]
+SC_HELP_UP='usage: sipc-cluster up [-n N] [--tls off|permissive|strict] [--no-pair] [--base 127.X.Y.0]
+                       [--netns] [--name NAME] [--dir DIR]
 
 Creates the cluster in DIR and starts it: a home per node (DIR/nodes/nI), a
 key pair (DIR/cluster.pfx, its password in DIR/password, 0600) imported on
@@ -16,6 +16,12 @@ running: sipc-cluster down stops them.
 
   -n, --nodes N     number of nodes, 1 to 32 (default 3), named n1..nN
   --tls MODE        off (default), permissive or strict
+  --no-pair         no key pair at all (TLS off): a plaintext cluster without
+                    certificates, where the operator procedure starts; the
+                    pair goes to DIR/cluster.pfx (password DIR/password, made)
+                    once created by hand and imported on every node and in
+                    the client home (which needs it too once a node is
+                    strict); tls enable --rolling says so until then
   --base 127.X.Y.0  the loopback block: nodes at .1, .2, ... (default 127.0.1.0);
                     standard ports (data 23000, search 23001, management 23002,
                     pipeline 23003) on every address
@@ -26,7 +32,7 @@ running: sipc-cluster down stops them.
   --dir DIR         the working folder (default ./sipc-cluster)'
 
 sc_cmd_up() {
-    local nnodes=3 tls=off base=127.0.1.0 netns=0 name=harness
+    local nnodes=3 tls=off base=127.0.1.0 netns=0 name=harness nopair=0
     while [ $# -gt 0 ]; do
         case $1 in
         -n | --nodes | --nodes=*) sc_value "$SC_HELP_UP" "-n|--nodes" "$@"; nnodes=$SC_VALUE; shift "$SC_USED" ;;
@@ -34,6 +40,7 @@ sc_cmd_up() {
         --base | --base=*) sc_value "$SC_HELP_UP" --base "$@"; base=$SC_VALUE; shift "$SC_USED" ;;
         --name | --name=*) sc_value "$SC_HELP_UP" --name "$@"; name=$SC_VALUE; shift "$SC_USED" ;;
         --netns) netns=1 ;;
+        --no-pair) nopair=1 ;;
         -h | --help) echo "$SC_HELP_UP"; return 0 ;;
         -*) sc_usage "$SC_HELP_UP" "unknown option '$1'" ;;
         *) sc_usage "$SC_HELP_UP" "unknown argument '$1'" ;;
@@ -43,6 +50,7 @@ sc_cmd_up() {
     [[ "$nnodes" =~ ^[0-9]+$ ]] && [ "$nnodes" -ge 1 ] && [ "$nnodes" -le 32 ] ||
         sc_usage "$SC_HELP_UP" "-n must be a number from 1 to 32"
     case $tls in off | permissive | strict) ;; *) sc_usage "$SC_HELP_UP" "--tls must be off, permissive or strict" ;; esac
+    [ $nopair = 0 ] || [ "$tls" = off ] || sc_usage "$SC_HELP_UP" "--no-pair makes a cluster without TLS: --tls $tls needs a pair"
     [[ "$base" =~ ^127\.([0-9]{1,3})\.([0-9]{1,3})\.0$ ]] && [ "${BASH_REMATCH[1]}" -le 255 ] && [ "${BASH_REMATCH[2]}" -le 255 ] ||
         sc_usage "$SC_HELP_UP" "--base must be a loopback block 127.X.Y.0"
     [[ "$name" =~ ^[A-Za-z0-9._-]{1,63}$ ]] || sc_usage "$SC_HELP_UP" "--name: 1 to 63 letters, digits, '.', '_', '-'"
@@ -135,8 +143,28 @@ sc_up_start() {
         echo "namespaces: $ns_prefix-{br,client,$(sc_nodes | paste -sd,)}, addresses ${addrs[0]}..${addrs[-1]}, client $client_addr"
     fi
 
-    # The pair: created once, copied and imported everywhere.
-    local pw="$SC_DIR/password" out
+    # None for the starting point of the operator procedure.
+    if [ $nopair = 1 ]; then
+        echo "pair: none (--no-pair): TLS off, no certificates on $nnodes nodes and the client home"
+    else
+        sc_up_pair
+    fi
+
+    local n bad=""
+    for n in $(sc_nodes); do sc_node_spawn "$n"; done
+    for n in $(sc_nodes); do sc_node_wait_started "$n" 20 || bad="$bad $n"; done
+    [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "nodes did not start:$bad (sipc-cluster logs NODE --dir $SC_DIR; down removes the rest)"
+    for n in $(sc_nodes); do sc_wait_healthy "$n" "$tls" 30 || bad="$bad $n"; done
+    [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "nodes not healthy within 30 s:$bad (sipc-cluster status --dir $SC_DIR)"
+    echo "cluster '$name' up in $SC_DIR: $nnodes nodes, TLS $tls"
+    sc_status_lines
+}
+
+# sc_up_pair: the pair, created once, copied and imported on every node and
+# in the client home, TLS enabled as asked (sc_up_start's locals: tls,
+# nnodes).
+sc_up_pair() {
+    local pw="$SC_DIR/password" out h
     out=$("$SC_BIN/tlstool" --home "$SC_DIR/client" create -site "$SC_DIR/cluster.pfx" --password-file "$pw" 2>&1) ||
         sc_die "$SC_EX_SOFTWARE" "tlstool create failed: $out"
     for h in "$SC_DIR"/nodes/n* "$SC_DIR/client"; do
@@ -148,18 +176,9 @@ sc_up_start() {
         fi
     done
     local fp
-    fp=$(openssl x509 -in "$SC_DIR/client/security/node.crt" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+    fp=$(sc_home_fingerprint "$SC_DIR/client")
     sc_update '.fingerprint = $f' --arg f "$fp"
     echo "pair: $SC_DIR/cluster.pfx (sha256 ${fp:0:16}...) imported on $nnodes nodes and the client home; TLS $tls"
-
-    local n bad=""
-    for n in $(sc_nodes); do sc_node_spawn "$n"; done
-    for n in $(sc_nodes); do sc_node_wait_started "$n" 20 || bad="$bad $n"; done
-    [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "nodes did not start:$bad (sipc-cluster logs NODE --dir $SC_DIR; down removes the rest)"
-    for n in $(sc_nodes); do sc_wait_healthy "$n" "$tls" 30 || bad="$bad $n"; done
-    [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "nodes not healthy within 30 s:$bad (sipc-cluster status --dir $SC_DIR)"
-    echo "cluster '$name' up in $SC_DIR: $nnodes nodes, TLS $tls"
-    sc_status_lines
 }
 
 # What an interrupted `up` leaves: the nodes it started run on (their own

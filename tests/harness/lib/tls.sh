@@ -245,6 +245,38 @@ sc_tls_apply() {
     printf '    %s healthy, TLS %s, after %d ms\n' "$n" "$want" $(($(sc_now_ms) - t0))
 }
 
+# sc_home_fingerprint HOME: the SHA-256 of the certificate imported in HOME
+# (lower-case hex), nothing when it has none.
+sc_home_fingerprint() {
+    openssl x509 -in "$1/security/node.crt" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f'
+}
+
+# sc_tls_need_pair: every node's home and the client home hold a key pair;
+# a cluster made with `up --no-pair` has none until one is imported by hand,
+# and a step would only fail on it, so the change stops before any step,
+# saying how to make and import it. Records the pair's fingerprint in
+# cluster.json when none is there yet.
+sc_tls_need_pair() {
+    local n h missing="" homes="" client pfx pw make=""
+    client=$(sc_q .client_home)
+    for n in $(sc_nodes) client; do
+        h=$client
+        [ "$n" = client ] || h=$(sc_node home "$n")
+        [ -f "$h/security/node.crt" ] && continue
+        missing="$missing, $([ "$n" = client ] && echo "the client home" || echo "$n")"
+        homes="$homes $h"
+    done
+    if [ -n "$missing" ]; then
+        pfx=$(sc_q .pair) pw=$(sc_q .password_file)
+        [ -f "$pfx" ] || make="tlstool create -site $pfx --password-file $pw; "
+        sc_die "$SC_EX_CONFIG" "no key pair in ${missing#, } (up --no-pair makes none): nothing was changed; create one and import it in each home, as the operator procedure does (docs/operator-guide.md 1.2, 1.3): ${make}tlstool --home HOME import $pfx --password-file $pw for each HOME of:$homes; then run the same command again"
+    fi
+    [ -n "$(sc_q '.fingerprint // ""')" ] && return 0
+    local fp
+    fp=$(sc_home_fingerprint "$client")
+    [ -z "$fp" ] || sc_update '.fingerprint = $f' --arg f "$fp"
+}
+
 # Every node must answer its status before a rolling change starts (its links
 # may be down: a rolling enable is also how a mismatched cluster is repaired).
 sc_tls_precheck() {
@@ -383,6 +415,7 @@ sc_tls_phase() {
 }
 
 sc_tls_enable_rolling() {
+    sc_tls_need_pair
     sc_tls_precheck
     echo "rolling enable: every node to permissive, then every node to strict"
     sc_tls_phase off permissive "TLS on, permissive (accepts TLS and plaintext)" enable --mode permissive --reload
@@ -488,6 +521,7 @@ sc_tls_rotate_rolling() {
     client=$(sc_q .client_home)
     [ -r "$pfx" ] || sc_die "$SC_EX_USAGE" "cannot read $pfx"
     [ -r "$pwf" ] || sc_die "$SC_EX_USAGE" "cannot read the password file $pwf"
+    sc_tls_need_pair
     sc_tls_precheck
     for n in $(sc_nodes); do
         mode=$(sc_tls_live_mode "$n") || exit
@@ -514,7 +548,7 @@ sc_tls_rotate_rolling() {
     # the cluster's pair is the new one from now on
     install -m 600 "$pfx" "$SC_DIR/cluster.pfx" && install -m 600 "$pwf" "$SC_DIR/password" ||
         sc_die "$SC_EX_SOFTWARE" "cannot copy the new pair into $SC_DIR"
-    fp=$(openssl x509 -in "$client/security/node.crt" -noout -fingerprint -sha256 2>/dev/null | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
+    fp=$(sc_home_fingerprint "$client")
     sc_update '.fingerprint = $f | del(.rotating)' --arg f "$fp"
     echo "rolling rotation done: every node presents and trusts only the new pair (sha256 ${fp:0:16}...)"
 }

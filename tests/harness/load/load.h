@@ -166,6 +166,7 @@ typedef struct load_report {
     uint64_t sent, acknowledged, found, lost, duplicated, errors, longest_stall_ms;
     uint64_t retries, pending, unverified, max_latency_ms, searches, searches_partial;
     double seconds, rate;
+    int rate_asked; /* --rate of the run, 0 when its ledger does not say */
     char partial_nodes[256];
     char unverified_nodes[256]; /* nodes verification could not ask, comma separated */
 } load_report;

@@ -54,6 +54,7 @@ void load_report_from_state(load_report *r, const load_state *st, int running)
     if (st->first_sent_ms && st->last_sent_ms > st->first_sent_ms)
         r->seconds = (double)(st->last_sent_ms - st->first_sent_ms) / 1000.0;
     r->rate = r->seconds > 0 ? (double)r->acknowledged / r->seconds : 0;
+    r->rate_asked = st->rate;
 }
 
 #define U(x) ((unsigned long long)(x))
@@ -101,6 +102,7 @@ void load_report_print(FILE *out, const load_report *r, int json)
             json_object_set_new(o, "partial_nodes", json_string(r->partial_nodes));
             json_object_set_new(o, "unverified_nodes", json_string(r->unverified_nodes));
             json_object_set_new(o, "rate", json_real(r->rate));
+            json_object_set_new(o, "rate_asked", json_integer(r->rate_asked));
             json_object_set_new(o, "seconds", json_real(r->seconds));
             json_object_set_new(o, "state", json_string(r->state));
             json_object_set_new(o, "run", json_string(r->run));
@@ -116,7 +118,11 @@ void load_report_print(FILE *out, const load_report *r, int json)
         fprintf(out, "%s: %llu\n", COUNTERS[i].name, U(counter(r, i)));
     fprintf(out, "partial_nodes: %s\n", r->partial_nodes[0] ? r->partial_nodes : "-");
     fprintf(out, "unverified_nodes: %s\n", r->unverified_nodes[0] ? r->unverified_nodes : "-");
-    fprintf(out, "rate: %.0f/s\n", r->rate);
+    /* what was asked beside what was acknowledged: a drop shows in one line */
+    if (r->rate_asked > 0)
+        fprintf(out, "rate: %.0f/s (asked %d/s)\n", r->rate, r->rate_asked);
+    else
+        fprintf(out, "rate: %.0f/s\n", r->rate);
     fprintf(out, "seconds: %.1f\n", r->seconds);
     fprintf(out, "state: %s\n", r->state);
     fprintf(out, "run: %s\n", r->run);
@@ -165,6 +171,7 @@ int load_report_read(load_report *r, const char *path, char *err, size_t errlen)
     }
     r->seconds = json_number_value(json_object_get(o, "seconds"));
     r->rate = json_number_value(json_object_get(o, "rate"));
+    r->rate_asked = (int)json_integer_value(json_object_get(o, "rate_asked"));
     get_s(o, "partial_nodes", r->partial_nodes, sizeof r->partial_nodes);
     get_s(o, "unverified_nodes", r->unverified_nodes, sizeof r->unverified_nodes);
     get_s(o, "state", r->state, sizeof r->state);

@@ -354,6 +354,7 @@ static void test_report_format(void **state)
     r.retries = 40;
     r.pending = 7;
     r.rate = 199.6;
+    r.rate_asked = 250;
     r.seconds = 5;
     snprintf(r.state, sizeof r.state, "verified");
     snprintf(r.run, sizeof r.run, "l9");
@@ -374,7 +375,7 @@ static void test_report_format(void **state)
                        "errors: 3\nlongest_stall_ms: 1234\n";
     assert_memory_equal(text, head, strlen(head));
     assert_non_null(strstr(text, "\nretries: 40\n"));
-    assert_non_null(strstr(text, "\nrate: 200/s\n"));
+    assert_non_null(strstr(text, "\nrate: 200/s (asked 250/s)\n"));
     assert_non_null(strstr(text, "\npartial_nodes: n2\nunverified_nodes: n3\n"));
 
     snprintf(path, sizeof path, "%s/report.json", dir);
@@ -386,6 +387,7 @@ static void test_report_format(void **state)
     assert_int_equal(back.errors, 3);
     assert_int_equal(back.longest_stall_ms, 1234);
     assert_int_equal(back.retries, 40);
+    assert_int_equal(back.rate_asked, 250);
     assert_string_equal(back.state, "verified");
     assert_string_equal(back.partial_nodes, "n2");
     assert_string_equal(back.unverified_nodes, "n3");

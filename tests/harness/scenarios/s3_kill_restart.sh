@@ -53,6 +53,9 @@ else
 fi
 sleep 1
 load_verify
+# the rate asked beside the one achieved, which the outage pulled down
+grep -q "^rate: [0-9]*/s (asked $RATE/s)$" "$work/report.out" && jq -e --argjson r "$RATE" '.rate_asked == $r' "$work/report.json" >/dev/null &&
+    ok "load report: $(grep '^rate:' "$work/report.out")" || { not_ok "load report's rate asked"; cat "$work/report.out"; }
 # the ones n2 itself acknowledged before it died are among the verified ones
 [ "$acked_n2" -gt 0 ] && [ "$(jq -r .lost "$work/report.json")" = 0 ] &&
     [ "$(jq -r '.unverified // 0' "$work/report.json")" = 0 ] &&

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_sipc_cluster.sh - the harness itself: its command line (usage errors
 # on one line, exit codes, --help, an option given twice), `up` refusing a running cluster and
-# a used address block, a killed node seen as dead, one started by hand in
+# a used address block, `up --no-pair` (no pair anywhere, and `tls enable`
+# saying how to make one until it is imported), a killed node seen as dead, one started by hand in
 # its place as not the harness's, and a stopped one as STOPPED, a node killed
 # during a rolling change named as the cause, a command waiting for the lock
 # saying for what, and the cleanup a
@@ -176,7 +177,28 @@ LIST
     ok "load without a subcommand: exit 64, like tls" || not_ok "load without a subcommand: exit $rc"
 
 section "up, faults, refusals"
-cluster up -n 2 --base "$NET.0" >"$work/up.out" 2>&1 && ok "up -n 2" || { not_ok "up"; cat "$work/up.out"; exit 1; }
+out=$("$SC" up --no-pair --tls strict --dir "$CL" 2>&1); rc=$?
+[ "$rc" = 64 ] && grep -q "^sipc-cluster: error: --no-pair makes a cluster without TLS: --tls strict needs a pair (see sipc-cluster up --help)$" <<<"$out" &&
+    grep -q -- "--no-pair" "$work/up-help.out" &&
+    ok "up --no-pair --tls strict: exit 64; --no-pair in up --help" || not_ok "up --no-pair --tls strict: exit $rc: $out"
+# the operator procedure's start: a plaintext cluster without certificates
+cluster up -n 2 --no-pair --base "$NET.0" >"$work/up.out" 2>&1 && ok "up -n 2 --no-pair" || { not_ok "up"; cat "$work/up.out"; exit 1; }
+grep -q "^pair: none (--no-pair)" "$work/up.out" && grep -q "^n2 .*TLS disabled .*healthy$" "$work/up.out" &&
+    [ -z "$(ls "$CL"/nodes/n*/security/node.crt "$CL/client/security/node.crt" "$CL/cluster.pfx" 2>/dev/null)" ] &&
+    jq -e '.fingerprint == null' "$CL/cluster.json" >/dev/null &&
+    ok "up --no-pair: TLS off, no pair on the nodes, in the client home or at DIR/cluster.pfx" || { not_ok "up --no-pair"; cat "$work/up.out"; }
+out=$(cluster tls enable --rolling 2>&1); rc=$?
+[ "$rc" = 78 ] && grep -q "^sipc-cluster: error: no key pair in n1, n2, the client home (up --no-pair makes none): nothing was changed; .*tlstool create -site $CL/cluster.pfx --password-file $CL/password; tlstool --home HOME import $CL/cluster.pfx --password-file $CL/password for each HOME of: $CL/nodes/n1 $CL/nodes/n2 $CL/client; then run the same command again$" <<<"$out" &&
+    ! grep -q "enable = 1" "$CL"/nodes/n*/sipc.conf &&
+    ok "tls enable --rolling without a pair: exit 78, names the homes and the commands, nothing changed" || not_ok "tls enable without a pair: exit $rc: $out"
+# as it says: the pair made and imported by hand (the rolling enable below
+# needs it)
+paired=1
+"$BIN/tlstool" create -site "$CL/cluster.pfx" --password-file "$CL/password" >/dev/null || paired=0
+for h in "$CL"/nodes/n1 "$CL"/nodes/n2 "$CL"/client; do
+    "$BIN/tlstool" --home "$h" import "$CL/cluster.pfx" --password-file "$CL/password" >/dev/null || paired=0
+done
+[ $paired = 1 ] || { not_ok "the pair created and imported by hand"; exit 1; }
 [ "$(stat -c %a "$CL/password")" = 600 ] && [ "$(stat -c %a "$CL")" = 700 ] && ! grep -rqs "$(cat "$CL/password")" "$CL/nodes"/*/logs "$CL/nodes"/*/sipcd.out "$work/up.out" &&
     ok "the password: 0600 in a 0700 folder, in no log or output" || not_ok "password file or leak"
 jq -e '.version == 1 and (.nodes | length) == 2 and .nodes[0].ports.management == 23002 and (.client_home | startswith("/"))' "$CL/cluster.json" >/dev/null &&

@@ -90,14 +90,16 @@ static int first_running = -2;
 /* This home's client security (sipc_security_load_client), set by the mode
  * its running node wrote in state/ where that differs from the home: a
  * node that has not applied [tls] enable = 1 yet (TLS off) is dialed as
- * before that change, TLS offered first and a plaintext answer taken, and
- * so, as that node's own links do, is every other node; toward its own
- * node known to run TLS, never plaintext, whatever the home says. */
-static int home_security(const sipc_config *cfg, int home_node, int again, sipc_security **sec,
-                         char *err, size_t n)
+ * before that change, TLS offered first and a plaintext answer taken; the
+ * file speaks for that node only, so another node gets that only from a
+ * reload (any_node), the step that applies the change there too. Toward
+ * its own node known to run TLS, never plaintext, whatever the home says:
+ * a TLS client that cannot be loaded is the error. */
+static int home_security(const sipc_config *cfg, int home_node, int any_node, int again,
+                         sipc_security **sec, char *err, size_t n)
 {
     int running = -1;
-    if (cfg->tls_enable || home_node) {
+    if (home_node || (cfg->tls_enable && any_node)) {
         if (again || first_running == -2)
             first_running = sipc__home_tls_running(cfg->home);
         running = first_running;
@@ -105,8 +107,16 @@ static int home_security(const sipc_config *cfg, int home_node, int again, sipc_
     sipc_config cc = *cfg;
     if (!cfg->tls_enable && home_node && running >= 0 && running != SIPC_TLS_OFF) {
         cc.tls_enable = 1;
-        if (sipc_security_load_client(sec, &cc, NULL, 0) == 0)
-            return 0;
+        char why[900] = "";
+        int r = sipc_security_load_client(sec, &cc, why, sizeof why);
+        if (r != 0)
+            snprintf(err, n,
+                     "this home's node runs TLS %s (%s/%s), so sipcctl speaks TLS only toward it, "
+                     "and cannot load its TLS client: %s; run sipcctl as the node's account, or "
+                     "fix what is named",
+                     sipc_tls_mode_name((sipc_tls_mode)running), cfg->home, SIPC_HOME_TLS_FILE,
+                     why);
+        return r;
     }
     if (!cfg->tls_enable || running != SIPC_TLS_OFF)
         return sipc_security_load_client(sec, cfg, err, n);
@@ -168,7 +178,8 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
                                        &own_port) == 0 &&
                     own_port == port && sipc_same_host(own, host);
     sipc_security *sec;
-    if (home_security(&cl->cfg, cl->home_node, 0, &sec, err, sizeof err) != 0) {
+    cl->any_node = o->cmd && !strcmp(o->cmd, "reload");
+    if (home_security(&cl->cfg, cl->home_node, cl->any_node, 0, &sec, err, sizeof err) != 0) {
         return ctl_fail(SIPC_EXIT_CONFIG, "%s", err);
     }
     uv_loop_init(&cl->loop);
@@ -237,7 +248,7 @@ int ctl_follow_home(ctl_client *cl, char *said, size_t n)
             uv_sleep(20);
     }
     sipc_security *sec;
-    int e = home_security(&cfg, cl->home_node, 1, &sec, err, sizeof err);
+    int e = home_security(&cfg, cl->home_node, cl->any_node, 1, &sec, err, sizeof err);
     if (e != 0) {
         snprintf(said, n, "%s", err);
         return e < 0 ? e : SIPC_ECONFIG;
@@ -568,9 +579,11 @@ static void plaintext_fix(const ctl_client *cl, char *fix, size_t flen)
         return; /* TLS offered first: a plaintext answer is taken, not refused */
     if (!cl->home_node) {
         snprintf(fix, flen,
-                 "; this home is set to TLS ([tls] enable = 1), and its own node runs TLS (or "
-                 "sipcctl cannot read %s/%s to tell): if that node's home was set to TLS "
-                 "without a reload, apply it there (`systemctl reload sipcd`, SIGHUP)",
+                 "; this home is set to TLS ([tls] enable = 1), so sipcctl from it speaks TLS "
+                 "only toward another node than its own (a reload takes a plaintext answer "
+                 "only while this home's own node still runs TLS off, as %s/%s says): if that "
+                 "node's home was set to TLS without a reload, apply it there (`systemctl "
+                 "reload sipcd`, SIGHUP)",
                  home, SIPC_HOME_TLS_FILE);
         return;
     }

@@ -494,11 +494,17 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, int purpose, t
     sipc_time_str(x->not_after, na);
     sipc_time_str(now, nw);
     const char *what = depth == 0 ? "certificate" : "issuer certificate";
+    /* a root of this side's trust/ is this side's to renew, whatever the
+     * peer presents: said so, the peer being told only that it was refused */
+    const char *own = depth > 0 && depth < res->nlinks &&
+                              !strcmp(res->links[depth].source, "trust store")
+                          ? " (a root of this side's trust/)"
+                          : "";
     if (now > x->not_after) {
         sipc__vwindow(res, x->not_after + 1, SIPC_VFY_TIME_MAX);
         sipc__vfail(res, SIPC_VFY_EXPIRED, depth, "",
-                    "%s '%s' expired on %s (valid %s to %s; now %s)", what, sipc__name_or(x->subject),
-                    na, nb, na, nw);
+                    "%s '%s'%s expired on %s (valid %s to %s; now %s)", what,
+                    sipc__name_or(x->subject), own, na, nb, na, nw);
         /* worded by who renews it (vfy_fix.c) */
         sipc__vfix(res, depth > 0                           ? SIPC_VFY_FIX_EXPIRED_CA
                         : sipc__self_signed(x) || !purpose  ? SIPC_VFY_FIX_EXPIRED_PAIR
@@ -509,8 +515,8 @@ static sipc_vfy_status check_dates(const sipc_x509 *x, int depth, int purpose, t
     return sipc__vfail(res, SIPC_VFY_NOT_YET_VALID, depth,
                 "check the clock of this machine and of the machine that issued it; "
                 "wait until the start date or reissue the certificate",
-                "%s '%s' is not valid before %s (valid %s to %s; now %s)", what,
-                sipc__name_or(x->subject), nb, nb, na, nw);
+                "%s '%s'%s is not valid before %s (valid %s to %s; now %s)", what,
+                sipc__name_or(x->subject), own, nb, nb, na, nw);
 }
 
 /* The documented minimums (operator guide): RSA 2048+ or ECDSA P-256/P-384

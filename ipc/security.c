@@ -66,17 +66,37 @@ static void security_free(sipc_security *sec)
     free(sec);
 }
 
-/* The alert a refusal is sent with: the cause, where TLS has one for it. */
-static int refusal_alert(sipc_vfy_status st)
+/* Whether the certificate res failed on is one the peer sent (its leaf
+ * always is): a certificate of this side's own (a root in its trust/, a
+ * CA of its own pair) is not the peer's to renew or replace. */
+static int peer_sent(const sipc_vfy_result *res, const sipc_tls_der *chain, int n)
 {
-    switch (st) {
+    if (res->depth == 0)
+        return 1;
+    if (res->depth < 0 || res->depth >= res->nlinks)
+        return 0;
+    for (int i = 1; i < n; i++) {
+        char fp[65];
+        sipc_fingerprint(chain[i].data, chain[i].len, fp);
+        if (!strcmp(fp, res->links[res->depth].fingerprint))
+            return 1;
+    }
+    return 0;
+}
+
+/* The alert a refusal is sent with: the cause, where TLS has one for it
+ * and the peer's own chain holds it; bad_certificate ("the peer's log says
+ * why") for a cause on this side. */
+static int refusal_alert(const sipc_vfy_result *res, const sipc_tls_der *chain, int n)
+{
+    switch (res->status) {
     case SIPC_VFY_REVOKED:
-        return SIPC_TLS_REFUSE_REVOKED;
+        return peer_sent(res, chain, n) ? SIPC_TLS_REFUSE_REVOKED : SIPC_TLS_REFUSE_BAD;
     case SIPC_VFY_REVOCATION_UNKNOWN:
         return SIPC_TLS_REFUSE_UNKNOWN;
     case SIPC_VFY_EXPIRED:
     case SIPC_VFY_NOT_YET_VALID:
-        return SIPC_TLS_REFUSE_EXPIRED;
+        return peer_sent(res, chain, n) ? SIPC_TLS_REFUSE_EXPIRED : SIPC_TLS_REFUSE_BAD;
     default:
         return SIPC_TLS_REFUSE_BAD;
     }
@@ -112,7 +132,7 @@ static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_
     }
     if (res.status == SIPC_VFY_WRONG_SUBJECT)
         __atomic_fetch_add(&sec->subject_refusals, 1, __ATOMIC_RELAXED);
-    *alert = refusal_alert(res.status);
+    *alert = refusal_alert(&res, chain, n);
     if (res.status == SIPC_VFY_INCOMPLETE_CHAIN && n == SIPC_TLS_MAX_CHAIN) {
         /* wolfSSL reads no more of a peer's chain and does not say whether
          * there was more: the missing issuer may have been sent */

@@ -90,9 +90,10 @@ void sipc__tls_cert_alert_words(int code, char *out, size_t len)
     if (code == 44)
         snprintf(out, len,
                  "peer rejected this side's certificate (alert certificate_revoked): a CRL the "
-                 "peer holds revokes it (the peer's log names the CRL and the serial); fix: give "
-                 "this side a new certificate that the CRL does not revoke (`tlstool import "
-                 "NEW.pfx`, then a reload)");
+                 "peer holds revokes it, or a CA certificate sent with it (the peer's log names "
+                 "the certificate, the CRL and the serial); fix: give this side a new "
+                 "certificate that the CRL does not revoke, from a CA it does not revoke either "
+                 "(`tlstool import NEW.pfx`, then a reload)");
     else if (code == 46)
         snprintf(out, len,
                  "peer rejected this side's certificate (alert certificate_unknown): a sipc peer "

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sipc/sipc.h"
@@ -67,6 +69,40 @@ static int sipcd_alive(long pid)
     return is && sipc__pid_alive(pid);
 }
 
+/* The device /proc/locks names home's lock on: the file system's own
+ * (major:minor of its superblock), which is st_dev's except where a file
+ * system reports another in stat (a btrfs subvolume): taken from the
+ * mount's line in /proc/self/mountinfo, st_dev where that cannot be read. */
+static void lock_dev(const char *home, const struct stat *st, unsigned *maj, unsigned *min)
+{
+    *maj = major(st->st_dev);
+    *min = minor(st->st_dev);
+    struct statx sx;
+    if (statx(AT_FDCWD, home, AT_STATX_SYNC_AS_STAT, STATX_MNT_ID, &sx) != 0 ||
+        !(sx.stx_mask & STATX_MNT_ID) || sx.stx_ino != st->st_ino)
+        return;
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f)
+        return;
+    /* "ID PARENT MAJ:MIN ROOT MOUNT_POINT ...": a line longer than the
+     * buffer (an overlay's layers) is read in parts, only its first parsed */
+    char line[1024];
+    int at_start = 1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long id;
+        unsigned a, b;
+        int whole = strchr(line, '\n') != NULL;
+        if (at_start && sscanf(line, "%llu %*u %u:%u", &id, &a, &b) == 3 &&
+            id == sx.stx_mnt_id) {
+            *maj = a;
+            *min = b;
+            break;
+        }
+        at_start = whole;
+    }
+    fclose(f);
+}
+
 long sipc__home_lock_holder(const char *home, char *err, size_t errlen)
 {
     struct stat st;
@@ -93,19 +129,22 @@ long sipc__home_lock_holder(const char *home, char *err, size_t errlen)
         snprintf(err, errlen, "cannot read /proc/locks: %s", strerror(errno));
         return -1;
     }
-    /* "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF"; a waiter has "->"
-     * as its second field */
-    char line[256], ino[32];
-    snprintf(ino, sizeof ino, ":%llu", (unsigned long long)st.st_ino);
-    size_t il = strlen(ino);
+    /* "1: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE 0 EOF" (MAJ and MIN in
+     * hex); a waiter has "->" as its second field. The whole device: a
+     * lock on another file system's inode of the same number is not this
+     * home's. */
+    unsigned maj, min;
+    lock_dev(home, &st, &maj, &min);
+    char line[256];
     long found = 0;
     while (!found && fgets(line, sizeof line, f)) {
-        char type[16], dev[96];
+        char type[16];
         long p;
-        if (sscanf(line, "%*s %15s %*s %*s %ld %95s", type, &p, dev) != 3)
-            continue;
-        size_t dl = strlen(dev);
-        if (!strcmp(type, "FLOCK") && p == pid && dl >= il && !strcmp(dev + dl - il, ino))
+        unsigned a, b;
+        unsigned long long ino;
+        if (sscanf(line, "%*s %15s %*s %*s %ld %x:%x:%llu", type, &p, &a, &b, &ino) == 5 &&
+            !strcmp(type, "FLOCK") && p == pid && a == maj && b == min &&
+            ino == (unsigned long long)st.st_ino)
             found = pid;
     }
     fclose(f);
@@ -124,15 +163,74 @@ long sipc__home_lock_holder(const char *home, char *err, size_t errlen)
     return found;
 }
 
+/* The effective uid and the start (Unix ns) of process pid, from /proc:
+ * 0, or -1 when either cannot be read. /proc/PID itself is root's for a
+ * process that is not dumpable (sipcd), so the uid comes from its status. */
+static int process_facts(long pid, uid_t *uid, int64_t *start_ns)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%ld/status", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    int got = 0;
+    unsigned long e; /* "Uid: REAL EFFECTIVE SAVED FS" */
+    while (!got && fgets(line, sizeof line, f))
+        got = sscanf(line, "Uid: %*u %lu", &e) == 1;
+    fclose(f);
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (!got || !(f = fopen(path, "re")))
+        return -1;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    /* field 22, starttime, in clock ticks since boot: the 20th after COMM,
+     * whose ")" is the last one */
+    const char *p = strrchr(line, ')');
+    unsigned long long ticks;
+    if (!p || sscanf(p + 1, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+                            "%*s %*s %llu", &ticks) != 1)
+        return -1;
+    struct timespec wall, boot;
+    long hz = sysconf(_SC_CLK_TCK);
+    if (hz <= 0 || clock_gettime(CLOCK_REALTIME, &wall) != 0 ||
+        clock_gettime(CLOCK_BOOTTIME, &boot) != 0)
+        return -1;
+    int64_t booted = ((int64_t)wall.tv_sec - boot.tv_sec) * 1000000000 + wall.tv_nsec - boot.tv_nsec;
+    *uid = (uid_t)e;
+    *start_ns = booted + (int64_t)(ticks / (unsigned long long)hz) * 1000000000 +
+                (int64_t)(ticks % (unsigned long long)hz) * 1000000000 / hz;
+    return 0;
+}
+
+/* Whether st, of a file or folder in home's state/, can have been written
+ * only by the account that owns home: owned by it and by no other writable. */
+static int owner_only(const struct stat *st, uid_t owner)
+{
+    return st->st_uid == owner && !(st->st_mode & (S_IWGRP | S_IWOTH));
+}
+
 int sipc__home_tls_running(const char *home)
 {
     char path[700], buf[64], why[900];
-    if (snprintf(path, sizeof path, "%s/%s", home, SIPC_HOME_TLS_FILE) >= (int)sizeof path)
+    struct stat hs, ds, fs;
+    if (snprintf(path, sizeof path, "%s/state", home) >= (int)sizeof path || stat(home, &hs) != 0)
         return -1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* sipcd runs as the home's owner (root's becomes it), who alone can
+     * make state/ and write in it */
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    int fd = fstat(dfd, &ds) == 0 && owner_only(&ds, hs.st_uid)
+                 ? openat(dfd, strrchr(SIPC_HOME_TLS_FILE, '/') + 1,
+                          O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+                 : -1;
+    close(dfd);
     if (fd < 0)
         return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    ssize_t n = -1;
+    if (fstat(fd, &fs) == 0 && S_ISREG(fs.st_mode) && owner_only(&fs, hs.st_uid))
+        n = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (n <= 0)
         return -1;
@@ -141,8 +239,16 @@ int sipc__home_tls_running(const char *home)
     char mode[16];
     if (sscanf(buf, "%ld %15s", &pid, mode) != 2 || pid <= 0)
         return -1;
-    /* a file a killed run left names another pid than the live holder's */
-    if (sipc__home_lock_holder(home, why, sizeof why) != pid)
+    /* a file a killed run left names another pid than the live holder's,
+     * or its own pid now another process's: one of another account (which
+     * can take the lock of a home it may read), or one started after the
+     * file was written; a tick of the start's and the clock's rounding
+     * allowed */
+    uid_t uid;
+    int64_t started, written = (int64_t)fs.st_mtim.tv_sec * 1000000000 + fs.st_mtim.tv_nsec;
+    if (sipc__home_lock_holder(home, why, sizeof why) != pid ||
+        process_facts(pid, &uid, &started) != 0 || uid != fs.st_uid ||
+        written + 20000000 < started)
         return -1;
     const sipc_tls_mode modes[] = {SIPC_TLS_OFF, SIPC_TLS_PERMISSIVE, SIPC_TLS_STRICT};
     for (int i = 0; i < 3; i++)

@@ -28,7 +28,7 @@ int sipc__pid_alive(long pid);
 /* Whether a sipcd runs from home, asked without taking the lock (which would
  * stand in a starting sipcd's way): the pid SIPC_HOME_LOCK_FILE names when
  * the kernel's list of locks (/proc/locks) has that process's flock on the
- * home directory; 0 when the lock is free (no sipcd, one killed or crashed
+ * home directory (its device and inode both); 0 when the lock is free (no sipcd, one killed or crashed
  * whose pid the file still names, or one that has just locked and not yet
  * written its pid); -1 when this cannot be told (the list, the home or its
  * lock file unreadable; the pid a live sipcd's without the lock, as on a
@@ -40,10 +40,15 @@ long sipc__home_lock_holder(const char *home, char *err, size_t errlen);
  * sipcd at its start and after each reload it applies. */
 #define SIPC_HOME_TLS_FILE "state/tls-running"
 
-/* The mode SIPC_HOME_TLS_FILE names, a sipc_tls_mode, when the sipcd holding home's lock wrote it: the
- * pid it names is sipc__home_lock_holder's. -1 when that cannot be told:
- * no sipcd runs, the file is missing, unreadable (another account's
- * state/), malformed or a run before this one's. */
+/* The mode SIPC_HOME_TLS_FILE names, a sipc_tls_mode, when the sipcd holding
+ * home's lock wrote it: the pid it names is sipc__home_lock_holder's; the
+ * file, a regular one, and state/, not a link, belong to home's owner and
+ * can be written by no other account; that process runs as that owner
+ * (its effective uid) and started before the file was last written. -1
+ * when that cannot be told: no sipcd runs, the file is missing, unreadable
+ * (another account's state/), malformed, another account's or writable by
+ * one, or a run before this one's (its pid now another process's: one of
+ * any account may take the lock of a home it can read). */
 int sipc__home_tls_running(const char *home);
 
 #endif

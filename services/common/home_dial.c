@@ -14,10 +14,19 @@ int sipc_cli_home_dial_security(const sipc_config *cfg, int home_node, int runni
 {
     sipc_config cc = *cfg;
     if (home_node && runs_tls(running) && !cfg->tls_enable) {
+        /* never plaintext toward a node known to run TLS: a TLS client
+         * that cannot be loaded is the error */
         cc.tls_enable = 1;
-        if (sipc_security_load_client(sec, &cc, NULL, 0) == 0)
-            return 0;
-        /* no pair here that can do TLS: the home's rule, plaintext */
+        char why[900] = "";
+        int r = sipc_security_load_client(sec, &cc, why, sizeof why);
+        if (r != 0)
+            snprintf(err, errlen,
+                     "this home's node runs TLS %s (%s/%s), so it is dialed with TLS only, and "
+                     "the TLS client cannot be loaded: %s; run the command as the node's account, "
+                     "or fix what is named",
+                     sipc_tls_mode_name((sipc_tls_mode)running), cfg->home, SIPC_HOME_TLS_FILE,
+                     why);
+        return r;
     }
     int off = running == SIPC_TLS_OFF || (running < 0 && unknown_off && home_node);
     if (!cfg->tls_enable || !off)

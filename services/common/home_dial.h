@@ -16,7 +16,8 @@
  * as the home says), set by the mode its node runs (running: a
  * sipc_tls_mode from sipc__home_tls_running, -1 when it cannot be told):
  * - toward the home's own node (home_node) known to run TLS: TLS only,
- *   whatever the home says (the rule of the home where no pair can do TLS);
+ *   whatever the home says; a TLS client that cannot be loaded is the
+ *   error, never a plaintext dial;
  * - the home set to TLS while its node runs TLS off (the change not
  *   applied): TLS offered first and a plaintext answer taken, as that
  *   node's own links dial, toward any node;

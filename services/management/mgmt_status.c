@@ -294,14 +294,30 @@ int sipc_mgmt_metrics(sipc_mgmt *m, char **text, size_t *len)
     }
     json_t *crls = json_object_get(tls, "crls"), *crl;
     size_t i;
-    if (json_array_size(crls))
+    /* the due-soon window depends on each CRL's validity (a daily CRL is
+     * always within 7 days of its next update): the node's verdict is its
+     * own series, so that an alert needs no arithmetic on dates */
+    if (json_array_size(crls)) {
         sipc_prom_family(out, "sipc_crl_next_update_seconds", SIPC_PROM_GAUGE,
                          "next update of each CRL this node checks peers with, Unix time (0: "
-                         "none given; with revocation = hard, alert on it - time() < 7 days)");
-    json_array_foreach(crls, i, crl)
-    {
-        const char *lc[] = {"issuer", jstr(crl, "issuer"), "name", jstr(crl, "name"), NULL};
-        sipc_prom_sample(out, "sipc_crl_next_update_seconds", lc, jnum(crl, "next_update_unix"));
+                         "none given); whether it is due is sipc_crl_due_soon");
+        json_array_foreach(crls, i, crl)
+        {
+            const char *lc[] = {"issuer", jstr(crl, "issuer"), "name", jstr(crl, "name"), NULL};
+            sipc_prom_sample(out, "sipc_crl_next_update_seconds", lc,
+                             jnum(crl, "next_update_unix"));
+        }
+        sipc_prom_family(out, "sipc_crl_due_soon", SIPC_PROM_GAUGE,
+                         "1 while a CRL this node checks peers with is current and its next "
+                         "update within the smaller of 7 days and half its validity; 0 past "
+                         "it, when sipc_crl_next_update_seconds < time() (with revocation = "
+                         "hard, alert on either)");
+        json_array_foreach(crls, i, crl)
+        {
+            const char *lc[] = {"issuer", jstr(crl, "issuer"), "name", jstr(crl, "name"), NULL};
+            sipc_prom_sample(out, "sipc_crl_due_soon", lc,
+                             json_is_true(json_object_get(crl, "due_soon")));
+        }
     }
     sipc_prom_family(out, "sipc_connections", SIPC_PROM_GAUGE,
                      "open connections by service and transport (opening: handshake or hello)");

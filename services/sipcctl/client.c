@@ -89,13 +89,15 @@ static int said_unapplied;
 static int first_running = -2;
 
 /* This home's client security as its node runs (home_dial.h): read once
- * per run unless again; the fallback for a change its node has not
- * applied is said once. */
-static int home_security(const sipc_config *cfg, int home_node, int again, sipc_security **sec,
-                         char *err, size_t n)
+ * per run unless again. The running file speaks for the home's own node
+ * only, so another node gets the fallback for a change not applied yet
+ * only from a reload (any_node), the step that applies the change there
+ * too; the fallback is said once. */
+static int home_security(const sipc_config *cfg, int home_node, int any_node, int again,
+                         sipc_security **sec, char *err, size_t n)
 {
     int running = -1;
-    if (cfg->tls_enable || home_node) {
+    if (home_node || (cfg->tls_enable && any_node)) {
         if (again || first_running == -2)
             first_running = sipc__home_tls_running(cfg->home);
         running = first_running;
@@ -159,7 +161,8 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
                                        &own_port) == 0 &&
                     own_port == port && sipc_same_host(own, host);
     sipc_security *sec;
-    if (home_security(&cl->cfg, cl->home_node, 0, &sec, err, sizeof err) != 0) {
+    cl->any_node = o->cmd && !strcmp(o->cmd, "reload");
+    if (home_security(&cl->cfg, cl->home_node, cl->any_node, 0, &sec, err, sizeof err) != 0) {
         return ctl_fail(SIPC_EXIT_CONFIG, "%s", err);
     }
     uv_loop_init(&cl->loop);
@@ -228,7 +231,7 @@ int ctl_follow_home(ctl_client *cl, char *said, size_t n)
             uv_sleep(20);
     }
     sipc_security *sec;
-    int e = home_security(&cfg, cl->home_node, 1, &sec, err, sizeof err);
+    int e = home_security(&cfg, cl->home_node, cl->any_node, 1, &sec, err, sizeof err);
     if (e != 0) {
         snprintf(said, n, "%s", err);
         return e < 0 ? e : SIPC_ECONFIG;
@@ -559,9 +562,11 @@ static void plaintext_fix(const ctl_client *cl, char *fix, size_t flen)
         return; /* TLS offered first: a plaintext answer is taken, not refused */
     if (!cl->home_node) {
         snprintf(fix, flen,
-                 "; this home is set to TLS ([tls] enable = 1), and its own node runs TLS (or "
-                 "sipcctl cannot read %s/%s to tell): if that node's home was set to TLS "
-                 "without a reload, apply it there (`systemctl reload sipcd`, SIGHUP)",
+                 "; this home is set to TLS ([tls] enable = 1), so sipcctl from it speaks TLS "
+                 "only toward another node than its own (a reload takes a plaintext answer "
+                 "only while this home's own node still runs TLS off, as %s/%s says): if that "
+                 "node's home was set to TLS without a reload, apply it there (`systemctl "
+                 "reload sipcd`, SIGHUP)",
                  home, SIPC_HOME_TLS_FILE);
         return;
     }

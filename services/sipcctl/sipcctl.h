@@ -63,6 +63,7 @@ typedef struct ctl_client {
     sipc_security *sec;  /* this home's, as the context uses it */
     unsigned followed;   /* how many changes of this home ctl_follow_home took over */
     int home_node;       /* target is this home's own node (no --node, or --node naming it) */
+    int any_node;        /* a reload: any node is dialed as this home's own runs (client.c) */
     char service[16];    /* the service dialed ("management"): its [SERVICE] port */
 } ctl_client;
 

@@ -184,8 +184,13 @@ void host_tls_notes(host *h, const char *category);
  * their security: writes SIPC_HOME_TLS_FILE (home_lock_read.h), the mode
  * the management listener runs, by which a client of this home (sipcctl)
  * tells a node that has not applied its home's [tls] enable = 1 yet from
- * one that runs TLS; a write that fails counts as state/'s (status). */
+ * one that runs TLS; a write that fails counts as state/'s (status), and
+ * the file is removed then: a client goes by its home's [tls] instead. */
 void host_tls_running_save(host *h);
+/* Removes SIPC_HOME_TLS_FILE: before a reload switches the listeners'
+ * security, so that no client reads the mode they leave while they change
+ * (or after, should the new one's write fail). */
+void host_tls_running_forget(host *h);
 void host_pair_watch_start(host *h);
 void host_pair_watch_stop(host *h);
 /* With [metrics] address: serves GET /metrics there (metrics_serve.c), the

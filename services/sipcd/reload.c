@@ -291,6 +291,7 @@ static void release_job(reload_job *j)
 
 static void apply(reload_job *j, host *h)
 {
+    host_tls_running_forget(h);
     for (int i = 0; i < HOST_NSERVICES; i++) {
         host_service *s = &h->svc[i];
         if (s->ctx)

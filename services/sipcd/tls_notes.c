@@ -54,10 +54,18 @@ void host_tls_notes(host *h, const char *category)
     pipeline_links_note(h, category);
 }
 
+void host_tls_running_forget(host *h)
+{
+    (void)host_state_remove(h->cfg.home, strrchr(SIPC_HOME_TLS_FILE, '/') + 1, NULL, 0);
+}
+
 void host_tls_running_save(host *h)
 {
     char err[800] = "", line[64];
     snprintf(line, sizeof line, "%ld %s\n", (long)getpid(),
              sipc_tls_mode_name(sipc_security_mode(h->svc[HOST_MANAGEMENT].sec)));
-    (void)host_state_put(h, strrchr(SIPC_HOME_TLS_FILE, '/') + 1, line, err, sizeof err);
+    /* a replace that fails leaves the file it would have replaced, which
+     * names this pid with a mode no longer run: none is better */
+    if (host_state_put(h, strrchr(SIPC_HOME_TLS_FILE, '/') + 1, line, err, sizeof err) != 0)
+        host_tls_running_forget(h);
 }

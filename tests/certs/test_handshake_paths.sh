@@ -97,6 +97,14 @@ key sha1.key
 openssl req -new -key sha1.key -subj "/O=RFC Test/CN=leaf sha1" -out sha1.csr 2>/dev/null
 openssl x509 -req -in sha1.csr -CA dca.pem -CAkey dca.key -CAcreateserial -days 400 -sha1 \
     -extfile ext.cnf -extensions leaf_ext -out sha1.pem 2>/dev/null || echo "mkpki: cannot issue sha1" >&2
+# a CA under the root that the root's CRL revokes, sent with its leaf
+issue rvca "/O=RFC Test/CN=CA revoked" root ca_ext
+issue rvleaf "/O=RFC Test/CN=leaf under a revoked CA" rvca leaf_ext
+mkca rvca
+# a root that expired in 2020, its CA and leaf valid now
+AT='2020-01-01 00:00:00' DAYS=30 selfsign xroot "/O=RFC Test/CN=Expired Root" ca_ext
+AT='2020-01-01 00:00:00' DAYS=4000 issue xca "/O=RFC Test/CN=CA under an expired root" xroot ca_ext
+issue xleaf "/O=RFC Test/CN=leaf under an expired root" xca leaf_ext
 # forged: another key under dca's name, an unrelated root, an expired leaf
 key evil.key
 openssl req -new -x509 -key evil.key -subj "/O=RFC Test/CN=CA hs d" -days 400 \
@@ -125,7 +133,8 @@ openssl x509 -inform DER -in broken.der -out broken.pem
 cp good.key broken.key
 
 revoke dca revd
-for c in root dca nc mapnc map ian fcrl rep0 rep0p rep2 names-utf8 pl-new pl-old plsub; do gencrl "$c" "$c.crl"; done
+revoke root rvca
+for c in root dca nc mapnc map ian fcrl rep0 rep0p rep2 names-utf8 pl-new pl-old plsub rvca; do gencrl "$c" "$c.crl"; done
 
 # the home: the node's pair carries the root; every CRL but nocrlca's
 H=$work/home
@@ -133,14 +142,15 @@ mkdir -p "$H"
 export SIPC_HOME=$H
 SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx"
 printf '[tls]\nrevocation = hard\nsubject = O=RFC Test\n' >"$H/sipc.conf"
-for c in root dca nc mapnc map ian fcrl rep0 rep0p rep2 names-utf8 pl-new pl-old plsub; do
+for c in root dca nc mapnc map ian fcrl rep0 rep0p rep2 names-utf8 pl-new pl-old plsub rvca; do
     "$T" crl add "$P/$c.crl" >"$OUT" 2>&1 || bad "crl add $c.crl"
 done
 
 NOWMASK='s/now [0-9]\{4\}-[0-9-]* [0-9:]* UTC/now (time)/g'
 
 # case NAME WANT_EXIT LEAF [ISSUERS...]: tlstool verify exits WANT_EXIT;
-# the handshakes accept (WANT_EXIT 0) or refuse with verify's reason.
+# the handshakes accept (WANT_EXIT 0) or refuse with verify's reason, the
+# other side hearing the alert of that cause, or $ALERT when set.
 case_() {
     local name=$1 want=$2 leaf=$3
     shift 3
@@ -178,8 +188,8 @@ case_() {
         return
     fi
     # the refused side hears the cause where TLS has an alert for it
-    local alert=
-    case $want in
+    local alert=${ALERT:-}
+    [ -n "$alert" ] || case $want in
     25) alert=certificate_expired ;;
     27) alert=certificate_revoked ;;
     28) alert=certificate_unknown ;;
@@ -215,6 +225,24 @@ case_ "forged: presenting the impostor's CA instead" 22 imp evil root
 case_ "forged: unrelated root" 22 oth other-root
 case_ "forged: expired leaf" 25 exp dca root
 case_ "forged: broken signature" 24 broken dca root
+# a CA the peer sent is revoked: certificate_revoked, whose words name it
+case_ "a CA sent with the leaf, revoked by its issuer's CRL" 27 rvleaf rvca root
+grep -qF "B heard: peer rejected this side's certificate (alert certificate_revoked): a CRL the peer holds revokes it, or a CA certificate sent with it" "$OUT" &&
+    ok "certificate_revoked: the refused side is told a CA it sent may be the one revoked" ||
+    bad "certificate_revoked: the words"
+
+# A root of this side's trust/ expired, the chain the peer sent valid: the
+# peer cannot renew this side's root, nor is its clock the cause, so it
+# hears bad_certificate ("the peer's log says why"), and this side's
+# reason names its own root
+H=$work/home-xroot
+mkdir -p "$H"
+SIPC_HOME=$H SIPC_PFX_PASSWORD=$PFXPW "$T" import "$P/node.pfx" >"$OUT" 2>&1 || bad "import node.pfx (home-xroot)"
+printf '[tls]\nsubject = O=RFC Test\n' >"$H/sipc.conf"
+mkdir -p "$H/security/trust" && cp "$P/xroot.pem" "$H/security/trust/"
+SIPC_HOME=$H ALERT=bad_certificate case_ "a root of this side's trust/ expired, the peer's chain valid" 25 xleaf xca
+grep -qF "issuer certificate 'O=RFC Test, CN=Expired Root' (a root of this side's trust/) expired on 2020-01-31" "$OUT" &&
+    ok "its reason names this side's own expired root" || bad "the expired root's reason"
 
 # a presented CA with a critical extension wolfSSL does not process (made
 # critical, or these cases would prove nothing)

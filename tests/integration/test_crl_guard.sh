@@ -71,8 +71,9 @@ grep -q warning "$OUT" && bad "crl add revoking no node's certificate warned"
 # status, not due (30 days ahead), revocation soft
 run "$BIN/sipcctl" --home "$work/a" metrics
 want=$(date -u -d "$(openssl crl -in "$work/pki/crl-x.pem" -noout -nextupdate | cut -d= -f2)" +%s)
-expect "metrics: the CRL's next update" 0 \
-    "^sipc_crl_next_update_seconds\{issuer=\"O=Test, CN=Test Root r1\",name=\"crl/[0-9a-f]+\.crl\"\} $want$"
+expect "metrics: the CRL's next update, not due" 0 \
+    "^sipc_crl_next_update_seconds\{issuer=\"O=Test, CN=Test Root r1\",name=\"crl/[0-9a-f]+\.crl\"\} $want$" \
+    "^sipc_crl_due_soon\{issuer=\"O=Test, CN=Test Root r1\",name=\"crl/[0-9a-f]+\.crl\"\} 0$"
 run "$BIN/sipcctl" --home "$work/a" status --json
 if jq -e --argjson t "$want" '.tls.crls | length == 1 and .[0].next_update_unix == $t and
         .[0].due_soon == false and .[0].hard == false' "$OUT" >/dev/null; then
@@ -183,4 +184,15 @@ fi
 run tt a rotate status
 expect "refused: the rotation stays committed on a" 0 'committed: +yes'
 for n in a b c; do tt $n rotate finish --reload >/dev/null 2>&1 || not_ok "rotate finish on $n"; done
+
+# a CRL valid for a day, 13 hours of it gone: due (its window is half its
+# validity, not 7 days), which the metrics say as sipc_crl_due_soon 1
+(cd "$work/pki" && . "$SHTEST_DIR/../certs/openssl_pki.sh" && mkca r2 &&
+    AT=$(date -u -d '13 hours ago' '+%Y-%m-%d %H:%M:%S') CRL_DAYS=1 gencrl r2 crl-r2.pem) ||
+    not_ok "a CRL of r2 valid for a day"
+tt a crl add "$work/pki/crl-r2.pem" --reload >/dev/null 2>&1 || not_ok "crl add crl-r2.pem"
+run "$BIN/sipcctl" --home "$work/a" metrics
+expect "metrics: a CRL of one day's validity 11 hours from its next update is due" 0 \
+    "^sipc_crl_due_soon\{issuer=\"O=Test, CN=Test Root r2\",name=\"crl/[0-9a-f]+\.crl\"\} 1$" \
+    "^# HELP sipc_crl_due_soon .*smaller of 7 days and half its validity"
 shtest_done

@@ -12,7 +12,13 @@
 #   - a node known to run TLS is never dialed into plaintext: where the
 #     file says strict and a plaintext node answers, sipcctl refuses it,
 #     even from a home set to enable = 0, and so do tlstool's status and
-#     --reload
+#     --reload; and where sipcctl cannot load its TLS client (a root in
+#     trust/ without [tls] subject), it says so (exit 78) instead of
+#     dialing as the home says
+#   - the file speaks for the home's own node only: toward another node a
+#     command other than reload speaks TLS only, as the home says (exit 76)
+#   - a reload whose write of the file fails (a file size limit) leaves no
+#     file naming the mode the node left: sipcctl then goes by its home
 # Budget: about 10 s.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -59,6 +65,15 @@ grep -q "^running: *off" "$OUT" && bad "... but it took the plaintext answer as 
 run tt n2 disable --force --reload
 expect "tlstool --reload: refused, not asked in plaintext (exit 13)" 13 \
     "could not be asked: .*what answered in plaintext at $BASE.2:23002 is not it, and tlstool does not fall back"
+# ... nor when its TLS client cannot be loaded: a root in trust/ without a
+# [tls] subject makes that home's TLS unsafe, its plaintext fallback plain
+(cd "$work" && mkdir -p pki && cd pki && . "$SHTEST_DIR/../certs/openssl_pki.sh" && node_ext &&
+    selfsign other "/CN=Other CA" ca) || not_ok "making a CA certificate"
+mkdir -p "$work/n2/security/trust" && cp "$work/pki/other.pem" "$work/n2/security/trust/"
+run ctl n2 metrics
+expect "toward its node known to run TLS, a TLS client that cannot be loaded is the error (exit 78)" 78 \
+    "this home's node runs TLS strict \\($work/n2/state/tls-running\\), so it is dialed with TLS only, and the TLS client cannot be loaded: .*subject"
+rm "$work/n2/security/trust/other.pem"
 mv "$work/n2.running" "$work/n2/state/tls-running"
 
 for n in 1 2; do tt "n$n" enable --mode permissive >/dev/null || exit 1; done
@@ -70,6 +85,11 @@ expect "home set to TLS, its node not reloaded, no state/tls-running: refused (e
 says "... and says what works" \
     "apply the change with \`systemctl reload sipcd\` (SIGHUP) or \`tlstool enable --reload\` in this home"
 mv "$work/n2.running" "$work/n2/state/tls-running"
+
+# n1's file speaks for n1 only: toward n2, not a reload, TLS only
+run ctl n1 ping "$BASE.2"
+expect "from a home set to TLS whose node runs off, another node is dialed TLS only (exit 76)" 76 \
+    "this home is set to TLS \\(\\[tls\\] enable = 1\\), so sipcctl from it speaks TLS only toward another node than its own"
 
 # the advised step: both nodes still plaintext, both reloaded
 run ctl n1 reload --cluster
@@ -90,4 +110,17 @@ run ctl n1 ping "$BASE.1"
 expect "then sipcctl from n1's home speaks TLS" 0 "over TLS"
 ! grep -q "still runs TLS off" "$OUT" && ok "no fallback once the node runs TLS" ||
     bad "a fallback said after the reload"
+
+# n2 back to TLS off by a reload whose write of the file fails (a file size
+# limit below its line): no file naming permissive is left, and sipcctl from
+# n2's home (enable = 0) takes the plaintext answer
+prlimit --pid "${pids[1]}" --fsize=8: || not_ok "prlimit on n2's sipcd"
+tt n2 disable >/dev/null || not_ok "tlstool disable on n2"
+run ctl n2 reload
+expect "n2 reloaded to TLS off under a file size limit" 0 "TLS: permissive -> off"
+[ ! -e "$work/n2/state/tls-running" ] && ok "its failed write left no state/tls-running" ||
+    not_ok "state/tls-running after a failed write: '$(running_file n2)'"
+run ctl n2 ping
+expect "sipcctl from n2's home then reaches it in plaintext" 0 "over plaintext"
+prlimit --pid "${pids[1]}" --fsize=unlimited: || true
 shtest_done

@@ -5,8 +5,13 @@
  * refusal of a private key others can read, the words a TLS-only pipeline
  * on a TLS-off node refuses a plaintext client with, and the words a home
  * with a pair but TLS off, loaded by the node rule, is told by a node that
- * requires TLS; the key loaded without /proc
- * (open of /proc/self/fd/N failed through --wrap). */
+ * requires TLS; the key loaded without /proc (open of /proc/self/fd/N
+ * failed through --wrap); and when the mode a home's running sipcd wrote
+ * in state/tls-running, by which its clients dial it, is taken
+ * (ipc/node/home_lock_read.c): never from a file another account could
+ * write or forge, nor from a lock holder that is not its writer (a process
+ * of another account, one started after the file was written, a lock on
+ * another file system's inode of the same number). */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -18,12 +23,20 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "ipc/node/home_lock_read.h"
 #include "testutil.h"
 
 /* set: /proc is not there */
@@ -309,6 +322,165 @@ static void key_without_proc(void **state)
     assert_int_equal(mode, SIPC_TLS_STRICT);
 }
 
+/* A process holding dir's lock as a sipcd holds its home's (flock on the
+ * directory, opened read-only), running as uid unless that is -1 (root
+ * only): its pid, once it holds the lock; -1 when it could not take it. */
+static pid_t lock_holder(const char *dir, uid_t uid)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        /* gone with the test, also when an assertion ends its case early */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() == 1)
+            _exit(1);
+        if (uid != (uid_t)-1 && (setgid((gid_t)uid) != 0 || setuid(uid) != 0))
+            _exit(1);
+        int fd = open(dir, O_RDONLY | O_DIRECTORY);
+        if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 || write(p[1], "x", 1) != 1)
+            _exit(1);
+        pause();
+        _exit(0);
+    }
+    close(p[1]);
+    char c;
+    int held = pid > 0 && read(p[0], &c, 1) == 1;
+    close(p[0]);
+    if (pid > 0 && !held)
+        waitpid(pid, NULL, 0);
+    return held ? pid : -1;
+}
+
+static void holder_end(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* home's state/sipcd.lock naming pid and state/tls-running "PID MODE", as
+ * sipcd writes them (0600 in a 0700 state/); 0 or -1. */
+static int running_files(const char *home, pid_t pid, const char *mode)
+{
+    char path[700], text[64];
+    snprintf(path, sizeof path, "%s/state", home);
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return -1;
+    const char *names[] = {"sipcd.lock", "tls-running"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/state/%s", home, names[i]);
+        snprintf(text, sizeof text, i ? "%ld %s\n" : "%ld\n", (long)pid, mode);
+        FILE *fp = fopen(path, "w");
+        if (!fp || fputs(text, fp) < 0 || fclose(fp) != 0 || chmod(path, 0600) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void tls_running_trust(void **state)
+{
+    fixture *f = *state;
+    char dir[700], file[700];
+    snprintf(dir, sizeof dir, "%s/state", f->home);
+    snprintf(file, sizeof file, "%s/state/tls-running", f->home);
+    pid_t h = lock_holder(f->home, (uid_t)-1);
+    assert_true(h > 0);
+    assert_int_equal(running_files(f->home, h, "permissive"), 0);
+    /* the lock's holder wrote it, as the home's owner, since it started */
+    assert_int_equal(sipc__home_tls_running(f->home), SIPC_TLS_PERMISSIVE);
+    /* another account may write the file, or state/ */
+    assert_int_equal(chmod(file, 0620), 0);
+    assert_int_equal(sipc__home_tls_running(f->home), -1);
+    assert_int_equal(chmod(file, 0600), 0);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(sipc__home_tls_running(f->home), -1);
+    assert_int_equal(chmod(dir, 0700), 0);
+    /* written before its holder started: a killed run's, its pid taken by
+     * another process since */
+    struct timespec before[2] = {{.tv_sec = time(NULL) - 60}, {.tv_sec = time(NULL) - 60}};
+    assert_int_equal(utimensat(AT_FDCWD, file, before, 0), 0);
+    assert_int_equal(sipc__home_tls_running(f->home), -1);
+    assert_int_equal(utimensat(AT_FDCWD, file, NULL, 0), 0);
+    assert_int_equal(sipc__home_tls_running(f->home), SIPC_TLS_PERMISSIVE);
+    holder_end(h);
+    /* no holder any more: a file that says nothing */
+    assert_int_equal(sipc__home_tls_running(f->home), -1);
+}
+
+/* A process of another account (nobody, 65534) takes the lock of a home it
+ * can read while no sipcd runs, with the pid the files a killed run left
+ * name: not that run. Root only. */
+static void tls_running_other_account(void **state)
+{
+    fixture *f = *state;
+    if (geteuid() != 0)
+        skip();
+    char dir[700], lock[700], file[700];
+    snprintf(dir, sizeof dir, "%s/state", f->home);
+    snprintf(lock, sizeof lock, "%s/state/sipcd.lock", f->home);
+    snprintf(file, sizeof file, "%s/state/tls-running", f->home);
+    assert_int_equal(chmod(f->home, 0755), 0);
+    pid_t h = lock_holder(f->home, 65534);
+    assert_true(h > 0);
+    /* root's files (the home's owner's), written after the holder started */
+    assert_int_equal(running_files(f->home, h, "off"), 0);
+    assert_int_equal(sipc__home_tls_running(f->home), -1);
+    /* the home, state/ and the files the holder's: that account's own node */
+    const char *mine[] = {f->home, dir, lock, file};
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(chown(mine[i], 65534, 65534), 0);
+    assert_int_equal(sipc__home_tls_running(f->home), SIPC_TLS_OFF);
+    /* ... but in a home another account owns */
+    assert_int_equal(chown(f->home, 0, 0), 0);
+    assert_int_equal(sipc__home_tls_running(f->home), -1);
+    holder_end(h);
+}
+
+/* In a mount namespace of its own: home and decoy, directories of the same
+ * inode number on two tmpfs mounts, a process holding decoy's lock and
+ * named by home's files. 0 when the mode is not taken, 77 when this cannot
+ * be set up here, else a failure's number. */
+static int other_device(const char *top)
+{
+    char a[700], b[700], home[720], decoy[720];
+    snprintf(a, sizeof a, "%s/a", top);
+    snprintf(b, sizeof b, "%s/b", top);
+    snprintf(home, sizeof home, "%s/home", a);
+    snprintf(decoy, sizeof decoy, "%s/home", b);
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
+        mkdir(a, 0700) != 0 || mkdir(b, 0700) != 0 ||
+        mount("tmpfs", a, "tmpfs", 0, "mode=0700") != 0 ||
+        mount("tmpfs", b, "tmpfs", 0, "mode=0700") != 0)
+        return 77;
+    struct stat sh, sd;
+    if (mkdir(home, 0700) != 0 || mkdir(decoy, 0700) != 0 || stat(home, &sh) != 0 ||
+        stat(decoy, &sd) != 0 || sh.st_ino != sd.st_ino || sh.st_dev == sd.st_dev)
+        return 77;
+    pid_t h = lock_holder(decoy, (uid_t)-1);
+    if (h <= 0)
+        return 2;
+    int r = running_files(home, h, "off") != 0 ? 3 : sipc__home_tls_running(home) != -1 ? 4 : 0;
+    holder_end(h);
+    return r;
+}
+
+static void tls_running_other_device(void **state)
+{
+    fixture *f = *state;
+    if (geteuid() != 0)
+        skip();
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(other_device(f->home));
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    if (WEXITSTATUS(st) == 77)
+        skip();
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +491,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(node_rule_dialer_told_why, setup, teardown),
         cmocka_unit_test_setup_teardown(key_open_to_others, setup, teardown),
         cmocka_unit_test_setup_teardown(key_without_proc, setup, teardown),
+        cmocka_unit_test_setup_teardown(tls_running_trust, setup, teardown),
+        cmocka_unit_test_setup_teardown(tls_running_other_account, setup, teardown),
+        cmocka_unit_test_setup_teardown(tls_running_other_device, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

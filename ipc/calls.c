@@ -57,20 +57,26 @@ static void deadline_insert(sipc_link *head, sipc_pcall *call)
     sipc_list_insert_before(pos->next, &call->dl);
 }
 
+sipc_env_out sipc__call_envelope(const sipc_pcall *call, uint64_t now, const char *service,
+                                const char *method, const void *data, size_t len)
+{
+    /* the peer learns how long we wait, so it can give up when we have */
+    uint64_t left = call->deadline > now ? call->deadline - now : 1;
+    return (sipc_env_out){.kind = SIPC__KIND__REQUEST,
+                          .request_id = call->id,
+                          .service = service,
+                          .method = method,
+                          .payload = data,
+                          .payload_len = len,
+                          .deadline_ms = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left};
+}
+
 int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, uint64_t now, const char *service,
                           const char *method, const void *data, size_t len)
 {
     assert(call->conn == NULL && call->dl.next == &call->dl);
     call->id = ++c->next_id;
-    /* the peer learns how long we wait, so it can give up when we have */
-    uint64_t left = call->deadline > now ? call->deadline - now : 1;
-    sipc_env_out e = {.kind = SIPC__KIND__REQUEST,
-                      .request_id = call->id,
-                      .service = service,
-                      .method = method,
-                      .payload = data,
-                      .payload_len = len,
-                      .deadline_ms = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left};
+    sipc_env_out e = sipc__call_envelope(call, now, service, method, data, len);
     int r = sipc__conn_queue(c, &e);
     if (r != 0)
         return r;

@@ -59,16 +59,10 @@ static void ch_flush_waiting(sipc_channel *ch, sipc_conn *c)
             sipc__call_complete(call, r, 0, msg, NULL, 0);
         } else if (r == SIPC_ETOOBIG) {
             /* within our max_frame, beyond the one the peer's hello said;
-             * the envelope framed as sipc__conn_start_call framed it, since
-             * a payload of exactly max_frame reads as fitting otherwise */
-            uint64_t left = call->deadline - now;
-            sipc_env_out e = {.kind = SIPC__KIND__REQUEST,
-                              .request_id = call->id,
-                              .service = call->service,
-                              .method = call->method,
-                              .payload = call->data,
-                              .payload_len = call->len,
-                              .deadline_ms = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left};
+             * the envelope's bytes named, since a payload of exactly
+             * max_frame reads as fitting otherwise */
+            sipc_env_out e = sipc__call_envelope(call, now, call->service, call->method,
+                                                 call->data, call->len);
             size_t env = sipc_env_packed_size(SIPC_PROTOCOL_VERSION, &e) - call->len;
             char msg[300];
             snprintf(msg, sizeof msg,

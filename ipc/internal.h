@@ -486,6 +486,11 @@ int sipc__conn_can_send(sipc_conn *c, const char *service, const char *method, c
                         size_t len);
 
 /* calls.c: the call map and deadline list of a connection. */
+/* The request envelope of call (its id given), telling the peer the time
+ * left from now: what sipc__conn_start_call queues, and what a refusal of
+ * its size measures. */
+sipc_env_out sipc__call_envelope(const sipc_pcall *call, uint64_t now, const char *service,
+                                const char *method, const void *data, size_t len);
 /* Sends a call prepared while waiting (takes ownership of call); now is
  * uv_now() of the caller's turn of the loop. */
 int sipc__conn_start_call(sipc_conn *c, sipc_pcall *call, uint64_t now, const char *service,

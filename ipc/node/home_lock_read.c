@@ -39,21 +39,34 @@ long sipc__home_lock_named(const char *path, int64_t *written_ms)
     return pid;
 }
 
-int sipc__pid_alive(long pid)
+/* The fields of /proc/PID/stat after COMM (" STATE PPID ..."), read into
+ * line: NULL when the file cannot be read (errno from fopen kept) or COMM's
+ * end is not found. */
+static const char *proc_stat_fields(long pid, char *line, size_t len)
 {
-    char path[64], line[512];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%ld/stat", pid);
     FILE *f = fopen(path, "re");
-    if (!f) /* no /proc entry to read: ask the kernel itself */
-        return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-    size_t n = fread(line, 1, sizeof line - 1, f);
+    if (!f)
+        return NULL;
+    size_t n = fread(line, 1, len - 1, f);
     fclose(f);
     line[n] = '\0';
     /* "PID (COMM) STATE ...": COMM may hold ") ", so the last one ends it */
     const char *p = strrchr(line, ')');
-    if (!p || p[1] != ' ')
+    return p && p[1] == ' ' ? p + 1 : (errno = 0, NULL);
+}
+
+int sipc__pid_alive(long pid)
+{
+    char line[512];
+    errno = 0;
+    const char *p = proc_stat_fields(pid, line, sizeof line);
+    if (!p && errno) /* no /proc entry to read: ask the kernel itself */
+        return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+    if (!p)
         return 1;
-    return p[2] != 'Z' && p[2] != 'X';
+    return p[1] != 'Z' && p[1] != 'X';
 }
 
 /* Whether pid is a live process whose command is sipcd. */
@@ -178,17 +191,10 @@ static int process_facts(long pid, uid_t *uid, int64_t *start_ns)
     while (!got && fgets(line, sizeof line, f))
         got = sscanf(line, "Uid: %*u %lu", &e) == 1;
     fclose(f);
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    if (!got || !(f = fopen(path, "re")))
-        return -1;
-    size_t n = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[n] = '\0';
-    /* field 22, starttime, in clock ticks since boot: the 20th after COMM,
-     * whose ")" is the last one */
-    const char *p = strrchr(line, ')');
+    /* field 22, starttime, in clock ticks since boot: the 20th after COMM */
+    const char *p = got ? proc_stat_fields(pid, line, sizeof line) : NULL;
     unsigned long long ticks;
-    if (!p || sscanf(p + 1, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+    if (!p || sscanf(p, "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
                             "%*s %*s %llu", &ticks) != 1)
         return -1;
     struct timespec wall, boot;

@@ -44,7 +44,16 @@ static int home_problem(const char *explicit_home, const char *given_as, int *go
     *gone = r != 0 && errno == ENOENT;
     if (r == 0 && S_ISDIR(st.st_mode))
         return 0;
-    const char *why = r == 0 ? "is not a directory" : *gone ? "does not exist" : strerror(errno);
+    /* said as a fact about the home, never as a bare strerror after its name */
+    char why[160];
+    if (r == 0)
+        snprintf(why, sizeof why, "is not a directory");
+    else if (*gone)
+        snprintf(why, sizeof why, "does not exist");
+    else if (errno == ENOTDIR)
+        snprintf(why, sizeof why, "does not exist (a part of its path is a file)");
+    else
+        snprintf(why, sizeof why, "cannot be reached (%s)", strerror(errno));
     snprintf(err, errlen,
              "node home %s %s%s%s%s: give the node's home, the directory holding sipc.conf and "
              "security/, with --home DIR or SIPC_HOME",

@@ -17,7 +17,7 @@ int load_config(const opts *o, sipc_config *cfg)
     /* main refuses a missing home for every command but create, import
      * (which makes it) and verify FILE, which run with the defaults */
     if (sipc_config_load_or_defaults(cfg, o->home, err, sizeof err) != 0)
-        return fail(EX_CONFIG, "%s (fix %s/sipc.conf)", err, o->home);
+        return fail(EX_CONFIG, "%s", err); /* it names the home or the line of sipc.conf */
     return 0;
 }
 

@@ -194,6 +194,16 @@ one_line "sipcd with a missing home: 78, as sipcctl says it" 78 \
     "^sipcd: node home $work/no-such-home does not exist \(--home\): give the node's home"
 run env SIPC_HOME="$0" "$BIN/sipcd"
 one_line "sipcd with a file as \$SIPC_HOME: 78" 78 "^sipcd: node home $0 is not a directory \(\\\$SIPC_HOME\)"
+# tlstool's configuration errors are the library's words alone: they name
+# the home or the line of sipc.conf, never a sipc.conf below a file
+run "$BIN/tlstool" --home "$0/home" verify "$0"
+one_line "tlstool with a home below a file: its words, no sipc.conf to fix" 3 \
+    "^tlstool: error: node home $0/home does not exist \(a part of its path is a file\): give the node's home.*SIPC_HOME$"
+bad=$work/badconf
+mkdir -m 700 "$bad" && printf '[tls]\nmode = bogus\n' >"$bad/sipc.conf"
+run "$BIN/tlstool" --home "$bad" status
+one_line "tlstool with a bad sipc.conf: the line named once" 3 \
+    "^tlstool: error: $bad/sipc.conf:2: \[tls\] mode must be strict or permissive, not 'bogus'$"
 # a data/ others may write is the home unfit (78); one that cannot be made
 # (an immutable home, or one this account may not write) is 73
 dh=$work/datahome

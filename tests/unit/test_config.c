@@ -1258,6 +1258,15 @@ static void test_missing_home(void **state)
     assert_int_equal(sipc_config_load(&cfg, file, err, sizeof err), SIPC_ECONFIG);
     snprintf(want, sizeof want, "node home %s is not a directory%s", file, fix);
     assert_string_equal(err, want);
+    /* below a file: not a bare "Not a directory" after the name */
+    char under[760];
+    snprintf(under, sizeof under, "%s/home", file);
+    assert_int_equal(sipc_config_load(&cfg, under, err, sizeof err), SIPC_ECONFIG);
+    snprintf(want, sizeof want,
+             "node home %s does not exist (a part of its path is a file)%s", under, fix);
+    assert_string_equal(err, want);
+    assert_int_equal(sipc_config_load_or_defaults(&cfg, under, err, sizeof err), SIPC_ECONFIG);
+    assert_string_equal(err, want);
     /* where it came from, when the library knows */
     setenv("SIPC_HOME", gone, 1);
     assert_int_equal(sipc_config_load(&cfg, NULL, err, sizeof err), SIPC_ECONFIG);

@@ -428,6 +428,7 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     /* a name told with its end missing would never match: say it was cut */
     c->peer_cluster_cut = h->cluster && strlen(h->cluster) >= sizeof c->peer_cluster;
     c->peer_plaintext_retry = h->plaintext_retry != 0;
+    c->peer_tls_accepted = h->tls_accepted != 0;
     /* a frame larger than the peer takes would close the whole link: such an
        answer or request is refused alone instead */
     if (h->max_frame && h->max_frame < c->send_max)
@@ -570,8 +571,9 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
 
 /* ------------------------------------------------------- stream events */
 
-/* Our hello; retry: a plaintext dial after the address refused our TLS. */
-static size_t pack_hello(sipc_ctx *ctx, int retry, uint8_t *out, size_t cap)
+/* Our hello; retry: a plaintext dial after the address refused our TLS;
+ * tls_accepted: a plaintext connection to a port that takes TLS too. */
+static size_t pack_hello(sipc_ctx *ctx, int retry, int tls_accepted, uint8_t *out, size_t cap)
 {
     Sipc__Hello h = SIPC__HELLO__INIT;
     h.protocol_version = SIPC_PROTOCOL_VERSION;
@@ -579,6 +581,7 @@ static size_t pack_hello(sipc_ctx *ctx, int retry, uint8_t *out, size_t cap)
     h.cluster = ctx->cluster;
     h.software = "sipc " SIPC_VERSION_STRING;
     h.plaintext_retry = retry;
+    h.tls_accepted = tls_accepted;
     h.max_frame = (uint32_t)ctx->opts.max_frame;
     if (sipc__hello__get_packed_size(&h) > cap)
         return 0;
@@ -593,15 +596,22 @@ static void ev_ready(sipc_stream *s)
     /* the same on every connection of the context (its node id and
      * cluster are fixed when it is made): packed on the first */
     if (!ctx->hello_len)
-        ctx->hello_len = pack_hello(ctx, 0, ctx->hello, sizeof ctx->hello);
+        ctx->hello_len = pack_hello(ctx, 0, 0, ctx->hello, sizeof ctx->hello);
     sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = ctx->hello, .payload_len = ctx->hello_len};
-    uint8_t retry[sizeof ctx->hello];
+    uint8_t own[sizeof ctx->hello];
+    int plain = !sipc_stream_is_tls(s);
     /* the plaintext dial right after the address refused our TLS says so
      * (the channel marks it), and the listener's line about the handshake
      * it refused is no news */
-    if (ctx->hello_len && c->plaintext_retry && !c->is_server && !sipc_stream_is_tls(s)) {
-        e.payload = retry;
-        e.payload_len = pack_hello(ctx, 1, retry, sizeof retry);
+    int retry = plain && c->plaintext_retry && !c->is_server;
+    /* a permissive listener tells a plaintext dialer it takes TLS: one that
+     * fell back (its TLS refused by this port's setup before a reload, or
+     * closed by a listener too busy) offers TLS again rather than keep a
+     * plaintext link that nothing else would replace */
+    int takes_tls = plain && c->is_server && sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE;
+    if (ctx->hello_len && (retry || takes_tls)) {
+        e.payload = own;
+        e.payload_len = pack_hello(ctx, retry, takes_tls, own, sizeof own);
     }
     if (!e.payload_len) {
         sipc__conn_close(c, SIPC_ECONFIG, "node id or cluster name too long for the hello");

@@ -286,6 +286,7 @@ struct sipc_conn {
     int is_server;
     int hello_received;
     int peer_plaintext_retry; /* its hello says: a plaintext retry after TLS refused */
+    int peer_tls_accepted;  /* its hello says: its port takes TLS too (permissive) */
     int plaintext_retry;    /* a dial: our hello says so (the channel sets it) */
     const char *refused_note; /* a dial the channel expects may be refused, and
                                why (" (peer not up yet)"): a refusal is logged at
@@ -784,6 +785,9 @@ struct sipc_channel {
     int plain_fallback;     /* permissive: the peer answered in plaintext */
     int retry_next;         /* the next dial is the plaintext retry of a refused TLS */
     int fallback_said;      /* a fallback of an offer-only security was logged at INFO */
+    uint32_t reoffer_ms;    /* permissive: how long a plaintext link the peer says
+                               takes TLS waits before it is replaced by TLS (0: at
+                               once); grows while such offers fall back again */
     int last_err;
     char last_detail[600];
     uint64_t err_at;        /* uv_now() when last_err was seen */

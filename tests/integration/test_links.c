@@ -8,7 +8,9 @@
  * INFO, not a WARN; a server that stops says so, and its links read it as
  * their peer stopping (one INFO line, then the usual backoff, no WARN for a
  * while), as does a link to that node that was down then; links coming up
- * together say "Connected to" once and a count. */
+ * together say "Connected to" once and a count; a permissive link that fell
+ * back to plaintext toward a node that takes TLS by the time its plaintext
+ * retry arrives turns TLS at once, idle as it is, without a loop. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -1357,6 +1359,136 @@ static void t_fallback_then_strict(void **state)
     finish(&loop, &n, &c);
 }
 
+/* What a node's server saw come up, by transport: what sipcd's strict guard
+ * records of each peer (services/sipcd/peer_watch.c). */
+typedef struct seen_ups {
+    int plain, tls;
+} seen_ups;
+
+static void on_server_up(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
+{
+    (void)err;
+    seen_ups *s = arg;
+    sipc_peer_info pi;
+    if (ev != SIPC_CONN_UP || sipc_conn_info(conn, &pi) != 0)
+        return;
+    if (pi.tls)
+        s->tls++;
+    else
+        s->plain++;
+}
+
+/* Sets n's security to a new one of mode. */
+static void node_set_mode(node *n, sipc_tls_mode mode)
+{
+    sipc_security *sec = tu_security(mode, g_pem);
+    assert_int_equal(sipc_ctx_set_security(n->ctx, sec), 0);
+    sipc_security_release(n->sec);
+    n->sec = sec;
+}
+
+/* A node with TLS off on addr, its server's ups counted, and a permissive
+ * client with a channel to it. */
+static void start_fallback_pair(uv_loop_t *loop, node *n, seen_ups *ups, client *c,
+                                const char *addr)
+{
+    assert_int_equal(uv_loop_init(loop), 0);
+    int port = node_start_at(n, loop, SIPC_TLS_OFF, addr, 0);
+    sipc_server_set_conn_cb(n->srv, on_server_up, ups);
+    c->sec = tu_security(SIPC_TLS_PERMISSIVE, g_pem);
+    c->ctx = new_ctx(loop, "cli", c->sec, &c->log);
+    assert_int_equal(sipc_channel_open(&c->ch, c->ctx, addr, port, NULL), 0);
+}
+
+/* The rolling enable's race: the client's TLS refused by n (TLS off), then
+ * n permissive before it takes the plaintext retry, which it takes in
+ * plaintext with the security it runs now (no reload replaces it).
+ * Returns once that plaintext link is up. */
+static void fall_back_into_permissive(uv_loop_t *loop, node *n, client *c)
+{
+    uint64_t t0 = now_ms(loop);
+    while (!(c->ch->plain_fallback && !sipc_channel_is_up(c->ch)) && now_ms(loop) - t0 < 3000)
+        uv_run(loop, UV_RUN_ONCE);
+    assert_true(c->ch->plain_fallback && !sipc_channel_is_up(c->ch));
+    node_set_mode(n, SIPC_TLS_PERMISSIVE);
+    assert_true(wait_up(loop, c->ch, 3000) < 3000);
+    sipc_link_info li;
+    assert_int_equal(sipc_channel_info(c->ch, &li), 0);
+    assert_int_equal(li.tls, 0);
+}
+
+/* Runs the loop until c's link is up over TLS, at most ms; returns the time taken. */
+static uint64_t wait_up_tls(uv_loop_t *loop, client *c, unsigned ms)
+{
+    uint64_t t0 = now_ms(loop);
+    sipc_link_info li = {0};
+    while (now_ms(loop) - t0 < ms && !(li.up && li.tls)) {
+        idle_for(loop, 10);
+        assert_int_equal(sipc_channel_info(c->ch, &li), 0);
+    }
+    return now_ms(loop) - t0;
+}
+
+/* A plaintext link left by that race, idle, turns TLS within a second, and
+ * the node sees a TLS connection from the client (what clears its strict
+ * guard's record of the peer), without a call; it stays TLS. */
+#define FALLBACK_NET "127.1.238"
+static void t_fallback_then_permissive(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    seen_ups ups = {0};
+    client c = {0};
+    start_fallback_pair(&loop, &n, &ups, &c, FALLBACK_NET ".1");
+    fall_back_into_permissive(&loop, &n, &c);
+    assert_int_equal(sipc_ctx_retire_connections(n.ctx, 0), 0); /* nothing a reload replaces */
+    uint64_t took = wait_up_tls(&loop, &c, 3000);
+    print_message("plaintext retry taken by a permissive node: %d plaintext and %d TLS "
+                  "connections up there; the link %s after %llu ms\n",
+                  ups.plain, ups.tls, ups.tls ? "TLS" : "still plaintext",
+                  (unsigned long long)took);
+    assert_int_equal(ups.plain, 1);
+    assert_int_equal(ups.tls, 1);
+    assert_true(took < 1000);
+    assert_true(tu_log_has(&c.log, "takes TLS on this port now"));
+    idle_for(&loop, 1500);
+    sipc_link_info li;
+    assert_int_equal(sipc_channel_info(c.ch, &li), 0);
+    assert_true(li.up && li.tls);
+    assert_int_equal(ups.plain + ups.tls, 2);
+    finish(&loop, &n, &c);
+}
+
+/* Offering TLS again on such a link is not a loop: when the offer falls
+ * back again (here the node is plaintext once more when it comes), the
+ * next waits a second (then longer), so a peer that keeps refusing TLS
+ * while it says it takes it is not asked for a handshake and a new link
+ * over and over. */
+static void t_reoffer_backs_off(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    seen_ups ups = {0};
+    client c = {0};
+    start_fallback_pair(&loop, &n, &ups, &c, FALLBACK_NET ".2");
+    fall_back_into_permissive(&loop, &n, &c);
+    /* off again before the offer of TLS that follows at once reaches it */
+    node_set_mode(&n, SIPC_TLS_OFF);
+    fall_back_into_permissive(&loop, &n, &c);
+    uint64_t took = wait_up_tls(&loop, &c, 4000);
+    print_message("an offer of TLS that fell back: the next one up over TLS after %llu ms\n",
+                  (unsigned long long)took);
+    sipc_link_info li;
+    assert_int_equal(sipc_channel_info(c.ch, &li), 0);
+    assert_true(li.up && li.tls);
+    assert_true(took >= 900);
+    assert_int_equal(ups.plain, 2);
+    assert_int_equal(ups.tls, 1);
+    finish(&loop, &n, &c);
+}
+
 /* A link that goes down keeps the transport it had (sipc_link_info.tls,
  * and so the tls label of sipc_link_up): one series across an outage, and
  * a TLS link that is down is not taken for a plaintext one. */
@@ -1487,6 +1619,8 @@ int main(void)
     const struct CMUnitTest restart[] = {
         cmocka_unit_test(t_restart_reached_fast),
         cmocka_unit_test(t_fallback_then_strict),
+        cmocka_unit_test(t_fallback_then_permissive),
+        cmocka_unit_test(t_reoffer_backs_off),
         cmocka_unit_test(t_stop_reads_as_stopping),
         cmocka_unit_test(t_goaway_grace),
     };

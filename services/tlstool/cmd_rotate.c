@@ -10,6 +10,7 @@
 
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
+#include "services/common/client_home.h"
 #include "services/tlstool/commit_guard.h"
 #include "services/tlstool/pair_judge.h"
 #include "services/tlstool/staged_note.h"
@@ -38,11 +39,18 @@ static int read_state(const opts *o, sipc_rotation *rot)
     return 0;
 }
 
+/* Whose pair a step changes, as its lines name it: a client-only home
+ * runs no node. */
+static const char *here(const sipc_config *cfg)
+{
+    return sipc_cli_home_client_only(cfg) ? "this home" : "this node";
+}
+
 /* --reload is done by cmd_rotate once the step's files are in place */
 static void apply_note(const opts *o, const sipc_config *cfg)
 {
     /* no sipcd runs from a client-only home: nothing to enable or reload */
-    if (client_home(cfg)) {
+    if (sipc_cli_home_client_only(cfg)) {
         client_home_note();
         return;
     }
@@ -163,9 +171,8 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     printf("staged %s in %s/security/staged (node.crt, node.p12, mode 0600)\n", o->pos_shown[1],
            o->home_shown);
     printf("  subject:  %s\n  valid to: %s\n  SHA-256:  %s\n", x.subject, na, x.fingerprint);
-    printf("this node trusts it from now on and keeps presenting its current pair (SHA-256 "
-           "%.16s...)\n",
-           cur);
+    printf("%s trusts it from now on and keeps presenting its current pair (SHA-256 %.16s...)\n",
+           here(cfg), cur);
     if (j.v.res.warning[0])
         warning("%s", j.v.res.warning);
     sipc_keypair_free(&kp);
@@ -202,8 +209,8 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     if (rot->state == SIPC_ROTATION_COMMITTED && strcmp(staged, cur) == 0) {
         if (sipc_store_drop_staged(o->home, err, sizeof err) != 0)
             return fail(EX_FAIL, "%s", err);
-        printf("completed an interrupted commit: this node holds the new pair (SHA-256 %.16s...)\n",
-               cur);
+        printf("completed an interrupted commit: %s holds the new pair (SHA-256 %.16s...)\n",
+               here(cfg), cur);
         apply_note(o, cfg);
         return EX_OK;
     }
@@ -247,8 +254,8 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     if (r < 0)
         return fail(EX_FAIL, "%s", err);
     int installed_warn = r == SIPC_STORE_INSTALLED;
-    printf("committed: this node now holds the new pair (SHA-256 %.16s...) in security/node.crt\n",
-           staged);
+    printf("committed: %s now holds the new pair (SHA-256 %.16s...) in security/node.crt\n",
+           here(cfg), staged);
     printf("it still trusts the previous pair (SHA-256 %.16s..., kept in security/previous/) "
            "until `tlstool rotate finish`\n",
            cur);
@@ -318,9 +325,9 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
         return EX_OK;
     char refused[200], once[120];
     snprintf(refused, sizeof refused,
-             "a certificate that only the pair this node stops trusting at %s (SHA-256 "
+             "a certificate that only the pair this %s stops trusting at %s (SHA-256 "
              "%.16s...) vouches for",
-             w->verb, dropped);
+             sipc_cli_home_client_only(cfg) ? "home" : "node", w->verb, dropped);
     snprintf(once, sizeof once, "once it stops trusting the pair (SHA-256 %.16s...)", dropped);
     const trust_step step = {
         .verb = w->verb, .past = w->past, .refused = refused, .still = 1, .once = once,
@@ -393,8 +400,8 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
             sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
             return fail(EX_FAIL, "%s", err);
         printf("aborted: the staged pair (SHA-256 %.16s...) is dropped and no longer trusted; "
-               "this node keeps its pair\n",
-               fp);
+               "%s keeps its pair\n",
+               fp, here(cfg));
         printf("abort on every node, after any node that committed has rolled back (`tlstool "
                "rotate abort` there first)\n");
         break;
@@ -411,7 +418,8 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
         if (rb < 0)
             return fail(EX_FAIL, "%s", err);
         installed_warn = rb == SIPC_STORE_INSTALLED;
-        printf("rolled back: this node holds the previous pair (SHA-256 %.16s...) again\n", prev);
+        printf("rolled back: %s holds the previous pair (SHA-256 %.16s...) again\n", here(cfg),
+               prev);
         printf("it still trusts the pair it had moved to (SHA-256 %.16s..., now in "
                "security/staged/), which other nodes may present\n",
                cur);

@@ -10,6 +10,7 @@
 #include "base/home_owner.h"
 #include "certs/tool/store.h"
 #include "ipc/node/home_lock_read.h"
+#include "services/common/client_home.h"
 #include "services/common/client_id.h"
 #include "services/common/err_line.h"
 #include "services/common/shown_text.h"
@@ -422,7 +423,9 @@ int cmd_status(void *arg)
         /* what only a node's sipcd judges (a section of no service it
          * runs, its own entry at another of its ports, a nodes list
          * without it): a node home only; its warnings one a line */
-        int cr = cfg.node_line ? sipc_config_check_run(&cfg, NULL, 0, perr, sizeof perr) : 0;
+        int cr = sipc_cli_home_client_only(&cfg) ? 0
+                                                 : sipc_config_check_run(&cfg, NULL, 0, perr,
+                                                                         sizeof perr);
         if (cr < 0)
             json_array_append_new(problems, sipc_json_text(perr));
         for (char *line = perr, *end; cr > 0 && line; line = end ? end + 1 : NULL) {

@@ -17,25 +17,16 @@
 #include "services/tlstool/tlstool.h"
 #include "services/tlstool/trust_guard.h"
 
-/* The rotation's state. A commit writes it before the pair (so that a
- * crash between the two never leaves a node trusting one pair only): one
- * killed in between left "committed" beside node.crt still the pair it
- * names as replaced. Nothing was committed: it stands at staged, said. */
+/* The rotation's state, as every reader takes it: a commit that stopped
+ * before its pair was in place stands at staged (sipc_rotation), said. */
 static int read_state(const opts *o, sipc_rotation *rot)
 {
-    char err[600], cur[65], staged[65];
+    char err[1400];
     if (sipc_rotation_read(o->home, rot, err, sizeof err) != 0)
         return fail(EX_STATE, "%s", err);
-    if (rot->state == SIPC_ROTATION_COMMITTED && home_pair_fp(o, NULL, cur, NULL, 0) == 0 &&
-        !strcmp(cur, rot->previous) && home_pair_fp(o, "staged", staged, NULL, 0) == 0) {
-        printf("note: a commit on this node stopped before its pair was put in place: "
-               "security/node.crt still holds the pair it was to replace (SHA-256 %.16s...), "
-               "so the rotation stands at staged, whatever security/rotation says; `tlstool "
-               "rotate commit` commits it\n",
-               cur);
-        rot->state = SIPC_ROTATION_STAGED;
-        rot->previous[0] = '\0';
-    }
+    commit_stopped_note(o, rot, err, sizeof err);
+    if (err[0])
+        printf("note: %s\n", err);
     return 0;
 }
 
@@ -250,7 +241,9 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
         return r;
     r = sipc_store_commit(o->home, cur, err, sizeof err);
     if (r == SIPC_STORE_PARTIAL)
-        return fail(EX_PARTIAL, "not committed, only half: %s", err);
+        return fail(EX_PARTIAL, "not committed, only half: %s; until then the rotation stands at "
+                                "staged here (`tlstool rotate status`)",
+                    err);
     if (r < 0)
         return fail(EX_FAIL, "%s", err);
     int installed_warn = r == SIPC_STORE_INSTALLED;
@@ -444,10 +437,14 @@ static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotat
     else
         printf("  current pair:  none imported\n");
     int have_staged = home_pair_fp(o, "staged", staged, subj, sizeof subj) == 0;
+    /* a commit that could not remove staged/ left the pair it installed */
+    int leftover = have_staged && rot->state == SIPC_ROTATION_COMMITTED && !strcmp(staged, cur);
     if (have_staged)
         printf("  staged pair:   SHA-256 %s (%s), %s\n", staged, subj,
-               rot->state == SIPC_ROTATION_NONE ? "not trusted (no rotation in progress)"
-                                                : "trusted during rotation, not committed");
+               leftover ? "left by the commit of this very pair: `tlstool rotate commit` again "
+                          "removes security/staged/"
+               : rot->state == SIPC_ROTATION_NONE ? "not trusted (no rotation in progress)"
+                                                  : "trusted during rotation, not committed");
     if (rot->state == SIPC_ROTATION_COMMITTED) {
         int ok = home_pair_fp(o, "previous", prev, subj, sizeof subj) == 0 &&
                  strcmp(prev, rot->previous) == 0;
@@ -513,6 +510,13 @@ int cmd_rotate(void *arg)
     sipc_rotation rot;
     if ((r = read_state(o, &rot)) != 0)
         return r;
+    /* node.p12 is the staged pair's already: a new stage or an abort would
+     * leave it beside a node.crt of another pair */
+    if (rot.commit_half && (!strcmp(sub, "stage") || !strcmp(sub, "abort")))
+        return fail(EX_STATE, "not %s: a commit on this node stopped half-way (above): `tlstool "
+                              "rotate commit` finishes it first%s",
+                    !strcmp(sub, "stage") ? "staged" : "aborted",
+                    !strcmp(sub, "abort") ? "; then `tlstool rotate abort` rolls it back" : "");
     if (status)
         return rotate_status(o, &cfg, &rot);
     if (!strcmp(sub, "stage"))

@@ -106,12 +106,20 @@ static void rotation_json(const opts *o, const sipc_config *cfg, json_t *j, json
     int prev_trusted = rot.state == SIPC_ROTATION_COMMITTED && prev[0] &&
                        strcmp(prev, rot.previous) == 0;
     json_object_set_new(j, "rotation",
-                        json_pack("{s:s,s:s?,s:b,s:s?}", "state",
+                        json_pack("{s:s,s:s?,s:b,s:s?,s:b,s:b}", "state",
                                   sipc_rotation_state_name(rot.state), "staged_fingerprint",
                                   staged[0] ? staged : NULL, "committed",
                                   rot.state == SIPC_ROTATION_COMMITTED, "previous_fingerprint",
-                                  prev_trusted ? prev : NULL));
+                                  prev_trusted ? prev : NULL, "commit_stopped",
+                                  rot.commit_stopped, "commit_half", rot.commit_half));
     json_t *rj = json_object_get(j, "rotation");
+    /* a half commit left node.p12 and node.crt of two pairs: inconsistent
+     * until the commit is run again; one stopped before it, only a step to
+     * take */
+    char stopped[1400];
+    commit_stopped_note(o, &rot, stopped, sizeof stopped);
+    if (stopped[0])
+        json_array_append_new(rot.commit_half ? problems : warnings, sipc_json_text(stopped));
     if (staged[0] && (rot.state == SIPC_ROTATION_STAGED || rot.state == SIPC_ROTATION_ROLLED_BACK)) {
         pair_judgement pj;
         staged_verdict(o, cfg, &pj);

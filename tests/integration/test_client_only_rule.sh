@@ -18,7 +18,9 @@
 # words for one client and one node home of `--reload`, and in a client's
 # home the rotation guards' words: what a step does to this home's clients
 # (a node refuses their dials, they refuse a node's certificate), never
-# "this node".
+# "this node". Last, a commit killed between its state file and its pair
+# on n1: n1's own status (home_pair.rotation), `tlstool status` and
+# `tlstool rotate status` all read it as staged.
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.240}
@@ -132,6 +134,23 @@ expect "ops: finish --force: warnings of what this home's clients no longer reac
     '^finished: '
 no_node "ops: finish --force"
 
+# a commit on n1 killed between its state file (written first) and its pair
+cur=$(tt n1 status --json | jq -r .certificate.fingerprint_sha256)
+printf '# killed\nstate committed\nprevious %s\n' "$cur" >"$work/n1/security/rotation"
+run ctl n1 status --json
+[ "$RC" = 0 ] && [ "$(jq -r .home_pair.rotation "$OUT")" = staged ] &&
+    ok "n1's status: home_pair.rotation staged, not committed" ||
+    bad "n1's status: home_pair.rotation $(jq -r .home_pair.rotation "$OUT" 2>&1) (exit $RC)"
+run tt n1 status
+expect "tlstool status: staged, and the commit that stopped named with its next step" 0 \
+    '^rotation: +staged ' \
+    '^warning: a commit on this node stopped before its pair was put in place: .*`tlstool rotate commit` commits it$'
+run tt n1 status --json
+[ "$(jq -r '[.rotation.state, .rotation.commit_stopped, .rotation.commit_half] | join(" ")' "$OUT")" = "staged true false" ] &&
+    ok "tlstool status --json: staged, commit_stopped" || bad "tlstool status --json's rotation"
+run tt n1 rotate status
+expect "rotate status alike" 0 '^note: a commit on this node stopped before its pair was put in place' \
+    '^rotation: staged$'
 kill -TERM "$sipcd_pid"
 wait "$sipcd_pid"
 shtest_done

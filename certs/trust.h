@@ -319,12 +319,26 @@ typedef enum {
 typedef struct sipc_rotation {
     sipc_rotation_state state;
     char previous[65]; /* SHA-256 of the previous pair's certificate, "" if none */
+    /* The state file says committed, but security/node.crt still holds the
+     * pair it names as replaced and staged/ still holds a pair: a commit
+     * stopped before its pair was in place (killed between the state file,
+     * written first, and the pair; or a half install, below). Nothing was
+     * committed: the node loads and presents node.crt's pair and trusts the
+     * staged one, so state reads staged (previous ""), and the step that
+     * finishes it is the commit again. */
+    int commit_stopped;
+    /* Of such a commit, security/node.p12 is the staged pair's already
+     * (node.crt could not follow it: tlstool's exit 15): an abort would
+     * leave node.p12 and node.crt of two pairs, so only the commit fits. */
+    int commit_half;
 } sipc_rotation;
 
-/* Reads home's state file; a missing file is SIPC_ROTATION_NONE. Only a
- * regular file is opened (a FIFO there would block the caller for good).
- * 0 or SIPC_ETLSCONFIG (not a regular file, unreadable or not understood;
- * err names the file). */
+/* Reads home's state file, as every reader takes it (tlstool's steps and
+ * status, the node's trust and status): a missing file is
+ * SIPC_ROTATION_NONE; a commit that stopped before its pair was in place
+ * reads as staged (commit_stopped above). Only a regular file is opened (a
+ * FIFO there would block the caller for good). 0 or SIPC_ETLSCONFIG (not a
+ * regular file, unreadable or not understood; err names the file). */
 int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t errlen);
 /* "none", "staged", "committed", "rolled-back" */
 const char *sipc_rotation_state_name(sipc_rotation_state s);

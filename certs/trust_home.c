@@ -389,6 +389,44 @@ static int record_read(const char *home, const char *name, char **text, char *er
     return r;
 }
 
+/* Whether security/node.p12 holds the very bytes of staged/node.p12. */
+static int p12_is_staged(const char *home)
+{
+    char path[1200], why[300];
+    struct stat st;
+    uint8_t *cur = NULL, *staged = NULL;
+    size_t clen = 0, slen = 0;
+    snprintf(path, sizeof path, "%s/security/node.p12", home);
+    int same = sipc_secret_regular_read(path, 1, &st, &cur, &clen, 1u << 20, why, sizeof why) == 0;
+    snprintf(path, sizeof path, "%s/security/staged/node.p12", home);
+    same = same &&
+           sipc_secret_regular_read(path, 1, &st, &staged, &slen, 1u << 20, why, sizeof why) == 0 &&
+           clen == slen && memcmp(cur, staged, clen) == 0;
+    sipc_secure_free(cur, clen);
+    sipc_secure_free(staged, slen);
+    return same;
+}
+
+/* A committed rotation whose pair is not in place (sipc_rotation's
+ * commit_stopped) read as the staged one it still is. The certificates
+ * alone are read: the keys play no part. */
+static void commit_stopped(const char *home, sipc_rotation *rot)
+{
+    char path[1200], cur[65], staged[65], why[300];
+    if (rot->state != SIPC_ROTATION_COMMITTED || !rot->previous[0])
+        return;
+    snprintf(path, sizeof path, "%s/security/node.crt", home);
+    if (sipc_cert_file_fingerprint(path, cur, why, sizeof why) != 0 || strcmp(cur, rot->previous))
+        return;
+    snprintf(path, sizeof path, "%s/security/staged/node.crt", home);
+    if (sipc_cert_file_fingerprint(path, staged, why, sizeof why) != 0 || !strcmp(staged, cur))
+        return;
+    rot->state = SIPC_ROTATION_STAGED;
+    rot->previous[0] = '\0';
+    rot->commit_stopped = 1;
+    rot->commit_half = p12_is_staged(home);
+}
+
 int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t errlen)
 {
     char path[1200], *text, *save = NULL;
@@ -437,6 +475,7 @@ int sipc_rotation_read(const char *home, sipc_rotation *rot, char *err, size_t e
         memset(rot, 0, sizeof *rot);
         return SIPC_ETLSCONFIG;
     }
+    commit_stopped(home, rot);
     return 0;
 }
 

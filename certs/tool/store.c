@@ -25,6 +25,7 @@
 #include "base/error_text.h"
 #include "base/file_replace.h"
 #include "base/private_dir.h"
+#include "base/shown_text.h"
 
 char *sipc_store_path(char *out, size_t outlen, const char *home, const char *sub,
                       const char *name)
@@ -857,11 +858,21 @@ int sipc_store_commit(const char *home, const char *current_fp, char *err, size_
     if (kept)
         r = put_origin(home, SIPC_PREVIOUS_ROTATION, r, err, errlen);
     free_pair(crt, clen, p12, p12len);
-    /* installed, with a warning in err: staged/ goes all the same (a
-     * failure to remove it is the error then) */
+    /* installed, with a warning in err: staged/ goes all the same; one
+     * left is a warning too, the commit being done */
     if (r == 0 || r == SIPC_STORE_INSTALLED) {
-        int d = sipc_store_drop_staged(home, err, errlen);
-        r = d != 0 ? d : r;
+        char why[1400], dir[1200], word[4 * sizeof dir + 4];
+        if (sipc_store_drop_staged(home, why, sizeof why) != 0) {
+            sipc_store_path(dir, sizeof dir, home, "staged", NULL);
+            if (r == 0 && errlen)
+                err[0] = '\0';
+            sipc__adderr(err, errlen,
+                         "%s%s, the staged copy of the pair now installed, is left (%s): "
+                         "remove that folder (rm -r %s)",
+                         r == SIPC_STORE_INSTALLED ? "; and " : "", dir, why,
+                         sipc__shell_word(dir, word, sizeof word));
+            r = SIPC_STORE_INSTALLED;
+        }
     }
     return r;
 }

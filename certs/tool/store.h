@@ -113,7 +113,9 @@ int sipc_store_stage(const char *home, const sipc_keypair *kp, const uint8_t *p1
  * certificate has SHA-256 current_fp) goes to previous/ (previous.origin:
  * SIPC_PREVIOUS_ROTATION, as after a roll back); the state file says
  * committed and names current_fp; staged/ is removed (also after
- * SIPC_STORE_INSTALLED, not after SIPC_STORE_PARTIAL). As import's
+ * SIPC_STORE_INSTALLED, not after SIPC_STORE_PARTIAL; a staged/ that
+ * cannot be removed makes SIPC_STORE_INSTALLED, err saying what to
+ * remove: the pair is in place all the same). As import's
  * outcomes; a negative code leaves the pair as it was, and the state file
  * too (put back when the install after it changed nothing: err then ends
  * with what it says, or that it could not be put back). */

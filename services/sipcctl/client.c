@@ -11,6 +11,7 @@
 
 #include "base/str_copy.h"
 #include "ipc/node/home_lock_read.h"
+#include "services/common/client_home.h"
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
@@ -126,15 +127,14 @@ int ctl_connect(const ctl *o, const char *target, const char *service, ctl_clien
     if (sipc_config_load_or_defaults(&cl->cfg, o->home, err, sizeof err) != 0) {
         return ctl_fail(SIPC_EXIT_CONFIG, "%s", err);
     }
-    if (!target && !(o->node && *o->node) && ctl_client_only(&cl->cfg)) {
+    if (!target && !(o->node && *o->node) && sipc_cli_home_client_only(&cl->cfg)) {
         char list[1200] = "";
         for (int i = 0, w = 0; i < cl->cfg.nnodes && w < (int)sizeof list; i++)
             w += snprintf(list + w, sizeof list - (size_t)w, "%s%s", i ? ", " : "",
                           cl->cfg.nodes[i]);
         return ctl_fail(SIPC_EXIT_USAGE,
-                        "%s is a client-only home (no [node] section in its sipc.conf, and no "
-                        "sipcd runs from it; docs/operator-guide.md, 1.3): it has no node of its "
-                        "own to ask: give --node HOST, one of its [cluster] nodes (%s)",
+                        "%s is a client-only home (" SIPC_CLI_CLIENT_ONLY_RULE "): it has no node "
+                        "of its own to ask: give --node HOST, one of its [cluster] nodes (%s)",
                         cl->cfg.home, list);
     }
     /* this home's node on a wildcard listens on loopback too, as tlstool dials it */
@@ -527,29 +527,6 @@ int ctl_report_call_failure(const ctl_client *cl, const char *service, const cha
     ctl_failure_text(cl, rep, line, sizeof line, fix, sizeof fix);
     return ctl_fail(ctl_exit_code(err), "%s.%s to %s failed: %s%s", service, method, cl->target,
                     line, fix);
-}
-
-int ctl_client_only(const sipc_config *cfg)
-{
-    if (cfg->node_line || cfg->nnodes == 0)
-        return 0;
-    /* a node may rely on [node]'s defaults (127.0.0.1, the host name as its
-     * id): one of its [cluster] entries is then itself, and a home a sipcd
-     * ran from has its state/; either makes it a node's home while that
-     * node is stopped, whose operator is to be told to start it */
-    for (int i = 0; i < cfg->nnodes; i++)
-        if (sipc_config_node_is_self(cfg, i))
-            return 0;
-    char state_dir[sizeof cfg->home + 8];
-    struct stat st;
-    snprintf(state_dir, sizeof state_dir, "%s/state", cfg->home);
-    if (lstat(state_dir, &st) == 0 && S_ISDIR(st.st_mode))
-        return 0;
-    /* a sipcd running from it makes it a node's home, [node] or not (its
-     * address and id then are the defaults); a lock that cannot be read
-     * leaves that open: not taken for a client's */
-    char why[900];
-    return sipc__home_lock_holder(cfg->home, why, sizeof why) == 0;
 }
 
 /* A node answered in plaintext where sipcctl from this home speaks TLS

@@ -8,6 +8,7 @@
 
 #include "certs/x509_info.h"
 #include "services/common/shown_text.h"
+#include "services/common/client_home.h"
 #include "services/common/exit_codes.h"
 #include "services/common/json_text.h"
 #include "services/common/staged_words.h"
@@ -490,7 +491,7 @@ static int cluster_elsewhere(const ctl *o, const sipc_config *cfg, ctl_reply *re
 {
     /* a client-only home has no entry of its own, whatever its default
      * [node] address says */
-    int client = ctl_client_only(cfg);
+    int client = sipc_cli_home_client_only(cfg);
     for (int i = 0; i < cfg->nnodes; i++) {
         char host[160], target[200];
         int port;
@@ -536,7 +537,7 @@ int cmd_status(void *arg)
     /* a client-only home has no node of its own: the cluster as its
      * [cluster] nodes see it, the first that answers */
     if (o->cluster && !(o->node && *o->node) &&
-        sipc_config_load_or_defaults(&cfg, o->home, NULL, 0) == 0 && ctl_client_only(&cfg)) {
+        sipc_config_load_or_defaults(&cfg, o->home, NULL, 0) == 0 && sipc_cli_home_client_only(&cfg)) {
         memset(&cl, 0, sizeof cl);
         if (cluster_elsewhere(o, &cfg, &rep, asked, sizeof asked) == 0) {
             snprintf(cl.target, sizeof cl.target, "%s", asked);

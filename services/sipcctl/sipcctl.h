@@ -84,14 +84,6 @@ typedef struct ctl_reply {
  * and what to do, for a failure line: "nothing listens at ADDR, this
  * home's node: no sipcd runs from HOME (...): start it ...". */
 void ctl_home_node_down(const ctl_client *cl, char *out, size_t len);
-/* Whether cfg's home is a client-only home (docs/operator-guide.md, 1.3):
- * no [node] key in its sipc.conf, [cluster] nodes listed, none of them
- * this home's node by [node]'s defaults, no state/ (a sipcd that ran from
- * it made one), and no sipcd runs from it. It has no node of its own: a
- * command without --node asks its [cluster] nodes (status --cluster) or
- * says to give --node. */
-int ctl_client_only(const sipc_config *cfg);
-
 /* Loads this home's configuration and security (a client uses TLS whenever a
  * pair is imported, see sipc_security_load_client) and opens a channel to
  * target, or to --node, or to this home's [node] address; a target without a

@@ -11,6 +11,7 @@
 
 #include "certs/crl_scope.h"
 #include "certs/tool/store.h"
+#include "services/common/client_home.h"
 #include "services/common/shown_text.h"
 #include "services/tlstool/tlstool.h"
 #include "services/tlstool/trust_guard.h"
@@ -345,7 +346,7 @@ int cmd_crl(void *arg)
         if (cfg.revocation == SIPC_REVOCATION_OFF)
             warning("[tls] revocation = off in sipc.conf: CRLs are not checked; this CRL "
                     "takes effect when revocation is turned on (soft or hard)%s",
-                    client_home(&cfg) ? ", for this home's clients from their next run"
+                    sipc_cli_home_client_only(&cfg) ? ", for this home's clients from their next run"
                                       : " and the node reloads or restarts");
         free(der);
         /* --force cut a node off knowingly: the node's own CRL guard, which

@@ -10,6 +10,7 @@
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
 #include "ipc/node/home_lock_read.h"
+#include "services/common/client_home.h"
 #include "services/common/err_line.h"
 #include "services/tlstool/pair_judge.h"
 #include "services/tlstool/replaced_pair.h"
@@ -129,13 +130,18 @@ static void import_next(const opts *o, const sipc_config *cfg, const char *polic
                "this home keeps to plaintext\n",
                o->home_shown);
     else if (hr == HOME_RUN_CLIENT)
-        printf("next: nothing more here: a client-only home (no [node] in its sipc.conf) needs "
-               "no enable, its clients offer TLS now that a pair is imported (the operator "
-               "guide, 1.3)\n");
+        printf("next: nothing more here: a client-only home (" SIPC_CLI_CLIENT_ONLY_RULE ") "
+               "needs no enable, its clients offer TLS now that a pair is imported\n");
     else if (hr == HOME_RUN_NONE)
+        /* a home with neither [node] nor [cluster] nodes is a node's on
+         * the defaults, or a client's not yet given its nodes */
         printf("next: `tlstool enable` (strict) before sipcd starts here, as on every node of a "
                "new cluster; for a node of a cluster that runs in plaintext, `tlstool enable "
-               "--mode permissive` instead (the operator guide, 1.5)\n");
+               "--mode permissive` instead (the operator guide, 1.5)%s\n",
+               !cfg->node_line && !cfg->nnodes
+                   ? "; a client-only home instead needs no enable, once its sipc.conf lists "
+                     "the cluster's [cluster] name and nodes (1.3)"
+                   : "");
     else if (hr == HOME_RUN_MODE && !strcmp(run, "off"))
         printf("next: import the pair on every node, then `tlstool enable --mode permissive "
                "--reload` here and on each of them, one after the other, so that none refuses "

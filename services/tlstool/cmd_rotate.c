@@ -10,39 +10,38 @@
 
 #include "certs/tool/pkcs12.h"
 #include "certs/tool/store.h"
+#include "services/common/client_home.h"
 #include "services/tlstool/commit_guard.h"
 #include "services/tlstool/pair_judge.h"
 #include "services/tlstool/staged_note.h"
 #include "services/tlstool/tlstool.h"
 #include "services/tlstool/trust_guard.h"
 
-/* The rotation's state. A commit writes it before the pair (so that a
- * crash between the two never leaves a node trusting one pair only): one
- * killed in between left "committed" beside node.crt still the pair it
- * names as replaced. Nothing was committed: it stands at staged, said. */
+/* The rotation's state, as every reader takes it: a commit that stopped
+ * before its pair was in place stands at staged (sipc_rotation), said. */
 static int read_state(const opts *o, sipc_rotation *rot)
 {
-    char err[600], cur[65], staged[65];
+    char err[1400];
     if (sipc_rotation_read(o->home, rot, err, sizeof err) != 0)
         return fail(EX_STATE, "%s", err);
-    if (rot->state == SIPC_ROTATION_COMMITTED && home_pair_fp(o, NULL, cur, NULL, 0) == 0 &&
-        !strcmp(cur, rot->previous) && home_pair_fp(o, "staged", staged, NULL, 0) == 0) {
-        printf("note: a commit on this node stopped before its pair was put in place: "
-               "security/node.crt still holds the pair it was to replace (SHA-256 %.16s...), "
-               "so the rotation stands at staged, whatever security/rotation says; `tlstool "
-               "rotate commit` commits it\n",
-               cur);
-        rot->state = SIPC_ROTATION_STAGED;
-        rot->previous[0] = '\0';
-    }
+    commit_stopped_note(o, rot, err, sizeof err);
+    if (err[0])
+        printf("note: %s\n", err);
     return 0;
+}
+
+/* Whose pair a step changes, as its lines name it: a client-only home
+ * runs no node. */
+static const char *here(const sipc_config *cfg)
+{
+    return sipc_cli_home_client_only(cfg) ? "this home" : "this node";
 }
 
 /* --reload is done by cmd_rotate once the step's files are in place */
 static void apply_note(const opts *o, const sipc_config *cfg)
 {
     /* no sipcd runs from a client-only home: nothing to enable or reload */
-    if (client_home(cfg)) {
+    if (sipc_cli_home_client_only(cfg)) {
         client_home_note();
         return;
     }
@@ -163,9 +162,8 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     printf("staged %s in %s/security/staged (node.crt, node.p12, mode 0600)\n", o->pos_shown[1],
            o->home_shown);
     printf("  subject:  %s\n  valid to: %s\n  SHA-256:  %s\n", x.subject, na, x.fingerprint);
-    printf("this node trusts it from now on and keeps presenting its current pair (SHA-256 "
-           "%.16s...)\n",
-           cur);
+    printf("%s trusts it from now on and keeps presenting its current pair (SHA-256 %.16s...)\n",
+           here(cfg), cur);
     if (j.v.res.warning[0])
         warning("%s", j.v.res.warning);
     sipc_keypair_free(&kp);
@@ -202,8 +200,8 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
     if (rot->state == SIPC_ROTATION_COMMITTED && strcmp(staged, cur) == 0) {
         if (sipc_store_drop_staged(o->home, err, sizeof err) != 0)
             return fail(EX_FAIL, "%s", err);
-        printf("completed an interrupted commit: this node holds the new pair (SHA-256 %.16s...)\n",
-               cur);
+        printf("completed an interrupted commit: %s holds the new pair (SHA-256 %.16s...)\n",
+               here(cfg), cur);
         apply_note(o, cfg);
         return EX_OK;
     }
@@ -243,12 +241,14 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
         return r;
     r = sipc_store_commit(o->home, cur, err, sizeof err);
     if (r == SIPC_STORE_PARTIAL)
-        return fail(EX_PARTIAL, "not committed, only half: %s", err);
+        return fail(EX_PARTIAL, "not committed, only half: %s; until then the rotation stands at "
+                                "staged here (`tlstool rotate status`)",
+                    err);
     if (r < 0)
         return fail(EX_FAIL, "%s", err);
     int installed_warn = r == SIPC_STORE_INSTALLED;
-    printf("committed: this node now holds the new pair (SHA-256 %.16s...) in security/node.crt\n",
-           staged);
+    printf("committed: %s now holds the new pair (SHA-256 %.16s...) in security/node.crt\n",
+           here(cfg), staged);
     printf("it still trusts the previous pair (SHA-256 %.16s..., kept in security/previous/) "
            "until `tlstool rotate finish`\n",
            cur);
@@ -318,9 +318,9 @@ static int finish_guard(const opts *o, const sipc_config *cfg, const char *dropp
         return EX_OK;
     char refused[200], once[120];
     snprintf(refused, sizeof refused,
-             "a certificate that only the pair this node stops trusting at %s (SHA-256 "
+             "a certificate that only the pair this %s stops trusting at %s (SHA-256 "
              "%.16s...) vouches for",
-             w->verb, dropped);
+             sipc_cli_home_client_only(cfg) ? "home" : "node", w->verb, dropped);
     snprintf(once, sizeof once, "once it stops trusting the pair (SHA-256 %.16s...)", dropped);
     const trust_step step = {
         .verb = w->verb, .past = w->past, .refused = refused, .still = 1, .once = once,
@@ -393,8 +393,8 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
             sipc_store_write_rotation(o->home, NULL, NULL, err, sizeof err) != 0)
             return fail(EX_FAIL, "%s", err);
         printf("aborted: the staged pair (SHA-256 %.16s...) is dropped and no longer trusted; "
-               "this node keeps its pair\n",
-               fp);
+               "%s keeps its pair\n",
+               fp, here(cfg));
         printf("abort on every node, after any node that committed has rolled back (`tlstool "
                "rotate abort` there first)\n");
         break;
@@ -411,7 +411,8 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
         if (rb < 0)
             return fail(EX_FAIL, "%s", err);
         installed_warn = rb == SIPC_STORE_INSTALLED;
-        printf("rolled back: this node holds the previous pair (SHA-256 %.16s...) again\n", prev);
+        printf("rolled back: %s holds the previous pair (SHA-256 %.16s...) again\n", here(cfg),
+               prev);
         printf("it still trusts the pair it had moved to (SHA-256 %.16s..., now in "
                "security/staged/), which other nodes may present\n",
                cur);
@@ -436,10 +437,14 @@ static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotat
     else
         printf("  current pair:  none imported\n");
     int have_staged = home_pair_fp(o, "staged", staged, subj, sizeof subj) == 0;
+    /* a commit that could not remove staged/ left the pair it installed */
+    int leftover = have_staged && rot->state == SIPC_ROTATION_COMMITTED && !strcmp(staged, cur);
     if (have_staged)
         printf("  staged pair:   SHA-256 %s (%s), %s\n", staged, subj,
-               rot->state == SIPC_ROTATION_NONE ? "not trusted (no rotation in progress)"
-                                                : "trusted during rotation, not committed");
+               leftover ? "left by the commit of this very pair: `tlstool rotate commit` again "
+                          "removes security/staged/"
+               : rot->state == SIPC_ROTATION_NONE ? "not trusted (no rotation in progress)"
+                                                  : "trusted during rotation, not committed");
     if (rot->state == SIPC_ROTATION_COMMITTED) {
         int ok = home_pair_fp(o, "previous", prev, subj, sizeof subj) == 0 &&
                  strcmp(prev, rot->previous) == 0;
@@ -505,6 +510,13 @@ int cmd_rotate(void *arg)
     sipc_rotation rot;
     if ((r = read_state(o, &rot)) != 0)
         return r;
+    /* node.p12 is the staged pair's already: a new stage or an abort would
+     * leave it beside a node.crt of another pair */
+    if (rot.commit_half && (!strcmp(sub, "stage") || !strcmp(sub, "abort")))
+        return fail(EX_STATE, "not %s: a commit on this node stopped half-way (above): `tlstool "
+                              "rotate commit` finishes it first%s",
+                    !strcmp(sub, "stage") ? "staged" : "aborted",
+                    !strcmp(sub, "abort") ? "; then `tlstool rotate abort` rolls it back" : "");
     if (status)
         return rotate_status(o, &cfg, &rot);
     if (!strcmp(sub, "stage"))

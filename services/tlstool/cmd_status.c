@@ -10,6 +10,7 @@
 #include "base/home_owner.h"
 #include "certs/tool/store.h"
 #include "ipc/node/home_lock_read.h"
+#include "services/common/client_home.h"
 #include "services/common/client_id.h"
 #include "services/common/err_line.h"
 #include "services/common/shown_text.h"
@@ -105,12 +106,20 @@ static void rotation_json(const opts *o, const sipc_config *cfg, json_t *j, json
     int prev_trusted = rot.state == SIPC_ROTATION_COMMITTED && prev[0] &&
                        strcmp(prev, rot.previous) == 0;
     json_object_set_new(j, "rotation",
-                        json_pack("{s:s,s:s?,s:b,s:s?}", "state",
+                        json_pack("{s:s,s:s?,s:b,s:s?,s:b,s:b}", "state",
                                   sipc_rotation_state_name(rot.state), "staged_fingerprint",
                                   staged[0] ? staged : NULL, "committed",
                                   rot.state == SIPC_ROTATION_COMMITTED, "previous_fingerprint",
-                                  prev_trusted ? prev : NULL));
+                                  prev_trusted ? prev : NULL, "commit_stopped",
+                                  rot.commit_stopped, "commit_half", rot.commit_half));
     json_t *rj = json_object_get(j, "rotation");
+    /* a half commit left node.p12 and node.crt of two pairs: inconsistent
+     * until the commit is run again; one stopped before it, only a step to
+     * take */
+    char stopped[1400];
+    commit_stopped_note(o, &rot, stopped, sizeof stopped);
+    if (stopped[0])
+        json_array_append_new(rot.commit_half ? problems : warnings, sipc_json_text(stopped));
     if (staged[0] && (rot.state == SIPC_ROTATION_STAGED || rot.state == SIPC_ROTATION_ROLLED_BACK)) {
         pair_judgement pj;
         staged_verdict(o, cfg, &pj);
@@ -422,7 +431,9 @@ int cmd_status(void *arg)
         /* what only a node's sipcd judges (a section of no service it
          * runs, its own entry at another of its ports, a nodes list
          * without it): a node home only; its warnings one a line */
-        int cr = cfg.node_line ? sipc_config_check_run(&cfg, NULL, 0, perr, sizeof perr) : 0;
+        int cr = sipc_cli_home_client_only(&cfg) ? 0
+                                                 : sipc_config_check_run(&cfg, NULL, 0, perr,
+                                                                         sizeof perr);
         if (cr < 0)
             json_array_append_new(problems, sipc_json_text(perr));
         for (char *line = perr, *end; cr > 0 && line; line = end ? end + 1 : NULL) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "services/common/client_home.h"
 #include "services/common/cut_judge.h"
 #include "services/tlstool/trust_guard.h"
 
@@ -12,6 +13,10 @@ int commit_guard(const opts *o, const sipc_config *cfg, const char *staged)
 {
     if (!trust_guard_applies(o, cfg))
         return EX_OK;
+    /* a client-only home runs no node: its clients present the pair, and
+     * a node that refuses it refuses their dials */
+    int client = sipc_cli_home_client_only(cfg);
+    const char *me = client ? "this home" : "this node";
     node_probe *now = NULL, *after = NULL;
     sipc_security *sec = NULL;
     char err[600] = "", refused[2400] = "", unasked[2400] = "";
@@ -59,31 +64,30 @@ int commit_guard(const opts *o, const sipc_config *cfg, const char *staged)
     free(now);
     if (nunasked && (!nrefused || o->force))
         warn("%d [cluster] node%s could not be asked whether %s the staged pair (SHA-256 "
-             "%.16s...) this node presents once committed: %s; one that has not staged the same "
-             "file refuses this node once committed (`sipcctl status --cluster` names which node "
-             "staged which pair)",
+             "%.16s...) %s presents once committed: %s; one that has not staged the same file "
+             "refuses %s once committed (`sipcctl status --cluster` names which node staged "
+             "which pair)",
              nunasked, nunasked == 1 ? "" : "s", nunasked == 1 ? "it accepts" : "they accept",
-             staged, unasked);
+             staged, me, unasked, client ? "this home's dials" : "this node");
     if (!nrefused)
         return EX_OK;
     const char *them = nrefused == 1 ? "it" : "them";
     if (!o->force)
         return fail(EX_NOT_COMMITTED,
                     "not committed: %d [cluster] node%s refuse%s the staged pair (SHA-256 "
-                    "%.16s...) this node presents once committed, so it would be cut off from "
-                    "%s: %s. Nothing was changed. A node that staged another file moves to "
+                    "%.16s...) %s presents once committed, so %s %s: %s. Nothing was changed. A node that staged another file moves to "
                     "another pair (`tlstool rotate status` there names it; `sipcctl status "
                     "--cluster` names which node staged which): stage the same file on every "
                     "node (`tlstool rotate stage FILE --force --reload` where it differs, "
                     "`tlstool rotate stage FILE --reload` where none is staged), then commit "
-                    "node by node; or give --force to commit here anyway and cut this node off "
-                    "from %s",
-                    nrefused, nrefused == 1 ? "" : "s", nrefused == 1 ? "s" : "", staged, them,
-                    refused, them);
+                    "node by node; or give --force to commit here anyway and cut %s off from %s",
+                    nrefused, nrefused == 1 ? "" : "s", nrefused == 1 ? "s" : "", staged, me,
+                    client ? "this home's clients could not reach" : "it would be cut off from",
+                    them, refused, client ? "this home's clients" : "this node", them);
     warn_held("--force: committed although %d [cluster] node%s refuse%s the staged pair (SHA-256 "
-              "%.16s...): %s; %s accept%s this node once %s the same pair staged",
+              "%.16s...): %s; %s accept%s %s once %s the same pair staged",
               nrefused, nrefused == 1 ? "" : "s", nrefused == 1 ? "s" : "", staged, refused,
               nrefused == 1 ? "it" : "they", nrefused == 1 ? "s" : "",
-              nrefused == 1 ? "it has" : "they have");
+              client ? "this home's clients" : "this node", nrefused == 1 ? "it has" : "they have");
     return EX_OK;
 }

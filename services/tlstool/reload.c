@@ -12,6 +12,7 @@
 #include "base/str_copy.h"
 #include "ipc/node/home_lock_read.h"
 #include "services/common/answer_list.h"
+#include "services/common/client_home.h"
 #include "services/common/client_id.h"
 #include "services/common/cluster_hint.h"
 #include "services/common/err_line.h"
@@ -165,7 +166,7 @@ int request_reload(const opts *o, int force)
     if (r)
         return r;
     /* its default node address may be another home's node on this machine */
-    if (client_home(&cfg)) {
+    if (sipc_cli_home_client_only(&cfg)) {
         printf("--reload: no sipcd runs from a client-only home: no node was asked\n");
         return EX_OK;
     }
@@ -249,14 +250,14 @@ void remind_reload(const char *what)
 
 void client_home_note(void)
 {
-    printf("this home is client-only (no [cluster] entry is its own node): its clients "
+    printf("this home is client-only (" SIPC_CLI_CLIENT_ONLY_RULE "): its clients "
            "(sipcctl, programs linking sipc) use it from now on\n");
 }
 
 int reload_or_remind(const opts *o, int force, const char *what)
 {
     sipc_config cfg;
-    int client = load_config(o, &cfg) == 0 && client_home(&cfg);
+    int client = load_config(o, &cfg) == 0 && sipc_cli_home_client_only(&cfg);
     if (client)
         client_home_note();
     if (o->reload)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ipc/node/home_lock_read.h"
+#include "services/common/client_home.h"
 #include "services/tlstool/running_line.h"
 
 home_run say_running(const opts *o, const sipc_config *cfg, const char *until,
@@ -14,12 +15,12 @@ home_run say_running(const opts *o, const sipc_config *cfg, const char *until,
 {
     /* the words running_json gives, kept as static text */
     static const char *const words[] = {"off", "permissive", "strict"};
+    *mode = NULL;
+    if (sipc_cli_home_client_only(cfg))
+        return HOME_RUN_CLIENT;
     char why[2400];
     long pid = sipc__home_lock_holder(o->home, why, sizeof why);
     int m = pid > 0 ? sipc__home_tls_running(o->home) : -1;
-    *mode = NULL;
-    if (pid == 0 && !cfg->node_line)
-        return HOME_RUN_CLIENT;
     if (pid == 0) {
         printf("running: no sipcd runs from this home: one started from it runs what sipc.conf "
                "says\n");

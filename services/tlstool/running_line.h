@@ -11,7 +11,7 @@
 
 /* What runs from a home. */
 typedef enum {
-    HOME_RUN_CLIENT,  /* a client-only home: no [node] key, no sipcd */
+    HOME_RUN_CLIENT,  /* a client-only home (services/common/client_home.h) */
     HOME_RUN_NONE,    /* a node's home that no sipcd runs from */
     HOME_RUN_MODE,    /* a sipcd runs from it, in a mode known */
     HOME_RUN_UNKNOWN  /* a sipcd may run from it, its mode not known */

@@ -74,3 +74,28 @@ int staged_unreadable(const opts *o, char *why, size_t len)
     snprintf(why, len, "%s", res.reason);
     return 1;
 }
+
+void commit_stopped_note(const opts *o, const sipc_rotation *rot, char *out, size_t len)
+{
+    char cur[65];
+    out[0] = '\0';
+    if (!rot->commit_stopped)
+        return;
+    home_pair_fp(o, NULL, cur, NULL, 0);
+    if (rot->commit_half)
+        snprintf(out, len,
+                 "a commit on this node stopped half-way: security/node.p12 is already the "
+                 "staged pair's, security/node.crt still the pair it was to replace (SHA-256 "
+                 "%.16s...), which do not go together (the node goes on with node.crt's pair); "
+                 "the rotation stands at staged, whatever security/rotation says, and only "
+                 "`tlstool rotate commit` fits: it finishes the commit (an abort or a new stage "
+                 "would leave node.p12 of another pair)",
+                 cur);
+    else
+        snprintf(out, len,
+                 "a commit on this node stopped before its pair was put in place: "
+                 "security/node.crt still holds the pair it was to replace (SHA-256 %.16s...), "
+                 "so the rotation stands at staged, whatever security/rotation says; `tlstool "
+                 "rotate commit` commits it",
+                 cur);
+}

@@ -284,7 +284,7 @@ int request_reload(const opts *o, int force);
 int reload_or_remind(const opts *o, int force, const char *what);
 /* That reminder alone. */
 void remind_reload(const char *what);
-/* What a change means in a client-only home (client_home), said instead of
+/* What a change means in a client-only home (sipc_cli_home_client_only), said instead of
  * that reminder: no sipcd runs from it, its clients use the change. */
 void client_home_note(void);
 

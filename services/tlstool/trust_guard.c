@@ -6,24 +6,9 @@
 #include <string.h>
 
 #include "ipc/security.h"
+#include "services/common/client_home.h"
 #include "services/common/err_line.h"
 #include "services/tlstool/drop_judge.h"
-
-/* no [cluster] entry is this home's node */
-static int no_own_entry(const sipc_config *cfg)
-{
-    if (cfg->nnodes == 0)
-        return 0;
-    for (int i = 0; i < cfg->nnodes; i++)
-        if (sipc_config_node_is_self(cfg, i))
-            return 0;
-    return 1;
-}
-
-int client_home(const sipc_config *cfg)
-{
-    return !cfg->node_line && no_own_entry(cfg);
-}
 
 int trust_guard_applies(const opts *o, const sipc_config *cfg)
 {
@@ -31,7 +16,7 @@ int trust_guard_applies(const opts *o, const sipc_config *cfg)
         return 0;
     if (cfg->tls_enable)
         return 1;
-    if (!no_own_entry(cfg))
+    if (!sipc_cli_home_client_only(cfg))
         return 0;
     char path[1200];
     snprintf(path, sizeof path, "%s/security/node.crt", o->home);
@@ -51,7 +36,8 @@ int step_security(const opts *o, const sipc_config *cfg, const trust_step *step,
             return EX_BADFILE;
         }
     } else if ((r = load_pair(o, &kp, LOAD_PAIR_QUIET)) != 0) {
-        snprintf(err, errlen, "this node's pair (security/node.crt) cannot be read");
+        snprintf(err, errlen, "this %s's pair (security/node.crt) cannot be read",
+                 sipc_cli_home_client_only(cfg) ? "home" : "node");
         return r;
     }
     sipc_config judged = *cfg;
@@ -78,6 +64,20 @@ int step_security(const opts *o, const sipc_config *cfg, const trust_step *step,
     return 0;
 }
 
+/* What the narrower trust does to n [cluster] nodes that present what it
+ * refuses: a node's home refuses their links; a client-only home runs no
+ * node, so its clients refuse their certificates and cannot reach them
+ * (who: "it" for this node, as the sentence before names it). */
+static const char *would_refuse(int client, const char *who, int n, char *out, size_t len)
+{
+    if (client)
+        snprintf(out, len, "this home's clients would refuse %s certificate%s and could not reach %s",
+                 n == 1 ? "its" : "their", n == 1 ? "" : "s", n == 1 ? "it" : "them");
+    else
+        snprintf(out, len, "%s would refuse %s links", who, n == 1 ? "its" : "their");
+    return out;
+}
+
 /* Appends n as probe_list_add does; with reason and second's detail, as
  * probe_list_why does (why this home refused its certificate in the second
  * dial). */
@@ -94,6 +94,11 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
 {
     if (!trust_guard_applies(o, cfg))
         return EX_OK;
+    int client = sipc_cli_home_client_only(cfg);
+    /* whose trust it is, and who is cut off by it */
+    const char *me = client ? "this home" : "this node";
+    const char *cut = client ? "this home's clients" : "this node";
+    char would[200];
     node_probe *nodes = NULL, *after = NULL;
     char err[600] = "", still[2400] = "", unknown[1200] = "", moved[1200] = "";
     char unjudged[1200] = "", cannot[700] = "", refused_now[1200] = "";
@@ -105,7 +110,7 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
         ntls += !sipc_config_node_is_self(cfg, i) && nodes[i].up && nodes[i].info.tls;
     sipc_security *sec = NULL;
     if (ntls && step_security(o, cfg, step, 0, &sec, err, sizeof err) != 0)
-        snprintf(cannot, sizeof cannot, "the trust this node keeps after %s cannot be set up: %s",
+        snprintf(cannot, sizeof cannot, "the trust %s keeps after %s cannot be set up: %s", me,
                  step->verb, err);
     if (sec) {
         after = calloc((size_t)cfg->nnodes, sizeof *after);
@@ -113,7 +118,7 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
             free(after);
             after = NULL;
             snprintf(cannot, sizeof cannot,
-                     "the handshakes with the trust this node keeps after %s could not be made",
+                     "the handshakes with the trust %s keeps after %s could not be made", me,
                      step->verb);
         }
         sipc_security_release(sec);
@@ -173,10 +178,14 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
             const char *r = cli_err_reason(after[i].err, after[i].detail, &wl);
             snprintf(why, sizeof why, ": %.*s", wl, r);
         }
-        warn_held("%s although %s %spresents %s%s. This node refuses it from now on (the other "
-                  "[cluster] nodes stay accepted); give %s a new certificate: `tlstool import "
-                  "NEW.pfx` there, and a reload",
-                  step->past, one, still_word, step->refused, why, one);
+        warn_held("%s although %s %spresents %s%s. %s; give %s a new certificate: `tlstool "
+                  "import NEW.pfx` there, and a reload",
+                  step->past, one, still_word, step->refused, why,
+                  client ? "This home's clients refuse it from now on and cannot reach it (the "
+                           "other [cluster] nodes stay reachable)"
+                         : "This node refuses it from now on (the other [cluster] nodes stay "
+                           "accepted)",
+                  one);
     }
     free(after);
     free(nodes);
@@ -187,34 +196,35 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
     }
     if (nstill && !o->force && !partial)
         return fail(EX_NOT_COMMITTED,
-                    "not %s: %d [cluster] node%s %spresent%s %s%s, so it would refuse %s links: "
-                    "%s%s%s. Nothing was changed: %s first, then %s; or give --force to %s "
-                    "here anyway and cut this node off from %s",
+                    "not %s: %d [cluster] node%s %spresent%s %s%s, so %s: %s%s%s. Nothing was "
+                    "changed: %s first, then %s; or give --force to %s here anyway and cut %s "
+                    "off from %s",
                     step->past, nstill, nstill == 1 ? "" : "s", still_word,
                     nstill == 1 ? "s" : "", step->refused,
                     step->partial_warns ? " (every [cluster] node that answered over TLS: no "
                                           "node would stay accepted)"
                                         : "",
-                    nstill == 1 ? "its" : "their", still,
+                    would_refuse(client, "it", nstill, would, sizeof would), still,
                     unknown[0] ? "; and " : "", unknown, step->fix, step->safe_order, step->verb,
-                    nstill == 1 ? "it" : "them");
+                    cut, nstill == 1 ? "it" : "them");
     /* a node that was down through the steps before has not taken them:
      * not knowing is no reason to go on */
     if (unknown[0] && !o->force && !step->unasked_warns)
         return fail(EX_NOT_COMMITTED,
-                    "not %s: %s, so whether this node would refuse %s links %s cannot be told: "
-                    "%s. Nothing was changed. Bring %s up and %s, then %s; or, if %s gone for "
-                    "good, give --force to %s here anyway",
-                    step->past, unknown, nunknown != 1 ? "their" : "its", step->once,
+                    "not %s: %s, so whether %s %s cannot be told: %s. Nothing was changed. Bring "
+                    "%s up and %s, then %s; or, if %s gone for good, give --force to %s here "
+                    "anyway",
+                    step->past, unknown,
+                    would_refuse(client, "this node", nunknown, would, sizeof would), step->once,
                     step->unasked_may, nunknown != 1 ? "each" : "it", step->unasked_fix,
                     step->safe_order, nunknown != 1 ? "they are" : "it is", step->verb);
     if (nunjudged && !o->force && !step->unasked_warns)
         return fail(EX_NOT_COMMITTED,
-                    "not %s: %s answered, but whether this node would refuse %s links %s cannot "
-                    "be judged: %s. Nothing was changed; put that right, or give --force to %s "
-                    "without that judgement",
-                    step->past, unjudged, nunjudged != 1 ? "their" : "its", step->once, cannot,
-                    step->verb);
+                    "not %s: %s answered, but whether %s %s cannot be judged: %s. Nothing was "
+                    "changed; put that right, or give --force to %s without that judgement",
+                    step->past, unjudged,
+                    would_refuse(client, "this node", nunjudged, would, sizeof would), step->once,
+                    cannot, step->verb);
     if (step->forced)
         *step->forced = o->force && ((nstill && !cut_some) ||
                                      (!step->unasked_warns && (unknown[0] || nunjudged)));
@@ -222,32 +232,40 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
     if (nunjudged)
         warn_held("%s%s without judging %s: %s", why, step->past, unjudged, cannot);
     if (nstill && !partial)
-        warn_held("--force: %s although %d [cluster] node%s %spresent%s %s: %s. This node refuses "
-                  "%s from now on: %s, then it accepts %s again",
+        warn_held("--force: %s although %d [cluster] node%s %spresent%s %s: %s. %s from now on: "
+                  "%s, then %s",
                   step->past, nstill, nstill == 1 ? "" : "s", still_word, nstill == 1 ? "s" : "",
-                  step->refused, still, nstill == 1 ? "it" : "them", step->fix,
-                  nstill == 1 ? "it" : "them");
+                  step->refused, still,
+                  client ? (nstill == 1 ? "This home's clients refuse it and cannot reach it"
+                                        : "This home's clients refuse them and cannot reach them")
+                         : (nstill == 1 ? "This node refuses it" : "This node refuses them"),
+                  step->fix,
+                  client ? "they reach it again"
+                         : (nstill == 1 ? "it accepts it again" : "it accepts them again"));
     if (unknown[0] && o->force)
-        warn_held("--force: %s although %s: a node that %spresents %s is refused by this node from "
-                  "now on; the safe order: %s",
-                  step->past, unknown, still_word, step->refused, step->safe_order);
+        warn_held("--force: %s although %s: a node that %spresents %s is refused by %s from now "
+                  "on%s; the safe order: %s",
+                  step->past, unknown, still_word, step->refused, cut,
+                  client ? ", which cannot reach it" : "", step->safe_order);
     else if (unknown[0])
-        warn_held("%s although %s: if %s %s, this node refuses %s when %s", step->past, unknown,
-                  nunknown == 1 ? "it presents" : "they present", step->refused,
-                  nunknown == 1 ? "it" : "them", nunknown == 1 ? "it connects" : "they connect");
+        warn_held("%s although %s: if %s %s, %s %s %s when %s", step->past, unknown,
+                  nunknown == 1 ? "it presents" : "they present", step->refused, cut,
+                  client ? "refuse" : "refuses", nunknown == 1 ? "it" : "them",
+                  client ? (nunknown == 1 ? "they dial it" : "they dial them")
+                         : (nunknown == 1 ? "it connects" : "they connect"));
     if (refused_now[0])
-        warn_held("%s although this node refuses already, with the trust it has now, the "
-                  "certificate of %s: the step changes nothing for that (`sipcctl status "
-                  "--cluster` names which node presents and staged which pair)",
-                  step->past, refused_now);
+        warn_held("%s although %s refuses already, with the trust it has now, the certificate "
+                  "of %s: the step changes nothing for that (`sipcctl status --cluster` names "
+                  "which node presents and staged which pair)",
+                  step->past, me, refused_now);
     if (nmoved) {
         const char *its = nmoved == 1 ? "its" : "their";
-        warn("%s accepted this node's certificate when first asked and refused it when asked "
-             "again a moment later: %s trust changed between the two (a reload or a rotation "
-             "step there), so %s this node's links now, whatever this node does; %s not "
-             "refused here (`tlstool rotate status` there says where %s rotation is); the safe "
-             "order: %s",
-             moved, its, nmoved == 1 ? "it refuses" : "they refuse",
+        warn("%s accepted %s's certificate when first asked and refused it when asked again a "
+             "moment later: %s trust changed between the two (a reload or a rotation step "
+             "there), so %s %s now, whatever %s does; %s not refused here (`tlstool rotate "
+             "status` there says where %s rotation is); the safe order: %s",
+             moved, me, its, nmoved == 1 ? "it refuses" : "they refuse",
+             client ? "this home's dials" : "this node's links", me,
              nmoved == 1 ? "its certificate was" : "their certificates were", its,
              step->safe_order);
     }

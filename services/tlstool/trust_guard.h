@@ -72,13 +72,8 @@ typedef struct trust_step {
 int step_security(const opts *o, const sipc_config *cfg, const trust_step *step, int staged,
                   sipc_security **out, char *err, size_t errlen);
 
-/* Whether this is a client-only home (docs/operator-guide.md, 1.3): no
- * [node] key in its sipc.conf, [cluster] nodes listed, none of them this
- * home's own node: no sipcd runs from it. */
-int client_home(const sipc_config *cfg);
-
 /* Whether this home dials its [cluster] nodes over TLS: TLS enabled, or a
- * client-only home (no [cluster] entry is this node) with a pair imported,
+ * client-only home (services/common/client_home.h) with a pair imported,
  * whose clients offer TLS whatever [tls] enable says. */
 int trust_guard_applies(const opts *o, const sipc_config *cfg);
 

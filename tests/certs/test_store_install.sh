@@ -14,7 +14,13 @@
 # The same for rotate commit, whose state file, written before the pair, is
 # put back when nothing was changed (never "committed" of the old pair), and
 # whose re-run after a half commit finishes it and keeps the replaced pair
-# for the abort; a commit killed after its state file is taken as staged.
+# for the abort; a commit killed after its state file is taken as staged,
+# by `tlstool status` too; a half commit is staged as well (node.crt, the
+# pair loaded, is the old one), `tlstool status` names node.p12 of the
+# other pair as a problem and the commit as the step, and an abort or a new
+# stage, which would leave node.p12 so, is refused (exit 10); a commit
+# whose staged/ cannot be removed is committed all the same: exit 14, the
+# folder to remove named.
 # And (run as root) `status` on another account's temporary file: one a
 # write holds locked is a write in progress, never a problem; once free, a
 # problem that says no process is writing it.
@@ -126,9 +132,32 @@ expect "a commit killed before its pair: rotate status says staged, and why" 0 \
     "^rotation: staged" "committed: +no"
 run "$T" --home "$H" rotate finish
 expect "... rotate finish refused: not committed" 10 "the staged pair is not committed on this node"
+# tlstool status reads it as the rotate steps do
+run "$T" --home "$H" status
+expect "... tlstool status says staged, and the commit to run" 0 "^rotation: +staged " \
+    "^warning: a commit on this node stopped before its pair was put in place: .*\`tlstool rotate commit\` commits it$"
 run env LD_PRELOAD="$RENAME_SHIM" RENAME_FAIL=security/node.crt,security/node.p12+1 "$T" --home "$H" \
     rotate commit
-expect "rotate commit, half: exit 15" 15 "not committed, only half" "run the same command again"
+expect "rotate commit, half: exit 15" 15 "not committed, only half" "run the same command again" \
+    "until then the rotation stands at staged here"
+# a half commit committed nothing (node.crt, the pair the node loads, is
+# the old one): staged, with node.p12 of the other pair a problem, and the
+# commit the one step that fits
+run "$T" --home "$H" status
+expect "... tlstool status: staged, a PROBLEM naming the commit to run" 10 "^rotation: +staged " \
+    "^PROBLEM: a commit on this node stopped half-way: security/node.p12 is already the staged pair's, security/node.crt still the pair it was to replace .*only \`tlstool rotate commit\` fits" \
+    "^state: +INCONSISTENT"
+run "$T" --home "$H" rotate status
+expect "... rotate status: staged, the commit next" 0 "^note: a commit on this node stopped half-way" \
+    "^rotation: staged$" "committed: +no" "^next: .*\`tlstool rotate commit\`"
+for step in abort "stage $work/c.pfx --force"; do
+    # shellcheck disable=SC2086
+    run "$T" --home "$H" rotate $step
+    expect "... rotate ${step%% *} refused: node.p12 would stay the other pair's" 10 \
+        "not (aborted|staged): a commit on this node stopped half-way \(above\): \`tlstool rotate commit\` finishes it first"
+    cmp -s "$S/node.p12" "$work/b.pfx" && cmp -s "$S/staged/node.p12" "$work/b.pfx" &&
+        ok "... nothing changed" || not_ok "... the half pair or staged/ changed"
+done
 run "$T" --home "$H" rotate commit
 expect "rotate commit run again finishes it" 0 "committed: this node now holds the new pair"
 cmp -s "$S/node.p12" "$work/b.pfx" && cmp -s "$S/previous/node.crt" "$work/a/node.crt" &&
@@ -137,6 +166,19 @@ cmp -s "$S/node.p12" "$work/b.pfx" && cmp -s "$S/previous/node.crt" "$work/a/nod
 run "$T" --home "$H" rotate abort
 expect "rotate abort rolls back to a" 0 "rolled back"
 cmp -s "$S/node.crt" "$work/a/node.crt" && ok "... a is back" || not_ok "... a is not back"
+
+# a commit whose staged/ cannot be removed (a file of another kind left in
+# it): the pair is in all the same; said, exit 14, with what to remove
+: >"$S/staged/left-here"
+run "$T" --home "$H" rotate commit
+expect "rotate commit, staged/ not removed: committed, exit 14, what to remove" 14 \
+    "^committed: this node now holds the new pair" \
+    "^tlstool: error: the pair is committed, but: $S/staged, the staged copy of the pair now installed, is left \(cannot remove $S/staged: Directory not empty\): remove that folder \(rm -r $S/staged\)$"
+cmp -s "$S/node.p12" "$work/b.pfx" && grep -qx "state committed" "$S/rotation" &&
+    ok "... b installed, the state committed" || not_ok "... not committed as it says"
+rm -r "$S/staged"
+run "$T" --home "$H" rotate abort
+expect "... and it rolls back as any commit" 0 "rolled back"
 
 if [ "$(id -u)" = 0 ]; then
     H=$work/home.other

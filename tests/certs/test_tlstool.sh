@@ -538,14 +538,15 @@ run "$T" crl remove "$(ls "$H/security/crl" | head -1)" --reload
 expect "crl remove --reload: removed, then the node is asked" 13 "removed" "could not be asked"
 run "$T" trust list --reload
 expect "trust list --reload: refused" 64 "--reload goes with trust add and trust remove only"
-# a client-only home (no [node] key, its [cluster] nodes all others): no
+# a client-only home (no [node] key, its [cluster] nodes all others, no
+# state/): no
 # node's reload to remind of, and --reload asks no node (its [node]
 # address by default may be another home's node on this machine); crl add's
 # guard asks its [cluster] node, 127.1.232.1, where none listens
 printf '[management]\nport = %s\n[cluster]\nnodes = 127.1.232.1:23000\n[tls]\nsubject = CN=sipc node\nrevocation = off\n' \
     "$MGMT" >"$H/sipc.conf"
 client_only() { # NAME: the last run said so, and nothing of a node
-    grep -q "^this home is client-only (no \[cluster\] entry is its own node): its clients" "$OUT" &&
+    grep -q "^this home is client-only (no \[node\] key in its sipc.conf, its \[cluster\] nodes all others, and no sipcd running or ever run from it (no state/): docs/operator-guide.md, 1.3): its clients" "$OUT" &&
         ! grep -q "running services pick the change up\|node reloads or restarts\|--reload: the node" "$OUT" &&
         ok "$1: says the home is client-only, nothing of a node" || bad "$1: $(cat "$OUT")"
 }

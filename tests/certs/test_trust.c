@@ -668,6 +668,52 @@ static void test_refused_previous_pair_named(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A commit that stopped before its pair was in place (the state file,
+ * written first, says committed; node.crt is still the pair it replaces)
+ * reads as the staged rotation it still is, for every reader; node.p12
+ * already the staged pair's is a half commit. The trust the node loads
+ * from it is the staged one: its own pair and the staged pair. */
+static void test_rotation_commit_stopped(void **state)
+{
+    (void)state;
+    char home[] = "/tmp/sipc-rotstop-XXXXXX", path[300], err[600];
+    assert_non_null(mkdtemp(home));
+    static const uint8_t p12[] = "the staged pair's PKCS#12 bytes (compared, never parsed)";
+    assert_int_equal(sipc_store_import(home, &A, NULL, 0, SIPC_PREVIOUS_IMPORT, NULL, err, sizeof err), 0);
+    assert_int_equal(sipc_store_stage(home, &B, p12, sizeof p12, err, sizeof err), 0);
+    assert_int_equal(sipc_store_write_rotation(home, "committed", A.fingerprint, err, sizeof err), 0);
+    sipc_rotation rot;
+    assert_int_equal(sipc_rotation_read(home, &rot, err, sizeof err), 0);
+    assert_int_equal(rot.state, SIPC_ROTATION_STAGED);
+    assert_string_equal(rot.previous, "");
+    assert_true(rot.commit_stopped);
+    assert_false(rot.commit_half);
+    sipc_trust *t = home_trust(home, "committed", A.fingerprint);
+    char fp[65], issuer[256];
+    assert_string_equal(sipc_trust_rotation_pair(t, fp, issuer), "staged pair");
+    assert_string_equal(fp, B.fingerprint);
+    sipc_trust_free(t);
+    /* half: node.p12 is the staged pair's, node.crt still A */
+    snprintf(path, sizeof path, "%s/security/node.p12", home);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p12, 1, sizeof p12, f), sizeof p12);
+    fclose(f);
+    assert_int_equal(sipc_rotation_read(home, &rot, err, sizeof err), 0);
+    assert_int_equal(rot.state, SIPC_ROTATION_STAGED);
+    assert_true(rot.commit_stopped);
+    assert_true(rot.commit_half);
+    /* the commit run again puts the pair in place: committed as written */
+    assert_int_equal(sipc_store_commit(home, A.fingerprint, err, sizeof err), 0);
+    assert_int_equal(sipc_rotation_read(home, &rot, err, sizeof err), 0);
+    assert_int_equal(rot.state, SIPC_ROTATION_COMMITTED);
+    assert_string_equal(rot.previous, A.fingerprint);
+    assert_false(rot.commit_stopped);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_load_home_missing(void **state)
 {
     (void)state;
@@ -780,6 +826,7 @@ int main(void)
         cmocka_unit_test(test_pinned_own_pair),
         cmocka_unit_test(test_rotation_pair_pinned),
         cmocka_unit_test(test_rotation_state_file),
+        cmocka_unit_test(test_rotation_commit_stopped),
         cmocka_unit_test(test_dates_checked_even_for_the_anchor),
         cmocka_unit_test(test_other_pair_not_pinned_until_trusted),
         cmocka_unit_test(test_long_reason_cut_utf8),

@@ -37,7 +37,7 @@ for c in status "search hand"; do
     # shellcheck disable=SC2086
     run ctl $c
     expect "$c without --node from a client-only home: usage" 64 \
-        "is a client-only home \\(no \\[node\\] section in its sipc.conf, and no sipcd runs from it" \
+        "is a client-only home \\(no \\[node\\] key in its sipc.conf, its \\[cluster\\] nodes all others, and no sipcd running or ever run from it \\(no state/\\): docs/operator-guide.md, 1.3\\): it has no node of its own to ask" \
         "give --node HOST, one of its \\[cluster\\] nodes \\($BASE\\.1:23000\\)"
 done
 run ctl --node "$BASE.1" status

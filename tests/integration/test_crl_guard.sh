@@ -32,8 +32,10 @@ org_trio crlguard cl || exit 1
 org_crls || exit 1
 openssl crl -in "$work/pki/crl-x.pem" -outform DER -out "$work/pki/crl-x.der" ||
     { not_ok "crl-x.der"; exit 1; }
-node_home "$work/cl" crlguard cl "$BASE.9" "$BASE.1, $BASE.2, $BASE.3"
-printf '[tls]\nsubject = O=Test\n' >>"$work/cl/sipc.conf"
+# client-only as the operator guide (1.3) makes one: no [node]
+mkdir -p "$work/cl"
+printf '[cluster]\nname = crlguard\nnodes = %s.1, %s.2, %s.3\n[tls]\nsubject = O=Test\n' \
+    "$BASE" "$BASE" "$BASE" >"$work/cl/sipc.conf"
 "$BIN/tlstool" --home "$work/cl" import "$work/pki/cl-r1.pfx" >/dev/null ||
     { not_ok "tlstool import on cl"; exit 1; }
 tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }

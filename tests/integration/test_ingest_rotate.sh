@@ -87,7 +87,7 @@ rotation_followed() {
     # ops finishes too, once the ingest is done: each of its steps says it
     # is a client-only home, none speaks of a node there
     tt ops rotate finish
-    if [ "$(grep -c "^this home is client-only (no \[cluster\] entry is its own node): its clients (sipcctl, programs linking sipc) use it from now on$" "$d/rotate.ops.out")" = 3 ] &&
+    if [ "$(grep -c "^this home is client-only (no \[node\] key in its sipc.conf, its \[cluster\] nodes all others, and no sipcd running or ever run from it (no state/): docs/operator-guide.md, 1.3): its clients (sipcctl, programs linking sipc) use it from now on$" "$d/rotate.ops.out")" = 3 ] &&
         ! grep -q "TLS is not enabled on this node\|running services pick the change up" "$d/rotate.ops.out"; then
         ok "$1: stage, commit and finish in the client-only home say so, no node's TLS or reload"
     else

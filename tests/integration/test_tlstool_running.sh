@@ -41,10 +41,12 @@ tt import "$work/cluster.pfx" >"$work/imp0.out" 2>&1 &&
     grep -q "^next: \`tlstool enable\` (strict) before sipcd starts here, as on every node of a new cluster; for a node of a cluster that runs in plaintext, \`tlstool enable --mode permissive\` instead" "$work/imp0.out" &&
     ! grep -q "client-only" "$work/imp0.out" &&
     ok "import in a node's home no sipcd runs from: says so, and the one next step, enable" || badf "import, no node" "$work/imp0.out"
-mkdir -p "$work/cc" && printf '[cluster]\nname = running\n' >"$work/cc/sipc.conf"
+# a client-only home as the operator guide (1.3) makes one: [cluster] name
+# and nodes, no [node]
+mkdir -p "$work/cc" && printf '[cluster]\nname = running\nnodes = %s.1:23000\n' "$BASE" >"$work/cc/sipc.conf"
 "$BIN/tlstool" --home "$work/cc" import "$work/cluster.pfx" >"$work/impc.out" 2>&1 &&
     ! grep -q "^running:" "$work/impc.out" &&
-    grep -q "^next: nothing more here: a client-only home (no \[node\] in its sipc.conf) needs no enable" "$work/impc.out" &&
+    grep -q "^next: nothing more here: a client-only home (no \[node\] key in its sipc.conf, its \[cluster\] nodes all others, and no sipcd running or ever run from it (no state/): docs/operator-guide.md, 1.3) needs no enable" "$work/impc.out" &&
     ! grep -q "enable --mode permissive" "$work/impc.out" &&
     ok "import in a client-only home: no running line, no enable advised" || badf "import, client-only home" "$work/impc.out"
 tt enable --mode permissive >/dev/null || not_ok "enable"

@@ -1062,6 +1062,44 @@ static uint64_t conn_held_gap(const sipc_options *o)
     return gap ? gap : 1;
 }
 
+/* Queues a PING; the first since the peer was last heard from starts the
+ * wait for its answer (a PING sent while one waits, as a hold's are, only
+ * tells the peer this side is alive). */
+static void conn_ping_queue(sipc_conn *c, uint64_t now)
+{
+    sipc_env_out e = {.kind = SIPC__KIND__PING, .request_id = ++c->next_id};
+    if (!c->ping_sent) {
+        c->ping_sent = now;
+        c->ping_out = 0;
+        c->ping_probe = 0;
+        c->ping_acked_at = 0;
+        c->ping_landed = 0;
+        c->ack_looked = 0;
+        c->tx_seen = c->stream ? sipc_stream_sent(c->stream) : 0;
+        uint32_t ago;
+        if (!c->stream || sipc_stream_acked_bytes(c->stream, &c->acked_seen, &ago) != 0)
+            c->acked_seen = 0;
+        c->tx_moved = now;
+    }
+    c->ping_last = now;
+    (void)sipc__conn_queue(c, &e);
+}
+
+int sipc__conn_ping_now(sipc_conn *c)
+{
+    const sipc_options *o = &c->ctx->opts;
+    if (c->state != SIPC_CONN_S_UP)
+        return SIPC_ENOTCONN;
+    /* without both, nothing would time its answer (ping_wait_ms stays 0) */
+    if (!o->keepalive_ms || !o->keepalive_timeout_ms)
+        return SIPC_EINVAL;
+    if (c->ping_sent)
+        return 0;
+    conn_ping_queue(c, uv_now(c->ctx->loop));
+    sipc__conn_arm_timer(c);
+    return 0;
+}
+
 /* When the next PING is due: after keepalive_ms of silence (never with it
  * 0); while reading is held back here (the peer's answers wait unread),
  * also whenever nothing was sent for conn_held_gap (at once when a hold
@@ -1220,22 +1258,7 @@ static void conn_timer_cb(uv_timer_t *t)
             }
             sipc__conn_close(c, SIPC_EIDLE, msg);
         } else if (now >= conn_ping_due(c)) {
-            sipc_env_out e = {.kind = SIPC__KIND__PING, .request_id = ++c->next_id};
-            if (!c->ping_sent) {
-                c->ping_sent = now;
-                c->ping_out = 0;
-                c->ping_probe = 0;
-                c->ping_acked_at = 0;
-                c->ping_landed = 0;
-                c->ack_looked = 0;
-                c->tx_seen = c->stream ? sipc_stream_sent(c->stream) : 0;
-                uint32_t ago;
-                if (!c->stream || sipc_stream_acked_bytes(c->stream, &c->acked_seen, &ago) != 0)
-                    c->acked_seen = 0;
-                c->tx_moved = now;
-            }
-            c->ping_last = now;
-            (void)sipc__conn_queue(c, &e);
+            conn_ping_queue(c, now);
         } else if (now >= conn_ping_deadline(c) && !c->ping_probe) {
             /* a loop that did not run (a stopped process, a handler that
              * blocked it) has not read what came meanwhile: look again

@@ -54,6 +54,10 @@ jq -e '.partial_nodes | tostring | test("n3")' "$work/report.json" >/dev/null &&
 
 figure searches_partial "$(jq -r .searches_partial "$work/report.json")"
 figure "partition ms" "$((t_heal - t_cut))"
+# what the healthy nodes took meanwhile: the partition's cost to the whole
+# ingest (a silent node's records are answered at once after a few seconds,
+# not held with the others')
+figure "acked/s during the partition" "$(($(acked_between "$t_cut" "$t_heal") * 1000 / (t_heal - t_cut))) (asked $RATE/s)"
 figure "heal to healthy ms" "$((t_ok - t_heal))"
 
 cluster down >/dev/null

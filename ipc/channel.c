@@ -552,6 +552,15 @@ void sipc_channel_redial_soon(sipc_channel *ch)
         ch_redial_soon(ch);
 }
 
+int sipc_channel_ping(sipc_channel *ch)
+{
+    if (!ch)
+        return SIPC_EINVAL;
+    if (ch->closing || !ch->up || !ch->conn)
+        return SIPC_ENOTCONN;
+    return sipc__conn_ping_now(ch->conn);
+}
+
 static void on_wtimer(uv_timer_t *t)
 {
     sipc_channel *ch = t->data;

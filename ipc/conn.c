@@ -949,22 +949,6 @@ static void conn_ping_left(sipc_conn *c)
         sipc__conn_arm_timer(c);
 }
 
-void sipc__silence_text(char *out, size_t len, const char *peer, uint64_t ms)
-{
-    snprintf(out, len,
-             "connected to %s, but nothing received from it for %llu ms: the process there may "
-             "be stopped or overloaded",
-             peer, (unsigned long long)ms);
-}
-
-uint64_t sipc__conn_last_life(const sipc_conn *c)
-{
-    uint64_t t = c->last_rx;
-    if (c->stream && sipc_stream_last_read(c->stream) > t)
-        t = sipc_stream_last_read(c->stream);
-    return t;
-}
-
 /* While our PING is unanswered, the peer taking our bytes is life too:
  * while the PING waits behind them in our queue, the kernel taking more
  * (it takes more only as the peer acknowledges); and the peer's TCP
@@ -1230,22 +1214,7 @@ static void conn_timer_cb(uv_timer_t *t)
             }
             sipc__conn_close(c, SIPC_EIDLE, msg);
         } else if (now >= conn_ping_due(c)) {
-            sipc_env_out e = {.kind = SIPC__KIND__PING, .request_id = ++c->next_id};
-            if (!c->ping_sent) {
-                c->ping_sent = now;
-                c->ping_out = 0;
-                c->ping_probe = 0;
-                c->ping_acked_at = 0;
-                c->ping_landed = 0;
-                c->ack_looked = 0;
-                c->tx_seen = c->stream ? sipc_stream_sent(c->stream) : 0;
-                uint32_t ago;
-                if (!c->stream || sipc_stream_acked_bytes(c->stream, &c->acked_seen, &ago) != 0)
-                    c->acked_seen = 0;
-                c->tx_moved = now;
-            }
-            c->ping_last = now;
-            (void)sipc__conn_queue(c, &e);
+            sipc__conn_ping_queue(c, now);
         } else if (now >= conn_ping_deadline(c) && !c->ping_probe) {
             /* a loop that did not run (a stopped process, a handler that
              * blocked it) has not read what came meanwhile: look again

@@ -397,6 +397,13 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
 /* How long c's keepalive PING has waited for an answer, 0 when none waits
  * (or reading is held back by this side, when its silence proves nothing). */
 uint32_t sipc__conn_ping_wait_ms(const sipc_conn *c);
+/* ping.c: queues a PING; the first since the peer was last heard from
+ * starts the wait for its answer. */
+void sipc__conn_ping_queue(sipc_conn *c, uint64_t now);
+/* Queues c's PING now unless one waits for its answer already
+ * (sipc_channel_ping): 0, SIPC_ENOTCONN (not up) or SIPC_EINVAL (keepalive
+ * off). */
+int sipc__conn_ping_now(sipc_conn *c);
 /* The last sign of life from the peer (uv_now() ms): a frame, or any
  * byte read (part of a frame or of a TLS record still arriving). */
 uint64_t sipc__conn_last_life(const sipc_conn *c);

@@ -9,7 +9,7 @@
 
 #define MGMT_MAX_SERVICES 8
 #define MGMT_MAX_LINK_SOURCES 8
-#define MGMT_MAX_SECTIONS 8
+#define MGMT_MAX_SECTIONS 12
 #define MGMT_MAX_PEERS 32
 
 typedef struct mgmt_service {

@@ -126,7 +126,7 @@ void sipc_mgmt_set_ack(sipc_mgmt *m, sipc_mgmt_ack_fn fn, void *arg);
  * status is built, and the status carries it under key (copied). The cluster
  * status judges two of them: "guard" (the strict guard's state) and
  * "storage" (the database's health, sipc_data_health as JSON; schema in
- * docs/services.md). At most 8 keys; a key added again replaces
+ * docs/services.md). At most 12 keys; a key added again replaces
  * the earlier source; the status's own keys (schema, node, tls, services,
  * links, and address, reachable, reached_over, error of the cluster status)
  * are refused with SIPC_EINVAL. */

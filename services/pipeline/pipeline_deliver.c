@@ -24,6 +24,10 @@
  *                                   ERROR; retried until the request's deadline"), or
  *                                   what kept the batch (its link, the calls before it)
  *   no data service there (ENOMETHOD), BAD_REQUEST -> UNAVAILABLE at once
+ *   nothing at all (a node stopped, cut off: pipeline_silence.c judges it
+ *   unresponsive)                -> its calls cancelled, their records, those
+ *                                   queued and its new ones UNAVAILABLE at once
+ *                                   until anything comes from it
  * A call made while the link is reconnecting waits in the channel, which
  * redials by itself, so a destination that comes back before the deadline
  * gets its records. A link down for SIPC_LINK_DOWN_MS (a node gone, cut off)
@@ -86,6 +90,11 @@ static pl_batch *pop(pl_dest *d)
 
 static void fly(pl_dest *d, pl_batch *b)
 {
+    if (!d->calls) {
+        /* its silence counts from now at the earliest */
+        d->busy_since = uv_now(d->p->loop);
+        pl_watch_arm(d->p);
+    }
     b->prev = NULL;
     b->next = d->flying;
     if (d->flying)
@@ -162,6 +171,10 @@ static void no_answer_cause(const pl_batch *b, int sent, int at_deadline, char *
                  "time)%s", at_deadline ? " at the deadline" : "");
 }
 
+/* what ends the reason of a batch that went out and got no answer */
+static const char MAYBE_STORED[] =
+    "; may still be stored: send them again (an id stored twice is `unchanged`)";
+
 /* the deadline's give-ups pass this very string (give_up_cause tells them by it) */
 static const char AT_DEADLINE[] = "not acknowledged before the request's deadline";
 
@@ -189,8 +202,7 @@ static void give_up_cause(pl_batch *b, const char *why, const char *cause, int s
         snprintf(reason, sizeof reason, "%s (data service %s: %s)", why, b->d->name, cause);
     if (sent || b->maybe_stored) {
         size_t n = strlen(reason);
-        snprintf(reason + n, sizeof reason - n,
-                 "; may still be stored: send them again (an id stored twice is `unchanged`)");
+        snprintf(reason + n, sizeof reason - n, "%s", MAYBE_STORED);
     }
     finish(b, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE, b->last_status, reason);
 }
@@ -259,14 +271,24 @@ static int storage_failing(const pl_dest *d)
  * anything since; the cause first, naming the node. */
 static void refuse_storage(pl_batch *b)
 {
-    const pl_dest *d = b->d;
-    char reason[PL_MSG_MAX + 400]; /* cut by finish */
-    if (d->node_id[0])
-        snprintf(reason, sizeof reason, "storage failing on %s (%s): %s", d->node_id, d->name,
-                 d->storage_msg);
-    else
-        snprintf(reason, sizeof reason, "storage failing on %s: %s", d->name, d->storage_msg);
+    char who[300], reason[PL_MSG_MAX + 400]; /* cut by finish */
+    pl_dest_label(b->d, who, sizeof who);
+    snprintf(reason, sizeof reason, "storage failing on %s: %s", who, b->d->storage_msg);
     finish(b, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE, SIPC__DATA__STATUS__STORAGE, reason);
+}
+
+/* UNAVAILABLE at once: d was judged unresponsive (pipeline_silence.c) and
+ * nothing has come from it since. A batch that went out may be stored when
+ * the node goes on: its producer's resend is then UNCHANGED. */
+static void refuse_silent(pl_batch *b)
+{
+    char reason[600];
+    pl_silent_reason(b->d, reason, sizeof reason);
+    if (b->maybe_stored) {
+        size_t n = strlen(reason);
+        snprintf(reason + n, sizeof reason - n, "%s", MAYBE_STORED);
+    }
+    finish(b, SIPC__PIPELINE__RECORD_STATUS__UNAVAILABLE, 0, reason);
 }
 
 /* b was answered STORAGE (msg: the data service's reason). A full disk does
@@ -354,6 +376,11 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
         }
         finish(b, SIPC__PIPELINE__RECORD_STATUS__REJECTED,
                err == SIPC_ETOOBIG ? SIPC__DATA__STATUS__TOO_LARGE : status, reason);
+        return;
+    }
+    /* cancelled because its destination went silent (pipeline_silence.c) */
+    if (err == SIPC_ECANCELED && b->d->unresponsive && !p->closing) {
+        refuse_silent(b);
         return;
     }
     /* SIPC_ECLOSING with no status of the peer's is this side's channel
@@ -501,6 +528,14 @@ void pl_dest_pump(pl_dest *d)
             give_up_cause(b, why, sipc_channel_last_detail(d->ch), 0);
         /* no call waits to bring the redial forward: records for that node
          * are refused until it is up, not until the backoff's end */
+        sipc_channel_redial_soon(d->ch);
+    }
+    /* a destination that went silent gets nothing: its PING is the probe */
+    if (!p->closing && pl_dest_silent(d)) {
+        pl_batch *b;
+        while ((b = pop(d)) != NULL)
+            refuse_silent(b);
+        /* once its connection is given up, redial it soon, as for a link down */
         sipc_channel_redial_soon(d->ch);
     }
     /* a destination whose storage fails gets one call at a time (a probe,

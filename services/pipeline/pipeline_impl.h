@@ -113,6 +113,12 @@ struct pl_dest {
     int storage_answered;
     char storage_msg[PL_MSG_MAX];
     int pumping;           /* in pl_dest_pump */
+    /* silence (pipeline_silence.c): its puts wait and nothing at all comes
+     * back from it, not even the answer to a PING */
+    uint64_t busy_since;   /* loop time (ms) its calls went from none to some */
+    int silent_looks;      /* looks in a row that found it silent past unresponsive_ms */
+    int unresponsive;      /* judged so: its records are refused at once */
+    uint64_t quiet_from;   /* then: the loop time (ms) since which nothing came from it */
 };
 
 struct sipc_pipeline {
@@ -126,12 +132,15 @@ struct sipc_pipeline {
     pl_conn *conns;
     uv_timer_t tick;
     int tick_on;
+    uv_timer_t watch;      /* looks for silent destinations while calls wait */
+    int watch_on;
+    uint32_t look_ms;      /* its period */
     uint64_t rng;
     sipc_log_fn log;
     void *log_arg;
     sipc_pipeline_stats st;
     int closing;
-    int close_pending;     /* handles still closing: the tick and the links */
+    int close_pending;     /* handles still closing: the tick, the watch and the links */
     void (*close_cb)(void *);
     void *close_arg;
 };
@@ -148,6 +157,21 @@ void pl_logf(sipc_pipeline *p, sipc_log_level level, const char *fmt, ...)
 void pl_tick_arm(sipc_pipeline *p);
 /* A random delay between half and all of ms. */
 uint32_t pl_jitter(sipc_pipeline *p, uint32_t ms);
+
+/* "NODE (ADDR)", or "ADDR" before its first link: a destination in a
+ * reason. */
+void pl_dest_label(const pl_dest *d, char *out, size_t n);
+
+/* pipeline_silence.c */
+/* Keeps the look for silent destinations going (calls went out). */
+void pl_watch_arm(sipc_pipeline *p);
+/* Whether d is judged unresponsive now; a d that was, and from which
+ * something has come since, is taken back here (0). */
+int pl_dest_silent(pl_dest *d);
+/* A connection to d came up (its hello answered): it is not silent. */
+void pl_dest_heard(pl_dest *d);
+/* Why d's records are refused while it is unresponsive. */
+void pl_silent_reason(const pl_dest *d, char *out, size_t n);
 
 /* pipeline_ingest.c */
 void pl_on_ingest(sipc_request *req, void *arg);

@@ -14,6 +14,9 @@
 
 /* How often the tick looks at backoffs, deadlines and waiting requests. */
 #define PL_TICK_MS 20
+/* How often, at most, the watch looks for silent destinations (an eighth of
+ * unresponsive_ms when that is shorter, PL_TICK_MS at the least). */
+#define PL_LOOK_MS 250
 
 void sipc_pipeline_options_init(sipc_pipeline_options *o)
 {
@@ -112,6 +115,14 @@ void pl_logf(sipc_pipeline *p, sipc_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
+void pl_dest_label(const pl_dest *d, char *out, size_t n)
+{
+    if (d->node_id[0])
+        snprintf(out, n, "%s (%s)", d->node_id, d->name);
+    else
+        snprintf(out, n, "%s", d->name);
+}
+
 uint32_t pl_jitter(sipc_pipeline *p, uint32_t ms)
 {
     /* xorshift64: jitter needs spread, not secrecy */
@@ -152,6 +163,7 @@ static void on_link(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
     sipc_peer_info info;
     if (sipc_conn_info(conn, &info) == 0)
         snprintf(d->node_id, sizeof d->node_id, "%s", info.peer_node);
+    pl_dest_heard(d);
     if (d->failing) {
         d->failing = 0;
         pl_logf(d->p, SIPC_LOG_INFO, "data service %s (node %s) is reachable again", d->name,
@@ -284,6 +296,14 @@ int sipc_pipeline_open(sipc_pipeline **out, sipc_ctx *ctx, const sipc_pipeline_o
         lo.node_id = sipc_ctx_node_id(ctx);
         lo.cluster = sipc_ctx_cluster(ctx);
     }
+    /* silence is judged by the links' keepalive PING: without it, never */
+    if (!lo.keepalive_ms || !lo.keepalive_timeout_ms)
+        p->o.unresponsive_ms = 0;
+    else if (!p->o.unresponsive_ms)
+        p->o.unresponsive_ms = lo.keepalive_timeout_ms / 2;
+    p->look_ms = p->o.unresponsive_ms / 8 < PL_TICK_MS    ? PL_TICK_MS
+                 : p->o.unresponsive_ms / 8 > PL_LOOK_MS ? PL_LOOK_MS
+                                                          : p->o.unresponsive_ms / 8;
     p->log = lo.log ? lo.log : sipc_log_stderr;
     p->log_arg = lo.log ? lo.log_arg : NULL;
     p->o.link_options = NULL;
@@ -308,6 +328,8 @@ int sipc_pipeline_open(sipc_pipeline **out, sipc_ctx *ctx, const sipc_pipeline_o
     }
     uv_timer_init(p->loop, &p->tick);
     p->tick.data = p;
+    uv_timer_init(p->loop, &p->watch);
+    p->watch.data = p;
     *out = p;
     return 0;
 }
@@ -335,7 +357,7 @@ static void close_step(sipc_pipeline *p)
         cb(arg);
 }
 
-static void on_tick_closed(uv_handle_t *h)
+static void on_timer_closed(uv_handle_t *h)
 {
     close_step(h->data);
 }
@@ -356,9 +378,10 @@ void sipc_pipeline_close(sipc_pipeline *p, void (*cb)(void *arg), void *arg)
     pl_deliver_abort(p);
     /* every request has been answered by now: nothing is left to deliver */
     assert(p->st.inflight_records == 0 && !p->wait_head && !p->conns);
-    p->close_pending = 2;
+    p->close_pending = 3;
     uv_timer_stop(&p->tick);
-    uv_close((uv_handle_t *)&p->tick, on_tick_closed);
+    uv_close((uv_handle_t *)&p->tick, on_timer_closed);
+    uv_close((uv_handle_t *)&p->watch, on_timer_closed);
     sipc_ctx_close(p->links, on_links_closed, p);
 }
 

@@ -100,6 +100,15 @@ typedef struct sipc_pipeline_options {
                                     records are UNAVAILABLE at once ("Delivery and
                                     retries"); default SIPC_LINK_DOWN_MS, the rule the
                                     cluster status and the search share: a test's knob */
+    uint32_t unresponsive_ms;    /* a destination whose puts have waited this long with
+                                    nothing at all received from it (no answer, no byte,
+                                    no answer to the PING the pipeline has its link send
+                                    after a quarter of it) is unresponsive: its records
+                                    are UNAVAILABLE at once until it answers again
+                                    ("Delivery and retries"). Default half the links'
+                                    keepalive_timeout_ms (5 s); never while their
+                                    keepalive is off (keepalive_ms or
+                                    keepalive_timeout_ms 0) */
 } sipc_pipeline_options;
 
 /* Defaults above; dests, ndests, link_security and link_options NULL/0. */
@@ -140,6 +149,22 @@ typedef struct sipc_pipeline_stats {
 } sipc_pipeline_stats;
 
 void sipc_pipeline_stats_get(const sipc_pipeline *p, sipc_pipeline_stats *out);
+
+/* A destination judged unresponsive, for status reports. */
+typedef struct sipc_pipeline_silent {
+    const char *name;   /* the destination's name ("host:port") */
+    const char *node;   /* the node id it announced, "" before its first link */
+    uint64_t silent_ms; /* how long nothing has been received from it while its
+                           puts waited */
+} sipc_pipeline_silent;
+
+/* Calls fn(arg, s) for each destination judged unresponsive now; returns how
+ * many (fn may be NULL). The strings are valid during the call. */
+size_t sipc_pipeline_silent_each(const sipc_pipeline *p,
+                                 void (*fn)(void *arg, const sipc_pipeline_silent *s), void *arg);
+/* The unresponsive_ms in effect (0: the judgement is off: the links'
+ * keepalive is). */
+uint32_t sipc_pipeline_unresponsive_ms(const sipc_pipeline *p);
 
 /* Calls fn(arg, info) for the link to each destination (for status reports). */
 void sipc_pipeline_links(const sipc_pipeline *p, void (*fn)(void *arg, const sipc_link_info *info),

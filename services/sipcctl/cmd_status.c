@@ -302,6 +302,18 @@ static void print_keepalive(json_t *ka)
     printf("  keepalive: %s; %s\n", ping, idle);
 }
 
+/* How long the pipeline has found its destination addr silent (its
+ * "pipeline" section's "unresponsive"), -1 when it has not. */
+static long long unresponsive_ms(json_t *st, const char *addr)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(json_object_get(st, "pipeline"), "unresponsive"), i, u)
+        if (!strcmp(s_of(u, "address"), addr))
+            return i_of(u, "silent_ms");
+    return -1;
+}
+
 /* One node's status as an operator reads it. */
 static void print_node(json_t *st)
 {
@@ -426,6 +438,13 @@ static void print_node(json_t *st)
                        "that reaches keepalive_timeout_ms)\n",
                        quiet, i_of(s, "ping_wait_ms"));
             }
+            long long silent = !strcmp(s_of(s, "service"), "pipeline")
+                                   ? unresponsive_ms(st, s_of(s, "address"))
+                                   : -1;
+            if (silent >= 0)
+                printf("      UNRESPONSIVE: nothing received for %lld ms while records waited; "
+                       "they are answered UNAVAILABLE at once until it answers again\n",
+                       silent);
         }
     }
 }

@@ -1,7 +1,8 @@
 /* host_status.c - the sections sipcd adds to the management channel's
  * status: the strict guard, the storage (and the outcome of state/'s
- * writes it shows, and a write of a state/ file counted so), the log files
- * and the keepalive (the reload's is reload.c's). */
+ * writes it shows, and a write of a state/ file counted so), the log files,
+ * the keepalive and the pipeline's unresponsive destinations (the reload's
+ * is reload.c's). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "management_service.h"
 #include "rfc3339.h"
 #include "services/data/data_service.h"
+#include "services/pipeline/pipeline_service.h"
 
 static json_t *guard_status(void *arg)
 {
@@ -148,6 +150,28 @@ static json_t *keepalive_status(void *arg)
                      "idle_timeout_ms", (json_int_t)o.idle_timeout_ms);
 }
 
+static void add_silent(void *arg, const sipc_pipeline_silent *s)
+{
+    json_array_append_new(arg, json_pack("{s:s, s:o, s:I}", "address", s->name, "node",
+                                         sipc_json_text(s->node), "silent_ms",
+                                         (json_int_t)s->silent_ms));
+}
+
+/* The pipeline's destinations judged unresponsive (nothing received while
+ * puts waited): their records are answered UNAVAILABLE at once, which the
+ * links alone do not say (their connection is still up). */
+static json_t *pipeline_status(void *arg)
+{
+    host *h = arg;
+    if (!h->pipeline)
+        return NULL;
+    json_t *silent = json_array();
+    sipc_pipeline_silent_each(h->pipeline, add_silent, silent);
+    return json_pack("{s:I, s:o}", "unresponsive_ms",
+                     (json_int_t)sipc_pipeline_unresponsive_ms(h->pipeline), "unresponsive",
+                     silent);
+}
+
 /* The pair and rotation step the home holds, which the node runs only from
  * its next reload or start: a `tlstool rotate` step taken without --reload
  * leaves them apart from what tls says, and the cluster's note names the
@@ -187,7 +211,7 @@ int host_status_sections_add(host *h)
     } sections[] = {{"guard", guard_status},   {"storage", storage_status},
                     {"logs", logs_status},     {"reload", host_reload_status},
                     {"keepalive", keepalive_status}, {"last_stop", last_stop_status},
-                    {"home_pair", home_pair_status}};
+                    {"home_pair", home_pair_status}, {"pipeline", pipeline_status}};
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         int r = sipc_mgmt_add_section(h->mgmt, sections[i].key, sections[i].fn, h);
         if (r != 0)

@@ -12,7 +12,8 @@
  * A peer process that reads everything, then is stopped (SIGSTOP) while
  * this side keeps sending it small messages, is cut with SIPC_EKEEPALIVE
  * within keepalive_ms + keepalive_timeout_ms and a margin, although its
- * kernel goes on acknowledging what this side sends. */
+ * kernel goes on acknowledging what this side sends; with sipc_channel_ping
+ * within keepalive_timeout_ms, keepalive_ms a minute. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -209,7 +210,7 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
     s->err = err;
 }
 
-static void side_open_idle(side *s, int port, uint32_t idle_ms)
+static void side_open_ka(side *s, int port, uint32_t idle_ms, uint32_t keepalive_ms)
 {
     memset(s, 0, sizeof *s);
     assert_int_equal(uv_loop_init(&s->loop), 0);
@@ -219,7 +220,7 @@ static void side_open_idle(side *s, int port, uint32_t idle_ms)
     o.cluster = "test";
     o.log = tu_log_sink;
     o.log_arg = &s->log;
-    o.keepalive_ms = 200;
+    o.keepalive_ms = keepalive_ms;
     o.keepalive_timeout_ms = 300;
     o.idle_timeout_ms = idle_ms;
     o.reconnect_min_ms = 5000; /* one connection for the test */
@@ -229,6 +230,11 @@ static void side_open_idle(side *s, int port, uint32_t idle_ms)
     assert_int_equal(sipc_channel_open(&s->ch, s->ctx, ADDR, port, NULL), 0);
     sipc_channel_set_conn_cb(s->ch, on_conn, s);
     assert_true(tu_run_until(&s->loop, &s->ups, 5000));
+}
+
+static void side_open_idle(side *s, int port, uint32_t idle_ms)
+{
+    side_open_ka(s, port, idle_ms, 200);
 }
 
 static void side_open(side *s, int port)
@@ -356,12 +362,52 @@ static void t_stopped_process_cut(void **state)
     side_close(&s);
 }
 
+/* sipc_channel_ping: the PING goes at once, not after keepalive_ms (a
+ * minute here), and is timed as the keepalive's own: a peer process stopped
+ * with SIGSTOP is cut within keepalive_timeout_ms and a margin. Without a
+ * keepalive nothing would time it: refused. */
+static void t_ping_now(void **state)
+{
+    (void)state;
+    peer pe;
+    peer_start(&pe, 0);
+    side s;
+    side_open_ka(&s, pe.port, 0, 0);
+    assert_int_equal(sipc_channel_ping(s.ch), SIPC_EINVAL);
+    side_close(&s);
+    peer_stop(&pe);
+
+    peer_fork(&pe);
+    side_open_ka(&s, pe.port, 0, 60000);
+    assert_int_equal(sipc_channel_ping(s.ch), 0);
+    int never = 0;
+    tu_run_until(&s.loop, &never, 100); /* the running peer answers it */
+    assert_int_equal(s.downs, 0);
+    assert_int_equal(kill(pe.pid, SIGSTOP), 0);
+    uint64_t t0 = uv_now(&s.loop);
+    int first = sipc_channel_ping(s.ch), again = sipc_channel_ping(s.ch); /* one waits */
+    tu_run_until(&s.loop, &s.downs, 3000);
+    uint64_t took = uv_now(&s.loop) - t0;
+    int after = sipc_channel_ping(s.ch);
+    peer_kill(&pe); /* before any assert: a stopped child would hold the test */
+    assert_int_equal(first, 0);
+    assert_int_equal(again, 0);
+    if (s.down_err != SIPC_EKEEPALIVE || took >= 1500)
+        fprintf(stderr, "down after %llu ms: %s\n%s", (unsigned long long)took,
+                s.downs ? sipc_err_name(s.down_err) : "not down", s.log.buf ? s.log.buf : "");
+    assert_int_equal(s.down_err, SIPC_EKEEPALIVE);
+    assert_true(took < 1500);
+    assert_int_equal(after, SIPC_ENOTCONN);
+    side_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_slow_reader_kept),
         cmocka_unit_test(t_stopped_reader_cut),
         cmocka_unit_test(t_stopped_process_cut),
+        cmocka_unit_test(t_ping_now),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

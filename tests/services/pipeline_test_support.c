@@ -1,11 +1,15 @@
 /* pipeline_test_support.c - see pipeline_test_support.h. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -359,4 +363,73 @@ void pw_ids_free(char **ids, size_t n)
     for (size_t i = 0; i < n; i++)
         free(ids[i]);
     free(ids);
+}
+
+int pw_child_data_serve(const char *dir, const char *host, int (*hook)(sipc_router *r))
+{
+    uv_loop_t loop;
+    if (uv_loop_init(&loop) != 0)
+        return 1;
+    sipc_data *d;
+    char err[512];
+    if (sipc_data_open(&d, &loop, dir, NULL, err, sizeof err) != 0) {
+        fprintf(stderr, "child: %s\n", err);
+        return 1;
+    }
+    sipc_router *router;
+    sipc_security *sec;
+    sipc_ctx *ctx;
+    sipc_server *srv;
+    if (sipc_router_new(&router) != 0 || sipc_data_register(d, router) != 0 ||
+        sipc_security_plain(&sec) != 0 || (hook && hook(router) != 0))
+        return 1;
+    sipc_options o;
+    sipc_options_init(&o);
+    o.node_id = "child";
+    o.cluster = "test";
+    if (sipc_ctx_new(&ctx, &loop, &o, sec) != 0 ||
+        sipc_server_listen(&srv, ctx, "Data Service", host, 0, router) != 0)
+        return 1;
+    printf("%d\n", sipc_server_port(srv));
+    fflush(stdout);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    return 0;
+}
+
+pid_t pw_child_data(const char *dir, const char *host, int *port)
+{
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(len > 0);
+    self[len] = '\0';
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion must not leave it */
+        dup2(fds[1], 1);
+        close(fds[0]);
+        close(fds[1]);
+        execl(self, self, "--serve-data", dir, host, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char line[32] = "";
+    size_t n = 0;
+    while (n < sizeof line - 1) {
+        ssize_t k = read(fds[0], line + n, 1);
+        if (k <= 0 || line[n] == '\n')
+            break;
+        n++;
+    }
+    close(fds[0]);
+    line[n] = '\0';
+    *port = atoi(line);
+    if (*port <= 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        fail_msg("the child did not start its data service");
+    }
+    return pid;
 }

@@ -7,6 +7,8 @@
 #ifndef SIPC_TEST_PIPELINE_SUPPORT_H
 #define SIPC_TEST_PIPELINE_SUPPORT_H
 
+#include <sys/types.h>
+
 #include "data_test_support.h"
 #include "pipeline.pb-c.h"
 #include "pipeline_service.h"
@@ -101,5 +103,16 @@ int pw_wait_count(pw *w, const int *count, int n, unsigned ms);
  * Free with pw_ids_free. */
 char **pw_stored_ids(pw *w, int i, size_t *n);
 void pw_ids_free(char **ids, size_t n);
+
+/* A data service in a child process (one a test stops with SIGSTOP): this
+ * test program run again as `PROGRAM --serve-data DIR HOST`; its main hands
+ * those two to pw_child_data_serve. Killed when this process dies. Returns
+ * its pid; *port its data port on HOST. */
+pid_t pw_child_data(const char *dir, const char *host, int *port);
+/* The child's side: a data service in dir, node id "child", plaintext, on
+ * host at a port the kernel picks, written to stdout; hook (may be NULL)
+ * changes its router first (0, or a failure). Runs until killed; returns an
+ * exit code when it cannot start. */
+int pw_child_data_serve(const char *dir, const char *host, int (*hook)(sipc_router *r));
 
 #endif

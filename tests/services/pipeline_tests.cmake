@@ -25,3 +25,9 @@ target_link_options(test_pipeline_connections PRIVATE "LINKER:--wrap=calloc" "LI
 # down (on 127.1.164.3)
 sipc_add_test(test_pipeline_goaway SOURCES test_pipeline_goaway.c LABELS integration TIMEOUT 60)
 target_link_libraries(test_pipeline_goaway PRIVATE sipc_pipeline_testsupport)
+# a destination that stops answering (a child process, SIGSTOP) beside a
+# healthy one, and one only slow to answer, on 127.1.244.1-3 (ports the
+# kernel picks): a few seconds
+sipc_add_test(test_pipeline_unresponsive SOURCES test_pipeline_unresponsive.c LABELS integration
+  TIMEOUT 60)
+target_link_libraries(test_pipeline_unresponsive PRIVATE sipc_pipeline_testsupport)

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,8 +28,6 @@
 
 #include "ipc/internal.h" /* sipc__router_lookup, and sizeof (sipc_conn) */
 #include "pipeline_test_support.h"
-
-static char g_self[4096];
 
 /* ---------------------------------------------------------------- world */
 
@@ -426,75 +423,23 @@ static void on_stop_first(sipc_request *req, void *arg)
     s->fn(req, s->arg);
 }
 
-/* The child: a data service in dir on 127.1.151.3, port 0, its port
- * written to stdout; runs until killed. */
-static int serve_stopping(const char *dir)
+/* The child's router: its first data.put_batch stops it. */
+static int stop_first(sipc_router *router)
 {
-    uv_loop_t loop;
-    if (uv_loop_init(&loop) != 0)
-        return 1;
-    sipc_data *d;
-    char err[512];
-    if (sipc_data_open(&d, &loop, dir, NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "child: %s\n", err);
-        return 1;
-    }
-    sipc_router *router;
-    sipc_security *sec;
-    sipc_ctx *ctx;
-    sipc_server *srv;
-    if (sipc_router_new(&router) != 0 || sipc_data_register(d, router) != 0 ||
-        sipc_security_plain(&sec) != 0)
-        return 1;
-    const sipc_route *rt = sipc__router_lookup(router, "data", 4, "put_batch", 9);
     static stopper s;
+    const sipc_route *rt = sipc__router_lookup(router, "data", 4, "put_batch", 9);
+    if (!rt)
+        return 1;
     s.fn = rt->fn;
     s.arg = rt->arg;
-    sipc_options o;
-    sipc_options_init(&o);
-    o.node_id = "stopped";
-    o.cluster = "test";
-    if (sipc_router_add(router, "data", "put_batch", on_stop_first, &s) != 0 ||
-        sipc_ctx_new(&ctx, &loop, &o, sec) != 0 ||
-        sipc_server_listen(&srv, ctx, "Data Service", "127.1.151.3", 0, router) != 0)
-        return 1;
-    printf("%d\n", sipc_server_port(srv));
-    fflush(stdout);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    return 0;
+    return sipc_router_add(router, "data", "put_batch", on_stop_first, &s);
 }
 
-/* Starts the child on dir; w->dest names it. */
+/* Starts the child on dir, on 127.1.151.3; w->dest names it. */
 static void cw_dest_child(cw *w, const char *dir)
 {
-    int fds[2];
-    assert_int_equal(pipe(fds), 0);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* a failed assertion must not leave it */
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
-        execl(g_self, g_self, "--serve-stopping", dir, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    w->child = pid;
-    char line[32] = "";
-    size_t n = 0;
-    while (n < sizeof line - 1) {
-        ssize_t k = read(fds[0], line + n, 1);
-        if (k <= 0 || line[n] == '\n')
-            break;
-        n++;
-    }
-    close(fds[0]);
-    line[n] = '\0';
-    w->dport = atoi(line);
-    if (w->dport <= 0)
-        fail_msg("the child did not start its data service");
     w->dhost = "127.1.151.3";
+    w->child = pw_child_data(dir, w->dhost, &w->dport);
     snprintf(w->dest, sizeof w->dest, "127.1.151.3:%d", w->dport);
 }
 
@@ -543,6 +488,9 @@ static void t_destination_stopped(void **state)
     sipc_pipeline_options o;
     sipc_pipeline_options_init(&o);
     o.link_down_ms = 800;
+    /* the keepalive's own path: the pipeline's judgement of a silent
+     * destination, which would come first, is test_pipeline_unresponsive's */
+    o.unresponsive_ms = 60000;
     sipc_options lo;
     opts(&lo, "pl", &w->log);
     lo.keepalive_ms = 100;
@@ -599,14 +547,8 @@ static void t_destination_stopped(void **state)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && !strcmp(argv[1], "--serve-stopping"))
-        return serve_stopping(argv[2]);
-    ssize_t n = readlink("/proc/self/exe", g_self, sizeof g_self - 1);
-    if (n <= 0) {
-        fprintf(stderr, "cannot find this program's path\n");
-        return 1;
-    }
-    g_self[n] = '\0';
+    if (argc == 4 && !strcmp(argv[1], "--serve-data"))
+        return pw_child_data_serve(argv[2], argv[3], stop_first);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_conn_address_reused),
         cmocka_unit_test(t_connection_error_retried),

@@ -4,7 +4,8 @@
  * own rule, so its exit codes and --expect-mode mean what they mean with a
  * current one, and its notes (mixed builds) are made by sipcctl. The same
  * fake answers `sipcctl status` of one node: log lines dropped at a daily
- * file's cap are said beside "logs: ok". */
+ * file's cap are said beside "logs: ok", and a pipeline destination judged
+ * unresponsive under its link. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -332,6 +333,22 @@ static void older_coordinator(void **state)
     rc = logs_status(f, 0, 0, 268435456, out, sizeof out);
     if (!strstr(out, "\n  logs: ok\n") || strstr(out, "dropped"))
         fail_msg("status without lines dropped: exit %d\n%s", rc, out);
+
+    /* a pipeline destination judged unresponsive is said under its link,
+     * which is still up; the search's link to the same node is not */
+    static const char silent[] =
+        "{\"schema\": 1, \"links\": [{\"service\": \"search\", \"address\": \"10.0.0.3:23001\", "
+        "\"node\": \"n3\", \"up\": true, \"tls\": false}, {\"service\": \"pipeline\", "
+        "\"address\": \"10.0.0.3:23000\", \"node\": \"n3\", \"up\": true, \"tls\": false}], "
+        "\"pipeline\": {\"unresponsive_ms\": 5000, \"unresponsive\": [{\"address\": "
+        "\"10.0.0.3:23000\", \"node\": \"n3\", \"silent_ms\": 7310}]}}";
+    rc = ctl_run(f, silent, 0, "", out, sizeof out);
+    const char *line = strstr(out, "pipeline   -> 10.0.0.3:23000         up, plaintext\n"
+                                   "      UNRESPONSIVE: nothing received for 7310 ms while records "
+                                   "waited; they are answered UNAVAILABLE at once until it answers "
+                                   "again\n");
+    if (!line || strstr(out, "UNRESPONSIVE") != strstr(line, "UNRESPONSIVE"))
+        fail_msg("status with an unresponsive destination: exit %d\n%s", rc, out);
 
     uv_async_send(&f->stop);
     uv_thread_join(&f->thread);

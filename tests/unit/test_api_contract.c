@@ -369,6 +369,7 @@ static void test_null_arguments(void **state)
     assert_int_equal(sipc_channel_is_down(NULL, &down_ms), 0);
     assert_int_equal(down_ms, 0);
     assert_int_equal(sipc_channel_info(NULL, &li), SIPC_EINVAL);
+    assert_int_equal(sipc_channel_ping(NULL), SIPC_EINVAL);
     assert_int_equal(sipc_call(NULL, "sys", "ping", NULL, 0, 0, NULL, NULL), SIPC_EINVAL);
     assert_int_equal(sipc_call_ex(NULL, "sys", "ping", NULL, 0, 0, NULL, NULL, &id), SIPC_EINVAL);
     assert_int_equal(sipc_call_cancel(NULL, 1), SIPC_EINVAL);

@@ -801,6 +801,19 @@ SIPC_EXTERN int sipc_channel_is_down(const sipc_channel *ch, uint64_t *for_ms);
  * call on a channel; NULL ch: nothing (no error: it returns void, as the
  * other setters). */
 SIPC_EXTERN void sipc_channel_redial_soon(sipc_channel *ch);
+/* Has the link send its keepalive PING now rather than after keepalive_ms
+ * of silence, unless one already waits for its answer: for a caller whose
+ * calls wait with nothing received from the peer, to tell a peer that is
+ * slow to answer (its PING is answered at once) from one that is stopped,
+ * cut off or powered off (no answer). The wait shows in
+ * sipc_link_info.ping_wait_ms, and the PING is timed as the keepalive's own:
+ * unanswered for keepalive_timeout_ms, the connection closes
+ * (SIPC_EKEEPALIVE) and the link redials. Returns 0 (a PING waits for its
+ * answer), SIPC_ENOTCONN (the link is not up, or the channel is closing) or
+ * SIPC_EINVAL (ch NULL, or the context's keepalive_ms or
+ * keepalive_timeout_ms is 0: nothing would time the answer). On the loop
+ * thread. */
+SIPC_EXTERN int sipc_channel_ping(sipc_channel *ch);
 /* node_id (its hello's node id) has just been heard from on a connection
  * outside ctx, e.g. on a server of another context of this process, whose
  * peer is at address (sipc_peer_info.address: "ip:port", "[v6]:port", or a

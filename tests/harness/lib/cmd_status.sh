@@ -10,12 +10,16 @@ started is gone, "pid P answers, not started by sipc-cluster", P the pid the
 node reports), the TLS mode in effect and each service listener'"'"'s mode,
 the certificate fingerprint prefix ("(not cluster.json'"'"'s pair)" when it is
 not: a rolling rotation stopped midway, a pair rotated to or imported outside
-sipc-cluster, a certificate of its own from an organisation'"'"'s CA), links up, "storage: writes FAIL" while
+sipc-cluster, a certificate of its own from an organisation'"'"'s CA), links up
+(", N SUSPECT (no answer to PING for S s: NODES)" for links up whose PING has
+waited 2 s or more: a peer stopped or cut off, which its links do not yet
+say), "pipeline: NODES UNRESPONSIVE" while the node'"'"'s pipeline answers the
+records for those nodes at once (nothing came back from them), "storage: writes FAIL" while
 the node'"'"'s database fails ("storage: NOT OPEN" while it could not be
 opened at all), "storage: writes SLOW" while its writes wait its [data]
 writes_slow_ms (2 s by default) or more (a lock, a slow disk), "storage: records lost" while a start'"'"'s finding
 of lost records is not acknowledged (sipcctl status says more), and healthy, degraded (a service, a link or its
-storage missing or failing) or unreachable (with the reason, and for a dead
+storage missing or failing, a link SUSPECT or a destination UNRESPONSIVE) or unreachable (with the reason, and for a dead
 node "sipc-cluster restart NODE"). The words
 "plaintext" and "disabled" appear only for a node in that state: a node with
 TLS off whose pipeline alone runs TLS ([pipeline] tls = 1) is "TLS disabled
@@ -113,6 +117,9 @@ sc_node_line() {
         | ([.services[] | "\(.name) \(word(.tls))"] | join(", ")) as $svc
         | ([.links[] | select(.up)] | length) as $up
         | ([.links[] | select(.up and (.tls | not))] | length) as $plain
+        | def who: if (.node // "") != "" then .node else .address end;
+          ([.links[] | select(.up and (.ping_wait_ms // 0) >= 2000)]) as $suspect
+        | ([.pipeline.unresponsive[]?]) as $silent
         | (if $m == "off" then "TLS disabled" + (if $tlsonly != "" then " (\($tlsonly) TLS)" else "" end)
            else "TLS \($m)" end)
           + "  [" + $svc + "]"
@@ -120,11 +127,16 @@ sc_node_line() {
                            + (if $other != "" then " (not cluster.json'"'"'s pair)" else "" end) else "-" end)
           + "  links \($up)/\(.links | length) up"
           + (if $plain > 0 then " (\($plain) plaintext)" else "" end)
+          + (if ($suspect | length) > 0
+             then ", \($suspect | length) SUSPECT (no answer to PING for \([$suspect[].ping_wait_ms] | max / 1000 | floor) s: \([$suspect[] | who] | unique | join(", ")))"
+             else "" end)
+          + (if ($silent | length) > 0
+             then "  pipeline: \([$silent[] | who] | join(", ")) UNRESPONSIVE" else "" end)
           + ([files_trouble | "  " + .] | add // "")
           + (if .storage.writes.slow == true then "  storage: writes SLOW" else "" end)
           + (if (.storage.records_lost // [] | length) > 0 then "  storage: records lost" else "" end)
           + (if (.services | length) == 4 and $up == (.links | length) and (.links | length) >= 3 * $c - 2
-                and ([files_trouble] | length) == 0
+                and ([files_trouble] | length) == 0 and ($suspect | length) == 0 and ($silent | length) == 0
              then "  healthy" else "  degraded" end)' <<<"$j")
     printf '%s\t%s\t%s\t%s\n' "$n" "$addr" "$proc" "$line"
     [[ "$line" == *healthy ]] && return 0 || return 1

@@ -140,6 +140,8 @@ typedef struct load_state {
     uint8_t *dest;   /* per seq: the node index that acknowledged it, 0xff unknown */
     uint64_t ndest;
     uint64_t retries, longest_stall_ms, max_latency_ms;
+    uint8_t *acks;   /* per second since start_ms: records first acknowledged then (uint32_t) */
+    uint64_t nacks;  /* bytes of acks */
     uint64_t searches, searches_partial, bad_lines;
     char partial_nodes[256]; /* nodes named missing by searches, comma separated */
     int ended;               /* an X line */
@@ -164,6 +166,7 @@ typedef struct load_report {
     char run[64];
     char state[24]; /* running, stopped (not verified), verified-partial, verified */
     uint64_t sent, acknowledged, found, lost, duplicated, errors, longest_stall_ms;
+    uint64_t longest_slow_ms; /* whole seconds acknowledging under half the rate asked */
     uint64_t retries, pending, unverified, max_latency_ms, searches, searches_partial;
     double seconds, rate;
     int rate_asked; /* --rate of the run, 0 when its ledger does not say */

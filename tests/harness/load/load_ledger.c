@@ -235,13 +235,15 @@ void load_state_free(load_state *st)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         load_bits_free(all[i]);
     free(st->dest);
+    free(st->acks);
     memset(st, 0, sizeof *st);
 }
 
 typedef struct apply {
     load_state *st;
     load_bits *bits;
-    int dest; /* A: node index or -1 */
+    int dest;       /* A: node index or -1 */
+    uint32_t fresh; /* A: seqs not acknowledged before */
 } apply;
 
 static int set_dest(load_state *st, uint64_t seq, int dest)
@@ -255,6 +257,8 @@ static int set_dest(load_state *st, uint64_t seq, int dest)
 static int apply_seq(uint64_t seq, void *arg)
 {
     apply *a = arg;
+    if (a->bits == &a->st->acked && !load_bits_get(a->bits, seq))
+        a->fresh++;
     int e = load_bits_set(a->bits, seq);
     if (e == 0 && a->bits == &a->st->sent && seq + 1 > a->st->nseq)
         a->st->nseq = seq + 1;
@@ -268,6 +272,21 @@ static int count_seq(uint64_t seq, void *arg)
     (void)seq;
     (*(uint64_t *)arg)++;
     return 0;
+}
+
+/* n records first acknowledged at t, in their second since the run began
+ * (longest_slow_ms of the report). */
+static int count_acks(load_state *st, int64_t t, uint32_t n)
+{
+    if (!st->start_ms || t < st->start_ms)
+        return 0;
+    uint64_t sec = (uint64_t)(t - st->start_ms) / 1000;
+    if (sec >= LOAD_MAX_SEQ)
+        return SIPC_EINVAL;
+    int e = grow(&st->acks, &st->nacks, (sec + 1) * sizeof(uint32_t), 0);
+    if (e == 0)
+        ((uint32_t *)st->acks)[sec] += n; /* malloc'd: aligned for it */
+    return e;
 }
 
 static void note_partial(load_state *st, const char *missing)
@@ -345,7 +364,7 @@ static int apply_line(load_state *st, char **f, int n, const load_cluster *c)
         load_bits_free(&st->lost);
         st->verified = 0;
     }
-    apply ap = {st, NULL, -1};
+    apply ap = {st, NULL, -1, 0};
     switch (kind) {
     case 'S': /* S T NODE SEQS */
     case 'R': /* R T NODE SEQS REASON */
@@ -367,7 +386,9 @@ static int apply_line(load_state *st, char **f, int n, const load_cluster *c)
         } else {
             ap.bits = &st->found;
         }
-        return load_seqs_parse(f[3], apply_seq, &ap) != 0;
+        if (load_seqs_parse(f[3], apply_seq, &ap) != 0)
+            return 1;
+        return kind == 'A' && ap.fresh ? count_acks(st, (int64_t)t, ap.fresh) != 0 : 0;
     case 'E': /* E T SEQS REASON */
     case 'N': /* N T SEQS REASON */
     case 'D': /* D T SEQS */

@@ -20,6 +20,29 @@ static uint64_t count_lost(const load_state *st)
     return n;
 }
 
+/* The longest run of whole seconds of the sending time in which fewer
+ * records were first acknowledged than half the rate asked (0 when the
+ * ledger does not say the rate). longest_stall_ms starts again at each
+ * acknowledgement, so an outage through which a few trickle in (one node
+ * of three cut off, the others' records held with its own) shows there as
+ * a fraction of its length, and here whole. */
+static uint64_t longest_slow_ms(const load_state *st)
+{
+    if (st->rate <= 0 || !st->start_ms || st->first_sent_ms < st->start_ms ||
+        st->last_sent_ms <= st->first_sent_ms)
+        return 0;
+    uint64_t from = ((uint64_t)(st->first_sent_ms - st->start_ms) + 999) / 1000;
+    uint64_t to = (uint64_t)(st->last_sent_ms - st->start_ms) / 1000;
+    uint64_t have = st->nacks / sizeof(uint32_t), run = 0, best = 0;
+    for (uint64_t s = from; s < to; s++) {
+        uint32_t n = s < have ? ((const uint32_t *)st->acks)[s] : 0;
+        run = 2 * (uint64_t)n < (uint64_t)st->rate ? run + 1 : 0;
+        if (run > best)
+            best = run;
+    }
+    return best * 1000;
+}
+
 void load_report_from_state(load_report *r, const load_state *st, int running)
 {
     memset(r, 0, sizeof *r);
@@ -44,6 +67,7 @@ void load_report_from_state(load_report *r, const load_state *st, int running)
     for (uint64_t s = 0; s < st->nseq; s++)
         r->errors += load_bits_get(&st->errored, s) && !load_bits_get(&st->acked, s);
     r->longest_stall_ms = st->longest_stall_ms;
+    r->longest_slow_ms = longest_slow_ms(st);
     r->retries = st->retries;
     r->pending = r->sent >= r->acknowledged + r->errors ? r->sent - r->acknowledged - r->errors : 0;
     r->max_latency_ms = st->max_latency_ms;
@@ -71,6 +95,7 @@ static const struct {
     {"duplicated", offsetof(load_report, duplicated)},
     {"errors", offsetof(load_report, errors)},
     {"longest_stall_ms", offsetof(load_report, longest_stall_ms)},
+    {"longest_slow_ms", offsetof(load_report, longest_slow_ms)},
     {"retries", offsetof(load_report, retries)},
     {"pending", offsetof(load_report, pending)},
     {"unverified", offsetof(load_report, unverified)},

@@ -338,6 +338,50 @@ static void test_replay_file(void **state)
 
 /* ----------------------------------------------------------------- report */
 
+/* An outage through which acknowledgements trickle in, 100/s asked over
+ * 10 s: 100 a second, then 5 a second for four seconds (no gap longer
+ * than 200 ms: longest_stall_ms would say 200), then 40 new ones and 60
+ * acknowledged again in the fifth (a repeat counts once), then 100, 50
+ * (half the rate asked is not under it), 100. longest_slow_ms says the
+ * five seconds; without a rate asked, nothing. */
+static void test_slow_window(void **state)
+{
+    (void)state;
+    load_state st;
+    load_state_init(&st);
+    load_state_line(&st, "run l1slow 1700000000000 100 4242 n1", NULL);
+    load_state_line(&st, "S 1700000000000 n1 0-1099", NULL);
+    load_state_line(&st, "S 1700000010000 n1 1100", NULL);
+    static const int fresh[10] = {100, 100, 100, 5, 5, 5, 5, 40, 100, 50};
+    unsigned long long seq = 0;
+    char line[200];
+    for (int sec = 0; sec < 10; sec++) {
+        for (int k = 0; k < fresh[sec]; k++, seq++) {
+            snprintf(line, sizeof line, "A %lld 127.0.1.1:23000 %llu",
+                     1700000000000LL + sec * 1000 + k * (1000 / fresh[sec]), seq);
+            load_state_line(&st, line, NULL);
+        }
+        if (sec == 7) {
+            snprintf(line, sizeof line, "A 1700000007900 127.0.1.1:23000 0-59");
+            load_state_line(&st, line, NULL);
+        }
+    }
+    assert_int_equal(st.bad_lines, 0);
+    load_report r;
+    load_report_from_state(&r, &st, 0);
+    assert_int_equal(r.acknowledged, seq);
+    assert_int_equal(r.longest_slow_ms, 5000);
+    load_state_free(&st);
+
+    load_state_init(&st);
+    load_state_line(&st, "run l1none 1700000000000 0 4242 n1", NULL);
+    load_state_line(&st, "S 1700000000000 n1 0-9", NULL);
+    load_state_line(&st, "S 1700000005000 n1 10", NULL);
+    load_report_from_state(&r, &st, 0);
+    assert_int_equal(r.longest_slow_ms, 0);
+    load_state_free(&st);
+}
+
 static void test_report_format(void **state)
 {
     (void)state;
@@ -351,6 +395,7 @@ static void test_report_format(void **state)
     r.duplicated = 2;
     r.errors = 3;
     r.longest_stall_ms = 1234;
+    r.longest_slow_ms = 5000;
     r.retries = 40;
     r.pending = 7;
     r.rate = 199.6;
@@ -374,7 +419,7 @@ static void test_report_format(void **state)
     const char *head = "sent: 1000\nacknowledged: 990\nfound: 989\nlost: 1\nduplicated: 2\n"
                        "errors: 3\nlongest_stall_ms: 1234\n";
     assert_memory_equal(text, head, strlen(head));
-    assert_non_null(strstr(text, "\nretries: 40\n"));
+    assert_non_null(strstr(text, "\nlongest_stall_ms: 1234\nlongest_slow_ms: 5000\nretries: 40\n"));
     assert_non_null(strstr(text, "\nrate: 200/s (asked 250/s)\n"));
     assert_non_null(strstr(text, "\npartial_nodes: n2\nunverified_nodes: n3\n"));
 
@@ -386,6 +431,7 @@ static void test_report_format(void **state)
     assert_int_equal(back.lost, 1);
     assert_int_equal(back.errors, 3);
     assert_int_equal(back.longest_stall_ms, 1234);
+    assert_int_equal(back.longest_slow_ms, 5000);
     assert_int_equal(back.retries, 40);
     assert_int_equal(back.rate_asked, 250);
     assert_string_equal(back.state, "verified");
@@ -602,7 +648,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seqs_round_trip), cmocka_unit_test(test_bits),
         cmocka_unit_test(test_cluster),         cmocka_unit_test(test_replay),
-        cmocka_unit_test(test_replay_file),     cmocka_unit_test(test_report_format),
+        cmocka_unit_test(test_replay_file),     cmocka_unit_test(test_slow_window),
+        cmocka_unit_test(test_report_format),
         cmocka_unit_test(test_search_answer),   cmocka_unit_test(test_record_ids),
         cmocka_unit_test(test_home_stamp),
     };

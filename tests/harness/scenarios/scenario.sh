@@ -109,9 +109,18 @@ load_verify() {
         cat "$work/report.out"
         tail -n 20 "$CL/load/load.log"
     fi
-    for f in sent acknowledged found lost duplicated errors longest_stall_ms retries max_latency_ms; do
+    for f in sent acknowledged found lost duplicated errors longest_stall_ms longest_slow_ms retries max_latency_ms; do
         figure "$label$f" "$(jq -r ".$f" "$work/report.json")"
     done
+}
+
+# acked_between FROM TO: how many records the load's ledger has first
+# acknowledged (its A lines) from FROM to TO (ms since the epoch)
+acked_between() {
+    awk -v from="$1" -v to="$2" '$1 == "A" && $2 >= from && $2 < to {
+        k = split($4, runs, ",")
+        for (i = 1; i <= k; i++) n += split(runs[i], ends, "-") == 2 ? ends[2] - ends[1] + 1 : 1
+    } END { print n + 0 }' "$CL/load/ledger"
 }
 
 # skip NAME REASON: the scenario cannot run here (exit 77, ctest's SKIP_RETURN_CODE)

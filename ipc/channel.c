@@ -21,7 +21,6 @@ static void ch_dial(sipc_channel *ch);
 static void ch_maybe_finish(sipc_channel *ch);
 
 static void ch_arm_wtimer(sipc_channel *ch);
-static void ch_reoffer_tls(sipc_channel *ch, sipc_conn *c);
 
 /* Takes a call off the waiting list (it completes or goes in flight next). */
 static void ch_unwait(sipc_channel *ch, sipc_pcall *call)
@@ -170,54 +169,7 @@ static void ch_up(void *owner, sipc_conn *c)
     if (ch->conn_cb && ch->conn == c)
         ch->conn_cb(c, SIPC_CONN_UP, 0, ch->conn_arg);
     if (ch->conn == c && c->state == SIPC_CONN_S_UP && !ch->closing)
-        ch_reoffer_tls(ch, c);
-}
-
-/* The first offer of TLS again on a plaintext link whose peer takes TLS
- * goes at once; each that falls back again (a listener closing TLS
- * handshakes it is too busy for) makes the next wait twice as long, from
- * this up to SIPC__MODE_REFUSED_MAX_MS, so that such a peer is not asked
- * for a refused handshake and a new link in a loop. */
-#define SIPC__REOFFER_FIRST_MS 1000
-
-static void on_reoffer(uv_timer_t *t)
-{
-    sipc_channel *ch = t->data;
-    sipc_conn *c = ch->conn;
-    if (ch->closing || !c || c->state != SIPC_CONN_S_UP || ch->up_tls ||
-        sipc_security_mode(ch->ctx->sec) == SIPC_TLS_OFF)
-        return;
-    char key[300];
-    snprintf(key, sizeof key, "%s takes TLS: plaintext link replaced", ch->where);
-    sipc__log_limited(ch->ctx, key, SIPC_LOG_INFO, "Transport.Conn",
-                      "%s (node %s) takes TLS on this port now; this link fell back to "
-                      "plaintext when its TLS was refused or closed unanswered: replacing it "
-                      "with a TLS link",
-                      ch->where, c->peer_node);
-    /* through GOAWAY: calls on it are answered, new ones wait for the TLS
-     * link, which ch_draining dials with plaintext fallback cleared */
-    (void)sipc__conn_retire(c, 0);
-}
-
-/* A plaintext link of a permissive dialer exists because its TLS was
- * refused or closed unanswered; a peer whose hello says it takes TLS here
- * refused it with a setup it no longer runs (a reload between the refusal
- * and the plaintext retry, which that reload then did not replace) or was
- * too busy: left alone the link would stay plaintext as long as it stays
- * up, and the peer's strict guard would list this node. */
-static void ch_reoffer_tls(sipc_channel *ch, sipc_conn *c)
-{
-    if (ch->up_tls) {
-        ch->reoffer_ms = 0;
-        return;
-    }
-    if (!c->peer_tls_accepted || c->retire_at_up || sipc_security_mode(c->sec) != SIPC_TLS_PERMISSIVE)
-        return;
-    uint32_t delay = ch->reoffer_ms;
-    uint32_t next = delay ? 2 * delay : SIPC__REOFFER_FIRST_MS;
-    ch->reoffer_ms = next < SIPC__MODE_REFUSED_MAX_MS ? next : SIPC__MODE_REFUSED_MAX_MS;
-    /* not from inside the hello's frame: through the timer */
-    uv_timer_start(&ch->timer, on_reoffer, delay, 0);
+        sipc__channel_reoffer_tls(ch, c);
 }
 
 static void ch_writable(void *owner, sipc_conn *c)

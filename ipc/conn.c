@@ -571,23 +571,6 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
 
 /* ------------------------------------------------------- stream events */
 
-/* Our hello; retry: a plaintext dial after the address refused our TLS;
- * tls_accepted: a plaintext connection to a port that takes TLS too. */
-static size_t pack_hello(sipc_ctx *ctx, int retry, int tls_accepted, uint8_t *out, size_t cap)
-{
-    Sipc__Hello h = SIPC__HELLO__INIT;
-    h.protocol_version = SIPC_PROTOCOL_VERSION;
-    h.node_id = ctx->node_id;
-    h.cluster = ctx->cluster;
-    h.software = "sipc " SIPC_VERSION_STRING;
-    h.plaintext_retry = retry;
-    h.tls_accepted = tls_accepted;
-    h.max_frame = (uint32_t)ctx->opts.max_frame;
-    if (sipc__hello__get_packed_size(&h) > cap)
-        return 0;
-    return sipc__hello__pack(&h, out);
-}
-
 static void ev_ready(sipc_stream *s)
 {
     sipc_conn *c = sipc_stream_owner(s);
@@ -596,7 +579,7 @@ static void ev_ready(sipc_stream *s)
     /* the same on every connection of the context (its node id and
      * cluster are fixed when it is made): packed on the first */
     if (!ctx->hello_len)
-        ctx->hello_len = pack_hello(ctx, 0, 0, ctx->hello, sizeof ctx->hello);
+        ctx->hello_len = sipc__hello_pack(ctx, 0, 0, ctx->hello, sizeof ctx->hello);
     sipc_env_out e = {.kind = SIPC__KIND__HELLO, .payload = ctx->hello, .payload_len = ctx->hello_len};
     uint8_t own[sizeof ctx->hello];
     int plain = !sipc_stream_is_tls(s);
@@ -611,7 +594,7 @@ static void ev_ready(sipc_stream *s)
     int takes_tls = plain && c->is_server && sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE;
     if (ctx->hello_len && (retry || takes_tls)) {
         e.payload = own;
-        e.payload_len = pack_hello(ctx, retry, takes_tls, own, sizeof own);
+        e.payload_len = sipc__hello_pack(ctx, retry, takes_tls, own, sizeof own);
     }
     if (!e.payload_len) {
         sipc__conn_close(c, SIPC_ECONFIG, "node id or cluster name too long for the hello");

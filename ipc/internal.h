@@ -525,6 +525,12 @@ sipc_pcall *sipc__call_new(sipc_ctx *ctx);
 void sipc__call_free(sipc_pcall *call);
 extern const sipc_stream_events sipc__conn_stream_events;
 
+/* hello.c: this side's hello into out (cap bytes); retry: a plaintext
+ * dial after the address refused our TLS; tls_accepted: a plaintext
+ * connection to a port that takes TLS too. Returns its length, 0 when it
+ * does not fit. */
+size_t sipc__hello_pack(sipc_ctx *ctx, int retry, int tls_accepted, uint8_t *out, size_t cap);
+
 /* goaway.c: replacing a connection without failing its calls. */
 /* "Connection to ADDR (node N): what" at INFO, one line per peer host and
  * event per interval (sipc__log_limited): what happens to many connections
@@ -835,6 +841,10 @@ struct sipc_channel {
 /* The context's security changed: every channel's backoff starts over, and
  * a link that is down redials at once with the new security. */
 void sipc__channels_security_changed(sipc_ctx *ctx);
+/* channel_reoffer.c: once ch's link c is up, a plaintext one whose peer
+ * says it takes TLS (a permissive dialer's fallback) is replaced by TLS,
+ * at once the first time and then after a growing wait. */
+void sipc__channel_reoffer_tls(sipc_channel *ch, sipc_conn *c);
 void sipc__server_close_all(sipc_ctx *ctx);
 
 /* The process's descriptors as connections may use them (fd_budget.c):

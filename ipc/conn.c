@@ -1320,7 +1320,9 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
 /* The reason of a close as a rate-limit key, which the report of the lines
  * held back prints: the detail with the peer's address as its host only (a
  * peer reconnects from new ports, and each connection's detail names its
- * own). Whole, so two reasons that differ late (another subject, another
+ * own), and the first bytes a peer that speaks no sipc sent as "..." (one
+ * sending junk would otherwise be a new reason with each connection).
+ * Else whole, so two reasons that differ late (another subject, another
  * attribute) are two, and so are two identities that differ in a number
  * (CN=host101, CN=host202). digits: every run of three digits or more as
  * one '#', for the host's key that bounds them (bytes, ports and times vary
@@ -1346,7 +1348,13 @@ static void conn_reason_key(char *out, size_t len, const char *detail, const cha
             snprintf(out + n, len - n, "%s...", offer);
             return;
         }
-        if (alen && strncmp(detail, addr, alen) == 0) {
+        size_t open = 0, quoted = sipc__foreign_quote(detail, &open);
+        if (quoted) {
+            n += (size_t)snprintf(out + n, len - n, "%.*s...", (int)open, detail);
+            if (n >= len)
+                n = len - 1;
+            detail += open + quoted;
+        } else if (alen && strncmp(detail, addr, alen) == 0) {
             detail += alen;
             if (n + hlen < len) {
                 memcpy(out + n, host, hlen);
@@ -1393,12 +1401,18 @@ static void conn_log_closed_by_peer(sipc_conn *c)
 
 /* The same peer host and node failing for the same reason is one line per
  * interval; another reason is another line, and so is another node (a few
- * per host and reason per interval, then counted under the host). */
+ * per host per interval, whatever the reasons and nodes, then counted
+ * under the host). */
 static void conn_log_failed(sipc_conn *c, int err, int level)
 {
-    char key[1000], host_key[1000], host_text[1000];
+    char key[1000], host_key[1000], host_text[1000], host_any[300], host[160];
     conn_log_keys(c, key, sizeof key, host_key, sizeof host_key);
     sipc_str_copy(host_text, sizeof host_text, host_key);
+    /* a peer chooses its reasons (the bytes it sends, the names in its
+     * certificate or hello): whatever they are, a host gets its few lines */
+    sipc__peer_host(c->peer_addr, host, sizeof host);
+    snprintf(host_any, sizeof host_any, "Connections %s %s closed for various reasons",
+             c->is_server ? "from" : "to", host);
     char reason[800];
     size_t n = (size_t)snprintf(reason, sizeof reason, " closed: %s%s: ",
                                 c->resume_refused ? "TLS session not resumed, " : "",
@@ -1420,7 +1434,7 @@ static void conn_log_failed(sipc_conn *c, int err, int level)
     const char *dir = c->is_server ? "Connection from" : "Connection to";
     const char *addr = c->peer_addr[0] ? c->peer_addr : "peer";
     if (c->resume_refused) {
-        sipc__log_limited_text(c->ctx, key, hkey, host_text, level, "Transport.Conn",
+        sipc__log_limited_text(c->ctx, key, hkey, host_text, host_any, level, "Transport.Conn",
                                "%s %s: TLS session not resumed: %s", dir, addr, c->down_detail);
         return;
     }
@@ -1434,13 +1448,12 @@ static void conn_log_failed(sipc_conn *c, int err, int level)
     if (c->is_server && err == SIPC_ETLSONPLAIN) {
         /* TLS offered to a plaintext listener: a dialer that accepts both
          * is back in plaintext at once (see sipc__log_hold) */
-        char host[160];
-        sipc__peer_host(c->peer_addr, host, sizeof host);
-        sipc__log_hold(c->ctx, c->owner, addr, host, key, hkey, host_text, (sipc_log_level)level,
-                       "Transport.Conn", text);
+        sipc__log_hold(c->ctx, c->owner, addr, host, key, hkey, host_text, host_any,
+                       (sipc_log_level)level, "Transport.Conn", text);
         return;
     }
-    sipc__log_limited_text(c->ctx, key, hkey, host_text, level, "Transport.Conn", "%s", text);
+    sipc__log_limited_text(c->ctx, key, hkey, host_text, host_any, level, "Transport.Conn", "%s",
+                           text);
 }
 
 /* Whether a dialer in permissive mode offered TLS and met a peer that

@@ -181,13 +181,19 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
 #define SIPC__LOG_KIND_BURST 10
 #define SIPC__LOG_BUDGET 60
 #define sipc__log_limited_host(ctx, key, host_key, ...)                                            \
-    sipc__log_limited_text(ctx, key, host_key, NULL, __VA_ARGS__)
+    sipc__log_limited_text(ctx, key, host_key, NULL, NULL, __VA_ARGS__)
 /* The same; the report of lines counted under host_key shows host_text
  * (NULL: host_key): a host key that folds what varies (numbers) would
- * otherwise show the folded text, not one of the lines it stands for. */
+ * otherwise show the folded text, not one of the lines it stands for.
+ * host_any (NULL: none), a key of the host alone: at most
+ * SIPC__LOG_HOST_BURST new keys of the host per interval whatever their
+ * host_key, for lines whose reason the peer can vary at will (a failure
+ * quoting what it sent or a name it chose); its report is "host_any; the
+ * first of them: host_text". */
 void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key,
-                            const char *host_text, sipc_log_level level, const char *category,
-                            const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+                            const char *host_text, const char *host_any, sipc_log_level level,
+                            const char *category, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
 /* Whether a line of key (no host_key) would be written now rather than held
  * back: a caller whose text is costly builds it only then (a held line is
  * counted whatever its text). */
@@ -217,12 +223,13 @@ typedef struct sipc__held_line {
     uint32_t count;         /* handshakes it stands for: 1, more when the table was full */
     sipc_log_level level;
     char category[32];
-    char key[1000], host_key[1000], host_text[1000];
+    char key[1000], host_key[1000], host_text[1000], host_any[300];
     char text[1024];
 } sipc__held_line;
 void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
                     const char *key, const char *host_key, const char *host_text,
-                    sipc_log_level level, const char *category, const char *text);
+                    const char *host_any, sipc_log_level level, const char *category,
+                    const char *text);
 /* A plaintext connection from host whose hello says it retries after its
  * TLS was refused came up on owner's listener: the oldest line held for
  * host there is said at DEBUG. */
@@ -607,6 +614,11 @@ const char *sipc__conn_operator_hint(int err, const sipc_conn *c, char *buf, siz
  * ClientHello, or the bytes in hex. */
 void sipc__foreign_peer_says(const sipc_conn *c, const uint8_t *b, size_t n, int tls_port,
                              char *out, size_t len);
+/* Whether s begins the quote of those bytes in such words ("its first bytes
+ * (41 a0 e7 86)", "text ('GET ')"): the length of the bytes quoted, which
+ * begin *open bytes into s; 0 when it begins none. The rate limiter's keys
+ * fold them: a peer varying them must not make each line a new one. */
+size_t sipc__foreign_quote(const char *s, size_t *open);
 
 /* requests.c: requests received, handed to handlers. */
 /* frame: the body env was read from (its reassembly buffer may be taken

@@ -1300,11 +1300,18 @@ static void t_full_counts_open_only(void **state)
     world_free(w);
 }
 
-/* A raw plaintext peer from 127.0.0.1 that says hello as node in cluster,
- * waits for the server to take it up or refuse it, and hangs up. */
+/* A raw plaintext peer on fd that says hello as node in cluster, waits for
+ * the server to take it up or refuse it, and hangs up. */
+static void raw_hello_on(world *w, int fd, const char *node, const char *cluster);
+
+/* The same from 127.0.0.1 (from the server's own address when it has one). */
 static void raw_hello_and_close(world *w, const char *node, const char *cluster)
 {
-    int fd = raw_connect(w, 0);
+    raw_hello_on(w, raw_connect(w, 0), node, cluster);
+}
+
+static void raw_hello_on(world *w, int fd, const char *node, const char *cluster)
+{
     sipc_buf b = {0};
     raw_hello(&b, node, cluster);
     assert_int_equal(send(fd, b.data, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
@@ -1375,18 +1382,20 @@ static void t_conn_lines_per_node(void **state)
     /* two refused identities with the same reason: two lines */
     raw_hello_and_close(w, "r1", "other");
     raw_hello_and_close(w, "r2", "other");
-    /* one identity, two reasons that differ only late: two lines */
+    /* one identity, two reasons that differ only late: two lines (from
+     * hosts of their own: a host gets SIPC__LOG_HOST_BURST failures' lines
+     * per interval whatever the reasons) */
     char far[2][140];
     for (int i = 0; i < 2; i++) {
         memset(far[i], 'x', 120);
         far[i][120] = (char)('a' + i);
         far[i][121] = '\0';
     }
-    raw_hello_and_close(w, "r3", far[0]);
-    raw_hello_and_close(w, "r3", far[1]);
+    raw_hello_on(w, raw_connect_to(w, "127.1.247.251", "127.0.0.1"), "r3", far[0]);
+    raw_hello_on(w, raw_connect_to(w, "127.1.247.251", "127.0.0.1"), "r3", far[1]);
     /* ... or only in a number (another cluster, another CN): two lines */
-    raw_hello_and_close(w, "r4", "c101");
-    raw_hello_and_close(w, "r4", "c202");
+    raw_hello_on(w, raw_connect_to(w, "127.1.247.252", "127.0.0.1"), "r4", "c101");
+    raw_hello_on(w, raw_connect_to(w, "127.1.247.252", "127.0.0.1"), "r4", "c202");
     int reports;
     assert_int_equal(count_lines(&w->slog, "(node n5) up over plaintext", &reports), 1);
     assert_int_equal(count_lines(&w->slog, "(node n5) closed by the peer", &reports), 1);
@@ -1449,6 +1458,75 @@ static void t_conn_lines_host_report_text(void **state)
                      1);
     assert_int_equal(reports, 1);
     assert_false(tu_log_has(&w->slog, "c#"));
+    world_free(w);
+}
+
+static unsigned long long closed_said(const tu_log *l, int *lines);
+
+/* One host sending other first bytes on every connection (a scanner's
+ * junk), and one naming another cluster in every hello: each gets at most
+ * SIPC__LOG_HOST_BURST lines per interval whatever it sends, the rest
+ * counted for the host, and another host's line is still written. Before,
+ * the quoted bytes made each connection a new reason, a new host key and a
+ * new kind: one host spent the context's whole budget of lines (60 per
+ * 10 s) and hid every other host's. The loopback block 127.1.246. */
+static void t_conn_lines_junk_per_host(void **state)
+{
+    (void)state;
+    enum { JUNK = 70, NAMES = 12 };
+    world *w = world_new();
+    w->addr = "127.1.246.1";
+    world_server(w, g_mode, g_pem, "test", 0);
+    for (int i = 0; i < JUNK; i++) {
+        /* a first byte no frame or TLS record begins with; text or not */
+        uint8_t b[4] = {(uint8_t)(0x41 + i % 26), (uint8_t)(0x61 + i * 7 % 26),
+                        (uint8_t)(0x30 + i % 10), (uint8_t)(i % 2 ? 0x80 | i : 0x21 + i % 90)};
+        int fd = raw_connect_from(w, "127.1.246.2");
+        assert_int_equal(send(fd, b, sizeof b, MSG_NOSIGNAL), (ssize_t)sizeof b);
+        assert_true(hung_up(w, fd, 5000));
+        close(fd);
+    }
+    int reports, names = 0;
+    if (g_mode == SIPC_TLS_OFF) /* a hello: the raw peer speaks plaintext */
+        for (; names < NAMES; names++) {
+            char cluster[16] = "c-";
+            for (int k = 0; k < 6; k++)
+                cluster[2 + k] = (char)('a' + (names * 5 + k * 3) % 26);
+            raw_hello_on(w, raw_connect_from(w, "127.1.246.4"), "n", cluster);
+        }
+    int fd = raw_connect_from(w, "127.1.246.3");
+    assert_int_equal(send(fd, "GET ", 4, MSG_NOSIGNAL), 4);
+    assert_true(hung_up(w, fd, 5000));
+    close(fd);
+    /* one line for its bytes quoted as text, one for those in hex: the
+     * bytes themselves make no reason of their own */
+    int junk_lines = count_lines(&w->slog, "Connection from 127.1.246.2:", &reports);
+    if (junk_lines != 2)
+        fail_msg("%d lines for one host's %d connections", junk_lines, JUNK);
+    if (names)
+        assert_int_equal(count_lines(&w->slog, "Connection from 127.1.246.4:", &reports),
+                         SIPC__LOG_HOST_BURST);
+    assert_int_equal(count_lines(&w->slog, "Connection from 127.1.246.3:", &reports), 1);
+    /* the line printed still quotes what the peer sent */
+    assert_true(tu_log_has(&w->slog, "its first bytes are text ('GET ')"));
+    /* every connection is counted: the rest in the reports, at the
+     * interval's end (here when the context closes) */
+    sipc_ctx_close(w->sctx, NULL, NULL);
+    w->sctx = NULL;
+    assert_true(tu_drain(&w->loop, 5000));
+    int lines;
+    assert_int_equal(closed_said(&w->slog, &lines), JUNK + names + 1);
+    assert_false(tu_log_has(&w->slog, "rate-limited"));
+    /* the reports of those held back name no one connection's bytes */
+    assert_true(tu_log_has(&w->slog, "s: Connections from 127.1.246.2 closed: SIPC_EPROTO: peer "
+                                     "127.1.246.2 "));
+    assert_true(tu_log_has(&w->slog, ": its first bytes (...) begin "));
+    assert_true(tu_log_has(&w->slog, ": its first bytes are text ('...'), e.g. an HTTP client"));
+    if (names)
+        assert_true(tu_log_has(&w->slog, " more like this in the last 1 s: Connections from "
+                                         "127.1.246.4 closed for various reasons; the first of "
+                                         "them: Connections from 127.1.246.4 (various nodes) "
+                                         "closed: SIPC_ECLUSTER: "));
     world_free(w);
 }
 
@@ -2515,8 +2593,9 @@ static void t_held_table_full(void **state)
     static const int owner;
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < N; i++)
-            sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9", "k", "hk", NULL, SIPC_LOG_INFO,
-                           "Transport.Conn", "Connection from 10.9.9.9:4000 closed: TLS here");
+            sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9", "k", "hk", NULL, NULL,
+                           SIPC_LOG_INFO, "Transport.Conn",
+                           "Connection from 10.9.9.9:4000 closed: TLS here");
         /* first every one retried, then one fewer than held */
         for (int i = 0; i < (round == 0 ? N : N - 1); i++)
             sipc__log_retried(w->sctx, &owner, "10.9.9.9", "10.9.9.9:5000", "n");
@@ -2532,8 +2611,8 @@ static void t_held_table_full(void **state)
     /* none retried: the last line of the host carries the ones beyond */
     for (int i = 0; i < N; i++) /* the newest line with a key of its own: not rate-limited */
         sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9",
-                       i < SIPC__HELD_MAX - 1 ? "k2" : "k3", NULL, NULL, SIPC_LOG_INFO, "Transport.Conn",
-                       "Connection from 10.9.9.9:4000 closed: again");
+                       i < SIPC__HELD_MAX - 1 ? "k2" : "k3", NULL, NULL, NULL, SIPC_LOG_INFO,
+                       "Transport.Conn", "Connection from 10.9.9.9:4000 closed: again");
     held_lines_due(w);
     assert_true(tu_log_has(&w->slog, "; and 2 more from 10.9.9.9 since, with no plaintext retry "
                                      "either)"));
@@ -2543,8 +2622,8 @@ static void t_held_table_full(void **state)
     for (size_t i = (size_t)tn; i < sizeof text - 1; i++)
         text[i] = "long reason "[(i - (size_t)tn) % 12];
     text[sizeof text - 1] = 0;
-    sipc__log_hold(w->sctx, &owner, "10.9.9.8:4000", "10.9.9.8", "k4", NULL, NULL, SIPC_LOG_INFO,
-                   "Transport.Conn", text);
+    sipc__log_hold(w->sctx, &owner, "10.9.9.8:4000", "10.9.9.8", "k4", NULL, NULL, NULL,
+                   SIPC_LOG_INFO, "Transport.Conn", text);
     held_lines_due(w);
     /* cut inside the reason, marked, and the ending kept */
     assert_true(tu_log_has(&w->slog, "closed: long reason long reason"));
@@ -2877,15 +2956,22 @@ static void raw_closed(uv_handle_t *h)
     ((raw *)h->data)->closed = 1;
 }
 
+/* Each from a source address of its own, 127.1.247.1 and on: a host gets
+ * only a few lines per interval, whatever it sends. */
 static void raw_run_ex(world *w, raw *r, const char *bytes, size_t n, int half_close)
 {
+    static int next_source;
     memset(r, 0, sizeof *r);
     r->half_close = half_close;
     r->send = bytes;
     r->send_len = n;
     uv_tcp_init(&w->loop, &r->tcp);
     r->tcp.data = r;
+    char src[32];
+    snprintf(src, sizeof src, "127.1.247.%d", 1 + next_source++ % 200);
     struct sockaddr_in a;
+    uv_ip4_addr(src, 0, &a);
+    assert_int_equal(uv_tcp_bind(&r->tcp, (struct sockaddr *)&a, 0), 0);
     uv_ip4_addr("127.0.0.1", w->port, &a);
     uv_tcp_connect(&r->creq, &r->tcp, (struct sockaddr *)&a, raw_connected);
     assert_true(tu_run_until(&w->loop, &r->eof, 5000));
@@ -2920,7 +3006,7 @@ static void t_raw_bad_input(void **state)
          * (protocol.md, 3): closed at once as no sipc peer, not as an
          * oversized frame (raw_run waits for the node's close) */
         raw_run(w, &r, "\xff\xff\xff\xff", 4);
-        assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.0.0.1:"));
+        assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.1.247."));
         assert_true(tu_log_has(&w->slog, "does not speak sipc: its first bytes (ff ff ff ff) begin "
                                          "no sipc frame"));
         /* testssl's SSLv2 probe: an SSLv2-format ClientHello, named so */
@@ -2948,7 +3034,7 @@ static void t_raw_bad_input(void **state)
          * operators watch while they roll TLS out) */
         static const char get[] = "GET / HTTP/1.0\r\n\r\n";
         raw_run(w, &r, get, sizeof get - 1);
-        assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.0.0.1:"));
+        assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.1.247."));
         assert_true(tu_log_has(&w->slog, "speaks neither TLS nor sipc: its first bytes are text "
                                          "('GET '), e.g. an HTTP client"));
         assert_false(tu_log_has(&w->slog, "SIPC_EPLAINTEXT"));
@@ -3739,6 +3825,7 @@ int main(void)
         cmocka_unit_test(t_silent_client_named),
         cmocka_unit_test(t_conn_lines_per_node),
         cmocka_unit_test(t_conn_lines_host_report_text),
+        cmocka_unit_test(t_conn_lines_junk_per_host),
     };
     const struct CMUnitTest common2[] = {
         cmocka_unit_test(t_log_flood_many_hosts),

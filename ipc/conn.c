@@ -215,7 +215,21 @@ int sipc__conn_over_limit(const sipc_conn *c)
 int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg)
 {
     sipc_env_out e = {.kind = SIPC__KIND__ERROR, .request_id = id, .status = status, .message = msg};
-    return sipc__conn_queue(c, &e);
+    int r = sipc__conn_queue(c, &e);
+    if (r != SIPC_ETOOBIG || !msg)
+        return r;
+    /* a message longer than the peer's max_frame takes (a handler's own
+     * words): its start, cut between characters, so that the caller still
+     * gets its answer rather than nothing until its deadline */
+    size_t room = sipc_env_payload_max(c->send_max), len = strlen(msg);
+    char *cut = malloc((len < room ? len : room) + 1);
+    if (!cut)
+        return SIPC_ENOMEM;
+    sipc_str_copy_utf8(cut, (len < room ? len : room) + 1, msg);
+    e.message = cut;
+    r = sipc__conn_queue(c, &e);
+    free(cut);
+    return r;
 }
 
 /* What every outgoing call or message on a connection must pass first. */
@@ -429,10 +443,6 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     c->peer_cluster_cut = h->cluster && strlen(h->cluster) >= sizeof c->peer_cluster;
     c->peer_plaintext_retry = h->plaintext_retry != 0;
     c->peer_tls_accepted = h->tls_accepted != 0;
-    /* a frame larger than the peer takes would close the whole link: such an
-       answer or request is refused alone instead */
-    if (h->max_frame && h->max_frame < c->send_max)
-        c->send_max = h->max_frame;
     int err = 0;
     if (h->protocol_version != SIPC_PROTOCOL_VERSION || env->version != SIPC_PROTOCOL_VERSION) {
         err = SIPC_EVERSION;
@@ -448,7 +458,19 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
                  "cluster name mismatch: this side %s is in cluster '%s', peer %s at %s is in "
                  "cluster '%s'",
                  c->ctx->node_id, c->ctx->cluster, h->node_id, c->peer_addr, h->cluster);
+    } else if (h->max_frame && h->max_frame < SIPC_FRAME_MIN) {
+        /* nothing this side sends would fit, not even an ERROR or a PONG:
+         * every answer would be dropped, so the peer is refused instead */
+        err = SIPC_EPROTO;
+        snprintf(msg, sizeof msg,
+                 "peer %s at %s takes frames of at most %u bytes (its hello's max_frame), below "
+                 "the protocol's minimum of %u that every hello, ERROR and PONG fits",
+                 c->peer_node, c->peer_addr, h->max_frame, SIPC_FRAME_MIN);
     }
+    /* a frame larger than the peer takes would close the whole link: such an
+       answer or request is refused alone instead */
+    if (!err && h->max_frame && h->max_frame < c->send_max)
+        c->send_max = h->max_frame;
     if (heap)
         sipc__hello__free_unpacked(h, NULL);
     if (err) {

@@ -547,9 +547,11 @@ SIPC_EXTERN size_t sipc_request_answer_max(const sipc_request *req);
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
 /* status: a positive application code (the caller sees SIPC_EREMOTE with
  * reply->status = status) or a negative sipc code (0 is sent as
- * SIPC_EREMOTE). Frees req; returns as sipc_respond does. The caller sees a
- * remote SIPC_EINVAL as err = SIPC_EINVAL too, like a local usage error:
- * reply->status != 0 tells a remote's answer apart.
+ * SIPC_EREMOTE). A message longer than the caller's max_frame takes is
+ * sent cut to fit, between UTF-8 characters. Frees req; returns as
+ * sipc_respond does. The caller sees a remote SIPC_EINVAL as err =
+ * SIPC_EINVAL too, like a local usage error: reply->status != 0 tells a
+ * remote's answer apart.
  *
  * A request is answered once: the first answer (sipc_respond or
  * sipc_respond_error) frees it, and req must not be used after it. What a

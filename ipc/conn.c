@@ -744,9 +744,12 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
         sipc__conn_rx_wait_end(c);
     rx_wait_account(c);
     if (r == SIPC_ETOOBIG && c->state == SIPC_CONN_S_HANDSHAKE &&
-        c->dec.last_len >> 24 > SIPC_FRAME_MAX >> 24) {
+        c->dec.last_len >> 24 > SIPC_FRAME_MAX >> 24 &&
+        !(c->stream && sipc_stream_is_tls(c->stream))) {
         /* no hello yet, and a first byte no sipc frame begins with (protocol.md, 3):
-         * no sipc peer (HTTP, a scanner, SSLv2), whom an ERROR frame would not help */
+         * no sipc peer (HTTP, a scanner, SSLv2), whom an ERROR frame would not help.
+         * Inside TLS the peer has shown the cluster's certificate: a sipc peer,
+         * told its frame is too large like any other (below). */
         uint8_t b[4];
         sipc_be32_put(b, (uint32_t)c->dec.last_len);
         char msg[600];

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include "base/endian.h"
 #include "ipc/addr.h"
 #include "ipc/envelope.h"
 #include "ipc/internal.h"
@@ -3062,6 +3063,96 @@ static void t_raw_bad_input(void **state)
     world_free(w);
 }
 
+/* A TLS client of the test's own: what it received, and whether it ended. */
+typedef struct tls_raw {
+    sipc_buf got;
+    const char *send;
+    size_t send_len;
+    int failed, closed;
+} tls_raw;
+
+static void tls_raw_ready(sipc_stream *s)
+{
+    tls_raw *r = sipc_stream_owner(s);
+    sipc_buf b = {0};
+    assert_int_equal(sipc_buf_append(&b, r->send, r->send_len), 0);
+    assert_int_equal(sipc_stream_write(s, &b), 0);
+    sipc_buf_free(&b);
+}
+
+static int tls_raw_data(sipc_stream *s, const uint8_t *p, size_t n)
+{
+    tls_raw *r = sipc_stream_owner(s);
+    return sipc_buf_append(&r->got, p, n);
+}
+
+static void tls_raw_error(sipc_stream *s, int err, const char *detail)
+{
+    (void)err;
+    (void)detail;
+    tls_raw *r = sipc_stream_owner(s);
+    r->failed = 1;
+    sipc_stream_close(s);
+}
+
+static void tls_raw_closed(sipc_stream *s)
+{
+    ((tls_raw *)sipc_stream_owner(s))->closed = 1;
+}
+
+/* An authenticated TLS peer whose first frame announces 0xFFFFFFFF bytes is
+ * a sipc peer with a frame too large: told so (ERROR SIPC_ETOOBIG after the
+ * node's HELLO) and logged so, as a length of 65,537 is. Before, the check
+ * for a plaintext port's foreign peer ran inside TLS too: no ERROR, and a
+ * line saying it "does not speak sipc". */
+static void t_tls_first_frame_too_big(void **state)
+{
+    (void)state;
+    if (g_mode == SIPC_TLS_OFF)
+        skip(); /* t_raw_bad_input: a plaintext port's foreign peer */
+    static const sipc_stream_events ev = {.ready = tls_raw_ready, .data = tls_raw_data,
+                                          .error = tls_raw_error, .closed = tls_raw_closed};
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    sipc_security *sec = tu_security(SIPC_TLS_STRICT, g_pem);
+    tls_raw r = {.send = "\xff\xff\xff\xff", .send_len = 4};
+    struct sockaddr_in a;
+    assert_int_equal(uv_ip4_addr("127.0.0.1", w->port, &a), 0);
+    sipc_stream *s;
+    assert_int_equal(sipc_stream_connect(&s, &w->loop, (struct sockaddr *)&a, NULL,
+                                         sipc_security_tls(sec), &ev, &r),
+                     0);
+    assert_true(tu_run_until(&w->loop, &r.closed, 5000));
+    /* the node's HELLO, then its ERROR */
+    size_t at = 0;
+    int kinds[2] = {0, 0}, status = 0;
+    char message[300] = "";
+    for (int i = 0; i < 2 && r.got.len - at >= 4; i++) {
+        size_t n = sipc_be32_get(r.got.data + at);
+        assert_true(r.got.len - at >= 4 + n);
+        Sipc__Envelope *e = sipc__envelope__unpack(NULL, n, r.got.data + at + 4);
+        assert_non_null(e);
+        kinds[i] = e->kind;
+        if (e->kind == SIPC__KIND__ERROR) {
+            status = e->status;
+            snprintf(message, sizeof message, "%s", e->message);
+        }
+        sipc__envelope__free_unpacked(e, NULL);
+        at += 4 + n;
+    }
+    assert_int_equal(kinds[0], SIPC__KIND__HELLO);
+    assert_int_equal(kinds[1], SIPC__KIND__ERROR);
+    assert_int_equal(status, SIPC_ETOOBIG);
+    assert_non_null(strstr(message, "frame of 4294967295 bytes exceeds node "));
+    assert_true(tu_log_has(&w->slog, "(SIPC_ETOOBIG, protocol class): peer 127.0.0.1:"));
+    assert_true(tu_log_has(&w->slog, "announced a frame of 4294967295 bytes, more than the maximum "
+                                     "of 65536 before its hello"));
+    assert_false(tu_log_has(&w->slog, "speak"));
+    sipc_buf_free(&r.got);
+    sipc_security_release(sec);
+    world_free(w);
+}
+
 /* sys.info's link.record_layer of the node answering on ch, into out. */
 static void info_record_layer(world *w, sipc_channel *ch, char *out, size_t outlen)
 {
@@ -3841,6 +3932,7 @@ int main(void)
         cmocka_unit_test(t_close_cancels_pending),
         cmocka_unit_test(t_idle_keepalive),
         cmocka_unit_test(t_raw_bad_input),
+        cmocka_unit_test(t_tls_first_frame_too_big),
         cmocka_unit_test(t_ipv6),
         cmocka_unit_test(t_peer_addresses),
         cmocka_unit_test(t_source_address),

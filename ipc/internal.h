@@ -844,9 +844,13 @@ void sipc__server_close_all(sipc_ctx *ctx);
 
 /* The process's descriptors as connections may use them (fd_budget.c):
  * limit is RLIMIT_NOFILE (0: none), cap what every context's connections
- * may hold together, slice what reserved servers may hold beyond it. */
+ * may hold together, slice what reserved servers may hold beyond it,
+ * opening the most connections one server may hold still in their
+ * handshake (its part of cap, one for each server of the process and one
+ * for the established and outgoing connections; at least 1), servers the
+ * number of servers that part was taken for. */
 typedef struct {
-    uint32_t limit, reserve, cap, slice;
+    uint32_t limit, reserve, cap, slice, opening, servers;
 } sipc__fd_limits;
 void sipc__fd_limits_get(sipc__fd_limits *l);
 void sipc__fd_budget_add_server(sipc_server *srv);

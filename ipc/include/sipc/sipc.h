@@ -293,7 +293,11 @@ typedef struct sipc_options {
                                      handshake (TLS and hello); beyond it the oldest
                                      is closed to make room, and past half of it new
                                      ones get a quarter of handshake_timeout_ms.
-                                     Default 4096 */
+                                     Default 4096, and never more than the server's
+                                     part of the open-file limit's share: that
+                                     share in one part per server of the process
+                                     and one more, so that a flood on one port
+                                     leaves the others room for their peers */
     sipc_log_fn log;              /* default: sipc_log_stderr: stderr at INFO */
     void *log_arg;
     sipc_log_level log_level;     /* lines below it are neither formatted nor

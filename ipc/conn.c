@@ -1501,8 +1501,11 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     conn_set_state(c, SIPC_CONN_S_CLOSING);
     /* its buffers go now, once the stream is closed and when it is freed:
      * counted then (conn_maybe_free), so that the context's return of
-     * memory to the system does not run before they are gone */
-    c->close_bytes = sipc__conn_buffer_bytes(c);
+     * memory to the system does not run before they are gone; and a TLS
+     * stream's session, which no buffer count sees, at least what it frees
+     * (a flood of handshakes closed gave nothing back otherwise) */
+    c->close_bytes = sipc__conn_buffer_bytes(c) +
+                     (c->stream && sipc_stream_is_tls(c->stream) ? SIPC__TLS_SESSION_BYTES : 0);
     c->down_err = err;
     sipc_str_copy_utf8(c->down_detail, sizeof c->down_detail, detail ? detail : "");
     c->refs++;

@@ -421,6 +421,11 @@ int sipc__conn_permissive_fallback(const sipc_conn *c, int err, int was_up, int 
 void sipc__conn_flush(sipc_conn *c);
 /* Largest frame accepted before the peer's hello is done. */
 #define SIPC__PREHELLO_FRAME (64u * 1024)
+/* What a closed TLS stream's session gives back at least, counted towards
+ * the context's trim (sipc__ctx_released) as its buffers are: wolfSSL's
+ * objects, about 9 KiB for an established session and 20 KiB for one
+ * closed in its handshake (test_transport t_handshake_flood_memory). */
+#define SIPC__TLS_SESSION_BYTES ((size_t)8 << 10)
 /* Gives a connection still in its handshake ms from now to finish it; why
  * (a static string, NULL for none) is what its timeout's log line adds. */
 void sipc__conn_set_handshake_timeout(sipc_conn *c, uint32_t ms, const char *why);

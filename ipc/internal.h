@@ -415,6 +415,11 @@ void sipc__silence_text(char *out, size_t len, const char *peer, uint64_t ms);
  * is told 0); otherwise why it failed (pending calls complete with err).
  * Queued frames are flushed, then the stream closes gracefully. */
 void sipc__conn_close(sipc_conn *c, int err, const char *detail);
+/* conn_log.c: the line of c closed by its peer after it was up (INFO), and
+ * of c closed for err (c->down_detail saying why) at level; each limited
+ * per peer host and node, host and reason, and host (log_limited.c). */
+void sipc__conn_log_closed_by_peer(sipc_conn *c);
+void sipc__conn_log_failed(sipc_conn *c, int err, int level);
 /* 1 if c, a dialer in permissive mode, offered TLS to a peer that speaks
  * plaintext: its channel retries in plaintext at once (not a failure). */
 int sipc__conn_permissive_fallback(const sipc_conn *c, int err, int was_up, int got_bytes);

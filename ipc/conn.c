@@ -215,7 +215,21 @@ int sipc__conn_over_limit(const sipc_conn *c)
 int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg)
 {
     sipc_env_out e = {.kind = SIPC__KIND__ERROR, .request_id = id, .status = status, .message = msg};
-    return sipc__conn_queue(c, &e);
+    int r = sipc__conn_queue(c, &e);
+    if (r != SIPC_ETOOBIG || !msg)
+        return r;
+    /* a message longer than the peer's max_frame takes (a handler's own
+     * words): its start, cut between characters, so that the caller still
+     * gets its answer rather than nothing until its deadline */
+    size_t room = sipc_env_payload_max(c->send_max), len = strlen(msg);
+    char *cut = malloc((len < room ? len : room) + 1);
+    if (!cut)
+        return SIPC_ENOMEM;
+    sipc_str_copy_utf8(cut, (len < room ? len : room) + 1, msg);
+    e.message = cut;
+    r = sipc__conn_queue(c, &e);
+    free(cut);
+    return r;
 }
 
 /* What every outgoing call or message on a connection must pass first. */
@@ -429,10 +443,6 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
     c->peer_cluster_cut = h->cluster && strlen(h->cluster) >= sizeof c->peer_cluster;
     c->peer_plaintext_retry = h->plaintext_retry != 0;
     c->peer_tls_accepted = h->tls_accepted != 0;
-    /* a frame larger than the peer takes would close the whole link: such an
-       answer or request is refused alone instead */
-    if (h->max_frame && h->max_frame < c->send_max)
-        c->send_max = h->max_frame;
     int err = 0;
     if (h->protocol_version != SIPC_PROTOCOL_VERSION || env->version != SIPC_PROTOCOL_VERSION) {
         err = SIPC_EVERSION;
@@ -448,7 +458,19 @@ static int on_hello(sipc_conn *c, const sipc_env_view *env)
                  "cluster name mismatch: this side %s is in cluster '%s', peer %s at %s is in "
                  "cluster '%s'",
                  c->ctx->node_id, c->ctx->cluster, h->node_id, c->peer_addr, h->cluster);
+    } else if (h->max_frame && h->max_frame < SIPC_FRAME_MIN) {
+        /* nothing this side sends would fit, not even an ERROR or a PONG:
+         * every answer would be dropped, so the peer is refused instead */
+        err = SIPC_EPROTO;
+        snprintf(msg, sizeof msg,
+                 "peer %s at %s takes frames of at most %u bytes (its hello's max_frame), below "
+                 "the protocol's minimum of %u that every hello, ERROR and PONG fits",
+                 c->peer_node, c->peer_addr, h->max_frame, SIPC_FRAME_MIN);
     }
+    /* a frame larger than the peer takes would close the whole link: such an
+       answer or request is refused alone instead */
+    if (!err && h->max_frame && h->max_frame < c->send_max)
+        c->send_max = h->max_frame;
     if (heap)
         sipc__hello__free_unpacked(h, NULL);
     if (err) {
@@ -705,9 +727,12 @@ static int conn_input(sipc_conn *c, const uint8_t *p, size_t n)
         sipc__conn_rx_wait_end(c);
     rx_wait_account(c);
     if (r == SIPC_ETOOBIG && c->state == SIPC_CONN_S_HANDSHAKE &&
-        c->dec.last_len >> 24 > SIPC_FRAME_MAX >> 24) {
+        c->dec.last_len >> 24 > SIPC_FRAME_MAX >> 24 &&
+        !(c->stream && sipc_stream_is_tls(c->stream))) {
         /* no hello yet, and a first byte no sipc frame begins with (protocol.md, 3):
-         * no sipc peer (HTTP, a scanner, SSLv2), whom an ERROR frame would not help */
+         * no sipc peer (HTTP, a scanner, SSLv2), whom an ERROR frame would not help.
+         * Inside TLS the peer has shown the cluster's certificate: a sipc peer,
+         * told its frame is too large like any other (below). */
         uint8_t b[4];
         sipc_be32_put(b, (uint32_t)c->dec.last_len);
         char msg[600];
@@ -1269,132 +1294,6 @@ int sipc__conn_new(sipc_conn **out, sipc_ctx *ctx, sipc_security *sec, sipc_stre
     return 0;
 }
 
-/* The reason of a close as a rate-limit key, which the report of the lines
- * held back prints: the detail with the peer's address as its host only (a
- * peer reconnects from new ports, and each connection's detail names its
- * own). Whole, so two reasons that differ late (another subject, another
- * attribute) are two, and so are two identities that differ in a number
- * (CN=host101, CN=host202). digits: every run of three digits or more as
- * one '#', for the host's key that bounds them (bytes, ports and times vary
- * from one connection to the next; short numbers such as a TLS version are
- * part of the reason). offers: what the peer offered (groups, signature
- * algorithms) as "...", for the host's key (a scanner that offers one at a
- * time is one reason) and the text its report shows: one real reason of
- * those it counts, with its numbers as they were (P-256, not P-#), but no
- * single peer's offer. */
-static void conn_reason_key(char *out, size_t len, const char *detail, const char *addr,
-                            int digits, int offers)
-{
-    static const char *const offered[] = {"offered: ", "offers only: "};
-    char host[160];
-    sipc__peer_host(addr, host, sizeof host);
-    size_t alen = strlen(addr), hlen = strlen(host), n = 0;
-    while (*detail && n + 1 < len) {
-        const char *offer = NULL;
-        for (size_t i = 0; offers && !offer && i < sizeof offered / sizeof offered[0]; i++)
-            if (strncmp(detail, offered[i], strlen(offered[i])) == 0)
-                offer = offered[i];
-        if (offer) {
-            snprintf(out + n, len - n, "%s...", offer);
-            return;
-        }
-        if (alen && strncmp(detail, addr, alen) == 0) {
-            detail += alen;
-            if (n + hlen < len) {
-                memcpy(out + n, host, hlen);
-                n += hlen;
-            }
-        } else if (digits && strspn(detail, "0123456789") >= 3) {
-            detail += strspn(detail, "0123456789");
-            out[n++] = '#';
-        } else {
-            out[n++] = *detail++;
-        }
-    }
-    out[n] = '\0';
-}
-
-/* "Connections from 127.0.0.1 (node n2)" for the keys of a connection's
- * lines (host_key: without the node); dir is "from" or "to". */
-static void conn_log_keys(const sipc_conn *c, char *key, size_t klen, char *host_key, size_t hlen)
-{
-    char host[160];
-    sipc__peer_host(c->peer_addr, host, sizeof host);
-    const char *dir = c->is_server ? "from" : "to";
-    if (c->peer_node[0])
-        snprintf(key, klen, "Connections %s %s (node %s)", dir, host, c->peer_node);
-    else
-        snprintf(key, klen, "Connections %s %s", dir, host);
-    snprintf(host_key, hlen, "Connections %s %s (various %s)", dir, host,
-             c->peer_node[0] ? "nodes" : "peers");
-}
-
-/* Limited like the up lines: a probe that connects every second is one
- * line per interval, not one per connection. */
-static void conn_log_closed_by_peer(sipc_conn *c)
-{
-    char key[400], host_key[300];
-    conn_log_keys(c, key, sizeof key, host_key, sizeof host_key);
-    strncat(key, " closed by the peer", sizeof key - strlen(key) - 1);
-    strncat(host_key, " closed by the peer", sizeof host_key - strlen(host_key) - 1);
-    sipc__log_limited_host(c->ctx, key, host_key, SIPC_LOG_INFO, "Transport.Conn",
-                           "%s %s (node %s) closed by the peer",
-                           c->is_server ? "Connection from" : "Connection to", c->peer_addr,
-                           c->peer_node);
-}
-
-/* The same peer host and node failing for the same reason is one line per
- * interval; another reason is another line, and so is another node (a few
- * per host and reason per interval, then counted under the host). */
-static void conn_log_failed(sipc_conn *c, int err, int level)
-{
-    char key[1000], host_key[1000], host_text[1000];
-    conn_log_keys(c, key, sizeof key, host_key, sizeof host_key);
-    sipc_str_copy(host_text, sizeof host_text, host_key);
-    char reason[800];
-    size_t n = (size_t)snprintf(reason, sizeof reason, " closed: %s%s: ",
-                                c->resume_refused ? "TLS session not resumed, " : "",
-                                sipc_err_name(err));
-    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 0, 0);
-    strncat(key, reason, sizeof key - strlen(key) - 1);
-    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 1, 1);
-    strncat(host_key, reason, sizeof host_key - strlen(host_key) - 1);
-    conn_reason_key(reason + n, sizeof reason - n, c->down_detail, c->peer_addr, 0, 1);
-    strncat(host_text, reason, sizeof host_text - strlen(host_text) - 1);
-    if (c->refused_note && err == UV_ECONNREFUSED) {
-        /* held apart: these lines never hold back the same refusal's WARN
-         * once the link has been up, or the peer long gone */
-        strncat(key, c->refused_note, sizeof key - strlen(key) - 1);
-        strncat(host_key, c->refused_note, sizeof host_key - strlen(host_key) - 1);
-        strncat(host_text, c->refused_note, sizeof host_text - strlen(host_text) - 1);
-    }
-    const char *hkey = host_key;
-    const char *dir = c->is_server ? "Connection from" : "Connection to";
-    const char *addr = c->peer_addr[0] ? c->peer_addr : "peer";
-    if (c->resume_refused) {
-        sipc__log_limited_text(c->ctx, key, hkey, host_text, level, "Transport.Conn",
-                               "%s %s: TLS session not resumed: %s", dir, addr, c->down_detail);
-        return;
-    }
-    /* a detail that only repeats the error's text adds nothing */
-    const char *more = strcmp(c->down_detail, sipc_strerror(err)) ? c->down_detail : "";
-    char text[1024];
-    snprintf(text, sizeof text, "%s %s%s%s%s closed: %s (%s, %s class)%s%s", dir, addr,
-             c->peer_node[0] ? " (node " : "", c->peer_node, c->peer_node[0] ? ")" : "",
-             sipc_strerror(err), sipc_err_name(err), sipc_err_class_name(sipc_err_classify(err)),
-             more[0] ? ": " : "", more);
-    if (c->is_server && err == SIPC_ETLSONPLAIN) {
-        /* TLS offered to a plaintext listener: a dialer that accepts both
-         * is back in plaintext at once (see sipc__log_hold) */
-        char host[160];
-        sipc__peer_host(c->peer_addr, host, sizeof host);
-        sipc__log_hold(c->ctx, c->owner, addr, host, key, hkey, host_text, (sipc_log_level)level,
-                       "Transport.Conn", text);
-        return;
-    }
-    sipc__log_limited_text(c->ctx, key, hkey, host_text, level, "Transport.Conn", "%s", text);
-}
-
 /* Whether a dialer in permissive mode offered TLS and met a peer that
  * speaks plaintext (it refused TLS with a plaintext error frame, or closed
  * without a byte): the channel retries in plaintext at once. A stream
@@ -1415,8 +1314,11 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     conn_set_state(c, SIPC_CONN_S_CLOSING);
     /* its buffers go now, once the stream is closed and when it is freed:
      * counted then (conn_maybe_free), so that the context's return of
-     * memory to the system does not run before they are gone */
-    c->close_bytes = sipc__conn_buffer_bytes(c);
+     * memory to the system does not run before they are gone; and a TLS
+     * stream's session, which no buffer count sees, at least what it frees
+     * (a flood of handshakes closed gave nothing back otherwise) */
+    c->close_bytes = sipc__conn_buffer_bytes(c) +
+                     (c->stream && sipc_stream_is_tls(c->stream) ? SIPC__TLS_SESSION_BYTES : 0);
     c->down_err = err;
     sipc_str_copy_utf8(c->down_detail, sizeof c->down_detail, detail ? detail : "");
     c->refs++;
@@ -1435,7 +1337,7 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
         level = c->refused_level;
     if (err == SIPC_ECLOSED && was_up) {
         if (sipc__log_on(c->ctx, SIPC_LOG_INFO))
-            conn_log_closed_by_peer(c);
+            sipc__conn_log_closed_by_peer(c);
     } else if (err == SIPC_EPLAINTEXT && sipc__conn_permissive_fallback(c, err, was_up, got_bytes)) {
         /* the channel says it, once: a plaintext answer to the TLS a
          * permissive dialer offers first is what it is built for (a close
@@ -1443,7 +1345,7 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
     } else if (c->evicted) {
         /* the listener said it, with the reason: not a timeout of its own */
     } else if (err != 0 && sipc__log_on(c->ctx, level)) {
-        conn_log_failed(c, err, level);
+        sipc__conn_log_failed(c, err, level);
     }
     /* every outstanding call completes now, exactly once: canceled when we
      * close on purpose, else with the reason of the failure */

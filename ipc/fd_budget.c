@@ -19,6 +19,7 @@ static pthread_mutex_t budget_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t budget_dialed;   /* descriptors of channels' connections */
 static uint32_t budget_accepted; /* of servers' connections, all servers */
 static sipc_link budget_servers = {&budget_servers, &budget_servers};
+static uint32_t budget_nservers; /* in budget_servers */
 /* A descriptor kept for the moment accept fails for want of one (below). */
 static int budget_spare = -1;
 
@@ -40,6 +41,8 @@ void sipc__fd_limits_get(sipc__fd_limits *l)
         l->reserve = 0;
         l->cap = UINT32_MAX;
         l->slice = 0;
+        l->opening = UINT32_MAX;
+        l->servers = 0;
         return;
     }
     l->limit = (uint32_t)rl.rlim_cur;
@@ -57,12 +60,25 @@ void sipc__fd_limits_get(sipc__fd_limits *l)
     /* a quarter of the reserve for servers that must stay reachable when
      * the others are full (an operator's): three quarters stay for files */
     l->slice = l->reserve / 4;
+    /* A server at the share makes room only among its own connections
+     * still in their handshake, and a server that has none refuses: so no
+     * server's may fill the share. Each gets a part of it, and one part is
+     * left to the established and outgoing connections, so that a flood on
+     * one port (or on all but one) leaves every other port room for its
+     * peers, whatever the limit. */
+    pthread_mutex_lock(&budget_lock);
+    l->servers = budget_nservers;
+    pthread_mutex_unlock(&budget_lock);
+    l->opening = l->cap / (l->servers + 1);
+    if (l->opening == 0)
+        l->opening = 1;
 }
 
 void sipc__fd_budget_add_server(sipc_server *srv)
 {
     pthread_mutex_lock(&budget_lock);
     sipc_list_insert_before(&budget_servers, &srv->budget_link);
+    budget_nservers++;
     (void)spare_back_locked();
     pthread_mutex_unlock(&budget_lock);
 }
@@ -71,6 +87,7 @@ void sipc__fd_budget_remove_server(sipc_server *srv)
 {
     pthread_mutex_lock(&budget_lock);
     sipc_list_remove(&srv->budget_link);
+    budget_nservers--;
     if (sipc_list_empty(&budget_servers) && budget_spare >= 0) {
         close(budget_spare);
         budget_spare = -1;

@@ -181,13 +181,19 @@ void sipc__log(sipc_ctx *ctx, sipc_log_level level, const char *category, const 
 #define SIPC__LOG_KIND_BURST 10
 #define SIPC__LOG_BUDGET 60
 #define sipc__log_limited_host(ctx, key, host_key, ...)                                            \
-    sipc__log_limited_text(ctx, key, host_key, NULL, __VA_ARGS__)
+    sipc__log_limited_text(ctx, key, host_key, NULL, NULL, __VA_ARGS__)
 /* The same; the report of lines counted under host_key shows host_text
  * (NULL: host_key): a host key that folds what varies (numbers) would
- * otherwise show the folded text, not one of the lines it stands for. */
+ * otherwise show the folded text, not one of the lines it stands for.
+ * host_any (NULL: none), a key of the host alone: at most
+ * SIPC__LOG_HOST_BURST new keys of the host per interval whatever their
+ * host_key, for lines whose reason the peer can vary at will (a failure
+ * quoting what it sent or a name it chose); its report is "host_any; the
+ * first of them: host_text". */
 void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key,
-                            const char *host_text, sipc_log_level level, const char *category,
-                            const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+                            const char *host_text, const char *host_any, sipc_log_level level,
+                            const char *category, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
 /* Whether a line of key (no host_key) would be written now rather than held
  * back: a caller whose text is costly builds it only then (a held line is
  * counted whatever its text). */
@@ -217,12 +223,13 @@ typedef struct sipc__held_line {
     uint32_t count;         /* handshakes it stands for: 1, more when the table was full */
     sipc_log_level level;
     char category[32];
-    char key[1000], host_key[1000], host_text[1000];
+    char key[1000], host_key[1000], host_text[1000], host_any[300];
     char text[1024];
 } sipc__held_line;
 void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
                     const char *key, const char *host_key, const char *host_text,
-                    sipc_log_level level, const char *category, const char *text);
+                    const char *host_any, sipc_log_level level, const char *category,
+                    const char *text);
 /* A plaintext connection from host whose hello says it retries after its
  * TLS was refused came up on owner's listener: the oldest line held for
  * host there is said at DEBUG. */
@@ -415,12 +422,22 @@ void sipc__silence_text(char *out, size_t len, const char *peer, uint64_t ms);
  * is told 0); otherwise why it failed (pending calls complete with err).
  * Queued frames are flushed, then the stream closes gracefully. */
 void sipc__conn_close(sipc_conn *c, int err, const char *detail);
+/* conn_log.c: the line of c closed by its peer after it was up (INFO), and
+ * of c closed for err (c->down_detail saying why) at level; each limited
+ * per peer host and node, host and reason, and host (log_limited.c). */
+void sipc__conn_log_closed_by_peer(sipc_conn *c);
+void sipc__conn_log_failed(sipc_conn *c, int err, int level);
 /* 1 if c, a dialer in permissive mode, offered TLS to a peer that speaks
  * plaintext: its channel retries in plaintext at once (not a failure). */
 int sipc__conn_permissive_fallback(const sipc_conn *c, int err, int was_up, int got_bytes);
 void sipc__conn_flush(sipc_conn *c);
 /* Largest frame accepted before the peer's hello is done. */
 #define SIPC__PREHELLO_FRAME (64u * 1024)
+/* What a closed TLS stream's session gives back at least, counted towards
+ * the context's trim (sipc__ctx_released) as its buffers are: wolfSSL's
+ * objects, about 9 KiB for an established session and 20 KiB for one
+ * closed in its handshake (test_transport t_handshake_flood_memory). */
+#define SIPC__TLS_SESSION_BYTES ((size_t)8 << 10)
 /* Gives a connection still in its handshake ms from now to finish it; why
  * (a static string, NULL for none) is what its timeout's log line adds. */
 void sipc__conn_set_handshake_timeout(sipc_conn *c, uint32_t ms, const char *why);
@@ -620,6 +637,11 @@ const char *sipc__conn_operator_hint(int err, const sipc_conn *c, char *buf, siz
  * ClientHello, or the bytes in hex. */
 void sipc__foreign_peer_says(const sipc_conn *c, const uint8_t *b, size_t n, int tls_port,
                              char *out, size_t len);
+/* Whether s begins the quote of those bytes in such words ("its first bytes
+ * (41 a0 e7 86)", "text ('GET ')"): the length of the bytes quoted, which
+ * begin *open bytes into s; 0 when it begins none. The rate limiter's keys
+ * fold them: a peer varying them must not make each line a new one. */
+size_t sipc__foreign_quote(const char *s, size_t *open);
 
 /* requests.c: requests received, handed to handlers. */
 /* frame: the body env was read from (its reassembly buffer may be taken
@@ -849,9 +871,13 @@ void sipc__server_close_all(sipc_ctx *ctx);
 
 /* The process's descriptors as connections may use them (fd_budget.c):
  * limit is RLIMIT_NOFILE (0: none), cap what every context's connections
- * may hold together, slice what reserved servers may hold beyond it. */
+ * may hold together, slice what reserved servers may hold beyond it,
+ * opening the most connections one server may hold still in their
+ * handshake (its part of cap, one for each server of the process and one
+ * for the established and outgoing connections; at least 1), servers the
+ * number of servers that part was taken for. */
 typedef struct {
-    uint32_t limit, reserve, cap, slice;
+    uint32_t limit, reserve, cap, slice, opening, servers;
 } sipc__fd_limits;
 void sipc__fd_limits_get(sipc__fd_limits *l);
 void sipc__fd_budget_add_server(sipc_server *srv);

@@ -62,7 +62,8 @@ static void held_write(sipc_ctx *ctx, const sipc__held_line *h, uint64_t now)
     int room = 1023 - (int)strlen(suffix);
     int cut = (int)strlen(h->text) > room;
     sipc__log_limited_text(ctx, h->key, h->host_key[0] ? h->host_key : NULL,
-                           h->host_text[0] ? h->host_text : NULL, h->level, h->category,
+                           h->host_text[0] ? h->host_text : NULL,
+                           h->host_any[0] ? h->host_any : NULL, h->level, h->category,
                            "%.*s%s%s", cut ? room - 3 : room, h->text, cut ? "..." : "", suffix);
 }
 
@@ -104,12 +105,14 @@ static sipc__held_line *held_oldest(sipc_ctx *ctx, const void *owner, const char
 
 void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const char *host,
                     const char *key, const char *host_key, const char *host_text,
-                    sipc_log_level level, const char *category, const char *text)
+                    const char *host_any, sipc_log_level level, const char *category,
+                    const char *text)
 {
     if (!sipc__log_on(ctx, level))
         return;
     if (ctx->closing) {
-        sipc__log_limited_text(ctx, key, host_key, host_text, level, category, "%s", text);
+        sipc__log_limited_text(ctx, key, host_key, host_text, host_any, level, category, "%s",
+                                   text);
         return;
     }
     if (ctx->nheld == ctx->held_cap && ctx->held_cap < SIPC__HELD_MAX) {
@@ -134,7 +137,8 @@ void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const ch
         if (last)
             last->count++;
         else
-            sipc__log_limited_text(ctx, key, host_key, host_text, level, category, "%s", text);
+            sipc__log_limited_text(ctx, key, host_key, host_text, host_any, level, category, "%s",
+                                   text);
         return;
     }
     sipc__held_line *h = &ctx->held[ctx->nheld++];
@@ -149,6 +153,7 @@ void sipc__log_hold(sipc_ctx *ctx, const void *owner, const char *peer, const ch
     sipc_str_copy(h->key, sizeof h->key, key);
     sipc_str_copy(h->host_key, sizeof h->host_key, host_key ? host_key : "");
     sipc_str_copy(h->host_text, sizeof h->host_text, host_text ? host_text : "");
+    sipc_str_copy(h->host_any, sizeof h->host_any, host_any ? host_any : "");
     sipc_str_copy(h->text, sizeof h->text, text);
     sipc__ctx_timer_within(ctx, SIPC__RETRY_HOLD_MS);
 }
@@ -168,19 +173,59 @@ void sipc__log_retried(sipc_ctx *ctx, const void *owner, const char *host, const
         *h = ctx->held[--ctx->nheld];
 }
 
+/* A key's first line that coarse, a key over many keys of one host, holds
+ * back: counted under it, and its report shows the first line it counts,
+ * text (after "PREFIX; the first of them: " with a prefix). */
+static void count_under(sipc_ctx *ctx, const char *coarse, const char *prefix, const char *text,
+                        sipc_log_level level, const char *category, uint64_t now)
+{
+    uint64_t held = 0, since = 0;
+    (void)sipc_ratelimit_allow_n(ctx->logrl, coarse, SIPC__LOG_HOST_BURST, now, &held, &since);
+    if (held == 1) {
+        char first[1100];
+        if (prefix)
+            snprintf(first, sizeof first, "%s; the first of them: %s", prefix, text);
+        (void)sipc_ratelimit_remember(ctx->logrl, coarse, (int)level, category,
+                                      prefix ? first : text);
+    }
+    sipc__ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
+}
+
+/* A key's first line let through under coarse: coarse counts it, and what
+ * coarse held in its interval before, with no line of its own to carry the
+ * count, is reported now (past the log's budget, under its kind). */
+static void charge(sipc_ctx *ctx, const char *coarse, sipc_log_level level, const char *category,
+                   uint64_t now)
+{
+    sipc_ratelimit *rl = ctx->logrl;
+    uint64_t held = 0, since = 0;
+    if (!sipc_ratelimit_allow_n(rl, coarse, SIPC__LOG_HOST_BURST, now, &held, &since) || !held)
+        return; /* the former not reached: would_allow said it would */
+    const char *first = sipc_ratelimit_text(rl, coarse);
+    char text[1100];
+    snprintf(text, sizeof text, "%s", first ? first : coarse);
+    if (sipc_ratelimit_take(rl, now))
+        log_held(ctx, (int)level, category, text, held, since);
+    else
+        sipc_ratelimit_fold(rl, text, held, (int)level, category, now);
+}
+
 /* key says what all of its lines have in common, and is what the report of
  * those held back says: never the details (port, node, reason) of one of
  * them. With host_key, a coarser key over many keys of one peer host: a few
  * new keys per interval each get their line, the rest are counted under it,
  * so a peer cycling node ids stays one summary per interval and a few slots;
  * its report says host_text of the first line it counts (host_key when not
- * given), so that it describes one of the lines it counts. A key's first
- * line past its kind's or the context's budget (SIPC__LOG_KIND_BURST,
- * SIPC__LOG_BUDGET) is counted under its kind instead, and the report of
- * the kind shows the first it counted. */
+ * given), so that it describes one of the lines it counts. With host_any,
+ * the coarsest, the host alone: as few new keys of the host per interval
+ * whatever their host_key (a reason that quotes what the peer sent, a name
+ * it chose, varies with every connection), and its report names the first
+ * it counts. A key's first line past its kind's or the context's budget
+ * (SIPC__LOG_KIND_BURST, SIPC__LOG_BUDGET) is counted under its kind
+ * instead, and the report of the kind shows the first it counted. */
 void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key,
-                            const char *host_text, sipc_log_level level, const char *category,
-                            const char *fmt, ...)
+                            const char *host_text, const char *host_any, sipc_log_level level,
+                            const char *category, const char *fmt, ...)
 {
     if (!sipc__log_on(ctx, level))
         return;
@@ -195,12 +240,14 @@ void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key
      * everyone else's), nor one past its kind's budget (many hosts taking
      * turns must not either, nor make every line a first one) */
     if (rl && sipc_ratelimit_would_allow(rl, key, 1, now)) {
-        uint64_t hheld = 0, hsince = 0, kheld = 0;
+        uint64_t kheld = 0;
         if (host_key && !sipc_ratelimit_would_allow(rl, host_key, SIPC__LOG_HOST_BURST, now)) {
-            (void)sipc_ratelimit_allow_n(rl, host_key, SIPC__LOG_HOST_BURST, now, &hheld, &hsince);
-            if (hheld == 1) /* the report shows the first line it counts */
-                (void)sipc_ratelimit_remember(rl, host_key, (int)level, category, host_text);
-            sipc__ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
+            count_under(ctx, host_key, NULL, host_text, level, category, now);
+            return;
+        }
+        if (host_any && !sipc_ratelimit_would_allow(rl, host_any, SIPC__LOG_HOST_BURST, now)) {
+            count_under(ctx, host_any, host_any, host_text ? host_text : key, level, category,
+                        now);
             return;
         }
         if (!sipc_ratelimit_admit(rl, key, now, &kheld)) {
@@ -213,18 +260,10 @@ void sipc__log_limited_text(sipc_ctx *ctx, const char *key, const char *host_key
             sipc__ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);
             return;
         }
-        if (host_key &&
-            !sipc_ratelimit_allow_n(rl, host_key, SIPC__LOG_HOST_BURST, now, &hheld, &hsince))
-            hheld = 0; /* not reached: would_allow said it would */
-        if (hheld) { /* the host's key has no line of its own to carry them */
-            const char *first = sipc_ratelimit_text(rl, host_key);
-            char text[1100];
-            snprintf(text, sizeof text, "%s", first ? first : host_key);
-            if (sipc_ratelimit_take(rl, now))
-                log_held(ctx, (int)level, category, text, hheld, hsince);
-            else
-                sipc_ratelimit_fold(rl, text, hheld, (int)level, category, now);
-        }
+        if (host_key)
+            charge(ctx, host_key, level, category, now);
+        if (host_any)
+            charge(ctx, host_any, level, category, now);
     }
     if (rl && !sipc_ratelimit_allow(rl, key, now, &held, &since)) {
         sipc__ctx_timer_within(ctx, SIPC__LOG_INTERVAL_MS);

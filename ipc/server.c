@@ -282,6 +282,12 @@ static void srv_freed(void *owner)
 
 enum { EVICT_OPENING, EVICT_FULL, EVICT_HOST, EVICT_SHARE };
 
+/* How many of srv's connections may be in their handshake at once. */
+static uint32_t opening_limit(const sipc_server *srv, const sipc__fd_limits *lim)
+{
+    return lim->opening < srv->ctx->opts.max_opening ? lim->opening : srv->ctx->opts.max_opening;
+}
+
 /* "the process's connections hold their share of its open-file limit (...)" */
 static void fd_share_text(const sipc_server *srv, const sipc__fd_limits *lim, char *out,
                           size_t len)
@@ -312,11 +318,21 @@ static void say_evicted(sipc_server *srv, const sipc_conn *c, int why, const sip
                           "%s: %u connections open (limit %u, [limits] max_connections): "
                           "closing the oldest still in its handshake, from %s, to make room",
                           srv->name, srv->nconns - srv->nclosing, srv->max_conns, c->peer_addr);
-    else if (why == EVICT_OPENING)
+    else if (why == EVICT_OPENING && opening_limit(srv, lim) == srv->ctx->opts.max_opening)
         sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
                           "%s: %u connections are in their handshake (limit %u, [limits] "
                           "max_opening): closing the oldest, from %s, to make room",
                           srv->name, srv->nopening, srv->ctx->opts.max_opening, c->peer_addr);
+    else if (why == EVICT_OPENING)
+        sipc__log_limited(srv->ctx, key, SIPC_LOG_WARN, "Transport.Listen",
+                          "%s: %u connections are in their handshake (limit %u: the process's "
+                          "open-file limit %u, less %u kept for its files, logs and listeners, "
+                          "in %u parts, one for each of its %u servers and one for established "
+                          "connections; [limits] max_opening %u): closing the oldest, from %s, "
+                          "to make room",
+                          srv->name, srv->nopening, lim->opening, lim->limit, lim->reserve,
+                          lim->servers + 1, lim->servers, srv->ctx->opts.max_opening,
+                          c->peer_addr);
     else {
         /* what holds the descriptors (a lock, every server) only for a
          * line written: a flood makes room at every accept */
@@ -526,16 +542,19 @@ static void on_connection(uv_stream_t *listener, int status)
         sipc_stream_abort(s);
         return;
     }
-    if (!evicted && srv->nopening >= ctx->opts.max_opening)
-        evicted = evict_oldest_opening(srv, NULL, EVICT_OPENING, NULL);
+    /* max_opening, or this server's part of the open-file limit's share
+     * when smaller (fd_budget.c): no flood of one port fills the share */
+    sipc__fd_limits lim;
+    sipc__fd_limits_get(&lim);
+    uint32_t max_opening = opening_limit(srv, &lim);
+    if (!evicted && srv->nopening >= max_opening)
+        evicted = evict_oldest_opening(srv, NULL, EVICT_OPENING, &lim);
     /* The process's connections at their share of the open-file limit:
      * this server's own oldest still in its handshake makes room the same
      * way (it gives its place in the count to the new one), whoever else
      * holds the share; only with none of its own opening is the new one
      * refused. Another server's are left alone: they are its to judge,
      * maybe on another thread. */
-    sipc__fd_limits lim;
-    sipc__fd_limits_get(&lim);
     if (!evicted && !sipc__fd_budget_take(srv, &lim) &&
         !(evicted = evict_oldest_opening(srv, NULL, EVICT_SHARE, &lim))) {
         refuse_at_fd_share(srv, s, host, &lim);
@@ -563,18 +582,23 @@ static void on_connection(uv_stream_t *listener, int status)
     opening_add(srv, c, e);
     /* under pressure of unfinished handshakes, a new one gets less time:
      * honest peers finish in milliseconds, silent ones leave sooner */
-    if (srv->nopening > ctx->opts.max_opening / 2) {
+    if (srv->nopening > max_opening / 2) {
+        static const char *const why[2][2] = {
+            {"a quarter of handshake_timeout_ms: over half of [limits] max_opening "
+             "connections were opening",
+             "a quarter of handshake_timeout_ms, at least 1 s: over half of [limits] "
+             "max_opening connections were opening"},
+            {"a quarter of handshake_timeout_ms: over half of the connections this server may "
+             "hold in their handshake (its part of the open-file limit's share) were opening",
+             "a quarter of handshake_timeout_ms, at least 1 s: over half of the connections "
+             "this server may hold in their handshake (its part of the open-file limit's "
+             "share) were opening"}};
         uint32_t t = ctx->opts.handshake_timeout_ms / 4;
         int floor = t < 1000;
         if (floor)
             t = 1000;
         if (t < ctx->opts.handshake_timeout_ms)
-            sipc__conn_set_handshake_timeout(
-                c, t,
-                floor ? "a quarter of handshake_timeout_ms, at least 1 s: over half of "
-                        "[limits] max_opening connections were opening"
-                      : "a quarter of handshake_timeout_ms: over half of "
-                        "[limits] max_opening connections were opening");
+            sipc__conn_set_handshake_timeout(c, t, why[max_opening < ctx->opts.max_opening][floor]);
     }
     sipc_list_insert_before(&srv->conns, &c->owner_link);
 }

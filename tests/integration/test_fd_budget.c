@@ -15,7 +15,10 @@
  * 127.1.184.1). And a flood of connections that never finish opening, on
  * the reserved server's own port at its share of the limit, does not lock
  * an operator out: the oldest of them makes room (that node on
- * 127.1.203.1, its limit 128). */
+ * 127.1.203.1, its limit 128). And a flood of such connections on one
+ * port, at a small limit, leaves the other ports room for their peers:
+ * each server holds at most its part of the share in their handshake
+ * (that node on 127.1.246.100, its limit 256). */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -46,7 +49,13 @@
 #define OPERATOR_FROM "127.1.172.20"
 #define OPENING_LISTEN "127.1.203.1"
 #define OPENING_FILL 60  /* established, on another server */
-#define OPENING_FLOOD 30 /* more than the reserved server's room */
+#define OPENING_OWN 8    /* established, on the reserved server itself */
+#define OPENING_FLOOD 20 /* more than the reserved server's room */
+#define PORTS_LISTEN "127.1.246.100"
+#define PORTS_FLOOD_FROM "127.1.246.10" /* 1 .. 4: past one host's limit together */
+#define PORTS_PEER_FROM "127.1.246.110"
+#define PORTS_NOFILE 256 /* 128 for connections, 25 in their handshake per server */
+#define PORTS_FLOOD 200
 #define NODE_NOFILE 1024
 #define SMALL_NOFILE 128 /* 64 for connections, 16 more for the reserved server */
 #define NSERVERS 4 /* the last one reserved */
@@ -88,6 +97,9 @@ static void test_options(sipc_options *o, const char *node, sipc_log_fn log, voi
     o->log = log;
     o->log_arg = arg;
     o->log_level = level;
+    /* a flood's handshakes last (a quarter of it under pressure) beyond
+     * what a test looks at */
+    o->handshake_timeout_ms = 20000;
 }
 
 /* Opens FILES_WRITTEN files at once in dir and writes each: what the data
@@ -563,9 +575,10 @@ static int closed_by_node(int fd)
 
 /* A node whose connections are at their share of a small open-file limit
  * (128: 64 for connections, 16 more for the reserved server): 60 established
- * on another server and one on the reserved server, which a flood of 30
+ * on another server and 9 on the reserved server, which a flood of 20
  * connections that never finish opening (silent, or a ClientHello cut
- * short) then fills. An operator's TLS call to the reserved server is
+ * short) then fills (11 places left, fewer than the 12 the server may hold
+ * in their handshake: the share is reached first). An operator's TLS call to the reserved server is
  * answered promptly all the same: the oldest connection still opening made
  * room, each counted and logged, while the rest of the flood stays and the
  * established link is never closed. Before, the share's refusal closed the
@@ -589,15 +602,20 @@ static void t_opening_flood_at_the_share(void **state)
     sipc_security *plain = tu_security(SIPC_TLS_OFF, NULL), *tls = tu_security(SIPC_TLS_STRICT, pem);
     sipc_ctx *fill = client_ctx(&loop, plain, "127.1.203.10", &log);
     link_events filled_ups = {0}, kept = {0};
-    for (int i = 0; i < OPENING_FILL; i++) {
-        sipc_channel *ch;
-        assert_int_equal(sipc_channel_open(&ch, fill, OPENING_LISTEN, ports[0], NULL), 0);
-        sipc_channel_set_conn_cb(ch, on_link, &filled_ups);
-    }
     int never = 0;
-    for (int t = 0; t < 300 && filled_ups.ups < OPENING_FILL; t++)
+    /* a few at a time: a server holds 12 in their handshake at this limit */
+    for (int i = 0; i < OPENING_FILL + OPENING_OWN; i++) {
+        sipc_channel *ch;
+        assert_int_equal(sipc_channel_open(&ch, fill, OPENING_LISTEN,
+                                           i < OPENING_FILL ? ports[0] : reserved, NULL),
+                         0);
+        sipc_channel_set_conn_cb(ch, on_link, &filled_ups);
+        for (int t = 0; t < 300 && i % 8 == 7 && filled_ups.ups <= i; t++)
+            (void)tu_run_until(&loop, &never, 10);
+    }
+    for (int t = 0; t < 300 && filled_ups.ups < OPENING_FILL + OPENING_OWN; t++)
         (void)tu_run_until(&loop, &never, 10);
-    assert_int_equal(filled_ups.ups, OPENING_FILL);
+    assert_int_equal(filled_ups.ups, OPENING_FILL + OPENING_OWN);
     /* an operator's link made before the flood */
     sipc_ctx *early = client_ctx(&loop, tls, "127.1.203.11", &log);
     sipc_channel *link;
@@ -618,11 +636,11 @@ static void t_opening_flood_at_the_share(void **state)
                              (ssize_t)sizeof hello_start - 1);
     }
     /* every one of them taken on or refused by the node */
-    for (int t = 0; t < 100 && accepted + refused < 1 + OPENING_FLOOD; t++) {
+    for (int t = 0; t < 100 && accepted + refused < 1 + OPENING_OWN + OPENING_FLOOD; t++) {
         (void)tu_run_until(&loop, &never, 20);
         reserved_stats(&loop, link, text, sizeof text, &accepted, &refused);
     }
-    assert_int_equal(accepted + refused, 1 + OPENING_FLOOD);
+    assert_int_equal(accepted + refused, 1 + OPENING_OWN + OPENING_FLOOD);
 
     /* the operator gets in */
     sipc_ctx *op = client_ctx(&loop, tls, "127.1.203.12", &log);
@@ -661,7 +679,7 @@ static void t_opening_flood_at_the_share(void **state)
 
     /* every connection holds one place in the process's count, its own or
      * one handed over by a connection closed to make room; once the flood
-     * is gone, the two links left hold two, none handed over */
+     * is gone, the links left hold one each, none handed over */
     unsigned fds = 0, handed = 0, conns = 0;
     const char *at = strstr(text, "fds=");
     assert_non_null(at);
@@ -669,16 +687,16 @@ static void t_opening_flood_at_the_share(void **state)
     assert_int_equal(fds + handed, conns);
     for (int i = 0; i < OPENING_FLOOD; i++)
         close(flood[i]);
-    for (int t = 0; t < 100 && conns != 2; t++) {
+    for (int t = 0; t < 100 && conns != 2 + OPENING_OWN; t++) {
         (void)tu_run_until(&loop, &never, 20);
         reserved_stats(&loop, link, text, sizeof text, &accepted, &refused);
         at = strstr(text, "fds=");
         assert_int_equal(sscanf(at, "fds=%u handed=%u conns=%u", &fds, &handed, &conns), 3);
     }
     print_message("the reserved server once the flood closed: %s\n", text);
-    assert_int_equal(conns, 2);
+    assert_int_equal(conns, 2 + OPENING_OWN);
     assert_int_equal(handed, 0);
-    assert_int_equal(fds, 2);
+    assert_int_equal(fds, 2 + OPENING_OWN);
     node_stop(pid);
     sipc_ctx_close(fill, NULL, NULL);
     sipc_ctx_close(early, NULL, NULL);
@@ -687,6 +705,71 @@ static void t_opening_flood_at_the_share(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
     sipc_security_release(plain);
     sipc_security_release(tls);
+    tu_log_free(&log);
+}
+
+/* A node of four servers whose open-file limit is 256 (128 for its
+ * connections): 200 connections that never finish opening on the first
+ * server's port, from four hosts (each under its limit per host, 64), and
+ * a peer of the second server gets in and is answered at once. The first holds at most 25 of them (128 in 5 parts: one per
+ * server, one for the established), closing its oldest to make room, and
+ * says so naming that limit. Before, [limits] max_opening (4096) let the
+ * flood fill the share: every other port, with none of its own opening to
+ * close, refused its peers until the flood's handshakes timed out. */
+static void t_opening_flood_leaves_other_ports(void **state)
+{
+    (void)state;
+    char logpath[600];
+    int ports[NSERVERS];
+    const node_spec spec = {PORTS_LISTEN, PORTS_NOFILE, 0, NULL};
+    pid_t pid = node_start(logpath, sizeof logpath, &spec, ports);
+    static int flood[PORTS_FLOOD];
+    for (int i = 0; i < PORTS_FLOOD; i++) {
+        char from[32];
+        snprintf(from, sizeof from, PORTS_FLOOD_FROM "%d", 1 + i % 4);
+        flood[i] = tu_tcp_connect(from, PORTS_LISTEN, ports[0]);
+        assert_true(flood[i] >= 0);
+    }
+    /* the node takes them on, closing what it will */
+    int before = -1, now = fds_of(pid);
+    for (int t = 0; t < 40 && now != before; t++) {
+        tu_sleep_ms(50);
+        before = now;
+        now = fds_of(pid);
+    }
+
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    tu_log log = {0};
+    sipc_security *sec = tu_security(SIPC_TLS_OFF, NULL);
+    sipc_ctx *peer = client_ctx(&loop, sec, PORTS_PEER_FROM, &log);
+    sipc_channel *ch;
+    assert_int_equal(sipc_channel_open(&ch, peer, PORTS_LISTEN, ports[1], NULL), 0);
+    outcome echo = {0};
+    assert_int_equal(sipc_call(ch, "test", "echo", NULL, 0, 1500, on_reply, &echo), 0);
+    assert_true(tu_run_until(&loop, &echo.done, 2000));
+    int held = 0;
+    for (int i = 0; i < PORTS_FLOOD; i++)
+        held += !closed_by_node(flood[i]);
+    if (echo.err)
+        fail_msg("a peer of another port was refused: %s (%s); the flooded port holds %d of "
+                 "the flood's %d connections, the node %d descriptors",
+                 sipc_strerror(echo.err), echo.text, held, PORTS_FLOOD, fds_of(pid));
+    assert_string_equal(echo.text, "up");
+    assert_true(held >= 1 && held <= (PORTS_NOFILE / 2) / (NSERVERS + 1));
+    assert_true(logged(logpath, "Service 0: ",
+                       " connections are in their handshake (limit 25: the process's open-file "
+                       "limit 256, less 128 kept for its files, logs and listeners, in 5 parts, "
+                       "one for each of its 4 servers and one for established connections; "
+                       "[limits] max_opening 4096): closing the oldest, from " PORTS_FLOOD_FROM));
+    assert_false(logged(logpath, "Service 1: refusing a connection", ""));
+    for (int i = 0; i < PORTS_FLOOD; i++)
+        close(flood[i]);
+    node_stop(pid);
+    sipc_ctx_close(peer, NULL, NULL);
+    assert_true(tu_drain(&loop, 10000));
+    assert_int_equal(uv_loop_close(&loop), 0);
+    sipc_security_release(sec);
     tu_log_free(&log);
 }
 
@@ -714,6 +797,7 @@ int main(void)
         cmocka_unit_test_teardown(t_flood_leaves_the_reserve, kill_child),
         cmocka_unit_test_teardown(t_accept_out_of_descriptors, kill_child),
         cmocka_unit_test_teardown(t_opening_flood_at_the_share, kill_child),
+        cmocka_unit_test_teardown(t_opening_flood_leaves_other_ports, kill_child),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

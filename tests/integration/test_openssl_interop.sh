@@ -37,9 +37,14 @@ grep -A1 "Service.Start INFO TLS Port: $port$" "$home/logs/"DataService_*.log |
     grep -q "Service.Start INFO Strict TLS mode: only peers speaking TLS with the cluster's pair are accepted on port $port$" &&
     ok "the next line says the mode: strict" || { not_ok "no strict mode line"; cat "$home/logs/"DataService_*.log; }
 
+# The clients whose refusals the log must explain each come from a host of
+# their own, 127.1.247.N: a host's failed connections get a few lines per
+# 10 s whatever their reasons (docs/architecture.md, section 9).
+src_n=0
 sclient() { # extra args...
-    timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" \
-        -verify_return_error "$@" </dev/null >"$work/sc.out" 2>&1
+    src_n=$((src_n + 1))
+    timeout 20 openssl s_client -connect "127.0.0.1:$port" -bind "127.1.247.$src_n:0" \
+        -CAfile "$work/node.crt" -verify_return_error "$@" </dev/null >"$work/sc.out" 2>&1
 }
 
 if sclient -tls1_2 -cert "$work/node.crt" -key "$work/node.key" &&
@@ -286,8 +291,9 @@ else
     not_ok "the node does not answer close_notify"; cat "$work/close.err"
 fi
 # Renegotiation: s_client's "R" command after the handshake.
-(sleep 1; echo R; sleep 1) | timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" \
-    -tls1_2 -cert "$work/node.crt" -key "$work/node.key" >"$work/sc.out" 2>&1
+(sleep 1; echo R; sleep 1) | timeout 20 openssl s_client -connect "127.0.0.1:$port" \
+    -bind 127.1.247.200:0 -CAfile "$work/node.crt" -tls1_2 -cert "$work/node.crt" \
+    -key "$work/node.key" >"$work/sc.out" 2>&1
 
 # The node's log explains each refusal in an operator's words.
 log=$(ls "$home/logs/"DataService_*.log | head -n1)
@@ -320,9 +326,11 @@ wait_for 5 grep -q "renegotiate" "$log"
 if grep -q "peer tried to renegotiate the TLS session; sipc does not allow renegotiation" "$log"; then ok "log: a renegotiation attempt is named"; else not_ok "log: renegotiation"; cat "$log"; fi
 
 # Plaintext on the TLS port: closed, logged with the hint.
-if command -v timeout >/dev/null; then
-    printf '\x00\x00\x00\x02hi' | timeout 10 bash -c "cat >/dev/tcp/127.0.0.1/$port" 2>/dev/null
-fi
+timeout 10 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5, source_address=("127.1.247.201", 0))
+s.sendall(b"\x00\x00\x00\x02hi")
+s.close()' "$port" 2>/dev/null
 wait_for 5 grep -q "plaintext arrived on a TLS port" "$log"
 if grep -q "plaintext arrived on a TLS port: is TLS enabled on every node?" "$log"; then
     ok "plaintext on the TLS port is refused with a hint"

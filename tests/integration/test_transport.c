@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "base/endian.h"
+#include "base/rss.h"
 #include "ipc/addr.h"
 #include "ipc/envelope.h"
 #include "ipc/internal.h"
@@ -1300,11 +1302,18 @@ static void t_full_counts_open_only(void **state)
     world_free(w);
 }
 
-/* A raw plaintext peer from 127.0.0.1 that says hello as node in cluster,
- * waits for the server to take it up or refuse it, and hangs up. */
+/* A raw plaintext peer on fd that says hello as node in cluster, waits for
+ * the server to take it up or refuse it, and hangs up. */
+static void raw_hello_on(world *w, int fd, const char *node, const char *cluster);
+
+/* The same from 127.0.0.1 (from the server's own address when it has one). */
 static void raw_hello_and_close(world *w, const char *node, const char *cluster)
 {
-    int fd = raw_connect(w, 0);
+    raw_hello_on(w, raw_connect(w, 0), node, cluster);
+}
+
+static void raw_hello_on(world *w, int fd, const char *node, const char *cluster)
+{
     sipc_buf b = {0};
     raw_hello(&b, node, cluster);
     assert_int_equal(send(fd, b.data, b.len, MSG_NOSIGNAL), (ssize_t)b.len);
@@ -1375,18 +1384,20 @@ static void t_conn_lines_per_node(void **state)
     /* two refused identities with the same reason: two lines */
     raw_hello_and_close(w, "r1", "other");
     raw_hello_and_close(w, "r2", "other");
-    /* one identity, two reasons that differ only late: two lines */
+    /* one identity, two reasons that differ only late: two lines (from
+     * hosts of their own: a host gets SIPC__LOG_HOST_BURST failures' lines
+     * per interval whatever the reasons) */
     char far[2][140];
     for (int i = 0; i < 2; i++) {
         memset(far[i], 'x', 120);
         far[i][120] = (char)('a' + i);
         far[i][121] = '\0';
     }
-    raw_hello_and_close(w, "r3", far[0]);
-    raw_hello_and_close(w, "r3", far[1]);
+    raw_hello_on(w, raw_connect_to(w, "127.1.247.251", "127.0.0.1"), "r3", far[0]);
+    raw_hello_on(w, raw_connect_to(w, "127.1.247.251", "127.0.0.1"), "r3", far[1]);
     /* ... or only in a number (another cluster, another CN): two lines */
-    raw_hello_and_close(w, "r4", "c101");
-    raw_hello_and_close(w, "r4", "c202");
+    raw_hello_on(w, raw_connect_to(w, "127.1.247.252", "127.0.0.1"), "r4", "c101");
+    raw_hello_on(w, raw_connect_to(w, "127.1.247.252", "127.0.0.1"), "r4", "c202");
     int reports;
     assert_int_equal(count_lines(&w->slog, "(node n5) up over plaintext", &reports), 1);
     assert_int_equal(count_lines(&w->slog, "(node n5) closed by the peer", &reports), 1);
@@ -1449,6 +1460,75 @@ static void t_conn_lines_host_report_text(void **state)
                      1);
     assert_int_equal(reports, 1);
     assert_false(tu_log_has(&w->slog, "c#"));
+    world_free(w);
+}
+
+static unsigned long long closed_said(const tu_log *l, int *lines);
+
+/* One host sending other first bytes on every connection (a scanner's
+ * junk), and one naming another cluster in every hello: each gets at most
+ * SIPC__LOG_HOST_BURST lines per interval whatever it sends, the rest
+ * counted for the host, and another host's line is still written. Before,
+ * the quoted bytes made each connection a new reason, a new host key and a
+ * new kind: one host spent the context's whole budget of lines (60 per
+ * 10 s) and hid every other host's. The loopback block 127.1.246. */
+static void t_conn_lines_junk_per_host(void **state)
+{
+    (void)state;
+    enum { JUNK = 70, NAMES = 12 };
+    world *w = world_new();
+    w->addr = "127.1.246.1";
+    world_server(w, g_mode, g_pem, "test", 0);
+    for (int i = 0; i < JUNK; i++) {
+        /* a first byte no frame or TLS record begins with; text or not */
+        uint8_t b[4] = {(uint8_t)(0x41 + i % 26), (uint8_t)(0x61 + i * 7 % 26),
+                        (uint8_t)(0x30 + i % 10), (uint8_t)(i % 2 ? 0x80 | i : 0x21 + i % 90)};
+        int fd = raw_connect_from(w, "127.1.246.2");
+        assert_int_equal(send(fd, b, sizeof b, MSG_NOSIGNAL), (ssize_t)sizeof b);
+        assert_true(hung_up(w, fd, 5000));
+        close(fd);
+    }
+    int reports, names = 0;
+    if (g_mode == SIPC_TLS_OFF) /* a hello: the raw peer speaks plaintext */
+        for (; names < NAMES; names++) {
+            char cluster[16] = "c-";
+            for (int k = 0; k < 6; k++)
+                cluster[2 + k] = (char)('a' + (names * 5 + k * 3) % 26);
+            raw_hello_on(w, raw_connect_from(w, "127.1.246.4"), "n", cluster);
+        }
+    int fd = raw_connect_from(w, "127.1.246.3");
+    assert_int_equal(send(fd, "GET ", 4, MSG_NOSIGNAL), 4);
+    assert_true(hung_up(w, fd, 5000));
+    close(fd);
+    /* one line for its bytes quoted as text, one for those in hex: the
+     * bytes themselves make no reason of their own */
+    int junk_lines = count_lines(&w->slog, "Connection from 127.1.246.2:", &reports);
+    if (junk_lines != 2)
+        fail_msg("%d lines for one host's %d connections", junk_lines, JUNK);
+    if (names)
+        assert_int_equal(count_lines(&w->slog, "Connection from 127.1.246.4:", &reports),
+                         SIPC__LOG_HOST_BURST);
+    assert_int_equal(count_lines(&w->slog, "Connection from 127.1.246.3:", &reports), 1);
+    /* the line printed still quotes what the peer sent */
+    assert_true(tu_log_has(&w->slog, "its first bytes are text ('GET ')"));
+    /* every connection is counted: the rest in the reports, at the
+     * interval's end (here when the context closes) */
+    sipc_ctx_close(w->sctx, NULL, NULL);
+    w->sctx = NULL;
+    assert_true(tu_drain(&w->loop, 5000));
+    int lines;
+    assert_int_equal(closed_said(&w->slog, &lines), JUNK + names + 1);
+    assert_false(tu_log_has(&w->slog, "rate-limited"));
+    /* the reports of those held back name no one connection's bytes */
+    assert_true(tu_log_has(&w->slog, "s: Connections from 127.1.246.2 closed: SIPC_EPROTO: peer "
+                                     "127.1.246.2 "));
+    assert_true(tu_log_has(&w->slog, ": its first bytes (...) begin "));
+    assert_true(tu_log_has(&w->slog, ": its first bytes are text ('...'), e.g. an HTTP client"));
+    if (names)
+        assert_true(tu_log_has(&w->slog, " more like this in the last 1 s: Connections from "
+                                         "127.1.246.4 closed for various reasons; the first of "
+                                         "them: Connections from 127.1.246.4 (various nodes) "
+                                         "closed: SIPC_ECLUSTER: "));
     world_free(w);
 }
 
@@ -2515,8 +2595,9 @@ static void t_held_table_full(void **state)
     static const int owner;
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < N; i++)
-            sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9", "k", "hk", NULL, SIPC_LOG_INFO,
-                           "Transport.Conn", "Connection from 10.9.9.9:4000 closed: TLS here");
+            sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9", "k", "hk", NULL, NULL,
+                           SIPC_LOG_INFO, "Transport.Conn",
+                           "Connection from 10.9.9.9:4000 closed: TLS here");
         /* first every one retried, then one fewer than held */
         for (int i = 0; i < (round == 0 ? N : N - 1); i++)
             sipc__log_retried(w->sctx, &owner, "10.9.9.9", "10.9.9.9:5000", "n");
@@ -2532,8 +2613,8 @@ static void t_held_table_full(void **state)
     /* none retried: the last line of the host carries the ones beyond */
     for (int i = 0; i < N; i++) /* the newest line with a key of its own: not rate-limited */
         sipc__log_hold(w->sctx, &owner, "10.9.9.9:4000", "10.9.9.9",
-                       i < SIPC__HELD_MAX - 1 ? "k2" : "k3", NULL, NULL, SIPC_LOG_INFO, "Transport.Conn",
-                       "Connection from 10.9.9.9:4000 closed: again");
+                       i < SIPC__HELD_MAX - 1 ? "k2" : "k3", NULL, NULL, NULL, SIPC_LOG_INFO,
+                       "Transport.Conn", "Connection from 10.9.9.9:4000 closed: again");
     held_lines_due(w);
     assert_true(tu_log_has(&w->slog, "; and 2 more from 10.9.9.9 since, with no plaintext retry "
                                      "either)"));
@@ -2543,8 +2624,8 @@ static void t_held_table_full(void **state)
     for (size_t i = (size_t)tn; i < sizeof text - 1; i++)
         text[i] = "long reason "[(i - (size_t)tn) % 12];
     text[sizeof text - 1] = 0;
-    sipc__log_hold(w->sctx, &owner, "10.9.9.8:4000", "10.9.9.8", "k4", NULL, NULL, SIPC_LOG_INFO,
-                   "Transport.Conn", text);
+    sipc__log_hold(w->sctx, &owner, "10.9.9.8:4000", "10.9.9.8", "k4", NULL, NULL, NULL,
+                   SIPC_LOG_INFO, "Transport.Conn", text);
     held_lines_due(w);
     /* cut inside the reason, marked, and the ending kept */
     assert_true(tu_log_has(&w->slog, "closed: long reason long reason"));
@@ -2877,15 +2958,22 @@ static void raw_closed(uv_handle_t *h)
     ((raw *)h->data)->closed = 1;
 }
 
+/* Each from a source address of its own, 127.1.247.1 and on: a host gets
+ * only a few lines per interval, whatever it sends. */
 static void raw_run_ex(world *w, raw *r, const char *bytes, size_t n, int half_close)
 {
+    static int next_source;
     memset(r, 0, sizeof *r);
     r->half_close = half_close;
     r->send = bytes;
     r->send_len = n;
     uv_tcp_init(&w->loop, &r->tcp);
     r->tcp.data = r;
+    char src[32];
+    snprintf(src, sizeof src, "127.1.247.%d", 1 + next_source++ % 200);
     struct sockaddr_in a;
+    uv_ip4_addr(src, 0, &a);
+    assert_int_equal(uv_tcp_bind(&r->tcp, (struct sockaddr *)&a, 0), 0);
     uv_ip4_addr("127.0.0.1", w->port, &a);
     uv_tcp_connect(&r->creq, &r->tcp, (struct sockaddr *)&a, raw_connected);
     assert_true(tu_run_until(&w->loop, &r->eof, 5000));
@@ -2920,7 +3008,7 @@ static void t_raw_bad_input(void **state)
          * (protocol.md, 3): closed at once as no sipc peer, not as an
          * oversized frame (raw_run waits for the node's close) */
         raw_run(w, &r, "\xff\xff\xff\xff", 4);
-        assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.0.0.1:"));
+        assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.1.247."));
         assert_true(tu_log_has(&w->slog, "does not speak sipc: its first bytes (ff ff ff ff) begin "
                                          "no sipc frame"));
         /* testssl's SSLv2 probe: an SSLv2-format ClientHello, named so */
@@ -2948,7 +3036,7 @@ static void t_raw_bad_input(void **state)
          * operators watch while they roll TLS out) */
         static const char get[] = "GET / HTTP/1.0\r\n\r\n";
         raw_run(w, &r, get, sizeof get - 1);
-        assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.0.0.1:"));
+        assert_true(tu_log_has(&w->slog, "(SIPC_EPROTO, protocol class): peer 127.1.247."));
         assert_true(tu_log_has(&w->slog, "speaks neither TLS nor sipc: its first bytes are text "
                                          "('GET '), e.g. an HTTP client"));
         assert_false(tu_log_has(&w->slog, "SIPC_EPLAINTEXT"));
@@ -2973,6 +3061,158 @@ static void t_raw_bad_input(void **state)
     assert_int_equal(call_wait(w, "echo", "k", 1, 3000, &res), 0);
     assert_int_equal(res.err, 0);
     free(res.data);
+    world_free(w);
+}
+
+/* A TLS client of the test's own: what it received, and whether it ended. */
+typedef struct tls_raw {
+    sipc_buf got;
+    const char *send;
+    size_t send_len;
+    int failed, closed;
+} tls_raw;
+
+static void tls_raw_ready(sipc_stream *s)
+{
+    tls_raw *r = sipc_stream_owner(s);
+    sipc_buf b = {0};
+    assert_int_equal(sipc_buf_append(&b, r->send, r->send_len), 0);
+    assert_int_equal(sipc_stream_write(s, &b), 0);
+    sipc_buf_free(&b);
+}
+
+static int tls_raw_data(sipc_stream *s, const uint8_t *p, size_t n)
+{
+    tls_raw *r = sipc_stream_owner(s);
+    return sipc_buf_append(&r->got, p, n);
+}
+
+static void tls_raw_error(sipc_stream *s, int err, const char *detail)
+{
+    (void)err;
+    (void)detail;
+    tls_raw *r = sipc_stream_owner(s);
+    r->failed = 1;
+    sipc_stream_close(s);
+}
+
+static void tls_raw_closed(sipc_stream *s)
+{
+    ((tls_raw *)sipc_stream_owner(s))->closed = 1;
+}
+
+/* An authenticated TLS peer whose first frame announces 0xFFFFFFFF bytes is
+ * a sipc peer with a frame too large: told so (ERROR SIPC_ETOOBIG after the
+ * node's HELLO) and logged so, as a length of 65,537 is. Before, the check
+ * for a plaintext port's foreign peer ran inside TLS too: no ERROR, and a
+ * line saying it "does not speak sipc". */
+static void t_tls_first_frame_too_big(void **state)
+{
+    (void)state;
+    if (g_mode == SIPC_TLS_OFF)
+        skip(); /* t_raw_bad_input: a plaintext port's foreign peer */
+    static const sipc_stream_events ev = {.ready = tls_raw_ready, .data = tls_raw_data,
+                                          .error = tls_raw_error, .closed = tls_raw_closed};
+    world *w = world_new();
+    world_server(w, g_mode, g_pem, "test", 0);
+    sipc_security *sec = tu_security(SIPC_TLS_STRICT, g_pem);
+    tls_raw r = {.send = "\xff\xff\xff\xff", .send_len = 4};
+    struct sockaddr_in a;
+    assert_int_equal(uv_ip4_addr("127.0.0.1", w->port, &a), 0);
+    sipc_stream *s;
+    assert_int_equal(sipc_stream_connect(&s, &w->loop, (struct sockaddr *)&a, NULL,
+                                         sipc_security_tls(sec), &ev, &r),
+                     0);
+    assert_true(tu_run_until(&w->loop, &r.closed, 5000));
+    /* the node's HELLO, then its ERROR */
+    size_t at = 0;
+    int kinds[2] = {0, 0}, status = 0;
+    char message[300] = "";
+    for (int i = 0; i < 2 && r.got.len - at >= 4; i++) {
+        size_t n = sipc_be32_get(r.got.data + at);
+        assert_true(r.got.len - at >= 4 + n);
+        Sipc__Envelope *e = sipc__envelope__unpack(NULL, n, r.got.data + at + 4);
+        assert_non_null(e);
+        kinds[i] = e->kind;
+        if (e->kind == SIPC__KIND__ERROR) {
+            status = e->status;
+            snprintf(message, sizeof message, "%s", e->message);
+        }
+        sipc__envelope__free_unpacked(e, NULL);
+        at += 4 + n;
+    }
+    assert_int_equal(kinds[0], SIPC__KIND__HELLO);
+    assert_int_equal(kinds[1], SIPC__KIND__ERROR);
+    assert_int_equal(status, SIPC_ETOOBIG);
+    assert_non_null(strstr(message, "frame of 4294967295 bytes exceeds node "));
+    assert_true(tu_log_has(&w->slog, "(SIPC_ETOOBIG, protocol class): peer 127.0.0.1:"));
+    assert_true(tu_log_has(&w->slog, "announced a frame of 4294967295 bytes, more than the maximum "
+                                     "of 65536 before its hello"));
+    assert_false(tu_log_has(&w->slog, "speak"));
+    sipc_buf_free(&r.got);
+    sipc_security_release(sec);
+    world_free(w);
+}
+
+/* A flood of TLS handshakes begun and left (a ClientHello cut short) holds
+ * about 20 KiB each, wolfSSL's session; once they are closed the process
+ * gives that memory back (malloc_trim, counted with the connections'
+ * buffers). Before, only sipc's own buffers counted, none of which such a
+ * connection has: the heap kept its high-water mark after every flood. The
+ * loopback block 127.1.246. */
+static void t_handshake_flood_memory(void **state)
+{
+    (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+    skip(); /* ASan's allocator: no glibc heap to trim */
+#endif
+    if (g_mode == SIPC_TLS_OFF || !sipc_rss_bytes())
+        skip();
+    enum { N = 2000 };
+    world *w = world_new();
+    w->addr = "127.1.246.20";
+    w->max_opening = N + 100;
+    w->hs_timeout_ms = 20000;
+    world_server(w, g_mode, g_pem, "test", 0);
+    static const char hello_start[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+    static int fds[N];
+    int never = 0;
+    uint64_t r0 = sipc_rss_bytes();
+    for (int i = 0; i < N; i++) {
+        char src[32];
+        snprintf(src, sizeof src, "127.1.246.%d", 21 + i % 8);
+        fds[i] = raw_connect_to(w, src, w->addr);
+        assert_int_equal(send(fds[i], hello_start, sizeof hello_start - 1, MSG_NOSIGNAL),
+                         (ssize_t)sizeof hello_start - 1);
+        if (i % 64 == 63)
+            (void)tu_run_until(&w->loop, &never, 1);
+    }
+    sipc_server_stats st = {0};
+    for (int t = 0; t < 500 && st.conns_opening < N; t++) {
+        (void)tu_run_until(&w->loop, &never, 10);
+        assert_int_equal(sipc_server_stats_get(w->srv, &st), 0);
+    }
+    assert_int_equal(st.conns_opening, N);
+    uint64_t r1 = sipc_rss_bytes();
+    if (r1 < r0 + (uint64_t)N * 10000)
+        fail_msg("%d handshakes begun grew the RSS by %llu bytes only", N,
+                 (unsigned long long)(r1 - r0));
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    /* the trim runs from the context's timer, at most once a second */
+    uint64_t r2 = r1;
+    for (int t = 0; t < 40 && r2 > r0 + (r1 - r0) / 4; t++) {
+        (void)tu_run_until(&w->loop, &never, 100);
+        r2 = sipc_rss_bytes();
+    }
+    print_message("RSS %llu KiB, %llu with %d handshakes begun, %llu once they closed\n",
+                  (unsigned long long)r0 >> 10, (unsigned long long)r1 >> 10, N,
+                  (unsigned long long)r2 >> 10);
+    if (r2 > r0 + (r1 - r0) / 4)
+        fail_msg("the RSS stayed at %llu KiB after the handshakes closed (%llu before them, "
+                 "%llu with them)",
+                 (unsigned long long)r2 >> 10, (unsigned long long)r0 >> 10,
+                 (unsigned long long)r1 >> 10);
     world_free(w);
 }
 
@@ -3739,6 +3979,7 @@ int main(void)
         cmocka_unit_test(t_silent_client_named),
         cmocka_unit_test(t_conn_lines_per_node),
         cmocka_unit_test(t_conn_lines_host_report_text),
+        cmocka_unit_test(t_conn_lines_junk_per_host),
     };
     const struct CMUnitTest common2[] = {
         cmocka_unit_test(t_log_flood_many_hosts),
@@ -3754,6 +3995,8 @@ int main(void)
         cmocka_unit_test(t_close_cancels_pending),
         cmocka_unit_test(t_idle_keepalive),
         cmocka_unit_test(t_raw_bad_input),
+        cmocka_unit_test(t_tls_first_frame_too_big),
+        cmocka_unit_test(t_handshake_flood_memory),
         cmocka_unit_test(t_ipv6),
         cmocka_unit_test(t_peer_addresses),
         cmocka_unit_test(t_source_address),

@@ -1445,6 +1445,82 @@ static void t_answer_too_big(void **state)
     tc_close(&t);
 }
 
+/* The peer's hello saying max_frame (0: not said). */
+static void peer_hello_max(tc *t, uint32_t max_frame)
+{
+    Sipc__Hello h = SIPC__HELLO__INIT;
+    h.protocol_version = SIPC_PROTOCOL_VERSION;
+    h.node_id = "peer";
+    h.cluster = "test";
+    h.software = "test";
+    h.max_frame = max_frame;
+    uint8_t buf[128];
+    size_t n = sipc__hello__pack(&h, buf);
+    sipc_env_out he = {.kind = SIPC__KIND__HELLO, .payload = buf, .payload_len = n};
+    peer_send(t, &he);
+    ms_pump(&t->loop);
+}
+
+/* A hello whose max_frame is below the protocol's minimum (1 KiB): nothing
+ * this side sends would fit it, not an ERROR nor a PONG, so it is refused
+ * with an ERROR saying why, and logged. Before, it was taken up, and every
+ * answer, error and PONG to that peer was dropped without a word. 1 KiB
+ * itself is taken; an ERROR whose message is longer than the peer takes
+ * (a handler's own words) arrives cut to fit, not dropped. */
+static void t_hello_max_frame_floor(void **state)
+{
+    (void)state;
+    static const uint32_t below[] = {1, 99, SIPC_FRAME_MIN - 1};
+    for (size_t i = 0; i < sizeof below / sizeof below[0]; i++) {
+        tc t;
+        tc_open(&t, NULL);
+        peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+        peer_hello_max(&t, below[i]);
+        assert_int_equal(t.ups, 0);
+        assert_int_equal(t.downs, 1);
+        assert_int_equal(t.down_err, SIPC_EPROTO);
+        Sipc__Envelope *e = peer_expect(&t, SIPC__KIND__ERROR, 0);
+        assert_int_equal(e->status, SIPC_EPROTO);
+        char want[120];
+        snprintf(want, sizeof want, "takes frames of at most %u bytes (its hello's max_frame), "
+                                    "below the protocol's minimum of 1024", below[i]);
+        if (!strstr(e->message, want))
+            fail_msg("the ERROR says: %s", e->message);
+        sipc__envelope__free_unpacked(e, NULL);
+        assert_true(tu_log_has(&t.log, want));
+        tc_close(&t);
+    }
+
+    tc t;
+    tc_open(&t, NULL);
+    peer_expect_free(&t, SIPC__KIND__HELLO, 0);
+    peer_hello_max(&t, SIPC_FRAME_MIN);
+    assert_int_equal(t.ups, 1);
+    sipc_env_out ping = {.kind = SIPC__KIND__PING, .request_id = 7};
+    peer_send(&t, &ping);
+    ms_pump(&t.loop);
+    peer_expect_free(&t, SIPC__KIND__PONG, 7);
+    t.hold = 1;
+    peer_request(&t, 1, "echo", "a", 0);
+    ms_pump(&t.loop);
+    assert_int_equal(t.nheld, 1);
+    static char words[3000];
+    for (size_t k = 0; k < sizeof words - 1; k++)
+        words[k] = k % 3 == 2 ? '\xa9' : k % 3 == 1 ? '\xc2' : 'w'; /* "w©" repeated */
+    assert_int_equal(sipc_respond_error(t.held[0], 42, words), 0);
+    t.nheld = 0;
+    ms_pump(&t.loop);
+    Sipc__Envelope *e = peer_expect(&t, SIPC__KIND__ERROR, 1);
+    assert_int_equal(e->status, 42);
+    size_t len = strlen(e->message);
+    assert_true(len > 900 && len < SIPC_FRAME_MIN);
+    assert_memory_equal(e->message, words, len);
+    assert_true(len % 3 != 2); /* cut between characters, never after a lone 0xc2 */
+    sipc__envelope__free_unpacked(e, NULL);
+    assert_int_equal(t.downs, 0);
+    tc_close(&t);
+}
+
 static void t_writable(void **state)
 {
     (void)state;
@@ -1706,6 +1782,7 @@ int main(void)
         cmocka_unit_test(t_keepalive_held_late),
         cmocka_unit_test(t_keepalive_off_held),
         cmocka_unit_test(t_answer_too_big),
+        cmocka_unit_test(t_hello_max_frame_floor),
         cmocka_unit_test(t_idle_release),
         cmocka_unit_test(t_close_release_counted),
         cmocka_unit_test(t_trim_policy),

@@ -1853,7 +1853,7 @@ static void test_ctx_host_report_text(void **state)
         snprintf(key, sizeof key, "connections from 127.0.0.9 (peer %d) closed", i);
         snprintf(text, sizeof text,
                  "connections from 127.0.0.9 (various peers) closed: timed out after %dms", ms);
-        sipc__log_limited_text(ctx, key, host, text, SIPC_LOG_INFO, "Transport.Conn",
+        sipc__log_limited_text(ctx, key, host, text, NULL, SIPC_LOG_INFO, "Transport.Conn",
                                "connection from 127.0.0.9 (peer %d) closed: timed out after %dms",
                                i, ms);
     }

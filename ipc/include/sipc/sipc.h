@@ -293,7 +293,11 @@ typedef struct sipc_options {
                                      handshake (TLS and hello); beyond it the oldest
                                      is closed to make room, and past half of it new
                                      ones get a quarter of handshake_timeout_ms.
-                                     Default 4096 */
+                                     Default 4096, and never more than the server's
+                                     part of the open-file limit's share: that
+                                     share in one part per server of the process
+                                     and one more, so that a flood on one port
+                                     leaves the others room for their peers */
     sipc_log_fn log;              /* default: sipc_log_stderr: stderr at INFO */
     void *log_arg;
     sipc_log_level log_level;     /* lines below it are neither formatted nor
@@ -547,9 +551,11 @@ SIPC_EXTERN size_t sipc_request_answer_max(const sipc_request *req);
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
 /* status: a positive application code (the caller sees SIPC_EREMOTE with
  * reply->status = status) or a negative sipc code (0 is sent as
- * SIPC_EREMOTE). Frees req; returns as sipc_respond does. The caller sees a
- * remote SIPC_EINVAL as err = SIPC_EINVAL too, like a local usage error:
- * reply->status != 0 tells a remote's answer apart.
+ * SIPC_EREMOTE). A message longer than the caller's max_frame takes is
+ * sent cut to fit, between UTF-8 characters. Frees req; returns as
+ * sipc_respond does. The caller sees a remote SIPC_EINVAL as err =
+ * SIPC_EINVAL too, like a local usage error: reply->status != 0 tells a
+ * remote's answer apart.
  *
  * A request is answered once: the first answer (sipc_respond or
  * sipc_respond_error) frees it, and req must not be used after it. What a

@@ -140,6 +140,9 @@ sc_cmd_logs() {
     fi
     sc_open_or_die "$SC_ARG_DIR"
     sc_require_node "$node"
+    # nothing to print; and `tail -n 0` would exit unread, killing the
+    # stages before it with SIGPIPE (exit 141 under pipefail)
+    [ "$tail" = 0 ] && return 0
     local home s f
     home=$(sc_node home "$node")
     for s in $svcs; do

@@ -287,7 +287,9 @@ sc_tls_precheck() {
     for n in $(sc_nodes); do
         sc_wait 5 _sc_answers "$n" || bad="$bad $n"
     done
-    [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "not every node answers (${bad# }): a rolling change needs the whole cluster up (sipc-cluster status)"
+    local cut=""
+    for n in $bad; do sc_partitioned "$n" && cut="$cut $n"; done
+    [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "not every node answers (${bad# }): a rolling change needs the whole cluster up (sipc-cluster status)${cut:+; cut off by sipc-cluster partition:$cut (sipc-cluster heal first)}"
 }
 
 # sc_tls_check_all_tls NODE: `tlstool check` on the node passes and reports

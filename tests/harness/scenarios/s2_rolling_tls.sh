@@ -34,7 +34,7 @@ under_load() {
     # measured, not judged: connections opened before the change and busy
     # ever since keep their old transport until they are idle
     cluster status --json >"$work/during.json" 2>/dev/null
-    figure "$name plaintext conns (load on)" "$(jq '[.[].status.services[]?.connections.plaintext] | add // 0' "$work/during.json")"
+    figure "$name plaintext conns (load on)" "$(jq '[.nodes[].status.services[]?.connections.plaintext] | add // 0' "$work/during.json")"
     load_verify "$name"
 }
 

@@ -41,6 +41,9 @@ static const char *const LOST_WHY[LOST_KINDS] = {
     "unverified: a node that could not be asked may hold it",
     "unverified: verification ran out of time"};
 
+/* The steps, as the progress line says them. */
+enum { STEP_GETS, STEP_ERRORS, STEP_LISTS, STEP_SEARCH };
+
 typedef struct verifier {
     load_state *st;
     const load_cluster *c;
@@ -52,6 +55,7 @@ typedef struct verifier {
     int timed_out;
     uv_timer_t say;                 /* progress */
     uint64_t t0, asked;
+    int step;                       /* what it does now (STEP_*), for the progress line */
     /* gets: of the acknowledged records, then of the errors */
     int errors_pass;
     uint64_t cursor;                /* next seq to look at */
@@ -208,10 +212,13 @@ static void on_get(int err, const sipc_reply *rep, void *arg)
         if (ours) {
             /* found; in the errors' pass, an error stored after all */
             int e = v->errors_pass;
-            load_bits_set(e ? &v->st->stored_errors : &v->st->found, g->seq);
-            (*(e ? &v->errors_stored : &v->found))++;
+            load_bits *bits = e ? &v->st->stored_errors : &v->st->found;
+            uint64_t *count = e ? &v->errors_stored : &v->found;
+            uint64_t *pending = e ? &v->stored_pending[k] : &v->found_pending[k];
+            load_bits_set(bits, g->seq);
+            (*count)++;
             load_seqs_add(e ? &v->stored_txt[k] : &v->found_txt[k], g->seq);
-            if (++*(e ? &v->stored_pending[k] : &v->found_pending[k]) >= FLUSH_SEQS)
+            if (++*pending >= FLUSH_SEQS)
                 flush_found(v, k);
             free(g);
             v->inflight--;
@@ -480,11 +487,17 @@ static void run_until(verifier *v, int (*done)(const verifier *))
 static void on_say(uv_timer_t *t)
 {
     verifier *v = t->data;
-    uint64_t all = load_bits_count(&v->st->acked);
-    fprintf(stderr, "sipc-load: verifying: %" PRIu64 " of %" PRIu64 " acknowledged record(s)%s "
-                    "looked up, %" PRIu64 " s so far (--timeout bounds it)\n",
-            v->errors_pass ? all : v->asked, all,
-            v->errors_pass ? ", now the errors" : "", (uv_now(&v->loop) - v->t0) / 1000);
+    char doing[160];
+    if (v->step == STEP_GETS)
+        snprintf(doing, sizeof doing, "%" PRIu64 " of %" PRIu64 " acknowledged record(s) looked up",
+                 v->asked, load_bits_count(&v->st->acked));
+    else
+        snprintf(doing, sizeof doing, "%s",
+                 v->step == STEP_ERRORS  ? "looking the errors up"
+                 : v->step == STEP_LISTS ? "listing every node's records of the run (duplicates)"
+                                         : "searching the cluster once");
+    fprintf(stderr, "sipc-load: verifying: %s, %" PRIu64 " s so far (--timeout bounds it)\n", doing,
+            (uv_now(&v->loop) - v->t0) / 1000);
 }
 
 static int gets_done(const verifier *v)
@@ -547,6 +560,7 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
          * once rather than after their deadline: they prove nothing either
          * way */
         v->errors_pass = 1;
+        v->step = STEP_ERRORS;
         v->cursor = 0;
         for (int k = 0; k < c->n; k++)
             sipc_channel_set_fail_fast(v->data[k], 1);
@@ -560,6 +574,7 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
             load_log("WARN", "verification: %" PRIu64 " of %" PRIu64 " record(s) counted as errors "
                              "found stored after all (committed; the acknowledgement was lost)",
                      v->errors_stored, v->errors_asked);
+        v->step = STEP_LISTS;
         v->nwhere = st->nseq;
         v->where = malloc(v->nwhere ? v->nwhere : 1);
         if (v->where) {
@@ -577,6 +592,7 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
             }
             run_until(v, lists_done);
         }
+        v->step = STEP_SEARCH;
         start_search(v);
         run_until(v, search_done);
         if (v->dups)

@@ -14,8 +14,15 @@
 # count started services the same way. Sourcing sets no shell options.
 
 SHTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck disable=SC1091
-. "$SHTEST_DIR/../harness/lib/common.sh"
+# the harness's common.sh: beside this file where the build and make install
+# put both (sipc-cluster.d/, share/sipc/harness/), else in the source tree
+if [ -f "$SHTEST_DIR/common.sh" ]; then
+    # shellcheck disable=SC1091
+    . "$SHTEST_DIR/common.sh"
+else
+    # shellcheck disable=SC1091
+    . "$SHTEST_DIR/../harness/lib/common.sh"
+fi
 # shellcheck disable=SC1091
 . "$SHTEST_DIR/faketime.sh"
 

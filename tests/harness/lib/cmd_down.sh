@@ -17,12 +17,17 @@ password. Safe to run twice, or without a cluster.
 # sc_cleanup_leftovers DIR: every process and namespace of the cluster in DIR,
 # whether cluster.json knows them or not.
 sc_cleanup_leftovers() {
-    local dir=$1 pid n pids=() prefix killed=${#SC_KILLED[@]}
-    declare -A name=()
+    local dir=$1 pid n pids=() prefix killed=${#SC_KILLED[@]} wait=10
+    # (a test of a hung process sets SC_STOP_WAIT lower, for these too)
+    [ "$SC_STOP_WAIT" -lt "$wait" ] && wait=$SC_STOP_WAIT
+    declare -A name=() prog=()
     if [ -f "$dir/cluster.json" ]; then
         # the load generator first, so that it does not count the nodes going away as
         # errors (sipc-cluster always runs it as `sipc-load CMD --dir DIR ...`)
-        for pid in $(sc_pids_naming sipc-load "--dir $dir "); do sc_stop_pid "$pid" "" 10; done
+        for pid in $(sc_pids_naming sipc-load "--dir $dir "); do
+            prog[$pid]=$(sc_pid_name "$pid")
+            sc_stop_pid "$pid" "" "$wait"
+        done
         while read -r pid st n; do
             [ "$pid" = null ] || { pids+=("$pid:$st"); name[$pid]=$n; }
         done < <(jq -r '.nodes[] | "\(.pid) \(.start_time) \(.name)"' "$dir/cluster.json" 2>/dev/null)
@@ -52,15 +57,16 @@ sc_cleanup_leftovers() {
         pid=$(sc_home_lock_pid "${h%/}") && left[$pid]=1
     done
     for pid in "${!left[@]}"; do
+        prog[$pid]=$(sc_pid_name "$pid")
         sc_pid_is "$pid" && { sc_kill_group "$pid" CONT; sc_kill_group "$pid" TERM; }
     done
-    for pid in "${!left[@]}"; do sc_stopped_pid "$pid" "" 10; done
+    for pid in "${!left[@]}"; do sc_stopped_pid "$pid" "" "$wait"; done
     # a hung process: its SC_STOP_WAIT seconds are the wait, and it did not stop cleanly
     for pid in "${SC_KILLED[@]:$killed}"; do
         if [ -n "${name[$pid]:-}" ]; then
             echo "${name[$pid]} (pid $pid) still ran $SC_STOP_WAIT s after SIGTERM: killed with SIGKILL"
         else
-            echo "process $pid of the cluster still ran 10 s after SIGTERM: killed with SIGKILL"
+            echo "${prog[$pid]:-process} (pid $pid) of the cluster still ran $wait s after SIGTERM: killed with SIGKILL"
         fi
     done
     sc_netns_teardown "$prefix" || sc_err "could not delete every namespace of $prefix: $(sc_netns_list "$prefix" | tr '\n' ' ')"

@@ -9,8 +9,10 @@ DIR/load/; stop drains and checks every acknowledged id with get; report
 prints sent, acknowledged, found, lost, duplicated, errors and
 longest_stall_ms (lost: proven lost only; records a node that could not be
 asked may hold are unverified, state verified-partial. --check: exit 1 when
-lost, unverified or errors is above 0; its message tells the two apart,
-naming the node). sipc-load is looked for beside sipc-cluster,
+lost, unverified, errors or pending is above 0, or the ledger is incomplete
+(the generator killed, or its ledger could not be written); its message
+tells them apart, naming the node). stop makes the same check and exits 1
+the same way. sipc-load is looked for beside sipc-cluster,
 in $SIPC_BIN, then in PATH.'
 
 sc_find_load() {

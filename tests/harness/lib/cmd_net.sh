@@ -6,7 +6,9 @@ Cuts the named nodes off from the rest of the cluster and from the client:
 nftables drop rules inside every namespace (the named nodes still reach one
 another). Packets are dropped, not refused, as a broken network does:
 connections across the cut hang until their timeouts. Needs a cluster started
-with --netns. `heal` removes the rules.'
+with --netns. `heal` removes the rules. One group is cut off at a time: while
+nodes are cut off, a partition that does not name all of them is refused
+(exit 78; heal first, or name the whole group, which replaces the rules).'
 SC_HELP_HEAL='usage: sipc-cluster heal [--dir DIR]
 
 Removes every partition rule of the cluster.'
@@ -37,11 +39,20 @@ sc_cmd_partition() {
     [ ${#SC_NET_NODES[@]} -gt 0 ] || sc_usage "$SC_HELP_PARTITION" "which NODE(s)?"
     sc_net_open
     sc_lock
-    local n addrs=""
+    local n addrs="" cut left=""
     for n in "${SC_NET_NODES[@]}"; do
         sc_require_node "$n"
         addrs="$addrs $(sc_node address "$n")"
     done
+    # one group at a time: the rules of a second one would replace the
+    # first's, healing its nodes without a word
+    cut=$(sc_q '.partition // [] | join(" ")')
+    for n in $cut; do
+        [[ " ${SC_NET_NODES[*]} " == *" $n "* ]] || left="$left $n"
+    done
+    [ -z "$left" ] || sc_die "$SC_EX_CONFIG" "${left# } $([ "$(wc -w <<<"$left")" = 1 ] && echo is || echo are) already cut off:" \
+        "a partition isolates one group of nodes; heal first (sipc-cluster heal), or name the whole group" \
+        "(sipc-cluster partition $cut $(for n in "${SC_NET_NODES[@]}"; do [[ " $cut " == *" $n "* ]] || printf '%s ' "$n"; done | sed 's/ $//'))"
     sc_partition_apply "$(sc_ns_prefix "$SC_DIR")" "${addrs# }" "${SC_NET_NODES[*]}" ||
         sc_die "$SC_EX_SOFTWARE" "nft refused the partition rules"
     sc_update '.partition = $p' --argjson p "$(printf '%s\n' "${SC_NET_NODES[@]}" | jq -R . | jq -s .)"

@@ -75,12 +75,14 @@ sc_cmd_restart() {
     SC_BIN=$(sc_q .bin)
     local t0 t1 old killed=${#SC_KILLED[@]}
     sc_node_refuse_foreign "$node"
-    t0=$(sc_now_ms)
     old=$(sc_node pid "$node")
     sc_node_stop "$node" "$SC_STOP_WAIT" || sc_die "$SC_EX_UNAVAILABLE" "$node could not be stopped"
     # a hung node: its SC_STOP_WAIT seconds are the wait, not its start
     [ "${#SC_KILLED[@]}" = "$killed" ] ||
         echo "$node (pid $old) still ran $SC_STOP_WAIT s after SIGTERM: killed with SIGKILL"
+    # the times below count from the new start: the old process's stop (a
+    # drain of seconds across a partition, a hung node) is no slow start
+    t0=$(sc_now_ms)
     sc_node_spawn "$node"
     sc_node_wait_started "$node" 20 || exit "$SC_EX_UNAVAILABLE"
     t1=$(sc_now_ms)
@@ -140,6 +142,9 @@ sc_cmd_logs() {
     fi
     sc_open_or_die "$SC_ARG_DIR"
     sc_require_node "$node"
+    # nothing to print; and `tail -n 0` would exit unread, killing the
+    # stages before it with SIGPIPE (exit 141 under pipefail)
+    [ "$tail" = 0 ] && return 0
     local home s f
     home=$(sc_node home "$node")
     for s in $svcs; do

@@ -32,8 +32,12 @@ CA, a rotation by hand), their own judge (sipcctl status --cluster) says
 whether they accept each other'"'"'s: the last line names each node it finds
 refused, and why.
 
-  --json    the nodes'"'"' status answers (schema 1) as one JSON array, with the
-            harness'"'"'s own view of each node added under "harness"
+  --json    one JSON object: "cluster" with the verdict ("ok", "migrating",
+            "not_well" or "unreachable"), the exit code and the reason (the
+            last line of the text), and "nodes", each node'"'"'s status answer
+            (schema 1, null when it does not answer) under "status" and the
+            harness'"'"'s own view under "harness" (pid, state, health, error,
+            partitioned, its line of the text); it exits as the text does
 
 Exit: 0 every node healthy and in one mode; 2 nothing else wrong, but some
 nodes permissive and the others strict, or with TLS off (a rolling change
@@ -41,12 +45,16 @@ half done: MIGRATING); 1 the nodes disagree (mismatch: TLS off beside strict,
 plaintext links in a TLS cluster), a TLS node runs a listener in plaintext
 ([pipeline] tls = 0; the last line names it), a node presents a certificate
 the others refuse (or their judge cannot be asked), a rolling rotation
-stopped midway, or a node is degraded; 69 a
+stopped midway (cluster.json records it, whether or not a node presents
+the new pair yet), or a node is degraded; 69 a
 node is unreachable.'
 
 # sc_node_line NAME: prints the node's line (its columns tab-separated, for
-# sc_status_lines to align); returns 0 healthy, 2 unreachable.
-# Sets SC_LAST_MODE to its TLS mode ("" when unreachable), SC_LAST_PLAIN to
+# sc_status_lines to align); returns 0 healthy, 1 degraded, 2 unreachable.
+# Sets SC_LAST_JSON to its status answer as it came ("" when unreachable),
+# SC_LAST_STATE to its process's state (running, stopped, dead, not_running,
+# or foreign: a sipcd the harness did not start), SC_LAST_ERR to why it is
+# unreachable, SC_LAST_MODE to its TLS mode ("" when unreachable), SC_LAST_PLAIN to
 # its listeners that run plaintext on a TLS node (`[pipeline] tls = 0`), and
 # SC_LAST_TLSONLY to those that run TLS on a node with TLS off
 # (`[pipeline] tls = 1`), and SC_LAST_ROT to the rotation pair its status
@@ -57,35 +65,38 @@ sc_node_line() {
     pid=$(sc_node pid "$n")
     foreign=$(sc_node_foreign_pid "$n")
     if sc_node_stopped "$n"; then
-        proc="pid $pid STOPPED (SIGSTOP)"
+        proc="pid $pid STOPPED (SIGSTOP)" SC_LAST_STATE=stopped
     elif sc_node_alive "$n"; then
-        proc="pid $pid running"
+        proc="pid $pid running" SC_LAST_STATE=running
     elif [ "$pid" = null ]; then
-        proc="not running"
+        proc="not running" SC_LAST_STATE=not_running
     else
-        proc="pid $pid dead"
+        proc="pid $pid dead" SC_LAST_STATE=dead
     fi
     # a sipcd the harness did not start holds the node's home (one started
     # by hand there): say so, with its pid, rather than "dead"
     if [ -n "$foreign" ] && [[ $proc == "pid $pid dead" || $proc == "not running" ]]; then
-        proc="pid $foreign runs, not started by sipc-cluster"
+        proc="pid $foreign runs, not started by sipc-cluster" SC_LAST_STATE=foreign
         [ "$pid" = null ] || proc="$proc (its pid $pid exited)"
     fi
-    SC_LAST_MODE=""
+    SC_LAST_MODE="" SC_LAST_JSON="" SC_LAST_ERR=""
     SC_LAST_PLAIN="" SC_LAST_TLSONLY=""
     SC_LAST_OTHER_CERT="" SC_LAST_CERT="" SC_LAST_ROT=""
     if ! j=$(sc_node_status_why "$n" 2000); then
         # what brings it back is the harness's to say: the node's own home,
         # through restart (sipcctl, asked from the client home, knows no
-        # node home to name)
+        # node home to name), or the harness's own partition
         local fix=""
         case $proc in
         *" dead" | "not running") fix="; sipc-cluster restart $n starts it again (from its home, $(sc_node home "$n"))" ;;
         *"STOPPED (SIGSTOP)") fix="; sipc-cluster kill $n --signal CONT resumes it" ;;
         esac
-        printf '%s\t%s\t%s\tunreachable: %s%s\n' "$n" "$addr" "$proc" "$j" "$fix"
+        sc_partitioned "$n" && fix="$fix; $n is cut off by sipc-cluster partition (sipc-cluster heal ends it)"
+        SC_LAST_ERR="$j$fix"
+        printf '%s\t%s\t%s\tunreachable: %s\n' "$n" "$addr" "$proc" "$SC_LAST_ERR"
         return 2
     fi
+    SC_LAST_JSON=$j
     j=$(jq "$SC_JQ_SHOWN shown_strings" <<<"$j") # the node's words, printed below
     # its mode; the certificate it presents (with TLS off, the one of a
     # listener that runs TLS all the same), and whether it is not the
@@ -107,7 +118,7 @@ sc_node_line() {
     if [[ $proc == "pid $pid dead" || $proc == "not running" || $proc == *"runs, not started by sipc-cluster"* ]]; then
         local rpid=$foreign
         [ -n "$rpid" ] || rpid=$(jq -r '.node.pid // empty' <<<"$j")
-        proc="${rpid:+pid $rpid }answers, not started by sipc-cluster"
+        proc="${rpid:+pid $rpid }answers, not started by sipc-cluster" SC_LAST_STATE=foreign
         [ "$pid" = null ] || proc="$proc (its pid $pid exited)"
     fi
     line=$(jq -r --argjson c "$(sc_node_count)" --arg other "$SC_LAST_OTHER_CERT" \
@@ -183,15 +194,43 @@ sc_pairs_judged() {
     ! jq -e 'any(.problems[]; .kind == "certificate_mismatch")' <<<"$j" >/dev/null
 }
 
-# sc_status_lines: every node's line and the cluster's; returns the exit code.
+# sc_status_node_json NAME HEALTH LINE: the node's object of `status
+# --json` (sc_node_line's SC_LAST_* for it): the harness's view and the
+# node's answer as it came.
+sc_status_node_json() {
+    local pid
+    pid=$(sc_node pid "$1")
+    [[ $pid =~ ^[0-9]+$ ]] || pid=null
+    jq -cn --arg n "$1" --arg a "$(sc_node address "$1")" --argjson pid "$pid" --arg state "$SC_LAST_STATE" \
+        --arg health "$2" --arg err "$SC_LAST_ERR" --argjson cut "$(sc_partitioned "$1" && echo true || echo false)" \
+        --arg line "$3" --argjson st "${SC_LAST_JSON:-null}" \
+        '{harness: {name: $n, address: $a, pid: $pid, state: $state,
+                    alive: ($state == "running" or $state == "stopped"),
+                    reachable: ($st != null), health: $health,
+                    error: (if $err == "" then null else $err end), partitioned: $cut, line: $line},
+          status: $st}'
+}
+
+# sc_status_lines [--json]: every node's line and the cluster's, or (--json)
+# one JSON object of both with the verdict; returns the exit code.
 sc_status_lines() {
     local n rc=0 r modes=() unreachable="" degraded="" plain="" tlsonly="" other="" certs="" committed=""
+    local json=0 line
+    [ "${1:-}" = --json ] && json=1
     declare -A by_mode=()
-    local lines
-    lines=$(mktemp)
+    local lines one
+    lines=$(mktemp) one=$(mktemp)
     for n in $(sc_nodes); do
-        sc_node_line "$n" >>"$lines"
+        # (into a file, not $(...): its SC_LAST_* are wanted in this shell)
+        sc_node_line "$n" >"$one"
         r=$?
+        line=$(<"$one")
+        if [ $json = 1 ]; then
+            sc_status_node_json "$n" "$(case $r in 0) echo healthy ;; 1) echo degraded ;; *) echo unreachable ;; esac)" \
+                "$(tr -s '\t' ' ' <<<"$line")" >>"$lines"
+        else
+            printf '%s\n' "$line" >>"$lines"
+        fi
         case $r in
         0) ;;
         1) degraded="$degraded $n" ;;
@@ -208,11 +247,11 @@ sc_status_lines() {
     done
     # the columns as wide as their widest entry (a node started by hand
     # has a longer process column)
-    awk -F'\t' '{ for (i = 1; i <= 3; i++) if (length($i) > w[i]) w[i] = length($i); l[NR] = $0 }
+    [ $json = 1 ] || awk -F'\t' '{ for (i = 1; i <= 3; i++) if (length($i) > w[i]) w[i] = length($i); l[NR] = $0 }
         END { w[1] = w[1] < 4 ? 4 : w[1]; w[2] = w[2] < 15 ? 15 : w[2]; w[3] = w[3] < 26 ? 26 : w[3]
               for (k = 1; k <= NR; k++) { split(l[k], f, "\t")
                   printf "%-*s %-*s %-*s %s\n", w[1], f[1], w[2], f[2], w[3], f[3], f[4] } }' "$lines"
-    rm -f "$lines"
+    rm -f "$one"
     modes=("${!by_mode[@]}")
     local summary migrating=0
     if [ ${#modes[@]} -gt 1 ] && { [ -z "${by_mode[off]:-}" ] || [ -z "${by_mode[strict]:-}" ]; }; then
@@ -254,10 +293,16 @@ sc_status_lines() {
     # doing (`tlstool rotate` or import on every node), which only the
     # harness's record misses: said as such, with the rotation the nodes'
     # status tells (committed, not finished)
+    local fp rot
+    fp=$(sc_q '.fingerprint // ""')
+    rot=$(sc_q '.rotating // ""')
+    if [ -n "$rot" ] && [ -z "$other" ]; then
+        # stopped before any node committed: every node still presents the
+        # cluster's pair, but some have the new one staged, others not
+        summary="$summary; a rolling rotation to sha256 ${rot:0:16}... stopped midway, before any node presents the new pair (cluster.json's rotating): run it again, it skips the nodes already done"
+        [ $rc = 0 ] && rc=$SC_EX_CHECK
+    fi
     if [ -n "$other" ]; then
-        local fp rot
-        fp=$(sc_q '.fingerprint // ""')
-        rot=$(sc_q '.rotating // ""')
         if [ -n "$rot" ]; then
             summary="$summary; not presenting the cluster's pair (sha256 ${fp:0:16}...):$other (a rolling rotation to sha256 ${rot:0:16}... stopped midway: run it again, it skips the nodes already done)"
             [ $rc = 0 ] && rc=$SC_EX_CHECK
@@ -276,7 +321,15 @@ sc_status_lines() {
     [ -n "$degraded" ] && { summary="$summary; degraded:$degraded"; [ $rc = 0 ] && rc=$SC_EX_CHECK; }
     [ -n "$unreachable" ] && { summary="$summary; unreachable:$unreachable"; rc=$SC_EX_UNAVAILABLE; }
     [ $rc = 0 ] && [ $migrating = 1 ] && rc=2
-    echo "$summary"
+    if [ $json = 1 ]; then
+        jq -s --arg reason "$summary" --argjson exit "$rc" \
+            '{cluster: {verdict: ({"0": "ok", "2": "migrating", "1": "not_well", "69": "unreachable"}["\($exit)"]),
+                        exit: $exit, reason: $reason},
+              nodes: .}' "$lines"
+    else
+        echo "$summary"
+    fi
+    rm -f "$lines"
     return $rc
 }
 
@@ -294,13 +347,8 @@ sc_cmd_status() {
     sc_open_or_die "$SC_ARG_DIR"
     SC_BIN=$(sc_q .bin)
     if [ $json = 1 ]; then
-        local n j rc=0
-        for n in $(sc_nodes); do
-            j=$(sc_node_status "$n" 2000) || { j=null; rc=$SC_EX_UNAVAILABLE; }
-            jq -n --arg n "$n" --arg a "$(sc_node address "$n")" --argjson alive "$(sc_node_alive "$n" && echo true || echo false)" \
-                --argjson st "$j" '{harness: {name: $n, address: $a, alive: $alive, reachable: ($st != null)}, status: $st}'
-        done | jq -s .
-        return $rc
+        sc_status_lines --json
+        return
     fi
     sc_status_lines
 }

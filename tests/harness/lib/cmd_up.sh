@@ -51,7 +51,8 @@ sc_cmd_up() {
         sc_usage "$SC_HELP_UP" "-n must be a number from 1 to 32"
     case $tls in off | permissive | strict) ;; *) sc_usage "$SC_HELP_UP" "--tls must be off, permissive or strict" ;; esac
     [ $nopair = 0 ] || [ "$tls" = off ] || sc_usage "$SC_HELP_UP" "--no-pair makes a cluster without TLS: --tls $tls needs a pair"
-    [[ "$base" =~ ^127\.([0-9]{1,3})\.([0-9]{1,3})\.0$ ]] && [ "${BASH_REMATCH[1]}" -le 255 ] && [ "${BASH_REMATCH[2]}" -le 255 ] ||
+    # (no leading zeros: sipcd takes 127.03.3.1 for no address at all)
+    [[ "$base" =~ ^127\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})\.0$ ]] && [ "${BASH_REMATCH[1]}" -le 255 ] && [ "${BASH_REMATCH[2]}" -le 255 ] ||
         sc_usage "$SC_HELP_UP" "--base must be a loopback block 127.X.Y.0"
     [[ "$name" =~ ^[A-Za-z0-9._-]{1,63}$ ]] || sc_usage "$SC_HELP_UP" "--name: 1 to 63 letters, digits, '.', '_', '-'"
     local third
@@ -60,6 +61,9 @@ sc_cmd_up() {
 
     SC_BIN=$(sc_find_bin) || sc_die "$SC_EX_CONFIG" "sipcd, tlstool and sipcctl not found (set SIPC_BIN to the folder holding them)"
     sc_dir_check "$SC_ARG_DIR"
+    # a folder made here is removed again by a refusal (sc_up_refuse)
+    SC_UP_NEW_DIR=0
+    [ -e "$SC_ARG_DIR" ] || SC_UP_NEW_DIR=1
     mkdir -p "$SC_ARG_DIR" || sc_die "$SC_EX_CONFIG" "cannot create $SC_ARG_DIR"
     SC_DIR=$(cd "$SC_ARG_DIR" && pwd)
     SC_JSON="$SC_DIR/cluster.json"
@@ -84,7 +88,7 @@ sc_up_start() {
     local ns_prefix="" client_addr i addrs=() a
     if [ $netns = 1 ]; then
         local why
-        why=$(sc_netns_unavailable) && sc_die "$SC_EX_CONFIG" "--netns: $why"
+        why=$(sc_netns_unavailable) && sc_up_refuse "--netns: $why"
         ns_prefix=$(sc_ns_prefix "$SC_DIR")
         for i in $(seq 1 "$nnodes"); do addrs+=("$(sc_netns_address "$third" "$i")"); done
         client_addr=$(sc_netns_address "$third" 250)
@@ -94,7 +98,7 @@ sc_up_start() {
         for a in "${addrs[@]}"; do
             for p in 23000 23001 23002 23003; do
                 if (exec 3<>"/dev/tcp/$a/$p") 2>/dev/null; then
-                    sc_die "$SC_EX_CONFIG" "$a:$p is in use: pick another block with --base (another cluster, or make run KEEP=1, runs there)"
+                    sc_up_refuse "$a:$p is in use: pick another block with --base (another cluster, or make run KEEP=1, runs there)"
                 fi
             done
         done
@@ -158,6 +162,16 @@ sc_up_start() {
     [ -z "$bad" ] || sc_die "$SC_EX_UNAVAILABLE" "nodes not healthy within 30 s:$bad (sipc-cluster status --dir $SC_DIR)"
     echo "cluster '$name' up in $SC_DIR: $nnodes nodes, TLS $tls"
     sc_status_lines
+}
+
+# sc_up_refuse MESSAGE: up refuses (78) before it made anything; a folder
+# it made for the cluster (holding only DIR/.lock) goes again.
+sc_up_refuse() {
+    if [ "$SC_UP_NEW_DIR" = 1 ]; then
+        rm -f "$SC_DIR/.lock"
+        rmdir "$SC_DIR" 2>/dev/null
+    fi
+    sc_die "$SC_EX_CONFIG" "$1"
 }
 
 # sc_up_pair: the pair, created once, copied and imported on every node and

@@ -148,6 +148,13 @@ sc_pid_state() {
     st=${st##*) }
     echo "${st%% *}"
 }
+# sc_pid_name PID: the program the process runs, as its command line names
+# it (sipc-load, sipcd, ...), for what a message says of it; empty when gone.
+sc_pid_name() {
+    local args=()
+    mapfile -d '' -t args 2>/dev/null <"/proc/$1/cmdline" || return 0
+    [ ${#args[@]} -gt 0 ] && echo "${args[0]##*/}"
+}
 # sc_pid_is PID STARTTIME: that very process still exists and is not a zombie.
 sc_pid_is() {
     [ -n "$1" ] && [ "$1" != null ] || return 1

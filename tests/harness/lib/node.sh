@@ -194,14 +194,23 @@ sc_wait_healthy() { sc_wait "${3:-30}" sc_node_healthy "$1" "${2:-}"; }
 
 # sc_node_guard_plaintext NAME: the peers the node's strict guard still lists
 # as speaking plaintext (their latest connection was plaintext), one a line:
-# while any is listed the node refuses to go strict. (tlstool's own
+# while any is listed the node refuses to go strict. A sipcctl from a home
+# whose tag is not among SC_OWN_TAGS (the cluster's homes, when set) is led
+# by "foreign: ": no wait clears it, only its own next TLS connection. (tlstool's own
 # connections, which carry the steps, are no guard peers: the node does not
 # record them.)
 sc_node_guard_plaintext() {
     local j
     j=$(sc_node_status_text "$1" 2000) || { echo "status unavailable"; return 0; }
-    jq -r '.guard.plaintext_peers[]?
-        | "guard: \(.node // .address) spoke plaintext to \(.service) \(.seconds_ago) s ago"' <<<"$j"
+    local own=null
+    # shellcheck disable=SC2086
+    [ -z "${SC_OWN_TAGS+x}" ] || own=$(sc_json_words $SC_OWN_TAGS)
+    jq -r --argjson own "$own" '.guard.plaintext_peers[]?
+        | (.node // "") as $p
+        | (if $own != null and ($p | startswith("sipcctl:"))
+              and ($p | sub(".* home "; "") as $t | any($own[]; . == $t) | not)
+           then "foreign: " else "" end)
+          + "guard: \(.node // .address) spoke plaintext to \(.service) \(.seconds_ago) s ago"' <<<"$j"
 }
 # sc_node_live_plaintext NAME: live plaintext links and connections of the
 # node, one a line. Connections opened before a switch to TLS keep their

@@ -60,6 +60,7 @@ sc_q_table() {
         put(".client_netns"; .client_netns | r), put(".netns"; .netns | r),
         put(".fingerprint // \"\""; .fingerprint // "" | r),
         put(".rotating // \"\""; .rotating // "" | r),
+        put(".partition // [] | join(\" \")"; .partition // [] | join(" ") | r),
         put(".nodes | length"; .nodes | length | r),
         put("[.nodes[] | {key: .address, value: .name}] | from_entries -c";
             [.nodes[] | {key: .address, value: .name}] | from_entries | tojson + "\n"),
@@ -118,6 +119,8 @@ sc_node_count() { sc_q '.nodes | length'; }
 sc_node() { sc_q ".nodes[] | select(.name == \$n) | .$1" --arg n "$2"; }
 sc_node_port() { sc_q ".nodes[] | select(.name == \$n) | .ports.$1" --arg n "$2"; }
 sc_has_node() { [ -n "$(sc_node name "$1")" ]; }
+# sc_partitioned NAME: the node is cut off by the harness's own partition
+sc_partitioned() { [[ " $(sc_q '.partition // [] | join(" ")') " == *" $1 "* ]]; }
 sc_require_node() {
     sc_has_node "$1" || sc_die "$SC_EX_USAGE" "no node '$1' in this cluster (nodes: $(sc_nodes | paste -sd' ' -))"
 }

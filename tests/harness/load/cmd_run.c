@@ -16,7 +16,7 @@ int cmd_run(void *arg)
     int rc = load_prepare(o, su);
     if (rc == 0) {
         load_log_open(su->paths.log);
-        load_ledger lg = {-1};
+        load_ledger lg = {-1, 0};
         rc = load_begin(o, su, &lg);
         if (rc == 0) {
             load_send_conf conf = {&su->c, su->nodes, su->nnodes, o->rate, 0, o->deadline,
@@ -26,10 +26,16 @@ int cmd_run(void *arg)
             if (rc == SIPC_EXIT_UNAVAILABLE)
                 load_fail(rc, "no pipeline could be reached (see %s)", su->paths.log);
         }
+        if (rc == SIPC_EXIT_CANTCREAT)
+            load_fail(rc, "%s cannot be written (%s): sending stopped there, and a run whose "
+                          "ledger misses events cannot be verified (see %s)",
+                      su->paths.ledger, lg.failed ? sipc_strerror(lg.failed) : "see the log",
+                      su->paths.log);
         load_report r;
         if (rc == 0)
             rc = load_verify_and_report(o, &su->c, &su->paths, &r);
-        if (rc == 0 && o->check)
+        /* always: a run that lost records or ended in errors is no success */
+        if (rc == 0)
             rc = load_report_check(&r, stderr);
     }
     free(su);

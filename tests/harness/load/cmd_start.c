@@ -35,14 +35,18 @@ static void generator(const load_opts *o, load_setup *su, int ready_fd)
         (void)w;
         _exit(SIPC_EXIT_SOFTWARE);
     }
-    load_ledger lg = {-1};
+    load_ledger lg = {-1, 0};
     int rc = load_begin(o, su, &lg);
     if (rc == 0) {
         load_send_conf conf = {&su->c, su->nodes, su->nnodes, o->rate, o->duration, o->deadline,
                                o->batch, o->reconnect, 0, ready_fd, &lg, su->run};
         rc = load_send(&conf);
     } else {
-        ssize_t w = write(ready_fd, "config: cannot open the ledger\n", 31);
+        char msg[700];
+        int n = snprintf(msg, sizeof msg, "%s: %s: %s\n",
+                         rc == SIPC_EXIT_CANTCREAT ? "ledger" : "config", su->paths.ledger,
+                         rc == SIPC_EXIT_CANTCREAT ? "cannot be written" : "cannot be opened");
+        ssize_t w = write(ready_fd, msg, n > 0 && (size_t)n < sizeof msg ? (size_t)n : 0);
         (void)w;
     }
     load_ledger_close(&lg);
@@ -111,6 +115,8 @@ int cmd_start(void *arg)
         rc = load_fail(SIPC_EXIT_UNAVAILABLE, "%s", msg + 13);
     } else if (!strncmp(msg, "config: ", 8)) {
         rc = load_fail(SIPC_EXIT_CONFIG, "%s", msg + 8);
+    } else if (!strncmp(msg, "ledger: ", 8)) {
+        rc = load_fail(SIPC_EXIT_CANTCREAT, "%s (see %s)", msg + 8, su->paths.log);
     } else {
         rc = load_fail(SIPC_EXIT_SOFTWARE, "the generator did not start%s%s (see %s)",
                        msg[0] ? ": " : "", msg, su->paths.log);

@@ -1,6 +1,8 @@
 /* cmd_stop.c - `sipc-load stop`: stop the generator, let it drain, verify
- * what it acknowledged, write and print the report. */
+ * what it acknowledged, write and print the report, and exit as its check
+ * says. */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,8 @@
 
 #include "load.h"
 
+#define SAY_EVERY_MS 5000 /* a progress line while the drain lasts */
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -16,16 +20,41 @@ static void sleep_ms(long ms)
         ;
 }
 
-/* Asks the generator to stop and waits up to timeout_s for it to drain. */
+/* Asks the generator to stop and waits up to timeout_s for it to drain,
+ * saying every few seconds what it still holds. A pid file whose process is
+ * gone (a generator killed, or one that stopped on a ledger it could not
+ * write) is said and removed: the replay then finds the ledger without its
+ * last line. */
 static void stop_generator(const load_paths *p, int timeout_s)
 {
     long pid = load_running_pid(p);
-    if (!pid)
+    if (!pid) {
+        FILE *f = fopen(p->pid, "re");
+        long stale = 0;
+        if (f) {
+            if (fscanf(f, "%ld", &stale) != 1)
+                stale = 0;
+            fclose(f);
+            fprintf(stderr, "sipc-load: no generator runs in %s: its pid file names pid %ld, "
+                            "which is gone (it was killed, or it died): its pid file removed\n",
+                    p->dir, stale);
+            remove(p->pid);
+        }
         return;
+    }
     kill((pid_t)pid, SIGTERM);
     for (long waited = 0; waited < (long)timeout_s * 1000; waited += 50) {
         if (kill((pid_t)pid, 0) != 0)
             return;
+        if (waited && waited % SAY_EVERY_MS == 0) {
+            uint64_t out = 0;
+            char held[64] = "";
+            if (load_ledger_outstanding(p->ledger, &out) == 0)
+                snprintf(held, sizeof held, ", %" PRIu64 " record(s) outstanding", out);
+            fprintf(stderr, "sipc-load: draining: the generator (pid %ld) still runs%s; "
+                            "SIGKILL in %ld s (--timeout)\n",
+                    pid, held, ((long)timeout_s * 1000 - waited + 999) / 1000);
+        }
         sleep_ms(50);
     }
     fprintf(stderr, "sipc-load: the generator (pid %ld) did not drain within %d s: killed; its "
@@ -54,7 +83,16 @@ int cmd_stop(void *arg)
     if (rc == 0) {
         load_log_open(p.log);
         stop_generator(&p, o->timeout);
-        rc = load_verify_and_report(o, c, &p, NULL);
+        load_report r;
+        rc = load_verify_and_report(o, c, &p, &r);
+        /* what --check says, always: `stop && echo PASS` must not pass a run
+         * that lost records, ended in errors or has no whole ledger (a node
+         * that could not be asked keeps its 69) */
+        if (rc == 0 || rc == SIPC_EXIT_UNAVAILABLE) {
+            int check = load_report_check(&r, stderr);
+            if (rc == 0)
+                rc = check;
+        }
     }
     free(c);
     return rc;

@@ -23,7 +23,8 @@
 #include "sipc/sipc.h"
 
 /* Exit codes: services/common/exit_codes.h, and sipc-load's own 1. */
-#define LOAD_EXIT_CHECK 1 /* --check: lost, unverified or errors above 0, or not verified */
+#define LOAD_EXIT_CHECK 1 /* the check: lost, unverified, errors or pending above 0, not
+                            verified, or the ledger incomplete */
 
 typedef struct load_opts {
     const char *dir;     /* --dir: the cluster directory (cluster.json, load/) */
@@ -91,29 +92,47 @@ void load_bits_free(load_bits *s);
  * each, so a generator killed at any moment leaves whole lines behind (a
  * torn last line is ignored on replay). SEQS is "a-b,c,...", ascending runs.
  *
- *   run RUN START_MS RATE PID NODES     a new run (the first line)
- *   S T NODE SEQS                       first sent, in an ingest call to NODE
+ *   run RUN START_MS RATE PID NODES VERSION   a new run (the first line)
+ *   S T NODE SEQS                       first sent, in an ingest call to NODE;
+ *                                       T is the records' own timestamp
  *   R T NODE SEQS REASON                sent again (retry), after REASON
  *   A T DEST SEQS                       acknowledged: committed on DEST ("host:port")
  *   E T SEQS REASON                     failed for good (an error)
  *   P T SENT ACKED ERRORS OUTSTANDING LONGEST_STALL_MS MAX_LATENCY_MS RETRIES
  *   Q T NODE HITS PARTIAL MISSING       a search during the run (MISSING: names or -)
  *   H T SEQS                            found by a search
- *   X T OUTSTANDING WHY                 the generator ended
+ *   X T OUTSTANDING SENT ACKED ERRORS WHY  the generator ended, with its own counts
  *   F T NODE SEQS                       verification: found by get on NODE
  *   N T SEQS REASON                     verification: acknowledged and not found
+ *   G T NODE SEQS                       verification: errors found stored on NODE after all
  *   D T SEQS                            verification: stored more than once
- *   V T FOUND LOST DUPLICATED UNVERIFIED  verification done
- */
+ *   V T FOUND LOST DUPLICATED UNVERIFIED NODES  verification done
+ *
+ * VERSION 2 (absent: 1) says that S's T is the records' timestamp and X
+ * carries the counts; a version 1 ledger is verified without either. */
+#define LOAD_LEDGER_VERSION 2
+/* The X line's WHY when the generator stopped for a ledger it could not write. */
+#define LOAD_X_LEDGER_FAILED "ledger write failed"
+
 typedef struct load_ledger {
     int fd;
+    /* the first failed write's error (a negative errno code), 0 while none
+     * failed: the ledger misses events from there on, and nothing but
+     * load_ledger_last_line is written after it */
+    int failed;
 } load_ledger;
 
 int load_ledger_open(load_ledger *lg, const char *path, char *err, size_t errlen);
 void load_ledger_close(load_ledger *lg);
 /* Appends one line (printf format, without the newline). Lines longer than
- * the internal buffer are written from a heap copy. */
+ * the internal buffer are written from a heap copy. 0, or the failure of
+ * this write or an earlier one (lg->failed): a ledger with a gap must not
+ * read as whole, so nothing more is written. */
 int load_ledger_line(load_ledger *lg, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One line written even after a failure (the generator's X line), on a
+ * line of its own: a newline first ends what a failed write may have left. */
+int load_ledger_last_line(load_ledger *lg, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* A growable text buffer for SEQS lists. */
 typedef struct load_text {
@@ -129,22 +148,34 @@ void load_text_free(load_text *t);
  * seq beyond LOAD_MAX_SEQ. */
 int load_seqs_parse(const char *s, int (*fn)(uint64_t seq, void *arg), void *arg);
 
+/* Seqs first sent together, with their timestamp (an S line's run). */
+typedef struct load_sent_run {
+    uint64_t first, last;
+    int64_t ts;
+} load_sent_run;
+
 /* The ledger replayed. */
 typedef struct load_state {
     char run[64];
+    int version;   /* the run line's VERSION, 1 when it has none */
     int64_t start_ms, first_sent_ms, last_sent_ms, last_ms;
     int rate;
     long pid;
     uint64_t nseq; /* highest seq sent + 1 */
-    load_bits sent, acked, errored, found, lost, dup, searched;
+    load_bits sent, acked, errored, found, lost, dup, searched, stored_errors;
     uint8_t *dest;   /* per seq: the node index that acknowledged it, 0xff unknown */
     uint64_t ndest;
+    load_sent_run *sends; /* the S lines' seqs and timestamps, in seq order */
+    size_t nsends, capsends;
     uint64_t retries, longest_stall_ms, max_latency_ms;
     uint8_t *acks;   /* per second since start_ms: records first acknowledged then (uint32_t) */
     uint64_t nacks;  /* bytes of acks */
     uint64_t searches, searches_partial, bad_lines;
     char partial_nodes[256]; /* nodes named missing by searches, comma separated */
     int ended;               /* an X line */
+    int x_counts;            /* it carried the generator's counts: */
+    uint64_t x_sent, x_acked, x_errors;
+    char x_why[160];         /* its WHY */
     int verified;            /* a V line */
     uint64_t unverified;
     char unverified_nodes[256]; /* the V line's nodes that could not be asked ("" none) */
@@ -159,19 +190,35 @@ void load_state_line(load_state *st, const char *line, const load_cluster *c);
  * error with err. */
 int load_state_read(load_state *st, const char *path, const load_cluster *c, char *err,
                     size_t errlen);
+/* The OUTSTANDING of the ledger's last P line (read from its tail): 0, or
+ * -1 when there is none. */
+int load_ledger_outstanding(const char *path, uint64_t *outstanding);
+/* The timestamp record seq was sent with (its S line's T, version 2): 0, or
+ * -1 when the ledger does not say. */
+int load_state_sent_ts(const load_state *st, uint64_t seq, int64_t *ts);
+/* Whether the ledger is known to miss events, so that its counts cover only
+ * part of the run: the generator could not write it, ended without its X
+ * line (running: whether a generator still writes it), counted more than
+ * its lines hold, or lines that cannot be read, acknowledgements of records
+ * never recorded as sent. 1 with the reasons in why, else 0 and why "". */
+int load_state_incomplete(const load_state *st, int running, char *why, size_t cap);
 
 /* -------------------------------------------------------------- the report */
 
 typedef struct load_report {
     char run[64];
-    char state[24]; /* running, stopped (not verified), verified-partial, verified */
+    /* running, stopped (not verified), verified-partial, verified, or
+     * incomplete (the ledger misses events: see incomplete) */
+    char state[24];
     uint64_t sent, acknowledged, found, lost, duplicated, errors, longest_stall_ms;
     uint64_t longest_slow_ms; /* whole seconds acknowledging under half the rate asked */
-    uint64_t retries, pending, unverified, max_latency_ms, searches, searches_partial;
+    uint64_t retries, pending, unverified, errors_stored, max_latency_ms, searches,
+        searches_partial;
     double seconds, rate;
     int rate_asked; /* --rate of the run, 0 when its ledger does not say */
     char partial_nodes[256];
     char unverified_nodes[256]; /* nodes verification could not ask, comma separated */
+    char incomplete[512];       /* why the ledger is incomplete, "" when it is whole */
 } load_report;
 
 void load_report_from_state(load_report *r, const load_state *st, int running);
@@ -179,9 +226,9 @@ void load_report_from_state(load_report *r, const load_state *st, int running);
 void load_report_print(FILE *out, const load_report *r, int json);
 int load_report_write(const load_report *r, const char *path, char *err, size_t errlen);
 int load_report_read(load_report *r, const char *path, char *err, size_t errlen);
-/* --check: 0 when verified with lost, unverified and errors 0, else
- * LOAD_EXIT_CHECK; the
- * message on why tells records proven lost from unverified ones. */
+/* --check: 0 when verified from a whole ledger with lost, unverified,
+ * errors and pending 0, else LOAD_EXIT_CHECK; the message on why tells
+ * records proven lost from unverified ones, and says an incomplete ledger. */
 int load_report_check(const load_report *r, FILE *why);
 
 /* --------------------------------------------------------------- the client */
@@ -198,7 +245,7 @@ int load_dir_resolve(const load_opts *o, char dir[512]);
 /* The pid of the generator of DIR/load/pid when that process is alive and is
  * sipc-load (not a recycled pid); 0 otherwise. */
 long load_running_pid(const load_paths *p);
-/* Moves the ledger and report of a previous run aside (*.prev). */
+/* Moves the ledger, report and log of a previous run aside (*.prev). */
 void load_paths_rotate(const load_paths *p);
 /* A new run id: "l" and hex digits (time, pid): no '-', unique per run. */
 void load_run_id(char *out, size_t cap);
@@ -255,7 +302,9 @@ typedef struct load_setup {
 } load_setup;
 /* 0, or an exit code with the reason printed. */
 int load_prepare(const load_opts *o, load_setup *su);
-/* Opens the ledger and writes the run line (this process's pid). */
+/* Opens the ledger and writes the run line (this process's pid): 0,
+ * SIPC_EXIT_CONFIG when it does not open, SIPC_EXIT_CANTCREAT when the line
+ * cannot be written (logged). */
 int load_begin(const load_opts *o, load_setup *su, load_ledger *lg);
 
 /* ---------------------------------------------------------------- search */

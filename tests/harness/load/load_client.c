@@ -225,11 +225,13 @@ long load_running_pid(const load_paths *p)
 
 void load_paths_rotate(const load_paths *p)
 {
-    char prev[700];
-    snprintf(prev, sizeof prev, "%s.prev", p->ledger);
-    rename(p->ledger, prev);
-    snprintf(prev, sizeof prev, "%s.prev", p->report);
-    rename(p->report, prev);
+    /* the log too: a grep of it after a new run must not find the last one's errors */
+    const char *const files[] = {p->ledger, p->report, p->log};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char prev[700];
+        snprintf(prev, sizeof prev, "%s.prev", files[i]);
+        rename(files[i], prev);
+    }
 }
 
 void load_run_id(char *out, size_t cap)
@@ -272,8 +274,13 @@ int load_begin(const load_opts *o, load_setup *su, load_ledger *lg)
         snprintf(names + have, sizeof names - have, "%s%s", i ? "," : "",
                  su->c.node[su->nodes[i]].name);
     }
-    load_ledger_line(lg, "run %s %" PRId64 " %d %ld %s", su->run, load_now_ms(), o->rate,
-                     (long)getpid(), names);
+    int e = load_ledger_line(lg, "run %s %" PRId64 " %d %ld %s %d", su->run, load_now_ms(), o->rate,
+                             (long)getpid(), names, LOAD_LEDGER_VERSION);
+    if (e != 0) {
+        load_log("ERROR", "%s: cannot write: %s", su->paths.ledger, sipc_strerror(e));
+        load_ledger_close(lg);
+        return SIPC_EXIT_CANTCREAT;
+    }
     load_log("INFO", "run %s: %d records/s through %s, deadline %d s, batches of at most %d",
              su->run, o->rate, names, o->deadline, o->batch);
     return 0;

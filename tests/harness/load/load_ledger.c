@@ -65,6 +65,7 @@ void load_bits_free(load_bits *s)
 
 int load_ledger_open(load_ledger *lg, const char *path, char *err, size_t errlen)
 {
+    lg->failed = 0;
     lg->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (lg->fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -80,44 +81,80 @@ void load_ledger_close(load_ledger *lg)
     lg->fd = -1;
 }
 
+/* 0, or the write's error as a negative errno code (a full disk: -ENOSPC) */
 static int write_all(int fd, const char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
-            return SIPC_ECLOSED;
+        if (w < 0)
+            return errno ? -errno : -EIO;
+        if (w == 0)
+            return -EIO;
         p += w;
         n -= (size_t)w;
     }
     return 0;
 }
 
+/* Formats one line (with its newline, after a leading one when lead) and
+ * writes it with one write(2): O_APPEND keeps it whole beside other
+ * writers. */
+static int vline(load_ledger *lg, int lead, const char *fmt, va_list ap)
+{
+    char buf[4096];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(buf + lead, sizeof buf - 1 - (size_t)lead, fmt, ap);
+    int e;
+    if (n < 0) {
+        e = SIPC_EINVAL;
+    } else if ((size_t)n + (size_t)lead < sizeof buf - 1) {
+        buf[0] = lead ? '\n' : buf[0];
+        buf[lead + n] = '\n';
+        e = write_all(lg->fd, buf, (size_t)n + (size_t)lead + 1);
+    } else {
+        char *big = malloc((size_t)n + 3);
+        if (!big) {
+            e = SIPC_ENOMEM;
+        } else {
+            big[0] = '\n';
+            vsnprintf(big + lead, (size_t)n + 1, fmt, again);
+            big[lead + n] = '\n';
+            e = write_all(lg->fd, big, (size_t)n + (size_t)lead + 1);
+            free(big);
+        }
+    }
+    va_end(again);
+    return e;
+}
+
 int load_ledger_line(load_ledger *lg, const char *fmt, ...)
 {
     if (!lg || lg->fd < 0)
         return 0;
-    char buf[4096];
+    if (lg->failed)
+        return lg->failed;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+    int e = vline(lg, 0, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return SIPC_EINVAL;
-    if ((size_t)n < sizeof buf - 1) {
-        buf[n] = '\n';
-        return write_all(lg->fd, buf, (size_t)n + 1);
-    }
-    char *big = malloc((size_t)n + 2);
-    if (!big)
-        return SIPC_ENOMEM;
+    if (e != 0)
+        lg->failed = e;
+    return e;
+}
+
+int load_ledger_last_line(load_ledger *lg, const char *fmt, ...)
+{
+    if (!lg || lg->fd < 0)
+        return 0;
+    va_list ap;
     va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    int e = vline(lg, lg->failed != 0, fmt, ap);
     va_end(ap);
-    big[n] = '\n';
-    int e = write_all(lg->fd, big, (size_t)n + 1); /* one write: O_APPEND keeps it whole */
-    free(big);
+    if (e != 0 && !lg->failed)
+        lg->failed = e;
     return e;
 }
 
@@ -230,12 +267,13 @@ void load_state_init(load_state *st)
 
 void load_state_free(load_state *st)
 {
-    load_bits *all[] = {&st->sent,  &st->acked, &st->errored, &st->found,
-                        &st->lost, &st->dup,   &st->searched};
+    load_bits *all[] = {&st->sent, &st->acked, &st->errored, &st->found,
+                        &st->lost, &st->dup,   &st->searched, &st->stored_errors};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         load_bits_free(all[i]);
     free(st->dest);
     free(st->acks);
+    free(st->sends);
     memset(st, 0, sizeof *st);
 }
 
@@ -244,7 +282,48 @@ typedef struct apply {
     load_bits *bits;
     int dest;       /* A: node index or -1 */
     uint32_t fresh; /* A: seqs not acknowledged before */
+    int64_t ts;     /* S: the records' timestamp */
 } apply;
+
+/* seq was first sent with timestamp ts: the S lines' runs, one entry per
+ * run of consecutive seqs sent with one timestamp (a batch) */
+static int note_sent(load_state *st, uint64_t seq, int64_t ts)
+{
+    load_sent_run *last = st->nsends ? &st->sends[st->nsends - 1] : NULL;
+    if (last && seq == last->last + 1 && ts == last->ts) {
+        last->last = seq;
+        return 0;
+    }
+    if (st->nsends == st->capsends) {
+        size_t cap = st->capsends ? st->capsends * 2 : 256;
+        load_sent_run *p = realloc(st->sends, cap * sizeof *p);
+        if (!p)
+            return SIPC_ENOMEM;
+        st->sends = p;
+        st->capsends = cap;
+    }
+    st->sends[st->nsends++] = (load_sent_run){seq, seq, ts};
+    return 0;
+}
+
+int load_state_sent_ts(const load_state *st, uint64_t seq, int64_t *ts)
+{
+    if (st->version < 2)
+        return -1;
+    /* the generator numbers and sends in order, so the runs are sorted */
+    size_t lo = 0, hi = st->nsends;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (st->sends[mid].last < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == st->nsends || st->sends[lo].first > seq)
+        return -1;
+    *ts = st->sends[lo].ts;
+    return 0;
+}
 
 static int set_dest(load_state *st, uint64_t seq, int dest)
 {
@@ -262,6 +341,8 @@ static int apply_seq(uint64_t seq, void *arg)
     int e = load_bits_set(a->bits, seq);
     if (e == 0 && a->bits == &a->st->sent && seq + 1 > a->st->nseq)
         a->st->nseq = seq + 1;
+    if (e == 0 && a->bits == &a->st->sent)
+        e = note_sent(a->st, seq, a->ts);
     if (e == 0 && a->bits == &a->st->acked && a->dest >= 0)
         e = set_dest(a->st, seq, a->dest);
     return e;
@@ -342,14 +423,15 @@ static int to_u64(const char *s, unsigned long long *v)
 static int apply_line(load_state *st, char **f, int n, const load_cluster *c)
 {
     if (!strcmp(f[0], "run")) {
-        unsigned long long start, rate, pid;
+        unsigned long long start, rate, pid, version = 1;
         if (n < 5 || strlen(f[1]) >= sizeof st->run || to_u64(f[2], &start) ||
-            to_u64(f[3], &rate) || to_u64(f[4], &pid))
+            to_u64(f[3], &rate) || to_u64(f[4], &pid) || (n > 6 && to_u64(f[6], &version)))
             return 1;
         snprintf(st->run, sizeof st->run, "%s", f[1]);
         st->start_ms = (int64_t)start;
         st->rate = (int)rate;
         st->pid = (long)pid;
+        st->version = (int)version;
         return 0;
     }
     unsigned long long t;
@@ -358,18 +440,20 @@ static int apply_line(load_state *st, char **f, int n, const load_cluster *c)
     if ((int64_t)t > st->last_ms)
         st->last_ms = (int64_t)t;
     char kind = f[0][0];
-    if ((kind == 'F' || kind == 'N') && st->verified) {
+    if ((kind == 'F' || kind == 'N' || kind == 'G') && st->verified) {
         /* a later verification: it alone says what is found now */
         load_bits_free(&st->found);
         load_bits_free(&st->lost);
+        load_bits_free(&st->stored_errors);
         st->verified = 0;
     }
-    apply ap = {st, NULL, -1, 0};
+    apply ap = {st, NULL, -1, 0, (int64_t)t};
     switch (kind) {
     case 'S': /* S T NODE SEQS */
     case 'R': /* R T NODE SEQS REASON */
     case 'A': /* A T DEST SEQS */
     case 'F': /* F T NODE SEQS */
+    case 'G': /* G T NODE SEQS */
         if (n < 4)
             return 1;
         if (kind == 'R')
@@ -384,7 +468,7 @@ static int apply_line(load_state *st, char **f, int n, const load_cluster *c)
             ap.bits = &st->acked;
             ap.dest = c ? load_cluster_find(c, f[2]) : -1;
         } else {
-            ap.bits = &st->found;
+            ap.bits = kind == 'F' ? &st->found : &st->stored_errors;
         }
         if (load_seqs_parse(f[3], apply_seq, &ap) != 0)
             return 1;
@@ -421,9 +505,23 @@ static int apply_line(load_state *st, char **f, int n, const load_cluster *c)
         }
         return 0;
     }
-    case 'X':
+    case 'X': { /* X T OUTSTANDING [SENT ACKED ERRORS] WHY */
+        unsigned long long v[3];
         st->ended = 1;
+        st->x_counts = n > 6 && !to_u64(f[3], &v[0]) && !to_u64(f[4], &v[1]) && !to_u64(f[5], &v[2]);
+        if (st->x_counts) {
+            st->x_sent = v[0];
+            st->x_acked = v[1];
+            st->x_errors = v[2];
+        }
+        /* WHY: the rest of the line, its words split apart above */
+        st->x_why[0] = '\0';
+        for (int i = st->x_counts ? 6 : 3; i < n; i++) {
+            size_t have = strlen(st->x_why);
+            snprintf(st->x_why + have, sizeof st->x_why - have, "%s%s", have ? " " : "", f[i]);
+        }
         return 0;
+    }
     case 'V': { /* V T FOUND LOST DUPLICATED UNVERIFIED [NODES] */
         unsigned long long unverified;
         if (n < 6 || to_u64(f[5], &unverified))
@@ -443,12 +541,12 @@ static int apply_line(load_state *st, char **f, int n, const load_cluster *c)
 void load_state_line(load_state *st, const char *line, const load_cluster *c)
 {
     char *copy = strdup(line);
-    char *f[10];
+    char *f[12];
     if (!copy) {
         st->bad_lines++;
         return;
     }
-    int n = split(copy, f, 10);
+    int n = split(copy, f, 12);
     st->bad_lines += n == 0 || apply_line(st, f, n, c) ? 1 : 0;
     free(copy);
 }
@@ -478,4 +576,80 @@ int load_state_read(load_state *st, const char *path, const load_cluster *c, cha
         return SIPC_EFORMAT;
     }
     return 0;
+}
+
+/* why += "; " + text, bounded */
+static void say(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t cap, const char *fmt, ...)
+{
+    size_t have = strlen(why);
+    if (have && have + 2 < cap) {
+        memcpy(why + have, "; ", 3);
+        have += 2;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why + have, cap - have, fmt, ap);
+    va_end(ap);
+}
+
+int load_state_incomplete(const load_state *st, int running, char *why, size_t cap)
+{
+    why[0] = '\0';
+    if (st->ended && !strncmp(st->x_why, LOAD_X_LEDGER_FAILED, strlen(LOAD_X_LEDGER_FAILED)))
+        say(why, cap, "the generator stopped: %s", st->x_why);
+    else if (!st->ended && !running)
+        say(why, cap, "the generator ended without its last line (X): it was killed, or it could "
+                      "not write the ledger");
+    uint64_t sent = load_bits_count(&st->sent), acked = load_bits_count(&st->acked);
+    uint64_t errored = load_bits_count(&st->errored);
+    if (st->x_counts && (st->x_sent > sent || st->x_acked > acked || st->x_errors > errored))
+        say(why, cap, "the generator counted %" PRIu64 " sent, %" PRIu64 " acknowledged, %" PRIu64
+                      " error(s); the ledger holds %" PRIu64 ", %" PRIu64 ", %" PRIu64,
+            st->x_sent, st->x_acked, st->x_errors, sent, acked, errored);
+    /* acknowledged (or failed) without a first send: their S lines are missing */
+    uint64_t unsent = 0;
+    for (uint64_t i = 0; i < st->acked.nbytes || i < st->errored.nbytes; i++) {
+        uint8_t a = i < st->acked.nbytes ? st->acked.b[i] : 0;
+        uint8_t e = i < st->errored.nbytes ? st->errored.b[i] : 0;
+        uint8_t s = i < st->sent.nbytes ? st->sent.b[i] : 0;
+        unsent += (uint64_t)__builtin_popcount((unsigned)((a | e) & (uint8_t)~s));
+    }
+    if (unsent)
+        say(why, cap, "%" PRIu64 " record(s) acknowledged or failed that it never recorded as sent",
+            unsent);
+    if (st->bad_lines)
+        say(why, cap, "%" PRIu64 " line(s) that cannot be read (a write cut short)", st->bad_lines);
+    return why[0] != '\0';
+}
+
+int load_ledger_outstanding(const char *path, uint64_t *outstanding)
+{
+    /* the last P line, in the file's tail: a P line comes every second */
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    char buf[16384];
+    long at = 0;
+    if (fseek(f, 0, SEEK_END) == 0 && (at = ftell(f)) > (long)sizeof buf - 1)
+        fseek(f, at - (long)sizeof buf + 1, SEEK_SET);
+    else
+        fseek(f, 0, SEEK_SET);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    int found = -1;
+    for (char *line = buf, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (!next)
+            break; /* torn, or cut by the tail's start */
+        *next++ = '\0';
+        unsigned long long v[5];
+        if (line[0] == 'P' && sscanf(line, "P %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                                     &v[4]) == 5) {
+            *outstanding = v[4];
+            found = 0;
+        }
+    }
+    return found;
 }

@@ -1,5 +1,6 @@
 /* load_report.c - the report: counters from a replayed ledger, printed as
  * "name: N" lines or one JSON object, kept in DIR/load/report.json. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -57,15 +58,22 @@ void load_report_from_state(load_report *r, const load_state *st, int running)
     uint64_t missing = st->verified ? count_lost(st) : 0;
     r->unverified = st->unverified < missing ? st->unverified : missing;
     r->lost = missing - r->unverified;
+    /* a ledger that misses events never reads as verified: its "lost: 0"
+     * would speak of only part of the run */
+    int incomplete = load_state_incomplete(st, running, r->incomplete, sizeof r->incomplete);
     snprintf(r->state, sizeof r->state, "%s",
              running          ? "running"
+             : incomplete     ? "incomplete"
              : !st->verified  ? "stopped"
              : r->unverified  ? "verified-partial"
                               : "verified");
     r->duplicated = load_bits_count(&st->dup);
     /* a seq that failed once and was acknowledged later is no error */
-    for (uint64_t s = 0; s < st->nseq; s++)
-        r->errors += load_bits_get(&st->errored, s) && !load_bits_get(&st->acked, s);
+    for (uint64_t s = 0; s < st->nseq; s++) {
+        int error = load_bits_get(&st->errored, s) && !load_bits_get(&st->acked, s);
+        r->errors += error;
+        r->errors_stored += error && load_bits_get(&st->stored_errors, s);
+    }
     r->longest_stall_ms = st->longest_stall_ms;
     r->longest_slow_ms = longest_slow_ms(st);
     r->retries = st->retries;
@@ -99,6 +107,7 @@ static const struct {
     {"retries", offsetof(load_report, retries)},
     {"pending", offsetof(load_report, pending)},
     {"unverified", offsetof(load_report, unverified)},
+    {"errors_stored", offsetof(load_report, errors_stored)},
     {"max_latency_ms", offsetof(load_report, max_latency_ms)},
     {"searches", offsetof(load_report, searches)},
     {"searches_partial", offsetof(load_report, searches_partial)},
@@ -117,6 +126,44 @@ static uint64_t counter(const load_report *r, size_t i)
     return v;
 }
 
+/* x >= 0 to the nearest 1/per */
+static double rounded(double x, double per)
+{
+    return (double)(uint64_t)(x * per + 0.5) / per;
+}
+
+/* "n2,n3" as ["n2", "n3"] */
+static json_t *names_array(const char *list)
+{
+    json_t *a = json_array();
+    for (const char *p = list; a && *p;) {
+        size_t n = strcspn(p, ",");
+        if (n)
+            json_array_append_new(a, json_stringn(p, n));
+        p += n + (p[n] == ',');
+    }
+    return a;
+}
+
+/* A JSON array of names (or, in a report.json written before, a string of
+ * them comma separated) into a comma separated string. */
+static void names_get(json_t *o, const char *k, char *out, size_t cap)
+{
+    json_t *v = json_object_get(o, k);
+    out[0] = '\0';
+    if (json_is_string(v)) {
+        snprintf(out, cap, "%s", json_string_value(v));
+        return;
+    }
+    size_t i, have = 0;
+    json_t *x;
+    json_array_foreach(v, i, x) {
+        if (json_is_string(x) && have < cap)
+            have += (size_t)snprintf(out + have, cap - have, "%s%s", have ? "," : "",
+                                     json_string_value(x));
+    }
+}
+
 void load_report_print(FILE *out, const load_report *r, int json)
 {
     if (json) {
@@ -124,15 +171,20 @@ void load_report_print(FILE *out, const load_report *r, int json)
         for (size_t i = 0; o && i < NCOUNTERS; i++)
             json_object_set_new(o, COUNTERS[i].name, json_integer((json_int_t)counter(r, i)));
         if (o) {
-            json_object_set_new(o, "partial_nodes", json_string(r->partial_nodes));
-            json_object_set_new(o, "unverified_nodes", json_string(r->unverified_nodes));
-            json_object_set_new(o, "rate", json_real(r->rate));
+            json_object_set_new(o, "partial_nodes", names_array(r->partial_nodes));
+            json_object_set_new(o, "unverified_nodes", names_array(r->unverified_nodes));
+            /* a tenth of a record per second, milliseconds: the digits a
+             * double adds beyond them say nothing */
+            json_object_set_new(o, "rate", json_real(rounded(r->rate, 10)));
             json_object_set_new(o, "rate_asked", json_integer(r->rate_asked));
-            json_object_set_new(o, "seconds", json_real(r->seconds));
+            json_object_set_new(o, "seconds", json_real(rounded(r->seconds, 1000)));
             json_object_set_new(o, "state", json_string(r->state));
+            json_object_set_new(o, "incomplete",
+                                r->incomplete[0] ? json_string(r->incomplete) : json_null());
             json_object_set_new(o, "run", json_string(r->run));
         }
-        char *text = o ? json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT) : NULL;
+        char *text = o ? json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(12))
+                       : NULL;
         if (text)
             fprintf(out, "%s\n", text);
         free(text);
@@ -150,6 +202,7 @@ void load_report_print(FILE *out, const load_report *r, int json)
         fprintf(out, "rate: %.0f/s\n", r->rate);
     fprintf(out, "seconds: %.1f\n", r->seconds);
     fprintf(out, "state: %s\n", r->state);
+    fprintf(out, "incomplete: %s\n", r->incomplete[0] ? r->incomplete : "-");
     fprintf(out, "run: %s\n", r->run);
 }
 
@@ -159,14 +212,14 @@ int load_report_write(const load_report *r, const char *path, char *err, size_t 
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "we");
     if (!f) {
-        snprintf(err, errlen, "%s: cannot write", tmp);
+        snprintf(err, errlen, "%s: cannot write: %s", tmp, strerror(errno));
         return SIPC_ECONFIG;
     }
     load_report_print(f, r, 1);
     int bad = ferror(f);
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write", path);
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
         remove(tmp);
         return SIPC_ECONFIG;
     }
@@ -197,9 +250,10 @@ int load_report_read(load_report *r, const char *path, char *err, size_t errlen)
     r->seconds = json_number_value(json_object_get(o, "seconds"));
     r->rate = json_number_value(json_object_get(o, "rate"));
     r->rate_asked = (int)json_integer_value(json_object_get(o, "rate_asked"));
-    get_s(o, "partial_nodes", r->partial_nodes, sizeof r->partial_nodes);
-    get_s(o, "unverified_nodes", r->unverified_nodes, sizeof r->unverified_nodes);
+    names_get(o, "partial_nodes", r->partial_nodes, sizeof r->partial_nodes);
+    names_get(o, "unverified_nodes", r->unverified_nodes, sizeof r->unverified_nodes);
     get_s(o, "state", r->state, sizeof r->state);
+    get_s(o, "incomplete", r->incomplete, sizeof r->incomplete);
     get_s(o, "run", r->run, sizeof r->run);
     json_decref(o);
     if (!strcmp(r->state, "verified") && r->unverified) {
@@ -214,13 +268,29 @@ int load_report_read(load_report *r, const char *path, char *err, size_t errlen)
 
 int load_report_check(const load_report *r, FILE *why)
 {
+    if (r->incomplete[0]) {
+        fprintf(why, "sipc-load: check failed: the ledger is incomplete (%s): its counts cover "
+                     "only part of the run, so %llu lost proves nothing\n",
+                r->incomplete, U(r->lost));
+        return LOAD_EXIT_CHECK;
+    }
     if (strcmp(r->state, "verified") != 0 && strcmp(r->state, "verified-partial") != 0) {
         fprintf(why, "sipc-load: check failed: the run is %s, not verified (sipc-load stop "
                      "verifies it)\n", r->state);
         return LOAD_EXIT_CHECK;
     }
-    if (!r->lost && !r->errors && !r->unverified)
+    if (!r->lost && !r->errors && !r->unverified && !r->pending)
         return 0;
+    /* errors a node stored all the same (their acknowledgement lost), and
+     * records the generator still held when it ended */
+    char errs[200], tail[200] = "";
+    snprintf(errs, sizeof errs, "%llu error(s)", U(r->errors));
+    if (r->errors_stored)
+        snprintf(errs + strlen(errs), sizeof errs - strlen(errs), " (%llu found stored after all)",
+                 U(r->errors_stored));
+    if (r->pending)
+        snprintf(tail, sizeof tail, ", %llu pending (sent, neither acknowledged nor failed: the "
+                 "generator ended before its drain)", U(r->pending));
     /* a record only a node that could not be asked may hold is not proven
      * stored, nor proven lost: it fails the check too, said apart */
     uint64_t unverified = r->unverified, proven = r->lost;
@@ -237,11 +307,11 @@ int load_report_check(const load_report *r, FILE *why)
             snprintf(whynot + k, sizeof whynot - k, " could not be asked");
         }
         fprintf(why, "sipc-load: check failed: %llu acknowledged record(s) unverified (%s), "
-                     "%llu proven lost, %llu error(s)\n",
-                U(unverified), whynot, U(proven), U(r->errors));
+                     "%llu proven lost, %s%s\n",
+                U(unverified), whynot, U(proven), errs, tail);
     } else {
-        fprintf(why, "sipc-load: check failed: %llu acknowledged record(s) proven lost, %llu "
-                     "error(s)\n", U(proven), U(r->errors));
+        fprintf(why, "sipc-load: check failed: %llu acknowledged record(s) proven lost, %s%s\n",
+                U(proven), errs, tail);
     }
     return LOAD_EXIT_CHECK;
 }

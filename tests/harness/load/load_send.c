@@ -395,7 +395,9 @@ static void send_batch(batch *b)
                          load_seqs_end(&t), b->reason);
         s->retries += b->n;
     } else {
-        load_ledger_line(s->conf->lg, "S %" PRId64 " %s %s", load_now_ms(), node_name(s, k),
+        /* T is the records' own timestamp (one for a new batch), which
+         * verification compares with what is stored */
+        load_ledger_line(s->conf->lg, "S %" PRId64 " %s %s", b->ts[0], node_name(s, k),
                          load_seqs_end(&t));
         b->sent_before = 1;
     }
@@ -622,8 +624,11 @@ static void finish(sender *s, const char *why)
     if (s->outstanding && now - s->last_progress > s->longest_stall)
         s->longest_stall = now - s->last_progress;
     progress_line(s);
-    load_ledger_line(s->conf->lg, "X %" PRId64 " %" PRIu64 " %s", load_now_ms(), s->outstanding,
-                     why);
+    /* its own counts, which a replay compares with the lines: written even
+     * after a failed write, when the disk has room again for one line */
+    load_ledger_last_line(s->conf->lg, "X %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+                                       " %" PRIu64 " %s",
+                          load_now_ms(), s->outstanding, s->generated, s->acked, s->errors, why);
     load_log("INFO", "%s: sent %" PRIu64 ", acknowledged %" PRIu64 ", errors %" PRIu64
                      ", retries %" PRIu64 ", outstanding %" PRIu64 ", longest stall %" PRIu64
                      " ms, reconnections %" PRIu64,
@@ -653,11 +658,32 @@ static void tell_ready(sender *s, const char *msg)
     ((load_send_conf *)s->conf)->ready_fd = -1;
 }
 
+/* A ledger line could not be written: what the cluster acknowledges from
+ * now on could not be accounted for, so nothing more is sent and the
+ * generator ends at once, its outstanding records abandoned; the replay
+ * reads the run as incomplete (the X line says why, or its absence does). */
+static void ledger_failed(sender *s)
+{
+    char why[200];
+    snprintf(why, sizeof why, LOAD_X_LEDGER_FAILED ": %s", sipc_strerror(s->conf->lg->failed));
+    load_log("ERROR", "the ledger cannot be written (%s): sending stops after %" PRIu64
+                      " record(s), %" PRIu64 " of them outstanding and abandoned; this run "
+                      "cannot be verified",
+             sipc_strerror(s->conf->lg->failed), s->generated, s->outstanding);
+    tell_ready(s, "ledger: cannot be written\n");
+    s->exit_code = SIPC_EXIT_CANTCREAT;
+    finish(s, why);
+}
+
 static void on_tick(uv_timer_t *t)
 {
     sender *s = t->data;
     uint64_t now = uv_now(&s->loop);
     const load_send_conf *cf = s->conf;
+    if (cf->lg->failed) {
+        ledger_failed(s);
+        return;
+    }
     if (!s->ready) {
         for (int k = 0; k < cf->nnodes && !s->ready; k++)
             s->ready = sipc_channel_is_up(s->pipe[k]);

@@ -3,10 +3,12 @@
  *
  *  1. get: each acknowledged id from the node that acknowledged it (the A
  *     line's destination), then from every other node; found only when the
- *     stored record is the one sent (its body is a function of the id). A
- *     bounded window of gets is in flight; a node that fails calls
- *     repeatedly is given up on and what only it could answer is counted
- *     unverified (and not found).
+ *     stored record is the one sent, whole: its id, timestamp (its S line's),
+ *     attributes in order, and body (a function of the id). A bounded window
+ *     of gets is in flight; a node that fails calls repeatedly is given up
+ *     on and what only it could answer is counted unverified (and not
+ *     found). Then the same for the records counted as errors: one stored
+ *     after all (committed, its acknowledgement lost) is said so.
  *  2. list: every node's records in the run's time range, without bodies,
  *     page by page; an id of the run held by two nodes is a duplicate (the
  *     pipeline stores each record on one destination only).
@@ -23,6 +25,7 @@
 #include "services/common/err_line.h"
 
 #define GET_WINDOW 128
+#define SAY_EVERY_MS 5000    /* a progress line on stderr while it lasts */
 #define CALL_TIMEOUT_MS 5000
 #define GIVE_UP_AFTER 5      /* consecutive failed calls before a node is given up on */
 #define FLUSH_SEQS 4096      /* F lines are written every so many seqs */
@@ -38,6 +41,9 @@ static const char *const LOST_WHY[LOST_KINDS] = {
     "unverified: a node that could not be asked may hold it",
     "unverified: verification ran out of time"};
 
+/* The steps, as the progress line says them. */
+enum { STEP_GETS, STEP_ERRORS, STEP_LISTS, STEP_SEARCH };
+
 typedef struct verifier {
     load_state *st;
     const load_cluster *c;
@@ -47,7 +53,11 @@ typedef struct verifier {
     sipc_channel *data[LOAD_MAX_NODES], *search[LOAD_MAX_NODES];
     uint64_t deadline;              /* loop ms */
     int timed_out;
-    /* gets */
+    uv_timer_t say;                 /* progress */
+    uint64_t t0, asked;
+    int step;                       /* what it does now (STEP_*), for the progress line */
+    /* gets: of the acknowledged records, then of the errors */
+    int errors_pass;
     uint64_t cursor;                /* next seq to look at */
     size_t inflight;
     load_text found_txt[LOAD_MAX_NODES];
@@ -55,8 +65,12 @@ typedef struct verifier {
     load_text lost_txt[LOST_KINDS];
     uint64_t lost_pending[LOST_KINDS];
     uint64_t found, lost, unverified, mismatched;
+    load_text stored_txt[LOAD_MAX_NODES]; /* errors found stored, by node */
+    uint64_t stored_pending[LOAD_MAX_NODES], errors_stored, errors_asked;
     int failures[LOAD_MAX_NODES];   /* consecutive */
     int down[LOAD_MAX_NODES];
+    int skip[LOAD_MAX_NODES];       /* the errors' pass gave up on it (not said: no
+                                       acknowledged record depends on it) */
     char why_down[LOAD_MAX_NODES][200];
     /* lists */
     uint8_t *where;                 /* per seq: the first node listing it */
@@ -69,12 +83,18 @@ typedef struct verifier {
 
 static void flush_found(verifier *v, int k)
 {
-    if (!v->found_pending[k])
-        return;
-    load_ledger_line(v->lg, "F %" PRId64 " %s %s", load_now_ms(), v->c->node[k].name,
-                     load_seqs_end(&v->found_txt[k]));
-    load_text_free(&v->found_txt[k]);
-    v->found_pending[k] = 0;
+    if (v->found_pending[k]) {
+        load_ledger_line(v->lg, "F %" PRId64 " %s %s", load_now_ms(), v->c->node[k].name,
+                         load_seqs_end(&v->found_txt[k]));
+        load_text_free(&v->found_txt[k]);
+        v->found_pending[k] = 0;
+    }
+    if (v->stored_pending[k]) {
+        load_ledger_line(v->lg, "G %" PRId64 " %s %s", load_now_ms(), v->c->node[k].name,
+                         load_seqs_end(&v->stored_txt[k]));
+        load_text_free(&v->stored_txt[k]);
+        v->stored_pending[k] = 0;
+    }
 }
 
 /* seq is stored more than once */
@@ -105,14 +125,21 @@ static void flush_lost(verifier *v, int kind)
 {
     if (!v->lost_pending[kind])
         return;
-    load_ledger_line(v->lg, "N %" PRId64 " %s %s", load_now_ms(), load_seqs_end(&v->lost_txt[kind]),
-                     LOST_WHY[kind]);
+    const char *seqs = load_seqs_end(&v->lost_txt[kind]);
+    load_ledger_line(v->lg, "N %" PRId64 " %s %s", load_now_ms(), seqs, LOST_WHY[kind]);
+    /* the log names them too: a loss is an error there, not a count in an INFO line */
+    load_log(kind == LOST_MISSING || kind == LOST_CONTENT ? "ERROR" : "WARN",
+             "verification: %" PRIu64 " acknowledged record(s) %s: %s-{%.300s%s}",
+             v->lost_pending[kind], LOST_WHY[kind], v->st->run, seqs,
+             strlen(seqs) > 300 ? "..." : "");
     load_text_free(&v->lost_txt[kind]);
     v->lost_pending[kind] = 0;
 }
 
 static void not_found(verifier *v, uint64_t seq, int kind)
 {
+    if (v->errors_pass)
+        return; /* an error not stored: what it was counted as already */
     if (kind == LOST_UNVERIFIED || kind == LOST_TIMEOUT)
         v->unverified++;
     load_bits_set(&v->st->lost, seq);
@@ -130,7 +157,7 @@ static int ask_next(get_call *g)
     for (int k = 0; k < v->c->n; k++) {
         if (g->tried & (1u << k))
             continue;
-        if (v->down[k]) {
+        if (v->down[k] || (v->errors_pass && v->skip[k])) {
             g->tried |= 1u << k;
             g->unverified = 1;
             continue;
@@ -144,19 +171,30 @@ static int ask_next(get_call *g)
     return 1;
 }
 
+static int bytes_are(ProtobufCBinaryData b, const char *s)
+{
+    return b.len == strlen(s) && !memcmp(b.data, s, b.len);
+}
+
+/* The stored record is the one sent, whole: the id, the timestamp (when the
+ * ledger has it), the attributes as sent and in their order, the body. */
 static int record_is_ours(const verifier *v, uint64_t seq, const Sipc__Data__Record *r)
 {
-    char body[256];
-    size_t n = load_record_body(v->st->run, seq, body, sizeof body);
-    if (r->body.len != n || memcmp(r->body.data, body, n) != 0)
+    char text[256], seqs[32];
+    load_record_id(v->st->run, seq, text, sizeof text);
+    if (!bytes_are(r->id, text))
         return 0;
-    for (size_t i = 0; i < r->n_attributes; i++) {
-        const Sipc__Data__Attribute *a = r->attributes[i];
-        if (a->key.len == strlen(LOAD_ATTR_RUN) && !memcmp(a->key.data, LOAD_ATTR_RUN, a->key.len))
-            return a->value.len == strlen(v->st->run) &&
-                   !memcmp(a->value.data, v->st->run, a->value.len);
-    }
-    return 0;
+    int64_t ts;
+    if (load_state_sent_ts(v->st, seq, &ts) == 0 && r->timestamp_ms != ts)
+        return 0;
+    snprintf(seqs, sizeof seqs, "%" PRIu64, seq);
+    if (r->n_attributes != 2 || !bytes_are(r->attributes[0]->key, LOAD_ATTR_RUN) ||
+        !bytes_are(r->attributes[0]->value, v->st->run) ||
+        !bytes_are(r->attributes[1]->key, LOAD_ATTR_SEQ) ||
+        !bytes_are(r->attributes[1]->value, seqs))
+        return 0;
+    size_t n = load_record_body(v->st->run, seq, text, sizeof text);
+    return r->body.len == n && !memcmp(r->body.data, text, n);
 }
 
 static void on_get(int err, const sipc_reply *rep, void *arg)
@@ -172,17 +210,22 @@ static void on_get(int err, const sipc_reply *rep, void *arg)
         if (m)
             sipc__data__get_response__free_unpacked(m, NULL);
         if (ours) {
-            load_bits_set(&v->st->found, g->seq);
-            v->found++;
-            load_seqs_add(&v->found_txt[k], g->seq);
-            if (++v->found_pending[k] >= FLUSH_SEQS)
+            /* found; in the errors' pass, an error stored after all */
+            int e = v->errors_pass;
+            load_bits *bits = e ? &v->st->stored_errors : &v->st->found;
+            uint64_t *count = e ? &v->errors_stored : &v->found;
+            uint64_t *pending = e ? &v->stored_pending[k] : &v->found_pending[k];
+            load_bits_set(bits, g->seq);
+            (*count)++;
+            load_seqs_add(e ? &v->stored_txt[k] : &v->found_txt[k], g->seq);
+            if (++*pending >= FLUSH_SEQS)
                 flush_found(v, k);
             free(g);
             v->inflight--;
             next_gets(v);
             return;
         }
-        v->mismatched++;
+        v->mismatched += !v->errors_pass;
         g->other = 1;
         if (ask_next(g))
             next_gets(v);
@@ -195,7 +238,9 @@ static void on_get(int err, const sipc_reply *rep, void *arg)
         return;
     }
     /* the node could not answer: count it, give up on it after a few */
-    if (++v->failures[k] >= GIVE_UP_AFTER && !v->down[k]) {
+    if (v->errors_pass) {
+        v->skip[k] |= ++v->failures[k] >= GIVE_UP_AFTER;
+    } else if (++v->failures[k] >= GIVE_UP_AFTER && !v->down[k]) {
         v->down[k] = 1;
         cli_err_line(v->why_down[k], sizeof v->why_down[k], err, rep ? rep->message : NULL);
         load_log("ERROR", "verification: %s does not answer gets (%s); what only it holds is "
@@ -226,13 +271,24 @@ static int ask(get_call *g)
     return 0;
 }
 
+/* Whether the current pass looks seq up: an acknowledged record, or in the
+ * errors' pass one that failed for good and was never acknowledged. */
+static int wanted(const verifier *v, uint64_t seq)
+{
+    const load_state *st = v->st;
+    if (v->errors_pass)
+        return load_bits_get(&st->errored, seq) && !load_bits_get(&st->acked, seq);
+    return load_bits_get(&st->acked, seq);
+}
+
 static void next_gets(verifier *v)
 {
     load_state *st = v->st;
     while (v->inflight < GET_WINDOW && v->cursor < st->nseq) {
         uint64_t seq = v->cursor++;
-        if (!load_bits_get(&st->acked, seq))
+        if (!wanted(v, seq))
             continue;
+        v->asked++;
         if (uv_now(&v->loop) >= v->deadline) {
             v->timed_out = 1;
             not_found(v, seq, LOST_TIMEOUT);
@@ -245,6 +301,7 @@ static void next_gets(verifier *v)
         }
         g->v = v;
         g->seq = seq;
+        v->errors_asked += v->errors_pass;
         int first = seq < st->ndest && st->dest[seq] != NO_NODE ? st->dest[seq] : 0;
         if (first >= v->c->n)
             first = 0;
@@ -427,6 +484,22 @@ static void run_until(verifier *v, int (*done)(const verifier *))
         ;
 }
 
+static void on_say(uv_timer_t *t)
+{
+    verifier *v = t->data;
+    char doing[160];
+    if (v->step == STEP_GETS)
+        snprintf(doing, sizeof doing, "%" PRIu64 " of %" PRIu64 " acknowledged record(s) looked up",
+                 v->asked, load_bits_count(&v->st->acked));
+    else
+        snprintf(doing, sizeof doing, "%s",
+                 v->step == STEP_ERRORS  ? "looking the errors up"
+                 : v->step == STEP_LISTS ? "listing every node's records of the run (duplicates)"
+                                         : "searching the cluster once");
+    fprintf(stderr, "sipc-load: verifying: %s, %" PRIu64 " s so far (--timeout bounds it)\n", doing,
+            (uv_now(&v->loop) - v->t0) / 1000);
+}
+
 static int gets_done(const verifier *v)
 {
     return v->inflight == 0 && v->cursor >= v->st->nseq;
@@ -470,8 +543,11 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
             break;
         }
     }
-    uint64_t t0 = uv_now(&v->loop);
+    uint64_t t0 = v->t0 = uv_now(&v->loop);
     v->deadline = t0 + (uint64_t)(timeout_s > 0 ? timeout_s : 60) * 1000;
+    uv_timer_init(&v->loop, &v->say);
+    v->say.data = v;
+    uv_timer_start(&v->say, on_say, SAY_EVERY_MS, SAY_EVERY_MS);
     if (rc == 0) {
         next_gets(v);
         run_until(v, gets_done);
@@ -479,6 +555,26 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
             flush_found(v, k);
         for (int kind = 0; kind < LOST_KINDS; kind++)
             flush_lost(v, kind);
+        /* the errors: committed after all, their acknowledgement lost? A
+         * node that is down (likely, where errors are) fails those gets at
+         * once rather than after their deadline: they prove nothing either
+         * way */
+        v->errors_pass = 1;
+        v->step = STEP_ERRORS;
+        v->cursor = 0;
+        for (int k = 0; k < c->n; k++)
+            sipc_channel_set_fail_fast(v->data[k], 1);
+        next_gets(v);
+        run_until(v, gets_done);
+        for (int k = 0; k < c->n; k++) {
+            sipc_channel_set_fail_fast(v->data[k], 0);
+            flush_found(v, k);
+        }
+        if (v->errors_stored)
+            load_log("WARN", "verification: %" PRIu64 " of %" PRIu64 " record(s) counted as errors "
+                             "found stored after all (committed; the acknowledgement was lost)",
+                     v->errors_stored, v->errors_asked);
+        v->step = STEP_LISTS;
         v->nwhere = st->nseq;
         v->where = malloc(v->nwhere ? v->nwhere : 1);
         if (v->where) {
@@ -496,6 +592,7 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
             }
             run_until(v, lists_done);
         }
+        v->step = STEP_SEARCH;
         start_search(v);
         run_until(v, search_done);
         if (v->dups)
@@ -514,11 +611,12 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
         load_ledger_line(lg, "V %" PRId64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %s",
                          load_now_ms(), v->found, v->lost, v->dups, v->unverified,
                          down[0] ? down : "-");
-        load_log("INFO", "verification in %" PRIu64 " ms: found %" PRIu64 ", lost %" PRIu64
-                         " (content differs: %" PRIu64 ", unverified: %" PRIu64
-                         "), duplicated %" PRIu64 "%s",
+        load_log(v->lost > v->unverified ? "ERROR" : v->unverified || v->dups ? "WARN" : "INFO",
+                 "verification in %" PRIu64 " ms: found %" PRIu64 ", lost %" PRIu64
+                 " (content differs: %" PRIu64 ", unverified: %" PRIu64 "), duplicated %" PRIu64
+                 ", errors found stored after all %" PRIu64 "%s",
                  uv_now(&v->loop) - t0, v->found, v->lost, v->mismatched, v->unverified, v->dups,
-                 v->list_failed ? " (a node's list was incomplete)" : "");
+                 v->errors_stored, v->list_failed ? " (a node's list was incomplete)" : "");
         for (int k = 0; k < c->n; k++)
             if (v->down[k]) {
                 fprintf(stderr, "sipc-load: %s could not be asked: %s\n", c->node[k].name,
@@ -529,10 +627,13 @@ int load_verify(load_state *st, const load_cluster *c, load_ledger *lg, int time
             fprintf(stderr, "sipc-load: verification ran out of time (--timeout)\n");
     }
     load_report_from_state(r, st, 0);
+    uv_close((uv_handle_t *)&v->say, NULL);
     load_client_close(v->ctx, &v->loop);
     uv_loop_close(&v->loop);
-    for (int k = 0; k < LOAD_MAX_NODES; k++)
+    for (int k = 0; k < LOAD_MAX_NODES; k++) {
         load_text_free(&v->found_txt[k]);
+        load_text_free(&v->stored_txt[k]);
+    }
     for (int kind = 0; kind < LOST_KINDS; kind++)
         load_text_free(&v->lost_txt[kind]);
     load_text_free(&v->dup_txt);
@@ -553,7 +654,7 @@ int load_verify_and_report(const load_opts *o, const load_cluster *c, const load
         return load_fail(e == SIPC_ENOTCONN ? SIPC_EXIT_CONFIG : SIPC_EXIT_SOFTWARE,
                          "no run to verify: %s", err);
     }
-    load_ledger lg = {-1};
+    load_ledger lg = {-1, 0};
     if (load_ledger_open(&lg, p->ledger, err, sizeof err) != 0) {
         load_state_free(&st);
         return load_fail(SIPC_EXIT_CONFIG, "%s", err);
@@ -565,9 +666,13 @@ int load_verify_and_report(const load_opts *o, const load_cluster *c, const load
     if (rc != 0 && rc != SIPC_EXIT_UNAVAILABLE)
         return rc;
     if (load_report_write(&r, p->report, err, sizeof err) != 0)
-        return load_fail(SIPC_EXIT_SOFTWARE, "%s", err);
+        return load_fail(SIPC_EXIT_CANTCREAT, "%s", err);
     load_report_print(stdout, &r, o->json);
     if (out)
         *out = r;
+    if (lg.failed)
+        return load_fail(SIPC_EXIT_CANTCREAT, "%s: cannot write (%s): the verification's lines "
+                         "are not all in it (its result is in %s)",
+                         p->ledger, sipc_strerror(lg.failed), p->report);
     return rc;
 }

@@ -61,8 +61,8 @@ static const cli_opt STOP_OPTS[] = {
 
 static const cli_opt REPORT_OPTS[] = {
     FLAG("json", json, "one JSON object instead of name: value lines"),
-    FLAG("check", check, "exit 1 unless the run is verified with lost, unverified\n"
-         "and errors 0"),
+    FLAG("check", check, "exit 1 unless the run is verified from a whole ledger\n"
+         "with lost, unverified, errors and pending 0"),
     END};
 
 static const cli_opt RUN_OPTS[] = {
@@ -71,7 +71,8 @@ static const cli_opt RUN_OPTS[] = {
      10000000, NULL},
     INT_OPT("timeout", "S", timeout, 1, 3600, "seconds for the verification (default 60)"),
     FLAG("json", json, "print the report as one JSON object"),
-    FLAG("check", check, "exit 1 unless lost, unverified and errors are 0"),
+    FLAG("check", check, "the check stop makes too (always made; kept for the\n"
+         "scripts that give it)"),
     END};
 
 static const char REPORT_LINES[] =
@@ -82,22 +83,27 @@ static const char REPORT_LINES[] =
     "that order, then longest_slow_ms (the longest run of whole seconds that\n"
     "acknowledged fewer records than half the --rate asked: an outage through\n"
     "which a few trickle in, which longest_stall_ms understates), retries,\n"
-    "pending, unverified, max_latency_ms, searches,\n"
-    "searches_partial, partial_nodes, unverified_nodes, rate (with the --rate\n"
-    "asked), seconds, state, run.\n"
+    "pending, unverified, errors_stored (errors found stored after all),\n"
+    "max_latency_ms, searches, searches_partial, partial_nodes,\n"
+    "unverified_nodes, rate (with the --rate asked), seconds, state,\n"
+    "incomplete, run.\n"
     "lost counts only records proven lost: those only a node that could not be\n"
     "asked (unverified_nodes) may hold are unverified, not lost, and the state\n"
     "is then verified-partial. --check fails on either and its message says\n"
     "which: \"N acknowledged record(s) unverified (n3 could not be asked), M\n"
-    "proven lost, E error(s)\".\n"
+    "proven lost, E error(s)\". A ledger known to miss events (the generator\n"
+    "could not write it, or ended without its last line: killed) makes the\n"
+    "state incomplete, its reason in incomplete: its counts cover part of the\n"
+    "run only, and --check fails saying so.\n"
     "\n"
     "After `stop`: DIR/load/report.json. While a generator runs (state: running),\n"
     "or when a run was never verified (state: stopped), the counts rebuilt from\n"
     "the ledger; lost is then 0, as nothing was looked for yet.\n"
     "\n"
-    "Exit codes: 0 printed (with --check: verified, lost, unverified and errors\n"
-    "0); 1 --check failed; " SIPC_EXIT_HELP_USAGE "; 70 the report or ledger cannot be\n"
-    "read; 78 DIR missing or not a folder, or no run in DIR (no DIR/load/ledger).\n";
+    "Exit codes: 0 printed (with --check: verified from a whole ledger, lost,\n"
+    "unverified, errors and pending 0); 1 --check failed; " SIPC_EXIT_HELP_USAGE ";\n"
+    "70 the report or ledger cannot be read;\n"
+    "78 DIR missing or not a folder, or no run in DIR (no DIR/load/ledger).\n";
 
 static const cli_cmd COMMANDS[] = {
     {"start", "[--rate N] [--duration S] [--nodes n1,n2]",
@@ -110,28 +116,37 @@ static const cli_cmd COMMANDS[] = {
      "change. Every second a cluster search for the run's recent records\n"
      "notes whether the answer was partial and which node was missing.\n"
      "\n"
+     "A ledger line that cannot be written (a full disk) stops the generator at\n"
+     "once: the run then reads as incomplete, never as verified.\n"
+     "\n"
      "Exit codes: 0 started; " SIPC_EXIT_HELP_USAGE "; 69 no pipeline answered within\n"
-     "15 s; 70 internal; 75 a generator already runs in DIR; 78 DIR, cluster.json\n"
-     "or the client home is missing or bad.\n",
+     "15 s; 70 internal; 73 the ledger cannot be written; 75 a generator already\n"
+     "runs in DIR; 78 DIR, cluster.json or the client home is missing or bad.\n",
      START_OPTS, cmd_start, NULL},
     {"stop", "[--timeout S] [--json]", "stop sending, drain, verify, print the report",
      "Signals the generator to stop sending, waits until every record sent is\n"
-     "acknowledged or has failed for good (SIGKILL after --timeout), then verifies\n"
-     "every acknowledged record with a get (the node that acknowledged it, then\n"
-     "the others), lists every node's records of the run to count duplicates,\n"
-     "searches the cluster once, writes DIR/load/report.json and prints it.\n"
+     "acknowledged or has failed for good (a line every 5 s while it waits;\n"
+     "SIGKILL after --timeout), then verifies every acknowledged record with a\n"
+     "get (the node that acknowledged it, then the others; found only when\n"
+     "stored as sent: timestamp, attributes, body), looks the errors up too (one\n"
+     "stored after all is counted in errors_stored), lists every node's records\n"
+     "of the run to count duplicates, searches the cluster once, writes\n"
+     "DIR/load/report.json, prints it, and checks it as report --check does. A\n"
+     "generator that is gone (killed) is said, its pid file removed.\n"
      "\n"
-     "Exit codes: 0 verified (whatever was found); " SIPC_EXIT_HELP_USAGE "; 69 a node could\n"
-     "not be asked (its records count as not found and unverified); 70 internal;\n"
-     "78 DIR or cluster.json missing or bad, or no run in DIR.\n",
+     "Exit codes: 0 verified from a whole ledger with lost, unverified, errors\n"
+     "and pending 0; 1 the check failed (why, on stderr); " SIPC_EXIT_HELP_USAGE "; 69 a node\n"
+     "could not be asked (its records count as not found and unverified); 70\n"
+     "internal; 73 the ledger or report.json cannot be written; 78 DIR or\n"
+     "cluster.json missing or bad, or no run in DIR.\n",
      STOP_OPTS, cmd_stop, NULL},
     {"report", "[--json] [--check]", "print the last report, or the live counters",
      REPORT_LINES, REPORT_OPTS, cmd_report, NULL},
     {"run", "--count N [--rate N] [--check]",
      "in the foreground: send N records, drain, verify, report",
      "As start, then stop, without detaching (for tests and quick checks).\n"
-     "Exit codes as for stop, and 1 with --check when lost, unverified or errors\n"
-     "is above 0.\n",
+     "Exit codes as for stop (1 when the check fails), and 73 when the ledger\n"
+     "cannot be written: sending stops at once, and nothing is verified.\n",
      RUN_OPTS, cmd_run, NULL},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
@@ -140,10 +155,12 @@ static const cli_tool SIPC_LOAD = {
     "Load for a running sipc cluster (described by DIR/cluster.json) with a ledger of\n"
     "every record: sent through a pipeline, acknowledged (committed on its node),\n"
     "retried, failed, and found again by get and by search.\n",
-    "Exit codes: 0 ok; 1 --check failed (lost, unverified or errors above 0, or not\n"
-    "verified); " SIPC_EXIT_HELP_USAGE "; 69 the cluster could not be reached; 70 internal;\n"
-    "78 DIR (missing or not a folder) or DIR/cluster.json missing or bad, or no run\n"
-    "in DIR (report, stop: no DIR/load/ledger).\n",
+    "Exit codes: 0 ok; 1 the check failed (lost, unverified, errors or pending\n"
+    "above 0, not verified, or an incomplete ledger: stop, run, report --check);\n"
+    SIPC_EXIT_HELP_USAGE "; 69 the cluster could not be reached; 70 internal; 73 the\n"
+    "ledger or report cannot be written; 78 DIR (missing or not a folder) or\n"
+    "DIR/cluster.json missing or bad, or no run in DIR (report, stop: no\n"
+    "DIR/load/ledger).\n",
     GLOBAL_OPTS, COMMANDS, CLI_HELP_WORD_COMMAND};
 
 int main(int argc, char **argv)

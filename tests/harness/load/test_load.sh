@@ -23,6 +23,7 @@ declare -A pid
 at_exit '[ ! -s "$work/load/pid" ] || kill -KILL "$(cat "$work/load/pid")" 2>/dev/null'
 load() { "$BIN/sipc-load" --dir "$work" "$@"; }
 value() { sed -n "s/^$1: //p" "$2"; } # value NAME FILE
+rfc3339() { printf '%s.%03dZ' "$(date -u -d "@$(($1 / 1000))" +%Y-%m-%dT%H:%M:%S)" $(($1 % 1000)); } # MS
 
 need_free "$BASE".{1,2,3}:{23000,23001,23002,23003}
 
@@ -179,13 +180,29 @@ dupid=$("$BIN/sipcctl" --home "$work/client" --node "$BASE.1" list --limit 10000
     --attr "load_run=$(jq -r .attributes.load_run "$work/dup.json")" \
     --attr "load_seq=$(jq -r .attributes.load_seq "$work/dup.json")" \
     --body "$(jq -r .body "$work/dup.json")" >/dev/null || not_ok "copying $dupid to n2"
+# and two of n1 stored again with one thing changed, the body kept: the
+# timestamp 5 s later, the attributes in the other order
+changed=0
+for k in 1 2; do
+    id=$("$BIN/sipcctl" --home "$work/client" --node "$BASE.1" list --limit 1000000 --json |
+         jq -r --arg r "$run-" "[.[] | select(.id | startswith(\$r)) | .id][$k]")
+    "$BIN/sipcctl" --home "$work/client" --node "$BASE.1" get "$id" --json >"$work/chg.json"
+    ts=$(jq -r .timestamp "$work/chg.json") attrs=(--attr "load_run=$run" --attr "load_seq=${id##*-}")
+    [ "$k" = 1 ] && ts=$(rfc3339 $(($(date -u -d "$ts" +%s%3N) + 5000))) ||
+        attrs=(--attr "load_seq=${id##*-}" --attr "load_run=$run")
+    "$BIN/sipcctl" --home "$work/client" --node "$BASE.1" put "$id" --timestamp "$ts" "${attrs[@]}" \
+        --body "$(jq -r .body "$work/chg.json")" >/dev/null && changed=$((changed + 1))
+done
 load stop >"$work/stop2.out" 2>&1; rc=$?
 load report --check >"$work/r2.out" 2>&1; rc2=$?
-if [ "$deleted" = 5 ] && [ "$rc" = 0 ] && [ "$rc2" = 1 ] && [ "$(value lost "$work/r2.out")" = 5 ] &&
-    [ "$(value found "$work/r2.out")" = $((found - 5)) ]; then
-    ok "5 acknowledged records deleted from n3: verified again, lost 5, report --check exits 1"
+if [ "$deleted" = 5 ] && [ "$changed" = 2 ] && [ "$rc" = 1 ] && [ "$rc2" = 1 ] && [ "$(value lost "$work/r2.out")" = 7 ] &&
+    [ "$(value found "$work/r2.out")" = $((found - 7)) ] &&
+    grep -q "check failed: 7 acknowledged record(s) proven lost" "$work/stop2.out" &&
+    grep -q "ERROR verification: 5 acknowledged record(s) not found on any node: $run-{" "$work/load/load.log" &&
+    grep -q "ERROR verification: 2 acknowledged record(s) stored with other content than sent: $run-{" "$work/load/load.log"; then
+    ok "5 acknowledged records deleted from n3, 2 on n1 stored again with another timestamp or the attributes reordered: lost 7 (ERRORs in load.log naming them), stop and report --check exit 1"
 else
-    not_ok "negative check: deleted $deleted, stop exit $rc, check exit $rc2"; cat "$work/r2.out"
+    not_ok "negative check: deleted $deleted, changed $changed, stop exit $rc, check exit $rc2"; cat "$work/r2.out" "$work/stop2.out"
 fi
 [ "$(value duplicated "$work/r2.out")" = 1 ] && grep -q "$dupid is stored on n1 and on n2" "$work/load/load.log" &&
     ok "a record copied to a second node is counted duplicated and named in the log" ||
@@ -215,6 +232,23 @@ else
 fi
 grep -q "failed for good" "$work/load/load.log" && grep -q "^R .*UNAVAILABLE" "$work/load/ledger" &&
     ok "each error is logged with its reason, each resend is a ledger line" || not_ok "error log or R lines"
+# one of those errors stored after all (as if committed and its
+# acknowledgement lost), as the generator sent it: verification says so
+run=$(jq -r .run "$work/run.json")
+seq=$(sed -n 's/^E [0-9]* \([0-9]*\).*/\1/p' "$work/load/ledger" | head -n1)
+ts=$(awk -v q="$seq" '$1 == "S" { n = split($4, r, ","); for (i = 1; i <= n; i++) {
+        split(r[i], ab, "-"); if (ab[2] == "") ab[2] = ab[1]; if (q + 0 >= ab[1] + 0 && q + 0 <= ab[2] + 0) print $2 } }' "$work/load/ledger")
+body=$(printf 'sipc-load run %s record %s checksum %016x the quick brown fox jumps over the lazy dog' \
+    "$run" "$seq" $(((seq + 1) * 0x9e3779b97f4a7c15)))
+"$BIN/sipcctl" --home "$work/client" --node "$BASE.1" put "$run-$seq" --timestamp "$(rfc3339 "$ts")" \
+    --attr "load_run=$run" --attr "load_seq=$seq" --body "$body" >/dev/null || not_ok "put $run-$seq"
+load stop >"$work/stop5.out" 2>&1; rc=$?
+if [ "$rc" = 69 ] && [ "$(value errors_stored "$work/stop5.out")" = 1 ] &&
+    grep -q "error(s) (1 found stored after all)" "$work/stop5.out"; then
+    ok "an error stored after all: errors_stored 1, said beside the errors"
+else
+    not_ok "errors stored after all (seq $seq, ts $ts): exit $rc"; cat "$work/stop5.out"
+fi
 
 # --- a node frozen longer than a call (SIGSTOP, as a partition): resends ---
 # (each call's deadline is 5 s, a third of --deadline: the calls toward n2
@@ -238,6 +272,70 @@ if [ "$(value searches_partial "$work/run2.out")" -ge 1 ] && value partial_nodes
     ok "searches during the freeze were partial and named n2"
 else
     not_ok "partial searches"; cat "$work/run2.out"; grep "^Q" "$work/load/ledger"
+fi
+
+# --- the generator killed (SIGKILL): stop says so, and nothing passes ------
+load start --rate 200 >"$work/start2.out" 2>&1 || { not_ok "start again"; cat "$work/start2.out"; }
+sleep 1
+gen=$(cat "$work/load/pid")
+kill -KILL "$gen"
+load stop >"$work/stop4.out" 2>&1; rc=$?
+if [ "$rc" = 1 ] && [ ! -e "$work/load/pid" ] && [ "$(value state "$work/stop4.out")" = incomplete ] &&
+    grep -q "^sipc-load: no generator runs in $work/load: its pid file names pid $gen, which is gone" "$work/stop4.out" &&
+    grep -q "check failed: the ledger is incomplete (the generator ended without its last line (X)" "$work/stop4.out"; then
+    ok "the generator SIGKILLed: stop says no generator runs (its pid file removed), state incomplete, exit 1"
+else
+    not_ok "stop after the generator was killed: exit $rc"; cat "$work/stop4.out"
+fi
+
+# --- a generator that does not drain (SIGSTOPped): stop says every 5 s what
+# it waits for, kills it after --timeout, and nothing passes ---------------
+load start --rate 200 >"$work/start3.out" 2>&1 || { not_ok "start again"; cat "$work/start3.out"; }
+# (its first progress line, whose outstanding count stop says, comes after
+# a second; under load, later: then stop says the rest)
+sleep 1.5
+gen=$(cat "$work/load/pid")
+kill -STOP "$gen"
+load stop --timeout 6 >"$work/stop6.out" 2>&1; rc=$?
+kill -0 "$gen" 2>/dev/null && kill -KILL "$gen"
+if [ "$rc" = 1 ] && [ "$(value state "$work/stop6.out")" = incomplete ] &&
+    grep -Eq "^sipc-load: draining: the generator \(pid $gen\) still runs(, [0-9]+ record\(s\) outstanding)?; SIGKILL in 1 s \(--timeout\)$" "$work/stop6.out" &&
+    grep -q "^sipc-load: the generator (pid $gen) did not drain within 6 s: killed" "$work/stop6.out"; then
+    ok "a generator that does not drain: a line after 5 s, SIGKILL after --timeout 6, state incomplete, exit 1"
+else
+    not_ok "stop of a stopped generator: exit $rc"; cat "$work/stop6.out"
+fi
+
+# --- a ledger that cannot be written (a full disk under load/): sending stops
+# at once (exit 73, saying why), and the run is never "verified, 0 lost" ----
+if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then
+    full=$work/full
+    mkdir -p "$full/load"
+    cp "$work/cluster.json" "$full/"
+    # (20000 at 2000/s would take 10 s; a 12 KiB tmpfs fills in about 1 s)
+    unshare -m --propagation private bash -c '
+        mount -t tmpfs -o size=12k,mode=0700 tmpfs "$1/load" || exit 1
+        t0=$(date +%s%3N)
+        "$2/sipc-load" --dir "$1" run --count 20000 --rate 2000 >"$3/full-run.out" 2>&1
+        echo "$? $(($(date +%s%3N) - t0))" >"$3/full-run.rc"
+        mount -o remount,size=4m "$1/load"
+        "$2/sipc-load" --dir "$1" stop >"$3/full-stop.out" 2>&1
+        echo $? >"$3/full-stop.rc"' _ "$full" "$BIN" "$work" || not_ok "the tmpfs under load/"
+    read -r rc ms <"$work/full-run.rc"
+    if [ "$rc" = 73 ] && [ "$ms" -lt 8000 ] &&
+        grep -q "^sipc-load: $full/load/ledger cannot be written (no space left on device): sending stopped there" "$work/full-run.out"; then
+        ok "the ledger on a full disk: run stops sending at once ($ms ms) and exits 73 naming the ledger and the cause"
+    else
+        not_ok "run with a full ledger: exit $rc after $ms ms"; cat "$work/full-run.out"
+    fi
+    if [ "$(cat "$work/full-stop.rc")" = 1 ] && [ "$(value state "$work/full-stop.out")" = incomplete ] &&
+        grep -Eq "check failed: the ledger is incomplete \(the generator (ended without its last line|stopped: ledger write failed)" "$work/full-stop.out"; then
+        ok "stop once the disk has room again: state incomplete, exit 1, never 'verified'"
+    else
+        not_ok "stop after the full ledger: exit $(cat "$work/full-stop.rc")"; cat "$work/full-stop.out"
+    fi
+else
+    echo "# the full-disk case skipped: a tmpfs in a mount namespace needs root"
 fi
 
 shtest_done

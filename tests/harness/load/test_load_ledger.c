@@ -2,6 +2,7 @@
  * the ledger replay (every line kind, a torn last line, a second
  * verification), the report's fixed lines and JSON round trip, --check,
  * cluster.json and --nodes, record ids, the client home's stamp and load. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -160,7 +161,6 @@ static const char *const LEDGER[] = {
     "Q 1700000006000 n3 18 0 -",
     "H 1700000002000 0-11",
     "X 1700000031000 0 drained",
-    "this is no ledger line",
 };
 
 /* what load_report_check says, and its code */
@@ -194,7 +194,8 @@ static void test_replay(void **state)
     assert_string_equal(st.run, "l1a2b");
     assert_int_equal(st.start_ms, 1700000000000LL);
     assert_int_equal(st.nseq, 20);
-    assert_int_equal(st.bad_lines, 1);
+    assert_int_equal(st.bad_lines, 0);
+    assert_int_equal(st.version, 1); /* a run line without VERSION */
     assert_int_equal(st.retries, 10);
     assert_int_equal(st.longest_stall_ms, 640);
     assert_int_equal(st.max_latency_ms, 590);
@@ -336,6 +337,197 @@ static void test_replay_file(void **state)
     free(dir);
 }
 
+/* What makes a ledger known to miss events, each on its own: the run is
+ * then "incomplete", never "verified", and --check fails saying why, even
+ * with a verification that found every record it knew of. */
+static const char *const WHOLE[] = {
+    "run l7 1700000000000 200 4242 n1 2",
+    "S 1700000000010 n1 0-9",
+    "A 1700000000040 127.0.1.1:23000 0-9",
+    "X 1700000001000 0 10 10 0 drained",
+    "F 1700000002000 n1 0-9",
+    "V 1700000002001 10 0 0 0 -",
+};
+
+static void whole_plus(load_state *st, const char *const *more, size_t n)
+{
+    load_state_init(st);
+    for (size_t i = 0; i < sizeof WHOLE / sizeof WHOLE[0]; i++)
+        load_state_line(st, WHOLE[i], NULL);
+    for (size_t i = 0; i < n; i++)
+        load_state_line(st, more[i], NULL);
+}
+
+static void assert_incomplete(const char *const *more, size_t n, const char *says_what)
+{
+    load_state st;
+    whole_plus(&st, more, n);
+    load_report r;
+    load_report_from_state(&r, &st, 0);
+    assert_string_equal(r.state, "incomplete");
+    assert_non_null(strstr(r.incomplete, says_what));
+    char says[1024];
+    assert_int_equal(check_says(&r, says, sizeof says), LOAD_EXIT_CHECK);
+    assert_non_null(strstr(says, "check failed: the ledger is incomplete ("));
+    assert_non_null(strstr(says, says_what));
+    load_state_free(&st);
+}
+
+static void test_incomplete(void **state)
+{
+    (void)state;
+    load_state st;
+    load_report r;
+    char says[1024];
+    /* whole: verified, the check passes */
+    whole_plus(&st, NULL, 0);
+    load_report_from_state(&r, &st, 0);
+    assert_string_equal(r.state, "verified");
+    assert_string_equal(r.incomplete, "");
+    assert_int_equal(load_report_check(&r, stderr), 0);
+    load_state_free(&st);
+
+    /* the generator's own counts above the ledger's: lines are missing (the
+     * acknowledgements of 5 records it counted) */
+    const char *more_acked[] = {"X 1700000001001 0 15 15 0 drained"};
+    assert_incomplete(more_acked, 1, "the generator counted 15 sent, 15 acknowledged, 0 error(s); "
+                                     "the ledger holds 10, 10, 0");
+    /* acknowledged more than sent: the S lines of a full disk missing, the A
+     * lines written once it had room again */
+    const char *unsent[] = {"A 1700000001500 127.0.1.1:23000 10-12"};
+    assert_incomplete(unsent, 1, "3 record(s) acknowledged or failed that it never recorded as sent");
+    /* the generator said it stopped for the ledger */
+    const char *failed[] = {"X 1700000001002 4 14 10 0 " LOAD_X_LEDGER_FAILED
+                            ": no space left on device"};
+    assert_incomplete(failed, 1, "the generator stopped: ledger write failed: no space left on device");
+    /* a line cut short in the middle of the file */
+    const char *torn[] = {"A 1700000001600 127.0.1.1:23S 1700000001601 n1 10-19"};
+    assert_incomplete(torn, 1, "1 line(s) that cannot be read");
+
+    /* no X line: killed, or it could not write the ledger; while it runs
+     * that is no finding */
+    load_state_init(&st);
+    for (size_t i = 0; i < 3; i++)
+        load_state_line(&st, WHOLE[i], NULL);
+    load_report_from_state(&r, &st, 1);
+    assert_string_equal(r.state, "running");
+    assert_string_equal(r.incomplete, "");
+    load_report_from_state(&r, &st, 0);
+    assert_string_equal(r.state, "incomplete");
+    assert_non_null(strstr(r.incomplete, "the generator ended without its last line (X)"));
+    load_state_free(&st);
+
+    /* pending: sent, neither acknowledged nor failed (the generator ended
+     * before its drain, its X line written): the check fails on it */
+    const char *pending[] = {"S 1700000000900 n1 10-15", "X 1700000001003 6 16 10 0 stopped",
+                             "F 1700000003000 n1 0-9", "V 1700000003001 10 0 0 0 -"};
+    whole_plus(&st, pending, 4);
+    load_report_from_state(&r, &st, 0);
+    assert_string_equal(r.state, "verified");
+    assert_int_equal(r.pending, 6);
+    assert_int_equal(check_says(&r, says, sizeof says), LOAD_EXIT_CHECK);
+    assert_string_equal(says, "sipc-load: check failed: 0 acknowledged record(s) proven lost, 0 "
+                              "error(s), 6 pending (sent, neither acknowledged nor failed: the "
+                              "generator ended before its drain)\n");
+    load_state_free(&st);
+
+    /* errors stored after all (G), said beside the errors; a later
+     * verification's G lines replace them */
+    const char *stored[] = {"S 1700000000900 n1 10-13", "E 1700000000950 10-13 deadline",
+                            "X 1700000001004 0 14 10 4 drained", "F 1700000003000 n1 0-9",
+                            "G 1700000003000 n1 11-12", "V 1700000003001 10 0 0 0 -"};
+    whole_plus(&st, stored, 6);
+    load_report_from_state(&r, &st, 0);
+    assert_int_equal(r.errors, 4);
+    assert_int_equal(r.errors_stored, 2);
+    assert_int_equal(check_says(&r, says, sizeof says), LOAD_EXIT_CHECK);
+    assert_string_equal(says, "sipc-load: check failed: 0 acknowledged record(s) proven lost, 4 "
+                              "error(s) (2 found stored after all)\n");
+    load_state_line(&st, "F 1700000004000 n1 0-9", NULL);
+    load_state_line(&st, "G 1700000004000 n1 13", NULL);
+    load_state_line(&st, "V 1700000004001 10 0 0 0 -", NULL);
+    load_report_from_state(&r, &st, 0);
+    assert_int_equal(r.errors_stored, 1);
+    load_state_free(&st);
+}
+
+/* S's T is the records' timestamp (version 2), looked up per seq */
+static void test_sent_ts(void **state)
+{
+    (void)state;
+    load_state st;
+    load_state_init(&st);
+    load_state_line(&st, "run l8 1700000000000 200 4242 n1,n2 2", NULL);
+    load_state_line(&st, "S 1700000000010 n1 0-9", NULL);
+    load_state_line(&st, "S 1700000000010 n2 10-19", NULL);
+    load_state_line(&st, "S 1700000000030 n1 20-29", NULL);
+    load_state_line(&st, "R 1700000000500 n2 20-29 closed", NULL);
+    load_state_line(&st, "S 1700000000031 n2 30,32", NULL);
+    assert_int_equal(st.version, 2);
+    assert_int_equal(st.nsends, 4); /* 0-19 one run (one timestamp); 30 and 32 apart */
+    int64_t ts = 0;
+    assert_int_equal(load_state_sent_ts(&st, 0, &ts), 0);
+    assert_int_equal(ts, 1700000000010LL);
+    assert_int_equal(load_state_sent_ts(&st, 19, &ts), 0);
+    assert_int_equal(ts, 1700000000010LL);
+    assert_int_equal(load_state_sent_ts(&st, 25, &ts), 0);
+    assert_int_equal(ts, 1700000000030LL); /* the first send's, not the resend's */
+    assert_int_equal(load_state_sent_ts(&st, 32, &ts), 0);
+    assert_int_equal(ts, 1700000000031LL);
+    assert_int_equal(load_state_sent_ts(&st, 31, &ts), -1);
+    assert_int_equal(load_state_sent_ts(&st, 33, &ts), -1);
+    /* a version 1 ledger's T is not the timestamp: not said */
+    st.version = 1;
+    assert_int_equal(load_state_sent_ts(&st, 0, &ts), -1);
+    load_state_free(&st);
+}
+
+/* A write that fails marks the ledger failed and writes nothing more but
+ * the last line, which starts a line of its own. */
+static void test_ledger_write_fails(void **state)
+{
+    (void)state;
+    char err[600];
+    load_ledger lg;
+    assert_int_equal(load_ledger_open(&lg, "/dev/full", err, sizeof err), 0);
+    assert_int_equal(load_ledger_line(&lg, "S 1 n1 0-9"), -ENOSPC);
+    assert_int_equal(lg.failed, -ENOSPC);
+    assert_int_equal(load_ledger_line(&lg, "A 2 - 0-9"), -ENOSPC);
+    assert_int_equal(load_ledger_last_line(&lg, "X 3 0 10 10 0 drained"), -ENOSPC);
+    load_ledger_close(&lg);
+
+    char *dir = tu_mkdtemp("load-fails");
+    char path[600];
+    snprintf(path, sizeof path, "%s/ledger", dir);
+    assert_int_equal(load_ledger_open(&lg, path, err, sizeof err), 0);
+    assert_int_equal(load_ledger_line(&lg, "run lx 1 2 3 n1 2"), 0);
+    assert_int_equal(load_ledger_line(&lg, "S 10 n1 0-4"), 0);
+    /* as if the disk had filled in the middle of a line */
+    assert_int_equal(write(lg.fd, "A 11 127.0.", 11), 11);
+    lg.failed = -ENOSPC;
+    assert_int_equal(load_ledger_line(&lg, "A 12 - 1-4"), -ENOSPC);
+    assert_int_equal(load_ledger_last_line(&lg, "X 13 0 5 5 0 " LOAD_X_LEDGER_FAILED ": full"), 0);
+    load_ledger_close(&lg);
+    FILE *f = fopen(path, "r");
+    char text[256];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_string_equal(text, "run lx 1 2 3 n1 2\nS 10 n1 0-4\nA 11 127.0.\nX 13 0 5 5 0 "
+                              LOAD_X_LEDGER_FAILED ": full\n");
+    load_state st;
+    load_state_init(&st);
+    assert_int_equal(load_state_read(&st, path, NULL, err, sizeof err), 0);
+    load_report r;
+    load_report_from_state(&r, &st, 0);
+    assert_string_equal(r.state, "incomplete");
+    assert_non_null(strstr(r.incomplete, "the generator stopped: " LOAD_X_LEDGER_FAILED ": full"));
+    assert_non_null(strstr(r.incomplete, "1 line(s) that cannot be read"));
+    load_state_free(&st);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 /* ----------------------------------------------------------------- report */
 
 /* An outage through which acknowledgements trickle in, 100/s asked over
@@ -398,9 +590,9 @@ static void test_report_format(void **state)
     r.longest_slow_ms = 5000;
     r.retries = 40;
     r.pending = 7;
-    r.rate = 199.6;
+    r.rate = 199.6000000001;
     r.rate_asked = 250;
-    r.seconds = 5;
+    r.seconds = 5.0010000000000003;
     snprintf(r.state, sizeof r.state, "verified");
     snprintf(r.run, sizeof r.run, "l9");
     snprintf(r.partial_nodes, sizeof r.partial_nodes, "n2");
@@ -423,7 +615,32 @@ static void test_report_format(void **state)
     assert_non_null(strstr(text, "\nrate: 200/s (asked 250/s)\n"));
     assert_non_null(strstr(text, "\npartial_nodes: n2\nunverified_nodes: n3\n"));
 
+    /* JSON: the node lists as arrays, the rate and seconds without a
+     * double's noise, no incomplete ledger as null */
+    snprintf(path, sizeof path, "%s/out.json", dir);
+    f = fopen(path, "w");
+    load_report_print(f, &r, 1);
+    fclose(f);
+    f = fopen(path, "r");
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "\"partial_nodes\":[\"n2\"],\"unverified_nodes\":[\"n3\"],"
+                                 "\"rate\":199.6,\"rate_asked\":250,\"seconds\":5.001,"
+                                 "\"state\":\"verified\",\"incomplete\":null,"));
+    /* a report.json written before, with the lists as strings */
+    f = fopen(path, "w");
+    fputs("{\"sent\": 3, \"partial_nodes\": \"n1,n2\", \"unverified_nodes\": \"\", \"state\": "
+          "\"verified\"}", f);
+    fclose(f);
+    load_report old;
+    assert_int_equal(load_report_read(&old, path, err, sizeof err), 0);
+    assert_string_equal(old.partial_nodes, "n1,n2");
+    assert_string_equal(old.unverified_nodes, "");
+    assert_string_equal(old.incomplete, "");
+
     snprintf(path, sizeof path, "%s/report.json", dir);
+    snprintf(r.partial_nodes, sizeof r.partial_nodes, "n2,n4");
     assert_int_equal(load_report_write(&r, path, err, sizeof err), 0);
     load_report back;
     assert_int_equal(load_report_read(&back, path, err, sizeof err), 0);
@@ -435,12 +652,14 @@ static void test_report_format(void **state)
     assert_int_equal(back.retries, 40);
     assert_int_equal(back.rate_asked, 250);
     assert_string_equal(back.state, "verified");
-    assert_string_equal(back.partial_nodes, "n2");
+    assert_string_equal(back.partial_nodes, "n2,n4");
     assert_string_equal(back.unverified_nodes, "n3");
     assert_int_equal(load_report_check(&back, stderr), LOAD_EXIT_CHECK);
     back.lost = 0;
     assert_int_equal(load_report_check(&back, stderr), LOAD_EXIT_CHECK);
     back.errors = 0;
+    assert_int_equal(load_report_check(&back, stderr), LOAD_EXIT_CHECK); /* 7 pending */
+    back.pending = 0;
     assert_int_equal(load_report_check(&back, stderr), 0);
     /* unverified records alone fail the check too */
     back.unverified = 4;
@@ -649,6 +868,8 @@ int main(void)
         cmocka_unit_test(test_seqs_round_trip), cmocka_unit_test(test_bits),
         cmocka_unit_test(test_cluster),         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_replay_file),     cmocka_unit_test(test_slow_window),
+        cmocka_unit_test(test_incomplete),      cmocka_unit_test(test_sent_ts),
+        cmocka_unit_test(test_ledger_write_fails),
         cmocka_unit_test(test_report_format),
         cmocka_unit_test(test_search_answer),   cmocka_unit_test(test_record_ids),
         cmocka_unit_test(test_home_stamp),

@@ -163,6 +163,11 @@ conf_mode=$("$BIN/tlstool" --home "$h1" status --json | jq -r .tls_mode)
     grep -q "its sipc.conf was set back to mode = permissive" "$work/en2.out" && [ "$conf_mode" = permissive ] &&
     ok "stopped at n1 by its guard; n1's sipc.conf set back to mode = permissive, what it runs" ||
     { not_ok "refused rolling enable (exit $rc, sipc.conf mode $conf_mode)"; cat "$work/en2.out"; }
+# that home's entry is none of the cluster's: no wait clears it, and none is waited
+grep -q "the guards list only peers the harness cannot clear, sipcctl from homes that are not the cluster's" "$work/en2.out" &&
+    ! grep -q "after 2s the guards still list" "$work/en2.out" &&
+    ok "the guard entry of a home not the cluster's is said as one the harness cannot clear, not waited for" ||
+    { not_ok "a guard entry of a home not the cluster's"; cat "$work/en2.out"; }
 reload_from_home n1 >"$work/r5.out" 2>&1
 grep -q "nothing changed" "$work/r5.out" && [ "$(ctl --node "$n1:$mport" status --json | jq -r .tls.mode)" = permissive ] &&
     ok "a later reload of n1, asked for nothing in particular, changes nothing" ||

@@ -1,21 +1,48 @@
-# scenario.sh - what every cluster scenario shares; sourced at its top.
-#   SIPC_TEST_BIN  the build tree (sipcd, tlstool, sipcctl, sipc-cluster, sipc-load)
-#   SIPC_TEST_NET  the scenario's own loopback block, e.g. 127.0.91
+# scenario.sh - what every cluster scenario shares; sourced at its top
+# (docs/testing.md, "A scenario of your own").
+#   SIPC_TEST_BIN  the folder of sipc-cluster, sipcd, tlstool, sipcctl and
+#                  sipc-load: the build tree; by default the one this file
+#                  was copied into (BUILD/sipc-cluster.d/, or an installed
+#                  share/sipc/harness/ beside bin/)
+#   SIPC_TEST_NET  the scenario's own loopback block: 127.X.Y (or 127.X.Y.0,
+#                  as --base takes it); its standard ports must be free
 # The cluster lives in a folder named after the scenario (under
-# $SIPC_SCENARIO_DIR, default BIN/cluster-scenarios), so that a run killed by
+# $SIPC_SCENARIO_DIR, default BIN/cluster-scenarios, or a folder under
+# TMPDIR where BIN cannot be written), so that a run killed by
 # ctest's timeout is cleaned by the next run's `down`; a watchdog outside the
 # test's process tree runs `down` as soon as the scenario's shell is gone,
 # whatever killed it. ok/not_ok/check count checks and wait_for waits (the
-# shell tests' own, tests/support/shtest.sh); figure prints a measured number.
+# shell tests' own, shtest.sh); figure prints a measured number.
 set -uo pipefail
-# shellcheck disable=SC1091
-. "$(dirname "${BASH_SOURCE[0]}")/../../support/shtest.sh"
-BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
-NET=${SIPC_TEST_NET:?SIPC_TEST_NET must name the loopback block of the scenario, 127.0.N}
+SCENARIO_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shtest.sh and the harness's library: beside this file in the build and
+# installed copies, in the source tree where it comes from
+for SIPC_HARNESS_LIB in "$SCENARIO_LIB" "$SCENARIO_LIB/../lib"; do
+    [ -f "$SIPC_HARNESS_LIB/cluster.sh" ] && break
+done
+if [ -f "$SCENARIO_LIB/shtest.sh" ]; then
+    # shellcheck disable=SC1091
+    . "$SCENARIO_LIB/shtest.sh"
+else
+    # shellcheck disable=SC1091
+    . "$SCENARIO_LIB/../../support/shtest.sh"
+fi
+if [ -z "${SIPC_TEST_BIN:-}" ]; then
+    for d in "$SCENARIO_LIB/.." "$SCENARIO_LIB/../../../bin"; do
+        [ -x "$d/sipc-cluster" ] && [ -x "$d/sipcd" ] && { SIPC_TEST_BIN=$d; break; }
+    done
+    [ -n "${SIPC_TEST_BIN:-}" ] || { echo "SIPC_TEST_BIN must point at the build tree (sipc-cluster and sipcd are not beside $SCENARIO_LIB)"; exit 1; }
+fi
+BIN=$(cd "$SIPC_TEST_BIN" 2>/dev/null && pwd) || { echo "SIPC_TEST_BIN=$SIPC_TEST_BIN: no such folder (the build tree)"; exit 1; }
+NET=${SIPC_TEST_NET:?SIPC_TEST_NET must name the loopback block of the scenario, 127.X.Y}
+[[ $NET =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}\.0$ ]] && NET=${NET%.0}
+[[ $NET =~ ^127\.[0-9]{1,3}\.[0-9]{1,3}$ ]] || { echo "SIPC_TEST_NET=$NET: a loopback block 127.X.Y"; exit 1; }
 SC="$BIN/sipc-cluster"
-[ -x "$SC" ] || { echo "$SC is missing (build first)"; exit 1; }
+[ -x "$SC" ] || { echo "$SC is missing (build first, or set SIPC_TEST_BIN)"; exit 1; }
 SCENARIO=$(basename "$0" .sh)
-CL="${SIPC_SCENARIO_DIR:-$BIN/cluster-scenarios}/$SCENARIO"
+scenarios=${SIPC_SCENARIO_DIR:-$BIN/cluster-scenarios}
+[ -n "${SIPC_SCENARIO_DIR:-}" ] || [ -w "$BIN" ] || scenarios=${TMPDIR:-/tmp}/sipc-cluster-scenarios
+CL="$scenarios/$SCENARIO"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sipc-$SCENARIO.XXXXXX")
 OUT=$work/out.txt
 T0=$(date +%s%3N)
@@ -100,7 +127,7 @@ load_verify() {
     local label=${1:+$1 } rc f
     cluster load stop >"$work/stop.out" 2>&1 || { not_ok "${label}load stop"; cat "$work/stop.out"; }
     cluster load report --json >"$work/report.json"
-    cluster load report --check >"$work/report.out"
+    cluster load report --check >"$work/report.out" 2>&1
     rc=$?
     if [ "$rc" = 0 ] && [ "$(jq -r .acknowledged "$work/report.json")" -gt 0 ]; then
         ok "${label}0 acknowledged records lost, 0 errors ($(jq -r .acknowledged "$work/report.json") acknowledged, $(jq -r .found "$work/report.json") found)"

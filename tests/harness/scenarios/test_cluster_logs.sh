@@ -137,4 +137,15 @@ order=$(sed 's/^ *//' "$OUT" | awk '{ print ($1 == "DataService" ? $NF : $5) }' 
     ok "a line without a stamp follows m6, its service in the stamped lines' column ($got)" ||
     bad "a line without a stamp: exit $RC, order '$order', service at column '$got', want '$want'"
 
+# --tail 0 prints nothing and exits 0, however long the logs: `tail -n 0`
+# exits unread, and the stages before it died of SIGPIPE (141)
+for i in $(seq 1 3000); do
+    printf '2026-12-05T23:58:%02d.%03d+00:00 Data.Storage INFO a line long enough to fill a pipe %05d\n' $((i / 1000 + 10)) $((i % 1000)) "$i"
+done >>"$home2/logs/DataService_20261205.log"
+run logs n2 --tail 0
+[ "$RC" = 0 ] && [ ! -s "$OUT" ] && ok "--tail 0 of 3000 lines: nothing, exit 0" || bad "--tail 0: exit $RC"
+run logs n2 --tail 2
+[ "$RC" = 0 ] && [ "$(awk '{ print $NF }' "$OUT" | paste -sd' ' -)" = "02999 03000" ] &&
+    ok "--tail 2 of them: the last two, exit 0" || bad "--tail 2: exit $RC"
+
 shtest_done

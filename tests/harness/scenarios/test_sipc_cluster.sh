@@ -30,6 +30,10 @@ out=$("$SC" --bogus 2>&1); rc=$?
 [ "$rc" = 64 ] && ok "up -n 0: exit 64" || not_ok "up -n 0: exit $rc"
 "$SC" up --base 10.0.0.0 --dir "$CL" >/dev/null 2>&1; rc=$?
 [ "$rc" = 64 ] && ok "up --base outside 127/8: exit 64" || not_ok "up --base 10.0.0.0: exit $rc"
+# leading zeros: sipcd reads 127.03.3.1 as no address at all
+out=$("$SC" up --base 127.03.3.0 --dir "$CL" 2>&1); rc=$?
+[ "$rc" = 64 ] && grep -q -- "--base must be a loopback block 127.X.Y.0" <<<"$out" && [ ! -e "$CL" ] &&
+    ok "up --base 127.03.3.0 (a leading zero): exit 64 at once, nothing made" || not_ok "up --base 127.03.3.0: exit $rc: $out"
 # the help and the refusal give the same shape
 "$SC" up --help >"$work/up-help.out"
 out=$("$SC" up --base 127.0.5.1 --dir "$CL" 2>&1)
@@ -206,9 +210,25 @@ jq -e '.version == 1 and (.nodes | length) == 2 and .nodes[0].ports.management =
 cluster up -n 2 --base "$NET.0" >"$work/up2.out" 2>&1; rc=$?
 [ "$rc" = 78 ] && grep -q "already up" "$work/up2.out" && ok "up again while it runs: exit 78, 'already up'" || not_ok "second up: exit $rc"
 "$SC" up -n 2 --base "$NET.0" --dir "$work/other" >"$work/up3.out" 2>&1; rc=$?
-[ "$rc" = 78 ] && grep -q "in use" "$work/up3.out" && ok "another cluster on the same block: exit 78, address in use" || not_ok "same block: exit $rc"
+[ "$rc" = 78 ] && grep -q "in use" "$work/up3.out" && [ ! -e "$work/other" ] &&
+    ok "another cluster on the same block: exit 78, address in use, the folder it made removed again" ||
+    not_ok "same block: exit $rc, $(ls -A "$work/other" 2>&1)"
 cluster kill n2 >/dev/null && cluster status >"$work/st.out" 2>&1; rc=$?
 [ "$rc" = 69 ] && grep -q '^n2 .* dead *unreachable' "$work/st.out" && ok "a killed node: 'dead', unreachable, exit 69" || { not_ok "status after kill: exit $rc"; cat "$work/st.out"; }
+# --json exits as the text does, with the verdict, its reason and the
+# harness's view of each node
+cluster status --json >"$work/st.json" 2>"$work/st.err"; rc=$?
+if [ "$rc" = 69 ] && jq -e --arg last "$(tail -n1 "$work/st.out")" '.cluster == {verdict: "unreachable", exit: 69, reason: $last}
+        and (.nodes[1].harness | .name == "n2" and .state == "dead" and .alive == false and .health == "unreachable"
+             and (.error | test("connection refused.*sipc-cluster restart n2")) and .partitioned == false
+             and (.pid | type) == "number")
+        and .nodes[1].status == null
+        and (.nodes[0].harness | .state == "running" and .health == "degraded" and .error == null)
+        and .nodes[0].status.node.id == "n1"' "$work/st.json" >/dev/null; then
+    ok "status --json with n2 dead: exit 69, verdict unreachable with the text's last line, n2 dead and why"
+else
+    not_ok "status --json with n2 dead: exit $rc"; cat "$work/st.json" "$work/st.err"
+fi
 # a node started outside the harness on n2's home: it answers, and the pid
 # the harness recorded is dead; status says which process answers
 old_pid=$(jq -r '.nodes[] | select(.name == "n2") | .pid' "$CL/cluster.json")
@@ -249,6 +269,20 @@ kill -CONT "$by_hand"
 kill -TERM "$by_hand"; wait "$by_hand"
 # (n1's link to n2 redials after its backoff)
 cluster restart n2 >/dev/null && wait_for 30 cluster status && ok "restart: every node healthy again" || not_ok "restart"
+# a rolling rotation stopped before any node committed (interrupted while
+# it staged): every node still presents the cluster's pair, but cluster.json
+# records the rotation, and status says so (not well, 1), --json alike
+(sc_open "$CL" && sc_update '.rotating = "0123456789abcdef0123456789abcdef"')
+cluster status >"$work/st.out" 2>&1; rc=$?
+cluster status --json >"$work/st.json" 2>&1; rc2=$?
+if [ "$rc" = 1 ] && [ "$rc2" = 1 ] &&
+    tail -n1 "$work/st.out" | grep -q "; a rolling rotation to sha256 0123456789abcdef... stopped midway, before any node presents the new pair (cluster.json's rotating): run it again, it skips the nodes already done$" &&
+    jq -e '.cluster.verdict == "not_well" and .cluster.exit == 1 and (.cluster.reason | test("stopped midway"))' "$work/st.json" >/dev/null; then
+    ok "a rolling rotation stopped before any commit: status exit 1 naming it (--json: not_well)"
+else
+    not_ok "status with an interrupted rotation: exit $rc, --json $rc2"; cat "$work/st.out"
+fi
+(sc_open "$CL" && sc_update 'del(.rotating)')
 
 section "a node dies during a rolling change; a command waits for the lock"
 # n2 SIGKILLed as n1's step starts: the change stops naming n2 (dead) and
@@ -286,6 +320,9 @@ cluster restart n2 >/dev/null && ok "n2 restarted after the stopped rolling chan
 
 cluster kill n1 --signal STOP >/dev/null && cluster status >"$work/st.out" 2>&1
 grep -q '^n1 .*STOPPED (SIGSTOP)' "$work/st.out" && ok "a stopped node: STOPPED (SIGSTOP)" || not_ok "status of a stopped node"
+cluster status --json >"$work/st.json" 2>&1; rc=$?
+[ "$rc" = 69 ] && jq -e '.nodes[0].harness | .state == "stopped" and .alive == true and .health == "unreachable" and (.error | test("kill n1 --signal CONT"))' "$work/st.json" >/dev/null &&
+    ok "status --json of a stopped node: exit 69, state stopped" || { not_ok "status --json of a stopped node: exit $rc"; cat "$work/st.json"; }
 cluster partition n1 >/dev/null 2>&1; rc=$?
 [ "$rc" = 78 ] && ok "partition on loopback: exit 78 (needs --netns)" || not_ok "partition on loopback: exit $rc"
 
@@ -318,6 +355,14 @@ else
     prefix=$(sc_ns_prefix "$CL")
     [ "$(sc_netns_list "$prefix" | wc -l)" = 4 ] && ok "4 namespaces (bridge, client, 2 nodes)" || not_ok "namespaces: $(sc_netns_list "$prefix")"
     cluster partition n2 >/dev/null && ok "partition n2" || not_ok "partition"
+    # a second partition would heal n2 without a word: refused
+    out=$(cluster partition n1 2>&1); rc=$?
+    [ "$rc" = 78 ] && grep -q "n2 is already cut off: a partition isolates one group of nodes; heal first (sipc-cluster heal), or name the whole group (sipc-cluster partition n2 n1)" <<<"$out" &&
+        [ "$(jq -c .partition "$CL/cluster.json")" = '["n2"]' ] &&
+        ok "partition n1 while n2 is cut off: refused (78), n2 still cut off" || not_ok "second partition: exit $rc: $out"
+    cluster status --json >"$work/st.json" 2>&1
+    jq -e '.nodes[1].harness | .partitioned == true and (.error | test("cut off by sipc-cluster partition"))' "$work/st.json" >/dev/null &&
+        ok "status names n2 cut off by the harness's own partition" || { not_ok "status of a partitioned node"; cat "$work/st.json"; }
     rm -f "$CL/cluster.json"
     cluster down >/dev/null 2>&1
     [ "$(sc_netns_list "$prefix" | wc -l)" = 0 ] && [ "$(node_procs)" = 0 ] &&

@@ -344,7 +344,7 @@ static void finished(end *c, end *s, sipc_tls_config *ccfg, sipc_tls_config *scf
 static void t_hostile_records(void **state)
 {
     (void)state;
-    for (int kind = 0; kind < 6; kind++) {
+    for (int kind = 0; kind < 8; kind++) {
         vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
         sipc_tls_config *ccfg, *scfg;
         end c, s;
@@ -382,6 +382,21 @@ static void t_hostile_records(void **state)
             want = "bad_record_mac";
             break;
         }
+        case 6: /* a plaintext ChangeCipherSpec first, as CCS-injection probes send it */
+        {
+            static const uint8_t ccs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+            sipc_buf rec = c.tx;
+            memset(&c.tx, 0, sizeof c.tx);
+            assert_int_equal(sipc_buf_append(&c.tx, ccs, sizeof ccs), 0);
+            assert_int_equal(sipc_buf_append(&c.tx, rec.data, rec.len), 0);
+            sipc_buf_free(&rec);
+            want = "unexpected_message";
+            break;
+        }
+        case 7: /* a sealed record of content type ChangeCipherSpec */
+            c.tx.data[0] = 0x14;
+            want = "unexpected_message";
+            break;
         default: /* shorter than a nonce and a tag */
             c.tx.len = 0;
             static const uint8_t tiny[] = {0x17, 0x03, 0x03, 0x00, 0x04, 'a', 'b', 'c', 'd'};
@@ -399,6 +414,8 @@ static void t_hostile_records(void **state)
             assert_int_equal(s.tx.data[0], 0x15);
             assert_int_equal(deliver(&s, &c, 0), SIPC_ETLS);
             assert_non_null(strstr(sipc_tls_detail(c.t), "alert"));
+            if (want[0] && sipc_tls_direct(c.t)) /* the alert's name, as docs/protocol.md says */
+                assert_non_null(strstr(sipc_tls_detail(c.t), want));
         }
         finished(&c, &s, ccfg, scfg);
     }

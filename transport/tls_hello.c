@@ -190,7 +190,7 @@ static int read_extensions(reader *ext, sipc_tls_hello_info *info)
             if (block(&body, 1, &list))
                 return -1;
             info->offers_tls12 = 0;
-            info->max_minor = 0;
+            info->max_minor = -1;
             unsigned v;
             while (list.left >= 2 && u16(&list, &v) == 0) {
                 if (v == 0x0303)
@@ -247,7 +247,7 @@ int sipc_tls_hello_parse(const uint8_t *data, size_t len, sipc_tls_hello_info *i
         block(&body, 2, &suites) || block(&body, 1, &skip))
         return SIPC_EPROTO;
     read_suites(&suites, info);
-    info->max_minor = (client_version >> 8) == 3 ? (int)(client_version & 0xff) : 0;
+    info->max_minor = (client_version >> 8) == 3 ? (int)(client_version & 0xff) : -1;
     info->offers_tls12 = client_version >= 0x0303;
     if (body.left == 0)
         return 0; /* no extensions */

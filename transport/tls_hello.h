@@ -13,7 +13,8 @@
 
 typedef struct sipc_tls_hello_info {
     int offers_tls12;    /* TLS 1.2 among the versions offered */
-    int max_minor;       /* highest version offered: 3 = TLS 1.2, 4 = TLS 1.3 */
+    int max_minor;       /* highest version offered: 0 = SSL 3.0, 3 = TLS 1.2, 4 = TLS 1.3;
+                            -1: none of them (a major version other than 3) */
     int has_groups;      /* a supported_groups extension was present */
     int offers_p256;     /* secp256r1 among the groups */
     int offers_p384;     /* secp384r1 among the groups */

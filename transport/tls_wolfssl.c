@@ -196,6 +196,7 @@ struct sipc_tls {
     int hello_checked; /* the whole ClientHello was read and looked at */
     int small_records; /* ... and it asked for records under 16 KiB (max_fragment_length) */
     int rx_seen;       /* client: the server has sent something */
+    int tx_seen;       /* wolfSSL has written something (a server: its first flight) */
     int hello_refused; /* ... and it began with an alert: our ClientHello was refused */
     char detail[1024];
     char peer_fp[65];
@@ -331,6 +332,7 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
         buf = (char *)recoded;
     if (!t->hs_done)
         sipc_rec_scan_feed(&t->tx_scan, (const uint8_t *)buf, (size_t)sz);
+    t->tx_seen = 1;
     /* Always take everything: the stream applies backpressure on tx's size. */
     if (sipc_buf_append(t->tx, buf, (size_t)sz) != 0) {
         t->tx_failed = 1;
@@ -1357,10 +1359,15 @@ static int explain_hello(sipc_tls *t, int match)
         sipc_tls_hello_parse(t->hello, t->hello_len, &hi) != 0)
         return 0;
     if (!hi.offers_tls12) {
+        char upto[48] = "its ClientHello names no SSL or TLS version";
+        if (hi.max_minor == 0)
+            snprintf(upto, sizeof upto, "it offers up to SSL 3.0");
+        else if (hi.max_minor > 0)
+            snprintf(upto, sizeof upto, "it offers up to TLS 1.%d", hi.max_minor - 1);
         snprintf(t->detail, sizeof t->detail,
-                 "peer does not offer TLS 1.2 (it offers up to TLS 1.%d): sipc speaks TLS 1.2 "
-                 "only; configure the client for TLS 1.2",
-                 hi.max_minor > 0 ? hi.max_minor - 1 : 0);
+                 "peer does not offer TLS 1.2 (%s): sipc speaks TLS 1.2 only; configure the "
+                 "client for TLS 1.2",
+                 upto);
         return 1;
     }
     char groups[96], sigalgs[256];
@@ -1441,7 +1448,8 @@ static int refuse_hello(sipc_tls *t)
     if (hi.offers_tls12 && !(no_group || no_sigalg))
         return 0;
     (void)explain_hello(t, 1);
-    send_plain_alert(t, hi.max_minor < 3 ? hi.max_minor : 3, hi.offers_tls12 ? 40 : 70);
+    send_plain_alert(t, hi.max_minor < 0 ? 0 : hi.max_minor < 3 ? hi.max_minor : 3,
+                     hi.offers_tls12 ? 40 : 70);
     return 1;
 }
 
@@ -1518,6 +1526,32 @@ static int explain_expired_alert(sipc_tls *t)
     return 1;
 }
 
+static void direct_alert(sipc_tls *t, int level, int desc);
+
+/* wolfSSL failed on the peer's bytes (a malformed ClientHello, a record or
+ * message out of place) and, as wolfSSL 5.5.4 mostly does, closed without a
+ * word: the peer is sent the alert RFC 5246 names for it, so that it can
+ * tell why, where this side can still send one: in the clear before its
+ * ChangeCipherSpec, under sipc's record keys after an early one (a server
+ * resuming). The detail says which alert went, wolfSSL's or this one. */
+static void send_missing_alert(sipc_tls *t, int e, const WOLFSSL_ALERT_HISTORY *h)
+{
+    size_t rec_len = t->rx_scan.hdr_have == SIPC_REC_HEADER ? sipc_be16_get(t->rx_scan.hdr + 3) : 0;
+    int a = sipc__tls_failure_alert(e, rec_len);
+    if (!a)
+        return;
+    if (h->last_tx.level == alert_fatal)
+        a = h->last_tx.code;
+    else if (t->rec)
+        direct_alert(t, 2, a);
+    else if (!t->tx_scan.after_ccs)
+        send_plain_alert(t, 3, (uint8_t)a);
+    else
+        return;
+    size_t n = strlen(t->detail);
+    snprintf(t->detail + n, sizeof t->detail - n, "; alert %s sent", sipc__tls_alert_text(a));
+}
+
 static int map_error(sipc_tls *t, int ret)
 {
     int e = wolfSSL_get_error(t->ssl, ret);
@@ -1591,7 +1625,9 @@ static int map_error(sipc_tls *t, int ret)
         snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", why);
         return SIPC_EPEERAUTH;
     }
-    sipc__tls_failure_text(e, t->is_server, t->hello, t->hello_len, t->detail, sizeof t->detail);
+    sipc__tls_failure_text(e, t->is_server, t->is_server && !t->tx_seen, t->hello, t->hello_len,
+                           t->detail, sizeof t->detail);
+    send_missing_alert(t, e, &h);
     return SIPC_ETLS;
 }
 
@@ -1610,8 +1646,6 @@ static int handshake_complete(sipc_tls *t)
 #endif
     return verify_after_handshake(t);
 }
-
-static void direct_alert(sipc_tls *t, int level, int desc);
 
 /* A handshake failed: a client that offered a session forgets it, so the
  * next connection makes a full handshake. A server that has sealed early

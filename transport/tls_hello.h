@@ -24,7 +24,8 @@ typedef struct sipc_tls_hello_info {
     int sigalg_ecdsa;    /* ECDSA with SHA-256, SHA-384 or SHA-512 among them */
     int sigalg_rsa;      /* RSA (PKCS#1 v1.5, or PSS with an rsaEncryption key) with one of those */
     int offers_ticket;   /* a session ticket to resume with (a non-empty SessionTicket extension) */
-    int asks_max_fragment; /* a max_fragment_length extension (RFC 6066): smaller records */
+    int asks_max_fragment; /* a max_fragment_length extension (RFC 6066): smaller records,
+                              refused where the TLS library would grant them */
     /* The two lists' code points where they lie in the parsed data (2 bytes
      * each), for the names below: naming costs far more than reading, and
      * only a refused or failed handshake needs the names. */

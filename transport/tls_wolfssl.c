@@ -194,7 +194,6 @@ struct sipc_tls {
     uint8_t *hello;
     size_t hello_len;
     int hello_checked; /* the whole ClientHello was read and looked at */
-    int small_records; /* ... and it asked for records under 16 KiB (max_fragment_length) */
     int rx_seen;       /* client: the server has sent something */
     int tx_seen;       /* wolfSSL has written something (a server: its first flight) */
     int hello_refused; /* ... and it began with an alert: our ClientHello was refused */
@@ -1433,7 +1432,12 @@ static int explain_hello(sipc_tls *t, int match)
  * wolfSSL 5.5.4 would answer with a key exchange on P-256 that the client
  * rejects as "wrong curve"), and, unless it offers a session ticket, one
  * whose signature algorithms hold none this node's key can sign with or
- * whose groups leave out the curve of its ECDSA key. 1 when refused. */
+ * whose groups leave out the curve of its ECDSA key; also with
+ * handshake_failure one that asks for smaller records (RFC 6066
+ * max_fragment_length) where wolfSSL would grant them (Debian's libwolfssl:
+ * only wolfSSL's record layer keeps to them, tls_record.c seals 16 KiB; the
+ * bundled wolfSSL is built without the extension and ignores it, as RFC 6066
+ * allows). 1 when refused. */
 static int refuse_hello(sipc_tls *t)
 {
     sipc_tls_hello_info hi;
@@ -1441,13 +1445,21 @@ static int refuse_hello(sipc_tls *t)
         sipc_tls_hello_parse(t->hello, t->hello_len, &hi) != 0)
         return 0;
     t->hello_checked = 1;
-    t->small_records = hi.asks_max_fragment;
     int no_group = hi.has_groups && !hi.offers_p256 && !hi.offers_p384;
     /* a resumed session signs nothing: a ticket is left to wolfSSL */
     int no_sigalg = !hi.offers_ticket && (sigalgs_unusable(t, &hi) || curve_unlisted(t, &hi));
-    if (hi.offers_tls12 && !(no_group || no_sigalg))
+#ifdef HAVE_MAX_FRAGMENT
+    int small = hi.asks_max_fragment;
+#else
+    int small = 0;
+#endif
+    if (hi.offers_tls12 && !(no_group || no_sigalg || small))
         return 0;
-    (void)explain_hello(t, 1);
+    if (!explain_hello(t, 1) && small)
+        snprintf(t->detail, sizeof t->detail,
+                 "peer asks for TLS records smaller than 16 KiB (max_fragment_length, RFC "
+                 "6066), which sipc does not grant: configure the client without it (OpenSSL: "
+                 "without -maxfraglen)");
     send_plain_alert(t, hi.max_minor < 0 ? 0 : hi.max_minor < 3 ? hi.max_minor : 3,
                      hi.offers_tls12 ? 40 : 70);
     return 1;
@@ -1727,12 +1739,16 @@ int sipc_tls_resume_refused(const sipc_tls *t)
 static int direct_keys(sipc_tls *t, int early)
 {
 #if SIPC_TLS_DIRECT
-    /* A server grants a client's max_fragment_length, which sipc's record
-     * layer (16 KiB records) does not honour: wolfSSL's does. A ClientHello
-     * too large to look at may have asked for it, too. */
+    /* A ClientHello too large for refuse_hello to look at may have asked
+     * for smaller records (max_fragment_length), which a wolfSSL with the
+     * extension grants and only its own record layer keeps to. */
+#ifdef HAVE_MAX_FRAGMENT
+    int unseen_hello = t->is_server && !t->hello_checked;
+#else
+    int unseen_hello = 0;
+#endif
     if (t->cfg->no_direct || !sipc_rec_scan_at_boundary(&t->tx_scan) || !t->tx_scan.after_ccs ||
-        wolfSSL_GetAeadMacSize(t->ssl) != 16 ||
-        (t->is_server && (!t->hello_checked || t->small_records)))
+        wolfSSL_GetAeadMacSize(t->ssl) != 16 || unseen_hello)
         return 0;
     sipc_rec_keys k = {.read_seq = 1};
     int bulk = wolfSSL_GetBulkCipher(t->ssl);

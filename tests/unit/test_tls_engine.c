@@ -1062,63 +1062,6 @@ static void t_peer_without_certificate(void **state)
                                 "came without one)");
 }
 
-/* A client that asks for smaller records (RFC 6066 max_fragment_length,
- * which wolfSSL's server grants) gets records of that size: sipc's own
- * record layer seals up to 16 KiB, so such a session stays with wolfSSL's. */
-static void t_peer_max_fragment(void **state)
-{
-    (void)state;
-    vfy sv = {.pin = g_a.fingerprint};
-    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
-    end s;
-    end_init(&s, scfg, 1);
-
-    sipc_buf ctx_out = {0};
-    raw_io io = {.out = &ctx_out};
-    WOLFSSL_CTX *cctx;
-    WOLFSSL *ssl = raw_client(&cctx, &g_a, &io);
-    if (wolfSSL_UseMaxFragment(ssl, WOLFSSL_MFL_2_9) != WOLFSSL_SUCCESS) {
-        /* a wolfSSL without the extension never grants it */
-        wolfSSL_free(ssl);
-        wolfSSL_CTX_free(cctx);
-        end_free(&s);
-        sipc_tls_config_free(scfg);
-        skip();
-    }
-
-    int done = 0;
-    for (int i = 0; i < 10 && !done; i++) {
-        int c = wolfSSL_connect(ssl);
-        done = c == WOLFSSL_SUCCESS;
-        if (!done)
-            assert_int_equal(wolfSSL_get_error(ssl, c), WOLFSSL_ERROR_WANT_READ);
-        if (ctx_out.len) {
-            assert_int_equal(sipc_tls_input(s.t, ctx_out.data, ctx_out.len, on_plain, &s), 0);
-            ctx_out.len = 0;
-            sipc_tls_after_output(s.t);
-        }
-        io.in = s.tx.data;
-        io.in_len = s.tx.len;
-        s.tx.len = 0;
-    }
-    assert_true(done);
-    assert_true(sipc_tls_handshake_done(s.t));
-    assert_true(sipc_tls_writable(s.t));
-    assert_false(sipc_tls_direct(s.t));
-
-    /* more than one 512-byte record's worth, read back whole */
-    static uint8_t msg[3000];
-    for (size_t i = 0; i < sizeof msg; i++)
-        msg[i] = (uint8_t)i;
-    raw_read_back(&s, ssl, &io, msg, sizeof msg);
-
-    wolfSSL_free(ssl);
-    wolfSSL_CTX_free(cctx);
-    sipc_buf_free(&ctx_out);
-    end_free(&s);
-    sipc_tls_config_free(scfg);
-}
-
 /* Bytes that are no TLS at all, before and after a handshake. */
 static void t_garbage(void **state)
 {
@@ -2435,6 +2378,73 @@ static void t_malformed_hello(void **state)
     assert_non_null(strstr(sipc_tls_detail(c.t), "not a TLS server sipc can serve"));
     end_free(&c);
     sipc_tls_config_free(ccfg);
+}
+
+/* Whether the ServerHello at the start of out carries extension ext. */
+static int server_hello_has_ext(const sipc_buf *out, unsigned ext)
+{
+    const uint8_t *p = out->data;
+    size_t n = out->len, i = 5 + 4 + 2 + 32; /* record and message headers, version, random */
+    assert_true(n > i && p[0] == 22 && p[5] == 2);
+    i += 1 + p[i] + 2 + 1;                   /* session id, cipher suite, compression */
+    if (i + 2 > n)
+        return 0;
+    size_t stop = i + 2 + sipc_be16_get(p + i);
+    assert_true(stop <= n);
+    for (i += 2; i + 4 <= stop; i += 4 + sipc_be16_get(p + i + 2))
+        if (sipc_be16_get(p + i) == ext)
+            return 1;
+    return 0;
+}
+
+/* A client that asks for smaller records (RFC 6066 max_fragment_length,
+ * 512 bytes) and a truncated HMAC: the bundled wolfSSL, built without
+ * either, ignores both (its ServerHello answers neither), so the session
+ * would go on sipc's record layer; where wolfSSL has them (Debian's
+ * libwolfssl) it would grant smaller records, which only its own record
+ * layer keeps to, and the ClientHello is refused instead (docs/protocol.md
+ * section 2, "extensions"). */
+static void t_peer_max_fragment(void **state)
+{
+    (void)state;
+    vfy sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    sipc_buf h, out;
+    client_hello(&g_a, &h);
+    static const uint8_t ask[] = {0x00, 0x01, 0x00, 0x01, 0x01,  /* max_fragment_length 2^9 */
+                                  0x00, 0x04, 0x00, 0x00};       /* truncated_hmac */
+    hello_insert(&h, h.len, ask, sizeof ask);
+    char detail[1024];
+    int r = serve_hello(scfg, &h, &out, detail, sizeof detail);
+#ifdef HAVE_MAX_FRAGMENT
+    assert_int_equal(r, SIPC_ETLS);
+    assert_int_equal(out.len, sizeof failure_alert);
+    assert_memory_equal(out.data, failure_alert, sizeof failure_alert);
+    assert_string_equal(detail, "peer asks for TLS records smaller than 16 KiB "
+                                "(max_fragment_length, RFC 6066), which sipc does not grant: "
+                                "configure the client without it (OpenSSL: without -maxfraglen)");
+#else
+    assert_int_equal(r, 0);
+    assert_false(server_hello_has_ext(&out, 1));
+    assert_false(server_hello_has_ext(&out, 4));
+    assert_true(server_hello_has_ext(&out, 23)); /* extended_master_secret: answered */
+#endif
+    sipc_buf_free(&h);
+    sipc_buf_free(&out);
+
+    /* truncated_hmac alone goes on: answered where wolfSSL has it (without
+     * effect: every suite sipc takes is AEAD), ignored where it has not */
+    client_hello(&g_a, &h);
+    hello_insert(&h, h.len, ask + 5, 4);
+    assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), 0);
+#ifdef HAVE_TRUNCATED_HMAC
+    assert_true(server_hello_has_ext(&out, 4));
+#else
+    assert_false(server_hello_has_ext(&out, 4));
+#endif
+    sipc_buf_free(&h);
+    sipc_buf_free(&out);
+    sipc_tls_config_free(scfg);
 }
 
 /* The check of our own signature refusing it, as a fault in the signing

@@ -1739,9 +1739,10 @@ int sipc_tls_resume_refused(const sipc_tls *t)
 static int direct_keys(sipc_tls *t, int early)
 {
 #if SIPC_TLS_DIRECT
-    /* A ClientHello too large for refuse_hello to look at may have asked
-     * for smaller records (max_fragment_length), which a wolfSSL with the
-     * extension grants and only its own record layer keeps to. */
+    /* A ClientHello refuse_hello could not read whole (over 4 KiB, or split
+     * across records) may have asked for smaller records
+     * (max_fragment_length), which a wolfSSL with the extension grants and
+     * only its own record layer keeps to. */
 #ifdef HAVE_MAX_FRAGMENT
     int unseen_hello = t->is_server && !t->hello_checked;
 #else

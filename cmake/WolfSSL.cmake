@@ -158,10 +158,18 @@ set(SIPC_WOLFSSL_CONFIGURE_ARGS
   --enable-altcertchains
   # PKCS#12 (OpenSSL's -legacy files use RC2-40 and 3DES)
   --enable-pkcs12 --enable-pwdbased --enable-des3 --enable-rc2
-  # algorithms and TLS extensions
+  # algorithms and TLS extensions: only those a TLS 1.2 mTLS peer needs,
+  # supported groups and EC point formats, extended master secret, session
+  # tickets (below), and renegotiation_info (RFC 5746, on by default; OpenSSL
+  # 3 clients refuse a server without it). Not --enable-tlsx, which adds SNI,
+  # ALPN, trusted_ca_keys, truncated_hmac and max_fragment_length: the
+  # server would grant the last two, and a session with smaller records
+  # cannot go on sipc's record layer (transport/tls_record.c); a server
+  # without them ignores them, as RFC 6066 allows. Encrypt-then-MAC (on by
+  # default) concerns CBC suites only, which sipc never offers.
   --enable-ecc --enable-rsa --enable-aesgcm --enable-chacha --enable-poly1305
   --enable-sha384 --enable-sha512 --enable-base64encode
-  --enable-tlsx --enable-supportedcurves --enable-extended-master
+  --enable-supportedcurves --enable-extended-master --disable-enc-then-mac
   --enable-tlsv12 --enable-context-extra-user-data
   # TLS 1.2 only (sipc never speaks 1.0 or 1.1): without the old versions
   # wolfSSL also stops keeping MD5 and SHA-1 hashes of every handshake
@@ -642,7 +650,9 @@ if(NOT EXISTS "${_stamp}")
   _sipc_wolfssl_check_options("${_prefix}/include/wolfssl/options.h"
     ${SIPC_WOLFSSL_REQUIRED_MACROS} WOLFSSL_AESNI USE_INTEL_SPEEDUP WOLFSSL_SP_X86_64_ASM WC_RC2
     WOLFSSL_MAX_SUITE_SZ CUSTOM_RAND_GENERATE_BLOCK CUSTOM_RAND_GENERATE_SEED WC_NO_HASHDRBG
-    -- ${SIPC_WOLFSSL_FORBIDDEN_MACROS} HAVE_HASHDRBG)
+    HAVE_SERVER_RENEGOTIATION_INFO HAVE_SESSION_TICKET
+    -- ${SIPC_WOLFSSL_FORBIDDEN_MACROS} HAVE_HASHDRBG HAVE_MAX_FRAGMENT HAVE_TRUNCATED_HMAC
+    HAVE_SNI HAVE_ALPN HAVE_TRUSTED_CA HAVE_ENCRYPT_THEN_MAC)
   if(_sipc_missing)
     message(FATAL_ERROR "The wolfSSL build in ${_w} lacks what sipc needs: ${_sipc_missing}")
   endif()

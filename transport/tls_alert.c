@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/time_text.h"
 #include "transport/tls_alert.h"
 
 const char *sipc__tls_alert_text(int code)
@@ -106,6 +107,40 @@ void sipc__tls_cert_alert_words(int code, char *out, size_t len)
                  "peer rejected this side's certificate (alert %s); the peer's log (a client's: "
                  "its error output) says why",
                  sipc__tls_alert_text(code));
+}
+
+void sipc__tls_expired_alert_words(int64_t now, int64_t not_before, int64_t not_after,
+                                   const char *not_before_of, const char *not_after_of,
+                                   const char *peer, char *out, size_t len)
+{
+    char from[32], until[32];
+    sipc_time_str((time_t)not_before, from);
+    sipc_time_str((time_t)not_after, until);
+    if (now > not_after && not_after_of[0])
+        snprintf(out, len,
+                 "peer rejected this side's certificate (alert certificate_expired): the issuer "
+                 "certificate sent with it, '%s', expired on %s by this side's clock too (the "
+                 "peer checks every certificate sent): roll out a new pair (operator guide 1.8)",
+                 not_after_of, until);
+    else if (now > not_after)
+        snprintf(out, len,
+                 "peer rejected this side's certificate (alert certificate_expired): it expired "
+                 "on %s by this side's clock too: roll out a new pair (operator guide 1.8)",
+                 until);
+    else if (now < not_before)
+        snprintf(out, len,
+                 "peer rejected this side's certificate (alert certificate_expired: expired or "
+                 "not yet valid): by this side's clock too %s%s%s is not valid before %s: check "
+                 "this machine's clock",
+                 not_before_of[0] ? "the issuer certificate sent with it, '" : "it", not_before_of,
+                 not_before_of[0] ? "'," : "", from);
+    else
+        snprintf(out, len,
+                 "peer rejected this side's certificate as expired or not yet valid (alert "
+                 "certificate_expired), but by this side's clock it is valid (%s to %s): the "
+                 "clock of the peer%s%s is probably wrong (behind the start or past the end); "
+                 "check it there (date -u, NTP), or this machine's, if `date -u` here is off",
+                 from, until, peer[0] ? " " : "", peer);
 }
 
 int sipc__tls_alert_recode(const uint8_t *rec, size_t len, int want, uint8_t out[7])

@@ -19,6 +19,18 @@ int sipc__tls_alert_refuses_cert(int code);
  * log says more, and the fix where the alert alone shows it. */
 void sipc__tls_cert_alert_words(int code, char *out, size_t len);
 
+/* Writes into out (len bytes) what a peer's certificate_expired alert tells
+ * this side, whose chain is valid from not_before to not_after (the issuer
+ * certificate bounding either named in not_before_of, not_after_of; "" the
+ * leaf), by its clock now: TLS has no alert for "not yet valid", so by this
+ * side's clock the chain either is outside its validity too (said with the
+ * date) or it is not, and then the clock of the peer (named by peer, ""
+ * unknown) is the likely culprit: the operator of a healthy node would
+ * otherwise look for an expiry that is not there. */
+void sipc__tls_expired_alert_words(int64_t now, int64_t not_before, int64_t not_after,
+                                   const char *not_before_of, const char *not_after_of,
+                                   const char *peer, char *out, size_t len);
+
 /* If rec (len bytes, about to be sent) is one plaintext fatal
  * bad_certificate alert record and want another certificate alert, writes
  * the record with want's code into out (7 bytes) and returns 1; else 0. */

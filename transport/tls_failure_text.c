@@ -22,6 +22,7 @@
 typedef struct hs_seen {
     int last_type; /* -1: no header */
     unsigned long last_size;
+    int count; /* messages whose header came */
     uint8_t cv_alg[2];
     int has_cv;
     int has_cert, cert_empty, has_cke;
@@ -47,6 +48,7 @@ static void read_handshake(const uint8_t *kept, size_t kept_len, hs_seen *s)
         unsigned long size = (unsigned long)hs[m + 1] << 16 | (unsigned long)hs[m + 2] << 8 | hs[m + 3];
         s->last_type = hs[m];
         s->last_size = size;
+        s->count++;
         if (hs[m] == 15 /* certificate_verify */ && m + 6 <= n) {
             memcpy(s->cv_alg, hs + m + 4, 2);
             s->has_cv = 1;
@@ -142,12 +144,139 @@ void sipc__tls_no_cert_text(const uint8_t *kept, size_t kept_len, char *out, siz
         snprintf(out, len, "its TLS Certificate message was empty or missing");
 }
 
-void sipc__tls_failure_text(int e, int is_server, const uint8_t *kept, size_t kept_len, char *out,
-                            size_t len)
+/* What a peer's bytes that wolfSSL could not read show, by its error: NULL
+ * for an error that is not about them. */
+static const char *unreadable(int e)
+{
+    switch (e) {
+    case BUFFER_ERROR:
+    case PARSE_ERROR:
+    case INCOMPLETE_DATA:
+        return "a length or field in it is out of range";
+    case DECODE_E:
+        return "bytes follow its last field";
+    case DUPLICATE_TLS_EXT_E:
+        return "it carries an extension twice";
+    default:
+        return NULL;
+    }
+}
+
+static int out_of_order(int e)
+{
+    return e == SANITY_MSG_E || e == OUT_OF_ORDER_E || e == SIDE_ERROR ||
+           e == UNKNOWN_HANDSHAKE_TYPE || e == DUPLICATE_MSG_E;
+}
+
+/* Errors of reading a certificate the peer sent (its DER, algorithms,
+ * curve, extensions); dates and signatures have words of their own
+ * (tls_verify_codes.c). */
+static int cert_unreadable(int e)
+{
+    switch (e) {
+    case ASN_PARSE_E:
+    case ASN_VERSION_E:
+    case ASN_GETINT_E:
+    case ASN_RSA_KEY_E:
+    case ASN_OBJECT_ID_E:
+    case ASN_TAG_NULL_E:
+    case ASN_EXPECT_0_E:
+    case ASN_BITSTR_E:
+    case ASN_UNKNOWN_OID_E:
+    case ASN_DATE_SZ_E:
+    case ASN_SIG_OID_E:
+    case ASN_TIME_E:
+    case ASN_INPUT_E:
+    case ASN_SIG_HASH_E:
+    case ASN_SIG_KEY_E:
+    case ASN_DH_KEY_E:
+    case ASN_CRIT_EXT_E:
+    case ASN_ALT_NAME_E:
+    case ASN_ECC_KEY_E:
+    case ECC_CURVE_OID_E:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int sipc__tls_failure_alert(int e, size_t rec_len)
+{
+    if (e == DUPLICATE_TLS_EXT_E || e == COMPRESSION_ERROR || e == HANDSHAKE_SIZE_ERROR)
+        return 47; /* illegal_parameter */
+    if (unreadable(e))
+        return 50; /* decode_error */
+    if (out_of_order(e) || e == UNKNOWN_RECORD_TYPE)
+        return 10; /* unexpected_message */
+    if (e == LENGTH_ERROR) /* too long, or empty where a record never is */
+        return rec_len > 16384 + 2048 ? 22 /* record_overflow */ : 50;
+    if (e == VERSION_ERROR)
+        return 70; /* protocol_version */
+    if (cert_unreadable(e))
+        return 42; /* bad_certificate */
+    return 0;
+}
+
+void sipc__tls_failure_text(int e, int is_server, int in_hello, const uint8_t *kept,
+                            size_t kept_len, char *out, size_t len)
 {
     hs_seen s;
     read_handshake(kept, kept ? kept_len : 0, &s);
-    if (e == VERSION_ERROR) {
+    char lib[WOLFSSL_MAX_ERROR_SZ + 32], code[WOLFSSL_MAX_ERROR_SZ];
+    wolfSSL_ERR_error_string_n((unsigned long)(e < 0 ? -e : e), code, sizeof code);
+    snprintf(lib, sizeof lib, "wolfSSL: %d, %s", e, code);
+    const char *bad = unreadable(e);
+    sipc_tls_hello_info hi;
+    if (bad) {
+        /* the ClientHello when it is the one message read */
+        snprintf(out, len,
+                 "peer's %s is malformed: %s (%s): not a TLS %s sipc can serve, or its bytes "
+                 "were damaged on the way",
+                 in_hello && s.count <= 1 ? "ClientHello" : "TLS handshake", bad, lib,
+                 is_server ? "client" : "server");
+    } else if (e == COMPRESSION_ERROR) {
+        snprintf(out, len,
+                 "peer's ClientHello does not offer null compression, as every TLS 1.2 client "
+                 "must (sipc compresses nothing) (%s)",
+                 lib);
+    } else if (out_of_order(e)) {
+        snprintf(out, len,
+                 "peer sent TLS handshake messages out of order, or one it must not send (a %s's "
+                 "message, or one of an unknown type) (%s): not a TLS 1.2 %s sipc can serve",
+                 is_server ? "server" : "client", lib, is_server ? "client" : "server");
+    } else if (e == UNKNOWN_RECORD_TYPE) {
+        snprintf(out, len, "peer sent a TLS record of a content type TLS does not define (%s)",
+                 lib);
+    } else if (e == LENGTH_ERROR) {
+        snprintf(out, len,
+                 "peer sent a TLS record longer than TLS allows (2^14 + 2048 bytes), or an empty "
+                 "one of a type that is never empty (%s)",
+                 lib);
+    } else if (cert_unreadable(e)) {
+        snprintf(out, len,
+                 "a certificate the peer sent cannot be read: it is malformed, or uses an "
+                 "algorithm, curve or critical extension the TLS library does not know (%s)",
+                 lib);
+    } else if (e == VERIFY_MAC_ERROR || e == VERIFY_FINISHED_ERROR) {
+        snprintf(out, len,
+                 "peer's Finished does not match this side's handshake, or its record fails "
+                 "authentication: the handshake was altered on the way, or the peer's TLS "
+                 "library is broken (%s)",
+                 lib);
+    } else if (e == ECC_PEERKEY_ERROR) {
+        snprintf(out, len,
+                 "peer's ECDHE public key is not a point of the curve agreed: not a TLS 1.2 %s "
+                 "sipc can serve, or its bytes were damaged on the way (%s)",
+                 is_server ? "client" : "server", lib);
+    } else if (e == VERSION_ERROR && is_server && kept &&
+               sipc_tls_hello_parse(kept, kept_len, &hi) == 0 && hi.offers_tls12) {
+        /* the ClientHello chose TLS 1.2 (one that does not is refused
+         * before wolfSSL reads it): a later record says another version */
+        snprintf(out, len,
+                 "peer's TLS records carry another version than the TLS 1.2 its ClientHello "
+                 "offered (%s)",
+                 lib);
+    } else if (e == VERSION_ERROR) {
         snprintf(out, len, "peer does not speak TLS 1.2");
     } else if (e == MATCH_SUITE_ERROR) {
         snprintf(out, len,
@@ -163,8 +292,6 @@ void sipc__tls_failure_text(int e, int is_server, const uint8_t *kept, size_t ke
     } else if (is_server && s.has_cv && (e == VERIFY_CERT_ERROR || e == SIG_VERIFY_E)) {
         verify_failed(&s, out, len);
     } else {
-        char buf[WOLFSSL_MAX_ERROR_SZ];
-        wolfSSL_ERR_error_string_n((unsigned long)(e < 0 ? -e : e), buf, sizeof buf);
-        snprintf(out, len, "TLS error %d: %s", e, buf);
+        snprintf(out, len, "TLS error %d: %s", e, code);
     }
 }

@@ -190,7 +190,7 @@ static int read_extensions(reader *ext, sipc_tls_hello_info *info)
             if (block(&body, 1, &list))
                 return -1;
             info->offers_tls12 = 0;
-            info->max_minor = 0;
+            info->max_minor = -1;
             unsigned v;
             while (list.left >= 2 && u16(&list, &v) == 0) {
                 if (v == 0x0303)
@@ -247,12 +247,119 @@ int sipc_tls_hello_parse(const uint8_t *data, size_t len, sipc_tls_hello_info *i
         block(&body, 2, &suites) || block(&body, 1, &skip))
         return SIPC_EPROTO;
     read_suites(&suites, info);
-    info->max_minor = (client_version >> 8) == 3 ? (int)(client_version & 0xff) : 0;
+    info->max_minor = (client_version >> 8) == 3 ? (int)(client_version & 0xff) : -1;
     info->offers_tls12 = client_version >= 0x0303;
     if (body.left == 0)
         return 0; /* no extensions */
     reader ext;
     if (block(&body, 2, &ext) || read_extensions(&ext, info))
         return SIPC_EPROTO;
+    return 0;
+}
+
+/* The ClientHello offers no signature algorithm this node's key can sign
+ * its key exchange with: no handshake can follow (wolfSSL would pass over
+ * every suite for the key, or find none offered, as OpenSSL clients offer no
+ * ECDHE-ECDSA suite without an ECDSA signature algorithm) and wolfSSL would
+ * say only "no cipher suite in common". Without the extension TLS 1.2's
+ * default applies, which wolfSSL 5.5.4 serves with SHA-256. (wolfSSL reads
+ * only the first 19 algorithms listed, WOLFSSL_MAX_SIGALGO: a client whose
+ * only usable one comes later is not refused here, and still fails as "no
+ * cipher suite in common".) */
+int sipc_tls_hello_sigalgs_unusable(const sipc_tls_hello_info *hi, const sipc_tls_hello_key *key)
+{
+    if (!hi->has_sigalgs)
+        return 0;
+    switch (key->alg) {
+    case SIPC_TLS_KEY_ECDSA:
+        return !hi->sigalg_ecdsa;
+    case SIPC_TLS_KEY_RSA:
+        return !hi->sigalg_rsa;
+    default:
+        return 0;
+    }
+}
+
+/* 1 if the peer's supported groups leave out the curve of this node's ECDSA
+ * key: a TLS 1.2 client then cannot take the node's signatures (RFC 8422
+ * 5.1: the list names the curves it can verify too; OpenSSL refuses with
+ * "wrong curve" and illegal_parameter after the server's whole flight). */
+int sipc_tls_hello_curve_unlisted(const sipc_tls_hello_info *hi, const sipc_tls_hello_key *key)
+{
+    if (key->alg != SIPC_TLS_KEY_ECDSA || !hi->has_groups)
+        return 0;
+    return (key->bytes == 32 && !hi->offers_p256) || (key->bytes == 48 && !hi->offers_p384);
+}
+
+/* Without TLS 1.2 or a usable group no handshake can be made; a signature
+ * algorithm or suite is the reason only when the failure is the
+ * ClientHello's match, not one that came first (a malformed ClientHello)
+ * or later. */
+int sipc_tls_hello_explain(const sipc_tls_hello_info *hi, const sipc_tls_hello_key *key, int match,
+                           char *out, size_t len)
+{
+    if (!hi->offers_tls12) {
+        char upto[48] = "its ClientHello names no SSL or TLS version";
+        if (hi->max_minor == 0)
+            snprintf(upto, sizeof upto, "it offers up to SSL 3.0");
+        else if (hi->max_minor > 0)
+            snprintf(upto, sizeof upto, "it offers up to TLS 1.%d", hi->max_minor - 1);
+        snprintf(out, len,
+                 "peer does not offer TLS 1.2 (%s): sipc speaks TLS 1.2 only; configure the "
+                 "client for TLS 1.2",
+                 upto);
+        return 1;
+    }
+    char groups[96], sigalgs[256];
+    sipc_tls_hello_group_names(hi, groups, sizeof groups);
+    if (hi->has_groups && !hi->offers_p256 && !hi->offers_p384) {
+        snprintf(out, len,
+                 "peer offers no key-exchange group sipc accepts (P-256 or P-384); it offered: "
+                 "%s",
+                 groups[0] ? groups : "none");
+        return 1;
+    }
+    int ecdsa = key->alg == SIPC_TLS_KEY_ECDSA;
+    int mine = ecdsa ? hi->suites_ecdsa : hi->suites_rsa;
+    int other = ecdsa ? hi->suites_rsa : hi->suites_ecdsa;
+    const char *kind = ecdsa ? "ECDSA" : "RSA", *other_kind = ecdsa ? "RSA" : "ECDSA";
+    if (!match)
+        return 0;
+    sipc_tls_hello_sigalg_names(hi, sigalgs, sizeof sigalgs);
+    if (sipc_tls_hello_curve_unlisted(hi, key)) {
+        /* both wrong: name both, or the peer fixes one and fails again */
+        char also[320] = "";
+        if (sipc_tls_hello_sigalgs_unusable(hi, key))
+            snprintf(also, sizeof also,
+                     "; nor does it offer a signature algorithm for it (only: %s)", sigalgs);
+        snprintf(out, len,
+                 "peer cannot verify this node's key: it is %s, and the peer's groups leave "
+                 "that curve out (a TLS 1.2 client verifies only signatures on the curves it "
+                 "lists); it offered: %s%s",
+                 key->desc, groups[0] ? groups : "none", also);
+        return 1;
+    }
+    if (sipc_tls_hello_sigalgs_unusable(hi, key)) {
+        char suites[64] = "";
+        if (!mine && other)
+            snprintf(suites, sizeof suites, ", and only ECDHE-%s suites", other_kind);
+        else if (!mine)
+            snprintf(suites, sizeof suites, ", and no cipher suite sipc accepts");
+        snprintf(out, len,
+                 "no signature algorithm in common: this node's key is %s and signs with %s "
+                 "and SHA-256, SHA-384 or SHA-512 (%s); the peer offers only: %s%s",
+                 key->desc, kind,
+                 ecdsa ? "ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384, ecdsa_secp521r1_sha512"
+                       : "rsa_pkcs1_sha256/384/512, rsa_pss_rsae_sha256/384/512",
+                 sigalgs, suites);
+        return 1;
+    }
+    if (key->alg && !mine && other) {
+        snprintf(out, len,
+                 "no cipher suite in common for this node's key: it is %s, which needs an "
+                 "ECDHE-%s suite; the peer offers only ECDHE-%s ones",
+                 key->desc, kind, other_kind);
+        return 1;
+    }
     return 0;
 }

@@ -338,11 +338,15 @@ static int header_gather(uint8_t hdr[SIPC_REC_HEADER], size_t *have, const uint8
     return *have == SIPC_REC_HEADER;
 }
 
-/* A record header: a content type this layer knows, TLS 1.2, a length a
- * record may have. */
+/* A record header: a content type this layer takes, TLS 1.2, a length a
+ * record may have. A ChangeCipherSpec is refused like an unknown type, as
+ * the inappropriate message it is here (unexpected_message, RFC 5246
+ * 7.2.2): this layer starts after both sides' Finished and renegotiation is
+ * refused, so none may come; opened as a sealed record, a probe's 1-byte CCS
+ * would fail as bad_record_mac instead. */
 static int check_header(const uint8_t h[SIPC_REC_HEADER], int *alert)
 {
-    if (h[0] < SIPC_REC_CCS || h[0] > SIPC_REC_DATA)
+    if (h[0] < SIPC_REC_ALERT || h[0] > SIPC_REC_DATA)
         return fail(alert, SIPC_ALERT_UNEXPECTED_MESSAGE);
     if (h[1] != 3 || h[2] != 3)
         return fail(alert, SIPC_ALERT_DECODE_ERROR);

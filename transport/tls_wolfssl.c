@@ -141,7 +141,7 @@ struct sipc_tls_config {
     sipc_ecdsa_own *own;
     /* What this side signs its key exchange with, to refuse a ClientHello
      * offering no signature algorithm for it (0: unknown, not refused). */
-    int key_alg;        /* KEY_ECDSA, KEY_RSA */
+    int key_alg;        /* SIPC_TLS_KEY_ECDSA, SIPC_TLS_KEY_RSA (tls_hello.h) */
     int key_bytes;      /* ECDSA: the curve's size (32 P-256, 48 P-384); 0 otherwise */
     char key_desc[24];  /* "ECDSA P-256", "RSA 2048" */
     int64_t not_before, not_after; /* our chain's validity (both 0: unknown) */
@@ -159,8 +159,6 @@ struct sipc_tls_config {
     atomic_int forgotten; /* sipc_tls_config_forget: no key is made ahead any more */
 #endif
 };
-
-enum { KEY_ECDSA = 1, KEY_RSA = 2 };
 
 /* Enough for any ClientHello a TLS 1.2 or 1.3 client sends in practice. */
 #define SIPC_TLS_HELLO_KEEP 4096
@@ -194,8 +192,8 @@ struct sipc_tls {
     uint8_t *hello;
     size_t hello_len;
     int hello_checked; /* the whole ClientHello was read and looked at */
-    int small_records; /* ... and it asked for records under 16 KiB (max_fragment_length) */
     int rx_seen;       /* client: the server has sent something */
+    int tx_seen;       /* wolfSSL has written something (a server: its first flight) */
     int hello_refused; /* ... and it began with an alert: our ClientHello was refused */
     char detail[1024];
     char peer_fp[65];
@@ -331,6 +329,7 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
         buf = (char *)recoded;
     if (!t->hs_done)
         sipc_rec_scan_feed(&t->tx_scan, (const uint8_t *)buf, (size_t)sz);
+    t->tx_seen = 1;
     /* Always take everything: the stream applies backpressure on tx's size. */
     if (sipc_buf_append(t->tx, buf, (size_t)sz) != 0) {
         t->tx_failed = 1;
@@ -886,7 +885,7 @@ static void key_kind(const sipc_tls_der *key, int *alg, int *curve_bytes, char *
         int bytes;
         if (wc_EccPrivateKeyDecode(der, &idx, &ec, (word32)key->len) == 0 &&
             (bytes = wc_ecc_size(&ec)) > 0) {
-            *alg = KEY_ECDSA;
+            *alg = SIPC_TLS_KEY_ECDSA;
             *curve_bytes = bytes;
             snprintf(desc, desclen, "ECDSA P-%d", bytes == 66 ? 521 : bytes * 8);
         }
@@ -896,7 +895,7 @@ static void key_kind(const sipc_tls_der *key, int *alg, int *curve_bytes, char *
     if (!*alg && wc_InitRsaKey(&rsa, NULL) == 0) {
         idx = start;
         if (wc_RsaPrivateKeyDecode(der, &idx, &rsa, (word32)key->len) == 0) {
-            *alg = KEY_RSA;
+            *alg = SIPC_TLS_KEY_RSA;
             snprintf(desc, desclen, "RSA %d", wc_RsaEncryptSize(&rsa) * 8);
         }
         wc_FreeRsaKey(&rsa);
@@ -1308,113 +1307,24 @@ static void send_plain_alert(sipc_tls *t, int minor, uint8_t desc)
         t->tx_failed = 1;
 }
 
-/* The ClientHello offers no signature algorithm this node's key can sign
- * its key exchange with: no handshake can follow (wolfSSL would pass over
- * every suite for the key, or find none offered, as OpenSSL clients offer no
- * ECDHE-ECDSA suite without an ECDSA signature algorithm) and wolfSSL would
- * say only "no cipher suite in common". Without the extension TLS 1.2's
- * default applies, which wolfSSL 5.5.4 serves with SHA-256. (wolfSSL reads
- * only the first 19 algorithms listed, WOLFSSL_MAX_SIGALGO: a client whose
- * only usable one comes later is not refused here, and still fails as "no
- * cipher suite in common".) */
-static int sigalgs_unusable(const sipc_tls *t, const sipc_tls_hello_info *hi)
+/* This node's key, as a ClientHello is matched against it (tls_hello.h). */
+static sipc_tls_hello_key hello_key(const sipc_tls *t)
 {
-    if (!hi->has_sigalgs)
-        return 0;
-    switch (t->cfg->key_alg) {
-    case KEY_ECDSA:
-        return !hi->sigalg_ecdsa;
-    case KEY_RSA:
-        return !hi->sigalg_rsa;
-    default:
-        return 0;
-    }
-}
-
-/* 1 if the peer's supported groups leave out the curve of this node's ECDSA
- * key: a TLS 1.2 client then cannot take the node's signatures (RFC 8422
- * 5.1: the list names the curves it can verify too; OpenSSL refuses with
- * "wrong curve" and illegal_parameter after the server's whole flight). */
-static int curve_unlisted(const sipc_tls *t, const sipc_tls_hello_info *hi)
-{
-    if (t->cfg->key_alg != KEY_ECDSA || !hi->has_groups)
-        return 0;
-    return (t->cfg->key_bytes == 32 && !hi->offers_p256) ||
-           (t->cfg->key_bytes == 48 && !hi->offers_p384);
+    return (sipc_tls_hello_key){t->cfg->key_alg, t->cfg->key_bytes, t->cfg->key_desc};
 }
 
 /* A server whose handshake failed before it completed: if the peer's
- * ClientHello shows why (no TLS 1.2, no usable group, no signature
- * algorithm or suite for this node's key), say that. Without TLS 1.2 or a
- * usable group no handshake can be made; a signature algorithm or suite is
- * the reason only when the failure is the ClientHello's match (match: the
- * ClientHello refused before wolfSSL read it, or wolfSSL found no suite),
- * not one that came first (a malformed ClientHello) or later. */
+ * ClientHello shows why, the detail says that (sipc_tls_hello_explain; match:
+ * the failure is the ClientHello's match, refused before wolfSSL read it or
+ * no suite found by wolfSSL). */
 static int explain_hello(sipc_tls *t, int match)
 {
     sipc_tls_hello_info hi;
     if (!t->is_server || t->hs_done || !t->hello ||
         sipc_tls_hello_parse(t->hello, t->hello_len, &hi) != 0)
         return 0;
-    if (!hi.offers_tls12) {
-        snprintf(t->detail, sizeof t->detail,
-                 "peer does not offer TLS 1.2 (it offers up to TLS 1.%d): sipc speaks TLS 1.2 "
-                 "only; configure the client for TLS 1.2",
-                 hi.max_minor > 0 ? hi.max_minor - 1 : 0);
-        return 1;
-    }
-    char groups[96], sigalgs[256];
-    sipc_tls_hello_group_names(&hi, groups, sizeof groups);
-    if (hi.has_groups && !hi.offers_p256 && !hi.offers_p384) {
-        snprintf(t->detail, sizeof t->detail,
-                 "peer offers no key-exchange group sipc accepts (P-256 or P-384); it offered: "
-                 "%s",
-                 groups[0] ? groups : "none");
-        return 1;
-    }
-    int ecdsa = t->cfg->key_alg == KEY_ECDSA;
-    int mine = ecdsa ? hi.suites_ecdsa : hi.suites_rsa;
-    int other = ecdsa ? hi.suites_rsa : hi.suites_ecdsa;
-    const char *kind = ecdsa ? "ECDSA" : "RSA", *other_kind = ecdsa ? "RSA" : "ECDSA";
-    if (!match)
-        return 0;
-    sipc_tls_hello_sigalg_names(&hi, sigalgs, sizeof sigalgs);
-    if (curve_unlisted(t, &hi)) {
-        /* both wrong: name both, or the peer fixes one and fails again */
-        char also[320] = "";
-        if (sigalgs_unusable(t, &hi))
-            snprintf(also, sizeof also,
-                     "; nor does it offer a signature algorithm for it (only: %s)", sigalgs);
-        snprintf(t->detail, sizeof t->detail,
-                 "peer cannot verify this node's key: it is %s, and the peer's groups leave "
-                 "that curve out (a TLS 1.2 client verifies only signatures on the curves it "
-                 "lists); it offered: %s%s",
-                 t->cfg->key_desc, groups[0] ? groups : "none", also);
-        return 1;
-    }
-    if (sigalgs_unusable(t, &hi)) {
-        char suites[64] = "";
-        if (!mine && other)
-            snprintf(suites, sizeof suites, ", and only ECDHE-%s suites", other_kind);
-        else if (!mine)
-            snprintf(suites, sizeof suites, ", and no cipher suite sipc accepts");
-        snprintf(t->detail, sizeof t->detail,
-                 "no signature algorithm in common: this node's key is %s and signs with %s "
-                 "and SHA-256, SHA-384 or SHA-512 (%s); the peer offers only: %s%s",
-                 t->cfg->key_desc, kind,
-                 ecdsa ? "ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384, ecdsa_secp521r1_sha512"
-                       : "rsa_pkcs1_sha256/384/512, rsa_pss_rsae_sha256/384/512",
-                 sigalgs, suites);
-        return 1;
-    }
-    if (t->cfg->key_alg && !mine && other) {
-        snprintf(t->detail, sizeof t->detail,
-                 "no cipher suite in common for this node's key: it is %s, which needs an "
-                 "ECDHE-%s suite; the peer offers only ECDHE-%s ones",
-                 t->cfg->key_desc, kind, other_kind);
-        return 1;
-    }
-    return 0;
+    sipc_tls_hello_key key = hello_key(t);
+    return sipc_tls_hello_explain(&hi, &key, match, t->detail, sizeof t->detail);
 }
 
 /* Server: a whole ClientHello that cannot lead to a handshake is refused
@@ -1426,7 +1336,12 @@ static int explain_hello(sipc_tls *t, int match)
  * wolfSSL 5.5.4 would answer with a key exchange on P-256 that the client
  * rejects as "wrong curve"), and, unless it offers a session ticket, one
  * whose signature algorithms hold none this node's key can sign with or
- * whose groups leave out the curve of its ECDSA key. 1 when refused. */
+ * whose groups leave out the curve of its ECDSA key; also with
+ * handshake_failure one that asks for smaller records (RFC 6066
+ * max_fragment_length) where wolfSSL would grant them (Debian's libwolfssl:
+ * only wolfSSL's record layer keeps to them, tls_record.c seals 16 KiB; the
+ * bundled wolfSSL is built without the extension and ignores it, as RFC 6066
+ * allows). 1 when refused. */
 static int refuse_hello(sipc_tls *t)
 {
     sipc_tls_hello_info hi;
@@ -1434,14 +1349,25 @@ static int refuse_hello(sipc_tls *t)
         sipc_tls_hello_parse(t->hello, t->hello_len, &hi) != 0)
         return 0;
     t->hello_checked = 1;
-    t->small_records = hi.asks_max_fragment;
     int no_group = hi.has_groups && !hi.offers_p256 && !hi.offers_p384;
     /* a resumed session signs nothing: a ticket is left to wolfSSL */
-    int no_sigalg = !hi.offers_ticket && (sigalgs_unusable(t, &hi) || curve_unlisted(t, &hi));
-    if (hi.offers_tls12 && !(no_group || no_sigalg))
+    sipc_tls_hello_key key = hello_key(t);
+    int no_sigalg = !hi.offers_ticket && (sipc_tls_hello_sigalgs_unusable(&hi, &key) ||
+                                          sipc_tls_hello_curve_unlisted(&hi, &key));
+#ifdef HAVE_MAX_FRAGMENT
+    int small = hi.asks_max_fragment;
+#else
+    int small = 0;
+#endif
+    if (hi.offers_tls12 && !(no_group || no_sigalg || small))
         return 0;
-    (void)explain_hello(t, 1);
-    send_plain_alert(t, hi.max_minor < 3 ? hi.max_minor : 3, hi.offers_tls12 ? 40 : 70);
+    if (!explain_hello(t, 1) && small)
+        snprintf(t->detail, sizeof t->detail,
+                 "peer asks for TLS records smaller than 16 KiB (max_fragment_length, RFC "
+                 "6066), which sipc does not grant: configure the client without it (OpenSSL: "
+                 "without -maxfraglen)");
+    send_plain_alert(t, hi.max_minor < 0 ? 0 : hi.max_minor < 3 ? hi.max_minor : 3,
+                     hi.offers_tls12 ? 40 : 70);
     return 1;
 }
 
@@ -1474,48 +1400,30 @@ static int explain_resume_refused(sipc_tls *t, int e, int alert_rx)
 #endif
 }
 
-/* A peer's certificate_expired alert says only that, by its clock, this
- * side's certificate is outside its validity, too early or too late (TLS
- * has no alert of its own for "not yet valid"). By this side's clock it
- * either is too (said with the date), or it is not, and then the peer's
- * clock is the likely culprit, behind or ahead: the operator of a healthy
- * node would otherwise look for an expiry that is not there. 0 when our
- * validity is unknown. */
-static int explain_expired_alert(sipc_tls *t)
+static void direct_alert(sipc_tls *t, int level, int desc);
+
+/* wolfSSL failed on the peer's bytes (a malformed ClientHello, a record or
+ * message out of place) and, as wolfSSL 5.5.4 mostly does, closed without a
+ * word: the peer is sent the alert RFC 5246 names for it, so that it can
+ * tell why, where this side can still send one: in the clear before its
+ * ChangeCipherSpec, under sipc's record keys after an early one (a server
+ * resuming). The detail says which alert went, wolfSSL's or this one. */
+static void send_missing_alert(sipc_tls *t, int e, const WOLFSSL_ALERT_HISTORY *h)
 {
-    const sipc_tls_config *cfg = t->cfg;
-    if (!cfg->not_before && !cfg->not_after)
-        return 0;
-    int64_t now = (int64_t)time(NULL);
-    char from[32], until[32];
-    sipc_time_str((time_t)cfg->not_before, from);
-    sipc_time_str((time_t)cfg->not_after, until);
-    if (now > cfg->not_after && cfg->not_after_of[0])
-        snprintf(t->detail, sizeof t->detail,
-                 "peer rejected this side's certificate (alert certificate_expired): the issuer "
-                 "certificate sent with it, '%s', expired on %s by this side's clock too (the "
-                 "peer checks every certificate sent): roll out a new pair (operator guide 1.8)",
-                 cfg->not_after_of, until);
-    else if (now > cfg->not_after)
-        snprintf(t->detail, sizeof t->detail,
-                 "peer rejected this side's certificate (alert certificate_expired): it expired "
-                 "on %s by this side's clock too: roll out a new pair (operator guide 1.8)",
-                 until);
-    else if (now < cfg->not_before)
-        snprintf(t->detail, sizeof t->detail,
-                 "peer rejected this side's certificate (alert certificate_expired: expired or "
-                 "not yet valid): by this side's clock too %s%s%s is not valid before %s: check "
-                 "this machine's clock",
-                 cfg->not_before_of[0] ? "the issuer certificate sent with it, '" : "it",
-                 cfg->not_before_of, cfg->not_before_of[0] ? "'," : "", from);
+    size_t rec_len = t->rx_scan.hdr_have == SIPC_REC_HEADER ? sipc_be16_get(t->rx_scan.hdr + 3) : 0;
+    int a = sipc__tls_failure_alert(e, rec_len);
+    if (!a)
+        return;
+    if (h->last_tx.level == alert_fatal)
+        a = h->last_tx.code;
+    else if (t->rec)
+        direct_alert(t, 2, a);
+    else if (!t->tx_scan.after_ccs)
+        send_plain_alert(t, 3, (uint8_t)a);
     else
-        snprintf(t->detail, sizeof t->detail,
-                 "peer rejected this side's certificate as expired or not yet valid (alert "
-                 "certificate_expired), but by this side's clock it is valid (%s to %s): the "
-                 "clock of the peer%s%s is probably wrong (behind the start or past the end); "
-                 "check it there (date -u, NTP), or this machine's, if `date -u` here is off",
-                 from, until, t->peer_name[0] ? " " : "", t->peer_name);
-    return 1;
+        return;
+    size_t n = strlen(t->detail);
+    snprintf(t->detail + n, sizeof t->detail - n, "; alert %s sent", sipc__tls_alert_text(a));
 }
 
 static int map_error(sipc_tls *t, int ret)
@@ -1558,8 +1466,13 @@ static int map_error(sipc_tls *t, int ret)
         return SIPC_ETLS;
     if (e == FATAL_ERROR && h.last_rx.code > 0) {
         int a = h.last_rx.code;
-        if (a == 45 && explain_expired_alert(t))
+        const sipc_tls_config *cfg = t->cfg;
+        if (a == 45 && (cfg->not_before || cfg->not_after)) {
+            sipc__tls_expired_alert_words((int64_t)time(NULL), cfg->not_before, cfg->not_after,
+                                          cfg->not_before_of, cfg->not_after_of, t->peer_name,
+                                          t->detail, sizeof t->detail);
             return SIPC_ECERTREFUSED;
+        }
         if (sipc__tls_alert_refuses_cert(a)) {
             sipc__tls_cert_alert_words(a, t->detail, sizeof t->detail);
             return SIPC_ECERTREFUSED;
@@ -1591,7 +1504,9 @@ static int map_error(sipc_tls *t, int ret)
         snprintf(t->detail, sizeof t->detail, "peer certificate rejected: %s", why);
         return SIPC_EPEERAUTH;
     }
-    sipc__tls_failure_text(e, t->is_server, t->hello, t->hello_len, t->detail, sizeof t->detail);
+    sipc__tls_failure_text(e, t->is_server, t->is_server && !t->tx_seen, t->hello, t->hello_len,
+                           t->detail, sizeof t->detail);
+    send_missing_alert(t, e, &h);
     return SIPC_ETLS;
 }
 
@@ -1610,8 +1525,6 @@ static int handshake_complete(sipc_tls *t)
 #endif
     return verify_after_handshake(t);
 }
-
-static void direct_alert(sipc_tls *t, int level, int desc);
 
 /* A handshake failed: a client that offered a session forgets it, so the
  * next connection makes a full handshake. A server that has sealed early
@@ -1693,12 +1606,17 @@ int sipc_tls_resume_refused(const sipc_tls *t)
 static int direct_keys(sipc_tls *t, int early)
 {
 #if SIPC_TLS_DIRECT
-    /* A server grants a client's max_fragment_length, which sipc's record
-     * layer (16 KiB records) does not honour: wolfSSL's does. A ClientHello
-     * too large to look at may have asked for it, too. */
+    /* A ClientHello refuse_hello could not read whole (over 4 KiB, or split
+     * across records) may have asked for smaller records
+     * (max_fragment_length), which a wolfSSL with the extension grants and
+     * only its own record layer keeps to. */
+#ifdef HAVE_MAX_FRAGMENT
+    int unseen_hello = t->is_server && !t->hello_checked;
+#else
+    int unseen_hello = 0;
+#endif
     if (t->cfg->no_direct || !sipc_rec_scan_at_boundary(&t->tx_scan) || !t->tx_scan.after_ccs ||
-        wolfSSL_GetAeadMacSize(t->ssl) != 16 ||
-        (t->is_server && (!t->hello_checked || t->small_records)))
+        wolfSSL_GetAeadMacSize(t->ssl) != 16 || unseen_hello)
         return 0;
     sipc_rec_keys k = {.read_seq = 1};
     int bulk = wolfSSL_GetBulkCipher(t->ssl);

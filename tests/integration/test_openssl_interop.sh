@@ -4,7 +4,8 @@
 # no client certificate, another certificate, TLS 1.1, TLS 1.3, no usable
 # group, no ECDSA signature algorithm and no ECDHE-ECDSA suite are all
 # refused, and the node's log says why; OpenSSL's application data, after a
-# full and after a resumed handshake, is carried by sipc's own record layer
+# full and after a resumed handshake, and when it asked for smaller records
+# (max_fragment_length, ignored), is carried by sipc's own record layer
 # (sys.info's link.record_layer); sessions resume by ticket only (no session
 # ID without a ticket, the session cache off); close_notify is sent and answered (Python's
 # ssl, which is OpenSSL, as a client that closes first and waits).
@@ -207,15 +208,31 @@ else
 fi
 
 # A client that asks for records of at most 512 bytes (RFC 6066
-# max_fragment_length, which wolfSSL agrees to) is answered through wolfSSL's
-# record layer, which keeps to it: sipc's own seals up to 16 KiB records.
-# (Without the extension the same request is answered through sipc's, above.)
+# max_fragment_length): the bundled wolfSSL has no such extension and ignores
+# it (its ServerHello answers neither it nor truncated_hmac), and the request
+# is answered through sipc's record layer in records of up to 16 KiB, which
+# OpenSSL takes; Debian's libwolfssl would grant it, and the node refuses
+# such a ClientHello with handshake_failure instead (docs/protocol.md section 2).
 sipc_info -maxfraglen 512
-if grep -aq "\"record_layer\":\"wolfssl\"" "$work/info.out"; then
-    ok "max_fragment_length 512 asked: answered through wolfSSL's record layer, which keeps to it"
+# the ServerHello's extensions, as s_client prints them without -quiet
+timeout 20 openssl s_client -connect "127.0.0.1:$port" -CAfile "$work/node.crt" -tls1_2 \
+    -cert "$work/node.crt" -key "$work/node.key" -maxfraglen 512 -tlsextdebug </dev/null \
+    >"$work/exts.out" 2>&1
+if "$BIN/sipcd" --version | grep -q "libwolfssl-dev"; then
+    if grep -aq "alert handshake failure" "$work/info.err" &&
+        grep -q "peer asks for TLS records smaller than 16 KiB (max_fragment_length, RFC 6066)" "$home/logs/"DataService_*.log; then
+        ok "max_fragment_length 512 asked of Debian's libwolfssl: refused with handshake_failure, and the log says why"
+    else
+        not_ok "max_fragment_length 512 (Debian's libwolfssl): not refused as documented"; cat "$work/info.err"
+    fi
+elif grep -aq "\"record_layer\":\"$want\"" "$work/info.out" &&
+    grep -aq 'TLS server extension "extended master secret"' "$work/exts.out" &&
+    ! grep -aiq 'TLS server extension "\(max fragment length\|truncated hmac\)' "$work/exts.out"; then
+    ok "max_fragment_length 512 asked: ignored (not in the ServerHello), answered through the $want record layer"
 else
-    not_ok "max_fragment_length 512: not answered through wolfSSL's record layer"
+    not_ok "max_fragment_length 512: granted, or not answered through the $want record layer"
     cat "$work/info.err"; grep -a -o 'record_layer[^,]*' "$work/info.out"
+    grep -a "TLS server extension" "$work/exts.out"
 fi
 
 # The session cache is off: sessions resume only by ticket (wolfSSL would

@@ -12,7 +12,12 @@
 # - a client listing P-384 before P-256 gets P-256, as protocol.md says;
 # - a ClientHello larger than wolfSSL takes (its header announcing 16 MiB, or
 #   20,000 bytes sent whole) is logged in sipc's words, with its size, not as
-#   a wolfSSL error code, and an SSLv2 ClientHello is named as one.
+#   a wolfSSL error code (and answered with illegal_parameter), and an SSLv2
+#   ClientHello is named as one;
+# - a malformed ClientHello (a session id of 33 bytes, extensions overrunning
+#   it) gets decode_error and a ServerHello sent to the node
+#   unexpected_message (wolfSSL closes on them without an alert), and the log
+#   says in sipc's words what was wrong, wolfSSL's code after.
 # Skipped (77) without openssl. Budget: under 60 s (about 5 s).
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
@@ -100,29 +105,68 @@ elif kind == "whole":  # 20,000 bytes sent whole: a padding extension fills it
 elif kind == "sslv2":  # RFC 6101 E.2: a 2-byte length, top bit set; type 1, version 3,1
     v2 = b"\x01\x03\x01\x00\x03\x00\x00\x00\x10" + b"\x00\xc0\x2b" + bytes(16)
     data = (0x8000 | len(v2)).to_bytes(2, "big") + v2
+elif kind == "sid33":  # a session id of 33 bytes (at most 32)
+    body = b"\x03\x03" + bytes(32) + b"\x21" + bytes(33) + b"\x00\x02\xc0\x2b\x01\x00"
+    data = record(b"\x01" + len(body).to_bytes(3, "big") + body)
+elif kind == "extlen":  # an extensions block announced longer than what follows
+    body = hello_body + b"\xff\xff"
+    data = record(b"\x01" + len(body).to_bytes(3, "big") + body)
+elif kind == "serverhello":  # a ServerHello sent to the server
+    data = record(b"\x02" + len(hello_body).to_bytes(3, "big") + hello_body)
 s = socket.create_connection((dst, 23000), timeout=5, source_address=(src, 0))
+got = b""
 try:
     s.sendall(data)
-    while s.recv(4096):
-        pass
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
 except OSError:
     pass
 s.close()
+print(got.hex())
 PY
 }
-hello "$BASE.6" announced
-hello "$BASE.7" whole
-hello "$BASE.8" sslv2
+announced=$(hello "$BASE.6" announced)
+hello "$BASE.7" whole >/dev/null
+hello "$BASE.8" sslv2 >/dev/null
 wait_for 5 grep -q "Connection from $BASE\.8:" "$dlog"
 grep -q "Connection from $BASE\.6:[0-9]* closed: .*peer sent a ClientHello of 16777215 bytes, more than the TLS library accepts in one handshake message: not a TLS 1.2 client sipc can serve" "$dlog" &&
     ok "the log: a ClientHello announcing 16 MiB is named with its size" ||
     { not_ok "the log: no line for the ClientHello announcing 16 MiB"; shtest_show "$dlog"; }
+# an excessive message size: illegal_parameter, as OpenSSL answers it
+[ "$announced" = 1503030002022f ] &&
+    ok "... and answered with the fatal alert illegal_parameter" ||
+    not_ok "the ClientHello announcing 16 MiB was answered '$announced', not illegal_parameter"
 grep -q "Connection from $BASE\.7:[0-9]* closed: .*peer sent a ClientHello of 19996 bytes, more than the TLS library accepts" "$dlog" &&
     ok "the log: a 20,000-byte ClientHello is named with its size" ||
     { not_ok "the log: no line for the 20,000-byte ClientHello"; shtest_show "$dlog"; }
 grep -q "Connection from $BASE\.8:[0-9]* closed: .*peer $BASE\.8:[0-9]* sent an SSLv2 ClientHello: sipc speaks TLS 1.2 only" "$dlog" &&
     ok "the log: an SSLv2 ClientHello is named as such" ||
     { not_ok "the log: no line for the SSLv2 ClientHello"; shtest_show "$dlog"; }
+
+# --- malformed ClientHellos: the alert RFC 5246 names, and sipc's words --------
+# (wolfSSL 5.5.4 closes on them without an alert)
+# malformed KIND HOST ALERT-HEX WORDS: the answer to one such hello from HOST
+# is that fatal alert, and the log line names the peer and WORDS
+malformed() {
+    local got
+    got=$(hello "$2" "$1")
+    if [ "$got" = "1503030002$3" ]; then
+        ok "$1: answered with the fatal alert $3"
+    else
+        not_ok "$1: answered '$got', not the fatal alert $3"
+    fi
+    wait_for 5 grep -q "Connection from ${2//./\\.}:" "$dlog"
+    grep -q "Connection from ${2//./\\.}:[0-9]* closed: TLS failure (SIPC_ETLS, tls class): $4" "$dlog" &&
+        ok "$1: the log names the peer and says: $4" ||
+        { not_ok "$1: no log line saying: $4"; shtest_show "$dlog"; }
+}
+malformed sid33 "$BASE.9" 0232 "peer's ClientHello is malformed: a length or field in it is out of range (wolfSSL: -328, malformed buffer input error): not a TLS client sipc can serve, or its bytes were damaged on the way; alert decode_error sent$"
+malformed extlen "$BASE.10" 0232 "peer's ClientHello is malformed: a length or field in it is out of range (wolfSSL: -328, "
+malformed serverhello "$BASE.11" 020a "peer sent TLS handshake messages out of order, or one it must not send (a server's message, or one of an unknown type) (wolfSSL: -344, wrong client/server type): not a TLS 1.2 client sipc can serve; alert unexpected_message sent$"
+
 if grep -Eq "TLS error -[0-9]+" "$dlog"; then
     not_ok "the log has a raw wolfSSL error code"; grep -E "TLS error" "$dlog" >"$work/raw.txt"; shtest_show "$work/raw.txt"
 else

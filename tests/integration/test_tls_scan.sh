@@ -2,8 +2,8 @@
 # test_tls_scan.sh sslscan|testssl - audits a real sipcd TLS port (strict
 # mode, 127.0.0.1, a pair made and installed with tlstool) with a standard
 # scanner from Debian, and asserts what the scanner reports: TLS 1.2 only,
-# only the ECDHE AEAD suites, no insecure renegotiation, no compression, the
-# node's certificate.
+# only the ECDHE AEAD suites, no insecure renegotiation, no compression, no
+# max_fragment_length or truncated_hmac answered, the node's certificate.
 #
 # sipc requires a client certificate, so without one no scanner gets past the
 # handshake. sslscan 2.0.7 takes one (--certs/--pk): it runs once without
@@ -168,6 +168,17 @@ if [ "$SCANNER" = testssl ]; then
     *VULNERABLE* | *vulnerable*) not_ok "testssl.sh client-initiated renegotiation: $(finding secure_client_renego)" ;;
     *) note "testssl.sh client-initiated renegotiation: $(finding secure_client_renego)" ;;
     esac
+    # the extensions the server answers: none a TLS 1.2 mTLS node does not
+    # need (the bundled wolfSSL is built without the others: docs/protocol.md
+    # section 2)
+    exts=$(finding TLS_extensions)
+    if [ -z "$exts" ]; then
+        not_ok "testssl.sh reported no TLS extensions"
+    elif grep -Eqi "max fragment length|truncated HMAC|encrypt-then-mac|server name|application layer" <<<"$exts"; then
+        not_ok "testssl.sh: the server answers extensions it does not need: $exts"
+    else
+        ok "testssl.sh: TLS extensions answered: $exts"
+    fi
     if [ "$(finding CRIME_TLS)" = "not vulnerable" ]; then
         ok "testssl.sh: no TLS compression (CRIME: not vulnerable)"
     else

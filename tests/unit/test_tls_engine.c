@@ -29,6 +29,7 @@
 #include "certs/x509_info.h"
 #include "ipc/security.h"
 #include "testutil.h"
+#include "transport/tls_alert.h"
 #include "transport/tls_ecdsa_own.h"
 #include "transport/tls_ecdsa_sign.h"
 #include "transport/tls_record.h"
@@ -344,7 +345,7 @@ static void finished(end *c, end *s, sipc_tls_config *ccfg, sipc_tls_config *scf
 static void t_hostile_records(void **state)
 {
     (void)state;
-    for (int kind = 0; kind < 6; kind++) {
+    for (int kind = 0; kind < 8; kind++) {
         vfy cv = {.pin = g_a.fingerprint}, sv = {.pin = g_a.fingerprint};
         sipc_tls_config *ccfg, *scfg;
         end c, s;
@@ -382,6 +383,21 @@ static void t_hostile_records(void **state)
             want = "bad_record_mac";
             break;
         }
+        case 6: /* a plaintext ChangeCipherSpec first, as CCS-injection probes send it */
+        {
+            static const uint8_t ccs[] = {0x14, 0x03, 0x03, 0x00, 0x01, 0x01};
+            sipc_buf rec = c.tx;
+            memset(&c.tx, 0, sizeof c.tx);
+            assert_int_equal(sipc_buf_append(&c.tx, ccs, sizeof ccs), 0);
+            assert_int_equal(sipc_buf_append(&c.tx, rec.data, rec.len), 0);
+            sipc_buf_free(&rec);
+            want = "unexpected_message";
+            break;
+        }
+        case 7: /* a sealed record of content type ChangeCipherSpec */
+            c.tx.data[0] = 0x14;
+            want = "unexpected_message";
+            break;
         default: /* shorter than a nonce and a tag */
             c.tx.len = 0;
             static const uint8_t tiny[] = {0x17, 0x03, 0x03, 0x00, 0x04, 'a', 'b', 'c', 'd'};
@@ -399,6 +415,8 @@ static void t_hostile_records(void **state)
             assert_int_equal(s.tx.data[0], 0x15);
             assert_int_equal(deliver(&s, &c, 0), SIPC_ETLS);
             assert_non_null(strstr(sipc_tls_detail(c.t), "alert"));
+            if (want[0] && sipc_tls_direct(c.t)) /* the alert's name, as docs/protocol.md says */
+                assert_non_null(strstr(sipc_tls_detail(c.t), want));
         }
         finished(&c, &s, ccfg, scfg);
     }
@@ -1044,63 +1062,6 @@ static void t_peer_without_certificate(void **state)
                                 "came without one)");
 }
 
-/* A client that asks for smaller records (RFC 6066 max_fragment_length,
- * which wolfSSL's server grants) gets records of that size: sipc's own
- * record layer seals up to 16 KiB, so such a session stays with wolfSSL's. */
-static void t_peer_max_fragment(void **state)
-{
-    (void)state;
-    vfy sv = {.pin = g_a.fingerprint};
-    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
-    end s;
-    end_init(&s, scfg, 1);
-
-    sipc_buf ctx_out = {0};
-    raw_io io = {.out = &ctx_out};
-    WOLFSSL_CTX *cctx;
-    WOLFSSL *ssl = raw_client(&cctx, &g_a, &io);
-    if (wolfSSL_UseMaxFragment(ssl, WOLFSSL_MFL_2_9) != WOLFSSL_SUCCESS) {
-        /* a wolfSSL without the extension never grants it */
-        wolfSSL_free(ssl);
-        wolfSSL_CTX_free(cctx);
-        end_free(&s);
-        sipc_tls_config_free(scfg);
-        skip();
-    }
-
-    int done = 0;
-    for (int i = 0; i < 10 && !done; i++) {
-        int c = wolfSSL_connect(ssl);
-        done = c == WOLFSSL_SUCCESS;
-        if (!done)
-            assert_int_equal(wolfSSL_get_error(ssl, c), WOLFSSL_ERROR_WANT_READ);
-        if (ctx_out.len) {
-            assert_int_equal(sipc_tls_input(s.t, ctx_out.data, ctx_out.len, on_plain, &s), 0);
-            ctx_out.len = 0;
-            sipc_tls_after_output(s.t);
-        }
-        io.in = s.tx.data;
-        io.in_len = s.tx.len;
-        s.tx.len = 0;
-    }
-    assert_true(done);
-    assert_true(sipc_tls_handshake_done(s.t));
-    assert_true(sipc_tls_writable(s.t));
-    assert_false(sipc_tls_direct(s.t));
-
-    /* more than one 512-byte record's worth, read back whole */
-    static uint8_t msg[3000];
-    for (size_t i = 0; i < sizeof msg; i++)
-        msg[i] = (uint8_t)i;
-    raw_read_back(&s, ssl, &io, msg, sizeof msg);
-
-    wolfSSL_free(ssl);
-    wolfSSL_CTX_free(cctx);
-    sipc_buf_free(&ctx_out);
-    end_free(&s);
-    sipc_tls_config_free(scfg);
-}
-
 /* Bytes that are no TLS at all, before and after a handshake. */
 static void t_garbage(void **state)
 {
@@ -1690,6 +1651,8 @@ static void t_resumed_server_speaks_first(void **state)
             assert_int_equal(deliver(&c, &s, 0), SIPC_ETLS);
             assert_false(sipc_tls_handshake_done(s.t));
             assert_int_equal(s.got.len, 0);
+            assert_non_null(strstr(sipc_tls_detail(s.t), "peer's Finished does not match this "
+                                                         "side's handshake"));
             /* one alert went out, sealed after the early record */
             assert_true(s.tx.len > 5 && s.tx.data[0] == 0x15);
             collect_nonces(&sn, s.tx.data, s.tx.len);
@@ -2285,6 +2248,203 @@ static void t_client_hello_refused(void **state)
     }
     sipc_tls_config_free(scfg);
     sipc_tls_config_free(ccfg);
+}
+
+/* Whether out ends with a fatal alert desc in a plaintext TLS 1.2 record. */
+static int ends_with_alert(const sipc_buf *out, uint8_t desc)
+{
+    const uint8_t a[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, desc};
+    return out->len >= sizeof a && memcmp(out->data + out->len - sizeof a, a, sizeof a) == 0;
+}
+
+/* Inserts n bytes at offset at of the ClientHello record h and grows the
+ * record's, the handshake message's and the extensions' lengths to match. */
+static void hello_insert(sipc_buf *h, size_t at, const uint8_t *bytes, size_t n)
+{
+    size_t ext = hello_exts_at(h->data, h->len);
+    assert_true(ext != 0 && at >= ext + 2);
+    assert_int_equal(sipc_buf_append(h, bytes, n), 0); /* room */
+    memmove(h->data + at + n, h->data + at, h->len - n - at);
+    memcpy(h->data + at, bytes, n);
+    size_t rec = sipc_be16_get(h->data + 3) + n, msg = rec - 4;
+    size_t exts = sipc_be16_get(h->data + ext) + n;
+    sipc_be16_put(h->data + 3, (uint16_t)rec);
+    h->data[6] = (uint8_t)(msg >> 16);
+    sipc_be16_put(h->data + 7, (uint16_t)msg);
+    sipc_be16_put(h->data + ext, (uint16_t)exts);
+}
+
+/* A malformed or misplaced ClientHello, which wolfSSL 5.5.4 refuses
+ * without an alert, is answered with the alert RFC 5246 names for it, and
+ * the detail says what was wrong in sipc's words, wolfSSL's code after. */
+static void t_malformed_hello(void **state)
+{
+    (void)state;
+    vfy sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    static const struct {
+        const char *what;
+        uint8_t alert;
+        const char *said;
+    } cases[] = {
+        {"session id of 33 bytes", 50,
+         "peer's ClientHello is malformed: a length or field in it is out of range (wolfSSL: "
+         "-328, "},
+        {"extensions overrun the message", 50,
+         "peer's ClientHello is malformed: a length or field in it is out of range (wolfSSL: "
+         "-328, "},
+        {"an extension twice", 47, "peer's ClientHello is malformed: it carries an extension twice"},
+        {"a ServerHello to a server", 10,
+         "peer sent TLS handshake messages out of order, or one it must not send (a server's "
+         "message, or one of an unknown type) (wolfSSL: -344, "},
+        {"a record over 2^14 + 2048 bytes", 22,
+         "peer sent a TLS record longer than TLS allows (2^14 + 2048 bytes), or an empty one of a "
+         "type that is never empty (wolfSSL: -341, "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sipc_buf h, out;
+        client_hello(&g_a, &h);
+        size_t ext = hello_exts_at(h.data, h.len);
+        if (i == 0) {
+            h.data[5 + 4 + 2 + 32] = 33;
+        } else if (i == 1) {
+            h.data[ext] = 0xff;
+        } else if (i == 2) {
+            static const uint8_t ems[] = {0x00, 0x17, 0x00, 0x00}; /* extended_master_secret */
+            size_t len;
+            assert_true(hello_ext_at(h.data, h.len, 23, &len) != 0);
+            hello_insert(&h, h.len, ems, sizeof ems);
+        } else if (i == 3) {
+            h.data[5] = 2;
+        } else {
+            h.len = 0;
+            static const uint8_t big[] = {0x16, 0x03, 0x03, 0x48, 0x01, 0x01, 0x00, 0x48, 0x00};
+            assert_int_equal(sipc_buf_append(&h, big, sizeof big), 0);
+        }
+        char detail[1024], want[32];
+        assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), SIPC_ETLS);
+        if (!ends_with_alert(&out, cases[i].alert))
+            fail_msg("%s: no alert %s (%zu bytes out)", cases[i].what,
+                     sipc__tls_alert_text(cases[i].alert), out.len);
+        if (strncmp(detail, cases[i].said, strlen(cases[i].said)) != 0)
+            fail_msg("%s: the detail is \"%s\"", cases[i].what, detail);
+        snprintf(want, sizeof want, "; alert %s sent", sipc__tls_alert_text(cases[i].alert));
+        assert_non_null(strstr(detail, want));
+        sipc_buf_free(&h);
+        sipc_buf_free(&out);
+    }
+
+    /* a version that is not TLS 1.2 is named as what it is, SSL 3.0 or none
+     * of SSL's and TLS's (major version 2), not as TLS 1.0 */
+    static const struct {
+        uint8_t major, minor;
+        const char *said;
+    } versions[] = {{3, 0, "it offers up to SSL 3.0"},
+                    {2, 3, "its ClientHello names no SSL or TLS version"},
+                    {3, 2, "it offers up to TLS 1.1"}};
+    for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++) {
+        sipc_buf h, out;
+        client_hello(&g_a, &h);
+        h.data[9] = versions[i].major;
+        h.data[10] = versions[i].minor;
+        char detail[1024], want[128];
+        assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), SIPC_ETLS);
+        snprintf(want, sizeof want, "peer does not offer TLS 1.2 (%s): ", versions[i].said);
+        if (strncmp(detail, want, strlen(want)) != 0)
+            fail_msg("version %u,%u: the detail is \"%s\"", versions[i].major, versions[i].minor,
+                     detail);
+        /* protocol_version, in a record of the version offered (3,0 for none) */
+        const uint8_t alert[] = {0x15, 0x03, versions[i].major == 3 ? versions[i].minor : 0,
+                                 0x00, 0x02, 0x02, 70};
+        assert_int_equal(out.len, sizeof alert);
+        assert_memory_equal(out.data, alert, sizeof alert);
+        sipc_buf_free(&h);
+        sipc_buf_free(&out);
+    }
+    sipc_tls_config_free(scfg);
+
+    /* a client fed a ServerHello cut short answers decode_error too */
+    vfy cv = {.pin = g_a.fingerprint};
+    sipc_tls_config *ccfg = make_cfg(&g_a, &g_a, &cv);
+    end c;
+    end_init(&c, ccfg, 0);
+    assert_int_equal(sipc_tls_start(c.t), 0);
+    c.tx.len = 0;
+    static const uint8_t short_hello[] = {0x16, 0x03, 0x03, 0x00, 0x08, 0x02, 0x00,
+                                          0x00, 0x04, 0x03, 0x03, 0x00, 0x00};
+    assert_int_equal(sipc_tls_input(c.t, short_hello, sizeof short_hello, on_plain, &c), SIPC_ETLS);
+    assert_true(ends_with_alert(&c.tx, 50));
+    assert_non_null(strstr(sipc_tls_detail(c.t), "peer's TLS handshake is malformed: "));
+    assert_non_null(strstr(sipc_tls_detail(c.t), "not a TLS server sipc can serve"));
+    end_free(&c);
+    sipc_tls_config_free(ccfg);
+}
+
+/* Whether the ServerHello at the start of out carries extension ext. */
+static int server_hello_has_ext(const sipc_buf *out, unsigned ext)
+{
+    const uint8_t *p = out->data;
+    size_t n = out->len, i = 5 + 4 + 2 + 32; /* record and message headers, version, random */
+    assert_true(n > i && p[0] == 22 && p[5] == 2);
+    i += 1 + p[i] + 2 + 1;                   /* session id, cipher suite, compression */
+    if (i + 2 > n)
+        return 0;
+    size_t stop = i + 2 + sipc_be16_get(p + i);
+    assert_true(stop <= n);
+    for (i += 2; i + 4 <= stop; i += 4 + sipc_be16_get(p + i + 2))
+        if (sipc_be16_get(p + i) == ext)
+            return 1;
+    return 0;
+}
+
+/* A client that asks for smaller records (RFC 6066 max_fragment_length,
+ * 512 bytes) and a truncated HMAC: the bundled wolfSSL, built without
+ * either, ignores both (its ServerHello answers neither), so the session
+ * would go on sipc's record layer; where wolfSSL has them (Debian's
+ * libwolfssl) it would grant smaller records, which only its own record
+ * layer keeps to, and the ClientHello is refused instead (docs/protocol.md
+ * section 2, "extensions"). */
+static void t_peer_max_fragment(void **state)
+{
+    (void)state;
+    vfy sv = {.pin = g_a.fingerprint};
+    sipc_tls_config *scfg = make_cfg(&g_a, &g_a, &sv);
+    sipc_buf h, out;
+    client_hello(&g_a, &h);
+    static const uint8_t ask[] = {0x00, 0x01, 0x00, 0x01, 0x01,  /* max_fragment_length 2^9 */
+                                  0x00, 0x04, 0x00, 0x00};       /* truncated_hmac */
+    hello_insert(&h, h.len, ask, sizeof ask);
+    char detail[1024];
+    int r = serve_hello(scfg, &h, &out, detail, sizeof detail);
+#ifdef HAVE_MAX_FRAGMENT
+    assert_int_equal(r, SIPC_ETLS);
+    assert_int_equal(out.len, sizeof failure_alert);
+    assert_memory_equal(out.data, failure_alert, sizeof failure_alert);
+    assert_string_equal(detail, "peer asks for TLS records smaller than 16 KiB "
+                                "(max_fragment_length, RFC 6066), which sipc does not grant: "
+                                "configure the client without it (OpenSSL: without -maxfraglen)");
+#else
+    assert_int_equal(r, 0);
+    assert_false(server_hello_has_ext(&out, 1));
+    assert_false(server_hello_has_ext(&out, 4));
+    assert_true(server_hello_has_ext(&out, 23)); /* extended_master_secret: answered */
+#endif
+    sipc_buf_free(&h);
+    sipc_buf_free(&out);
+
+    /* truncated_hmac alone goes on: answered where wolfSSL has it (without
+     * effect: every suite sipc takes is AEAD), ignored where it has not */
+    client_hello(&g_a, &h);
+    hello_insert(&h, h.len, ask + 5, 4);
+    assert_int_equal(serve_hello(scfg, &h, &out, detail, sizeof detail), 0);
+#ifdef HAVE_TRUNCATED_HMAC
+    assert_true(server_hello_has_ext(&out, 4));
+#else
+    assert_false(server_hello_has_ext(&out, 4));
+#endif
+    sipc_buf_free(&h);
+    sipc_buf_free(&out);
+    sipc_tls_config_free(scfg);
 }
 
 /* The check of our own signature refusing it, as a fault in the signing
@@ -2938,6 +3098,7 @@ int main(void)
         cmocka_unit_test(t_hello_parse),
         cmocka_unit_test(t_hello_sigalgs),
         cmocka_unit_test(t_client_hello_refused),
+        cmocka_unit_test(t_malformed_hello),
         cmocka_unit_test(t_certificate_verify_refused),
         cmocka_unit_test(t_own_signature_check_refused),
         cmocka_unit_test(t_certificate_alerts),

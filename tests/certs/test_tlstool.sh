@@ -1,10 +1,14 @@
 #!/bin/bash
-# test_tlstool.sh TLSTOOL [SIPCD] - end-to-end tests of tlstool with certificates
+# test_tlstool.sh TLSTOOL [SIPCD [CONNECT_FROM]] - end-to-end tests of tlstool with certificates
 # made at test time by mkpki.sh. Every case asserts the exit code and the
 # words the operator reads. Passwords reach openssl only via env: / file:.
 set -u
 T=${1:?usage: test_tlstool.sh path/to/tlstool [path/to/sipcd]}
 SIPCD=${2:-}
+# an LD_PRELOAD library that binds a client's connects to a source address:
+# the refused handshakes below come from hosts of their own (a node writes
+# a few lines per source host and 10 s, whatever their reasons)
+CONNECT_FROM=${3:-}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init tlstool
@@ -932,7 +936,8 @@ PY
                 bad "handshake: $name: tlstool verify gave exit $RC, want $code"
                 continue
             fi
-            run "$SIPCCTL" --home "$CH" --timeout 5000 ping "127.0.0.1:$PORT"
+            run env LD_PRELOAD="$CONNECT_FROM" SIPC_TEST_CONNECT_FROM="127.1.250.$code" \
+                "$SIPCCTL" --home "$CH" --timeout 5000 ping "127.0.0.1:$PORT"
             if [ "$RC" = 0 ]; then
                 bad "handshake: $name: accepted"
                 continue

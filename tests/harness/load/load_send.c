@@ -1,6 +1,7 @@
 /* load_send.c - the sending engine: records paced at --rate, in small
  * batches through the pipelines of the chosen nodes (round robin, a node
- * whose link is down skipped while another is up), a bounded window of
+ * whose link is down, or up but silent while calls wait on it, skipped
+ * while another answers), a bounded window of
  * ingest calls in flight. A call that fails before its records could be
  * acknowledged (connection closed by a reload, refused while a node
  * restarts, a deadline) and records the pipeline answers UNAVAILABLE are
@@ -23,6 +24,7 @@
 #define WINDOW 16              /* ingest calls in flight */
 #define TICK_MS 20
 #define CALL_TIMEOUT_MS 10000  /* per ingest call at most; the pipeline answers within it */
+#define SILENT_MS 1500         /* calls waiting on a node that sent nothing this long: suspect */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define PROGRESS_MS 1000       /* a P line */
@@ -130,17 +132,37 @@ static batch *batch_new(sender *s, size_t n)
     return b;
 }
 
-/* A node whose pipeline link is up, taking turns; any node when none is. */
+/* Whether node k's pipeline link is up and answering. A node stopped or
+ * cut off keeps its TCP connection up, and every call sent through it would
+ * wait out CALL_TIMEOUT_MS in the window: one whose calls wait with nothing
+ * heard from it for SILENT_MS is asked with a PING at once (a live node
+ * answers it within milliseconds, and is back) and passed over meanwhile. */
+static int answering(sender *s, int k)
+{
+    sipc_channel *ch = s->pipe[k];
+    if (!sipc_channel_is_up(ch))
+        return 0;
+    sipc_link_info li;
+    if (!s->pipe_calls[k] || sipc_channel_info(ch, &li) != 0 || li.silent_ms < SILENT_MS)
+        return 1;
+    if (!li.ping_wait_ms)
+        (void)sipc_channel_ping(ch); /* SIPC_EINVAL with keepalive off: nothing to time it */
+    return 0;
+}
+
+/* A node whose link is up, taking turns (for the pipelines, first one that
+ * is also answering); any node when none is. */
 static int pick(sender *s, sipc_channel **chs, uint64_t *rr)
 {
     int n = s->conf->nnodes;
-    for (int i = 0; i < n; i++) {
-        int k = (int)((*rr + (uint64_t)i) % (uint64_t)n);
-        if (sipc_channel_is_up(chs[k])) {
-            *rr = (uint64_t)k + 1;
-            return k;
+    for (int pass = chs == s->pipe ? 0 : 1; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            int k = (int)((*rr + (uint64_t)i) % (uint64_t)n);
+            if (pass ? sipc_channel_is_up(chs[k]) : answering(s, k)) {
+                *rr = (uint64_t)k + 1;
+                return k;
+            }
         }
-    }
     return (int)((*rr)++ % (uint64_t)n);
 }
 

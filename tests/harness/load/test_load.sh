@@ -259,9 +259,19 @@ load run --count 2000 --rate 250 --deadline 15 --check >"$work/run2.out" 2>&1 &
 runner=$!
 sleep 1
 kill -STOP "${pid[n2]}"
+t_stop=$(date +%s%3N)
 sleep 6
 kill -CONT "${pid[n2]}"
 wait "$runner"; rc=$?
+# n2's link stays up through the freeze: once its calls have waited 1.5 s
+# with nothing heard from it, batches go through n1's and n3's pipelines
+# only (before, every third batch went to n2 and waited out its call in
+# the window). Its first calls wait 5 s, so from 3 s to 5 s into the freeze
+# no batch is sent through n2 (S: first send, R: resend, by their times).
+to_n2=$(awk -v a=$((t_stop + 3000)) -v b=$((t_stop + 5000)) \
+    '($1 == "S" || $1 == "R") && $3 == "n2" && $2 >= a && $2 < b' "$work/load/ledger" | wc -l)
+[ "$to_n2" = 0 ] && ok "no batch sent through frozen n2's pipeline from 3 to 5 s into the freeze (its link up, silent)" ||
+    not_ok "$to_n2 batches sent through frozen n2's pipeline 3 to 5 s into the freeze"
 if [ "$rc" = 0 ] && [ "$(value found "$work/run2.out")" = 2000 ] && [ "$(value errors "$work/run2.out")" = 0 ] &&
     [ "$(value retries "$work/run2.out")" -gt 0 ] && [ "$(value longest_stall_ms "$work/run2.out")" -ge 1000 ]; then
     ok "n2 frozen for 6 s under load: $(value retries "$work/run2.out") resends, a $(value longest_stall_ms "$work/run2.out") ms stall, then all 2000 found, errors 0 (run --check exit 0)"

@@ -176,7 +176,10 @@ figure "rotation to per-node certificates ms" "$(ms_since "$t0")"
 # others refuse it, which the status names with the reason
 tt n3 trust add "$work/acme/other.pem" >/dev/null && tt n3 import "$work/acme/bad.pfx" --password-file "$work/acme/pw" --force >/dev/null &&
     kill -HUP "$(jq -r '.nodes[] | select(.name == "n3") | .pid' "$CL/cluster.json")" || not_ok "n3: the other root's pair"
-refused() { cluster status >"$OUT" 2>&1; RC=$?; grep -q "^cluster: .*certificates the nodes do not accept of each other (sipcctl status --cluster): n3 " "$OUT"; }
+# (until the others' links to n3 were replaced and refused: a status taken
+# while the connections made before n3's reload still drain names n3 for
+# presenting another certificate, not yet for the refusal)
+refused() { cluster status >"$OUT" 2>&1; RC=$?; grep -q "^cluster: .*certificates the nodes do not accept of each other (sipcctl status --cluster): n3 (.*) cannot be reached: a certificate was refused" "$OUT"; }
 wait_for 10 refused
 expect "n3 on another root's certificate: named, with why" 69 \
     "certificates the nodes do not accept of each other \(sipcctl status --cluster\): n3 \(${NET//./\\.}\.3\) cannot be reached: a certificate was refused .*root certificate 'O=Acme, CN=Acme Root CA' \(SHA-256 [0-9a-f]{16}\.\.\.\) is not trusted" \

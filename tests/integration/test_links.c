@@ -1417,12 +1417,14 @@ static void fall_back_into_permissive(uv_loop_t *loop, node *n, client *c)
     assert_int_equal(li.tls, 0);
 }
 
-/* Runs the loop until c's link is up over TLS, at most ms; returns the time taken. */
-static uint64_t wait_up_tls(uv_loop_t *loop, client *c, unsigned ms)
+/* Runs the loop until c's link is up over TLS and the node has counted its
+ * TLS connection up (the client may take the node's hello before the node
+ * takes the client's), at most ms; returns the time taken. */
+static uint64_t wait_up_tls(uv_loop_t *loop, client *c, const seen_ups *ups, unsigned ms)
 {
     uint64_t t0 = now_ms(loop);
     sipc_link_info li = {0};
-    while (now_ms(loop) - t0 < ms && !(li.up && li.tls)) {
+    while (now_ms(loop) - t0 < ms && !(li.up && li.tls && ups->tls)) {
         idle_for(loop, 10);
         assert_int_equal(sipc_channel_info(c->ch, &li), 0);
     }
@@ -1443,7 +1445,7 @@ static void t_fallback_then_permissive(void **state)
     start_fallback_pair(&loop, &n, &ups, &c, FALLBACK_NET ".1");
     fall_back_into_permissive(&loop, &n, &c);
     assert_int_equal(sipc_ctx_retire_connections(n.ctx, 0), 0); /* nothing a reload replaces */
-    uint64_t took = wait_up_tls(&loop, &c, 3000);
+    uint64_t took = wait_up_tls(&loop, &c, &ups, 3000);
     print_message("plaintext retry taken by a permissive node: %d plaintext and %d TLS "
                   "connections up there; the link %s after %llu ms\n",
                   ups.plain, ups.tls, ups.tls ? "TLS" : "still plaintext",
@@ -1477,7 +1479,7 @@ static void t_reoffer_backs_off(void **state)
     /* off again before the offer of TLS that follows at once reaches it */
     node_set_mode(&n, SIPC_TLS_OFF);
     fall_back_into_permissive(&loop, &n, &c);
-    uint64_t took = wait_up_tls(&loop, &c, 4000);
+    uint64_t took = wait_up_tls(&loop, &c, &ups, 4000);
     print_message("an offer of TLS that fell back: the next one up over TLS after %llu ms\n",
                   (unsigned long long)took);
     sipc_link_info li;

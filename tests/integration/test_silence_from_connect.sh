@@ -10,7 +10,7 @@ BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.39}
 . "$(dirname "$0")/../support/shtest.sh"
 shtest_init silentconn
-shim=$BIN/tests/integration/libconnect_delay.so
+shim=$BIN/tests/integration/libconnect_hooks.so
 [ -f "$shim" ] || { echo "no $shim"; exit 1; }
 h=$work/h
 pair_home "$h" || exit 1

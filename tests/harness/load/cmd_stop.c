@@ -25,27 +25,38 @@ static void sleep_ms(long ms)
  * gone (a generator killed, or one that stopped on a ledger it could not
  * write) is said and removed: the replay then finds the ledger without its
  * last line. */
+/* A generator that ends removes its pid file; one still there names a
+ * generator that was killed or died. */
+static void say_stale_pid(const load_paths *p)
+{
+    FILE *f = fopen(p->pid, "re");
+    long stale = 0;
+    if (!f)
+        return;
+    if (fscanf(f, "%ld", &stale) != 1)
+        stale = 0;
+    fclose(f);
+    fprintf(stderr, "sipc-load: no generator runs in %s: its pid file names pid %ld, "
+                    "which is gone (it was killed, or it died): its pid file removed\n",
+            p->dir, stale);
+    remove(p->pid);
+}
+
 static void stop_generator(const load_paths *p, int timeout_s)
 {
     long pid = load_running_pid(p);
     if (!pid) {
-        FILE *f = fopen(p->pid, "re");
-        long stale = 0;
-        if (f) {
-            if (fscanf(f, "%ld", &stale) != 1)
-                stale = 0;
-            fclose(f);
-            fprintf(stderr, "sipc-load: no generator runs in %s: its pid file names pid %ld, "
-                            "which is gone (it was killed, or it died): its pid file removed\n",
-                    p->dir, stale);
-            remove(p->pid);
-        }
+        say_stale_pid(p);
         return;
     }
     kill((pid_t)pid, SIGTERM);
     for (long waited = 0; waited < (long)timeout_s * 1000; waited += 50) {
-        if (kill((pid_t)pid, 0) != 0)
+        /* a generator SIGKILLed just before may still read as running
+         * while the kernel tears it down: gone with its pid file left */
+        if (kill((pid_t)pid, 0) != 0) {
+            say_stale_pid(p);
             return;
+        }
         if (waited && waited % SAY_EVERY_MS == 0) {
             uint64_t out = 0;
             char held[64] = "";

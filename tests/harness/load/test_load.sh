@@ -316,6 +316,20 @@ else
     not_ok "stop of a stopped generator: exit $rc"; cat "$work/stop6.out"
 fi
 
+# --- a generator that dies as stop asks it to (a SIGKILL the kernel had not
+# finished): gone with its pid file left, which stop says and removes ------
+mkdir -p "$work/fake"
+cp "$(command -v sleep)" "$work/fake/sipc-load"
+(setsid "$work/fake/sipc-load" 60 </dev/null >/dev/null 2>&1 & echo $! >"$work/load/pid")
+fake=$(cat "$work/load/pid")
+load stop --timeout 5 >"$work/stop7.out" 2>&1; rc=$?
+if [ "$rc" = 1 ] && [ ! -e "$work/load/pid" ] && ! kill -0 "$fake" 2>/dev/null &&
+    grep -q "^sipc-load: no generator runs in $work/load: its pid file names pid $fake, which is gone" "$work/stop7.out"; then
+    ok "a generator gone at stop's SIGTERM with its pid file left: said, pid file removed, exit 1"
+else
+    not_ok "generator gone at SIGTERM: exit $rc"; cat "$work/stop7.out"; kill "$fake" 2>/dev/null
+fi
+
 # --- a ledger that cannot be written (a full disk under load/): sending stops
 # at once (exit 73, saying why), and the run is never "verified, 0 lost" ----
 if [ "$(id -u)" = 0 ] && unshare -m --propagation private true 2>/dev/null; then

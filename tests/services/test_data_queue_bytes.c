@@ -55,20 +55,27 @@ static void t_queue_counts_decoded(void **state)
         assert_int_equal(sipc_call(w->ch, SIPC_DATA_SERVICE, "put_batch", buf, len, 20000,
                                    dw_on_result, &rs[i]),
                          0);
-    /* 2 s for the BUSY answers, by the loop's clock rather than a count of
-     * rounds: on a loaded machine 100 rounds of 20 ms last longer than the
-     * writer's busy timeout (5 s), and the first batch then fails on the
-     * lock held here instead of waiting */
+    /* until every batch is either answered (BUSY) or held by the service
+     * (queued, or the writer's job waiting for the lock held here), by the
+     * loop's clock: decoding 16 dense batches takes seconds under ASan on a
+     * loaded machine, and a batch still on its way is neither (counting it
+     * as accepted failed the bound below). Past the writer's busy timeout
+     * (5 s) the first batch fails on the lock, which the checks below say */
     int none = 0, answered = 0;
+    sipc_data_waiting wt = {0};
     uv_update_time(&w->loop);
-    uint64_t until = uv_now(&w->loop) + 2000;
-    while (answered < N && uv_now(&w->loop) < until) {
+    uint64_t until = uv_now(&w->loop) + 15000;
+    while (uv_now(&w->loop) < until) {
         tu_run_until(&w->loop, &none, 20);
         uv_update_time(&w->loop);
         answered = 0;
         for (int i = 0; i < N; i++)
             answered += rs[i].done;
+        sipc_data_waiting_get(w->d, &wt);
+        if (answered + (int)wt.requests == N)
+            break;
     }
+    assert_int_equal(answered + (int)wt.requests, N);
     int accepted = N - answered;
     for (int i = 0; i < N; i++)
         if (rs[i].done && (rs[i].err != SIPC_EREMOTE || rs[i].status != SIPC_DATA_BUSY))

@@ -814,8 +814,12 @@ if [ -n "$SIPCD" ] && [ -x "$SIPCD" ]; then
         expect "check: node still in plaintext, before enabling here" 0 "127.0.0.1:$PORT: reachable, PLAINTEXT" "CHECK PASSED"
         printf '[tls]\nenable = 1\n' >>"$A/sipc.conf"
         run "$T" --home "$A" check
-        expect "check: plaintext node while this node is strict" 41 "^TLS: enabled \(configured: mode strict\)$" \
-            "127.0.0.1:$PORT: reachable, PLAINTEXT.*strict" "CHECK FAILED"
+        # A is client-only (no [node], its one [cluster] node another): its
+        # clients, not a node, speak TLS only
+        expect "check: plaintext node while this client home is TLS only" 41 \
+            "^== this home's key pair$" "^TLS: required by this home's clients \(\[tls\] enable = 1\)$" \
+            "127.0.0.1:$PORT: reachable, PLAINTEXT \(TLS is not enabled there\): this home's clients speak TLS only \(\[tls\] enable = 1\) and cannot reach it; enable TLS there$" \
+            "CHECK FAILED"
         stop_sipcd
     fi
     SIPC_PFX_PASSWORD=$PFXPW "$T" --home "$B" import "$work/rsa-2048.pfx" >/dev/null 2>&1

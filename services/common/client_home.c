@@ -23,3 +23,20 @@ int sipc_cli_home_client_only(const sipc_config *cfg)
     char why[900];
     return sipc__home_lock_holder(cfg->home, why, sizeof why) == 0;
 }
+
+sipc_cli_home_words sipc_cli_home_words_of(const sipc_config *cfg)
+{
+    sipc_cli_home_words w = {0, "this node", "this node's", "this node"};
+    if (sipc_cli_home_client_only(cfg))
+        w = (sipc_cli_home_words){1, "this home", "this home's", "this home's clients"};
+    return w;
+}
+
+sipc_cli_home_words sipc_cli_home_words_at(const char *home)
+{
+    sipc_config cfg;
+    /* a home whose sipc.conf cannot be read is no client's (the rule) */
+    if (sipc_config_load_or_defaults(&cfg, home, NULL, 0) != 0)
+        cfg.node_line = 1;
+    return sipc_cli_home_words_of(&cfg);
+}

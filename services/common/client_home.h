@@ -25,4 +25,21 @@
  * to start that node and to reload it, never to give --node. */
 int sipc_cli_home_client_only(const sipc_config *cfg);
 
+/* Whom a home's pair, trust and rotation serve, as a message names them,
+ * chosen by the rule above and nowhere else: a node's home its node, a
+ * client-only home its clients (sipcctl, programs linking sipc). */
+typedef struct sipc_cli_home_words {
+    int client;        /* sipc_cli_home_client_only */
+    const char *here;  /* whose pair or state it is: "this node" / "this home" */
+    const char *heres; /* the same as an owner: "this node's" / "this home's" */
+    const char *users; /* who presents the pair, dials and is refused or cut off:
+                          "this node" / "this home's clients" */
+} sipc_cli_home_words;
+
+/* The words for cfg's home. */
+sipc_cli_home_words sipc_cli_home_words_of(const sipc_config *cfg);
+/* The same for the home at path, its sipc.conf read quietly; a node's
+ * words when it cannot be read (the command says that failure itself). */
+sipc_cli_home_words sipc_cli_home_words_at(const char *home);
+
 #endif

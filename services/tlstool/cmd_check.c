@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "services/common/client_home.h"
 #include "services/tlstool/tlstool.h"
 
 /* Verifies and prints the own pair; its fingerprint and whether it is the
@@ -14,7 +15,7 @@ static int check_own(const opts *o, const sipc_config *cfg, char own_fp[65], int
     int r = load_pair(o, &kp, 0);
     if (r != 0)
         return -r;
-    printf("== this node's key pair\n");
+    printf("== %s key pair\n", sipc_cli_home_words_of(cfg).heres);
     sipc_vfy_result res;
     int st = verify_own(o, cfg, &kp, &res);
     if (st < 0) {
@@ -106,18 +107,23 @@ static int report(const sipc_config *cfg, const node_probe *p, const char *own_f
                same || rotation || shared_pair ? "" : ", accepted: it chains to a trusted root");
         if (rotation)
             cli_say(stdout, "  warning",
-                    "%s presents %s of this node's rotation: trusted during rotation "
+                    "%s presents %s of %s rotation: trusted during rotation "
                     "(`tlstool rotate status`)",
-                    p->addr, rotation);
+                    p->addr, rotation, sipc_cli_home_words_of(cfg).heres);
         report_live_mode(cfg, p);
         return !same && !rotation && shared_pair ? EX_CHECK_MISMATCH : EX_OK;
     }
     if (p->up) {
-        int strict = sipc_config_effective_mode(cfg) == SIPC_TLS_STRICT;
+        /* a client-only home's clients take no mode: TLS only once enabled */
+        int client = sipc_cli_home_words_of(cfg).client;
+        int strict = client ? cfg->tls_enable
+                            : sipc_config_effective_mode(cfg) == SIPC_TLS_STRICT;
         printf("%s: reachable, PLAINTEXT (TLS is not enabled there)%s\n", p->addr,
-               strict ? ": this node is strict and will refuse it; enable TLS there "
-                        "(or use [tls] mode = permissive during the rollout)"
-                      : "; expected before TLS is enabled there");
+               !strict  ? "; expected before TLS is enabled there"
+               : client ? ": this home's clients speak TLS only ([tls] enable = 1) and cannot "
+                          "reach it; enable TLS there"
+                        : ": this node is strict and will refuse it; enable TLS there "
+                          "(or use [tls] mode = permissive during the rollout)");
         report_live_mode(cfg, p);
         return strict ? EX_CHECK_PLAINTEXT : EX_OK;
     }
@@ -172,7 +178,13 @@ int cmd_check(void *arg)
         return tlstool_verify_exit_code((sipc_vfy_status)st);
     /* as tlstool status says it; with TLS off the mode is only what `enable`
      * would apply, never one the node runs */
-    if (cfg.tls_enable)
+    /* a client-only home has no node whose TLS `enable` would turn on */
+    if (sipc_cli_home_words_of(&cfg).client)
+        printf("TLS: %s\n", cfg.tls_enable
+                                ? "required by this home's clients ([tls] enable = 1)"
+                                : "offered by this home's clients, plaintext taken from a node "
+                                  "that answers so ([tls] enable = 0)");
+    else if (cfg.tls_enable)
         printf("TLS: enabled (configured: mode %s)\n", sipc_tls_mode_name(cfg.tls_mode));
     else
         printf("TLS: disabled (configured: `tlstool enable` applies mode %s)\n",

@@ -321,9 +321,9 @@ int cmd_crl(void *arg)
         if (c.unusable[0])
             warning("this CRL will never be used: %s", c.unusable);
         if (!known)
-            printf("note: the issuer '%s' is neither this node's chain nor a trusted root: the "
+            printf("note: the issuer '%s' is neither %s chain nor a trusted root: the "
                    "CRL is used (signature checked) when a peer presents that issuer\n",
-                   c.issuer);
+                   c.issuer, sipc_cli_home_words_of(&cfg).heres);
         if (c.next_update && time(NULL) > c.next_update)
             warning("this CRL is past its next update: revocation status counts as "
                     "unknown until you add a current one");

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "certs/tool/store.h"
+#include "services/common/client_home.h"
 #include "services/common/shown_text.h"
 #include "services/sipcd/peers.h"
 #include "services/tlstool/running_line.h"
@@ -219,6 +220,22 @@ static int apply_now_or_later(const opts *o, const sipc_config *cfg, int strict,
     return reload_or_remind(o, o->force, what);
 }
 
+/* enable, mode and disable set a node's TLS: a client-only home has none,
+ * and what they would write (server.tls.conf, state/force-strict) would
+ * make it a node's home by the rule. EX_CLIENT_HOME, said, in such a home;
+ * else 0. */
+static int no_node_here(const opts *o, const sipc_config *cfg)
+{
+    if (!sipc_cli_home_client_only(cfg))
+        return 0;
+    return fail(EX_CLIENT_HOME,
+                "%s is a client-only home (" SIPC_CLI_CLIENT_ONLY_RULE "): it runs no node whose "
+                "TLS `tlstool %s` sets, nothing was written; its clients offer TLS whenever a "
+                "pair is imported, and `[tls] enable = 1` in its sipc.conf makes them speak TLS "
+                "only",
+                o->home_shown, o->command->name);
+}
+
 int cmd_enable(void *arg)
 {
     opts *o = arg;
@@ -226,7 +243,7 @@ int cmd_enable(void *arg)
         return EX_USAGE;
     sipc_config cfg;
     int r = load_config(o, &cfg);
-    if (r)
+    if (r || (r = no_node_here(o, &cfg)) != 0)
         return r;
     int want = o->mode ? parse_mode(o->mode) : (int)cfg.tls_mode;
     if (want < 0)
@@ -432,7 +449,7 @@ int cmd_mode(void *arg)
         return fail(EX_USAGE, "the mode must be permissive or strict, not '%s'", o->pos[0]);
     sipc_config cfg;
     int r = load_config(o, &cfg);
-    if (r)
+    if (r || (r = no_node_here(o, &cfg)) != 0)
         return r;
     char err[600];
     if (want != (int)cfg.tls_mode &&
@@ -564,7 +581,7 @@ int cmd_disable(void *arg)
         return EX_USAGE;
     sipc_config cfg;
     int r = load_config(o, &cfg);
-    if (r)
+    if (r || (r = no_node_here(o, &cfg)) != 0)
         return r;
     /* judged before anything is written: a refusal leaves the home as it
      * was. Already off in sipc.conf, the reload still takes a node off that

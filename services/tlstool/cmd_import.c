@@ -173,10 +173,10 @@ int cmd_import(void *arg)
     if (sipc_rotation_read(o->home, &rot, err, sizeof err) != 0)
         return fail(EX_STATE, "%s", err);
     if (rot.state != SIPC_ROTATION_NONE)
-        return fail(EX_STATE, "a key pair rotation is in progress on this node (%s): `tlstool "
+        return fail(EX_STATE, "a key pair rotation is in progress on %s (%s): `tlstool "
                               "rotate finish` or `tlstool rotate abort` it first (`tlstool rotate "
                               "status` says where it is)",
-                    sipc_rotation_state_name(rot.state));
+                    sipc_cli_home_words_at(o->home).here, sipc_rotation_state_name(rot.state));
     uint8_t *data;
     size_t len;
     if (sipc_secret_file_read(file, &data, &len, MAX_FILE, err, sizeof err) != 0)

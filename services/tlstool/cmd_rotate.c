@@ -19,22 +19,15 @@
 
 /* The rotation's state, as every reader takes it: a commit that stopped
  * before its pair was in place stands at staged (sipc_rotation), said. */
-static int read_state(const opts *o, sipc_rotation *rot)
+static int read_state(const opts *o, const sipc_config *cfg, sipc_rotation *rot)
 {
     char err[1400];
     if (sipc_rotation_read(o->home, rot, err, sizeof err) != 0)
         return fail(EX_STATE, "%s", err);
-    commit_stopped_note(o, rot, err, sizeof err);
+    commit_stopped_note(o, cfg, rot, err, sizeof err);
     if (err[0])
         printf("note: %s\n", err);
     return 0;
-}
-
-/* Whose pair a step changes, as its lines name it: a client-only home
- * runs no node. */
-static const char *here(const sipc_config *cfg)
-{
-    return sipc_cli_home_client_only(cfg) ? "this home" : "this node";
 }
 
 /* --reload is done by cmd_rotate once the step's files are in place */
@@ -123,13 +116,16 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
         return EX_USAGE;
     if (o->npos != 2)
         return fail(EX_USAGE, "stage needs FILE: tlstool rotate stage FILE.pfx (see tlstool rotate --help)");
+    const sipc_cli_home_words w = sipc_cli_home_words_of(cfg);
     if (rot->state == SIPC_ROTATION_COMMITTED)
-        return fail(EX_STATE, "a rotation is committed on this node: `tlstool rotate finish` "
-                              "(or abort) it before staging another pair");
+        return fail(EX_STATE, "a rotation is committed on %s: `tlstool rotate finish` "
+                              "(or abort) it before staging another pair",
+                    w.here);
     char cur[65], staged[65];
     if (home_pair_fp(o, NULL, cur, NULL, 0) != 0)
-        return fail(EX_NOPAIR, "no key pair is imported on this node: the first pair is "
-                               "installed with `tlstool import FILE`");
+        return fail(EX_NOPAIR, "no key pair is imported on %s: the first pair is "
+                               "installed with `tlstool import FILE`",
+                    w.here);
     if (home_pair_fp(o, "staged", staged, NULL, 0) == 0 && !o->force)
         return fail(EX_EXISTS, "a pair is already staged (SHA-256 %.16s...): --force replaces "
                                "it, `tlstool rotate abort` drops it",
@@ -144,9 +140,9 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     if (strcmp(kp.fingerprint, cur) == 0) {
         sipc_keypair_free(&kp);
         sipc_secure_free(data, len);
-        return fail(EX_REFUSED, "%s holds the pair this node already has (SHA-256 %.16s...): "
+        return fail(EX_REFUSED, "%s holds the pair %s already has (SHA-256 %.16s...): "
                                 "nothing to rotate to",
-                    o->pos_shown[1], cur);
+                    o->pos_shown[1], w.here, cur);
     }
     char err[600];
     r = sipc_store_stage(o->home, &kp, data, len, err, sizeof err);
@@ -163,7 +159,7 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
            o->home_shown);
     printf("  subject:  %s\n  valid to: %s\n  SHA-256:  %s\n", x.subject, na, x.fingerprint);
     printf("%s trusts it from now on and keeps presenting its current pair (SHA-256 %.16s...)\n",
-           here(cfg), cur);
+           w.here, cur);
     if (j.v.res.warning[0])
         warning("%s", j.v.res.warning);
     sipc_keypair_free(&kp);
@@ -172,9 +168,9 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
     if (j.v.res.reason[0])
         return fail_fix(tlstool_verify_exit_code(j.v.res.status), j.v.res.fix,
                         "%s is staged, but NOT VERIFIED: %s; peers refuse this pair, and so "
-                        "does this node once it is committed, until that is fixed (`tlstool "
+                        "does %s once it is committed, until that is fixed (`tlstool "
                         "rotate abort` drops it)%s",
-                        o->pos_shown[1], j.v.res.reason,
+                        o->pos_shown[1], j.v.res.reason, w.here,
                         o->reload ? "; --reload: the node was not asked" : "");
     apply_note(o, cfg);
     printf("next: stage it on every node (and reload or restart each), then `tlstool rotate commit` node "
@@ -185,23 +181,27 @@ static int rotate_stage(const opts *o, const sipc_config *cfg, const sipc_rotati
 static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotation *rot)
 {
     char cur[65], staged[65], err[2400];
+    const sipc_cli_home_words w = sipc_cli_home_words_of(cfg);
+    if (home_pair_fp(o, "staged", staged, NULL, 0) != 0 &&
+        rot->state != SIPC_ROTATION_COMMITTED)
+        return fail(EX_STATE, "no pair is staged: `tlstool rotate stage FILE.pfx` first");
+    /* a client-only home has no sipcd that could still present the old pair */
     if (home_pair_fp(o, "staged", staged, NULL, 0) != 0)
-        return fail(EX_STATE, rot->state == SIPC_ROTATION_COMMITTED
-                                  ? "the rotation is already committed on this node: if its "
-                                    "sipcd still presents the old pair (committed without "
+        return fail(EX_STATE, "the rotation is already committed on %s: %s`tlstool rotate "
+                              "finish` once every node has committed",
+                    w.here,
+                    w.client ? "" : "if its sipcd still presents the old pair (committed without "
                                     "--reload; `tlstool status` says so), `sipcctl reload` here "
-                                    "applies it; then `tlstool rotate finish` once every node "
-                                    "has committed"
-                                  : "no pair is staged: `tlstool rotate stage FILE.pfx` first");
+                                    "applies it; then ");
     if (home_pair_fp(o, NULL, cur, NULL, 0) != 0)
-        return fail(EX_NOPAIR, "no key pair is imported on this node");
+        return fail(EX_NOPAIR, "no key pair is imported on %s", w.here);
     /* a commit interrupted after installing the pair: only staged/ is left
      * to remove (committing it again would put the new pair in previous/) */
     if (rot->state == SIPC_ROTATION_COMMITTED && strcmp(staged, cur) == 0) {
         if (sipc_store_drop_staged(o->home, err, sizeof err) != 0)
             return fail(EX_FAIL, "%s", err);
         printf("completed an interrupted commit: %s holds the new pair (SHA-256 %.16s...)\n",
-               here(cfg), cur);
+               w.here, cur);
         apply_note(o, cfg);
         return EX_OK;
     }
@@ -231,9 +231,10 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
                  j.v.res.fix);
         return fail_fix(tlstool_verify_exit_code(j.v.res.status), fix,
                         "the staged pair (SHA-256 %.16s...) is NOT VERIFIED: %s; not committed, "
-                        "nothing changed: this node would refuse it as its own pair at its next "
-                        "reload or start, and peers refuse it%s",
-                        staged, j.v.res.reason, o->reload ? "; --reload: the node was not asked" : "");
+                        "nothing changed: %s would refuse it as %s own pair at %s, "
+                        "and peers refuse it%s",
+                        staged, j.v.res.reason, w.users, w.client ? "their" : "its",
+                        w.client ? "their next run" : "its next reload or start", o->reload ? "; --reload: the node was not asked" : "");
     }
     /* a peer that refuses the pair this node is about to present (it
      * staged another file) is cut off by the commit */
@@ -248,7 +249,7 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
         return fail(EX_FAIL, "%s", err);
     int installed_warn = r == SIPC_STORE_INSTALLED;
     printf("committed: %s now holds the new pair (SHA-256 %.16s...) in security/node.crt\n",
-           here(cfg), staged);
+           w.here, staged);
     printf("it still trusts the previous pair (SHA-256 %.16s..., kept in security/previous/) "
            "until `tlstool rotate finish`\n",
            cur);
@@ -258,12 +259,17 @@ static int rotate_commit(const opts *o, const sipc_config *cfg, const sipc_rotat
         warning("%s", j.v.res.warning);
     /* --force: last, where it is seen, no next step and no reload, as a
      * stage of such a pair (`commit --force && finish` must stop) */
-    if (j.v.res.reason[0]) {
+    if (j.v.res.reason[0] && w.client)
+        warning("--force: this home now holds a pair that does not verify here, and peers refuse "
+                "it: this home's clients present it from now on, and the nodes refuse their "
+                "dials; `tlstool rotate abort` rolls it back");
+    else if (j.v.res.reason[0])
         warning("--force: this node now holds a pair that does not verify here: %s (a reload is "
                 "refused and the node goes on with the pair it runs; a restart fails), and "
                 "peers refuse it; `tlstool rotate abort` rolls it back",
                 cfg->tls_enable ? "with TLS enabled it refuses it at its next reload or restart"
                                 : "TLS cannot be enabled with it");
+    if (j.v.res.reason[0]) {
         if (installed_warn)
             warning("the pair is committed, but: %s", err);
         return fail_fix(tlstool_verify_exit_code(j.v.res.status), j.v.res.fix,
@@ -335,10 +341,11 @@ static int rotate_finish(const opts *o, const sipc_config *cfg, const sipc_rotat
     int r;
     switch (rot->state) {
     case SIPC_ROTATION_NONE:
-        return fail(EX_STATE, "no rotation is in progress on this node");
+        return fail(EX_STATE, "no rotation is in progress on %s", sipc_cli_home_words_of(cfg).here);
     case SIPC_ROTATION_STAGED:
-        return fail(EX_STATE, "the staged pair is not committed on this node: `tlstool rotate "
-                              "commit` (or `tlstool rotate abort` to drop it)");
+        return fail(EX_STATE, "the staged pair is not committed on %s: `tlstool rotate "
+                              "commit` (or `tlstool rotate abort` to drop it)",
+                    sipc_cli_home_words_of(cfg).here);
     case SIPC_ROTATION_COMMITTED:
         if ((r = finish_guard(o, cfg, rot->previous, &FINISH_WORDS,
                               "commit them (`tlstool rotate commit --reload` on each; on one "
@@ -379,7 +386,7 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
         state = SIPC_ROTATION_STAGED;
     switch (state) {
     case SIPC_ROTATION_NONE:
-        return fail(EX_STATE, "no rotation is in progress on this node");
+        return fail(EX_STATE, "no rotation is in progress on %s", sipc_cli_home_words_of(cfg).here);
     case SIPC_ROTATION_STAGED:
     case SIPC_ROTATION_ROLLED_BACK:
         home_pair_fp(o, "staged", fp, NULL, 0);
@@ -394,16 +401,16 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
             return fail(EX_FAIL, "%s", err);
         printf("aborted: the staged pair (SHA-256 %.16s...) is dropped and no longer trusted; "
                "%s keeps its pair\n",
-               fp, here(cfg));
+               fp, sipc_cli_home_words_of(cfg).here);
         printf("abort on every node, after any node that committed has rolled back (`tlstool "
                "rotate abort` there first)\n");
         break;
     case SIPC_ROTATION_COMMITTED:
         if (home_pair_fp(o, "previous", prev, NULL, 0) != 0 || strcmp(prev, rot->previous) != 0)
-            return fail(EX_STATE, "security/previous/ no longer holds the pair this node "
+            return fail(EX_STATE, "security/previous/ no longer holds the pair %s "
                                   "committed from (SHA-256 %.16s...): import that pair with "
                                   "`tlstool import` instead",
-                        rot->previous);
+                        sipc_cli_home_words_of(cfg).here, rot->previous);
         home_pair_fp(o, NULL, cur, NULL, 0);
         int rb = sipc_store_roll_back(o->home, err, sizeof err);
         if (rb == SIPC_STORE_PARTIAL)
@@ -411,7 +418,8 @@ static int rotate_abort(const opts *o, const sipc_config *cfg, const sipc_rotati
         if (rb < 0)
             return fail(EX_FAIL, "%s", err);
         installed_warn = rb == SIPC_STORE_INSTALLED;
-        printf("rolled back: %s holds the previous pair (SHA-256 %.16s...) again\n", here(cfg),
+        printf("rolled back: %s holds the previous pair (SHA-256 %.16s...) again\n",
+               sipc_cli_home_words_of(cfg).here,
                prev);
         printf("it still trusts the pair it had moved to (SHA-256 %.16s..., now in "
                "security/staged/), which other nodes may present\n",
@@ -441,8 +449,7 @@ static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotat
     int leftover = have_staged && rot->state == SIPC_ROTATION_COMMITTED && !strcmp(staged, cur);
     if (have_staged)
         printf("  staged pair:   SHA-256 %s (%s), %s\n", staged, subj,
-               leftover ? "left by the commit of this very pair: `tlstool rotate commit` again "
-                          "removes security/staged/"
+               leftover ? LEFTOVER_STAGED_NOTE
                : rot->state == SIPC_ROTATION_NONE ? "not trusted (no rotation in progress)"
                                                   : "trusted during rotation, not committed");
     if (rot->state == SIPC_ROTATION_COMMITTED) {
@@ -484,9 +491,11 @@ static int rotate_status(const opts *o, const sipc_config *cfg, const sipc_rotat
         return EX_STATE;
     }
     else if (rot->state == SIPC_ROTATION_COMMITTED)
-        printf("next: once every node has committed (and was reloaded or restarted: if this "
-               "node's sipcd was not, `sipcctl reload` here), `tlstool rotate finish` on every "
-               "node\n");
+        printf("next: once every node has committed (and was reloaded or restarted%s), `tlstool "
+               "rotate finish` on every node%s\n",
+               sipc_cli_home_client_only(cfg) ? "" : ": if this node's sipcd was not, `sipcctl "
+                                                     "reload` here",
+               sipc_cli_home_client_only(cfg) ? " and here" : "");
     else if (text[0])
         printf("next: %s\n", text);
     return EX_OK;
@@ -508,14 +517,14 @@ int cmd_rotate(void *arg)
     if (r)
         return r;
     sipc_rotation rot;
-    if ((r = read_state(o, &rot)) != 0)
+    if ((r = read_state(o, &cfg, &rot)) != 0)
         return r;
     /* node.p12 is the staged pair's already: a new stage or an abort would
      * leave it beside a node.crt of another pair */
     if (rot.commit_half && (!strcmp(sub, "stage") || !strcmp(sub, "abort")))
-        return fail(EX_STATE, "not %s: a commit on this node stopped half-way (above): `tlstool "
+        return fail(EX_STATE, "not %s: a commit on %s stopped half-way (above): `tlstool "
                               "rotate commit` finishes it first%s",
-                    !strcmp(sub, "stage") ? "staged" : "aborted",
+                    !strcmp(sub, "stage") ? "staged" : "aborted", sipc_cli_home_words_of(&cfg).here,
                     !strcmp(sub, "abort") ? "; then `tlstool rotate abort` rolls it back" : "");
     if (status)
         return rotate_status(o, &cfg, &rot);

@@ -103,12 +103,18 @@ static void rotation_json(const opts *o, const sipc_config *cfg, json_t *j, json
     }
     home_pair_fp(o, "staged", staged, NULL, 0);
     home_pair_fp(o, "previous", prev, NULL, 0);
+    /* a commit that put its pair in place and could not remove staged/
+     * (exit 14): committed, its staged copy left */
+    char cur[65];
+    int leftover = rot.state == SIPC_ROTATION_COMMITTED && staged[0] &&
+                   home_pair_fp(o, NULL, cur, NULL, 0) == 0 && !strcmp(staged, cur);
     int prev_trusted = rot.state == SIPC_ROTATION_COMMITTED && prev[0] &&
                        strcmp(prev, rot.previous) == 0;
     json_object_set_new(j, "rotation",
-                        json_pack("{s:s,s:s?,s:b,s:s?,s:b,s:b}", "state",
+                        json_pack("{s:s,s:s?,s:b,s:b,s:s?,s:b,s:b}", "state",
                                   sipc_rotation_state_name(rot.state), "staged_fingerprint",
-                                  staged[0] ? staged : NULL, "committed",
+                                  staged[0] ? staged : NULL, "staged_leftover", leftover,
+                                  "committed",
                                   rot.state == SIPC_ROTATION_COMMITTED, "previous_fingerprint",
                                   prev_trusted ? prev : NULL, "commit_stopped",
                                   rot.commit_stopped, "commit_half", rot.commit_half));
@@ -117,7 +123,7 @@ static void rotation_json(const opts *o, const sipc_config *cfg, json_t *j, json
      * until the commit is run again; one stopped before it, only a step to
      * take */
     char stopped[1400];
-    commit_stopped_note(o, &rot, stopped, sizeof stopped);
+    commit_stopped_note(o, cfg, &rot, stopped, sizeof stopped);
     if (stopped[0])
         json_array_append_new(rot.commit_half ? problems : warnings, sipc_json_text(stopped));
     if (staged[0] && (rot.state == SIPC_ROTATION_STAGED || rot.state == SIPC_ROTATION_ROLLED_BACK)) {
@@ -652,7 +658,10 @@ int cmd_status(void *arg)
             const char *pf = json_string_value(json_object_get(rj, "previous_fingerprint"));
             printf("rotation:    %s (tlstool rotate status)\n", rs);
             if (sf)
-                printf("  staged:    SHA-256 %s, trusted during rotation, not committed\n", sf);
+                printf("  staged:    SHA-256 %s, %s\n", sf,
+                       json_is_true(json_object_get(rj, "staged_leftover"))
+                           ? LEFTOVER_STAGED_NOTE
+                           : "trusted during rotation, not committed");
             if (pf)
                 printf("  previous:  SHA-256 %s, trusted during rotation\n", pf);
             const char *why = json_string_value(json_object_get(rj, "staged_reason"));

@@ -11,6 +11,7 @@
 #include "certs/pem.h"
 #include "certs/secret_file.h"
 #include "certs/tool/store.h"
+#include "services/common/client_home.h"
 #include "services/common/shown_text.h"
 #include "services/tlstool/tlstool.h"
 
@@ -298,7 +299,8 @@ static int trust_add(const opts *o, const char *dir)
     free(xs);
     free_certs(certs, ncerts);
     warning("only add roots that you or your organisation control: every certificate "
-            "such a root signed can now connect to this node");
+            "such a root signed is now accepted by %s",
+            sipc_cli_home_words_at(o->home).users);
     if (!ntake)
         return EX_REFUSED;
     return reload_or_remind(o, 0, "`tlstool trust add`");
@@ -316,6 +318,8 @@ static int trust_list(const opts *o, const char *dir, const char *shown)
     if ((r = load_trust(o, &cfg, &t, &have)) != 0)
         return r;
     int n = sipc_trust_anchor_count(t);
+    char own[64];
+    snprintf(own, sizeof own, "from %s key pair (node.crt)", sipc_cli_home_words_of(&cfg).heres);
     if (n == 0)
         printf("no trusted roots (import a key pair, or `tlstool trust add FILE`)\n");
     for (int i = 0; i < n; i++) {
@@ -337,7 +341,7 @@ static int trust_list(const opts *o, const char *dir, const char *shown)
                    ? "trusted during rotation: the staged pair (security/staged/node.crt)"
                : !strcmp(src, "previous pair")
                    ? "trusted during rotation: the previous pair (security/previous/node.crt)"
-                   : "from this node's key pair (node.crt)");
+                   : own);
     }
     sipc_trust_free(t);
     char note[1600];

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "services/common/client_home.h"
 #include "services/tlstool/tlstool.h"
 
 static int parse_purpose(const char *s, int *out)
@@ -86,12 +87,13 @@ int cmd_verify(void *arg)
            purpose == SIPC_PURPOSE_BOTH ? "client and server" : purpose == SIPC_PURPOSE_CLIENT ? "client" : "server",
            revocation_name(cfg.revocation), cfg.subject[0] ? "; required subject " : "",
            cfg.subject);
+    const char *here = sipc_cli_home_words_of(&cfg).here;
     if (as_import)
-        printf("note: no key pair is imported on this node, so %s is checked as `tlstool import` "
+        printf("note: no key pair is imported on %s, so %s is checked as `tlstool import` "
                "checks a pair: with a root it carries trusted (this home trusts none yet)\n",
-               what);
+               here, what);
     else if (!have)
-        printf("note: no key pair is imported on this node; only the trust store is used\n");
+        printf("note: no key pair is imported on %s; only the trust store is used\n", here);
     print_links(&res);
     if (as_import && own_st == SIPC_VFY_OK) {
         /* no defect: only the anchor is missing here, said as it is */
@@ -108,15 +110,15 @@ int cmd_verify(void *arg)
                : purpose == SIPC_PURPOSE_CLIENT ? " as a TLS client (import checks client and server)"
                                                 : " as a TLS server (import checks client and server)");
         if (is_pfx)
-            printf("Fix: `tlstool import %s` makes it this node's pair and so trusts %s; to accept "
+            printf("Fix: `tlstool import %s` makes it %s pair and so trusts %s; to accept "
                    "it as another cluster's pair instead, `tlstool trust add %s` (it adds only "
                    "the root)\n",
-                   word, self ? "it" : "its root", word);
+                   word, sipc_cli_home_words_of(&cfg).heres, self ? "it" : "its root", word);
         else
-            printf("Fix: importing the PKCS#12 file of this pair (`tlstool import`) makes it this "
-                   "node's pair and so trusts %s; to accept it as another cluster's pair instead, "
+            printf("Fix: importing the PKCS#12 file of this pair (`tlstool import`) makes it %s "
+                   "pair and so trusts %s; to accept it as another cluster's pair instead, "
                    "add its root with `tlstool trust add`\n",
-                   self ? "it" : "its root");
+                   sipc_cli_home_words_of(&cfg).heres, self ? "it" : "its root");
     } else {
         /* the verifier words its fixes for a handshake, whose certificate
          * a node presents; a file checked is only a candidate */
@@ -128,10 +130,10 @@ int cmd_verify(void *arg)
      * from this node's pair: a node without it finds the chain incomplete */
     for (int i = 1; o->npos == 1 && i + 1 < res.nlinks; i++)
         if (!strcmp(res.links[i].source, "own pair"))
-            printf("note: %s lacks the intermediate CA '%s'; it was taken from this node's imported "
+            printf("note: %s lacks the intermediate CA '%s'; it was taken from %s imported "
                    "pair. A node without it finds the chain incomplete (exit 23): export the "
                    "PKCS#12 with the whole chain (openssl pkcs12 -export ... -certfile CHAIN)\n",
-                   what, res.links[i].subject);
+                   what, res.links[i].subject, sipc_cli_home_words_of(&cfg).heres);
     sipc_trust_free(t);
     sipc_keypair_free(&kp);
     return tlstool_verify_exit_code(st);

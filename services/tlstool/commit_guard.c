@@ -15,8 +15,9 @@ int commit_guard(const opts *o, const sipc_config *cfg, const char *staged)
         return EX_OK;
     /* a client-only home runs no node: its clients present the pair, and
      * a node that refuses it refuses their dials */
-    int client = sipc_cli_home_client_only(cfg);
-    const char *me = client ? "this home" : "this node";
+    sipc_cli_home_words w = sipc_cli_home_words_of(cfg);
+    int client = w.client;
+    const char *me = w.here;
     node_probe *now = NULL, *after = NULL;
     sipc_security *sec = NULL;
     char err[600] = "", refused[2400] = "", unasked[2400] = "";
@@ -83,11 +84,11 @@ int commit_guard(const opts *o, const sipc_config *cfg, const char *staged)
                     "node by node; or give --force to commit here anyway and cut %s off from %s",
                     nrefused, nrefused == 1 ? "" : "s", nrefused == 1 ? "s" : "", staged, me,
                     client ? "this home's clients could not reach" : "it would be cut off from",
-                    them, refused, client ? "this home's clients" : "this node", them);
+                    them, refused, w.users, them);
     warn_held("--force: committed although %d [cluster] node%s refuse%s the staged pair (SHA-256 "
               "%.16s...): %s; %s accept%s %s once %s the same pair staged",
               nrefused, nrefused == 1 ? "" : "s", nrefused == 1 ? "s" : "", staged, refused,
               nrefused == 1 ? "it" : "they", nrefused == 1 ? "s" : "",
-              client ? "this home's clients" : "this node", nrefused == 1 ? "it has" : "they have");
+              w.users, nrefused == 1 ? "it has" : "they have");
     return EX_OK;
 }

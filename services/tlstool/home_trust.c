@@ -9,6 +9,7 @@
 #include "base/error_text.h"
 #include "certs/pem.h"
 #include "certs/tool/store.h"
+#include "services/common/client_home.h"
 #include "services/tlstool/tlstool.h"
 
 int load_config(const opts *o, sipc_config *cfg)
@@ -115,9 +116,9 @@ int load_pair_unchecked(const opts *o, sipc_keypair *kp, int quiet)
     snprintf(path, sizeof path, "%s/security/node.crt", o->home);
     if (!file_exists(path)) {
         if (!quiet)
-            fail(EX_NOPAIR, "no key pair is imported on this node (%s is missing): run "
+            fail(EX_NOPAIR, "no key pair is imported on %s (%s is missing): run "
                             "`tlstool import FILE` first",
-                 path);
+                 sipc_cli_home_words_at(o->home).here, path);
         return EX_NOPAIR;
     }
     if (sipc_keypair_load_pem(kp, path, NULL, err, sizeof err) != 0) {

@@ -209,14 +209,18 @@ static const cli_cmd COMMANDS[] = {
      "so that the node acknowledges whom it cuts off and its next start stays strict).\n"
      "From TLS off, a refused --reload (exit 12) puts sipc.conf back as it was (TLS off;\n"
      "an edit someone else made meanwhile stays); every other outcome, exit 13 included,\n"
-     "keeps the change for the node's next reload or restart.\n",
+     "keeps the change for the node's next reload or restart.\n"
+     "In a client-only home (docs/operator-guide.md, 1.3), which runs no node, refused\n"
+     "(exit 19), nothing written: its clients offer TLS whenever a pair is imported.\n",
      ENABLE_OPTS, cmd_enable, NULL},
     {"mode", "permissive|strict [--reload] [--force]", "set the TLS mode ([tls] mode)",
      "Sets [tls] mode in sipc.conf: permissive accepts TLS and plaintext peers on one port,\n"
      "strict only TLS. With TLS disabled, the mode applies once it is enabled.\n"
      "strict is refused by the node (exit 12 with --reload; a restart stays permissive)\n"
      "while a peer's latest connection was plaintext within [tls] strict_guard_window;\n"
-     "--force overrides (see --force).\n",
+     "--force overrides (see --force).\n"
+     "In a client-only home (docs/operator-guide.md, 1.3), which runs no node, refused\n"
+     "(exit 19), nothing written: its clients offer TLS whenever a pair is imported.\n",
      RELOAD_OPTS, cmd_mode, NULL},
     {"disable", "[--reload] [--force]", "turn TLS off for this node's services",
      "Sets [tls] enable = 0 in sipc.conf and keeps the key pair. Running services pick the\n"
@@ -226,7 +230,9 @@ static const cli_cmd COMMANDS[] = {
      "would refuse this node's plaintext), nothing is changed, exit 16;\n"
      "--force overrides. One that cannot be asked is named in a warning.\n"
      "The node's own guard refuses a reload that takes it off while another node runs\n"
-     "strict (exit 12 with --reload: sipc.conf changed, the node refused); --force passes.\n",
+     "strict (exit 12 with --reload: sipc.conf changed, the node refused); --force passes.\n"
+     "In a client-only home (docs/operator-guide.md, 1.3), which runs no node, refused\n"
+     "(exit 19), nothing written: its clients offer TLS whenever a pair is imported.\n",
      DISABLE_OPTS, cmd_disable, NULL},
     {"status", "", "what is installed and whether it is healthy",
      "Shows the imported pair (subject, issuer, serial, SHA-256 fingerprint, key, validity,\n"

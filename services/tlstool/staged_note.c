@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "services/common/client_home.h"
 #include "services/common/staged_words.h"
 
 void staged_verdict(const opts *o, const sipc_config *cfg, pair_judgement *j)
@@ -75,7 +76,8 @@ int staged_unreadable(const opts *o, char *why, size_t len)
     return 1;
 }
 
-void commit_stopped_note(const opts *o, const sipc_rotation *rot, char *out, size_t len)
+void commit_stopped_note(const opts *o, const sipc_config *cfg, const sipc_rotation *rot,
+                         char *out, size_t len)
 {
     char cur[65];
     out[0] = '\0';
@@ -84,18 +86,18 @@ void commit_stopped_note(const opts *o, const sipc_rotation *rot, char *out, siz
     home_pair_fp(o, NULL, cur, NULL, 0);
     if (rot->commit_half)
         snprintf(out, len,
-                 "a commit on this node stopped half-way: security/node.p12 is already the "
+                 "a commit on %s stopped half-way: security/node.p12 is already the "
                  "staged pair's, security/node.crt still the pair it was to replace (SHA-256 "
-                 "%.16s...), which do not go together (the node goes on with node.crt's pair); "
+                 "%.16s...), which do not go together (node.crt's pair stays in use); "
                  "the rotation stands at staged, whatever security/rotation says, and only "
                  "`tlstool rotate commit` fits: it finishes the commit (an abort or a new stage "
                  "would leave node.p12 of another pair)",
-                 cur);
+                 sipc_cli_home_words_of(cfg).here, cur);
     else
         snprintf(out, len,
-                 "a commit on this node stopped before its pair was put in place: "
+                 "a commit on %s stopped before its pair was put in place: "
                  "security/node.crt still holds the pair it was to replace (SHA-256 %.16s...), "
                  "so the rotation stands at staged, whatever security/rotation says; `tlstool "
                  "rotate commit` commits it",
-                 cur);
+                 sipc_cli_home_words_of(cfg).here, cur);
 }

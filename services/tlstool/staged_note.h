@@ -28,8 +28,10 @@ void staged_next(const pair_judgement *j, sipc_rotation_state state, char *out, 
 /* What a commit that stopped before its pair was in place left
  * (sipc_rotation's commit_stopped and commit_half: read as staged), and
  * the one step that finishes it, into out, for the note of every rotate
- * step and for `tlstool status`; "" when no commit stopped. */
-void commit_stopped_note(const opts *o, const sipc_rotation *rot, char *out, size_t len);
+ * step and for `tlstool status`, naming whose commit it was by cfg's home
+ * (sipc_cli_home_words_of); "" when no commit stopped. */
+void commit_stopped_note(const opts *o, const sipc_config *cfg, const sipc_rotation *rot,
+                         char *out, size_t len);
 
 /* Whether a rotation's security/staged/node.crt is there but cannot be
  * read as a pair (unreadable, damaged, not a file): 1, the loader's words

@@ -43,6 +43,8 @@ enum {
                                    it stops trusting; rotate commit: a node refuses the staged
                                    pair; crl add/remove: a node would be cut off; nothing
                                    changed, not asked */
+    EX_CLIENT_HOME = 19,        /* enable, mode, disable: a client-only home has no node whose
+                                   TLS they set; nothing written */
     EX_CHECK_UNREACHABLE = 40,
     EX_CHECK_PLAINTEXT = 41,
     EX_CHECK_MISMATCH = 42,
@@ -56,6 +58,11 @@ enum {
 #define STRAY_STAGED_NOTE                                                                          \
     "security/staged/ is there without a rotation state (a crash, a copy by hand): its pair is "  \
     "not trusted; `tlstool rotate abort` drops it"
+/* a commit that put its pair in place but could not remove security/staged/
+ * (exit 14): rotate status and status say it alike */
+#define LEFTOVER_STAGED_NOTE                                                                       \
+    "left by the commit of this very pair, which is committed: `tlstool rotate commit` again "    \
+    "removes security/staged/"
 /* the opposite: a state before the commit (%s: "staged", "rolled-back") and
  * no pair in security/staged/ */
 #define MISSING_STAGED_NOTE                                                                        \

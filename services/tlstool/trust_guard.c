@@ -36,8 +36,8 @@ int step_security(const opts *o, const sipc_config *cfg, const trust_step *step,
             return EX_BADFILE;
         }
     } else if ((r = load_pair(o, &kp, LOAD_PAIR_QUIET)) != 0) {
-        snprintf(err, errlen, "this %s's pair (security/node.crt) cannot be read",
-                 sipc_cli_home_client_only(cfg) ? "home" : "node");
+        snprintf(err, errlen, "%s pair (security/node.crt) cannot be read",
+                 sipc_cli_home_words_of(cfg).heres);
         return r;
     }
     sipc_config judged = *cfg;
@@ -94,10 +94,10 @@ int trust_guard(const opts *o, const sipc_config *cfg, const trust_step *step)
 {
     if (!trust_guard_applies(o, cfg))
         return EX_OK;
-    int client = sipc_cli_home_client_only(cfg);
+    sipc_cli_home_words w = sipc_cli_home_words_of(cfg);
+    int client = w.client;
     /* whose trust it is, and who is cut off by it */
-    const char *me = client ? "this home" : "this node";
-    const char *cut = client ? "this home's clients" : "this node";
+    const char *me = w.here, *cut = w.users;
     char would[200];
     node_probe *nodes = NULL, *after = NULL;
     char err[600] = "", still[2400] = "", unknown[1200] = "", moved[1200] = "";

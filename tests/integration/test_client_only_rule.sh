@@ -13,23 +13,29 @@
 #   E  no [node], a [cluster] entry that is itself by the defaults  node
 #   F  an empty home (no sipc.conf: a node on the defaults)         node
 #   G  [cluster] name only, no nodes                                node
-# Rows C to G dial 127.0.0.1:24313 for sipcctl (checked free); F, which
-# would dial the standard port there, is judged by tlstool alone. Then the
+# Rows C to G dial their node at [node]'s default address, 127.0.0.1, which
+# the connect hook moves to 127.1.252.1 (port 24313 checked free there); F,
+# which would dial the standard port, is judged by tlstool alone. Then the
 # words for one client and one node home of `--reload`, and in a client's
 # home the rotation guards' words: what a step does to this home's clients
 # (a node refuses their dials, they refuse a node's certificate), never
 # "this node". Last, a commit killed between its state file and its pair
 # on n1: n1's own status (home_pair.rotation), `tlstool status` and
-# `tlstool rotate status` all read it as staged.
+# `tlstool rotate status` all read it as staged. In a client's home too:
+# enable, mode and disable refused (exit 19), nothing written, no state/;
+# the words of its rotation's errors, of a stopped commit and of a commit
+# that left its staged/ (committed, not "not committed").
 set -uo pipefail
 BIN=${SIPC_TEST_BIN:?SIPC_TEST_BIN must point at the build directory}
 BASE=${SIPC_TEST_NET:-127.1.240}
 . "$(dirname "$0")/../support/shtest.sh"
-need_free "$BASE".1:{23000,23001,23002,23003} "$BASE.9:23002" 127.0.0.1:24313
+LOCAL=127.1.252.1 # where a dial of 127.0.0.1 goes (connect_hooks.c)
+need_free "$BASE".1:{23000,23001,23002,23003} "$BASE.9:23002" "$LOCAL:24313"
 shtest_init client_only_rule
 export SIPC_PFX_PASSWORD="Client-Only-$$"
-tt() { local h=$1; shift; "$BIN/tlstool" --home "$work/$h" "$@"; }
-ctl() { local h=$1; shift; "$BIN/sipcctl" --home "$work/$h" --timeout 3000 "$@"; }
+hook=(env LD_PRELOAD="$BIN/tests/integration/libconnect_hooks.so" SIPC_TEST_CONNECT_LOCALHOST=$LOCAL)
+tt() { local h=$1; shift; "${hook[@]}" "$BIN/tlstool" --home "$work/$h" "$@"; }
+ctl() { local h=$1; shift; "${hook[@]}" "$BIN/sipcctl" --home "$work/$h" --timeout 3000 "$@"; }
 # the rule as every message gives it (grep -E)
 RULE='no \[node\] key in its sipc\.conf, its \[cluster\] nodes all others, and no sipcd running or ever run from it \(no state/\): docs/operator-guide\.md, 1\.3'
 ports='[data]\nport = 24311\n[search]\nport = 24312\n[management]\nport = 24313\n[pipeline]\nport = 24314\n'
@@ -133,6 +139,63 @@ expect "ops: finish --force: warnings of what this home's clients no longer reac
     "^tlstool: warning: --force: finished although $BASE\.2:23000 could not be asked the pair it presents: a node that still presents .* is refused by this home's clients from now on, which cannot reach it" \
     '^finished: '
 no_node "ops: finish --force"
+
+# enable, mode and disable in a client's home: no node to set, nothing
+# written (state/force-strict would make it a node's home)
+conf_b=$(cat "$work/B/sipc.conf")
+for cmd in "enable --mode strict --reload --force" "mode strict" "disable --force"; do
+    # shellcheck disable=SC2086
+    run tt B $cmd
+    expect "B: $cmd refused, no node here" 19 \
+        "^tlstool: error: .*/B is a client-only home \($RULE\): it runs no node whose TLS \`tlstool ${cmd%% *}\` sets, nothing was written; its clients offer TLS whenever a pair is imported, and \`\[tls\] enable = 1\` in its sipc.conf makes them speak TLS only$"
+done
+[ ! -e "$work/B/state" ] && [ ! -e "$work/B/security/server.tls.conf" ] &&
+    [ "$(cat "$work/B/sipc.conf")" = "$conf_b" ] && ok "B: nothing written, no state/" ||
+    bad "B: enable, mode or disable wrote: $(ls "$work/B" "$work/B/security")"
+run ctl B status
+expect "B: still client-only" 64 "is a client-only home"
+run tt A enable --mode permissive
+expect "A: enable in a node's home goes on" 0 "^TLS enabled \(mode permissive\)"
+
+# a client's rotation in its own words: its errors, a commit that stopped,
+# one that left staged/ (exit 14's case: committed)
+B_words() { grep -q 'this node' "$OUT" && bad "B: $1 spoke of this node"; }
+run tt B rotate finish
+expect "B: finish before a commit" 10 "^tlstool: error: the staged pair is not committed on this home:"
+tt B rotate abort >/dev/null || not_ok "B: abort"
+run tt B rotate finish
+expect "B: finish without a rotation" 10 "^tlstool: error: no rotation is in progress on this home$"
+B_words "finish"
+tt B rotate stage "$work/q.pfx" >/dev/null || not_ok "B: stage q"
+cur=$(tt B status --json | jq -r .certificate.fingerprint_sha256)
+cp "$work/B/security/rotation" "$work/B.rotation"
+printf '# killed\nstate committed\nprevious %s\n' "$cur" >"$work/B/security/rotation"
+run tt B rotate status
+expect "B: a stopped commit, named as this home's" 0 \
+    '^note: a commit on this home stopped before its pair was put in place: security/node.crt still holds'
+B_words "rotate status"
+run tt B status
+expect "B: status names the stopped commit as this home's" 0 '^warning: a commit on this home stopped before'
+B_words "status"
+cp "$work/B.rotation" "$work/B/security/rotation"
+run tt B rotate commit --timeout 1000
+expect "B: committed" 0 "^committed: this home now holds the new pair"
+# what a commit that could not remove staged/ leaves: its pair there still
+mkdir -m 0700 "$work/B/security/staged"
+cp -p "$work/B/security/node.crt" "$work/B/security/node.p12" "$work/B/security/staged/"
+run tt B status
+expect "B: status: the leftover staged/ is committed" 0 \
+    "^  staged: +SHA-256 [0-9a-f]{64}, left by the commit of this very pair, which is committed: \`tlstool rotate commit\` again removes security/staged/$"
+grep -q 'not committed' "$OUT" && bad "B: status called the leftover not committed"
+[ "$(tt B status --json | jq -r .rotation.staged_leftover)" = true ] &&
+    ok "B: status --json: staged_leftover" || bad "B: status --json: no staged_leftover"
+run tt B rotate status
+expect "B: rotate status alike, next step for a client" 0 \
+    "^  staged pair: +SHA-256 [0-9a-f]{64} \(.*\), left by the commit of this very pair, which is committed" \
+    '^next: once every node has committed \(and was reloaded or restarted\), `tlstool rotate finish` on every node and here$'
+B_words "rotate status"
+run tt B rotate stage "$work/p.pfx"
+expect "B: stage while committed, this home's" 10 "^tlstool: error: a rotation is committed on this home:"
 
 # a commit on n1 killed between its state file (written first) and its pair
 cur=$(tt n1 status --json | jq -r .certificate.fingerprint_sha256)

@@ -10,7 +10,12 @@
  *   reaches a node from a host of the test's choosing, as clients on other
  *   machines do: a node's log limits count per source host (test_tlstool).
  *   A bind that fails leaves the connect as it was: the test sees the
- *   source it got in the node's log. */
+ *   source it got in the node's log.
+ * - $SIPC_TEST_CONNECT_LOCALHOST: a connect to 127.0.0.1 goes to that IPv4
+ *   address instead, at the same port, so that a test of a home dialing its
+ *   node on [node]'s default address dials in the test's own block, where
+ *   it checked the port free, not on 127.0.0.1 other tests share
+ *   (test_client_only_rule). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -36,6 +41,16 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
         sa.sin_family = AF_INET;
         if (inet_pton(AF_INET, from, &sa.sin_addr) == 1)
             (void)bind(fd, (const struct sockaddr *)&sa, sizeof sa);
+    }
+    const char *to = getenv("SIPC_TEST_CONNECT_LOCALHOST");
+    struct sockaddr_in moved;
+    if (to && *to && len >= (socklen_t)sizeof moved) {
+        memcpy(&moved, addr, sizeof moved);
+        if (moved.sin_addr.s_addr == htonl(INADDR_LOOPBACK) &&
+            inet_pton(AF_INET, to, &moved.sin_addr) == 1) {
+            addr = (const struct sockaddr *)&moved;
+            len = sizeof moved;
+        }
     }
     const char *ms = getenv("SIPC_TEST_CONNECT_DELAY_MS");
     if (ms) {

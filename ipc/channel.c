@@ -971,6 +971,11 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
     out->since_ms = ch->since_ms;
     out->last_err = ch->last_err;
     sipc_str_copy(out->last_detail, sizeof out->last_detail, ch->last_err ? ch->last_detail : "");
+    if (ch->up && !ch->up_tls && ch->tls_refused) {
+        out->tls_refused = ch->tls_refused;
+        sipc_str_copy(out->tls_refused_detail, sizeof out->tls_refused_detail,
+                      ch->tls_refused_detail);
+    }
     if (ch->up && ch->conn) {
         out->ping_wait_ms = sipc__conn_ping_wait_ms(ch->conn);
         uint64_t now = uv_now(ch->ctx->loop), life = sipc__conn_last_life(ch->conn);

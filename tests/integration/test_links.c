@@ -1555,6 +1555,9 @@ static void t_reoffer_refused_cert(void **state)
                   li.up ? (li.tls ? "up over TLS" : "up in plaintext") : "down");
     assert_int_equal(hs_failures(&n), hs);
     assert_true(li.up && !li.tls);
+    /* what the node's status shows under the link */
+    assert_int_equal(li.tls_refused, SIPC_EPEERAUTH);
+    assert_non_null(strstr(li.tls_refused_detail, "is not this cluster's key pair"));
     assert_int_equal(ups.plain, 2); /* the race's link, and the one after the refusal */
     assert_int_equal(ups.tls, 0);
     assert_int_equal(count_in(&c.log, "takes TLS but refused this side's TLS (SIPC_EPEERAUTH"), 1);
@@ -1565,7 +1568,8 @@ static void t_reoffer_refused_cert(void **state)
 
 /* A reload of this side (its security set anew) may bring the pair or
  * trust the node takes: the refused offer of TLS is made once more, at
- * once, and refused again the link stays plaintext as before. */
+ * once, and refused again the link stays plaintext as before. So does the
+ * node's reload, which replaces the link (GOAWAY). */
 static void t_reoffer_refused_rearmed(void **state)
 {
     (void)state;
@@ -1591,6 +1595,15 @@ static void t_reoffer_refused_rearmed(void **state)
     assert_int_equal(hs_failures(&n), hs + 1);
     assert_int_equal(ups.plain, 3);
     assert_int_equal(count_in(&c.log, "takes TLS but refused this side's TLS"), 2);
+    /* the node reloads and replaces the connections made before */
+    node_set_pair(&n, SIPC_TLS_PERMISSIVE, g_other);
+    assert_true(sipc_ctx_retire_connections(n.ctx, 0) >= 1);
+    idle_for(&loop, 300);
+    wait_tls_refused(&loop, &c, 3000);
+    idle_for(&loop, 1500);
+    assert_int_equal(hs_failures(&n), hs + 2);
+    assert_int_equal(ups.plain, 4);
+    assert_int_equal(count_in(&c.log, "takes TLS but refused this side's TLS"), 3);
     finish(&loop, &n, &c);
 }
 

@@ -621,13 +621,7 @@ void sipc__channels_security_changed(sipc_ctx *ctx)
     for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
         sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
         ch->backoff_ms = ctx->opts.reconnect_min_ms;
-        ch->reoffer_ms = 0;
-        /* a TLS refused for this side's pair or trust may be taken now:
-         * a plaintext link left so offers it again */
-        int refused = ch->tls_refused;
-        ch->tls_refused = 0;
-        if (refused && !ch->closing && ch->conn && ch->conn->state == SIPC_CONN_S_UP)
-            sipc__channel_reoffer_tls(ch, ch->conn);
+        sipc__channel_reoffer_rearm(ch);
         if (ch->closing || ch->conn || ch->resolving || !uv_is_active((uv_handle_t *)&ch->timer))
             continue;
         ch->plain_fallback = 0; /* permissive: offer TLS again */

@@ -66,9 +66,14 @@ void sipc__channel_reoffer_tls(sipc_channel *ch, sipc_conn *c)
  * either side's pair or trust changes that. The link it was to replace
  * comes back in plaintext and stays so; a timeout, a reset or a close is
  * no such verdict, and takes the usual way (ch_down). */
+int sipc__reoffer_said(const sipc_conn *c, int err, int was_up)
+{
+    return c->replaces_plain && !was_up && sipc_err_classify(err) == SIPC_CLASS_AUTH;
+}
+
 int sipc__channel_reoffer_refused(sipc_channel *ch, sipc_conn *c, int err)
 {
-    if (!c->replaces_plain || sipc_err_classify(err) != SIPC_CLASS_AUTH)
+    if (!sipc__reoffer_said(c, err, 0))
         return 0;
     ch->plain_fallback = 1;
     ch->tls_refused = err;
@@ -82,4 +87,13 @@ int sipc__channel_reoffer_refused(sipc_channel *ch, sipc_conn *c, int err)
               "both need the same key pair, trusted on both sides",
               ch->where, ch->peer_node, sipc_err_name(err), ch->tls_refused_detail);
     return 1;
+}
+
+void sipc__channel_reoffer_rearm(sipc_channel *ch)
+{
+    int refused = ch->tls_refused;
+    ch->reoffer_ms = 0;
+    ch->tls_refused = 0;
+    if (refused && !ch->closing && ch->conn && ch->conn->state == SIPC_CONN_S_UP)
+        sipc__channel_reoffer_tls(ch, ch->conn);
 }

@@ -1342,12 +1342,9 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
         /* the channel says it, once: a plaintext answer to the TLS a
          * permissive dialer offers first is what it is built for (a close
          * without a word may be anything, and keeps its warning) */
-    } else if (c->replaces_plain && !was_up && sipc_err_classify(err) == SIPC_CLASS_AUTH) {
-        /* the channel says it, once, with what it does: the plaintext link
-         * this TLS was to replace comes back (sipc__channel_reoffer_refused) */
     } else if (c->evicted) {
         /* the listener said it, with the reason: not a timeout of its own */
-    } else if (err != 0 && sipc__log_on(c->ctx, level)) {
+    } else if (err != 0 && !sipc__reoffer_said(c, err, was_up) && sipc__log_on(c->ctx, level)) {
         sipc__conn_log_failed(c, err, level);
     }
     /* every outstanding call completes now, exactly once: canceled when we

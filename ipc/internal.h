@@ -883,6 +883,13 @@ void sipc__channel_reoffer_tls(sipc_channel *ch, sipc_conn *c);
  * redials in plaintext, says so once and offers TLS no more (ch->tls_refused);
  * 0 for anything else, which ch handles as any failed dial. */
 int sipc__channel_reoffer_refused(sipc_channel *ch, sipc_conn *c, int err);
+/* channel_reoffer.c: whether c's failure with err is such a refusal, which
+ * the channel says (so the connection does not). */
+int sipc__reoffer_said(const sipc_conn *c, int err, int was_up);
+/* channel_reoffer.c: this side's security changed: the wait before a
+ * re-offer starts over, and a link left plaintext by a refused TLS offers
+ * it again (the new pair or trust may be taken). */
+void sipc__channel_reoffer_rearm(sipc_channel *ch);
 void sipc__server_close_all(sipc_ctx *ctx);
 
 /* The process's descriptors as connections may use them (fd_budget.c):

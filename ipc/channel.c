@@ -153,6 +153,7 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->backoff_ms = ch->ctx->opts.reconnect_min_ms;
     ch->stopping_at = 0;
     ch->up_tls = c->stream && sipc_stream_is_tls(c->stream);
+    ch->offer_replaces_plain = 0;
     sipc_str_copy_utf8(ch->peer_node, sizeof ch->peer_node, c->peer_node);
     /* the address dialed, resolved: the one a node heard from elsewhere is seen at */
     sipc__peer_host(c->stream ? sipc_stream_peer(c->stream) : "", ch->peer_host,
@@ -230,6 +231,9 @@ static void ch_draining(void *owner, sipc_conn *c)
         return;
     ch->conn = NULL;
     ch->plain_fallback = 0; /* permissive: offer TLS again */
+    /* a refusal of that TLS for its certificate or trust keeps the link in
+     * plaintext rather than down (sipc__channel_reoffer_refused) */
+    ch->offer_replaces_plain = ch->up && !ch->up_tls;
     if (ch->closing)
         return;
     if (c->peer_stopping) {
@@ -276,6 +280,10 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
     if (sipc_security_mode(c->sec) == SIPC_TLS_PERMISSIVE) {
         if (was_up) {
             ch->plain_fallback = 0; /* next time, offer TLS again */
+            ch->tls_refused = 0;    /* a link from scratch: a TLS link may come of it */
+            ch->offer_replaces_plain = 0;
+        } else if (sipc__channel_reoffer_refused(ch, c, err)) {
+            immediate = 1; /* back to the plaintext link it replaced */
         } else if (ch->plain_fallback && err == SIPC_ETLSONPLAIN) {
             /* the peer that answered in plaintext now requires TLS (it
              * turned strict while this link was down): offer TLS again, or
@@ -400,6 +408,7 @@ static void ch_connect_to(sipc_channel *ch, const struct sockaddr *addr)
      * plaintext redial may follow anything, and the listener would take it
      * for the retry of another dialer's TLS from this host */
     c->plaintext_retry = ch->retry_next && mode == SIPC_TLS_PERMISSIVE && !want_tls;
+    c->replaces_plain = ch->offer_replaces_plain && mode == SIPC_TLS_PERMISSIVE && want_tls;
     ch->retry_next = 0;
     ch_expect_refusal(ch, c);
     sipc_str_copy(c->peer_addr, sizeof c->peer_addr, ch->where);
@@ -612,7 +621,7 @@ void sipc__channels_security_changed(sipc_ctx *ctx)
     for (sipc_link *l = ctx->channels.next; l != &ctx->channels; l = l->next) {
         sipc_channel *ch = sipc_container_of(l, sipc_channel, link);
         ch->backoff_ms = ctx->opts.reconnect_min_ms;
-        ch->reoffer_ms = 0;
+        sipc__channel_reoffer_rearm(ch);
         if (ch->closing || ch->conn || ch->resolving || !uv_is_active((uv_handle_t *)&ch->timer))
             continue;
         ch->plain_fallback = 0; /* permissive: offer TLS again */
@@ -956,6 +965,11 @@ int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out)
     out->since_ms = ch->since_ms;
     out->last_err = ch->last_err;
     sipc_str_copy(out->last_detail, sizeof out->last_detail, ch->last_err ? ch->last_detail : "");
+    if (ch->up && !ch->up_tls && ch->tls_refused) {
+        out->tls_refused = ch->tls_refused;
+        sipc_str_copy(out->tls_refused_detail, sizeof out->tls_refused_detail,
+                      ch->tls_refused_detail);
+    }
     if (ch->up && ch->conn) {
         out->ping_wait_ms = sipc__conn_ping_wait_ms(ch->conn);
         uint64_t now = uv_now(ch->ctx->loop), life = sipc__conn_last_life(ch->conn);

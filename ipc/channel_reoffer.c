@@ -4,6 +4,8 @@
  * the link stays up. */
 #include <stdio.h>
 
+#include "base/str_copy.h"
+
 #include "ipc/internal.h"
 
 /* The first offer of TLS again on a plaintext link whose peer takes TLS
@@ -42,8 +44,13 @@ void sipc__channel_reoffer_tls(sipc_channel *ch, sipc_conn *c)
 {
     if (ch->up_tls) {
         ch->reoffer_ms = 0;
+        ch->tls_refused = 0;
         return;
     }
+    /* its TLS was refused for a certificate or trust: asking again would
+     * be refused again, each time a GOAWAY of this working link */
+    if (ch->tls_refused)
+        return;
     if (!c->peer_tls_accepted || c->retire_at_up || sipc_security_mode(c->sec) != SIPC_TLS_PERMISSIVE)
         return;
     uint32_t delay = ch->reoffer_ms;
@@ -51,4 +58,42 @@ void sipc__channel_reoffer_tls(sipc_channel *ch, sipc_conn *c)
     ch->reoffer_ms = next < SIPC__MODE_REFUSED_MAX_MS ? next : SIPC__MODE_REFUSED_MAX_MS;
     /* not from inside the hello's frame: through the timer */
     uv_timer_start(&ch->timer, on_reoffer, delay, 0);
+}
+
+/* A peer whose hello says it takes TLS but that refuses our certificate, or
+ * presents one this side does not trust (a permissive cluster whose nodes
+ * hold different pairs), refuses every offer alike: only a change of
+ * either side's pair or trust changes that. The link it was to replace
+ * comes back in plaintext and stays so; a timeout, a reset or a close is
+ * no such verdict, and takes the usual way (ch_down). */
+int sipc__reoffer_said(const sipc_conn *c, int err, int was_up)
+{
+    return c->replaces_plain && !was_up && sipc_err_classify(err) == SIPC_CLASS_AUTH;
+}
+
+int sipc__channel_reoffer_refused(sipc_channel *ch, sipc_conn *c, int err)
+{
+    if (!sipc__reoffer_said(c, err, 0))
+        return 0;
+    ch->plain_fallback = 1;
+    ch->tls_refused = err;
+    sipc_str_copy_utf8(ch->tls_refused_detail, sizeof ch->tls_refused_detail,
+                       c->down_detail[0] ? c->down_detail : sipc_strerror(err));
+    /* the connection's own line is left to this one (sipc__conn_close) */
+    sipc__log(ch->ctx, SIPC_LOG_WARN, "Transport.Conn",
+              "%s (node %s) takes TLS but refused this side's TLS (%s: %s); the link stays "
+              "plaintext and TLS is not offered to it again until this side's security changes "
+              "(a reload), the link goes down or the peer replaces it (its reload): for TLS, "
+              "both need the same key pair, trusted on both sides",
+              ch->where, ch->peer_node, sipc_err_name(err), ch->tls_refused_detail);
+    return 1;
+}
+
+void sipc__channel_reoffer_rearm(sipc_channel *ch)
+{
+    int refused = ch->tls_refused;
+    ch->reoffer_ms = 0;
+    ch->tls_refused = 0;
+    if (refused && !ch->closing && ch->conn && ch->conn->state == SIPC_CONN_S_UP)
+        sipc__channel_reoffer_tls(ch, ch->conn);
 }

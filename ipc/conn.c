@@ -1344,7 +1344,7 @@ void sipc__conn_close(sipc_conn *c, int err, const char *detail)
          * without a word may be anything, and keeps its warning) */
     } else if (c->evicted) {
         /* the listener said it, with the reason: not a timeout of its own */
-    } else if (err != 0 && sipc__log_on(c->ctx, level)) {
+    } else if (err != 0 && !sipc__reoffer_said(c, err, was_up) && sipc__log_on(c->ctx, level)) {
         sipc__conn_log_failed(c, err, level);
     }
     /* every outstanding call completes now, exactly once: canceled when we

@@ -295,6 +295,9 @@ struct sipc_conn {
     int peer_plaintext_retry; /* its hello says: a plaintext retry after TLS refused */
     int peer_tls_accepted;  /* its hello says: its port takes TLS too (permissive) */
     int plaintext_retry;    /* a dial: our hello says so (the channel sets it) */
+    int replaces_plain;     /* a dial: its TLS replaces a plaintext link that was up
+                               (the channel sets it): a refusal of its certificate or
+                               trust is the channel's to say (channel_reoffer.c) */
     const char *refused_note; /* a dial the channel expects may be refused, and
                                why (" (peer not up yet)"): a refusal is logged at
                                refused_level under keys of its own, not a WARN */
@@ -823,6 +826,13 @@ struct sipc_channel {
     uint32_t reoffer_ms;    /* permissive: how long a plaintext link the peer says
                                takes TLS waits before it is replaced by TLS (0: at
                                once); grows while such offers fall back again */
+    int offer_replaces_plain; /* permissive: the TLS dialed next replaces a plaintext
+                                 link that was up (a re-offer, either side's GOAWAY) */
+    int tls_refused;        /* permissive: that TLS was refused for a certificate or
+                               trust (an AUTH-class code): the link is plaintext and
+                               TLS is not offered again until this side's security
+                               changes or a link goes down or is replaced; 0: not */
+    char tls_refused_detail[600];
     int last_err;
     char last_detail[600];
     uint64_t err_at;        /* uv_now() when last_err was seen */
@@ -867,6 +877,19 @@ void sipc__channels_security_changed(sipc_ctx *ctx);
  * says it takes TLS (a permissive dialer's fallback) is replaced by TLS,
  * at once the first time and then after a growing wait. */
 void sipc__channel_reoffer_tls(sipc_channel *ch, sipc_conn *c);
+/* channel_reoffer.c: c, a permissive dial whose TLS replaced a plaintext
+ * link that was up, failed with err before it came up: 1 when that is a
+ * refusal of a certificate or trust (SIPC_CLASS_AUTH), after which ch
+ * redials in plaintext, says so once and offers TLS no more (ch->tls_refused);
+ * 0 for anything else, which ch handles as any failed dial. */
+int sipc__channel_reoffer_refused(sipc_channel *ch, sipc_conn *c, int err);
+/* channel_reoffer.c: whether c's failure with err is such a refusal, which
+ * the channel says (so the connection does not). */
+int sipc__reoffer_said(const sipc_conn *c, int err, int was_up);
+/* channel_reoffer.c: this side's security changed: the wait before a
+ * re-offer starts over, and a link left plaintext by a refused TLS offers
+ * it again (the new pair or trust may be taken). */
+void sipc__channel_reoffer_rearm(sipc_channel *ch);
 void sipc__server_close_all(sipc_ctx *ctx);
 
 /* The process's descriptors as connections may use them (fd_budget.c):

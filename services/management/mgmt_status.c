@@ -127,6 +127,10 @@ static void emit_link(void *arg, const char *service, const sipc_link_info *li)
         json_object_set_new(link, "ping_wait_ms", json_integer(li->ping_wait_ms));
         json_object_set_new(link, "silent_ms", json_integer(li->silent_ms));
     }
+    /* a plaintext link whose TLS the peer's certificate or trust refused:
+     * it stays so, and the strict guard of that peer lists this node */
+    if (link && li->up && !li->tls && li->tls_refused)
+        json_object_set_new(link, "tls_refused", sipc_json_text(li->tls_refused_detail));
     /* a down link's reason is as old as its last attempt */
     if (link && !li->up && li->last_err) {
         json_object_set_new(link, "last_error_age_ms", json_integer(li->last_error_age_ms));

@@ -420,6 +420,9 @@ static void print_node(json_t *st)
                    up ? (json_is_true(json_object_get(s, "tls")) ? ", TLS" : ", plaintext") : "",
                    s_of(s, "since")[0] ? " since " : "", s_of(s, "since"),
                    !up && s_of(s, "last_error")[0] ? "" : "");
+            if (up && s_of(s, "tls_refused")[0])
+                printf("      TLS refused, not offered again until a reload here or there: %s\n",
+                       s_of(s, "tls_refused"));
             if (!up && s_of(s, "last_error")[0]) {
                 char age[100];
                 mgmt_link_age_text(s, age, sizeof age);

@@ -34,6 +34,7 @@
 
 static char *g_dir;
 static char g_pem[512];
+static char g_other[512]; /* a pair of another cluster: neither trusts the other */
 
 /* Its own loopback block (ports are any free one): nodes on .1 unless a
  * test needs more hosts. */
@@ -1378,13 +1379,19 @@ static void on_server_up(sipc_conn *conn, sipc_conn_event ev, int err, void *arg
         s->plain++;
 }
 
-/* Sets n's security to a new one of mode. */
-static void node_set_mode(node *n, sipc_tls_mode mode)
+/* Sets n's security to a new one of mode with the pair in pem. */
+static void node_set_pair(node *n, sipc_tls_mode mode, const char *pem)
 {
-    sipc_security *sec = tu_security(mode, g_pem);
+    sipc_security *sec = tu_security(mode, pem);
     assert_int_equal(sipc_ctx_set_security(n->ctx, sec), 0);
     sipc_security_release(n->sec);
     n->sec = sec;
+}
+
+/* Sets n's security to a new one of mode with the cluster's pair. */
+static void node_set_mode(node *n, sipc_tls_mode mode)
+{
+    node_set_pair(n, mode, g_pem);
 }
 
 /* A node with TLS off on addr, its server's ups counted, and a permissive
@@ -1401,20 +1408,25 @@ static void start_fallback_pair(uv_loop_t *loop, node *n, seen_ups *ups, client 
 }
 
 /* The rolling enable's race: the client's TLS refused by n (TLS off), then
- * n permissive before it takes the plaintext retry, which it takes in
- * plaintext with the security it runs now (no reload replaces it).
- * Returns once that plaintext link is up. */
-static void fall_back_into_permissive(uv_loop_t *loop, node *n, client *c)
+ * n permissive with the pair in pem before it takes the plaintext retry,
+ * which it takes in plaintext with the security it runs now (no reload
+ * replaces it). Returns once that plaintext link is up. */
+static void fall_back_into(uv_loop_t *loop, node *n, client *c, const char *pem)
 {
     uint64_t t0 = now_ms(loop);
     while (!(c->ch->plain_fallback && !sipc_channel_is_up(c->ch)) && now_ms(loop) - t0 < 3000)
         uv_run(loop, UV_RUN_ONCE);
     assert_true(c->ch->plain_fallback && !sipc_channel_is_up(c->ch));
-    node_set_mode(n, SIPC_TLS_PERMISSIVE);
+    node_set_pair(n, SIPC_TLS_PERMISSIVE, pem);
     assert_true(wait_up(loop, c->ch, 3000) < 3000);
     sipc_link_info li;
     assert_int_equal(sipc_channel_info(c->ch, &li), 0);
     assert_int_equal(li.tls, 0);
+}
+
+static void fall_back_into_permissive(uv_loop_t *loop, node *n, client *c)
+{
+    fall_back_into(loop, n, c, g_pem);
 }
 
 /* Runs the loop until c's link is up over TLS and the node has counted its
@@ -1488,6 +1500,110 @@ static void t_reoffer_backs_off(void **state)
     assert_true(took >= 900);
     assert_int_equal(ups.plain, 2);
     assert_int_equal(ups.tls, 1);
+    finish(&loop, &n, &c);
+}
+
+/* The TLS handshakes n's server failed (before a hello). */
+static uint64_t hs_failures(const node *n)
+{
+    sipc_server_stats st;
+    assert_int_equal(sipc_server_stats_get(n->srv, &st), 0);
+    return st.handshake_failures_total;
+}
+
+/* Runs the loop until c's offer of TLS to replace its plaintext link was
+ * refused and the link is up in plaintext again, at most ms. */
+static void wait_tls_refused(uv_loop_t *loop, client *c, unsigned ms)
+{
+    uint64_t t0 = now_ms(loop);
+    while (!(c->ch->tls_refused && sipc_channel_is_up(c->ch)) && now_ms(loop) - t0 < ms)
+        uv_run(loop, UV_RUN_ONCE);
+    sipc_link_info li;
+    assert_int_equal(sipc_channel_info(c->ch, &li), 0);
+    if (!c->ch->tls_refused || !li.up || li.tls)
+        fail_msg("no plaintext link after a refused TLS: refused %d, up %d, tls %d, last error %s",
+                 c->ch->tls_refused, li.up, li.tls, li.last_detail);
+}
+
+/* A permissive cluster whose nodes hold different pairs: the offer of TLS
+ * that replaces a plaintext link to a node that says it takes TLS is
+ * refused for its certificate (here this side does not trust the node's).
+ * That verdict does not change by asking again: the link comes back in
+ * plaintext, one WARN says why and what would change it, and no further
+ * TLS handshake reaches the node while the link stays up. */
+#define REFUSED_NET "127.1.251"
+static void t_reoffer_refused_cert(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    seen_ups ups = {0};
+    client c = {0};
+    start_fallback_pair(&loop, &n, &ups, &c, REFUSED_NET ".1");
+    fall_back_into(&loop, &n, &c, g_other);
+    wait_tls_refused(&loop, &c, 3000);
+    assert_int_equal(c.ch->tls_refused, SIPC_EPEERAUTH);
+    uint64_t hs = hs_failures(&n);
+    assert_true(hs >= 1);
+    /* re-offers were due after 1 and 2 s (and a link down redials sooner) */
+    idle_for(&loop, 3500);
+    sipc_link_info li;
+    assert_int_equal(sipc_channel_info(c.ch, &li), 0);
+    print_message("TLS refused for its certificate: %llu more handshake(s) at the node in 3.5 s, "
+                  "%d plaintext link(s) up there, the link %s\n",
+                  (unsigned long long)(hs_failures(&n) - hs), ups.plain,
+                  li.up ? (li.tls ? "up over TLS" : "up in plaintext") : "down");
+    assert_int_equal(hs_failures(&n), hs);
+    assert_true(li.up && !li.tls);
+    /* what the node's status shows under the link */
+    assert_int_equal(li.tls_refused, SIPC_EPEERAUTH);
+    assert_non_null(strstr(li.tls_refused_detail, "is not this cluster's key pair"));
+    assert_int_equal(ups.plain, 2); /* the race's link, and the one after the refusal */
+    assert_int_equal(ups.tls, 0);
+    assert_int_equal(count_in(&c.log, "takes TLS but refused this side's TLS (SIPC_EPEERAUTH"), 1);
+    assert_int_equal(count_in(&c.log, "the link stays plaintext"), 1);
+    assert_int_equal(count_in(&c.log, "WARN"), 1); /* the connection's own line left to it */
+    finish(&loop, &n, &c);
+}
+
+/* A reload of this side (its security set anew) may bring the pair or
+ * trust the node takes: the refused offer of TLS is made once more, at
+ * once, and refused again the link stays plaintext as before. So does the
+ * node's reload, which replaces the link (GOAWAY). */
+static void t_reoffer_refused_rearmed(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    node n = {0};
+    seen_ups ups = {0};
+    client c = {0};
+    start_fallback_pair(&loop, &n, &ups, &c, REFUSED_NET ".2");
+    fall_back_into(&loop, &n, &c, g_other);
+    wait_tls_refused(&loop, &c, 3000);
+    uint64_t hs = hs_failures(&n);
+    idle_for(&loop, 1500);
+    assert_int_equal(hs_failures(&n), hs);
+    sipc_security *sec = tu_security(SIPC_TLS_PERMISSIVE, g_pem);
+    assert_int_equal(sipc_ctx_set_security(c.ctx, sec), 0);
+    sipc_security_release(c.sec);
+    c.sec = sec;
+    assert_int_equal(c.ch->tls_refused, 0);
+    wait_tls_refused(&loop, &c, 3000);
+    idle_for(&loop, 1500);
+    print_message("this side reloaded: %llu more handshake(s) at the node\n",
+                  (unsigned long long)(hs_failures(&n) - hs));
+    assert_int_equal(hs_failures(&n), hs + 1);
+    assert_int_equal(ups.plain, 3);
+    assert_int_equal(count_in(&c.log, "takes TLS but refused this side's TLS"), 2);
+    /* the node reloads and replaces the connections made before */
+    node_set_pair(&n, SIPC_TLS_PERMISSIVE, g_other);
+    assert_true(sipc_ctx_retire_connections(n.ctx, 0) >= 1);
+    idle_for(&loop, 300);
+    wait_tls_refused(&loop, &c, 3000);
+    idle_for(&loop, 1500);
+    assert_int_equal(hs_failures(&n), hs + 2);
+    assert_int_equal(ups.plain, 4);
+    assert_int_equal(count_in(&c.log, "takes TLS but refused this side's TLS"), 3);
     finish(&loop, &n, &c);
 }
 
@@ -1595,7 +1711,12 @@ int main(void)
         return 1;
     }
     snprintf(g_pem, sizeof g_pem, "%s/node.pem", g_dir);
-    /* four lanes side by side (tests/support/lanes.h), of about 12 s each:
+    if (tu_make_pair(g_dir, "other", "ec", 30, NULL, "another cluster") != 0) {
+        fprintf(stderr, "cannot generate test certificates with openssl\n");
+        return 1;
+    }
+    snprintf(g_other, sizeof g_other, "%s/other.pem", g_dir);
+    /* five lanes side by side (tests/support/lanes.h), of about 12 s each:
      * the cases wait out real backoffs, each lane on its own addresses */
     const struct CMUnitTest backoff[] = {
         cmocka_unit_test(t_mode_refused_backoff),
@@ -1626,9 +1747,14 @@ int main(void)
         cmocka_unit_test(t_stop_reads_as_stopping),
         cmocka_unit_test(t_goaway_grace),
     };
+    const struct CMUnitTest refused[] = {
+        cmocka_unit_test(t_reoffer_refused_cert),
+        cmocka_unit_test(t_reoffer_refused_rearmed),
+    };
     const tu_lane lanes[] = {
         TU_LANE("links backoff", backoff, NULL), TU_LANE("links dead peer", dead, NULL),
-        TU_LANE("links hello", hello, NULL), TU_LANE("links restart", restart, NULL)};
+        TU_LANE("links hello", hello, NULL), TU_LANE("links restart", restart, NULL),
+        TU_LANE("links TLS refused", refused, NULL)};
     int fails = tu_run_lanes(lanes, sizeof lanes / sizeof lanes[0]);
     tu_rmdir(g_dir);
     free(g_dir);

@@ -908,6 +908,12 @@ typedef struct sipc_link_info {
                                    attempt dialed since failed all the same. A node
                                    heard from is up, and this link is coming back: not to
                                    be taken for a node that is gone */
+    int tls_refused;            /* when up in plaintext (a permissive dialer's fallback): the
+                                   code, of the SIPC_CLASS_AUTH class, that refused the TLS
+                                   offered in its place; TLS is not offered on it again
+                                   until this side's security changes, the link goes down or
+                                   the peer replaces it (GOAWAY). 0: none */
+    char tls_refused_detail[600]; /* that refusal's reason and fix, "" when none */
 } sipc_link_info;
 SIPC_EXTERN int sipc_channel_info(const sipc_channel *ch, sipc_link_info *out);
 /* Fails pending calls with SIPC_ECANCELED ("channel closed"; their

@@ -164,7 +164,9 @@ static const cli_opt ROTATE_OPTS[] = {
          "reload or start), or one [cluster] nodes refuse; finish, abort:\n"
          "go on although [cluster] nodes still present certificates only\n"
          "the pair it stops trusting vouches for, or cannot be asked (they are\n"
-         "cut off from this node)"),
+         "cut off from this node); with --reload, a forced commit or abort\n"
+         "forces the node's reload too (its trust guard refuses a pair that\n"
+         "[cluster] nodes refuse)"),
     RELOAD_FLAG,
     TIMEOUT_OPT("finish, abort: asking each [cluster] node its pair (default 5000)"),
     CLI_PASSWORD_OPTS(opts, pw),

@@ -52,11 +52,11 @@ enum { BY_CRL, BY_UNKNOWN, BY_OTHER, BY_UNJUDGED, BY_UNTOLD, BY_TRUST, BY_PIN, B
 /* The fix of a pair replaced outside a rotation: the rotation, or the pair
  * back (an import's is kept in previous/; one copied in has none). */
 #define ROTATE_FIX                                                                               \
-    "put back the pair the node runs (after `tlstool import --force` its PKCS#12 file is "       \
-    "security/previous/node.p12: `tlstool import` it again), or move the whole cluster to the "  \
-    "new pair with the rolling rotation, which cuts no link: `tlstool rotate stage FILE "         \
-    "--reload` on every node before any commits it, then `tlstool rotate commit --reload` node " \
-    "by node, then `tlstool rotate finish --reload` (docs/operator-guide.md, 1.8)"
+    "put back the pair the node runs (after `tlstool import --force`: `tlstool import "          \
+    "security/previous/node.p12 --force`), or move the whole cluster to the new pair by the "    \
+    "rolling rotation, which cuts no link (`tlstool rotate stage FILE --reload` on every node, " \
+    "then `rotate commit --reload` node by node, then `rotate finish --reload`: "               \
+    "docs/operator-guide.md 1.8)"
 static const struct {
     const char *what, *fix;
 } cause_words[BY_N] = {
@@ -87,9 +87,8 @@ static const struct {
                   "undo that change (`tlstool trust list`, `tlstool trust add FILE`, sipc.conf's "
                   "[tls] subject), or give each node named a certificate the reload's trust "
                   "accepts (`tlstool import NEW.pfx` there, and a reload)"},
-    [BY_PIN] = {"a certificate that the reload's pair does not accept (a self-signed pair "
-                "accepts only itself, and during a key pair rotation its staged or previous "
-                "pair)",
+    [BY_PIN] = {"a certificate the reload's pair does not accept (a self-signed pair accepts "
+                "only itself, and in a rotation its staged or previous pair)",
                 ROTATE_FIX},
     [BY_PIN_OUT] = {"a certificate this node accepts, with no trust in the pair the reload "
                     "presents (they neither hold it nor have it staged)",
@@ -391,9 +390,8 @@ static int words_by_cause(reload_job *j, const host *h, const int *ncut, char cu
              pin ? "lose the links of" : "refuse the links of",
              n, n == 1 ? "" : "s", nkept ? "" : ", and keep none", groups, fix,
              back ? "; or set [tls] revocation back to off" : "",
-             pin ? " (`sipcctl reload --node ADDR --force` from a home holding the pair this "
-                   "node runs, such as another node's: this home's sipcctl presents the new "
-                   "pair, which the running node refuses)"
+             pin ? " (`sipcctl reload --node ADDR --force` from a home holding the pair the "
+                   "node runs: this home's own sipcctl presents the new one)"
                  : "",
              n == 1 ? "it" : "them", j->crl_note[0] ? "; also " : "", j->crl_note);
     return 1;

@@ -49,11 +49,13 @@
  * BY_PIN_OUT: the node refusing the pair the reload presents. host's
  * crl_cause[] holds BY_N for a node not judged. */
 enum { BY_CRL, BY_UNKNOWN, BY_OTHER, BY_UNJUDGED, BY_UNTOLD, BY_TRUST, BY_PIN, BY_PIN_OUT, BY_N };
-/* The fix of a pair replaced outside a rotation: the rotation, or the pair
- * back (an import's is kept in previous/; one copied in has none). */
+/* The fix of a pair replaced outside a rotation (or a commit the other
+ * nodes did not stage): the pair back (an import's is kept in previous/,
+ * a commit's abort puts it back; one copied in has none), or the rotation. */
 #define ROTATE_FIX                                                                               \
     "put back the pair the node runs (after `tlstool import --force`: `tlstool import "          \
-    "security/previous/node.p12 --force`), or move the whole cluster to the new pair by the "    \
+    "security/previous/node.p12 --force`; after a commit: `tlstool rotate abort`), or move the " \
+    "whole cluster to the new pair by the "                                                     \
     "rolling rotation, which cuts no link (`tlstool rotate stage FILE --reload` on every node, " \
     "then `rotate commit --reload` node by node, then `rotate finish --reload`: "               \
     "docs/operator-guide.md 1.8)"

@@ -3,11 +3,14 @@
  * apply now ([tls] revocation turned on, which applies every CRL stored
  * while it was off at once; a CRL put into a mounted crl/ folder;
  * revocation = hard turned on, or a CRL gone under it). The trust guard: a
- * reload that changes no CRL but drops or changes a root of trust/, or asks
- * another [tls] subject. Either is refused as a whole, unless forced, when
- * every [cluster] node that this node accepts now presents a certificate
- * the reload's security refuses (no link would stay), or any presents one
- * hard refuses for want of a current CRL (no purpose of anyone's). Each
+ * reload that changes no CRL but drops or changes a root of trust/, asks
+ * another [tls] subject, or replaces the pair the node presents (a
+ * self-signed pair is its own trust: the pin). Either is refused as a
+ * whole, unless forced, when every [cluster] node that this node accepts
+ * now presents a certificate the reload's security refuses (no link would
+ * stay), or any presents one hard refuses for want of a current CRL, or
+ * is cut off by the pair replaced (no purpose of anyone's: the rolling
+ * rotation moves a cluster to a new pair without cutting a link). Each
  * refused node is named with its cause, told apart, for CRLs, by dials
  * without revocation checks and with soft ones.
  * Cutting off some nodes whose certificates a CRL revokes, or a root no
@@ -41,9 +44,21 @@
  * BY_UNJUDGED: a check of the same files, whose dials cannot tell, cuts a
  * node the dials that could tell did not (down then, or presenting another
  * certificate now); BY_UNTOLD: those dials could not tell; BY_TRUST: a
- * reload that changes no CRL (the trust guard). host's crl_cause[] holds
- * BY_N for a node not judged. */
-enum { BY_CRL, BY_UNKNOWN, BY_OTHER, BY_UNJUDGED, BY_UNTOLD, BY_TRUST, BY_N };
+ * reload that changes no CRL (the trust guard); BY_PIN: the same, the
+ * node's pair replaced, its new pin refusing the node's certificate;
+ * BY_PIN_OUT: the node refusing the pair the reload presents. host's
+ * crl_cause[] holds BY_N for a node not judged. */
+enum { BY_CRL, BY_UNKNOWN, BY_OTHER, BY_UNJUDGED, BY_UNTOLD, BY_TRUST, BY_PIN, BY_PIN_OUT, BY_N };
+/* The fix of a pair replaced outside a rotation (or a commit the other
+ * nodes did not stage): the pair back (an import's is kept in previous/,
+ * a commit's abort puts it back; one copied in has none), or the rotation. */
+#define ROTATE_FIX                                                                               \
+    "put back the pair the node runs (after `tlstool import --force`: `tlstool import "          \
+    "security/previous/node.p12 --force`; after a commit: `tlstool rotate abort`), or move the " \
+    "whole cluster to the new pair by the "                                                     \
+    "rolling rotation, which cuts no link (`tlstool rotate stage FILE --reload` on every node, " \
+    "then `rotate commit --reload` node by node, then `rotate finish --reload`: "               \
+    "docs/operator-guide.md 1.8)"
 static const struct {
     const char *what, *fix;
 } cause_words[BY_N] = {
@@ -74,6 +89,12 @@ static const struct {
                   "undo that change (`tlstool trust list`, `tlstool trust add FILE`, sipc.conf's "
                   "[tls] subject), or give each node named a certificate the reload's trust "
                   "accepts (`tlstool import NEW.pfx` there, and a reload)"},
+    [BY_PIN] = {"a certificate the reload's pair does not accept (a self-signed pair accepts "
+                "only itself, and in a rotation its staged or previous pair)",
+                ROTATE_FIX},
+    [BY_PIN_OUT] = {"a certificate this node accepts, with no trust in the pair the reload "
+                    "presents (they neither hold it nor have it staged)",
+                    ROTATE_FIX},
 };
 
 int reload_crl_news(const reload_job *j, const host *h)
@@ -89,14 +110,27 @@ int reload_crl_news(const reload_job *j, const host *h)
            (h->cfg.revocation == SIPC_REVOCATION_OFF || host_files_news(&j->crl, &h->crl));
 }
 
+/* Both the security that runs and the reload's are TLS. */
+static int tls_stays(const reload_job *j, const host *h)
+{
+    return sipc_security_mode(j->sec[HOST_DATA]) != SIPC_TLS_OFF &&
+           sipc_security_mode(h->svc[HOST_DATA].sec) != SIPC_TLS_OFF;
+}
+
+int reload_pair_news(const reload_job *j, const host *h)
+{
+    return tls_stays(j, h) && h->pair_fp[0] &&
+           strcmp(h->pair_fp, sipc_security_fingerprint(j->probe)) != 0;
+}
+
 int reload_trust_news(const reload_job *j, const host *h)
 {
-    if (sipc_security_mode(j->sec[HOST_DATA]) == SIPC_TLS_OFF ||
-        sipc_security_mode(h->svc[HOST_DATA].sec) == SIPC_TLS_OFF)
+    if (!tls_stays(j, h))
         return 0;
     /* a root added narrows nothing, nor does a subject no longer asked */
     return host_files_news(&h->trust, &j->trust) ||
-           (j->cfg.subject[0] && strcmp(h->cfg.subject, j->cfg.subject));
+           (j->cfg.subject[0] && strcmp(h->cfg.subject, j->cfg.subject)) ||
+           reload_pair_news(j, h);
 }
 
 int reload_guard_news(const reload_job *j, const host *h)
@@ -248,11 +282,12 @@ static void say_checked(host *h, int crl, int ncut, const char *cut)
  * refusing this node's certificate there, or not answering, says nothing of
  * the CRLs (BY_UNTOLD). Without those dials (a check of the same files):
  * what the dials that could tell found, or not judged if they did not cut
- * it. A reload that applies no new CRL refuses what its trust refuses. */
-static int cause_of(const reload_dials *a, host *h, int i, int crl)
+ * it. A reload that applies no new CRL refuses what its trust refuses,
+ * its new pin's when it replaces the pair. */
+static int cause_of(const reload_dials *a, host *h, int i, int crl, int pin)
 {
     if (!crl)
-        return BY_TRUST;
+        return pin ? BY_PIN : BY_TRUST;
     if (a->nsec < 3)
         return h->crl_cause[i] < BY_N ? h->crl_cause[i] : BY_UNJUDGED;
     const reload_dial *off = &a->dial[2][i], *soft = &a->dial[3][i];
@@ -280,9 +315,15 @@ static const char *news_why(const reload_job *j, const host *h, char *out, size_
                  roots && subject ? ", and " : "", subject ? "[tls] subject changes from '" : "",
                  subject ? h->cfg.subject : "", subject ? "' to '" : "",
                  subject ? j->cfg.subject : "");
-        if (subject) {
-            size_t at = strlen(out);
+        size_t at = strlen(out);
+        if (subject)
             snprintf(out + at, len - at, "'");
+        if (reload_pair_news(j, h)) {
+            at = strlen(out);
+            snprintf(out + at, len - at,
+                     "%sthe pair this node presents changes from SHA-256 %.16s... to SHA-256 "
+                     "%.16s... (security/node.crt)",
+                     at ? ", and " : "", h->pair_fp, sipc_security_fingerprint(j->probe));
         }
         return out;
     }
@@ -306,7 +347,7 @@ static int cut_count(const int *ncut)
 }
 
 /* "N node(s) present(s) WHAT: LIST", for each cause with nodes, joined by
- * "; "; and in fix each cause's fix, joined the same way. */
+ * "; "; and in fix each cause's fix, joined the same way, each once. */
 static void causes_text(const int *ncut, char cut[][1600], char *out, size_t cap, char *fix,
                         size_t fixcap)
 {
@@ -317,7 +358,8 @@ static void causes_text(const int *ncut, char cut[][1600], char *out, size_t cap
         size_t at = strlen(out), fat = strlen(fix);
         snprintf(out + at, cap - at, "%s%d node%s present%s %s: %s", at ? "; " : "", ncut[c],
                  ncut[c] == 1 ? "" : "s", ncut[c] == 1 ? "s" : "", cause_words[c].what, cut[c]);
-        snprintf(fix + fat, fixcap - fat, "%s%s", fat ? "; " : "", cause_words[c].fix);
+        if (!strstr(fix, cause_words[c].fix))
+            snprintf(fix + fat, fixcap - fat, "%s%s", fat ? "; " : "", cause_words[c].fix);
     }
 }
 
@@ -327,9 +369,9 @@ static void causes_text(const int *ncut, char cut[][1600], char *out, size_t cap
 static int words_by_cause(reload_job *j, const host *h, const int *ncut, char cut[][1600],
                           int nkept, int refused, char *msg, size_t len)
 {
-    char groups[5000], fix[1100], why[700];
+    char groups[5000], fix[1600], why[700];
     causes_text(ncut, cut, groups, sizeof groups, fix, sizeof fix);
-    int n = cut_count(ncut);
+    int n = cut_count(ncut), pin = ncut[BY_PIN] + ncut[BY_PIN_OUT];
     size_t at = strlen(j->crl_note);
     if (!refused) {
         snprintf(j->crl_note + at, sizeof j->crl_note - at,
@@ -340,14 +382,20 @@ static int words_by_cause(reload_job *j, const host *h, const int *ncut, char cu
         return 0;
     }
     int back = h->cfg.revocation == SIPC_REVOCATION_OFF;
+    /* this home's own sipcctl presents the new pair, which the running
+     * node refuses: the forced reload is asked from another home */
     snprintf(msg, len,
-             "reload refused: %s, and with it this node would refuse the links of %d [cluster] "
+             "reload refused: %s, and with it this node would %s %d [cluster] "
              "node%s that it accepts now%s: %s. Nothing of it is applied: %s%s; or reload with "
-             "--force, which applies it anyway and cuts %s off%s%s",
-             news_why(j, h, why, sizeof why), n, n == 1 ? "" : "s", nkept ? "" : ", and keep none",
-             groups, fix,
-             back ? "; or set [tls] revocation back to off" : "", n == 1 ? "it" : "them",
-             j->crl_note[0] ? "; also " : "", j->crl_note);
+             "--force%s, which applies it anyway and cuts %s off%s%s",
+             news_why(j, h, why, sizeof why),
+             pin ? "lose the links of" : "refuse the links of",
+             n, n == 1 ? "" : "s", nkept ? "" : ", and keep none", groups, fix,
+             back ? "; or set [tls] revocation back to off" : "",
+             pin ? " (`sipcctl reload --node ADDR --force` from a home holding the pair the "
+                   "node runs: this home's own sipcctl presents the new one)"
+                 : "",
+             n == 1 ? "it" : "them", j->crl_note[0] ? "; also " : "", j->crl_note);
     return 1;
 }
 
@@ -358,6 +406,8 @@ static int judge(reload_job *j, host *h, char *msg, size_t len, int *ncrl)
     reload_dials *a = j->dials;
     char cut[BY_N][1600] = {""}, unasked[1200] = "";
     int ncut[BY_N] = {0}, nunasked = 0, nkept = 0, crl = reload_crl_news(j, h);
+    int pin = reload_pair_news(j, h);
+    const char *new_fp = sipc_security_fingerprint(j->probe);
     /* said once the reload applied, when its files are what the node runs */
     j->note_head = crl ? "Reload applied new CRLs" : "Reload narrowed the trust";
     /* dials that tell causes judge every node afresh: a cause kept from
@@ -372,8 +422,11 @@ static int judge(reload_job *j, host *h, char *msg, size_t len, int *ncrl)
             /* a check: the security that runs accepted the node at the
              * reload's dials and has not changed since; one that does not
              * answer now could not be asked */
-            was = (cut_dial){after->up || after->err == SIPC_EPEERAUTH, after->up ? after->tls : 1,
-                             after->err};
+            /* with the pair replaced, a node refusing the new one was
+             * accepted too: the security that runs presents the old */
+            was = (cut_dial){after->up || after->err == SIPC_EPEERAUTH ||
+                                 (pin && after->err == SIPC_ECERTREFUSED),
+                             after->up ? after->tls : 1, after->err};
             now = after;
         }
         const char *node = reload_dials_node(a, h, i);
@@ -384,12 +437,20 @@ static int judge(reload_job *j, host *h, char *msg, size_t len, int *ncrl)
             nkept++;
             continue;
         }
-        if (v == CUT_REFUSED) {
-            /* the verifier's reason: the fix is the guard's to say */
-            int rl, by = cause_of(a, h, i, crl);
+        if (v == CUT_REFUSED || (v == CUT_TRUST_MOVED && pin)) {
+            /* the verifier's reason: the fix is the guard's to say; a
+             * node refusing the new pair, with the two fingerprints */
+            int rl, by = v == CUT_REFUSED ? cause_of(a, h, i, crl, pin) : BY_PIN_OUT;
             const char *reason = cli_err_reason(after->err, after->detail, &rl);
-            char why[sizeof after->detail];
-            snprintf(why, sizeof why, "%.*s", rl, reason);
+            char why[sizeof after->detail + 160] = "";
+            if (by == BY_PIN_OUT && now->fp[0])
+                snprintf(why, sizeof why, "it presents SHA-256 %.16s..., ", now->fp);
+            size_t at = strlen(why);
+            if (by == BY_PIN_OUT)
+                snprintf(why + at, sizeof why - at, "it refuses the reload's pair (SHA-256 "
+                         "%.16s...): %.*s", new_fp, rl, reason);
+            else
+                snprintf(why, sizeof why, "%.*s", rl, reason);
             node_add(cut[by], sizeof cut[by], a->addr[i], node, why);
             ncut[by]++;
         } else if (!a->first && after->up) {
@@ -407,11 +468,13 @@ static int judge(reload_job *j, host *h, char *msg, size_t len, int *ncrl)
     }
     int all = cut_count(ncut);
     /* cutting some nodes off is what a CRL revoking them is for; a status
-     * no current CRL tells is no such purpose: it refuses the reload too */
-    int refused =
-        (cut_refuses(all, nkept, 1) || cut_refuses(ncut[BY_UNKNOWN], nkept, 0)) && !j->force;
+     * no current CRL tells is no such purpose, nor a pair swapped under
+     * nodes that hold the old one: either refuses the reload too */
+    int refused = (cut_refuses(all, nkept, 1) || cut_refuses(ncut[BY_UNKNOWN], nkept, 0) ||
+                   cut_refuses(ncut[BY_PIN] + ncut[BY_PIN_OUT], nkept, 0)) &&
+                  !j->force;
     verdict_keep(j, h, refused);
-    *ncrl = all - ncut[BY_OTHER] - ncut[BY_TRUST];
+    *ncrl = all - ncut[BY_OTHER] - ncut[BY_TRUST] - ncut[BY_PIN] - ncut[BY_PIN_OUT];
     /* a cut node whose cause is not told: the next check dials to tell it */
     if (ncut[BY_UNJUDGED])
         h->crl_dialed = 0;

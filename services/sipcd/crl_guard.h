@@ -21,9 +21,17 @@
  * turned on, or with a CRL of security/crl/ gone or changed. */
 int reload_crl_news(const reload_job *j, const host *h);
 
+/* Whether the reload j replaces the pair the node presents, TLS running
+ * and staying on (reload_pair_news): a self-signed pair accepts itself
+ * only (and a rotation's pairs), so a pair swapped outside a rotation
+ * (`tlstool import --force`, files copied into security/) refuses every
+ * node that still presents the one it replaces, and they refuse it. */
+int reload_pair_news(const reload_job *j, const host *h);
+
 /* Whether the reload j narrows the trust over TLS, the node running TLS:
  * a root of security/trust/ gone or changed since the node loaded its own,
- * or a [tls] subject asked that the node does not ask now. */
+ * a [tls] subject asked that the node does not ask now, or the pair it
+ * presents replaced (reload_pair_news). */
 int reload_trust_news(const reload_job *j, const host *h);
 
 /* Whether a guard dials for j: reload_crl_news or reload_trust_news. A
@@ -74,10 +82,12 @@ int reload_crl_ask(reload_job *j, host *h, uint32_t timeout_ms, void (*done)(rel
  * judge): a node accepted now whose certificate the security of the reload
  * refuses would be cut off, by a CRL revoking it, by revocation = hard
  * for want of a current CRL, or by something else the reload changes (a
- * root, [tls] subject), or for a cause the dials could not tell (named by
- * cause). The refusal's cause when the reload is refused, i.e. every node
- * accepted now would be cut off, or one for want of a current CRL, and it
- * is not forced (msg, len bytes, names those nodes and the fix):
+ * root, [tls] subject, the pair it presents: its new pin refusing the
+ * node, or the node refusing it), or for a cause the dials could not tell
+ * (named by cause). The refusal's cause when the reload is refused, i.e.
+ * every node accepted now would be cut off, or one for want of a current
+ * CRL or by the pair replaced, and it is not forced (msg, len bytes, names
+ * those nodes, their fingerprints against the new pair's, and the fix):
  * "crl_guard", or "trust_guard" when no node is cut off for a CRL (or for
  * a cause that may be one); else NULL, with j->crl_note naming the nodes
  * cut off (with --force, or while another node stays accepted) and their

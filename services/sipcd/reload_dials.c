@@ -62,6 +62,7 @@ static void dial_conn(sipc_conn *conn, sipc_conn_event ev, int err, void *arg)
         return;
     d->tls = pi.tls;
     snprintf(d->node, sizeof d->node, "%s", pi.peer_node);
+    snprintf(d->fp, sizeof d->fp, "%s", pi.peer_fingerprint);
 }
 
 static void dial_answer(int err, const sipc_reply *reply, void *arg)

@@ -16,6 +16,7 @@ typedef struct reload_dial {
     sipc_channel *ch;
     int done, up, tls, err;
     char node[64]; /* the node id of its hello, "" when it did not come up */
+    char fp[65];   /* the SHA-256 of the certificate it presented, "" when none */
     char detail[700];
 } reload_dial;
 

@@ -342,10 +342,12 @@ int cmd_import(void *arg)
                 in.fp);
     else if (other && cfg.tls_enable)
         warning("this is another pair than the one replaced (sha256 %.16s...), %s: once "
-                "this node reloads (SIGHUP, `systemctl reload sipcd`) or restarts, it and every "
-                "node that does not hold this same pair refuse each other: import it on every "
-                "node and client-only machine, then reload each (the cluster is split until all "
-                "have it; `tlstool rotate` avoids that, the operator guide 1.8)",
+                "this node restarts, or reloads with --force (its trust guard refuses a reload "
+                "that cuts it off from [cluster] nodes it accepts now), it and every node that "
+                "does not hold this same pair refuse each other: import it on every node and "
+                "client-only machine, then reload each with `sipcctl reload --node ADDR --force` "
+                "from a home that still holds the replaced pair, or restart each (the cluster is "
+                "split until all have it; `tlstool rotate` avoids that, the operator guide 1.8)",
                 in.fp, replaced_holders(how));
     else if (other)
         warning("this is another pair than the one replaced (sha256 %.16s...): every "

@@ -164,7 +164,9 @@ static const cli_opt ROTATE_OPTS[] = {
          "reload or start), or one [cluster] nodes refuse; finish, abort:\n"
          "go on although [cluster] nodes still present certificates only\n"
          "the pair it stops trusting vouches for, or cannot be asked (they are\n"
-         "cut off from this node)"),
+         "cut off from this node); with --reload, a forced commit or abort\n"
+         "forces the node's reload too (its trust guard refuses a pair that\n"
+         "[cluster] nodes refuse)"),
     RELOAD_FLAG,
     TIMEOUT_OPT("finish, abort: asking each [cluster] node its pair (default 5000)"),
     CLI_PASSWORD_OPTS(opts, pw),
@@ -191,10 +193,12 @@ static const cli_cmd COMMANDS[] = {
      "left out, each named. Does not enable TLS.\n"
      "Every node holds the same pair: with TLS enabled, another pair than the installed\n"
      "one (not trusted by this home: its peers would refuse it) is refused, exit 7, unless\n"
-     "--force; to change the cluster's pair use `tlstool rotate`. Over a pair that\n"
-     "verifies, a FILE whose chain does not (incomplete, root not trusted, revocation\n"
-     "unknown) is refused with verify's exit code unless --force; into a home without a\n"
-     "pair it is imported with a warning.\n",
+     "--force; to change the cluster's pair use `tlstool rotate`. After --force, the\n"
+     "node's trust guard refuses its reload while [cluster] nodes it accepts present the\n"
+     "replaced pair (`sipcctl reload --force` from another home, or a restart, applies it).\n"
+     "Over a pair that verifies, a FILE whose chain does not (incomplete, root not\n"
+     "trusted, revocation unknown) is refused with verify's exit code unless --force; into\n"
+     "a home without a pair it is imported with a warning.\n",
      IMPORT_OPTS, cmd_import, NULL},
     {"enable", "[--mode permissive|strict] [--reload] [--force]",
      "turn TLS on for this node's services",

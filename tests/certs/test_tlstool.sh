@@ -223,7 +223,7 @@ grep -q "^warning: this is another pair than the one replaced (sha256 [0-9a-f]\{
     expect "import: the same pair again with TLS on: no --force needed" 0 "imported"
     run env SIPC_PFX_PASSWORD="$PFXPW" "$T" --home "$H" import "$work/rsa-2048.pfx" --force
     expect "import --force: another pair with TLS on: imported, warned, no plain reload advice" 0 "imported" \
-        "^warning: this is another pair than the one replaced .*import it on every node and client-only machine, then reload each"
+        "^warning: this is another pair than the one replaced .*import it on every node and client-only machine, then reload each with .sipcctl reload --node ADDR --force. from a home that still holds the replaced pair, or restart each"
     grep -q "presents the replaced pair until it reloads" "$OUT" && bad "import --force: the plain reload advice is given"
     H=$H_import
 }

@@ -1098,8 +1098,11 @@ static void test_layout_appends(void **state)
     assert_true(offsetof(sipc_link_info, attempting) > offsetof(sipc_link_info, next_attempt_ms));
     assert_true(offsetof(sipc_link_info, silent_ms) > offsetof(sipc_link_info, attempting));
     assert_true(offsetof(sipc_link_info, peer_seen_ms) > offsetof(sipc_link_info, silent_ms));
-    assert_true(sizeof(sipc_link_info) - offsetof(sipc_link_info, peer_seen_ms) -
-                    sizeof(uint32_t) <
+    assert_true(offsetof(sipc_link_info, tls_refused) > offsetof(sipc_link_info, peer_seen_ms));
+    assert_true(offsetof(sipc_link_info, tls_refused_detail) >
+                offsetof(sipc_link_info, tls_refused));
+    assert_true(sizeof(sipc_link_info) - offsetof(sipc_link_info, tls_refused_detail) -
+                    sizeof(((sipc_link_info *)0)->tls_refused_detail) <
                 _Alignof(sipc_link_info));
 }
 

@@ -150,6 +150,39 @@ acked_between() {
     } END { print n + 0 }' "$CL/load/ledger"
 }
 
+# held_tools DIR: DIR (made if need be) as the SIPC_BIN of an `up`: BIN's
+# sipcd, sipcctl and sipc-load linked there (where DIR holds none of its
+# own) and a tlstool that, while DIR/hold holds a shell pattern its
+# arguments match, creates DIR/held and waits until hold is gone (60 s at
+# most) before it runs. A progress line comes before the step it names, and
+# a loaded machine may run on well past it before a test acts: held, a
+# rolling change stands still exactly where the test chose (hold_step DIR
+# PATTERN, e.g. '*/nodes/n1 enable *', then wait_for ... test -e DIR/held;
+# release_step DIR), every check before that step's tlstool already made.
+held_tools() {
+    local d=$1 p
+    mkdir -p "$d" || return 1
+    for p in sipcd sipcctl sipc-load; do
+        [ -e "$d/$p" ] || ln -s "$BIN/$p" "$d/$p" || return 1
+    done
+    rm -f "$d/tlstool"
+    cat >"$d/tlstool" <<EOF || return 1
+#!/bin/sh
+if [ -f "$d/hold" ]; then
+    case "\$*" in
+    \$(cat "$d/hold"))
+        : >"$d/held"
+        i=0
+        while [ -f "$d/hold" ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done ;;
+    esac
+fi
+exec "$BIN/tlstool" "\$@"
+EOF
+    chmod +x "$d/tlstool"
+}
+hold_step() { rm -f "$1/held" && printf '%s\n' "$2" >"$1/hold"; }
+release_step() { rm -f "$1/hold"; }
+
 # skip NAME REASON: the scenario cannot run here (exit 77, ctest's SKIP_RETURN_CODE)
 skip() {
     echo "SKIP: $*"

@@ -141,6 +141,19 @@ load_verify() {
     done
 }
 
+# load_flowing [SINCE]: the load generator's ledger has records committed on
+# every node (its A lines) at or after SINCE (ms since the epoch; any time
+# when not given): the load goes through every node. A generator starts
+# and connects at the machine's pace, so a scenario waits for this
+# (wait_for) where a fixed sleep would only hope for it.
+load_flowing() {
+    local a
+    for a in $(jq -r '.nodes[].address' "$CL/cluster.json"); do
+        awk -v t="${1:-0}" -v d="$a:" '$1 == "A" && $2 >= t && index($3, d) == 1 { f = 1; exit }
+            END { exit !f }' "$CL/load/ledger" 2>/dev/null || return 1
+    done
+}
+
 # acked_between FROM TO: how many records the load's ledger has first
 # acknowledged (its A lines) from FROM to TO (ms since the epoch)
 acked_between() {

@@ -298,7 +298,7 @@ cluster tls enable --rolling >"$work/roll.out" 2>&1 &
 roll=$!
 wait_for 30 test -e "$work/bin/held" || not_ok "the rolling enable did not reach n1's tlstool"
 kill -KILL "$n2pid"
-n1_lost_n2() { ! kill -0 "$n2pid" 2>/dev/null && [ "$(sc_open "$CL" && SC_BIN=$BIN && sc_node_down_peers n1)" = n2 ]; }
+n1_lost_n2() { ! sc_pid_is "$n2pid" && [ "$(sc_open "$CL" && SC_BIN=$BIN && sc_node_down_peers n1)" = n2 ]; }
 wait_for 10 n1_lost_n2 || not_ok "n1 does not see its links to n2 down after the kill"
 release_step "$work/bin"
 wait "$roll"; rc=$?

@@ -81,7 +81,7 @@ sc_tls_run() {
     rotate) sc_tls_rotate_rolling "$pfx" "$pwf" ;;
     esac
     echo "took $(($(sc_now_ms) - t0)) ms"
-    # Links the reloads replace (once idle) redial for a while after the last
+    # Links the reloads replace (GOAWAY) redial for a while after the last
     # step: the status printed is the first that finds every node healthy, or
     # the one after 30 s.
     local out rc deadline

@@ -213,9 +213,10 @@ sc_node_guard_plaintext() {
           + "guard: \(.node // .address) spoke plaintext to \(.service) \(.seconds_ago) s ago"' <<<"$j"
 }
 # sc_node_live_plaintext NAME: live plaintext links and connections of the
-# node, one a line. Connections opened before a switch to TLS keep their
-# transport until they are idle (then they are replaced): under steady
-# traffic some stay plaintext although their peer's newer ones are TLS.
+# node, one a line. After a switch to TLS only for a moment: a reload's
+# GOAWAY replaces each connection made before it, a busy one once its calls
+# are answered (10 s at most), and a permissive dialer offers TLS again on a
+# plaintext fallback to a listener that takes TLS now.
 sc_node_live_plaintext() {
     local j
     j=$(sc_node_status_text "$1" 2000) || { echo "status unavailable"; return 0; }

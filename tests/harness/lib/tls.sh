@@ -317,10 +317,15 @@ sc_tls_no_plaintext_peer() {
 # "TLS, same certificate"; then until no node's strict guard lists a peer
 # whose latest connection was plaintext (what decides whether a node goes
 # strict). Then, for at most SC_TLS_IDLE_WAIT seconds, until no live plaintext
-# link or connection (the cluster status's "plaintext_peer") is left: under
-# steady traffic a connection opened before the switch is never idle, keeps
-# plaintext and is only replaced later, so what remains is printed and the
-# procedure goes on. Returns 1 when the guards still list plaintext peers.
+# link or connection (the cluster status's "plaintext_peer") is left. None
+# keeps plaintext for good: each reload sent a GOAWAY to every connection
+# made before it, idle or busy, and a busy one closes once its calls are
+# answered (10 s at most); a permissive dialer's plaintext fallback to a
+# listener that now takes TLS is offered TLS again (at once, then backing
+# off up to 10 s). What is still being replaced when the wait ends is
+# printed and the procedure goes on: the guards decide, and they look at
+# each peer's latest connection. Returns 1 when the guards still list
+# plaintext peers.
 SC_TLS_IDLE_WAIT=${SC_TLS_IDLE_WAIT:-10}
 sc_tls_plaintext_report() { # FUNCTION: its lines for every node, prefixed
     local n out=""
@@ -409,8 +414,9 @@ sc_tls_wait_no_plaintext() {
         [ "$(sc_now_ms)" -ge "$deadline" ] && break
         sleep 0.5
     done
-    echo "    still plaintext: $(wc -l <<<"$left") connections opened before the switch and busy ever since"
-    echo "    (replaced once idle; their peers' newer connections are TLS, so the guards allow strict):"
+    echo "    still plaintext: $(wc -l <<<"$left") links/connections being replaced (a reload's GOAWAY closes a busy one"
+    echo "    once its calls are answered, 10 s at most; a plaintext fallback is offered TLS again); their peers'"
+    echo "    newer connections are TLS, so the guards allow strict:"
     sed 's/^/      /' <<<"$left"
     return 0
 }
@@ -443,8 +449,8 @@ sc_tls_enable_rolling() {
     local left
     left=$(sc_tls_plaintext_report sc_node_live_plaintext)
     if [ -n "$left" ]; then
-        echo "note: $(wc -l <<<"$left") links/connections opened before the switch still carry plaintext on strict"
-        echo "      listeners: busy ever since, they are replaced only once idle"
+        echo "note: $(wc -l <<<"$left") links/connections made before the last switch still carry plaintext: each"
+        echo "      got its node's GOAWAY at the reload and closes once its calls are answered (10 s at most)"
     fi
     echo "rolling enable done: every node runs TLS strict"
 }

@@ -141,6 +141,19 @@ load_verify() {
     done
 }
 
+# load_flowing [SINCE]: the load generator's ledger has records committed on
+# every node (its A lines) at or after SINCE (ms since the epoch; any time
+# when not given): the load goes through every node. A generator starts
+# and connects at the machine's pace, so a scenario waits for this
+# (wait_for) where a fixed sleep would only hope for it.
+load_flowing() {
+    local a
+    for a in $(jq -r '.nodes[].address' "$CL/cluster.json"); do
+        awk -v t="${1:-0}" -v d="$a:" '$1 == "A" && $2 >= t && index($3, d) == 1 { f = 1; exit }
+            END { exit !f }' "$CL/load/ledger" 2>/dev/null || return 1
+    done
+}
+
 # acked_between FROM TO: how many records the load's ledger has first
 # acknowledged (its A lines) from FROM to TO (ms since the epoch)
 acked_between() {
@@ -149,6 +162,39 @@ acked_between() {
         for (i = 1; i <= k; i++) n += split(runs[i], ends, "-") == 2 ? ends[2] - ends[1] + 1 : 1
     } END { print n + 0 }' "$CL/load/ledger"
 }
+
+# held_tools DIR: DIR (made if need be) as the SIPC_BIN of an `up`: BIN's
+# sipcd, sipcctl and sipc-load linked there (where DIR holds none of its
+# own) and a tlstool that, while DIR/hold holds a shell pattern its
+# arguments match, creates DIR/held and waits until hold is gone (60 s at
+# most) before it runs. A progress line comes before the step it names, and
+# a loaded machine may run on well past it before a test acts: held, a
+# rolling change stands still exactly where the test chose (hold_step DIR
+# PATTERN, e.g. '*/nodes/n1 enable *', then wait_for ... test -e DIR/held;
+# release_step DIR), every check before that step's tlstool already made.
+held_tools() {
+    local d=$1 p
+    mkdir -p "$d" || return 1
+    for p in sipcd sipcctl sipc-load; do
+        [ -e "$d/$p" ] || ln -s "$BIN/$p" "$d/$p" || return 1
+    done
+    rm -f "$d/tlstool"
+    cat >"$d/tlstool" <<EOF || return 1
+#!/bin/sh
+if [ -f "$d/hold" ]; then
+    case "\$*" in
+    \$(cat "$d/hold"))
+        : >"$d/held"
+        i=0
+        while [ -f "$d/hold" ] && [ \$i -lt 600 ]; do sleep 0.1; i=\$((i + 1)); done ;;
+    esac
+fi
+exec "$BIN/tlstool" "\$@"
+EOF
+    chmod +x "$d/tlstool"
+}
+hold_step() { rm -f "$1/held" && printf '%s\n' "$2" >"$1/hold"; }
+release_step() { rm -f "$1/hold"; }
 
 # skip NAME REASON: the scenario cannot run here (exit 77, ctest's SKIP_RETURN_CODE)
 skip() {

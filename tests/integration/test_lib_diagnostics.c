@@ -1,6 +1,7 @@
 /* test_lib_diagnostics.c - what a library user and an operator are told:
  * a refused certificate's fix worded for how the refusing side's security
- * was made (a program's PEM files, or a node's imported pair).
+ * was made (a program's PEM files, or a node's imported pair); a call that
+ * waited for a link refused until its deadline names the link's failure.
  * Real sockets and TLS on loopback 127.2.2.0/24, ports the kernel picks. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -96,19 +97,25 @@ static void on_reply(int err, const sipc_reply *rep, void *arg)
     snprintf(o->message, sizeof o->message, "%s", rep->message ? rep->message : "");
 }
 
-/* One call from the client to the server, fail-fast, run to its end. */
-static void call_once(pair *p, sipc_channel **chp, outcome *o)
+/* One call from the client to the server (fail-fast unless it waits for
+ * the link until its deadline of ms), run to its end. */
+static void call_within(pair *p, sipc_channel **chp, outcome *o, int fail_fast, uint32_t ms)
 {
     sipc_channel *ch = NULL;
     assert_int_equal(sipc_channel_open(&ch, p->cctx, ADDR, sipc_server_port(p->srv), NULL), 0);
-    sipc_channel_set_fail_fast(ch, 1);
+    sipc_channel_set_fail_fast(ch, fail_fast);
     memset(o, 0, sizeof *o);
-    assert_int_equal(sipc_call(ch, "t", "echo", "x", 1, 5000, on_reply, o), 0);
+    assert_int_equal(sipc_call(ch, "t", "echo", "x", 1, ms, on_reply, o), 0);
     assert_true(tu_run_until(&p->loop, &o->done, 8000));
     if (chp)
         *chp = ch;
     else
         sipc_channel_close(ch, NULL, NULL);
+}
+
+static void call_once(pair *p, sipc_channel **chp, outcome *o)
+{
+    call_within(p, chp, o, 1, 5000);
 }
 
 /* ------------------------------------------- fixes for how it was made */
@@ -181,10 +188,43 @@ static void t_refusal_fix_by_source(void **state)
     free(dir);
 }
 
+/* ------------------------------------------ a call that waited for a link */
+
+/* A call without fail-fast waits for the link, which the server's
+ * certificate keeps down: it ends with SIPC_ETIMEDOUT at its deadline, its
+ * detail naming the link's failure (code, class and the verifier's words). */
+static void t_wait_timeout_names_cause(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("diag-wait");
+    assert_int_equal(tu_make_pair(dir, "a", "ec", 30, NULL, NULL), 0);
+    assert_int_equal(tu_make_pair(dir, "b", "ec", 30, NULL, NULL), 0);
+    char a[512], b[512];
+    snprintf(a, sizeof a, "%s/a.pem", dir);
+    snprintf(b, sizeof b, "%s/b.pem", dir);
+    pair p;
+    pair_open(&p, tu_security(SIPC_TLS_STRICT, a), tu_security(SIPC_TLS_STRICT, b));
+    outcome o;
+    call_within(&p, NULL, &o, 0, 1500);
+    assert_int_equal(o.err, SIPC_ETIMEDOUT);
+    char want[200];
+    snprintf(want, sizeof want,
+             "deadline passed while the link to %s:%d was down: its last attempt failed with "
+             "SIPC_EPEERAUTH (auth class): ",
+             ADDR, sipc_server_port(p.srv));
+    if (strncmp(o.message, want, strlen(want)) != 0 ||
+        !strstr(o.message, "is not this cluster's key pair"))
+        fail_msg("a waiting call's timeout: '%s'", o.message);
+    pair_close(&p);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_refusal_fix_by_source),
+        cmocka_unit_test(t_wait_timeout_names_cause),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -781,7 +781,10 @@ SIPC_EXTERN const char *sipc_channel_last_detail(const sipc_channel *ch);
  * connection attempt fails, calls waiting for the link complete at once with
  * that attempt's error instead of waiting for their deadline. For CLIs.
  * Their reply's message names the peer ("cannot connect to HOST:PORT:
- * connection refused"). */
+ * connection refused"). Without it they end with SIPC_ETIMEDOUT at their
+ * deadline, the message naming the link's last failure ("deadline passed
+ * while the link to HOST:PORT was down: its last attempt failed with
+ * SIPC_EPEERAUTH (auth class): ..."). */
 SIPC_EXTERN void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast);
 SIPC_EXTERN int sipc_channel_is_up(const sipc_channel *ch);
 /* Whether the link is down after a failure: not up, and its last connection

@@ -310,10 +310,17 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
                           ch->where, what);
                 ch->fallback_said = 1;
             } else {
-                sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn",
-                          "%s %s; this side offers TLS first and accepts plaintext (permissive): "
-                          "retrying in plaintext",
-                          ch->where, what);
+                /* a downgrade, which anyone on the path can cause by
+                 * closing the TLS attempt: a warning, once per interval
+                 * per peer (a link up keeps its plaintext until it drops) */
+                char key[400];
+                snprintf(key, sizeof key, "Plaintext fallback to %s", ch->where);
+                sipc__log_limited(ch->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
+                                  "%s %s; this side offers TLS first and accepts plaintext "
+                                  "(permissive): retrying in plaintext, so this link will be "
+                                  "neither encrypted nor authenticated. Anyone on the path can "
+                                  "force this; once every node runs TLS, `mode = strict` refuses it",
+                                  ch->where, what);
             }
         }
     }

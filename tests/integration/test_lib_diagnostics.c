@@ -1,7 +1,8 @@
 /* test_lib_diagnostics.c - what a library user and an operator are told:
  * a refused certificate's fix worded for how the refusing side's security
  * was made (a program's PEM files, or a node's imported pair); a call that
- * waited for a link refused until its deadline names the link's failure.
+ * waited for a link refused until its deadline names the link's failure; a
+ * permissive dialer's fall back to plaintext is a warning.
  * Real sockets and TLS on loopback 127.2.2.0/24, ports the kernel picks. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -220,11 +221,48 @@ static void t_wait_timeout_names_cause(void **state)
     free(dir);
 }
 
+/* ------------------------------------------------ a permissive downgrade */
+
+/* A permissive client meets a plaintext server: the call works, over
+ * plaintext, and the client warns (once) that the link is neither
+ * encrypted nor authenticated and that anyone on the path can force it. */
+static void t_permissive_fallback_warns(void **state)
+{
+    (void)state;
+    char *dir = tu_mkdtemp("diag-fallback");
+    assert_int_equal(tu_make_pair(dir, "a", "ec", 30, NULL, NULL), 0);
+    char a[512];
+    snprintf(a, sizeof a, "%s/a.pem", dir);
+    pair p;
+    pair_open(&p, tu_security(SIPC_TLS_OFF, NULL), tu_security(SIPC_TLS_PERMISSIVE, a));
+    outcome o;
+    sipc_channel *ch = NULL;
+    call_within(&p, &ch, &o, 1, 5000);
+    assert_int_equal(o.err, 0);
+    sipc_link_info li;
+    assert_int_equal(sipc_channel_info(ch, &li), 0);
+    assert_int_equal(li.tls, 0);
+    char want[600];
+    snprintf(want, sizeof want,
+             "Transport.Conn WARN %s:%d answers in plaintext; this side offers TLS first and "
+             "accepts plaintext (permissive): retrying in plaintext, so this link will be neither "
+             "encrypted nor authenticated. Anyone on the path can force this; once every node "
+             "runs TLS, `mode = strict` refuses it",
+             ADDR, sipc_server_port(p.srv));
+    if (!tu_log_has(&p.clog, want))
+        fail_msg("no fallback warning in:\n%s", p.clog.buf ? p.clog.buf : "");
+    sipc_channel_close(ch, NULL, NULL);
+    pair_close(&p);
+    tu_rmdir(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t_refusal_fix_by_source),
         cmocka_unit_test(t_wait_timeout_names_cause),
+        cmocka_unit_test(t_permissive_fallback_warns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -654,7 +654,9 @@ typedef enum {
                           (SIPC_ECLOSED: the peer closed it), which is also
                           what its pending calls completed with */
     SIPC_CONN_WRITABLE /* a call or send was refused with SIPC_EQUEUEFULL and
-                          the write queue is back under max_write_queue:
+                          the write queue is down to half of max_write_queue
+                          (a low-water mark: told just under the limit, the
+                          producer's next call would be refused again):
                           reported once per refusal episode, so a streaming
                           producer knows when to go on. For a channel whose
                           calls waited for the link, it comes from the

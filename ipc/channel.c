@@ -296,32 +296,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
             ch->plain_fallback = 1;
             ch->retry_next = 1;
             immediate = 1;
-            const char *what = err == SIPC_EPLAINTEXT
-                                   ? "answers in plaintext"
-                                   : "closed the connection without a word to our TLS handshake "
-                                     "(a plaintext node of an older version?)";
-            if (sipc__security_offer_only(c->sec)) {
-                /* TLS is off here: plaintext is what this side is set to;
-                 * said once per peer, then at DEBUG */
-                sipc__log(ch->ctx, ch->fallback_said ? SIPC_LOG_DEBUG : SIPC_LOG_INFO,
-                          "Transport.Conn",
-                          "%s %s: this side's security offers TLS first while TLS is off here, "
-                          "and falls back to plaintext: retrying in plaintext",
-                          ch->where, what);
-                ch->fallback_said = 1;
-            } else {
-                /* a downgrade, which anyone on the path can cause by
-                 * closing the TLS attempt: a warning, once per interval
-                 * per peer (a link up keeps its plaintext until it drops) */
-                char key[400];
-                snprintf(key, sizeof key, "Plaintext fallback to %s", ch->where);
-                sipc__log_limited(ch->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
-                                  "%s %s; this side offers TLS first and accepts plaintext "
-                                  "(permissive): retrying in plaintext, so this link will be "
-                                  "neither encrypted nor authenticated. Anyone on the path can "
-                                  "force this; once every node runs TLS, `mode = strict` refuses it",
-                                  ch->where, what);
-            }
+            sipc__channel_fallback_said(ch, c, err);
         }
     }
     if (was_up && ch->conn_cb)

@@ -890,6 +890,10 @@ void sipc__channel_reoffer_tls(sipc_channel *ch, sipc_conn *c);
  * redials in plaintext, says so once and offers TLS no more (ch->tls_refused);
  * 0 for anything else, which ch handles as any failed dial. */
 int sipc__channel_reoffer_refused(sipc_channel *ch, sipc_conn *c, int err);
+/* A dialer that offers TLS first falls back to plaintext after c's TLS
+ * attempt ended with err: says so (a warning when this side is
+ * permissive: a downgrade; once per peer when TLS is off here). */
+void sipc__channel_fallback_said(sipc_channel *ch, sipc_conn *c, int err);
 /* channel_reoffer.c: whether c's failure with err is such a refusal, which
  * the channel says (so the connection does not). */
 int sipc__reoffer_said(const sipc_conn *c, int err, int was_up);

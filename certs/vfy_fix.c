@@ -162,7 +162,9 @@ static void expired_words(const sipc_vfy_result *res, char *out, size_t len)
 
 /* A program's own PEM pair is imported nowhere and tlstool has no part in
  * it: it is made again (or reissued) with the files' own tools and given to
- * each program that uses it. 0 when the fix does not depend on that. */
+ * each program that uses it; and such a program trusts nothing but that
+ * pair and its chain (no trust/ to add a root to). 0 when the fix does not
+ * depend on that. */
 static int pem_words(const sipc_vfy_result *res, char *out, size_t len)
 {
     static const char give[] = "and give it to every program that uses this pair";
@@ -178,6 +180,20 @@ static int pem_words(const sipc_vfy_result *res, char *out, size_t len)
                  "make a new pair with an ECDSA P-256/P-384 or RSA 2048+ key (%s), or have the "
                  "certificate reissued with one, %s",
                  make, give);
+    else if (res->status == SIPC_VFY_NOT_PINNED)
+        snprintf(out, len,
+                 "both ends need the same key pair: give this program and its peer the same "
+                 "certificate and key files (docs/quickstart.md section 3)");
+    else if (res->status == SIPC_VFY_UNTRUSTED_ROOT)
+        snprintf(out, len,
+                 "a program trusts only its own pair and the root its own certificate file "
+                 "carries: give the peer this program's pair, or a certificate issued under "
+                 "that root");
+    else if (res->fix_kind == SIPC_VFY_FIX_MISSING_ISSUER)
+        snprintf(out, len,
+                 "put the intermediate certificates into the certificate file that lacks them "
+                 "(leaf, intermediates, root) %s",
+                 give);
     else if (res->status == SIPC_VFY_WRONG_USAGE)
         snprintf(out, len,
                  "each end is both TLS client and server: make the pair again with key usage "

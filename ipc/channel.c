@@ -296,25 +296,7 @@ static void ch_down(void *owner, sipc_conn *c, int err, const char *detail, int 
             ch->plain_fallback = 1;
             ch->retry_next = 1;
             immediate = 1;
-            const char *what = err == SIPC_EPLAINTEXT
-                                   ? "answers in plaintext"
-                                   : "closed the connection without a word to our TLS handshake "
-                                     "(a plaintext node of an older version?)";
-            if (sipc__security_offer_only(c->sec)) {
-                /* TLS is off here: plaintext is what this side is set to;
-                 * said once per peer, then at DEBUG */
-                sipc__log(ch->ctx, ch->fallback_said ? SIPC_LOG_DEBUG : SIPC_LOG_INFO,
-                          "Transport.Conn",
-                          "%s %s: this side's security offers TLS first while TLS is off here, "
-                          "and falls back to plaintext: retrying in plaintext",
-                          ch->where, what);
-                ch->fallback_said = 1;
-            } else {
-                sipc__log(ch->ctx, SIPC_LOG_INFO, "Transport.Conn",
-                          "%s %s; this side offers TLS first and accepts plaintext (permissive): "
-                          "retrying in plaintext",
-                          ch->where, what);
-            }
+            sipc__channel_fallback_said(ch, c, err);
         }
     }
     if (was_up && ch->conn_cb)
@@ -531,7 +513,7 @@ static void on_wtimer(uv_timer_t *t)
         if (call->deadline > now)
             break;
         ch_unwait(ch, call);
-        char msg[900];
+        char msg[sizeof ch->last_detail + 400];
         sipc_conn *c = ch->conn;
         if (c && c->state == SIPC_CONN_S_HANDSHAKE && c->stream &&
             !sipc_stream_connecting(c->stream) && !sipc_stream_got_bytes(c->stream)) {
@@ -542,9 +524,18 @@ static void on_wtimer(uv_timer_t *t)
             sipc__silence_text(silent, sizeof silent, ch->where,
                                now - (at && at <= now ? at : ch->last_dial));
             snprintf(msg, sizeof msg, "call deadline exceeded: %s", silent);
+        } else if (ch->last_err) {
+            /* the code stays SIPC_ETIMEDOUT (the deadline is what ended
+             * the call): the link's own failure is said, by name, as a
+             * caller deciding whether to retry needs it */
+            snprintf(msg, sizeof msg,
+                     "deadline passed while the link to %s was down: its last attempt failed "
+                     "with %s (%s class): %s",
+                     ch->where, sipc_err_name(ch->last_err),
+                     sipc_err_class_name(sipc_err_classify(ch->last_err)), ch->last_detail);
         } else {
-            snprintf(msg, sizeof msg, "no connection to %s before the deadline (last error: %s)",
-                     ch->where, ch->last_err ? ch->last_detail : "none");
+            snprintf(msg, sizeof msg, "no connection to %s before the deadline (no attempt "
+                     "failed yet)", ch->where);
         }
         sipc__call_complete(call, SIPC_ETIMEDOUT, 0, msg, NULL, 0);
     }

@@ -1,12 +1,14 @@
-/* channel_reoffer.c - a permissive channel's plaintext link to a peer
- * that takes TLS is replaced by a TLS link (section 9 of docs/protocol.md):
- * its plaintext came from a fallback, which nothing else would undo while
- * the link stays up. */
+/* channel_reoffer.c - a permissive channel's fall back to plaintext, said
+ * when it happens; and its plaintext link to a peer that takes TLS
+ * replaced by a TLS link (section 9 of docs/protocol.md): its plaintext
+ * came from a fallback, which nothing else would undo while the link
+ * stays up. */
 #include <stdio.h>
 
 #include "base/str_copy.h"
 
 #include "ipc/internal.h"
+#include "ipc/security.h"
 
 /* The first offer of TLS again on a plaintext link whose peer takes TLS
  * goes at once; each that falls back again (a listener closing TLS
@@ -96,4 +98,34 @@ void sipc__channel_reoffer_rearm(sipc_channel *ch)
     ch->tls_refused = 0;
     if (refused && !ch->closing && ch->conn && ch->conn->state == SIPC_CONN_S_UP)
         sipc__channel_reoffer_tls(ch, ch->conn);
+}
+
+void sipc__channel_fallback_said(sipc_channel *ch, sipc_conn *c, int err)
+{
+    const char *what = err == SIPC_EPLAINTEXT
+                           ? "answers in plaintext"
+                           : "closed the connection without a word to our TLS handshake "
+                             "(a plaintext node of an older version?)";
+    if (sipc__security_offer_only(c->sec)) {
+        /* TLS is off here: plaintext is what this side is set to;
+         * said once per peer, then at DEBUG */
+        sipc__log(ch->ctx, ch->fallback_said ? SIPC_LOG_DEBUG : SIPC_LOG_INFO,
+                  "Transport.Conn",
+                  "%s %s: this side's security offers TLS first while TLS is off here, "
+                  "and falls back to plaintext: retrying in plaintext",
+                  ch->where, what);
+        ch->fallback_said = 1;
+    } else {
+        /* a downgrade, which anyone on the path can cause by
+         * closing the TLS attempt: a warning, once per interval
+         * per peer (a link up keeps its plaintext until it drops) */
+        char key[400];
+        snprintf(key, sizeof key, "Plaintext fallback to %s", ch->where);
+        sipc__log_limited(ch->ctx, key, SIPC_LOG_WARN, "Transport.Conn",
+                          "%s %s; this side offers TLS first and accepts plaintext "
+                          "(permissive): retrying in plaintext, so this link will be "
+                          "neither encrypted nor authenticated. Anyone on the path can "
+                          "force this; once every node runs TLS, `mode = strict` refuses it",
+                          ch->where, what);
+    }
 }

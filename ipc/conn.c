@@ -138,7 +138,7 @@ static void conn_trim(sipc_conn *c)
 /* A producer refused with SIPC_EQUEUEFULL learns once that it may go on. */
 static void conn_check_writable(sipc_conn *c)
 {
-    if (!c->want_writable || c->state != SIPC_CONN_S_UP || sipc__conn_over_limit(c))
+    if (!c->want_writable || c->state != SIPC_CONN_S_UP || !sipc__conn_low_water(c))
         return;
     c->want_writable = 0;
     if (c->owner_ops->writable) {

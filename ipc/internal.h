@@ -449,6 +449,13 @@ int sipc__conn_queue(sipc_conn *c, const sipc_env_out *e);
 int sipc__conn_send_error(sipc_conn *c, uint64_t id, int status, const char *msg);
 /* Bytes queued beyond max_write_queue? */
 int sipc__conn_over_limit(const sipc_conn *c);
+/* Bytes queued down to half of max_write_queue, the low-water mark where a
+ * producer refused with SIPC_EQUEUEFULL is told it may go on: told just
+ * under the limit, its next call would be refused again. */
+static inline int sipc__conn_low_water(const sipc_conn *c)
+{
+    return sipc_conn_write_queue(c) <= c->ctx->opts.max_write_queue / 2;
+}
 /* Brings c's share of ctx->queued_total up to date. */
 void sipc__conn_account(sipc_conn *c);
 /* Bytes of buffers c holds (queued or spare). */
@@ -883,6 +890,10 @@ void sipc__channel_reoffer_tls(sipc_channel *ch, sipc_conn *c);
  * redials in plaintext, says so once and offers TLS no more (ch->tls_refused);
  * 0 for anything else, which ch handles as any failed dial. */
 int sipc__channel_reoffer_refused(sipc_channel *ch, sipc_conn *c, int err);
+/* A dialer that offers TLS first falls back to plaintext after c's TLS
+ * attempt ended with err: says so (a warning when this side is
+ * permissive: a downgrade; once per peer when TLS is off here). */
+void sipc__channel_fallback_said(sipc_channel *ch, sipc_conn *c, int err);
 /* channel_reoffer.c: whether c's failure with err is such a refusal, which
  * the channel says (so the connection does not). */
 int sipc__reoffer_said(const sipc_conn *c, int err, int was_up);

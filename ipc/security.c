@@ -130,6 +130,9 @@ static int verify_peer(void *arg, const sipc_tls_der *chain, int n, int peer_is_
         *until = (int64_t)res.valid_until;
         return 0;
     }
+    /* the verifier words its fixes for a node's imported pair */
+    if (sec->from_pem)
+        sipc_vfy_fix_for(&res, SIPC_VFY_FOR_PEM, NULL);
     if (res.status == SIPC_VFY_WRONG_SUBJECT)
         __atomic_fetch_add(&sec->subject_refusals, 1, __ATOMIC_RELAXED);
     *alert = refusal_alert(&res, chain, n);

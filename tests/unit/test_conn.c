@@ -1555,6 +1555,45 @@ static void t_writable(void **state)
         assert_int_equal(out[i].n, 1);
 }
 
+/* WRITABLE comes once the queue is down to half the limit, not just under
+ * it: the producer told so gets more than one call in before it is
+ * refused again. The peer reads a little at a time; a one-byte message
+ * after each read (refused while over the limit) has the connection look
+ * at its queue, as any write does. */
+static void t_writable_low_water(void **state)
+{
+    (void)state;
+    tc t;
+    tc_up_queue(&t, 1000);
+    static char chunk[400];
+    outcome out[16] = {{0}};
+    int made = 0;
+    while (made < 4 && sipc_conn_call(t.c, "test", "w", chunk, sizeof chunk, 5000, on_done,
+                                      &out[made]) == 0)
+        made++;
+    assert_int_equal(made, 3);
+    ms_pump(&t.loop);
+    for (int i = 0; i < 40 && !t.writable; i++) {
+        ms_take_some(t.raw, &t.rx, 100);
+        (void)sipc_conn_send(t.c, "test", "w", "x", 1);
+        ms_pump(&t.loop);
+    }
+    assert_int_equal(t.writable, 1);
+    assert_true(sipc_conn_write_queue(t.c) <= 500);
+    int after = 0;
+    while (made < 16 && sipc_conn_call(t.c, "test", "w", chunk, sizeof chunk, 5000, on_done,
+                                       &out[made]) == 0) {
+        made++;
+        after++;
+    }
+    assert_true(after >= 2);
+    ms_take(t.raw, &t.rx);
+    ms_pump(&t.loop);
+    tc_close(&t);
+    for (int i = 0; i < made; i++)
+        assert_int_equal(out[i].n, 1);
+}
+
 /* A 1 MiB request split across reads grows the reassembly buffer, its 1 MiB
  * answer the output buffers; once the connection is idle for
  * SIPC__TRIM_IDLE_MS they are all given back, and the next message works. */
@@ -1775,6 +1814,7 @@ int main(void)
         cmocka_unit_test(t_call_deadline), cmocka_unit_test(t_call_deadline_ping_unanswered),
         cmocka_unit_test(t_close_pending),
         cmocka_unit_test(t_pending_cap),  cmocka_unit_test(t_writable),
+        cmocka_unit_test(t_writable_low_water),
         cmocka_unit_test(t_expired_uncounted), cmocka_unit_test(t_expired_bounded),
         cmocka_unit_test(t_paused_idle_says_why), cmocka_unit_test(t_unread_answers_pause), cmocka_unit_test(t_envelope_refused),
         cmocka_unit_test(t_goaway_received_closes_when_answered), cmocka_unit_test(t_idle_after_stall),

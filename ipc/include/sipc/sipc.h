@@ -654,7 +654,9 @@ typedef enum {
                           (SIPC_ECLOSED: the peer closed it), which is also
                           what its pending calls completed with */
     SIPC_CONN_WRITABLE /* a call or send was refused with SIPC_EQUEUEFULL and
-                          the write queue is back under max_write_queue:
+                          the write queue is down to half of max_write_queue
+                          (a low-water mark: told just under the limit, the
+                          producer's next call would be refused again):
                           reported once per refusal episode, so a streaming
                           producer knows when to go on. For a channel whose
                           calls waited for the link, it comes from the
@@ -781,7 +783,10 @@ SIPC_EXTERN const char *sipc_channel_last_detail(const sipc_channel *ch);
  * connection attempt fails, calls waiting for the link complete at once with
  * that attempt's error instead of waiting for their deadline. For CLIs.
  * Their reply's message names the peer ("cannot connect to HOST:PORT:
- * connection refused"). */
+ * connection refused"). Without it they end with SIPC_ETIMEDOUT at their
+ * deadline, the message naming the link's last failure ("deadline passed
+ * while the link to HOST:PORT was down: its last attempt failed with
+ * SIPC_EPEERAUTH (auth class): ..."). */
 SIPC_EXTERN void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast);
 SIPC_EXTERN int sipc_channel_is_up(const sipc_channel *ch);
 /* Whether the link is down after a failure: not up, and its last connection

@@ -775,7 +775,8 @@ SIPC_EXTERN int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char 
 SIPC_EXTERN void sipc_channel_set_conn_cb(sipc_channel *ch, sipc_conn_cb cb, void *arg);
 /* Last error seen while (re)connecting, 0 if connected or not yet tried. */
 SIPC_EXTERN int sipc_channel_last_error(const sipc_channel *ch);
-/* The operator-readable reason that goes with sipc_channel_last_error(). */
+/* The operator-readable reason that goes with sipc_channel_last_error():
+ * "" when that is 0 (the link came up, or was never tried). */
 SIPC_EXTERN const char *sipc_channel_last_detail(const sipc_channel *ch);
 /* Fail fast (gRPC's default for RPCs without wait-for-ready): when a
  * connection attempt fails, calls waiting for the link complete at once with

@@ -867,6 +867,61 @@ static void test_err_buffer_optional(void **state)
     free(home);
 }
 
+/* A mode left at 0 (SIPC_TLS_OFF) with a certificate and key is refused,
+ * not a plaintext server made silently; each refusal of from_pem names its
+ * argument, and a server says at INFO which TLS mode it listens in. */
+static void test_security_refusals_say_why(void **state)
+{
+    (void)state;
+    sipc_security *sec = NULL;
+    char err[400];
+    strcpy(err, "x");
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_OFF, "kv.crt", "kv.key", err, sizeof err),
+                     SIPC_EINVAL);
+    assert_null(sec);
+    assert_non_null(strstr(err, "SIPC_TLS_OFF takes no certificate"));
+    assert_non_null(strstr(err, "SIPC_TLS_STRICT"));
+    assert_non_null(strstr(err, "sipc_security_plain()"));
+    strcpy(err, "x");
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_OFF, NULL, "kv.key", err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "SIPC_TLS_OFF takes no certificate"));
+    /* no files: what sipc_security_plain gives */
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_OFF, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(sipc_security_mode(sec), SIPC_TLS_OFF);
+    sipc_security_release(sec);
+    sec = NULL;
+    assert_int_equal(sipc_security_from_pem(&sec, (sipc_tls_mode)7, "kv.crt", NULL, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "mode 7 is not a sipc_tls_mode"));
+    assert_int_equal(sipc_security_from_pem(NULL, SIPC_TLS_STRICT, "kv.crt", NULL, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "out is NULL"));
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_STRICT, NULL, NULL, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "cert_pem is NULL"));
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_PERMISSIVE, "", NULL, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "cert_pem is empty"));
+    assert_null(sec);
+    assert_int_equal(sipc_security_self_check(NULL, err, sizeof err), SIPC_EINVAL);
+    assert_non_null(strstr(err, "sec is NULL"));
+
+    fixture f;
+    fx_open(&f);
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    sipc_server *srv;
+    assert_int_equal(sipc_server_listen(&srv, f.ctx, "Plain", ADDR, 0, r), 0);
+    sipc_router_free(r);
+    char line[200];
+    snprintf(line, sizeof line,
+             "INFO Plain listening on " ADDR ":%d (plaintext, TLS mode off)", sipc_server_port(srv));
+    if (!tu_log_has(&f.log, line))
+        fail_msg("no '%s' in the log", line);
+    fx_close(&f);
+}
+
 /* Structures of the headers only grow at their end (sipc/sipc.h): a field
  * added later goes after every field a program built against an older
  * header knows, in the order added, never between them. */
@@ -1113,6 +1168,7 @@ int main(void)
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_null_arguments_node),
         cmocka_unit_test(test_err_buffer_optional),
+        cmocka_unit_test(test_security_refusals_say_why),
         cmocka_unit_test(test_pair_of_two_keys_refused),
         cmocka_unit_test(test_second_close),
         cmocka_unit_test(test_post_until_close_cb_returns),

@@ -90,11 +90,18 @@ SIPC_EXTERN void sipc_log_vprintf(sipc_log_fn fn, void *arg, sipc_log_level leve
 
 /* -------------------------------------------------------------- security */
 
-/* How a context's connections are secured. */
+/* How a context's connections are secured. SIPC_TLS_OFF is 0, what a
+ * zeroed structure holds: sipc_security_from_pem refuses it with a
+ * certificate or key (SIPC_EINVAL), and a server logs the mode it listens
+ * in at INFO (Transport.Listen), so that plaintext is never a silent
+ * default. */
 typedef enum {
-    SIPC_TLS_OFF = 0,    /* legacy plaintext on every listener and dialer */
-    SIPC_TLS_STRICT,     /* TLS only; plaintext peers are refused */
-    SIPC_TLS_PERMISSIVE  /* listeners accept both on one port; dialers prefer TLS */
+    SIPC_TLS_OFF = 0,    /* plaintext on every listener and dialer, no
+                            authentication (sipc_security_plain) */
+    SIPC_TLS_STRICT,     /* mutual TLS only; plaintext peers are refused */
+    SIPC_TLS_PERMISSIVE  /* for a cluster moving to TLS: listeners accept TLS
+                            and plaintext on one port, dialers offer TLS and
+                            fall back to plaintext when the peer refuses it */
 } sipc_tls_mode;
 /* "off", "strict" or "permissive". */
 SIPC_EXTERN const char *sipc_tls_mode_name(sipc_tls_mode mode);
@@ -106,7 +113,12 @@ SIPC_EXTERN const char *sipc_tls_mode_name(sipc_tls_mode mode);
 typedef struct sipc_security sipc_security;
 
 /* From a PEM certificate (chain) file and a PEM key file (may be the same
- * file, or NULL: the key is then read from cert_pem); the certificate itself
+ * file, or NULL: the key is then read from cert_pem), for mode
+ * SIPC_TLS_STRICT or SIPC_TLS_PERMISSIVE. SIPC_TLS_OFF with cert_pem or
+ * key_pem given is SIPC_EINVAL, err saying to give a TLS mode or to use
+ * sipc_security_plain() (OFF with both NULL is sipc_security_plain()); so
+ * are another mode, a NULL out and a NULL or empty cert_pem, err naming the
+ * argument. The certificate itself
  * is the only trust anchor and peers must present it (fingerprint pinning).
  * For a program that is not a node. This checks that the files hold a
  * matching pair, not that peers will accept it: sipc_security_self_check
@@ -671,7 +683,9 @@ typedef void (*sipc_conn_cb)(sipc_conn *conn, sipc_conn_event ev, int err, void 
  * context's log saying so, as for a port that cannot be bound (the libuv
  * code, e.g. UV_EADDRINUSE). name is the service's display name used in log
  * lines ("Data Service"; NULL or "": "sipc server"). The security of ctx
- * decides plaintext, TLS or both. */
+ * decides plaintext, TLS or both; once listening the server logs so at INFO
+ * (Transport.Listen: "Data Service listening on 0.0.0.0:23000 (TLS only,
+ * TLS mode strict)"). */
 SIPC_EXTERN int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const char *address,
                        int port, const sipc_router *router);
 SIPC_EXTERN int sipc_server_port(const sipc_server *srv);

@@ -561,13 +561,20 @@ SIPC_EXTERN size_t sipc_request_answer_max(const sipc_request *req);
  * called on a thread that does not run the loop (top of this header): then
  * req is not freed, and is still to be answered from the loop. */
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
-/* status: a positive application code (the caller sees SIPC_EREMOTE with
- * reply->status = status) or a negative sipc code (0 is sent as
- * SIPC_EREMOTE). A message longer than the caller's max_frame takes is
- * sent cut to fit, between UTF-8 characters. Frees req; returns as
- * sipc_respond does. The caller sees a remote SIPC_EINVAL as err =
- * SIPC_EINVAL too, like a local usage error: reply->status != 0 tells a
- * remote's answer apart.
+/* status: a positive application code or a negative sipc code (0 is sent
+ * as SIPC_EREMOTE); the caller finds it in reply->status. Its callback's
+ * err is SIPC_EREMOTE for every status a handler chooses, so that a peer
+ * never makes a caller believe it canceled the call itself, timed out or
+ * failed to authenticate; only these keep their code, as they mean the same
+ * from a peer: SIPC_ENOMETHOD, SIPC_ETOOBIG, SIPC_EREADFULL, SIPC_ECLOSING,
+ * and SIPC_ETIMEDOUT once the caller's own deadline has passed (the peer's
+ * library sends it when a handler held a request past that deadline;
+ * before it, a handler's SIPC_ETIMEDOUT is err SIPC_EREMOTE). Earlier
+ * builds of libsipc.so.0 passed every sipc code but the io class on as err
+ * (a behaviour change: docs/architecture.md, "Remote statuses"). A message longer than the caller's max_frame takes is
+ * sent cut to fit, between UTF-8 characters; the caller gets it with what
+ * is not printable UTF-8 shown as \xNN. Frees req; returns as sipc_respond
+ * does.
  *
  * A request is answered once: the first answer (sipc_respond or
  * sipc_respond_error) frees it, and req must not be used after it. What a
@@ -593,8 +600,13 @@ SIPC_EXTERN int sipc_respond_error(sipc_request *req, int status, const char *me
 /* ---------------------------------------------------------------- calls */
 
 typedef struct sipc_reply {
-    int status;           /* 0, or the remote's status for SIPC_EREMOTE etc. */
-    const char *message;  /* reason text, "" when none */
+    int status;           /* 0, or the status the peer answered with
+                           * (sipc_respond_error): with err SIPC_EREMOTE,
+                           * SIPC_ENOMETHOD, ... */
+    const char *message;  /* reason text, "" when none; a peer's text with
+                           * every byte that is not printable UTF-8 (a
+                           * control, an invisible or text-direction
+                           * character) as \xNN: safe to log or print */
     const uint8_t *data;  /* payload, valid only during the callback */
     size_t len;
     /* (newest last: written by the library, read by the callback) */
@@ -615,7 +627,10 @@ typedef struct sipc_reply {
  * SIPC_ETIMEDOUT (its deadline), SIPC_ECANCELED (sipc_call_cancel, or this
  * node closed the connection, channel, server or context), the reason the
  * connection failed (SIPC_ECLOSED: the peer closed it; a libuv code; ...), or
- * the remote's answer (SIPC_EREMOTE, SIPC_ENOMETHOD, ...). reply->sent tells
+ * the remote's answer (SIPC_EREMOTE with its status in reply->status,
+ * SIPC_ENOMETHOD, ...: sipc_respond_error says which codes a peer's answer
+ * keeps; the others, SIPC_ECANCELED and the auth and TLS classes among
+ * them, only ever come from this node). reply->sent tells
  * a failure before the request left this process (the same codes:
  * SIPC_ETIMEDOUT for a link that did not come up in time, the attempt's error
  * under fail fast) from one after. */

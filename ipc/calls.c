@@ -26,6 +26,28 @@ void sipc__call_free(sipc_pcall *call)
     sipc_freelist_put(&call->ctx->call_blocks, call);
 }
 
+/* A peer's deadline counts from when it read the request, never before
+ * ours: its SIPC_ETIMEDOUT comes after our deadline, but for the clocks'
+ * reading granularity (sipc__call_clock). Before that, it is a handler's
+ * own status. */
+#define SIPC__PEER_DEADLINE_SLACK_MS 5
+
+int sipc__call_remote_err(const sipc_pcall *call, int status)
+{
+    switch (status) {
+    case SIPC_ENOMETHOD: /* the peer has no handler: the same from any peer */
+    case SIPC_ETOOBIG:   /* the answer or the request exceeds a max_frame */
+    case SIPC_EREADFULL: /* the peer had no room for our frame */
+    case SIPC_ECLOSING:  /* refused unanswered as the peer closes: go elsewhere */
+        return status;
+    case SIPC_ETIMEDOUT:
+        if (sipc__call_clock(call->ctx->loop) + SIPC__PEER_DEADLINE_SLACK_MS >= call->deadline)
+            return status;
+        return SIPC_EREMOTE;
+    }
+    return SIPC_EREMOTE;
+}
+
 void sipc__call_complete(sipc_pcall *call, int err, int status, const char *message,
                          const uint8_t *data, size_t len)
 {

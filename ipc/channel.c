@@ -150,6 +150,7 @@ static void ch_up(void *owner, sipc_conn *c)
     ch->up = 1;
     ch->ever_up = 1;
     ch->last_err = 0;
+    ch->last_detail[0] = '\0'; /* the reason went with the error: both are over */
     ch->backoff_ms = ch->ctx->opts.reconnect_min_ms;
     ch->stopping_at = 0;
     ch->up_tls = c->stream && sipc_stream_is_tls(c->stream);
@@ -847,7 +848,7 @@ int sipc_channel_last_error(const sipc_channel *ch)
 
 const char *sipc_channel_last_detail(const sipc_channel *ch)
 {
-    return ch ? ch->last_detail : "";
+    return ch && ch->last_err ? ch->last_detail : "";
 }
 
 void sipc_channel_set_fail_fast(sipc_channel *ch, int fail_fast)

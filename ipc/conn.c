@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/endian.h"
+#include "base/shown_text.h"
 #include "base/str_copy.h"
 #include "base/utf8_text.h"
 #include "ipc/internal.h"
@@ -364,15 +365,14 @@ static void on_reply(sipc_conn *c, const sipc_env_view *env)
         sipc__goaway_check(c);
         return;
     }
-    /* the reply hands the message out as a C string */
+    /* the reply hands the message out as a C string, safe to log: a
+     * peer's control bytes and invisible characters shown as \xNN */
     char small[256], *msg = small;
-    if (env->message.len >= sizeof small && !(msg = malloc(env->message.len + 1)))
+    size_t need = env->message.len * 4 + 1;
+    if (need > sizeof small && !(msg = malloc(need)))
         msg = small;
-    size_t n = msg == small && env->message.len >= sizeof small ? sizeof small - 1 : env->message.len;
-    if (n)
-        memcpy(msg, env->message.ptr, n);
-    msg[n] = '\0';
-    int err = is_sipc_code(env->status) ? env->status : SIPC_EREMOTE;
+    sipc__shown_n(env->message.ptr, env->message.len, msg, msg == small ? sizeof small : need);
+    int err = sipc__call_remote_err(call, env->status);
     sipc__call_complete(call, err, env->status, msg, env->payload, env->payload_len);
     if (msg != small)
         free(msg);
@@ -523,9 +523,9 @@ static int on_frame(void *arg, const uint8_t *data, size_t len)
             code = SIPC_EPROTO;
         /* its words may be long and in any script: cut between characters,
          * or every reader that checks the text refuses all of it */
-        char full[1200];
-        snprintf(full, sizeof full, "peer %s says: %.*s", c->peer_addr, (int)env->message.len,
-                 env->message.ptr ? env->message.ptr : "");
+        char full[1400], said[1000];
+        sipc__shown_n(env->message.ptr, env->message.len, said, sizeof said);
+        snprintf(full, sizeof full, "peer %s says: %s", c->peer_addr, said);
         sipc_str_copy_utf8(msg, sizeof msg, full);
         sipc__conn_close(c, code, msg);
         return code;

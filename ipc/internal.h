@@ -544,6 +544,12 @@ void sipc__conn_expire_calls(sipc_conn *c, uint64_t now);
 void sipc__conn_fail_calls(sipc_conn *c, int err, const char *detail);
 /* Earliest call deadline, UINT64_MAX if none. */
 uint64_t sipc__conn_next_deadline(const sipc_conn *c);
+/* The err a caller sees for a peer's error answer of the given status
+ * (sipc.h, sipc_call_cb): SIPC_EREMOTE, but for the codes that mean the
+ * same from a peer (no handler, too big, no room, closing) and a peer's
+ * SIPC_ETIMEDOUT once the call's own deadline has passed; never a code
+ * whose meaning is local (canceled, auth, TLS, the connection's). */
+int sipc__call_remote_err(const sipc_pcall *call, int status);
 void sipc__call_complete(sipc_pcall *call, int err, int status, const char *message,
                          const uint8_t *data, size_t len);
 /* A zeroed call record of ctx (its dl list initialised), NULL when out of

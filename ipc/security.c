@@ -273,11 +273,30 @@ int sipc_security_from_pem(sipc_security **out, sipc_tls_mode mode, const char *
 {
     if (!err)
         errlen = 0; /* no detail wanted: every write below is then empty */
-    if (!out || (mode != SIPC_TLS_OFF && !cert_pem) ||
-        (mode != SIPC_TLS_OFF && mode != SIPC_TLS_STRICT && mode != SIPC_TLS_PERMISSIVE))
+    if (!out) {
+        snprintf(err, errlen, "sipc_security_from_pem: out is NULL");
         return SIPC_EINVAL;
-    if (mode == SIPC_TLS_OFF)
+    }
+    if (mode != SIPC_TLS_STRICT && mode != SIPC_TLS_PERMISSIVE && mode != SIPC_TLS_OFF) {
+        snprintf(err, errlen, "sipc_security_from_pem: mode %d is not a sipc_tls_mode "
+                 "(SIPC_TLS_STRICT or SIPC_TLS_PERMISSIVE)", (int)mode);
+        return SIPC_EINVAL;
+    }
+    /* SIPC_TLS_OFF is 0: a mode left zeroed must not turn a program that
+     * loads a certificate into a plaintext server that accepts anyone */
+    if (mode == SIPC_TLS_OFF && !cert_pem && !key_pem)
         return security_alloc(out, mode);
+    if (mode == SIPC_TLS_OFF) {
+        snprintf(err, errlen, "sipc_security_from_pem: mode SIPC_TLS_OFF takes no certificate or "
+                 "key: for TLS give SIPC_TLS_STRICT (or SIPC_TLS_PERMISSIVE while peers move to "
+                 "TLS); for plaintext use sipc_security_plain()");
+        return SIPC_EINVAL;
+    }
+    if (!cert_pem || !*cert_pem) {
+        snprintf(err, errlen, "sipc_security_from_pem: cert_pem is %s: name the PEM file of "
+                 "this program's certificate", cert_pem ? "empty" : "NULL");
+        return SIPC_EINVAL;
+    }
     sipc_keypair kp;
     memset(&kp, 0, sizeof kp);
     int r = sipc_keypair_load_pem(&kp, cert_pem, key_pem, err, errlen);
@@ -311,8 +330,10 @@ int sipc_security_self_check(const sipc_security *sec, char *msg, size_t len)
     if (!msg || !len)
         return SIPC_EINVAL;
     msg[0] = '\0';
-    if (!sec)
+    if (!sec) {
+        snprintf(msg, len, "sipc_security_self_check: sec is NULL");
         return SIPC_EINVAL;
+    }
     if (sec->mode == SIPC_TLS_OFF)
         return 0;
     sipc_vfy_result res;

@@ -664,11 +664,13 @@ int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const
     srv->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
                                                   : ((struct sockaddr_in *)&bound)->sin_port);
     unsigned kinds = sipc_security_accepts(ctx->sec);
-    sipc__log(ctx, SIPC_LOG_DEBUG, "Transport.Listen", "%s listening on %s:%d (%s)", srv->name,
-              address && *address ? address : "127.0.0.1", srv->port,
+    /* INFO, not DEBUG: a plaintext server must never be one by surprise */
+    sipc__log(ctx, SIPC_LOG_INFO, "Transport.Listen", "%s listening on %s:%d (%s, TLS mode %s)",
+              srv->name, address && *address ? address : "127.0.0.1", srv->port,
               kinds == SIPC_STREAM_TLS     ? "TLS only"
               : kinds == SIPC_STREAM_PLAIN ? "plaintext"
-                                           : "TLS and plaintext");
+                                           : "TLS and plaintext",
+              sipc_tls_mode_name(sipc_security_mode(ctx->sec)));
     sipc_list_insert_before(&ctx->servers, &srv->link);
     sipc__fd_budget_add_server(srv);
     srv->router = sipc__router_retain(router); /* the caller may free its own */

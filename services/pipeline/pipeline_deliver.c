@@ -395,8 +395,13 @@ static void attempt_failed(pl_batch *b, int err, uint32_t status, const char *ms
         storage_failed(b, msg);
         return;
     }
+    /* a sipc code the data service's handler answered with (SIPC_EREMOTE
+     * with status SIPC_ENOMEM, say) is its passing trouble, but for
+     * SIPC_EINVAL: the batch itself is refused */
+    int peer_code = answered && (int32_t)status < 0;
     int final = err == SIPC_ENOMETHOD || err == SIPC_EINVAL ||
-                (answered && status != SIPC__DATA__STATUS__BUSY &&
+                (answered && (int32_t)status == SIPC_EINVAL) ||
+                (answered && !peer_code && status != SIPC__DATA__STATUS__BUSY &&
                  status != SIPC__DATA__STATUS__CLOSING);
     if (final) {
         give_up(b, "the destination cannot store records");

@@ -428,6 +428,11 @@ static void on_peer_answer(int err, const sipc_reply *rep, void *arg)
         part_missing(pt, err, "its answer is not a sipc.search.QueryResponse");
     } else if (err != 0) {
         char why[400];
+        /* the peer's search stopped at its own budget, before this call's
+         * deadline: its status says so (the library gives SIPC_EREMOTE for
+         * every status a handler chooses), and it counts as a timeout */
+        if (err == SIPC_EREMOTE && rep->status == SIPC_ETIMEDOUT)
+            err = SIPC_ETIMEDOUT;
         peer_reason(q, p, err, rep, why, sizeof why);
         part_missing(pt, err, why);
     } else {

@@ -1269,6 +1269,31 @@ static void t_start_refused_info(void **state)
     finish(&loop, NULL, &c);
 }
 
+/* A link refused at first, then up: its last error and the reason that went
+ * with it are both over, not the error cleared and the old reason kept. */
+#define DETAIL_NET "127.2.1"
+static void t_detail_cleared_when_up(void **state)
+{
+    (void)state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    client c = {0};
+    c.sec = tu_security(SIPC_TLS_OFF, g_pem);
+    c.ctx = new_ctx(&loop, "cli", c.sec, &c.log);
+    int port = free_port(&loop, DETAIL_NET ".1");
+    assert_int_equal(sipc_channel_open(&c.ch, c.ctx, DETAIL_NET ".1", port, NULL), 0);
+    for (int i = 0; i < 100 && !sipc_channel_last_error(c.ch); i++)
+        idle_for(&loop, 20);
+    assert_int_equal(sipc_channel_last_error(c.ch), UV_ECONNREFUSED);
+    assert_non_null(strstr(sipc_channel_last_detail(c.ch), "connection refused"));
+    node n = {0};
+    assert_int_equal(node_start_at(&n, &loop, SIPC_TLS_OFF, DETAIL_NET ".1", port), port);
+    assert_true(wait_up(&loop, c.ch, 3000) < 3000);
+    assert_int_equal(sipc_channel_last_error(c.ch), 0);
+    assert_string_equal(sipc_channel_last_detail(c.ch), "");
+    finish(&loop, &n, &c);
+}
+
 /* Counts the attempts of ch for ms. */
 static int count_dials(uv_loop_t *loop, sipc_channel *ch, unsigned ms)
 {
@@ -1741,6 +1766,7 @@ int main(void)
         cmocka_unit_test(t_start_refused_info),
         cmocka_unit_test(t_stop_known_to_down_link),
         cmocka_unit_test(t_stop_news_passed_on),
+        cmocka_unit_test(t_detail_cleared_when_up),
     };
     const struct CMUnitTest restart[] = {
         cmocka_unit_test(t_restart_reached_fast),

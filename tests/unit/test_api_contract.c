@@ -4,7 +4,8 @@
  * a certificate with the key of another pair, an encrypted key, a port out
  * of range, a request the envelope makes too large, a call from a thread
  * that does not run the loop.
- * Public API only; real sockets on loopback 127.0.88.0/24 and 127.1.234.0/24,
+ * Public API only; real sockets on loopback 127.0.88.0/24, 127.1.234.0/24 and
+ * 127.2.1.0/24,
  * plaintext. */
 #include <errno.h>
 #include <pthread.h>
@@ -23,6 +24,7 @@
 #include "testutil.h"
 
 #define ADDR "127.0.88.1"
+#define REMOTE_ADDR "127.2.1.2"
 
 /* One loop, one plaintext context, its log captured. */
 typedef struct fixture {
@@ -867,6 +869,118 @@ static void test_err_buffer_optional(void **state)
     free(home);
 }
 
+/* A mode left at 0 (SIPC_TLS_OFF) with a certificate and key is refused,
+ * not a plaintext server made silently; each refusal of from_pem names its
+ * argument, and a server says at INFO which TLS mode it listens in. */
+static void test_security_refusals_say_why(void **state)
+{
+    (void)state;
+    sipc_security *sec = NULL;
+    char err[400];
+    strcpy(err, "x");
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_OFF, "kv.crt", "kv.key", err, sizeof err),
+                     SIPC_EINVAL);
+    assert_null(sec);
+    assert_non_null(strstr(err, "SIPC_TLS_OFF takes no certificate"));
+    assert_non_null(strstr(err, "SIPC_TLS_STRICT"));
+    assert_non_null(strstr(err, "sipc_security_plain()"));
+    strcpy(err, "x");
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_OFF, NULL, "kv.key", err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "SIPC_TLS_OFF takes no certificate"));
+    /* no files: what sipc_security_plain gives */
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_OFF, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(sipc_security_mode(sec), SIPC_TLS_OFF);
+    sipc_security_release(sec);
+    sec = NULL;
+    assert_int_equal(sipc_security_from_pem(&sec, (sipc_tls_mode)7, "kv.crt", NULL, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "mode 7 is not a sipc_tls_mode"));
+    assert_int_equal(sipc_security_from_pem(NULL, SIPC_TLS_STRICT, "kv.crt", NULL, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "out is NULL"));
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_STRICT, NULL, NULL, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "cert_pem is NULL"));
+    assert_int_equal(sipc_security_from_pem(&sec, SIPC_TLS_PERMISSIVE, "", NULL, err, sizeof err),
+                     SIPC_EINVAL);
+    assert_non_null(strstr(err, "cert_pem is empty"));
+    assert_null(sec);
+    assert_int_equal(sipc_security_self_check(NULL, err, sizeof err), SIPC_EINVAL);
+    assert_non_null(strstr(err, "sec is NULL"));
+
+    fixture f;
+    fx_open(&f);
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    sipc_server *srv;
+    assert_int_equal(sipc_server_listen(&srv, f.ctx, "Plain", ADDR, 0, r), 0);
+    sipc_router_free(r);
+    char line[200];
+    snprintf(line, sizeof line,
+             "INFO Plain listening on " ADDR ":%d (plaintext, TLS mode off)", sipc_server_port(srv));
+    if (!tu_log_has(&f.log, line))
+        fail_msg("no '%s' in the log", line);
+    fx_close(&f);
+}
+
+/* ------------------------------------------------- a peer's error status */
+
+/* Answers the status its payload names, with control bytes in the text. */
+static void h_fail_with(sipc_request *req, void *arg)
+{
+    (void)arg;
+    size_t len = 0;
+    const void *p = sipc_request_data(req, &len);
+    int status = 0;
+    assert_int_equal(len, sizeof status);
+    memcpy(&status, p, sizeof status);
+    assert_int_equal(sipc_respond_error(req, status, "bad\x1b[2J\x07 \xe2\x80\xae end"), 0);
+}
+
+/* A handler's status never stands for what happened to the caller: a
+ * peer's SIPC_ECANCELED, SIPC_ETIMEDOUT (long before the deadline),
+ * SIPC_EPEERAUTH, SIPC_EINVAL or SIPC_ECLOSED is err SIPC_EREMOTE with the
+ * status in reply->status; the codes that mean the same from a peer keep
+ * theirs; the peer's text comes with its control bytes escaped. */
+static void test_remote_status_is_remote(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_open(&f);
+    sipc_router *r;
+    assert_int_equal(sipc_router_new(&r), 0);
+    assert_int_equal(sipc_router_add(r, "calc", "fail", h_fail_with, NULL), 0);
+    sipc_server *srv;
+    assert_int_equal(sipc_server_listen(&srv, f.ctx, "remote", REMOTE_ADDR, 0, r), 0);
+    sipc_router_free(r);
+    sipc_channel *ch;
+    assert_int_equal(sipc_channel_open(&ch, f.ctx, REMOTE_ADDR, sipc_server_port(srv), NULL), 0);
+    static const struct {
+        int status, err;
+    } cases[] = {
+        {SIPC_ECANCELED, SIPC_EREMOTE}, {SIPC_ETIMEDOUT, SIPC_EREMOTE},
+        {SIPC_EPEERAUTH, SIPC_EREMOTE}, {SIPC_ECERTREFUSED, SIPC_EREMOTE},
+        {SIPC_ETLS, SIPC_EREMOTE},      {SIPC_EINVAL, SIPC_EREMOTE},
+        {SIPC_ECLOSED, SIPC_EREMOTE},   {SIPC_ECLUSTER, SIPC_EREMOTE},
+        {-111, SIPC_EREMOTE},           {404, SIPC_EREMOTE},
+        {SIPC_ENOMETHOD, SIPC_ENOMETHOD}, {SIPC_ETOOBIG, SIPC_ETOOBIG},
+        {SIPC_ECLOSING, SIPC_ECLOSING},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        outcome o;
+        memset(&o, 0, sizeof o);
+        int st = cases[i].status;
+        assert_int_equal(sipc_call(ch, "calc", "fail", &st, sizeof st, 5000, on_reply, &o), 0);
+        assert_true(tu_run_until(&f.loop, &o.done, 5000));
+        if (o.err != cases[i].err || o.status != st)
+            fail_msg("status %s answered: err %s status %d, not %s", sipc_err_name(st),
+                     sipc_err_name(o.err), o.status, sipc_err_name(cases[i].err));
+        assert_string_equal(o.message, "bad\\x1b[2J\\x07 \\xe2\\x80\\xae end");
+    }
+    fx_close(&f);
+}
+
 /* Structures of the headers only grow at their end (sipc/sipc.h): a field
  * added later goes after every field a program built against an older
  * header knows, in the order added, never between them. */
@@ -1116,6 +1230,8 @@ int main(void)
         cmocka_unit_test(test_null_arguments),
         cmocka_unit_test(test_null_arguments_node),
         cmocka_unit_test(test_err_buffer_optional),
+        cmocka_unit_test(test_security_refusals_say_why),
+        cmocka_unit_test(test_remote_status_is_remote),
         cmocka_unit_test(test_pair_of_two_keys_refused),
         cmocka_unit_test(test_second_close),
         cmocka_unit_test(test_post_until_close_cb_returns),

@@ -90,11 +90,12 @@ SIPC_EXTERN void sipc_log_vprintf(sipc_log_fn fn, void *arg, sipc_log_level leve
 
 /* -------------------------------------------------------------- security */
 
-/* How a context's connections are secured. */
+/* How a context's connections are secured. OFF is 0, a zeroed field: so
+ * from_pem refuses it with files and a server logs its mode at INFO. */
 typedef enum {
-    SIPC_TLS_OFF = 0,    /* legacy plaintext on every listener and dialer */
-    SIPC_TLS_STRICT,     /* TLS only; plaintext peers are refused */
-    SIPC_TLS_PERMISSIVE  /* listeners accept both on one port; dialers prefer TLS */
+    SIPC_TLS_OFF = 0,    /* plaintext, no authentication (sipc_security_plain) */
+    SIPC_TLS_STRICT,     /* mutual TLS only; plaintext peers are refused */
+    SIPC_TLS_PERMISSIVE  /* moving to TLS: listeners take both, dialers prefer TLS */
 } sipc_tls_mode;
 /* "off", "strict" or "permissive". */
 SIPC_EXTERN const char *sipc_tls_mode_name(sipc_tls_mode mode);
@@ -106,7 +107,9 @@ SIPC_EXTERN const char *sipc_tls_mode_name(sipc_tls_mode mode);
 typedef struct sipc_security sipc_security;
 
 /* From a PEM certificate (chain) file and a PEM key file (may be the same
- * file, or NULL: the key is then read from cert_pem); the certificate itself
+ * file, or NULL: the key is then read from cert_pem), mode STRICT or
+ * PERMISSIVE; OFF with a file is SIPC_EINVAL (OFF with none: plain), as
+ * are a NULL out or cert_pem, err naming the argument. The certificate itself
  * is the only trust anchor and peers must present it (fingerprint pinning).
  * For a program that is not a node. This checks that the files hold a
  * matching pair, not that peers will accept it: sipc_security_self_check
@@ -549,13 +552,14 @@ SIPC_EXTERN size_t sipc_request_answer_max(const sipc_request *req);
  * called on a thread that does not run the loop (top of this header): then
  * req is not freed, and is still to be answered from the loop. */
 SIPC_EXTERN int sipc_respond(sipc_request *req, const void *data, size_t len);
-/* status: a positive application code (the caller sees SIPC_EREMOTE with
- * reply->status = status) or a negative sipc code (0 is sent as
- * SIPC_EREMOTE). A message longer than the caller's max_frame takes is
- * sent cut to fit, between UTF-8 characters. Frees req; returns as
- * sipc_respond does. The caller sees a remote SIPC_EINVAL as err =
- * SIPC_EINVAL too, like a local usage error: reply->status != 0 tells a
- * remote's answer apart.
+/* status: a positive application code or a negative sipc code (0 is sent
+ * as SIPC_EREMOTE), the caller's reply->status. Its err is SIPC_EREMOTE
+ * whatever the status (a peer never makes a caller see ECANCELED or an auth
+ * failure), but for ENOMETHOD, ETOOBIG, EREADFULL, ECLOSING and ETIMEDOUT
+ * once the call's own deadline passed (docs/protocol.md; a behaviour
+ * change). message, cut to the caller's max_frame between UTF-8
+ * characters, reaches it with what is not printable as \xNN. Frees req;
+ * returns as sipc_respond does.
  *
  * A request is answered once: the first answer (sipc_respond or
  * sipc_respond_error) frees it, and req must not be used after it. What a
@@ -581,8 +585,8 @@ SIPC_EXTERN int sipc_respond_error(sipc_request *req, int status, const char *me
 /* ---------------------------------------------------------------- calls */
 
 typedef struct sipc_reply {
-    int status;           /* 0, or the remote's status for SIPC_EREMOTE etc. */
-    const char *message;  /* reason text, "" when none */
+    int status;           /* 0, or the status of the peer's answer */
+    const char *message;  /* reason, "" if none; a peer's with non-printing bytes as \xNN */
     const uint8_t *data;  /* payload, valid only during the callback */
     size_t len;
     /* (newest last: written by the library, read by the callback) */
@@ -603,7 +607,7 @@ typedef struct sipc_reply {
  * SIPC_ETIMEDOUT (its deadline), SIPC_ECANCELED (sipc_call_cancel, or this
  * node closed the connection, channel, server or context), the reason the
  * connection failed (SIPC_ECLOSED: the peer closed it; a libuv code; ...), or
- * the remote's answer (SIPC_EREMOTE, SIPC_ENOMETHOD, ...). reply->sent tells
+ * the remote's answer (SIPC_EREMOTE, ...: sipc_respond_error). reply->sent tells
  * a failure before the request left this process (the same codes:
  * SIPC_ETIMEDOUT for a link that did not come up in time, the attempt's error
  * under fail fast) from one after. */
@@ -673,7 +677,7 @@ typedef void (*sipc_conn_cb)(sipc_conn *conn, sipc_conn_event ev, int err, void 
  * context's log saying so, as for a port that cannot be bound (the libuv
  * code, e.g. UV_EADDRINUSE). name is the service's display name used in log
  * lines ("Data Service"; NULL or "": "sipc server"). The security of ctx
- * decides plaintext, TLS or both. */
+ * decides plaintext, TLS or both, which the server logs at INFO. */
 SIPC_EXTERN int sipc_server_listen(sipc_server **out, sipc_ctx *ctx, const char *name, const char *address,
                        int port, const sipc_router *router);
 SIPC_EXTERN int sipc_server_port(const sipc_server *srv);
@@ -775,9 +779,9 @@ SIPC_EXTERN void sipc_server_foreach_conn(sipc_server *srv, void (*fn)(sipc_conn
 SIPC_EXTERN int sipc_channel_open(sipc_channel **out, sipc_ctx *ctx, const char *address, int port,
                       const sipc_router *router);
 SIPC_EXTERN void sipc_channel_set_conn_cb(sipc_channel *ch, sipc_conn_cb cb, void *arg);
-/* Last error seen while (re)connecting, 0 if connected or not yet tried. */
+/* Last error seen while (re)connecting, 0 if connected or not yet tried;
+ * sipc_channel_last_detail() its reason, "" when it is 0. */
 SIPC_EXTERN int sipc_channel_last_error(const sipc_channel *ch);
-/* The operator-readable reason that goes with sipc_channel_last_error(). */
 SIPC_EXTERN const char *sipc_channel_last_detail(const sipc_channel *ch);
 /* Fail fast (gRPC's default for RPCs without wait-for-ready): when a
  * connection attempt fails, calls waiting for the link complete at once with

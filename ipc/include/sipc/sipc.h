@@ -26,17 +26,18 @@
  * from the context's sipc_security when it is accepted or dialed (see
  * sipc_ctx_set_security()); nothing above this API ever asks.
  *
- * Structures grow: before version 1.0 a field may be appended to a structure
- * of these headers (sipc_options, sipc_peer_info, sipc_link_info and
- * sipc_config of sipc/node.h have grown so) while the shared library's
- * soname stays libsipc.so.0. The library reads or writes such a structure
- * whole (sipc_ctx_new, sipc_conn_info, sipc_channel_info,
- * sipc_config_load), so a program must be compiled against the headers of
- * the libsipc it runs with: one built against older headers and run with a
- * newer libsipc.so.0 gets memory past its structures read or written.
- * Before 1.0 a function's parameters may change too under the same soname
- * (sipc_config_put_back of sipc/node.h gained int *changed before err), so
- * the same rule holds for every function, not only for structures.
+ * Binary compatibility: a program runs only with the libsipc ABI it was
+ * built for. The library reads or writes its structures whole
+ * (sipc_options, sipc_peer_info, sipc_link_info, sipc_config of
+ * sipc/node.h: sipc_ctx_new, sipc_conn_info, sipc_channel_info,
+ * sipc_config_load), so a structure that grows, or a function whose
+ * parameters change, makes an ABI of its own. Every such change raises
+ * SIPC_ABI_VERSION below, which is the shared library's soname
+ * (libsipc.so.SIPC_ABI_VERSION): the dynamic loader then refuses to start a
+ * program built against another ABI ("error while loading shared
+ * libraries: libsipc.so.1: cannot open shared object file") instead of
+ * letting it read or write memory past its structures. Before 1.0 the ABI
+ * may change at any release; rebuild programs against the new headers.
  */
 #ifndef SIPC_H
 #define SIPC_H
@@ -56,6 +57,14 @@ extern "C" {
 #define SIPC_VERSION_MINOR 1
 #define SIPC_VERSION_PATCH 0
 #define SIPC_VERSION_STRING "0.1.0"
+/* The binary interface of these headers: the soname is libsipc.so.N for
+ * SIPC_ABI_VERSION N (the build reads it from here). Raised whenever a
+ * public structure, enumeration or function changes or is added; the
+ * check_abi test fails until it is (docs/architecture.md, section 13). */
+#define SIPC_ABI_VERSION 1
+/* SIPC_ABI_VERSION of the library loaded: the same as the program's, since
+ * the loader binds a program only to the soname it was linked with. */
+SIPC_EXTERN int sipc_abi_version(void);
 /* The build identity: `git describe --always --dirty` of the source at build
  * time (e.g. "c30fb56a1b2c" or "c30fb56a1b2c-dirty"), the -DSIPC_BUILD_ID
  * given to CMake, or "unknown". Two builds of one version tell apart by it. */

@@ -27,17 +27,13 @@
  * sipc_ctx_set_security()); nothing above this API ever asks.
  *
  * Binary compatibility: a program runs only with the libsipc ABI it was
- * built for. The library reads or writes its structures whole
- * (sipc_options, sipc_peer_info, sipc_link_info, sipc_config of
- * sipc/node.h: sipc_ctx_new, sipc_conn_info, sipc_channel_info,
- * sipc_config_load), so a structure that grows, or a function whose
- * parameters change, makes an ABI of its own. Every such change raises
- * SIPC_ABI_VERSION below, which is the shared library's soname
- * (libsipc.so.SIPC_ABI_VERSION): the dynamic loader then refuses to start a
- * program built against another ABI ("error while loading shared
- * libraries: libsipc.so.1: cannot open shared object file") instead of
- * letting it read or write memory past its structures. Before 1.0 the ABI
- * may change at any release; rebuild programs against the new headers.
+ * built for. The library reads or writes its structures whole (sipc_options,
+ * sipc_peer_info, sipc_link_info, sipc_config of sipc/node.h), so a grown
+ * structure or a changed function makes another ABI and raises
+ * SIPC_ABI_VERSION below, the soname's number (libsipc.so.N): the loader
+ * refuses to start a program built for another ABI ("error while loading
+ * shared libraries: libsipc.so.1: cannot open shared object file") rather
+ * than let it read or write memory past its structures.
  */
 #ifndef SIPC_H
 #define SIPC_H
@@ -57,13 +53,11 @@ extern "C" {
 #define SIPC_VERSION_MINOR 1
 #define SIPC_VERSION_PATCH 0
 #define SIPC_VERSION_STRING "0.1.0"
-/* The binary interface of these headers: the soname is libsipc.so.N for
- * SIPC_ABI_VERSION N (the build reads it from here). Raised whenever a
- * public structure, enumeration or function changes or is added; the
- * check_abi test fails until it is (docs/architecture.md, section 13). */
+/* The ABI of these headers, libsipc.so.N's N (the build reads it here),
+ * raised at every change of a public structure, enumeration or function
+ * (check_abi fails until it is: docs/architecture.md, section 13). */
 #define SIPC_ABI_VERSION 1
-/* SIPC_ABI_VERSION of the library loaded: the same as the program's, since
- * the loader binds a program only to the soname it was linked with. */
+/* The loaded library's SIPC_ABI_VERSION (the loader makes it the program's). */
 SIPC_EXTERN int sipc_abi_version(void);
 /* The build identity: `git describe --always --dirty` of the source at build
  * time (e.g. "c30fb56a1b2c" or "c30fb56a1b2c-dirty"), the -DSIPC_BUILD_ID

@@ -7,7 +7,8 @@
          structure's size, and each member's offset (and bits) and type, a
          function pointer with its parameters, an enumeration's constants
          and values, read from the DWARF of an object compiled from them
-  macro  every object-like SIPC_* macro and its value, but the version numbers
+  macro  every SIPC_* macro that has a value, and the value (not function-like
+         macros, include guards, the version numbers)
 
 Nothing is parsed from the C text: GCC says what the headers mean. CC must
 be GCC; readelf comes with it (binutils).
@@ -208,9 +209,11 @@ def main():
         types = [l for k in sorted(blocks) for l in blocks[k]]
         # macros a program compiles in
         for line in run([CC, "-E", "-dM"] + incs + [src]).splitlines():
-            m = re.match(r"^#define (SIPC_\w+)( .*)?$", line)  # not function-like
+            # object-like with a value: not a function-like macro, not an
+            # include guard (a header split in two changes no binary)
+            m = re.match(r"^#define (SIPC_\w+) (.*\S)\s*$", line)
             if m and not VERSION_MACRO.match(m.group(1)):
-                lines.append("macro " + m.group(1) + re.sub(r"\s+", " ", m.group(2) or "").rstrip())
+                lines.append("macro %s %s" % (m.group(1), re.sub(r"\s+", " ", m.group(2))))
     fns = sorted((l for l in lines if l.startswith("fn ")),
                  key=lambda l: (re.search(r"(\w+) \(", l).group(1), l))  # by name
     macros = sorted(l for l in lines if l.startswith("macro "))

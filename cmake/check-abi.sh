@@ -5,7 +5,7 @@
 # The ABI is what cmake/abi-dump.py reads from the public headers
 # (INCLUDE_DIR/sipc/*.h) through GCC: every function's prototype, every
 # sipc_* structure's size and members (offset, type), every enumeration's
-# values, every typedef, every object-like SIPC_* macro. RECORD_DIR/abi-N.txt
+# values, every typedef, every SIPC_* macro with a value. RECORD_DIR/abi-N.txt
 # holds it for SIPC_ABI_VERSION N, the soname's number (libsipc.so.N).
 #
 #   check     fails, printing the difference and what to do, when the headers'

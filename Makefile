@@ -32,7 +32,7 @@ BENCH_KIT ?= $(abspath $(CURDIR)/../shared/bench-peers/peers/run.sh)
 MAKEFLAGS += --no-print-directory
 
 .DEFAULT_GOAL := build
-.PHONY: help deps configure build run check bench bench-services install uninstall clean distclean fuzz
+.PHONY: help deps configure build run check bench bench-services install uninstall clean distclean fuzz abi-record
 
 help:
 	@echo "sipc - mutual-TLS IPC for cluster servers"
@@ -54,6 +54,8 @@ help:
 	@echo "  make deps       install missing Debian packages (cmake/deps.sh)"
 	@echo "  make install    cmake --install $(BUILD_DIR) (PREFIX=/usr/local)"
 	@echo "  make uninstall  remove what the last make install from $(BUILD_DIR) installed (the same DESTDIR)"
+	@echo "  make abi-record record the public headers' ABI as cmake/abi-N.txt, N their SIPC_ABI_VERSION"
+	@echo "                  (after raising it for an ABI change; the check_abi test says when)"
 	@echo "  make clean      remove the build trees (build*/)"
 	@echo "  make distclean  also remove .deps/ (the shared wolfSSL build and its Debian sources)"
 	@echo ""
@@ -111,6 +113,9 @@ fuzz: deps
 PREFIX ?= /usr/local
 install: build
 	$(CMAKE) --install $(BUILD_DIR) --prefix $(PREFIX)
+
+abi-record: configure
+	$(CMAKE) --build $(BUILD_DIR) --target abi-record
 
 # the files $(BUILD_DIR)/install_manifest.txt lists (cmake/uninstall.cmake)
 uninstall:

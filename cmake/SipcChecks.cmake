@@ -1,6 +1,7 @@
 # SipcChecks.cmake - structural tests of the build (label unit, in every build
 # tree): the layers point only down (check-layers.sh), libsipc.so exports
-# exactly the public API (check-exports.sh), both checkers catch a planted
+# exactly the public API (check-exports.sh), the public ABI is the one
+# recorded for SIPC_ABI_VERSION (check-abi.sh), the checkers catch a planted
 # violation (test-checks.sh), and no source file grows over 1,000 lines
 # (check-file-size.sh). Included at the end of the top
 # CMakeLists.txt, once every target exists.
@@ -51,11 +52,20 @@ if(SIPC_CHECK_GCC)
     COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check-exports.sh $<TARGET_FILE:sipc_shared> ${SIPC_PUBLIC_INCLUDE_DIRS})
   add_test(NAME test_checks
     COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test-checks.sh ${PROJECT_SOURCE_DIR} ${SIPC_LAYER_OBJECTS})
-  set_tests_properties(check_exports test_checks PROPERTIES LABELS unit TIMEOUT 120
+  add_test(NAME check_abi
+    COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/check-abi.sh --so $<TARGET_FILE:sipc_shared>
+      ${CMAKE_CURRENT_LIST_DIR} ${SIPC_PUBLIC_INCLUDE_DIRS})
+  set_tests_properties(check_exports check_abi test_checks PROPERTIES LABELS unit TIMEOUT 120
     ENVIRONMENT "CC=${SIPC_CHECK_GCC}")
+  # `make abi-record`: cmake/abi-<SIPC_ABI_VERSION>.txt written from the
+  # headers, once SIPC_ABI_VERSION was raised for an ABI change.
+  add_custom_target(abi-record
+    COMMAND ${CMAKE_COMMAND} -E env CC=${SIPC_CHECK_GCC}
+      bash ${CMAKE_CURRENT_LIST_DIR}/check-abi.sh --record ${CMAKE_CURRENT_LIST_DIR} ${SIPC_PUBLIC_INCLUDE_DIRS}
+    VERBATIM)
   if(TARGET unit-tests)
     add_dependencies(unit-tests sipc_shared)
   endif()
 else()
-  message(WARNING "gcc not found: check_exports and test_checks are not run (apt-get install gcc)")
+  message(WARNING "gcc not found: check_exports, check_abi and test_checks are not run (apt-get install gcc)")
 endif()

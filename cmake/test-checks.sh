@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test-checks.sh SOURCE_DIR LAYER_OBJECTS_FILE - the checkers themselves
-# (check-layers.sh, check-exports.sh) must fail on a planted violation and
-# pass without it, so their passing on the real tree means something.
+# (check-layers.sh, check-exports.sh, check-abi.sh) must fail on a planted
+# violation and pass without it, so their passing on the real tree means something.
 # Works on temporary copies; the tree is not touched. CC must be GCC.
 set -uo pipefail
 export LC_ALL=C
@@ -117,6 +117,62 @@ expect "exports: a hidden declared function" 1 \
     -- bash "$here/check-exports.sh" "$tmp/exp/bad.so" "$tmp/exp/inc"
 expect "exports: a dangling sipc_ reference" 1 "$tmp/exp/bad.so: needs sipc_internal_d, which it does not define" \
     -- bash "$here/check-exports.sh" "$tmp/exp/bad.so" "$tmp/exp/inc"
+
+# --- check-abi.sh ---------------------------------------------------------
+abi=$tmp/abi
+mkdir -p "$abi/inc/sipc" "$abi/rec"
+cat >"$abi/api.h.orig" <<'EOF'
+#include <stdint.h>
+#define SIPC_ABI_VERSION 1
+#define SIPC_NAME_MAX 255
+typedef enum { SIPC_A_ONE = 1, SIPC_A_TWO } sipc_a_mode;
+typedef void (*sipc_a_cb)(int err, void *arg);
+typedef struct sipc_a_info {
+    char name[64];
+    uint32_t count;
+    sipc_a_cb cb;
+} sipc_a_info;
+int sipc_a_get(const char *name, sipc_a_info *out);
+EOF
+# plant SED_EXPR: the header is the original changed by SED_EXPR
+plant() { sed -e "$1" "$abi/api.h.orig" >"$abi/inc/sipc/api.h"; }
+plant ''
+expect "abi: record" 0 "" -- bash "$here/check-abi.sh" --record "$abi/rec" "$abi/inc"
+expect "abi: the recorded ABI passes" 0 \
+    "check-abi: the public ABI is the one recorded for SIPC_ABI_VERSION 1 (11 lines)" \
+    -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+differs="check-abi: the public ABI differs from the one recorded for SIPC_ABI_VERSION 1."
+plant 's/^    sipc_a_cb cb;$/&\n    int added;/'
+expect "abi: a member appended to a structure" 1 "+type  struct sipc_a_info @80 int added" \
+    -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+expect "abi: ... and what to do" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+plant 's/uint32_t count;/uint64_t count;/'
+expect "abi: a member's type" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+plant 's/(int err, void \*arg)/(int err, int more, void *arg)/'
+expect "abi: a callback's parameters" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+plant 's/sipc_a_info \*out);/int *changed, sipc_a_info *out);/'
+expect "abi: a function's parameters" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+plant 's/^int sipc_a_get.*/&\nint sipc_a_new(void);/'
+expect "abi: a function added" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+plant 's/SIPC_A_ONE = 1/SIPC_A_ZERO, SIPC_A_ONE/'
+expect "abi: an enumeration's values" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+plant 's/SIPC_NAME_MAX 255/SIPC_NAME_MAX 511/'
+expect "abi: a macro's value" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+plant 's/^    uint32_t count;$/&\n    int added;/'
+expect "abi: another ABI recorded under the same version is refused" 1 "" \
+    -- bash "$here/check-abi.sh" --record "$abi/rec" "$abi/inc"
+plant 's/^    uint32_t count;$/&\n    int added;/; s/SIPC_ABI_VERSION 1/SIPC_ABI_VERSION 2/'
+expect "abi: version raised, new ABI not recorded" 1 \
+    "check-abi: no record of the ABI of SIPC_ABI_VERSION 2 ($abi/rec/abi-2.txt)." \
+    -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+expect "abi: record the raised version" 0 "" -- bash "$here/check-abi.sh" --record "$abi/rec" "$abi/inc"
+expect "abi: the raised version passes, its record alone" 0 "abi-2.txt" \
+    -- sh -c 'bash "$1" "$2" "$3" && ls "$2"' sh "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+printf 'int sipc_a_get(void) { return 0; }\n' >"$abi/lib.c"
+"$cc" -shared -fPIC -Wl,-soname,libsipc.so.1 -o "$abi/lib.so" "$abi/lib.c" || exit 2
+expect "abi: a library whose soname is not the ABI's" 1 \
+    "$abi/lib.so: soname 'libsipc.so.1', expected libsipc.so.2 (SIPC_ABI_VERSION 2)" \
+    -- bash "$here/check-abi.sh" --so "$abi/lib.so" "$abi/rec" "$abi/inc"
 
 if [ $fails -gt 0 ]; then
     echo "test-checks: $fails failed"

@@ -26,17 +26,14 @@
  * from the context's sipc_security when it is accepted or dialed (see
  * sipc_ctx_set_security()); nothing above this API ever asks.
  *
- * Structures grow: before version 1.0 a field may be appended to a structure
- * of these headers (sipc_options, sipc_peer_info, sipc_link_info and
- * sipc_config of sipc/node.h have grown so) while the shared library's
- * soname stays libsipc.so.0. The library reads or writes such a structure
- * whole (sipc_ctx_new, sipc_conn_info, sipc_channel_info,
- * sipc_config_load), so a program must be compiled against the headers of
- * the libsipc it runs with: one built against older headers and run with a
- * newer libsipc.so.0 gets memory past its structures read or written.
- * Before 1.0 a function's parameters may change too under the same soname
- * (sipc_config_put_back of sipc/node.h gained int *changed before err), so
- * the same rule holds for every function, not only for structures.
+ * Binary compatibility: a program runs only with the libsipc ABI it was
+ * built for. The library reads or writes its structures whole (sipc_options,
+ * sipc_peer_info, sipc_link_info, sipc_config of sipc/node.h), so a grown
+ * structure or a changed function makes another ABI and raises
+ * SIPC_ABI_VERSION below, the soname's number (libsipc.so.N): the loader
+ * refuses to start a program built for another ABI ("error while loading
+ * shared libraries: libsipc.so.1: cannot open shared object file") rather
+ * than let it read or write memory past its structures.
  */
 #ifndef SIPC_H
 #define SIPC_H
@@ -56,6 +53,12 @@ extern "C" {
 #define SIPC_VERSION_MINOR 1
 #define SIPC_VERSION_PATCH 0
 #define SIPC_VERSION_STRING "0.1.0"
+/* The ABI of these headers, libsipc.so.N's N (the build reads it here),
+ * raised at every change of a public structure, enumeration or function
+ * (check_abi fails until it is: docs/architecture.md, section 13). */
+#define SIPC_ABI_VERSION 1
+/* The loaded library's SIPC_ABI_VERSION (the loader makes it the program's). */
+SIPC_EXTERN int sipc_abi_version(void);
 /* The build identity: `git describe --always --dirty` of the source at build
  * time (e.g. "c30fb56a1b2c" or "c30fb56a1b2c-dirty"), the -DSIPC_BUILD_ID
  * given to CMake, or "unknown". Two builds of one version tell apart by it. */

@@ -24,11 +24,14 @@ unset LD_LIBRARY_PATH
 
 fail() { echo "FAIL: $*"; exit 1; }
 
-# uses_shared PROGRAM: is the libsipc.so it loads the prefix's?
+# uses_shared PROGRAM: is the libsipc.so it loads the prefix's, by the
+# soname of the headers' ABI?
 uses_shared() {
     so=$(ldd "$1" | sed -n 's/^[[:space:]]*libsipc\.so[^ ]* => \([^ ]*\) .*/\1/p')
     [ -n "$so" ] || { ldd "$1"; fail "$1 does not load libsipc.so"; }
-    [ "$(realpath "$so")" = "$(realpath "$libdir/libsipc.so.0")" ] ||
+    readelf -d "$1" | grep -q "(NEEDED).*\[libsipc\.so\.$abi\]" ||
+        { readelf -d "$1" | grep NEEDED; fail "$1 does not need libsipc.so.$abi (SIPC_ABI_VERSION $abi)"; }
+    [ "$(realpath "$so")" = "$(realpath "$libdir/libsipc.so.$abi")" ] ||
         { ldd "$1"; fail "$1 loads $so, not the one in $libdir"; }
 }
 is_static() {
@@ -59,6 +62,12 @@ if [ -x "$prefix/bin/sipcd" ]; then
 fi
 ls -1 "$prefix/bin" 2>/dev/null | sed 's/^/  bin: /'
 libdir=$(dirname "$(dirname "$pc")")
+# the soname is libsipc.so.<SIPC_ABI_VERSION>, which sipc.pc names too
+abi=$(sed -n 's/^#define SIPC_ABI_VERSION \([0-9]*\)$/\1/p' "$prefix/include/sipc/sipc.h")
+[ -n "$abi" ] || fail "the installed sipc.h defines no SIPC_ABI_VERSION"
+[ "$(sed -n 's/^abi_version=//p' "$pc")" = "$abi" ] || fail "sipc.pc: abi_version is not $abi"
+soname=$(readelf -d "$libdir/libsipc.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]$/\1/p')
+[ "$soname" = "libsipc.so.$abi" ] || fail "$libdir/libsipc.so: soname '$soname', expected libsipc.so.$abi"
 # machine code only in the installed archive: no compiler's IR (link-time
 # optimisation's sections bind a consumer's -flto to sipc's GCC version)
 if readelf -S -W "$libdir/libsipc.a" | grep -q '\.gnu\.lto_'; then
@@ -89,6 +98,14 @@ echo "shared: $flags"
 "$cc" $cflags -o "$tmp/pc_shared" "$src/main.c" $flags
 "$tmp/pc_shared"
 uses_shared "$tmp/pc_shared"
+# Only another ABI's libsipc there (its soname link gone): the loader refuses
+# to start the program, with the words docs/quickstart.md quotes.
+mv "$libdir/libsipc.so.$abi" "$tmp/soname-link"
+if "$tmp/pc_shared" >"$tmp/refused.log" 2>&1; then refused=0; else refused=1; fi
+mv "$tmp/soname-link" "$libdir/libsipc.so.$abi"
+[ $refused = 1 ] || fail "pc_shared started without libsipc.so.$abi"
+grep -q "error while loading shared libraries: libsipc\.so\.$abi: cannot open shared object file" \
+    "$tmp/refused.log" || { cat "$tmp/refused.log"; fail "pc_shared without libsipc.so.$abi: not the loader's refusal"; }
 
 # Static libsipc: the command as documented, no editing of its output.
 sflags=$(pkg-config --cflags --libs --static sipc-static)

@@ -398,6 +398,7 @@ static void async_cb(uv_async_t *a)
     sipc_post *p = ctx->posts;
     ctx->posts = NULL;
     ctx->posts_tail = &ctx->posts;
+    ctx->posts_queued = 0;
     uv_mutex_unlock(&ctx->post_lock);
     while (p) {
         sipc_post *next = p->next;
@@ -669,6 +670,14 @@ int sipc_ctx_post(sipc_ctx *ctx, sipc_post_fn fn, void *arg)
         free(p);
         return SIPC_ECLOSING;
     }
+    /* a thread posting faster than the loop runs its posts would grow the
+     * queue without end: refused instead, the memory bounded */
+    if (ctx->posts_queued >= SIPC_POSTS_MAX) {
+        uv_mutex_unlock(&ctx->post_lock);
+        free(p);
+        return SIPC_EQUEUEFULL;
+    }
+    ctx->posts_queued++;
     *ctx->posts_tail = p;
     ctx->posts_tail = &p->next;
     uv_async_send(&ctx->async);

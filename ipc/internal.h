@@ -113,6 +113,7 @@ struct sipc_ctx {
     uv_async_t async;       /* sipc_ctx_post */
     uv_mutex_t post_lock;
     struct sipc_post *posts, **posts_tail;
+    uint32_t posts_queued;  /* posted and not yet taken by the loop (SIPC_POSTS_MAX) */
     int closing;
     int handles_open;       /* its own handles (flusher, async, timers, turn) still to close */
     sipc_ctx_close_cb close_cb;

@@ -526,6 +526,46 @@ static void test_post_until_close_cb_returns(void **state)
     tu_log_free(&f.log);
 }
 
+typedef struct posts_ran {
+    uint32_t ran, want;
+    int done;
+} posts_ran;
+
+static void count_post(sipc_ctx *ctx, void *arg)
+{
+    (void)ctx;
+    posts_ran *p = arg;
+    p->done = ++p->ran >= p->want;
+}
+
+/* posts the loop has not taken yet are bounded: the one past SIPC_POSTS_MAX
+ * is refused (its fn never runs), and once the loop ran them posting works
+ * again */
+static void test_posts_bounded(void **state)
+{
+    (void)state;
+    fixture f;
+    fx_open(&f);
+    posts_ran p = {0, SIPC_POSTS_MAX, 0};
+    for (uint32_t i = 0; i < SIPC_POSTS_MAX; i++)
+        if (sipc_ctx_post(f.ctx, count_post, &p) != 0)
+            fail_msg("post %u of %u refused", i, SIPC_POSTS_MAX);
+    assert_int_equal(sipc_ctx_post(f.ctx, count_post, &p), SIPC_EQUEUEFULL);
+    assert_true(tu_run_until(&f.loop, &p.done, 20000));
+    assert_int_equal(p.ran, SIPC_POSTS_MAX);
+    p.want++;
+    p.done = 0;
+    assert_int_equal(sipc_ctx_post(f.ctx, count_post, &p), 0);
+    assert_true(tu_run_until(&f.loop, &p.done, 5000));
+    assert_int_equal(p.ran, SIPC_POSTS_MAX + 1);
+    sipc_ctx_close(f.ctx, on_ctx_closed_post, &f);
+    assert_true(tu_run_until(&f.loop, &f.closed, 5000));
+    assert_true(tu_drain(&f.loop, 5000));
+    assert_int_equal(uv_loop_close(&f.loop), 0);
+    sipc_security_release(f.sec);
+    tu_log_free(&f.log);
+}
+
 static void test_second_close(void **state)
 {
     (void)state;
@@ -1235,6 +1275,7 @@ int main(void)
         cmocka_unit_test(test_pair_of_two_keys_refused),
         cmocka_unit_test(test_second_close),
         cmocka_unit_test(test_post_until_close_cb_returns),
+        cmocka_unit_test(test_posts_bounded),
         cmocka_unit_test(test_names_refused),
         cmocka_unit_test(test_second_answer),
         cmocka_unit_test(test_second_answer_later),

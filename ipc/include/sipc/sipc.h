@@ -338,7 +338,11 @@ SIPC_EXTERN int sipc_ctx_close(sipc_ctx *ctx, sipc_ctx_close_cb close_cb, void *
  * it stop at its first SIPC_ECLOSING and make close_cb wait until it has
  * (a flag under the application's own lock, or a join). The library cannot
  * answer a post after the free itself: the caller's only handle is the
- * pointer that was freed. */
+ * pointer that was freed. SIPC_EQUEUEFULL (fn will not run) while
+ * SIPC_POSTS_MAX posts wait for the loop to take them: a thread posting
+ * faster than the loop runs them is refused rather than growing the queue
+ * without bound; it should wait for its posts to run before posting more. */
+#define SIPC_POSTS_MAX (1u << 20)
 typedef void (*sipc_post_fn)(sipc_ctx *ctx, void *arg);
 SIPC_EXTERN int sipc_ctx_post(sipc_ctx *ctx, sipc_post_fn fn, void *arg);
 

@@ -120,6 +120,7 @@ expect "exports: a dangling sipc_ reference" 1 "$tmp/exp/bad.so: needs sipc_inte
 
 # --- check-abi.sh ---------------------------------------------------------
 abi=$tmp/abi
+abi_check=(bash "$here/check-abi.sh" "$abi/rec" "$abi/inc")
 mkdir -p "$abi/inc/sipc" "$abi/rec"
 cat >"$abi/api.h.orig" <<'EOF'
 #include <stdint.h>
@@ -140,31 +141,31 @@ plant ''
 expect "abi: record" 0 "" -- bash "$here/check-abi.sh" --record "$abi/rec" "$abi/inc"
 expect "abi: the recorded ABI passes" 0 \
     "check-abi: the public ABI is the one recorded for SIPC_ABI_VERSION 1 (11 lines)" \
-    -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+    -- "${abi_check[@]}"
 differs="check-abi: the public ABI differs from the one recorded for SIPC_ABI_VERSION 1."
 plant 's/^    sipc_a_cb cb;$/&\n    int added;/'
 expect "abi: a member appended to a structure" 1 "+type  struct sipc_a_info @80 int added" \
-    -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
-expect "abi: ... and what to do" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+    -- "${abi_check[@]}"
+expect "abi: ... and what to do" 1 "$differs" -- "${abi_check[@]}"
 plant 's/uint32_t count;/uint64_t count;/'
-expect "abi: a member's type" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+expect "abi: a member's type" 1 "$differs" -- "${abi_check[@]}"
 plant 's/(int err, void \*arg)/(int err, int more, void *arg)/'
-expect "abi: a callback's parameters" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+expect "abi: a callback's parameters" 1 "$differs" -- "${abi_check[@]}"
 plant 's/sipc_a_info \*out);/int *changed, sipc_a_info *out);/'
-expect "abi: a function's parameters" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+expect "abi: a function's parameters" 1 "$differs" -- "${abi_check[@]}"
 plant 's/^int sipc_a_get.*/&\nint sipc_a_new(void);/'
-expect "abi: a function added" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+expect "abi: a function added" 1 "$differs" -- "${abi_check[@]}"
 plant 's/SIPC_A_ONE = 1/SIPC_A_ZERO, SIPC_A_ONE/'
-expect "abi: an enumeration's values" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+expect "abi: an enumeration's values" 1 "$differs" -- "${abi_check[@]}"
 plant 's/SIPC_NAME_MAX 255/SIPC_NAME_MAX 511/'
-expect "abi: a macro's value" 1 "$differs" -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+expect "abi: a macro's value" 1 "$differs" -- "${abi_check[@]}"
 plant 's/^    uint32_t count;$/&\n    int added;/'
 expect "abi: another ABI recorded under the same version is refused" 1 "" \
     -- bash "$here/check-abi.sh" --record "$abi/rec" "$abi/inc"
 plant 's/^    uint32_t count;$/&\n    int added;/; s/SIPC_ABI_VERSION 1/SIPC_ABI_VERSION 2/'
 expect "abi: version raised, new ABI not recorded" 1 \
     "check-abi: no record of the ABI of SIPC_ABI_VERSION 2 ($abi/rec/abi-2.txt)." \
-    -- bash "$here/check-abi.sh" "$abi/rec" "$abi/inc"
+    -- "${abi_check[@]}"
 expect "abi: record the raised version" 0 "" -- bash "$here/check-abi.sh" --record "$abi/rec" "$abi/inc"
 expect "abi: the raised version passes, its record alone" 0 "abi-2.txt" \
     -- sh -c 'bash "$1" "$2" "$3" && ls "$2"' sh "$here/check-abi.sh" "$abi/rec" "$abi/inc"
